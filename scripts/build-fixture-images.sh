@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# Builds the local images the integration tests and examples run, without any registry:
+#
+#   stackcheck-fixture/busybox:1  FROM scratch: Debian's static busybox, applet links in /bin,
+#                                 /tmp, /etc/passwd and /etc/group (root, nobody, app=1000)
+#   stackcheck-fixture/node:1     busybox:1 + the host's node binary, its shared libraries and
+#                                 the dynamic loader (found with ldd)
+#   stackcheck-fixture/app:1      node:1 + test/fixtures/images/app (the fixture HTTP server)
+#
+# Each image carries the labels io.stackcheck.fixture=1 and io.stackcheck.fixture-hash=<hash of
+# its inputs: this script, the binaries, the fixture files, the parent image's id>. An image
+# whose label matches is left alone, so a run with nothing changed costs about a second.
+#
+# Usage: scripts/build-fixture-images.sh [--force]
+#   --force          rebuild all three even when up to date
+#   BUSYBOX=PATH     use that statically linked busybox instead of /bin/busybox
+#   FIXTURE_NODE=P   put that node binary in the image instead of `command -v node`
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SELF="$ROOT/scripts/build-fixture-images.sh"
+APP_DIR="$ROOT/test/fixtures/images/app"
+PREFIX=stackcheck-fixture
+FORCE=0
+case "${1:-}" in
+  --force) FORCE=1 ;;
+  '') ;;
+  *) echo "usage: $0 [--force]" >&2; exit 2 ;;
+esac
+
+die() { printf 'build-fixture-images: error: %s\n' "$*" >&2; exit 1; }
+sum() { sha256sum "$@" | cut -d' ' -f1; }
+sum_text() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
+
+command -v docker >/dev/null 2>&1 || die "the docker CLI is not installed (scripts/ensure-docker.sh installs an engine)"
+docker version --format '{{.Server.Version}}' >/dev/null 2>&1 \
+  || die "no Docker engine answers (DOCKER_HOST=${DOCKER_HOST:-unset}); run scripts/ensure-docker.sh first"
+
+# One build at a time on this machine: parallel test runs would otherwise race on the tags.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"${TMPDIR:-/tmp}/stackcheck-fixture-images.lock"
+  flock -w 600 9 || die "another build-fixture-images run held the lock for 10 minutes"
+fi
+
+# The legacy builder is always present on engines of this age and needs no buildx plugin;
+# a caller who wants BuildKit can export DOCKER_BUILDKIT=1.
+export DOCKER_BUILDKIT="${DOCKER_BUILDKIT:-0}"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/stackcheck-fixture-images.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+
+# ---- inputs ---------------------------------------------------------------------------------
+
+is_static() { ! ldd "$1" >/dev/null 2>&1; } # ldd fails on "not a dynamic executable"
+
+BUSYBOX="${BUSYBOX:-/bin/busybox}"
+if [ ! -x "$BUSYBOX" ] || ! is_static "$BUSYBOX"; then
+  if [ "$BUSYBOX" = /bin/busybox ] && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "build-fixture-images: installing busybox-static (a static /bin/busybox is needed)" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    { apt-get update -qq && apt-get install -y -qq busybox-static; } >"$WORK/apt.log" 2>&1 \
+      || { tail -n 20 "$WORK/apt.log" >&2; die "apt-get install busybox-static failed"; }
+  fi
+  [ -x "$BUSYBOX" ] || die "$BUSYBOX not found: install Debian's busybox-static (as root) or set BUSYBOX=PATH"
+  is_static "$BUSYBOX" || die "$BUSYBOX is dynamically linked: install busybox-static or set BUSYBOX=PATH to a static one"
+fi
+
+NODE_BIN="${FIXTURE_NODE:-$(command -v node || true)}"
+[ -n "$NODE_BIN" ] || die "node is not on PATH (set FIXTURE_NODE=PATH)"
+NODE_BIN=$(readlink -f "$NODE_BIN")
+[ -x "$NODE_BIN" ] || die "$NODE_BIN is not an executable"
+
+# The node binary's shared libraries and loader, as ldd names them (linux-vdso has no file).
+NODE_LIBS=()
+while IFS= read -r line; do
+  line="${line#"${line%%[![:space:]]*}"}"
+  case "$line" in
+    *'=> not found'*) die "ldd $NODE_BIN: ${line%% =>*} not found" ;;
+    *'=> /'*) path="${line#*=> }"; NODE_LIBS+=("${path%% (*}") ;;
+    /*) NODE_LIBS+=("${line%% (*}") ;;
+    *) ;; # linux-vdso.so.1, "statically linked", "not a dynamic executable"
+  esac
+done < <(ldd "$NODE_BIN" 2>&1 || true)
+for lib in "${NODE_LIBS[@]}"; do [ -e "$lib" ] || die "ldd named $lib for $NODE_BIN but it does not exist"; done
+
+APP_FILES=()
+while IFS= read -r f; do APP_FILES+=("$f"); done < <(cd "$APP_DIR" && find . -type f | LC_ALL=C sort)
+[ -f "$APP_DIR/server.js" ] || die "$APP_DIR/server.js is missing"
+
+# ---- helpers --------------------------------------------------------------------------------
+
+label_of() {
+  docker image inspect --format '{{index .Config.Labels "io.stackcheck.fixture-hash"}}' "$1" 2>/dev/null || true
+}
+id_of() { docker image inspect --format '{{.Id}}' "$1"; }
+
+BUILT=0
+# ensure NAME HASH CONTEXT [DOCKERFILE]: build $PREFIX/NAME:1 from CONTEXT unless its label says HASH.
+ensure() {
+  local tag="$PREFIX/$1:1" hash="$2" ctx="$3" dockerfile="${4:-$3/Dockerfile}" started
+  if [ "$FORCE" = 0 ] && [ "$(label_of "$tag")" = "$hash" ]; then
+    printf '%-30s up to date  (%s)\n' "$tag" "${hash:0:12}"
+    return 0
+  fi
+  started=$(date +%s%N)
+  if ! docker build --force-rm $([ "$FORCE" = 1 ] && echo --no-cache) -f "$dockerfile" -t "$tag" \
+    --label io.stackcheck.fixture=1 --label "io.stackcheck.fixture-hash=$hash" \
+    "$ctx" >"$WORK/build-$1.log" 2>&1; then
+    tail -n 30 "$WORK/build-$1.log" >&2
+    die "docker build of $tag failed (output above)"
+  fi
+  BUILT=1
+  printf '%-30s built in %ss  (%s)\n' "$tag" \
+    "$(awk -v ns=$(($(date +%s%N) - started)) 'BEGIN { printf "%.1f", ns / 1e9 }')" "${hash:0:12}"
+}
+
+SELF_SUM=$(sum "$SELF")
+
+# ---- stackcheck-fixture/busybox:1 -----------------------------------------------------------
+
+bb_hash=$(sum_text "recipe=$SELF_SUM busybox=$(sum "$BUSYBOX")")
+if [ "$FORCE" = 1 ] || [ "$(label_of "$PREFIX/busybox:1")" != "$bb_hash" ]; then
+  ctx="$WORK/busybox"
+  fs="$ctx/rootfs"
+  mkdir -p "$fs"/{bin,etc,tmp,root,usr/bin,usr/local/bin,var/www} "$ctx/home-app"
+  chmod 1777 "$fs/tmp"
+  chmod 700 "$fs/root"
+  cp "$BUSYBOX" "$fs/bin/busybox"
+  chmod 755 "$fs/bin/busybox"
+  applets=$("$BUSYBOX" --list)
+  while IFS= read -r applet; do
+    [ "$applet" = busybox ] && continue # a link named busybox would replace the binary
+    ln -s busybox "$fs/bin/$applet"
+  done <<<"$applets"
+  ln -s /bin/busybox "$fs/usr/bin/env" # for #!/usr/bin/env scripts
+  if ! grep -qx printenv <<<"$applets"; then # Debian's busybox has no printenv applet
+    cat >"$fs/bin/printenv" <<'EOF'
+#!/bin/sh
+# printenv [NAME...]: busybox has no printenv applet.
+[ $# -eq 0 ] && exec env
+exec awk 'BEGIN { rc = 0; for (i = 1; i < ARGC; i++) if (ARGV[i] in ENVIRON) print ENVIRON[ARGV[i]]; else rc = 1; exit rc }' "$@"
+EOF
+    chmod 755 "$fs/bin/printenv"
+  fi
+  cat >"$fs/etc/passwd" <<'EOF'
+root:x:0:0:root:/root:/bin/sh
+nobody:x:65534:65534:nobody:/nonexistent:/bin/false
+app:x:1000:1000:app:/home/app:/bin/sh
+EOF
+  cat >"$fs/etc/group" <<'EOF'
+root:x:0:
+nogroup:x:65534:
+app:x:1000:
+EOF
+  printf 'hosts: files dns\n' >"$fs/etc/nsswitch.conf"
+  cat >"$ctx/Dockerfile" <<'EOF'
+FROM scratch
+COPY rootfs/ /
+COPY --chown=1000:1000 home-app/ /home/app/
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+CMD ["sh"]
+EOF
+fi
+ensure busybox "$bb_hash" "$WORK/busybox"
+
+# ---- stackcheck-fixture/node:1 --------------------------------------------------------------
+
+node_inputs="recipe=$SELF_SUM base=$(id_of "$PREFIX/busybox:1") node=$(sum "$NODE_BIN")"
+for lib in "${NODE_LIBS[@]}"; do node_inputs+=" $lib=$(sum "$lib")"; done
+node_hash=$(sum_text "$node_inputs")
+if [ "$FORCE" = 1 ] || [ "$(label_of "$PREFIX/node:1")" != "$node_hash" ]; then
+  ctx="$WORK/node"
+  fs="$ctx/rootfs"
+  mkdir -p "$fs/usr/local/bin" "$fs/usr/bin"
+  cp "$NODE_BIN" "$fs/usr/local/bin/node"
+  ln -s /usr/local/bin/node "$fs/usr/bin/node"
+  for lib in "${NODE_LIBS[@]}"; do
+    mkdir -p "$fs$(dirname "$lib")"
+    cp -L "$lib" "$fs$lib" # the path ldd printed, with links on the host resolved
+  done
+  cat >"$ctx/Dockerfile" <<EOF
+FROM $PREFIX/busybox:1
+COPY rootfs/ /
+CMD ["node"]
+EOF
+fi
+ensure node "$node_hash" "$WORK/node"
+
+# ---- stackcheck-fixture/app:1 ---------------------------------------------------------------
+
+app_inputs="recipe=$SELF_SUM base=$(id_of "$PREFIX/node:1")"
+for f in "${APP_FILES[@]}"; do app_inputs+=" $f=$(sum "$APP_DIR/$f")"; done
+ensure app "$(sum_text "$app_inputs")" "$APP_DIR"
+
+# Replaced fixture images (untagged now) go, unless a container still uses them.
+if [ "$BUILT" = 1 ]; then
+  docker image prune -f --filter label=io.stackcheck.fixture=1 >/dev/null 2>&1 || true
+fi

@@ -1,0 +1,115 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { errorMessage, formatProblem, isUserError } from '../common/errors.js';
+import { connect } from '../engine/connect.js';
+import { DEFAULT_NODE, loadSuite } from '../manifest/load.js';
+import { manifestJsonSchema } from '../manifest/schema.js';
+import type { NodeSpec } from '../manifest/suite.js';
+import { sweep, type SweepSelection } from '../orchestrator/sweep.js';
+import { consoleProgress, printSummary } from '../report/console.js';
+import { writeJson } from '../report/json.js';
+import { exitCodeFor } from '../report/results.js';
+import { run } from '../run.js';
+import { parseCommand, USAGE, type Command } from './args.js';
+
+const out = (s: string) => process.stdout.write(`${s}\n`);
+const err = (s: string) => process.stderr.write(`${s}\n`);
+
+/** Runs one CLI command and returns its exit code; never throws. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    return await dispatch(parseCommand(argv));
+  } catch (e) {
+    if (isUserError(e)) {
+      err(e.problems.map((p) => `error: ${formatProblem(p)}`).join('\n'));
+      return 2;
+    }
+    err(`internal error: ${errorMessage(e)}`);
+    if (process.env.STACKCHECK_DEBUG) err((e as Error).stack ?? '');
+    else err('This is a bug in stackcheck; set STACKCHECK_DEBUG=1 for the stack trace and report it.');
+    return 3;
+  }
+}
+
+async function dispatch(cmd: Command): Promise<number> {
+  switch (cmd.name) {
+    case 'help':
+      out(USAGE);
+      return 0;
+    case 'version':
+      out(version());
+      return 0;
+    case 'schema':
+      out(JSON.stringify(manifestJsonSchema(), null, 2));
+      return 0;
+    case 'validate': {
+      const suite = loadSuite(cmd.manifest);
+      for (const w of suite.warnings) err(`warning: ${w.pos.file}:${w.pos.line}:${w.pos.column}: ${w.message}`);
+      const services = suite.topologies.reduce((n, t) => n + Object.keys(t.project.services).length, 0);
+      out(`${suite.file}: valid (${suite.topologies.length} topologies, ${services} services)`);
+      return 0;
+    }
+    case 'run':
+      return runCommand(cmd);
+    case 'down':
+      return downCommand(cmd);
+  }
+}
+
+async function runCommand(cmd: Extract<Command, { name: 'run' }>): Promise<number> {
+  const suite = loadSuite(cmd.manifest);
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (name: 'SIGINT' | 'SIGTERM') => {
+    signals++;
+    if (signals === 1) {
+      err(`\n${name}: stopping and removing what this run created…`);
+      controller.abort(name);
+    } else {
+      err(`${name} again: exiting now; \`stackcheck down\` or the next run removes what is left.`);
+      process.exit(name === 'SIGINT' ? 130 : 143);
+    }
+  };
+  const handlers = { SIGINT: () => onSignal('SIGINT'), SIGTERM: () => onSignal('SIGTERM') };
+  process.on('SIGINT', handlers.SIGINT).on('SIGTERM', handlers.SIGTERM);
+  try {
+    const results = await run(suite, { signal: controller.signal, progress: consoleProgress(), keep: cmd.keep });
+    printSummary(results);
+    const jsonFile = cmd.json ?? suite.report.json;
+    if (jsonFile) writeJson(results, jsonFile);
+    return exitCodeFor(results);
+  } finally {
+    process.off('SIGINT', handlers.SIGINT).off('SIGTERM', handlers.SIGTERM);
+  }
+}
+
+async function downCommand(cmd: Extract<Command, { name: 'down' }>): Promise<number> {
+  const manifest = cmd.manifest ?? (existsSync('stackcheck.yml') ? 'stackcheck.yml' : undefined);
+  const nodes: NodeSpec[] = manifest ? Object.values(loadSuite(manifest).nodes) : [{ name: DEFAULT_NODE, labels: [] }];
+  const selection: SweepSelection = cmd.runId ? { runId: cmd.runId } : cmd.all ? { all: true } : { stale: true };
+  let failed = false;
+  let found = 0;
+  for (const node of nodes) {
+    const { engine } = await connect(node);
+    try {
+      for (const { run: r, report } of await sweep(engine, selection)) {
+        found++;
+        out(`node ${node.name}: run ${r.runId} (suite ${r.suite}): removed ${report.containers} containers, ${report.networks} networks, ${report.volumes} volumes`);
+        for (const e of report.errors) err(`  could not remove: ${e}`);
+        failed ||= report.errors.length > 0;
+      }
+    } finally {
+      await engine.close();
+    }
+  }
+  if (!found) out(cmd.runId ? `no resources of run ${cmd.runId} found` : 'nothing to remove');
+  return failed ? 1 : 0;
+}
+
+function version(): string {
+  const pkg = new URL('../package.json', import.meta.url);
+  try {
+    return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}

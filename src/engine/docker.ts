@@ -1,0 +1,358 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import Docker from 'dockerode';
+import { errorMessage, UserError } from '../common/errors.js';
+import { containerCreateBody } from './container-spec.js';
+import type {
+  BuildRequest,
+  ContainerEvent,
+  ContainerState,
+  CreateContainerRequest,
+  CreateNetworkRequest,
+  CreateVolumeRequest,
+  Engine,
+  EngineInfo,
+  LabelFilter,
+  ResourceRef,
+} from './engine.js';
+
+export interface DockerEngineOptions {
+  node: string;
+  /** unix://, tcp://, ssh://, npipe://; undefined: DOCKER_HOST or the default socket. */
+  url?: string;
+  tls?: { ca: string; cert: string; key: string };
+}
+
+/** dockerode's constructor options for an engine URL, as `docker -H` reads it. */
+export function dockerodeOptions(o: DockerEngineOptions): Docker.DockerOptions {
+  const url = o.url ?? process.env.DOCKER_HOST;
+  if (!url) return { socketPath: '/var/run/docker.sock' };
+  const u = new URL(url);
+  switch (u.protocol) {
+    case 'unix:':
+      return { socketPath: u.pathname };
+    case 'npipe:':
+      return { socketPath: `//./pipe${u.pathname.replace(/^\/+pipe/, '')}` };
+    case 'ssh:':
+      return {
+        protocol: 'ssh',
+        host: u.hostname,
+        port: Number(u.port || 22),
+        username: decodeURIComponent(u.username) || undefined,
+        sshOptions: { agent: process.env.SSH_AUTH_SOCK },
+      } as Docker.DockerOptions;
+    case 'tcp:':
+    case 'http:':
+    case 'https:': {
+      const tls = o.tls ?? tlsFromEnv();
+      return {
+        protocol: tls || u.protocol === 'https:' ? 'https' : 'http',
+        host: u.hostname,
+        port: Number(u.port || (tls ? 2376 : 2375)),
+        ...(tls && { ca: readFileSync(tls.ca), cert: readFileSync(tls.cert), key: readFileSync(tls.key) }),
+      };
+    }
+    default:
+      throw new UserError({
+        message: `engine URL "${url}" has an unsupported scheme`,
+        hint: 'Use unix://, tcp://, ssh:// or npipe://.',
+      });
+  }
+}
+
+function tlsFromEnv(): DockerEngineOptions['tls'] {
+  const dir = process.env.DOCKER_CERT_PATH;
+  if (!dir || process.env.DOCKER_TLS_VERIFY !== '1') return undefined;
+  return { ca: `${dir}/ca.pem`, cert: `${dir}/cert.pem`, key: `${dir}/key.pem` };
+}
+
+/** Stops waiting when `signal` aborts, for the dockerode calls that take no signal of their own. */
+export function abortable<T>(signal: AbortSignal | undefined, p: Promise<T>): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+function labelFilters(labels: LabelFilter): string[] {
+  return Object.entries(labels).map(([k, v]) => (v === true ? k : `${k}=${v}`));
+}
+
+function statusCode(e: unknown): number | undefined {
+  return (e as { statusCode?: number }).statusCode;
+}
+
+/** The daemon's own message, without dockerode's "(HTTP code 409) conflict - " prefix. */
+export function daemonMessage(e: unknown): string {
+  const json = (e as { json?: { message?: string } }).json;
+  return json?.message ?? errorMessage(e).replace(/^\(HTTP code \d+\)\s*[\w ]*-\s*/, '');
+}
+
+/** Runs `fn` ignoring "not found" (404) and "already in progress/removed" (409) answers. */
+async function idempotent(fn: () => Promise<unknown>): Promise<void> {
+  try {
+    await fn();
+  } catch (e) {
+    const code = statusCode(e);
+    if (code === 404 || code === 304) return;
+    if (code === 409 && /already in progress|is not running|is already stopped/i.test(daemonMessage(e))) return;
+    throw e;
+  }
+}
+
+export class DockerEngine implements Engine {
+  readonly node: string;
+  private readonly docker: Docker;
+
+  constructor(o: DockerEngineOptions) {
+    this.node = o.node;
+    this.docker = new Docker(dockerodeOptions(o));
+  }
+
+  async info(signal?: AbortSignal): Promise<EngineInfo> {
+    const v = await abortable(signal, this.docker.version());
+    const info = (await abortable(signal, this.docker.info())) as { Runtimes?: Record<string, unknown> };
+    return { version: v.Version, apiVersion: v.ApiVersion, os: v.Os, runtimes: Object.keys(info.Runtimes ?? {}) };
+  }
+
+  async imageExists(ref: string, signal?: AbortSignal): Promise<boolean> {
+    try {
+      await abortable(signal, this.docker.getImage(ref).inspect());
+      return true;
+    } catch (e) {
+      if (statusCode(e) === 404) return false;
+      throw e;
+    }
+  }
+
+  async pullImage(ref: string, signal?: AbortSignal): Promise<void> {
+    const stream = (await this.docker.pull(ref, { abortSignal: signal })) as Readable;
+    await this.follow(stream);
+  }
+
+  async buildImage(req: BuildRequest, signal?: AbortSignal): Promise<void> {
+    const b = req.build;
+    const stream = await this.docker.buildImage(
+      { context: b.context, src: readdirSync(b.context) },
+      {
+        t: req.tag,
+        dockerfile: b.dockerfile,
+        buildargs: b.args,
+        target: b.target ?? '',
+        labels: { ...b.labels, ...req.labels },
+        rm: true,
+        forcerm: true,
+        abortSignal: signal,
+      },
+    );
+    await this.follow(stream, req.onProgress);
+  }
+
+  /** Reads a JSON-lines progress stream; the daemon reports build and pull failures inside it. */
+  private follow(stream: NodeJS.ReadableStream, onProgress?: (line: string) => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.docker.modem.followProgress(
+        stream,
+        (err: Error | null, output: { error?: string; errorDetail?: { message?: string } }[]) => {
+          const failed = output?.find((o) => o.error || o.errorDetail);
+          if (err) reject(err);
+          else if (failed) reject(new Error(failed.errorDetail?.message ?? failed.error));
+          else resolve();
+        },
+        (event: { stream?: string; status?: string }) => {
+          const line = (event.stream ?? event.status ?? '').trim();
+          if (line && onProgress) onProgress(line);
+        },
+      );
+    });
+  }
+
+  async createNetwork(req: CreateNetworkRequest, signal?: AbortSignal): Promise<string> {
+    const s = req.spec;
+    const net = await this.docker.createNetwork({
+      Name: req.name,
+      Driver: s.driver ?? 'bridge',
+      Options: s.driverOpts,
+      Internal: s.internal,
+      Attachable: s.attachable,
+      EnableIPv6: s.enableIpv6,
+      CheckDuplicate: true,
+      Labels: { ...s.labels, ...req.labels },
+      IPAM: s.ipam && {
+        Driver: s.ipam.driver ?? 'default',
+        Config: s.ipam.config.map((c) => ({ Subnet: c.subnet, Gateway: c.gateway, IPRange: c.ipRange })),
+      },
+      abortSignal: signal,
+    } as Docker.NetworkCreateOptions);
+    return net.id;
+  }
+
+  async networkExists(name: string, signal?: AbortSignal): Promise<boolean> {
+    try {
+      await abortable(signal, this.docker.getNetwork(name).inspect());
+      return true;
+    } catch (e) {
+      if (statusCode(e) === 404) return false;
+      throw e;
+    }
+  }
+
+  removeNetwork(id: string, signal?: AbortSignal): Promise<void> {
+    return idempotent(() => this.docker.getNetwork(id).remove({ abortSignal: signal }));
+  }
+
+  async createVolume(req: CreateVolumeRequest, signal?: AbortSignal): Promise<string> {
+    await this.docker.createVolume({
+      Name: req.name,
+      Driver: req.spec.driver ?? 'local',
+      DriverOpts: req.spec.driverOpts,
+      Labels: { ...req.spec.labels, ...req.labels },
+      abortSignal: signal,
+    });
+    return req.name;
+  }
+
+  removeVolume(name: string, signal?: AbortSignal): Promise<void> {
+    return idempotent(() => this.docker.getVolume(name).remove({ abortSignal: signal }));
+  }
+
+  async createContainer(req: CreateContainerRequest, signal?: AbortSignal): Promise<string> {
+    const c = await this.docker.createContainer({ ...containerCreateBody(req), abortSignal: signal });
+    // API 1.41 joins one network at create; the others are connected before start.
+    for (const n of req.networks.slice(1)) {
+      await abortable(signal, this.docker.getNetwork(n.name).connect({
+        Container: c.id,
+        EndpointConfig: {
+          Aliases: n.aliases,
+          ...(n.ipv4Address || n.ipv6Address
+            ? { IPAMConfig: { IPv4Address: n.ipv4Address, IPv6Address: n.ipv6Address } }
+            : {}),
+        },
+      }));
+    }
+    return c.id;
+  }
+
+  async startContainer(id: string, signal?: AbortSignal): Promise<void> {
+    await idempotent(() => this.docker.getContainer(id).start({ abortSignal: signal }));
+  }
+
+  async inspectContainer(id: string, signal?: AbortSignal): Promise<ContainerState> {
+    const c = await this.docker.getContainer(id).inspect({ abortSignal: signal });
+    const st = c.State as Docker.ContainerInspectInfo['State'] & { Health?: DockerHealth };
+    const ports = Object.entries(c.NetworkSettings.Ports ?? {}).flatMap(([key, binds]) => {
+      const [target, protocol] = key.split('/');
+      return (binds ?? []).map((b) => ({
+        target: Number(target),
+        protocol: protocol ?? 'tcp',
+        hostIp: b.HostIp,
+        hostPort: Number(b.HostPort),
+      }));
+    });
+    return {
+      id: c.Id,
+      name: c.Name.replace(/^\//, ''),
+      status: st.Status as ContainerState['status'],
+      running: st.Running,
+      exitCode: st.ExitCode,
+      oomKilled: st.OOMKilled,
+      restartCount: c.RestartCount,
+      pid: st.Pid,
+      error: st.Error || undefined,
+      startedAt: st.StartedAt,
+      finishedAt: st.FinishedAt,
+      health: st.Health && {
+        status: st.Health.Status as 'starting' | 'healthy' | 'unhealthy',
+        failingStreak: st.Health.FailingStreak,
+        log: (st.Health.Log ?? []).map((l) => ({ exitCode: l.ExitCode, output: l.Output })),
+      },
+      ports,
+      labels: c.Config.Labels ?? {},
+    };
+  }
+
+  stopContainer(id: string, graceMs: number | undefined, signal?: AbortSignal): Promise<void> {
+    const t = graceMs === undefined ? {} : { t: Math.ceil(graceMs / 1000) };
+    return idempotent(() => this.docker.getContainer(id).stop({ ...t, abortSignal: signal }));
+  }
+
+  removeContainer(id: string, signal?: AbortSignal): Promise<void> {
+    return idempotent(() => this.docker.getContainer(id).remove({ force: true, v: true, abortSignal: signal }));
+  }
+
+  async containerLogs(id: string, tail: number, signal?: AbortSignal): Promise<string> {
+    const c = this.docker.getContainer(id);
+    const [raw, info] = await Promise.all([
+      c.logs({ stdout: true, stderr: true, tail, follow: false, abortSignal: signal }),
+      c.inspect({ abortSignal: signal }),
+    ]);
+    return info.Config.Tty ? raw.toString('utf8') : demux(raw);
+  }
+
+  async listContainers(labels: LabelFilter, signal?: AbortSignal): Promise<ResourceRef[]> {
+    const list = await this.docker.listContainers({
+      all: true,
+      filters: { label: labelFilters(labels) },
+      abortSignal: signal,
+    });
+    return list.map((c) => ({ id: c.Id, name: (c.Names[0] ?? c.Id).replace(/^\//, ''), labels: c.Labels }));
+  }
+
+  async listNetworks(labels: LabelFilter, signal?: AbortSignal): Promise<ResourceRef[]> {
+    const list = await this.docker.listNetworks({ filters: { label: labelFilters(labels) }, abortSignal: signal });
+    return list.map((n) => ({ id: n.Id, name: n.Name, labels: n.Labels ?? {} }));
+  }
+
+  async listVolumes(labels: LabelFilter, signal?: AbortSignal): Promise<ResourceRef[]> {
+    const res = await this.docker.listVolumes({ filters: { label: labelFilters(labels) }, abortSignal: signal });
+    return (res.Volumes ?? []).map((v) => ({ id: v.Name, name: v.Name, labels: v.Labels ?? {} }));
+  }
+
+  async *containerEvents(labels: LabelFilter, signal: AbortSignal): AsyncIterable<ContainerEvent> {
+    const stream = (await this.docker.getEvents({
+      filters: { type: ['container'], label: labelFilters(labels) },
+      abortSignal: signal,
+    })) as unknown as Readable;
+    const onAbort = () => stream.destroy();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
+        if (!line.trim()) continue;
+        const e = JSON.parse(line) as { id: string; Action: string; Actor?: { Attributes?: Record<string, string> }; timeNano?: number };
+        yield { id: e.id, action: e.Action, labels: e.Actor?.Attributes ?? {}, timeMs: (e.timeNano ?? 0) / 1e6 };
+      }
+    } catch (e) {
+      if (!signal.aborted) throw e;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      stream.destroy();
+    }
+  }
+
+  async close(): Promise<void> {
+    // ssh connections hold the process open; the others are per-request.
+    (this.docker.modem as { agent?: { destroy?: () => void } }).agent?.destroy?.();
+  }
+}
+
+interface DockerHealth {
+  Status: string;
+  FailingStreak: number;
+  Log?: { ExitCode: number; Output: string }[];
+}
+
+/** Docker multiplexes stdout and stderr in 8-byte framed chunks when there is no TTY. */
+export function demux(buf: Buffer): string {
+  const out: Buffer[] = [];
+  let i = 0;
+  while (i + 8 <= buf.length) {
+    const len = buf.readUInt32BE(i + 4);
+    out.push(buf.subarray(i + 8, i + 8 + len));
+    i += 8 + len;
+  }
+  return Buffer.concat(out).toString('utf8');
+}

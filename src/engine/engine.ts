@@ -1,0 +1,112 @@
+import type { BuildSpec, NetworkSpec, ServiceSpec, VolumeSpec } from '../compose/model.js';
+
+/**
+ * Everything stackcheck does to a container engine goes through this interface: the real
+ * one (dockerode: a local socket, tcp+tls, ssh, Podman's socket) and the in-memory fake for
+ * the orchestration logic's unit tests. Every call takes a deadline through `signal`.
+ */
+export interface Engine {
+  /** The node this engine serves, for messages. */
+  readonly node: string;
+  info(signal?: AbortSignal): Promise<EngineInfo>;
+  imageExists(ref: string, signal?: AbortSignal): Promise<boolean>;
+  pullImage(ref: string, signal?: AbortSignal): Promise<void>;
+  buildImage(req: BuildRequest, signal?: AbortSignal): Promise<void>;
+
+  createNetwork(req: CreateNetworkRequest, signal?: AbortSignal): Promise<string>;
+  networkExists(name: string, signal?: AbortSignal): Promise<boolean>;
+  removeNetwork(id: string, signal?: AbortSignal): Promise<void>;
+  createVolume(req: CreateVolumeRequest, signal?: AbortSignal): Promise<string>;
+  removeVolume(name: string, signal?: AbortSignal): Promise<void>;
+
+  createContainer(req: CreateContainerRequest, signal?: AbortSignal): Promise<string>;
+  startContainer(id: string, signal?: AbortSignal): Promise<void>;
+  inspectContainer(id: string, signal?: AbortSignal): Promise<ContainerState>;
+  /** Sends the container's stop signal, then SIGKILL after `graceMs` (default: the container's own stop timeout). */
+  stopContainer(id: string, graceMs: number | undefined, signal?: AbortSignal): Promise<void>;
+  removeContainer(id: string, signal?: AbortSignal): Promise<void>;
+  containerLogs(id: string, tail: number, signal?: AbortSignal): Promise<string>;
+
+  listContainers(labels: LabelFilter, signal?: AbortSignal): Promise<ResourceRef[]>;
+  listNetworks(labels: LabelFilter, signal?: AbortSignal): Promise<ResourceRef[]>;
+  listVolumes(labels: LabelFilter, signal?: AbortSignal): Promise<ResourceRef[]>;
+
+  /** Container events for resources carrying `labels`, until `signal` aborts. */
+  containerEvents(labels: LabelFilter, signal: AbortSignal): AsyncIterable<ContainerEvent>;
+  close(): Promise<void>;
+}
+
+/** A label that must equal a value, or (true) merely be present. */
+export type LabelFilter = Record<string, string | true>;
+
+export interface EngineInfo {
+  version: string;
+  apiVersion: string;
+  os: string;
+  runtimes: string[];
+}
+
+export interface BuildRequest {
+  tag: string;
+  build: BuildSpec;
+  labels: Record<string, string>;
+  onProgress?: (line: string) => void;
+}
+
+export interface CreateNetworkRequest {
+  name: string;
+  spec: NetworkSpec;
+  labels: Record<string, string>;
+}
+
+export interface CreateVolumeRequest {
+  name: string;
+  spec: VolumeSpec;
+  labels: Record<string, string>;
+}
+
+export interface CreateContainerRequest {
+  name: string;
+  image: string;
+  service: ServiceSpec;
+  labels: Record<string, string>;
+  /** Engine-level network names with this container's aliases there; the first is joined at create. */
+  networks: { name: string; aliases: string[]; ipv4Address?: string; ipv6Address?: string }[];
+  /** compose volume key -> engine volume name. */
+  volumeNames: Record<string, string>;
+  /** Publish every port on a host port the engine picks, ignoring the declared host port. */
+  ephemeralPorts: boolean;
+}
+
+export interface ContainerState {
+  id: string;
+  name: string;
+  status: 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+  running: boolean;
+  exitCode: number;
+  oomKilled: boolean;
+  restartCount: number;
+  pid: number;
+  error?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  /** undefined when the container has no healthcheck. */
+  health?: { status: 'starting' | 'healthy' | 'unhealthy'; failingStreak: number; log: { exitCode: number; output: string }[] };
+  /** Container port/protocol -> host bindings, as published. */
+  ports: { target: number; protocol: string; hostIp: string; hostPort: number }[];
+  labels: Record<string, string>;
+}
+
+export interface ResourceRef {
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+}
+
+export interface ContainerEvent {
+  id: string;
+  /** Docker's action: start, die, health_status: healthy, oom, kill, stop, ... */
+  action: string;
+  labels: Record<string, string>;
+  timeMs: number;
+}

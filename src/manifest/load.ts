@@ -1,0 +1,187 @@
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { parseDuration } from '../common/duration.js';
+import { UserError, type Problem } from '../common/errors.js';
+import { interpolateTree, type Env } from '../common/interpolate.js';
+import { readYamlFile, type YamlSource } from '../common/yaml-source.js';
+import { readEnvFile } from '../compose/env-file.js';
+import { loadCompose, readComposeFile, type ComposeSource } from '../compose/load.js';
+import { ManifestSchema, type Manifest, type TopologyConfig } from './schema.js';
+import type { NodeSpec, Suite, TopologySpec } from './suite.js';
+import { zodProblems } from './zod-problems.js';
+
+export const DEFAULT_NODE = 'local';
+
+/** Compose blocks written inline are interpolated by the compose loader with the topology's own variables. */
+const INLINE_COMPOSE_KEYS = ['services', 'networks', 'volumes'] as const;
+
+export interface LoadOptions {
+  env?: Env;
+}
+
+/**
+ * Reads a manifest and everything it names (compose files, env files) into a Suite, or throws
+ * one UserError that lists every problem found, each at its file, line and column.
+ */
+export function loadSuite(manifestPath: string, options: LoadOptions = {}): Suite {
+  const env = options.env ?? process.env;
+  const abs = resolve(manifestPath);
+  const display = displayPath(abs);
+  const src = readYamlFile(abs, display);
+  const dir = dirname(abs);
+
+  const manifest = validateManifest(src, env);
+  const problems: Problem[] = [];
+  const nodes = resolveNodes(manifest, dir);
+  const topologies: TopologySpec[] = [];
+  const warnings: Suite['warnings'] = [];
+
+  for (const [name, topo] of Object.entries(manifest.topologies)) {
+    const at = (...p: (string | number)[]) => src.posOf(['topologies', name, ...p]);
+    const node = topo.node ?? (Object.keys(nodes).length === 1 ? Object.keys(nodes)[0]! : undefined);
+    if (!node) {
+      problems.push({
+        message: `topology "${name}" does not say which node it runs on`,
+        pos: src.keyPosOf(['topologies', name]),
+        hint: `Add "node:" with one of: ${Object.keys(nodes).join(', ')}.`,
+      });
+      continue;
+    }
+    if (!nodes[node]) {
+      problems.push({
+        message: `topology "${name}" names node "${node}", which is not defined`,
+        pos: at('node'),
+        hint: `Define it under "nodes:", or use one of: ${Object.keys(nodes).join(', ')}.`,
+      });
+      continue;
+    }
+    try {
+      const project = loadCompose({
+        sources: composeSources(src, name, topo, dir),
+        env: topologyEnv(topo, dir, env, (p) => src.posOf(['topologies', name, ...p])),
+        profiles: topo.profiles,
+      });
+      warnings.push(...project.warnings);
+      topologies.push({
+        name,
+        node,
+        project,
+        waitTimeoutMs: parseDuration(topo.wait.timeout)!,
+        publish: topo.publish,
+        pos: src.keyPosOf(['topologies', name]),
+      });
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      problems.push(...e.problems);
+    }
+  }
+  if (problems.length) throw new UserError(problems);
+
+  return { name: manifest.name, file: display, dir, nodes, topologies, report: manifest.report ?? {}, warnings };
+}
+
+function validateManifest(src: YamlSource, env: Env): Manifest {
+  const raw = src.data;
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new UserError({
+      message: 'a manifest is a YAML mapping with "version", "name" and "topologies"',
+      pos: src.posOf([]),
+      hint: 'See docs/manifest.md, or run `stackcheck schema` for the JSON Schema.',
+    });
+  }
+  const { value, issues } = interpolateTree(withoutInlineCompose(raw), env);
+  const problems: Problem[] = issues
+    .filter((i) => i.severity === 'error')
+    .map((i) => ({ message: i.message, pos: src.posOf(i.path), hint: 'Set the variable, or give it a default with ${VAR:-default}.' }));
+  const parsed = ManifestSchema.safeParse(withInlineCompose(value, raw));
+  if (!parsed.success) problems.push(...zodProblems(ManifestSchema, parsed.error.issues, src));
+  if (problems.length || !parsed.success) throw new UserError(problems);
+  return parsed.data;
+}
+
+type Tree = Record<string, unknown>;
+
+function withoutInlineCompose(raw: object): Tree {
+  const copy = structuredClone(raw) as Tree;
+  for (const topo of Object.values((copy.topologies as Tree | undefined) ?? {})) {
+    if (topo && typeof topo === 'object') for (const k of INLINE_COMPOSE_KEYS) delete (topo as Tree)[k];
+  }
+  return copy;
+}
+
+function withInlineCompose(value: unknown, raw: object): unknown {
+  const out = value as Tree;
+  const rawTopos = ((raw as Tree).topologies as Tree | undefined) ?? {};
+  for (const [name, topo] of Object.entries((out.topologies as Tree | undefined) ?? {})) {
+    const rawTopo = rawTopos[name] as Tree | undefined;
+    if (!topo || typeof topo !== 'object' || !rawTopo) continue;
+    for (const k of INLINE_COMPOSE_KEYS) if (k in rawTopo) (topo as Tree)[k] = rawTopo[k];
+  }
+  return out;
+}
+
+function resolveNodes(manifest: Manifest, dir: string): Record<string, NodeSpec> {
+  const entries = Object.entries(manifest.nodes ?? { [DEFAULT_NODE]: { labels: [] } });
+  return Object.fromEntries(
+    entries.map(([name, n]) => [
+      name,
+      {
+        name,
+        docker: n.docker,
+        address: n.address,
+        labels: n.labels,
+        tls: n.tls && {
+          ca: resolve(dir, n.tls.ca),
+          cert: resolve(dir, n.tls.cert),
+          key: resolve(dir, n.tls.key),
+        },
+      } satisfies NodeSpec,
+    ]),
+  );
+}
+
+function composeSources(src: YamlSource, name: string, topo: TopologyConfig, dir: string): ComposeSource[] {
+  const files = topo.compose === undefined ? [] : [topo.compose].flat();
+  const sources = files.map((f) => {
+    const abs = resolve(dir, f);
+    return readComposeFile(abs, displayPath(abs));
+  });
+  if (topo.services || topo.networks || topo.volumes) {
+    sources.push({ yaml: src, base: ['topologies', name], dir, inline: true });
+  }
+  return sources;
+}
+
+/**
+ * Interpolation variables for one topology, weakest first: the project's `.env`, the
+ * topology's env_file(s), the runner's environment, then the topology's `env:`, which wins
+ * so a manifest (or a matrix) can pin a value.
+ */
+function topologyEnv(
+  topo: TopologyConfig,
+  dir: string,
+  env: Env,
+  posOf: (path: (string | number)[]) => import('../common/errors.js').SourcePos,
+): Env {
+  const firstCompose = topo.compose === undefined ? undefined : [topo.compose].flat()[0];
+  const projectDir = firstCompose ? dirname(resolve(dir, firstCompose)) : dir;
+  const dotEnv = resolve(projectDir, '.env');
+  const envFiles = topo.env_file === undefined ? [] : [topo.env_file].flat();
+  const fromFiles = envFiles.map((f, i) =>
+    readEnvFile(resolve(dir, f), posOf(typeof topo.env_file === 'string' ? ['env_file'] : ['env_file', i])),
+  );
+  const pinned = Object.fromEntries(Object.entries(topo.env ?? {}).map(([k, v]) => [k, String(v)]));
+  return Object.assign(
+    {},
+    existsSync(dotEnv) ? readEnvFile(dotEnv) : {},
+    ...fromFiles,
+    env,
+    pinned,
+  ) as Env;
+}
+
+/** Paths in messages are relative to the working directory when that is shorter, as editors link them. */
+export function displayPath(abs: string): string {
+  const rel = relative(process.cwd(), abs);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : abs;
+}

@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import { parseDuration } from '../common/duration.js';
+
+/**
+ * The suite manifest's shape. This schema is the single source of truth: the loader validates
+ * against it, `stackcheck schema` prints it as JSON Schema, and the types below derive from it.
+ */
+
+const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+const name = (what: string) =>
+  z
+    .string()
+    .regex(NAME_RE, `${what} names use letters, digits, "_", "." and "-", and start with a letter or digit`);
+
+export const duration = () =>
+  z
+    .string()
+    .refine((s) => parseDuration(s) !== undefined && /[a-z]$/.test(s.trim()), {
+      message: 'expected a duration with a unit, like 500ms, 30s or 2m',
+    })
+    .meta({ pattern: '^(\\d+(\\.\\d+)?(us|ms|s|m|h))+$' });
+
+const stringOrList = z.union([z.string(), z.array(z.string()).min(1)]);
+
+export const NodeSchema = z
+  .strictObject({
+    docker: z
+      .string()
+      .regex(/^(unix|tcp|ssh|npipe|http|https):\/\//, 'expected an engine URL: unix://, tcp://, ssh:// or npipe://')
+      .optional()
+      .describe("The node's Docker engine. Default: DOCKER_HOST, else the local socket."),
+    address: z
+      .string()
+      .optional()
+      .describe('Host name or IP at which other nodes and the runner reach ports this node publishes.'),
+    tls: z
+      .strictObject({ ca: z.string(), cert: z.string(), key: z.string() })
+      .optional()
+      .describe('Client certificate files for a tcp:// engine with TLS (paths relative to the manifest).'),
+    labels: z.array(z.string()).default([]),
+  })
+  .describe('A Docker engine that topologies are placed on.');
+
+export const WaitSchema = z.strictObject({
+  timeout: duration()
+    .default('2m')
+    .describe('How long every service may take to be running, and healthy where it has a healthcheck.'),
+});
+
+export const TopologySchema = z
+  .strictObject({
+    node: name('Node').optional().describe('The node this topology runs on. Default: the only node.'),
+    compose: stringOrList
+      .optional()
+      .describe('Compose files, merged in order with compose override rules; relative to the manifest.'),
+    services: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('Services written inline, in compose syntax; merged after the compose files.'),
+    networks: z.record(z.string(), z.unknown()).optional().describe('Networks, in compose syntax.'),
+    volumes: z.record(z.string(), z.unknown()).optional().describe('Volumes, in compose syntax.'),
+    env: z
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+      .optional()
+      .describe("Variables for the compose files' ${VAR} interpolation; they win over the runner's environment."),
+    env_file: stringOrList
+      .optional()
+      .describe('Files of KEY=VALUE lines for interpolation, like `docker compose --env-file`.'),
+    profiles: z.array(z.string()).default([]).describe('Compose profiles to enable.'),
+    wait: WaitSchema.default({ timeout: '2m' }),
+    publish: z
+      .enum(['declared', 'ephemeral'])
+      .default('declared')
+      .describe(
+        '`declared` binds host ports as the compose files say; `ephemeral` lets the engine pick free host ports, so several runs can share one engine.',
+      ),
+  })
+  .refine((t) => t.compose !== undefined || t.services !== undefined, {
+    message: 'a topology needs `compose:` files or inline `services:`',
+  })
+  .describe('One compose project, placed on one node.');
+
+export const ReportSchema = z.strictObject({
+  json: z.string().optional().describe('Write the results JSON to this file (relative to the working directory).'),
+});
+
+export const ManifestSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    version: z.literal(1).describe('Manifest format version.'),
+    name: name('Suite').describe('Suite name: the JUnit <testsuites> name and the summary title.'),
+    nodes: z
+      .record(name('Node'), NodeSchema)
+      .optional()
+      .describe('Docker engines. Default: one node "local" from DOCKER_HOST or the local socket.'),
+    topologies: z
+      .record(name('Topology'), TopologySchema)
+      .refine((t) => Object.keys(t).length > 0, { message: 'name at least one topology' }),
+    report: ReportSchema.optional(),
+  })
+  .describe('A stackcheck suite manifest.');
+
+export type ManifestInput = z.input<typeof ManifestSchema>;
+export type Manifest = z.output<typeof ManifestSchema>;
+export type NodeConfig = z.output<typeof NodeSchema>;
+export type TopologyConfig = z.output<typeof TopologySchema>;
+
+export function manifestJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(ManifestSchema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>;
+}

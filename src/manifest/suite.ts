@@ -1,0 +1,34 @@
+import type { SourcePos } from '../common/errors.js';
+import type { ComposeProject } from '../compose/model.js';
+
+/** A loaded, validated suite: what the manifest means, with every path resolved. */
+export interface Suite {
+  name: string;
+  /** The manifest path as the user gave it (used in messages and annotations). */
+  file: string;
+  /** Absolute directory of the manifest. */
+  dir: string;
+  nodes: Record<string, NodeSpec>;
+  topologies: TopologySpec[];
+  report: { json?: string };
+  warnings: { message: string; pos: SourcePos }[];
+}
+
+export interface NodeSpec {
+  name: string;
+  /** Engine URL; undefined means DOCKER_HOST or the local socket. */
+  docker?: string;
+  address?: string;
+  /** Absolute paths. */
+  tls?: { ca: string; cert: string; key: string };
+  labels: string[];
+}
+
+export interface TopologySpec {
+  name: string;
+  node: string;
+  project: ComposeProject;
+  waitTimeoutMs: number;
+  publish: 'declared' | 'ephemeral';
+  pos: SourcePos;
+}

@@ -1,0 +1,105 @@
+import { errorMessage } from '../common/errors.js';
+import type { Engine, ResourceRef } from '../engine/engine.js';
+import { QUICK_CALL_MS } from './deadline.js';
+import { LABEL } from './labels.js';
+import type { Plan } from './plan.js';
+import type { Progress } from './progress.js';
+
+/** Docker's own default when a service sets no stop_grace_period. */
+const DEFAULT_GRACE_MS = 10_000;
+/** Time allowed beyond the grace period for the engine to report the stop. */
+const STOP_SLACK_MS = 30_000;
+
+export interface TeardownReport {
+  containers: number;
+  networks: number;
+  volumes: number;
+  /** Resources that could not be removed, with the engine's reason. */
+  errors: string[];
+}
+
+/**
+ * Removes everything one run created on one engine, found by its run label (so resources
+ * whose creation was in flight are found too). With the run's plan, services stop in reverse
+ * dependency order, each after the services that depend on it, and with its own grace period;
+ * without one (a sweep after a crash), all stop in parallel with the grace period the
+ * container was created with. Never throws: what it cannot remove is reported.
+ */
+export async function teardownRun(
+  engine: Engine,
+  runId: string,
+  opts: { plan?: Plan; progress?: Progress } = {},
+): Promise<TeardownReport> {
+  const report: TeardownReport = { containers: 0, networks: 0, volumes: 0, errors: [] };
+  const attempt = async (what: string, fn: () => Promise<void>): Promise<boolean> => {
+    try {
+      await fn();
+      return true;
+    } catch (e) {
+      report.errors.push(`${what}: ${errorMessage(e)}`);
+      return false;
+    }
+  };
+  const filter = { [LABEL.run]: runId };
+  const list = async <T>(what: string, fn: () => Promise<T[]>): Promise<T[]> => {
+    let out: T[] = [];
+    await attempt(`listing ${what}`, async () => void (out = await fn()));
+    return out;
+  };
+
+  const containers = await list('containers', () => engine.listContainers(filter, AbortSignal.timeout(QUICK_CALL_MS)));
+  const byService = new Map<string, ResourceRef[]>();
+  for (const c of containers) {
+    const key = `${c.labels[LABEL.topology]}/${c.labels[LABEL.service]}`;
+    byService.set(key, [...(byService.get(key) ?? []), c]);
+  }
+  const services = new Map(
+    (opts.plan?.topologies ?? []).flatMap((t) => t.services.map((s) => [`${t.spec.name}/${s.spec.name}` as string, s] as const)),
+  );
+
+  const stopped = new Map<string, Promise<void>>();
+  const stop = (key: string): Promise<void> => {
+    let p = stopped.get(key);
+    if (!p) {
+      const sp = services.get(key);
+      p = (async () => {
+        await Promise.all((sp?.dependents ?? []).map((d) => stop(`${sp!.topology}/${d}`)));
+        const grace = sp ? (sp.spec.stopGracePeriodMs ?? DEFAULT_GRACE_MS) : undefined;
+        await Promise.all(
+          (byService.get(key) ?? []).map((c) =>
+            attempt(`stopping container ${c.name}`, () =>
+              engine.stopContainer(c.id, grace, AbortSignal.timeout((grace ?? DEFAULT_GRACE_MS) + STOP_SLACK_MS)),
+            ),
+          ),
+        );
+      })();
+      stopped.set(key, p);
+    }
+    return p;
+  };
+  await Promise.all([...byService.keys()].map(stop));
+
+  const removed = await Promise.all(
+    containers.map((c) =>
+      attempt(`removing container ${c.name}`, () => engine.removeContainer(c.id, AbortSignal.timeout(QUICK_CALL_MS))),
+    ),
+  );
+  report.containers = removed.filter(Boolean).length;
+  for (const key of byService.keys()) {
+    const [topology, service] = key.split('/') as [string, string];
+    opts.progress?.emit({ kind: 'service', topology, service, phase: 'removed', atMs: 0 });
+  }
+
+  const networks = await list('networks', () => engine.listNetworks(filter, AbortSignal.timeout(QUICK_CALL_MS)));
+  const netDone = await Promise.all(
+    networks.map((n) => attempt(`removing network ${n.name}`, () => engine.removeNetwork(n.id, AbortSignal.timeout(QUICK_CALL_MS)))),
+  );
+  report.networks = netDone.filter(Boolean).length;
+
+  const volumes = await list('volumes', () => engine.listVolumes(filter, AbortSignal.timeout(QUICK_CALL_MS)));
+  const volDone = await Promise.all(
+    volumes.map((v) => attempt(`removing volume ${v.name}`, () => engine.removeVolume(v.name, AbortSignal.timeout(QUICK_CALL_MS)))),
+  );
+  report.volumes = volDone.filter(Boolean).length;
+  return report;
+}

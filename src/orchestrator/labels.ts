@@ -1,0 +1,15 @@
+/** Every label stackcheck puts on what it creates, in one place. */
+export const LABEL = {
+  run: 'io.stackcheck.run',
+  suite: 'io.stackcheck.suite',
+  topology: 'io.stackcheck.topology',
+  service: 'io.stackcheck.service',
+  node: 'io.stackcheck.node',
+  replica: 'io.stackcheck.replica',
+  /** `host:pid:start` of the process that owns the run, to tell a live run from a dead one. */
+  owner: 'io.stackcheck.owner',
+  /** Epoch ms after which the run counts as abandoned even if its owner cannot be checked. */
+  deadline: 'io.stackcheck.deadline',
+  /** Built images: kept as a cache between runs, found by this label. */
+  image: 'io.stackcheck.image',
+} as const;

@@ -1,0 +1,22 @@
+/** What the orchestrator tells the user while it works; the console reporter prints it. */
+export type ServicePhase =
+  | 'building'
+  | 'pulling'
+  | 'starting'
+  | 'started'
+  | 'healthy'
+  | 'running'
+  | 'completed'
+  | 'failed'
+  | 'stopping'
+  | 'removed';
+
+export type ProgressEvent =
+  | { kind: 'service'; topology: string; service: string; phase: ServicePhase; atMs: number; detail?: string }
+  | { kind: 'note'; level: 'info' | 'warn'; text: string };
+
+export interface Progress {
+  emit(e: ProgressEvent): void;
+}
+
+export const silentProgress: Progress = { emit: () => undefined };

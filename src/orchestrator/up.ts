@@ -1,0 +1,388 @@
+import { performance } from 'node:perf_hooks';
+import { formatDuration } from '../common/duration.js';
+import { errorMessage, type SourcePos } from '../common/errors.js';
+import { daemonMessage } from '../engine/docker.js';
+import type { ContainerState, Engine } from '../engine/engine.js';
+import { deadline, IMAGE_CALL_MS, InFlight, isAbort, QUICK_CALL_MS } from './deadline.js';
+import { runLabels, type RunIdentity } from './identity.js';
+import { LABEL } from './labels.js';
+import type { TopologyPlan, ServicePlan } from './plan.js';
+import type { Progress, ServicePhase } from './progress.js';
+import { diagnose } from './diagnose.js';
+import type { ContainerWatcher } from './watcher.js';
+
+export interface UpContext {
+  engine: Engine;
+  watcher: ContainerWatcher;
+  identity: RunIdentity;
+  /** Aborts on cancellation (SIGINT/SIGTERM). */
+  signal: AbortSignal;
+  progress: Progress;
+  inFlight: InFlight;
+  /** performance.now() when the run started: every time in the results counts from it. */
+  runStart: number;
+  /** Builds and pulls shared across topologies on the same engine, by image reference. */
+  images: Map<string, Promise<void>>;
+}
+
+export type Readiness = 'healthy' | 'running' | 'completed';
+
+export interface ServiceOutcome {
+  name: string;
+  status: Readiness | 'failed' | 'cancelled' | 'pending';
+  health: 'healthy' | 'unhealthy' | 'starting' | 'none' | 'unknown';
+  startedMs?: number;
+  healthyMs?: number;
+  containers: string[];
+}
+
+export interface TopologyOutcome {
+  name: string;
+  node: string;
+  status: 'up' | 'failed' | 'error' | 'cancelled';
+  services: ServiceOutcome[];
+  failure?: ServiceFailure;
+}
+
+/**
+ * Why a service could not be brought up. `input` failures come from what the user wrote or
+ * the machine lacks (a missing image, a port already taken): the CLI exits 2 for them.
+ */
+export class ServiceFailure extends Error {
+  constructor(
+    readonly service: string,
+    message: string,
+    readonly kind: 'input' | 'failure',
+    readonly details: string[] = [],
+    readonly pos?: SourcePos,
+  ) {
+    super(message);
+    this.name = 'ServiceFailure';
+  }
+}
+
+interface ServiceTask {
+  plan: ServicePlan;
+  outcome: ServiceOutcome;
+  started: Promise<void>;
+  ready: Promise<Readiness>;
+}
+
+/**
+ * Brings one topology up: networks and volumes first, then every service as soon as its own
+ * image is ready and its own dependencies' conditions hold, so independent chains never wait
+ * for each other. Resolves when every service is ready, or with the first failure, after
+ * which everything still waiting is cancelled. It creates; teardown removes.
+ */
+export async function upTopology(tp: TopologyPlan, ctx: UpContext): Promise<TopologyOutcome> {
+  const name = tp.spec.name;
+  const local = new AbortController();
+  const signal = AbortSignal.any([ctx.signal, local.signal]);
+  const waitDeadline = AbortSignal.any([signal, AbortSignal.timeout(tp.spec.waitTimeoutMs)]);
+  const labels = (extra: Record<string, string>) => ({
+    ...runLabels(ctx.identity),
+    [LABEL.topology]: name,
+    [LABEL.node]: tp.spec.node,
+    ...extra,
+  });
+  const emit = (service: string, phase: ServicePhase, detail?: string) =>
+    ctx.progress.emit({ kind: 'service', topology: name, service, phase, atMs: since(ctx.runStart), detail });
+
+  const tasks = new Map<string, ServiceTask>();
+  try {
+    await Promise.all([
+      ...tp.networks.map((n) => prepareNetwork(n, labels({}), ctx, signal)),
+      ...tp.volumes.map((v) => prepareVolume(v, labels({}), ctx, signal)),
+    ]);
+
+    for (const sp of tp.services) {
+      const outcome: ServiceOutcome = { name: sp.spec.name, status: 'pending', health: 'unknown', containers: [] };
+      let markStarted!: () => void;
+      const started = new Promise<void>((r) => (markStarted = r));
+      const ready = (async (): Promise<Readiness> => {
+        await Promise.all([
+          ensureImage(sp, ctx, signal, emit),
+          ...sp.deps.map((d) => dependencyHolds(sp, d, tasks.get(d.service)!)),
+        ]);
+        emit(sp.spec.name, 'starting');
+        await startReplicas(sp, tp, ctx, signal, labels, outcome);
+        outcome.startedMs = since(ctx.runStart);
+        markStarted();
+        emit(sp.spec.name, 'started');
+        const readiness = await waitReady(sp, outcome, ctx, waitDeadline, tp.spec.waitTimeoutMs);
+        outcome.status = readiness;
+        outcome.healthyMs = since(ctx.runStart);
+        emit(sp.spec.name, readiness);
+        return readiness;
+      })();
+      // A dependent awaiting `started` must learn of a failure before the start, too.
+      const startedOrFailed = Promise.race([started, ready.then(() => undefined)]);
+      ready.catch(() => local.abort(new Error('a service failed')));
+      tasks.set(sp.spec.name, { plan: sp, outcome, started: startedOrFailed, ready });
+    }
+
+    const settled = await Promise.allSettled([...tasks.values()].map((t) => t.ready));
+    const failure = pickFailure(settled, tasks);
+    if (!failure) return { name, node: tp.spec.node, status: 'up', services: outcomes(tasks) };
+    for (const t of tasks.values()) if (t.outcome.status === 'pending') t.outcome.status = 'cancelled';
+    if (failure instanceof ServiceFailure) {
+      const failed = tasks.get(failure.service);
+      if (failed && failure.kind === 'failure') failure.details.push(...(await diagnose(ctx.engine, failed.outcome.containers)));
+      emit(failure.service, 'failed', failure.message);
+      return {
+        name,
+        node: tp.spec.node,
+        status: failure.kind === 'input' ? 'error' : 'failed',
+        services: outcomes(tasks),
+        failure,
+      };
+    }
+    return { name, node: tp.spec.node, status: 'cancelled', services: outcomes(tasks) };
+  } catch (e) {
+    if (isAbort(e) && ctx.signal.aborted) return { name, node: tp.spec.node, status: 'cancelled', services: outcomes(tasks) };
+    const failure = e instanceof ServiceFailure ? e : new ServiceFailure('', errorMessage(e), 'failure');
+    return { name, node: tp.spec.node, status: failure.kind === 'input' ? 'error' : 'failed', services: outcomes(tasks), failure };
+  }
+}
+
+function since(start: number): number {
+  return Math.round(performance.now() - start);
+}
+
+function outcomes(tasks: Map<string, ServiceTask>): ServiceOutcome[] {
+  return [...tasks.values()].map((t) => t.outcome);
+}
+
+/** The root cause among the failures: a service's own failure, not a dependent that was cancelled because of it. */
+function pickFailure(
+  settled: PromiseSettledResult<Readiness>[],
+  tasks: Map<string, ServiceTask>,
+): ServiceFailure | Error | undefined {
+  const list = [...tasks.values()];
+  let cancelled: Error | undefined;
+  for (const [i, r] of settled.entries()) {
+    if (r.status === 'fulfilled') continue;
+    const outcome = list[i]!.outcome;
+    if (r.reason instanceof ServiceFailure) {
+      outcome.status = 'failed';
+      return r.reason;
+    }
+    outcome.status = 'cancelled';
+    cancelled ??= r.reason as Error;
+  }
+  return cancelled;
+}
+
+async function prepareNetwork(
+  n: TopologyPlan['networks'][number],
+  labels: Record<string, string>,
+  ctx: UpContext,
+  signal: AbortSignal,
+): Promise<void> {
+  if (!n.create) {
+    if (!(await ctx.engine.networkExists(n.engineName, deadline(signal, QUICK_CALL_MS)))) {
+      throw new ServiceFailure(
+        '',
+        `external network "${n.engineName}" does not exist on node "${ctx.engine.node}"`,
+        'input',
+        [],
+        n.spec.pos,
+      );
+    }
+    return;
+  }
+  await ctx.inFlight.track(
+    ctx.engine.createNetwork({ name: n.engineName, spec: n.spec, labels }, deadline(signal, QUICK_CALL_MS)),
+  );
+}
+
+async function prepareVolume(
+  v: TopologyPlan['volumes'][number],
+  labels: Record<string, string>,
+  ctx: UpContext,
+  signal: AbortSignal,
+): Promise<void> {
+  if (!v.create) return; // An external volume that is missing is reported by the engine at container create.
+  await ctx.inFlight.track(
+    ctx.engine.createVolume({ name: v.engineName, spec: v.spec, labels }, deadline(signal, QUICK_CALL_MS)),
+  );
+}
+
+function ensureImage(
+  sp: ServicePlan,
+  ctx: UpContext,
+  signal: AbortSignal,
+  emit: (service: string, phase: ServicePhase, detail?: string) => void,
+): Promise<void> {
+  const { ref, build } = sp.image;
+  const key = `${build ? 'build' : 'image'}:${ref}`;
+  let p = ctx.images.get(key);
+  if (!p) {
+    p = (async () => {
+      const sig = deadline(signal, IMAGE_CALL_MS);
+      if (build) {
+        emit(sp.spec.name, 'building', ref);
+        const tail: string[] = [];
+        try {
+          await ctx.engine.buildImage(
+            {
+              tag: ref,
+              build,
+              labels: { [LABEL.image]: 'built' },
+              onProgress: (line) => tail.push(line) > 20 && tail.shift(),
+            },
+            sig,
+          );
+        } catch (e) {
+          if (isAbort(e)) throw e;
+          throw new ServiceFailure(sp.spec.name, `building image ${ref} failed: ${daemonMessage(e)}`, 'input', [
+            'last build output:',
+            ...tail,
+          ], build.pos);
+        }
+        return;
+      }
+      if (await ctx.engine.imageExists(ref, deadline(signal, QUICK_CALL_MS))) return;
+      if (sp.spec.pullPolicy === 'never') {
+        throw new ServiceFailure(
+          sp.spec.name,
+          `image ${ref} is not on node "${ctx.engine.node}" and pull_policy is "never"`,
+          'input',
+          [],
+          sp.spec.pos,
+        );
+      }
+      emit(sp.spec.name, 'pulling', ref);
+      try {
+        await ctx.engine.pullImage(ref, sig);
+      } catch (e) {
+        if (isAbort(e)) throw e;
+        throw new ServiceFailure(
+          sp.spec.name,
+          `image ${ref} is not on node "${ctx.engine.node}" and pulling it failed: ${daemonMessage(e)}. ` +
+            'Build it there first (or give the service a `build:`), or load it with `docker load`.',
+          'input',
+          [],
+          sp.spec.pos,
+        );
+      }
+    })();
+    ctx.images.set(key, p);
+    p.catch(() => ctx.images.delete(key));
+  }
+  return p;
+}
+
+async function dependencyHolds(
+  sp: ServicePlan,
+  dep: ServicePlan['deps'][number],
+  task: ServiceTask,
+): Promise<void> {
+  if (dep.condition === 'service_started') return task.started;
+  const readiness = await task.ready;
+  if (dep.condition === 'service_healthy' && readiness !== 'healthy') {
+    throw new ServiceFailure(
+      sp.spec.name,
+      `"${sp.spec.name}" waits for "${dep.service}" to be healthy, but "${dep.service}" has no healthcheck`,
+      'input',
+      [],
+      sp.spec.dependsOn[dep.service]?.pos,
+    );
+  }
+}
+
+async function startReplicas(
+  sp: ServicePlan,
+  tp: TopologyPlan,
+  ctx: UpContext,
+  signal: AbortSignal,
+  labels: (extra: Record<string, string>) => Record<string, string>,
+  outcome: ServiceOutcome,
+): Promise<void> {
+  const volumeNames = Object.fromEntries(tp.volumes.map((v) => [v.key, v.engineName]));
+  await Promise.all(
+    sp.containerNames.map(async (containerName, i) => {
+      const id = await ctx.inFlight.track(
+        ctx.engine.createContainer(
+          {
+            name: containerName,
+            image: sp.image.ref,
+            service: sp.spec,
+            labels: labels({ [LABEL.service]: sp.spec.name, [LABEL.replica]: String(i + 1) }),
+            networks: sp.networks,
+            volumeNames,
+            ephemeralPorts: tp.spec.publish === 'ephemeral',
+          },
+          deadline(signal, QUICK_CALL_MS),
+        ),
+      );
+      outcome.containers.push(id);
+      try {
+        await ctx.inFlight.track(ctx.engine.startContainer(id, deadline(signal, QUICK_CALL_MS)));
+      } catch (e) {
+        if (isAbort(e)) throw e;
+        throw startFailure(sp, containerName, e);
+      }
+    }),
+  );
+}
+
+/** A start refused by the engine; a taken host port is the user's to fix, at the port's line. */
+function startFailure(sp: ServicePlan, containerName: string, e: unknown): ServiceFailure {
+  const msg = daemonMessage(e);
+  const taken = /(?:Bind for [^:]*:|listen \w+ [^:]*:)(\d+)(?: failed: port is already allocated|: bind: address already in use)/.exec(msg);
+  if (taken) {
+    const port = Number(taken[1]);
+    const decl = sp.spec.ports.find((p) => p.published === port);
+    return new ServiceFailure(
+      sp.spec.name,
+      `host port ${port} for service "${sp.spec.name}" is already in use on node "${sp.node}"`,
+      'input',
+      [
+        'Stop what holds it, change the published port, or set `publish: ephemeral` on the topology so the engine picks free ports.',
+      ],
+      decl?.pos ?? sp.spec.pos,
+    );
+  }
+  return new ServiceFailure(sp.spec.name, `container ${containerName} did not start: ${msg}`, 'failure');
+}
+
+async function waitReady(
+  sp: ServicePlan,
+  outcome: ServiceOutcome,
+  ctx: UpContext,
+  waitDeadline: AbortSignal,
+  timeoutMs: number,
+): Promise<Readiness> {
+  const restarts = sp.spec.restart && sp.spec.restart.policy !== 'no';
+  const decide = (s: ContainerState): Readiness | Error | undefined => {
+    outcome.health = s.health?.status ?? 'none';
+    if (s.status === 'exited' || s.status === 'dead') {
+      if (s.exitCode === 0) return 'completed';
+      if (restarts) return undefined; // The engine's restart policy gets its chance until the deadline.
+      return new Error(`exited with code ${s.exitCode}${s.oomKilled ? ' (killed: out of memory)' : ''}`);
+    }
+    if (sp.mustComplete || s.status !== 'running') return undefined;
+    if (!s.health) return 'running';
+    if (s.health.status === 'healthy') return 'healthy';
+    if (s.health.status === 'unhealthy') return new Error('is unhealthy');
+    return undefined;
+  };
+  try {
+    const verdicts = await Promise.all(outcome.containers.map((id) => ctx.watcher.until(id, decide, waitDeadline)));
+    const bad = verdicts.find((v): v is Error => v instanceof Error);
+    if (bad) throw new ServiceFailure(sp.spec.name, `service "${sp.spec.name}" ${bad.message}`, 'failure');
+    // Mixed replicas (one healthy, one completed) report the weakest.
+    return (['completed', 'running', 'healthy'] as const).find((r) => verdicts.includes(r)) ?? 'running';
+  } catch (e) {
+    if ((e as Error)?.name === 'TimeoutError' && waitDeadline.aborted && !ctx.signal.aborted) {
+      const what = sp.mustComplete ? 'finished' : outcome.health === 'none' ? 'running' : 'healthy';
+      throw new ServiceFailure(
+        sp.spec.name,
+        `service "${sp.spec.name}" was not ${what} within ${formatDuration(timeoutMs)}`,
+        'failure',
+      );
+    }
+    throw e;
+  }
+}

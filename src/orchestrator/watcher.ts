@@ -1,0 +1,80 @@
+import type { ContainerState, Engine, LabelFilter } from '../engine/engine.js';
+
+/** How often state is re-read when no event arrives: a backstop for engines that drop events. */
+const BACKSTOP_MS = 2000;
+
+/**
+ * Waits on container state changes through the engine's event stream (one subscription per
+ * run and engine), re-reading state on each event for that container and, as a backstop,
+ * every couple of seconds.
+ */
+export class ContainerWatcher {
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly controller = new AbortController();
+
+  constructor(
+    private readonly engine: Engine,
+    labels: LabelFilter,
+  ) {
+    void this.listen(labels);
+  }
+
+  private async listen(labels: LabelFilter): Promise<void> {
+    try {
+      for await (const e of this.engine.containerEvents(labels, this.controller.signal)) this.wake(e.id);
+    } catch {
+      // Without events the backstop still re-reads state; nothing is lost but latency.
+    }
+  }
+
+  private wake(id: string): void {
+    const set = this.waiters.get(id);
+    if (!set) return;
+    this.waiters.delete(id);
+    for (const fn of set) fn();
+  }
+
+  private nextChange(id: string, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const set = this.waiters.get(id) ?? new Set();
+      this.waiters.set(id, set);
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        set.delete(done);
+        resolve();
+      };
+      const onAbort = () => {
+        clearTimeout(timer);
+        set.delete(done);
+        reject(signal.reason);
+      };
+      const timer = setTimeout(done, BACKSTOP_MS);
+      set.add(done);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /**
+   * Re-reads the container's state until `decide` returns a verdict (anything but undefined),
+   * or `signal` aborts (deadline, cancellation).
+   */
+  async until<T>(id: string, decide: (s: ContainerState) => T | undefined, signal: AbortSignal): Promise<T> {
+    for (;;) {
+      signal.throwIfAborted();
+      // Subscribe before reading, so a change between the read and the wait is not missed.
+      const change = this.nextChange(id, signal);
+      const verdict = decide(await this.engine.inspectContainer(id, signal));
+      if (verdict !== undefined) {
+        change.catch(() => undefined);
+        this.wake(id);
+        return verdict;
+      }
+      await change;
+    }
+  }
+
+  close(): void {
+    this.controller.abort();
+  }
+}

@@ -14,7 +14,8 @@ export default tseslint.config(
           patterns: [
             {
               group: ['@actions/*'],
-              message: 'Only src/action may import the runner toolkit; the core stays runner-agnostic.',
+              message:
+                'Only src/action may import the runner toolkit; the core stays runner-agnostic.',
             },
           ],
         },
@@ -22,5 +23,8 @@ export default tseslint.config(
     },
   },
   { files: ['src/action/**'], rules: { 'no-restricted-imports': 'off' } },
-  { files: ['**/*.js', '**/*.mjs'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },
+  {
+    files: ['**/*.js', '**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
 );

@@ -3,12 +3,16 @@
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
+// `node scripts/build.mjs [ROOT]` writes ROOT/dist and ROOT/schema (default: this checkout),
+// so the freshness test can build elsewhere and compare.
+const root = process.argv[2] ?? '.';
 const entries = { cli: 'src/cli.ts' };
 
 await build({
   entryPoints: entries,
-  outdir: 'dist',
+  outdir: join(root, 'dist'),
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -17,12 +21,21 @@ await build({
   logLevel: 'warning',
   // ssh2's optional native add-ons: it falls back to pure JS when they are absent.
   external: ['cpu-features', '*.node'],
-  // CommonJS dependencies (dockerode and its modem) call require() for Node's built-ins.
+  // CommonJS dependencies (dockerode, its modem, ssh2) use require(), __dirname and __filename.
   banner: {
-    js: "import { createRequire as __scCreateRequire } from 'node:module'; const require = __scCreateRequire(import.meta.url);",
+    js: [
+      "import { createRequire as __scRequire } from 'node:module';",
+      "import { fileURLToPath as __scPath } from 'node:url';",
+      "import { dirname as __scDir } from 'node:path';",
+      'const require = __scRequire(import.meta.url);',
+      'const __filename = __scPath(import.meta.url);',
+      'const __dirname = __scDir(__filename);',
+    ].join(' '),
   },
 });
 
-mkdirSync('schema', { recursive: true });
-const schema = execFileSync(process.execPath, ['dist/cli.js', 'schema'], { encoding: 'utf8' });
-writeFileSync('schema/stackcheck.schema.json', schema);
+mkdirSync(join(root, 'schema'), { recursive: true });
+const schema = execFileSync(process.execPath, [join(root, 'dist/cli.js'), 'schema'], {
+  encoding: 'utf8',
+});
+writeFileSync(join(root, 'schema/stackcheck.schema.json'), schema);

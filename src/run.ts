@@ -33,20 +33,35 @@ export async function run(suite: Suite, opts: RunOptions = {}): Promise<RunResul
   const progress = opts.progress ?? silentProgress;
   const runStart = performance.now();
   const startedAt = new Date().toISOString();
-  const identity = newRunIdentity(suite.name, opts.lifetimeMs ?? DEFAULT_LIFETIME_MS);
-  for (const w of suite.warnings) progress.emit({ kind: 'note', level: 'warn', text: `${w.pos.file}:${w.pos.line}:${w.pos.column}: ${w.message}` });
+  const identity = newRunIdentity(suite.name, opts.lifetimeMs ?? DEFAULT_LIFETIME_MS, {
+    keep: opts.keep,
+  });
+  for (const w of suite.warnings)
+    progress.emit({
+      kind: 'note',
+      level: 'warn',
+      text: `${w.pos.file}:${w.pos.line}:${w.pos.column}: ${w.message}`,
+    });
 
   const plan = makePlan(suite, identity.runId);
   const usedNodes = [...new Set(suite.topologies.map((t) => t.node))];
   const engines = new Map<string, Engine>();
   try {
-    const connected = await Promise.all(usedNodes.map((n) => connect(suite.nodes[n]!, opts.engineFactory)));
+    const connected = await Promise.all(
+      usedNodes.map((n) => connect(suite.nodes[n]!, opts.engineFactory)),
+    );
     connected.forEach(({ engine }, i) => engines.set(usedNodes[i]!, engine));
     await Promise.all([...engines.values()].map((e) => sweepStale(e, progress)));
-    progress.emit({ kind: 'note', level: 'info', text: `run ${identity.runId}: ${suite.topologies.length} topologies on ${usedNodes.join(', ')}` });
+    progress.emit({
+      kind: 'note',
+      level: 'info',
+      text: `run ${identity.runId}: ${suite.topologies.length} topologies on ${usedNodes.join(', ')}`,
+    });
 
     const outcomes = await bringUp(plan, engines, identity, signal, progress, runStart);
-    const teardown = opts.keep ? ({ kept: true } as const) : await tearDown(engines, identity.runId, plan, progress, outcomes.inFlight);
+    const teardown = opts.keep
+      ? ({ kept: true } as const)
+      : await tearDown(engines, identity.runId, plan, progress, outcomes.inFlight);
     return results(suite, identity, outcomes.list, teardown, signal, runStart, startedAt);
   } finally {
     await Promise.all([...engines.values()].map((e) => e.close()));
@@ -73,7 +88,10 @@ async function bringUp(
 ): Promise<{ list: TopologyOutcome[]; inFlight: InFlight }> {
   const inFlight = new InFlight();
   const watchers = new Map(
-    [...engines].map(([node, engine]) => [node, new ContainerWatcher(engine, { [LABEL.run]: identity.runId })]),
+    [...engines].map(([node, engine]) => [
+      node,
+      new ContainerWatcher(engine, { [LABEL.run]: identity.runId }),
+    ]),
   );
   const images = new Map<string, Map<string, Promise<void>>>();
   try {
@@ -110,7 +128,10 @@ async function tearDown(
   await inFlight.settle(SETTLE_MS);
   const reports = await Promise.all(
     [...engines].map(([node, engine]) =>
-      teardownRun(engine, runId, { plan: { ...plan, topologies: plan.topologies.filter((t) => t.spec.node === node) }, progress }),
+      teardownRun(engine, runId, {
+        plan: { ...plan, topologies: plan.topologies.filter((t) => t.spec.node === node) },
+        progress,
+      }),
     ),
   );
   const total = reports.reduce(
@@ -163,11 +184,12 @@ function results(
     };
   });
   const interrupted = signal.aborted ? signalName(signal.reason) : undefined;
-  const status = interrupted || topologies.some((t) => t.status === 'error')
-    ? 'error'
-    : topologies.every((t) => t.status === 'passed')
-      ? 'passed'
-      : 'failed';
+  const status =
+    interrupted || topologies.some((t) => t.status === 'error')
+      ? 'error'
+      : topologies.every((t) => t.status === 'passed')
+        ? 'passed'
+        : 'failed';
   return {
     suite: suite.name,
     runId: identity.runId,

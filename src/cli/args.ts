@@ -27,14 +27,22 @@ export type Command =
 
 const DEFAULT_MANIFEST = 'stackcheck.yml';
 
-function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>, maxPositionals: number) {
+function parse(
+  args: string[],
+  options: NonNullable<ParseArgsConfig['options']>,
+  maxPositionals: number,
+) {
   try {
     const r = parseArgs({ args, options, allowPositionals: true, strict: true });
     const values = r.values as Record<string, string | boolean | undefined>;
-    if (r.positionals.length > maxPositionals) throw new Error(`unexpected argument "${r.positionals[maxPositionals]}"`);
+    if (r.positionals.length > maxPositionals)
+      throw new Error(`unexpected argument "${r.positionals[maxPositionals]}"`);
     return { values, positionals: r.positionals };
   } catch (e) {
-    throw new UserError({ message: (e as Error).message.split('\n')[0]!, hint: 'Run `stackcheck --help` for usage.' });
+    throw new UserError({
+      message: (e as Error).message.split('\n')[0]!,
+      hint: 'Run `stackcheck --help` for usage.',
+    });
   }
 }
 
@@ -50,22 +58,47 @@ export function parseCommand(argv: string[]): Command {
     case '-v':
       return { name: 'version' };
     case 'run': {
-      const { values, positionals } = parse(rest, { keep: { type: 'boolean' }, json: { type: 'string' } }, 1);
-      return { name, manifest: positionals[0] ?? DEFAULT_MANIFEST, keep: !!values.keep, json: values.json as string | undefined };
+      const { values, positionals } = parse(
+        rest,
+        { keep: { type: 'boolean' }, json: { type: 'string' } },
+        1,
+      );
+      return {
+        name,
+        manifest: positionals[0] ?? DEFAULT_MANIFEST,
+        keep: !!values.keep,
+        json: values.json as string | undefined,
+      };
     }
     case 'validate': {
       const { positionals } = parse(rest, {}, 1);
       return { name, manifest: positionals[0] ?? DEFAULT_MANIFEST };
     }
     case 'down': {
-      const { values, positionals } = parse(rest, { run: { type: 'string' }, all: { type: 'boolean' } }, 1);
-      if (values.run && values.all) throw new UserError({ message: '--run and --all exclude each other', hint: 'Give one of them.' });
-      return { name, manifest: positionals[0], runId: values.run as string | undefined, all: !!values.all };
+      const { values, positionals } = parse(
+        rest,
+        { run: { type: 'string' }, all: { type: 'boolean' } },
+        1,
+      );
+      if (values.run && values.all)
+        throw new UserError({
+          message: '--run and --all exclude each other',
+          hint: 'Give one of them.',
+        });
+      return {
+        name,
+        manifest: positionals[0],
+        runId: values.run as string | undefined,
+        all: !!values.all,
+      };
     }
     case 'schema':
       parse(rest, {}, 0);
       return { name };
     default:
-      throw new UserError({ message: `unknown command "${name}"`, hint: 'Commands: run, validate, down, schema. Run `stackcheck --help`.' });
+      throw new UserError({
+        message: `unknown command "${name}"`,
+        hint: 'Commands: run, validate, down, schema. Run `stackcheck --help`.',
+      });
   }
 }

@@ -25,7 +25,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     err(`internal error: ${errorMessage(e)}`);
     if (process.env.STACKCHECK_DEBUG) err((e as Error).stack ?? '');
-    else err('This is a bug in stackcheck; set STACKCHECK_DEBUG=1 for the stack trace and report it.');
+    else
+      err('This is a bug in stackcheck; set STACKCHECK_DEBUG=1 for the stack trace and report it.');
     return 3;
   }
 }
@@ -43,8 +44,12 @@ async function dispatch(cmd: Command): Promise<number> {
       return 0;
     case 'validate': {
       const suite = loadSuite(cmd.manifest);
-      for (const w of suite.warnings) err(`warning: ${w.pos.file}:${w.pos.line}:${w.pos.column}: ${w.message}`);
-      const services = suite.topologies.reduce((n, t) => n + Object.keys(t.project.services).length, 0);
+      for (const w of suite.warnings)
+        err(`warning: ${w.pos.file}:${w.pos.line}:${w.pos.column}: ${w.message}`);
+      const services = suite.topologies.reduce(
+        (n, t) => n + Object.keys(t.project.services).length,
+        0,
+      );
       out(`${suite.file}: valid (${suite.topologies.length} topologies, ${services} services)`);
       return 0;
     }
@@ -72,7 +77,11 @@ async function runCommand(cmd: Extract<Command, { name: 'run' }>): Promise<numbe
   const handlers = { SIGINT: () => onSignal('SIGINT'), SIGTERM: () => onSignal('SIGTERM') };
   process.on('SIGINT', handlers.SIGINT).on('SIGTERM', handlers.SIGTERM);
   try {
-    const results = await run(suite, { signal: controller.signal, progress: consoleProgress(), keep: cmd.keep });
+    const results = await run(suite, {
+      signal: controller.signal,
+      progress: consoleProgress(),
+      keep: cmd.keep,
+    });
     printSummary(results);
     const jsonFile = cmd.json ?? suite.report.json;
     if (jsonFile) writeJson(results, jsonFile);
@@ -84,8 +93,14 @@ async function runCommand(cmd: Extract<Command, { name: 'run' }>): Promise<numbe
 
 async function downCommand(cmd: Extract<Command, { name: 'down' }>): Promise<number> {
   const manifest = cmd.manifest ?? (existsSync('stackcheck.yml') ? 'stackcheck.yml' : undefined);
-  const nodes: NodeSpec[] = manifest ? Object.values(loadSuite(manifest).nodes) : [{ name: DEFAULT_NODE, labels: [] }];
-  const selection: SweepSelection = cmd.runId ? { runId: cmd.runId } : cmd.all ? { all: true } : { stale: true };
+  const nodes: NodeSpec[] = manifest
+    ? Object.values(loadSuite(manifest).nodes)
+    : [{ name: DEFAULT_NODE, labels: [] }];
+  const selection: SweepSelection = cmd.runId
+    ? { runId: cmd.runId }
+    : cmd.all
+      ? { all: true }
+      : { stale: true };
   let failed = false;
   let found = 0;
   for (const node of nodes) {
@@ -93,7 +108,9 @@ async function downCommand(cmd: Extract<Command, { name: 'down' }>): Promise<num
     try {
       for (const { run: r, report } of await sweep(engine, selection)) {
         found++;
-        out(`node ${node.name}: run ${r.runId} (suite ${r.suite}): removed ${report.containers} containers, ${report.networks} networks, ${report.volumes} volumes`);
+        out(
+          `node ${node.name}: run ${r.runId} (suite ${r.suite}): removed ${report.containers} containers, ${report.networks} networks, ${report.volumes} volumes`,
+        );
         for (const e of report.errors) err(`  could not remove: ${e}`);
         failed ||= report.errors.length > 0;
       }

@@ -55,15 +55,20 @@ export function interpolateString(
       i += 2;
       NAME.lastIndex = i;
       const m = NAME.exec(text);
-      if (!m) throw new Error(`invalid interpolation "${text.slice(i - 2)}": a variable name must follow "\${"`);
+      if (!m)
+        throw new Error(
+          `invalid interpolation "${text.slice(i - 2)}": a variable name must follow "\${"`,
+        );
       const name = m[0];
       i += name.length;
       const value = lookup(name);
       const op = /^(:-|-|:\?|\?|:\+|\+)/.exec(text.slice(i))?.[0];
       if (!op) {
-        if (text[i] !== '}') throw new Error(`invalid interpolation "\${${name}${text.slice(i, i + 10)}…"`);
+        if (text[i] !== '}')
+          throw new Error(`invalid interpolation "\${${name}${text.slice(i, i + 10)}…"`);
         i++;
-        if (value === undefined) report('warning', `variable ${name} is not set; using an empty string`);
+        if (value === undefined)
+          report('warning', `variable ${name} is not set; using an empty string`);
         return value ?? '';
       }
       i += op.length;
@@ -90,7 +95,8 @@ export function interpolateString(
     }
     i += 1 + m[0].length;
     const value = lookup(m[0]);
-    if (value === undefined) report('warning', `variable ${m[0]} is not set; using an empty string`);
+    if (value === undefined)
+      report('warning', `variable ${m[0]} is not set; using an empty string`);
     return value ?? '';
   };
 
@@ -120,7 +126,9 @@ export function interpolateTree(
   const visit = (v: unknown, path: (string | number)[]): unknown => {
     if (typeof v === 'string') {
       try {
-        return interpolateString(v, env, (severity, message) => issues.push({ path, message, severity }));
+        return interpolateString(v, env, (severity, message) =>
+          issues.push({ path, message, severity }),
+        );
       } catch (e) {
         issues.push({ path, message: (e as Error).message, severity: 'error' });
         return v;

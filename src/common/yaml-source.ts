@@ -21,7 +21,10 @@ export function readYamlFile(file: string, displayName = file): YamlSource {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new UserError({
-      message: code === 'ENOENT' ? `${displayName}: file not found` : `${displayName}: cannot read (${code ?? e})`,
+      message:
+        code === 'ENOENT'
+          ? `${displayName}: file not found`
+          : `${displayName}: cannot read (${code ?? e})`,
       hint: 'Check the path; relative paths are resolved from the file that names them.',
     });
   }
@@ -30,7 +33,12 @@ export function readYamlFile(file: string, displayName = file): YamlSource {
 
 export function parseYaml(text: string, file: string): YamlSource {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
+  const doc = parseDocument(text, {
+    lineCounter,
+    prettyErrors: false,
+    uniqueKeys: true,
+    merge: true,
+  });
   const at = (offset: number): SourcePos => {
     const { line, col } = lineCounter.linePos(offset);
     return { file, line, column: col };
@@ -51,7 +59,9 @@ export function parseYaml(text: string, file: string): YamlSource {
     let keyNode: Node | null = null;
     for (const seg of path) {
       if (node && isMap(node)) {
-        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+        const pair = node.items.find(
+          (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg),
+        );
         if (!pair) return { node, keyNode: null };
         keyNode = pair.key as Node;
         node = (pair.value as Node | null) ?? keyNode;

@@ -19,9 +19,7 @@ export interface ComposeProject {
 }
 
 export type DependsCondition =
-  | 'service_started'
-  | 'service_healthy'
-  | 'service_completed_successfully';
+  'service_started' | 'service_healthy' | 'service_completed_successfully';
 
 export interface DependsOn {
   condition: DependsCondition;
@@ -72,8 +70,22 @@ export interface ServiceNetwork {
 }
 
 export type MountSpec =
-  | { type: 'volume'; source?: string; target: string; readOnly: boolean; noCopy: boolean; pos: SourcePos }
-  | { type: 'bind'; source: string; target: string; readOnly: boolean; createHostPath: boolean; pos: SourcePos }
+  | {
+      type: 'volume';
+      source?: string;
+      target: string;
+      readOnly: boolean;
+      noCopy: boolean;
+      pos: SourcePos;
+    }
+  | {
+      type: 'bind';
+      source: string;
+      target: string;
+      readOnly: boolean;
+      createHostPath: boolean;
+      pos: SourcePos;
+    }
   | { type: 'tmpfs'; target: string; sizeBytes?: number; mode?: number; pos: SourcePos };
 
 export interface DeviceRequestSpec {

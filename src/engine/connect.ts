@@ -11,7 +11,10 @@ export const dockerEngineFor: EngineFactory = (node) =>
   new DockerEngine({ node: node.name, url: node.docker, tls: node.tls });
 
 /** Opens the node's engine and proves it answers; an engine that does not is the user's to fix (exit 2). */
-export async function connect(node: NodeSpec, factory: EngineFactory = dockerEngineFor): Promise<{ engine: Engine; info: EngineInfo }> {
+export async function connect(
+  node: NodeSpec,
+  factory: EngineFactory = dockerEngineFor,
+): Promise<{ engine: Engine; info: EngineInfo }> {
   const engine = factory(node);
   try {
     return { engine, info: await engine.info(AbortSignal.timeout(CONNECT_MS)) };
@@ -22,7 +25,7 @@ export async function connect(node: NodeSpec, factory: EngineFactory = dockerEng
       message: `the Docker engine of node "${node.name}" (${url}) does not answer: ${errorMessage(e)}`,
       hint: node.docker
         ? 'Check that the engine runs and that this machine can reach it (address, port, TLS files, ssh key).'
-        : 'Start Docker (or Podman\'s socket), or point DOCKER_HOST at a running engine; scripts/ensure-docker.sh installs one on Debian/Ubuntu.',
+        : "Start Docker (or Podman's socket), or point DOCKER_HOST at a running engine; scripts/ensure-docker.sh installs one on Debian/Ubuntu.",
     });
   }
 }

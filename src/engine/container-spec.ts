@@ -13,7 +13,12 @@ export function containerCreateBody(req: CreateContainerRequest): ContainerCreat
   for (const p of s.ports) {
     const key = `${p.target}/${p.protocol}`;
     exposed[key] = {};
-    const hostPort = req.ephemeralPorts || p.published === undefined ? '' : String(p.published);
+    const hostPort =
+      req.ephemeralPorts || p.published === undefined
+        ? ''
+        : p.publishedEnd === undefined
+          ? String(p.published)
+          : `${p.published}-${p.publishedEnd}`;
     (bindings[key] ??= []).push({ HostIp: p.hostIp ?? '', HostPort: hostPort });
   }
 
@@ -33,7 +38,8 @@ export function containerCreateBody(req: CreateContainerRequest): ContainerCreat
     Tty: s.tty,
     OpenStdin: s.stdinOpen,
     StopSignal: s.stopSignal,
-    StopTimeout: s.stopGracePeriodMs === undefined ? undefined : Math.ceil(s.stopGracePeriodMs / 1000),
+    StopTimeout:
+      s.stopGracePeriodMs === undefined ? undefined : Math.ceil(s.stopGracePeriodMs / 1000),
     ExposedPorts: exposed,
     Healthcheck:
       hc === undefined
@@ -52,11 +58,16 @@ export function containerCreateBody(req: CreateContainerRequest): ContainerCreat
       PortBindings: bindings,
       NetworkMode: s.networkMode ?? first?.name,
       RestartPolicy: s.restart
-        ? { Name: s.restart.policy === 'no' ? '' : s.restart.policy, MaximumRetryCount: s.restart.maxRetries ?? 0 }
+        ? {
+            Name: s.restart.policy === 'no' ? '' : s.restart.policy,
+            MaximumRetryCount: s.restart.maxRetries ?? 0,
+          }
         : undefined,
       // The legacy Binds form creates a missing host path, as compose's short syntax promises.
       Binds: s.mounts.flatMap((m) =>
-        m.type === 'bind' && m.createHostPath ? [`${m.source}:${m.target}:${m.readOnly ? 'ro' : 'rw'}`] : [],
+        m.type === 'bind' && m.createHostPath
+          ? [`${m.source}:${m.target}:${m.readOnly ? 'ro' : 'rw'}`]
+          : [],
       ),
       Mounts: s.mounts
         .filter((m) => !(m.type === 'bind' && m.createHostPath))
@@ -72,7 +83,10 @@ export function containerCreateBody(req: CreateContainerRequest): ContainerCreat
       ShmSize: s.shmSizeBytes,
       Sysctls: s.sysctls,
       SecurityOpt: s.securityOpt,
-      NanoCpus: s.resources.limits.cpus === undefined ? undefined : Math.round(s.resources.limits.cpus * NANO),
+      NanoCpus:
+        s.resources.limits.cpus === undefined
+          ? undefined
+          : Math.round(s.resources.limits.cpus * NANO),
       Memory: s.resources.limits.memoryBytes,
       PidsLimit: s.resources.limits.pids,
       MemoryReservation: s.resources.reservations.memoryBytes,
@@ -91,7 +105,12 @@ export function containerCreateBody(req: CreateContainerRequest): ContainerCreat
               [first.name]: {
                 Aliases: first.aliases,
                 ...(first.ipv4Address || first.ipv6Address
-                  ? { IPAMConfig: { IPv4Address: first.ipv4Address, IPv6Address: first.ipv6Address } }
+                  ? {
+                      IPAMConfig: {
+                        IPv4Address: first.ipv4Address,
+                        IPv6Address: first.ipv6Address,
+                      },
+                    }
                   : {}),
               },
             },

@@ -1,5 +1,5 @@
 import { readFileSync, readdirSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { on } from 'node:events';
 import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { errorMessage, UserError } from '../common/errors.js';
@@ -50,7 +50,11 @@ export function dockerodeOptions(o: DockerEngineOptions): Docker.DockerOptions {
         protocol: tls || u.protocol === 'https:' ? 'https' : 'http',
         host: u.hostname,
         port: Number(u.port || (tls ? 2376 : 2375)),
-        ...(tls && { ca: readFileSync(tls.ca), cert: readFileSync(tls.cert), key: readFileSync(tls.key) }),
+        ...(tls && {
+          ca: readFileSync(tls.ca),
+          cert: readFileSync(tls.cert),
+          key: readFileSync(tls.key),
+        }),
       };
     }
     default:
@@ -99,7 +103,11 @@ async function idempotent(fn: () => Promise<unknown>): Promise<void> {
   } catch (e) {
     const code = statusCode(e);
     if (code === 404 || code === 304) return;
-    if (code === 409 && /already in progress|is not running|is already stopped/i.test(daemonMessage(e))) return;
+    if (
+      code === 409 &&
+      /already in progress|is not running|is already stopped/i.test(daemonMessage(e))
+    )
+      return;
     throw e;
   }
 }
@@ -115,8 +123,15 @@ export class DockerEngine implements Engine {
 
   async info(signal?: AbortSignal): Promise<EngineInfo> {
     const v = await abortable(signal, this.docker.version());
-    const info = (await abortable(signal, this.docker.info())) as { Runtimes?: Record<string, unknown> };
-    return { version: v.Version, apiVersion: v.ApiVersion, os: v.Os, runtimes: Object.keys(info.Runtimes ?? {}) };
+    const info = (await abortable(signal, this.docker.info())) as {
+      Runtimes?: Record<string, unknown>;
+    };
+    return {
+      version: v.Version,
+      apiVersion: v.ApiVersion,
+      os: v.Os,
+      runtimes: Object.keys(info.Runtimes ?? {}),
+    };
   }
 
   async imageExists(ref: string, signal?: AbortSignal): Promise<boolean> {
@@ -153,7 +168,10 @@ export class DockerEngine implements Engine {
   }
 
   /** Reads a JSON-lines progress stream; the daemon reports build and pull failures inside it. */
-  private follow(stream: NodeJS.ReadableStream, onProgress?: (line: string) => void): Promise<void> {
+  private follow(
+    stream: NodeJS.ReadableStream,
+    onProgress?: (line: string) => void,
+  ): Promise<void> {
     return new Promise((resolve, reject) => {
       this.docker.modem.followProgress(
         stream,
@@ -184,7 +202,11 @@ export class DockerEngine implements Engine {
       Labels: { ...s.labels, ...req.labels },
       IPAM: s.ipam && {
         Driver: s.ipam.driver ?? 'default',
-        Config: s.ipam.config.map((c) => ({ Subnet: c.subnet, Gateway: c.gateway, IPRange: c.ipRange })),
+        Config: s.ipam.config.map((c) => ({
+          Subnet: c.subnet,
+          Gateway: c.gateway,
+          IPRange: c.ipRange,
+        })),
       },
       abortSignal: signal,
     } as Docker.NetworkCreateOptions);
@@ -221,18 +243,24 @@ export class DockerEngine implements Engine {
   }
 
   async createContainer(req: CreateContainerRequest, signal?: AbortSignal): Promise<string> {
-    const c = await this.docker.createContainer({ ...containerCreateBody(req), abortSignal: signal });
+    const c = await this.docker.createContainer({
+      ...containerCreateBody(req),
+      abortSignal: signal,
+    });
     // API 1.41 joins one network at create; the others are connected before start.
     for (const n of req.networks.slice(1)) {
-      await abortable(signal, this.docker.getNetwork(n.name).connect({
-        Container: c.id,
-        EndpointConfig: {
-          Aliases: n.aliases,
-          ...(n.ipv4Address || n.ipv6Address
-            ? { IPAMConfig: { IPv4Address: n.ipv4Address, IPv6Address: n.ipv6Address } }
-            : {}),
-        },
-      }));
+      await abortable(
+        signal,
+        this.docker.getNetwork(n.name).connect({
+          Container: c.id,
+          EndpointConfig: {
+            Aliases: n.aliases,
+            ...(n.ipv4Address || n.ipv6Address
+              ? { IPAMConfig: { IPv4Address: n.ipv4Address, IPv6Address: n.ipv6Address } }
+              : {}),
+          },
+        }),
+      );
     }
     return c.id;
   }
@@ -281,7 +309,9 @@ export class DockerEngine implements Engine {
   }
 
   removeContainer(id: string, signal?: AbortSignal): Promise<void> {
-    return idempotent(() => this.docker.getContainer(id).remove({ force: true, v: true, abortSignal: signal }));
+    return idempotent(() =>
+      this.docker.getContainer(id).remove({ force: true, v: true, abortSignal: signal }),
+    );
   }
 
   async containerLogs(id: string, tail: number, signal?: AbortSignal): Promise<string> {
@@ -299,16 +329,26 @@ export class DockerEngine implements Engine {
       filters: { label: labelFilters(labels) },
       abortSignal: signal,
     });
-    return list.map((c) => ({ id: c.Id, name: (c.Names[0] ?? c.Id).replace(/^\//, ''), labels: c.Labels }));
+    return list.map((c) => ({
+      id: c.Id,
+      name: (c.Names[0] ?? c.Id).replace(/^\//, ''),
+      labels: c.Labels,
+    }));
   }
 
   async listNetworks(labels: LabelFilter, signal?: AbortSignal): Promise<ResourceRef[]> {
-    const list = await this.docker.listNetworks({ filters: { label: labelFilters(labels) }, abortSignal: signal });
+    const list = await this.docker.listNetworks({
+      filters: { label: labelFilters(labels) },
+      abortSignal: signal,
+    });
     return list.map((n) => ({ id: n.Id, name: n.Name, labels: n.Labels ?? {} }));
   }
 
   async listVolumes(labels: LabelFilter, signal?: AbortSignal): Promise<ResourceRef[]> {
-    const res = await this.docker.listVolumes({ filters: { label: labelFilters(labels) }, abortSignal: signal });
+    const res = await this.docker.listVolumes({
+      filters: { label: labelFilters(labels) },
+      abortSignal: signal,
+    });
     return (res.Volumes ?? []).map((v) => ({ id: v.Name, name: v.Name, labels: v.Labels ?? {} }));
   }
 
@@ -317,18 +357,27 @@ export class DockerEngine implements Engine {
       filters: { type: ['container'], label: labelFilters(labels) },
       abortSignal: signal,
     })) as unknown as Readable;
-    const onAbort = () => stream.destroy();
-    signal.addEventListener('abort', onAbort, { once: true });
+    let pending = '';
     try {
-      for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
-        if (!line.trim()) continue;
-        const e = JSON.parse(line) as { id: string; Action: string; Actor?: { Attributes?: Record<string, string> }; timeNano?: number };
-        yield { id: e.id, action: e.Action, labels: e.Actor?.Attributes ?? {}, timeMs: (e.timeNano ?? 0) / 1e6 };
+      // events.on ends with an AbortError when `signal` aborts, which readline would not.
+      for await (const [chunk] of on(stream, 'data', { signal }) as AsyncIterable<[Buffer]>) {
+        pending += chunk.toString('utf8');
+        const lines = pending.split('\n');
+        pending = lines.pop()!;
+        for (const line of lines) {
+          if (!line.trim()) continue;
+          const e = JSON.parse(line) as DockerEvent;
+          yield {
+            id: e.id,
+            action: e.Action,
+            labels: e.Actor?.Attributes ?? {},
+            timeMs: (e.timeNano ?? 0) / 1e6,
+          };
+        }
       }
     } catch (e) {
       if (!signal.aborted) throw e;
     } finally {
-      signal.removeEventListener('abort', onAbort);
       stream.destroy();
     }
   }
@@ -337,6 +386,13 @@ export class DockerEngine implements Engine {
     // ssh connections hold the process open; the others are per-request.
     (this.docker.modem as { agent?: { destroy?: () => void } }).agent?.destroy?.();
   }
+}
+
+interface DockerEvent {
+  id: string;
+  Action: string;
+  Actor?: { Attributes?: Record<string, string> };
+  timeNano?: number;
 }
 
 interface DockerHealth {

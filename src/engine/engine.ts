@@ -91,7 +91,11 @@ export interface ContainerState {
   startedAt?: string;
   finishedAt?: string;
   /** undefined when the container has no healthcheck. */
-  health?: { status: 'starting' | 'healthy' | 'unhealthy'; failingStreak: number; log: { exitCode: number; output: string }[] };
+  health?: {
+    status: 'starting' | 'healthy' | 'unhealthy';
+    failingStreak: number;
+    log: { exitCode: number; output: string }[];
+  };
   /** Container port/protocol -> host bindings, as published. */
   ports: { target: number; protocol: string; hostIp: string; hostPort: number }[];
   labels: Record<string, string>;

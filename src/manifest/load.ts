@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { parseDuration } from '../common/duration.js';
-import { UserError, type Problem } from '../common/errors.js';
+import { UserError, type Problem, type SourcePos } from '../common/errors.js';
 import { interpolateTree, type Env } from '../common/interpolate.js';
 import { readYamlFile, type YamlSource } from '../common/yaml-source.js';
 import { readEnvFile } from '../compose/env-file.js';
@@ -38,7 +38,8 @@ export function loadSuite(manifestPath: string, options: LoadOptions = {}): Suit
 
   for (const [name, topo] of Object.entries(manifest.topologies)) {
     const at = (...p: (string | number)[]) => src.posOf(['topologies', name, ...p]);
-    const node = topo.node ?? (Object.keys(nodes).length === 1 ? Object.keys(nodes)[0]! : undefined);
+    const node =
+      topo.node ?? (Object.keys(nodes).length === 1 ? Object.keys(nodes)[0]! : undefined);
     if (!node) {
       problems.push({
         message: `topology "${name}" does not say which node it runs on`,
@@ -67,6 +68,7 @@ export function loadSuite(manifestPath: string, options: LoadOptions = {}): Suit
         node,
         project,
         waitTimeoutMs: parseDuration(topo.wait.timeout)!,
+        stableMs: parseDuration(topo.wait.stable)!,
         publish: topo.publish,
         pos: src.keyPosOf(['topologies', name]),
       });
@@ -77,7 +79,15 @@ export function loadSuite(manifestPath: string, options: LoadOptions = {}): Suit
   }
   if (problems.length) throw new UserError(problems);
 
-  return { name: manifest.name, file: display, dir, nodes, topologies, report: manifest.report ?? {}, warnings };
+  return {
+    name: manifest.name,
+    file: display,
+    dir,
+    nodes,
+    topologies,
+    report: manifest.report ?? {},
+    warnings,
+  };
 }
 
 function validateManifest(src: YamlSource, env: Env): Manifest {
@@ -92,7 +102,11 @@ function validateManifest(src: YamlSource, env: Env): Manifest {
   const { value, issues } = interpolateTree(withoutInlineCompose(raw), env);
   const problems: Problem[] = issues
     .filter((i) => i.severity === 'error')
-    .map((i) => ({ message: i.message, pos: src.posOf(i.path), hint: 'Set the variable, or give it a default with ${VAR:-default}.' }));
+    .map((i) => ({
+      message: i.message,
+      pos: src.posOf(i.path),
+      hint: 'Set the variable, or give it a default with ${VAR:-default}.',
+    }));
   const parsed = ManifestSchema.safeParse(withInlineCompose(value, raw));
   if (!parsed.success) problems.push(...zodProblems(ManifestSchema, parsed.error.issues, src));
   if (problems.length || !parsed.success) throw new UserError(problems);
@@ -104,7 +118,8 @@ type Tree = Record<string, unknown>;
 function withoutInlineCompose(raw: object): Tree {
   const copy = structuredClone(raw) as Tree;
   for (const topo of Object.values((copy.topologies as Tree | undefined) ?? {})) {
-    if (topo && typeof topo === 'object') for (const k of INLINE_COMPOSE_KEYS) delete (topo as Tree)[k];
+    if (topo && typeof topo === 'object')
+      for (const k of INLINE_COMPOSE_KEYS) delete (topo as Tree)[k];
   }
   return copy;
 }
@@ -140,7 +155,12 @@ function resolveNodes(manifest: Manifest, dir: string): Record<string, NodeSpec>
   );
 }
 
-function composeSources(src: YamlSource, name: string, topo: TopologyConfig, dir: string): ComposeSource[] {
+function composeSources(
+  src: YamlSource,
+  name: string,
+  topo: TopologyConfig,
+  dir: string,
+): ComposeSource[] {
   const files = topo.compose === undefined ? [] : [topo.compose].flat();
   const sources = files.map((f) => {
     const abs = resolve(dir, f);
@@ -161,19 +181,23 @@ function topologyEnv(
   topo: TopologyConfig,
   dir: string,
   env: Env,
-  posOf: (path: (string | number)[]) => import('../common/errors.js').SourcePos,
+  posOf: (path: (string | number)[]) => SourcePos,
 ): Env {
   const firstCompose = topo.compose === undefined ? undefined : [topo.compose].flat()[0];
   const projectDir = firstCompose ? dirname(resolve(dir, firstCompose)) : dir;
   const dotEnv = resolve(projectDir, '.env');
   const envFiles = topo.env_file === undefined ? [] : [topo.env_file].flat();
   const fromFiles = envFiles.map((f, i) =>
-    readEnvFile(resolve(dir, f), posOf(typeof topo.env_file === 'string' ? ['env_file'] : ['env_file', i])),
+    readEnvFile(
+      resolve(dir, f),
+      posOf(typeof topo.env_file === 'string' ? ['env_file'] : ['env_file', i]),
+      env,
+    ),
   );
   const pinned = Object.fromEntries(Object.entries(topo.env ?? {}).map(([k, v]) => [k, String(v)]));
   return Object.assign(
     {},
-    existsSync(dotEnv) ? readEnvFile(dotEnv) : {},
+    existsSync(dotEnv) ? readEnvFile(dotEnv, undefined, env) : {},
     ...fromFiles,
     env,
     pinned,

@@ -10,7 +10,10 @@ const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const name = (what: string) =>
   z
     .string()
-    .regex(NAME_RE, `${what} names use letters, digits, "_", "." and "-", and start with a letter or digit`);
+    .regex(
+      NAME_RE,
+      `${what} names use letters, digits, "_", "." and "-", and start with a letter or digit`,
+    );
 
 export const duration = () =>
   z
@@ -26,17 +29,24 @@ export const NodeSchema = z
   .strictObject({
     docker: z
       .string()
-      .regex(/^(unix|tcp|ssh|npipe|http|https):\/\//, 'expected an engine URL: unix://, tcp://, ssh:// or npipe://')
+      .regex(
+        /^(unix|tcp|ssh|npipe|http|https):\/\//,
+        'expected an engine URL: unix://, tcp://, ssh:// or npipe://',
+      )
       .optional()
       .describe("The node's Docker engine. Default: DOCKER_HOST, else the local socket."),
     address: z
       .string()
       .optional()
-      .describe('Host name or IP at which other nodes and the runner reach ports this node publishes.'),
+      .describe(
+        'Host name or IP at which other nodes and the runner reach ports this node publishes.',
+      ),
     tls: z
       .strictObject({ ca: z.string(), cert: z.string(), key: z.string() })
       .optional()
-      .describe('Client certificate files for a tcp:// engine with TLS (paths relative to the manifest).'),
+      .describe(
+        'Client certificate files for a tcp:// engine with TLS (paths relative to the manifest).',
+      ),
     labels: z.array(z.string()).default([]),
   })
   .describe('A Docker engine that topologies are placed on.');
@@ -44,15 +54,26 @@ export const NodeSchema = z
 export const WaitSchema = z.strictObject({
   timeout: duration()
     .default('2m')
-    .describe('How long every service may take to be running, and healthy where it has a healthcheck.'),
+    .describe(
+      'How long every service may take to be running, and healthy where it has a healthcheck.',
+    ),
+  stable: duration()
+    .default('1s')
+    .describe(
+      'A service without a healthcheck counts as up once it has run this long without exiting, so a crash right after start fails the run.',
+    ),
 });
 
 export const TopologySchema = z
   .strictObject({
-    node: name('Node').optional().describe('The node this topology runs on. Default: the only node.'),
+    node: name('Node')
+      .optional()
+      .describe('The node this topology runs on. Default: the only node.'),
     compose: stringOrList
       .optional()
-      .describe('Compose files, merged in order with compose override rules; relative to the manifest.'),
+      .describe(
+        'Compose files, merged in order with compose override rules; relative to the manifest.',
+      ),
     services: z
       .record(z.string(), z.unknown())
       .optional()
@@ -62,12 +83,14 @@ export const TopologySchema = z
     env: z
       .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
       .optional()
-      .describe("Variables for the compose files' ${VAR} interpolation; they win over the runner's environment."),
+      .describe(
+        "Variables for the compose files' ${VAR} interpolation; they win over the runner's environment.",
+      ),
     env_file: stringOrList
       .optional()
       .describe('Files of KEY=VALUE lines for interpolation, like `docker compose --env-file`.'),
     profiles: z.array(z.string()).default([]).describe('Compose profiles to enable.'),
-    wait: WaitSchema.default({ timeout: '2m' }),
+    wait: WaitSchema.default({ timeout: '2m', stable: '1s' }),
     publish: z
       .enum(['declared', 'ephemeral'])
       .default('declared')
@@ -81,7 +104,10 @@ export const TopologySchema = z
   .describe('One compose project, placed on one node.');
 
 export const ReportSchema = z.strictObject({
-  json: z.string().optional().describe('Write the results JSON to this file (relative to the working directory).'),
+  json: z
+    .string()
+    .optional()
+    .describe('Write the results JSON to this file (relative to the working directory).'),
 });
 
 export const ManifestSchema = z
@@ -106,5 +132,8 @@ export type NodeConfig = z.output<typeof NodeSchema>;
 export type TopologyConfig = z.output<typeof TopologySchema>;
 
 export function manifestJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(ManifestSchema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>;
+  return z.toJSONSchema(ManifestSchema, { io: 'input', target: 'draft-2020-12' }) as Record<
+    string,
+    unknown
+  >;
 }

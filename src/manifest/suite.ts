@@ -29,6 +29,8 @@ export interface TopologySpec {
   node: string;
   project: ComposeProject;
   waitTimeoutMs: number;
+  /** How long a service without a healthcheck must run before it counts as up. */
+  stableMs: number;
   publish: 'declared' | 'ephemeral';
   pos: SourcePos;
 }

@@ -11,7 +11,10 @@ function keysAt(schema: AnySchema, path: readonly PropertyKey[]): string[] {
   const unwrap = (x: AnySchema): AnySchema => {
     const def = x._zod.def as unknown as Record<string, AnySchema | undefined>;
     const inner = def.innerType ?? def.in ?? def.schema;
-    return inner && ['optional', 'default', 'prefault', 'nullable', 'pipe', 'readonly', 'catch'].includes(x._zod.def.type)
+    return inner &&
+      ['optional', 'default', 'prefault', 'nullable', 'pipe', 'readonly', 'catch'].includes(
+        x._zod.def.type,
+      )
       ? unwrap(inner)
       : x;
   };
@@ -31,7 +34,11 @@ function keysAt(schema: AnySchema, path: readonly PropertyKey[]): string[] {
 }
 
 /** Turns zod's issues into problems that point at the manifest's line and column. */
-export function zodProblems(schema: AnySchema, issues: z.core.$ZodIssue[], src: YamlSource): Problem[] {
+export function zodProblems(
+  schema: AnySchema,
+  issues: z.core.$ZodIssue[],
+  src: YamlSource,
+): Problem[] {
   const out: Problem[] = [];
   for (const issue of issues) {
     const path = issue.path as (string | number)[];

@@ -19,8 +19,11 @@ export async function diagnose(engine: Engine, containerIds: string[]): Promise<
           engine.containerLogs(id, LOG_TAIL, signal),
         ]);
         const lines = [
-          `container ${s.name}: ${s.status}, exit code ${s.exitCode}` +
-            (s.health ? `, health ${s.health.status} (failing streak ${s.health.failingStreak})` : '') +
+          `container ${s.name}: ${s.status}` +
+            (s.running ? '' : `, exit code ${s.exitCode}`) +
+            (s.health
+              ? `, health ${s.health.status} (failing streak ${s.health.failingStreak})`
+              : '') +
             (s.restartCount ? `, restarted ${s.restartCount} times` : '') +
             (s.oomKilled ? ', killed: out of memory' : '') +
             (s.error ? `, engine error: ${s.error}` : ''),
@@ -28,7 +31,10 @@ export async function diagnose(engine: Engine, containerIds: string[]): Promise<
         const checks = s.health?.log.slice(-HEALTH_TAIL) ?? [];
         if (checks.length) {
           lines.push('  last health checks:');
-          for (const c of checks) lines.push(`    exit ${c.exitCode}: ${c.output.trim().replace(/\s*\n\s*/g, ' | ') || '(no output)'}`);
+          for (const c of checks)
+            lines.push(
+              `    exit ${c.exitCode}: ${c.output.trim().replace(/\s*\n\s*/g, ' | ') || '(no output)'}`,
+            );
         }
         const logLines = logs.trimEnd().split('\n').filter(Boolean);
         lines.push(logLines.length ? `  last ${logLines.length} log lines:` : '  (no log output)');

@@ -47,14 +47,18 @@ export async function teardownRun(
     return out;
   };
 
-  const containers = await list('containers', () => engine.listContainers(filter, AbortSignal.timeout(QUICK_CALL_MS)));
+  const containers = await list('containers', () =>
+    engine.listContainers(filter, AbortSignal.timeout(QUICK_CALL_MS)),
+  );
   const byService = new Map<string, ResourceRef[]>();
   for (const c of containers) {
     const key = `${c.labels[LABEL.topology]}/${c.labels[LABEL.service]}`;
     byService.set(key, [...(byService.get(key) ?? []), c]);
   }
   const services = new Map(
-    (opts.plan?.topologies ?? []).flatMap((t) => t.services.map((s) => [`${t.spec.name}/${s.spec.name}` as string, s] as const)),
+    (opts.plan?.topologies ?? []).flatMap((t) =>
+      t.services.map((s) => [`${t.spec.name}/${s.spec.name}` as string, s] as const),
+    ),
   );
 
   const stopped = new Map<string, Promise<void>>();
@@ -68,7 +72,11 @@ export async function teardownRun(
         await Promise.all(
           (byService.get(key) ?? []).map((c) =>
             attempt(`stopping container ${c.name}`, () =>
-              engine.stopContainer(c.id, grace, AbortSignal.timeout((grace ?? DEFAULT_GRACE_MS) + STOP_SLACK_MS)),
+              engine.stopContainer(
+                c.id,
+                grace,
+                AbortSignal.timeout((grace ?? DEFAULT_GRACE_MS) + STOP_SLACK_MS),
+              ),
             ),
           ),
         );
@@ -81,7 +89,9 @@ export async function teardownRun(
 
   const removed = await Promise.all(
     containers.map((c) =>
-      attempt(`removing container ${c.name}`, () => engine.removeContainer(c.id, AbortSignal.timeout(QUICK_CALL_MS))),
+      attempt(`removing container ${c.name}`, () =>
+        engine.removeContainer(c.id, AbortSignal.timeout(QUICK_CALL_MS)),
+      ),
     ),
   );
   report.containers = removed.filter(Boolean).length;
@@ -90,15 +100,27 @@ export async function teardownRun(
     opts.progress?.emit({ kind: 'service', topology, service, phase: 'removed', atMs: 0 });
   }
 
-  const networks = await list('networks', () => engine.listNetworks(filter, AbortSignal.timeout(QUICK_CALL_MS)));
+  const networks = await list('networks', () =>
+    engine.listNetworks(filter, AbortSignal.timeout(QUICK_CALL_MS)),
+  );
   const netDone = await Promise.all(
-    networks.map((n) => attempt(`removing network ${n.name}`, () => engine.removeNetwork(n.id, AbortSignal.timeout(QUICK_CALL_MS)))),
+    networks.map((n) =>
+      attempt(`removing network ${n.name}`, () =>
+        engine.removeNetwork(n.id, AbortSignal.timeout(QUICK_CALL_MS)),
+      ),
+    ),
   );
   report.networks = netDone.filter(Boolean).length;
 
-  const volumes = await list('volumes', () => engine.listVolumes(filter, AbortSignal.timeout(QUICK_CALL_MS)));
+  const volumes = await list('volumes', () =>
+    engine.listVolumes(filter, AbortSignal.timeout(QUICK_CALL_MS)),
+  );
   const volDone = await Promise.all(
-    volumes.map((v) => attempt(`removing volume ${v.name}`, () => engine.removeVolume(v.name, AbortSignal.timeout(QUICK_CALL_MS)))),
+    volumes.map((v) =>
+      attempt(`removing volume ${v.name}`, () =>
+        engine.removeVolume(v.name, AbortSignal.timeout(QUICK_CALL_MS)),
+      ),
+    ),
   );
   report.volumes = volDone.filter(Boolean).length;
   return report;

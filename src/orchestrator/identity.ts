@@ -11,12 +11,21 @@ export interface RunIdentity {
   deadlineMs: number;
 }
 
-export function newRunIdentity(suite: string, lifetimeMs: number, now = Date.now()): RunIdentity {
+/** Marks a run left up on purpose (`--keep`): only its deadline, `down --run` or `down --all` end it. */
+const KEPT = 'kept';
+
+export function newRunIdentity(
+  suite: string,
+  lifetimeMs: number,
+  opts: { keep?: boolean; now?: number } = {},
+): RunIdentity {
   return {
     runId: randomBytes(4).toString('hex'),
     suite,
-    owner: `${hostname()}:${process.pid}:${processStart(process.pid) ?? 0}`,
-    deadlineMs: now + lifetimeMs,
+    owner: opts.keep
+      ? `${hostname()}:${KEPT}:0`
+      : `${hostname()}:${process.pid}:${processStart(process.pid) ?? 0}`,
+    deadlineMs: (opts.now ?? Date.now()) + lifetimeMs,
   };
 }
 
@@ -51,14 +60,18 @@ function processAlive(pid: number): boolean {
 
 /**
  * A run is stale when its owner process on this host is gone (or its pid now belongs to
- * another process), or when its deadline has passed. A run owned by another host is left
- * alone until its deadline: that host may still be using it.
+ * another process), or when its deadline has passed. A run owned by another host, or kept
+ * on purpose, is left alone until its deadline: someone may still be using it.
  */
-export function isStale(labels: Record<string, string>, now = Date.now(), host = hostname()): boolean {
+export function isStale(
+  labels: Record<string, string>,
+  now = Date.now(),
+  host = hostname(),
+): boolean {
   const deadline = Number(labels[LABEL.deadline]);
   if (Number.isFinite(deadline) && deadline > 0 && now > deadline) return true;
   const [ownerHost, pidText, start] = (labels[LABEL.owner] ?? '').split(':');
-  if (ownerHost !== host) return false;
+  if (ownerHost !== host || pidText === KEPT) return false;
   const pid = Number(pidText);
   if (!Number.isInteger(pid) || pid <= 0) return true;
   if (pid === process.pid) return false;

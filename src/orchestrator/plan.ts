@@ -1,5 +1,11 @@
 import { UserError, type Problem } from '../common/errors.js';
-import type { BuildSpec, DependsCondition, NetworkSpec, ServiceSpec, VolumeSpec } from '../compose/model.js';
+import type {
+  BuildSpec,
+  DependsCondition,
+  NetworkSpec,
+  ServiceSpec,
+  VolumeSpec,
+} from '../compose/model.js';
 import type { Suite, TopologySpec } from '../manifest/suite.js';
 
 /** What will be created, where, and in which order: derived from the suite, before any engine call. */
@@ -40,7 +46,12 @@ export function engineName(runId: string, topology: string, key: string): string
   return `sc-${runId}-${topology}_${key}`.toLowerCase();
 }
 
-export function containerName(runId: string, topology: string, service: string, replica: number): string {
+export function containerName(
+  runId: string,
+  topology: string,
+  service: string,
+  replica: number,
+): string {
   return `sc-${runId}-${topology}-${service}-${replica}`.toLowerCase();
 }
 
@@ -58,7 +69,9 @@ export function plan(suite: Suite, runId: string): Plan {
 function planTopology(t: TopologySpec, runId: string, problems: Problem[]): TopologyPlan {
   const project = t.project;
   const order = topoSort(t, problems);
-  const usesDefault = Object.values(project.services).some((s) => !s.networkMode && Object.keys(s.networks).length === 0);
+  const usesDefault = Object.values(project.services).some(
+    (s) => !s.networkMode && Object.keys(s.networks).length === 0,
+  );
   const networkSpecs = { ...project.networks };
   if (usesDefault && !networkSpecs[DEFAULT_NETWORK]) {
     networkSpecs[DEFAULT_NETWORK] = {
@@ -96,10 +109,15 @@ function planTopology(t: TopologySpec, runId: string, problems: Problem[]): Topo
   const tiers = new Map<string, number>();
   const services = order.map((name): ServicePlan => {
     const s = project.services[name]!;
-    const deps = Object.entries(s.dependsOn).map(([service, d]) => ({ service, condition: d.condition }));
+    const deps = Object.entries(s.dependsOn).map(([service, d]) => ({
+      service,
+      condition: d.condition,
+    }));
     const tier = deps.length ? 1 + Math.max(...deps.map((d) => tiers.get(d.service) ?? 0)) : 0;
     tiers.set(name, tier);
-    const joined = Object.keys(s.networks).length ? s.networks : { [DEFAULT_NETWORK]: { aliases: [] } };
+    const joined = Object.keys(s.networks).length
+      ? s.networks
+      : { [DEFAULT_NETWORK]: { aliases: [] } };
     return {
       topology: t.name,
       node: t.node,
@@ -110,13 +128,17 @@ function planTopology(t: TopologySpec, runId: string, problems: Problem[]): Topo
         .map((o) => o.name),
       tier,
       image: s.build ? { ref: buildTag(t.name, s), build: s.build } : { ref: s.image! },
-      containerNames: Array.from({ length: s.replicas }, (_, i) => containerName(runId, t.name, name, i + 1)),
+      containerNames: Array.from({ length: s.replicas }, (_, i) =>
+        containerName(runId, t.name, name, i + 1),
+      ),
       networks: s.networkMode
         ? []
         : Object.entries(joined).map(([key, n]) => ({
             name: netName.get(key) ?? key,
             // Peers find a service by its name, as in compose; container_name stays reachable too.
-            aliases: [...new Set([name, ...(s.containerName ? [s.containerName] : []), ...n.aliases])],
+            aliases: [
+              ...new Set([name, ...(s.containerName ? [s.containerName] : []), ...n.aliases]),
+            ],
             ipv4Address: n.ipv4Address,
             ipv6Address: n.ipv6Address,
           })),
@@ -144,7 +166,8 @@ function topoSort(t: TopologySpec, problems: Problem[]): string[] {
       return;
     }
     state.set(name, 'visiting');
-    for (const dep of Object.keys(services[name]!.dependsOn)) if (services[dep]) visit(dep, [...path, name]);
+    for (const dep of Object.keys(services[name]!.dependsOn))
+      if (services[dep]) visit(dep, [...path, name]);
     state.set(name, 'done');
     order.push(name);
   };

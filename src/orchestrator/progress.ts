@@ -12,7 +12,14 @@ export type ServicePhase =
   | 'removed';
 
 export type ProgressEvent =
-  | { kind: 'service'; topology: string; service: string; phase: ServicePhase; atMs: number; detail?: string }
+  | {
+      kind: 'service';
+      topology: string;
+      service: string;
+      phase: ServicePhase;
+      atMs: number;
+      detail?: string;
+    }
   | { kind: 'note'; level: 'info' | 'warn'; text: string };
 
 export interface Progress {

@@ -16,13 +16,22 @@ export async function findRuns(engine: Engine, now = Date.now()): Promise<RunOnE
   const filter = { [LABEL.run]: true } as const;
   const signal = AbortSignal.timeout(QUICK_CALL_MS);
   const resources = (
-    await Promise.all([engine.listContainers(filter, signal), engine.listNetworks(filter, signal), engine.listVolumes(filter, signal)])
+    await Promise.all([
+      engine.listContainers(filter, signal),
+      engine.listNetworks(filter, signal),
+      engine.listVolumes(filter, signal),
+    ])
   ).flat();
   const runs = new Map<string, RunOnEngine>();
   for (const r of resources) {
     const runId = r.labels[LABEL.run]!;
     if (!runs.has(runId)) {
-      runs.set(runId, { runId, suite: r.labels[LABEL.suite] ?? '', labels: r.labels, stale: isStale(r.labels, now) });
+      runs.set(runId, {
+        runId,
+        suite: r.labels[LABEL.suite] ?? '',
+        labels: r.labels,
+        stale: isStale(r.labels, now),
+      });
     }
   }
   return [...runs.values()];
@@ -38,5 +47,7 @@ export async function sweep(
   const runs = (await findRuns(engine)).filter((r) =>
     'all' in selection ? true : 'runId' in selection ? r.runId === selection.runId : r.stale,
   );
-  return Promise.all(runs.map(async (run) => ({ run, report: await teardownRun(engine, run.runId) })));
+  return Promise.all(
+    runs.map(async (run) => ({ run, report: await teardownRun(engine, run.runId) })),
+  );
 }

@@ -86,7 +86,14 @@ export async function upTopology(tp: TopologyPlan, ctx: UpContext): Promise<Topo
     ...extra,
   });
   const emit = (service: string, phase: ServicePhase, detail?: string) =>
-    ctx.progress.emit({ kind: 'service', topology: name, service, phase, atMs: since(ctx.runStart), detail });
+    ctx.progress.emit({
+      kind: 'service',
+      topology: name,
+      service,
+      phase,
+      atMs: since(ctx.runStart),
+      detail,
+    });
 
   const tasks = new Map<string, ServiceTask>();
   try {
@@ -96,7 +103,12 @@ export async function upTopology(tp: TopologyPlan, ctx: UpContext): Promise<Topo
     ]);
 
     for (const sp of tp.services) {
-      const outcome: ServiceOutcome = { name: sp.spec.name, status: 'pending', health: 'unknown', containers: [] };
+      const outcome: ServiceOutcome = {
+        name: sp.spec.name,
+        status: 'pending',
+        health: 'unknown',
+        containers: [],
+      };
       let markStarted!: () => void;
       const started = new Promise<void>((r) => (markStarted = r));
       const ready = (async (): Promise<Readiness> => {
@@ -109,7 +121,7 @@ export async function upTopology(tp: TopologyPlan, ctx: UpContext): Promise<Topo
         outcome.startedMs = since(ctx.runStart);
         markStarted();
         emit(sp.spec.name, 'started');
-        const readiness = await waitReady(sp, outcome, ctx, waitDeadline, tp.spec.waitTimeoutMs);
+        const readiness = await waitReady(sp, outcome, ctx, waitDeadline, tp.spec);
         outcome.status = readiness;
         outcome.healthyMs = since(ctx.runStart);
         emit(sp.spec.name, readiness);
@@ -117,6 +129,7 @@ export async function upTopology(tp: TopologyPlan, ctx: UpContext): Promise<Topo
       })();
       // A dependent awaiting `started` must learn of a failure before the start, too.
       const startedOrFailed = Promise.race([started, ready.then(() => undefined)]);
+      startedOrFailed.catch(() => undefined); // rejections reach dependents that await it; no one else
       ready.catch(() => local.abort(new Error('a service failed')));
       tasks.set(sp.spec.name, { plan: sp, outcome, started: startedOrFailed, ready });
     }
@@ -124,10 +137,12 @@ export async function upTopology(tp: TopologyPlan, ctx: UpContext): Promise<Topo
     const settled = await Promise.allSettled([...tasks.values()].map((t) => t.ready));
     const failure = pickFailure(settled, tasks);
     if (!failure) return { name, node: tp.spec.node, status: 'up', services: outcomes(tasks) };
-    for (const t of tasks.values()) if (t.outcome.status === 'pending') t.outcome.status = 'cancelled';
+    for (const t of tasks.values())
+      if (t.outcome.status === 'pending') t.outcome.status = 'cancelled';
     if (failure instanceof ServiceFailure) {
       const failed = tasks.get(failure.service);
-      if (failed && failure.kind === 'failure') failure.details.push(...(await diagnose(ctx.engine, failed.outcome.containers)));
+      if (failed && failure.kind === 'failure')
+        failure.details.push(...(await diagnose(ctx.engine, failed.outcome.containers)));
       emit(failure.service, 'failed', failure.message);
       return {
         name,
@@ -139,9 +154,17 @@ export async function upTopology(tp: TopologyPlan, ctx: UpContext): Promise<Topo
     }
     return { name, node: tp.spec.node, status: 'cancelled', services: outcomes(tasks) };
   } catch (e) {
-    if (isAbort(e) && ctx.signal.aborted) return { name, node: tp.spec.node, status: 'cancelled', services: outcomes(tasks) };
-    const failure = e instanceof ServiceFailure ? e : new ServiceFailure('', errorMessage(e), 'failure');
-    return { name, node: tp.spec.node, status: failure.kind === 'input' ? 'error' : 'failed', services: outcomes(tasks), failure };
+    if (isAbort(e) && ctx.signal.aborted)
+      return { name, node: tp.spec.node, status: 'cancelled', services: outcomes(tasks) };
+    const failure =
+      e instanceof ServiceFailure ? e : new ServiceFailure('', errorMessage(e), 'failure');
+    return {
+      name,
+      node: tp.spec.node,
+      status: failure.kind === 'input' ? 'error' : 'failed',
+      services: outcomes(tasks),
+      failure,
+    };
   }
 }
 
@@ -192,7 +215,10 @@ async function prepareNetwork(
     return;
   }
   await ctx.inFlight.track(
-    ctx.engine.createNetwork({ name: n.engineName, spec: n.spec, labels }, deadline(signal, QUICK_CALL_MS)),
+    ctx.engine.createNetwork(
+      { name: n.engineName, spec: n.spec, labels },
+      deadline(signal, QUICK_CALL_MS),
+    ),
   );
 }
 
@@ -204,7 +230,10 @@ async function prepareVolume(
 ): Promise<void> {
   if (!v.create) return; // An external volume that is missing is reported by the engine at container create.
   await ctx.inFlight.track(
-    ctx.engine.createVolume({ name: v.engineName, spec: v.spec, labels }, deadline(signal, QUICK_CALL_MS)),
+    ctx.engine.createVolume(
+      { name: v.engineName, spec: v.spec, labels },
+      deadline(signal, QUICK_CALL_MS),
+    ),
   );
 }
 
@@ -235,10 +264,13 @@ function ensureImage(
           );
         } catch (e) {
           if (isAbort(e)) throw e;
-          throw new ServiceFailure(sp.spec.name, `building image ${ref} failed: ${daemonMessage(e)}`, 'input', [
-            'last build output:',
-            ...tail,
-          ], build.pos);
+          throw new ServiceFailure(
+            sp.spec.name,
+            `building image ${ref} failed: ${daemonMessage(e)}`,
+            'input',
+            ['last build output:', ...tail],
+            build.pos,
+          );
         }
         return;
       }
@@ -330,7 +362,10 @@ async function startReplicas(
 /** A start refused by the engine; a taken host port is the user's to fix, at the port's line. */
 function startFailure(sp: ServicePlan, containerName: string, e: unknown): ServiceFailure {
   const msg = daemonMessage(e);
-  const taken = /(?:Bind for [^:]*:|listen \w+ [^:]*:)(\d+)(?: failed: port is already allocated|: bind: address already in use)/.exec(msg);
+  const taken =
+    /(?:Bind for [^:]*:|listen \w+ [^:]*:)(\d+)(?: failed: port is already allocated|: bind: address already in use)/.exec(
+      msg,
+    );
   if (taken) {
     const port = Number(taken[1]);
     const decl = sp.spec.ports.find((p) => p.published === port);
@@ -344,43 +379,76 @@ function startFailure(sp: ServicePlan, containerName: string, e: unknown): Servi
       decl?.pos ?? sp.spec.pos,
     );
   }
-  return new ServiceFailure(sp.spec.name, `container ${containerName} did not start: ${msg}`, 'failure');
+  return new ServiceFailure(
+    sp.spec.name,
+    `container ${containerName} did not start: ${msg}`,
+    'failure',
+    [],
+    sp.spec.pos,
+  );
 }
 
+/**
+ * Waits until every replica is ready: healthy where it has a healthcheck; otherwise running
+ * for `stableMs` without exiting (a crash right after start is a failure, not "running");
+ * or exited 0 (a one-shot job). Each replica is decided on its own, from engine events.
+ */
 async function waitReady(
   sp: ServicePlan,
   outcome: ServiceOutcome,
   ctx: UpContext,
   waitDeadline: AbortSignal,
-  timeoutMs: number,
+  topology: TopologyPlan['spec'],
 ): Promise<Readiness> {
   const restarts = sp.spec.restart && sp.spec.restart.policy !== 'no';
+  const startedAt = performance.now();
   const decide = (s: ContainerState): Readiness | Error | undefined => {
     outcome.health = s.health?.status ?? 'none';
     if (s.status === 'exited' || s.status === 'dead') {
       if (s.exitCode === 0) return 'completed';
       if (restarts) return undefined; // The engine's restart policy gets its chance until the deadline.
-      return new Error(`exited with code ${s.exitCode}${s.oomKilled ? ' (killed: out of memory)' : ''}`);
+      return new Error(
+        `exited with code ${s.exitCode}${s.oomKilled ? ' (killed: out of memory)' : ''}`,
+      );
     }
     if (sp.mustComplete || s.status !== 'running') return undefined;
-    if (!s.health) return 'running';
+    if (!s.health)
+      return performance.now() - startedAt >= topology.stableMs ? 'running' : undefined;
     if (s.health.status === 'healthy') return 'healthy';
     if (s.health.status === 'unhealthy') return new Error('is unhealthy');
     return undefined;
   };
   try {
-    const verdicts = await Promise.all(outcome.containers.map((id) => ctx.watcher.until(id, decide, waitDeadline)));
+    // Without a healthcheck, the stability window ends on a timer, not an event: re-read sooner.
+    const recheckMs =
+      sp.spec.healthcheck && !sp.spec.healthcheck.disable
+        ? undefined
+        : Math.max(50, topology.stableMs / 4);
+    const verdicts = await Promise.all(
+      outcome.containers.map((id) => ctx.watcher.until(id, decide, waitDeadline, recheckMs)),
+    );
     const bad = verdicts.find((v): v is Error => v instanceof Error);
-    if (bad) throw new ServiceFailure(sp.spec.name, `service "${sp.spec.name}" ${bad.message}`, 'failure');
+    if (bad)
+      throw new ServiceFailure(
+        sp.spec.name,
+        `service "${sp.spec.name}" ${bad.message}`,
+        'failure',
+        [],
+        sp.spec.pos,
+      );
     // Mixed replicas (one healthy, one completed) report the weakest.
-    return (['completed', 'running', 'healthy'] as const).find((r) => verdicts.includes(r)) ?? 'running';
+    return (
+      (['completed', 'running', 'healthy'] as const).find((r) => verdicts.includes(r)) ?? 'running'
+    );
   } catch (e) {
     if ((e as Error)?.name === 'TimeoutError' && waitDeadline.aborted && !ctx.signal.aborted) {
       const what = sp.mustComplete ? 'finished' : outcome.health === 'none' ? 'running' : 'healthy';
       throw new ServiceFailure(
         sp.spec.name,
-        `service "${sp.spec.name}" was not ${what} within ${formatDuration(timeoutMs)}`,
+        `service "${sp.spec.name}" was not ${what} within ${formatDuration(topology.waitTimeoutMs)}`,
         'failure',
+        [],
+        sp.spec.pos,
       );
     }
     throw e;

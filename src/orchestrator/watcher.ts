@@ -21,7 +21,8 @@ export class ContainerWatcher {
 
   private async listen(labels: LabelFilter): Promise<void> {
     try {
-      for await (const e of this.engine.containerEvents(labels, this.controller.signal)) this.wake(e.id);
+      for await (const e of this.engine.containerEvents(labels, this.controller.signal))
+        this.wake(e.id);
     } catch {
       // Without events the backstop still re-reads state; nothing is lost but latency.
     }
@@ -34,7 +35,7 @@ export class ContainerWatcher {
     for (const fn of set) fn();
   }
 
-  private nextChange(id: string, signal: AbortSignal): Promise<void> {
+  private nextChange(id: string, signal: AbortSignal, backstopMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const set = this.waiters.get(id) ?? new Set();
       this.waiters.set(id, set);
@@ -49,7 +50,7 @@ export class ContainerWatcher {
         set.delete(done);
         reject(signal.reason);
       };
-      const timer = setTimeout(done, BACKSTOP_MS);
+      const timer = setTimeout(done, backstopMs);
       set.add(done);
       signal.addEventListener('abort', onAbort, { once: true });
     });
@@ -57,13 +58,19 @@ export class ContainerWatcher {
 
   /**
    * Re-reads the container's state until `decide` returns a verdict (anything but undefined),
-   * or `signal` aborts (deadline, cancellation).
+   * or `signal` aborts (deadline, cancellation). `recheckMs` shortens the backstop for
+   * verdicts that depend on elapsed time rather than on an event.
    */
-  async until<T>(id: string, decide: (s: ContainerState) => T | undefined, signal: AbortSignal): Promise<T> {
+  async until<T>(
+    id: string,
+    decide: (s: ContainerState) => T | undefined,
+    signal: AbortSignal,
+    recheckMs = BACKSTOP_MS,
+  ): Promise<T> {
     for (;;) {
       signal.throwIfAborted();
       // Subscribe before reading, so a change between the read and the wait is not missed.
-      const change = this.nextChange(id, signal);
+      const change = this.nextChange(id, signal, recheckMs);
       const verdict = decide(await this.engine.inspectContainer(id, signal));
       if (verdict !== undefined) {
         change.catch(() => undefined);

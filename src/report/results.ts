@@ -16,7 +16,9 @@ export interface RunResults {
   topologies: TopologyResult[];
   checks: CheckResult[];
   /** Whether everything was removed afterwards, or kept (`--keep`) for inspection. */
-  teardown: { kept: true } | { kept: false; containers: number; networks: number; volumes: number; errors: string[] };
+  teardown:
+    | { kept: true }
+    | { kept: false; containers: number; networks: number; volumes: number; errors: string[] };
 }
 
 export interface TopologyResult {

@@ -12,7 +12,9 @@ describe('durations and sizes', () => {
     ['10', 10_000],
   ])('%s is %d ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
 
-  it.each(['soon', '5 minutes', '1x', '', 's'])('%s is not a duration', (text) => expect(parseDuration(text)).toBeUndefined());
+  it.each(['soon', '5 minutes', '1x', '', 's'])('%s is not a duration', (text) =>
+    expect(parseDuration(text)).toBeUndefined(),
+  );
 
   it.each([
     ['256MiB', 256 * 2 ** 20],
@@ -22,6 +24,10 @@ describe('durations and sizes', () => {
   ])('%s is %d bytes', (text, n) => expect(parseSize(text)).toBe(n));
 
   it('formats for people', () => {
-    expect([formatDuration(250), formatDuration(1500), formatDuration(125_000)]).toEqual(['250ms', '1.5s', '2m5s']);
+    expect([formatDuration(250), formatDuration(1500), formatDuration(125_000)]).toEqual([
+      '250ms',
+      '1.5s',
+      '2m5s',
+    ]);
   });
 });

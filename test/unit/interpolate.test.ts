@@ -28,11 +28,16 @@ describe('interpolation as compose does it', () => {
   });
 
   it('warns about an unset variable without a default and substitutes nothing', () => {
-    expect(interp('x${NOPE}y')).toEqual({ value: 'xy', issues: ['warning: variable NOPE is not set; using an empty string'] });
+    expect(interp('x${NOPE}y')).toEqual({
+      value: 'xy',
+      issues: ['warning: variable NOPE is not set; using an empty string'],
+    });
   });
 
   it('reports ${VAR:?message} as an error with the message', () => {
-    expect(interp('${NOPE:?set NOPE to the GPU count}').issues).toEqual(['error: set NOPE to the GPU count']);
+    expect(interp('${NOPE:?set NOPE to the GPU count}').issues).toEqual([
+      'error: set NOPE to the GPU count',
+    ]);
     expect(interp('${EMPTY?must exist}').issues).toEqual([]);
   });
 

@@ -14,13 +14,29 @@ topologies:
 describe('YAML with positions', () => {
   const src = parseYaml(text, 'm.yml');
   it('finds the value and the key of a path, 1-based', () => {
-    expect(src.posOf(['topologies', 'queen', 'services', 'queen', 'image'])).toEqual({ file: 'm.yml', line: 6, column: 16 });
-    expect(src.keyPosOf(['topologies', 'queen', 'services', 'queen', 'image'])).toEqual({ file: 'm.yml', line: 6, column: 9 });
-    expect(src.posOf(['topologies', 'queen', 'services', 'queen', 'ports', 0])).toEqual({ file: 'm.yml', line: 7, column: 17 });
+    expect(src.posOf(['topologies', 'queen', 'services', 'queen', 'image'])).toEqual({
+      file: 'm.yml',
+      line: 6,
+      column: 16,
+    });
+    expect(src.keyPosOf(['topologies', 'queen', 'services', 'queen', 'image'])).toEqual({
+      file: 'm.yml',
+      line: 6,
+      column: 9,
+    });
+    expect(src.posOf(['topologies', 'queen', 'services', 'queen', 'ports', 0])).toEqual({
+      file: 'm.yml',
+      line: 7,
+      column: 17,
+    });
   });
 
   it('falls back to the nearest existing ancestor', () => {
-    expect(src.posOf(['topologies', 'queen', 'nope', 'deeper'])).toEqual({ file: 'm.yml', line: 4, column: 5 });
+    expect(src.posOf(['topologies', 'queen', 'nope', 'deeper'])).toEqual({
+      file: 'm.yml',
+      line: 4,
+      column: 5,
+    });
   });
 
   it('reports syntax errors at their line and column', () => {
@@ -37,6 +53,8 @@ describe('YAML with positions', () => {
   });
 
   it('rejects duplicate keys', () => {
-    expect(() => parseYaml('a: 1\na: 2\n', 'dup.yml')).toThrow(/dup\.yml:2:1: YAML syntax: Map keys must be unique/);
+    expect(() => parseYaml('a: 1\na: 2\n', 'dup.yml')).toThrow(
+      /dup\.yml:2:1: YAML syntax: Map keys must be unique/,
+    );
   });
 });

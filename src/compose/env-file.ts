@@ -1,0 +1,151 @@
+import { readFileSync } from 'node:fs';
+import { UserError, type Problem, type SourcePos } from '../common/errors.js';
+import { interpolateString, type Env } from '../common/interpolate.js';
+
+const KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+const ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', '\\': '\\', '"': '"', $: '$' };
+const HINT = 'Write each line as KEY=value; quote values that contain spaces or "#".';
+
+/**
+ * Parses a `.env` file with compose's rules: `KEY=value` lines, an optional `export `
+ * prefix, `#` comments (inline only after whitespace when unquoted), single quotes literal
+ * (`\'` escapes a quote), double quotes with `\n \r \t \\ \" \$` escapes, quoted values
+ * spanning lines, and `${VAR}` interpolation in unquoted and double-quoted values (from
+ * `env`, then from keys defined earlier in the file). A bare `KEY` takes its value from
+ * `env` and is left out when unset. Every malformed line is reported, with its position.
+ */
+export function parseEnvFile(text: string, file: string, env: Env = {}): Record<string, string> {
+  const lines = text.split(/\r?\n/);
+  const out: Record<string, string> = {};
+  const problems: Problem[] = [];
+  const at = (line: number, column = 1): SourcePos => ({ file, line: line + 1, column });
+
+  for (let ln = 0; ln < lines.length; ln++) {
+    const start = ln;
+    const raw = lines[ln]!;
+    const body = raw.trimStart();
+    if (body === '' || body.startsWith('#')) continue;
+    const indent = raw.length - body.length;
+    const decl = body.startsWith('export ') ? body.slice(7).trimStart() : body;
+    const declCol = indent + (body.length - decl.length) + 1;
+    const eq = decl.indexOf('=');
+    const key = (eq < 0 ? decl.replace(/\s+#.*$/, '') : decl.slice(0, eq)).trim();
+    if (!KEY.test(key)) {
+      problems.push({
+        message: `malformed line in env file: ${raw.trim()}`,
+        pos: at(ln, declCol),
+        hint: HINT,
+      });
+      continue;
+    }
+    if (eq < 0) {
+      const fromEnv = env[key];
+      if (fromEnv !== undefined) out[key] = fromEnv;
+      continue;
+    }
+
+    let rest = decl.slice(eq + 1).trimStart();
+    const valueCol = declCol + decl.length - rest.length;
+    const quote = rest[0];
+    let value: string;
+    let interpolate = true;
+    if (quote === '"' || quote === "'") {
+      // A quoted value may continue on the following lines until its closing quote.
+      let content = rest.slice(1);
+      let close = findClose(content, quote);
+      while (close < 0 && ln + 1 < lines.length) {
+        ln++;
+        content += '\n' + lines[ln]!;
+        close = findClose(content, quote);
+      }
+      if (close < 0) {
+        problems.push({
+          message: `unterminated ${quote} quote in env file`,
+          pos: at(start, valueCol),
+          hint: 'Close the quote.',
+        });
+        continue;
+      }
+      const after = content.slice(close + 1);
+      if (after.trim() !== '' && !/^\s+#/.test(after)) {
+        problems.push({
+          message: `unexpected text after the closing quote: ${after.trim()}`,
+          pos: at(ln, 1),
+          hint: 'Put an inline comment after a space and "#", or quote the whole value.',
+        });
+        continue;
+      }
+      const inner = content.slice(0, close);
+      if (quote === "'") {
+        value = inner.replace(/\\'/g, "'");
+        interpolate = false;
+      } else {
+        value = inner.replace(/\\(.)/gs, (m, c: string) => ESCAPES[c] ?? m);
+      }
+    } else {
+      rest = rest.replace(/\s+#.*$/, '');
+      value = rest.trimEnd();
+    }
+
+    if (interpolate && value.includes('$')) {
+      const lookup: Env = { ...out, ...env };
+      try {
+        value = interpolateString(value, lookup, (severity, message) => {
+          if (severity === 'error') {
+            problems.push({
+              message: `${key}: ${message}`,
+              pos: at(start, valueCol),
+              hint: `Set the variable, or give ${key} a literal value.`,
+            });
+          }
+        });
+      } catch (e) {
+        problems.push({
+          message: `${key}: ${(e as Error).message}`,
+          pos: at(start, valueCol),
+          hint: 'Write a literal "$" as "$$".',
+        });
+        continue;
+      }
+    }
+    out[key] = value;
+  }
+  if (problems.length > 0) throw new UserError(problems);
+  return out;
+}
+
+/** Index of the closing quote, skipping backslash-escaped quotes. */
+function findClose(s: string, quote: string): number {
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === '\\') i++;
+    else if (s[i] === quote) return i;
+  }
+  return -1;
+}
+
+/**
+ * Reads and parses an env file. `pos` is where the file was named (an `env_file:` entry),
+ * so a missing file is reported there; `displayName` is how the file is named in messages.
+ */
+export function readEnvFile(
+  absPath: string,
+  pos?: SourcePos,
+  env: Env = {},
+  displayName = absPath,
+): Record<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(absPath, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError({
+      message:
+        code === 'ENOENT'
+          ? `env file not found: ${displayName}`
+          : `cannot read env file ${displayName} (${code ?? String(e)})`,
+      ...(pos ? { pos } : {}),
+      hint: 'Check the path: relative env_file paths are resolved from the compose project folder.',
+    });
+  }
+  return parseEnvFile(text, displayName, env);
+}

@@ -1,0 +1,163 @@
+import { isAbsolute, relative } from 'node:path';
+import type {
+  BuildLayer,
+  HealthcheckLayer,
+  LayerNetwork,
+  NetworkLayer,
+  ServiceLayer,
+  VolumeLayer,
+} from './layer.js';
+import type {
+  BuildSpec,
+  HealthcheckSpec,
+  NetworkSpec,
+  ServiceNetwork,
+  ServiceSpec,
+  VolumeSpec,
+} from './model.js';
+import type { LoadContext } from './node.js';
+import { setDefined } from './read.js';
+
+/*
+ * Merged layers -> the model: compose's defaults are applied here, once, after merging,
+ * so that a default never overrides what an earlier file wrote.
+ */
+
+function definedValues(o: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(o).filter((e): e is [string, string] => e[1] !== undefined),
+  );
+}
+
+function build(b: BuildLayer, ctx: LoadContext): BuildSpec {
+  const context = b.context ?? ctx.projectDir;
+  let dockerfile = b.dockerfile ?? 'Dockerfile';
+  if (isAbsolute(dockerfile)) {
+    // Docker's build API names the Dockerfile by its path inside the context.
+    dockerfile = relative(context, dockerfile);
+    if (dockerfile.startsWith('..')) {
+      ctx.problems.add(
+        b.pos,
+        `the Dockerfile ${b.dockerfile} is outside the build context ${context}`,
+        'Move the Dockerfile into the context folder, or widen the context.',
+      );
+    }
+  }
+  return {
+    context,
+    dockerfile,
+    args: definedValues(b.args ?? {}),
+    ...(b.target !== undefined ? { target: b.target } : {}),
+    labels: b.labels ?? {},
+    pos: b.pos,
+  };
+}
+
+/** A service's network attachment keeps its position only while loading (for errors). */
+function withoutPos(n: LayerNetwork): ServiceNetwork {
+  const out: ServiceNetwork = { aliases: n.aliases };
+  setDefined(out, 'ipv4Address', n.ipv4Address);
+  setDefined(out, 'ipv6Address', n.ipv6Address);
+  setDefined(out, 'priority', n.priority);
+  return out;
+}
+
+function healthcheck(h: HealthcheckLayer): HealthcheckSpec {
+  return h.disable ? { disable: true, pos: h.pos } : { ...h, disable: false };
+}
+
+export function finalizeService(l: ServiceLayer, ctx: LoadContext): ServiceSpec {
+  const {
+    envFromFiles,
+    environment,
+    extraHosts,
+    networks,
+    build: b,
+    healthcheck: h,
+    resources,
+    ...plain
+  } = l;
+  return {
+    ...plain,
+    ...(b ? { build: build(b, ctx) } : {}),
+    ...(h ? { healthcheck: healthcheck(h) } : {}),
+    environment: definedValues({ ...envFromFiles, ...environment }),
+    ports: l.ports ?? [],
+    expose: l.expose ?? [],
+    dependsOn: l.dependsOn ?? {},
+    networks: Object.fromEntries(
+      Object.entries(networks ?? {}).map(([name, n]) => [name, withoutPos(n)]),
+    ),
+    mounts: l.mounts ?? [],
+    labels: l.labels ?? {},
+    readOnly: l.readOnly ?? false,
+    privileged: l.privileged ?? false,
+    capAdd: l.capAdd ?? [],
+    capDrop: l.capDrop ?? [],
+    extraHosts: Object.entries(extraHosts ?? {}).flatMap(([host, ips]) =>
+      ips.map((ip) => `${host}:${ip}`),
+    ),
+    ulimits: l.ulimits ?? [],
+    replicas: l.replicas ?? 1,
+    resources: {
+      limits: resources?.limits ?? {},
+      reservations: { ...resources?.reservations, devices: resources?.reservations.devices ?? [] },
+    },
+    profiles: l.profiles ?? [],
+    dns: l.dns ?? [],
+    sysctls: l.sysctls ?? {},
+    securityOpt: l.securityOpt ?? [],
+    tty: l.tty ?? false,
+    stdinOpen: l.stdinOpen ?? false,
+    extensions: l.extensions ?? {},
+  };
+}
+
+/**
+ * What networks and volumes share. A `name:` is honoured only for external resources:
+ * stackcheck names what it creates per run, so parallel runs never share a network or volume.
+ */
+function resource(
+  l: VolumeLayer | NetworkLayer,
+  kind: 'network' | 'volume',
+  ctx: LoadContext,
+): VolumeSpec {
+  const external = l.external ?? false;
+  if (external) {
+    for (const k of l.configuredKeys ?? []) {
+      ctx.problems.add(
+        k.pos,
+        `external ${kind} "${l.name}" cannot also set "${k.key}"`,
+        `An external ${kind} already exists: remove "${k.key}", or drop external: true.`,
+      );
+    }
+  } else if (l.customName) {
+    ctx.warnings.push({
+      message: `${kind} "${l.name}": name "${l.customName.value}" is not used; stackcheck names the ${kind}s it creates per run so runs stay isolated`,
+      pos: l.customName.pos,
+    });
+  }
+  return {
+    name: l.name,
+    ...(l.driver !== undefined ? { driver: l.driver } : {}),
+    driverOpts: l.driverOpts ?? {},
+    labels: l.labels ?? {},
+    external,
+    ...(external && l.customName ? { externalName: l.customName.value } : {}),
+    pos: l.pos,
+  };
+}
+
+export function finalizeNetwork(l: NetworkLayer, ctx: LoadContext): NetworkSpec {
+  return {
+    ...resource(l, 'network', ctx),
+    internal: l.internal ?? false,
+    attachable: l.attachable ?? false,
+    enableIpv6: l.enableIpv6 ?? false,
+    ...(l.ipam ? { ipam: l.ipam } : {}),
+  };
+}
+
+export function finalizeVolume(l: VolumeLayer, ctx: LoadContext): VolumeSpec {
+  return resource(l, 'volume', ctx);
+}

@@ -1,0 +1,94 @@
+import type { SourcePos } from '../common/errors.js';
+import type {
+  DeviceRequestSpec,
+  NetworkSpec,
+  ResourcesSpec,
+  ServiceNetwork,
+  ServiceSpec,
+  VolumeSpec,
+} from './model.js';
+
+/*
+ * What one compose source says, normalised but not yet defaulted. Fields a source does
+ * not set stay undefined, so merging several sources can tell "not written" from "written
+ * as the default" (compose merges what was written, then applies defaults).
+ */
+
+export interface BuildLayer {
+  /** Absolute. */
+  context?: string;
+  /** As written: relative to the context, or absolute. */
+  dockerfile?: string;
+  args?: Record<string, string | undefined>;
+  target?: string;
+  labels?: Record<string, string>;
+  pos: SourcePos;
+}
+
+export interface HealthcheckLayer {
+  disable?: boolean;
+  test?: string[];
+  intervalMs?: number;
+  timeoutMs?: number;
+  retries?: number;
+  startPeriodMs?: number;
+  startIntervalMs?: number;
+  pos: SourcePos;
+}
+
+export interface ResourcesLayer {
+  limits: ResourcesSpec['limits'];
+  reservations: { cpus?: number; memoryBytes?: number; devices?: DeviceRequestSpec[] };
+}
+
+export type LayerNetwork = ServiceNetwork & { pos: SourcePos };
+
+/** Fields whose layer form differs from the final ServiceSpec. */
+type Reshaped =
+  | 'name'
+  | 'pos'
+  | 'build'
+  | 'healthcheck'
+  | 'resources'
+  | 'environment'
+  | 'extraHosts'
+  | 'networks';
+
+export type ServiceLayer = Partial<Omit<ServiceSpec, Reshaped>> & {
+  name: string;
+  pos: SourcePos;
+  build?: BuildLayer;
+  healthcheck?: HealthcheckLayer;
+  resources?: ResourcesLayer;
+  /** Variables from env_file, in file order; `environment` wins over them when both set a key. */
+  envFromFiles?: Record<string, string>;
+  /** undefined: a bare `KEY` whose variable is unset, which removes the key (also from env files). */
+  environment?: Record<string, string | undefined>;
+  /** hostname -> addresses. */
+  extraHosts?: Record<string, string[]>;
+  networks?: Record<string, LayerNetwork>;
+};
+
+export type NetworkLayer = Partial<Omit<NetworkSpec, 'name' | 'pos'>> & {
+  name: string;
+  pos: SourcePos;
+  /** `name:` as written, with its position, to warn when it cannot be honoured. */
+  customName?: { value: string; pos: SourcePos };
+  /** Keys written besides `external`, which compose rejects on an external network. */
+  configuredKeys?: { key: string; pos: SourcePos }[];
+};
+
+export type VolumeLayer = Partial<Omit<VolumeSpec, 'name' | 'pos'>> & {
+  name: string;
+  pos: SourcePos;
+  customName?: { value: string; pos: SourcePos };
+  configuredKeys?: { key: string; pos: SourcePos }[];
+};
+
+/** Everything one source contributes. */
+export interface SourceLayer {
+  name?: string;
+  services: ServiceLayer[];
+  networks: NetworkLayer[];
+  volumes: VolumeLayer[];
+}

@@ -1,0 +1,170 @@
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import { UserError, type Problem } from '../common/errors.js';
+import type { Env } from '../common/interpolate.js';
+import { readYamlFile, type YamlPath, type YamlSource } from '../common/yaml-source.js';
+import { finalizeNetwork, finalizeService, finalizeVolume } from './finalize.js';
+import { interpolateKeys } from './interpolate-source.js';
+import { checkKeys } from './keys.js';
+import type { SourceLayer } from './layer.js';
+import { mergeSources } from './merge.js';
+import type { ComposeProject, NetworkSpec, ServiceSpec } from './model.js';
+import { Node, Problems, type LoadContext } from './node.js';
+import { normalizeNetworks, normalizeVolumeDefs } from './normalize-resources.js';
+import { normalizeService } from './normalize-service.js';
+import { mapping, str } from './read.js';
+import { selectServices } from './validate.js';
+
+export interface ComposeSource {
+  /** The parsed file (positions). */
+  yaml: YamlSource;
+  /** Where the compose mapping starts inside yaml.data: [] for a compose file, e.g. ['topologies', 'queen'] for inline services. */
+  base: YamlPath;
+  /** Absolute folder of the file. The first source's folder is the project folder that relative paths resolve against, as in compose. */
+  dir: string;
+  /** An inline manifest block: only services, networks and volumes are read; its other keys belong to the manifest. */
+  inline?: boolean;
+}
+
+export interface LoadComposeOptions {
+  sources: ComposeSource[];
+  env: Env;
+  profiles: string[];
+}
+
+const FILE_KEYS = ['version', 'name', 'services', 'networks', 'volumes'];
+const INLINE_KEYS = ['services', 'networks', 'volumes'];
+
+/** Reads a compose file for loadCompose; YAML syntax errors are reported with positions. */
+export function readComposeFile(absPath: string, displayName: string): ComposeSource {
+  const yaml = readYamlFile(absPath, displayName);
+  // YamlSource keeps no tags, so the (small, already readable) file is read once more for them.
+  rejectMergeTags(readFileSync(absPath, 'utf8'), displayName);
+  return { yaml, base: [], dir: dirname(absPath) };
+}
+
+/**
+ * compose's `!reset` and `!override` tags change how files merge; the YAML parser would
+ * drop them silently and merge as usual, so they are refused instead.
+ */
+function rejectMergeTags(text: string, file: string): void {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter });
+  const problems = doc.warnings
+    .filter((w) => w.code === 'TAG_RESOLVE_FAILED')
+    .map((w) => {
+      const { line, col } = lineCounter.linePos(w.pos[0]);
+      const tag = text.slice(w.pos[0], w.pos[1]);
+      return {
+        message: `YAML tag ${tag} is not supported by stackcheck`,
+        pos: { file, line, column: col },
+        hint: 'Remove the tag; to drop an inherited value, remove it from the base file (or split the base file).',
+      };
+    });
+  if (problems.length > 0) throw new UserError(problems);
+}
+
+function valueAt(data: unknown, path: YamlPath): unknown {
+  return path.reduce<unknown>(
+    (v, seg) => (v as Record<string | number, unknown> | null | undefined)?.[seg],
+    data,
+  );
+}
+
+function readSource(src: ComposeSource, ctx: LoadContext): SourceLayer {
+  const layer: SourceLayer = { services: [], networks: [], volumes: [] };
+  const raw = new Node({ yaml: src.yaml, base: src.base }, [], valueAt(src.yaml.data, src.base));
+  if (!raw.isMap()) {
+    ctx.problems.add(
+      raw.pos,
+      'a compose file must be a mapping with a services key',
+      'Start the file with services: and the services below it.',
+    );
+    return layer;
+  }
+  if (!src.inline) checkKeys(raw, FILE_KEYS, 'top-level', ctx);
+  const root = interpolateKeys(raw, src.inline ? INLINE_KEYS : FILE_KEYS, ctx);
+  if (!src.inline) {
+    if (root.has('version')) {
+      ctx.warnings.push({
+        message: '"version" is obsolete and ignored',
+        pos: root.child('version').keyPos,
+      });
+    }
+    const name = str(root.child('name'), ctx);
+    if (name !== undefined) layer.name = name;
+  }
+  layer.services = (mapping(root.child('services'), ctx) ?? []).map((s) =>
+    normalizeService(s, ctx),
+  );
+  layer.networks = normalizeNetworks(root.child('networks'), ctx);
+  layer.volumes = normalizeVolumeDefs(root.child('volumes'), ctx);
+  return layer;
+}
+
+/** Problems as the user reads the files: file by file (first mention first), then line and column. */
+function inFileOrder(list: Problem[]): Problem[] {
+  const files = [...new Set(list.map((p) => p.pos?.file ?? ''))];
+  const key = (p: Problem): [number, number, number] => [
+    files.indexOf(p.pos?.file ?? ''),
+    p.pos?.line ?? 0,
+    p.pos?.column ?? 0,
+  ];
+  return [...list].sort((a, b) => {
+    const [ka, kb] = [key(a), key(b)];
+    return ka[0] - kb[0] || ka[1] - kb[1] || ka[2] - kb[2];
+  });
+}
+
+/** Services that are attached to the project's `default` network, by default or by name. */
+function usesDefault(s: ServiceSpec): boolean {
+  return (
+    s.networkMode === undefined && (Object.keys(s.networks).length === 0 || 'default' in s.networks)
+  );
+}
+
+/**
+ * Loads, interpolates, merges and normalises compose sources into one project, with the
+ * services that `profiles` enable. Every problem found is reported in one UserError.
+ */
+export function loadCompose(opts: LoadComposeOptions): ComposeProject {
+  const first = opts.sources[0];
+  if (!first)
+    throw new UserError({
+      message: 'no compose file or inline services to load',
+      hint: 'Name compose files, or write services inline.',
+    });
+  const ctx: LoadContext = {
+    problems: new Problems(),
+    warnings: [],
+    env: opts.env,
+    projectDir: first.dir,
+  };
+  const merged = mergeSources(opts.sources.map((s) => readSource(s, ctx)));
+  if (merged.services.size === 0 && ctx.problems.list.length === 0) {
+    ctx.problems.add(
+      first.yaml.posOf(first.base),
+      'no services are defined',
+      'Add a services: mapping with at least one service.',
+    );
+  }
+  const services = selectServices(merged, opts.profiles, ctx).map((s) => finalizeService(s, ctx));
+  const networks: Record<string, NetworkSpec> = {};
+  for (const n of merged.networks.values()) networks[n.name] = finalizeNetwork(n, ctx);
+  if (!networks.default && services.some(usesDefault)) {
+    networks.default = finalizeNetwork({ name: 'default', pos: first.yaml.posOf(first.base) }, ctx);
+  }
+  const volumes = Object.fromEntries(
+    [...merged.volumes.values()].map((v) => [v.name, finalizeVolume(v, ctx)]),
+  );
+  if (ctx.problems.list.length > 0) throw new UserError(inFileOrder(ctx.problems.list));
+  return {
+    projectDir: first.dir,
+    ...(merged.name !== undefined ? { name: merged.name } : {}),
+    services: Object.fromEntries(services.map((s) => [s.name, s])),
+    networks,
+    volumes,
+    warnings: ctx.warnings,
+  };
+}

@@ -1,0 +1,262 @@
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { checkKeys } from './keys.js';
+import type { MountSpec } from './model.js';
+import type { LoadContext, Node } from './node.js';
+import { bool, oneOf, setDefined, size, str, typeError } from './read.js';
+
+export const RESOURCE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+const SHORT_HINT =
+  'Write "SOURCE:TARGET[:ro]" (a named volume or a path starting with ".", "/" or "~") or just "TARGET" for an anonymous volume.';
+const PROPAGATION = ['shared', 'rshared', 'slave', 'rslave', 'private', 'rprivate'];
+// macOS file-sharing hints that Linux engines ignore, as compose does.
+const IGNORED_MODES = ['cached', 'delegated', 'consistent'];
+
+/** A host path as compose resolves it: `~` is the home folder, relative paths start at the project folder. */
+export function resolveHostPath(p: string, projectDir: string): string {
+  if (p === '~' || p.startsWith('~/')) return join(homedir(), p.slice(1));
+  return isAbsolute(p) ? resolve(p) : resolve(projectDir, p);
+}
+
+/**
+ * Unix permission bits written in octal. YAML 1.2 reads `0755` as the decimal 755, so a
+ * number is taken digit by digit as octal: that is what everyone writing a mode means.
+ */
+function octalMode(n: Node, ctx: LoadContext): number | undefined {
+  if (n.isNull) return undefined;
+  const text =
+    typeof n.value === 'number' || typeof n.value === 'string'
+      ? String(n.value).replace(/^0o/, '')
+      : '';
+  if (/^[0-7]{1,4}$/.test(text)) return parseInt(text, 8);
+  return typeError(
+    n,
+    ctx,
+    'an octal file mode',
+    'Write the permission bits in octal, e.g. mode: "1777" or mode: "0755".',
+  );
+}
+
+function targetOk(target: string, n: Node, ctx: LoadContext): boolean {
+  if (target.startsWith('/')) return true;
+  ctx.problems.add(
+    n.pos,
+    `${n.label}: the container path "${target}" must be absolute`,
+    'Start the container path with "/".',
+  );
+  return false;
+}
+
+function shortVolume(n: Node, text: string, ctx: LoadContext): MountSpec | undefined {
+  const parts = text.split(':');
+  if (parts.length > 3 || parts.some((p) => p === '')) {
+    ctx.problems.add(n.pos, `${n.label}: invalid volume "${text}"`, SHORT_HINT);
+    return undefined;
+  }
+  const [source, target, mode = ''] = parts.length === 1 ? [undefined, parts[0]!] : parts;
+  if (!targetOk(target!, n, ctx)) return undefined;
+  const flags = mode.split(',').filter((f) => f !== '');
+  let readOnly = false;
+  let noCopy = false;
+  for (const f of flags) {
+    if (f === 'ro' || f === 'rw') readOnly = f === 'ro';
+    else if (f === 'nocopy') noCopy = true;
+    else if (f === 'z' || f === 'Z') {
+      ctx.warnings.push({
+        message: `${n.label}: SELinux relabel option "${f}" is ignored by stackcheck`,
+        pos: n.pos,
+      });
+    } else if (!IGNORED_MODES.includes(f)) {
+      const why = PROPAGATION.includes(f)
+        ? `mount propagation "${f}" is not supported by stackcheck`
+        : `unknown volume option "${f}"`;
+      ctx.problems.add(
+        n.pos,
+        `${n.label}: ${why}`,
+        'Use ro or rw (and nocopy for a named volume).',
+      );
+      return undefined;
+    }
+  }
+  if (source === undefined)
+    return { type: 'volume', target: target!, readOnly, noCopy, pos: n.pos };
+  if (/^[./~]/.test(source)) {
+    if (noCopy)
+      ctx.problems.add(
+        n.pos,
+        `${n.label}: "nocopy" applies to named volumes, not to a host path`,
+        'Remove nocopy.',
+      );
+    return {
+      type: 'bind',
+      source: resolveHostPath(source, ctx.projectDir),
+      target: target!,
+      readOnly,
+      createHostPath: true,
+      pos: n.pos,
+    };
+  }
+  if (!RESOURCE_NAME.test(source)) {
+    ctx.problems.add(
+      n.pos,
+      `${n.label}: "${source}" is neither a volume name nor a host path`,
+      'Start a host path with "./", "/" or "~"; volume names use letters, digits, "_", "." and "-".',
+    );
+    return undefined;
+  }
+  return { type: 'volume', source, target: target!, readOnly, noCopy, pos: n.pos };
+}
+
+const LONG_KEYS = ['type', 'source', 'target', 'read_only', 'bind', 'volume', 'tmpfs'];
+const SUB_OPTIONS = {
+  bind: ['create_host_path'],
+  volume: ['nocopy'],
+  tmpfs: ['size', 'mode'],
+} as const;
+
+function longVolume(n: Node, ctx: LoadContext): MountSpec | undefined {
+  checkKeys(n, LONG_KEYS, 'mount', ctx);
+  const typeNode = n.child('type');
+  if (['npipe', 'cluster', 'image'].includes(String(typeNode.value))) {
+    ctx.problems.add(
+      typeNode.pos,
+      `${typeNode.label}: mount type "${String(typeNode.value)}" is not supported by stackcheck`,
+      'Use type volume, bind or tmpfs.',
+    );
+    return undefined;
+  }
+  const type = oneOf(typeNode, ctx, ['volume', 'bind', 'tmpfs'] as const);
+  if (typeNode.isNull)
+    ctx.problems.add(n.pos, `${n.label}: a mount needs "type"`, 'Add type: volume, bind or tmpfs.');
+  const target = str(n.child('target'), ctx);
+  if (target === undefined)
+    ctx.problems.add(
+      n.pos,
+      `${n.label}: a mount needs "target"`,
+      'Add target: /path/in/container.',
+    );
+  const source = str(n.child('source'), ctx);
+  const readOnly = bool(n.child('read_only'), ctx) ?? false;
+  for (const kind of ['bind', 'volume', 'tmpfs'] as const) {
+    const sub = n.child(kind);
+    if (sub.isNull) continue;
+    if (kind !== type) {
+      ctx.problems.add(
+        sub.keyPos,
+        `${sub.label}: "${kind}" options do not apply to a mount of type ${type ?? '?'}`,
+        `Remove "${kind}:" or set type: ${kind}.`,
+      );
+    } else if (!sub.isMap()) {
+      typeError(sub, ctx, 'a mapping', `Write ${kind} options as "key: value" lines.`);
+    } else {
+      checkKeys(sub, SUB_OPTIONS[kind], `${kind} options`, ctx);
+    }
+  }
+  if (type === undefined || target === undefined || !targetOk(target, n.child('target'), ctx))
+    return undefined;
+  switch (type) {
+    case 'bind':
+      if (source === undefined) {
+        ctx.problems.add(
+          n.pos,
+          `${n.label}: a bind mount needs "source" (the host path)`,
+          'Add source: ./path/on/host.',
+        );
+        return undefined;
+      }
+      return {
+        type,
+        source: resolveHostPath(source, ctx.projectDir),
+        target,
+        readOnly,
+        createHostPath: bool(n.child('bind').child('create_host_path'), ctx) ?? true,
+        pos: n.pos,
+      };
+    case 'volume':
+      if (source !== undefined && !RESOURCE_NAME.test(source)) {
+        ctx.problems.add(
+          n.child('source').pos,
+          `${n.label}.source: "${source}" is not a volume name`,
+          'For a host path use type: bind.',
+        );
+        return undefined;
+      }
+      return {
+        type,
+        ...(source !== undefined ? { source } : {}),
+        target,
+        readOnly,
+        noCopy: bool(n.child('volume').child('nocopy'), ctx) ?? false,
+        pos: n.pos,
+      };
+    case 'tmpfs': {
+      if (source !== undefined)
+        ctx.problems.add(
+          n.child('source').pos,
+          `${n.label}: a tmpfs mount has no source`,
+          'Remove source.',
+        );
+      const sizeBytes = size(n.child('tmpfs').child('size'), ctx);
+      const mode = octalMode(n.child('tmpfs').child('mode'), ctx);
+      return {
+        type,
+        target,
+        ...(sizeBytes !== undefined ? { sizeBytes } : {}),
+        ...(mode !== undefined ? { mode } : {}),
+        pos: n.pos,
+      };
+    }
+  }
+}
+
+export function normalizeVolumes(n: Node, ctx: LoadContext): MountSpec[] | undefined {
+  if (n.isNull) return undefined;
+  if (!n.isList()) return typeError(n, ctx, 'a list', `Write volumes as a list. ${SHORT_HINT}`);
+  return n.items().flatMap((item) => {
+    if (item.isMap()) return longVolume(item, ctx) ?? [];
+    const text = str(item, ctx);
+    return text === undefined ? [] : (shortVolume(item, text, ctx) ?? []);
+  });
+}
+
+/** The service-level `tmpfs:` key: `/path` or `/path:size=64m,mode=1777`, alone or in a list. */
+export function normalizeTmpfs(n: Node, ctx: LoadContext): MountSpec[] | undefined {
+  if (n.isNull) return undefined;
+  return (n.isList() ? n.items() : [n]).flatMap((item): MountSpec[] => {
+    const text = str(item, ctx);
+    if (text === undefined) return [];
+    const colon = text.indexOf(':');
+    const target = colon < 0 ? text : text.slice(0, colon);
+    if (!targetOk(target, item, ctx)) return [];
+    const mount: MountSpec = { type: 'tmpfs', target, pos: item.pos };
+    for (const opt of colon < 0 ? [] : text.slice(colon + 1).split(',')) {
+      const [k, v = ''] = opt.split('=', 2) as [string, string?];
+      const value = item.withValue(v);
+      if (k === 'size') setDefined(mount, 'sizeBytes', size(value, ctx));
+      else if (k === 'mode') setDefined(mount, 'mode', octalMode(value, ctx));
+      else {
+        ctx.problems.add(
+          item.pos,
+          `${item.label}: tmpfs option "${k}" is not supported by stackcheck`,
+          'Use size= and mode= only.',
+        );
+      }
+    }
+    return [mount];
+  });
+}
+
+/** compose rejects two mounts on one container path within a file; across files the later one wins (merge). */
+export function checkDuplicateTargets(mounts: MountSpec[], ctx: LoadContext): void {
+  const seen = new Set<string>();
+  for (const m of mounts) {
+    if (seen.has(m.target)) {
+      ctx.problems.add(
+        m.pos,
+        `two mounts use the container path ${m.target}`,
+        'Keep one mount per container path.',
+      );
+    }
+    seen.add(m.target);
+  }
+}

@@ -1,0 +1,137 @@
+import { didYouMean } from '../common/suggest.js';
+import type { ServiceLayer } from './layer.js';
+import type { MergedProject } from './merge.js';
+import type { DependsOn } from './model.js';
+import type { LoadContext } from './node.js';
+import type { SourcePos } from '../common/errors.js';
+
+/*
+ * Checks that need the whole merged project: profiles, references between services and to
+ * top-level networks and volumes. Dependency cycles are left to the orchestrator, which
+ * orders services anyway.
+ */
+
+function isEnabled(s: ServiceLayer, profiles: readonly string[]): boolean {
+  const own = s.profiles ?? [];
+  return own.length === 0 || profiles.includes('*') || own.some((p) => profiles.includes(p));
+}
+
+/**
+ * A reference from `s` to `name` (a dependency, a network_mode): a problem when that service
+ * does not exist, or when no active profile enables it. Returns whether it runs.
+ */
+function checkTarget(
+  s: ServiceLayer,
+  name: string,
+  what: string,
+  at: SourcePos,
+  project: MergedProject,
+  active: Set<string>,
+  ctx: LoadContext,
+  optional = false,
+): boolean {
+  const target = project.services.get(name);
+  if (!target) {
+    ctx.problems.add(
+      at,
+      `service "${s.name}" ${what} "${name}", which is not defined`,
+      didYouMean(name, project.services.keys()) || `Define "${name}", or remove the reference.`,
+    );
+  } else if (!active.has(name) && !optional) {
+    const profiles = target.profiles ?? [];
+    ctx.problems.add(
+      at,
+      `service "${s.name}" ${what} "${name}", which is only enabled by profile ${profiles.join(' or ')}`,
+      `Enable it with one of its profiles (${profiles.join(', ')})${what === 'depends on' ? ', or mark the dependency required: false' : ''}.`,
+    );
+  }
+  return active.has(name);
+}
+
+function checkDependencies(
+  s: ServiceLayer,
+  project: MergedProject,
+  active: Set<string>,
+  ctx: LoadContext,
+): Record<string, DependsOn> {
+  const kept: Record<string, DependsOn> = {};
+  for (const [name, dep] of Object.entries(s.dependsOn ?? {})) {
+    if (checkTarget(s, name, 'depends on', dep.pos, project, active, ctx, !dep.required)) {
+      kept[name] = dep;
+    }
+  }
+  return kept;
+}
+
+function checkNetworkMode(
+  s: ServiceLayer,
+  project: MergedProject,
+  active: Set<string>,
+  ctx: LoadContext,
+): void {
+  if (s.networkMode === undefined) return;
+  if (Object.keys(s.networks ?? {}).length > 0) {
+    ctx.problems.add(
+      s.pos,
+      `service "${s.name}" sets both network_mode and networks`,
+      "Keep one: network_mode replaces the service's networks.",
+    );
+  }
+  const other = /^service:(.+)$/.exec(s.networkMode)?.[1];
+  if (other === undefined) return;
+  checkTarget(s, other, 'joins the network of', s.pos, project, active, ctx);
+}
+
+function checkReferences(s: ServiceLayer, project: MergedProject, ctx: LoadContext): void {
+  if (s.image === undefined && s.build === undefined) {
+    ctx.problems.add(
+      s.pos,
+      `service "${s.name}" has neither image nor build`,
+      'Add image: name:tag, or build: ./folder-with-a-Dockerfile.',
+    );
+  }
+  for (const [name, net] of Object.entries(s.networks ?? {})) {
+    if (name === 'default' || project.networks.has(name)) continue;
+    ctx.problems.add(
+      net.pos,
+      `service "${s.name}" uses network "${name}", which is not declared under top-level networks`,
+      didYouMean(name, project.networks.keys()) ||
+        `Declare it: networks: { ${name}: {} } at the top level of the file.`,
+    );
+  }
+  for (const m of s.mounts ?? []) {
+    if (m.type !== 'volume' || m.source === undefined || project.volumes.has(m.source)) continue;
+    ctx.problems.add(
+      m.pos,
+      `service "${s.name}" mounts volume "${m.source}", which is not declared under top-level volumes`,
+      didYouMean(m.source, project.volumes.keys()) ||
+        `Declare it: volumes: { ${m.source}: {} } at the top level, or write ./${m.source} for a host folder.`,
+    );
+  }
+  if (s.containerName !== undefined && (s.replicas ?? 1) > 1) {
+    ctx.problems.add(
+      s.pos,
+      `service "${s.name}" sets container_name and ${s.replicas} replicas`,
+      'A container name fits one container: remove container_name or use one replica.',
+    );
+  }
+}
+
+/**
+ * The services that run with `profiles` (a service without profiles always does; `*`
+ * enables every profile), checked against the rest of the project. Optional dependencies
+ * on services that do not run are dropped, as compose does.
+ */
+export function selectServices(
+  project: MergedProject,
+  profiles: readonly string[],
+  ctx: LoadContext,
+): ServiceLayer[] {
+  const active = [...project.services.values()].filter((s) => isEnabled(s, profiles));
+  const names = new Set(active.map((s) => s.name));
+  return active.map((s) => {
+    checkReferences(s, project, ctx);
+    checkNetworkMode(s, project, names, ctx);
+    return { ...s, dependsOn: checkDependencies(s, project, names, ctx) };
+  });
+}

@@ -1,0 +1,27 @@
+import { DockerEngine } from '../../src/engine/docker.js';
+import { LABEL } from '../../src/orchestrator/labels.js';
+
+export const engine = new DockerEngine({ node: 'local' });
+
+/** Everything on the engine labelled with this suite name (or run id), by kind. */
+export async function leftovers(by: { suite: string } | { runId: string }) {
+  const filter: Record<string, string> =
+    'suite' in by ? { [LABEL.suite]: by.suite } : { [LABEL.run]: by.runId };
+  const [containers, networks, volumes] = await Promise.all([
+    engine.listContainers(filter),
+    engine.listNetworks(filter),
+    engine.listVolumes(filter),
+  ]);
+  return {
+    containers: containers.map((c) => c.name),
+    networks: networks.map((n) => n.name),
+    volumes: volumes.map((v) => v.name),
+  };
+}
+
+export const NOTHING = { containers: [], networks: [], volumes: [] };
+
+/** A suite name no other test or run uses, so assertions about leftovers see only this test's. */
+export function uniqueSuite(prefix: string): string {
+  return `${prefix}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+}

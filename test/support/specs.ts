@@ -1,0 +1,77 @@
+import type { ComposeProject, ServiceSpec } from '../../src/compose/model.js';
+import type { Suite, TopologySpec } from '../../src/manifest/suite.js';
+
+const pos = { file: 'test.yml', line: 1, column: 1 };
+
+/** A service with compose's defaults, for tests that build models by hand. */
+export function service(name: string, over: Partial<ServiceSpec> = {}): ServiceSpec {
+  return {
+    name,
+    pos,
+    image: 'stackcheck-fixture/busybox:1',
+    environment: {},
+    ports: [],
+    expose: [],
+    dependsOn: {},
+    networks: {},
+    mounts: [],
+    labels: {},
+    readOnly: false,
+    privileged: false,
+    capAdd: [],
+    capDrop: [],
+    extraHosts: [],
+    ulimits: [],
+    replicas: 1,
+    resources: { limits: {}, reservations: { devices: [] } },
+    profiles: [],
+    dns: [],
+    sysctls: {},
+    securityOpt: [],
+    tty: false,
+    stdinOpen: false,
+    extensions: {},
+    ...over,
+  };
+}
+
+export function dependsOn(...names: string[]): ServiceSpec['dependsOn'] {
+  return Object.fromEntries(
+    names.map((n) => [n, { condition: 'service_started', required: true, pos }]),
+  );
+}
+
+export function topology(
+  name: string,
+  services: ServiceSpec[],
+  over: Partial<ComposeProject> = {},
+): TopologySpec {
+  return {
+    name,
+    node: 'local',
+    pos,
+    waitTimeoutMs: 60_000,
+    stableMs: 1000,
+    publish: 'declared',
+    project: {
+      projectDir: '/tmp',
+      services: Object.fromEntries(services.map((s) => [s.name, s])),
+      networks: {},
+      volumes: {},
+      warnings: [],
+      ...over,
+    },
+  };
+}
+
+export function suite(topologies: TopologySpec[]): Suite {
+  return {
+    name: 'unit',
+    file: 'test.yml',
+    dir: '/tmp',
+    nodes: { local: { name: 'local', labels: [] } },
+    topologies,
+    report: {},
+    warnings: [],
+  };
+}

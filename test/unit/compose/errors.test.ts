@@ -1,0 +1,175 @@
+import { relative, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readComposeFile } from '../../../src/compose/load.js';
+import { FIXTURES, fixture, hints, load, loadText, problems, source } from './helpers.js';
+
+describe('unsupported keys', () => {
+  const run = () => load(fixture('unsupported/compose.yaml'));
+
+  it('reports every one with file:line:col, and typos with a suggestion', () => {
+    expect(problems(run)).toEqual([
+      'unsupported/compose.yaml:5:5 compose key "pid" (in services.node-exporter) is not supported by stackcheck',
+      'unsupported/compose.yaml:7:9 services.node-exporter.volumes[0]: mount propagation "rslave" is not supported by stackcheck',
+      'unsupported/compose.yaml:8:3 service "app" has neither image nor build',
+      'unsupported/compose.yaml:9:5 unknown service key "imgae" (in services.app): stackcheck does not support it',
+      'unsupported/compose.yaml:10:5 compose key "secrets" (in services.app) is not supported by stackcheck',
+      'unsupported/compose.yaml:12:5 compose key "logging" (in services.app) is not supported by stackcheck',
+      'unsupported/compose.yaml:15:7 compose key "restart_policy" (in services.app.deploy) is not supported by stackcheck',
+      'unsupported/compose.yaml:19:11 unknown limits key "memroy" (in services.app.deploy.resources.limits): stackcheck does not support it',
+      'unsupported/compose.yaml:22:7 unknown healthcheck key "intervall" (in services.app.healthcheck): stackcheck does not support it',
+      'unsupported/compose.yaml:24:1 compose key "secrets" is not supported by stackcheck',
+      'unsupported/compose.yaml:27:1 compose key "configs" is not supported by stackcheck',
+    ]);
+    const h = hints(run);
+    expect(h[3]).toBe('Did you mean "image"?');
+    expect(h[7]).toBe('Did you mean "memory"?');
+    expect(h[8]).toBe('Did you mean "interval"?');
+    expect(h[4]).toMatch(/does not implement "secrets"/);
+  });
+
+  it('refuses compose merge tags instead of merging as if they were absent', () => {
+    const file = resolve(FIXTURES, 'unsupported/reset.override.yaml');
+    expect(problems(() => readComposeFile(file, 'reset.override.yaml'))).toEqual([
+      'reset.override.yaml:4:12 YAML tag !reset is not supported by stackcheck',
+      'reset.override.yaml:5:18 YAML tag !override is not supported by stackcheck',
+    ]);
+  });
+
+  it('lists other top-level keys with a suggestion for typos (and no noise about the missing services)', () => {
+    expect(
+      problems(() => loadText('servces:\n  a: { image: x }\ninclude: [other.yaml]\n')),
+    ).toEqual([
+      'compose.yaml:1:1 unknown top-level key "servces": stackcheck does not support it',
+      'compose.yaml:3:1 compose key "include" is not supported by stackcheck',
+    ]);
+  });
+});
+
+describe('reading files', () => {
+  it('reports a missing file and YAML syntax errors with positions', () => {
+    expect(problems(() => readComposeFile(resolve(FIXTURES, 'nope.yaml'), 'nope.yaml'))).toEqual([
+      'nope.yaml: file not found',
+    ]);
+    expect(problems(() => loadText('services:\n  a:\n    image: x\n   bad: [\n'))[0]).toBe(
+      'compose.yaml:4:1 YAML syntax: All mapping items must start at the same column',
+    );
+  });
+
+  it('checks keys in every nested mapping, ulimits included', () => {
+    expect(
+      problems(() =>
+        loadText(
+          'services:\n  a:\n    image: x\n    ulimits:\n      nofile: { soft: 1, hard: 2, max: 3 }\n',
+        ),
+      ),
+    ).toEqual([
+      'compose.yaml:5:35 unknown ulimit key "max" (in services.a.ulimits.nofile): stackcheck does not support it',
+    ]);
+  });
+});
+
+describe('wrong value types', () => {
+  it('reports each at the value, with every problem of the file at once', () => {
+    expect(problems(() => load(fixture('bad-types/compose.yaml')))).toEqual([
+      'bad-types/compose.yaml:4:13 services.web.ports[0]: invalid port "abc": "abc" is not a port (1-65535) or a range of ports',
+      'bad-types/compose.yaml:4:29 services.web.ports[2]: invalid port "1-3:1-2": host range 1-3 and container range 1-2 differ in size',
+      'bad-types/compose.yaml:5:14 services.web.restart: unknown restart policy "sometimes"',
+      'bad-types/compose.yaml:6:24 services.web.stop_grace_period must be a duration, got string "soon"',
+      'bad-types/compose.yaml:7:16 services.web.read_only must be true or false, got string "maybe"',
+      'bad-types/compose.yaml:8:18 services.web.environment must be a list of "KEY=value" strings or a mapping, got number 42',
+      'bad-types/compose.yaml:10:13 services.web.healthcheck.test must be a command starting with "CMD", "CMD-SHELL" or "NONE", got a list',
+      'bad-types/compose.yaml:11:16 services.web.healthcheck.retries must be a whole number of at least 0, got string "many"',
+      'bad-types/compose.yaml:13:17 services.web.deploy.replicas must be a whole number of at least 0, got number -1',
+      'bad-types/compose.yaml:14:16 service "web" uses network "ghost", which is not declared under top-level networks',
+      'bad-types/compose.yaml:16:9 service "web" mounts volume "missing_vol", which is not declared under top-level volumes',
+      'bad-types/compose.yaml:17:18 service "web" depends on "nowhere", which is not defined',
+      'bad-types/compose.yaml:17:27 service "web" depends on "dbb", which is not defined',
+      'bad-types/compose.yaml:20:3 service name "bad name!" is not valid',
+    ]);
+    expect(hints(() => load(fixture('bad-types/compose.yaml')))[12]).toBe('Did you mean "db"?');
+  });
+});
+
+describe('interpolation', () => {
+  const text = `services:
+  db:
+    image: postgres:\${PG_VERSION:-16}
+    environment:
+      POSTGRES_PASSWORD: \${DB_PASSWORD:?DB_PASSWORD must be set for the db service}
+      LITERAL: "$$HOME and $\${X}"
+    labels:
+      version: $UNSET_LABEL
+`;
+
+  it('substitutes values, defaults and $$ escapes, and warns about unset variables', () => {
+    const p = loadText(text, { env: { DB_PASSWORD: 's3cret' } });
+    expect(p.services.db!.image).toBe('postgres:16');
+    expect(p.services.db!.environment).toEqual({
+      POSTGRES_PASSWORD: 's3cret',
+      LITERAL: '$HOME and ${X}',
+    });
+    expect(p.services.db!.labels).toEqual({ version: '' });
+    expect(p.warnings).toEqual([
+      {
+        message:
+          'services.db.labels.version: variable UNSET_LABEL is not set; using an empty string',
+        pos: { file: 'compose.yaml', line: 8, column: 16 },
+      },
+    ]);
+  });
+
+  it('reports ${VAR:?message} at the value that needs it', () => {
+    expect(problems(() => loadText(text))).toEqual([
+      'compose.yaml:5:26 services.db.environment.POSTGRES_PASSWORD: DB_PASSWORD must be set for the db service',
+    ]);
+  });
+
+  it('reports broken syntax at the value', () => {
+    expect(problems(() => loadText('services:\n  a:\n    image: "x:${"\n'))).toEqual([
+      'compose.yaml:3:12 services.a.image: invalid interpolation "${": a variable name must follow "${"',
+    ]);
+  });
+
+  it('does not interpolate top-level x- blocks, which only feed anchors', () => {
+    const p = loadText(
+      'x-unused: { token: "${NEVER:?not needed}" }\nservices:\n  a: { image: x }\n',
+    );
+    expect(Object.keys(p.services)).toEqual(['a']);
+  });
+});
+
+describe('env_file problems', () => {
+  const dir = resolve(FIXTURES, 'envfiles');
+  const shown = (name: string) => relative(process.cwd(), resolve(dir, name));
+
+  it('reads files in order, skips a missing optional one, reports a missing required one at its entry', () => {
+    const text = `services:
+  a:
+    image: x
+    env_file:
+      - ./app.env
+      - path: ./optional.env
+        required: false
+      - path: ./missing.env
+`;
+    expect(problems(() => load(source(text, 'compose.yaml', dir)))).toEqual([
+      `compose.yaml:8:15 env file not found: ${shown('missing.env')}`,
+    ]);
+    const ok = load(
+      source(text.replace(/ {6}- path: \.\/missing\.env\n/, ''), 'compose.yaml', dir),
+    );
+    expect(ok.services.a!.environment).toMatchObject({
+      PLAIN: 'value',
+      MULTI: 'line one\nline two',
+    });
+  });
+
+  it('reports a malformed env file at its own lines', () => {
+    const text = 'services:\n  a:\n    image: x\n    env_file: bad.env\n';
+    expect(problems(() => load(source(text, 'compose.yaml', dir)))).toEqual([
+      `${shown('bad.env')}:2:1 malformed line in env file: this is not a line`,
+      `${shown('bad.env')}:4:1 malformed line in env file: =novalue`,
+      `${shown('bad.env')}:5:10 unterminated " quote in env file`,
+    ]);
+  });
+});

@@ -12,6 +12,8 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
+          // No registry here: probes run in the locally built busybox image.
+          env: { STACKCHECK_PROBE_IMAGE: 'stackcheck-fixture/busybox:1' },
         },
       },
     ],

@@ -1,17 +1,20 @@
 import { performance } from 'node:perf_hooks';
+import { runChecks } from './checks/runner.js';
+import { Runtime } from './checks/runtime.js';
+import { realClock, type Clock } from './common/clock.js';
 import { connect, type EngineFactory } from './engine/connect.js';
 import type { Engine } from './engine/engine.js';
 import type { Suite } from './manifest/suite.js';
 import { InFlight } from './orchestrator/deadline.js';
 import { teardownRun, type TeardownReport } from './orchestrator/down.js';
-import { newRunIdentity, type RunIdentity } from './orchestrator/identity.js';
+import { newRunIdentity, runLabels, type RunIdentity } from './orchestrator/identity.js';
 import { LABEL } from './orchestrator/labels.js';
 import { plan as makePlan } from './orchestrator/plan.js';
 import { silentProgress, type Progress } from './orchestrator/progress.js';
 import { sweep } from './orchestrator/sweep.js';
 import { upTopology, type TopologyOutcome, type UpContext } from './orchestrator/up.js';
 import { ContainerWatcher } from './orchestrator/watcher.js';
-import type { RunResults, TopologyResult } from './report/results.js';
+import type { CheckResult, RunResults, TopologyResult } from './report/results.js';
 
 export interface RunOptions {
   /** Aborting it (SIGINT/SIGTERM) stops waiting and tears down; its reason names the signal. */
@@ -22,6 +25,9 @@ export interface RunOptions {
   engineFactory?: EngineFactory;
   /** After this long a run counts as abandoned and any later run may sweep it. */
   lifetimeMs?: number;
+  /** How many checks run at once. */
+  concurrency?: number;
+  clock?: Clock;
 }
 
 const DEFAULT_LIFETIME_MS = 6 * 3_600_000;
@@ -59,13 +65,52 @@ export async function run(suite: Suite, opts: RunOptions = {}): Promise<RunResul
     });
 
     const outcomes = await bringUp(plan, engines, identity, signal, progress, runStart);
+    const checks = await checkPhase(suite, outcomes.list, engines, identity, signal, opts);
     const teardown = opts.keep
       ? ({ kept: true } as const)
       : await tearDown(engines, identity.runId, plan, progress, outcomes.inFlight);
-    return results(suite, identity, outcomes.list, teardown, signal, runStart, startedAt);
+    return results(suite, identity, outcomes.list, checks, teardown, signal, runStart, startedAt);
   } finally {
     await Promise.all([...engines.values()].map((e) => e.close()));
   }
+}
+
+/**
+ * Checks run once every topology is up. When bring-up failed or was cancelled, live checks
+ * are skipped with that reason (never passed); static ones (compose models only) still run.
+ */
+async function checkPhase(
+  suite: Suite,
+  outcomes: TopologyOutcome[],
+  engines: Map<string, Engine>,
+  identity: RunIdentity,
+  signal: AbortSignal,
+  opts: RunOptions,
+): Promise<CheckResult[]> {
+  if (suite.checks.length === 0) return [];
+  const down = outcomes.filter((o) => o.status !== 'up').map((o) => o.name);
+  const runnable = down.length ? suite.checks.filter((c) => c.phase === 'static') : suite.checks;
+  const clock = opts.clock ?? realClock;
+  const runtime = down.length
+    ? undefined
+    : await Runtime.discover(suite, engines, runLabels(identity), suite.probeImage, AbortSignal.any([signal, AbortSignal.timeout(30_000)]));
+  const ran = await runChecks(runnable, { suite, runtime, clock, signal, concurrency: opts.concurrency, progress: opts.progress });
+  const reason = signal.aborted ? 'the run was cancelled' : `topology ${down.join(', ')} did not come up`;
+  return suite.checks.map(
+    (c): CheckResult =>
+      ran[runnable.indexOf(c)] ?? {
+        name: c.name,
+        kind: c.kind,
+        status: 'skipped',
+        durationMs: 0,
+        message: `not run: ${reason}`,
+        source: c.pos,
+        targets: c.targets,
+        attempts: 0,
+        flaky: false,
+        evidence: {},
+      },
+  );
 }
 
 async function sweepStale(engine: Engine, progress: Progress): Promise<void> {
@@ -155,6 +200,7 @@ function results(
   suite: Suite,
   identity: RunIdentity,
   outcomes: TopologyOutcome[],
+  checks: CheckResult[],
   teardown: RunResults['teardown'],
   signal: AbortSignal,
   runStart: number,
@@ -184,10 +230,11 @@ function results(
     };
   });
   const interrupted = signal.aborted ? signalName(signal.reason) : undefined;
+  const checksOk = checks.every((c) => c.status === 'passed' || c.status === 'skipped');
   const status =
     interrupted || topologies.some((t) => t.status === 'error')
       ? 'error'
-      : topologies.every((t) => t.status === 'passed')
+      : topologies.every((t) => t.status === 'passed') && checksOk
         ? 'passed'
         : 'failed';
   return {
@@ -198,7 +245,7 @@ function results(
     startedAt,
     ...(interrupted && { interrupted }),
     topologies,
-    checks: [],
+    checks,
     teardown,
   };
 }

@@ -7,6 +7,7 @@ Commands:
   run [manifest]        bring the suite's topologies up, wait until healthy, report, take down
       --keep            leave everything running; remove it later with \`stackcheck down --run ID\`
       --json FILE       write the results JSON to FILE
+      --concurrency N   checks run at once (default 16)
   validate [manifest]   check the manifest and its compose files without touching an engine
   down [manifest]       remove what stackcheck runs left behind on the engines
       --run ID          only that run (live or not)
@@ -18,7 +19,7 @@ The manifest defaults to stackcheck.yml. Exit codes: 0 passed, 1 failed, 2 bad i
 130/143 interrupted by SIGINT/SIGTERM.`;
 
 export type Command =
-  | { name: 'run'; manifest: string; keep: boolean; json?: string }
+  | { name: 'run'; manifest: string; keep: boolean; json?: string; concurrency?: number }
   | { name: 'validate'; manifest: string }
   | { name: 'down'; manifest?: string; runId?: string; all: boolean }
   | { name: 'schema' }
@@ -60,14 +61,22 @@ export function parseCommand(argv: string[]): Command {
     case 'run': {
       const { values, positionals } = parse(
         rest,
-        { keep: { type: 'boolean' }, json: { type: 'string' } },
+        { keep: { type: 'boolean' }, json: { type: 'string' }, concurrency: { type: 'string' } },
         1,
       );
+      const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
+      if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency > 0)) {
+        throw new UserError({
+          message: `--concurrency must be a positive whole number, not "${values.concurrency}"`,
+          hint: 'For example --concurrency 8.',
+        });
+      }
       return {
         name,
         manifest: positionals[0] ?? DEFAULT_MANIFEST,
         keep: !!values.keep,
         json: values.json as string | undefined,
+        ...(concurrency !== undefined && { concurrency }),
       };
     }
     case 'validate': {

@@ -1,13 +1,16 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { errorMessage, formatProblem, isUserError } from '../common/errors.js';
+import { runChecks } from '../checks/runner.js';
+import { realClock } from '../common/clock.js';
+import { errorMessage, formatPos, formatProblem, isUserError } from '../common/errors.js';
 import { connect } from '../engine/connect.js';
-import { DEFAULT_NODE, loadSuite } from '../manifest/load.js';
+import { DEFAULT_NODE, loadSuites } from '../manifest/load.js';
 import { manifestJsonSchema } from '../manifest/schema.js';
-import type { NodeSpec } from '../manifest/suite.js';
+import type { NodeSpec, Suite } from '../manifest/suite.js';
 import { sweep, type SweepSelection } from '../orchestrator/sweep.js';
+import { combineResults } from '../report/combine.js';
 import { consoleProgress, printSummary } from '../report/console.js';
 import { writeJson } from '../report/json.js';
-import { exitCodeFor } from '../report/results.js';
+import { exitCodeFor, type RunResults } from '../report/results.js';
 import { run } from '../run.js';
 import { parseCommand, USAGE, type Command } from './args.js';
 
@@ -25,8 +28,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     err(`internal error: ${errorMessage(e)}`);
     if (process.env.STACKCHECK_DEBUG) err((e as Error).stack ?? '');
-    else
-      err('This is a bug in stackcheck; set STACKCHECK_DEBUG=1 for the stack trace and report it.');
+    else err('This is a bug in stackcheck; set STACKCHECK_DEBUG=1 for the stack trace and report it.');
     return 3;
   }
 }
@@ -42,17 +44,8 @@ async function dispatch(cmd: Command): Promise<number> {
     case 'schema':
       out(JSON.stringify(manifestJsonSchema(), null, 2));
       return 0;
-    case 'validate': {
-      const suite = loadSuite(cmd.manifest);
-      for (const w of suite.warnings)
-        err(`warning: ${w.pos.file}:${w.pos.line}:${w.pos.column}: ${w.message}`);
-      const services = suite.topologies.reduce(
-        (n, t) => n + Object.keys(t.project.services).length,
-        0,
-      );
-      out(`${suite.file}: valid (${suite.topologies.length} topologies, ${services} services)`);
-      return 0;
-    }
+    case 'validate':
+      return validateCommand(cmd.manifest);
     case 'run':
       return runCommand(cmd);
     case 'down':
@@ -60,8 +53,43 @@ async function dispatch(cmd: Command): Promise<number> {
   }
 }
 
+function comboLabel(suite: Suite): string {
+  return suite.matrix
+    ? ` [${Object.entries(suite.matrix)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ')}]`
+    : '';
+}
+
+/** The manifest and compose files, and the checks that need no engine (port collisions). */
+async function validateCommand(manifest: string): Promise<number> {
+  let failed = false;
+  for (const suite of loadSuites(manifest)) {
+    for (const w of suite.warnings) err(`warning: ${formatPos(w.pos)}: ${w.message}`);
+    const staticChecks = suite.checks.filter((c) => c.phase === 'static');
+    const results = await runChecks(staticChecks, {
+      suite,
+      clock: realClock,
+      signal: new AbortController().signal,
+    });
+    for (const r of results) {
+      const line = `${formatPos(r.source)}: ${r.status}: ${r.name}: ${r.message}`;
+      if (r.status === 'passed') out(line);
+      else err(line);
+    }
+    const bad = results.some((r) => r.status === 'failed' || r.status === 'error');
+    failed ||= bad;
+    const services = suite.topologies.reduce((n, t) => n + Object.keys(t.project.services).length, 0);
+    out(
+      `${suite.file}${comboLabel(suite)}: ${bad ? 'invalid' : 'valid'} ` +
+        `(${suite.topologies.length} topologies, ${services} services, ${suite.checks.length} checks)`,
+    );
+  }
+  return failed ? 1 : 0;
+}
+
 async function runCommand(cmd: Extract<Command, { name: 'run' }>): Promise<number> {
-  const suite = loadSuite(cmd.manifest);
+  const suites = loadSuites(cmd.manifest);
   const controller = new AbortController();
   let signals = 0;
   const onSignal = (name: 'SIGINT' | 'SIGTERM') => {
@@ -77,13 +105,21 @@ async function runCommand(cmd: Extract<Command, { name: 'run' }>): Promise<numbe
   const handlers = { SIGINT: () => onSignal('SIGINT'), SIGTERM: () => onSignal('SIGTERM') };
   process.on('SIGINT', handlers.SIGINT).on('SIGTERM', handlers.SIGTERM);
   try {
-    const results = await run(suite, {
-      signal: controller.signal,
-      progress: consoleProgress(),
-      keep: cmd.keep,
-    });
+    const runs: { results: RunResults; matrix?: Record<string, string> }[] = [];
+    for (const suite of suites) {
+      if (controller.signal.aborted) break;
+      if (suite.matrix) err(`\nmatrix${comboLabel(suite)}`);
+      const results = await run(suite, {
+        signal: controller.signal,
+        progress: consoleProgress(),
+        keep: cmd.keep,
+        concurrency: cmd.concurrency,
+      });
+      runs.push({ results, matrix: suite.matrix });
+    }
+    const results = combineResults(runs);
     printSummary(results);
-    const jsonFile = cmd.json ?? suite.report.json;
+    const jsonFile = cmd.json ?? suites[0]!.report.json;
     if (jsonFile) writeJson(results, jsonFile);
     return exitCodeFor(results);
   } finally {
@@ -94,7 +130,7 @@ async function runCommand(cmd: Extract<Command, { name: 'run' }>): Promise<numbe
 async function downCommand(cmd: Extract<Command, { name: 'down' }>): Promise<number> {
   const manifest = cmd.manifest ?? (existsSync('stackcheck.yml') ? 'stackcheck.yml' : undefined);
   const nodes: NodeSpec[] = manifest
-    ? Object.values(loadSuite(manifest).nodes)
+    ? Object.values(loadSuites(manifest)[0]!.nodes)
     : [{ name: DEFAULT_NODE, labels: [] }];
   const selection: SweepSelection = cmd.runId
     ? { runId: cmd.runId }
@@ -109,7 +145,8 @@ async function downCommand(cmd: Extract<Command, { name: 'down' }>): Promise<num
       for (const { run: r, report } of await sweep(engine, selection)) {
         found++;
         out(
-          `node ${node.name}: run ${r.runId} (suite ${r.suite}): removed ${report.containers} containers, ${report.networks} networks, ${report.volumes} volumes`,
+          `node ${node.name}: run ${r.runId} (suite ${r.suite}): removed ${report.containers} containers, ` +
+            `${report.networks} networks, ${report.volumes} volumes`,
         );
         for (const e of report.errors) err(`  could not remove: ${e}`);
         failed ||= report.errors.length > 0;

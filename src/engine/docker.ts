@@ -13,7 +13,11 @@ import type {
   CreateVolumeRequest,
   Engine,
   EngineInfo,
+  ExecRequest,
+  ExecResult,
   LabelFilter,
+  SidecarRequest,
+  LogLine,
   ResourceRef,
 } from './engine.js';
 
@@ -265,6 +269,24 @@ export class DockerEngine implements Engine {
     return c.id;
   }
 
+  async runSidecar(req: SidecarRequest, signal?: AbortSignal): Promise<string> {
+    const c = await this.docker.createContainer({
+      name: req.name,
+      Image: req.image,
+      Cmd: req.cmd,
+      Labels: req.labels,
+      HostConfig: {
+        NetworkMode: req.networkOf ? `container:${req.networkOf}` : undefined,
+        CapAdd: req.capAdd,
+        Init: true,
+        AutoRemove: false,
+      },
+      abortSignal: signal,
+    });
+    await c.start({ abortSignal: signal });
+    return c.id;
+  }
+
   async startContainer(id: string, signal?: AbortSignal): Promise<void> {
     await idempotent(() => this.docker.getContainer(id).start({ abortSignal: signal }));
   }
@@ -321,6 +343,60 @@ export class DockerEngine implements Engine {
       c.inspect({ abortSignal: signal }),
     ]);
     return info.Config.Tty ? raw.toString('utf8') : demux(raw);
+  }
+
+  async containerLogLines(id: string, opts: { sinceMs?: number }, signal?: AbortSignal): Promise<LogLine[]> {
+    const c = this.docker.getContainer(id);
+    const [raw, info] = await Promise.all([
+      c.logs({
+        stdout: true,
+        stderr: true,
+        follow: false,
+        timestamps: true,
+        since: opts.sinceMs === undefined ? 0 : Math.floor(opts.sinceMs / 1000),
+        abortSignal: signal,
+      }),
+      c.inspect({ abortSignal: signal }),
+    ]);
+    const frames = info.Config.Tty ? [{ stream: 'stdout' as const, data: raw }] : demuxFrames(raw);
+    return frames.flatMap(({ stream, data }) =>
+      data
+        .toString('utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => {
+          const space = line.indexOf(' ');
+          return { timeMs: Date.parse(line.slice(0, space)), stream, text: line.slice(space + 1) };
+        })
+        .filter((l) => opts.sinceMs === undefined || l.timeMs >= opts.sinceMs),
+    );
+  }
+
+  async exec(id: string, req: ExecRequest, signal?: AbortSignal): Promise<ExecResult> {
+    const exec = await abortable(
+      signal,
+      this.docker.getContainer(id).exec({
+        Cmd: req.cmd,
+        User: req.user,
+        Env: req.env && Object.entries(req.env).map(([k, v]) => `${k}=${v}`),
+        WorkingDir: req.workingDir,
+        AttachStdout: true,
+        AttachStderr: true,
+      }),
+    );
+    const stream = await abortable(signal, exec.start({ hijack: true, stdin: false }));
+    const chunks: Buffer[] = [];
+    stream.on('data', (d: Buffer) => chunks.push(d));
+    try {
+      await abortable(signal, new Promise<void>((resolve, reject) => stream.on('end', resolve).on('error', reject)));
+    } finally {
+      stream.destroy();
+    }
+    const frames = demuxFrames(Buffer.concat(chunks));
+    const text = (which: 'stdout' | 'stderr') =>
+      Buffer.concat(frames.filter((f) => f.stream === which).map((f) => f.data)).toString('utf8');
+    const info = await abortable(signal, exec.inspect());
+    return { exitCode: info.ExitCode ?? -1, stdout: text('stdout'), stderr: text('stderr') };
   }
 
   async listContainers(labels: LabelFilter, signal?: AbortSignal): Promise<ResourceRef[]> {
@@ -402,13 +478,17 @@ interface DockerHealth {
 }
 
 /** Docker multiplexes stdout and stderr in 8-byte framed chunks when there is no TTY. */
-export function demux(buf: Buffer): string {
-  const out: Buffer[] = [];
+export function demuxFrames(buf: Buffer): { stream: 'stdout' | 'stderr'; data: Buffer }[] {
+  const out: { stream: 'stdout' | 'stderr'; data: Buffer }[] = [];
   let i = 0;
   while (i + 8 <= buf.length) {
     const len = buf.readUInt32BE(i + 4);
-    out.push(buf.subarray(i + 8, i + 8 + len));
+    out.push({ stream: buf[i] === 2 ? 'stderr' : 'stdout', data: buf.subarray(i + 8, i + 8 + len) });
     i += 8 + len;
   }
-  return Buffer.concat(out).toString('utf8');
+  return out;
+}
+
+function demux(buf: Buffer): string {
+  return Buffer.concat(demuxFrames(buf).map((f) => f.data)).toString('utf8');
 }

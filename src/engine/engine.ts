@@ -20,12 +20,18 @@ export interface Engine {
   removeVolume(name: string, signal?: AbortSignal): Promise<void>;
 
   createContainer(req: CreateContainerRequest, signal?: AbortSignal): Promise<string>;
+  /** A helper container stackcheck runs for itself (probes, fault tools), created and started. */
+  runSidecar(req: SidecarRequest, signal?: AbortSignal): Promise<string>;
   startContainer(id: string, signal?: AbortSignal): Promise<void>;
   inspectContainer(id: string, signal?: AbortSignal): Promise<ContainerState>;
   /** Sends the container's stop signal, then SIGKILL after `graceMs` (default: the container's own stop timeout). */
   stopContainer(id: string, graceMs: number | undefined, signal?: AbortSignal): Promise<void>;
   removeContainer(id: string, signal?: AbortSignal): Promise<void>;
   containerLogs(id: string, tail: number, signal?: AbortSignal): Promise<string>;
+  /** Log lines (stdout and stderr) with the engine's timestamps, since `sinceMs` (epoch ms). */
+  containerLogLines(id: string, opts: { sinceMs?: number }, signal?: AbortSignal): Promise<LogLine[]>;
+  /** Runs a command in a running container and collects its output. */
+  exec(id: string, req: ExecRequest, signal?: AbortSignal): Promise<ExecResult>;
 
   listContainers(labels: LabelFilter, signal?: AbortSignal): Promise<ResourceRef[]>;
   listNetworks(labels: LabelFilter, signal?: AbortSignal): Promise<ResourceRef[]>;
@@ -99,6 +105,35 @@ export interface ContainerState {
   /** Container port/protocol -> host bindings, as published. */
   ports: { target: number; protocol: string; hostIp: string; hostPort: number }[];
   labels: Record<string, string>;
+}
+
+export interface SidecarRequest {
+  name: string;
+  image: string;
+  cmd: string[];
+  labels: Record<string, string>;
+  /** Join this container's network namespace, so the sidecar sees exactly what it sees. */
+  networkOf?: string;
+  capAdd?: string[];
+}
+
+export interface ExecRequest {
+  cmd: string[];
+  user?: string;
+  env?: Record<string, string>;
+  workingDir?: string;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface LogLine {
+  timeMs: number;
+  stream: 'stdout' | 'stderr';
+  text: string;
 }
 
 export interface ResourceRef {

@@ -6,7 +6,9 @@ import { interpolateTree, type Env } from '../common/interpolate.js';
 import { readYamlFile, type YamlSource } from '../common/yaml-source.js';
 import { readEnvFile } from '../compose/env-file.js';
 import { loadCompose, readComposeFile, type ComposeSource } from '../compose/load.js';
-import { ManifestSchema, type Manifest, type TopologyConfig } from './schema.js';
+import { loadChecks } from '../checks/load.js';
+import { DEFAULT_PROBE_IMAGE } from '../checks/runtime.js';
+import { ManifestShapeSchema, type Manifest, type TopologyConfig } from './schema.js';
 import type { NodeSpec, Suite, TopologySpec } from './suite.js';
 import { zodProblems } from './zod-problems.js';
 
@@ -17,6 +19,34 @@ const INLINE_COMPOSE_KEYS = ['services', 'networks', 'volumes'] as const;
 
 export interface LoadOptions {
   env?: Env;
+  /** Set by loadSuites for one matrix combination; its values are variables too. */
+  matrix?: Record<string, string>;
+}
+
+/**
+ * The suites a manifest describes: one, or one per combination of its `matrix:` values,
+ * each loaded with that combination's values as variables.
+ */
+export function loadSuites(manifestPath: string, options: LoadOptions = {}): Suite[] {
+  const matrix = readMatrix(manifestPath);
+  if (!matrix) return [loadSuite(manifestPath, options)];
+  const env = options.env ?? process.env;
+  return combinations(matrix).map((combo) => loadSuite(manifestPath, { env: { ...env, ...combo }, matrix: combo }));
+}
+
+function readMatrix(manifestPath: string): Record<string, string[]> | undefined {
+  const data = readYamlFile(resolve(manifestPath), displayPath(resolve(manifestPath))).data as Record<string, unknown> | null;
+  const m = data?.matrix;
+  if (!m || typeof m !== 'object' || Array.isArray(m)) return undefined; // malformed: the schema reports it
+  const entries = Object.entries(m).filter(([, v]) => Array.isArray(v) && v.length > 0);
+  return entries.length ? Object.fromEntries(entries.map(([k, v]) => [k, (v as unknown[]).map(String)])) : undefined;
+}
+
+function combinations(matrix: Record<string, string[]>): Record<string, string>[] {
+  return Object.entries(matrix).reduce<Record<string, string>[]>(
+    (acc, [key, values]) => acc.flatMap((combo) => values.map((v) => ({ ...combo, [key]: v }))),
+    [{}],
+  );
 }
 
 /**
@@ -77,6 +107,8 @@ export function loadSuite(manifestPath: string, options: LoadOptions = {}): Suit
       problems.push(...e.problems);
     }
   }
+  const checks = loadChecks(manifest.checks, src, { topologies });
+  problems.push(...checks.problems);
   if (problems.length) throw new UserError(problems);
 
   return {
@@ -85,6 +117,9 @@ export function loadSuite(manifestPath: string, options: LoadOptions = {}): Suit
     dir,
     nodes,
     topologies,
+    checks: checks.checks,
+    probeImage: process.env.STACKCHECK_PROBE_IMAGE ?? manifest.probe?.image ?? DEFAULT_PROBE_IMAGE,
+    matrix: options.matrix,
     report: manifest.report ?? {},
     warnings,
   };
@@ -107,8 +142,8 @@ function validateManifest(src: YamlSource, env: Env): Manifest {
       pos: src.posOf(i.path),
       hint: 'Set the variable, or give it a default with ${VAR:-default}.',
     }));
-  const parsed = ManifestSchema.safeParse(withInlineCompose(value, raw));
-  if (!parsed.success) problems.push(...zodProblems(ManifestSchema, parsed.error.issues, src));
+  const parsed = ManifestShapeSchema.safeParse(withInlineCompose(value, raw));
+  if (!parsed.success) problems.push(...zodProblems(ManifestShapeSchema, parsed.error.issues, src));
   if (problems.length || !parsed.success) throw new UserError(problems);
   return parsed.data;
 }

@@ -1,27 +1,11 @@
 import { z } from 'zod';
-import { parseDuration } from '../common/duration.js';
+import { CheckSchema } from '../checks/registry.js';
+import { duration, name } from './schema-parts.js';
 
 /**
  * The suite manifest's shape. This schema is the single source of truth: the loader validates
  * against it, `stackcheck schema` prints it as JSON Schema, and the types below derive from it.
  */
-
-const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-const name = (what: string) =>
-  z
-    .string()
-    .regex(
-      NAME_RE,
-      `${what} names use letters, digits, "_", "." and "-", and start with a letter or digit`,
-    );
-
-export const duration = () =>
-  z
-    .string()
-    .refine((s) => parseDuration(s) !== undefined && /[a-z]$/.test(s.trim()), {
-      message: 'expected a duration with a unit, like 500ms, 30s or 2m',
-    })
-    .meta({ pattern: '^(\\d+(\\.\\d+)?(us|ms|s|m|h))+$' });
 
 const stringOrList = z.union([z.string(), z.array(z.string()).min(1)]);
 
@@ -122,12 +106,36 @@ export const ManifestSchema = z
     topologies: z
       .record(name('Topology'), TopologySchema)
       .refine((t) => Object.keys(t).length > 0, { message: 'name at least one topology' }),
+    matrix: z
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'matrix keys are variable names'),
+        z.array(z.union([z.string(), z.number(), z.boolean()])).min(1),
+      )
+      .optional()
+      .describe('Run the whole suite once per combination, with each value as a ${VARIABLE}.'),
+    checks: z
+      .array(CheckSchema)
+      .default([])
+      .describe('Probes run once every topology is up; in parallel unless `serial: true`.'),
+    probe: z
+      .strictObject({
+        image: z
+          .string()
+          .describe('Image of the sidecar that probes from inside a service (needs sh, wget, nc). Default: busybox:1.36.'),
+      })
+      .optional(),
     report: ReportSchema.optional(),
   })
   .describe('A stackcheck suite manifest.');
 
+/**
+ * What the loader validates with: checks are validated one by one against their own kind
+ * (see checks/load.ts), which gives far clearer errors than a union of every kind.
+ */
+export const ManifestShapeSchema = ManifestSchema.extend({ checks: z.array(z.unknown()).default([]) });
+
 export type ManifestInput = z.input<typeof ManifestSchema>;
-export type Manifest = z.output<typeof ManifestSchema>;
+export type Manifest = z.output<typeof ManifestShapeSchema>;
 export type NodeConfig = z.output<typeof NodeSchema>;
 export type TopologyConfig = z.output<typeof TopologySchema>;
 

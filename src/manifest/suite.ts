@@ -1,3 +1,4 @@
+import type { CheckSpec } from '../checks/types.js';
 import type { SourcePos } from '../common/errors.js';
 import type { ComposeProject } from '../compose/model.js';
 
@@ -10,6 +11,11 @@ export interface Suite {
   dir: string;
   nodes: Record<string, NodeSpec>;
   topologies: TopologySpec[];
+  checks: CheckSpec[];
+  /** Image of the probe sidecars (`probe.image`). */
+  probeImage: string;
+  /** This suite's matrix combination, when the manifest has a matrix. */
+  matrix?: Record<string, string>;
   report: { json?: string };
   warnings: { message: string; pos: SourcePos }[];
 }

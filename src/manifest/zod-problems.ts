@@ -38,13 +38,16 @@ export function zodProblems(
   schema: AnySchema,
   issues: z.core.$ZodIssue[],
   src: YamlSource,
+  /** Where the validated value stands in the file, when it is not the whole document. */
+  base: (string | number)[] = [],
 ): Problem[] {
   const out: Problem[] = [];
   for (const issue of issues) {
-    const path = issue.path as (string | number)[];
+    const local = issue.path as (string | number)[];
+    const path = [...base, ...local];
     const where = path.length ? path.join('.') : 'the manifest';
     if (issue.code === 'unrecognized_keys') {
-      const allowed = keysAt(schema, path);
+      const allowed = keysAt(schema, local);
       for (const key of issue.keys) {
         const hint = didYouMean(key, allowed);
         out.push({

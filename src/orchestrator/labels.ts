@@ -12,4 +12,6 @@ export const LABEL = {
   deadline: 'io.stackcheck.deadline',
   /** Built images: kept as a cache between runs, found by this label. */
   image: 'io.stackcheck.image',
+  /** Helper containers stackcheck runs for itself: `probe`, `fault`. */
+  role: 'io.stackcheck.role',
 } as const;

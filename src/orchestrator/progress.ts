@@ -20,6 +20,7 @@ export type ProgressEvent =
       atMs: number;
       detail?: string;
     }
+  | { kind: 'check'; name: string; status: 'passed' | 'failed' | 'skipped' | 'error'; durationMs: number }
   | { kind: 'note'; level: 'info' | 'warn'; text: string };
 
 export interface Progress {

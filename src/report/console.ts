@@ -15,6 +15,10 @@ export function consoleProgress(write: Write = stderrLine): Progress {
         write(e.level === 'warn' ? `warning: ${e.text}` : e.text);
         return;
       }
+      if (e.kind === 'check') {
+        write(`  ${e.status.padEnd(7)} ${e.name} (${formatDuration(e.durationMs)})`);
+        return;
+      }
       if (e.phase === 'removed') return;
       const at = formatDuration(e.atMs).padStart(7);
       const detail = e.detail && e.phase !== 'failed' ? `  ${e.detail}` : '';

@@ -28,6 +28,8 @@ export interface TopologyResult {
   source: SourcePos;
   services: ServiceResult[];
   failure?: { service: string; message: string; details: string[]; source?: SourcePos };
+  /** The matrix combination this topology ran with, when the suite has a matrix. */
+  matrix?: Record<string, string>;
 }
 
 export interface ServiceResult {
@@ -46,6 +48,15 @@ export interface CheckResult {
   durationMs: number;
   message: string;
   source: SourcePos;
+  /** The services the check names, as topology/service. */
+  targets: string[];
+  attempts: number;
+  /** Passed, but only after failed attempts. */
+  flaky: boolean;
+  /** Kind-specific proof: request and response excerpts, command output, matched lines, counts. */
+  evidence: Record<string, unknown>;
+  /** The matrix combination this result belongs to, when the suite has a matrix. */
+  matrix?: Record<string, string>;
 }
 
 /** Exit code for a finished run: 0 passed, 1 something failed, 2 bad input, 130/143 cancelled. */

@@ -1,0 +1,192 @@
+import { z } from 'zod';
+import { parseDuration } from '../../common/duration.js';
+import { duration } from '../../manifest/schema-parts.js';
+import { parseJsonPath, subsetMismatch, valueAt } from '../jsonpath.js';
+import { excerpt, regexProblems, textMismatch, TextMatchSchema } from '../match.js';
+import { acrossReplicas } from '../replicas.js';
+import type { Replica, Runtime } from '../runtime.js';
+import { defineKind, type Outcome } from '../types.js';
+
+const StatusExpectation = z.union([
+  z.number().int(),
+  z.array(z.number().int()).min(1),
+  z.string().regex(/^[1-5]xx$/, 'a status class is written like "2xx"'),
+]);
+
+const HttpRequest = z
+  .strictObject({
+    service: z.string().optional().describe('topology/service (topology may be left out when unique).'),
+    port: z.number().int().min(1).max(65535).optional().describe("The service's container port."),
+    path: z.string().default('/'),
+    url: z.string().url().optional().describe('Any URL instead of a service and port.'),
+    from: z
+      .string()
+      .optional()
+      .describe('Send the request from inside this service, to the target by its network name (GET and POST).'),
+    method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']).default('GET'),
+    headers: z.record(z.string(), z.string()).default({}),
+    body: z.string().optional(),
+    json: z.unknown().optional().describe('A JSON request body (sets content-type).'),
+  })
+  .refine((r) => (r.url === undefined) !== (r.service === undefined), { message: 'give either `url` or `service` (with `port`)' })
+  .refine((r) => r.service === undefined || r.port !== undefined, { message: '`service` needs `port` (the container port)' })
+  .refine((r) => r.body === undefined || r.json === undefined, { message: 'give `body` or `json`, not both' });
+
+const HttpExpect = z.strictObject({
+  status: StatusExpectation.default('2xx'),
+  headers: z.record(z.string(), TextMatchSchema).optional(),
+  body: TextMatchSchema.optional(),
+  json: z.unknown().optional().describe('The JSON body contains this (objects by subset).'),
+  jsonpath: z.record(z.string(), z.unknown()).optional().describe('Values at JSONPaths, e.g. {"$.items[0].id": 3}.'),
+  within: duration().optional().describe('Latency bound for the whole response.'),
+});
+
+type Req = z.output<typeof HttpRequest>;
+type Expect = z.output<typeof HttpExpect>;
+
+interface Response {
+  url: string;
+  via: string;
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  latencyMs: number;
+}
+
+export const http = defineKind({
+  kind: 'http',
+  phase: 'live',
+  shape: {
+    http: HttpRequest,
+    expect: HttpExpect.default({ status: '2xx' }),
+  },
+  refs: (c) => [
+    ...(c.http.service ? [{ ref: c.http.service, path: ['http', 'service'] }] : []),
+    ...(c.http.from ? [{ ref: c.http.from, path: ['http', 'from'] }] : []),
+  ],
+  problems: (c) => [
+    ...Object.keys(c.expect.jsonpath ?? {}).flatMap((p) => {
+      const parsed = parseJsonPath(p);
+      return typeof parsed === 'string' ? [{ message: parsed, path: ['expect', 'jsonpath', p] }] : [];
+    }),
+    ...[c.expect.body, ...Object.values(c.expect.headers ?? {})].flatMap((m) =>
+      regexProblems(m).map((message) => ({ message, path: ['expect'] })),
+    ),
+    ...(c.http.from && !['GET', 'POST'].includes(c.http.method)
+      ? [{ message: `requests sent \`from:\` a service support GET and POST, not ${c.http.method}`, path: ['http', 'method'] }]
+      : []),
+  ],
+  async attempt(c, ctx) {
+    const req = c.http;
+    if (req.url && !req.from) return judge(await fetchFromRunner(req.url, req, ctx.signal), c.expect);
+    const rt = ctx.runtime!;
+    if (req.from) {
+      const url = req.url ?? `http://${serviceHost(rt, req.service!)}:${req.port}${req.path}`;
+      return acrossReplicas(rt.replicas(req.from), c.any, async (r) => judge(await fetchFromInside(rt, r, url, req, ctx.signal), c.expect));
+    }
+    return acrossReplicas(rt.replicas(req.service!), c.any, async (r) => {
+      const addr = await rt.published(r, req.port!, 'tcp', ctx.signal);
+      if (!addr) {
+        return {
+          status: 'error',
+          message: `container port ${req.port} of ${r.containerName} is not published; publish it in compose, or probe from inside with \`from:\``,
+          evidence: {},
+        };
+      }
+      return judge(await fetchFromRunner(`http://${addr.host}:${addr.port}${req.path}`, req, ctx.signal), c.expect);
+    });
+  },
+});
+
+/** Peers reach a service by its name on their shared network. */
+function serviceHost(rt: Runtime, ref: string): string {
+  return rt.replicas(ref)[0]?.service ?? ref.split('/').pop()!;
+}
+
+function requestBody(req: Req): { body?: string; headers: Record<string, string> } {
+  if (req.json !== undefined) return { body: JSON.stringify(req.json), headers: { 'content-type': 'application/json', ...req.headers } };
+  return { body: req.body, headers: req.headers };
+}
+
+async function fetchFromRunner(url: string, req: Req, signal: AbortSignal): Promise<Response> {
+  const { body, headers } = requestBody(req);
+  const t0 = performance.now();
+  const res = await fetch(url, { method: req.method, headers, body, signal, redirect: 'manual' });
+  const text = await res.text();
+  return {
+    url,
+    via: 'runner',
+    status: res.status,
+    headers: Object.fromEntries(res.headers),
+    body: text,
+    latencyMs: Math.round(performance.now() - t0),
+  };
+}
+
+/** busybox wget in a probe sidecar: -S prints the response head on stderr. */
+async function fetchFromInside(rt: Runtime, from: Replica, url: string, req: Req, signal: AbortSignal): Promise<Response> {
+  const { body, headers } = requestBody(req);
+  const cmd = ['wget', '-S', '-q', '-O', '-', ...Object.entries(headers).flatMap(([k, v]) => ['--header', `${k}: ${v}`])];
+  if (req.method === 'POST') cmd.push('--post-data', body ?? '');
+  cmd.push(url);
+  const t0 = performance.now();
+  const out = await rt.probe(from, cmd, signal);
+  const latencyMs = Math.round(performance.now() - t0);
+  const statusLine = [...out.stderr.matchAll(/^\s*HTTP\/[\d.]+ (\d{3})/gm)].pop();
+  const head: Record<string, string> = {};
+  for (const m of out.stderr.matchAll(/^\s+([A-Za-z0-9-]+):\s*(.*)$/gm)) head[m[1]!.toLowerCase()] = m[2]!.trim();
+  if (!statusLine) {
+    throw new Error(`no HTTP answer from ${url} inside ${from.containerName}: ${out.stderr.trim() || `wget exited ${out.exitCode}`}`);
+  }
+  return { url, via: from.containerName, status: Number(statusLine[1]), headers: head, body: out.stdout, latencyMs };
+}
+
+function statusOk(status: number, e: Expect['status']): boolean {
+  if (typeof e === 'number') return status === e;
+  if (Array.isArray(e)) return e.includes(status);
+  return Math.floor(status / 100) === Number(e[0]);
+}
+
+function judge(res: Response, e: Expect): Outcome {
+  const evidence = {
+    request: res.url,
+    via: res.via,
+    status: res.status,
+    latencyMs: res.latencyMs,
+    body: excerpt(res.body),
+  };
+  const fail = (message: string): Outcome => ({ status: 'failed', message, evidence });
+  if (!statusOk(res.status, e.status)) return fail(`status ${res.status}, expected ${JSON.stringify(e.status)}`);
+  for (const [name, m] of Object.entries(e.headers ?? {})) {
+    const value = res.headers[name.toLowerCase()];
+    if (value === undefined) return fail(`header ${name} is missing`);
+    const miss = textMismatch(value, m);
+    if (miss) return fail(`header ${name} ${miss}`);
+  }
+  if (e.body !== undefined) {
+    const miss = textMismatch(res.body, e.body);
+    if (miss) return fail(`body ${miss}`);
+  }
+  if (e.json !== undefined || e.jsonpath !== undefined) {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(res.body);
+    } catch {
+      return fail('body is not JSON');
+    }
+    if (e.json !== undefined) {
+      const miss = subsetMismatch(doc, e.json);
+      if (miss) return fail(`JSON body: ${miss}`);
+    }
+    for (const [path, expected] of Object.entries(e.jsonpath ?? {})) {
+      const at = valueAt(doc, parseJsonPath(path) as (string | number)[]);
+      if (!at.found) return fail(`JSON body has nothing at ${path}`);
+      const miss = subsetMismatch(at.value, expected, path);
+      if (miss) return fail(`JSON body: ${miss}`);
+    }
+  }
+  if (e.within !== undefined && res.latencyMs > parseDuration(e.within)!) {
+    return fail(`answered in ${res.latencyMs}ms, over the ${e.within} bound`);
+  }
+  return { status: 'passed', message: `status ${res.status} in ${res.latencyMs}ms`, evidence };
+}

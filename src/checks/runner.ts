@@ -1,0 +1,90 @@
+import pLimit from 'p-limit';
+import type { Clock } from '../common/clock.js';
+import { errorMessage } from '../common/errors.js';
+import type { Suite } from '../manifest/suite.js';
+import type { Progress } from '../orchestrator/progress.js';
+import type { CheckResult } from '../report/results.js';
+import { kindOf } from './registry.js';
+import type { Runtime } from './runtime.js';
+import type { CheckSpec, Outcome } from './types.js';
+
+export const DEFAULT_CONCURRENCY = 16;
+
+export interface RunChecksOptions {
+  suite: Suite;
+  runtime?: Runtime;
+  clock: Clock;
+  signal: AbortSignal;
+  concurrency?: number;
+  progress?: Progress;
+  /** performance-clock time the run started, for the check's own start offset. */
+  runStart?: number;
+}
+
+/**
+ * Runs checks: the parallel ones under a concurrency limit, then the `serial` ones one at a
+ * time in manifest order. Results come back in manifest order.
+ */
+export async function runChecks(checks: CheckSpec[], opts: RunChecksOptions): Promise<CheckResult[]> {
+  const limit = pLimit(opts.concurrency ?? DEFAULT_CONCURRENCY);
+  const results = new Map<number, CheckResult>();
+  const parallel = checks.filter((c) => !c.serial);
+  await Promise.all(parallel.map((c) => limit(async () => results.set(c.index, await runCheck(c, opts)))));
+  for (const c of checks.filter((x) => x.serial)) results.set(c.index, await runCheck(c, opts));
+  return checks.map((c) => results.get(c.index)!);
+}
+
+/**
+ * One check to its verdict: attempts, each under the check's time limit; a failed attempt is
+ * retried while `retry.timeout` allows, waiting `interval` (times `backoff` after each);
+ * `skipped` and `error` are final at once. A pass after failures is marked flaky.
+ */
+export async function runCheck(check: CheckSpec, opts: RunChecksOptions): Promise<CheckResult> {
+  const { clock } = opts;
+  const kind = kindOf(check.kind);
+  const start = clock.now();
+  let attempts = 0;
+  let interval = check.retry?.intervalMs ?? 0;
+  let outcome: Outcome;
+  for (;;) {
+    attempts++;
+    outcome = await attempt(check, opts, kind);
+    const elapsed = clock.now() - start;
+    if (outcome.status !== 'failed' || !check.retry || opts.signal.aborted) break;
+    if (elapsed + interval >= check.retry.timeoutMs) break;
+    try {
+      await clock.sleep(interval, opts.signal);
+    } catch {
+      break;
+    }
+    interval *= check.retry.backoff;
+  }
+  const result: CheckResult = {
+    name: check.name,
+    kind: check.kind,
+    status: outcome.status,
+    durationMs: Math.round(clock.now() - start),
+    message: attempts > 1 ? `${outcome.message} (after ${attempts} attempts)` : outcome.message,
+    source: check.pos,
+    targets: check.targets,
+    attempts,
+    flaky: outcome.status === 'passed' && attempts > 1,
+    evidence: outcome.evidence,
+  };
+  opts.progress?.emit({ kind: 'check', name: check.name, status: result.status, durationMs: result.durationMs });
+  return result;
+}
+
+async function attempt(check: CheckSpec, opts: RunChecksOptions, kind: ReturnType<typeof kindOf>): Promise<Outcome> {
+  const timeout = AbortSignal.timeout(check.timeoutMs);
+  const signal = AbortSignal.any([opts.signal, timeout]);
+  try {
+    return await kind.attempt(check.entry as never, { suite: opts.suite, runtime: opts.runtime, clock: opts.clock, signal });
+  } catch (e) {
+    if (timeout.aborted && !opts.signal.aborted) {
+      return { status: 'failed', message: `no answer within ${check.entry.timeout}`, evidence: {} };
+    }
+    if (opts.signal.aborted) return { status: 'error', message: 'cancelled', evidence: {} };
+    return { status: 'error', message: errorMessage(e), evidence: {} };
+  }
+}

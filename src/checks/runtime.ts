@@ -1,0 +1,147 @@
+import { randomBytes } from 'node:crypto';
+import type { ContainerState, Engine, ExecResult } from '../engine/engine.js';
+import type { NodeSpec, Suite } from '../manifest/suite.js';
+import { LABEL } from '../orchestrator/labels.js';
+import { resolveServiceRef, type ServiceRef } from './refs.js';
+
+export interface Replica extends ServiceRef {
+  node: string;
+  containerId: string;
+  containerName: string;
+  index: number;
+}
+
+/** The image probe sidecars run; it needs sh, wget and nc. Pulled once where absent. */
+export const DEFAULT_PROBE_IMAGE = 'busybox:1.36';
+
+/**
+ * What is running, as checks see it: the replicas of each service, where their ports are
+ * published, and a way to run a probe from inside a service's own network namespace.
+ */
+export class Runtime {
+  private readonly probes = new Map<string, Promise<string>>();
+  private readonly states = new Map<string, Promise<ContainerState>>();
+
+  constructor(
+    readonly suite: Suite,
+    private readonly engines: Map<string, Engine>,
+    private readonly all: Replica[],
+    private readonly runLabels: Record<string, string>,
+    private readonly probeImage: string,
+  ) {}
+
+  /** Lists what a run created, by its run label, on every engine. */
+  static async discover(
+    suite: Suite,
+    engines: Map<string, Engine>,
+    runLabels: Record<string, string>,
+    probeImage: string,
+    signal?: AbortSignal,
+  ): Promise<Runtime> {
+    const runId = runLabels[LABEL.run]!;
+    const lists = await Promise.all(
+      [...engines].map(async ([node, engine]) =>
+        (await engine.listContainers({ [LABEL.run]: runId, [LABEL.service]: true }, signal)).map(
+          (c): Replica => ({
+            topology: c.labels[LABEL.topology]!,
+            service: c.labels[LABEL.service]!,
+            node,
+            containerId: c.id,
+            containerName: c.name,
+            index: Number(c.labels[LABEL.replica] ?? 1),
+          }),
+        ),
+      ),
+    );
+    const replicas = lists.flat().sort((a, b) => a.containerName.localeCompare(b.containerName));
+    return new Runtime(suite, engines, replicas, runLabels, probeImage);
+  }
+
+  get replicasAll(): readonly Replica[] {
+    return this.all;
+  }
+
+  /** Replicas of a service reference; refs were validated when the manifest was loaded. */
+  replicas(ref: string): Replica[] {
+    const r = resolveServiceRef(this.suite, ref);
+    if (typeof r === 'string') throw new Error(r);
+    return this.all.filter((x) => x.topology === r.topology && x.service === r.service);
+  }
+
+  engine(node: string): Engine {
+    const e = this.engines.get(node);
+    if (!e) throw new Error(`no engine for node "${node}"`);
+    return e;
+  }
+
+  node(name: string): NodeSpec {
+    return this.suite.nodes[name]!;
+  }
+
+  /** Inspected once per check run: ports and labels do not change, state is re-read by kinds that need it. */
+  private inspectCached(r: Replica, signal?: AbortSignal): Promise<ContainerState> {
+    let p = this.states.get(r.containerId);
+    if (!p) {
+      p = this.engine(r.node).inspectContainer(r.containerId, signal);
+      this.states.set(r.containerId, p);
+      p.catch(() => this.states.delete(r.containerId));
+    }
+    return p;
+  }
+
+  inspect(r: Replica, signal?: AbortSignal): Promise<ContainerState> {
+    return this.engine(r.node).inspectContainer(r.containerId, signal);
+  }
+
+  /** Where the runner reaches a replica's container port, or undefined when it is not published. */
+  async published(
+    r: Replica,
+    port: number,
+    protocol = 'tcp',
+    signal?: AbortSignal,
+  ): Promise<{ host: string; port: number } | undefined> {
+    const s = await this.inspectCached(r, signal);
+    const b = s.ports.find((p) => p.target === port && p.protocol === protocol && p.hostPort > 0);
+    if (!b) return undefined;
+    const wildcard = b.hostIp === '' || b.hostIp === '0.0.0.0' || b.hostIp === '::';
+    return { host: wildcard ? this.nodeHost(r.node) : b.hostIp, port: b.hostPort };
+  }
+
+  /** The host at which the runner reaches ports a node publishes. */
+  nodeHost(node: string): string {
+    const n = this.node(node);
+    if (n.address) return n.address;
+    const url = n.docker ?? process.env.DOCKER_HOST;
+    if (url && /^(tcp|ssh|http|https):/.test(url)) return new URL(url).hostname;
+    return '127.0.0.1';
+  }
+
+  /**
+   * Runs a command in a probe sidecar that shares the replica's network namespace: it sees
+   * the same names, routes and faults as the service itself, whatever tools its image has.
+   */
+  async probe(r: Replica, cmd: string[], signal?: AbortSignal): Promise<ExecResult> {
+    const engine = this.engine(r.node);
+    let sidecar = this.probes.get(r.containerId);
+    if (!sidecar) {
+      sidecar = this.startProbe(engine, r, signal);
+      this.probes.set(r.containerId, sidecar);
+      sidecar.catch(() => this.probes.delete(r.containerId));
+    }
+    return engine.exec(await sidecar, { cmd }, signal);
+  }
+
+  private async startProbe(engine: Engine, r: Replica, signal?: AbortSignal): Promise<string> {
+    if (!(await engine.imageExists(this.probeImage, signal))) await engine.pullImage(this.probeImage, signal);
+    return engine.runSidecar(
+      {
+        name: `${r.containerName}-probe-${randomBytes(2).toString('hex')}`,
+        image: this.probeImage,
+        cmd: ['sleep', '86400'],
+        labels: { ...this.runLabels, [LABEL.role]: 'probe' },
+        networkOf: r.containerId,
+      },
+      signal,
+    );
+  }
+}

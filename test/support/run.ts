@@ -1,0 +1,30 @@
+import { join } from 'node:path';
+import { loadSuites } from '../../src/manifest/load.js';
+import { combineResults } from '../../src/report/combine.js';
+import type { RunResults } from '../../src/report/results.js';
+import { run, type RunOptions } from '../../src/run.js';
+import { workdir } from './cli.js';
+import { uniqueSuite } from './engine.js';
+
+/**
+ * Writes the files to a fresh folder and runs its stackcheck.yml in this process, against the
+ * real engine: faster than the CLI, and the same pipeline. `{{SUITE}}` in the files is replaced by
+ * a unique suite name, so leftovers can be asserted per test.
+ */
+export async function runFiles(
+  files: Record<string, string>,
+  opts: RunOptions & { env?: Record<string, string> } = {},
+): Promise<{ results: RunResults; suite: string; dir: string }> {
+  const suite = uniqueSuite('it');
+  const dir = workdir(Object.fromEntries(Object.entries(files).map(([k, v]) => [k, v.replaceAll('{{SUITE}}', suite)])));
+  const runs = [];
+  for (const s of loadSuites(join(dir, 'stackcheck.yml'), { env: { ...process.env, ...opts.env } })) {
+    runs.push({ results: await run(s, opts), matrix: s.matrix });
+  }
+  return { results: combineResults(runs), suite, dir };
+}
+
+/** The check results by name, for assertions. */
+export function checksByName(r: RunResults) {
+  return Object.fromEntries(r.checks.map((c) => [c.name, c]));
+}

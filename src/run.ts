@@ -1,11 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import { runChecks } from './checks/runner.js';
+import { runScenarios } from './scenarios/runner.js';
 import { Runtime } from './checks/runtime.js';
 import { realClock, type Clock } from './common/clock.js';
 import { connect, type EngineFactory } from './engine/connect.js';
 import type { Engine } from './engine/engine.js';
+import type { ServiceSpec } from './compose/model.js';
 import type { Suite } from './manifest/suite.js';
-import { InFlight } from './orchestrator/deadline.js';
+import { errorMessage } from './common/errors.js';
+import { InFlight, QUICK_CALL_MS } from './orchestrator/deadline.js';
 import { teardownRun, type TeardownReport } from './orchestrator/down.js';
 import { newRunIdentity, runLabels, type RunIdentity } from './orchestrator/identity.js';
 import { LABEL } from './orchestrator/labels.js';
@@ -14,7 +17,7 @@ import { silentProgress, type Progress } from './orchestrator/progress.js';
 import { sweep } from './orchestrator/sweep.js';
 import { upTopology, type TopologyOutcome, type UpContext } from './orchestrator/up.js';
 import { ContainerWatcher } from './orchestrator/watcher.js';
-import type { CheckResult, RunResults, TopologyResult } from './report/results.js';
+import type { CheckResult, RunResults, ScenarioResult, TopologyResult } from './report/results.js';
 
 export interface RunOptions {
   /** Aborting it (SIGINT/SIGTERM) stops waiting and tears down; its reason names the signal. */
@@ -28,10 +31,18 @@ export interface RunOptions {
   /** How many checks run at once. */
   concurrency?: number;
   clock?: Clock;
+  /**
+   * Called once the run has its id, before anything is created: an adapter records it where a
+   * later cleanup (the action's post step) finds it even if this process is killed.
+   */
+  onStart?: (run: { runId: string; suite: string; nodes: string[] }) => void;
+  /** Last log lines taken, before teardown, from each service a failing check targets (0: none). */
+  failureLogLines?: number;
 }
 
 const DEFAULT_LIFETIME_MS = 6 * 3_600_000;
 const SETTLE_MS = 30_000;
+const DEFAULT_FAILURE_LOG_LINES = 50;
 
 /** The pipeline: engines → sweep stale runs → plan → up → (checks) → down, always down. */
 export async function run(suite: Suite, opts: RunOptions = {}): Promise<RunResults> {
@@ -51,6 +62,7 @@ export async function run(suite: Suite, opts: RunOptions = {}): Promise<RunResul
 
   const plan = makePlan(suite, identity.runId);
   const usedNodes = [...new Set(suite.topologies.map((t) => t.node))];
+  opts.onStart?.({ runId: identity.runId, suite: suite.name, nodes: usedNodes });
   const engines = new Map<string, Engine>();
   try {
     const connected = await Promise.all(
@@ -65,11 +77,33 @@ export async function run(suite: Suite, opts: RunOptions = {}): Promise<RunResul
     });
 
     const outcomes = await bringUp(plan, engines, identity, signal, progress, runStart);
-    const checks = await checkPhase(suite, outcomes.list, engines, identity, signal, opts);
+    const down = outcomes.list.filter((o) => o.status !== 'up').map((o) => o.name);
+    const runtime = down.length
+      ? undefined
+      : await Runtime.discover(
+          suite,
+          engines,
+          runLabels(identity),
+          suite.probeImage,
+          AbortSignal.any([signal, AbortSignal.timeout(30_000)]),
+        );
+    const notRun = signal.aborted ? 'the run was cancelled' : `topology ${down.join(', ')} did not come up`;
+    const checks = await checkPhase(suite, runtime, notRun, signal, opts);
+    const scenarios = await scenarioPhase(suite, runtime, notRun, signal, opts);
+    const logs = signal.aborted
+      ? undefined
+      : await failureLogs(
+          checks,
+          engines,
+          suite,
+          identity.runId,
+          opts.failureLogLines ?? DEFAULT_FAILURE_LOG_LINES,
+        );
     const teardown = opts.keep
       ? ({ kept: true } as const)
       : await tearDown(engines, identity.runId, plan, progress, outcomes.inFlight);
-    return results(suite, identity, outcomes.list, checks, teardown, signal, runStart, startedAt);
+    const r = results(suite, identity, outcomes.list, checks, scenarios, teardown, signal, runStart, startedAt);
+    return logs ? { ...r, logs } : r;
   } finally {
     await Promise.all([...engines.values()].map((e) => e.close()));
   }
@@ -81,21 +115,15 @@ export async function run(suite: Suite, opts: RunOptions = {}): Promise<RunResul
  */
 async function checkPhase(
   suite: Suite,
-  outcomes: TopologyOutcome[],
-  engines: Map<string, Engine>,
-  identity: RunIdentity,
+  runtime: Runtime | undefined,
+  notRun: string,
   signal: AbortSignal,
   opts: RunOptions,
 ): Promise<CheckResult[]> {
   if (suite.checks.length === 0) return [];
-  const down = outcomes.filter((o) => o.status !== 'up').map((o) => o.name);
-  const runnable = down.length ? suite.checks.filter((c) => c.phase === 'static') : suite.checks;
+  const runnable = runtime ? suite.checks : suite.checks.filter((c) => c.phase === 'static');
   const clock = opts.clock ?? realClock;
-  const runtime = down.length
-    ? undefined
-    : await Runtime.discover(suite, engines, runLabels(identity), suite.probeImage, AbortSignal.any([signal, AbortSignal.timeout(30_000)]));
   const ran = await runChecks(runnable, { suite, runtime, clock, signal, concurrency: opts.concurrency, progress: opts.progress });
-  const reason = signal.aborted ? 'the run was cancelled' : `topology ${down.join(', ')} did not come up`;
   return suite.checks.map(
     (c): CheckResult =>
       ran[runnable.indexOf(c)] ?? {
@@ -103,7 +131,7 @@ async function checkPhase(
         kind: c.kind,
         status: 'skipped',
         durationMs: 0,
-        message: `not run: ${reason}`,
+        message: `not run: ${notRun}`,
         source: c.pos,
         targets: c.targets,
         attempts: 0,
@@ -111,6 +139,75 @@ async function checkPhase(
         evidence: {},
       },
   );
+}
+
+/** Scenarios run after the checks, one at a time; skipped with the reason when nothing runs. */
+async function scenarioPhase(
+  suite: Suite,
+  runtime: Runtime | undefined,
+  notRun: string,
+  signal: AbortSignal,
+  opts: RunOptions,
+): Promise<ScenarioResult[]> {
+  if (!runtime || signal.aborted) {
+    return suite.scenarios.map((sc) => ({
+      name: sc.name,
+      status: 'skipped',
+      durationMs: 0,
+      source: sc.pos,
+      message: `not run: ${notRun}`,
+      steps: [],
+      faults: [],
+    }));
+  }
+  const clock = opts.clock ?? realClock;
+  return runScenarios(suite.scenarios, { suite, runtime, clock, signal, progress: opts.progress });
+}
+
+/**
+ * The last log lines of every service a failed or errored check targets, read before
+ * teardown so reports can show what the service said when the check failed. Never throws.
+ */
+async function failureLogs(
+  checks: CheckResult[],
+  engines: Map<string, Engine>,
+  suite: Suite,
+  runId: string,
+  lines: number,
+): Promise<Record<string, string[]> | undefined> {
+  const targets = [
+    ...new Set(
+      checks.filter((c) => c.status === 'failed' || c.status === 'error').flatMap((c) => c.targets),
+    ),
+  ];
+  if (!lines || !targets.length) return undefined;
+  const out: Record<string, string[]> = {};
+  await Promise.all(
+    targets.map(async (target) => {
+      const [topology, service] = target.split('/') as [string, string];
+      const node = suite.topologies.find((t) => t.name === topology)?.node;
+      const engine = node === undefined ? undefined : engines.get(node);
+      if (!engine) return;
+      try {
+        const signal = AbortSignal.timeout(QUICK_CALL_MS);
+        const containers = await engine.listContainers(
+          { [LABEL.run]: runId, [LABEL.topology]: topology, [LABEL.service]: service },
+          signal,
+        );
+        const texts = await Promise.all(
+          containers.map(async (c) => {
+            const text = (await engine.containerLogs(c.id, lines, signal)).trimEnd();
+            const prefix = containers.length > 1 ? `${c.name} | ` : '';
+            return text ? text.split('\n').map((l) => prefix + l) : [];
+          }),
+        );
+        out[target] = texts.flat();
+      } catch (e) {
+        out[target] = [`(could not read the logs: ${errorMessage(e)})`];
+      }
+    }),
+  );
+  return Object.keys(out).length ? out : undefined;
 }
 
 async function sweepStale(engine: Engine, progress: Progress): Promise<void> {
@@ -201,6 +298,7 @@ function results(
   identity: RunIdentity,
   outcomes: TopologyOutcome[],
   checks: CheckResult[],
+  scenarios: ScenarioResult[],
   teardown: RunResults['teardown'],
   signal: AbortSignal,
   runStart: number,
@@ -208,19 +306,32 @@ function results(
 ): RunResults {
   const topologies: TopologyResult[] = outcomes.map((o, i) => {
     const spec = suite.topologies[i]!;
-    return {
-      name: o.name,
-      node: o.node,
-      status: o.status === 'up' ? 'passed' : o.status,
-      source: spec.pos,
-      services: o.services.map((s) => ({
+    const services = o.services.map((s) => {
+      const svc = spec.project.services[s.name];
+      return {
         name: s.name,
         status: s.status,
         health: s.health,
         startedMs: s.startedMs,
         healthyMs: s.healthyMs,
-        replicas: spec.project.services[s.name]?.replicas ?? 1,
-      })),
+        replicas: svc?.replicas ?? 1,
+        ...(svc && {
+          source: svc.pos,
+          dependsOn: Object.entries(svc.dependsOn).map(([service, d]) => ({
+            service,
+            condition: d.condition,
+          })),
+          networks: serviceNetworks(svc),
+        }),
+      };
+    });
+    return {
+      name: o.name,
+      node: o.node,
+      status: o.status === 'up' ? 'passed' : o.status,
+      source: spec.pos,
+      services,
+      networks: [...new Set(services.flatMap((s) => s.networks ?? []))],
       failure: o.failure && {
         service: o.failure.service,
         message: o.failure.message,
@@ -230,7 +341,7 @@ function results(
     };
   });
   const interrupted = signal.aborted ? signalName(signal.reason) : undefined;
-  const checksOk = checks.every((c) => c.status === 'passed' || c.status === 'skipped');
+  const checksOk = [...checks, ...scenarios].every((c) => c.status === 'passed' || c.status === 'skipped');
   const status =
     interrupted || topologies.some((t) => t.status === 'error')
       ? 'error'
@@ -246,10 +357,20 @@ function results(
     ...(interrupted && { interrupted }),
     topologies,
     checks,
+    scenarios,
     teardown,
   };
 }
 
-function signalName(reason: unknown): 'SIGINT' | 'SIGTERM' {
+/** The compose networks a service joins: its own list, else the project's `default`. */
+function serviceNetworks(svc: ServiceSpec): string[] {
+  if (svc.networkMode) return [];
+  const names = Object.keys(svc.networks);
+  return names.length ? names : ['default'];
+}
+
+/** An abort's reason: the signal's name, or `timeout` for an AbortSignal.timeout() limit. */
+function signalName(reason: unknown): 'SIGINT' | 'SIGTERM' | 'timeout' {
+  if ((reason as Error)?.name === 'TimeoutError' || reason === 'timeout') return 'timeout';
   return reason === 'SIGTERM' || (reason as Error)?.message === 'SIGTERM' ? 'SIGTERM' : 'SIGINT';
 }

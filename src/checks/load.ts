@@ -16,65 +16,85 @@ export function loadChecks(
   raw: unknown[],
   src: YamlSource,
   suite: Pick<Suite, 'topologies'>,
-  base: (string | number)[] = ['checks'],
 ): { checks: CheckSpec[]; problems: Problem[] } {
   const problems: Problem[] = [];
-  const checks: CheckSpec[] = [];
-  raw.forEach((entry, index) => {
-    const at = [...base, index];
-    if (!entry || typeof entry !== 'object' || Array.isArray(entry)) {
-      problems.push({ message: 'a check is a mapping with a name and one kind', pos: src.posOf(at), hint: `Kinds: ${KIND_NAMES.join(', ')}.` });
-      return;
-    }
-    const keys = Object.keys(entry);
-    const kinds = keys.filter((k) => KIND_NAMES.includes(k));
-    if (kinds.length !== 1) {
-      const guess = keys.map((k) => didYouMean(k, KIND_NAMES)).find(Boolean);
-      problems.push({
-        message: kinds.length ? `a check has one kind, this one has ${kinds.join(' and ')}` : 'this check names no kind',
-        pos: kinds.length ? src.keyPosOf([...at, kinds[1]!]) : src.posOf(at),
-        hint: kinds.length ? 'Split it into one check per kind.' : guess || `Add one of: ${KIND_NAMES.join(', ')}.`,
-      });
-      return;
-    }
-    const kind = kindOf(kinds[0]!);
-    const schema = entrySchema(kind);
-    const parsed = schema.safeParse(entry);
-    if (!parsed.success) {
-      problems.push(...zodProblems(schema, parsed.error.issues, src, at));
-      return;
-    }
-    const value = parsed.data as CommonCheck & Record<string, unknown>;
-    const targets: string[] = [];
-    const local = [
-      ...kind.refs(value as never).flatMap((use) => {
-        const r = resolveServiceRef(suite, use.ref);
-        if (typeof r === 'string') return [{ message: r, path: use.path }];
-        targets.push(`${r.topology}/${r.service}`);
-        return [];
-      }),
-      ...(kind.problems?.(value as never) ?? []),
-    ];
-    for (const p of local) {
-      problems.push({ message: `check "${value.name}": ${p.message}`, pos: src.posOf([...at, ...p.path]) });
-    }
-    if (local.length) return;
-    checks.push({
-      index,
-      name: value.name,
-      kind: kind.kind,
-      phase: kind.phase,
-      entry: value,
-      timeoutMs: parseDuration(value.timeout)!,
-      retry: value.retry && {
-        timeoutMs: parseDuration(value.retry.timeout)!,
-        intervalMs: parseDuration(value.retry.interval)!,
-        backoff: value.retry.backoff,
-      },
-      serial: value.serial,
-      pos: src.keyPosOf([...at, 'name']),
-      targets: [...new Set(targets)],
-    });
-  });
+  const checks = raw.flatMap(
+    (entry, index) => loadCheck(entry, ['checks', index], index, src, suite, problems) ?? [],
+  );
   return { checks, problems };
+}
+
+/** One check entry at `at` in the file, or undefined after adding its problems to `problems`. */
+export function loadCheck(
+  entry: unknown,
+  at: (string | number)[],
+  index: number,
+  src: YamlSource,
+  suite: Pick<Suite, 'topologies'>,
+  problems: Problem[],
+): CheckSpec | undefined {
+  if (!entry || typeof entry !== 'object' || Array.isArray(entry)) {
+    problems.push({
+      message: 'a check is a mapping with a name and one kind',
+      pos: src.posOf(at),
+      hint: `Kinds: ${KIND_NAMES.join(', ')}.`,
+    });
+    return undefined;
+  }
+  const keys = Object.keys(entry);
+  const kinds = keys.filter((k) => KIND_NAMES.includes(k));
+  if (kinds.length !== 1) {
+    const guess = keys.map((k) => didYouMean(k, KIND_NAMES)).find(Boolean);
+    problems.push({
+      message: kinds.length
+        ? `a check has one kind, this one has ${kinds.join(' and ')}`
+        : 'this check names no kind',
+      pos: kinds.length ? src.keyPosOf([...at, kinds[1]!]) : src.posOf(at),
+      hint: kinds.length
+        ? 'Split it into one check per kind.'
+        : guess || `Add one of: ${KIND_NAMES.join(', ')}.`,
+    });
+    return undefined;
+  }
+  const kind = kindOf(kinds[0]!);
+  const schema = entrySchema(kind);
+  const parsed = schema.safeParse(entry);
+  if (!parsed.success) {
+    problems.push(...zodProblems(schema, parsed.error.issues, src, at));
+    return undefined;
+  }
+  const value = parsed.data as CommonCheck & Record<string, unknown>;
+  const targets: string[] = [];
+  const local = [
+    ...kind.refs(value as never).flatMap((use) => {
+      const r = resolveServiceRef(suite, use.ref);
+      if (typeof r === 'string') return [{ message: r, path: use.path }];
+      targets.push(`${r.topology}/${r.service}`);
+      return [];
+    }),
+    ...(kind.problems?.(value as never) ?? []),
+  ];
+  for (const p of local) {
+    problems.push({
+      message: `check "${value.name}": ${p.message}`,
+      pos: src.posOf([...at, ...p.path]),
+    });
+  }
+  if (local.length) return undefined;
+  return {
+    index,
+    name: value.name,
+    kind: kind.kind,
+    phase: kind.phase,
+    entry: value,
+    timeoutMs: parseDuration(value.timeout)!,
+    retry: value.retry && {
+      timeoutMs: parseDuration(value.retry.timeout)!,
+      intervalMs: parseDuration(value.retry.interval)!,
+      backoff: value.retry.backoff,
+    },
+    serial: value.serial,
+    pos: src.keyPosOf([...at, 'name']),
+    targets: [...new Set(targets)],
+  };
 }

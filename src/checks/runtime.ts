@@ -20,7 +20,6 @@ export const DEFAULT_PROBE_IMAGE = 'busybox:1.36';
  */
 export class Runtime {
   private readonly probes = new Map<string, Promise<string>>();
-  private readonly states = new Map<string, Promise<ContainerState>>();
 
   constructor(
     readonly suite: Suite,
@@ -57,6 +56,15 @@ export class Runtime {
     return new Runtime(suite, engines, replicas, runLabels, probeImage);
   }
 
+  /** The run's labels, for helper containers it starts. */
+  get labels(): Record<string, string> {
+    return this.runLabels;
+  }
+
+  get runId(): string {
+    return this.runLabels[LABEL.run]!;
+  }
+
   get replicasAll(): readonly Replica[] {
     return this.all;
   }
@@ -78,17 +86,6 @@ export class Runtime {
     return this.suite.nodes[name]!;
   }
 
-  /** Inspected once per check run: ports and labels do not change, state is re-read by kinds that need it. */
-  private inspectCached(r: Replica, signal?: AbortSignal): Promise<ContainerState> {
-    let p = this.states.get(r.containerId);
-    if (!p) {
-      p = this.engine(r.node).inspectContainer(r.containerId, signal);
-      this.states.set(r.containerId, p);
-      p.catch(() => this.states.delete(r.containerId));
-    }
-    return p;
-  }
-
   inspect(r: Replica, signal?: AbortSignal): Promise<ContainerState> {
     return this.engine(r.node).inspectContainer(r.containerId, signal);
   }
@@ -100,7 +97,8 @@ export class Runtime {
     protocol = 'tcp',
     signal?: AbortSignal,
   ): Promise<{ host: string; port: number } | undefined> {
-    const s = await this.inspectCached(r, signal);
+    // Read every time: a restarted container may be published on a new host port.
+    const s = await this.inspect(r, signal);
     const b = s.ports.find((p) => p.target === port && p.protocol === protocol && p.hostPort > 0);
     if (!b) return undefined;
     const wildcard = b.hostIp === '' || b.hostIp === '0.0.0.0' || b.hostIp === '::';
@@ -132,7 +130,8 @@ export class Runtime {
   }
 
   private async startProbe(engine: Engine, r: Replica, signal?: AbortSignal): Promise<string> {
-    if (!(await engine.imageExists(this.probeImage, signal))) await engine.pullImage(this.probeImage, signal);
+    if (!(await engine.imageExists(this.probeImage, signal)))
+      await engine.pullImage(this.probeImage, signal);
     return engine.runSidecar(
       {
         name: `${r.containerName}-probe-${randomBytes(2).toString('hex')}`,

@@ -6,6 +6,7 @@ import { errorMessage, UserError } from '../common/errors.js';
 import { containerCreateBody } from './container-spec.js';
 import type {
   BuildRequest,
+  ContainerConfig,
   ContainerEvent,
   ContainerState,
   CreateContainerRequest,
@@ -270,21 +271,54 @@ export class DockerEngine implements Engine {
   }
 
   async runSidecar(req: SidecarRequest, signal?: AbortSignal): Promise<string> {
-    const c = await this.docker.createContainer({
+    const c = await this.createHelper(req, signal);
+    await c.start({ abortSignal: signal });
+    return c.id;
+  }
+
+  private createHelper(req: SidecarRequest, signal?: AbortSignal): Promise<Docker.Container> {
+    return this.docker.createContainer({
       name: req.name,
       Image: req.image,
       Cmd: req.cmd,
       Labels: req.labels,
       HostConfig: {
         NetworkMode: req.networkOf ? `container:${req.networkOf}` : undefined,
+        PidMode: req.pidHost ? 'host' : undefined,
         CapAdd: req.capAdd,
         Init: true,
-        AutoRemove: false,
       },
       abortSignal: signal,
     });
-    await c.start({ abortSignal: signal });
-    return c.id;
+  }
+
+  async runTask(req: SidecarRequest, signal?: AbortSignal): Promise<ExecResult> {
+    const c = await this.createHelper(req, signal);
+    try {
+      await c.start({ abortSignal: signal });
+      const { StatusCode } = (await abortable(signal, c.wait())) as { StatusCode: number };
+      const raw = await c.logs({ stdout: true, stderr: true, follow: false, abortSignal: signal });
+      const frames = demuxFrames(raw);
+      const text = (which: 'stdout' | 'stderr') =>
+        Buffer.concat(frames.filter((f) => f.stream === which).map((f) => f.data)).toString('utf8');
+      return { exitCode: StatusCode, stdout: text('stdout'), stderr: text('stderr') };
+    } finally {
+      await idempotent(() => c.remove({ force: true }));
+    }
+  }
+
+  killContainer(id: string, sig: string, signal?: AbortSignal): Promise<void> {
+    return idempotent(() =>
+      this.docker.getContainer(id).kill({ signal: sig, abortSignal: signal }),
+    );
+  }
+
+  pauseContainer(id: string, signal?: AbortSignal): Promise<void> {
+    return idempotent(() => this.docker.getContainer(id).pause({ abortSignal: signal }));
+  }
+
+  unpauseContainer(id: string, signal?: AbortSignal): Promise<void> {
+    return idempotent(() => this.docker.getContainer(id).unpause({ abortSignal: signal }));
   }
 
   async startContainer(id: string, signal?: AbortSignal): Promise<void> {
@@ -322,6 +356,15 @@ export class DockerEngine implements Engine {
       },
       ports,
       labels: c.Config.Labels ?? {},
+      config: containerConfig(c),
+      stopSignal: (c.Config as { StopSignal?: string }).StopSignal || undefined,
+      stopTimeoutSec: (c.Config as { StopTimeout?: number }).StopTimeout ?? undefined,
+      deviceRequests: (c.HostConfig.DeviceRequests ?? []).map((d) => ({
+        driver: d.Driver || undefined,
+        count: d.Count,
+        deviceIds: d.DeviceIDs ?? undefined,
+        capabilities: d.Capabilities ?? [],
+      })),
     };
   }
 
@@ -345,7 +388,11 @@ export class DockerEngine implements Engine {
     return info.Config.Tty ? raw.toString('utf8') : demux(raw);
   }
 
-  async containerLogLines(id: string, opts: { sinceMs?: number }, signal?: AbortSignal): Promise<LogLine[]> {
+  async containerLogLines(
+    id: string,
+    opts: { sinceMs?: number },
+    signal?: AbortSignal,
+  ): Promise<LogLine[]> {
     const c = this.docker.getContainer(id);
     const [raw, info] = await Promise.all([
       c.logs({
@@ -388,7 +435,10 @@ export class DockerEngine implements Engine {
     const chunks: Buffer[] = [];
     stream.on('data', (d: Buffer) => chunks.push(d));
     try {
-      await abortable(signal, new Promise<void>((resolve, reject) => stream.on('end', resolve).on('error', reject)));
+      await abortable(
+        signal,
+        new Promise<void>((resolve, reject) => stream.on('end', resolve).on('error', reject)),
+      );
     } finally {
       stream.destroy();
     }
@@ -428,15 +478,28 @@ export class DockerEngine implements Engine {
     return (res.Volumes ?? []).map((v) => ({ id: v.Name, name: v.Name, labels: v.Labels ?? {} }));
   }
 
-  async *containerEvents(labels: LabelFilter, signal: AbortSignal): AsyncIterable<ContainerEvent> {
+  async *containerEvents(
+    labels: LabelFilter,
+    signal: AbortSignal,
+    window?: { sinceMs: number; untilMs: number },
+  ): AsyncIterable<ContainerEvent> {
     const stream = (await this.docker.getEvents({
       filters: { type: ['container'], label: labelFilters(labels) },
+      // The API takes "seconds.nanoseconds" strings; the typings only know whole numbers.
+      ...(window &&
+        ({ since: engineTime(window.sinceMs), until: engineTime(window.untilMs) } as unknown as {
+          since: number;
+          until: number;
+        })),
       abortSignal: signal,
     })) as unknown as Readable;
     let pending = '';
     try {
-      // events.on ends with an AbortError when `signal` aborts, which readline would not.
-      for await (const [chunk] of on(stream, 'data', { signal }) as AsyncIterable<[Buffer]>) {
+      // events.on ends with an AbortError when `signal` aborts (readline would not), and at the end of a window.
+      for await (const [chunk] of on(stream, 'data', {
+        signal,
+        close: ['end', 'close'],
+      }) as AsyncIterable<[Buffer]>) {
         pending += chunk.toString('utf8');
         const lines = pending.split('\n');
         pending = lines.pop()!;
@@ -464,6 +527,13 @@ export class DockerEngine implements Engine {
   }
 }
 
+/** The engine reads `123.456` as 123 s and 456 ns: fractions must be written in nanoseconds. */
+export function engineTime(epochMs: number): string {
+  const sec = Math.floor(epochMs / 1000);
+  const nanos = Math.round((epochMs - sec * 1000) * 1e6);
+  return `${sec}.${String(nanos).padStart(9, '0')}`;
+}
+
 interface DockerEvent {
   id: string;
   Action: string;
@@ -483,7 +553,10 @@ export function demuxFrames(buf: Buffer): { stream: 'stdout' | 'stderr'; data: B
   let i = 0;
   while (i + 8 <= buf.length) {
     const len = buf.readUInt32BE(i + 4);
-    out.push({ stream: buf[i] === 2 ? 'stderr' : 'stdout', data: buf.subarray(i + 8, i + 8 + len) });
+    out.push({
+      stream: buf[i] === 2 ? 'stderr' : 'stdout',
+      data: buf.subarray(i + 8, i + 8 + len),
+    });
     i += 8 + len;
   }
   return out;
@@ -491,4 +564,31 @@ export function demuxFrames(buf: Buffer): { stream: 'stdout' | 'stderr'; data: B
 
 function demux(buf: Buffer): string {
   return Buffer.concat(demuxFrames(buf).map((f) => f.data)).toString('utf8');
+}
+
+/** The security-relevant configuration from an inspect answer. */
+function containerConfig(c: Docker.ContainerInspectInfo): ContainerConfig {
+  const h = c.HostConfig;
+  return {
+    user: c.Config.User ?? '',
+    env: Object.fromEntries(
+      (c.Config.Env ?? []).map((e) => {
+        const eq = e.indexOf('=');
+        return eq < 0 ? [e, ''] : [e.slice(0, eq), e.slice(eq + 1)];
+      }),
+    ),
+    privileged: h.Privileged ?? false,
+    readonlyRootfs: h.ReadonlyRootfs ?? false,
+    capAdd: h.CapAdd ?? [],
+    memoryBytes: h.Memory ?? 0,
+    nanoCpus: h.NanoCpus ?? 0,
+    cpuQuota: h.CpuQuota ?? 0,
+    cpuPeriod: h.CpuPeriod ?? 0,
+    mounts: (c.Mounts ?? []).map((m) => ({
+      type: m.Type,
+      source: m.Source,
+      target: m.Destination,
+      readOnly: !m.RW,
+    })),
+  };
 }

@@ -27,9 +27,19 @@ export interface Engine {
   /** Sends the container's stop signal, then SIGKILL after `graceMs` (default: the container's own stop timeout). */
   stopContainer(id: string, graceMs: number | undefined, signal?: AbortSignal): Promise<void>;
   removeContainer(id: string, signal?: AbortSignal): Promise<void>;
+  /** Sends a signal through the engine: a manual stop, which restart policies ignore. */
+  killContainer(id: string, sig: string, signal?: AbortSignal): Promise<void>;
+  pauseContainer(id: string, signal?: AbortSignal): Promise<void>;
+  unpauseContainer(id: string, signal?: AbortSignal): Promise<void>;
+  /** Runs a helper container to completion and removes it: its exit code and output. */
+  runTask(req: SidecarRequest, signal?: AbortSignal): Promise<ExecResult>;
   containerLogs(id: string, tail: number, signal?: AbortSignal): Promise<string>;
   /** Log lines (stdout and stderr) with the engine's timestamps, since `sinceMs` (epoch ms). */
-  containerLogLines(id: string, opts: { sinceMs?: number }, signal?: AbortSignal): Promise<LogLine[]>;
+  containerLogLines(
+    id: string,
+    opts: { sinceMs?: number },
+    signal?: AbortSignal,
+  ): Promise<LogLine[]>;
   /** Runs a command in a running container and collects its output. */
   exec(id: string, req: ExecRequest, signal?: AbortSignal): Promise<ExecResult>;
 
@@ -37,8 +47,15 @@ export interface Engine {
   listNetworks(labels: LabelFilter, signal?: AbortSignal): Promise<ResourceRef[]>;
   listVolumes(labels: LabelFilter, signal?: AbortSignal): Promise<ResourceRef[]>;
 
-  /** Container events for resources carrying `labels`, until `signal` aborts. */
-  containerEvents(labels: LabelFilter, signal: AbortSignal): AsyncIterable<ContainerEvent>;
+  /**
+   * Container events for resources carrying `labels`, until `signal` aborts; with `untilMs`,
+   * the engine's recorded events between `sinceMs` and `untilMs` (epoch ms), then the end.
+   */
+  containerEvents(
+    labels: LabelFilter,
+    signal: AbortSignal,
+    window?: { sinceMs: number; untilMs: number },
+  ): AsyncIterable<ContainerEvent>;
   close(): Promise<void>;
 }
 
@@ -84,6 +101,23 @@ export interface CreateContainerRequest {
   ephemeralPorts: boolean;
 }
 
+/** What `docker inspect` says a container runs with: user, privileges, limits, mounts, env. */
+export interface ContainerConfig {
+  /** Config.User: compose's `user:` or else the image's USER; empty means root. */
+  user: string;
+  /** Config.Env as a map. Values may be secrets: never report them. */
+  env: Record<string, string>;
+  privileged: boolean;
+  readonlyRootfs: boolean;
+  capAdd: string[];
+  /** Bytes; 0 means no limit. */
+  memoryBytes: number;
+  nanoCpus: number;
+  cpuQuota: number;
+  cpuPeriod: number;
+  mounts: { type: string; source: string; target: string; readOnly: boolean }[];
+}
+
 export interface ContainerState {
   id: string;
   name: string;
@@ -105,6 +139,18 @@ export interface ContainerState {
   /** Container port/protocol -> host bindings, as published. */
   ports: { target: number; protocol: string; hostIp: string; hostPort: number }[];
   labels: Record<string, string>;
+  /** The configuration it really runs with (image defaults merged in), for security checks. */
+  config?: ContainerConfig;
+  /** The configured stop signal and grace period (seconds), when set. */
+  stopSignal?: string;
+  stopTimeoutSec?: number;
+  /** Devices it asked for (HostConfig.DeviceRequests: compose `gpus`, deploy reservations). */
+  deviceRequests?: {
+    driver?: string;
+    count?: number;
+    deviceIds?: string[];
+    capabilities: string[][];
+  }[];
 }
 
 export interface SidecarRequest {
@@ -114,6 +160,8 @@ export interface SidecarRequest {
   labels: Record<string, string>;
   /** Join this container's network namespace, so the sidecar sees exactly what it sees. */
   networkOf?: string;
+  /** Share the host's process namespace (to signal a container's process as the kernel would). */
+  pidHost?: boolean;
   capAdd?: string[];
 }
 

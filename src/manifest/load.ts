@@ -7,6 +7,7 @@ import { readYamlFile, type YamlSource } from '../common/yaml-source.js';
 import { readEnvFile } from '../compose/env-file.js';
 import { loadCompose, readComposeFile, type ComposeSource } from '../compose/load.js';
 import { loadChecks } from '../checks/load.js';
+import { loadScenarios } from '../scenarios/load.js';
 import { DEFAULT_PROBE_IMAGE } from '../checks/runtime.js';
 import { ManifestShapeSchema, type Manifest, type TopologyConfig } from './schema.js';
 import type { NodeSpec, Suite, TopologySpec } from './suite.js';
@@ -108,7 +109,8 @@ export function loadSuite(manifestPath: string, options: LoadOptions = {}): Suit
     }
   }
   const checks = loadChecks(manifest.checks, src, { topologies });
-  problems.push(...checks.problems);
+  const scenarios = loadScenarios(manifest.scenarios, src, { topologies, nodes });
+  problems.push(...checks.problems, ...scenarios.problems);
   if (problems.length) throw new UserError(problems);
 
   return {
@@ -118,6 +120,7 @@ export function loadSuite(manifestPath: string, options: LoadOptions = {}): Suit
     nodes,
     topologies,
     checks: checks.checks,
+    scenarios: scenarios.scenarios,
     probeImage: process.env.STACKCHECK_PROBE_IMAGE ?? manifest.probe?.image ?? DEFAULT_PROBE_IMAGE,
     matrix: options.matrix,
     report: manifest.report ?? {},

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CheckSchema } from '../checks/registry.js';
+import { ScenarioSchema } from '../scenarios/registry.js';
 import { duration, name } from './schema-parts.js';
 
 /**
@@ -92,7 +93,30 @@ export const ReportSchema = z.strictObject({
     .string()
     .optional()
     .describe('Write the results JSON to this file (relative to the working directory).'),
+  junit: z
+    .string()
+    .optional()
+    .describe('Write a JUnit XML report to this file (relative to the working directory).'),
+  summary: z
+    .boolean()
+    .optional()
+    .describe('Write the GitHub job summary (the action; skipped where the runner shows none). Default: true.'),
+  annotations: z
+    .boolean()
+    .optional()
+    .describe('Annotate the manifest line of each failing check (the action). Default: true.'),
+  logs: z
+    .strictObject({
+      onFailure: z
+        .number()
+        .int()
+        .min(0)
+        .describe('Last lines of the log of each service a failing check targets. Default: 50.'),
+    })
+    .optional(),
 });
+
+export type ReportConfig = z.output<typeof ReportSchema>;
 
 export const ManifestSchema = z
   .strictObject({
@@ -117,6 +141,10 @@ export const ManifestSchema = z
       .array(CheckSchema)
       .default([])
       .describe('Probes run once every topology is up; in parallel unless `serial: true`.'),
+    scenarios: z
+      .array(ScenarioSchema)
+      .default([])
+      .describe('Ordered steps (lifecycle actions, faults, checks) run after the checks; every fault is healed afterwards.'),
     probe: z
       .strictObject({
         image: z
@@ -132,7 +160,10 @@ export const ManifestSchema = z
  * What the loader validates with: checks are validated one by one against their own kind
  * (see checks/load.ts), which gives far clearer errors than a union of every kind.
  */
-export const ManifestShapeSchema = ManifestSchema.extend({ checks: z.array(z.unknown()).default([]) });
+export const ManifestShapeSchema = ManifestSchema.extend({
+  checks: z.array(z.unknown()).default([]),
+  scenarios: z.array(z.unknown()).default([]),
+});
 
 export type ManifestInput = z.input<typeof ManifestSchema>;
 export type Manifest = z.output<typeof ManifestShapeSchema>;

@@ -1,6 +1,8 @@
 import type { CheckSpec } from '../checks/types.js';
+import type { ScenarioSpec } from '../scenarios/types.js';
 import type { SourcePos } from '../common/errors.js';
 import type { ComposeProject } from '../compose/model.js';
+import type { ReportConfig } from './schema.js';
 
 /** A loaded, validated suite: what the manifest means, with every path resolved. */
 export interface Suite {
@@ -12,11 +14,12 @@ export interface Suite {
   nodes: Record<string, NodeSpec>;
   topologies: TopologySpec[];
   checks: CheckSpec[];
+  scenarios: ScenarioSpec[];
   /** Image of the probe sidecars (`probe.image`). */
   probeImage: string;
   /** This suite's matrix combination, when the manifest has a matrix. */
   matrix?: Record<string, string>;
-  report: { json?: string };
+  report: ReportConfig;
   warnings: { message: string; pos: SourcePos }[];
 }
 

@@ -23,6 +23,7 @@ export function combineResults(runs: { results: RunResults; matrix?: Record<stri
     ...(all.find((r) => r.interrupted) && { interrupted: all.find((r) => r.interrupted)!.interrupted }),
     topologies: runs.flatMap(({ results, matrix }) => results.topologies.map((t) => ({ ...t, name: t.name + label(matrix), matrix }))),
     checks: runs.flatMap(({ results, matrix }) => results.checks.map((c) => ({ ...c, name: c.name + label(matrix), matrix }))),
+    scenarios: runs.flatMap(({ results, matrix }) => results.scenarios.map((s) => ({ ...s, name: s.name + label(matrix), matrix }))),
     teardown: teardowns.every((t) => t.kept)
       ? { kept: true }
       : teardowns.reduce<Extract<RunResults['teardown'], { kept: false }>>(

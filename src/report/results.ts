@@ -11,14 +11,22 @@ export interface RunResults {
   status: 'passed' | 'failed' | 'error';
   durationMs: number;
   startedAt: string;
-  /** The signal that cancelled the run, if one did. */
-  interrupted?: 'SIGINT' | 'SIGTERM';
+  /** What cancelled the run, if anything did: a signal, or the run's own time limit. */
+  interrupted?: 'SIGINT' | 'SIGTERM' | 'timeout';
   topologies: TopologyResult[];
   checks: CheckResult[];
+  scenarios: ScenarioResult[];
   /** Whether everything was removed afterwards, or kept (`--keep`) for inspection. */
   teardown:
     | { kept: true }
     | { kept: false; containers: number; networks: number; volumes: number; errors: string[] };
+  /**
+   * Last log lines of the services that failing checks target, by `topology/service`, taken
+   * before teardown (bring-up failures carry theirs in the topology's `failure.details`).
+   */
+  logs?: Record<string, string[]>;
+  /** A name for where this run happened (a runner's labels), set when results are merged. */
+  label?: string;
 }
 
 export interface TopologyResult {
@@ -30,6 +38,8 @@ export interface TopologyResult {
   failure?: { service: string; message: string; details: string[]; source?: SourcePos };
   /** The matrix combination this topology ran with, when the suite has a matrix. */
   matrix?: Record<string, string>;
+  /** The compose networks its services join (engine-level names carry the run id; these do not). */
+  networks?: string[];
 }
 
 export interface ServiceResult {
@@ -39,6 +49,12 @@ export interface ServiceResult {
   startedMs?: number;
   healthyMs?: number;
   replicas: number;
+  /** Where the service is defined in its compose file. */
+  source?: SourcePos;
+  /** The services it depends on, with compose's condition. */
+  dependsOn?: { service: string; condition: string }[];
+  /** The compose networks it joins (`network_mode` services join none). */
+  networks?: string[];
 }
 
 export interface CheckResult {
@@ -59,8 +75,37 @@ export interface CheckResult {
   matrix?: Record<string, string>;
 }
 
-/** Exit code for a finished run: 0 passed, 1 something failed, 2 bad input, 130/143 cancelled. */
+/** An ordered scenario of lifecycle steps, faults and checks. */
+export interface ScenarioResult {
+  name: string;
+  status: 'passed' | 'failed' | 'skipped' | 'error';
+  durationMs: number;
+  source: SourcePos;
+  /** Why it did not run, when it was skipped as a whole. */
+  message?: string;
+  steps: StepResult[];
+  /** Every fault the scenario injected, how it was made and why and when it was healed. */
+  faults: { id: string; kind: string; description: string; mechanism: string; reason: string; error?: string }[];
+  matrix?: Record<string, string>;
+}
+
+export interface StepResult {
+  index: number;
+  /** The step's action key: stop, partition, check … */
+  action: string;
+  name: string;
+  status: 'passed' | 'failed' | 'skipped' | 'error';
+  /** Since the scenario started. */
+  startedMs: number;
+  durationMs: number;
+  message: string;
+  evidence: Record<string, unknown>;
+  source: SourcePos;
+}
+
+/** Exit code for a finished run: 0 passed, 1 something failed, 2 bad input or time limit reached, 130/143 cancelled. */
 export function exitCodeFor(r: RunResults): number {
-  if (r.interrupted) return r.interrupted === 'SIGINT' ? 130 : 143;
+  if (r.interrupted === 'SIGINT') return 130;
+  if (r.interrupted === 'SIGTERM') return 143;
   return r.status === 'passed' ? 0 : r.status === 'failed' ? 1 : 2;
 }

@@ -5,7 +5,7 @@ import { parseJsonPath, subsetMismatch, valueAt } from '../jsonpath.js';
 import { excerpt, regexProblems, textMismatch, TextMatchSchema } from '../match.js';
 import { acrossReplicas } from '../replicas.js';
 import type { Replica, Runtime } from '../runtime.js';
-import { defineKind, type Outcome } from '../types.js';
+import { defineKind, type CheckContext, type CommonCheck, type Outcome } from '../types.js';
 
 const StatusExpectation = z.union([
   z.number().int(),
@@ -15,34 +15,51 @@ const StatusExpectation = z.union([
 
 const HttpRequest = z
   .strictObject({
-    service: z.string().optional().describe('topology/service (topology may be left out when unique).'),
+    service: z
+      .string()
+      .optional()
+      .describe('topology/service (topology may be left out when unique).'),
     port: z.number().int().min(1).max(65535).optional().describe("The service's container port."),
     path: z.string().default('/'),
     url: z.string().url().optional().describe('Any URL instead of a service and port.'),
     from: z
       .string()
       .optional()
-      .describe('Send the request from inside this service, to the target by its network name (GET and POST).'),
+      .describe(
+        'Send the request from inside this service, to the target by its network name (GET and POST).',
+      ),
     method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']).default('GET'),
     headers: z.record(z.string(), z.string()).default({}),
     body: z.string().optional(),
     json: z.unknown().optional().describe('A JSON request body (sets content-type).'),
   })
-  .refine((r) => (r.url === undefined) !== (r.service === undefined), { message: 'give either `url` or `service` (with `port`)' })
-  .refine((r) => r.service === undefined || r.port !== undefined, { message: '`service` needs `port` (the container port)' })
-  .refine((r) => r.body === undefined || r.json === undefined, { message: 'give `body` or `json`, not both' });
+  .refine((r) => (r.url === undefined) !== (r.service === undefined), {
+    message: 'give either `url` or `service` (with `port`)',
+  })
+  .refine((r) => r.service === undefined || r.port !== undefined, {
+    message: '`service` needs `port` (the container port)',
+  })
+  .refine((r) => r.body === undefined || r.json === undefined, {
+    message: 'give `body` or `json`, not both',
+  });
 
 const HttpExpect = z.strictObject({
   status: StatusExpectation.default('2xx'),
   headers: z.record(z.string(), TextMatchSchema).optional(),
   body: TextMatchSchema.optional(),
   json: z.unknown().optional().describe('The JSON body contains this (objects by subset).'),
-  jsonpath: z.record(z.string(), z.unknown()).optional().describe('Values at JSONPaths, e.g. {"$.items[0].id": 3}.'),
+  jsonpath: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe('Values at JSONPaths, e.g. {"$.items[0].id": 3}.'),
   within: duration().optional().describe('Latency bound for the whole response.'),
 });
 
 type Req = z.output<typeof HttpRequest>;
 type Expect = z.output<typeof HttpExpect>;
+
+const shape = { http: HttpRequest, expect: HttpExpect.default({ status: '2xx' }) };
+type HttpCheck = z.output<z.ZodObject<typeof shape>> & CommonCheck;
 
 interface Response {
   url: string;
@@ -56,10 +73,7 @@ interface Response {
 export const http = defineKind({
   kind: 'http',
   phase: 'live',
-  shape: {
-    http: HttpRequest,
-    expect: HttpExpect.default({ status: '2xx' }),
-  },
+  shape,
   refs: (c) => [
     ...(c.http.service ? [{ ref: c.http.service, path: ['http', 'service'] }] : []),
     ...(c.http.from ? [{ ref: c.http.from, path: ['http', 'from'] }] : []),
@@ -67,22 +81,43 @@ export const http = defineKind({
   problems: (c) => [
     ...Object.keys(c.expect.jsonpath ?? {}).flatMap((p) => {
       const parsed = parseJsonPath(p);
-      return typeof parsed === 'string' ? [{ message: parsed, path: ['expect', 'jsonpath', p] }] : [];
+      return typeof parsed === 'string'
+        ? [{ message: parsed, path: ['expect', 'jsonpath', p] }]
+        : [];
     }),
     ...[c.expect.body, ...Object.values(c.expect.headers ?? {})].flatMap((m) =>
       regexProblems(m).map((message) => ({ message, path: ['expect'] })),
     ),
     ...(c.http.from && !['GET', 'POST'].includes(c.http.method)
-      ? [{ message: `requests sent \`from:\` a service support GET and POST, not ${c.http.method}`, path: ['http', 'method'] }]
+      ? [
+          {
+            message: `requests sent \`from:\` a service support GET and POST, not ${c.http.method}`,
+            path: ['http', 'method'],
+          },
+        ]
       : []),
   ],
   async attempt(c, ctx) {
+    try {
+      return await attemptHttp(c, ctx);
+    } catch (e) {
+      if (e instanceof NoAnswer) return { status: 'failed', message: e.message, evidence: {} };
+      throw e;
+    }
+  },
+});
+
+async function attemptHttp(c: HttpCheck, ctx: CheckContext): Promise<Outcome> {
+  {
     const req = c.http;
-    if (req.url && !req.from) return judge(await fetchFromRunner(req.url, req, ctx.signal), c.expect);
+    if (req.url && !req.from)
+      return judge(await fetchFromRunner(req.url, req, ctx.signal), c.expect);
     const rt = ctx.runtime!;
     if (req.from) {
       const url = req.url ?? `http://${serviceHost(rt, req.service!)}:${req.port}${req.path}`;
-      return acrossReplicas(rt.replicas(req.from), c.any, async (r) => judge(await fetchFromInside(rt, r, url, req, ctx.signal), c.expect));
+      return acrossReplicas(rt.replicas(req.from), c.any, async (r) =>
+        judge(await fetchFromInside(rt, r, url, req, ctx.signal), c.expect),
+      );
     }
     return acrossReplicas(rt.replicas(req.service!), c.any, async (r) => {
       const addr = await rt.published(r, req.port!, 'tcp', ctx.signal);
@@ -93,10 +128,13 @@ export const http = defineKind({
           evidence: {},
         };
       }
-      return judge(await fetchFromRunner(`http://${addr.host}:${addr.port}${req.path}`, req, ctx.signal), c.expect);
+      return judge(
+        await fetchFromRunner(`http://${addr.host}:${addr.port}${req.path}`, req, ctx.signal),
+        c.expect,
+      );
     });
-  },
-});
+  }
+}
 
 /** Peers reach a service by its name on their shared network. */
 function serviceHost(rt: Runtime, ref: string): string {
@@ -104,14 +142,30 @@ function serviceHost(rt: Runtime, ref: string): string {
 }
 
 function requestBody(req: Req): { body?: string; headers: Record<string, string> } {
-  if (req.json !== undefined) return { body: JSON.stringify(req.json), headers: { 'content-type': 'application/json', ...req.headers } };
+  if (req.json !== undefined)
+    return {
+      body: JSON.stringify(req.json),
+      headers: { 'content-type': 'application/json', ...req.headers },
+    };
   return { body: req.body, headers: req.headers };
 }
+
+/** A refused or reset connection is the service not answering: a failure, retried like any other. */
+export class NoAnswer extends Error {}
 
 async function fetchFromRunner(url: string, req: Req, signal: AbortSignal): Promise<Response> {
   const { body, headers } = requestBody(req);
   const t0 = performance.now();
-  const res = await fetch(url, { method: req.method, headers, body, signal, redirect: 'manual' });
+  let res: globalThis.Response;
+  try {
+    res = await fetch(url, { method: req.method, headers, body, signal, redirect: 'manual' });
+  } catch (e) {
+    if (signal.aborted) throw e;
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    throw new NoAnswer(
+      `no answer from ${url}: ${cause?.code ?? cause?.message ?? (e as Error).message}`,
+    );
+  }
   const text = await res.text();
   return {
     url,
@@ -124,9 +178,22 @@ async function fetchFromRunner(url: string, req: Req, signal: AbortSignal): Prom
 }
 
 /** busybox wget in a probe sidecar: -S prints the response head on stderr. */
-async function fetchFromInside(rt: Runtime, from: Replica, url: string, req: Req, signal: AbortSignal): Promise<Response> {
+async function fetchFromInside(
+  rt: Runtime,
+  from: Replica,
+  url: string,
+  req: Req,
+  signal: AbortSignal,
+): Promise<Response> {
   const { body, headers } = requestBody(req);
-  const cmd = ['wget', '-S', '-q', '-O', '-', ...Object.entries(headers).flatMap(([k, v]) => ['--header', `${k}: ${v}`])];
+  const cmd = [
+    'wget',
+    '-S',
+    '-q',
+    '-O',
+    '-',
+    ...Object.entries(headers).flatMap(([k, v]) => ['--header', `${k}: ${v}`]),
+  ];
   if (req.method === 'POST') cmd.push('--post-data', body ?? '');
   cmd.push(url);
   const t0 = performance.now();
@@ -134,11 +201,21 @@ async function fetchFromInside(rt: Runtime, from: Replica, url: string, req: Req
   const latencyMs = Math.round(performance.now() - t0);
   const statusLine = [...out.stderr.matchAll(/^\s*HTTP\/[\d.]+ (\d{3})/gm)].pop();
   const head: Record<string, string> = {};
-  for (const m of out.stderr.matchAll(/^\s+([A-Za-z0-9-]+):\s*(.*)$/gm)) head[m[1]!.toLowerCase()] = m[2]!.trim();
+  for (const m of out.stderr.matchAll(/^\s+([A-Za-z0-9-]+):\s*(.*)$/gm))
+    head[m[1]!.toLowerCase()] = m[2]!.trim();
   if (!statusLine) {
-    throw new Error(`no HTTP answer from ${url} inside ${from.containerName}: ${out.stderr.trim() || `wget exited ${out.exitCode}`}`);
+    throw new Error(
+      `no HTTP answer from ${url} inside ${from.containerName}: ${out.stderr.trim() || `wget exited ${out.exitCode}`}`,
+    );
   }
-  return { url, via: from.containerName, status: Number(statusLine[1]), headers: head, body: out.stdout, latencyMs };
+  return {
+    url,
+    via: from.containerName,
+    status: Number(statusLine[1]),
+    headers: head,
+    body: out.stdout,
+    latencyMs,
+  };
 }
 
 function statusOk(status: number, e: Expect['status']): boolean {
@@ -156,7 +233,8 @@ function judge(res: Response, e: Expect): Outcome {
     body: excerpt(res.body),
   };
   const fail = (message: string): Outcome => ({ status: 'failed', message, evidence });
-  if (!statusOk(res.status, e.status)) return fail(`status ${res.status}, expected ${JSON.stringify(e.status)}`);
+  if (!statusOk(res.status, e.status))
+    return fail(`status ${res.status}, expected ${JSON.stringify(e.status)}`);
   for (const [name, m] of Object.entries(e.headers ?? {})) {
     const value = res.headers[name.toLowerCase()];
     if (value === undefined) return fail(`header ${name} is missing`);

@@ -1,0 +1,83 @@
+import { resolveServiceRef } from '../checks/refs.js';
+import { UserError } from '../common/errors.js';
+import { stepOf } from '../scenarios/registry.js';
+import type { ScenarioSpec } from '../scenarios/types.js';
+import type { Suite } from './suite.js';
+
+/** A narrower run of a suite: some of its topologies, the checks whose names match. */
+export interface SuiteFilter {
+  /** Topology names to keep; undefined or empty keeps all. */
+  topologies?: string[];
+  /** Keep only the checks whose name matches (a regular expression, unanchored). */
+  checks?: string;
+}
+
+export interface FilteredSuite {
+  suite: Suite;
+  /** What the filter left out, for the log: nothing is dropped without saying so. */
+  dropped: { topologies: string[]; checks: string[]; scenarios: string[] };
+}
+
+/**
+ * Narrows a suite. Checks and scenarios that name a service of a topology left out go too,
+ * since they could not run; static checks that name no service stay.
+ */
+export function filterSuite(suite: Suite, filter: SuiteFilter): FilteredSuite {
+  const wanted = filter.topologies?.filter(Boolean) ?? [];
+  const names = suite.topologies.map((t) => t.name);
+  const unknown = wanted.filter((n) => !names.includes(n));
+  if (unknown.length) {
+    throw new UserError({
+      message: `the topology filter names ${unknown.map((n) => `"${n}"`).join(', ')}, which ${unknown.length > 1 ? 'are' : 'is'} not in ${suite.file}`,
+      hint: `Topologies: ${names.join(', ')}.`,
+    });
+  }
+  const pattern = compile(filter.checks);
+  const keepTopology = (name: string) => !wanted.length || wanted.includes(name);
+  const inKept = (targets: string[]) => targets.every((t) => keepTopology(t.split('/')[0]!));
+
+  const topologies = suite.topologies.filter((t) => keepTopology(t.name));
+  const checks = suite.checks.filter(
+    (c) => inKept(c.targets) && (!pattern || pattern.test(c.name)),
+  );
+  const scenarios = suite.scenarios.filter((s) => inKept(scenarioTargets(suite, s)));
+  return {
+    suite: { ...suite, topologies, checks, scenarios },
+    dropped: {
+      topologies: names.filter((n) => !keepTopology(n)),
+      checks: suite.checks.filter((c) => !checks.includes(c)).map((c) => c.name),
+      scenarios: suite.scenarios.filter((s) => !scenarios.includes(s)).map((s) => s.name),
+    },
+  };
+}
+
+function compile(source: string | undefined): RegExp | undefined {
+  if (!source) return undefined;
+  try {
+    return new RegExp(source);
+  } catch (e) {
+    throw new UserError({
+      message: `the check filter "${source}" is not a valid regular expression: ${(e as Error).message}`,
+      hint: 'Give a JavaScript regular expression, e.g. "^api " or "health|ready".',
+    });
+  }
+}
+
+/** The topology/service names a scenario's steps touch, resolved against the whole suite. */
+function scenarioTargets(suite: Suite, scenario: ScenarioSpec): string[] {
+  return scenario.steps.flatMap((step) => {
+    if (step.check) return step.check.targets;
+    let refs: string[] = [];
+    try {
+      refs = stepOf(step.key)
+        .refs(step.entry as never)
+        .map((u) => u.ref);
+    } catch {
+      return [];
+    }
+    return refs.flatMap((ref) => {
+      const r = resolveServiceRef(suite, ref);
+      return typeof r === 'string' ? [] : [`${r.topology}/${r.service}`];
+    });
+  });
+}

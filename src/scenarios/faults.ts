@@ -1,0 +1,77 @@
+import { errorMessage } from '../common/errors.js';
+import type { Fault } from './types.js';
+
+const HEAL_MS = 30_000;
+
+export interface HealRecord {
+  id: string;
+  kind: string;
+  description: string;
+  mechanism: string;
+  /** Why it was healed: its `for:` ran out, a `heal:` step, the scenario's end, cancellation. */
+  reason: string;
+  error?: string;
+}
+
+/**
+ * The faults a scenario has injected and not yet healed. Each is healed exactly once: when
+ * its `for:` runs out, by a `heal:` step, or at the end of the scenario whatever happened —
+ * failure and cancellation included.
+ */
+export class FaultSet {
+  private readonly active = new Map<
+    string,
+    { fault: Fault; timer?: NodeJS.Timeout; healing?: Promise<void> }
+  >();
+  readonly healed: HealRecord[] = [];
+
+  add(fault: Fault, forMs?: number): void {
+    const entry: { fault: Fault; timer?: NodeJS.Timeout } = { fault };
+    if (forMs !== undefined) {
+      entry.timer = setTimeout(
+        () => void this.heal(fault.id, `its ${Math.round(forMs / 1000)}s ran out`),
+        forMs,
+      );
+      entry.timer.unref();
+    }
+    this.active.set(fault.id, entry);
+  }
+
+  list(): Fault[] {
+    return [...this.active.values()].map((e) => e.fault);
+  }
+
+  /** Heals one fault; concurrent calls share the same healing. */
+  heal(id: string, reason: string): Promise<void> {
+    const entry = this.active.get(id);
+    if (!entry) return Promise.resolve();
+    if (entry.healing) return entry.healing;
+    clearTimeout(entry.timer);
+    const { fault } = entry;
+    entry.healing = (async () => {
+      const record: HealRecord = {
+        id,
+        kind: fault.kind,
+        description: fault.description,
+        mechanism: fault.mechanism,
+        reason,
+      };
+      try {
+        await fault.heal(AbortSignal.timeout(HEAL_MS));
+      } catch (e) {
+        record.error = errorMessage(e);
+      }
+      this.healed.push(record);
+      this.active.delete(id);
+    })();
+    return entry.healing;
+  }
+
+  /** Heals every active fault (of one kind, when given), in reverse order of injection. */
+  async healAll(reason: string, kind?: string): Promise<void> {
+    const ids = [...this.active.values()]
+      .filter((e) => !kind || e.fault.kind === kind)
+      .map((e) => e.fault.id);
+    for (const id of ids.reverse()) await this.heal(id, reason);
+  }
+}

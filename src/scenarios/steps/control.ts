@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { parseDuration } from '../../common/duration.js';
+import { duration } from '../../manifest/schema-parts.js';
+import { defineStep } from '../types.js';
+
+export const sleep = defineStep({
+  key: 'sleep',
+  shape: {
+    sleep: duration().describe(
+      'Wait this long (prefer a check with retry where an event can be awaited).',
+    ),
+  },
+  refs: () => [],
+  async run(step, ctx) {
+    await ctx.clock.sleep(parseDuration(step.sleep)!, ctx.signal);
+    return { status: 'passed', message: `slept ${step.sleep}`, evidence: {} };
+  },
+});
+
+export const heal = defineStep({
+  key: 'heal',
+  shape: {
+    heal: z
+      .string()
+      .describe('Heal the active faults of this kind (`partition`, `pause`, `delay` …), or `all`.'),
+  },
+  refs: () => [],
+  async run(step, ctx) {
+    const before = ctx.faults.list().filter((f) => step.heal === 'all' || f.kind === step.heal);
+    await ctx.faults.healAll('a heal step', step.heal === 'all' ? undefined : step.heal);
+    const failed = ctx.faults.healed.filter((h) => h.error && before.some((f) => f.id === h.id));
+    if (failed.length) {
+      return {
+        status: 'error',
+        message: `could not heal: ${failed.map((f) => `${f.description}: ${f.error}`).join('; ')}`,
+        evidence: {},
+      };
+    }
+    return {
+      status: 'passed',
+      message: before.length
+        ? `healed ${before.map((f) => f.description).join(', ')}`
+        : `no active ${step.heal} fault to heal`,
+      evidence: {},
+    };
+  },
+});

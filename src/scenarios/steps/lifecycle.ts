@@ -1,0 +1,292 @@
+import { z } from 'zod';
+import { formatDuration, parseDuration } from '../../common/duration.js';
+import { duration } from '../../manifest/schema-parts.js';
+import type { Suite } from '../../manifest/suite.js';
+import { LABEL } from '../../orchestrator/labels.js';
+import { defineStep } from '../types.js';
+import { measureStop } from './stop-events.js';
+import { serviceRef, targets, TargetSchema } from './target.js';
+
+/** Docker's default when a container sets no stop timeout. */
+const ENGINE_DEFAULT_GRACE_S = 10;
+const SLACK_MS = 30_000;
+
+export const stop = defineStep({
+  key: 'stop',
+  shape: {
+    stop: TargetSchema.extend({
+      timeout: duration()
+        .optional()
+        .describe("Override the service's stop_grace_period for this stop."),
+    }),
+    expect: z
+      .strictObject({
+        graceAtLeast: duration().describe(
+          'The service is configured with at least this grace period, and was not killed before it ran out.',
+        ),
+      })
+      .optional(),
+  },
+  refs: serviceRef('stop'),
+  async run(step, ctx) {
+    const overrideMs =
+      step.stop.timeout === undefined ? undefined : parseDuration(step.stop.timeout)!;
+    const replicas = targets(step.stop, ctx);
+    const results = await Promise.all(
+      replicas.map(async (r) => {
+        const engine = ctx.runtime.engine(r.node);
+        const state = await engine.inspectContainer(r.containerId, ctx.signal);
+        const configuredS =
+          overrideMs === undefined
+            ? (state.stopTimeoutSec ?? ENGINE_DEFAULT_GRACE_S)
+            : overrideMs / 1000;
+        const measured = await measureStop(engine, r, ctx.runtime.runId, ctx.signal, () =>
+          engine.stopContainer(
+            r.containerId,
+            overrideMs,
+            AbortSignal.any([ctx.signal, AbortSignal.timeout(configuredS * 1000 + SLACK_MS)]),
+          ),
+        );
+        return {
+          replica: r.containerName,
+          configuredGraceS: configuredS,
+          stopSignal: state.stopSignal ?? 'SIGTERM',
+          ...measured,
+        };
+      }),
+    );
+    const evidence = { containers: results };
+    const want = step.expect?.graceAtLeast;
+    if (want !== undefined) {
+      const wantMs = parseDuration(want)!;
+      for (const r of results) {
+        if (r.configuredGraceS * 1000 < wantMs) {
+          return {
+            status: 'failed',
+            message: `${r.replica} is configured with a ${r.configuredGraceS}s grace period, less than ${want}`,
+            evidence,
+          };
+        }
+        if (r.killedAfterMs !== undefined && r.killedAfterMs < wantMs) {
+          return {
+            status: 'failed',
+            message: `${r.replica} was killed ${formatDuration(r.killedAfterMs)} after ${r.stopSignal}, before ${want}`,
+            evidence,
+          };
+        }
+      }
+    }
+    const how = results.map((r) =>
+      r.killedAfterMs !== undefined
+        ? `${r.replica} killed after its ${formatDuration(r.killedAfterMs)} grace`
+        : `${r.replica} exited ${formatDuration(r.exitedAfterMs ?? 0)} after ${r.stopSignal}`,
+    );
+    return { status: 'passed', message: how.join('; '), evidence };
+  },
+});
+
+export const start = defineStep({
+  key: 'start',
+  shape: { start: TargetSchema },
+  refs: serviceRef('start'),
+  async run(step, ctx) {
+    const replicas = targets(step.start, ctx);
+    await Promise.all(
+      replicas.map((r) => ctx.runtime.engine(r.node).startContainer(r.containerId, ctx.signal)),
+    );
+    return {
+      status: 'passed',
+      message: `started ${replicas.map((r) => r.containerName).join(', ')}`,
+      evidence: {},
+    };
+  },
+});
+
+export const restart = defineStep({
+  key: 'restart',
+  shape: { restart: TargetSchema },
+  refs: serviceRef('restart'),
+  async run(step, ctx) {
+    const replicas = targets(step.restart, ctx);
+    await Promise.all(
+      replicas.map(async (r) => {
+        const engine = ctx.runtime.engine(r.node);
+        await engine.stopContainer(r.containerId, undefined, ctx.signal);
+        await engine.startContainer(r.containerId, ctx.signal);
+      }),
+    );
+    return {
+      status: 'passed',
+      message: `restarted ${replicas.map((r) => r.containerName).join(', ')}`,
+      evidence: {},
+    };
+  },
+});
+
+export const kill = defineStep({
+  key: 'kill',
+  shape: {
+    kill: TargetSchema.extend({
+      signal: z
+        .string()
+        .regex(/^(SIG)?[A-Z0-9]+$/)
+        .default('SIGKILL'),
+    }),
+  },
+  refs: serviceRef('kill'),
+  async run(step, ctx) {
+    const replicas = targets(step.kill, ctx);
+    await Promise.all(
+      replicas.map((r) =>
+        ctx.runtime.engine(r.node).killContainer(r.containerId, step.kill.signal, ctx.signal),
+      ),
+    );
+    return {
+      status: 'passed',
+      message: `sent ${step.kill.signal} through the engine to ${replicas.map((r) => r.containerName).join(', ')} (a manual stop: restart policies do not apply)`,
+      evidence: {},
+    };
+  },
+});
+
+/**
+ * A crash as the kernel would cause it: SIGKILL to the container's main process from the
+ * host's process namespace (a short-lived helper container), so the engine sees the process
+ * die on its own and applies the restart policy, unlike a kill through the API.
+ */
+export const crash = defineStep({
+  key: 'crash',
+  shape: { crash: TargetSchema },
+  refs: serviceRef('crash'),
+  async run(step, ctx) {
+    const replicas = targets(step.crash, ctx);
+    const evidence = await Promise.all(
+      replicas.map(async (r) => {
+        const engine = ctx.runtime.engine(r.node);
+        const { pid, restartCount } = await engine.inspectContainer(r.containerId, ctx.signal);
+        if (!pid) throw new Error(`${r.containerName} is not running, so it cannot crash`);
+        const res = await engine.runTask(
+          {
+            name: `${r.containerName}-crash-${Date.now().toString(36)}`,
+            image: ctx.suite.probeImage,
+            cmd: ['kill', '-9', String(pid)],
+            labels: { ...ctx.runtime.labels, [LABEL.role]: 'fault' },
+            pidHost: true,
+          },
+          ctx.signal,
+        );
+        if (res.exitCode !== 0)
+          throw new Error(`could not kill pid ${pid} of ${r.containerName}: ${res.stderr.trim()}`);
+        return { container: r.containerName, pid, restartCountBefore: restartCount };
+      }),
+    );
+    return {
+      status: 'passed',
+      message: `killed the main process of ${evidence.map((e) => `${e.container} (pid ${e.pid})`).join(', ')}`,
+      evidence: { crashed: evidence },
+    };
+  },
+});
+
+export const pause = defineStep({
+  key: 'pause',
+  fault: true,
+  shape: { pause: TargetSchema },
+  refs: serviceRef('pause'),
+  async run(step, ctx) {
+    const replicas = targets(step.pause, ctx);
+    for (const r of replicas) {
+      const engine = ctx.runtime.engine(r.node);
+      await engine.pauseContainer(r.containerId, ctx.signal);
+      ctx.faults.add(
+        {
+          id: `pause:${r.containerId}`,
+          kind: 'pause',
+          description: `${r.containerName} paused`,
+          mechanism: 'cgroup freezer (engine pause)',
+          heal: (signal) => engine.unpauseContainer(r.containerId, signal),
+        },
+        ctx.forMs,
+      );
+    }
+    return {
+      status: 'passed',
+      message: `paused ${replicas.map((r) => r.containerName).join(', ')}`,
+      evidence: {},
+    };
+  },
+});
+
+export const unpause = defineStep({
+  key: 'unpause',
+  shape: { unpause: TargetSchema },
+  refs: serviceRef('unpause'),
+  async run(step, ctx) {
+    const replicas = targets(step.unpause, ctx);
+    for (const r of replicas) await ctx.faults.heal(`pause:${r.containerId}`, 'an unpause step');
+    await Promise.all(
+      replicas.map((r) => ctx.runtime.engine(r.node).unpauseContainer(r.containerId, ctx.signal)),
+    );
+    return {
+      status: 'passed',
+      message: `unpaused ${replicas.map((r) => r.containerName).join(', ')}`,
+      evidence: {},
+    };
+  },
+});
+
+/** Every container a run has on a node stopped: the machine is gone. `up` (or healing) brings them back. */
+export const down = defineStep({
+  key: 'down',
+  fault: true,
+  shape: { down: z.strictObject({ node: z.string() }) },
+  refs: () => [],
+  problems: (s, suite) => nodeProblems(s.down.node, suite, 'down'),
+  async run(step, ctx) {
+    const node = step.down.node;
+    const replicas = ctx.runtime.replicasAll.filter((r) => r.node === node);
+    const engine = ctx.runtime.engine(node);
+    await Promise.all(
+      replicas.map((r) => engine.stopContainer(r.containerId, undefined, ctx.signal)),
+    );
+    ctx.faults.add(
+      {
+        id: `down:${node}`,
+        kind: 'down',
+        description: `node ${node} down (${replicas.length} containers stopped)`,
+        mechanism: 'containers stopped',
+        heal: async (signal) => {
+          await Promise.all(replicas.map((r) => engine.startContainer(r.containerId, signal)));
+        },
+      },
+      ctx.forMs,
+    );
+    return {
+      status: 'passed',
+      message: `node ${node} down: stopped ${replicas.length} containers`,
+      evidence: {},
+    };
+  },
+});
+
+export const up = defineStep({
+  key: 'up',
+  shape: { up: z.strictObject({ node: z.string() }) },
+  refs: () => [],
+  problems: (s, suite) => nodeProblems(s.up.node, suite, 'up'),
+  async run(step, ctx) {
+    await ctx.faults.heal(`down:${step.up.node}`, 'an up step');
+    return { status: 'passed', message: `node ${step.up.node} up`, evidence: {} };
+  },
+});
+
+function nodeProblems(node: string, suite: Pick<Suite, 'nodes'>, key: string) {
+  return suite.nodes[node]
+    ? []
+    : [
+        {
+          message: `no node "${node}" (nodes: ${Object.keys(suite.nodes).join(', ')})`,
+          path: [key, 'node'],
+        },
+      ];
+}

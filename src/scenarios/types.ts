@@ -1,0 +1,72 @@
+import type { z } from 'zod';
+import type { CheckSpec, Outcome, ServiceRefUse } from '../checks/types.js';
+import type { Runtime } from '../checks/runtime.js';
+import type { Clock } from '../common/clock.js';
+import type { SourcePos } from '../common/errors.js';
+import type { Suite } from '../manifest/suite.js';
+import type { Progress } from '../orchestrator/progress.js';
+import type { FaultSet } from './faults.js';
+
+/**
+ * Something a step did to the system that must be undone: a partition, a pause, a node
+ * taken down. Healing twice is harmless; `heal` never touches what the fault did not create.
+ */
+export interface Fault {
+  id: string;
+  /** The step key that made it (`partition`, `pause` …): `heal: partition` heals these. */
+  kind: string;
+  description: string;
+  /** Which mechanism was used (e.g. `iptables`, `netem`, `proxy`), for the results. */
+  mechanism: string;
+  heal(signal: AbortSignal): Promise<void>;
+}
+
+export interface StepContext {
+  suite: Suite;
+  runtime: Runtime;
+  clock: Clock;
+  /** Aborts on cancellation (or at the scenario's own end). */
+  signal: AbortSignal;
+  faults: FaultSet;
+  progress?: Progress;
+  /** The step's `for:`, for faults: heal after this long. */
+  forMs?: number;
+}
+
+/** What one step declares about itself: how it is written in the manifest, and how it runs. */
+export interface StepKind<Shape extends z.core.$ZodShape = z.core.$ZodShape> {
+  /** The key that selects this step (`stop:`, `partition:` …). */
+  key: string;
+  /** The step's own keys besides `name`, `for` (faults) and the action key itself. */
+  shape: Shape;
+  refs(step: z.output<z.ZodObject<Shape>>): ServiceRefUse[];
+  problems?(
+    step: z.output<z.ZodObject<Shape>>,
+    suite: Pick<Suite, 'topologies' | 'nodes'>,
+  ): { message: string; path: (string | number)[] }[];
+  /** Faults accept `for:` (healed after that long). */
+  fault?: boolean;
+  run(step: z.output<z.ZodObject<Shape>>, ctx: StepContext): Promise<Outcome>;
+}
+
+export function defineStep<Shape extends z.core.$ZodShape>(k: StepKind<Shape>): StepKind<Shape> {
+  return k;
+}
+
+export interface StepSpec {
+  index: number;
+  key: string;
+  name: string;
+  entry: Record<string, unknown>;
+  /** For `check` steps: the check, validated like any other. */
+  check?: CheckSpec;
+  /** Heal the step's fault after this long. */
+  forMs?: number;
+  pos: SourcePos;
+}
+
+export interface ScenarioSpec {
+  name: string;
+  steps: StepSpec[];
+  pos: SourcePos;
+}

@@ -5,7 +5,7 @@ import type { Suite } from '../manifest/suite.js';
 import type { Progress } from '../orchestrator/progress.js';
 import type { CheckResult } from '../report/results.js';
 import { kindOf } from './registry.js';
-import type { Runtime } from './runtime.js';
+import { NotRunning, type Runtime } from './runtime.js';
 import type { CheckSpec, Outcome } from './types.js';
 
 export const DEFAULT_CONCURRENCY = 16;
@@ -85,6 +85,7 @@ async function attempt(check: CheckSpec, opts: RunChecksOptions, kind: ReturnTyp
       return { status: 'failed', message: `no answer within ${check.entry.timeout}`, evidence: {} };
     }
     if (opts.signal.aborted) return { status: 'error', message: 'cancelled', evidence: {} };
+    if (e instanceof NotRunning) return { status: 'failed', message: e.message, evidence: {} };
     return { status: 'error', message: errorMessage(e), evidence: {} };
   }
 }

@@ -4,6 +4,14 @@ import type { NodeSpec, Suite } from '../manifest/suite.js';
 import { LABEL } from '../orchestrator/labels.js';
 import { resolveServiceRef, type ServiceRef } from './refs.js';
 
+/** The container a check needs is not running (stopped, restarting, paused): a failure that may pass on retry. */
+export class NotRunning extends Error {
+  constructor(r: Replica, status: string) {
+    super(`${r.containerName} is not running (${status})`);
+    this.name = 'NotRunning';
+  }
+}
+
 export interface Replica extends ServiceRef {
   node: string;
   containerId: string;
@@ -99,6 +107,7 @@ export class Runtime {
   ): Promise<{ host: string; port: number } | undefined> {
     // Read every time: a restarted container may be published on a new host port.
     const s = await this.inspect(r, signal);
+    if (s.status !== 'running') throw new NotRunning(r, s.status);
     const b = s.ports.find((p) => p.target === port && p.protocol === protocol && p.hostPort > 0);
     if (!b) return undefined;
     const wildcard = b.hostIp === '' || b.hostIp === '0.0.0.0' || b.hostIp === '::';

@@ -14,6 +14,7 @@ import { newRunIdentity, runLabels, type RunIdentity } from './orchestrator/iden
 import { LABEL } from './orchestrator/labels.js';
 import { plan as makePlan } from './orchestrator/plan.js';
 import { silentProgress, type Progress } from './orchestrator/progress.js';
+import { redactor } from './report/redact.js';
 import { sweep } from './orchestrator/sweep.js';
 import { upTopology, type TopologyOutcome, type UpContext } from './orchestrator/up.js';
 import { ContainerWatcher } from './orchestrator/watcher.js';
@@ -47,7 +48,11 @@ const DEFAULT_FAILURE_LOG_LINES = 50;
 /** The pipeline: engines → sweep stale runs → plan → up → (checks) → down, always down. */
 export async function run(suite: Suite, opts: RunOptions = {}): Promise<RunResults> {
   const signal = opts.signal ?? new AbortController().signal;
-  const progress = opts.progress ?? silentProgress;
+  // Secrets are masked here, at the source, so no reporter can leak one.
+  const redact = redactor(suite.secrets);
+  const sink = opts.progress ?? silentProgress;
+  const progress: Progress = { emit: (e) => sink.emit(redact.deep(e)) };
+  opts = { ...opts, progress };
   const runStart = performance.now();
   const startedAt = new Date().toISOString();
   const identity = newRunIdentity(suite.name, opts.lifetimeMs ?? DEFAULT_LIFETIME_MS, {
@@ -87,7 +92,9 @@ export async function run(suite: Suite, opts: RunOptions = {}): Promise<RunResul
           suite.probeImage,
           AbortSignal.any([signal, AbortSignal.timeout(30_000)]),
         );
-    const notRun = signal.aborted ? 'the run was cancelled' : `topology ${down.join(', ')} did not come up`;
+    const notRun = signal.aborted
+      ? 'the run was cancelled'
+      : `topology ${down.join(', ')} did not come up`;
     const checks = await checkPhase(suite, runtime, notRun, signal, opts);
     const scenarios = await scenarioPhase(suite, runtime, notRun, signal, opts);
     const logs = signal.aborted
@@ -102,8 +109,18 @@ export async function run(suite: Suite, opts: RunOptions = {}): Promise<RunResul
     const teardown = opts.keep
       ? ({ kept: true } as const)
       : await tearDown(engines, identity.runId, plan, progress, outcomes.inFlight);
-    const r = results(suite, identity, outcomes.list, checks, scenarios, teardown, signal, runStart, startedAt);
-    return logs ? { ...r, logs } : r;
+    const r = results(
+      suite,
+      identity,
+      outcomes.list,
+      checks,
+      scenarios,
+      teardown,
+      signal,
+      runStart,
+      startedAt,
+    );
+    return redact.deep(logs ? { ...r, logs } : r);
   } finally {
     await Promise.all([...engines.values()].map((e) => e.close()));
   }
@@ -123,7 +140,14 @@ async function checkPhase(
   if (suite.checks.length === 0) return [];
   const runnable = runtime ? suite.checks : suite.checks.filter((c) => c.phase === 'static');
   const clock = opts.clock ?? realClock;
-  const ran = await runChecks(runnable, { suite, runtime, clock, signal, concurrency: opts.concurrency, progress: opts.progress });
+  const ran = await runChecks(runnable, {
+    suite,
+    runtime,
+    clock,
+    signal,
+    concurrency: opts.concurrency,
+    progress: opts.progress,
+  });
   return suite.checks.map(
     (c): CheckResult =>
       ran[runnable.indexOf(c)] ?? {
@@ -341,7 +365,9 @@ function results(
     };
   });
   const interrupted = signal.aborted ? signalName(signal.reason) : undefined;
-  const checksOk = [...checks, ...scenarios].every((c) => c.status === 'passed' || c.status === 'skipped');
+  const checksOk = [...checks, ...scenarios].every(
+    (c) => c.status === 'passed' || c.status === 'skipped',
+  );
   const status =
     interrupted || topologies.some((t) => t.status === 'error')
       ? 'error'

@@ -7,6 +7,7 @@ import { readYamlFile, type YamlSource } from '../common/yaml-source.js';
 import { readEnvFile } from '../compose/env-file.js';
 import { loadCompose, readComposeFile, type ComposeSource } from '../compose/load.js';
 import { loadChecks } from '../checks/load.js';
+import { secretValues } from '../report/redact.js';
 import { loadScenarios } from '../scenarios/load.js';
 import { DEFAULT_PROBE_IMAGE } from '../checks/runtime.js';
 import { ManifestShapeSchema, type Manifest, type TopologyConfig } from './schema.js';
@@ -121,6 +122,11 @@ export function loadSuite(manifestPath: string, options: LoadOptions = {}): Suit
     topologies,
     checks: checks.checks,
     scenarios: scenarios.scenarios,
+    secrets: secretValues(
+      manifest.secrets,
+      env,
+      topologies.flatMap((t) => Object.values(t.project.services).map((s) => s.environment)),
+    ),
     probeImage: process.env.STACKCHECK_PROBE_IMAGE ?? manifest.probe?.image ?? DEFAULT_PROBE_IMAGE,
     matrix: options.matrix,
     report: manifest.report ?? {},

@@ -100,7 +100,9 @@ export const ReportSchema = z.strictObject({
   summary: z
     .boolean()
     .optional()
-    .describe('Write the GitHub job summary (the action; skipped where the runner shows none). Default: true.'),
+    .describe(
+      'Write the GitHub job summary (the action; skipped where the runner shows none). Default: true.',
+    ),
   annotations: z
     .boolean()
     .optional()
@@ -141,15 +143,25 @@ export const ManifestSchema = z
       .array(CheckSchema)
       .default([])
       .describe('Probes run once every topology is up; in parallel unless `serial: true`.'),
+    secrets: z
+      .array(z.string())
+      .default([])
+      .describe(
+        'Variables whose values are masked in every report. Values of variables named like *PASSWORD*, *TOKEN*, *SECRET*, *API_KEY* are masked anyway.',
+      ),
     scenarios: z
       .array(ScenarioSchema)
       .default([])
-      .describe('Ordered steps (lifecycle actions, faults, checks) run after the checks; every fault is healed afterwards.'),
+      .describe(
+        'Ordered steps (lifecycle actions, faults, checks) run after the checks; every fault is healed afterwards.',
+      ),
     probe: z
       .strictObject({
         image: z
           .string()
-          .describe('Image of the sidecar that probes from inside a service (needs sh, wget, nc). Default: busybox:1.36.'),
+          .describe(
+            'Image of the sidecar that probes from inside a service (needs sh, wget, nc). Default: busybox:1.36.',
+          ),
       })
       .optional(),
     report: ReportSchema.optional(),

@@ -15,6 +15,8 @@ export interface Suite {
   topologies: TopologySpec[];
   checks: CheckSpec[];
   scenarios: ScenarioSpec[];
+  /** Values never to appear in a report (see report/redact.ts). */
+  secrets: string[];
   /** Image of the probe sidecars (`probe.image`). */
   probeImage: string;
   /** This suite's matrix combination, when the manifest has a matrix. */

@@ -3,18 +3,33 @@ import { UserError, type Problem, type SourcePos } from '../common/errors.js';
 import { interpolateString, type Env } from '../common/interpolate.js';
 
 const KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+
+/** The two compose keys that read KEY=value files, and how messages name their files. */
+export interface KeyValueFileKind {
+  key: 'env_file' | 'label_file';
+  what: string;
+}
+export const ENV_FILE: KeyValueFileKind = { key: 'env_file', what: 'env file' };
+export const LABEL_FILE: KeyValueFileKind = { key: 'label_file', what: 'label file' };
+
 const ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', '\\': '\\', '"': '"', $: '$' };
 const HINT = 'Write each line as KEY=value; quote values that contain spaces or "#".';
 
 /**
- * Parses a `.env` file with compose's rules: `KEY=value` lines, an optional `export `
+ * Parses a `.env` file (or a label file, which has the same syntax; `what` names it in
+ * messages) with compose's rules: `KEY=value` lines, an optional `export `
  * prefix, `#` comments (inline only after whitespace when unquoted), single quotes literal
  * (`\'` escapes a quote), double quotes with `\n \r \t \\ \" \$` escapes, quoted values
  * spanning lines, and `${VAR}` interpolation in unquoted and double-quoted values (from
  * `env`, then from keys defined earlier in the file). A bare `KEY` takes its value from
  * `env` and is left out when unset. Every malformed line is reported, with its position.
  */
-export function parseEnvFile(text: string, file: string, env: Env = {}): Record<string, string> {
+export function parseEnvFile(
+  text: string,
+  file: string,
+  env: Env = {},
+  what = ENV_FILE.what,
+): Record<string, string> {
   const lines = text.split(/\r?\n/);
   const out: Record<string, string> = {};
   const problems: Problem[] = [];
@@ -32,7 +47,7 @@ export function parseEnvFile(text: string, file: string, env: Env = {}): Record<
     const key = (eq < 0 ? decl.replace(/\s+#.*$/, '') : decl.slice(0, eq)).trim();
     if (!KEY.test(key)) {
       problems.push({
-        message: `malformed line in env file: ${raw.trim()}`,
+        message: `malformed line in ${what}: ${raw.trim()}`,
         pos: at(ln, declCol),
         hint: HINT,
       });
@@ -60,7 +75,7 @@ export function parseEnvFile(text: string, file: string, env: Env = {}): Record<
       }
       if (close < 0) {
         problems.push({
-          message: `unterminated ${quote} quote in env file`,
+          message: `unterminated ${quote} quote in ${what}`,
           pos: at(start, valueCol),
           hint: 'Close the quote.',
         });
@@ -124,14 +139,15 @@ function findClose(s: string, quote: string): number {
 }
 
 /**
- * Reads and parses an env file. `pos` is where the file was named (an `env_file:` entry),
- * so a missing file is reported there; `displayName` is how the file is named in messages.
+ * Reads and parses an env (or label) file. `pos` is where the file was named (an `env_file:`
+ * entry), so a missing file is reported there; `displayName` is how the file is named in messages.
  */
 export function readEnvFile(
   absPath: string,
   pos?: SourcePos,
   env: Env = {},
   displayName = absPath,
+  kind: KeyValueFileKind = ENV_FILE,
 ): Record<string, string> {
   let text: string;
   try {
@@ -141,11 +157,11 @@ export function readEnvFile(
     throw new UserError({
       message:
         code === 'ENOENT'
-          ? `env file not found: ${displayName}`
-          : `cannot read env file ${displayName} (${code ?? String(e)})`,
+          ? `${kind.what} not found: ${displayName}`
+          : `cannot read ${kind.what} ${displayName} (${code ?? String(e)})`,
       ...(pos ? { pos } : {}),
-      hint: 'Check the path: relative env_file paths are resolved from the compose project folder.',
+      hint: `Check the path: relative ${kind.key} paths are resolved from the compose project folder.`,
     });
   }
-  return parseEnvFile(text, displayName, env);
+  return parseEnvFile(text, displayName, env, kind.what);
 }

@@ -16,6 +16,7 @@ import type {
   VolumeSpec,
 } from './model.js';
 import type { LoadContext } from './node.js';
+import { finalizeResources } from './normalize-resource-keys.js';
 import { setDefined } from './read.js';
 
 /*
@@ -66,6 +67,22 @@ function healthcheck(h: HealthcheckLayer): HealthcheckSpec {
   return h.disable ? { disable: true, pos: h.pos } : { ...h, disable: false };
 }
 
+/** Layer fields that only exist while loading; finalizeService folds them into others. */
+const LOAD_ONLY = [
+  'resources',
+  'resourceKeys',
+  'gpus',
+  'secrets',
+  'configs',
+  'extends',
+] as const satisfies readonly (keyof ServiceLayer)[];
+
+function omit<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Omit<T, K> {
+  const out = { ...o };
+  for (const k of keys) delete out[k];
+  return out;
+}
+
 export function finalizeService(l: ServiceLayer, ctx: LoadContext): ServiceSpec {
   const {
     envFromFiles,
@@ -74,13 +91,15 @@ export function finalizeService(l: ServiceLayer, ctx: LoadContext): ServiceSpec 
     networks,
     build: b,
     healthcheck: h,
-    resources,
+    labelsFromFiles,
+    logging,
     ...plain
-  } = l;
+  } = omit(l, LOAD_ONLY);
   return {
     ...plain,
     ...(b ? { build: build(b, ctx) } : {}),
     ...(h ? { healthcheck: healthcheck(h) } : {}),
+    ...(logging ? { logging: { ...logging, options: logging.options ?? {} } } : {}),
     environment: definedValues({ ...envFromFiles, ...environment }),
     ports: l.ports ?? [],
     expose: l.expose ?? [],
@@ -89,7 +108,7 @@ export function finalizeService(l: ServiceLayer, ctx: LoadContext): ServiceSpec 
       Object.entries(networks ?? {}).map(([name, n]) => [name, withoutPos(n)]),
     ),
     mounts: l.mounts ?? [],
-    labels: l.labels ?? {},
+    labels: { ...labelsFromFiles, ...l.labels },
     readOnly: l.readOnly ?? false,
     privileged: l.privileged ?? false,
     capAdd: l.capAdd ?? [],
@@ -99,12 +118,16 @@ export function finalizeService(l: ServiceLayer, ctx: LoadContext): ServiceSpec 
     ),
     ulimits: l.ulimits ?? [],
     replicas: l.replicas ?? 1,
-    resources: {
-      limits: resources?.limits ?? {},
-      reservations: { ...resources?.reservations, devices: resources?.reservations.devices ?? [] },
-    },
+    resources: finalizeResources(l, ctx),
     profiles: l.profiles ?? [],
     dns: l.dns ?? [],
+    dnsSearch: l.dnsSearch ?? [],
+    dnsOpt: l.dnsOpt ?? [],
+    groupAdd: l.groupAdd ?? [],
+    devices: l.devices ?? [],
+    links: l.links ?? [],
+    storageOpt: l.storageOpt ?? {},
+    annotations: l.annotations ?? {},
     sysctls: l.sysctls ?? {},
     securityOpt: l.securityOpt ?? [],
     tty: l.tty ?? false,

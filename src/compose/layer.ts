@@ -36,9 +36,43 @@ export interface HealthcheckLayer {
   pos: SourcePos;
 }
 
+/** A value with the place it was written, for checks that can only run after merging. */
+export interface Placed<T> {
+  value: T;
+  pos: SourcePos;
+}
+
 export interface ResourcesLayer {
   limits: ResourcesSpec['limits'];
   reservations: { cpus?: number; memoryBytes?: number; devices?: DeviceRequestSpec[] };
+  /** Where each value was written, by its key below deploy.resources: "limits.memory". */
+  at?: Record<string, SourcePos>;
+}
+
+/** A service's `extends`: the service to start from, in this file or in `file`. */
+export interface ExtendsRef {
+  service: string;
+  /** As written; relative paths resolve from the folder relative paths of this file resolve from. */
+  file?: string;
+  servicePos: SourcePos;
+  filePos?: SourcePos;
+  /** `services.web.extends`, for messages. */
+  label: string;
+}
+
+/** A service's grant of a top-level secret or config, mounted at `target` (absolute). */
+export interface FileRef {
+  source: string;
+  target: string;
+  pos: SourcePos;
+}
+
+/** A top-level secret or config: the host file whose content it is. */
+export interface FileObjectLayer {
+  name: string;
+  pos: SourcePos;
+  /** Absolute; undefined after a problem was reported. */
+  file?: string;
 }
 
 export type LayerNetwork = ServiceNetwork & { pos: SourcePos };
@@ -52,7 +86,8 @@ type Reshaped =
   | 'resources'
   | 'environment'
   | 'extraHosts'
-  | 'networks';
+  | 'networks'
+  | 'logging';
 
 export type ServiceLayer = Partial<Omit<ServiceSpec, Reshaped>> & {
   name: string;
@@ -67,6 +102,17 @@ export type ServiceLayer = Partial<Omit<ServiceSpec, Reshaped>> & {
   /** hostname -> addresses. */
   extraHosts?: Record<string, string[]>;
   networks?: Record<string, LayerNetwork>;
+  logging?: { driver?: string; options?: Record<string, string> };
+  /** Labels from label_file, in file order; `labels` wins over them. */
+  labelsFromFiles?: Record<string, string>;
+  /** `gpus`: device requests that follow deploy's reservations.devices. */
+  gpus?: DeviceRequestSpec[];
+  /** compose's service-level resource keys (mem_limit, cpus, ...), by key, with positions. */
+  resourceKeys?: Record<string, Placed<number | string | boolean>>;
+  secrets?: FileRef[];
+  configs?: FileRef[];
+  /** Only until extends is applied. */
+  extends?: ExtendsRef;
 };
 
 export type NetworkLayer = Partial<Omit<NetworkSpec, 'name' | 'pos'>> & {
@@ -91,4 +137,6 @@ export interface SourceLayer {
   services: ServiceLayer[];
   networks: NetworkLayer[];
   volumes: VolumeLayer[];
+  secrets: FileObjectLayer[];
+  configs: FileObjectLayer[];
 }

@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
 import { UserError, type Problem } from '../common/errors.js';
 import type { Env } from '../common/interpolate.js';
-import { readYamlFile, type YamlPath, type YamlSource } from '../common/yaml-source.js';
+import type { YamlPath } from '../common/yaml-source.js';
+import type { ComposeSource } from './compose-file.js';
+import { ExtendsResolver } from './extends.js';
 import { finalizeNetwork, finalizeService, finalizeVolume } from './finalize.js';
 import { interpolateKeys } from './interpolate-source.js';
 import { checkKeys } from './keys.js';
@@ -12,20 +11,11 @@ import { mergeSources } from './merge.js';
 import type { ComposeProject, NetworkSpec, ServiceSpec } from './model.js';
 import { Node, Problems, type LoadContext } from './node.js';
 import { normalizeNetworks, normalizeVolumeDefs } from './normalize-resources.js';
-import { normalizeService } from './normalize-service.js';
 import { mapping, str } from './read.js';
+import { normalizeFileObjects } from './secrets-configs.js';
 import { selectServices } from './validate.js';
 
-export interface ComposeSource {
-  /** The parsed file (positions). */
-  yaml: YamlSource;
-  /** Where the compose mapping starts inside yaml.data: [] for a compose file, e.g. ['topologies', 'queen'] for inline services. */
-  base: YamlPath;
-  /** Absolute folder of the file. The first source's folder is the project folder that relative paths resolve against, as in compose. */
-  dir: string;
-  /** An inline manifest block: only services, networks and volumes are read; its other keys belong to the manifest. */
-  inline?: boolean;
-}
+export { readComposeFile, type ComposeSource } from './compose-file.js';
 
 export interface LoadComposeOptions {
   sources: ComposeSource[];
@@ -33,37 +23,8 @@ export interface LoadComposeOptions {
   profiles: string[];
 }
 
-const FILE_KEYS = ['version', 'name', 'services', 'networks', 'volumes'];
+const FILE_KEYS = ['version', 'name', 'services', 'networks', 'volumes', 'secrets', 'configs'];
 const INLINE_KEYS = ['services', 'networks', 'volumes'];
-
-/** Reads a compose file for loadCompose; YAML syntax errors are reported with positions. */
-export function readComposeFile(absPath: string, displayName: string): ComposeSource {
-  const yaml = readYamlFile(absPath, displayName);
-  // YamlSource keeps no tags, so the (small, already readable) file is read once more for them.
-  rejectMergeTags(readFileSync(absPath, 'utf8'), displayName);
-  return { yaml, base: [], dir: dirname(absPath) };
-}
-
-/**
- * compose's `!reset` and `!override` tags change how files merge; the YAML parser would
- * drop them silently and merge as usual, so they are refused instead.
- */
-function rejectMergeTags(text: string, file: string): void {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter });
-  const problems = doc.warnings
-    .filter((w) => w.code === 'TAG_RESOLVE_FAILED')
-    .map((w) => {
-      const { line, col } = lineCounter.linePos(w.pos[0]);
-      const tag = text.slice(w.pos[0], w.pos[1]);
-      return {
-        message: `YAML tag ${tag} is not supported by stackcheck`,
-        pos: { file, line, column: col },
-        hint: 'Remove the tag; to drop an inherited value, remove it from the base file (or split the base file).',
-      };
-    });
-  if (problems.length > 0) throw new UserError(problems);
-}
 
 function valueAt(data: unknown, path: YamlPath): unknown {
   return path.reduce<unknown>(
@@ -72,8 +33,8 @@ function valueAt(data: unknown, path: YamlPath): unknown {
   );
 }
 
-function readSource(src: ComposeSource, ctx: LoadContext): SourceLayer {
-  const layer: SourceLayer = { services: [], networks: [], volumes: [] };
+function readSource(src: ComposeSource, ctx: LoadContext, resolver: ExtendsResolver): SourceLayer {
+  const layer: SourceLayer = { services: [], networks: [], volumes: [], secrets: [], configs: [] };
   const raw = new Node({ yaml: src.yaml, base: src.base }, [], valueAt(src.yaml.data, src.base));
   if (!raw.isMap()) {
     ctx.problems.add(
@@ -95,11 +56,14 @@ function readSource(src: ComposeSource, ctx: LoadContext): SourceLayer {
     const name = str(root.child('name'), ctx);
     if (name !== undefined) layer.name = name;
   }
-  layer.services = (mapping(root.child('services'), ctx) ?? []).map((s) =>
-    normalizeService(s, ctx),
-  );
+  if (mapping(root.child('services'), ctx))
+    layer.services = resolver.services(root.child('services'), ctx);
   layer.networks = normalizeNetworks(root.child('networks'), ctx);
   layer.volumes = normalizeVolumeDefs(root.child('volumes'), ctx);
+  if (!src.inline) {
+    layer.secrets = normalizeFileObjects(root.child('secrets'), ctx, 'secret');
+    layer.configs = normalizeFileObjects(root.child('configs'), ctx, 'config');
+  }
   return layer;
 }
 
@@ -141,7 +105,8 @@ export function loadCompose(opts: LoadComposeOptions): ComposeProject {
     env: opts.env,
     projectDir: first.dir,
   };
-  const merged = mergeSources(opts.sources.map((s) => readSource(s, ctx)));
+  const resolver = new ExtendsResolver();
+  const merged = mergeSources(opts.sources.map((s) => readSource(s, ctx, resolver)));
   if (merged.services.size === 0 && ctx.problems.list.length === 0) {
     ctx.problems.add(
       first.yaml.posOf(first.base),

@@ -1,5 +1,6 @@
 import type {
   BuildLayer,
+  FileObjectLayer,
   HealthcheckLayer,
   LayerNetwork,
   NetworkLayer,
@@ -9,14 +10,16 @@ import type {
   VolumeLayer,
 } from './layer.js';
 import type { PortSpec } from './model.js';
+import { mergeLogging } from './normalize-logging.js';
 
 /*
- * compose's rules for several files (compose-spec "Merge and override"): mappings merge
- * key by key, scalars and shell commands are replaced, sequences are appended, and the
- * "unique resources" (ports by {ip, target, published, protocol}, mounts by container path)
- * replace an earlier entry with the same key instead of adding a second one. The later
- * source wins; the merged service keeps the position where it was first defined, and each
- * port, mount or dependency keeps the position of the source that supplied it.
+ * compose's rules for several files (compose-spec "Merge and override"), which `extends`
+ * follows too: mappings merge key by key, scalars and shell commands are replaced, sequences
+ * are appended without duplicates, and the "unique resources" (ports by {ip, target,
+ * published, protocol}; mounts, devices, secrets and configs by container path) replace an
+ * earlier entry with the same key instead of adding a second one. The later source wins;
+ * the merged service keeps the position where it was first defined, and each port, mount or
+ * dependency keeps the position of the source that supplied it.
  */
 
 /** Keeps only the fields a source actually wrote. */
@@ -42,6 +45,11 @@ function byKey<T>(a: T[] | undefined, b: T[] | undefined, key: (t: T) => string)
     else out[i] = t;
   }
   return out;
+}
+
+/** Appends b to a, keeping every item (device requests: two requests may look alike). */
+function appended<T>(a: T[] | undefined, b: T[] | undefined): T[] | undefined {
+  return a && b ? [...a, ...b] : (b ?? a);
 }
 
 const same = (s: string): string => s;
@@ -73,10 +81,7 @@ function mergeResources(
   b: ResourcesLayer | undefined,
 ): ResourcesLayer | undefined {
   if (!a || !b) return b ?? a;
-  const devices =
-    a.reservations.devices && b.reservations.devices
-      ? [...a.reservations.devices, ...b.reservations.devices]
-      : (b.reservations.devices ?? a.reservations.devices);
+  const devices = appended(a.reservations.devices, b.reservations.devices);
   return {
     limits: { ...a.limits, ...written(b.limits) },
     reservations: {
@@ -84,6 +89,7 @@ function mergeResources(
       ...written(b.reservations),
       ...(devices ? { devices } : {}),
     },
+    at: { ...a.at, ...b.at },
   };
 }
 
@@ -115,6 +121,11 @@ export function mergeServices(a: ServiceLayer, b: ServiceLayer): ServiceLayer {
     envFromFiles: record(a.envFromFiles, b.envFromFiles),
     environment: record(a.environment, b.environment),
     labels: record(a.labels, b.labels),
+    labelsFromFiles: record(a.labelsFromFiles, b.labelsFromFiles),
+    annotations: record(a.annotations, b.annotations),
+    storageOpt: record(a.storageOpt, b.storageOpt),
+    resourceKeys: record(a.resourceKeys, b.resourceKeys),
+    logging: mergeLogging(a.logging, b.logging),
     sysctls: record(a.sysctls, b.sysctls),
     extraHosts: record(a.extraHosts, b.extraHosts),
     extensions: record(a.extensions, b.extensions),
@@ -123,8 +134,16 @@ export function mergeServices(a: ServiceLayer, b: ServiceLayer): ServiceLayer {
     ports: byKey(a.ports, b.ports, portKey),
     expose: byKey(a.expose, b.expose, (e) => `${e.port}/${e.protocol}`),
     mounts: byKey(a.mounts, b.mounts, (m) => m.target),
+    devices: byKey(a.devices, b.devices, (d) => d.target),
+    secrets: byKey(a.secrets, b.secrets, (r) => r.target),
+    configs: byKey(a.configs, b.configs, (r) => r.target),
+    gpus: appended(a.gpus, b.gpus),
+    links: byKey(a.links, b.links, (l) => l.alias),
     ulimits: byKey(a.ulimits, b.ulimits, (u) => u.name),
     dns: byKey(a.dns, b.dns, same),
+    dnsSearch: byKey(a.dnsSearch, b.dnsSearch, same),
+    dnsOpt: byKey(a.dnsOpt, b.dnsOpt, same),
+    groupAdd: byKey(a.groupAdd, b.groupAdd, same),
     capAdd: byKey(a.capAdd, b.capAdd, same),
     capDrop: byKey(a.capDrop, b.capDrop, same),
     securityOpt: byKey(a.securityOpt, b.securityOpt, same),
@@ -145,11 +164,18 @@ export function mergeResourceDefs<T extends NetworkLayer | VolumeLayer>(a: T, b:
   };
 }
 
+/** Top-level secrets and configs: a later file's `file:` replaces an earlier one. */
+function mergeFileObjects(a: FileObjectLayer, b: FileObjectLayer): FileObjectLayer {
+  return { ...a, ...written(b), name: a.name, pos: a.pos };
+}
+
 export interface MergedProject {
   name?: string;
   services: Map<string, ServiceLayer>;
   networks: Map<string, NetworkLayer>;
   volumes: Map<string, VolumeLayer>;
+  secrets: Map<string, FileObjectLayer>;
+  configs: Map<string, FileObjectLayer>;
 }
 
 function mergeInto<T extends { name: string }>(
@@ -165,12 +191,20 @@ function mergeInto<T extends { name: string }>(
 
 /** Merges the sources in order: a later source overrides and extends an earlier one. */
 export function mergeSources(layers: SourceLayer[]): MergedProject {
-  const out: MergedProject = { services: new Map(), networks: new Map(), volumes: new Map() };
+  const out: MergedProject = {
+    services: new Map(),
+    networks: new Map(),
+    volumes: new Map(),
+    secrets: new Map(),
+    configs: new Map(),
+  };
   for (const layer of layers) {
     if (layer.name !== undefined) out.name = layer.name;
     mergeInto(out.services, layer.services, mergeServices);
     mergeInto(out.networks, layer.networks, mergeResourceDefs);
     mergeInto(out.volumes, layer.volumes, mergeResourceDefs);
+    mergeInto(out.secrets, layer.secrets, mergeFileObjects);
+    mergeInto(out.configs, layer.configs, mergeFileObjects);
   }
   return out;
 }

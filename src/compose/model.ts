@@ -97,9 +97,59 @@ export interface DeviceRequestSpec {
   options?: Record<string, string>;
 }
 
+/** deploy.resources with compose's service-level resource keys folded in. */
 export interface ResourcesSpec {
-  limits: { cpus?: number; memoryBytes?: number; pids?: number };
-  reservations: { cpus?: number; memoryBytes?: number; devices: DeviceRequestSpec[] };
+  limits: {
+    /** deploy.resources.limits.cpus or `cpus`. */
+    cpus?: number;
+    /** deploy.resources.limits.memory or `mem_limit`. */
+    memoryBytes?: number;
+    /** deploy.resources.limits.pids or `pids_limit`; -1 is unlimited. */
+    pids?: number;
+    /** `memswap_limit`: memory plus swap; -1 is unlimited swap. */
+    memorySwapBytes?: number;
+  };
+  reservations: {
+    cpus?: number;
+    /** deploy.resources.reservations.memory or `mem_reservation`. */
+    memoryBytes?: number;
+    /** deploy.resources.reservations.devices, then `gpus`. */
+    devices: DeviceRequestSpec[];
+  };
+  /** `cpu_shares`: relative CPU weight. */
+  cpuShares?: number;
+  /** `cpu_period` and `cpu_quota`: the CFS period and quota, in microseconds. */
+  cpuPeriodUs?: number;
+  cpuQuotaUs?: number;
+  /** `cpuset`: the CPUs the container may use, "0-3" or "0,1". */
+  cpuset?: string;
+  /** `mem_swappiness`: 0 to 100. */
+  memorySwappiness?: number;
+  oomKillDisable?: boolean;
+  /** `oom_score_adj`: -1000 to 1000. */
+  oomScoreAdj?: number;
+}
+
+/** A host device made available in the container (`devices`). */
+export interface DeviceMappingSpec {
+  /** Host path. */
+  source: string;
+  /** Path in the container. */
+  target: string;
+  /** cgroup permissions: some of r, w, m. */
+  permissions: string;
+}
+
+/**
+ * compose `links`. On user-defined networks a link is not Docker's legacy `--link`: it makes
+ * the linked service a dependency (already added to `dependsOn`, condition service_started)
+ * and makes it resolvable as `alias` from this service.
+ */
+export interface LinkSpec {
+  service: string;
+  /** The service name itself when the link gives no alias. */
+  alias: string;
+  pos: SourcePos;
 }
 
 export interface BuildSpec {
@@ -129,12 +179,15 @@ export interface ServiceSpec {
   environment: Record<string, string>;
   ports: PortSpec[];
   expose: { port: number; protocol: 'tcp' | 'udp' | 'sctp' }[];
+  /** `depends_on`, and `links` as service_started dependencies where depends_on does not name them. */
   dependsOn: Record<string, DependsOn>;
   healthcheck?: HealthcheckSpec;
   /** Empty means the project's `default` network, as compose does. */
   networks: Record<string, ServiceNetwork>;
   networkMode?: string;
+  /** `volumes` and `tmpfs`, then `secrets` and `configs` as read-only binds of their files. */
   mounts: MountSpec[];
+  /** label_file first, then `labels` on top. */
   labels: Record<string, string>;
   restart?: { policy: 'no' | 'always' | 'on-failure' | 'unless-stopped'; maxRetries?: number };
   stopSignal?: string;
@@ -157,11 +210,33 @@ export interface ServiceSpec {
   resources: ResourcesSpec;
   profiles: string[];
   dns: string[];
+  dnsSearch: string[];
+  /** `dns_opt`: resolver options (ndots:2, use-vc, ...). */
+  dnsOpt: string[];
+  /** `group_add`: extra groups, by name or number. */
+  groupAdd: string[];
   shmSizeBytes?: number;
   sysctls: Record<string, string>;
   securityOpt: string[];
   tty: boolean;
   stdinOpen: boolean;
+  /** OCI runtime name (`runtime: nvidia`); undefined is the engine's default. */
+  runtime?: string;
+  devices: DeviceMappingSpec[];
+  logging?: { driver?: string; options: Record<string, string> };
+  links: LinkSpec[];
+  /** Namespaces shared with the host (or, for ipc, made shareable); other containers' are not supported. */
+  pid?: 'host';
+  ipc?: 'host' | 'private' | 'shareable' | 'none';
+  uts?: 'host';
+  usernsMode?: string;
+  macAddress?: string;
+  cgroupParent?: string;
+  storageOpt: Record<string, string>;
+  /** `os[/arch[/variant]]`, for pulls and builds. */
+  platform?: string;
+  /** OCI annotations: passed to engines with API 1.43 and later; older engines drop them. */
+  annotations: Record<string, string>;
   /** `x-` keys kept as plain data, for later checks that read them. */
   extensions: Record<string, unknown>;
 }

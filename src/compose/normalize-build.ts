@@ -2,7 +2,7 @@ import { checkKeys } from './keys.js';
 import type { BuildLayer } from './layer.js';
 import type { LoadContext, Node } from './node.js';
 import { envMap, setDefined, str, stringMap, typeError } from './read.js';
-import { resolveHostPath } from './normalize-volumes.js';
+import { resolveHostPath } from './paths.js';
 
 const KEYS = ['context', 'dockerfile', 'args', 'target', 'labels'];
 

@@ -1,64 +1,55 @@
+import type { SourcePos } from '../common/errors.js';
 import { checkKeys } from './keys.js';
 import type { ResourcesLayer } from './layer.js';
-import type { DeviceRequestSpec } from './model.js';
+import { deviceRequests } from './normalize-device-requests.js';
 import type { LoadContext, Node } from './node.js';
-import { mapping, num, setDefined, size, str, stringMap, strList, typeError } from './read.js';
-
-function device(n: Node, ctx: LoadContext): DeviceRequestSpec | undefined {
-  if (!mapping(n, ctx)) return undefined;
-  checkKeys(n, ['driver', 'count', 'device_ids', 'capabilities', 'options'], 'device request', ctx);
-  const capabilities = strList(n.child('capabilities'), ctx);
-  if (capabilities === undefined || capabilities.length === 0) {
-    ctx.problems.add(
-      n.pos,
-      `${n.label}: a device request needs "capabilities"`,
-      'Add capabilities: [gpu] for a GPU.',
-    );
-  }
-  const countNode = n.child('count');
-  const count = countNode.value === 'all' ? -1 : num(countNode, ctx, { integer: true, min: 0 });
-  const deviceIds = strList(n.child('device_ids'), ctx);
-  if (count !== undefined && deviceIds !== undefined) {
-    ctx.problems.add(
-      countNode.keyPos,
-      `${n.label}: "count" and "device_ids" cannot both be set`,
-      'Keep either count (how many) or device_ids (which ones).',
-    );
-  }
-  const spec: DeviceRequestSpec = { capabilities: capabilities ?? [] };
-  setDefined(spec, 'driver', str(n.child('driver'), ctx));
-  setDefined(spec, 'count', count);
-  setDefined(spec, 'deviceIds', deviceIds);
-  setDefined(spec, 'options', stringMap(n.child('options'), ctx));
-  return spec;
-}
+import { mapping, num, setDefined, size } from './read.js';
 
 function resources(n: Node, ctx: LoadContext): ResourcesLayer | undefined {
   if (!mapping(n, ctx)) return undefined;
   checkKeys(n, ['limits', 'reservations'], 'resources', ctx);
-  const out: ResourcesLayer = { limits: {}, reservations: {} };
+  const at: Record<string, SourcePos> = {};
+  const out: ResourcesLayer = { limits: {}, reservations: {}, at };
+  /** Reads group.key, remembering where a value stands for the checks against mem_limit & co. */
+  const read = <T>(group: Node, key: string, value: (v: Node) => T | undefined) => {
+    const v = group.child(key);
+    const result = value(v);
+    if (result !== undefined) at[`${group.key}.${key}`] = v.pos;
+    return result;
+  };
   const limits = n.child('limits');
   if (mapping(limits, ctx)) {
     checkKeys(limits, ['cpus', 'memory', 'pids'], 'limits', ctx);
-    setDefined(out.limits, 'cpus', num(limits.child('cpus'), ctx, { min: 0 }));
-    setDefined(out.limits, 'memoryBytes', size(limits.child('memory'), ctx));
-    setDefined(out.limits, 'pids', num(limits.child('pids'), ctx, { integer: true, min: -1 }));
+    setDefined(
+      out.limits,
+      'cpus',
+      read(limits, 'cpus', (v) => num(v, ctx, { min: 0 })),
+    );
+    setDefined(
+      out.limits,
+      'memoryBytes',
+      read(limits, 'memory', (v) => size(v, ctx)),
+    );
+    setDefined(
+      out.limits,
+      'pids',
+      read(limits, 'pids', (v) => num(v, ctx, { integer: true, min: -1 })),
+    );
   }
   const res = n.child('reservations');
   if (mapping(res, ctx)) {
     checkKeys(res, ['cpus', 'memory', 'devices'], 'reservations', ctx);
-    setDefined(out.reservations, 'cpus', num(res.child('cpus'), ctx, { min: 0 }));
-    setDefined(out.reservations, 'memoryBytes', size(res.child('memory'), ctx));
-    const devices = res.child('devices');
-    if (!devices.isNull && !devices.isList())
-      typeError(
-        devices,
-        ctx,
-        'a list',
-        'Write devices as a list of { capabilities: [gpu], count: 1 } entries.',
-      );
-    else if (devices.isList())
-      out.reservations.devices = devices.items().flatMap((d) => device(d, ctx) ?? []);
+    setDefined(
+      out.reservations,
+      'cpus',
+      read(res, 'cpus', (v) => num(v, ctx, { min: 0 })),
+    );
+    setDefined(
+      out.reservations,
+      'memoryBytes',
+      read(res, 'memory', (v) => size(v, ctx)),
+    );
+    setDefined(out.reservations, 'devices', deviceRequests(res.child('devices'), ctx));
   }
   return out;
 }

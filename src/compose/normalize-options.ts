@@ -6,7 +6,7 @@ import { shlexSplit } from './shlex.js';
 
 /*
  * Service options that have a small syntax of their own: command lines, restart policies,
- * ulimits, extra hosts, pull policies.
+ * ulimits, extra hosts, pull policies, MAC addresses, platforms.
  */
 
 /** A string is split like a shell would (no expansion); a list is kept as written. */
@@ -116,4 +116,27 @@ export function pullPolicy(n: Node, ctx: LoadContext): ServiceSpec['pullPolicy']
     return undefined;
   }
   return oneOf(n, ctx, PULL_POLICIES);
+}
+
+export function macAddress(n: Node, ctx: LoadContext): string | undefined {
+  const text = str(n, ctx);
+  if (text === undefined || /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(text)) return text;
+  ctx.problems.add(
+    n.pos,
+    `${n.label}: "${text}" is not a MAC address`,
+    'Write six hex pairs separated by ":", e.g. 02:42:ac:11:00:02.',
+  );
+  return undefined;
+}
+
+/** `os[/arch[/variant]]`, as in OCI image indexes: linux/amd64, linux/arm64/v8. */
+export function platform(n: Node, ctx: LoadContext): string | undefined {
+  const text = str(n, ctx);
+  if (text === undefined || /^[a-z0-9_-]+(\/[a-z0-9_-]+){0,2}$/i.test(text)) return text;
+  ctx.problems.add(
+    n.pos,
+    `${n.label}: "${text}" is not a platform`,
+    'Write os[/arch[/variant]], e.g. linux/amd64 or linux/arm64/v8.',
+  );
+  return undefined;
 }

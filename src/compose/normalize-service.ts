@@ -4,17 +4,27 @@ import type { LoadContext, Node } from './node.js';
 import { normalizeBuild } from './normalize-build.js';
 import { normalizeDependsOn } from './normalize-depends-on.js';
 import { normalizeDeploy } from './normalize-deploy.js';
-import { normalizeEnvFiles } from './normalize-env-file.js';
+import { ENV_FILE, LABEL_FILE } from './env-file.js';
+import { normalizeGpus } from './normalize-device-requests.js';
+import { normalizeDevices } from './normalize-devices.js';
+import { normalizeExtends } from './normalize-extends.js';
 import { normalizeHealthcheck } from './normalize-healthcheck.js';
+import { normalizeKeyValueFiles } from './normalize-key-value-files.js';
+import { normalizeLinks } from './normalize-links.js';
+import { normalizeLogging } from './normalize-logging.js';
+import { ipcMode, pidMode, utsMode } from './normalize-namespaces.js';
 import { normalizeServiceNetworks } from './normalize-networks.js';
 import {
   commandLine,
   extraHosts,
+  macAddress,
+  platform,
   pullPolicy,
   restartPolicy,
   ulimits,
 } from './normalize-options.js';
 import { normalizeExpose, normalizePorts } from './normalize-ports.js';
+import { RESOURCE_KEY_HANDLERS } from './normalize-resource-keys.js';
 import {
   checkDuplicateTargets,
   normalizeTmpfs,
@@ -33,6 +43,7 @@ import {
   strList,
   typeError,
 } from './read.js';
+import { normalizeFileRefs } from './secrets-configs.js';
 
 /** Reads one key of a service into the layer. The table's keys are the supported service keys. */
 type Handler = (n: Node, layer: ServiceLayer, ctx: LoadContext) => void;
@@ -77,7 +88,7 @@ const HANDLERS = new Map<string, Handler>([
   ['command', (n, l, c) => setDefined(l, 'command', commandLine(n, c))],
   ['entrypoint', (n, l, c) => setDefined(l, 'entrypoint', commandLine(n, c))],
   ['environment', (n, l, c) => setDefined(l, 'environment', envMap(n, c))],
-  ['env_file', (n, l, c) => setDefined(l, 'envFromFiles', normalizeEnvFiles(n, c))],
+  ['env_file', (n, l, c) => setDefined(l, 'envFromFiles', normalizeKeyValueFiles(n, c, ENV_FILE))],
   ['ports', (n, l, c) => setDefined(l, 'ports', normalizePorts(n, c))],
   ['expose', (n, l, c) => setDefined(l, 'expose', normalizeExpose(n, c))],
   ['depends_on', (n, l, c) => setDefined(l, 'dependsOn', normalizeDependsOn(n, c))],
@@ -87,6 +98,11 @@ const HANDLERS = new Map<string, Handler>([
   ['volumes', (n, l, c) => addMounts(l, normalizeVolumes(n, c))],
   ['tmpfs', (n, l, c) => addMounts(l, normalizeTmpfs(n, c))],
   ['labels', (n, l, c) => setDefined(l, 'labels', stringMap(n, c))],
+  [
+    'label_file',
+    (n, l, c) => setDefined(l, 'labelsFromFiles', normalizeKeyValueFiles(n, c, LABEL_FILE)),
+  ],
+  ['annotations', (n, l, c) => setDefined(l, 'annotations', stringMap(n, c))],
   ['restart', (n, l, c) => setDefined(l, 'restart', restartPolicy(n, c))],
   ['stop_signal', (n, l, c) => setDefined(l, 'stopSignal', str(n, c))],
   ['stop_grace_period', (n, l, c) => setDefined(l, 'stopGracePeriodMs', duration(n, c))],
@@ -126,6 +142,26 @@ const HANDLERS = new Map<string, Handler>([
   ['security_opt', (n, l, c) => setDefined(l, 'securityOpt', strList(n, c))],
   ['tty', (n, l, c) => setDefined(l, 'tty', bool(n, c))],
   ['stdin_open', (n, l, c) => setDefined(l, 'stdinOpen', bool(n, c))],
+  ...RESOURCE_KEY_HANDLERS,
+  ['gpus', (n, l, c) => setDefined(l, 'gpus', normalizeGpus(n, c))],
+  ['runtime', (n, l, c) => setDefined(l, 'runtime', str(n, c))],
+  ['devices', (n, l, c) => setDefined(l, 'devices', normalizeDevices(n, c))],
+  ['logging', (n, l, c) => setDefined(l, 'logging', normalizeLogging(n, c))],
+  ['links', (n, l, c) => setDefined(l, 'links', normalizeLinks(n, c))],
+  ['dns_search', (n, l, c) => setDefined(l, 'dnsSearch', strList(n, c, { single: true }))],
+  ['dns_opt', (n, l, c) => setDefined(l, 'dnsOpt', strList(n, c))],
+  ['group_add', (n, l, c) => setDefined(l, 'groupAdd', strList(n, c))],
+  ['pid', (n, l, c) => setDefined(l, 'pid', pidMode(n, c))],
+  ['ipc', (n, l, c) => setDefined(l, 'ipc', ipcMode(n, c))],
+  ['uts', (n, l, c) => setDefined(l, 'uts', utsMode(n, c))],
+  ['userns_mode', (n, l, c) => setDefined(l, 'usernsMode', str(n, c))],
+  ['mac_address', (n, l, c) => setDefined(l, 'macAddress', macAddress(n, c))],
+  ['cgroup_parent', (n, l, c) => setDefined(l, 'cgroupParent', str(n, c))],
+  ['storage_opt', (n, l, c) => setDefined(l, 'storageOpt', stringMap(n, c))],
+  ['platform', (n, l, c) => setDefined(l, 'platform', platform(n, c))],
+  ['secrets', (n, l, c) => setDefined(l, 'secrets', normalizeFileRefs(n, c, 'secret'))],
+  ['configs', (n, l, c) => setDefined(l, 'configs', normalizeFileRefs(n, c, 'config'))],
+  ['extends', (n, l, c) => setDefined(l, 'extends', normalizeExtends(n, c))],
 ]);
 
 export const SERVICE_KEYS: readonly string[] = [...HANDLERS.keys()];

@@ -1,8 +1,7 @@
-import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
 import { checkKeys } from './keys.js';
 import type { MountSpec } from './model.js';
 import type { LoadContext, Node } from './node.js';
+import { resolveHostPath } from './paths.js';
 import { bool, oneOf, setDefined, size, str, typeError } from './read.js';
 
 export const RESOURCE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -11,12 +10,6 @@ const SHORT_HINT =
 const PROPAGATION = ['shared', 'rshared', 'slave', 'rslave', 'private', 'rprivate'];
 // macOS file-sharing hints that Linux engines ignore, as compose does.
 const IGNORED_MODES = ['cached', 'delegated', 'consistent'];
-
-/** A host path as compose resolves it: `~` is the home folder, relative paths start at the project folder. */
-export function resolveHostPath(p: string, projectDir: string): string {
-  if (p === '~' || p.startsWith('~/')) return join(homedir(), p.slice(1));
-  return isAbsolute(p) ? resolve(p) : resolve(projectDir, p);
-}
 
 /**
  * Unix permission bits written in octal. YAML 1.2 reads `0755` as the decimal 755, so a

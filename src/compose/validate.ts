@@ -4,11 +4,12 @@ import type { MergedProject } from './merge.js';
 import type { DependsOn } from './model.js';
 import type { LoadContext } from './node.js';
 import type { SourcePos } from '../common/errors.js';
+import { fileObjectMounts } from './secrets-configs.js';
 
 /*
  * Checks that need the whole merged project: profiles, references between services and to
- * top-level networks and volumes. Dependency cycles are left to the orchestrator, which
- * orders services anyway.
+ * top-level networks, volumes, secrets and configs. Dependency cycles are left to the
+ * orchestrator, which orders services anyway.
  */
 
 function isEnabled(s: ServiceLayer, profiles: readonly string[]): boolean {
@@ -61,6 +62,25 @@ function checkDependencies(
     }
   }
   return kept;
+}
+
+/**
+ * compose treats a link as a dependency (service_started) besides the alias; depends_on,
+ * when it names the same service, says how.
+ */
+function linkDependencies(
+  s: ServiceLayer,
+  project: MergedProject,
+  active: Set<string>,
+  ctx: LoadContext,
+): Record<string, DependsOn> {
+  const out: Record<string, DependsOn> = {};
+  for (const link of s.links ?? []) {
+    if (s.dependsOn?.[link.service] || out[link.service]) continue;
+    if (checkTarget(s, link.service, 'links to', link.pos, project, active, ctx))
+      out[link.service] = { condition: 'service_started', required: true, pos: link.pos };
+  }
+  return out;
 }
 
 function checkNetworkMode(
@@ -132,6 +152,16 @@ export function selectServices(
   return active.map((s) => {
     checkReferences(s, project, ctx);
     checkNetworkMode(s, project, names, ctx);
-    return { ...s, dependsOn: checkDependencies(s, project, names, ctx) };
+    return {
+      ...s,
+      dependsOn: {
+        ...checkDependencies(s, project, names, ctx),
+        ...linkDependencies(s, project, names, ctx),
+      },
+      mounts: [
+        ...(s.mounts ?? []),
+        ...fileObjectMounts(s, { secret: project.secrets, config: project.configs }, ctx),
+      ],
+    };
   });
 }

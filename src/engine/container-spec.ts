@@ -1,10 +1,13 @@
-import type { ContainerCreateOptions, MountSettings } from 'dockerode';
-import type { MountSpec } from '../compose/model.js';
+import type { ContainerCreateOptions, HostConfig, MountSettings } from 'dockerode';
+import type { MountSpec, ServiceSpec } from '../compose/model.js';
 import type { CreateContainerRequest } from './engine.js';
 
 const NANO = 1e9;
 
-/** Translates a service into the Engine API's ContainerCreate body (API 1.41 and later). */
+/**
+ * Translates a service into the Engine API's ContainerCreate body (API 1.41 and later;
+ * HostConfig.Annotations needs 1.43, and older engines drop it).
+ */
 export function containerCreateBody(req: CreateContainerRequest): ContainerCreateOptions {
   const s = req.service;
   const exposed: Record<string, object> = {};
@@ -37,6 +40,9 @@ export function containerCreateBody(req: CreateContainerRequest): ContainerCreat
     Domainname: s.domainname,
     Tty: s.tty,
     OpenStdin: s.stdinOpen,
+    // The container-wide field: engines before API 1.44 know no other, later ones move it
+    // to the endpoint of the first network.
+    MacAddress: s.macAddress,
     StopSignal: s.stopSignal,
     StopTimeout:
       s.stopGracePeriodMs === undefined ? undefined : Math.ceil(s.stopGracePeriodMs / 1000),
@@ -83,20 +89,8 @@ export function containerCreateBody(req: CreateContainerRequest): ContainerCreat
       ShmSize: s.shmSizeBytes,
       Sysctls: s.sysctls,
       SecurityOpt: s.securityOpt,
-      NanoCpus:
-        s.resources.limits.cpus === undefined
-          ? undefined
-          : Math.round(s.resources.limits.cpus * NANO),
-      Memory: s.resources.limits.memoryBytes,
-      PidsLimit: s.resources.limits.pids,
-      MemoryReservation: s.resources.reservations.memoryBytes,
-      DeviceRequests: s.resources.reservations.devices.map((d) => ({
-        Driver: d.driver ?? '',
-        Count: d.count ?? (d.deviceIds ? 0 : -1),
-        DeviceIDs: d.deviceIds,
-        Capabilities: [d.capabilities],
-        Options: d.options ?? {},
-      })),
+      ...resources(s),
+      ...hostOptions(s),
     },
     NetworkingConfig:
       first && !s.networkMode
@@ -116,6 +110,55 @@ export function containerCreateBody(req: CreateContainerRequest): ContainerCreat
             },
           }
         : undefined,
+  };
+}
+
+/** Limits, reservations, GPU requests and host devices. */
+function resources(s: ServiceSpec): HostConfig {
+  const r = s.resources;
+  return {
+    NanoCpus: r.limits.cpus === undefined ? undefined : Math.round(r.limits.cpus * NANO),
+    CpuShares: r.cpuShares,
+    CpuPeriod: r.cpuPeriodUs,
+    CpuQuota: r.cpuQuotaUs,
+    CpusetCpus: r.cpuset,
+    Memory: r.limits.memoryBytes,
+    MemorySwap: r.limits.memorySwapBytes,
+    MemoryReservation: r.reservations.memoryBytes,
+    MemorySwappiness: r.memorySwappiness,
+    OomKillDisable: r.oomKillDisable,
+    OomScoreAdj: r.oomScoreAdj,
+    PidsLimit: r.limits.pids,
+    DeviceRequests: r.reservations.devices.map((d) => ({
+      Driver: d.driver ?? '',
+      Count: d.count ?? (d.deviceIds ? 0 : -1),
+      DeviceIDs: d.deviceIds,
+      Capabilities: [d.capabilities],
+      Options: d.options ?? {},
+    })),
+    Devices: s.devices.map((d) => ({
+      PathOnHost: d.source,
+      PathInContainer: d.target,
+      CgroupPermissions: d.permissions,
+    })),
+  };
+}
+
+/** Runtime, logging, DNS, groups, namespaces and storage. */
+function hostOptions(s: ServiceSpec): HostConfig & { Annotations?: Record<string, string> } {
+  return {
+    Runtime: s.runtime,
+    LogConfig: s.logging && { Type: s.logging.driver ?? '', Config: s.logging.options },
+    DnsSearch: s.dnsSearch,
+    DnsOptions: s.dnsOpt,
+    GroupAdd: s.groupAdd,
+    PidMode: s.pid,
+    IpcMode: s.ipc,
+    UTSMode: s.uts,
+    UsernsMode: s.usernsMode,
+    CgroupParent: s.cgroupParent,
+    ...(Object.keys(s.storageOpt).length > 0 ? { StorageOpt: s.storageOpt } : {}),
+    ...(Object.keys(s.annotations).length > 0 ? { Annotations: s.annotations } : {}),
   };
 }
 

@@ -106,6 +106,11 @@ function planTopology(t: TopologySpec, runId: string, problems: Problem[]): Topo
         .map(([name]) => name),
     ),
   );
+  // compose `links` on user networks: the linked service is also reachable under the alias.
+  const linkAliases = new Map<string, string[]>();
+  for (const s of Object.values(project.services)) {
+    for (const l of s.links) if (l.alias !== l.service) linkAliases.set(l.service, [...(linkAliases.get(l.service) ?? []), l.alias]);
+  }
   const tiers = new Map<string, number>();
   const services = order.map((name): ServicePlan => {
     const s = project.services[name]!;

@@ -126,4 +126,106 @@ describe('container create body', () => {
     });
     expect(b.Healthcheck).toEqual({ Test: ['NONE'] });
   });
+
+  describe('resource keys, devices, logging and host options', () => {
+    const full = containerCreateBody({
+      name: 'n',
+      image: 'i',
+      service: service('x', {
+        resources: {
+          limits: { cpus: 0.25, memoryBytes: 64 * 2 ** 20, pids: 100, memorySwapBytes: -1 },
+          reservations: {
+            memoryBytes: 32 * 2 ** 20,
+            devices: [{ driver: 'nvidia', deviceIds: ['0'], capabilities: ['gpu'] }],
+          },
+          cpuShares: 512,
+          cpuPeriodUs: 100_000,
+          cpuQuotaUs: 50_000,
+          cpuset: '0-1',
+          memorySwappiness: 0,
+          oomKillDisable: true,
+          oomScoreAdj: -200,
+        },
+        devices: [{ source: '/dev/fuse', target: '/dev/fuse', permissions: 'rwm' }],
+        runtime: 'nvidia',
+        logging: { driver: 'json-file', options: { 'max-size': '1m' } },
+        dnsSearch: ['corp.example'],
+        dnsOpt: ['ndots:2'],
+        groupAdd: ['1234'],
+        pid: 'host',
+        ipc: 'shareable',
+        uts: 'host',
+        usernsMode: 'host',
+        cgroupParent: 'ci.slice',
+        storageOpt: { size: '1G' },
+        annotations: { 'com.example.a': 'b' },
+        macAddress: '02:42:ac:11:00:02',
+      }),
+      labels: {},
+      networks: [],
+      volumeNames: {},
+      ephemeralPorts: false,
+    });
+    const hc = full.HostConfig as Record<string, unknown>;
+
+    it('maps every resource key to its HostConfig field', () => {
+      expect(hc).toMatchObject({
+        NanoCpus: 0.25e9,
+        CpuShares: 512,
+        CpuPeriod: 100_000,
+        CpuQuota: 50_000,
+        CpusetCpus: '0-1',
+        Memory: 64 * 2 ** 20,
+        MemorySwap: -1,
+        MemoryReservation: 32 * 2 ** 20,
+        MemorySwappiness: 0,
+        OomKillDisable: true,
+        OomScoreAdj: -200,
+        PidsLimit: 100,
+        DeviceRequests: [
+          { Driver: 'nvidia', Count: 0, DeviceIDs: ['0'], Capabilities: [['gpu']], Options: {} },
+        ],
+        Devices: [
+          { PathOnHost: '/dev/fuse', PathInContainer: '/dev/fuse', CgroupPermissions: 'rwm' },
+        ],
+      });
+    });
+
+    it('maps runtime, logging, DNS, groups, namespaces, storage and annotations', () => {
+      expect(hc).toMatchObject({
+        Runtime: 'nvidia',
+        LogConfig: { Type: 'json-file', Config: { 'max-size': '1m' } },
+        DnsSearch: ['corp.example'],
+        DnsOptions: ['ndots:2'],
+        GroupAdd: ['1234'],
+        PidMode: 'host',
+        IpcMode: 'shareable',
+        UTSMode: 'host',
+        UsernsMode: 'host',
+        CgroupParent: 'ci.slice',
+        StorageOpt: { size: '1G' },
+        Annotations: { 'com.example.a': 'b' },
+      });
+      expect(full.MacAddress).toBe('02:42:ac:11:00:02');
+    });
+
+    it('leaves unset options to the engine and sends no empty StorageOpt or Annotations', () => {
+      const plain = containerCreateBody({
+        name: 'n',
+        image: 'i',
+        service: service('x', { logging: { options: { tag: 'x' } } }),
+        labels: {},
+        networks: [],
+        volumeNames: {},
+        ephemeralPorts: false,
+      });
+      const h = plain.HostConfig as Record<string, unknown>;
+      expect(h.LogConfig).toEqual({ Type: '', Config: { tag: 'x' } });
+      for (const key of ['Runtime', 'PidMode', 'MemorySwap', 'CpuShares', 'OomKillDisable'])
+        expect(h[key], key).toBeUndefined();
+      expect('StorageOpt' in h).toBe(false);
+      expect('Annotations' in h).toBe(false);
+      expect(plain.MacAddress).toBeUndefined();
+    });
+  });
 });

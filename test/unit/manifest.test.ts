@@ -144,7 +144,7 @@ topologies:
       'stackcheck.yml':
         inline.replace('image: q', 'image: q\n        restart: sometimes') +
         '  files:\n    compose: c.yml\n',
-      'c.yml': 'services:\n  a:\n    image: a\n    links: [b]\n',
+      'c.yml': 'services:\n  a:\n    image: a\n    external_links: [b]\n',
     });
     expect(p.map((x) => `${x.pos?.file}:${x.pos?.line}:${x.pos?.column}`)).toEqual([
       'stackcheck.yml:8:18',

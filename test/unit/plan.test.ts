@@ -78,6 +78,19 @@ describe('plan', () => {
     ]);
   });
 
+  it('makes a linked service reachable under its link alias', () => {
+    const t = plan(
+      suite([
+        topology('l', [
+          service('db'),
+          service('app', { links: [{ service: 'db', alias: 'database', pos: { file: 'f', line: 1, column: 1 } }] }),
+        ]),
+      ]),
+      'r',
+    ).topologies[0]!;
+    expect(t.services.find((s) => s.spec.name === 'db')!.networks[0]!.aliases).toEqual(['db', 'database']);
+  });
+
   it('marks services that a dependent waits to complete', () => {
     const t = plan(
       suite([

@@ -8,23 +8,27 @@ describe('unsupported keys', () => {
 
   it('reports every one with file:line:col, and typos with a suggestion', () => {
     expect(problems(run)).toEqual([
-      'unsupported/compose.yaml:5:5 compose key "pid" (in services.node-exporter) is not supported by stackcheck',
+      'unsupported/compose.yaml:5:10 services.node-exporter.pid: joining another service\'s pid namespace ("service:host-agent") is not supported by stackcheck',
       'unsupported/compose.yaml:7:9 services.node-exporter.volumes[0]: mount propagation "rslave" is not supported by stackcheck',
       'unsupported/compose.yaml:8:3 service "app" has neither image nor build',
       'unsupported/compose.yaml:9:5 unknown service key "imgae" (in services.app): stackcheck does not support it',
-      'unsupported/compose.yaml:10:5 compose key "secrets" (in services.app) is not supported by stackcheck',
-      'unsupported/compose.yaml:12:5 compose key "logging" (in services.app) is not supported by stackcheck',
+      'unsupported/compose.yaml:10:5 compose key "volumes_from" (in services.app) is not supported by stackcheck',
+      'unsupported/compose.yaml:12:5 compose key "external_links" (in services.app) is not supported by stackcheck',
       'unsupported/compose.yaml:15:7 compose key "restart_policy" (in services.app.deploy) is not supported by stackcheck',
       'unsupported/compose.yaml:19:11 unknown limits key "memroy" (in services.app.deploy.resources.limits): stackcheck does not support it',
       'unsupported/compose.yaml:22:7 unknown healthcheck key "intervall" (in services.app.healthcheck): stackcheck does not support it',
-      'unsupported/compose.yaml:24:1 compose key "secrets" is not supported by stackcheck',
-      'unsupported/compose.yaml:27:1 compose key "configs" is not supported by stackcheck',
+      'unsupported/compose.yaml:26:15 secret "db_password": external secrets are not supported by stackcheck',
+      'unsupported/compose.yaml:29:5 config "app_config": a config from "content" is not supported by stackcheck',
+      'unsupported/compose.yaml:30:1 compose key "include" is not supported by stackcheck',
     ]);
     const h = hints(run);
+    expect(h[0]).toBe('Use host, or remove pid.');
     expect(h[3]).toBe('Did you mean "image"?');
+    expect(h[4]).toMatch(/does not implement "volumes_from"/);
     expect(h[7]).toBe('Did you mean "memory"?');
     expect(h[8]).toBe('Did you mean "interval"?');
-    expect(h[4]).toMatch(/does not implement "secrets"/);
+    expect(h[9]).toMatch(/only in Docker Swarm/);
+    expect(h[10]).toBe('Write the value to a file and use file: ./app_config.txt instead.');
   });
 
   it('refuses compose merge tags instead of merging as if they were absent', () => {

@@ -64,10 +64,12 @@ describe('services written inline in the suite manifest', () => {
   it('reports compose problems at their place in the manifest', () => {
     const text = manifest.replace(
       '        ports: ["8500:8500"]',
-      '        ports: ["8500:8500"]\n        secrets: [token]',
+      '        ports: ["8500:8500"]\n        volumes_from: [other]\n        secrets: [token]',
     );
+    // An inline block has no top-level secrets, so a secret cannot be declared there.
     expect(problems(() => load(inline(text)))).toEqual([
-      'stackcheck.yml:11:9 compose key "secrets" (in services.queen) is not supported by stackcheck',
+      'stackcheck.yml:11:9 compose key "volumes_from" (in services.queen) is not supported by stackcheck',
+      'stackcheck.yml:12:19 service "queen" uses secret "token", which is not declared under top-level secrets',
     ]);
   });
 });

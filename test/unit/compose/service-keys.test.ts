@@ -91,6 +91,45 @@ describe('every supported service key', () => {
     security_opt: ["no-new-privileges:true"]
     tty: true
     stdin_open: true
+    mem_limit: 512M
+    memswap_limit: 1g
+    mem_reservation: 128m
+    mem_swappiness: 10
+    cpus: 0.5
+    cpu_shares: 512
+    cpuset: "0-1"
+    pids_limit: 200
+    oom_kill_disable: true
+    oom_score_adj: -500
+    gpus:
+      - driver: nvidia
+        count: 1
+        capabilities: [utility]
+    runtime: nvidia
+    devices:
+      - source: /dev/ttyUSB0
+        target: /dev/ttyACM0
+        permissions: rw
+    logging:
+      driver: json-file
+      options:
+        max-size: 10m
+        max-file: 3
+    links: ["db:database", migrate]
+    dns_search: [dc1.example.com, dc2.example.com]
+    dns_opt: [use-vc, "ndots:2"]
+    group_add: [mail, 1001]
+    pid: host
+    ipc: shareable
+    uts: host
+    userns_mode: host
+    mac_address: "02:42:ac:11:00:02"
+    cgroup_parent: m-executor-abcd
+    storage_opt:
+      size: 1G
+    platform: linux/arm64/v8
+    annotations:
+      com.example.foo: bar
     x-owner: { team: core, oncall: "#api" }
   db:
     image: postgres:16
@@ -165,11 +204,44 @@ networks:
       ],
       replicas: 1,
       resources: {
-        limits: { cpus: 0.5, memoryBytes: 512 * 1024 ** 2, pids: 200 },
-        reservations: { cpus: 0.25, memoryBytes: 128 * 1024 ** 2, devices: [] },
+        limits: {
+          cpus: 0.5,
+          memoryBytes: 512 * 1024 ** 2,
+          pids: 200,
+          memorySwapBytes: 1024 ** 3,
+        },
+        reservations: {
+          cpus: 0.25,
+          memoryBytes: 128 * 1024 ** 2,
+          devices: [{ driver: 'nvidia', count: 1, capabilities: ['gpu', 'utility'] }],
+        },
+        memorySwappiness: 10,
+        cpuShares: 512,
+        cpuset: '0-1',
+        oomKillDisable: true,
+        oomScoreAdj: -500,
       },
       profiles: ['api', 'full'],
       dns: ['1.1.1.1', '8.8.8.8'],
+      dnsSearch: ['dc1.example.com', 'dc2.example.com'],
+      dnsOpt: ['use-vc', 'ndots:2'],
+      groupAdd: ['mail', '1001'],
+      runtime: 'nvidia',
+      devices: [{ source: '/dev/ttyUSB0', target: '/dev/ttyACM0', permissions: 'rw' }],
+      logging: { driver: 'json-file', options: { 'max-size': '10m', 'max-file': '3' } },
+      links: [
+        { service: 'db', alias: 'database', pos: at(110, 13) },
+        { service: 'migrate', alias: 'migrate', pos: at(110, 28) },
+      ],
+      pid: 'host',
+      ipc: 'shareable',
+      uts: 'host',
+      usernsMode: 'host',
+      macAddress: '02:42:ac:11:00:02',
+      cgroupParent: 'm-executor-abcd',
+      storageOpt: { size: '1G' },
+      platform: 'linux/arm64/v8',
+      annotations: { 'com.example.foo': 'bar' },
       shmSizeBytes: 256 * 1024 ** 2,
       sysctls: { 'net.core.somaxconn': '1024' },
       securityOpt: ['no-new-privileges:true'],

@@ -1,0 +1,182 @@
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FIXTURES, hints, load, problems, source } from './helpers.js';
+
+const dir = resolve(FIXTURES, 'files');
+const inDir = (text: string, file = 'compose.yaml') => source(text, file, dir);
+const at = (line: number, column: number, file = 'compose.yaml') => ({ file, line, column });
+const bind = (name: string, target: string, pos: ReturnType<typeof at>) => ({
+  type: 'bind',
+  source: `${dir}/${name}`,
+  target,
+  readOnly: true,
+  createHostPath: false,
+  pos,
+});
+const top = `secrets:
+  token: { file: ./token.txt }
+configs:
+  app_conf:
+    file: ./app.conf
+`;
+
+describe('secrets and configs from files', () => {
+  it('mounts them read-only at their default paths (short syntax)', () => {
+    const p = load(
+      inDir(`services:
+  a:
+    image: x
+    volumes: [./data:/data]
+    secrets: [token]
+    configs: [app_conf]
+${top}`),
+    );
+    expect(p.services.a!.mounts.slice(1)).toEqual([
+      bind('token.txt', '/run/secrets/token', at(5, 15)),
+      bind('app.conf', '/app_conf', at(6, 15)),
+    ]);
+  });
+
+  it('takes target from the long syntax: relative below the default folder, or absolute', () => {
+    const p = load(
+      inDir(`services:
+  a:
+    image: x
+    secrets:
+      - source: token
+        target: api-token
+      - { source: token, target: /etc/token }
+    configs:
+      - source: app_conf
+        target: /etc/app/app.conf
+      - { source: app_conf, target: app.conf }
+${top}`),
+    );
+    expect(p.services.a!.mounts.map((m) => [m.type === 'bind' && m.source, m.target])).toEqual([
+      [`${dir}/token.txt`, '/run/secrets/api-token'],
+      [`${dir}/token.txt`, '/etc/token'],
+      [`${dir}/app.conf`, '/etc/app/app.conf'],
+      [`${dir}/app.conf`, '/app.conf'],
+    ]);
+  });
+
+  it('merges grants by target across files, and takes a later file: for a definition', () => {
+    const p = load([
+      inDir(
+        `services:\n  a: { image: x, secrets: [token, { source: token, target: /t2 }] }\n${top}`,
+        'a.yaml',
+      ),
+      inDir(
+        'services:\n  a: { secrets: [{ source: other, target: /t2 }] }\nsecrets:\n  other: { file: ./app.conf }\n  token: { file: ./app.conf }\n',
+        'b.yaml',
+      ),
+    ]);
+    expect(
+      p.services.a!.mounts.map((m) => [m.type === 'bind' && m.source, m.target, m.pos.file]),
+    ).toEqual([
+      [`${dir}/app.conf`, '/run/secrets/token', 'a.yaml'],
+      [`${dir}/app.conf`, '/t2', 'b.yaml'],
+    ]);
+  });
+
+  it('refuses external, content and environment sources, and missing files', () => {
+    const run = () =>
+      load(
+        inDir(`services:
+  a: { image: x }
+secrets:
+  swarm: { external: true }
+  from_env: { environment: TOKEN }
+  missing: { file: ./nope.txt }
+  nothing: {}
+configs:
+  inline:
+    content: |
+      debug=true
+  odd: { file: ./app.conf, template_driver: golang }
+`),
+      );
+    expect(problems(run)).toEqual([
+      'compose.yaml:4:22 secret "swarm": external secrets are not supported by stackcheck',
+      'compose.yaml:5:15 secret "from_env": a secret from "environment" is not supported by stackcheck',
+      `compose.yaml:6:20 secret file not found: test/fixtures/compose/files/nope.txt`,
+      'compose.yaml:7:3 secret "nothing" needs "file"',
+      'compose.yaml:10:5 config "inline": a config from "content" is not supported by stackcheck',
+      'compose.yaml:12:28 compose key "template_driver" (in configs.odd) is not supported by stackcheck',
+    ]);
+    expect(hints(run)[1]).toBe('Write the value to a file and use file: ./from_env.txt instead.');
+  });
+
+  it('refuses uid, gid and mode, and reports undeclared or colliding grants at the grant', () => {
+    const run = () =>
+      load(
+        inDir(`services:
+  a:
+    image: x
+    volumes: [./data:/run/secrets/token]
+    secrets:
+      - token
+      - { source: token, target: /x, mode: 0440, uid: "103" }
+      - tokn
+      - { target: /y }
+    configs: app_conf
+${top}`),
+      );
+    expect(problems(run)).toEqual([
+      'compose.yaml:6:9 two mounts use the container path /run/secrets/token',
+      'compose.yaml:7:38 services.a.secrets[1]: "mode" is not supported by stackcheck for a secret from a file',
+      'compose.yaml:7:50 services.a.secrets[1]: "uid" is not supported by stackcheck for a secret from a file',
+      'compose.yaml:8:9 service "a" uses secret "tokn", which is not declared under top-level secrets',
+      'compose.yaml:9:9 services.a.secrets[3]: a secret grant needs "source"',
+      'compose.yaml:10:14 services.a.configs must be a list, got string "app_conf"',
+    ]);
+    expect(hints(run)[3]).toBe('Did you mean "token"?');
+  });
+});
+
+describe('label_file', () => {
+  it('reads one file or a list in order; labels win over the files', () => {
+    const p = load(
+      inDir(`services:
+  one: { image: x, label_file: ./app.labels }
+  two:
+    image: x
+    label_file: [./app.labels, ./more.labels]
+    labels: { com.example.team: platform }
+`),
+    );
+    expect(p.services.one!.labels).toEqual({
+      'com.example.team': 'core',
+      'com.example.from': 'app',
+    });
+    expect(p.services.two!.labels).toEqual({
+      'com.example.team': 'platform',
+      'com.example.from': 'more',
+    });
+  });
+
+  it('merges across files like labels, file labels still below every labels entry', () => {
+    const p = load([
+      inDir('services:\n  a: { image: x, labels: { com.example.from: inline } }\n', 'a.yaml'),
+      inDir('services:\n  a: { label_file: ./more.labels }\n', 'b.yaml'),
+    ]);
+    expect(p.services.a!.labels).toEqual({ 'com.example.from': 'inline' });
+  });
+
+  it('reports a missing file at its entry and a malformed line in the file', () => {
+    const shown = (name: string) => `test/fixtures/compose/files/${name}`;
+    expect(
+      problems(() =>
+        load(
+          inDir(
+            'services:\n  a: { image: x, label_file: [./nope.labels, ./bad.labels, { path: x }] }\n',
+          ),
+        ),
+      ),
+    ).toEqual([
+      `compose.yaml:2:31 label file not found: ${shown('nope.labels')}`,
+      'compose.yaml:2:60 services.a.label_file[2] must be a string, got a mapping',
+      `${shown('bad.labels')}:2:1 malformed line in label file: this is not a label`,
+    ]);
+  });
+});

@@ -109,7 +109,9 @@ function planTopology(t: TopologySpec, runId: string, problems: Problem[]): Topo
   // compose `links` on user networks: the linked service is also reachable under the alias.
   const linkAliases = new Map<string, string[]>();
   for (const s of Object.values(project.services)) {
-    for (const l of s.links) if (l.alias !== l.service) linkAliases.set(l.service, [...(linkAliases.get(l.service) ?? []), l.alias]);
+    for (const l of s.links)
+      if (l.alias !== l.service)
+        linkAliases.set(l.service, [...(linkAliases.get(l.service) ?? []), l.alias]);
   }
   const tiers = new Map<string, number>();
   const services = order.map((name): ServicePlan => {
@@ -140,9 +142,14 @@ function planTopology(t: TopologySpec, runId: string, problems: Problem[]): Topo
         ? []
         : Object.entries(joined).map(([key, n]) => ({
             name: netName.get(key) ?? key,
-            // Peers find a service by its name, as in compose; container_name stays reachable too.
+            // Peers find a service by its name, as in compose; container_name and link aliases too.
             aliases: [
-              ...new Set([name, ...(s.containerName ? [s.containerName] : []), ...n.aliases]),
+              ...new Set([
+                name,
+                ...(s.containerName ? [s.containerName] : []),
+                ...n.aliases,
+                ...(linkAliases.get(name) ?? []),
+              ]),
             ],
             ipv4Address: n.ipv4Address,
             ipv6Address: n.ipv6Address,

@@ -182,14 +182,18 @@ topologies:
       additionalProperties: boolean;
     };
     expect(schema.required).toEqual(['version', 'name', 'topologies']);
-    expect(Object.keys(schema.properties)).toEqual([
-      '$schema',
-      'version',
-      'name',
-      'nodes',
-      'topologies',
-      'report',
-    ]);
+    expect(Object.keys(schema.properties)).toEqual(
+      expect.arrayContaining([
+        'version',
+        'name',
+        'nodes',
+        'topologies',
+        'checks',
+        'scenarios',
+        'matrix',
+        'secrets',
+      ]),
+    );
     expect(schema.additionalProperties).toBe(false);
   });
 });

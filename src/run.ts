@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { runChecks } from './checks/runner.js';
 import { runScenarios } from './scenarios/runner.js';
@@ -13,6 +14,7 @@ import { teardownRun, type TeardownReport } from './orchestrator/down.js';
 import { newRunIdentity, runLabels, type RunIdentity } from './orchestrator/identity.js';
 import { LABEL } from './orchestrator/labels.js';
 import { plan as makePlan } from './orchestrator/plan.js';
+import { DEFAULT_PULL_RETRY } from './orchestrator/retry.js';
 import { silentProgress, type Progress } from './orchestrator/progress.js';
 import { redactor } from './report/redact.js';
 import { sweep } from './orchestrator/sweep.js';
@@ -48,6 +50,8 @@ const DEFAULT_FAILURE_LOG_LINES = 50;
 /** The pipeline: engines → sweep stale runs → plan → up → (checks) → down, always down. */
 export async function run(suite: Suite, opts: RunOptions = {}): Promise<RunResults> {
   const signal = opts.signal ?? new AbortController().signal;
+  // Every engine call and check attempt of the run listens on it.
+  setMaxListeners(0, signal);
   // Secrets are masked here, at the source, so no reporter can leak one.
   const redact = redactor(suite.secrets);
   const sink = opts.progress ?? silentProgress;
@@ -81,7 +85,10 @@ export async function run(suite: Suite, opts: RunOptions = {}): Promise<RunResul
       text: `run ${identity.runId}: ${suite.topologies.length} topologies on ${usedNodes.join(', ')}`,
     });
 
-    const outcomes = await bringUp(plan, engines, identity, signal, progress, runStart);
+    const outcomes = await bringUp(plan, engines, identity, signal, progress, runStart, {
+      clock: opts.clock ?? realClock,
+      pullRetry: suite.images?.pull ?? DEFAULT_PULL_RETRY,
+    });
     const down = outcomes.list.filter((o) => o.status !== 'up').map((o) => o.name);
     const runtime = down.length
       ? undefined
@@ -251,6 +258,7 @@ async function bringUp(
   signal: AbortSignal,
   progress: Progress,
   runStart: number,
+  retrying: Pick<UpContext, 'clock' | 'pullRetry'>,
 ): Promise<{ list: TopologyOutcome[]; inFlight: InFlight }> {
   const inFlight = new InFlight();
   const watchers = new Map(
@@ -274,6 +282,7 @@ async function bringUp(
           inFlight,
           runStart,
           images: images.get(node)!,
+          ...retrying,
         };
         return upTopology(tp, ctx);
       }),

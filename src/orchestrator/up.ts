@@ -1,4 +1,6 @@
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
+import type { Clock } from '../common/clock.js';
 import { formatDuration } from '../common/duration.js';
 import { errorMessage, type SourcePos } from '../common/errors.js';
 import { daemonMessage } from '../engine/docker.js';
@@ -9,6 +11,14 @@ import { LABEL } from './labels.js';
 import type { TopologyPlan, ServicePlan } from './plan.js';
 import type { Progress, ServicePhase } from './progress.js';
 import { diagnose } from './diagnose.js';
+import {
+  buildRetryable,
+  pullRetryable,
+  retry,
+  RetryError,
+  type RetryOptions,
+  type RetryPolicy,
+} from './retry.js';
 import type { ContainerWatcher } from './watcher.js';
 
 export interface UpContext {
@@ -23,6 +33,10 @@ export interface UpContext {
   runStart: number;
   /** Builds and pulls shared across topologies on the same engine, by image reference. */
   images: Map<string, Promise<void>>;
+  /** Waits between image attempts (retries and their backoff) are slept on this clock. */
+  clock: Clock;
+  /** Pulls retry every failure but the registry's definitive ones; builds only network failures. */
+  pullRetry: RetryPolicy;
 }
 
 export type Readiness = 'healthy' | 'running' | 'completed';
@@ -79,6 +93,8 @@ export async function upTopology(tp: TopologyPlan, ctx: UpContext): Promise<Topo
   const local = new AbortController();
   const signal = AbortSignal.any([ctx.signal, local.signal]);
   const waitDeadline = AbortSignal.any([signal, AbortSignal.timeout(tp.spec.waitTimeoutMs)]);
+  // Every container's wait listens on these: dozens of listeners are expected, not a leak.
+  setMaxListeners(0, signal, waitDeadline);
   const labels = (extra: Record<string, string>) => ({
     ...runLabels(ctx.identity),
     [LABEL.topology]: name,
@@ -247,26 +263,44 @@ function ensureImage(
   const key = `${build ? 'build' : 'image'}:${ref}`;
   let p = ctx.images.get(key);
   if (!p) {
+    const retrying = (what: string, retryable: (message: string) => boolean): RetryOptions => ({
+      clock: ctx.clock,
+      signal,
+      describe: daemonMessage,
+      retryable: (e) => retryable(daemonMessage(e)),
+      onRetry: (f, waitMs, left) =>
+        ctx.progress.emit({
+          kind: 'note',
+          level: 'warn',
+          text: `${what} ${ref} for "${sp.spec.name}" failed (attempt ${f.attempt}): ${f.message}; trying again in ${formatDuration(waitMs)} (${left} more ${left === 1 ? 'attempt' : 'attempts'})`,
+        }),
+    });
     p = (async () => {
-      const sig = deadline(signal, IMAGE_CALL_MS);
       if (build) {
         emit(sp.spec.name, 'building', ref);
         const tail: string[] = [];
         try {
-          await ctx.engine.buildImage(
-            {
-              tag: ref,
-              build,
-              labels: { [LABEL.image]: 'built' },
-              onProgress: (line) => tail.push(line) > 20 && tail.shift(),
+          await retry(
+            async () => {
+              tail.length = 0;
+              await ctx.engine.buildImage(
+                {
+                  tag: ref,
+                  build,
+                  labels: { [LABEL.image]: 'built' },
+                  onProgress: (line) => tail.push(line) > 20 && tail.shift(),
+                },
+                deadline(signal, IMAGE_CALL_MS),
+              );
             },
-            sig,
+            ctx.pullRetry,
+            retrying('building', buildRetryable),
           );
         } catch (e) {
-          if (isAbort(e)) throw e;
+          if (isAbort(e) || signal.aborted) throw e;
           throw new ServiceFailure(
             sp.spec.name,
-            `building image ${ref} failed: ${daemonMessage(e)}`,
+            `building image ${ref} ${failedText(e)}`,
             'input',
             ['last build output:', ...tail],
             build.pos,
@@ -286,15 +320,30 @@ function ensureImage(
       }
       emit(sp.spec.name, 'pulling', ref);
       try {
-        await ctx.engine.pullImage(ref, sig);
+        await retry(
+          () => ctx.engine.pullImage(ref, deadline(signal, IMAGE_CALL_MS)),
+          ctx.pullRetry,
+          retrying('pulling', pullRetryable),
+        );
       } catch (e) {
-        if (isAbort(e)) throw e;
+        if (isAbort(e) || signal.aborted) throw e;
         throw new ServiceFailure(
           sp.spec.name,
-          `image ${ref} is not on node "${ctx.engine.node}" and pulling it failed: ${daemonMessage(e)}. ` +
+          `image ${ref} is not on node "${ctx.engine.node}" and pulling it ${failedText(e)}. ` +
             'Build it there first (or give the service a `build:`), or load it with `docker load`.',
           'input',
           [],
+          sp.spec.pos,
+        );
+      }
+      // A pull that reports success but leaves no image (a platform mismatch, a daemon that
+      // dropped it) must fail here, by name, not later as an unexplained create error.
+      if (!(await ctx.engine.imageExists(ref, deadline(signal, QUICK_CALL_MS)))) {
+        throw new ServiceFailure(
+          sp.spec.name,
+          `pulling image ${ref} reported success, but node "${ctx.engine.node}" has no such image afterwards`,
+          'input',
+          ['Check the image\'s platform against the node\'s, or load the image with `docker load`.'],
           sp.spec.pos,
         );
       }
@@ -303,6 +352,11 @@ function ensureImage(
     p.catch(() => ctx.images.delete(key));
   }
   return p;
+}
+
+/** "failed: why", or "failed 3 times (5.0s, 15.0s apart): attempt 1: …; attempt 2: …". */
+function failedText(e: unknown): string {
+  return e instanceof RetryError ? e.message : `failed: ${daemonMessage(e)}`;
 }
 
 async function dependencyHolds(

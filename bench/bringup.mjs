@@ -1,0 +1,788 @@
+#!/usr/bin/env node
+// Bring-up benchmark: stackcheck vs docker-compose 1.29 vs plain `docker run`, side by side on
+// the same generated compose file. See bench/README.md for what is measured and the caveats.
+//
+//   node bench/bringup.mjs [--n 5,20,50] [--shapes independent,chained] [--reps 1]
+//                          [--tools stackcheck,docker-compose,docker-run] [--keep-tmp]
+//                          [--out NAME]   (results to bench/results/NAME.{json,md}; default bringup-<date>)
+//
+// Plain Node ESM, no dependencies beyond the docker and docker-compose CLIs on PATH.
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { clearTimeout, setTimeout } from 'node:timers';
+import { fileURLToPath } from 'node:url';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const CLI = path.join(REPO, 'dist', 'cli.js');
+const RESULTS_DIR = path.join(REPO, 'bench', 'results');
+const IMAGE = 'stackcheck-fixture/busybox:1';
+const HEALTH_CMD = 'wget -q -O /dev/null http://localhost:8080/passwd';
+const HEALTH = { interval: '1s', timeout: '2s', retries: 30 };
+const POLL_MS = 100;
+const HEALTH_DEADLINE_MS = 5 * 60_000;
+const CMD_TIMEOUT_MS = 8 * 60_000;
+const BENCH_LABEL = 'io.stackcheck.bench';
+const BENCH_RUN_LABEL = 'io.stackcheck.bench.run';
+const ALL_TOOLS = ['stackcheck', 'docker-compose', 'docker-run'];
+
+// ---------------------------------------------------------------------------------------------
+// Arguments
+
+function parseArgs(argv) {
+  const opts = {
+    n: [5, 20, 50],
+    shapes: ['independent', 'chained'],
+    reps: 1,
+    tools: [...ALL_TOOLS],
+    keepTmp: false,
+    out: undefined,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) usage(`${a} needs a value`);
+      return v;
+    };
+    const list = (v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+    if (a === '--n') opts.n = list(value()).map(Number);
+    else if (a === '--shapes') opts.shapes = list(value());
+    else if (a === '--reps') opts.reps = Number(value());
+    else if (a === '--tools') opts.tools = list(value());
+    else if (a === '--keep-tmp') opts.keepTmp = true;
+    else if (a === '--out') opts.out = value();
+    else if (a === '-h' || a === '--help') usage();
+    else usage(`unknown argument ${a}`);
+  }
+  if (opts.n.some((n) => !Number.isInteger(n) || n < 1)) usage('--n takes positive integers');
+  if (opts.shapes.some((s) => !['independent', 'chained'].includes(s)))
+    usage('--shapes takes independent and/or chained');
+  if (!Number.isInteger(opts.reps) || opts.reps < 1) usage('--reps takes a positive integer');
+  if (opts.out !== undefined && !/^[\w.-]+$/.test(opts.out))
+    usage('--out takes a file name without a directory or extension');
+  if (opts.tools.some((t) => !ALL_TOOLS.includes(t)))
+    usage(`--tools takes some of ${ALL_TOOLS.join(',')}`);
+  return opts;
+}
+
+function usage(problem) {
+  const text =
+    'usage: node bench/bringup.mjs [--n 5,20,50] [--shapes independent,chained] [--reps 1]\n' +
+    '                              [--tools stackcheck,docker-compose,docker-run] [--keep-tmp] [--out NAME]';
+  if (problem) {
+    process.stderr.write(`bringup: ${problem}\n${text}\n`);
+    process.exit(2);
+  }
+  process.stdout.write(`${text}\n`);
+  process.exit(0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+const now = () => performance.now();
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const log = (s) => process.stderr.write(`${s}\n`);
+
+class BenchError extends Error {}
+
+/**
+ * Runs a command to completion. Resolves with its exit code, output, wall time and the
+ * stderr lines each stamped with the time (performance.now()) at which they arrived.
+ */
+function exec(cmd, args, { cwd = REPO, timeoutMs = CMD_TIMEOUT_MS, env } = {}) {
+  return new Promise((resolve, reject) => {
+    const t0 = now();
+    const child = spawn(cmd, args, {
+      cwd,
+      env: env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let partial = '';
+    const lines = [];
+    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d) => {
+      const t = now();
+      stderr += d;
+      const parts = (partial + d).split('\n');
+      partial = parts.pop();
+      for (const line of parts) lines.push({ t, line });
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const t1 = now();
+      if (partial) lines.push({ t: t1, line: partial });
+      resolve({ code, signal, stdout, stderr, lines, t0, t1, ms: t1 - t0 });
+    });
+  });
+}
+
+/** exec, failing loudly on a non-zero exit. */
+async function must(cmd, args, opts) {
+  const r = await exec(cmd, args, opts);
+  if (r.code !== 0) {
+    throw new BenchError(
+      `${cmd} ${args.join(' ')} exited ${r.code ?? r.signal}\n${r.stderr.trim()}\n${r.stdout.trim()}`,
+    );
+  }
+  return r;
+}
+
+const idsOf = (out) =>
+  out
+    .split('\n')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+// ---------------------------------------------------------------------------------------------
+// Generated inputs
+
+function composeYaml(shape, n) {
+  const lines = ['services:'];
+  for (let i = 1; i <= n; i++) {
+    lines.push(
+      `  s${i}:`,
+      `    image: ${IMAGE}`,
+      '    command: [httpd, -f, -p, "8080", -h, /etc]',
+      '    init: true',
+      '    healthcheck:',
+      `      test: [CMD-SHELL, "${HEALTH_CMD}"]`,
+      `      interval: ${HEALTH.interval}`,
+      `      timeout: ${HEALTH.timeout}`,
+      `      retries: ${HEALTH.retries}`,
+    );
+    if (shape === 'chained' && i > 1) {
+      lines.push('    depends_on:', `      s${i - 1}:`, '        condition: service_healthy');
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function manifestYaml(shape, n) {
+  return (
+    `version: 1\nname: bench-${shape}-${n}\ntopologies:\n  bench:\n` +
+    `    compose: compose.yml\n    wait: { timeout: 5m }\n`
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Health polling (docker-compose and docker-run columns)
+
+const INSPECT_FORMAT =
+  '{{.Id}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}';
+
+/**
+ * Polls `docker inspect` of the given containers every POLL_MS until all are healthy; returns
+ * the time (performance.now()) at which the poll that saw them all healthy returned. Fails
+ * loudly on an unhealthy or exited container, or after HEALTH_DEADLINE_MS.
+ */
+async function pollHealthy(ids, what) {
+  const deadline = now() + HEALTH_DEADLINE_MS;
+  let polls = 0;
+  for (;;) {
+    const r = await must('docker', ['inspect', '--format', INSPECT_FORMAT, ...ids]);
+    polls++;
+    const t = now();
+    const states = idsOf(r.stdout).map((l) => l.split(' '));
+    const bad = states.find(([, status, health]) => status !== 'running' || health === 'unhealthy');
+    if (bad)
+      throw new BenchError(`${what}: container ${bad[0].slice(0, 12)} is ${bad[1]}/${bad[2]}`);
+    if (states.length === ids.length && states.every(([, , health]) => health === 'healthy'))
+      return { t, polls };
+    if (t > deadline)
+      throw new BenchError(`${what}: not all healthy after ${HEALTH_DEADLINE_MS} ms`);
+    await sleep(POLL_MS);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Engine-side times: the engine's own `start` and `health_status: healthy` events for the tool's
+// containers, the same for every tool, so a tool's detection latency can be told apart from
+// the time the engine took.
+
+function watchEngineEvents(labelFilter) {
+  // --since replays what happened between the spawn and the subscription; nothing is missed.
+  const since = ((performance.timeOrigin + now()) / 1000 - 0.05).toFixed(3);
+  const child = spawn(
+    'docker',
+    [
+      'events',
+      '--since',
+      since,
+      '--format',
+      '{{json .}}',
+      '--filter',
+      'type=container',
+      '--filter',
+      'event=start',
+      '--filter',
+      'event=health_status',
+      '--filter',
+      `label=${labelFilter}`,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let buf = '';
+  const events = [];
+  child.stdout.setEncoding('utf8').on('data', (d) => {
+    const parts = (buf + d).split('\n');
+    buf = parts.pop();
+    for (const l of parts) {
+      try {
+        const e = JSON.parse(l);
+        events.push({
+          id: e.id,
+          action: e.Action ?? e.status,
+          epochMs: Number(BigInt(e.timeNano) / 1000n) / 1000,
+        });
+      } catch {
+        // not an event line (docker events prints nothing else with --format)
+      }
+    }
+  });
+  const closed = new Promise((r) => child.on('close', r));
+  return {
+    /** Engine times in ms from the tool's t0 (a performance.now() value). */
+    async stop(t0, n) {
+      await sleep(300); // let the stream deliver what the engine already sent
+      child.kill('SIGTERM');
+      await closed;
+      const t0Epoch = performance.timeOrigin + t0;
+      const first = (action) => {
+        const m = new Map();
+        for (const e of events)
+          if (e.action === action && !m.has(e.id)) m.set(e.id, e.epochMs - t0Epoch);
+        return m;
+      };
+      const started = first('start');
+      const healthy = first('health_status: healthy');
+      const max = (m) => (m.size === n ? Math.round(Math.max(...m.values())) : undefined);
+      return {
+        engineStartedMs: max(started),
+        engineHealthyMs: max(healthy),
+        engineEvents: { started: started.size, healthy: healthy.size },
+      };
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Leftover checks
+
+async function leftovers(filters) {
+  const args = filters.flatMap((f) => ['--filter', `label=${f}`]);
+  const [c, n, v] = await Promise.all([
+    must('docker', ['ps', '-aq', ...args]),
+    must('docker', ['network', 'ls', '-q', ...args]),
+    must('docker', ['volume', 'ls', '-q', ...args]),
+  ]);
+  return { containers: idsOf(c.stdout), networks: idsOf(n.stdout), volumes: idsOf(v.stdout) };
+}
+
+async function assertClean(filters, what) {
+  const left = await leftovers(filters);
+  const count = left.containers.length + left.networks.length + left.volumes.length;
+  if (count > 0) {
+    throw new BenchError(
+      `${what} left resources behind (label ${filters.join(', ')}): ` +
+        `${left.containers.length} containers, ${left.networks.length} networks, ${left.volumes.length} volumes`,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The three tools. Each returns times in ms from its own t0 (the moment its first command was
+// spawned): startedMs (created+started), healthyMs (all healthy), downMs (a duration), totalMs.
+
+const SERVICE_LINE = /^\s*(\d+ms|\d+\.\d+s|\d+m\d+s)\s+(\S+)\/(\S+)\s+(\w+)/;
+
+function parseAt(text) {
+  let m;
+  if ((m = /^(\d+)ms$/.exec(text))) return Number(m[1]);
+  if ((m = /^(\d+\.\d+)s$/.exec(text))) return Number(m[1]) * 1000;
+  if ((m = /^(\d+)m(\d+)s$/.exec(text))) return Number(m[1]) * 60_000 + Number(m[2]) * 1000;
+  return undefined;
+}
+
+async function runStackcheck(c) {
+  const json = path.join(c.dir, 'stackcheck-results.json');
+  const r = await exec('node', [CLI, 'run', path.join(c.dir, 'stackcheck.yml'), '--json', json], {
+    cwd: c.dir,
+  });
+  writeFileSync(path.join(c.dir, 'stackcheck.stderr'), r.stderr);
+  if (!existsSync(json))
+    throw new BenchError(`stackcheck wrote no results JSON (exit ${r.code})\n${r.stderr}`);
+  const res = JSON.parse(readFileSync(json, 'utf8'));
+  if (r.code !== 0 || res.status !== 'passed') {
+    throw new BenchError(`stackcheck run ${res.status} (exit ${r.code})\n${r.stderr.trim()}`);
+  }
+  const services = res.topologies.flatMap((t) => t.services);
+  if (services.length !== c.n)
+    throw new BenchError(`stackcheck reported ${services.length} services, expected ${c.n}`);
+  if (res.teardown.kept || res.teardown.errors.length)
+    throw new BenchError(`stackcheck teardown: ${JSON.stringify(res.teardown)}`);
+  const maxStarted = Math.max(...services.map((s) => s.startedMs));
+  const maxHealthy = Math.max(...services.map((s) => s.healthyMs));
+
+  // The JSON counts from the run's start inside the process (after node has loaded the CLI and
+  // the manifest). Its stderr lines carry the same clock; the ones under 1 s have ms resolution,
+  // so (arrival time - printed time) of those bounds the process-start → run-start offset.
+  const progress = [];
+  let offset = Infinity;
+  let removedAt;
+  for (const { t, line } of r.lines) {
+    const m = SERVICE_LINE.exec(line);
+    if (m) {
+      const at = parseAt(m[1]);
+      progress.push({ arrivedMs: Math.round(t - r.t0), atMs: at, service: m[3], phase: m[4] });
+      if (at !== undefined && at < 1000) offset = Math.min(offset, t - r.t0 - at);
+    } else if (/^removed \d+ containers/.test(line)) removedAt = t - r.t0;
+  }
+  const offsetSource = Number.isFinite(offset) ? 'stderr' : 'wall-minus-duration';
+  if (!Number.isFinite(offset)) offset = r.ms - res.durationMs;
+  offset = Math.max(0, offset);
+
+  const startedMs = offset + maxStarted;
+  const healthyMs = offset + maxHealthy;
+  return {
+    t0: r.t0,
+    startedMs,
+    healthyMs,
+    downMs: r.ms - healthyMs,
+    totalMs: r.ms,
+    detail: {
+      runId: res.runId,
+      wallMs: Math.round(r.ms),
+      durationMs: res.durationMs,
+      json: { maxStartedMs: maxStarted, maxHealthyMs: maxHealthy },
+      processStartToRunStartMs: Math.round(offset),
+      offsetSource,
+      // Arrival of "removed N containers…": teardown done; what follows is reporting and exit.
+      teardownDoneMs: removedAt === undefined ? undefined : Math.round(removedAt),
+      teardownMs: removedAt === undefined ? undefined : Math.round(removedAt - healthyMs),
+      afterTeardownMs: removedAt === undefined ? undefined : Math.round(r.ms - removedAt),
+      teardown: res.teardown,
+      services: services.map((s) => ({
+        name: s.name,
+        startedMs: s.startedMs,
+        healthyMs: s.healthyMs,
+      })),
+      firstProgress: progress.slice(0, 3),
+    },
+    verify: () => assertClean([`io.stackcheck.run=${res.runId}`], `stackcheck run ${res.runId}`),
+    cleanup: () => exec('node', [CLI, 'down', '--run', res.runId], { cwd: c.dir }),
+  };
+}
+
+async function runCompose(c) {
+  const project = c.tag;
+  const base = ['-p', project, '-f', path.join(c.dir, 'compose.yml')];
+  const cleanup = () =>
+    exec('docker-compose', [...base, 'down', '-v', '--timeout', '10'], { cwd: c.dir });
+  const detail = { project };
+  const result = {
+    verify: () =>
+      assertClean([`com.docker.compose.project=${project}`], `docker-compose project ${project}`),
+    cleanup,
+    detail,
+  };
+  try {
+    const up = await must('docker-compose', [...base, 'up', '-d'], { cwd: c.dir });
+    const t0 = up.t0;
+    result.t0 = t0;
+    result.startedMs = up.t1 - t0;
+    detail.upMs = Math.round(up.ms);
+    const ps = await must('docker', [
+      'ps',
+      '-q',
+      '--no-trunc',
+      '--filter',
+      `label=com.docker.compose.project=${project}`,
+    ]);
+    const ids = idsOf(ps.stdout);
+    if (ids.length !== c.n)
+      throw new BenchError(`docker-compose: ${ids.length} containers running, expected ${c.n}`);
+    const healthy = await pollHealthy(ids, `docker-compose ${project}`);
+    result.healthyMs = healthy.t - t0;
+    detail.polls = healthy.polls;
+    const down = await must('docker-compose', [...base, 'down', '-v'], { cwd: c.dir });
+    result.downMs = down.ms;
+    result.totalMs = down.t1 - t0;
+    return result;
+  } catch (e) {
+    e.cleanup = cleanup;
+    throw e;
+  }
+}
+
+async function runDockerRun(c) {
+  const tag = c.tag;
+  const labels = ['--label', `${BENCH_LABEL}=1`, '--label', `${BENCH_RUN_LABEL}=${tag}`];
+  const cleanup = async () => {
+    const left = await leftovers([`${BENCH_RUN_LABEL}=${tag}`]);
+    if (left.containers.length) await exec('docker', ['rm', '-f', ...left.containers]);
+    for (const n of left.networks) await exec('docker', ['network', 'rm', n]);
+  };
+  const detail = { tag };
+  const result = {
+    verify: async () => {
+      await assertClean([`${BENCH_RUN_LABEL}=${tag}`], `docker run ${tag}`);
+      await assertClean([`${BENCH_LABEL}=1`], 'docker run (any bench run)');
+    },
+    cleanup,
+    detail,
+  };
+  const runArgs = (i) => [
+    'run',
+    '-d',
+    '--init',
+    '--name',
+    `${tag}-s${i}`,
+    '--network',
+    tag,
+    '--network-alias',
+    `s${i}`,
+    ...labels,
+    '--health-cmd',
+    HEALTH_CMD,
+    '--health-interval',
+    HEALTH.interval,
+    '--health-timeout',
+    HEALTH.timeout,
+    '--health-retries',
+    String(HEALTH.retries),
+    IMAGE,
+    'httpd',
+    '-f',
+    '-p',
+    '8080',
+    '-h',
+    '/etc',
+  ];
+  try {
+    const net = await must('docker', ['network', 'create', ...labels, tag]);
+    const t0 = net.t0;
+    result.t0 = t0;
+    const ids = [];
+    if (c.shape === 'independent') {
+      const runs = await Promise.all(
+        Array.from({ length: c.n }, (_, k) => must('docker', runArgs(k + 1))),
+      );
+      result.startedMs = Math.max(...runs.map((r) => r.t1)) - t0;
+      ids.push(...runs.map((r) => r.stdout.trim()));
+      const healthy = await pollHealthy(ids, `docker run ${tag}`);
+      result.healthyMs = healthy.t - t0;
+      detail.polls = healthy.polls;
+    } else {
+      let polls = 0;
+      let last;
+      for (let i = 1; i <= c.n; i++) {
+        const r = await must('docker', runArgs(i));
+        result.startedMs = r.t1 - t0;
+        ids.push(r.stdout.trim());
+        last = await pollHealthy([ids.at(-1)], `docker run ${tag} s${i}`);
+        polls += last.polls;
+      }
+      result.healthyMs = last.t - t0;
+      detail.polls = polls;
+    }
+    const rm = await must('docker', ['rm', '-f', ...ids]);
+    const netRm = await must('docker', ['network', 'rm', tag]);
+    result.downMs = netRm.t1 - rm.t0;
+    result.totalMs = netRm.t1 - t0;
+    return result;
+  } catch (e) {
+    e.cleanup = cleanup;
+    throw e;
+  }
+}
+
+const RUNNERS = {
+  stackcheck: runStackcheck,
+  'docker-compose': runCompose,
+  'docker-run': runDockerRun,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+const sec = (ms) => (ms === undefined || ms === null ? '–' : (ms / 1000).toFixed(2));
+const ratio = (a, b) => (a === undefined || b === undefined || b <= 0 ? '–' : (a / b).toFixed(2));
+
+function median(xs) {
+  const s = xs.filter((x) => x !== undefined).sort((a, b) => a - b);
+  if (!s.length) return undefined;
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function markdown(runs, meta) {
+  // One row per (shape, N, tool): the median over reps (a single run when --reps 1).
+  const keys = [];
+  const groups = new Map();
+  for (const r of runs) {
+    const k = `${r.shape}|${r.n}|${r.tool}`;
+    if (!groups.has(k)) {
+      groups.set(k, []);
+      keys.push(k);
+    }
+    groups.get(k).push(r);
+  }
+  const med = (k, f) => median((groups.get(k) ?? []).map((r) => r[f]));
+  const order = (a, b) => {
+    const [sa, na, ta] = a.split('|');
+    const [sb, nb, tb] = b.split('|');
+    return (
+      meta.shapes.indexOf(sa) - meta.shapes.indexOf(sb) ||
+      Number(na) - Number(nb) ||
+      ALL_TOOLS.indexOf(ta) - ALL_TOOLS.indexOf(tb)
+    );
+  };
+  const sorted = [...keys].sort(order);
+  const out = [];
+  const repsNote = meta.reps > 1 ? ` (median of ${meta.reps} reps)` : '';
+  out.push(`## Bring-up times${repsNote}`, '');
+  out.push(
+    'Times in seconds. "created+started" and "all healthy" count from the moment the tool was',
+  );
+  out.push(
+    'launched; "down" is the teardown duration after the last service became healthy; "total" is',
+  );
+  out.push('launch to fully removed.', '');
+  out.push('| shape | N | tool | created+started (s) | all healthy (s) | down (s) | total (s) |');
+  out.push('|---|---:|---|---:|---:|---:|---:|');
+  for (const k of sorted) {
+    const [shape, n, tool] = k.split('|');
+    out.push(
+      `| ${shape} | ${n} | ${tool} | ${sec(med(k, 'startedMs'))} | ${sec(med(k, 'healthyMs'))} | ${sec(med(k, 'downMs'))} | ${sec(med(k, 'totalMs'))} |`,
+    );
+  }
+  out.push('', '## Ratio stackcheck / docker-compose (below 1: stackcheck faster)', '');
+  out.push('| shape | N | created+started | all healthy | down | total |');
+  out.push('|---|---:|---:|---:|---:|---:|');
+  const cases = [...new Set(sorted.map((k) => k.split('|').slice(0, 2).join('|')))];
+  for (const cse of cases) {
+    const sc = `${cse}|stackcheck`;
+    const dc = `${cse}|docker-compose`;
+    if (!groups.has(sc) || !groups.has(dc)) continue;
+    const [shape, n] = cse.split('|');
+    const cells = ['startedMs', 'healthyMs', 'downMs', 'totalMs'].map((f) =>
+      ratio(med(sc, f), med(dc, f)),
+    );
+    out.push(`| ${shape} | ${n} | ${cells.join(' | ')} |`);
+  }
+  out.push('', '## Engine-side times and detection latency', '');
+  out.push(
+    "From the engine's own `start` and `health_status: healthy` events for the tool's containers",
+  );
+  out.push(
+    '(`docker events`), on the same clock: "engine all healthy" is when the engine marked the last',
+  );
+  out.push(
+    'container healthy; "noticed after" is how much later the tool (or, for docker-compose and',
+  );
+  out.push("docker-run, the bench's 100 ms `docker inspect` polling) reported it.", '');
+  out.push(
+    '| shape | N | tool | engine last start (s) | engine all healthy (s) | noticed after (s) |',
+  );
+  out.push('|---|---:|---|---:|---:|---:|');
+  for (const k of sorted) {
+    const [shape, n, tool] = k.split('|');
+    const eh = med(k, 'engineHealthyMs');
+    const h = med(k, 'healthyMs');
+    const lag = eh === undefined || h === undefined ? undefined : h - eh;
+    out.push(
+      `| ${shape} | ${n} | ${tool} | ${sec(med(k, 'engineStartedMs'))} | ${sec(eh)} | ${sec(lag)} |`,
+    );
+  }
+  const sc = runs.filter((r) => r.tool === 'stackcheck');
+  if (sc.length) {
+    out.push('', '## stackcheck detail', '');
+    out.push(
+      '| shape | N | process start → run start (s) | teardown (s) | after teardown (s) | JSON durationMs (s) |',
+    );
+    out.push('|---|---:|---:|---:|---:|---:|');
+    for (const r of sc) {
+      const d = r.detail;
+      out.push(
+        `| ${r.shape} | ${r.n} | ${sec(d.processStartToRunStartMs)} | ${sec(d.teardownMs)} | ${sec(d.afterTeardownMs)} | ${sec(d.durationMs)} |`,
+      );
+    }
+  }
+  out.push('', '## Environment', '');
+  for (const [k, v] of Object.entries(meta.env)) out.push(`- ${k}: ${v}`);
+  out.push(`- bench wall time: ${(meta.benchMs / 1000).toFixed(1)} s`);
+  if (meta.error) out.push('', `**The run failed:** ${meta.error}`);
+  return `${out.join('\n')}\n`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+function cmdOut(cmd, args) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return r.status === 0
+    ? r.stdout.trim()
+    : `unavailable (${(r.stderr || r.error?.message || '').trim().split('\n')[0]})`;
+}
+
+function environment() {
+  let cliHash = 'missing';
+  try {
+    cliHash = createHash('sha256').update(readFileSync(CLI)).digest('hex').slice(0, 16);
+  } catch {
+    // reported as missing
+  }
+  return {
+    date: new Date().toISOString(),
+    node: process.version,
+    docker: cmdOut('docker', [
+      'version',
+      '--format',
+      '{{.Server.Version}} (engine), {{.Client.Version}} (cli)',
+    ]),
+    'docker-compose': cmdOut('docker-compose', ['version', '--short']),
+    stackcheck: `${cmdOut('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'])}, dist/cli.js sha256 ${cliHash}`,
+    cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`,
+    memory: `${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+    kernel: `${os.type()} ${os.release()}`,
+    'health check': `${HEALTH_CMD}; interval ${HEALTH.interval}, timeout ${HEALTH.timeout}, retries ${HEALTH.retries}`,
+    'poll interval (compose, docker run)': `${POLL_MS} ms`,
+  };
+}
+
+async function preflight(opts) {
+  if (!existsSync(CLI))
+    throw new BenchError(`${CLI} is missing: run \`node scripts/build.mjs\` first`);
+  await must('docker', ['version', '--format', '{{.Server.Version}}']);
+  const img = await exec('docker', ['image', 'inspect', '--format', '{{.Id}}', IMAGE]);
+  if (img.code !== 0)
+    throw new BenchError(`image ${IMAGE} is missing: run scripts/build-fixture-images.sh`);
+  if (opts.tools.includes('docker-compose')) await must('docker-compose', ['version', '--short']);
+  // A leftover from an earlier, interrupted bench would be counted as this run's.
+  await assertClean([`${BENCH_LABEL}=1`], 'an earlier bench run');
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const benchStart = now();
+  await preflight(opts);
+  const env = environment();
+  const stamp = env.date.slice(0, 10);
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const base = opts.out ?? `bringup-${stamp}`;
+  const jsonFile = path.join(RESULTS_DIR, `${base}.json`);
+  const mdFile = path.join(RESULTS_DIR, `${base}.md`);
+
+  const runs = [];
+  const meta = { shapes: opts.shapes, ns: opts.n, reps: opts.reps, tools: opts.tools, env };
+  const save = () => {
+    meta.benchMs = now() - benchStart;
+    writeFileSync(jsonFile, `${JSON.stringify({ meta, runs }, null, 2)}\n`);
+    const md = markdown(runs, meta);
+    writeFileSync(mdFile, md);
+    return md;
+  };
+
+  let k = 0;
+  const tmpDirs = [];
+  try {
+    for (let rep = 1; rep <= opts.reps; rep++) {
+      for (const shape of opts.shapes) {
+        for (const n of opts.n) {
+          const dir = mkdtempSync(path.join(os.tmpdir(), `stackcheck-bench-${shape}-${n}-`));
+          tmpDirs.push(dir);
+          writeFileSync(path.join(dir, 'compose.yml'), composeYaml(shape, n));
+          writeFileSync(path.join(dir, 'stackcheck.yml'), manifestYaml(shape, n));
+          // Interleave: rotate the tools' order from one case to the next.
+          const tools = opts.tools.map((_, i) => opts.tools[(i + k) % opts.tools.length]);
+          k++;
+          for (const tool of tools) {
+            const others = idsOf((await must('docker', ['ps', '-q'])).stdout).length;
+            const loadBefore = os.loadavg()[0];
+            log(
+              `[${((now() - benchStart) / 1000).toFixed(0).padStart(4)}s] ${shape} N=${n} rep ${rep}: ${tool}…`,
+            );
+            const tag = `scbench-${shape.slice(0, 3)}-${n}-${randomBytes(3).toString('hex')}`;
+            const c = { shape, n, dir, rep, tag };
+            const watch = watchEngineEvents(
+              tool === 'stackcheck'
+                ? `io.stackcheck.suite=bench-${shape}-${n}`
+                : tool === 'docker-compose'
+                  ? `com.docker.compose.project=${tag}`
+                  : `${BENCH_RUN_LABEL}=${tag}`,
+            );
+            let r;
+            let engine;
+            try {
+              r = await RUNNERS[tool](c);
+              engine = await watch.stop(r.t0, n);
+              await r.verify();
+            } catch (e) {
+              if (!engine) await watch.stop(now(), n).catch(() => undefined);
+              if (e.cleanup) await e.cleanup().catch(() => undefined);
+              else if (r?.cleanup) await r.cleanup().catch(() => undefined);
+              throw e;
+            }
+            const row = {
+              shape,
+              n,
+              rep,
+              tool,
+              startedMs: Math.round(r.startedMs),
+              healthyMs: Math.round(r.healthyMs),
+              downMs: Math.round(r.downMs),
+              totalMs: Math.round(r.totalMs),
+              ...engine,
+              containersRunningBefore: others,
+              loadavg1Before: Number(loadBefore.toFixed(2)),
+              detail: r.detail,
+            };
+            runs.push(row);
+            log(
+              `         started ${sec(row.startedMs)}s, healthy ${sec(row.healthyMs)}s, down ${sec(row.downMs)}s, total ${sec(row.totalMs)}s` +
+                `  (engine: started ${sec(row.engineStartedMs)}s, healthy ${sec(row.engineHealthyMs)}s)` +
+                (others ? `  (${others} other containers were running)` : '') +
+                `  [load ${loadBefore.toFixed(1)}]`,
+            );
+            save();
+          }
+        }
+      }
+    }
+  } catch (e) {
+    meta.error = e instanceof BenchError ? e.message.split('\n')[0] : String(e?.stack ?? e);
+    save();
+    log(`\nbringup: FAILED: ${e instanceof BenchError ? e.message : (e?.stack ?? e)}`);
+    log(`partial results: ${jsonFile}`);
+    log(`inputs kept in: ${tmpDirs.at(-1) ?? '(none)'}`);
+    process.exitCode = 1;
+    return;
+  }
+  if (!opts.keepTmp) for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
+  else log(`inputs kept in: ${tmpDirs.join(' ')}`);
+  const md = save();
+  process.stdout.write(md);
+  log(
+    `\nwrote ${path.relative(REPO, jsonFile)} and ${path.relative(REPO, mdFile)} (bench took ${(meta.benchMs / 1000).toFixed(1)} s)`,
+  );
+}
+
+await main();

@@ -343,7 +343,7 @@ function ensureImage(
           sp.spec.name,
           `pulling image ${ref} reported success, but node "${ctx.engine.node}" has no such image afterwards`,
           'input',
-          ['Check the image\'s platform against the node\'s, or load the image with `docker load`.'],
+          ["Check the image's platform against the node's, or load the image with `docker load`."],
           sp.spec.pos,
         );
       }

@@ -355,6 +355,20 @@ export class DockerEngine implements Engine {
         log: (st.Health.Log ?? []).map((l) => ({ exitCode: l.ExitCode, output: l.Output })),
       },
       ports,
+      networks: Object.entries(c.NetworkSettings.Networks ?? {}).map(([name, n]) => ({
+        name,
+        ipv4: n.IPAddress || undefined,
+        ipv6: n.GlobalIPv6Address || undefined,
+      })),
+      exposedPorts: [
+        ...new Set([
+          ...Object.keys(c.Config.ExposedPorts ?? {}),
+          ...Object.keys(c.NetworkSettings.Ports ?? {}),
+        ]),
+      ].map((key) => {
+        const [port, protocol] = key.split('/');
+        return { port: Number(port), protocol: protocol ?? 'tcp' };
+      }),
       labels: c.Config.Labels ?? {},
       config: containerConfig(c),
       stopSignal: (c.Config as { StopSignal?: string }).StopSignal || undefined,

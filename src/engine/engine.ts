@@ -138,6 +138,10 @@ export interface ContainerState {
   };
   /** Container port/protocol -> host bindings, as published. */
   ports: { target: number; protocol: string; hostIp: string; hostPort: number }[];
+  /** The networks it is attached to, with its addresses there (network faults match on them). */
+  networks?: { name: string; ipv4?: string; ipv6?: string }[];
+  /** Every port it exposes, published or not (image EXPOSE, compose `expose` and `ports`). */
+  exposedPorts?: { port: number; protocol: string }[];
   labels: Record<string, string>;
   /** The configuration it really runs with (image defaults merged in), for security checks. */
   config?: ContainerConfig;

@@ -1,5 +1,5 @@
-/** Names whose values are treated as secrets without being declared. */
-const SECRET_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIALS?|AUTH)/i;
+import { SECRET_NAME } from '../common/secret-names.js';
+
 /** Shorter values would mask ordinary words ("dev", "true") all over a report. */
 const MIN_LENGTH = 4;
 export const MASK = '***';
@@ -17,7 +17,8 @@ export function secretValues(
   const add = (v: string | undefined) => v && v.length >= MIN_LENGTH && values.add(v);
   for (const name of declared) add(env[name]);
   for (const [name, v] of Object.entries(env)) if (SECRET_NAME.test(name)) add(v);
-  for (const e of serviceEnvs) for (const [name, v] of Object.entries(e)) if (SECRET_NAME.test(name)) add(v);
+  for (const e of serviceEnvs)
+    for (const [name, v] of Object.entries(e)) if (SECRET_NAME.test(name)) add(v);
   return [...values];
 }
 

@@ -1,0 +1,152 @@
+import { z } from 'zod';
+import type { ContainerState } from '../../engine/engine.js';
+import { excerpt } from '../match.js';
+import { acrossReplicas } from '../replicas.js';
+import { defineKind, type Outcome } from '../types.js';
+
+const Restarts = z.union([
+  z.number().int().min(0).describe('Exactly this many restarts.'),
+  z
+    .strictObject({
+      min: z.number().int().min(0).optional(),
+      max: z.number().int().min(0).optional(),
+    })
+    .refine((r) => r.min !== undefined || r.max !== undefined, {
+      message: 'give `min`, `max` or both',
+    })
+    .refine((r) => r.min === undefined || r.max === undefined || r.min <= r.max, {
+      message: '`min` is above `max`',
+    }),
+]);
+
+const StateSpec = z.strictObject({
+  service: z.string().describe('topology/service (topology may be left out when unique).'),
+  running: z
+    .boolean()
+    .optional()
+    .describe(
+      'Running (true), or stopped/exited (false). Default: true when nothing else is asked.',
+    ),
+  healthy: z
+    .boolean()
+    .optional()
+    .describe('The healthcheck reports healthy (true), or not (false). Needs a healthcheck.'),
+  restarts: Restarts.optional().describe(
+    "The engine's restart count (restart policies): a number, or {min, max}.",
+  ),
+  exitCode: z.number().int().optional().describe('The code of the last exit.'),
+  oomKilled: z
+    .boolean()
+    .optional()
+    .describe("Whether the last exit was the kernel's out-of-memory kill."),
+});
+
+export type StateExpectation = z.output<typeof StateSpec>;
+
+export const state = defineKind({
+  kind: 'state',
+  phase: 'live',
+  shape: { state: StateSpec },
+  refs: (c) => [{ ref: c.state.service, path: ['state', 'service'] }],
+  async attempt(c, ctx) {
+    const rt = ctx.runtime!;
+    return acrossReplicas(rt.replicas(c.state.service), c.any, async (r) =>
+      judgeState(c.state, await rt.inspect(r, ctx.signal)),
+    );
+  },
+});
+
+/** The inspected fields a reviewer needs, whatever was asked. */
+export function stateEvidence(s: ContainerState) {
+  const lastHealth = s.health?.log.at(-1);
+  return {
+    container: s.name,
+    status: s.status,
+    running: s.running,
+    exitCode: s.exitCode,
+    oomKilled: s.oomKilled,
+    restartCount: s.restartCount,
+    health: s.health?.status ?? 'none',
+    ...(s.health && {
+      failingStreak: s.health.failingStreak,
+      ...(lastHealth && {
+        lastHealthCheck: {
+          exitCode: lastHealth.exitCode,
+          output: excerpt(lastHealth.output.trim(), 300),
+        },
+      }),
+    }),
+    ...(s.startedAt && { startedAt: s.startedAt }),
+    ...(s.finishedAt && !s.finishedAt.startsWith('0001-') && { finishedAt: s.finishedAt }),
+    ...(s.error && { error: s.error }),
+  };
+}
+
+function restartsText(e: NonNullable<StateExpectation['restarts']>): string {
+  if (typeof e === 'number') return `${e}`;
+  if (e.min !== undefined && e.max !== undefined) return `${e.min} to ${e.max}`;
+  return e.min !== undefined ? `at least ${e.min}` : `at most ${e.max}`;
+}
+
+function restartsOk(n: number, e: NonNullable<StateExpectation['restarts']>): boolean {
+  if (typeof e === 'number') return n === e;
+  return (e.min === undefined || n >= e.min) && (e.max === undefined || n <= e.max);
+}
+
+/** Compares one container's state with what is expected; every mismatch is named. */
+export function judgeState(spec: StateExpectation, s: ContainerState): Outcome {
+  const { running: r, healthy, restarts, exitCode, oomKilled } = spec;
+  const asked = { running: r, healthy, restarts, exitCode, oomKilled };
+  const expected: typeof asked = Object.values(asked).some((v) => v !== undefined)
+    ? asked
+    : { ...asked, running: true };
+  const evidence = {
+    ...stateEvidence(s),
+    expected: Object.fromEntries(Object.entries(expected).filter(([, v]) => v !== undefined)),
+  };
+  const misses: string[] = [];
+  // A paused container, or one waiting for its restart policy (Running is still true), is not running.
+  const running = s.status === 'running';
+  if (expected.running !== undefined && running !== expected.running) {
+    misses.push(
+      expected.running
+        ? `not running (${s.status}${s.status === 'exited' ? `, exit code ${s.exitCode}` : ''})`
+        : `still ${s.status}`,
+    );
+  }
+  if (expected.healthy !== undefined) {
+    if (!s.health) {
+      return {
+        status: 'error',
+        message: `${s.name} has no healthcheck, so \`healthy\` cannot be judged; add one in compose`,
+        evidence,
+      };
+    }
+    if ((s.health.status === 'healthy') !== expected.healthy) {
+      misses.push(
+        `health is ${s.health.status}${s.health.failingStreak ? ` (${s.health.failingStreak} failing checks in a row)` : ''}, expected ${expected.healthy ? 'healthy' : 'not healthy'}`,
+      );
+    }
+  }
+  if (expected.restarts !== undefined && !restartsOk(s.restartCount, expected.restarts)) {
+    misses.push(
+      `${s.restartCount} restart${s.restartCount === 1 ? '' : 's'}, expected ${restartsText(expected.restarts)}`,
+    );
+  }
+  if (expected.exitCode !== undefined && s.exitCode !== expected.exitCode) {
+    misses.push(`last exit code ${s.exitCode}, expected ${expected.exitCode}`);
+  }
+  if (expected.oomKilled !== undefined && s.oomKilled !== expected.oomKilled) {
+    misses.push(s.oomKilled ? 'was killed for lack of memory (OOM)' : 'was not OOM-killed');
+  }
+  if (misses.length)
+    return { status: 'failed', message: `${s.name}: ${misses.join('; ')}`, evidence };
+  const said = [
+    running ? 'running' : s.status,
+    s.health ? s.health.status : '',
+    `${s.restartCount} restart${s.restartCount === 1 ? '' : 's'}`,
+    !running && s.status === 'exited' ? `exit code ${s.exitCode}` : '',
+    s.oomKilled ? 'OOM-killed' : '',
+  ].filter(Boolean);
+  return { status: 'passed', message: said.join(', '), evidence };
+}

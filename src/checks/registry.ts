@@ -1,10 +1,31 @@
 import { z } from 'zod';
+import { count } from './kinds/count.js';
 import { exec } from './kinds/exec.js';
+import { gpu } from './kinds/gpu.js';
 import { http } from './kinds/http.js';
+import { logs } from './kinds/logs.js';
+import { ports } from './kinds/ports.js';
+import { reach } from './kinds/reach.js';
+import { security } from './kinds/security.js';
+import { sse } from './kinds/sse.js';
+import { state } from './kinds/state.js';
+import { tcp } from './kinds/tcp.js';
 import { CommonCheckShape, type CheckKind } from './types.js';
 
 /** Every check kind: a new kind is one file in kinds/ and one line here. */
-export const KINDS: readonly CheckKind[] = [http, exec] as unknown as CheckKind[];
+export const KINDS: readonly CheckKind[] = [
+  http,
+  exec,
+  tcp,
+  reach,
+  sse,
+  gpu,
+  logs,
+  state,
+  count,
+  ports,
+  security,
+] as unknown as CheckKind[];
 
 const byName = new Map(KINDS.map((k) => [k.kind, k]));
 
@@ -22,4 +43,6 @@ export function entrySchema(k: CheckKind) {
 }
 
 /** For the JSON Schema: an entry is any one kind's entry. */
-export const CheckSchema = z.union(KINDS.map(entrySchema) as unknown as [z.ZodTypeAny, ...z.ZodTypeAny[]]);
+export const CheckSchema = z.union(
+  KINDS.map(entrySchema) as unknown as [z.ZodTypeAny, ...z.ZodTypeAny[]],
+);

@@ -1,0 +1,333 @@
+import { performance } from 'node:perf_hooks';
+import { z } from 'zod';
+import { parseDuration } from '../../common/duration.js';
+import { duration } from '../../manifest/schema-parts.js';
+import { excerpt, regexProblems, textMismatch, TextMatchSchema, type TextMatch } from '../match.js';
+import { acrossReplicas } from '../replicas.js';
+import { defineKind, type CommonCheck, type Outcome } from '../types.js';
+import { SseParser, type SseEvent } from './sse-parse.js';
+
+const SseSource = z
+  .strictObject({
+    service: z
+      .string()
+      .optional()
+      .describe(
+        'topology/service (topology may be left out when unique); read at its published address.',
+      ),
+    port: z.number().int().min(1).max(65535).optional().describe("The service's container port."),
+    path: z.string().default('/').describe('The stream path, with its query: /events?topic=jobs.'),
+    url: z.string().url().optional().describe('Any URL instead of a service and port.'),
+    headers: z
+      .record(z.string(), z.string())
+      .default({})
+      .describe('Request headers (Authorization, Last-Event-ID …).'),
+  })
+  .refine((s) => (s.url === undefined) !== (s.service === undefined), {
+    message: 'give either `url` or `service` (with `port`)',
+  })
+  .refine((s) => s.service === undefined || s.port !== undefined, {
+    message: '`service` needs `port` (the container port)',
+  })
+  .describe(
+    'A server-sent event stream (text/event-stream), read by one or more concurrent clients.',
+  );
+
+const SseExpect = z.strictObject({
+  events: z
+    .number()
+    .int()
+    .min(0)
+    .default(1)
+    .describe(
+      'At least this many events on every connection (only events that fit `event` and `match` count).',
+    ),
+  event: z
+    .string()
+    .optional()
+    .describe('Count only events of this type (`event:`; "message" when none is named).'),
+  match: TextMatchSchema.optional().describe('Count only events whose data matches.'),
+  within: duration()
+    .optional()
+    .describe(
+      "The events must arrive this soon after the request (default: within the check's timeout).",
+    ),
+  hold: duration()
+    .optional()
+    .describe(
+      'Keep every connection open this long once it is established; one the server closes or resets sooner is a drop, and a drop fails the check.',
+    ),
+  clients: z
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(1)
+    .describe('Concurrent connections; each must get the events, and none may drop.'),
+});
+
+type Expect = z.output<typeof SseExpect>;
+
+/** What one connection saw. Times count from its request. */
+interface ClientReport {
+  client: number;
+  status?: number;
+  connectMs?: number;
+  /** Events that count: of the expected type, matching, and within `within`. */
+  events: number;
+  /** Every event received. */
+  received: number;
+  firstEventMs?: number;
+  /** The server ended the stream before the client was done. */
+  dropped: boolean;
+  closedMs?: number;
+  /** How long the connection lasted, from its request. */
+  durationMs?: number;
+  /** The check's timeout ended the connection. */
+  timedOut?: boolean;
+  error?: string;
+}
+
+interface Sample {
+  atMs: number;
+  event: string;
+  id: string;
+  data: string;
+}
+
+const SAMPLE = 5;
+
+export const sse = defineKind({
+  kind: 'sse',
+  phase: 'live',
+  shape: { sse: SseSource, expect: SseExpect.default({ events: 1, clients: 1 }) },
+  refs: (c) => (c.sse.service ? [{ ref: c.sse.service, path: ['sse', 'service'] }] : []),
+  problems: (c) => [
+    ...regexProblems(c.expect.match).map((message) => ({ message, path: ['expect', 'match'] })),
+    // The loader hands the whole entry over, common keys included.
+    ...timeProblems(c.expect, (c as typeof c & Partial<CommonCheck>).timeout ?? '10s'),
+  ],
+  async attempt(c, ctx) {
+    const s = c.sse;
+    if (s.url) return listenAll(s.url, s.headers, c.expect, ctx.signal);
+    const rt = ctx.runtime!;
+    return acrossReplicas(rt.replicas(s.service!), c.any, async (r): Promise<Outcome> => {
+      const addr = await rt.published(r, s.port!, 'tcp', ctx.signal);
+      if (!addr) {
+        return {
+          status: 'error',
+          message: `container port ${s.port} of ${r.containerName} is not published; publish it in compose`,
+          evidence: {},
+        };
+      }
+      return listenAll(
+        `http://${addr.host}:${addr.port}${s.path}`,
+        s.headers,
+        c.expect,
+        ctx.signal,
+      );
+    });
+  },
+});
+
+/** `hold` and `within` must fit in one attempt, which the check's `timeout` ends. */
+function timeProblems(e: Expect, timeout: string): { message: string; path: string[] }[] {
+  const limit = parseDuration(timeout)!;
+  const out = [];
+  if (e.hold !== undefined && parseDuration(e.hold)! >= limit) {
+    const enough = `${Math.ceil(parseDuration(e.hold)! / 1000) + 5}s`;
+    out.push({
+      message: `\`hold: ${e.hold}\` keeps the streams open past the check's \`timeout: ${timeout}\`; set a longer timeout, e.g. \`timeout: ${enough}\``,
+      path: ['expect', 'hold'],
+    });
+  }
+  if (e.within !== undefined && parseDuration(e.within)! > limit) {
+    out.push({
+      message: `\`within: ${e.within}\` is longer than the check's \`timeout: ${timeout}\`; set \`timeout: ${e.within}\` or more`,
+      path: ['expect', 'within'],
+    });
+  }
+  return out;
+}
+
+interface Plan {
+  url: string;
+  headers: Record<string, string>;
+  expect: Expect;
+  withinMs?: number;
+  holdMs?: number;
+}
+
+async function listenAll(
+  url: string,
+  headers: Record<string, string>,
+  e: Expect,
+  signal: AbortSignal,
+): Promise<Outcome> {
+  const sample: Sample[] = [];
+  const plan: Plan = {
+    url,
+    headers: { accept: 'text/event-stream', 'cache-control': 'no-cache', ...headers },
+    expect: e,
+    withinMs: e.within === undefined ? undefined : parseDuration(e.within)!,
+    holdMs: e.hold === undefined ? undefined : parseDuration(e.hold)!,
+  };
+  const reports = await Promise.all(
+    Array.from({ length: e.clients }, (_, i) =>
+      listen(i + 1, plan, signal, i === 0 ? sample : undefined),
+    ),
+  );
+  return judge(url, e, reports, sample);
+}
+
+/**
+ * One connection: reads until it has the events it needs (or, with `hold`, until the hold
+ * ends), until `within` passes, or until the server ends the stream.
+ */
+async function listen(
+  client: number,
+  plan: Plan,
+  signal: AbortSignal,
+  sample?: Sample[],
+): Promise<ClientReport> {
+  const report: ClientReport = { client, events: 0, received: 0, dropped: false };
+  const { expect: e, holdMs, withinMs } = plan;
+  const stop = new AbortController();
+  const t0 = performance.now();
+  const since = () => Math.round(performance.now() - t0);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const res = await fetch(plan.url, {
+      headers: plan.headers,
+      signal: AbortSignal.any([signal, stop.signal]),
+    });
+    report.status = res.status;
+    report.connectMs = since();
+    const type = res.headers.get('content-type') ?? '';
+    if (!res.ok) throw new Refused(`status ${res.status}`);
+    if (!/^text\/event-stream\b/i.test(type)) {
+      throw new Refused(
+        `content-type is ${type ? JSON.stringify(type) : 'missing'}, not text/event-stream`,
+      );
+    }
+    const endAt = holdMs !== undefined ? report.connectMs + holdMs : withinMs;
+    if (endAt !== undefined) timer = setTimeout(() => stop.abort(), Math.max(0, endAt - since()));
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    const parser = new SseParser();
+    while (holdMs !== undefined || report.events < e.events) {
+      const { done, value } = await reader.read();
+      if (done) {
+        report.dropped = true;
+        report.closedMs = since();
+        break;
+      }
+      for (const ev of parser.push(decoder.decode(value, { stream: true }))) {
+        const atMs = since();
+        report.received++;
+        if (sample && sample.length < SAMPLE)
+          sample.push({ atMs, event: ev.event, id: ev.id, data: excerpt(ev.data, 200) });
+        if (!counts(ev, e.event, e.match) || (withinMs !== undefined && atMs > withinMs)) continue;
+        report.events++;
+        report.firstEventMs ??= atMs;
+      }
+    }
+  } catch (err) {
+    if (err instanceof Refused) report.error = err.message;
+    else if (stop.signal.aborted) {
+      // the hold or `within` ended: the client is done
+    } else if (signal.aborted) {
+      if (!isTimeout(signal)) throw err;
+      report.timedOut = true;
+    } else {
+      report.dropped = report.connectMs !== undefined;
+      if (report.dropped) report.closedMs = since();
+      report.error = describe(err);
+    }
+  } finally {
+    clearTimeout(timer);
+    stop.abort();
+    report.durationMs = since();
+  }
+  return report;
+}
+
+/** An answer that is not an event stream. */
+class Refused extends Error {}
+
+function counts(ev: SseEvent, event: string | undefined, match: TextMatch | undefined): boolean {
+  return (
+    (event === undefined || ev.event === event) &&
+    (match === undefined || textMismatch(ev.data, match) === undefined)
+  );
+}
+
+function isTimeout(signal: AbortSignal): boolean {
+  return (signal.reason as Error | undefined)?.name === 'TimeoutError';
+}
+
+/** fetch errors carry the socket's own words in `cause`. */
+function describe(err: unknown): string {
+  const e = err as Error & { cause?: Error & { code?: string } };
+  return e.cause ? `${e.message}: ${e.cause.message || e.cause.code}` : String(e.message ?? err);
+}
+
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+
+/** Why one connection fails the expectation, or undefined when it meets it. */
+function problem(r: ClientReport, e: Expect): string | undefined {
+  if (r.connectMs === undefined || (r.error && !r.dropped)) {
+    return r.timedOut ? "no answer within the check's timeout" : (r.error ?? 'no answer');
+  }
+  if (r.events < e.events) {
+    const by =
+      e.within !== undefined
+        ? `within ${e.within}`
+        : r.closedMs !== undefined
+          ? `before the server ended the stream at ${secs(r.closedMs)}`
+          : r.timedOut
+            ? "within the check's timeout"
+            : '';
+    const which = [e.event && `"${e.event}"`, e.match !== undefined && 'matching']
+      .filter(Boolean)
+      .join(' ');
+    return `${r.events} of ${e.events} ${which ? `${which} ` : ''}events ${by}`.trimEnd();
+  }
+  if (r.dropped && e.hold !== undefined) {
+    return `dropped at ${secs(r.closedMs!)}, before the ${e.hold} hold ended${r.error ? ` (${r.error})` : ''}`;
+  }
+  return undefined;
+}
+
+function judge(url: string, e: Expect, reports: ClientReport[], sample: Sample[]): Outcome {
+  const drops = reports.filter((r) => r.dropped);
+  const evidence = {
+    url,
+    clients: e.clients,
+    expected: { events: e.events, event: e.event, match: e.match, within: e.within, hold: e.hold },
+    drops: drops.length,
+    connections: reports,
+    firstEvents: sample,
+  };
+  const failing = reports.flatMap((r) => {
+    const p = problem(r, e);
+    return p ? [`client ${r.client}: ${p}`] : [];
+  });
+  if (failing.length === 0) {
+    const firsts = reports.flatMap((r) => (r.firstEventMs === undefined ? [] : [r.firstEventMs]));
+    const got =
+      e.events > 0 ? `at least ${e.events} event${e.events === 1 ? '' : 's'}` : 'the stream';
+    const first = firsts.length ? ` (first after ${Math.min(...firsts)}ms)` : '';
+    const held = e.hold !== undefined ? `; held ${e.hold} with no drop` : '';
+    const who = e.clients === 1 ? 'received' : `${e.clients} clients each received`;
+    return { status: 'passed', message: `${who} ${got}${first}${held}`, evidence };
+  }
+  if (e.clients === 1)
+    return { status: 'failed', message: failing[0]!.replace(/^client 1: /, ''), evidence };
+  const head =
+    e.hold !== undefined && drops.length
+      ? `${drops.length} of ${e.clients} connections dropped before the ${e.hold} hold ended`
+      : `${failing.length} of ${e.clients} clients failed`;
+  const more = failing.length > 1 ? `; and ${failing.length - 1} more` : '';
+  return { status: 'failed', message: `${head}; ${failing[0]}${more}`, evidence };
+}

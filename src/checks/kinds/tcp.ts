@@ -1,0 +1,216 @@
+import { connect as netConnect } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { z } from 'zod';
+import { parseDuration } from '../../common/duration.js';
+import { acrossReplicas } from '../replicas.js';
+import type { Replica, Runtime } from '../runtime.js';
+import { defineKind, type Outcome } from '../types.js';
+
+const TcpTarget = z
+  .strictObject({
+    service: z
+      .string()
+      .optional()
+      .describe(
+        'topology/service (topology may be left out when unique). From the runner: its published address; with `from`: its network name.',
+      ),
+    host: z.string().min(1).optional().describe('A host name or address instead of a service.'),
+    port: z
+      .number()
+      .int()
+      .min(1)
+      .max(65535)
+      .describe("The service's container port, or the port on `host`."),
+    from: z
+      .string()
+      .optional()
+      .describe(
+        "Connect from inside this service's network namespace (a probe sidecar running nc), to the target by its network name.",
+      ),
+  })
+  .refine((t) => (t.service === undefined) !== (t.host === undefined), {
+    message: 'give either `service` or `host` (with `port`)',
+  })
+  .describe('A TCP port accepts connections: from the runner, or from inside a service (`from`).');
+
+const TcpExpect = z.strictObject({
+  open: z
+    .boolean()
+    .default(true)
+    .describe(
+      'true: the port accepts connections. false: it does not (refused, filtered, unresolvable or unpublished), e.g. after a partition.',
+    ),
+});
+
+/** What one connection attempt found. */
+export interface Connection {
+  open: boolean;
+  /** Time to connect, or to give up. */
+  ms: number;
+  error?: string;
+}
+
+/**
+ * How long one connection attempt may wait before it counts as unanswered: half the check's
+ * attempt time (at least 1 s), so the verdict, with its evidence, comes before the time limit.
+ */
+export function connectWaitMs(timeout: string): number {
+  return Math.max(1000, Math.floor(parseDuration(timeout)! / 2000) * 1000);
+}
+
+/** Peers reach a service by its name (its DNS alias) on their shared networks. */
+export function networkName(ref: string): string {
+  return ref.slice(ref.lastIndexOf('/') + 1);
+}
+
+/**
+ * Connects with nc from a probe sidecar in the replica's network namespace. busybox builds
+ * differ: `nc -z` where it exists, else connect and run `true` at once (`-e`); both exit 0
+ * exactly when the connection was made. /proc/uptime times it inside, without exec overhead.
+ */
+const NC_SCRIPT = `if nc --help 2>&1 | grep -q -- -z; then set -- -z -w "$3" "$1" "$2"; else set -- -w "$3" "$1" "$2" -e true; fi
+read t0 _ </proc/uptime
+nc "$@" </dev/null
+rc=$?
+read t1 _ </proc/uptime
+echo "$t0 $t1"
+exit $rc`;
+
+export async function connectFromInside(
+  rt: Runtime,
+  from: Replica,
+  host: string,
+  port: number,
+  waitMs: number,
+  signal: AbortSignal,
+): Promise<Connection> {
+  const t0 = performance.now();
+  const argv = ['sh', '-c', NC_SCRIPT, 'nc-probe', host, String(port), String(waitMs / 1000)];
+  const res = await rt.probe(from, argv, signal);
+  const times = /^([\d.]+) ([\d.]+)\s*$/m.exec(res.stdout);
+  const ms = times
+    ? Math.round((Number(times[2]) - Number(times[1])) * 1000)
+    : Math.round(performance.now() - t0);
+  if (res.exitCode === 0) return { open: true, ms };
+  const said = res.stderr.trim().split('\n').pop();
+  return { open: false, ms, error: said || `nc exited ${res.exitCode}` };
+}
+
+/**
+ * A port proxy (Docker's userland proxy for published ports) accepts a connection even when
+ * nothing listens behind it, then closes it at once. A connection still open after this long,
+ * or one that sends data, counts as open.
+ */
+const SETTLE_MS = 200;
+
+/** Connects from the runner itself. */
+export function connectFromRunner(
+  host: string,
+  port: number,
+  waitMs: number,
+  signal: AbortSignal,
+): Promise<Connection> {
+  signal.throwIfAborted();
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const elapsed = () => Math.round(performance.now() - t0);
+    let connectedMs: number | undefined;
+    const sock = netConnect({ host, port });
+    let done = false;
+    const finish = (c: Connection | Error) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      sock.destroy();
+      if (c instanceof Error) reject(c);
+      else resolve(c);
+    };
+    const onAbort = () => finish(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    let timer = setTimeout(
+      () => finish({ open: false, ms: elapsed(), error: `no answer within ${waitMs / 1000}s` }),
+      waitMs,
+    );
+    const closedAtOnce = () =>
+      finish({
+        open: false,
+        ms: connectedMs!,
+        error:
+          'accepted, then closed at once with nothing sent (a port proxy with nothing listening behind it)',
+      });
+    sock.once('connect', () => {
+      connectedMs = elapsed();
+      clearTimeout(timer);
+      timer = setTimeout(() => finish({ open: true, ms: connectedMs! }), SETTLE_MS);
+    });
+    sock.once('data', () => finish({ open: true, ms: connectedMs! }));
+    sock.once('end', closedAtOnce);
+    sock.on('error', (e: NodeJS.ErrnoException) => {
+      if (connectedMs !== undefined) return closedAtOnce();
+      finish({ open: false, ms: elapsed(), error: e.code ?? e.message });
+    });
+  });
+}
+
+/** The verdict on one connection against `open`. */
+function judge(address: string, via: string, c: Connection, open: boolean): Outcome {
+  const evidence = {
+    address,
+    via,
+    open: c.open,
+    latencyMs: c.ms,
+    ...(c.error && { error: c.error }),
+  };
+  const where = via === 'runner' ? address : `${address} from ${via}`;
+  const message = c.open
+    ? `${where} accepts connections${open ? ` (${c.ms}ms)` : ', expected it closed'}`
+    : `${where} does not accept connections${open ? `: ${c.error}` : ` (${c.error}), as expected`}`;
+  return { status: c.open === open ? 'passed' : 'failed', message, evidence };
+}
+
+/** A port the engine did not publish is one the runner cannot connect to. */
+function unpublished(r: Replica, port: number, open: boolean): Outcome {
+  const evidence = { address: null, via: 'runner', published: false, open: false };
+  const why = `container port ${port} of ${r.containerName} is not published, so the runner cannot connect`;
+  return open
+    ? {
+        status: 'failed',
+        message: `${why}; publish it in compose, or connect from inside with \`from:\``,
+        evidence,
+      }
+    : { status: 'passed', message: `${why}, as expected`, evidence };
+}
+
+export const tcp = defineKind({
+  kind: 'tcp',
+  phase: 'live',
+  shape: { tcp: TcpTarget, expect: TcpExpect.default({ open: true }) },
+  refs: (c) => [
+    ...(c.tcp.service ? [{ ref: c.tcp.service, path: ['tcp', 'service'] }] : []),
+    ...(c.tcp.from ? [{ ref: c.tcp.from, path: ['tcp', 'from'] }] : []),
+  ],
+  async attempt(c, ctx) {
+    const { service, host, port, from } = c.tcp;
+    const open = c.expect.open;
+    const waitMs = connectWaitMs(c.timeout);
+    const rt = ctx.runtime!;
+    if (from) {
+      const target = host ?? networkName(service!);
+      return acrossReplicas(rt.replicas(from), c.any, async (r) => {
+        const conn = await connectFromInside(rt, r, target, port, waitMs, ctx.signal);
+        return judge(`${target}:${port}`, r.containerName, conn, open);
+      });
+    }
+    if (host) {
+      const conn = await connectFromRunner(host, port, waitMs, ctx.signal);
+      return judge(`${host}:${port}`, 'runner', conn, open);
+    }
+    return acrossReplicas(rt.replicas(service!), c.any, async (r) => {
+      const addr = await rt.published(r, port, 'tcp', ctx.signal);
+      if (!addr) return unpublished(r, port, open);
+      const conn = await connectFromRunner(addr.host, addr.port, waitMs, ctx.signal);
+      return judge(`${addr.host}:${addr.port}`, 'runner', conn, open);
+    });
+  },
+});

@@ -13,7 +13,11 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 120_000,
           // No registry here: probes run in the locally built busybox image.
-          env: { STACKCHECK_PROBE_IMAGE: 'stackcheck-fixture/busybox:1' },
+          env: {
+            STACKCHECK_PROBE_IMAGE: 'stackcheck-fixture/busybox:1',
+            // Network faults: iptables, tc and node, built from this host's binaries.
+            STACKCHECK_FAULT_IMAGE: 'stackcheck-fixture/nettools:1',
+          },
         },
       },
     ],

@@ -6,6 +6,12 @@
 #   stackcheck-fixture/node:1     busybox:1 + the host's node binary, its shared libraries and
 #                                 the dynamic loader (found with ldd)
 #   stackcheck-fixture/app:1      node:1 + test/fixtures/images/app (the fixture HTTP server)
+#   stackcheck-fixture/rbee:1     node:1 + test/fixtures/images/rbee (queen, hive, lb and app
+#                                 services of the seed examples)
+#   stackcheck-fixture/nettools:1 node:1 + the host's iptables (xtables-nft-multi and
+#                                 xtables-legacy-multi, their extensions), tc and ss
+#                                 (iproute2), with their libraries: the image network faults run
+#                                 (test/fixtures/images/nettools/README.md)
 #
 # Each image carries the labels io.stackcheck.fixture=1 and io.stackcheck.fixture-hash=<hash of
 # its inputs: this script, the binaries, the fixture files, the parent image's id>. An image
@@ -86,6 +92,11 @@ for lib in "${NODE_LIBS[@]}"; do [ -e "$lib" ] || die "ldd named $lib for $NODE_
 APP_FILES=()
 while IFS= read -r f; do APP_FILES+=("$f"); done < <(cd "$APP_DIR" && find . -type f | LC_ALL=C sort)
 [ -f "$APP_DIR/server.js" ] || die "$APP_DIR/server.js is missing"
+
+RBEE_DIR="$ROOT/test/fixtures/images/rbee"
+RBEE_FILES=()
+while IFS= read -r f; do RBEE_FILES+=("$f"); done < <(cd "$RBEE_DIR" && find . -type f | LC_ALL=C sort)
+[ -f "$RBEE_DIR/queen.js" ] || die "$RBEE_DIR/queen.js is missing"
 
 # ---- helpers --------------------------------------------------------------------------------
 
@@ -191,6 +202,69 @@ ensure node "$node_hash" "$WORK/node"
 app_inputs="recipe=$SELF_SUM base=$(id_of "$PREFIX/node:1")"
 for f in "${APP_FILES[@]}"; do app_inputs+=" $f=$(sum "$APP_DIR/$f")"; done
 ensure app "$(sum_text "$app_inputs")" "$APP_DIR"
+
+# ---- stackcheck-fixture/rbee:1 --------------------------------------------------------------
+
+rbee_inputs="recipe=$SELF_SUM base=$(id_of "$PREFIX/node:1")"
+for f in "${RBEE_FILES[@]}"; do rbee_inputs+=" $f=$(sum "$RBEE_DIR/$f")"; done
+ensure rbee "$(sum_text "$rbee_inputs")" "$RBEE_DIR"
+
+# ---- stackcheck-fixture/nettools:1 ----------------------------------------------------------
+# The fault helper image: sh (busybox), node (the delay proxy), iptables, tc and ss from this host.
+
+nettools_bins=()
+for b in xtables-nft-multi xtables-legacy-multi tc ss; do
+  p=$(command -v "$b" || true)
+  [ -n "$p" ] || die "$b is not installed (apt-get install iptables iproute2)"
+  nettools_bins+=("$(readlink -f "$p")")
+done
+XT_DIR=""
+for d in /usr/lib/x86_64-linux-gnu/xtables /usr/lib/aarch64-linux-gnu/xtables /usr/lib/xtables /usr/lib64/xtables; do
+  [ -d "$d" ] && { XT_DIR=$d; break; }
+done
+[ -n "$XT_DIR" ] || die "no xtables extension folder found (libxt_*.so)"
+TC_DIR=""
+for d in /usr/lib/x86_64-linux-gnu/tc /usr/lib/aarch64-linux-gnu/tc /usr/lib/tc /usr/lib64/tc; do
+  [ -d "$d" ] && { TC_DIR=$d; break; }
+done
+# Every shared library the binaries and the extensions (dlopened: ldd each) need.
+nettools_libs=()
+for f in "${nettools_bins[@]}" "$XT_DIR"/*.so; do
+  while IFS= read -r line; do
+    case "$line" in *'=> /'*) path="${line#*=> }"; nettools_libs+=("${path%% (*}") ;; esac
+  done < <(ldd "$f" 2>/dev/null || true)
+done
+mapfile -t nettools_libs < <(printf '%s\n' "${nettools_libs[@]}" | LC_ALL=C sort -u)
+nettools_inputs="recipe=$SELF_SUM base=$(id_of "$PREFIX/node:1") xt=$XT_DIR tc=$TC_DIR"
+for f in "${nettools_bins[@]}" "${nettools_libs[@]}" "$ROOT/test/fixtures/images/nettools/Dockerfile"; do
+  nettools_inputs+=" $f=$(sum "$f")"
+done
+nettools_hash=$(sum_text "$nettools_inputs")
+if [ "$FORCE" = 1 ] || [ "$(label_of "$PREFIX/nettools:1")" != "$nettools_hash" ]; then
+  ctx="$WORK/nettools"
+  fs="$ctx/rootfs"
+  mkdir -p "$fs/usr/sbin" "$fs$XT_DIR" "$fs/run" # /run: iptables-legacy keeps its lock there
+  cp "${nettools_bins[0]}" "${nettools_bins[1]}" "$fs/usr/sbin/"
+  cp "${nettools_bins[2]}" "$fs/usr/sbin/tc"
+  cp "${nettools_bins[3]}" "$fs/usr/sbin/ss"
+  cp "$XT_DIR"/*.so "$fs$XT_DIR/"
+  [ -z "$TC_DIR" ] || { mkdir -p "$fs$TC_DIR" && cp -r "$TC_DIR"/. "$fs$TC_DIR/"; }
+  for lib in "${nettools_libs[@]}"; do
+    mkdir -p "$fs$(dirname "$lib")"
+    cp -L "$lib" "$fs$lib"
+  done
+  # The multi binaries choose their backend by the name they are called by. Plain `iptables`
+  # is nf_tables, as on this host (Debian 12's default); iptables-legacy is there too.
+  for t in iptables ip6tables; do
+    for v in "" -save -restore; do
+      ln -s xtables-nft-multi "$fs/usr/sbin/$t$v"
+      ln -s xtables-nft-multi "$fs/usr/sbin/$t-nft$v"
+      ln -s xtables-legacy-multi "$fs/usr/sbin/$t-legacy$v"
+    done
+  done
+  cp "$ROOT/test/fixtures/images/nettools/Dockerfile" "$ctx/Dockerfile"
+fi
+ensure nettools "$nettools_hash" "$WORK/nettools"
 
 # Replaced fixture images (untagged now) go, unless a container still uses them.
 if [ "$BUILT" = 1 ]; then

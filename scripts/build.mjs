@@ -1,5 +1,6 @@
-// Bundles the CLI (and later the action entries) into dist/, deterministically, so a test
-// can rebuild and compare with what is committed. Also writes the manifest's JSON Schema.
+// Bundles the CLI and the action's two entries (index: main step, post: post step) into dist/,
+// deterministically, so a test can rebuild and compare with what is committed. Also writes the
+// manifest's JSON Schema.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { join } from 'node:path';
 // `node scripts/build.mjs [ROOT]` writes ROOT/dist and ROOT/schema (default: this checkout),
 // so the freshness test can build elsewhere and compare.
 const root = process.argv[2] ?? '.';
-const entries = { cli: 'src/cli.ts' };
+const entries = { cli: 'src/cli.ts', index: 'src/action/index.ts', post: 'src/action/post.ts' };
 
 await build({
   entryPoints: entries,

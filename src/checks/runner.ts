@@ -5,6 +5,7 @@ import type { Suite } from '../manifest/suite.js';
 import type { Progress } from '../orchestrator/progress.js';
 import type { CheckResult } from '../report/results.js';
 import { kindOf } from './registry.js';
+import { repeatPlan, runRepeated } from './repeat.js';
 import { NotRunning, type Runtime } from './runtime.js';
 import type { CheckSpec, Outcome } from './types.js';
 
@@ -25,11 +26,16 @@ export interface RunChecksOptions {
  * Runs checks: the parallel ones under a concurrency limit, then the `serial` ones one at a
  * time in manifest order. Results come back in manifest order.
  */
-export async function runChecks(checks: CheckSpec[], opts: RunChecksOptions): Promise<CheckResult[]> {
+export async function runChecks(
+  checks: CheckSpec[],
+  opts: RunChecksOptions,
+): Promise<CheckResult[]> {
   const limit = pLimit(opts.concurrency ?? DEFAULT_CONCURRENCY);
   const results = new Map<number, CheckResult>();
   const parallel = checks.filter((c) => !c.serial);
-  await Promise.all(parallel.map((c) => limit(async () => results.set(c.index, await runCheck(c, opts)))));
+  await Promise.all(
+    parallel.map((c) => limit(async () => results.set(c.index, await runCheck(c, opts)))),
+  );
   for (const c of checks.filter((x) => x.serial)) results.set(c.index, await runCheck(c, opts));
   return checks.map((c) => results.get(c.index)!);
 }
@@ -45,10 +51,14 @@ export async function runCheck(check: CheckSpec, opts: RunChecksOptions): Promis
   const start = clock.now();
   let attempts = 0;
   let interval = check.retry?.intervalMs ?? 0;
+  const repeat = check.entry.repeat === undefined ? undefined : repeatPlan(check.entry.repeat);
   let outcome: Outcome;
   for (;;) {
     attempts++;
-    outcome = await attempt(check, opts, kind);
+    // With `repeat`, one attempt is the whole series, judged as one.
+    outcome = repeat
+      ? await runRepeated(repeat, check.kind, () => attempt(check, opts, kind), clock, opts.signal)
+      : await attempt(check, opts, kind);
     const elapsed = clock.now() - start;
     if (outcome.status !== 'failed' || !check.retry || opts.signal.aborted) break;
     if (elapsed + interval >= check.retry.timeoutMs) break;
@@ -71,15 +81,29 @@ export async function runCheck(check: CheckSpec, opts: RunChecksOptions): Promis
     flaky: outcome.status === 'passed' && attempts > 1,
     evidence: outcome.evidence,
   };
-  opts.progress?.emit({ kind: 'check', name: check.name, status: result.status, durationMs: result.durationMs });
+  opts.progress?.emit({
+    kind: 'check',
+    name: check.name,
+    status: result.status,
+    durationMs: result.durationMs,
+  });
   return result;
 }
 
-async function attempt(check: CheckSpec, opts: RunChecksOptions, kind: ReturnType<typeof kindOf>): Promise<Outcome> {
+async function attempt(
+  check: CheckSpec,
+  opts: RunChecksOptions,
+  kind: ReturnType<typeof kindOf>,
+): Promise<Outcome> {
   const timeout = AbortSignal.timeout(check.timeoutMs);
   const signal = AbortSignal.any([opts.signal, timeout]);
   try {
-    return await kind.attempt(check.entry as never, { suite: opts.suite, runtime: opts.runtime, clock: opts.clock, signal });
+    return await kind.attempt(check.entry as never, {
+      suite: opts.suite,
+      runtime: opts.runtime,
+      clock: opts.clock,
+      signal,
+    });
   } catch (e) {
     if (timeout.aborted && !opts.signal.aborted) {
       return { status: 'failed', message: `no answer within ${check.entry.timeout}`, evidence: {} };

@@ -28,6 +28,8 @@ export const DEFAULT_PROBE_IMAGE = 'busybox:1.36';
  */
 export class Runtime {
   private readonly probes = new Map<string, Promise<string>>();
+  /** Containers a scenario stopped on purpose (a `stop` step): restarts leave them stopped until a `start`. */
+  readonly userStopped = new Set<string>();
 
   constructor(
     readonly suite: Suite,

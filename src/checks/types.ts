@@ -3,6 +3,7 @@ import type { Clock } from '../common/clock.js';
 import type { SourcePos } from '../common/errors.js';
 import { duration } from '../manifest/schema-parts.js';
 import type { Suite } from '../manifest/suite.js';
+import { RepeatSchema } from './repeat.js';
 import type { Runtime } from './runtime.js';
 
 /** Fields every check has, whatever its kind. */
@@ -13,9 +14,14 @@ export const CommonCheckShape = {
     .strictObject({
       timeout: duration().describe('Keep retrying a failing check for this long.'),
       interval: duration().default('1s').describe('Wait between attempts.'),
-      backoff: z.number().min(1).default(1).describe('Multiply the interval by this after each attempt.'),
+      backoff: z
+        .number()
+        .min(1)
+        .default(1)
+        .describe('Multiply the interval by this after each attempt.'),
     })
     .optional(),
+  repeat: RepeatSchema.optional(),
   serial: z.boolean().default(false).describe('Run alone, after the parallel checks.'),
   any: z
     .boolean()

@@ -7,19 +7,37 @@ Commands:
   run [manifest]        bring the suite's topologies up, wait until healthy, report, take down
       --keep            leave everything running; remove it later with \`stackcheck down --run ID\`
       --json FILE       write the results JSON to FILE
+      --junit FILE      write a JUnit XML report to FILE
+      --summary FILE    write the markdown summary (what the action shows as the job summary)
+      --topologies A,B  run only these topologies (and the checks and scenarios on them)
+      --checks REGEX    run only the checks whose name matches
       --concurrency N   checks run at once (default 16)
   validate [manifest]   check the manifest and its compose files without touching an engine
   down [manifest]       remove what stackcheck runs left behind on the engines
       --run ID          only that run (live or not)
       --all             every stackcheck run, live ones included
                         (default: only runs whose process is gone or whose deadline passed)
+  merge PATH...         merge results JSON files (or folders of them, e.g. downloaded
+                        artifacts of several runners) into one report
+      --json FILE  --junit FILE  --summary FILE
   schema                print the manifest's JSON Schema
 
 The manifest defaults to stackcheck.yml. Exit codes: 0 passed, 1 failed, 2 bad input or usage,
 130/143 interrupted by SIGINT/SIGTERM.`;
 
 export type Command =
-  | { name: 'run'; manifest: string; keep: boolean; json?: string; concurrency?: number }
+  | {
+      name: 'run';
+      manifest: string;
+      keep: boolean;
+      json?: string;
+      junit?: string;
+      summary?: string;
+      topologies?: string[];
+      checks?: string;
+      concurrency?: number;
+    }
+  | { name: 'merge'; paths: string[]; json?: string; junit?: string; summary?: string }
   | { name: 'validate'; manifest: string }
   | { name: 'down'; manifest?: string; runId?: string; all: boolean }
   | { name: 'schema' }
@@ -61,7 +79,15 @@ export function parseCommand(argv: string[]): Command {
     case 'run': {
       const { values, positionals } = parse(
         rest,
-        { keep: { type: 'boolean' }, json: { type: 'string' }, concurrency: { type: 'string' } },
+        {
+          keep: { type: 'boolean' },
+          json: { type: 'string' },
+          junit: { type: 'string' },
+          summary: { type: 'string' },
+          topologies: { type: 'string' },
+          checks: { type: 'string' },
+          concurrency: { type: 'string' },
+        },
         1,
       );
       const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
@@ -76,7 +102,36 @@ export function parseCommand(argv: string[]): Command {
         manifest: positionals[0] ?? DEFAULT_MANIFEST,
         keep: !!values.keep,
         json: values.json as string | undefined,
+        junit: values.junit as string | undefined,
+        summary: values.summary as string | undefined,
+        ...(values.topologies !== undefined && {
+          topologies: String(values.topologies)
+            .split(',')
+            .map((t) => t.trim())
+            .filter(Boolean),
+        }),
+        ...(values.checks !== undefined && { checks: String(values.checks) }),
         ...(concurrency !== undefined && { concurrency }),
+      };
+    }
+    case 'merge': {
+      const { values, positionals } = parse(
+        rest,
+        { json: { type: 'string' }, junit: { type: 'string' }, summary: { type: 'string' } },
+        Infinity,
+      );
+      if (!positionals.length) {
+        throw new UserError({
+          message: 'merge needs the results to merge',
+          hint: 'For example: stackcheck merge reports/ --summary summary.md',
+        });
+      }
+      return {
+        name,
+        paths: positionals,
+        json: values.json as string | undefined,
+        junit: values.junit as string | undefined,
+        summary: values.summary as string | undefined,
       };
     }
     case 'validate': {
@@ -107,7 +162,7 @@ export function parseCommand(argv: string[]): Command {
     default:
       throw new UserError({
         message: `unknown command "${name}"`,
-        hint: 'Commands: run, validate, down, schema. Run `stackcheck --help`.',
+        hint: 'Commands: run, validate, down, merge, schema. Run `stackcheck --help`.',
       });
   }
 }

@@ -7,11 +7,10 @@ import { DEFAULT_NODE, loadSuites } from '../manifest/load.js';
 import { manifestJsonSchema } from '../manifest/schema.js';
 import type { NodeSpec, Suite } from '../manifest/suite.js';
 import { sweep, type SweepSelection } from '../orchestrator/sweep.js';
-import { combineResults } from '../report/combine.js';
 import { consoleProgress, printSummary } from '../report/console.js';
-import { writeJson } from '../report/json.js';
-import { exitCodeFor, type RunResults } from '../report/results.js';
-import { run } from '../run.js';
+import { mergeResults, readResultFiles } from '../report/merge.js';
+import { exitCodeFor } from '../report/results.js';
+import { loadManifest, reportFiles, runSuites, writeReports } from '../run-manifest.js';
 import { parseCommand, USAGE, type Command } from './args.js';
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
@@ -28,7 +27,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     err(`internal error: ${errorMessage(e)}`);
     if (process.env.STACKCHECK_DEBUG) err((e as Error).stack ?? '');
-    else err('This is a bug in stackcheck; set STACKCHECK_DEBUG=1 for the stack trace and report it.');
+    else
+      err('This is a bug in stackcheck; set STACKCHECK_DEBUG=1 for the stack trace and report it.');
     return 3;
   }
 }
@@ -50,6 +50,8 @@ async function dispatch(cmd: Command): Promise<number> {
       return runCommand(cmd);
     case 'down':
       return downCommand(cmd);
+    case 'merge':
+      return mergeCommand(cmd);
   }
 }
 
@@ -79,7 +81,10 @@ async function validateCommand(manifest: string): Promise<number> {
     }
     const bad = results.some((r) => r.status === 'failed' || r.status === 'error');
     failed ||= bad;
-    const services = suite.topologies.reduce((n, t) => n + Object.keys(t.project.services).length, 0);
+    const services = suite.topologies.reduce(
+      (n, t) => n + Object.keys(t.project.services).length,
+      0,
+    );
     out(
       `${suite.file}${comboLabel(suite)}: ${bad ? 'invalid' : 'valid'} ` +
         `(${suite.topologies.length} topologies, ${services} services, ${suite.checks.length} checks)`,
@@ -89,7 +94,10 @@ async function validateCommand(manifest: string): Promise<number> {
 }
 
 async function runCommand(cmd: Extract<Command, { name: 'run' }>): Promise<number> {
-  const suites = loadSuites(cmd.manifest);
+  const { suites, notes } = loadManifest(cmd.manifest, {
+    filter: { topologies: cmd.topologies, checks: cmd.checks },
+  });
+  for (const n of notes) err(n);
   const controller = new AbortController();
   let signals = 0;
   const onSignal = (name: 'SIGINT' | 'SIGTERM') => {
@@ -105,26 +113,28 @@ async function runCommand(cmd: Extract<Command, { name: 'run' }>): Promise<numbe
   const handlers = { SIGINT: () => onSignal('SIGINT'), SIGTERM: () => onSignal('SIGTERM') };
   process.on('SIGINT', handlers.SIGINT).on('SIGTERM', handlers.SIGTERM);
   try {
-    const runs: { results: RunResults; matrix?: Record<string, string> }[] = [];
-    for (const suite of suites) {
-      if (controller.signal.aborted) break;
-      if (suite.matrix) err(`\nmatrix${comboLabel(suite)}`);
-      const results = await run(suite, {
-        signal: controller.signal,
-        progress: consoleProgress(),
-        keep: cmd.keep,
-        concurrency: cmd.concurrency,
-      });
-      runs.push({ results, matrix: suite.matrix });
-    }
-    const results = combineResults(runs);
+    const results = await runSuites(suites, {
+      signal: controller.signal,
+      progress: consoleProgress(),
+      keep: cmd.keep,
+      concurrency: cmd.concurrency,
+    });
     printSummary(results);
-    const jsonFile = cmd.json ?? suites[0]!.report.json;
-    if (jsonFile) writeJson(results, jsonFile);
+    writeReports(results, reportFiles(cmd, suites[0]));
     return exitCodeFor(results);
   } finally {
     process.off('SIGINT', handlers.SIGINT).off('SIGTERM', handlers.SIGTERM);
   }
+}
+
+/** Several runs' results (a matrix of runners, before and after a sync) as one report. */
+function mergeCommand(cmd: Extract<Command, { name: 'merge' }>): number {
+  const runs = readResultFiles(cmd.paths);
+  for (const r of runs) err(`${r.file}: ${r.results.suite} (${r.label}): ${r.results.status}`);
+  const results = mergeResults(runs);
+  printSummary(results);
+  writeReports(results, cmd);
+  return exitCodeFor(results);
 }
 
 async function downCommand(cmd: Extract<Command, { name: 'down' }>): Promise<number> {

@@ -10,6 +10,8 @@ import { loadChecks } from '../checks/load.js';
 import { secretValues } from '../report/redact.js';
 import { loadScenarios } from '../scenarios/load.js';
 import { DEFAULT_PROBE_IMAGE } from '../checks/runtime.js';
+import { faultImages } from '../scenarios/network/images.js';
+import { DEFAULT_PULL_RETRY, retryPolicy } from '../orchestrator/retry.js';
 import { ManifestShapeSchema, type Manifest, type TopologyConfig } from './schema.js';
 import type { NodeSpec, Suite, TopologySpec } from './suite.js';
 import { zodProblems } from './zod-problems.js';
@@ -127,7 +129,15 @@ export function loadSuite(manifestPath: string, options: LoadOptions = {}): Suit
       env,
       topologies.flatMap((t) => Object.values(t.project.services).map((s) => s.environment)),
     ),
+    images: {
+      pull: retryPolicy(
+        manifest.images?.pull?.backoff?.map((d) => parseDuration(d)!) ??
+          DEFAULT_PULL_RETRY.backoffMs,
+        manifest.images?.pull?.attempts,
+      ),
+    },
     probeImage: process.env.STACKCHECK_PROBE_IMAGE ?? manifest.probe?.image ?? DEFAULT_PROBE_IMAGE,
+    faultImages: faultImages(manifest.faults, process.env),
     matrix: options.matrix,
     report: manifest.report ?? {},
     warnings,

@@ -20,3 +20,22 @@ export const duration = () =>
     })
     .meta({ pattern: '^(\\d+(\\.\\d+)?(us|ms|s|m|h))+$' });
 
+/** `attempts` and `backoff`: how often to try something, and how long to wait in between. */
+export const retryAttempts = (what: string, defaults: { backoff: string[] }) =>
+  z.strictObject({
+    attempts: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe(
+        `How many times to try ${what} in all (1: no retry). Default: one more than there are backoff waits.`,
+      ),
+    backoff: z
+      .array(duration())
+      .optional()
+      .describe(
+        `The waits between attempts, in order; the last repeats when there are more attempts. Default: [${defaults.backoff.join(', ')}].`,
+      ),
+  });

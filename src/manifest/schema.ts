@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CheckSchema } from '../checks/registry.js';
 import { ScenarioSchema } from '../scenarios/registry.js';
-import { duration, name } from './schema-parts.js';
+import { duration, name, retryAttempts } from './schema-parts.js';
 
 /**
  * The suite manifest's shape. This schema is the single source of truth: the loader validates
@@ -155,6 +155,18 @@ export const ManifestSchema = z
       .describe(
         'Ordered steps (lifecycle actions, faults, checks) run after the checks; every fault is healed afterwards.',
       ),
+    images: z
+      .strictObject({
+        pull: retryAttempts('a pull (and a build that fails on the network)', {
+          backoff: ['5s', '15s'],
+        })
+          .optional()
+          .describe(
+            'Retries of image pulls: every failure but a definitive "no such image" or "access denied" is retried; builds are retried only for network failures.',
+          ),
+      })
+      .optional()
+      .describe('How images are obtained.'),
     probe: z
       .strictObject({
         image: z
@@ -164,6 +176,23 @@ export const ManifestSchema = z
           ),
       })
       .optional(),
+    faults: z
+      .strictObject({
+        image: z
+          .string()
+          .optional()
+          .describe(
+            'Image of the helper that applies network faults in a service\'s network namespace (needs sh, iptables, tc; runs with NET_ADMIN). Default: nicolaka/netshoot:v0.13.',
+          ),
+        proxyImage: z
+          .string()
+          .optional()
+          .describe(
+            'Image of the delay proxy used where the kernel has no netem (needs node). Default: `image` when that is set, else node:20-alpine.',
+          ),
+      })
+      .optional()
+      .describe('How network faults (partition, delay, loss, bandwidth) are applied.'),
     report: ReportSchema.optional(),
   })
   .describe('A stackcheck suite manifest.');

@@ -2,6 +2,7 @@ import type { CheckSpec } from '../checks/types.js';
 import type { ScenarioSpec } from '../scenarios/types.js';
 import type { SourcePos } from '../common/errors.js';
 import type { ComposeProject } from '../compose/model.js';
+import type { RetryPolicy } from '../orchestrator/retry.js';
 import type { ReportConfig } from './schema.js';
 
 /** A loaded, validated suite: what the manifest means, with every path resolved. */
@@ -17,8 +18,12 @@ export interface Suite {
   scenarios: ScenarioSpec[];
   /** Values never to appear in a report (see report/redact.ts). */
   secrets: string[];
+  /** `images:`; absent means the defaults (pulls: 3 attempts, 5 s and 15 s apart). */
+  images?: { pull: RetryPolicy };
   /** Image of the probe sidecars (`probe.image`). */
   probeImage: string;
+  /** Images of the network fault helpers (`faults:`): iptables and tc, and the delay proxy. */
+  faultImages?: { tools: string; proxy: string };
   /** This suite's matrix combination, when the manifest has a matrix. */
   matrix?: Record<string, string>;
   report: ReportConfig;

@@ -388,20 +388,33 @@ async function startReplicas(
   const volumeNames = Object.fromEntries(tp.volumes.map((v) => [v.key, v.engineName]));
   await Promise.all(
     sp.containerNames.map(async (containerName, i) => {
-      const id = await ctx.inFlight.track(
-        ctx.engine.createContainer(
-          {
-            name: containerName,
-            image: sp.image.ref,
-            service: sp.spec,
-            labels: labels({ [LABEL.service]: sp.spec.name, [LABEL.replica]: String(i + 1) }),
-            networks: sp.networks,
-            volumeNames,
-            ephemeralPorts: tp.spec.publish === 'ephemeral',
-          },
-          deadline(signal, QUICK_CALL_MS),
-        ),
-      );
+      let id: string;
+      try {
+        id = await ctx.inFlight.track(
+          ctx.engine.createContainer(
+            {
+              name: containerName,
+              image: sp.image.ref,
+              service: sp.spec,
+              labels: labels({ [LABEL.service]: sp.spec.name, [LABEL.replica]: String(i + 1) }),
+              networks: sp.networks,
+              volumeNames,
+              ephemeralPorts: tp.spec.publish === 'ephemeral',
+            },
+            deadline(signal, QUICK_CALL_MS),
+          ),
+        );
+      } catch (e) {
+        if (isAbort(e)) throw e;
+        // The engine refuses what the compose file asks for (a missing bind source, a bad option).
+        throw new ServiceFailure(
+          sp.spec.name,
+          `container ${containerName} could not be created: ${daemonMessage(e)}`,
+          'input',
+          [],
+          sp.spec.pos,
+        );
+      }
       outcome.containers.push(id);
       try {
         await ctx.inFlight.track(ctx.engine.startContainer(id, deadline(signal, QUICK_CALL_MS)));

@@ -85,7 +85,14 @@ export interface ScenarioResult {
   message?: string;
   steps: StepResult[];
   /** Every fault the scenario injected, how it was made and why and when it was healed. */
-  faults: { id: string; kind: string; description: string; mechanism: string; reason: string; error?: string }[];
+  faults: {
+    id: string;
+    kind: string;
+    description: string;
+    mechanism: string;
+    reason: string;
+    error?: string;
+  }[];
   matrix?: Record<string, string>;
 }
 

@@ -149,7 +149,10 @@ function describeStep(key: string, value: unknown): string {
   if (value && typeof value === 'object') {
     const v = value as Record<string, unknown>;
     const target =
-      v.service ?? v.node ?? (Array.isArray(v.between) ? v.between.join(' ↔ ') : undefined);
+      v.service ??
+      v.topology ??
+      v.node ??
+      (Array.isArray(v.between) ? v.between.join(' ↔ ') : undefined);
     if (target) return `${key} ${String(target)}`;
   }
   return typeof value === 'string' ? `${key} ${value}` : key;

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { duration } from '../manifest/schema-parts.js';
 import { heal, sleep } from './steps/control.js';
-import { crash, down, kill, pause, restart, start, stop, unpause, up } from './steps/lifecycle.js';
+import { crash, down, kill, pause, start, stop, unpause, up } from './steps/lifecycle.js';
+import { bandwidth, delay, loss, partition } from './steps/network.js';
+import { restart } from './steps/restart.js';
 import type { StepKind } from './types.js';
 
 /** Every step kind but `check`, which reuses the check kinds (see load.ts). */
@@ -15,6 +17,10 @@ export const STEPS: readonly StepKind[] = [
   unpause,
   down,
   up,
+  partition,
+  delay,
+  loss,
+  bandwidth,
   sleep,
   heal,
 ] as unknown as StepKind[];

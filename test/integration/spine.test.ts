@@ -113,6 +113,23 @@ describe('bring-up and teardown on a real engine', () => {
     expect(await leftovers({ suite })).toEqual(NOTHING);
   });
 
+  it('reports a container the engine refuses to create, with its message, and leaves nothing', async () => {
+    const suite = uniqueSuite('refused');
+    const dir = workdir({
+      'stackcheck.yml': manifest(suite),
+      'compose.yml': `services:
+  web:
+    image: ${APP}
+    volumes:
+      - { type: bind, source: /nonexistent/stackcheck, target: /data, bind: { create_host_path: false } }
+`,
+    });
+    const r = await cli(['run', 'stackcheck.yml'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/compose\.yml:2:3: container sc-\w+-main-web-1 could not be created: .*bind source path does not exist/);
+    expect(await leftovers({ suite })).toEqual(NOTHING);
+  });
+
   it('accepts a one-shot service that completes and its dependent that waits for it', async () => {
     const suite = uniqueSuite('oneshot');
     const dir = workdir({

@@ -4,6 +4,7 @@ import { duration } from '../../manifest/schema-parts.js';
 import { parseJsonPath, subsetMismatch, valueAt } from '../jsonpath.js';
 import { excerpt, regexProblems, textMismatch, TextMatchSchema } from '../match.js';
 import { acrossReplicas } from '../replicas.js';
+import { distributionHeader } from '../repeat.js';
 import type { Replica, Runtime } from '../runtime.js';
 import { defineKind, type CheckContext, type CommonCheck, type Outcome } from '../types.js';
 
@@ -110,13 +111,14 @@ export const http = defineKind({
 async function attemptHttp(c: HttpCheck, ctx: CheckContext): Promise<Outcome> {
   {
     const req = c.http;
+    const keep = distributionHeader(c);
     if (req.url && !req.from)
-      return judge(await fetchFromRunner(req.url, req, ctx.signal), c.expect);
+      return judge(await fetchFromRunner(req.url, req, ctx.signal), c.expect, keep);
     const rt = ctx.runtime!;
     if (req.from) {
       const url = req.url ?? `http://${serviceHost(rt, req.service!)}:${req.port}${req.path}`;
       return acrossReplicas(rt.replicas(req.from), c.any, async (r) =>
-        judge(await fetchFromInside(rt, r, url, req, ctx.signal), c.expect),
+        judge(await fetchFromInside(rt, r, url, req, ctx.signal), c.expect, keep),
       );
     }
     return acrossReplicas(rt.replicas(req.service!), c.any, async (r) => {
@@ -131,6 +133,7 @@ async function attemptHttp(c: HttpCheck, ctx: CheckContext): Promise<Outcome> {
       return judge(
         await fetchFromRunner(`http://${addr.host}:${addr.port}${req.path}`, req, ctx.signal),
         c.expect,
+        keep,
       );
     });
   }
@@ -224,13 +227,17 @@ function statusOk(status: number, e: Expect['status']): boolean {
   return Math.floor(status / 100) === Number(e[0]);
 }
 
-function judge(res: Response, e: Expect): Outcome {
+/** `keep`: a response header the evidence carries (what `repeat.distribution` reads). */
+function judge(res: Response, e: Expect, keep?: string): Outcome {
   const evidence = {
     request: res.url,
     via: res.via,
     status: res.status,
     latencyMs: res.latencyMs,
     body: excerpt(res.body),
+    ...(keep !== undefined && res.headers[keep] !== undefined
+      ? { headers: { [keep]: res.headers[keep] } }
+      : {}),
   };
   const fail = (message: string): Outcome => ({ status: 'failed', message, evidence });
   if (!statusOk(res.status, e.status))

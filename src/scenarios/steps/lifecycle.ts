@@ -47,6 +47,8 @@ export const stop = defineStep({
             AbortSignal.any([ctx.signal, AbortSignal.timeout(configuredS * 1000 + SLACK_MS)]),
           ),
         );
+        // On purpose: a topology restart leaves it stopped until a `start` step.
+        ctx.runtime.userStopped.add(r.containerId);
         return {
           replica: r.containerName,
           configuredGraceS: configuredS,
@@ -92,32 +94,14 @@ export const start = defineStep({
   async run(step, ctx) {
     const replicas = targets(step.start, ctx);
     await Promise.all(
-      replicas.map((r) => ctx.runtime.engine(r.node).startContainer(r.containerId, ctx.signal)),
-    );
-    return {
-      status: 'passed',
-      message: `started ${replicas.map((r) => r.containerName).join(', ')}`,
-      evidence: {},
-    };
-  },
-});
-
-export const restart = defineStep({
-  key: 'restart',
-  shape: { restart: TargetSchema },
-  refs: serviceRef('restart'),
-  async run(step, ctx) {
-    const replicas = targets(step.restart, ctx);
-    await Promise.all(
       replicas.map(async (r) => {
-        const engine = ctx.runtime.engine(r.node);
-        await engine.stopContainer(r.containerId, undefined, ctx.signal);
-        await engine.startContainer(r.containerId, ctx.signal);
+        await ctx.runtime.engine(r.node).startContainer(r.containerId, ctx.signal);
+        ctx.runtime.userStopped.delete(r.containerId);
       }),
     );
     return {
       status: 'passed',
-      message: `restarted ${replicas.map((r) => r.containerName).join(', ')}`,
+      message: `started ${replicas.map((r) => r.containerName).join(', ')}`,
       evidence: {},
     };
   },
@@ -244,7 +228,10 @@ export const down = defineStep({
   problems: (s, suite) => nodeProblems(s.down.node, suite, 'down'),
   async run(step, ctx) {
     const node = step.down.node;
-    const replicas = ctx.runtime.replicasAll.filter((r) => r.node === node);
+    // What the user stopped on purpose stays stopped when the node comes back.
+    const replicas = ctx.runtime.replicasAll.filter(
+      (r) => r.node === node && !ctx.runtime.userStopped.has(r.containerId),
+    );
     const engine = ctx.runtime.engine(node);
     await Promise.all(
       replicas.map((r) => engine.stopContainer(r.containerId, undefined, ctx.signal)),

@@ -1,0 +1,128 @@
+import { formatDuration } from '../common/duration.js';
+import { formatPos } from '../common/errors.js';
+import type { Progress, ProgressEvent } from '../orchestrator/progress.js';
+import type { RunResults } from '../report/results.js';
+
+/** Where the action's log goes: plain lines, and collapsible groups (one open at a time). */
+export interface Log {
+  line(text: string): void;
+  startGroup(name: string): void;
+  endGroup(): void;
+}
+
+type Phase = 'bring-up' | 'checks' | 'teardown';
+
+/**
+ * Progress for the runner's log: each phase of a run (bring-up, checks and scenarios,
+ * teardown) in its own collapsible group, its lines inside; notes between phases stay
+ * visible. The runner's groups cannot nest, so a phase ends when the next begins.
+ */
+export class GroupedProgress implements Progress {
+  private phase: Phase | undefined;
+
+  constructor(private readonly log: Log) {}
+
+  emit(e: ProgressEvent): void {
+    if (e.kind === 'note') {
+      if (/^matrix /.test(e.text)) this.close();
+      this.log.line(e.level === 'warn' ? `warning: ${e.text}` : e.text);
+      return;
+    }
+    if (e.kind === 'check') {
+      this.enter('checks');
+      const status = e.status === 'passed' ? 'passed' : e.status.toUpperCase();
+      this.log.line(`  ${status.padEnd(7)} ${e.name} (${formatDuration(e.durationMs)})`);
+      return;
+    }
+    if (e.phase === 'removed' || e.phase === 'stopping') {
+      this.enter('teardown');
+      this.log.line(`  ${e.phase}  ${e.topology}/${e.service}`);
+      return;
+    }
+    this.enter('bring-up');
+    const detail = e.detail && e.phase !== 'failed' ? `  ${e.detail}` : '';
+    this.log.line(
+      `${formatDuration(e.atMs).padStart(7)}  ${e.topology}/${e.service}  ${e.phase}${detail}`,
+    );
+  }
+
+  /** Ends the open group, if any. */
+  close(): void {
+    if (this.phase) this.log.endGroup();
+    this.phase = undefined;
+  }
+
+  private enter(phase: Phase): void {
+    if (this.phase === phase) return;
+    this.close();
+    const title = { 'bring-up': 'Bring-up', checks: 'Checks and scenarios', teardown: 'Teardown' }[
+      phase
+    ];
+    this.log.startGroup(title);
+    this.phase = phase;
+  }
+}
+
+/**
+ * The end of the log: one group per topology with its services (and why it failed), then a
+ * compact table of every check and scenario, failures first, left open to read at a glance.
+ */
+export function printResults(r: RunResults, log: Log): void {
+  for (const t of r.topologies) {
+    log.startGroup(`${mark(t.status)} topology ${t.name} on ${t.node}: ${t.status}`);
+    for (const s of t.services) {
+      const times =
+        s.startedMs === undefined
+          ? ''
+          : `started ${formatDuration(s.startedMs)}` +
+            (s.healthyMs === undefined
+              ? ''
+              : `, ready after ${formatDuration(s.healthyMs - s.startedMs)}`);
+      const replicas = s.replicas > 1 ? ` ×${s.replicas}` : '';
+      log.line(`  ${(s.name + replicas).padEnd(28)} ${s.status.padEnd(10)} ${times}`);
+    }
+    if (t.failure) {
+      log.line('');
+      log.line(`${t.failure.source ? `${formatPos(t.failure.source)}: ` : ''}${t.failure.message}`);
+      for (const d of t.failure.details) log.line(`  ${d}`);
+    }
+    log.endGroup();
+  }
+  const rows = [
+    ...r.checks.map((c) => ({
+      status: c.flaky ? 'flaky' : c.status,
+      time: c.durationMs,
+      name: c.name,
+      note: c.status === 'passed' && !c.flaky ? '' : `${c.message}  (${formatPos(c.source)})`,
+    })),
+    ...(r.scenarios ?? []).map((s) => ({
+      status: s.status,
+      time: s.durationMs,
+      name: `scenario: ${s.name}`,
+      note:
+        s.status === 'passed'
+          ? ''
+          : (s.steps.find((x) => x.status !== 'passed')?.message ?? '') +
+            `  (${formatPos(s.source)})`,
+    })),
+  ];
+  const rank = { failed: 0, error: 1, flaky: 2, skipped: 3, passed: 4 } as Record<string, number>;
+  rows.sort((a, b) => (rank[a.status] ?? 5) - (rank[b.status] ?? 5));
+  if (rows.length) {
+    log.line('');
+    log.line(`${'result'.padEnd(8)} ${'time'.padStart(7)}  check`);
+    for (const row of rows) {
+      const status = row.status === 'passed' ? 'passed' : row.status.toUpperCase();
+      log.line(
+        `${status.padEnd(8)} ${formatDuration(row.time).padStart(7)}  ${row.name}${row.note ? ` — ${row.note}` : ''}`,
+      );
+    }
+  }
+  const verdict = r.interrupted ? `interrupted (${r.interrupted})` : r.status;
+  log.line('');
+  log.line(`${r.suite}: ${verdict} in ${formatDuration(r.durationMs)} (run ${r.runId})`);
+}
+
+function mark(status: string): string {
+  return status === 'passed' ? '✓' : status === 'cancelled' ? '–' : '✗';
+}

@@ -1,0 +1,151 @@
+import { parseDuration } from '../common/duration.js';
+
+/**
+ * The action's inputs, read once and checked. The runner passes each as `INPUT_<NAME>`
+ * (upper-cased, hyphens kept) and applies action.yml's defaults, but enforces nothing:
+ * `required` is not checked, and every value is a string. So every input is validated here,
+ * with a message naming the input and the values it takes; the defaults below are the same
+ * as action.yml's (a test holds them together), for runs that bypass the runner's defaults.
+ */
+
+export type FailOn = 'failure' | 'error' | 'never';
+
+export interface ActionInputs {
+  manifest: string;
+  topologies: string[];
+  checks?: string;
+  /** Empty: the manifest's `report.junit`, else the default file name. */
+  junit?: string;
+  json?: string;
+  keepUp: boolean;
+  timeoutMs?: number;
+  failOn: FailOn;
+  workingDirectory: string;
+  dockerHost?: string;
+  summary: boolean;
+  annotations: boolean;
+  prComment: boolean;
+  githubToken: string;
+  /** Merge these results files or folders instead of running (the matrix workflow's last job). */
+  merge: string[];
+  /** A name for this run in merged reports, e.g. the runner's labels. */
+  label?: string;
+}
+
+/** Defaults, as in action.yml. */
+export const DEFAULTS = {
+  manifest: 'stackcheck.yml',
+  topologies: '',
+  checks: '',
+  junit: '',
+  json: '',
+  'keep-up': 'false',
+  timeout: '',
+  'fail-on': 'failure',
+  'working-directory': '.',
+  'docker-host': '',
+  summary: 'true',
+  annotations: 'true',
+  'pr-comment': 'false',
+  'github-token': '${{ github.token }}',
+  merge: '',
+  label: '',
+} as const;
+
+export type InputName = keyof typeof DEFAULTS;
+
+export class InputError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'InputError';
+  }
+}
+
+/** Reads an input as the runner passes it; `getInput` is core.getInput in the action. */
+export function readInputs(getInput: (name: string) => string): ActionInputs {
+  const problems: string[] = [];
+  const raw = (name: InputName): string => {
+    const v = getInput(name).trim();
+    // The token's default is an expression the runner evaluates; unevaluated, it is no token.
+    if (name === 'github-token') return v === DEFAULTS['github-token'] ? '' : v;
+    return v === '' ? DEFAULTS[name] : v;
+  };
+  const bool = (name: InputName): boolean => {
+    const v = raw(name);
+    if (/^(true|yes|on)$/i.test(v)) return true;
+    if (/^(false|no|off)$/i.test(v)) return false;
+    problems.push(`input "${name}" must be true or false, not "${v}"`);
+    return false;
+  };
+  const optional = (name: InputName): string | undefined => raw(name) || undefined;
+
+  // In action.yml's order, so the problems are listed as the inputs are.
+  const manifest = raw('manifest');
+  const topologies = list(raw('topologies'));
+  const checks = optional('checks');
+  if (checks !== undefined) {
+    try {
+      new RegExp(checks);
+    } catch (e) {
+      problems.push(`input "checks" must be a regular expression: ${(e as Error).message}`);
+    }
+  }
+  const junit = optional('junit');
+  const json = optional('json');
+  const keepUp = bool('keep-up');
+  const timeout = optional('timeout');
+  // A unit is required: a bare number reads as seconds in compose, as minutes to many people.
+  const timeoutMs =
+    timeout === undefined || !/[a-z]$/i.test(timeout) ? undefined : parseDuration(timeout);
+  if (timeout !== undefined && (timeoutMs === undefined || timeoutMs <= 0)) {
+    problems.push(
+      `input "timeout" must be a duration with a unit, like 90s or 15m, not "${timeout}"`,
+    );
+  }
+  const failOn = raw('fail-on');
+  if (!['failure', 'error', 'never'].includes(failOn)) {
+    problems.push(
+      `input "fail-on" must be failure (fail the step when anything failed), error (only when the run could not be judged) or never, not "${failOn}"`,
+    );
+  }
+  const workingDirectory = raw('working-directory');
+  const dockerHost = optional('docker-host');
+  if (dockerHost !== undefined && !/^(unix|tcp|ssh|npipe|http|https):\/\//.test(dockerHost)) {
+    problems.push(
+      `input "docker-host" must be an engine URL (unix://, tcp://, ssh:// or npipe://), not "${dockerHost}"`,
+    );
+  }
+  const inputs: ActionInputs = {
+    manifest,
+    topologies,
+    checks,
+    junit,
+    json,
+    keepUp,
+    timeoutMs: timeoutMs && timeoutMs > 0 ? timeoutMs : undefined,
+    failOn: failOn as FailOn,
+    workingDirectory,
+    dockerHost,
+    summary: bool('summary'),
+    annotations: bool('annotations'),
+    prComment: bool('pr-comment'),
+    githubToken: raw('github-token'),
+    merge: list(raw('merge'), /\r?\n/),
+    label: optional('label'),
+  };
+  if (inputs.prComment && !inputs.githubToken) {
+    problems.push(
+      'input "pr-comment" needs a token: pass "github-token" (its default is github.token)',
+    );
+  }
+  if (problems.length) throw new InputError(problems);
+  return inputs;
+}
+
+/** Names separated by commas or new lines. */
+function list(v: string, sep: RegExp = /[,\r\n]+/): string[] {
+  return v
+    .split(sep)
+    .map((x) => x.trim())
+    .filter(Boolean);
+}

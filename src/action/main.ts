@@ -1,0 +1,325 @@
+import * as core from '@actions/core';
+import * as github from '@actions/github';
+import { existsSync } from 'node:fs';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import {
+  errorMessage,
+  formatProblem,
+  isUserError,
+  UserError,
+  type Problem,
+} from '../common/errors.js';
+import type { NodeSpec, Suite } from '../manifest/suite.js';
+import { annotationsFor, type Annotation } from '../report/annotations.js';
+import { junitSuites, junitTotals } from '../report/junit.js';
+import { code, inline } from '../report/markdown.js';
+import { mergeResults, readResultFiles } from '../report/merge.js';
+import type { RunResults } from '../report/results.js';
+import { renderSummary } from '../report/summary.js';
+import { loadManifest, runSuites, writeReports } from '../run-manifest.js';
+import { GroupedProgress, printResults, type Log } from './console.js';
+import { InputError, readInputs, type ActionInputs, type FailOn } from './inputs.js';
+import { detectPlatform, type Platform } from './platform.js';
+import {
+  octokitComments,
+  pullRequestOf,
+  upsertComment,
+  COMMENT_LIMIT_CHARS,
+} from './pr-comment.js';
+import { encodeState, STATE_KEY, type SavedState } from './state.js';
+
+const DEFAULT_JUNIT = 'stackcheck-junit.xml';
+const DEFAULT_JSON = 'stackcheck-results.json';
+/** A crashed job's run counts as stale this long after its own time limit. */
+const LIFETIME_SLACK_MS = 15 * 60_000;
+
+const log: Log = {
+  line: (t) => core.info(t),
+  startGroup: (n) => core.startGroup(n),
+  endGroup: () => core.endGroup(),
+};
+
+/**
+ * The action's main step: the same pipeline as `stackcheck run` (run-manifest.ts), with the
+ * runner's surfaces around it: inputs, groups in the log, annotations, the job summary,
+ * outputs, an optional pull-request comment, and state for the post step.
+ */
+export async function main(): Promise<void> {
+  const platform = detectPlatform();
+  let inputs: ActionInputs;
+  try {
+    inputs = readInputs((name) => core.getInput(name));
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    for (const p of e.problems) core.error(p, { title: 'stackcheck: invalid input' });
+    core.setOutput('status', 'error');
+    core.setFailed(`stackcheck: ${e.problems.length} invalid input(s); see the errors above`);
+    return;
+  }
+
+  const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
+  const state: SavedState = {
+    nodes: [],
+    runs: [],
+    dockerHost: inputs.dockerHost,
+    workingDirectory: inputs.workingDirectory,
+  };
+  const save = () => core.saveState(STATE_KEY, encodeState(state));
+  save();
+
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (name: 'SIGINT' | 'SIGTERM') => {
+    signals++;
+    if (signals === 1) {
+      core.info(`\n${name}: stopping and removing what this run created…`);
+      controller.abort(name);
+    } else {
+      core.info(`${name} again: teardown goes on; the post step removes whatever is left.`);
+    }
+  };
+  const handlers = { SIGINT: () => onSignal('SIGINT'), SIGTERM: () => onSignal('SIGTERM') };
+  process.on('SIGINT', handlers.SIGINT).on('SIGTERM', handlers.SIGTERM);
+
+  try {
+    const dir = resolve(workspace, inputs.workingDirectory);
+    if (!existsSync(dir)) {
+      throw new UserError({
+        message: `working-directory "${inputs.workingDirectory}" does not exist in ${workspace}`,
+        hint: 'Give a folder relative to the repository root (the workspace).',
+      });
+    }
+    process.chdir(dir);
+    if (inputs.dockerHost) process.env.DOCKER_HOST = inputs.dockerHost;
+    const { results, suite } = await produce(inputs, state, save, controller.signal);
+    await report(results, suite, inputs, platform, workspace);
+    await comment(results, inputs, platform);
+    conclude(results.status, inputs.failOn);
+  } catch (e) {
+    if (isUserError(e)) {
+      await reportProblems(e.problems, inputs, platform, workspace);
+      core.setOutput('status', 'error');
+      conclude('error', inputs.failOn, 'could not run; see the errors above');
+    } else {
+      core.setOutput('status', 'error');
+      core.setFailed(`stackcheck: internal error: ${errorMessage(e)}\n${(e as Error).stack ?? ''}`);
+    }
+  } finally {
+    process.off('SIGINT', handlers.SIGINT).off('SIGTERM', handlers.SIGTERM);
+    // Engines are closed by then; should any handle linger, it must not hold the job.
+    setTimeout(() => process.exit(), 10_000).unref();
+  }
+}
+
+/** Runs the suite (or merges earlier results), saving state for post as it goes. */
+async function produce(
+  inputs: ActionInputs,
+  state: SavedState,
+  save: () => void,
+  signal: AbortSignal,
+): Promise<{ results: RunResults; suite?: Suite }> {
+  if (inputs.merge.length) {
+    const runs = readResultFiles(inputs.merge);
+    for (const r of runs)
+      core.info(`${r.file}: ${r.results.suite} (${r.label}): ${r.results.status}`);
+    const results = mergeResults(runs);
+    return { results: inputs.label ? { ...results, label: inputs.label } : results };
+  }
+  const { suites, notes } = loadManifest(inputs.manifest, {
+    filter: { topologies: inputs.topologies, checks: inputs.checks },
+  });
+  // The core masks these in its reports; the runner masks them in everything else printed.
+  for (const secret of new Set(suites.flatMap((s) => s.secrets ?? []))) core.setSecret(secret);
+  for (const n of notes) core.info(n);
+  state.nodes = usedNodes(suites);
+  save();
+  const progress = new GroupedProgress(log);
+  const limit = inputs.timeoutMs ? AbortSignal.timeout(inputs.timeoutMs) : undefined;
+  try {
+    const results = await runSuites(suites, {
+      signal: limit ? AbortSignal.any([signal, limit]) : signal,
+      progress,
+      keep: inputs.keepUp,
+      ...(inputs.timeoutMs && { lifetimeMs: inputs.timeoutMs + LIFETIME_SLACK_MS }),
+      onStart: (run) => {
+        state.runs.push(run);
+        save();
+      },
+    });
+    return {
+      results: inputs.label ? { ...results, label: inputs.label } : results,
+      suite: suites[0],
+    };
+  } finally {
+    progress.close();
+  }
+}
+
+function usedNodes(suites: Suite[]): NodeSpec[] {
+  const byName = new Map<string, NodeSpec>();
+  for (const s of suites) for (const t of s.topologies) byName.set(t.node, s.nodes[t.node]!);
+  return [...byName.values()];
+}
+
+async function report(
+  results: RunResults,
+  suite: Suite | undefined,
+  inputs: ActionInputs,
+  platform: Platform,
+  workspace: string,
+): Promise<void> {
+  const junit = resolve(inputs.junit ?? suite?.report.junit ?? DEFAULT_JUNIT);
+  const json = resolve(inputs.json ?? suite?.report.json ?? DEFAULT_JSON);
+  writeReports(results, { junit, json });
+  const files = { junit: shown(junit, workspace), json: shown(json, workspace) };
+
+  printResults(results, log);
+
+  const totals = junitTotals(junitSuites(results));
+  core.setOutput('status', results.status);
+  core.setOutput('passed', totals.passed);
+  core.setOutput('failed', totals.failures + totals.errors);
+  core.setOutput('skipped', totals.skipped);
+  core.setOutput('junit', junit);
+  core.setOutput('json', json);
+
+  if (inputs.annotations && suite?.report.annotations !== false) {
+    const elsewhere = `the job summary and ${files.junit}`;
+    emitAnnotations(
+      annotationsFor(results, { path: (f) => shown(resolve(f), workspace), elsewhere }),
+      platform,
+    );
+  } else {
+    core.info('annotations: off (input "annotations" or the manifest\'s report.annotations)');
+  }
+
+  if (inputs.summary && suite?.report.summary !== false) {
+    await writeJobSummary(renderSummary(results, { files }), platform);
+  } else {
+    core.info('job summary: off (input "summary" or the manifest\'s report.summary)');
+  }
+}
+
+/** A path as the host shows it: relative to the workspace (the repository root), with slashes. */
+function shown(abs: string, workspace: string): string {
+  const rel = relative(workspace, abs);
+  if (!rel || rel.startsWith('..') || isAbsolute(rel)) return abs;
+  return rel.split(sep).join('/');
+}
+
+function emitAnnotations(list: Annotation[], platform: Platform): void {
+  for (const a of list) {
+    const props = { title: a.title, file: a.file, startLine: a.line, startColumn: a.col };
+    if (a.level === 'error') core.error(a.message, props);
+    else if (a.level === 'warning') core.warning(a.message, props);
+    else core.notice(a.message, props);
+  }
+  if (!platform.annotations && list.length) {
+    core.info(
+      `annotations: ${title(platform)} shows no annotations beside the code; the same ${list.length}, as log lines:`,
+    );
+    for (const a of list) {
+      const where = a.file
+        ? `${a.file}${a.line ? `:${a.line}${a.col ? `:${a.col}` : ''}` : ''}: `
+        : '';
+      core.info(`${a.level}: ${where}${a.title}`);
+      for (const l of a.message.split('\n')) core.info(`    ${l}`);
+    }
+  }
+}
+
+async function writeJobSummary(markdown: string, platform: Platform): Promise<void> {
+  if (platform.summaryFile) {
+    try {
+      await core.summary.addRaw(markdown, true).write();
+    } catch (e) {
+      core.info(`job summary: could not be written (${errorMessage(e)})`);
+    }
+  }
+  if (!platform.summaryShown) {
+    core.info(
+      platform.summaryFile
+        ? `job summary: written, but ${title(platform)} may not show it (older versions show none); here it is as well:`
+        : `job summary: skipped, this runner offers none (no GITHUB_STEP_SUMMARY); here it is instead:`,
+    );
+    core.startGroup('Job summary (markdown)');
+    for (const l of markdown.split('\n')) core.info(l);
+    core.endGroup();
+  }
+}
+
+async function comment(
+  results: RunResults,
+  inputs: ActionInputs,
+  platform: Platform,
+): Promise<void> {
+  if (!inputs.prComment) return;
+  const target = pullRequestOf(github.context);
+  if (!target) {
+    core.info('pr-comment: this run is not for a pull request; no comment');
+    return;
+  }
+  try {
+    const body = renderSummary(results, { limitBytes: COMMENT_LIMIT_CHARS - 4_096 });
+    const done = await upsertComment(
+      octokitComments(inputs.githubToken),
+      target,
+      results.suite,
+      body,
+    );
+    core.info(`pr-comment: ${done} the comment on #${target.issue}`);
+  } catch (e) {
+    core.warning(
+      `pr-comment: could not comment on #${target.issue} (${errorMessage(e)}). ` +
+        (platform.name === 'gitea'
+          ? 'Gitea needs a token with write access to issues.'
+          : 'The token needs `pull-requests: write` (or `issues: write`) permission.'),
+    );
+  }
+}
+
+/** A manifest that cannot load: each problem as an error at its position, and in the summary. */
+async function reportProblems(
+  problems: Problem[],
+  inputs: ActionInputs,
+  platform: Platform,
+  workspace: string,
+): Promise<void> {
+  const list: Annotation[] = problems.map((p) => ({
+    level: 'error',
+    title: 'stackcheck: invalid manifest',
+    message: p.hint ? `${p.message}\n${p.hint}` : p.message,
+    ...(p.pos && {
+      file: shown(resolve(p.pos.file), workspace),
+      line: p.pos.line,
+      col: p.pos.column,
+    }),
+  }));
+  if (inputs.annotations) emitAnnotations(list.slice(0, 10), platform);
+  else for (const p of problems) core.info(`error: ${formatProblem(p)}`);
+  if (inputs.summary) {
+    const md = [
+      `## ⛔ stackcheck: ${code(inputs.manifest)} cannot run`,
+      '',
+      ...problems.map(
+        (p) =>
+          `- ${p.pos ? `${code(`${p.pos.file}:${p.pos.line}:${p.pos.column}`)}: ` : ''}${inline(p.message)}` +
+          (p.hint ? `<br>${inline(p.hint)}` : ''),
+      ),
+      '',
+    ].join('\n');
+    await writeJobSummary(md, platform);
+  }
+}
+
+function title(p: Platform): string {
+  return p.name === 'gitea' ? 'Gitea' : 'GitHub';
+}
+
+function conclude(status: RunResults['status'], failOn: FailOn, why?: string): void {
+  const fail =
+    failOn === 'failure' ? status !== 'passed' : failOn === 'error' ? status === 'error' : false;
+  if (fail) core.setFailed(`stackcheck: ${why ?? status}`);
+  else if (status !== 'passed')
+    core.info(`stackcheck: ${status}, not failing the step (fail-on: ${failOn})`);
+}

@@ -1,0 +1,260 @@
+import type { Clock } from '../common/clock.js';
+import { formatDuration } from '../common/duration.js';
+import { daemonMessage } from '../engine/docker.js';
+import type { ContainerState, Engine } from '../engine/engine.js';
+import { retry, RetryError, type AttemptFailure, type RetryPolicy } from './retry.js';
+
+/** A service of a topology, as a restart sees it. */
+export interface RestartService {
+  name: string;
+  /** 0: depends on nothing in the topology; else 1 + the highest tier among its dependencies (plan.ts). */
+  tier: number;
+  /** Some dependent waits for it to exit 0 (a migration job): back means completed, not running. */
+  mustComplete?: boolean;
+  /** Its stop_grace_period; undefined: the grace period the container was created with. */
+  stopGraceMs?: number;
+  containers: RestartContainer[];
+}
+
+export interface RestartContainer {
+  id: string;
+  name: string;
+}
+
+/** What a restart does, decided before any engine call: pure, so the rules are tested alone. */
+export interface RestartOrder {
+  /** Tiers to stop, one after another: dependents before what they depend on. */
+  stop: RestartTier[];
+  /** Tiers to start, one after another: databases before the apps that need them. */
+  start: RestartTier[];
+  /** Containers left alone: the user stopped them on purpose. */
+  skipped: { service: string; container: string; reason: string }[];
+}
+
+export interface RestartTier {
+  tier: number;
+  services: RestartService[];
+}
+
+export const USER_STOPPED = 'stopped by the user (a `stop` step): left stopped until a `start`';
+
+/**
+ * The order of a topology restart. Services stop in reverse dependency order and start in
+ * dependency order, tier by tier; a container the user stopped on purpose is neither stopped
+ * nor started, and a service whose every container is so is left out of its tier.
+ */
+export function restartOrder(
+  services: readonly RestartService[],
+  userStopped: ReadonlySet<string>,
+): RestartOrder {
+  const skipped: RestartOrder['skipped'] = [];
+  const byTier = new Map<number, RestartService[]>();
+  for (const s of services) {
+    const containers = s.containers.filter((c) => {
+      if (!userStopped.has(c.id)) return true;
+      skipped.push({ service: s.name, container: c.name, reason: USER_STOPPED });
+      return false;
+    });
+    if (!containers.length) continue;
+    byTier.set(s.tier, [...(byTier.get(s.tier) ?? []), { ...s, containers }]);
+  }
+  const start = [...byTier.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([tier, list]) => ({ tier, services: list }));
+  return { stop: [...start].reverse(), start, skipped };
+}
+
+export interface RestartOptions {
+  clock: Clock;
+  signal: AbortSignal;
+  userStopped: ReadonlySet<string>;
+  /** How often a container gets to come back (1 + the waits), and the waits between attempts. */
+  attempts: RetryPolicy;
+  /** How long one attempt may take to be back: healthy, or running for `stableMs`, or completed. */
+  readyTimeoutMs: number;
+  /** A container without a healthcheck is back once it has run this long without exiting. */
+  stableMs: number;
+  /** How often state is re-read while waiting. */
+  pollMs?: number;
+}
+
+/** Three attempts, one and two seconds apart: a service that cannot come back is reported, not retried forever. */
+export const DEFAULT_RESTART_ATTEMPTS: RetryPolicy = { backoffMs: [1_000, 2_000] };
+const DEFAULT_POLL_MS = 250;
+/** Time allowed beyond the grace period for the engine to report a stop. */
+const STOP_SLACK_MS = 30_000;
+
+export interface RestartReport {
+  /** The services of each tier, in the order the tiers were started. */
+  tiers: string[][];
+  /** Container names in the order their stops were issued. */
+  stopped: string[];
+  /** Containers in the order their (last, successful) start was issued, with when they were back. */
+  started: {
+    service: string;
+    container: string;
+    tier: number;
+    attempts: number;
+    back: 'healthy' | 'running' | 'completed';
+    startedMs: number;
+    backMs: number;
+  }[];
+  skipped: RestartOrder['skipped'];
+}
+
+/** A container did not come back within its attempts; later tiers were not started. */
+export class RestartFailure extends Error {
+  constructor(
+    readonly service: string,
+    readonly container: string,
+    readonly failures: AttemptFailure[],
+    /** Services of later tiers, left stopped because this one did not come back. */
+    readonly notStarted: string[],
+    readonly report: RestartReport,
+  ) {
+    super(
+      `${container} (service "${service}") did not come back after ${failures.length} ${failures.length === 1 ? 'attempt' : 'attempts'}: ` +
+        failures.map((f) => `attempt ${f.attempt}: ${f.message}`).join('; ') +
+        (notStarted.length ? `; not started: ${notStarted.join(', ')}` : ''),
+    );
+    this.name = 'RestartFailure';
+  }
+}
+
+/**
+ * Restarts a topology on its engine the way an operator would after maintenance: every tier
+ * stopped, dependents first; then every tier started, each only once the one before is back
+ * (healthy where it has a healthcheck, otherwise running and stable). A container that does
+ * not come back is stopped and started again, up to the attempts' bound, and then the restart
+ * fails, naming each attempt's failure. Containers the user stopped stay stopped.
+ */
+export async function restartTopology(
+  engine: Engine,
+  services: readonly RestartService[],
+  opts: RestartOptions,
+): Promise<RestartReport> {
+  const { clock, signal } = opts;
+  const origin = clock.now();
+  const order = restartOrder(services, opts.userStopped);
+  const report: RestartReport = {
+    tiers: order.start.map((t) => t.services.map((s) => s.name)),
+    stopped: [],
+    started: [],
+    skipped: order.skipped,
+  };
+
+  for (const tier of order.stop) {
+    await Promise.all(
+      tier.services.flatMap((s) =>
+        s.containers.map((c) => {
+          report.stopped.push(c.name);
+          return stop(engine, s, c, signal);
+        }),
+      ),
+    );
+  }
+
+  for (const [i, tier] of order.start.entries()) {
+    const results = await Promise.allSettled(
+      tier.services.flatMap((s) =>
+        s.containers.map(async (c) => {
+          let startedMs = 0;
+          const { back, attempts } = await retry(
+            async (attempt) => {
+              if (attempt > 1) await stop(engine, s, c, signal);
+              startedMs = clock.now() - origin;
+              await engine.startContainer(c.id, signal);
+              return { back: await waitBack(engine, c, s, opts), attempts: attempt };
+            },
+            opts.attempts,
+            // An engine's refusal reads as the daemon's own words.
+            { clock, signal, describe: daemonMessage },
+          );
+          report.started.push({
+            service: s.name,
+            container: c.name,
+            tier: tier.tier,
+            attempts,
+            back,
+            startedMs,
+            backMs: clock.now() - origin,
+          });
+        }),
+      ),
+    );
+    signal.throwIfAborted();
+    const failed = results.findIndex((r) => r.status === 'rejected');
+    if (failed < 0) continue;
+    const reason = (results[failed] as PromiseRejectedResult).reason as unknown;
+    const [service, container] = tier.services
+      .flatMap((s) => s.containers.map((c) => [s.name, c.name] as const))
+      .at(failed)!;
+    const failures =
+      reason instanceof RetryError
+        ? reason.failures
+        : [{ attempt: 1, error: reason, message: daemonMessage(reason), atMs: clock.now() }];
+    const notStarted = order.start.slice(i + 1).flatMap((t) => t.services.map((s) => s.name));
+    throw new RestartFailure(service, container, failures, notStarted, report);
+  }
+  return report;
+}
+
+async function stop(
+  engine: Engine,
+  s: RestartService,
+  c: RestartContainer,
+  signal: AbortSignal,
+): Promise<void> {
+  const limit = (s.stopGraceMs ?? 10_000) + STOP_SLACK_MS;
+  await engine.stopContainer(
+    c.id,
+    s.stopGraceMs,
+    AbortSignal.any([signal, AbortSignal.timeout(limit)]),
+  );
+}
+
+/**
+ * Re-reads the container on the clock until it is back — healthy (with a healthcheck), running
+ * for `stableMs` (without one), or exited 0 — or has failed: exited otherwise, unhealthy, or
+ * not back within `readyTimeoutMs`. A restart by the engine's own policy restarts the window.
+ */
+async function waitBack(
+  engine: Engine,
+  c: RestartContainer,
+  s: RestartService,
+  opts: RestartOptions,
+): Promise<'healthy' | 'running' | 'completed'> {
+  const { clock, signal } = opts;
+  const pollMs = opts.pollMs ?? DEFAULT_POLL_MS;
+  const t0 = clock.now();
+  let run: { startedAt?: string; since: number } | undefined;
+  let last: ContainerState | undefined;
+  for (;;) {
+    const st = (last = await engine.inspectContainer(c.id, signal));
+    const now = clock.now();
+    if (st.status === 'exited' || st.status === 'dead') {
+      if (st.exitCode === 0) return 'completed';
+      throw new Error(
+        `exited with code ${st.exitCode}${st.oomKilled ? ' (killed: out of memory)' : ''}`,
+      );
+    }
+    if (st.status === 'running' && !s.mustComplete) {
+      if (st.health?.status === 'healthy') return 'healthy';
+      if (st.health?.status === 'unhealthy') throw new Error('is unhealthy');
+      if (!st.health) {
+        if (!run || run.startedAt !== st.startedAt) run = { startedAt: st.startedAt, since: now };
+        if (now - run.since >= opts.stableMs) return 'running';
+      }
+    } else if (st.status !== 'running') {
+      run = undefined;
+    }
+    const left = opts.readyTimeoutMs - (now - t0);
+    if (left <= 0) {
+      const what = s.mustComplete ? 'finished' : last.health ? 'healthy' : 'running';
+      throw new Error(
+        `was not ${what} within ${formatDuration(opts.readyTimeoutMs)} (${last.health ? `health ${last.health.status}` : last.status})`,
+      );
+    }
+    await clock.sleep(Math.min(pollMs, left), signal);
+  }
+}

@@ -1,0 +1,73 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import type { Replica } from '../../checks/runtime.js';
+import type { Runtime } from '../../checks/runtime.js';
+import type { ContainerState } from '../../engine/engine.js';
+
+/**
+ * How one container is reached from another, for rules that match it: on the same engine, by
+ * its addresses on its networks (any port; `tcpPorts` are the ports it exposes); on another
+ * engine, by that node's address and the host ports the container publishes there (the only
+ * way containers on different engines talk).
+ */
+export interface PeerAddress {
+  replica: Replica;
+  sameNode: boolean;
+  ips: string[];
+  tcpPorts: number[];
+}
+
+/** Inspections shared by every lookup of one step. */
+export class Addresses {
+  private readonly states = new Map<string, Promise<ContainerState>>();
+  private readonly hosts = new Map<string, Promise<string>>();
+
+  constructor(
+    private readonly rt: Runtime,
+    private readonly signal?: AbortSignal,
+  ) {}
+
+  state(r: Replica): Promise<ContainerState> {
+    let s = this.states.get(r.containerId);
+    if (!s) {
+      s = this.rt.inspect(r, this.signal);
+      this.states.set(r.containerId, s);
+    }
+    return s;
+  }
+
+  /** `peer` as seen from a container on `fromNode`. */
+  async peer(fromNode: string, peer: Replica): Promise<PeerAddress> {
+    const s = await this.state(peer);
+    if (peer.node === fromNode) {
+      const ips = (s.networks ?? []).flatMap((n) => [n.ipv4, n.ipv6].filter((x) => !!x)) as string[];
+      const tcpPorts = (s.exposedPorts ?? [])
+        .filter((p) => p.protocol === 'tcp')
+        .map((p) => p.port);
+      return { replica: peer, sameNode: true, ips: uniq(ips), tcpPorts: uniq(tcpPorts) };
+    }
+    const host = await this.nodeIp(peer.node);
+    const tcpPorts = s.ports.filter((p) => p.protocol === 'tcp' && p.hostPort > 0);
+    return {
+      replica: peer,
+      sameNode: false,
+      ips: [host],
+      tcpPorts: uniq(tcpPorts.map((p) => p.hostPort)),
+    };
+  }
+
+  /** The address other nodes reach a node's published ports at, as an IP (rules need one). */
+  private nodeIp(node: string): Promise<string> {
+    let p = this.hosts.get(node);
+    if (!p) {
+      const host = this.rt.nodeHost(node);
+      p = isIP(host) ? Promise.resolve(host) : lookup(host).then((a) => a.address);
+      this.hosts.set(node, p);
+    }
+    return p;
+  }
+}
+
+function uniq<T>(xs: T[]): T[] {
+  return [...new Set(xs)];
+}

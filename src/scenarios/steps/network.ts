@@ -1,0 +1,599 @@
+import { z } from 'zod';
+import { resolveServiceRef } from '../../checks/refs.js';
+import type { Replica } from '../../checks/runtime.js';
+import type { Outcome, ServiceRefUse } from '../../checks/types.js';
+import { parseDuration } from '../../common/duration.js';
+import { duration } from '../../manifest/schema-parts.js';
+import type { Suite } from '../../manifest/suite.js';
+import { Addresses, type PeerAddress } from '../network/addresses.js';
+import {
+  commit,
+  discard,
+  FaultError,
+  missingTool,
+  nextFaultNames,
+  prepare,
+  requireTools,
+  startProxies,
+  type Helper,
+  type Helpers,
+} from '../network/inject.js';
+import { PROXY_UID } from '../network/proxy.js';
+import { destinationsOf, lossRules, partitionRules, proxyRules, type Destination } from '../network/rules.js';
+import {
+  chainApplyScript,
+  chainHealScript,
+  closeConnectionsScript,
+  parseRate,
+  qdiscApplyScript,
+  qdiscHealScript,
+  qdiscVerdict,
+  type QdiscPlan,
+} from '../network/scripts.js';
+import { defineStep, type StepContext } from '../types.js';
+import { targets, TargetSchema } from './target.js';
+
+/*
+ * Network faults: partition (iptables), delay and loss (netem where the kernel has it; else a
+ * user-space proxy for delay and iptables' random drop for loss), bandwidth (tbf, or htb with
+ * `to:`). Each runs from helper containers in the affected services' network namespaces; see
+ * src/scenarios/network/inject.ts for the life cycle and docs/faults.md for the user's view.
+ */
+
+const Group = z
+  .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+  .describe('A service (topology/service) or a list of them.');
+type Group = z.output<typeof Group>;
+const list = (g: Group): string[] => (typeof g === 'string' ? [g] : g);
+const groupRefs = (g: Group | undefined, path: (string | number)[]): ServiceRefUse[] =>
+  g === undefined
+    ? []
+    : typeof g === 'string'
+      ? [{ ref: g, path }]
+      : g.map((ref, i) => ({ ref, path: [...path, i] }));
+
+/** Every replica of every service of a group, each once. */
+function replicasOf(ctx: StepContext, g: Group): Replica[] {
+  const seen = new Map<string, Replica>();
+  for (const ref of list(g)) {
+    const rs = ctx.runtime.replicas(ref);
+    if (rs.length === 0) throw new FaultError(`${ref} has no container in this run`);
+    for (const r of rs) seen.set(r.containerId, r);
+  }
+  return [...seen.values()];
+}
+
+const key = (suite: Pick<Suite, 'topologies'>, ref: string) => {
+  const r = resolveServiceRef(suite, ref);
+  return typeof r === 'string' ? ref : `${r.topology}/${r.service}`;
+};
+
+const names = (rs: Replica[]) => [...new Set(rs.map((r) => `${r.topology}/${r.service}`))];
+
+/** Runs a fault step; a FaultError (the fault could not be applied, nothing changed) is its `error`. */
+async function guarded(fn: () => Promise<Outcome>): Promise<Outcome> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof FaultError) return { status: 'error', message: e.message, evidence: {} };
+    throw e;
+  }
+}
+
+// ---- partition -----------------------------------------------------------------------------
+
+const PartitionSpec = z
+  .strictObject({
+    between: z
+      .tuple([Group, Group])
+      .optional()
+      .describe(
+        'Two services (or two groups of services): every path between the sides is cut, both ways unless `oneway`.',
+      ),
+    oneway: z
+      .boolean()
+      .optional()
+      .describe(
+        'Cut only connections the first side opens to the second; the second can still reach the first.',
+      ),
+    isolate: Group.optional().describe(
+      'Cut this service (or group) off from every other service of the run.',
+    ),
+  })
+  .describe('Drop traffic between services with iptables rules in their network namespaces.');
+
+export const partition = defineStep({
+  key: 'partition',
+  fault: true,
+  shape: { partition: PartitionSpec },
+  refs: (s) => [
+    ...groupRefs(s.partition.between?.[0], ['partition', 'between', 0]),
+    ...groupRefs(s.partition.between?.[1], ['partition', 'between', 1]),
+    ...groupRefs(s.partition.isolate, ['partition', 'isolate']),
+  ],
+  problems(s, suite) {
+    const p = s.partition;
+    const out: { message: string; path: (string | number)[] }[] = [];
+    if ((p.between === undefined) === (p.isolate === undefined))
+      out.push({ message: 'write either `between: [a, b]` or `isolate: service`', path: ['partition'] });
+    if (p.oneway !== undefined && p.between === undefined)
+      out.push({ message: '`oneway` goes with `between`', path: ['partition', 'oneway'] });
+    if (p.between) {
+      const left = new Set(list(p.between[0]).map((r) => key(suite, r)));
+      const both = list(p.between[1]).filter((r) => left.has(key(suite, r)));
+      if (both.length)
+        out.push({
+          message: `${both.join(', ')} cannot be on both sides of a partition`,
+          path: ['partition', 'between'],
+        });
+    }
+    return out;
+  },
+  run: (step, ctx) => guarded(() => runPartition(step.partition, ctx)),
+});
+
+async function runPartition(
+  p: z.output<typeof PartitionSpec>,
+  ctx: StepContext,
+): Promise<Outcome> {
+  const sideA = p.between ? replicasOf(ctx, p.between[0]) : replicasOf(ctx, p.isolate!);
+  const inA = new Set(sideA.map((r) => r.containerId));
+  const sideB = p.between
+    ? replicasOf(ctx, p.between[1])
+    : ctx.runtime.replicasAll.filter((r) => !inA.has(r.containerId));
+  if (sideB.length === 0)
+    throw new FaultError(`cannot partition: no other service to isolate ${names(sideA).join(', ')} from`);
+  const oneway = p.oneway === true;
+  const addrs = new Addresses(ctx.runtime, ctx.signal);
+
+  // Each container drops what peers on its engine send it (the receiving end: silence, as in a
+  // real partition) and cuts its own connections to peers on other engines. Both ways: both
+  // sides; one way (A → B): B drops what A opens, A cuts its connections to B across engines.
+  const plans = new Map<string, { r: Replica; from: PeerAddress[]; to: PeerAddress[] }>();
+  const add = async (r: Replica, peers: Replica[], kinds: { from: boolean; to: boolean }) => {
+    const pa = await Promise.all(peers.map((x) => addrs.peer(r.node, x)));
+    const plan = plans.get(r.containerId) ?? { r, from: [], to: [] };
+    if (kinds.from) plan.from.push(...pa.filter((x) => x.sameNode));
+    if (kinds.to) plan.to.push(...pa.filter((x) => !x.sameNode));
+    plans.set(r.containerId, plan);
+  };
+  for (const r of sideA) await add(r, sideB, { from: !oneway, to: true });
+  for (const r of sideB) await add(r, sideA, { from: true, to: !oneway });
+  const rulesOf = new Map(
+    [...plans.values()].map((x) => [x.r.containerId, partitionRules(x, oneway)]),
+  );
+  const active = [...plans.values()].filter((x) => rulesOf.get(x.r.containerId)!.length > 0);
+  if (active.length === 0)
+    throw new FaultError(
+      `cannot partition: no address of ${names([...sideA, ...sideB]).join(', ')} was found (not running?)`,
+    );
+
+  const { chain } = nextFaultNames(ctx.runtime.runId);
+  const v6 = [...rulesOf.values()].some((rs) => rs.some((r) => r.family === 6));
+  const set = await prepare(ctx, {
+    verb: 'partition',
+    kind: 'partition',
+    targets: active.map((x) => x.r),
+    heal: chainHealScript(chain, { v6 }),
+    needs: { iptables: true, ip6tables: v6 },
+  });
+  await requireTools(set, v6 ? ['iptables', 'ip6tables'] : ['iptables']);
+  const what = p.between
+    ? `${names(sideA).join(', ')} ${oneway ? '→' : '↔'} ${names(sideB).join(', ')}`
+    : `${names(sideA).join(', ')} isolated`;
+  await commit(
+    ctx,
+    set,
+    {
+      id: `partition:${chain}`,
+      kind: 'partition',
+      description: `partition ${what}`,
+      mechanism: 'iptables',
+    },
+    (h) => chainApplyScript(chain, rulesOf.get(h.replica.containerId)!, { filter: ['INPUT', 'OUTPUT'] }),
+  );
+  return {
+    status: 'passed',
+    message: `cut ${what} (iptables chain ${chain} in ${set.list.length} container${set.list.length === 1 ? '' : 's'})`,
+    evidence: {
+      mechanism: 'iptables',
+      chain,
+      image: set.image,
+      iptables: set.list[0]!.facts.iptables,
+      containers: active.map((x) => ({
+        container: x.r.containerName,
+        rules: rulesOf.get(x.r.containerId)!.length,
+        dropsFrom: x.from.map((pa) => pa.replica.containerName),
+        ...(x.to.length ? { cutsTo: x.to.map((pa) => pa.replica.containerName) } : {}),
+      })),
+    },
+  };
+}
+
+// ---- shared by delay, loss and bandwidth ---------------------------------------------------
+
+const ShapingTarget = {
+  to: Group.optional().describe(
+    'Only traffic to these services (default: all traffic the service sends; for the proxy, to every other service of the run).',
+  ),
+  port: z
+    .union([z.number().int().min(1).max(65535), z.array(z.number().int().min(1).max(65535)).min(1)])
+    .optional()
+    .describe('Only traffic to these TCP ports of the `to` services (default: every port).'),
+};
+
+interface Shaped {
+  service: string;
+  replica?: number;
+  to?: Group;
+  port?: number | number[];
+}
+
+const shapingRefs = (k: string) => (s: Record<string, unknown>) => {
+  const v = s[k] as Shaped;
+  return [{ ref: v.service, path: [k, 'service'] }, ...groupRefs(v.to, [k, 'to'])];
+};
+
+const portProblems = (k: string, v: Shaped) =>
+  v.port !== undefined && v.to === undefined
+    ? [{ message: '`port` goes with `to`', path: [k, 'port'] }]
+    : [];
+
+/** The client containers, and for each, the peers its shaped traffic goes to. */
+async function shapingPlan(v: Shaped, ctx: StepContext, addrs: Addresses) {
+  const clients = targets({ service: v.service, replica: v.replica }, ctx);
+  const own = new Set(ctx.runtime.replicas(v.service).map((r) => r.containerId));
+  const peers = v.to
+    ? replicasOf(ctx, v.to)
+    : ctx.runtime.replicasAll.filter((r) => !own.has(r.containerId));
+  const ports = v.port === undefined ? undefined : typeof v.port === 'number' ? [v.port] : v.port;
+  const plans = await Promise.all(
+    clients.map(async (r) => {
+      const pa = await Promise.all(peers.map((p) => addrs.peer(r.node, p)));
+      const restrict = (d: Destination[]) =>
+        ports ? d.flatMap((x) => (x.port ? (ports.includes(x.port) ? [x] : []) : ports.map((port) => ({ ip: x.ip, port })))) : d;
+      return {
+        r,
+        peers: pa,
+        /** For netem, tbf and iptables: any port on the same engine unless `port` says. */
+        dst: v.to ? restrict(destinationsOf(pa)) : undefined,
+        /** For the proxy: TCP ports, always named. */
+        tcp: restrict(destinationsOf(pa, true)).filter((d) => !d.ip.includes(':')),
+      };
+    }),
+  );
+  return { clients, peers, plans };
+}
+
+type Plan = Awaited<ReturnType<typeof shapingPlan>>['plans'][number];
+
+function towards(v: Shaped, ctx: StepContext): string {
+  const src = names(ctx.runtime.replicas(v.service)).join(', ');
+  return v.to ? `${src} → ${list(v.to).join(', ')}` : src;
+}
+
+/** The root qdisc of the client's interfaces (with `to:`, an htb class for those peers). */
+async function commitQdisc(
+  ctx: StepContext,
+  set: Helpers,
+  plans: Plan[],
+  handle: string,
+  fault: { id: string; kind: string; description: string; mechanism: string },
+  leaf: QdiscPlan['leaf'],
+) {
+  const byId = new Map(plans.map((x) => [x.r.containerId, x]));
+  await commit(ctx, set, fault, (h: Helper) =>
+    qdiscApplyScript({ handle, leaf, dst: byId.get(h.replica.containerId)!.dst }),
+  );
+}
+
+// ---- delay ---------------------------------------------------------------------------------
+
+const DelaySpec = TargetSchema.extend({
+  duration: duration().optional().describe('How much later traffic arrives, e.g. 200ms.'),
+  ms: z.number().positive().optional().describe('The same in milliseconds.'),
+  jitter: duration().optional().describe('Varies each delay by up to this much either way.'),
+  ...ShapingTarget,
+  via: z
+    .enum(['netem', 'proxy'])
+    .optional()
+    .describe('Force a mechanism (default: netem where the kernel has it, else the proxy).'),
+});
+
+export const delay = defineStep({
+  key: 'delay',
+  fault: true,
+  shape: { delay: DelaySpec },
+  refs: shapingRefs('delay'),
+  problems: (s) => [
+    ...((s.delay.duration === undefined) === (s.delay.ms === undefined)
+      ? [{ message: 'write the delay as `duration: 200ms` or `ms: 200`', path: ['delay'] }]
+      : []),
+    ...portProblems('delay', s.delay),
+  ],
+  run: (step, ctx) => guarded(() => runDelay(step.delay, ctx)),
+});
+
+async function runDelay(d: z.output<typeof DelaySpec>, ctx: StepContext): Promise<Outcome> {
+  const ms = d.ms ?? parseDuration(d.duration!)!;
+  const jitterMs = d.jitter === undefined ? 0 : parseDuration(d.jitter)!;
+  const addrs = new Addresses(ctx.runtime, ctx.signal);
+  const { plans } = await shapingPlan(d, ctx, addrs);
+  const { chain, handle } = nextFaultNames(ctx.runtime.runId);
+  const set = await prepare(ctx, {
+    verb: 'delay',
+    kind: 'delay',
+    targets: plans.map((x) => x.r),
+    heal: `${qdiscHealScript(handle)}\n${chainHealScript(chain)}`,
+    needs: {
+      iptables: d.via !== 'netem',
+      nat: d.via !== 'netem',
+      qdiscs: d.via === 'proxy' ? undefined : { netem: ['delay', '1ms'] },
+    },
+  });
+  const what = `${towards(d, ctx)} +${ms}ms${jitterMs ? ` ±${jitterMs}ms` : ''}`;
+  const netem = netemVerdict(set, d.via === 'proxy');
+  if (netem.use) {
+    await commitQdisc(
+      ctx,
+      set,
+      plans,
+      handle,
+      { id: `delay:${chain}`, kind: 'delay', description: `delay ${what}`, mechanism: 'netem' },
+      { kind: 'netem', args: ['delay', `${ms}ms`, ...(jitterMs ? [`${jitterMs}ms`] : [])] },
+    );
+    return {
+      status: 'passed',
+      message: `delayed ${what} with netem`,
+      evidence: { mechanism: 'netem', delayMs: ms, jitterMs, handle, image: set.image },
+    };
+  }
+  if (d.via === 'netem') await discard(set, `cannot delay: netem is not available (${netem.why})`);
+  await requireTools(set, ['iptables', 'nat']);
+  const empty = plans.find((x) => x.tcp.length === 0);
+  if (empty)
+    await discard(
+      set,
+      `cannot delay with the proxy: no TCP port to delay from ${empty.r.containerName} (${d.to ? 'the `to` services expose none; name them with `port:`' : 'no other service exposes a port'})`,
+    );
+  const byId = new Map(plans.map((x) => [x.r.containerId, x]));
+  const ports = await startProxies(ctx, set, (h) => ({
+    routes: byId.get(h.replica.containerId)!.tcp.map((t) => ({ host: t.ip, port: t.port! })),
+    delayMs: ms,
+    jitterMs,
+    resetPercent: 0,
+    uid: PROXY_UID,
+  }));
+  await commitProxy(ctx, set, byId, ports, chain, {
+    id: `delay:${chain}`,
+    kind: 'delay',
+    description: `delay ${what}`,
+  });
+  return {
+    status: 'passed',
+    message: `delayed ${what} with a proxy (${netem.why ? `no netem: ${netem.why}` : 'as asked'})`,
+    evidence: {
+      mechanism: 'proxy',
+      netem: netem.why ? `not available: ${netem.why}` : 'not tried',
+      delayMs: ms,
+      jitterMs,
+      chain,
+      image: set.image,
+      routes: proxyEvidence(byId, ports),
+    },
+  };
+}
+
+/** Whether netem works in every helper: `use`, or why not (missing from the kernel). */
+function netemVerdict(set: Helpers, skip: boolean): { use: boolean; why?: string } {
+  if (skip) return { use: false };
+  for (const h of set.list) {
+    const answer = h.facts['qdisc.netem'];
+    const v = qdiscVerdict(answer);
+    if (v === 'missing') return { use: false, why: answer };
+    if (v === 'error') {
+      const tc = missingTool(set, 'tc');
+      return { use: false, why: tc ?? answer ?? 'not checked' };
+    }
+  }
+  return { use: true };
+}
+
+async function commitProxy(
+  ctx: StepContext,
+  set: Helpers,
+  byId: Map<string, Plan>,
+  ports: Map<Helper, Record<string, number>>,
+  chain: string,
+  fault: { id: string; kind: string; description: string },
+) {
+  await commit(ctx, set, { ...fault, mechanism: 'proxy' }, (h) => {
+    const local = ports.get(h)!;
+    const routes = byId
+      .get(h.replica.containerId)!
+      .tcp.map((t) => ({ ip: t.ip, port: t.port!, local: local[`${t.ip}:${t.port}`]! }));
+    return (
+      closeConnectionsScript(routes) +
+      chainApplyScript(chain, proxyRules(routes, PROXY_UID), { nat: ['OUTPUT'], filter: ['OUTPUT'] })
+    );
+  });
+}
+
+function proxyEvidence(byId: Map<string, Plan>, ports: Map<Helper, Record<string, number>>) {
+  return [...ports].map(([h, local]) => ({
+    container: h.replica.containerName,
+    targets: byId.get(h.replica.containerId)!.tcp.map((t) => ({
+      to: `${t.ip}:${t.port}`,
+      via: `127.0.0.1:${local[`${t.ip}:${t.port}`]}`,
+    })),
+  }));
+}
+
+// ---- loss ----------------------------------------------------------------------------------
+
+const LossSpec = TargetSchema.extend({
+  percent: z.number().gt(0).max(100).describe('Share of packets lost, e.g. 10 for 10%.'),
+  ...ShapingTarget,
+  via: z
+    .enum(['netem', 'iptables', 'proxy'])
+    .optional()
+    .describe(
+      'Force a mechanism (default: netem where the kernel has it, else iptables dropping packets at random; `proxy` resets that share of new connections instead).',
+    ),
+});
+
+export const loss = defineStep({
+  key: 'loss',
+  fault: true,
+  shape: { loss: LossSpec },
+  refs: shapingRefs('loss'),
+  problems: (s) => portProblems('loss', s.loss),
+  run: (step, ctx) => guarded(() => runLoss(step.loss, ctx)),
+});
+
+async function runLoss(l: z.output<typeof LossSpec>, ctx: StepContext): Promise<Outcome> {
+  const addrs = new Addresses(ctx.runtime, ctx.signal);
+  const { plans } = await shapingPlan(l, ctx, addrs);
+  const { chain, handle } = nextFaultNames(ctx.runtime.runId);
+  const v6 = await hasV6(plans, addrs);
+  const set = await prepare(ctx, {
+    verb: 'loss',
+    kind: 'loss',
+    targets: plans.map((x) => x.r),
+    heal: `${qdiscHealScript(handle)}\n${chainHealScript(chain, { v6 })}`,
+    needs: {
+      iptables: l.via !== 'netem',
+      nat: l.via === 'proxy',
+      ip6tables: v6 && l.via !== 'netem' && l.via !== 'proxy',
+      qdiscs: l.via === undefined || l.via === 'netem' ? { netem: ['loss', '1%'] } : undefined,
+    },
+  });
+  const what = `${l.percent}% of ${towards(l, ctx)}`;
+  const fault = { id: `loss:${chain}`, kind: 'loss', description: `loss of ${what}` };
+  const netem = netemVerdict(set, l.via === 'iptables' || l.via === 'proxy');
+  if (netem.use) {
+    await commitQdisc(ctx, set, plans, handle, { ...fault, mechanism: 'netem' }, {
+      kind: 'netem',
+      args: ['loss', `${l.percent}%`],
+    });
+    return {
+      status: 'passed',
+      message: `dropping ${what} with netem`,
+      evidence: { mechanism: 'netem', percent: l.percent, handle, image: set.image },
+    };
+  }
+  if (l.via === 'netem') await discard(set, `cannot loss: netem is not available (${netem.why})`);
+  if (l.via === 'proxy') {
+    await requireTools(set, ['iptables', 'nat']);
+    const byId = new Map(plans.map((x) => [x.r.containerId, x]));
+    const ports = await startProxies(ctx, set, (h) => ({
+      routes: byId.get(h.replica.containerId)!.tcp.map((t) => ({ host: t.ip, port: t.port! })),
+      delayMs: 0,
+      jitterMs: 0,
+      resetPercent: l.percent,
+      uid: PROXY_UID,
+    }));
+    await commitProxy(ctx, set, byId, ports, chain, fault);
+    return {
+      status: 'passed',
+      message: `resetting ${l.percent}% of new connections from ${towards(l, ctx)} with a proxy`,
+      evidence: { mechanism: 'proxy', percent: l.percent, chain, routes: proxyEvidence(byId, ports) },
+    };
+  }
+  await requireTools(set, v6 ? ['iptables', 'ip6tables'] : ['iptables']);
+  const byId = new Map(plans.map((x) => [x.r.containerId, x]));
+  const families: (4 | 6)[] = v6 ? [4, 6] : [4];
+  await commit(ctx, set, { ...fault, mechanism: 'iptables-statistic' }, (h) =>
+    chainApplyScript(chain, lossRules(l.percent, byId.get(h.replica.containerId)!.dst, families), {
+      filter: ['INPUT'],
+    }),
+  );
+  return {
+    status: 'passed',
+    message: `dropping ${what} with iptables' random match (${netem.why ? `no netem: ${netem.why}` : 'as asked'})`,
+    evidence: {
+      mechanism: 'iptables-statistic',
+      netem: netem.why ? `not available: ${netem.why}` : 'not tried',
+      percent: l.percent,
+      chain,
+      image: set.image,
+    },
+  };
+}
+
+/** Whether a client container has IPv6 addresses (loss without `to:` drops those packets too). */
+async function hasV6(plans: Plan[], addrs: Addresses): Promise<boolean> {
+  if (plans.some((x) => x.dst?.some((d) => d.ip.includes(':')))) return true;
+  const states = await Promise.all(plans.map((x) => addrs.state(x.r)));
+  return plans.every((x) => x.dst === undefined) && states.some((s) => s.networks?.some((n) => n.ipv6));
+}
+
+// ---- bandwidth -----------------------------------------------------------------------------
+
+const BandwidthSpec = TargetSchema.extend({
+  rate: z
+    .string()
+    .describe('The most the service may send, as tc writes rates: 500kbit, 1mbit, 2gbit; 1mbps is bytes.'),
+  ...ShapingTarget,
+});
+
+export const bandwidth = defineStep({
+  key: 'bandwidth',
+  fault: true,
+  shape: { bandwidth: BandwidthSpec },
+  refs: shapingRefs('bandwidth'),
+  problems: (s) => [
+    ...(parseRate(s.bandwidth.rate) === undefined
+      ? [
+          {
+            message: `"${s.bandwidth.rate}" is not a rate: write 500kbit, 1mbit, 10mbit (bits) or 1mbps (bytes) per second`,
+            path: ['bandwidth', 'rate'],
+          },
+        ]
+      : []),
+    ...portProblems('bandwidth', s.bandwidth),
+  ],
+  run: (step, ctx) => guarded(() => runBandwidth(step.bandwidth, ctx)),
+});
+
+async function runBandwidth(b: z.output<typeof BandwidthSpec>, ctx: StepContext): Promise<Outcome> {
+  const rateBits = parseRate(b.rate)!;
+  const addrs = new Addresses(ctx.runtime, ctx.signal);
+  const { plans } = await shapingPlan(b, ctx, addrs);
+  const { chain, handle } = nextFaultNames(ctx.runtime.runId);
+  const kind = b.to ? 'htb' : 'tbf';
+  const set = await prepare(ctx, {
+    verb: 'limit bandwidth',
+    kind: 'bandwidth',
+    targets: plans.map((x) => x.r),
+    heal: qdiscHealScript(handle),
+    needs: {
+      qdiscs: {
+        [kind]: kind === 'tbf' ? ['rate', '1gbit', 'burst', '64kb', 'latency', '1ms'] : [],
+      },
+    },
+  });
+  await requireTools(set, ['tc']);
+  for (const h of set.list) {
+    const answer = h.facts[`qdisc.${kind}`];
+    if (answer !== 'ok')
+      await discard(
+        set,
+        `cannot limit bandwidth: the ${kind} qdisc is not available in ${h.replica.containerName}'s network namespace (${answer ?? 'not checked'})`,
+      );
+  }
+  const what = `${towards(b, ctx)} to ${b.rate}`;
+  await commitQdisc(
+    ctx,
+    set,
+    plans,
+    handle,
+    { id: `bandwidth:${chain}`, kind: 'bandwidth', description: `bandwidth of ${what}`, mechanism: kind },
+    { kind: 'tbf', rateBits },
+  );
+  return {
+    status: 'passed',
+    message: `limited ${what} with ${kind}`,
+    evidence: { mechanism: kind, rateBits, handle, image: set.image },
+  };
+}

@@ -1,0 +1,256 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { RunResults } from '../../src/report/results.js';
+import { STEP_KEYS } from '../../src/scenarios/registry.js';
+import { leftovers, NOTHING } from '../support/engine.js';
+import { exampleScenarios, runExample, scenariosByName, stepLines } from '../support/example.js';
+import { checksByName } from '../support/run.js';
+
+// The seed examples in examples/, each run once in this process against the real engine from a
+// copy of its folder, with negative variants appended as extra scenarios: they must fail as
+// designed, with the values the fixtures really produce.
+
+const RUN_TIMEOUT = 240_000;
+
+type StopEvidence = {
+  containers: {
+    configuredGraceS: number;
+    exitedAfterMs?: number;
+    killedAfterMs?: number;
+    exitCode?: number;
+  }[];
+};
+
+describe('examples/app-lifecycle (seed 001)', () => {
+  let results: RunResults;
+  beforeAll(async () => {
+    ({ results } = await runExample('app-lifecycle', {
+      extraScenarios: `
+- name: "negative: a stop shorter than the drain is caught, and the tracker records it"
+  steps:
+    - stop: { service: filebrowser, timeout: 1s }
+    - start: { service: filebrowser }
+    - check:
+        state: { service: filebrowser, running: true, healthy: true }
+        retry: { timeout: 30s, interval: 250ms }
+    - name: the killed run left a start without a clean stop
+      check:
+        exec: { service: filebrowser, command: [cat, /data/restart-tracker.json] }
+        expect: { stdout: '"starts":4,"cleanStops":2,"uncleanStops":1' }
+- name: "negative: a grace period under the one required fails the stop"
+  steps:
+    - stop: { service: filebrowser, timeout: 1s }
+      expect: { graceAtLeast: 20s }
+    - start: { service: filebrowser }
+`,
+    }));
+  }, RUN_TIMEOUT);
+
+  it('installs the app: it is running, healthy, and its tracker counts one start', () => {
+    const c = checksByName(results);
+    expect(
+      Object.values(c)
+        .map((x) => `${x.name}: ${x.status} — ${x.message}`)
+        .filter((l) => !l.includes(': passed')),
+    ).toEqual([]);
+    expect(c['the restart tracker exists on the data volume']!.evidence).toMatchObject({
+      exitCode: 0,
+      stdout: expect.stringMatching(
+        /^\{"app":"filebrowser","starts":1,"cleanStops":0,"uncleanStops":0,"lastStart":"[^"]+","lastStop":null,"running":true,/,
+      ),
+    });
+    expect(c['the app answers its health endpoint']!.evidence).toMatchObject({ status: 200 });
+  });
+
+  it('stops within the grace period (SIGTERM, a 3 s drain, exit 0, no SIGKILL), starts, and persists the tracker', () => {
+    const sc =
+      scenariosByName(results)[
+        'stop honours the grace period, start brings the app back, the tracker counts both'
+      ];
+    expect(stepLines(sc).filter((l) => !l.includes(': passed'))).toEqual([]);
+    expect(sc!.status).toBe('passed');
+    const stop = sc!.steps[0]!.evidence as StopEvidence;
+    expect(stop.containers).toHaveLength(1);
+    const m = stop.containers[0]!;
+    expect(m.configuredGraceS).toBe(20);
+    expect(m.killedAfterMs).toBeUndefined();
+    expect(m.exitedAfterMs).toBeGreaterThanOrEqual(2900);
+    expect(m.exitedAfterMs).toBeLessThan(8000);
+    expect(sc!.steps[0]!.message).toMatch(/exited \d+(\.\d)?s after SIGTERM$/);
+    expect(sc!.steps.map((s) => s.action)).toEqual([
+      'stop',
+      'check',
+      'start',
+      'check',
+      'check',
+      'check',
+    ]);
+  });
+
+  it('restarts with a drain, and the logs stay clean', () => {
+    const sc =
+      scenariosByName(results)['a restart drains and comes back, and the tracker counts it'];
+    expect(stepLines(sc).filter((l) => !l.includes(': passed'))).toEqual([]);
+    expect(sc!.steps[2]!.evidence).toMatchObject({
+      stdout: expect.stringContaining('"starts":3,"cleanStops":2,"uncleanStops":0'),
+    });
+  });
+
+  it('negative variants: a kill before the drain ends shows up in the tracker; a short grace fails the stop', () => {
+    const sc = scenariosByName(results);
+    const killed =
+      sc['negative: a stop shorter than the drain is caught, and the tracker records it']!;
+    expect(stepLines(killed).filter((l) => !l.includes(': passed'))).toEqual([]);
+    const k = (killed.steps[0]!.evidence as StopEvidence).containers[0]!;
+    expect(k.configuredGraceS).toBe(1);
+    expect(k.killedAfterMs).toBeGreaterThanOrEqual(900);
+    expect(k.killedAfterMs).toBeLessThan(2900); // killed before its 3 s drain could finish
+
+    const short = sc['negative: a grace period under the one required fails the stop']!;
+    expect(short.status).toBe('failed');
+    expect(short.steps[0]!.message).toMatch(
+      /^[\w-]+-apps-filebrowser-1 is configured with a 1s grace period, less than 20s$/,
+    );
+    expect(short.steps[1]).toMatchObject({ status: 'skipped' });
+  });
+
+  it('uninstalls: the teardown removes the container, its network and the data volume', async () => {
+    expect(results.teardown).toMatchObject({ kept: false, containers: 1, volumes: 1, errors: [] });
+    expect(await leftovers({ runId: results.runId })).toEqual(NOTHING);
+  });
+});
+
+describe('examples/queen-hives (seed 002)', () => {
+  const PARTITION = STEP_KEYS.includes('partition');
+  const partitionScenario =
+    'a partitioned hive goes stale, and alive again once the partition heals';
+  let results: RunResults;
+  let dropped: string[];
+  beforeAll(async () => {
+    // Network faults run their tools in this image, built locally with the other fixtures.
+    process.env.STACKCHECK_FAULT_IMAGE ??= 'stackcheck-fixture/nettools:1';
+    ({ results, dropped } = await runExample('queen-hives', {
+      extraScenarios: `
+- name: "negative: a partition left in place keeps the hive stale"
+  steps:
+    - partition: { between: [queen, hive1] }
+    - check:
+        http: { service: queen, port: 8500, path: /hives/hive1 }
+        expect: { json: { state: stale } }
+        retry: { timeout: 10s, interval: 200ms }
+    - check:
+        http: { service: queen, port: 8500, path: /hives/hive1 }
+        expect: { json: { state: alive } }
+        retry: { timeout: 4s, interval: 200ms }
+- name: "negative: a hive left frozen never comes back alive"
+  steps:
+    - pause: { service: hive1 }
+    - check:
+        http: { service: queen, port: 8500, path: /hives/hive1 }
+        expect: { json: { state: stale } }
+        retry: { timeout: 10s, interval: 200ms }
+    - check:
+        http: { service: queen, port: 8500, path: /hives/hive1 }
+        expect: { json: { state: alive } }
+        retry: { timeout: 4s, interval: 200ms }
+`,
+    }));
+  }, RUN_TIMEOUT);
+
+  it('drops a scenario only when its step is not registered', () => {
+    expect(dropped).toEqual(
+      PARTITION
+        ? []
+        : [partitionScenario, 'negative: a partition left in place keeps the hive stale'],
+    );
+    expect(exampleScenarios('queen-hives').map((s) => s.name)).toContain(partitionScenario);
+  });
+
+  it('the queen sees both hives alive with their capabilities; SSE, reach and logs pass', () => {
+    const c = checksByName(results);
+    expect(
+      results.checks
+        .map((x) => `${x.name}: ${x.status} — ${x.message}`)
+        .filter((l) => !l.includes(': passed')),
+    ).toEqual([]);
+    expect(results.checks).toHaveLength(9);
+    const body = JSON.parse(
+      c['the queen sees hive1 alive and has discovered its capabilities']!.evidence.body as string,
+    );
+    expect(body).toMatchObject({
+      id: 'hive1',
+      state: 'alive',
+      url: 'http://hive1:9000',
+      capabilities: { id: 'hive1', devices: [{ type: 'cpu' }, { type: 'gpu', id: 'cuda:0' }] },
+    });
+    expect(body.lastSeenMs).toBeLessThan(1500);
+    expect(body.heartbeats).toBeGreaterThan(0);
+    expect(
+      c['heartbeats keep arriving (a hive was seen in the last 1.5 s)']!.evidence.repeat,
+    ).toMatchObject({ attempts: 20, passed: 20 });
+    expect(c['the SSE stream reports both hives alive']!.message).toBeTruthy();
+  });
+
+  it.skipIf(!PARTITION)(
+    'a partition makes hive1 stale (hive2 stays alive); healing it brings hive1 back',
+    () => {
+      const sc = scenariosByName(results)[partitionScenario];
+      expect(stepLines(sc).filter((l) => !l.includes(': passed'))).toEqual([]);
+      expect(sc!.faults).toEqual([
+        expect.objectContaining({
+          kind: 'partition',
+          mechanism: 'iptables',
+          reason: 'a heal step',
+        }),
+      ]);
+      // stale only after the heartbeats stopped for 1.5 s: the check retried until then
+      expect(sc!.steps[1]!.evidence.attempts).toBeGreaterThan(3);
+      const neg =
+        scenariosByName(results)['negative: a partition left in place keeps the hive stale']!;
+      expect(neg.status).toBe('failed');
+      expect(neg.steps[1]!.status).toBe('passed');
+      expect(neg.steps[2]!.status).toBe('failed');
+      expect(neg.steps[2]!.message).toMatch(
+        /^JSON body: \$\.state is "stale", expected "alive" \(after \d+ attempts\)$/,
+      );
+      expect(neg.faults).toEqual([
+        expect.objectContaining({ kind: 'partition', reason: 'the end of the scenario' }),
+      ]);
+    },
+  );
+
+  it('a frozen hive goes stale and comes back; left frozen, the alive check fails', () => {
+    const sc = scenariosByName(results)['a frozen hive goes stale, and alive again when it thaws'];
+    expect(stepLines(sc).filter((l) => !l.includes(': passed'))).toEqual([]);
+    const neg = scenariosByName(results)['negative: a hive left frozen never comes back alive']!;
+    expect(neg.status).toBe('failed');
+    expect(neg.steps[1]!.status).toBe('passed');
+    expect(neg.steps[2]!.status).toBe('failed');
+    expect(neg.steps[2]!.message).toMatch(
+      /^JSON body: \$\.state is "stale", expected "alive" \(after \d+ attempts\)$/,
+    );
+    expect(neg.steps[2]!.evidence.attempts).toBeGreaterThan(5);
+    expect(neg.faults).toEqual([
+      expect.objectContaining({ kind: 'pause', reason: 'the end of the scenario' }),
+    ]);
+  });
+
+  it('a crashed hive goes stale (streamed over SSE), is restarted by its policy, and rejoins', () => {
+    const sc =
+      scenariosByName(results)['a crashed hive goes stale, and its restart policy brings it back'];
+    expect(stepLines(sc).filter((l) => !l.includes(': passed'))).toEqual([]);
+    expect(sc!.steps[0]!.evidence).toMatchObject({ crashed: [{ restartCountBefore: 0 }] });
+  });
+
+  it('a restarted queen gets both hives back: each registers again', () => {
+    const sc =
+      scenariosByName(results)['a queen restarted with hives attached gets every hive back'];
+    expect(stepLines(sc).filter((l) => !l.includes(': passed'))).toEqual([]);
+    expect(sc!.steps[2]!.evidence).toMatchObject({ status: 200 });
+    const hive2 = JSON.parse(sc!.steps[2]!.evidence.body as string);
+    expect(hive2.queen).toMatchObject({ registrations: 2, connected: true });
+  });
+
+  it('leaves nothing behind', async () => {
+    expect(await leftovers({ runId: results.runId })).toEqual(NOTHING);
+  });
+});

@@ -14,7 +14,8 @@ export function parseJsonPath(path: string): PathSegment[] | string {
   while (i < path.length) {
     SEGMENT.lastIndex = i;
     const m = SEGMENT.exec(path);
-    if (!m) return `JSONPath "${path}": cannot read "${path.slice(i)}" (supported: .key, ['key'], [index])`;
+    if (!m)
+      return `JSONPath "${path}": cannot read "${path.slice(i)}" (supported: .key, ['key'], [index])`;
     out.push(m[2] !== undefined ? Number(m[2]) : (m[1] ?? m[3] ?? m[4])!);
     i = SEGMENT.lastIndex;
   }
@@ -22,14 +23,23 @@ export function parseJsonPath(path: string): PathSegment[] | string {
 }
 
 /** The value at a parsed path, or `undefined` with found=false when a step is missing. */
-export function valueAt(doc: unknown, segments: PathSegment[]): { found: boolean; value?: unknown } {
+export function valueAt(
+  doc: unknown,
+  segments: PathSegment[],
+): { found: boolean; value?: unknown } {
   let cur: unknown = doc;
   for (const seg of segments) {
     if (typeof seg === 'number' && Array.isArray(cur)) {
       const idx = seg < 0 ? cur.length + seg : seg;
       if (idx < 0 || idx >= cur.length) return { found: false };
       cur = cur[idx];
-    } else if (typeof seg === 'string' && cur && typeof cur === 'object' && !Array.isArray(cur) && seg in cur) {
+    } else if (
+      typeof seg === 'string' &&
+      cur &&
+      typeof cur === 'object' &&
+      !Array.isArray(cur) &&
+      seg in cur
+    ) {
       cur = (cur as Record<string, unknown>)[seg];
     } else {
       return { found: false };
@@ -43,14 +53,16 @@ export function subsetMismatch(actual: unknown, expected: unknown, at = '$'): st
   if (expected !== null && typeof expected === 'object') {
     if (Array.isArray(expected)) {
       if (!Array.isArray(actual)) return `${at} is not an array`;
-      if (actual.length < expected.length) return `${at} has ${actual.length} items, expected at least ${expected.length}`;
+      if (actual.length < expected.length)
+        return `${at} has ${actual.length} items, expected at least ${expected.length}`;
       for (const [i, e] of expected.entries()) {
         const miss = subsetMismatch(actual[i], e, `${at}[${i}]`);
         if (miss) return miss;
       }
       return undefined;
     }
-    if (!actual || typeof actual !== 'object' || Array.isArray(actual)) return `${at} is not an object`;
+    if (!actual || typeof actual !== 'object' || Array.isArray(actual))
+      return `${at} is not an object`;
     for (const [k, e] of Object.entries(expected)) {
       if (!(k in actual)) return `${at}.${k} is missing`;
       const miss = subsetMismatch((actual as Record<string, unknown>)[k], e, `${at}.${k}`);

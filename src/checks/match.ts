@@ -21,10 +21,13 @@ export type TextMatch = z.output<typeof TextMatchSchema>;
 type Single = string | z.output<typeof MatchObject>;
 
 function matchesOne(text: string, m: Single): string | undefined {
-  if (typeof m === 'string') return text.includes(m) ? undefined : `does not contain ${JSON.stringify(m)}`;
+  if (typeof m === 'string')
+    return text.includes(m) ? undefined : `does not contain ${JSON.stringify(m)}`;
   if (m.equals !== undefined && text !== m.equals) return `is not ${JSON.stringify(m.equals)}`;
-  if (m.contains !== undefined && !text.includes(m.contains)) return `does not contain ${JSON.stringify(m.contains)}`;
-  if (m.regex !== undefined && !new RegExp(m.regex, 'm').test(text)) return `does not match /${m.regex}/`;
+  if (m.contains !== undefined && !text.includes(m.contains))
+    return `does not contain ${JSON.stringify(m.contains)}`;
+  if (m.regex !== undefined && !new RegExp(m.regex, 'm').test(text))
+    return `does not match /${m.regex}/`;
   return undefined;
 }
 
@@ -35,7 +38,9 @@ export function textMismatch(text: string, m: TextMatch): string | undefined {
   const miss = matchesOne(text, positive);
   if (miss) return miss;
   if (not !== undefined && matchesOne(text, not) === undefined) {
-    return typeof not === 'string' ? `contains ${JSON.stringify(not)}` : `matches ${JSON.stringify(not)}, which it must not`;
+    return typeof not === 'string'
+      ? `contains ${JSON.stringify(not)}`
+      : `matches ${JSON.stringify(not)}, which it must not`;
   }
   return undefined;
 }
@@ -57,5 +62,7 @@ export function regexProblems(m: TextMatch | undefined): string[] {
 
 /** A short excerpt for evidence: reports show it, they never need a whole body. */
 export function excerpt(text: string, max = 500): string {
-  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`;
+  return text.length <= max
+    ? text
+    : `${text.slice(0, max)}… (${text.length - max} more characters)`;
 }

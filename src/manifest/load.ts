@@ -35,15 +35,20 @@ export function loadSuites(manifestPath: string, options: LoadOptions = {}): Sui
   const matrix = readMatrix(manifestPath);
   if (!matrix) return [loadSuite(manifestPath, options)];
   const env = options.env ?? process.env;
-  return combinations(matrix).map((combo) => loadSuite(manifestPath, { env: { ...env, ...combo }, matrix: combo }));
+  return combinations(matrix).map((combo) =>
+    loadSuite(manifestPath, { env: { ...env, ...combo }, matrix: combo }),
+  );
 }
 
 function readMatrix(manifestPath: string): Record<string, string[]> | undefined {
-  const data = readYamlFile(resolve(manifestPath), displayPath(resolve(manifestPath))).data as Record<string, unknown> | null;
+  const data = readYamlFile(resolve(manifestPath), displayPath(resolve(manifestPath)))
+    .data as Record<string, unknown> | null;
   const m = data?.matrix;
   if (!m || typeof m !== 'object' || Array.isArray(m)) return undefined; // malformed: the schema reports it
   const entries = Object.entries(m).filter(([, v]) => Array.isArray(v) && v.length > 0);
-  return entries.length ? Object.fromEntries(entries.map(([k, v]) => [k, (v as unknown[]).map(String)])) : undefined;
+  return entries.length
+    ? Object.fromEntries(entries.map(([k, v]) => [k, (v as unknown[]).map(String)]))
+    : undefined;
 }
 
 function combinations(matrix: Record<string, string[]>): Record<string, string>[] {

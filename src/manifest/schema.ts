@@ -182,7 +182,7 @@ export const ManifestSchema = z
           .string()
           .optional()
           .describe(
-            'Image of the helper that applies network faults in a service\'s network namespace (needs sh, iptables, tc; runs with NET_ADMIN). Default: nicolaka/netshoot:v0.13.',
+            "Image of the helper that applies network faults in a service's network namespace (needs sh, iptables, tc; runs with NET_ADMIN). Default: nicolaka/netshoot:v0.13.",
           ),
         proxyImage: z
           .string()

@@ -20,7 +20,12 @@ export type ProgressEvent =
       atMs: number;
       detail?: string;
     }
-  | { kind: 'check'; name: string; status: 'passed' | 'failed' | 'skipped' | 'error'; durationMs: number }
+  | {
+      kind: 'check';
+      name: string;
+      status: 'passed' | 'failed' | 'skipped' | 'error';
+      durationMs: number;
+    }
   | { kind: 'note'; level: 'info' | 'warn'; text: string };
 
 export interface Progress {

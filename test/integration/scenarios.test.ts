@@ -5,7 +5,8 @@ import { engine, leftovers, NOTHING } from '../support/engine.js';
 import { runFiles } from '../support/run.js';
 
 const APP = 'stackcheck-fixture/app:1';
-const health = 'healthcheck: { test: [CMD, wget, -qO-, "http://localhost:8080/health"], interval: 300ms, retries: 50 }';
+const health =
+  'healthcheck: { test: [CMD, wget, -qO-, "http://localhost:8080/health"], interval: 300ms, retries: 50 }';
 
 function manifest(scenarios: string, services: string) {
   return {
@@ -51,18 +52,31 @@ describe('lifecycle scenarios on a real engine', () => {
     const sc = byName(results.scenarios);
     const longEnough = sc['long enough']!.steps[0]!;
     expect(longEnough.status).toBe('passed');
-    const measured = (longEnough.evidence.containers as { killedAfterMs: number; signal: string; configuredGraceS: number }[])[0]!;
+    const measured = (
+      longEnough.evidence.containers as {
+        killedAfterMs: number;
+        signal: string;
+        configuredGraceS: number;
+      }[]
+    )[0]!;
     expect(measured.configuredGraceS).toBe(2);
     expect(measured.signal).toBe('15');
     expect(measured.killedAfterMs).toBeGreaterThanOrEqual(1900);
     expect(measured.killedAfterMs).toBeLessThan(4000);
 
     expect(sc['too short']!.status).toBe('failed');
-    expect(sc['too short']!.steps[0]!.message).toMatch(/configured with a 2s grace period, less than 5s/);
-    expect(sc['too short']!.steps[1]).toMatchObject({ status: 'skipped', message: 'not run: step 1 (stop stubborn) failed' });
+    expect(sc['too short']!.steps[0]!.message).toMatch(
+      /configured with a 2s grace period, less than 5s/,
+    );
+    expect(sc['too short']!.steps[1]).toMatchObject({
+      status: 'skipped',
+      message: 'not run: step 1 (stop stubborn) failed',
+    });
 
     const polite = sc['a polite service exits on SIGTERM']!.steps[0]!;
-    const p = (polite.evidence.containers as { exitedAfterMs?: number; killedAfterMs?: number }[])[0]!;
+    const p = (
+      polite.evidence.containers as { exitedAfterMs?: number; killedAfterMs?: number }[]
+    )[0]!;
     expect(p.killedAfterMs).toBeUndefined();
     expect(p.exitedAfterMs).toBeLessThan(1500);
     expect(await leftovers({ suite })).toEqual(NOTHING);
@@ -88,8 +102,14 @@ describe('lifecycle scenarios on a real engine', () => {
     try {
       expect(byName(results.scenarios).crash!.status).toBe('passed');
       expect(byName(results.scenarios).kill!.status).toBe('passed');
-      const [crashy] = await engine.listContainers({ 'io.stackcheck.run': results.runId, 'io.stackcheck.service': 'crashy' });
-      const [killed] = await engine.listContainers({ 'io.stackcheck.run': results.runId, 'io.stackcheck.service': 'killed' });
+      const [crashy] = await engine.listContainers({
+        'io.stackcheck.run': results.runId,
+        'io.stackcheck.service': 'crashy',
+      });
+      const [killed] = await engine.listContainers({
+        'io.stackcheck.run': results.runId,
+        'io.stackcheck.service': 'killed',
+      });
       const c = await engine.inspectContainer(crashy!.id);
       expect(c.restartCount).toBe(1);
       expect(c.running).toBe(true);
@@ -121,13 +141,21 @@ describe('lifecycle scenarios on a real engine', () => {
     );
     const sc = byName(results.scenarios);
     expect(sc['paused answers nothing']!.status).toBe('failed');
-    expect(sc['paused answers nothing']!.steps[1]!.message).toMatch(/^sc-\w+-t-web-1 is not running \(paused\)$/);
+    expect(sc['paused answers nothing']!.steps[1]!.message).toMatch(
+      /^sc-\w+-t-web-1 is not running \(paused\)$/,
+    );
     // The failed scenario still healed its pause, or the next scenario could not pass.
     expect(sc['paused answers nothing']!.faults).toEqual([
-      expect.objectContaining({ kind: 'pause', reason: 'the end of the scenario', mechanism: 'cgroup freezer (engine pause)' }),
+      expect.objectContaining({
+        kind: 'pause',
+        reason: 'the end of the scenario',
+        mechanism: 'cgroup freezer (engine pause)',
+      }),
     ]);
     expect(sc['healed by its timer']!.status).toBe('passed');
-    expect(sc['healed by its timer']!.faults).toEqual([expect.objectContaining({ kind: 'pause', reason: 'its 1s ran out' })]);
+    expect(sc['healed by its timer']!.faults).toEqual([
+      expect.objectContaining({ kind: 'pause', reason: 'its 1s ran out' }),
+    ]);
     expect(await leftovers({ suite })).toEqual(NOTHING);
   });
 
@@ -157,9 +185,14 @@ describe('lifecycle scenarios on a real engine', () => {
     const sc = byName(results.scenarios);
     expect(sc['data survives a restart']!.status).toBe('passed');
     // The first scenario's end heals the node; "node down and up" shows the check failing while down.
-    expect(sc['node down and up']!.steps[0]).toMatchObject({ status: 'passed', message: 'node local down: stopped 1 containers' });
+    expect(sc['node down and up']!.steps[0]).toMatchObject({
+      status: 'passed',
+      message: 'node local down: stopped 1 containers',
+    });
     expect(sc['node down and up']!.steps[1]!.status).toBe('failed');
-    expect(sc['node down and up']!.faults).toEqual([expect.objectContaining({ kind: 'down', reason: 'the end of the scenario' })]);
+    expect(sc['node down and up']!.faults).toEqual([
+      expect.objectContaining({ kind: 'down', reason: 'the end of the scenario' }),
+    ]);
     expect(sc['back up']!.status).toBe('passed');
     expect(await leftovers({ suite })).toEqual(NOTHING);
   });

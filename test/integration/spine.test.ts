@@ -126,7 +126,9 @@ describe('bring-up and teardown on a real engine', () => {
     });
     const r = await cli(['run', 'stackcheck.yml'], { cwd: dir });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/compose\.yml:2:3: container sc-\w+-main-web-1 could not be created: .*bind source path does not exist/);
+    expect(r.stderr).toMatch(
+      /compose\.yml:2:3: container sc-\w+-main-web-1 could not be created: .*bind source path does not exist/,
+    );
     expect(await leftovers({ suite })).toEqual(NOTHING);
   });
 

@@ -16,9 +16,15 @@ export async function runFiles(
   opts: RunOptions & { env?: Record<string, string> } = {},
 ): Promise<{ results: RunResults; suite: string; dir: string }> {
   const suite = uniqueSuite('it');
-  const dir = workdir(Object.fromEntries(Object.entries(files).map(([k, v]) => [k, v.replaceAll('{{SUITE}}', suite)])));
+  const dir = workdir(
+    Object.fromEntries(
+      Object.entries(files).map(([k, v]) => [k, v.replaceAll('{{SUITE}}', suite)]),
+    ),
+  );
   const runs = [];
-  for (const s of loadSuites(join(dir, 'stackcheck.yml'), { env: { ...process.env, ...opts.env } })) {
+  for (const s of loadSuites(join(dir, 'stackcheck.yml'), {
+    env: { ...process.env, ...opts.env },
+  })) {
     runs.push({ results: await run(s, opts), matrix: s.matrix });
   }
   return { results: combineResults(runs), suite, dir };

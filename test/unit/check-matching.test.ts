@@ -12,7 +12,9 @@ describe('text matching', () => {
     expect(textMismatch('gpu0\n', { regex: '^gpu\\d$' })).toBeUndefined();
     expect(textMismatch('x', { equals: 'y' })).toBe('is not "y"');
     expect(textMismatch('machine_id: unknown', { not: 'unknown' })).toBe('contains "unknown"');
-    expect(textMismatch('machine_id: m1', { contains: 'machine_id', not: 'unknown' })).toBeUndefined();
+    expect(
+      textMismatch('machine_id: m1', { contains: 'machine_id', not: 'unknown' }),
+    ).toBeUndefined();
     expect(textMismatch('panic: oh', { not: { regex: 'panic|FATAL' } })).toMatch(/must not/);
   });
 
@@ -31,9 +33,18 @@ describe('JSON expectations', () => {
   const doc = { items: [{ id: 3, tags: ['a'] }], 'odd key': true, state: 'alive' };
 
   it('reads the supported JSONPath subset', () => {
-    expect(valueAt(doc, parseJsonPath('$.items[0].id') as never)).toEqual({ found: true, value: 3 });
-    expect(valueAt(doc, parseJsonPath("$['odd key']") as never)).toEqual({ found: true, value: true });
-    expect(valueAt(doc, parseJsonPath('$.items[-1].tags[0]') as never)).toEqual({ found: true, value: 'a' });
+    expect(valueAt(doc, parseJsonPath('$.items[0].id') as never)).toEqual({
+      found: true,
+      value: 3,
+    });
+    expect(valueAt(doc, parseJsonPath("$['odd key']") as never)).toEqual({
+      found: true,
+      value: true,
+    });
+    expect(valueAt(doc, parseJsonPath('$.items[-1].tags[0]') as never)).toEqual({
+      found: true,
+      value: 'a',
+    });
     expect(valueAt(doc, parseJsonPath('$.items[5]') as never)).toEqual({ found: false });
   });
 
@@ -46,7 +57,9 @@ describe('JSON expectations', () => {
     expect(subsetMismatch(doc, { state: 'alive', items: [{ id: 3 }] })).toBeUndefined();
     expect(subsetMismatch(doc, { state: 'stale' })).toBe('$.state is "alive", expected "stale"');
     expect(subsetMismatch(doc, { missing: 1 })).toBe('$.missing is missing');
-    expect(subsetMismatch(doc, { items: [{}, {}] })).toBe('$.items has 1 items, expected at least 2');
+    expect(subsetMismatch(doc, { items: [{}, {}] })).toBe(
+      '$.items has 1 items, expected at least 2',
+    );
     expect(subsetMismatch({ memory_ok: 'true' }, { memory_ok: true })).toMatch(/expected true/);
   });
 });

@@ -30,34 +30,62 @@ function scripted(clock: FakeClock, outcomes: Outcome['status'][], costMs = 100)
     const status = outcomes[Math.min(i++, outcomes.length - 1)]!;
     return { status, message: `attempt ${i}: ${status}`, evidence: { i } };
   });
-  vi.spyOn(registry, 'kindOf').mockReturnValue({ kind: 'fake', phase: 'live', shape: {}, refs: () => [], attempt } as unknown as CheckKind);
+  vi.spyOn(registry, 'kindOf').mockReturnValue({
+    kind: 'fake',
+    phase: 'live',
+    shape: {},
+    refs: () => [],
+    attempt,
+  } as unknown as CheckKind);
   return attempt;
 }
 
-const opts = (clock: FakeClock) => ({ suite: suite([]), clock, signal: new AbortController().signal });
+const opts = (clock: FakeClock) => ({
+  suite: suite([]),
+  clock,
+  signal: new AbortController().signal,
+});
 
 describe('check runner', () => {
   it('passes on the first attempt without retrying', async () => {
     const clock = new FakeClock();
     const attempt = scripted(clock, ['passed']);
     const r = await runCheck(spec(), opts(clock));
-    expect(r).toMatchObject({ status: 'passed', attempts: 1, flaky: false, message: 'attempt 1: passed', source: pos, targets: ['t/s'] });
+    expect(r).toMatchObject({
+      status: 'passed',
+      attempts: 1,
+      flaky: false,
+      message: 'attempt 1: passed',
+      source: pos,
+      targets: ['t/s'],
+    });
     expect(attempt).toHaveBeenCalledTimes(1);
   });
 
   it('retries a failure at the interval, multiplied by the backoff, and marks a late pass flaky', async () => {
     const clock = new FakeClock();
     scripted(clock, ['failed', 'failed', 'failed', 'passed']);
-    const r = await runCheck(spec({ retry: { timeoutMs: 60_000, intervalMs: 1000, backoff: 2 } }), opts(clock));
+    const r = await runCheck(
+      spec({ retry: { timeoutMs: 60_000, intervalMs: 1000, backoff: 2 } }),
+      opts(clock),
+    );
     expect(clock.sleeps).toEqual([1000, 2000, 4000]);
-    expect(r).toMatchObject({ status: 'passed', attempts: 4, flaky: true, message: 'attempt 4: passed (after 4 attempts)' });
+    expect(r).toMatchObject({
+      status: 'passed',
+      attempts: 4,
+      flaky: true,
+      message: 'attempt 4: passed (after 4 attempts)',
+    });
     expect(r.durationMs).toBe(4 * 100 + 7000);
   });
 
   it('stops retrying when the next wait would pass the retry timeout', async () => {
     const clock = new FakeClock();
     scripted(clock, ['failed']);
-    const r = await runCheck(spec({ retry: { timeoutMs: 3500, intervalMs: 1000, backoff: 1 } }), opts(clock));
+    const r = await runCheck(
+      spec({ retry: { timeoutMs: 3500, intervalMs: 1000, backoff: 1 } }),
+      opts(clock),
+    );
     // attempts end at 100, 1200, 2300, 3400 ms; a fourth wait would end past 3500.
     expect(clock.sleeps).toEqual([1000, 1000, 1000]);
     expect(r).toMatchObject({ status: 'failed', attempts: 4, flaky: false });
@@ -67,7 +95,10 @@ describe('check runner', () => {
     for (const status of ['skipped', 'error'] as const) {
       const clock = new FakeClock();
       const attempt = scripted(clock, [status, 'passed']);
-      const r = await runCheck(spec({ retry: { timeoutMs: 60_000, intervalMs: 1000, backoff: 1 } }), opts(clock));
+      const r = await runCheck(
+        spec({ retry: { timeoutMs: 60_000, intervalMs: 1000, backoff: 1 } }),
+        opts(clock),
+      );
       expect(r.status).toBe(status);
       expect(attempt).toHaveBeenCalledTimes(1);
     }
@@ -81,9 +112,14 @@ describe('check runner', () => {
       shape: {},
       refs: () => [],
       attempt: (_c: unknown, ctx: { signal: AbortSignal }) =>
-        new Promise((_r, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))),
+        new Promise((_r, reject) =>
+          ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)),
+        ),
     } as unknown as CheckKind);
-    const timedOut = await runCheck(spec({ timeoutMs: 20, entry: { name: 'c', timeout: '20ms', serial: false, any: false } }), opts(clock));
+    const timedOut = await runCheck(
+      spec({ timeoutMs: 20, entry: { name: 'c', timeout: '20ms', serial: false, any: false } }),
+      opts(clock),
+    );
     expect(timedOut).toMatchObject({ status: 'failed', message: 'no answer within 20ms' });
 
     vi.spyOn(registry, 'kindOf').mockReturnValue({
@@ -95,7 +131,10 @@ describe('check runner', () => {
         throw new Error('connect ECONNREFUSED');
       },
     } as unknown as CheckKind);
-    expect(await runCheck(spec(), opts(clock))).toMatchObject({ status: 'error', message: 'connect ECONNREFUSED' });
+    expect(await runCheck(spec(), opts(clock))).toMatchObject({
+      status: 'error',
+      message: 'connect ECONNREFUSED',
+    });
   });
 
   it('runs parallel checks under the concurrency limit, serial ones alone afterwards, results in manifest order', async () => {
@@ -117,7 +156,12 @@ describe('check runner', () => {
       },
     } as unknown as CheckKind);
     const checks = ['a', 'b', 's1', 'c', 'd', 'e', 's2'].map((name, index) =>
-      spec({ index, name, serial: name.startsWith('s'), entry: { name, timeout: '10s', serial: false, any: false } }),
+      spec({
+        index,
+        name,
+        serial: name.startsWith('s'),
+        entry: { name, timeout: '10s', serial: false, any: false },
+      }),
     );
     const results = await runChecks(checks, { ...opts(new FakeClock()), concurrency: 2 });
     expect(results.map((r) => r.name)).toEqual(['a', 'b', 's1', 'c', 'd', 'e', 's2']);

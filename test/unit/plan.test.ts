@@ -83,12 +83,17 @@ describe('plan', () => {
       suite([
         topology('l', [
           service('db'),
-          service('app', { links: [{ service: 'db', alias: 'database', pos: { file: 'f', line: 1, column: 1 } }] }),
+          service('app', {
+            links: [{ service: 'db', alias: 'database', pos: { file: 'f', line: 1, column: 1 } }],
+          }),
         ]),
       ]),
       'r',
     ).topologies[0]!;
-    expect(t.services.find((s) => s.spec.name === 'db')!.networks[0]!.aliases).toEqual(['db', 'database']);
+    expect(t.services.find((s) => s.spec.name === 'db')!.networks[0]!.aliases).toEqual([
+      'db',
+      'database',
+    ]);
   });
 
   it('marks services that a dependent waits to complete', () => {

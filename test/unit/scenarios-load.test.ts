@@ -51,13 +51,21 @@ describe('loading scenarios', () => {
       ['heal', 'heal all'],
     ]);
     expect(sc!.steps[1]!.forMs).toBe(40_000);
-    expect(sc!.steps[2]!.check).toMatchObject({ kind: 'http', retry: { timeoutMs: 5000 }, targets: ['t/web'] });
+    expect(sc!.steps[2]!.check).toMatchObject({
+      kind: 'http',
+      retry: { timeoutMs: 5000 },
+      targets: ['t/web'],
+    });
     expect(sc!.steps[0]!.pos).toMatchObject({ line: 11, column: 9 });
   });
 
   it('reports an unknown action with a suggestion at its line', () => {
     expect(problems('  - name: x\n    steps:\n      - stopp: { service: db }\n')).toEqual([
-      expect.objectContaining({ message: 'unknown step action "stopp"', pos: expect.objectContaining({ line: 11, column: 9 }), hint: 'Did you mean "stop"?' }),
+      expect.objectContaining({
+        message: 'unknown step action "stopp"',
+        pos: expect.objectContaining({ line: 11, column: 9 }),
+        hint: 'Did you mean "stop"?',
+      }),
     ]);
   });
 
@@ -78,6 +86,11 @@ describe('loading scenarios', () => {
 
   it('validates embedded checks like any check, at their position', () => {
     const p = problems('  - name: x\n    steps:\n      - check: { http: { service: web } }\n');
-    expect(p).toEqual([expect.objectContaining({ message: expect.stringContaining('`service` needs `port`'), pos: expect.objectContaining({ line: 11 }) })]);
+    expect(p).toEqual([
+      expect.objectContaining({
+        message: expect.stringContaining('`service` needs `port`'),
+        pos: expect.objectContaining({ line: 11 }),
+      }),
+    ]);
   });
 });

@@ -27,22 +27,45 @@ export const exec = defineKind({
   phase: 'live',
   shape: { exec: ExecSpec, expect: ExecExpect.default({ exit: 0 }) },
   refs: (c) => [{ ref: c.exec.service, path: ['exec', 'service'] }],
-  problems: (c) => [c.expect.stdout, c.expect.stderr].flatMap((m) => regexProblems(m).map((message) => ({ message, path: ['expect'] }))),
+  problems: (c) =>
+    [c.expect.stdout, c.expect.stderr].flatMap((m) =>
+      regexProblems(m).map((message) => ({ message, path: ['expect'] })),
+    ),
   async attempt(c, ctx) {
     const rt = ctx.runtime!;
     const cmd = typeof c.exec.command === 'string' ? ['sh', '-c', c.exec.command] : c.exec.command;
     return acrossReplicas(rt.replicas(c.exec.service), c.any, async (r): Promise<Outcome> => {
-      const res = await rt.engine(r.node).exec(
-        r.containerId,
-        { cmd, user: c.exec.user, env: c.exec.env, workingDir: c.exec.workdir },
-        ctx.signal,
-      );
-      const evidence = { container: r.containerName, command: cmd, exitCode: res.exitCode, stdout: excerpt(res.stdout), stderr: excerpt(res.stderr) };
-      if (NOT_RUNNABLE.has(res.exitCode) && c.expect.exit !== res.exitCode && /not found|permission denied|no such file/i.test(res.stdout + res.stderr)) {
-        return { status: 'error', message: `cannot run ${JSON.stringify(cmd[0])} in ${r.containerName}: ${(res.stdout + res.stderr).trim().split('\n')[0]}`, evidence };
+      const res = await rt
+        .engine(r.node)
+        .exec(
+          r.containerId,
+          { cmd, user: c.exec.user, env: c.exec.env, workingDir: c.exec.workdir },
+          ctx.signal,
+        );
+      const evidence = {
+        container: r.containerName,
+        command: cmd,
+        exitCode: res.exitCode,
+        stdout: excerpt(res.stdout),
+        stderr: excerpt(res.stderr),
+      };
+      if (
+        NOT_RUNNABLE.has(res.exitCode) &&
+        c.expect.exit !== res.exitCode &&
+        /not found|permission denied|no such file/i.test(res.stdout + res.stderr)
+      ) {
+        return {
+          status: 'error',
+          message: `cannot run ${JSON.stringify(cmd[0])} in ${r.containerName}: ${(res.stdout + res.stderr).trim().split('\n')[0]}`,
+          evidence,
+        };
       }
       if (res.exitCode !== c.expect.exit) {
-        return { status: 'failed', message: `exit code ${res.exitCode}, expected ${c.expect.exit}`, evidence };
+        return {
+          status: 'failed',
+          message: `exit code ${res.exitCode}, expected ${c.expect.exit}`,
+          evidence,
+        };
       }
       for (const stream of ['stdout', 'stderr'] as const) {
         const m = c.expect[stream];

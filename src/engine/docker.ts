@@ -101,7 +101,7 @@ export function daemonMessage(e: unknown): string {
   return json?.message ?? errorMessage(e).replace(/^\(HTTP code \d+\)\s*[\w ]*-\s*/, '');
 }
 
-/** Runs `fn` ignoring "not found" (404) and "already in progress/removed" (409) answers. */
+/** Runs `fn` ignoring answers that mean the thing is already as asked: gone (404), stopped, unpaused (409). */
 async function idempotent(fn: () => Promise<unknown>): Promise<void> {
   try {
     await fn();
@@ -110,7 +110,7 @@ async function idempotent(fn: () => Promise<unknown>): Promise<void> {
     if (code === 404 || code === 304) return;
     if (
       code === 409 &&
-      /already in progress|is not running|is already stopped/i.test(daemonMessage(e))
+      /already in progress|is not running|is already stopped|is not paused/i.test(daemonMessage(e))
     )
       return;
     throw e;

@@ -1,4 +1,5 @@
 import { loadCheck } from '../checks/load.js';
+import { KIND_NAMES } from '../checks/registry.js';
 import type { CheckSpec } from '../checks/types.js';
 import { parseDuration } from '../common/duration.js';
 import type { Problem } from '../common/errors.js';
@@ -139,8 +140,7 @@ function loadCheckStep(
     });
     return undefined;
   }
-  const kind =
-    Object.keys(inner).find((k) => k !== 'expect' && k !== 'retry' && k !== 'name') ?? 'check';
+  const kind = Object.keys(inner).find((k) => KIND_NAMES.includes(k)) ?? 'check';
   const named = { name: (entry.name as string | undefined) ?? `${kind} check`, ...inner };
   return loadCheck(named, [...at, CHECK_STEP], index, src, suite, problems);
 }

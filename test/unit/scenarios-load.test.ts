@@ -59,6 +59,13 @@ describe('loading scenarios', () => {
     expect(sc!.steps[0]!.pos).toMatchObject({ line: 11, column: 9 });
   });
 
+  it('names a check step after its kind, whatever order its keys come in', () => {
+    const suite = load(
+      '  - name: x\n    steps:\n      - check: { repeat: 5, http: { service: web, port: 80 } }\n',
+    );
+    expect(suite.scenarios[0]!.steps[0]!.name).toBe('http check');
+  });
+
   it('reports an unknown action with a suggestion at its line', () => {
     expect(problems('  - name: x\n    steps:\n      - stopp: { service: db }\n')).toEqual([
       expect.objectContaining({

@@ -71,9 +71,11 @@ export class ContainerWatcher {
       signal.throwIfAborted();
       // Subscribe before reading, so a change between the read and the wait is not missed.
       const change = this.nextChange(id, signal, recheckMs);
+      // When the read below throws (the signal aborted), nothing awaits `change`, which then
+      // rejects too: mark it handled, or the process dies of an unhandled rejection.
+      change.catch(() => undefined);
       const verdict = decide(await this.engine.inspectContainer(id, signal));
       if (verdict !== undefined) {
-        change.catch(() => undefined);
         this.wake(id);
         return verdict;
       }

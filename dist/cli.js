@@ -83414,10 +83414,13 @@ var TextMatchSchema = external_exports.union([
   })
 ]);
 function matchesOne(text, m) {
-  if (typeof m === "string") return text.includes(m) ? void 0 : `does not contain ${JSON.stringify(m)}`;
+  if (typeof m === "string")
+    return text.includes(m) ? void 0 : `does not contain ${JSON.stringify(m)}`;
   if (m.equals !== void 0 && text !== m.equals) return `is not ${JSON.stringify(m.equals)}`;
-  if (m.contains !== void 0 && !text.includes(m.contains)) return `does not contain ${JSON.stringify(m.contains)}`;
-  if (m.regex !== void 0 && !new RegExp(m.regex, "m").test(text)) return `does not match /${m.regex}/`;
+  if (m.contains !== void 0 && !text.includes(m.contains))
+    return `does not contain ${JSON.stringify(m.contains)}`;
+  if (m.regex !== void 0 && !new RegExp(m.regex, "m").test(text))
+    return `does not match /${m.regex}/`;
   return void 0;
 }
 function textMismatch(text, m) {
@@ -83503,7 +83506,9 @@ var exec = defineKind({
   phase: "live",
   shape: { exec: ExecSpec, expect: ExecExpect.default({ exit: 0 }) },
   refs: (c) => [{ ref: c.exec.service, path: ["exec", "service"] }],
-  problems: (c) => [c.expect.stdout, c.expect.stderr].flatMap((m) => regexProblems(m).map((message) => ({ message, path: ["expect"] }))),
+  problems: (c) => [c.expect.stdout, c.expect.stderr].flatMap(
+    (m) => regexProblems(m).map((message) => ({ message, path: ["expect"] }))
+  ),
   async attempt(c, ctx) {
     const rt = ctx.runtime;
     const cmd = typeof c.exec.command === "string" ? ["sh", "-c", c.exec.command] : c.exec.command;
@@ -83513,12 +83518,26 @@ var exec = defineKind({
         { cmd, user: c.exec.user, env: c.exec.env, workingDir: c.exec.workdir },
         ctx.signal
       );
-      const evidence = { container: r.containerName, command: cmd, exitCode: res.exitCode, stdout: excerpt(res.stdout), stderr: excerpt(res.stderr) };
+      const evidence = {
+        container: r.containerName,
+        command: cmd,
+        exitCode: res.exitCode,
+        stdout: excerpt(res.stdout),
+        stderr: excerpt(res.stderr)
+      };
       if (NOT_RUNNABLE.has(res.exitCode) && c.expect.exit !== res.exitCode && /not found|permission denied|no such file/i.test(res.stdout + res.stderr)) {
-        return { status: "error", message: `cannot run ${JSON.stringify(cmd[0])} in ${r.containerName}: ${(res.stdout + res.stderr).trim().split("\n")[0]}`, evidence };
+        return {
+          status: "error",
+          message: `cannot run ${JSON.stringify(cmd[0])} in ${r.containerName}: ${(res.stdout + res.stderr).trim().split("\n")[0]}`,
+          evidence
+        };
       }
       if (res.exitCode !== c.expect.exit) {
-        return { status: "failed", message: `exit code ${res.exitCode}, expected ${c.expect.exit}`, evidence };
+        return {
+          status: "failed",
+          message: `exit code ${res.exitCode}, expected ${c.expect.exit}`,
+          evidence
+        };
       }
       for (const stream of ["stdout", "stderr"]) {
         const m = c.expect[stream];
@@ -83649,7 +83668,8 @@ function parseJsonPath(path) {
   while (i < path.length) {
     SEGMENT.lastIndex = i;
     const m = SEGMENT.exec(path);
-    if (!m) return `JSONPath "${path}": cannot read "${path.slice(i)}" (supported: .key, ['key'], [index])`;
+    if (!m)
+      return `JSONPath "${path}": cannot read "${path.slice(i)}" (supported: .key, ['key'], [index])`;
     out2.push(m[2] !== void 0 ? Number(m[2]) : m[1] ?? m[3] ?? m[4]);
     i = SEGMENT.lastIndex;
   }
@@ -83674,14 +83694,16 @@ function subsetMismatch(actual, expected, at3 = "$") {
   if (expected !== null && typeof expected === "object") {
     if (Array.isArray(expected)) {
       if (!Array.isArray(actual)) return `${at3} is not an array`;
-      if (actual.length < expected.length) return `${at3} has ${actual.length} items, expected at least ${expected.length}`;
+      if (actual.length < expected.length)
+        return `${at3} has ${actual.length} items, expected at least ${expected.length}`;
       for (const [i, e] of expected.entries()) {
         const miss = subsetMismatch(actual[i], e, `${at3}[${i}]`);
         if (miss) return miss;
       }
       return void 0;
     }
-    if (!actual || typeof actual !== "object" || Array.isArray(actual)) return `${at3} is not an object`;
+    if (!actual || typeof actual !== "object" || Array.isArray(actual))
+      return `${at3} is not an object`;
     for (const [k, e] of Object.entries(expected)) {
       if (!(k in actual)) return `${at3}.${k} is missing`;
       const miss = subsetMismatch(actual[k], e, `${at3}.${k}`);
@@ -84640,7 +84662,8 @@ function resolveServiceRef(suite, ref) {
     const topology = ref.slice(0, slash);
     const service = ref.slice(slash + 1);
     const t = suite.topologies.find((x) => x.name === topology);
-    if (!t) return `no topology "${topology}" (topologies: ${suite.topologies.map((x) => x.name).join(", ")})`;
+    if (!t)
+      return `no topology "${topology}" (topologies: ${suite.topologies.map((x) => x.name).join(", ")})`;
     if (!t.project.services[service]) {
       return `topology "${topology}" has no service "${service}" (services: ${Object.keys(t.project.services).join(", ")})`;
     }
@@ -84649,7 +84672,9 @@ function resolveServiceRef(suite, ref) {
   const owners = suite.topologies.filter((t) => t.project.services[ref]);
   if (owners.length === 1) return { topology: owners[0].name, service: ref };
   if (owners.length === 0) {
-    const all = suite.topologies.flatMap((t) => Object.keys(t.project.services).map((s) => `${t.name}/${s}`));
+    const all = suite.topologies.flatMap(
+      (t) => Object.keys(t.project.services).map((s) => `${t.name}/${s}`)
+    );
     return `no service "${ref}" in any topology (services: ${all.join(", ")})`;
   }
   return `service "${ref}" exists in several topologies (${owners.map((t) => t.name).join(", ")}); write topology/service`;
@@ -85882,7 +85907,7 @@ async function idempotent(fn) {
   } catch (e) {
     const code2 = statusCode(e);
     if (code2 === 404 || code2 === 304) return;
-    if (code2 === 409 && /already in progress|is not running|is already stopped/i.test(daemonMessage(e)))
+    if (code2 === 409 && /already in progress|is not running|is already stopped|is not paused/i.test(daemonMessage(e)))
       return;
     throw e;
   }
@@ -89539,7 +89564,9 @@ var Addresses = class {
   async peer(fromNode, peer) {
     const s = await this.state(peer);
     if (peer.node === fromNode) {
-      const ips = (s.networks ?? []).flatMap((n) => [n.ipv4, n.ipv6].filter((x) => !!x));
+      const ips = (s.networks ?? []).flatMap(
+        (n) => [n.ipv4, n.ipv6].filter((x) => !!x)
+      );
       const tcpPorts2 = (s.exposedPorts ?? []).filter((p) => p.protocol === "tcp").map((p) => p.port);
       return { replica: peer, sameNode: true, ips: uniq(ips), tcpPorts: uniq(tcpPorts2) };
     }
@@ -89754,7 +89781,7 @@ function chainApplyScript(chain, rules, hooks) {
   const out2 = ["set -e"];
   for (const family2 of [4, 6]) {
     const bin = family2 === 4 ? '"$IPT"' : '"$IP6T"';
-    for (const table3 of ["filter", "nat"]) {
+    for (const table3 of ["nat", "filter"]) {
       const mine = rules.filter((r) => r.family === family2 && r.table === table3);
       if (mine.length === 0) continue;
       out2.push(`${bin} -w -t ${table3} -N ${q(chain)}`);
@@ -89765,11 +89792,11 @@ function chainApplyScript(chain, rules, hooks) {
   }
   return out2.join("\n") + "\n";
 }
-function chainHealScript(chain) {
+function chainHealScript(chain, o = {}) {
   const c = q(chain);
   return [
-    "for b in iptables iptables-nft iptables-legacy ip6tables ip6tables-nft ip6tables-legacy; do",
-    '  command -v "$b" >/dev/null 2>&1 || continue',
+    `for fam in iptables${o.v6 ? " ip6tables" : ""}; do`,
+    '  b=$(ipt_find "$fam") || continue',
     "  for t in filter nat; do",
     `    for h in INPUT OUTPUT; do while "$b" -w -t "$t" -D "$h" -j ${c} 2>/dev/null; do :; done; done`,
     `    "$b" -w -t "$t" -F ${c} 2>/dev/null && "$b" -w -t "$t" -X ${c} 2>/dev/null`,
@@ -89805,7 +89832,9 @@ function qdiscApplyScript(p) {
     const cls = `${major}:1`;
     const rate = p.leaf.kind === "tbf" ? `${p.leaf.rateBits}bit` : "10gbit";
     out2.push(`  "$TC" qdisc add dev "$i" root handle ${p.handle} htb`);
-    out2.push(`  "$TC" class add dev "$i" parent ${p.handle} classid ${cls} htb rate ${rate} ceil ${rate}`);
+    out2.push(
+      `  "$TC" class add dev "$i" parent ${p.handle} classid ${cls} htb rate ${rate} ceil ${rate}`
+    );
     if (p.leaf.kind === "netem") {
       const leafHandle = `${(parseInt(major, 16) + 1).toString(16)}:`;
       out2.push(
@@ -89814,7 +89843,19 @@ function qdiscApplyScript(p) {
     }
     for (const d of p.dst) {
       const v62 = d.ip.includes(":");
-      const match = v62 ? ["match", "ip6", "dst", `${d.ip}/128`, ...d.port ? ["match", "ip6", "dport", d.port, "0xffff"] : []] : ["match", "ip", "dst", `${d.ip}/32`, ...d.port ? ["match", "ip", "dport", d.port, "0xffff"] : []];
+      const match = v62 ? [
+        "match",
+        "ip6",
+        "dst",
+        `${d.ip}/128`,
+        ...d.port ? ["match", "ip6", "dport", d.port, "0xffff"] : []
+      ] : [
+        "match",
+        "ip",
+        "dst",
+        `${d.ip}/32`,
+        ...d.port ? ["match", "ip", "dport", d.port, "0xffff"] : []
+      ];
       out2.push(
         `  "$TC" filter add dev "$i" parent ${p.handle} protocol ${v62 ? "ipv6" : "ip"} prio ${v62 ? 2 : 1} u32 ${line(match)} flowid ${cls}`
       );
@@ -89842,7 +89883,16 @@ function parseRate(text) {
   const m = /^(\d+(?:\.\d+)?)\s*(bit|kbit|mbit|gbit|bps|kbps|mbps|gbps)$/i.exec(text.trim());
   if (!m) return void 0;
   const unit = m[2].toLowerCase();
-  const scale = { bit: 1, kbit: 1e3, mbit: 1e6, gbit: 1e9, bps: 8, kbps: 8e3, mbps: 8e6, gbps: 8e9 }[unit];
+  const scale = {
+    bit: 1,
+    kbit: 1e3,
+    mbit: 1e6,
+    gbit: 1e9,
+    bps: 8,
+    kbps: 8e3,
+    mbps: 8e6,
+    gbps: 8e9
+  }[unit];
   const bits = Math.round(Number(m[1]) * scale);
   return bits >= 8 ? bits : void 0;
 }
@@ -89896,8 +89946,9 @@ async function prepare(ctx, o) {
     await ensureImage(engine, image, o.verb, "sh, iptables and tc", ctx.signal);
   const labels = { ...ctx.runtime.labels, [LABEL.role]: "fault" };
   const set2 = { verb: o.verb, image, heal: o.heal, labels, list: [] };
+  const slots = [];
   const started = await Promise.allSettled(
-    o.targets.map(async (r) => {
+    o.targets.map(async (r, i) => {
       const engine = ctx.runtime.engine(r.node);
       const name2 = `${r.containerName}-${o.kind}-${randomBytes2(2).toString("hex")}`;
       try {
@@ -89912,7 +89963,7 @@ async function prepare(ctx, o) {
           },
           ctx.signal
         );
-        set2.list.push({ replica: r, engine, id, name: name2, facts: {} });
+        slots[i] = { replica: r, engine, id, name: name2, facts: {} };
       } catch (e) {
         throw new FaultError(
           `cannot ${o.verb}: no helper could join ${r.containerName}'s network namespace (${daemonMessage(e)})`
@@ -89920,6 +89971,7 @@ async function prepare(ctx, o) {
       }
     })
   );
+  set2.list = slots.filter(Boolean);
   const failed = started.find((s) => s.status === "rejected");
   if (failed) {
     await removeHelpers(set2, AbortSignal.timeout(3e4));
@@ -89991,8 +90043,8 @@ async function commit(ctx, set2, fault, apply) {
       })
     );
   } catch (e) {
-    await ctx.faults.heal(fault.id, "its application failed");
-    if (e instanceof FaultError) throw e;
+    await ctx.faults.heal(fault.id, ctx.signal.aborted ? "cancellation" : "its application failed");
+    if (e instanceof FaultError || ctx.signal.aborted) throw e;
     throw new FaultError(`cannot ${set2.verb}: ${errorMessage(e)}; what was applied is healed`);
   }
 }
@@ -90095,7 +90147,11 @@ function partitionRules(o, oneway) {
   const origin = oneway ? ["-m", "conntrack", "--ctdir", "ORIGINAL"] : [];
   for (const p of o.from)
     for (const ip of p.ips)
-      rules.push({ table: "filter", family: family(ip), args: ["-s", ip, ...origin, "-j", "DROP"] });
+      rules.push({
+        table: "filter",
+        family: family(ip),
+        args: ["-s", ip, ...origin, "-j", "DROP"]
+      });
   for (const p of o.to)
     for (const ip of p.ips)
       for (const port of p.tcpPorts)
@@ -90198,7 +90254,10 @@ var partition = defineStep({
     const p = s.partition;
     const out2 = [];
     if (p.between === void 0 === (p.isolate === void 0))
-      out2.push({ message: "write either `between: [a, b]` or `isolate: service`", path: ["partition"] });
+      out2.push({
+        message: "write either `between: [a, b]` or `isolate: service`",
+        path: ["partition"]
+      });
     if (p.oneway !== void 0 && p.between === void 0)
       out2.push({ message: "`oneway` goes with `between`", path: ["partition", "oneway"] });
     if (p.between) {
@@ -90215,13 +90274,32 @@ var partition = defineStep({
   run: (step, ctx) => guarded(() => runPartition(step.partition, ctx))
 });
 async function runPartition(p, ctx) {
-  const sideA = p.between ? replicasOf(ctx, p.between[0]) : replicasOf(ctx, p.isolate);
-  const inA = new Set(sideA.map((r) => r.containerId));
-  const sideB = p.between ? replicasOf(ctx, p.between[1]) : ctx.runtime.replicasAll.filter((r) => !inA.has(r.containerId));
-  if (sideB.length === 0)
-    throw new FaultError(`cannot partition: no other service to isolate ${names(sideA).join(", ")} from`);
-  const oneway = p.oneway === true;
   const addrs = new Addresses(ctx.runtime, ctx.signal);
+  const running = async (rs) => {
+    const states = await Promise.all(rs.map((r) => addrs.state(r)));
+    return rs.filter((_, i) => states[i].running);
+  };
+  const named2 = p.between ? [...p.between] : [p.isolate];
+  const sides = await Promise.all(
+    named2.map(async (g) => {
+      const all = replicasOf(ctx, g);
+      const up2 = await running(all);
+      const down2 = all.filter((r) => !up2.includes(r));
+      if (down2.length)
+        throw new FaultError(
+          `cannot partition: ${down2.map((r) => r.containerName).join(", ")} ${down2.length === 1 ? "is" : "are"} not running`
+        );
+      return up2;
+    })
+  );
+  const sideA = sides[0];
+  const inA = new Set(sideA.map((r) => r.containerId));
+  const sideB = sides[1] ?? await running(ctx.runtime.replicasAll.filter((r) => !inA.has(r.containerId)));
+  if (sideB.length === 0)
+    throw new FaultError(
+      `cannot partition: no other service to isolate ${names(sideA).join(", ")} from`
+    );
+  const oneway = p.oneway === true;
   const plans = /* @__PURE__ */ new Map();
   const add = async (r, peers, kinds) => {
     const pa = await Promise.all(peers.map((x) => addrs.peer(r.node, x)));
@@ -90246,7 +90324,7 @@ async function runPartition(p, ctx) {
     verb: "partition",
     kind: "partition",
     targets: active.map((x) => x.r),
-    heal: chainHealScript(chain),
+    heal: chainHealScript(chain, { v6: v62 }),
     needs: { iptables: true, ip6tables: v62 }
   });
   await requireTools(set2, v62 ? ["iptables", "ip6tables"] : ["iptables"]);
@@ -90298,7 +90376,9 @@ async function shapingPlan(v, ctx, addrs) {
   const plans = await Promise.all(
     clients.map(async (r) => {
       const pa = await Promise.all(peers.map((p) => addrs.peer(r.node, p)));
-      const restrict = (d) => ports2 ? d.flatMap((x) => x.port ? ports2.includes(x.port) ? [x] : [] : ports2.map((port) => ({ ip: x.ip, port }))) : d;
+      const restrict = (d) => ports2 ? d.flatMap(
+        (x) => x.port ? ports2.includes(x.port) ? [x] : [] : ports2.map((port) => ({ ip: x.ip, port }))
+      ) : d;
       return {
         r,
         peers: pa,
@@ -90429,7 +90509,10 @@ async function commitProxy(ctx, set2, byId, ports2, chain, fault) {
   await commit(ctx, set2, { ...fault, mechanism: "proxy" }, (h) => {
     const local = ports2.get(h);
     const routes = byId.get(h.replica.containerId).tcp.map((t) => ({ ip: t.ip, port: t.port, local: local[`${t.ip}:${t.port}`] }));
-    return closeConnectionsScript(routes) + chainApplyScript(chain, proxyRules(routes, PROXY_UID), { nat: ["OUTPUT"], filter: ["OUTPUT"] });
+    return closeConnectionsScript(routes) + chainApplyScript(chain, proxyRules(routes, PROXY_UID), {
+      nat: ["OUTPUT"],
+      filter: ["OUTPUT"]
+    });
   });
 }
 function proxyEvidence(byId, ports2) {
@@ -90466,7 +90549,7 @@ async function runLoss(l, ctx) {
     kind: "loss",
     targets: plans.map((x) => x.r),
     heal: `${qdiscHealScript(handle)}
-${chainHealScript(chain)}`,
+${chainHealScript(chain, { v6: v62 })}`,
     needs: {
       iptables: l.via !== "netem",
       nat: l.via === "proxy",
@@ -90478,10 +90561,17 @@ ${chainHealScript(chain)}`,
   const fault = { id: `loss:${chain}`, kind: "loss", description: `loss of ${what}` };
   const netem = netemVerdict(set2, l.via === "iptables" || l.via === "proxy");
   if (netem.use) {
-    await commitQdisc(ctx, set2, plans, handle, { ...fault, mechanism: "netem" }, {
-      kind: "netem",
-      args: ["loss", `${l.percent}%`]
-    });
+    await commitQdisc(
+      ctx,
+      set2,
+      plans,
+      handle,
+      { ...fault, mechanism: "netem" },
+      {
+        kind: "netem",
+        args: ["loss", `${l.percent}%`]
+      }
+    );
     return {
       status: "passed",
       message: `dropping ${what} with netem`,
@@ -90503,7 +90593,12 @@ ${chainHealScript(chain)}`,
     return {
       status: "passed",
       message: `resetting ${l.percent}% of new connections from ${towards(l, ctx)} with a proxy`,
-      evidence: { mechanism: "proxy", percent: l.percent, chain, routes: proxyEvidence(byId2, ports2) }
+      evidence: {
+        mechanism: "proxy",
+        percent: l.percent,
+        chain,
+        routes: proxyEvidence(byId2, ports2)
+      }
     };
   }
   await requireTools(set2, v62 ? ["iptables", "ip6tables"] : ["iptables"]);
@@ -90535,7 +90630,9 @@ async function hasV6(plans, addrs) {
   return plans.every((x) => x.dst === void 0) && states.some((s) => s.networks?.some((n) => n.ipv6));
 }
 var BandwidthSpec = TargetSchema.extend({
-  rate: external_exports.string().describe("The most the service may send, as tc writes rates: 500kbit, 1mbit, 2gbit; 1mbps is bytes."),
+  rate: external_exports.string().describe(
+    "The most the service may send, as tc writes rates: 500kbit, 1mbit, 2gbit; 1mbps is bytes."
+  ),
   ...ShapingTarget
 });
 var bandwidth = defineStep({
@@ -90586,7 +90683,12 @@ async function runBandwidth(b, ctx) {
     set2,
     plans,
     handle,
-    { id: `bandwidth:${chain}`, kind: "bandwidth", description: `bandwidth of ${what}`, mechanism: kind },
+    {
+      id: `bandwidth:${chain}`,
+      kind: "bandwidth",
+      description: `bandwidth of ${what}`,
+      mechanism: kind
+    },
     { kind: "tbf", rateBits }
   );
   return {
@@ -91182,14 +91284,14 @@ function loadCheckStep(entry2, at3, index, src, suite, problems) {
     });
     return void 0;
   }
-  const kind = Object.keys(inner).find((k) => k !== "expect" && k !== "retry" && k !== "name") ?? "check";
+  const kind = Object.keys(inner).find((k) => KIND_NAMES.includes(k)) ?? "check";
   const named2 = { name: entry2.name ?? `${kind} check`, ...inner };
   return loadCheck(named2, [...at3, CHECK_STEP], index, src, suite, problems);
 }
 function describeStep(key2, value) {
   if (value && typeof value === "object") {
     const v = value;
-    const target2 = v.service ?? v.topology ?? v.node ?? (Array.isArray(v.between) ? v.between.join(" \u2194 ") : void 0);
+    const target2 = v.service ?? v.topology ?? v.node ?? (typeof v.isolate === "string" ? `isolate ${v.isolate}` : void 0) ?? (Array.isArray(v.between) ? v.between.map(String).join(" \u2194 ") : void 0);
     if (target2) return `${key2} ${String(target2)}`;
   }
   return typeof value === "string" ? `${key2} ${value}` : key2;
@@ -91303,7 +91405,9 @@ function loadSuites(manifestPath, options = {}) {
   const matrix = readMatrix(manifestPath);
   if (!matrix) return [loadSuite(manifestPath, options)];
   const env = options.env ?? process.env;
-  return combinations(matrix).map((combo) => loadSuite(manifestPath, { env: { ...env, ...combo }, matrix: combo }));
+  return combinations(matrix).map(
+    (combo) => loadSuite(manifestPath, { env: { ...env, ...combo }, matrix: combo })
+  );
 }
 function readMatrix(manifestPath) {
   const data = readYamlFile(resolve2(manifestPath), displayPath(resolve2(manifestPath))).data;
@@ -91998,13 +92102,24 @@ function combineResults(runs) {
   return {
     suite: all[0].suite,
     runId: all.map((r) => r.runId).join(","),
-    status: all.reduce((w, r) => SEVERITY[r.status] > SEVERITY[w] ? r.status : w, "passed"),
+    status: all.reduce(
+      (w, r) => SEVERITY[r.status] > SEVERITY[w] ? r.status : w,
+      "passed"
+    ),
     durationMs: all.reduce((n, r) => n + r.durationMs, 0),
     startedAt: all[0].startedAt,
-    ...all.find((r) => r.interrupted) && { interrupted: all.find((r) => r.interrupted).interrupted },
-    topologies: runs.flatMap(({ results: results2, matrix }) => results2.topologies.map((t) => ({ ...t, name: t.name + label(matrix), matrix }))),
-    checks: runs.flatMap(({ results: results2, matrix }) => results2.checks.map((c) => ({ ...c, name: c.name + label(matrix), matrix }))),
-    scenarios: runs.flatMap(({ results: results2, matrix }) => results2.scenarios.map((s) => ({ ...s, name: s.name + label(matrix), matrix }))),
+    ...all.find((r) => r.interrupted) && {
+      interrupted: all.find((r) => r.interrupted).interrupted
+    },
+    topologies: runs.flatMap(
+      ({ results: results2, matrix }) => results2.topologies.map((t) => ({ ...t, name: t.name + label(matrix), matrix }))
+    ),
+    checks: runs.flatMap(
+      ({ results: results2, matrix }) => results2.checks.map((c) => ({ ...c, name: c.name + label(matrix), matrix }))
+    ),
+    scenarios: runs.flatMap(
+      ({ results: results2, matrix }) => results2.scenarios.map((s) => ({ ...s, name: s.name + label(matrix), matrix }))
+    ),
     teardown: teardowns.every((t) => t.kept) ? { kept: true } : teardowns.reduce(
       (a, t) => t.kept ? a : {
         kept: false,
@@ -93356,9 +93471,9 @@ var ContainerWatcher = class {
     for (; ; ) {
       signal.throwIfAborted();
       const change = this.nextChange(id, signal, recheckMs);
+      change.catch(() => void 0);
       const verdict2 = decide(await this.engine.inspectContainer(id, signal));
       if (verdict2 !== void 0) {
-        change.catch(() => void 0);
         this.wake(id);
         return verdict2;
       }

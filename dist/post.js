@@ -75562,7 +75562,7 @@ async function idempotent(fn) {
   } catch (e) {
     const code = statusCode(e);
     if (code === 404 || code === 304) return;
-    if (code === 409 && /already in progress|is not running|is already stopped/i.test(daemonMessage(e)))
+    if (code === 409 && /already in progress|is not running|is already stopped|is not paused/i.test(daemonMessage(e)))
       return;
     throw e;
   }

@@ -152,7 +152,8 @@ function describeStep(key: string, value: unknown): string {
       v.service ??
       v.topology ??
       v.node ??
-      (Array.isArray(v.between) ? v.between.join(' ↔ ') : undefined);
+      (typeof v.isolate === 'string' ? `isolate ${v.isolate}` : undefined) ??
+      (Array.isArray(v.between) ? v.between.map(String).join(' ↔ ') : undefined);
     if (target) return `${key} ${String(target)}`;
   }
   return typeof value === 'string' ? `${key} ${value}` : key;

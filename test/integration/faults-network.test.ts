@@ -80,20 +80,39 @@ ${cut('a', 'c')}${cut('b', 'c')}${cut('c', 'a')}${open('a', 'b')}
 `),
     );
     const sc = byName(results.scenarios);
-    for (const name of ['between', 'oneway', 'isolate', 'groups', 'all healed at the end of the scenarios before'])
-      expect(sc[name]!.steps.filter((s) => s.status !== 'passed'), name).toEqual([]);
+    for (const name of [
+      'between',
+      'oneway',
+      'isolate',
+      'groups',
+      'all healed at the end of the scenarios before',
+    ])
+      expect(
+        sc[name]!.steps.filter((s) => s.status !== 'passed'),
+        name,
+      ).toEqual([]);
 
     const between = steps(sc.between!);
-    expect(between['partition a ↔ b']!.message).toMatch(/^cut t\/a ↔ t\/b \(iptables chain SC-\w{8}-\d+ in 2 containers\)$/);
-    expect(between['partition a ↔ b']!.evidence).toMatchObject({ mechanism: 'iptables', iptables: 'iptables' });
+    expect(between['partition a ↔ b']!.message).toMatch(
+      /^cut t\/a ↔ t\/b \(iptables chain SC-\w{8}-\d+ in 2 containers\)$/,
+    );
+    expect(between['partition a ↔ b']!.evidence).toMatchObject({
+      mechanism: 'iptables',
+      iptables: 'iptables',
+    });
     expect(between['heal partition']!.message).toMatch(/^healed partition t\/a ↔ t\/b$/);
     expect(sc.between!.faults).toEqual([
       expect.objectContaining({ kind: 'partition', mechanism: 'iptables', reason: 'a heal step' }),
     ]);
     expect(sc.oneway!.faults).toEqual([
-      expect.objectContaining({ description: 'partition t/a → t/b', reason: 'the end of the scenario' }),
+      expect.objectContaining({
+        description: 'partition t/a → t/b',
+        reason: 'the end of the scenario',
+      }),
     ]);
-    expect(sc.isolate!.faults).toEqual([expect.objectContaining({ description: 'partition t/c isolated' })]);
+    expect(sc.isolate!.faults).toEqual([
+      expect.objectContaining({ description: 'partition t/c isolated' }),
+    ]);
     expect(sc.groups!.faults[0]!.error).toBeUndefined();
     expect(await leftovers({ suite })).toEqual(NOTHING);
   });
@@ -134,9 +153,13 @@ ${phase('after')}`),
     expect(Math.min(...samples('after'))).toBeLessThan(Math.min(...samples('before')) + 30);
 
     const step = byStep['delay a']!;
-    expect(step.message).toMatch(/^delayed t\/a → b \+200ms with a proxy \(no netem: .*qdisc kind is unknown/);
+    expect(step.message).toMatch(
+      /^delayed t\/a → b \+200ms with a proxy \(no netem: .*qdisc kind is unknown/,
+    );
     expect(step.evidence).toMatchObject({ mechanism: 'proxy', delayMs: 200 });
-    expect(sc.faults).toEqual([expect.objectContaining({ kind: 'delay', mechanism: 'proxy', reason: 'a heal step' })]);
+    expect(sc.faults).toEqual([
+      expect.objectContaining({ kind: 'delay', mechanism: 'proxy', reason: 'a heal step' }),
+    ]);
     expect(await leftovers({ suite })).toEqual(NOTHING);
   });
 
@@ -158,12 +181,17 @@ ${upload('after')}`),
       const out = JSON.stringify(steps(sc)[name]!.evidence);
       return Number(/ms=(\d+)/.exec(out)![1]);
     };
-    console.log(`bandwidth 1mbit via tbf: 256 KiB upload before ${ms('before')}ms, during ${ms('during')}ms, after ${ms('after')}ms`);
+    console.log(
+      `bandwidth 1mbit via tbf: 256 KiB upload before ${ms('before')}ms, during ${ms('during')}ms, after ${ms('after')}ms`,
+    );
     expect(ms('before')).toBeLessThan(500);
     expect(ms('during')).toBeGreaterThan(1500);
     expect(ms('during')).toBeLessThan(5000);
     expect(ms('after')).toBeLessThan(500);
-    expect(steps(sc)['bandwidth a']!.evidence).toMatchObject({ mechanism: 'tbf', rateBits: 1_000_000 });
+    expect(steps(sc)['bandwidth a']!.evidence).toMatchObject({
+      mechanism: 'tbf',
+      rateBits: 1_000_000,
+    });
     expect(await leftovers({ suite })).toEqual(NOTHING);
   });
 
@@ -189,15 +217,24 @@ ${cut('a', 'b')}${open('a', 'c')}  - name: proxy resets connections
 `),
     );
     const sc = byName(results.scenarios);
-    for (const s of Object.values(sc)) expect(s.steps.filter((x) => x.status !== 'passed'), s.name).toEqual([]);
+    for (const s of Object.values(sc))
+      expect(
+        s.steps.filter((x) => x.status !== 'passed'),
+        s.name,
+      ).toEqual([]);
     const partial = steps(sc.partial!);
-    expect(partial['loss a']!.evidence).toMatchObject({ mechanism: 'iptables-statistic', percent: 30 });
+    expect(partial['loss a']!.evidence).toMatchObject({
+      mechanism: 'iptables-statistic',
+      percent: 30,
+    });
     const lost = Number(/(\d+)% packet loss/.exec(JSON.stringify(partial.pings!.evidence))![1]);
     console.log(`loss 30% via iptables statistic: ${lost}% of 100 pings lost`);
     // Binomial(100, 0.3): the standard deviation is 4.6 points; 12..50 is beyond 3.5 of them.
     expect(lost).toBeGreaterThanOrEqual(12);
     expect(lost).toBeLessThanOrEqual(50);
-    expect(steps(sc['proxy resets connections']!)['loss a']!.evidence).toMatchObject({ mechanism: 'proxy' });
+    expect(steps(sc['proxy resets connections']!)['loss a']!.evidence).toMatchObject({
+      mechanism: 'proxy',
+    });
     expect(await leftovers({ suite })).toEqual(NOTHING);
   });
 
@@ -224,7 +261,9 @@ ${open('a', 'b')}${open('b', 'a')}`),
       expect(sc['no iptables']!.faults).toEqual([]);
       expect(sc['no tc']!.steps[0]).toMatchObject({
         status: 'error',
-        message: expect.stringMatching(/^cannot limit bandwidth: tc is not available in stackcheck-fixture\/busybox:1 \(tc: not found/),
+        message: expect.stringMatching(
+          /^cannot limit bandwidth: tc is not available in stackcheck-fixture\/busybox:1 \(tc: not found/,
+        ),
       });
       expect(sc['nothing changed']!.status).toBe('passed');
       expect(await leftovers({ suite })).toEqual(NOTHING);
@@ -249,17 +288,21 @@ ${open('a', 'b')}${open('b', 'a')}`),
         ).map(([k, v]) => [k, v.replaceAll('{{SUITE}}', suite)]),
       ),
     );
-    const p = new CliProcess(['run', 'stackcheck.yml'], { cwd: dir });
+    // --keep: another stackcheck run on this engine (a concurrent test) would otherwise sweep
+    // the dead run's containers as stale while this test still looks at them.
+    const p = new CliProcess(['run', 'stackcheck.yml', '--keep'], { cwd: dir });
     await p.waitFor(/passed +long partition › partition a ↔ b/, 90_000);
     p.child.kill('SIGKILL');
     await p.done;
 
     const [a] = await engine.listContainers({ [LABEL.suite]: suite, [LABEL.service]: 'a' });
-    const reachB = async () => {
-      const r = await engine.exec(a!.id, { cmd: ['wget', '-q', '-T', '2', '-O', '/dev/null', 'http://b:8080/health'] });
-      console.log('reach b', r);
-      return r.exitCode;
-    };
+    // (busybox wget's own -T crashes in this build: `timeout` bounds it instead.)
+    const reachB = async () =>
+      (
+        await engine.exec(a!.id, {
+          cmd: ['timeout', '3', 'wget', '-q', '-O', '/dev/null', 'http://b:8080/health'],
+        })
+      ).exitCode;
     expect(await reachB()).not.toBe(0); // the partition outlived its runner
 
     const helpers = await engine.listContainers({ [LABEL.suite]: suite, [LABEL.role]: 'fault' });
@@ -268,8 +311,12 @@ ${open('a', 'b')}${open('b', 'a')}`),
     await Promise.all(helpers.map((h) => engine.stopContainer(h.id, 10_000)));
     expect(await reachB()).toBe(0);
 
-    const down = await cli(['down'], { cwd: dir });
+    const runId = /run ([0-9a-f]{8}):/.exec(p.stderr)![1]!;
+    const down = await cli(['down', '--run', runId], { cwd: dir });
     expect(down.code, down.stderr).toBe(0);
+    expect(down.stdout).toMatch(
+      new RegExp(`run ${runId} \\(suite ${suite}\\): removed 5 containers, 1 networks`),
+    );
     expect(await leftovers({ suite })).toEqual(NOTHING);
   });
 });

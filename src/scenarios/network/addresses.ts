@@ -40,7 +40,9 @@ export class Addresses {
   async peer(fromNode: string, peer: Replica): Promise<PeerAddress> {
     const s = await this.state(peer);
     if (peer.node === fromNode) {
-      const ips = (s.networks ?? []).flatMap((n) => [n.ipv4, n.ipv6].filter((x) => !!x)) as string[];
+      const ips = (s.networks ?? []).flatMap((n) =>
+        [n.ipv4, n.ipv6].filter((x) => !!x),
+      ) as string[];
       const tcpPorts = (s.exposedPorts ?? [])
         .filter((p) => p.protocol === 'tcp')
         .map((p) => p.port);

@@ -105,8 +105,9 @@ export async function prepare(
     await ensureImage(engine, image, o.verb, 'sh, iptables and tc', ctx.signal);
   const labels = { ...ctx.runtime.labels, [LABEL.role]: 'fault' };
   const set: Helpers = { verb: o.verb, image, heal: o.heal, labels, list: [] };
+  const slots: Helper[] = [];
   const started = await Promise.allSettled(
-    o.targets.map(async (r) => {
+    o.targets.map(async (r, i) => {
       const engine = ctx.runtime.engine(r.node);
       const name = `${r.containerName}-${o.kind}-${randomBytes(2).toString('hex')}`;
       try {
@@ -121,7 +122,7 @@ export async function prepare(
           },
           ctx.signal,
         );
-        set.list.push({ replica: r, engine, id, name, facts: {} });
+        slots[i] = { replica: r, engine, id, name, facts: {} };
       } catch (e) {
         throw new FaultError(
           `cannot ${o.verb}: no helper could join ${r.containerName}'s network namespace (${daemonMessage(e)})`,
@@ -129,6 +130,7 @@ export async function prepare(
       }
     }),
   );
+  set.list = slots.filter(Boolean); // in the targets' order, whatever order they started in
   const failed = started.find((s) => s.status === 'rejected');
   if (failed) {
     await removeHelpers(set, AbortSignal.timeout(30_000));
@@ -222,8 +224,8 @@ export async function commit(
       }),
     );
   } catch (e) {
-    await ctx.faults.heal(fault.id, 'its application failed');
-    if (e instanceof FaultError) throw e;
+    await ctx.faults.heal(fault.id, ctx.signal.aborted ? 'cancellation' : 'its application failed');
+    if (e instanceof FaultError || ctx.signal.aborted) throw e;
     throw new FaultError(`cannot ${set.verb}: ${errorMessage(e)}; what was applied is healed`);
   }
 }
@@ -256,7 +258,9 @@ async function healOne(set: Helpers, h: Helper, signal: AbortSignal): Promise<vo
   } catch {
     // The helper is gone or stopped: heal from a fresh one below.
   }
-  const target = await h.engine.inspectContainer(h.replica.containerId, signal).catch(() => undefined);
+  const target = await h.engine
+    .inspectContainer(h.replica.containerId, signal)
+    .catch(() => undefined);
   if (!target?.running) return;
   const res = await h.engine.runTask(
     {

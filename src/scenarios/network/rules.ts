@@ -30,7 +30,11 @@ export function partitionRules(
   const origin = oneway ? ['-m', 'conntrack', '--ctdir', 'ORIGINAL'] : [];
   for (const p of o.from)
     for (const ip of p.ips)
-      rules.push({ table: 'filter', family: family(ip), args: ['-s', ip, ...origin, '-j', 'DROP'] });
+      rules.push({
+        table: 'filter',
+        family: family(ip),
+        args: ['-s', ip, ...origin, '-j', 'DROP'],
+      });
   for (const p of o.to)
     for (const ip of p.ips)
       for (const port of p.tcpPorts)
@@ -84,7 +88,10 @@ export function lossRules(
  * target are reset once (filter OUTPUT), so the client reconnects through the proxy. The
  * proxy's own connections (its uid) are exempt from both.
  */
-export function proxyRules(routes: { ip: string; port: number; local: number }[], uid: number): Rule[] {
+export function proxyRules(
+  routes: { ip: string; port: number; local: number }[],
+  uid: number,
+): Rule[] {
   const notProxy = ['-m', 'owner', '!', '--uid-owner', uid];
   return routes.flatMap((r) => {
     const match = ['-d', r.ip, '-p', 'tcp', '--dport', r.port, ...notProxy];

@@ -118,13 +118,14 @@ export type Hooks = Partial<Record<'filter' | 'nat', ('INPUT' | 'OUTPUT')[]>>;
 /**
  * Creates the chain in each table and family it has rules for, fills it, then jumps to it
  * first thing from the hooks: the jump comes last, so a half-made chain is never in use.
+ * nat before filter: the proxy's redirect is in place before its reset of old connections.
  * `$IPT` / `$IP6T` come from the environment (the preflight's answer).
  */
 export function chainApplyScript(chain: string, rules: Rule[], hooks: Hooks): string {
   const out = ['set -e'];
   for (const family of [4, 6] as const) {
     const bin = family === 4 ? '"$IPT"' : '"$IP6T"';
-    for (const table of ['filter', 'nat'] as const) {
+    for (const table of ['nat', 'filter'] as const) {
       const mine = rules.filter((r) => r.family === family && r.table === table);
       if (mine.length === 0) continue;
       out.push(`${bin} -w -t ${table} -N ${q(chain)}`);
@@ -195,7 +196,9 @@ export function qdiscApplyScript(p: QdiscPlan): string {
     const cls = `${major}:1`;
     const rate = p.leaf.kind === 'tbf' ? `${p.leaf.rateBits}bit` : '10gbit';
     out.push(`  "$TC" qdisc add dev "$i" root handle ${p.handle} htb`);
-    out.push(`  "$TC" class add dev "$i" parent ${p.handle} classid ${cls} htb rate ${rate} ceil ${rate}`);
+    out.push(
+      `  "$TC" class add dev "$i" parent ${p.handle} classid ${cls} htb rate ${rate} ceil ${rate}`,
+    );
     if (p.leaf.kind === 'netem') {
       const leafHandle = `${(parseInt(major, 16) + 1).toString(16)}:`;
       out.push(
@@ -205,8 +208,20 @@ export function qdiscApplyScript(p: QdiscPlan): string {
     for (const d of p.dst) {
       const v6 = d.ip.includes(':');
       const match = v6
-        ? ['match', 'ip6', 'dst', `${d.ip}/128`, ...(d.port ? ['match', 'ip6', 'dport', d.port, '0xffff'] : [])]
-        : ['match', 'ip', 'dst', `${d.ip}/32`, ...(d.port ? ['match', 'ip', 'dport', d.port, '0xffff'] : [])];
+        ? [
+            'match',
+            'ip6',
+            'dst',
+            `${d.ip}/128`,
+            ...(d.port ? ['match', 'ip6', 'dport', d.port, '0xffff'] : []),
+          ]
+        : [
+            'match',
+            'ip',
+            'dst',
+            `${d.ip}/32`,
+            ...(d.port ? ['match', 'ip', 'dport', d.port, '0xffff'] : []),
+          ];
       out.push(
         `  "$TC" filter add dev "$i" parent ${p.handle} protocol ${v6 ? 'ipv6' : 'ip'} prio ${v6 ? 2 : 1} u32 ${line(match)} flowid ${cls}`,
       );
@@ -244,9 +259,16 @@ export function parseRate(text: string): number | undefined {
   const m = /^(\d+(?:\.\d+)?)\s*(bit|kbit|mbit|gbit|bps|kbps|mbps|gbps)$/i.exec(text.trim());
   if (!m) return undefined;
   const unit = m[2]!.toLowerCase();
-  const scale = { bit: 1, kbit: 1e3, mbit: 1e6, gbit: 1e9, bps: 8, kbps: 8e3, mbps: 8e6, gbps: 8e9 }[
-    unit
-  ]!;
+  const scale = {
+    bit: 1,
+    kbit: 1e3,
+    mbit: 1e6,
+    gbit: 1e9,
+    bps: 8,
+    kbps: 8e3,
+    mbps: 8e6,
+    gbps: 8e9,
+  }[unit]!;
   const bits = Math.round(Number(m[1]) * scale);
   return bits >= 8 ? bits : undefined;
 }

@@ -19,7 +19,13 @@ import {
   type Helpers,
 } from '../network/inject.js';
 import { PROXY_UID } from '../network/proxy.js';
-import { destinationsOf, lossRules, partitionRules, proxyRules, type Destination } from '../network/rules.js';
+import {
+  destinationsOf,
+  lossRules,
+  partitionRules,
+  proxyRules,
+  type Destination,
+} from '../network/rules.js';
 import {
   chainApplyScript,
   chainHealScript,
@@ -115,7 +121,10 @@ export const partition = defineStep({
     const p = s.partition;
     const out: { message: string; path: (string | number)[] }[] = [];
     if ((p.between === undefined) === (p.isolate === undefined))
-      out.push({ message: 'write either `between: [a, b]` or `isolate: service`', path: ['partition'] });
+      out.push({
+        message: 'write either `between: [a, b]` or `isolate: service`',
+        path: ['partition'],
+      });
     if (p.oneway !== undefined && p.between === undefined)
       out.push({ message: '`oneway` goes with `between`', path: ['partition', 'oneway'] });
     if (p.between) {
@@ -132,19 +141,35 @@ export const partition = defineStep({
   run: (step, ctx) => guarded(() => runPartition(step.partition, ctx)),
 });
 
-async function runPartition(
-  p: z.output<typeof PartitionSpec>,
-  ctx: StepContext,
-): Promise<Outcome> {
-  const sideA = p.between ? replicasOf(ctx, p.between[0]) : replicasOf(ctx, p.isolate!);
-  const inA = new Set(sideA.map((r) => r.containerId));
-  const sideB = p.between
-    ? replicasOf(ctx, p.between[1])
-    : ctx.runtime.replicasAll.filter((r) => !inA.has(r.containerId));
-  if (sideB.length === 0)
-    throw new FaultError(`cannot partition: no other service to isolate ${names(sideA).join(', ')} from`);
-  const oneway = p.oneway === true;
+async function runPartition(p: z.output<typeof PartitionSpec>, ctx: StepContext): Promise<Outcome> {
   const addrs = new Addresses(ctx.runtime, ctx.signal);
+  const running = async (rs: Replica[]) => {
+    const states = await Promise.all(rs.map((r) => addrs.state(r)));
+    return rs.filter((_, i) => states[i]!.running);
+  };
+  const named = p.between ? [...p.between] : [p.isolate!];
+  const sides = await Promise.all(
+    named.map(async (g) => {
+      const all = replicasOf(ctx, g);
+      const up = await running(all);
+      const down = all.filter((r) => !up.includes(r));
+      if (down.length)
+        throw new FaultError(
+          `cannot partition: ${down.map((r) => r.containerName).join(', ')} ${down.length === 1 ? 'is' : 'are'} not running`,
+        );
+      return up;
+    }),
+  );
+  const sideA = sides[0]!;
+  const inA = new Set(sideA.map((r) => r.containerId));
+  // isolate: from every other running container of the run (a stopped one has no namespace).
+  const sideB =
+    sides[1] ?? (await running(ctx.runtime.replicasAll.filter((r) => !inA.has(r.containerId))));
+  if (sideB.length === 0)
+    throw new FaultError(
+      `cannot partition: no other service to isolate ${names(sideA).join(', ')} from`,
+    );
+  const oneway = p.oneway === true;
 
   // Each container drops what peers on its engine send it (the receiving end: silence, as in a
   // real partition) and cuts its own connections to peers on other engines. Both ways: both
@@ -190,7 +215,8 @@ async function runPartition(
       description: `partition ${what}`,
       mechanism: 'iptables',
     },
-    (h) => chainApplyScript(chain, rulesOf.get(h.replica.containerId)!, { filter: ['INPUT', 'OUTPUT'] }),
+    (h) =>
+      chainApplyScript(chain, rulesOf.get(h.replica.containerId)!, { filter: ['INPUT', 'OUTPUT'] }),
   );
   return {
     status: 'passed',
@@ -251,7 +277,15 @@ async function shapingPlan(v: Shaped, ctx: StepContext, addrs: Addresses) {
     clients.map(async (r) => {
       const pa = await Promise.all(peers.map((p) => addrs.peer(r.node, p)));
       const restrict = (d: Destination[]) =>
-        ports ? d.flatMap((x) => (x.port ? (ports.includes(x.port) ? [x] : []) : ports.map((port) => ({ ip: x.ip, port })))) : d;
+        ports
+          ? d.flatMap((x) =>
+              x.port
+                ? ports.includes(x.port)
+                  ? [x]
+                  : []
+                : ports.map((port) => ({ ip: x.ip, port })),
+            )
+          : d;
       return {
         r,
         peers: pa,
@@ -414,7 +448,10 @@ async function commitProxy(
       .tcp.map((t) => ({ ip: t.ip, port: t.port!, local: local[`${t.ip}:${t.port}`]! }));
     return (
       closeConnectionsScript(routes) +
-      chainApplyScript(chain, proxyRules(routes, PROXY_UID), { nat: ['OUTPUT'], filter: ['OUTPUT'] })
+      chainApplyScript(chain, proxyRules(routes, PROXY_UID), {
+        nat: ['OUTPUT'],
+        filter: ['OUTPUT'],
+      })
     );
   });
 }
@@ -472,10 +509,17 @@ async function runLoss(l: z.output<typeof LossSpec>, ctx: StepContext): Promise<
   const fault = { id: `loss:${chain}`, kind: 'loss', description: `loss of ${what}` };
   const netem = netemVerdict(set, l.via === 'iptables' || l.via === 'proxy');
   if (netem.use) {
-    await commitQdisc(ctx, set, plans, handle, { ...fault, mechanism: 'netem' }, {
-      kind: 'netem',
-      args: ['loss', `${l.percent}%`],
-    });
+    await commitQdisc(
+      ctx,
+      set,
+      plans,
+      handle,
+      { ...fault, mechanism: 'netem' },
+      {
+        kind: 'netem',
+        args: ['loss', `${l.percent}%`],
+      },
+    );
     return {
       status: 'passed',
       message: `dropping ${what} with netem`,
@@ -497,7 +541,12 @@ async function runLoss(l: z.output<typeof LossSpec>, ctx: StepContext): Promise<
     return {
       status: 'passed',
       message: `resetting ${l.percent}% of new connections from ${towards(l, ctx)} with a proxy`,
-      evidence: { mechanism: 'proxy', percent: l.percent, chain, routes: proxyEvidence(byId, ports) },
+      evidence: {
+        mechanism: 'proxy',
+        percent: l.percent,
+        chain,
+        routes: proxyEvidence(byId, ports),
+      },
     };
   }
   await requireTools(set, v6 ? ['iptables', 'ip6tables'] : ['iptables']);
@@ -525,7 +574,9 @@ async function runLoss(l: z.output<typeof LossSpec>, ctx: StepContext): Promise<
 async function hasV6(plans: Plan[], addrs: Addresses): Promise<boolean> {
   if (plans.some((x) => x.dst?.some((d) => d.ip.includes(':')))) return true;
   const states = await Promise.all(plans.map((x) => addrs.state(x.r)));
-  return plans.every((x) => x.dst === undefined) && states.some((s) => s.networks?.some((n) => n.ipv6));
+  return (
+    plans.every((x) => x.dst === undefined) && states.some((s) => s.networks?.some((n) => n.ipv6))
+  );
 }
 
 // ---- bandwidth -----------------------------------------------------------------------------
@@ -533,7 +584,9 @@ async function hasV6(plans: Plan[], addrs: Addresses): Promise<boolean> {
 const BandwidthSpec = TargetSchema.extend({
   rate: z
     .string()
-    .describe('The most the service may send, as tc writes rates: 500kbit, 1mbit, 2gbit; 1mbps is bytes.'),
+    .describe(
+      'The most the service may send, as tc writes rates: 500kbit, 1mbit, 2gbit; 1mbps is bytes.',
+    ),
   ...ShapingTarget,
 });
 
@@ -588,7 +641,12 @@ async function runBandwidth(b: z.output<typeof BandwidthSpec>, ctx: StepContext)
     set,
     plans,
     handle,
-    { id: `bandwidth:${chain}`, kind: 'bandwidth', description: `bandwidth of ${what}`, mechanism: kind },
+    {
+      id: `bandwidth:${chain}`,
+      kind: 'bandwidth',
+      description: `bandwidth of ${what}`,
+      mechanism: kind,
+    },
     { kind: 'tbf', rateBits },
   );
   return {

@@ -84679,6 +84679,16 @@ function resolveServiceRef(suite, ref) {
   }
   return `service "${ref}" exists in several topologies (${owners.map((t) => t.name).join(", ")}); write topology/service`;
 }
+function resolveRefUses(suite, uses) {
+  const targets2 = [];
+  const problems = [];
+  for (const use of uses) {
+    const r = resolveServiceRef(suite, use.ref);
+    if (typeof r === "string") problems.push({ message: r, path: use.path });
+    else targets2.push(`${r.topology}/${r.service}`);
+  }
+  return { targets: [...new Set(targets2)], problems };
+}
 
 // src/common/secret-names.ts
 var SECRET_NAME = /PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?/i;
@@ -89142,16 +89152,8 @@ function loadCheck(entry2, at3, index, src, suite, problems) {
     return void 0;
   }
   const value = parsed.data;
-  const targets2 = [];
-  const local = [
-    ...kind.refs(value).flatMap((use) => {
-      const r = resolveServiceRef(suite, use.ref);
-      if (typeof r === "string") return [{ message: r, path: use.path }];
-      targets2.push(`${r.topology}/${r.service}`);
-      return [];
-    }),
-    ...kind.problems?.(value) ?? []
-  ];
+  const refs = resolveRefUses(suite, kind.refs(value));
+  const local = [...refs.problems, ...kind.problems?.(value) ?? []];
   for (const p of local) {
     problems.push({
       message: `check "${value.name}": ${p.message}`,
@@ -89173,7 +89175,7 @@ function loadCheck(entry2, at3, index, src, suite, problems) {
     },
     serial: value.serial,
     pos: src.keyPosOf([...at3, "name"]),
-    targets: [...new Set(targets2)]
+    targets: refs.targets
   };
 }
 
@@ -91256,10 +91258,7 @@ function loadStep(raw, at3, index, src, suite, problems) {
     return void 0;
   }
   const local = [
-    ...kind.refs(parsed.data).flatMap((use) => {
-      const r = resolveServiceRef(suite, use.ref);
-      return typeof r === "string" ? [{ message: r, path: use.path }] : [];
-    }),
+    ...resolveRefUses(suite, kind.refs(parsed.data)).problems,
     ...kind.problems?.(parsed.data, suite) ?? []
   ];
   for (const p of local)

@@ -4,7 +4,7 @@ import { didYouMean } from '../common/suggest.js';
 import type { YamlSource } from '../common/yaml-source.js';
 import type { Suite } from '../manifest/suite.js';
 import { zodProblems } from '../manifest/zod-problems.js';
-import { resolveServiceRef } from './refs.js';
+import { resolveRefUses } from './refs.js';
 import { entrySchema, KIND_NAMES, kindOf } from './registry.js';
 import type { CheckSpec, CommonCheck } from './types.js';
 
@@ -64,16 +64,8 @@ export function loadCheck(
     return undefined;
   }
   const value = parsed.data as CommonCheck & Record<string, unknown>;
-  const targets: string[] = [];
-  const local = [
-    ...kind.refs(value as never).flatMap((use) => {
-      const r = resolveServiceRef(suite, use.ref);
-      if (typeof r === 'string') return [{ message: r, path: use.path }];
-      targets.push(`${r.topology}/${r.service}`);
-      return [];
-    }),
-    ...(kind.problems?.(value as never) ?? []),
-  ];
+  const refs = resolveRefUses(suite, kind.refs(value as never));
+  const local = [...refs.problems, ...(kind.problems?.(value as never) ?? [])];
   for (const p of local) {
     problems.push({
       message: `check "${value.name}": ${p.message}`,
@@ -95,6 +87,6 @@ export function loadCheck(
     },
     serial: value.serial,
     pos: src.keyPosOf([...at, 'name']),
-    targets: [...new Set(targets)],
+    targets: refs.targets,
   };
 }

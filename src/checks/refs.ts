@@ -1,4 +1,5 @@
 import type { Suite } from '../manifest/suite.js';
+import type { ServiceRefUse } from './types.js';
 
 export interface ServiceRef {
   topology: string;
@@ -34,4 +35,22 @@ export function resolveServiceRef(
     return `no service "${ref}" in any topology (services: ${all.join(', ')})`;
   }
   return `service "${ref}" exists in several topologies (${owners.map((t) => t.name).join(', ')}); write topology/service`;
+}
+
+/**
+ * Resolves every service a check or a step names: the `topology/service` targets found, and
+ * a problem (message and path inside the entry) for each one that does not exist.
+ */
+export function resolveRefUses(
+  suite: Pick<Suite, 'topologies'>,
+  uses: ServiceRefUse[],
+): { targets: string[]; problems: { message: string; path: (string | number)[] }[] } {
+  const targets: string[] = [];
+  const problems: { message: string; path: (string | number)[] }[] = [];
+  for (const use of uses) {
+    const r = resolveServiceRef(suite, use.ref);
+    if (typeof r === 'string') problems.push({ message: r, path: use.path });
+    else targets.push(`${r.topology}/${r.service}`);
+  }
+  return { targets: [...new Set(targets)], problems };
 }

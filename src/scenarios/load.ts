@@ -7,7 +7,7 @@ import { didYouMean } from '../common/suggest.js';
 import type { YamlSource } from '../common/yaml-source.js';
 import type { Suite } from '../manifest/suite.js';
 import { zodProblems } from '../manifest/zod-problems.js';
-import { resolveServiceRef } from '../checks/refs.js';
+import { resolveRefUses } from '../checks/refs.js';
 import { CHECK_STEP, STEP_KEYS, stepOf, stepSchema } from './registry.js';
 import type { ScenarioSpec, StepSpec } from './types.js';
 
@@ -104,10 +104,7 @@ function loadStep(
     return undefined;
   }
   const local = [
-    ...kind.refs(parsed.data as never).flatMap((use) => {
-      const r = resolveServiceRef(suite, use.ref);
-      return typeof r === 'string' ? [{ message: r, path: use.path }] : [];
-    }),
+    ...resolveRefUses(suite, kind.refs(parsed.data as never)).problems,
     ...(kind.problems?.(parsed.data as never, suite) ?? []),
   ];
   for (const p of local)

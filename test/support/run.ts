@@ -1,8 +1,7 @@
 import { join } from 'node:path';
-import { loadSuites } from '../../src/manifest/load.js';
-import { combineResults } from '../../src/report/combine.js';
 import type { RunResults } from '../../src/report/results.js';
-import { run, type RunOptions } from '../../src/run.js';
+import { loadManifest, runSuites } from '../../src/run-manifest.js';
+import type { RunOptions } from '../../src/run.js';
 import { workdir } from './cli.js';
 import { uniqueSuite } from './engine.js';
 
@@ -21,13 +20,10 @@ export async function runFiles(
       Object.entries(files).map(([k, v]) => [k, v.replaceAll('{{SUITE}}', suite)]),
     ),
   );
-  const runs = [];
-  for (const s of loadSuites(join(dir, 'stackcheck.yml'), {
+  const { suites } = loadManifest(join(dir, 'stackcheck.yml'), {
     env: { ...process.env, ...opts.env },
-  })) {
-    runs.push({ results: await run(s, opts), matrix: s.matrix });
-  }
-  return { results: combineResults(runs), suite, dir };
+  });
+  return { results: await runSuites(suites, opts), suite, dir };
 }
 
 /** The check results by name, for assertions. */

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { http } from '../../src/checks/kinds/http.js';
-import * as registry from '../../src/checks/registry.js';
+import { entrySchema } from '../../src/checks/registry.js';
 import { repeatPlan, RepeatSchema } from '../../src/checks/repeat.js';
 import { runCheck } from '../../src/checks/runner.js';
 import type { CheckKind, CheckSpec, Outcome } from '../../src/checks/types.js';
@@ -11,6 +11,7 @@ import { UserError } from '../../src/common/errors.js';
 import { loadSuite } from '../../src/manifest/load.js';
 import { workdir } from '../support/cli.js';
 import { FakeClock } from '../support/fake-clock.js';
+import { mockKind, runnerOptions } from '../support/mock-kind.js';
 import { suite } from '../support/specs.js';
 
 const pos = { file: 'm.yml', line: 3, column: 5 };
@@ -57,21 +58,11 @@ function scripted(clock: FakeClock, script: (i: number) => Answer, costMs = 10) 
       evidence: { i, ...(a.backend ? { headers: { 'x-backend': a.backend } } : {}) },
     };
   });
-  vi.spyOn(registry, 'kindOf').mockReturnValue({
-    kind: 'http',
-    phase: 'live',
-    shape: {},
-    refs: () => [],
-    attempt,
-  } as unknown as CheckKind);
+  mockKind(attempt, 'http');
   return attempt;
 }
 
-const opts = (clock: FakeClock) => ({
-  suite: suite([]),
-  clock,
-  signal: new AbortController().signal,
-});
+const opts = runnerOptions;
 const roundRobin =
   (...backends: string[]) =>
   (i: number): Answer => ({ status: 'passed', backend: backends[i % backends.length] });
@@ -322,12 +313,8 @@ describe('repeat: the distribution over backends', () => {
 
   it('reads every replica of a scaled service', async () => {
     const clock = new FakeClock();
-    vi.spyOn(registry, 'kindOf').mockReturnValue({
-      kind: 'http',
-      phase: 'live',
-      shape: {},
-      refs: () => [],
-      attempt: async () => ({
+    mockKind(
+      async () => ({
         status: 'passed',
         message: '2/2 replicas passed',
         evidence: {
@@ -337,7 +324,8 @@ describe('repeat: the distribution over backends', () => {
           ],
         },
       }),
-    } as unknown as CheckKind);
+      'http',
+    );
     const r = await runCheck(spec(dist({ min: 0.5 }, { count: 3 })), opts(clock));
     expect(r.status).toBe('passed');
     expect(r.evidence.distribution).toMatchObject({ counts: { gpu: 3, cpu: 3 } });
@@ -469,7 +457,7 @@ describe('repeat: through the http kind', () => {
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
   it('keeps the distribution header, and only it, in the evidence', async () => {
-    const schema = registry.entrySchema(http as unknown as CheckKind);
+    const schema = entrySchema(http as unknown as CheckKind);
     const entry = schema.parse({
       name: 'h',
       http: { url },
@@ -483,9 +471,7 @@ describe('repeat: through the http kind', () => {
     expect(o.status).toBe('passed');
     expect(o.evidence.headers).toEqual({ 'x-backend': expect.stringMatching(/^(gpu|cpu)$/) });
 
-    const plain = registry
-      .entrySchema(http as unknown as CheckKind)
-      .parse({ name: 'h', http: { url } });
+    const plain = entrySchema(http as unknown as CheckKind).parse({ name: 'h', http: { url } });
     const p = await http.attempt(plain as never, {
       suite: suite([]),
       signal: new AbortController().signal,
@@ -496,7 +482,7 @@ describe('repeat: through the http kind', () => {
 
   it('judges a real series: 30 requests, both backends at half each', async () => {
     n = 0;
-    const entry = registry.entrySchema(http as unknown as CheckKind).parse({
+    const entry = entrySchema(http as unknown as CheckKind).parse({
       name: 'spread',
       http: { url },
       expect: { status: 200 },

@@ -1,9 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { runCheck, runChecks } from '../../src/checks/runner.js';
-import * as registry from '../../src/checks/registry.js';
-import type { CheckKind, CheckSpec, Outcome } from '../../src/checks/types.js';
+import type { CheckSpec, Outcome } from '../../src/checks/types.js';
 import { FakeClock } from '../support/fake-clock.js';
-import { suite } from '../support/specs.js';
+import { mockKind, runnerOptions } from '../support/mock-kind.js';
 
 const pos = { file: 'm.yml', line: 3, column: 5 };
 
@@ -30,21 +29,11 @@ function scripted(clock: FakeClock, outcomes: Outcome['status'][], costMs = 100)
     const status = outcomes[Math.min(i++, outcomes.length - 1)]!;
     return { status, message: `attempt ${i}: ${status}`, evidence: { i } };
   });
-  vi.spyOn(registry, 'kindOf').mockReturnValue({
-    kind: 'fake',
-    phase: 'live',
-    shape: {},
-    refs: () => [],
-    attempt,
-  } as unknown as CheckKind);
+  mockKind(attempt);
   return attempt;
 }
 
-const opts = (clock: FakeClock) => ({
-  suite: suite([]),
-  clock,
-  signal: new AbortController().signal,
-});
+const opts = runnerOptions;
 
 describe('check runner', () => {
   it('passes on the first attempt without retrying', async () => {
@@ -106,31 +95,21 @@ describe('check runner', () => {
 
   it('turns an attempt that outlives its time limit into a failure, and a thrown error into an error', async () => {
     const clock = new FakeClock();
-    vi.spyOn(registry, 'kindOf').mockReturnValue({
-      kind: 'fake',
-      phase: 'live',
-      shape: {},
-      refs: () => [],
-      attempt: (_c: unknown, ctx: { signal: AbortSignal }) =>
+    mockKind(
+      (_c: unknown, ctx: { signal: AbortSignal }) =>
         new Promise((_r, reject) =>
           ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)),
         ),
-    } as unknown as CheckKind);
+    );
     const timedOut = await runCheck(
       spec({ timeoutMs: 20, entry: { name: 'c', timeout: '20ms', serial: false, any: false } }),
       opts(clock),
     );
     expect(timedOut).toMatchObject({ status: 'failed', message: 'no answer within 20ms' });
 
-    vi.spyOn(registry, 'kindOf').mockReturnValue({
-      kind: 'fake',
-      phase: 'live',
-      shape: {},
-      refs: () => [],
-      attempt: async () => {
-        throw new Error('connect ECONNREFUSED');
-      },
-    } as unknown as CheckKind);
+    mockKind(async () => {
+      throw new Error('connect ECONNREFUSED');
+    });
     expect(await runCheck(spec(), opts(clock))).toMatchObject({
       status: 'error',
       message: 'connect ECONNREFUSED',
@@ -141,20 +120,14 @@ describe('check runner', () => {
     let running = 0;
     let peak = 0;
     const order: string[] = [];
-    vi.spyOn(registry, 'kindOf').mockReturnValue({
-      kind: 'fake',
-      phase: 'live',
-      shape: {},
-      refs: () => [],
-      attempt: async (c: { name: string }) => {
-        running++;
-        peak = Math.max(peak, running);
-        order.push(`start ${c.name}`);
-        await new Promise((r) => setTimeout(r, 5));
-        running--;
-        return { status: 'passed', message: c.name, evidence: {} };
-      },
-    } as unknown as CheckKind);
+    mockKind(async (c: { name: string }) => {
+      running++;
+      peak = Math.max(peak, running);
+      order.push(`start ${c.name}`);
+      await new Promise((r) => setTimeout(r, 5));
+      running--;
+      return { status: 'passed', message: c.name, evidence: {} };
+    });
     const checks = ['a', 'b', 's1', 'c', 'd', 'e', 's2'].map((name, index) =>
       spec({
         index,

@@ -85491,6 +85491,135 @@ var CheckSchema = external_exports.union(
 
 // src/checks/runtime.ts
 import { randomBytes } from "node:crypto";
+
+// src/orchestrator/plan.ts
+var DEFAULT_NETWORK = "default";
+function engineName(runId, topology, key2) {
+  return `sc-${runId}-${topology}_${key2}`.toLowerCase();
+}
+function containerName(runId, topology, service, replica) {
+  return `sc-${runId}-${topology}-${service}-${replica}`.toLowerCase();
+}
+function buildTag(topology, service) {
+  return service.image ?? `stackcheck-${topology}-${service.name}`.toLowerCase();
+}
+function plan(suite, runId) {
+  const problems = [];
+  const topologies2 = suite.topologies.map((t) => planTopology(t, runId, problems));
+  if (problems.length) throw new UserError(problems);
+  return { runId, topologies: topologies2 };
+}
+function planTopology(t, runId, problems) {
+  const project = t.project;
+  const order = topoSort(t, problems);
+  const usesDefault2 = Object.values(project.services).some(
+    (s) => !s.networkMode && Object.keys(s.networks).length === 0
+  );
+  const networkSpecs = { ...project.networks };
+  if (usesDefault2 && !networkSpecs[DEFAULT_NETWORK]) {
+    networkSpecs[DEFAULT_NETWORK] = {
+      name: DEFAULT_NETWORK,
+      driverOpts: {},
+      internal: false,
+      attachable: false,
+      enableIpv6: false,
+      labels: {},
+      external: false,
+      pos: t.pos
+    };
+  }
+  const networks = Object.entries(networkSpecs).map(([key2, spec]) => ({
+    key: key2,
+    engineName: spec.external ? spec.externalName ?? key2 : engineName(runId, t.name, key2),
+    spec,
+    create: !spec.external
+  }));
+  const netName = new Map(networks.map((n) => [n.key, n.engineName]));
+  const volumes = Object.entries(project.volumes).map(([key2, spec]) => ({
+    key: key2,
+    engineName: spec.external ? spec.externalName ?? key2 : engineName(runId, t.name, key2),
+    spec,
+    create: !spec.external
+  }));
+  const mustComplete = new Set(
+    Object.values(project.services).flatMap(
+      (s) => Object.entries(s.dependsOn).filter(([, d]) => d.condition === "service_completed_successfully").map(([name2]) => name2)
+    )
+  );
+  const linkAliases = /* @__PURE__ */ new Map();
+  for (const s of Object.values(project.services)) {
+    for (const l of s.links)
+      if (l.alias !== l.service)
+        linkAliases.set(l.service, [...linkAliases.get(l.service) ?? [], l.alias]);
+  }
+  const tiers = /* @__PURE__ */ new Map();
+  const services = order.map((name2) => {
+    const s = project.services[name2];
+    const deps = Object.entries(s.dependsOn).map(([service, d]) => ({
+      service,
+      condition: d.condition
+    }));
+    const tier = deps.length ? 1 + Math.max(...deps.map((d) => tiers.get(d.service) ?? 0)) : 0;
+    tiers.set(name2, tier);
+    const joined = Object.keys(s.networks).length ? s.networks : { [DEFAULT_NETWORK]: { aliases: [] } };
+    return {
+      topology: t.name,
+      node: t.node,
+      spec: s,
+      deps,
+      dependents: Object.values(project.services).filter((o) => name2 in o.dependsOn).map((o) => o.name),
+      tier,
+      image: s.build ? { ref: buildTag(t.name, s), build: s.build } : { ref: s.image },
+      containerNames: Array.from(
+        { length: s.replicas },
+        (_, i) => containerName(runId, t.name, name2, i + 1)
+      ),
+      networks: s.networkMode ? [] : Object.entries(joined).map(([key2, n]) => ({
+        name: netName.get(key2) ?? key2,
+        // Peers find a service by its name, as in compose; container_name and link aliases too.
+        aliases: [
+          .../* @__PURE__ */ new Set([
+            name2,
+            ...s.containerName ? [s.containerName] : [],
+            ...n.aliases,
+            ...linkAliases.get(name2) ?? []
+          ])
+        ],
+        ipv4Address: n.ipv4Address,
+        ipv6Address: n.ipv6Address
+      })),
+      mustComplete: mustComplete.has(name2)
+    };
+  });
+  return { spec: t, services, networks, volumes };
+}
+function topoSort(t, problems) {
+  const services = t.project.services;
+  const state2 = /* @__PURE__ */ new Map();
+  const order = [];
+  const visit2 = (name2, path) => {
+    if (state2.get(name2) === "done") return;
+    if (state2.get(name2) === "visiting") {
+      const cycle = [...path.slice(path.indexOf(name2)), name2];
+      const from = path.at(-1);
+      problems.push({
+        message: `dependency cycle in topology "${t.name}": ${cycle.join(" \u2192 ")}`,
+        pos: services[from].dependsOn[name2].pos,
+        hint: "Remove one of these depends_on entries; a service cannot wait, even indirectly, for itself."
+      });
+      return;
+    }
+    state2.set(name2, "visiting");
+    for (const dep of Object.keys(services[name2].dependsOn))
+      if (services[dep]) visit2(dep, [...path, name2]);
+    state2.set(name2, "done");
+    order.push(name2);
+  };
+  for (const name2 of Object.keys(services)) visit2(name2, []);
+  return order;
+}
+
+// src/checks/runtime.ts
 var NotRunning = class extends Error {
   constructor(r, status) {
     super(`${r.containerName} is not running (${status})`);
@@ -85512,6 +85641,7 @@ var Runtime = class _Runtime {
   runLabels;
   probeImage;
   probes = /* @__PURE__ */ new Map();
+  plans = /* @__PURE__ */ new Map();
   /** Containers a scenario stopped on purpose (a `stop` step): restarts leave them stopped until a `start`. */
   userStopped = /* @__PURE__ */ new Set();
   /** Lists what a run created, by its run label, on every engine. */
@@ -85543,6 +85673,33 @@ var Runtime = class _Runtime {
   }
   get replicasAll() {
     return this.all;
+  }
+  /** The plan the run brought a topology up from: the same names, tiers and container requests. */
+  plan(topology) {
+    let tp = this.plans.get(topology);
+    if (!tp) {
+      const spec = this.suite.topologies.find((t) => t.name === topology);
+      if (!spec) throw new Error(`no topology "${topology}"`);
+      tp = plan({ ...this.suite, topologies: [spec] }, this.runId).topologies[0];
+      this.plans.set(topology, tp);
+    }
+    return tp;
+  }
+  /**
+   * A replica's container was replaced (a `recreate` step): later steps and checks act on the
+   * new one. The old one's probe sidecar goes with it; it shared a namespace that is gone.
+   */
+  async replace(old, containerId, signal) {
+    const next = { ...old, containerId };
+    this.all = this.all.map((r) => r.containerId === old.containerId ? next : r);
+    this.userStopped.delete(old.containerId);
+    const probe = this.probes.get(old.containerId);
+    this.probes.delete(old.containerId);
+    if (probe) {
+      const id = await probe.catch(() => void 0);
+      if (id) await this.engine(old.node).removeContainer(id, signal);
+    }
+    return next;
   }
   /** Replicas of a service reference; refs were validated when the manifest was loaded. */
   replicas(ref) {
@@ -90700,131 +90857,137 @@ async function runBandwidth(b, ctx) {
   };
 }
 
-// src/orchestrator/plan.ts
-var DEFAULT_NETWORK = "default";
-function engineName(runId, topology, key2) {
-  return `sc-${runId}-${topology}_${key2}`.toLowerCase();
+// src/orchestrator/replica-request.ts
+function topologyLabels(run2, tp, extra = {}) {
+  return { ...run2, [LABEL.topology]: tp.spec.name, [LABEL.node]: tp.spec.node, ...extra };
 }
-function containerName(runId, topology, service, replica) {
-  return `sc-${runId}-${topology}-${service}-${replica}`.toLowerCase();
-}
-function buildTag(topology, service) {
-  return service.image ?? `stackcheck-${topology}-${service.name}`.toLowerCase();
-}
-function plan(suite, runId) {
-  const problems = [];
-  const topologies2 = suite.topologies.map((t) => planTopology(t, runId, problems));
-  if (problems.length) throw new UserError(problems);
-  return { runId, topologies: topologies2 };
-}
-function planTopology(t, runId, problems) {
-  const project = t.project;
-  const order = topoSort(t, problems);
-  const usesDefault2 = Object.values(project.services).some(
-    (s) => !s.networkMode && Object.keys(s.networks).length === 0
-  );
-  const networkSpecs = { ...project.networks };
-  if (usesDefault2 && !networkSpecs[DEFAULT_NETWORK]) {
-    networkSpecs[DEFAULT_NETWORK] = {
-      name: DEFAULT_NETWORK,
-      driverOpts: {},
-      internal: false,
-      attachable: false,
-      enableIpv6: false,
-      labels: {},
-      external: false,
-      pos: t.pos
-    };
-  }
-  const networks = Object.entries(networkSpecs).map(([key2, spec]) => ({
-    key: key2,
-    engineName: spec.external ? spec.externalName ?? key2 : engineName(runId, t.name, key2),
-    spec,
-    create: !spec.external
-  }));
-  const netName = new Map(networks.map((n) => [n.key, n.engineName]));
-  const volumes = Object.entries(project.volumes).map(([key2, spec]) => ({
-    key: key2,
-    engineName: spec.external ? spec.externalName ?? key2 : engineName(runId, t.name, key2),
-    spec,
-    create: !spec.external
-  }));
-  const mustComplete = new Set(
-    Object.values(project.services).flatMap(
-      (s) => Object.entries(s.dependsOn).filter(([, d]) => d.condition === "service_completed_successfully").map(([name2]) => name2)
-    )
-  );
-  const linkAliases = /* @__PURE__ */ new Map();
-  for (const s of Object.values(project.services)) {
-    for (const l of s.links)
-      if (l.alias !== l.service)
-        linkAliases.set(l.service, [...linkAliases.get(l.service) ?? [], l.alias]);
-  }
-  const tiers = /* @__PURE__ */ new Map();
-  const services = order.map((name2) => {
-    const s = project.services[name2];
-    const deps = Object.entries(s.dependsOn).map(([service, d]) => ({
-      service,
-      condition: d.condition
-    }));
-    const tier = deps.length ? 1 + Math.max(...deps.map((d) => tiers.get(d.service) ?? 0)) : 0;
-    tiers.set(name2, tier);
-    const joined = Object.keys(s.networks).length ? s.networks : { [DEFAULT_NETWORK]: { aliases: [] } };
-    return {
-      topology: t.name,
-      node: t.node,
-      spec: s,
-      deps,
-      dependents: Object.values(project.services).filter((o) => name2 in o.dependsOn).map((o) => o.name),
-      tier,
-      image: s.build ? { ref: buildTag(t.name, s), build: s.build } : { ref: s.image },
-      containerNames: Array.from(
-        { length: s.replicas },
-        (_, i) => containerName(runId, t.name, name2, i + 1)
-      ),
-      networks: s.networkMode ? [] : Object.entries(joined).map(([key2, n]) => ({
-        name: netName.get(key2) ?? key2,
-        // Peers find a service by its name, as in compose; container_name and link aliases too.
-        aliases: [
-          .../* @__PURE__ */ new Set([
-            name2,
-            ...s.containerName ? [s.containerName] : [],
-            ...n.aliases,
-            ...linkAliases.get(name2) ?? []
-          ])
-        ],
-        ipv4Address: n.ipv4Address,
-        ipv6Address: n.ipv6Address
-      })),
-      mustComplete: mustComplete.has(name2)
-    };
-  });
-  return { spec: t, services, networks, volumes };
-}
-function topoSort(t, problems) {
-  const services = t.project.services;
-  const state2 = /* @__PURE__ */ new Map();
-  const order = [];
-  const visit2 = (name2, path) => {
-    if (state2.get(name2) === "done") return;
-    if (state2.get(name2) === "visiting") {
-      const cycle = [...path.slice(path.indexOf(name2)), name2];
-      const from = path.at(-1);
-      problems.push({
-        message: `dependency cycle in topology "${t.name}": ${cycle.join(" \u2192 ")}`,
-        pos: services[from].dependsOn[name2].pos,
-        hint: "Remove one of these depends_on entries; a service cannot wait, even indirectly, for itself."
-      });
-      return;
-    }
-    state2.set(name2, "visiting");
-    for (const dep of Object.keys(services[name2].dependsOn))
-      if (services[dep]) visit2(dep, [...path, name2]);
-    state2.set(name2, "done");
-    order.push(name2);
+function replicaRequest(tp, sp, replica, run2) {
+  return {
+    name: sp.containerNames[replica - 1],
+    image: sp.image.ref,
+    service: sp.spec,
+    labels: topologyLabels(run2, tp, {
+      [LABEL.service]: sp.spec.name,
+      [LABEL.replica]: String(replica)
+    }),
+    networks: sp.networks,
+    volumeNames: Object.fromEntries(tp.volumes.map((v) => [v.key, v.engineName])),
+    ephemeralPorts: tp.spec.publish === "ephemeral"
   };
-  for (const name2 of Object.keys(services)) visit2(name2, []);
-  return order;
+}
+
+// src/orchestrator/wait-back.ts
+var DEFAULT_POLL_MS = 250;
+async function waitBack(engine, id, opts) {
+  const { clock, signal } = opts;
+  const pollMs = opts.pollMs ?? DEFAULT_POLL_MS;
+  const t0 = clock.now();
+  let run2;
+  let last;
+  for (; ; ) {
+    const st = last = await engine.inspectContainer(id, signal);
+    const now = clock.now();
+    if (st.status === "exited" || st.status === "dead") {
+      if (st.exitCode === 0) return "completed";
+      throw new Error(
+        `exited with code ${st.exitCode}${st.oomKilled ? " (killed: out of memory)" : ""}`
+      );
+    }
+    if (st.status === "running" && !opts.mustComplete) {
+      if (st.health?.status === "healthy") return "healthy";
+      if (st.health?.status === "unhealthy") throw new Error("is unhealthy");
+      if (!st.health) {
+        if (!run2 || run2.startedAt !== st.startedAt) run2 = { startedAt: st.startedAt, since: now };
+        if (now - run2.since >= opts.stableMs) return "running";
+      }
+    } else if (st.status !== "running") {
+      run2 = void 0;
+    }
+    const left = opts.readyTimeoutMs - (now - t0);
+    if (left <= 0) {
+      const what = opts.mustComplete ? "finished" : last.health ? "healthy" : "running";
+      throw new Error(
+        `was not ${what} within ${formatDuration(opts.readyTimeoutMs)} (${last.health ? `health ${last.health.status}` : last.status})`
+      );
+    }
+    await clock.sleep(Math.min(pollMs, left), signal);
+  }
+}
+
+// src/scenarios/steps/recreate.ts
+var STOP_SLACK_MS = 3e4;
+var NotBack = class extends Error {
+};
+var recreate = defineStep({
+  key: "recreate",
+  shape: {
+    recreate: TargetSchema.extend({
+      timeout: duration3().optional().describe(
+        "How long the new container may take to be back (healthy, or running and stable, or completed). Default: the topology's wait timeout."
+      )
+    })
+  },
+  refs: serviceRef("recreate"),
+  async run(step, ctx) {
+    const replicas = targets(step.recreate, ctx);
+    const timeoutMs = step.recreate.timeout === void 0 ? void 0 : parseDuration(step.recreate.timeout);
+    const settled = await Promise.allSettled(replicas.map((r) => recreateOne(r, timeoutMs, ctx)));
+    const done = settled.flatMap((s) => s.status === "fulfilled" ? [s.value] : []);
+    const evidence = { recreated: done };
+    const errors = settled.flatMap(
+      (s, i) => s.status === "rejected" ? [{ replica: replicas[i], error: s.reason }] : []
+    );
+    if (errors.length) {
+      const message = errors.map((e) => `${e.replica.containerName}: ${errorMessage(e.error)}`).join("; ");
+      const failed = errors.every((e) => e.error instanceof NotBack);
+      return { status: failed ? "failed" : "error", message, evidence };
+    }
+    return {
+      status: "passed",
+      message: `recreated ${done.map((d) => `${d.container} (${d.back} after ${d.backAfterMs} ms)`).join(", ")}`,
+      evidence
+    };
+  }
+});
+async function recreateOne(r, timeoutMs, ctx) {
+  const tp = ctx.runtime.plan(r.topology);
+  const sp = tp.services.find((s) => s.spec.name === r.service);
+  const engine = ctx.runtime.engine(r.node);
+  await ctx.faults.heal(`pause:${r.containerId}`, "a recreate step");
+  const grace = (await engine.inspectContainer(r.containerId, ctx.signal)).stopTimeoutSec ?? 10;
+  await engine.stopContainer(
+    r.containerId,
+    void 0,
+    AbortSignal.any([ctx.signal, AbortSignal.timeout(grace * 1e3 + STOP_SLACK_MS)])
+  );
+  await engine.removeContainer(r.containerId, ctx.signal);
+  const id = await engine.createContainer(
+    replicaRequest(tp, sp, r.index, ctx.runtime.labels),
+    ctx.signal
+  );
+  await ctx.runtime.replace(r, id, ctx.signal);
+  const t0 = ctx.clock.now();
+  await engine.startContainer(id, ctx.signal);
+  let back;
+  try {
+    back = await waitBack(engine, id, {
+      clock: ctx.clock,
+      signal: ctx.signal,
+      readyTimeoutMs: timeoutMs ?? tp.spec.waitTimeoutMs,
+      stableMs: tp.spec.stableMs,
+      mustComplete: sp.mustComplete
+    });
+  } catch (e) {
+    if (ctx.signal.aborted) throw e;
+    throw new NotBack(`the new container ${errorMessage(e)}`);
+  }
+  return {
+    container: r.containerName,
+    oldId: r.containerId.slice(0, 12),
+    newId: id.slice(0, 12),
+    back,
+    backAfterMs: Math.round(ctx.clock.now() - t0)
+  };
 }
 
 // src/orchestrator/retry.ts
@@ -90910,8 +91073,7 @@ function restartOrder(services, userStopped) {
   return { stop: [...start2].reverse(), start: start2, skipped };
 }
 var DEFAULT_RESTART_ATTEMPTS = { backoffMs: [1e3, 2e3] };
-var DEFAULT_POLL_MS = 250;
-var STOP_SLACK_MS = 3e4;
+var STOP_SLACK_MS2 = 3e4;
 var RestartFailure = class extends Error {
   constructor(service, container, failures2, notStarted, report) {
     super(
@@ -90960,7 +91122,10 @@ async function restartTopology(engine, services, opts) {
               if (attempt2 > 1) await stop2(engine, s, c, signal);
               startedMs = clock.now() - origin;
               await engine.startContainer(c.id, signal);
-              return { back: await waitBack(engine, c, s, opts), attempts: attempt2 };
+              return {
+                back: await waitBack(engine, c.id, { ...opts, mustComplete: s.mustComplete }),
+                attempts: attempt2
+              };
             },
             opts.attempts,
             // An engine's refusal reads as the daemon's own words.
@@ -90990,47 +91155,12 @@ async function restartTopology(engine, services, opts) {
   return report;
 }
 async function stop2(engine, s, c, signal) {
-  const limit = (s.stopGraceMs ?? 1e4) + STOP_SLACK_MS;
+  const limit = (s.stopGraceMs ?? 1e4) + STOP_SLACK_MS2;
   await engine.stopContainer(
     c.id,
     s.stopGraceMs,
     AbortSignal.any([signal, AbortSignal.timeout(limit)])
   );
-}
-async function waitBack(engine, c, s, opts) {
-  const { clock, signal } = opts;
-  const pollMs = opts.pollMs ?? DEFAULT_POLL_MS;
-  const t0 = clock.now();
-  let run2;
-  let last;
-  for (; ; ) {
-    const st = last = await engine.inspectContainer(c.id, signal);
-    const now = clock.now();
-    if (st.status === "exited" || st.status === "dead") {
-      if (st.exitCode === 0) return "completed";
-      throw new Error(
-        `exited with code ${st.exitCode}${st.oomKilled ? " (killed: out of memory)" : ""}`
-      );
-    }
-    if (st.status === "running" && !s.mustComplete) {
-      if (st.health?.status === "healthy") return "healthy";
-      if (st.health?.status === "unhealthy") throw new Error("is unhealthy");
-      if (!st.health) {
-        if (!run2 || run2.startedAt !== st.startedAt) run2 = { startedAt: st.startedAt, since: now };
-        if (now - run2.since >= opts.stableMs) return "running";
-      }
-    } else if (st.status !== "running") {
-      run2 = void 0;
-    }
-    const left = opts.readyTimeoutMs - (now - t0);
-    if (left <= 0) {
-      const what = s.mustComplete ? "finished" : last.health ? "healthy" : "running";
-      throw new Error(
-        `was not ${what} within ${formatDuration(opts.readyTimeoutMs)} (${last.health ? `health ${last.health.status}` : last.status})`
-      );
-    }
-    await clock.sleep(Math.min(pollMs, left), signal);
-  }
 }
 
 // src/scenarios/steps/restart.ts
@@ -91102,7 +91232,7 @@ function restartProblems(r, suite) {
 }
 async function restartWhole(r, name2, ctx) {
   const topology = ctx.suite.topologies.find((t) => t.name === name2);
-  const tp = plan({ ...ctx.suite, topologies: [topology] }, ctx.runtime.runId).topologies[0];
+  const tp = ctx.runtime.plan(name2);
   const services = tp.services.map((sp) => ({
     name: sp.spec.name,
     tier: sp.tier,
@@ -91152,6 +91282,7 @@ var STEPS = [
   stop,
   start,
   restart,
+  recreate,
   kill,
   crash,
   pause,
@@ -91621,7 +91752,7 @@ var InFlight = class {
 
 // src/orchestrator/down.ts
 var DEFAULT_GRACE_MS = 1e4;
-var STOP_SLACK_MS2 = 3e4;
+var STOP_SLACK_MS3 = 3e4;
 async function teardownRun(engine, runId, opts = {}) {
   const report = { containers: 0, networks: 0, volumes: 0, errors: [] };
   const attempt2 = async (what, fn) => {
@@ -91668,7 +91799,7 @@ async function teardownRun(engine, runId, opts = {}) {
               () => engine.stopContainer(
                 c.id,
                 grace,
-                AbortSignal.timeout((grace ?? DEFAULT_GRACE_MS) + STOP_SLACK_MS2)
+                AbortSignal.timeout((grace ?? DEFAULT_GRACE_MS) + STOP_SLACK_MS3)
               )
             )
           )
@@ -93064,12 +93195,7 @@ async function upTopology(tp, ctx) {
   const signal = AbortSignal.any([ctx.signal, local.signal]);
   const waitDeadline = AbortSignal.any([signal, AbortSignal.timeout(tp.spec.waitTimeoutMs)]);
   setMaxListeners(0, signal, waitDeadline);
-  const labels = (extra) => ({
-    ...runLabels(ctx.identity),
-    [LABEL.topology]: name2,
-    [LABEL.node]: tp.spec.node,
-    ...extra
-  });
+  const run2 = runLabels(ctx.identity);
   const emit = (service, phase, detail) => ctx.progress.emit({
     kind: "service",
     topology: name2,
@@ -93081,8 +93207,8 @@ async function upTopology(tp, ctx) {
   const tasks = /* @__PURE__ */ new Map();
   try {
     await Promise.all([
-      ...tp.networks.map((n) => prepareNetwork(n, labels({}), ctx, signal)),
-      ...tp.volumes.map((v) => prepareVolume(v, labels({}), ctx, signal))
+      ...tp.networks.map((n) => prepareNetwork(n, topologyLabels(run2, tp), ctx, signal)),
+      ...tp.volumes.map((v) => prepareVolume(v, topologyLabels(run2, tp), ctx, signal))
     ]);
     for (const sp of tp.services) {
       const outcome2 = {
@@ -93099,7 +93225,7 @@ async function upTopology(tp, ctx) {
           ...sp.deps.map((d) => dependencyHolds(sp, d, tasks.get(d.service)))
         ]);
         emit(sp.spec.name, "starting");
-        await startReplicas(sp, tp, ctx, signal, labels, outcome2);
+        await startReplicas(sp, tp, ctx, signal, run2, outcome2);
         outcome2.startedMs = since(ctx.runStart);
         markStarted();
         emit(sp.spec.name, "started");
@@ -93303,23 +93429,14 @@ async function dependencyHolds(sp, dep, task) {
     );
   }
 }
-async function startReplicas(sp, tp, ctx, signal, labels, outcome2) {
-  const volumeNames = Object.fromEntries(tp.volumes.map((v) => [v.key, v.engineName]));
+async function startReplicas(sp, tp, ctx, signal, run2, outcome2) {
   await Promise.all(
     sp.containerNames.map(async (containerName2, i) => {
       let id;
       try {
         id = await ctx.inFlight.track(
           ctx.engine.createContainer(
-            {
-              name: containerName2,
-              image: sp.image.ref,
-              service: sp.spec,
-              labels: labels({ [LABEL.service]: sp.spec.name, [LABEL.replica]: String(i + 1) }),
-              networks: sp.networks,
-              volumeNames,
-              ephemeralPorts: tp.spec.publish === "ephemeral"
-            },
+            replicaRequest(tp, sp, i + 1, run2),
             deadline(signal, QUICK_CALL_MS)
           )
         );

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ContainerState, Engine, ExecResult } from '../engine/engine.js';
 import type { NodeSpec, Suite } from '../manifest/suite.js';
 import { LABEL } from '../orchestrator/labels.js';
+import { plan, type TopologyPlan } from '../orchestrator/plan.js';
 import { resolveServiceRef, type ServiceRef } from './refs.js';
 
 /** The container a check needs is not running (stopped, restarting, paused): a failure that may pass on retry. */
@@ -28,13 +29,14 @@ export const DEFAULT_PROBE_IMAGE = 'busybox:1.36';
  */
 export class Runtime {
   private readonly probes = new Map<string, Promise<string>>();
+  private readonly plans = new Map<string, TopologyPlan>();
   /** Containers a scenario stopped on purpose (a `stop` step): restarts leave them stopped until a `start`. */
   readonly userStopped = new Set<string>();
 
   constructor(
     readonly suite: Suite,
     private readonly engines: Map<string, Engine>,
-    private readonly all: Replica[],
+    private all: Replica[],
     private readonly runLabels: Record<string, string>,
     private readonly probeImage: string,
   ) {}
@@ -77,6 +79,35 @@ export class Runtime {
 
   get replicasAll(): readonly Replica[] {
     return this.all;
+  }
+
+  /** The plan the run brought a topology up from: the same names, tiers and container requests. */
+  plan(topology: string): TopologyPlan {
+    let tp = this.plans.get(topology);
+    if (!tp) {
+      const spec = this.suite.topologies.find((t) => t.name === topology);
+      if (!spec) throw new Error(`no topology "${topology}"`);
+      tp = plan({ ...this.suite, topologies: [spec] }, this.runId).topologies[0]!;
+      this.plans.set(topology, tp);
+    }
+    return tp;
+  }
+
+  /**
+   * A replica's container was replaced (a `recreate` step): later steps and checks act on the
+   * new one. The old one's probe sidecar goes with it; it shared a namespace that is gone.
+   */
+  async replace(old: Replica, containerId: string, signal?: AbortSignal): Promise<Replica> {
+    const next: Replica = { ...old, containerId };
+    this.all = this.all.map((r) => (r.containerId === old.containerId ? next : r));
+    this.userStopped.delete(old.containerId);
+    const probe = this.probes.get(old.containerId);
+    this.probes.delete(old.containerId);
+    if (probe) {
+      const id = await probe.catch(() => undefined);
+      if (id) await this.engine(old.node).removeContainer(id, signal);
+    }
+    return next;
   }
 
   /** Replicas of a service reference; refs were validated when the manifest was loaded. */

@@ -1,7 +1,7 @@
 import type { Clock } from '../common/clock.js';
-import { formatDuration } from '../common/duration.js';
 import { daemonMessage } from '../engine/docker.js';
-import type { ContainerState, Engine } from '../engine/engine.js';
+import type { Engine } from '../engine/engine.js';
+import { waitBack, type Back } from './wait-back.js';
 import { retry, RetryError, type AttemptFailure, type RetryPolicy } from './retry.js';
 
 /** A service of a topology, as a restart sees it. */
@@ -70,17 +70,14 @@ export interface RestartOptions {
   userStopped: ReadonlySet<string>;
   /** How often a container gets to come back (1 + the waits), and the waits between attempts. */
   attempts: RetryPolicy;
-  /** How long one attempt may take to be back: healthy, or running for `stableMs`, or completed. */
+  /** How long one attempt may take to be back, and what counts as back (wait-back.ts). */
   readyTimeoutMs: number;
-  /** A container without a healthcheck is back once it has run this long without exiting. */
   stableMs: number;
-  /** How often state is re-read while waiting. */
   pollMs?: number;
 }
 
 /** Three attempts, one and two seconds apart: a service that cannot come back is reported, not retried forever. */
 export const DEFAULT_RESTART_ATTEMPTS: RetryPolicy = { backoffMs: [1_000, 2_000] };
-const DEFAULT_POLL_MS = 250;
 /** Time allowed beyond the grace period for the engine to report a stop. */
 const STOP_SLACK_MS = 30_000;
 
@@ -95,7 +92,7 @@ export interface RestartReport {
     container: string;
     tier: number;
     attempts: number;
-    back: 'healthy' | 'running' | 'completed';
+    back: Back;
     startedMs: number;
     backMs: number;
   }[];
@@ -164,7 +161,10 @@ export async function restartTopology(
               if (attempt > 1) await stop(engine, s, c, signal);
               startedMs = clock.now() - origin;
               await engine.startContainer(c.id, signal);
-              return { back: await waitBack(engine, c, s, opts), attempts: attempt };
+              return {
+                back: await waitBack(engine, c.id, { ...opts, mustComplete: s.mustComplete }),
+                attempts: attempt,
+              };
             },
             opts.attempts,
             // An engine's refusal reads as the daemon's own words.
@@ -211,50 +211,4 @@ async function stop(
     s.stopGraceMs,
     AbortSignal.any([signal, AbortSignal.timeout(limit)]),
   );
-}
-
-/**
- * Re-reads the container on the clock until it is back — healthy (with a healthcheck), running
- * for `stableMs` (without one), or exited 0 — or has failed: exited otherwise, unhealthy, or
- * not back within `readyTimeoutMs`. A restart by the engine's own policy restarts the window.
- */
-async function waitBack(
-  engine: Engine,
-  c: RestartContainer,
-  s: RestartService,
-  opts: RestartOptions,
-): Promise<'healthy' | 'running' | 'completed'> {
-  const { clock, signal } = opts;
-  const pollMs = opts.pollMs ?? DEFAULT_POLL_MS;
-  const t0 = clock.now();
-  let run: { startedAt?: string; since: number } | undefined;
-  let last: ContainerState | undefined;
-  for (;;) {
-    const st = (last = await engine.inspectContainer(c.id, signal));
-    const now = clock.now();
-    if (st.status === 'exited' || st.status === 'dead') {
-      if (st.exitCode === 0) return 'completed';
-      throw new Error(
-        `exited with code ${st.exitCode}${st.oomKilled ? ' (killed: out of memory)' : ''}`,
-      );
-    }
-    if (st.status === 'running' && !s.mustComplete) {
-      if (st.health?.status === 'healthy') return 'healthy';
-      if (st.health?.status === 'unhealthy') throw new Error('is unhealthy');
-      if (!st.health) {
-        if (!run || run.startedAt !== st.startedAt) run = { startedAt: st.startedAt, since: now };
-        if (now - run.since >= opts.stableMs) return 'running';
-      }
-    } else if (st.status !== 'running') {
-      run = undefined;
-    }
-    const left = opts.readyTimeoutMs - (now - t0);
-    if (left <= 0) {
-      const what = s.mustComplete ? 'finished' : last.health ? 'healthy' : 'running';
-      throw new Error(
-        `was not ${what} within ${formatDuration(opts.readyTimeoutMs)} (${last.health ? `health ${last.health.status}` : last.status})`,
-      );
-    }
-    await clock.sleep(Math.min(pollMs, left), signal);
-  }
 }

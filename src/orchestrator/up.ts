@@ -8,6 +8,7 @@ import type { ContainerState, Engine } from '../engine/engine.js';
 import { deadline, IMAGE_CALL_MS, InFlight, isAbort, QUICK_CALL_MS } from './deadline.js';
 import { runLabels, type RunIdentity } from './identity.js';
 import { LABEL } from './labels.js';
+import { replicaRequest, topologyLabels } from './replica-request.js';
 import type { TopologyPlan, ServicePlan } from './plan.js';
 import type { Progress, ServicePhase } from './progress.js';
 import { diagnose } from './diagnose.js';
@@ -95,12 +96,7 @@ export async function upTopology(tp: TopologyPlan, ctx: UpContext): Promise<Topo
   const waitDeadline = AbortSignal.any([signal, AbortSignal.timeout(tp.spec.waitTimeoutMs)]);
   // Every container's wait listens on these: dozens of listeners are expected, not a leak.
   setMaxListeners(0, signal, waitDeadline);
-  const labels = (extra: Record<string, string>) => ({
-    ...runLabels(ctx.identity),
-    [LABEL.topology]: name,
-    [LABEL.node]: tp.spec.node,
-    ...extra,
-  });
+  const run = runLabels(ctx.identity);
   const emit = (service: string, phase: ServicePhase, detail?: string) =>
     ctx.progress.emit({
       kind: 'service',
@@ -114,8 +110,8 @@ export async function upTopology(tp: TopologyPlan, ctx: UpContext): Promise<Topo
   const tasks = new Map<string, ServiceTask>();
   try {
     await Promise.all([
-      ...tp.networks.map((n) => prepareNetwork(n, labels({}), ctx, signal)),
-      ...tp.volumes.map((v) => prepareVolume(v, labels({}), ctx, signal)),
+      ...tp.networks.map((n) => prepareNetwork(n, topologyLabels(run, tp), ctx, signal)),
+      ...tp.volumes.map((v) => prepareVolume(v, topologyLabels(run, tp), ctx, signal)),
     ]);
 
     for (const sp of tp.services) {
@@ -133,7 +129,7 @@ export async function upTopology(tp: TopologyPlan, ctx: UpContext): Promise<Topo
           ...sp.deps.map((d) => dependencyHolds(sp, d, tasks.get(d.service)!)),
         ]);
         emit(sp.spec.name, 'starting');
-        await startReplicas(sp, tp, ctx, signal, labels, outcome);
+        await startReplicas(sp, tp, ctx, signal, run, outcome);
         outcome.startedMs = since(ctx.runStart);
         markStarted();
         emit(sp.spec.name, 'started');
@@ -382,25 +378,16 @@ async function startReplicas(
   tp: TopologyPlan,
   ctx: UpContext,
   signal: AbortSignal,
-  labels: (extra: Record<string, string>) => Record<string, string>,
+  run: Record<string, string>,
   outcome: ServiceOutcome,
 ): Promise<void> {
-  const volumeNames = Object.fromEntries(tp.volumes.map((v) => [v.key, v.engineName]));
   await Promise.all(
     sp.containerNames.map(async (containerName, i) => {
       let id: string;
       try {
         id = await ctx.inFlight.track(
           ctx.engine.createContainer(
-            {
-              name: containerName,
-              image: sp.image.ref,
-              service: sp.spec,
-              labels: labels({ [LABEL.service]: sp.spec.name, [LABEL.replica]: String(i + 1) }),
-              networks: sp.networks,
-              volumeNames,
-              ephemeralPorts: tp.spec.publish === 'ephemeral',
-            },
+            replicaRequest(tp, sp, i + 1, run),
             deadline(signal, QUICK_CALL_MS),
           ),
         );

@@ -3,6 +3,7 @@ import { duration } from '../manifest/schema-parts.js';
 import { heal, sleep } from './steps/control.js';
 import { crash, down, kill, pause, start, stop, unpause, up } from './steps/lifecycle.js';
 import { bandwidth, delay, loss, partition } from './steps/network.js';
+import { recreate } from './steps/recreate.js';
 import { restart } from './steps/restart.js';
 import type { StepKind } from './types.js';
 
@@ -11,6 +12,7 @@ export const STEPS: readonly StepKind[] = [
   stop,
   start,
   restart,
+  recreate,
   kill,
   crash,
   pause,

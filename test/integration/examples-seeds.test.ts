@@ -35,7 +35,7 @@ describe('examples/app-lifecycle (seed 001)', () => {
     - name: the killed run left a start without a clean stop
       check:
         exec: { service: filebrowser, command: [cat, /data/restart-tracker.json] }
-        expect: { stdout: '"starts":4,"cleanStops":2,"uncleanStops":1' }
+        expect: { stdout: '"starts":5,"cleanStops":3,"uncleanStops":1' }
 - name: "negative: a grace period under the one required fails the stop"
   steps:
     - stop: { service: filebrowser, timeout: 1s }
@@ -93,6 +93,16 @@ describe('examples/app-lifecycle (seed 001)', () => {
     expect(sc!.steps[2]!.evidence).toMatchObject({
       stdout: expect.stringContaining('"starts":3,"cleanStops":2,"uncleanStops":0'),
     });
+  });
+
+  it('an update recreates the container: a new id, the same volume, the tracker carried over', () => {
+    const sc =
+      scenariosByName(results)[
+        'an update recreates the container, and the data volume carries the tracker over'
+      ];
+    expect(stepLines(sc).filter((l) => !l.includes(': passed'))).toEqual([]);
+    const [re] = sc!.steps[0]!.evidence.recreated as { oldId: string; newId: string }[];
+    expect(re!.newId).not.toBe(re!.oldId);
   });
 
   it('negative variants: a kill before the drain ends shows up in the tracker; a short grace fails the stop', () => {

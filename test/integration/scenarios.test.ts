@@ -159,6 +159,38 @@ describe('lifecycle scenarios on a real engine', () => {
     expect(await leftovers({ suite })).toEqual(NOTHING);
   });
 
+  it('recreates a service from the plan: named volume kept, fresh filesystem, found by name and port', async () => {
+    const probe = (from: string) =>
+      `      - check: { http: { service: store, port: 8080, path: /health, from: ${from} }, retry: { timeout: 10s, interval: 300ms } }\n`;
+    const { results, suite } = await runFiles(
+      manifest(
+        `  - name: redeploy
+    steps:
+      - check: { exec: { service: store, command: "echo kept > /data/marker && echo scratch > /tmp/scratch" } }
+${probe('store')}      - recreate: { service: store }
+      - check: { exec: { service: store, command: [cat, /data/marker] }, expect: { stdout: kept } }
+      - check: { exec: { service: store, command: "test ! -e /tmp/scratch" } }
+      - check: { http: { service: store, port: 8080, path: /health } }
+${probe('store')}${probe('client')}      - check: { state: { service: store, running: true, healthy: true, restarts: 0 } }
+`,
+        `      store: { image: ${APP}, init: true, ports: ["8080"], volumes: [data:/data], ${health} }
+      client: { image: ${APP}, init: true, ${health} }
+    volumes:
+      data: {}
+`,
+      ),
+    );
+    const sc = byName(results.scenarios).redeploy!;
+    expect(sc.steps.map((x) => [x.name, x.status, x.status === 'passed' ? '' : x.message])).toEqual(
+      sc.steps.map((x) => [x.name, 'passed', '']),
+    );
+    const step = sc.steps[2]!;
+    const [re] = step.evidence.recreated as { oldId: string; newId: string; back: string }[];
+    expect(re!.newId).not.toBe(re!.oldId);
+    expect(re!.back).toBe('healthy');
+    expect(await leftovers({ suite })).toEqual(NOTHING);
+  });
+
   it('keeps a volume across a restart, and brings a node back after it went down', async () => {
     const { results, suite } = await runFiles(
       manifest(

@@ -594,7 +594,7 @@ describe('tier-ordered restart', () => {
   });
 });
 
-describe('the restart step in a scenario', () => {
+describe('restart and recreate steps in a scenario', () => {
   const step = (index: number, key: string, entry: Record<string, unknown>) => ({
     index,
     key,
@@ -688,6 +688,79 @@ describe('the restart step in a scenario', () => {
     const starts = (svc: string) =>
       fake.callsTo('startContainer').filter((c) => c.target.endsWith(`-t-${svc}-1`)).length;
     expect([starts('db'), starts('worker')]).toEqual([2, 1]);
+  });
+
+  it('recreates a container from the plan, waits for it, and later steps act on the new one', async () => {
+    const clock = new VirtualClock();
+    const fake = new FakeEngine({ clock, images: [IMAGE] }).setHealth('db', {
+      healthyAfterMs: 2000,
+    });
+    const s = suite([topo('t', [service('db', { healthcheck })])]);
+    const scenarios: ScenarioSpec[] = [
+      {
+        name: 'redeploy',
+        pos,
+        steps: [
+          step(0, 'recreate', { recreate: { service: 'db' } }),
+          step(1, 'down', { down: { node: 'local' } }),
+          step(2, 'up', { up: { node: 'local' } }),
+        ],
+      },
+    ];
+    const { results, left } = await runOnFake({ ...s, scenarios }, fake, clock);
+    const sc = results.scenarios[0]!;
+    expect(sc.steps.map((x) => x.status)).toEqual(['passed', 'passed', 'passed']);
+    const [re] = sc.steps[0]!.evidence.recreated as {
+      container: string;
+      oldId: string;
+      newId: string;
+      backAfterMs: number;
+    }[];
+    expect(re!.newId).not.toBe(re!.oldId);
+    expect(re!.backAfterMs).toBe(2000);
+    expect(sc.steps[0]!.message).toBe(`recreated ${re!.container} (healthy after 2000 ms)`);
+    // Same name; the stop comes before the remove, the remove before the new create.
+    const ops = fake.calls
+      .filter(
+        (c) => c.target === re!.container && /^(stop|remove|create|start)Container$/.test(c.op),
+      )
+      .map((c) => c.op);
+    expect(ops).toEqual([
+      'createContainer',
+      'startContainer',
+      'stopContainer',
+      'removeContainer',
+      'createContainer',
+      'startContainer',
+      'stopContainer', // down
+      'startContainer', // up: the new container, found by name
+      'stopContainer', // teardown
+      'removeContainer',
+    ]);
+    expect(fake.callsTo('startContainer').filter((c) => c.error)).toEqual([]);
+    expect(left).toEqual(NOTHING);
+  });
+
+  it('fails a recreate whose new container does not come back, and leaves nothing behind', async () => {
+    const clock = new VirtualClock();
+    const fake = new FakeEngine({ clock, images: [IMAGE] });
+    const s = suite([topo('t', [service('app')])]);
+    // The original starts; its replacement exits.
+    fake.failStart(
+      (c) =>
+        c.labels[LABEL.service] === 'app' &&
+        fake.callsTo('createContainer').filter((x) => x.target === c.name).length > 1,
+      { exitCode: 3 },
+    );
+    const scenarios: ScenarioSpec[] = [
+      { name: 'redeploy', pos, steps: [step(0, 'recreate', { recreate: { service: 'app' } })] },
+    ];
+    const { results, left } = await runOnFake({ ...s, scenarios }, fake, clock);
+    expect(results.scenarios[0]!.steps[0]).toMatchObject({
+      status: 'failed',
+      message: expect.stringMatching(/^sc-\w+-t-app-1: the new container exited with code 3$/),
+    });
+    expect(left).toEqual(NOTHING);
   });
 });
 

@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { parseDuration } from '../../common/duration.js';
 import { duration, retryAttempts } from '../../manifest/schema-parts.js';
 import type { Suite } from '../../manifest/suite.js';
-import { plan } from '../../orchestrator/plan.js';
 import {
   DEFAULT_RESTART_ATTEMPTS,
   RestartFailure,
@@ -109,7 +108,7 @@ function restartProblems(r: Restart, suite: Pick<Suite, 'topologies'>) {
 async function restartWhole(r: Restart, name: string, ctx: StepContext) {
   const topology = ctx.suite.topologies.find((t) => t.name === name)!;
   // The same dependency tiers as bring-up, from the same planner.
-  const tp = plan({ ...ctx.suite, topologies: [topology] }, ctx.runtime.runId).topologies[0]!;
+  const tp = ctx.runtime.plan(name);
   const services = tp.services.map((sp) => ({
     name: sp.spec.name,
     tier: sp.tier,

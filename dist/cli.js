@@ -86249,8 +86249,13 @@ var DockerEngine = class {
       () => this.docker.getContainer(id).kill({ signal: sig, abortSignal: signal })
     );
   }
-  pauseContainer(id, signal) {
-    return idempotent(() => this.docker.getContainer(id).pause({ abortSignal: signal }));
+  async pauseContainer(id, signal) {
+    try {
+      await this.docker.getContainer(id).pause({ abortSignal: signal });
+    } catch (e) {
+      if (statusCode(e) === 409 && /is already paused/i.test(daemonMessage(e))) return;
+      throw e;
+    }
   }
   unpauseContainer(id, signal) {
     return idempotent(() => this.docker.getContainer(id).unpause({ abortSignal: signal }));
@@ -89610,7 +89615,11 @@ var pause = defineStep({
     const replicas = targets(step.pause, ctx);
     for (const r of replicas) {
       const engine = ctx.runtime.engine(r.node);
-      await engine.pauseContainer(r.containerId, ctx.signal);
+      try {
+        await engine.pauseContainer(r.containerId, ctx.signal);
+      } catch (e) {
+        throw new Error(`cannot pause ${r.containerName}: ${daemonMessage(e)}`);
+      }
       ctx.faults.add(
         {
           id: `pause:${r.containerId}`,

@@ -75737,8 +75737,13 @@ var DockerEngine = class {
       () => this.docker.getContainer(id).kill({ signal: sig, abortSignal: signal })
     );
   }
-  pauseContainer(id, signal) {
-    return idempotent(() => this.docker.getContainer(id).pause({ abortSignal: signal }));
+  async pauseContainer(id, signal) {
+    try {
+      await this.docker.getContainer(id).pause({ abortSignal: signal });
+    } catch (e) {
+      if (statusCode(e) === 409 && /is already paused/i.test(daemonMessage(e))) return;
+      throw e;
+    }
   }
   unpauseContainer(id, signal) {
     return idempotent(() => this.docker.getContainer(id).unpause({ abortSignal: signal }));

@@ -313,8 +313,14 @@ export class DockerEngine implements Engine {
     );
   }
 
-  pauseContainer(id: string, signal?: AbortSignal): Promise<void> {
-    return idempotent(() => this.docker.getContainer(id).pause({ abortSignal: signal }));
+  async pauseContainer(id: string, signal?: AbortSignal): Promise<void> {
+    try {
+      await this.docker.getContainer(id).pause({ abortSignal: signal });
+    } catch (e) {
+      // Pausing what is paused is done; pausing what is not running (or not there) is not.
+      if (statusCode(e) === 409 && /is already paused/i.test(daemonMessage(e))) return;
+      throw e;
+    }
   }
 
   unpauseContainer(id: string, signal?: AbortSignal): Promise<void> {

@@ -29,6 +29,7 @@ export interface Engine {
   removeContainer(id: string, signal?: AbortSignal): Promise<void>;
   /** Sends a signal through the engine: a manual stop, which restart policies ignore. */
   killContainer(id: string, sig: string, signal?: AbortSignal): Promise<void>;
+  /** Freezes a running container (a paused one stays paused); one not running is an error. */
   pauseContainer(id: string, signal?: AbortSignal): Promise<void>;
   unpauseContainer(id: string, signal?: AbortSignal): Promise<void>;
   /** Runs a helper container to completion and removes it: its exit code and output. */

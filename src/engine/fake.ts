@@ -494,7 +494,9 @@ export class FakeEngine implements Engine {
   pauseContainer(id: string): Promise<void> {
     return this.call('pauseContainer', this.nameOf(id), () => {
       const c = this.find(id);
-      if (c.status !== 'running') return;
+      if (c.status === 'paused') return;
+      if (c.status !== 'running')
+        throw new FakeEngineError(409, `Container ${c.id} is not running`);
       c.status = 'paused';
       this.emit(c, 'pause');
     });

@@ -134,6 +134,11 @@ describe('lifecycle scenarios on a real engine', () => {
       - pause: { service: web }
         for: 1s
       - check: { http: { service: web, port: 8080, path: /health }, timeout: 500ms, retry: { timeout: 15s, interval: 200ms } }
+  - name: a stopped service cannot be paused
+    steps:
+      - stop: { service: web }
+      - pause: { service: web }
+      - start: { service: web }
 `,
         `      web: { image: ${APP}, ports: ["8080"], ${health} }
 `,
@@ -156,6 +161,12 @@ describe('lifecycle scenarios on a real engine', () => {
     expect(sc['healed by its timer']!.faults).toEqual([
       expect.objectContaining({ kind: 'pause', reason: 'its 1s ran out' }),
     ]);
+    const stopped = sc['a stopped service cannot be paused']!;
+    expect(stopped.steps[1]).toMatchObject({
+      status: 'error',
+      message: expect.stringMatching(/^cannot pause [\w-]+-t-web-1: Container \w+ is not running$/),
+    });
+    expect(stopped.faults).toEqual([]);
     expect(await leftovers({ suite })).toEqual(NOTHING);
   });
 

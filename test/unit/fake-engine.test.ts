@@ -118,8 +118,10 @@ describe('FakeEngine', () => {
       exitCode: 0,
       pid: 0,
     });
-    // Stopping or removing what is stopped or gone is harmless, as with the real engine.
+    // Stopping or removing what is stopped or gone is harmless, as with the real engine;
+    // pausing what is not running is not.
     await fake.stopContainer(id, undefined);
+    await expect(fake.pauseContainer(id)).rejects.toMatchObject({ statusCode: 409 });
     await fake.removeContainer(id);
     await fake.removeContainer(id);
     await expect(fake.inspectContainer(id)).rejects.toMatchObject({ statusCode: 404 });

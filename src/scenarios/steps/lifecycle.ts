@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { formatDuration, parseDuration } from '../../common/duration.js';
+import { daemonMessage } from '../../engine/docker.js';
 import { duration } from '../../manifest/schema-parts.js';
 import type { Suite } from '../../manifest/suite.js';
 import { LABEL } from '../../orchestrator/labels.js';
@@ -181,7 +182,11 @@ export const pause = defineStep({
     const replicas = targets(step.pause, ctx);
     for (const r of replicas) {
       const engine = ctx.runtime.engine(r.node);
-      await engine.pauseContainer(r.containerId, ctx.signal);
+      try {
+        await engine.pauseContainer(r.containerId, ctx.signal);
+      } catch (e) {
+        throw new Error(`cannot pause ${r.containerName}: ${daemonMessage(e)}`);
+      }
       ctx.faults.add(
         {
           id: `pause:${r.containerId}`,

@@ -7,7 +7,9 @@
 #                                 the dynamic loader (found with ldd)
 #   stackcheck-fixture/app:1      node:1 + test/fixtures/images/app (the fixture HTTP server)
 #   stackcheck-fixture/rbee:1     node:1 + test/fixtures/images/rbee (queen, hive, lb and app
-#                                 services of the seed examples)
+#                                 services of the seed examples) + OpenSSH (sshd, ssh, scp,
+#                                 sftp-server) unpacked from Debian's packages, with a host key
+#                                 and a client key made at build time (seed 002's SSH paths)
 #   stackcheck-fixture/nettools:1 node:1 + the host's iptables (xtables-nft-multi and
 #                                 xtables-legacy-multi, their extensions), tc and ss
 #                                 (iproute2), with their libraries: the image network faults run
@@ -21,6 +23,8 @@
 #   --force          rebuild all three even when up to date
 #   BUSYBOX=PATH     use that statically linked busybox instead of /bin/busybox
 #   FIXTURE_NODE=P   put that node binary in the image instead of `command -v node`
+#   OPENSSH_DEBS=DIR where the OpenSSH .deb files are kept (default ~/.cache/stackcheck/openssh;
+#                    fetched there with `apt-get download` when missing)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -204,10 +208,77 @@ for f in "${APP_FILES[@]}"; do app_inputs+=" $f=$(sum "$APP_DIR/$f")"; done
 ensure app "$(sum_text "$app_inputs")" "$APP_DIR"
 
 # ---- stackcheck-fixture/rbee:1 --------------------------------------------------------------
+# The rbee services and OpenSSH, as seed 002's base image (Rust + SSH). Debian's packages are
+# unpacked, not installed: the host gets no sshd. Keys are made fresh with each build and live
+# only in the image (root's key is authorized on every container of it; wrong_key is not).
+
+OPENSSH_DEBS="${OPENSSH_DEBS:-${XDG_CACHE_HOME:-$HOME/.cache}/stackcheck/openssh}"
+OPENSSH_PKGS=(openssh-client openssh-server openssh-sftp-server libwrap0)
+deb_of() { compgen -G "$OPENSSH_DEBS/${1}_*.deb" | LC_ALL=C sort | tail -n 1; }
+mkdir -p "$OPENSSH_DEBS"
+missing=()
+for pkg in "${OPENSSH_PKGS[@]}"; do [ -n "$(deb_of "$pkg")" ] || missing+=("$pkg"); done
+if [ "${#missing[@]}" -gt 0 ]; then
+  command -v apt-get >/dev/null 2>&1 \
+    || die "no apt-get to fetch ${missing[*]}: put their .deb files in OPENSSH_DEBS=$OPENSSH_DEBS"
+  echo "build-fixture-images: fetching ${missing[*]} into $OPENSSH_DEBS" >&2
+  chmod 777 "$OPENSSH_DEBS" 2>/dev/null || true # apt's sandbox user writes there
+  fetch() { (cd "$OPENSSH_DEBS" && apt-get download "${missing[@]}") >>"$WORK/apt.log" 2>&1; }
+  # A fresh machine may have no package lists yet.
+  fetch || { [ "$(id -u)" -eq 0 ] && apt-get update -qq >>"$WORK/apt.log" 2>&1 && fetch; } \
+    || { tail -n 20 "$WORK/apt.log" >&2; die "apt-get download ${missing[*]} failed"; }
+fi
+OPENSSH_DEB_FILES=()
+for pkg in "${OPENSSH_PKGS[@]}"; do OPENSSH_DEB_FILES+=("$(deb_of "$pkg")"); done
 
 rbee_inputs="recipe=$SELF_SUM base=$(id_of "$PREFIX/node:1")"
 for f in "${RBEE_FILES[@]}"; do rbee_inputs+=" $f=$(sum "$RBEE_DIR/$f")"; done
-ensure rbee "$(sum_text "$rbee_inputs")" "$RBEE_DIR"
+for f in "${OPENSSH_DEB_FILES[@]}"; do rbee_inputs+=" $(basename "$f")=$(sum "$f")"; done
+rbee_hash=$(sum_text "$rbee_inputs")
+if [ "$FORCE" = 1 ] || [ "$(label_of "$PREFIX/rbee:1")" != "$rbee_hash" ]; then
+  ctx="$WORK/rbee"
+  fs="$ctx/rootfs"
+  pkgs="$WORK/openssh"
+  cp -r "$RBEE_DIR" "$ctx"
+  for f in "${OPENSSH_DEB_FILES[@]}"; do dpkg-deb -x "$f" "$pkgs"; done
+  ssh_bins=(/usr/sbin/sshd /usr/bin/ssh /usr/bin/scp /usr/lib/openssh/sftp-server)
+  mkdir -p "$fs/usr/sbin" "$fs/usr/bin" "$fs/usr/lib/openssh" "$fs/etc/ssh" "$fs/root/.ssh" "$fs/run/sshd"
+  for b in "${ssh_bins[@]}"; do cp "$pkgs$b" "$fs$b"; done
+  # Their libraries: the host's, or the unpacked packages' own (libwrap is not on every host).
+  libpath=$(dirname "$(compgen -G "$pkgs/usr/lib/*/libwrap.so.0" | head -n 1)")
+  while IFS= read -r line; do
+    case "$line" in
+      *'=> not found'*) die "the OpenSSH binaries need ${line%% =>*}, which this host does not have" ;;
+      *'=> /'*)
+        lib="${line#*=> }"
+        lib="${lib%% (*}"
+        dest="${lib#"$pkgs"}"
+        mkdir -p "$fs$(dirname "$dest")"
+        cp -L "$lib" "$fs$dest"
+        ;;
+    esac
+  done < <(for b in "${ssh_bins[@]}"; do LD_LIBRARY_PATH="$libpath" ldd "$pkgs$b"; done | LC_ALL=C sort -u)
+  keygen() { LD_LIBRARY_PATH="$libpath" "$pkgs/usr/bin/ssh-keygen" -q -t ed25519 -N '' -C "$1" -f "$2"; }
+  keygen rbee-host "$fs/etc/ssh/ssh_host_ed25519_key"
+  keygen root@rbee "$fs/root/.ssh/id_ed25519"
+  keygen not-authorized "$fs/root/.ssh/wrong_key"
+  cp "$fs/root/.ssh/id_ed25519.pub" "$fs/root/.ssh/authorized_keys"
+  # Every container of the image has the same host key, so one known_hosts line covers all.
+  printf '* %s\n' "$(cut -d' ' -f1,2 "$fs/etc/ssh/ssh_host_ed25519_key.pub")" >"$fs/root/.ssh/known_hosts"
+  printf '%s\n' 'Host *' '  User root' '  BatchMode yes' '  StrictHostKeyChecking yes' \
+    '  ConnectTimeout 5' >"$fs/root/.ssh/config"
+  printf '%s\n' 'HostKey /etc/ssh/ssh_host_ed25519_key' 'UsePAM no' \
+    'PermitRootLogin prohibit-password' 'PasswordAuthentication no' \
+    'KbdInteractiveAuthentication no' 'Subsystem sftp /usr/lib/openssh/sftp-server' \
+    'PidFile /run/sshd.pid' >"$fs/etc/ssh/sshd_config"
+  # sshd's privilege separation needs its own user; the rest of /etc/passwd is busybox:1's.
+  docker run --rm --entrypoint cat "$PREFIX/node:1" /etc/passwd >"$fs/etc/passwd"
+  echo 'sshd:x:100:65534:sshd:/run/sshd:/bin/false' >>"$fs/etc/passwd"
+  chmod 700 "$fs/root" "$fs/root/.ssh"
+  chmod 600 "$fs/root/.ssh/"* "$fs/etc/ssh/ssh_host_ed25519_key"
+  chmod 755 "$fs/run/sshd"
+fi
+ensure rbee "$rbee_hash" "$WORK/rbee"
 
 # ---- stackcheck-fixture/nettools:1 ----------------------------------------------------------
 # The fault helper image: sh (busybox), node (the delay proxy), iptables, tc and ss from this host.

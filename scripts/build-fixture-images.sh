@@ -10,6 +10,9 @@
 #                                 services of the seed examples) + OpenSSH (sshd, ssh, scp,
 #                                 sftp-server) unpacked from Debian's packages, with a host key
 #                                 and a client key made at build time (seed 002's SSH paths)
+#   stackcheck-fixture/rpa:1      node:1 + PostgreSQL 15 (postgres, initdb, psql) unpacked from
+#                                 Debian's packages + test/fixtures/images/rpa (seed 003's
+#                                 scheduler and workers)
 #   stackcheck-fixture/nettools:1 node:1 + the host's iptables (xtables-nft-multi and
 #                                 xtables-legacy-multi, their extensions), tc and ss
 #                                 (iproute2), with their libraries: the image network faults run
@@ -23,8 +26,8 @@
 #   --force          rebuild all three even when up to date
 #   BUSYBOX=PATH     use that statically linked busybox instead of /bin/busybox
 #   FIXTURE_NODE=P   put that node binary in the image instead of `command -v node`
-#   OPENSSH_DEBS=DIR where the OpenSSH .deb files are kept (default ~/.cache/stackcheck/openssh;
-#                    fetched there with `apt-get download` when missing)
+#   FIXTURE_DEBS=DIR where the Debian packages the rbee and rpa images unpack are kept
+#                    (default ~/.cache/stackcheck/debs; fetched with `apt-get download`)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -102,12 +105,63 @@ RBEE_FILES=()
 while IFS= read -r f; do RBEE_FILES+=("$f"); done < <(cd "$RBEE_DIR" && find . -type f | LC_ALL=C sort)
 [ -f "$RBEE_DIR/queen.js" ] || die "$RBEE_DIR/queen.js is missing"
 
+RPA_DIR="$ROOT/test/fixtures/images/rpa"
+RPA_FILES=()
+while IFS= read -r f; do RPA_FILES+=("$f"); done < <(cd "$RPA_DIR" && find . -type f | LC_ALL=C sort)
+[ -f "$RPA_DIR/scheduler.js" ] || die "$RPA_DIR/scheduler.js is missing"
+
 # ---- helpers --------------------------------------------------------------------------------
 
 label_of() {
   docker image inspect --format '{{index .Config.Labels "io.stackcheck.fixture-hash"}}' "$1" 2>/dev/null || true
 }
 id_of() { docker image inspect --format '{{.Id}}' "$1"; }
+
+# Debian packages some images carry are unpacked from their .deb files, never installed on the
+# host. They are kept in FIXTURE_DEBS and fetched there with `apt-get download` when missing.
+FIXTURE_DEBS="${FIXTURE_DEBS:-${XDG_CACHE_HOME:-$HOME/.cache}/stackcheck/debs}"
+deb_of() { compgen -G "$FIXTURE_DEBS/${1}_*.deb" | LC_ALL=C sort | tail -n 1; }
+# debs PKG...: makes sure each package's .deb is in FIXTURE_DEBS; sets DEB_FILES to them.
+debs() {
+  local pkg missing=()
+  mkdir -p "$FIXTURE_DEBS"
+  for pkg in "$@"; do [ -n "$(deb_of "$pkg")" ] || missing+=("$pkg"); done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    command -v apt-get >/dev/null 2>&1 \
+      || die "no apt-get to fetch ${missing[*]}: put their .deb files in FIXTURE_DEBS=$FIXTURE_DEBS"
+    echo "build-fixture-images: fetching ${missing[*]} into $FIXTURE_DEBS" >&2
+    chmod 777 "$FIXTURE_DEBS" 2>/dev/null || true # apt's sandbox user writes there
+    fetch() { (cd "$FIXTURE_DEBS" && apt-get download "${missing[@]}") >>"$WORK/apt.log" 2>&1; }
+    # A fresh machine may have no package lists yet.
+    fetch || { [ "$(id -u)" -eq 0 ] && apt-get update -qq >>"$WORK/apt.log" 2>&1 && fetch; } \
+      || { tail -n 20 "$WORK/apt.log" >&2; die "apt-get download ${missing[*]} failed"; }
+  fi
+  DEB_FILES=()
+  for pkg in "$@"; do DEB_FILES+=("$(deb_of "$pkg")"); done
+}
+# with_libs ROOTFS UNPACKED BIN...: copies each binary (a path inside UNPACKED) to the same path
+# in ROOTFS, with every shared library it needs: the unpacked packages' own, else the host's.
+with_libs() {
+  local fs="$1" pkgs="$2" b line lib dest libpath
+  shift 2
+  libpath=$(find "$pkgs" -name '*.so*' -printf '%h\n' 2>/dev/null | LC_ALL=C sort -u | paste -sd:)
+  for b in "$@"; do
+    mkdir -p "$fs$(dirname "$b")"
+    cp "$pkgs$b" "$fs$b"
+  done
+  while IFS= read -r line; do
+    case "$line" in
+      *'=> not found'*) die "$* need ${line%% =>*}, which neither the packages nor this host have" ;;
+      *'=> /'*)
+        lib="${line#*=> }"
+        lib="${lib%% (*}"
+        dest="${lib#"$pkgs"}"
+        mkdir -p "$fs$(dirname "$dest")"
+        cp -L "$lib" "$fs$dest"
+        ;;
+    esac
+  done < <(for b in "$@"; do LD_LIBRARY_PATH="$libpath" ldd "$pkgs$b"; done | LC_ALL=C sort -u)
+}
 
 BUILT=0
 # ensure NAME HASH CONTEXT [DOCKERFILE]: build $PREFIX/NAME:1 from CONTEXT unless its label says HASH.
@@ -208,57 +262,27 @@ for f in "${APP_FILES[@]}"; do app_inputs+=" $f=$(sum "$APP_DIR/$f")"; done
 ensure app "$(sum_text "$app_inputs")" "$APP_DIR"
 
 # ---- stackcheck-fixture/rbee:1 --------------------------------------------------------------
-# The rbee services and OpenSSH, as seed 002's base image (Rust + SSH). Debian's packages are
-# unpacked, not installed: the host gets no sshd. Keys are made fresh with each build and live
-# only in the image (root's key is authorized on every container of it; wrong_key is not).
+# The rbee services and OpenSSH, as seed 002's base image (Rust + SSH). Keys are made fresh with
+# each build and live only in the image (root's key is authorized on every container of it;
+# wrong_key is not).
 
-OPENSSH_DEBS="${OPENSSH_DEBS:-${XDG_CACHE_HOME:-$HOME/.cache}/stackcheck/openssh}"
-OPENSSH_PKGS=(openssh-client openssh-server openssh-sftp-server libwrap0)
-deb_of() { compgen -G "$OPENSSH_DEBS/${1}_*.deb" | LC_ALL=C sort | tail -n 1; }
-mkdir -p "$OPENSSH_DEBS"
-missing=()
-for pkg in "${OPENSSH_PKGS[@]}"; do [ -n "$(deb_of "$pkg")" ] || missing+=("$pkg"); done
-if [ "${#missing[@]}" -gt 0 ]; then
-  command -v apt-get >/dev/null 2>&1 \
-    || die "no apt-get to fetch ${missing[*]}: put their .deb files in OPENSSH_DEBS=$OPENSSH_DEBS"
-  echo "build-fixture-images: fetching ${missing[*]} into $OPENSSH_DEBS" >&2
-  chmod 777 "$OPENSSH_DEBS" 2>/dev/null || true # apt's sandbox user writes there
-  fetch() { (cd "$OPENSSH_DEBS" && apt-get download "${missing[@]}") >>"$WORK/apt.log" 2>&1; }
-  # A fresh machine may have no package lists yet.
-  fetch || { [ "$(id -u)" -eq 0 ] && apt-get update -qq >>"$WORK/apt.log" 2>&1 && fetch; } \
-    || { tail -n 20 "$WORK/apt.log" >&2; die "apt-get download ${missing[*]} failed"; }
-fi
-OPENSSH_DEB_FILES=()
-for pkg in "${OPENSSH_PKGS[@]}"; do OPENSSH_DEB_FILES+=("$(deb_of "$pkg")"); done
-
+debs openssh-client openssh-server openssh-sftp-server libwrap0
 rbee_inputs="recipe=$SELF_SUM base=$(id_of "$PREFIX/node:1")"
 for f in "${RBEE_FILES[@]}"; do rbee_inputs+=" $f=$(sum "$RBEE_DIR/$f")"; done
-for f in "${OPENSSH_DEB_FILES[@]}"; do rbee_inputs+=" $(basename "$f")=$(sum "$f")"; done
+for f in "${DEB_FILES[@]}"; do rbee_inputs+=" $(basename "$f")=$(sum "$f")"; done
 rbee_hash=$(sum_text "$rbee_inputs")
 if [ "$FORCE" = 1 ] || [ "$(label_of "$PREFIX/rbee:1")" != "$rbee_hash" ]; then
   ctx="$WORK/rbee"
   fs="$ctx/rootfs"
   pkgs="$WORK/openssh"
   cp -r "$RBEE_DIR" "$ctx"
-  for f in "${OPENSSH_DEB_FILES[@]}"; do dpkg-deb -x "$f" "$pkgs"; done
-  ssh_bins=(/usr/sbin/sshd /usr/bin/ssh /usr/bin/scp /usr/lib/openssh/sftp-server)
-  mkdir -p "$fs/usr/sbin" "$fs/usr/bin" "$fs/usr/lib/openssh" "$fs/etc/ssh" "$fs/root/.ssh" "$fs/run/sshd"
-  for b in "${ssh_bins[@]}"; do cp "$pkgs$b" "$fs$b"; done
-  # Their libraries: the host's, or the unpacked packages' own (libwrap is not on every host).
-  libpath=$(dirname "$(compgen -G "$pkgs/usr/lib/*/libwrap.so.0" | head -n 1)")
-  while IFS= read -r line; do
-    case "$line" in
-      *'=> not found'*) die "the OpenSSH binaries need ${line%% =>*}, which this host does not have" ;;
-      *'=> /'*)
-        lib="${line#*=> }"
-        lib="${lib%% (*}"
-        dest="${lib#"$pkgs"}"
-        mkdir -p "$fs$(dirname "$dest")"
-        cp -L "$lib" "$fs$dest"
-        ;;
-    esac
-  done < <(for b in "${ssh_bins[@]}"; do LD_LIBRARY_PATH="$libpath" ldd "$pkgs$b"; done | LC_ALL=C sort -u)
-  keygen() { LD_LIBRARY_PATH="$libpath" "$pkgs/usr/bin/ssh-keygen" -q -t ed25519 -N '' -C "$1" -f "$2"; }
+  for f in "${DEB_FILES[@]}"; do dpkg-deb -x "$f" "$pkgs"; done
+  with_libs "$fs" "$pkgs" /usr/sbin/sshd /usr/bin/ssh /usr/bin/scp /usr/lib/openssh/sftp-server
+  mkdir -p "$fs/etc/ssh" "$fs/root/.ssh" "$fs/run/sshd"
+  keygen() {
+    LD_LIBRARY_PATH="$(dirname "$(compgen -G "$pkgs/usr/lib/*/libwrap.so.0" | head -n 1)")" \
+      "$pkgs/usr/bin/ssh-keygen" -q -t ed25519 -N '' -C "$1" -f "$2"
+  }
   keygen rbee-host "$fs/etc/ssh/ssh_host_ed25519_key"
   keygen root@rbee "$fs/root/.ssh/id_ed25519"
   keygen not-authorized "$fs/root/.ssh/wrong_key"
@@ -279,6 +303,43 @@ if [ "$FORCE" = 1 ] || [ "$(label_of "$PREFIX/rbee:1")" != "$rbee_hash" ]; then
   chmod 755 "$fs/run/sshd"
 fi
 ensure rbee "$rbee_hash" "$WORK/rbee"
+
+# ---- stackcheck-fixture/rpa:1 ---------------------------------------------------------------
+# Seed 003's stack in one image: PostgreSQL 15 (server and psql) and the RPA scheduler and
+# workers of test/fixtures/images/rpa, which talk to the database through psql.
+
+debs postgresql-15 postgresql-client-15 libpq5 libicu72 libxml2 libldap-2.5-0 libsasl2-2
+rpa_inputs="recipe=$SELF_SUM base=$(id_of "$PREFIX/node:1")"
+for f in "${RPA_FILES[@]}"; do rpa_inputs+=" $f=$(sum "$RPA_DIR/$f")"; done
+for f in "${DEB_FILES[@]}"; do rpa_inputs+=" $(basename "$f")=$(sum "$f")"; done
+rpa_hash=$(sum_text "$rpa_inputs")
+if [ "$FORCE" = 1 ] || [ "$(label_of "$PREFIX/rpa:1")" != "$rpa_hash" ]; then
+  ctx="$WORK/rpa"
+  fs="$ctx/rootfs"
+  pkgs="$WORK/postgresql"
+  pg=/usr/lib/postgresql/15
+  cp -r "$RPA_DIR" "$ctx"
+  for f in "${DEB_FILES[@]}"; do dpkg-deb -x "$f" "$pkgs"; done
+  with_libs "$fs" "$pkgs" "$pg/bin/postgres" "$pg/bin/initdb" "$pg/bin/pg_ctl" \
+    "$pg/bin/pg_isready" "$pg/bin/psql"
+  # The loadable modules initdb and a plain database need, and the catalog's SQL and data.
+  mkdir -p "$fs$pg/lib" "$fs/usr/share/postgresql" "$fs/usr/share/zoneinfo"
+  cp "$pkgs$pg/lib/plpgsql.so" "$pkgs$pg/lib/dict_snowball.so" "$fs$pg/lib/"
+  cp "$pkgs$pg"/lib/*_and_*.so "$fs$pg/lib/" # encoding conversions
+  cp -r "$pkgs/usr/share/postgresql/15" "$fs/usr/share/postgresql/"
+  rm -rf "$fs/usr/share/postgresql/15/man"
+  find "$fs/usr/share/postgresql/15/extension" -type f ! -name 'plpgsql*' -delete # contrib's
+  [ ! -e /usr/share/zoneinfo/UTC ] || cp -L /usr/share/zoneinfo/UTC "$fs/usr/share/zoneinfo/UTC"
+  mkdir -p "$fs/usr/local/bin"
+  for b in postgres initdb pg_ctl pg_isready psql; do ln -s "$pg/bin/$b" "$fs/usr/local/bin/$b"; done
+  mkdir -p "$fs/var/lib/postgresql/data" "$fs/run/postgresql" "$fs/etc"
+  ln -s /run "$fs/var/run" # where psql looks for the server's socket
+  docker run --rm --entrypoint cat "$PREFIX/node:1" /etc/passwd >"$fs/etc/passwd"
+  docker run --rm --entrypoint cat "$PREFIX/node:1" /etc/group >"$fs/etc/group"
+  echo 'postgres:x:999:999:PostgreSQL:/var/lib/postgresql:/bin/sh' >>"$fs/etc/passwd"
+  echo 'postgres:x:999:' >>"$fs/etc/group"
+fi
+ensure rpa "$rpa_hash" "$WORK/rpa"
 
 # ---- stackcheck-fixture/nettools:1 ----------------------------------------------------------
 # The fault helper image: sh (busybox), node (the delay proxy), iptables, tc and ss from this host.

@@ -1,8 +1,12 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunResults } from '../../src/report/results.js';
 import { leftovers, NOTHING } from '../support/engine.js';
 import { runExample, scenariosByName, stepLines } from '../support/example.js';
-import { checksByName } from '../support/run.js';
+import { checksByName, runFiles } from '../support/run.js';
 
 // The seed examples in examples/, each run once in this process against the real engine from a
 // copy of its folder, with negative variants appended as extra scenarios: they must fail as
@@ -286,3 +290,110 @@ describe('examples/queen-hives (seed 002)', () => {
     expect(await leftovers({ runId: results.runId })).toEqual(NOTHING);
   });
 });
+
+describe('examples/rpa-workers (seed 003)', () => {
+  let results: RunResults;
+  beforeAll(async () => {
+    process.env.STACKCHECK_FAULT_IMAGE ??= 'stackcheck-fixture/nettools:1';
+    // The example reads the database password from the file this variable names.
+    process.env.RPA_DB_PASSWORD_FILE ??= secretFile(`pw-${randomBytes(6).toString('hex')}`);
+    ({ results } = await runExample('rpa-workers', {
+      extraScenarios: `
+- name: "negative: a worker left cut off from the database stays down"
+  steps:
+    - partition: { between: [rpa2, db] }
+    - check:
+        http: { service: rpa2, port: 8080, path: /health }
+        expect: { json: { db: down } }
+        retry: { timeout: 15s, interval: 250ms }
+    - check:
+        http: { service: rpa2, port: 8080, path: /health }
+        expect: { json: { db: up } }
+        retry: { timeout: 3s, interval: 250ms }
+`,
+    }));
+  }, RUN_TIMEOUT);
+
+  it('every check passes: non-root services, no secret in the environment, the work shared by all four workers', () => {
+    expect(
+      results.checks
+        .map((x) => `${x.name}: ${x.status} — ${x.message}`)
+        .filter((l) => !l.includes(': passed')),
+    ).toEqual([]);
+    const shared = checksByName(results)['every worker has completed runs (the work is shared)'];
+    expect(shared!.evidence).toMatchObject({ stdout: 'rpa1a,rpa1b,rpa2,rpa3\n' });
+  });
+
+  it('the scheduler outlives a database outage: it queues, PostgreSQL gets its grace period, the queue is written back', () => {
+    const sc =
+      scenariosByName(results)[
+        'the scheduler survives a database outage and writes what it queued'
+      ];
+    expect(stepLines(sc).filter((l) => !l.includes(': passed'))).toEqual([]);
+    const stop = (sc!.steps[0]!.evidence as StopEvidence).containers[0]!;
+    expect(stop.configuredGraceS).toBe(30);
+    expect(stop.killedAfterMs).toBeUndefined();
+    const back = JSON.parse(sc!.steps[5]!.evidence.body as string);
+    expect(back.flushed).toBeGreaterThan(0);
+    expect(back.outages).toBe(1);
+  });
+
+  it('a crashed worker comes back and resumes; a cut-off worker backs off and recovers, or stays down when not healed', () => {
+    const sc = scenariosByName(results);
+    for (const name of [
+      'a crashed worker is restarted by its policy and resumes work',
+      'a worker cut off from the database backs off, the others carry on, and it recovers',
+    ])
+      expect(stepLines(sc[name]).filter((l) => !l.includes(': passed'))).toEqual([]);
+    const neg = sc['negative: a worker left cut off from the database stays down']!;
+    expect(neg.steps.map((s) => s.status)).toEqual(['passed', 'passed', 'failed']);
+    expect(neg.steps[2]!.message).toMatch(/^JSON body: \$\.db is "down", expected "up"/);
+  });
+
+  it('the database keeps its data when it is recreated on its volume', () => {
+    const sc =
+      scenariosByName(results)['the database is redeployed on its volume and keeps its data'];
+    expect(stepLines(sc).filter((l) => !l.includes(': passed'))).toEqual([]);
+    const [re] = sc!.steps[1]!.evidence.recreated as { oldId: string; newId: string }[];
+    expect(re!.newId).not.toBe(re!.oldId);
+  });
+
+  it('leaves nothing behind', async () => {
+    expect(results.teardown).toMatchObject({ kept: false, containers: 6, volumes: 1, errors: [] });
+    expect(await leftovers({ runId: results.runId })).toEqual(NOTHING);
+  });
+
+  it('a worker without its configuration fails fast, and bring-up says why', async () => {
+    const { results: r, suite } = await runFiles({
+      'stackcheck.yml': `version: 1
+name: {{SUITE}}
+topologies:
+  t:
+    services:
+      worker:
+        image: stackcheck-fixture/rpa:1
+        command: [node, /rpa/worker.js]
+        environment: { WORKER_NAME: w1 }
+`,
+    });
+    expect(r.topologies[0]).toMatchObject({
+      status: 'failed',
+      failure: {
+        message: 'service "worker" exited with code 2',
+        details: expect.arrayContaining([
+          expect.stringContaining(
+            'configuration error: missing environment variable PGHOST, PGPASSWORD (or PGPASSWORD_FILE)',
+          ),
+        ]),
+      },
+    });
+    expect(await leftovers({ suite })).toEqual(NOTHING);
+  });
+});
+
+/** A file only this test knows, readable by the containers' non-root users. */
+function secretFile(content: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'stackcheck-secret-')), 'password');
+  writeFileSync(file, `${content}\n`, { mode: 0o644 });
+  return file;
+}

@@ -84679,13 +84679,18 @@ function resolveServiceRef(suite, ref) {
   }
   return `service "${ref}" exists in several topologies (${owners.map((t) => t.name).join(", ")}); write topology/service`;
 }
+function mayBeUnloaded(suite, ref) {
+  const unloaded = suite.unloaded ?? [];
+  const slash = ref.indexOf("/");
+  return slash < 0 ? unloaded.length > 0 : unloaded.includes(ref.slice(0, slash));
+}
 function resolveRefUses(suite, uses) {
   const targets2 = [];
   const problems = [];
   for (const use of uses) {
     const r = resolveServiceRef(suite, use.ref);
-    if (typeof r === "string") problems.push({ message: r, path: use.path });
-    else targets2.push(`${r.topology}/${r.service}`);
+    if (typeof r !== "string") targets2.push(`${r.topology}/${r.service}`);
+    else if (!mayBeUnloaded(suite, use.ref)) problems.push({ message: r, path: use.path });
   }
   return { targets: [...new Set(targets2)], problems };
 }
@@ -91571,6 +91576,7 @@ function loadSuite(manifestPath, options = {}) {
   const problems = [];
   const nodes = resolveNodes(manifest, dir);
   const topologies2 = [];
+  const unloaded = [];
   const warnings = [];
   for (const [name2, topo] of Object.entries(manifest.topologies)) {
     const at3 = (...p) => src.posOf(["topologies", name2, ...p]);
@@ -91581,6 +91587,7 @@ function loadSuite(manifestPath, options = {}) {
         pos: src.keyPosOf(["topologies", name2]),
         hint: `Add "node:" with one of: ${Object.keys(nodes).join(", ")}.`
       });
+      unloaded.push(name2);
       continue;
     }
     if (!nodes[node2]) {
@@ -91589,6 +91596,7 @@ function loadSuite(manifestPath, options = {}) {
         pos: at3("node"),
         hint: `Define it under "nodes:", or use one of: ${Object.keys(nodes).join(", ")}.`
       });
+      unloaded.push(name2);
       continue;
     }
     try {
@@ -91610,10 +91618,11 @@ function loadSuite(manifestPath, options = {}) {
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
       problems.push(...e.problems);
+      unloaded.push(name2);
     }
   }
-  const checks2 = loadChecks(manifest.checks, src, { topologies: topologies2 });
-  const scenarios2 = loadScenarios(manifest.scenarios, src, { topologies: topologies2, nodes });
+  const checks2 = loadChecks(manifest.checks, src, { topologies: topologies2, unloaded });
+  const scenarios2 = loadScenarios(manifest.scenarios, src, { topologies: topologies2, nodes, unloaded });
   problems.push(...checks2.problems, ...scenarios2.problems);
   if (problems.length) throw new UserError(problems);
   return {

@@ -2,9 +2,8 @@ import { parseDuration } from '../common/duration.js';
 import type { Problem } from '../common/errors.js';
 import { didYouMean } from '../common/suggest.js';
 import type { YamlSource } from '../common/yaml-source.js';
-import type { Suite } from '../manifest/suite.js';
 import { zodProblems } from '../manifest/zod-problems.js';
-import { resolveRefUses } from './refs.js';
+import { resolveRefUses, type RefScope } from './refs.js';
 import { entrySchema, KIND_NAMES, kindOf } from './registry.js';
 import type { CheckSpec, CommonCheck } from './types.js';
 
@@ -15,7 +14,7 @@ import type { CheckSpec, CommonCheck } from './types.js';
 export function loadChecks(
   raw: unknown[],
   src: YamlSource,
-  suite: Pick<Suite, 'topologies'>,
+  suite: RefScope,
 ): { checks: CheckSpec[]; problems: Problem[] } {
   const problems: Problem[] = [];
   const checks = raw.flatMap(
@@ -30,7 +29,7 @@ export function loadCheck(
   at: (string | number)[],
   index: number,
   src: YamlSource,
-  suite: Pick<Suite, 'topologies'>,
+  suite: RefScope,
   problems: Problem[],
 ): CheckSpec | undefined {
   if (!entry || typeof entry !== 'object' || Array.isArray(entry)) {

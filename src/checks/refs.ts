@@ -37,20 +37,30 @@ export function resolveServiceRef(
   return `service "${ref}" exists in several topologies (${owners.map((t) => t.name).join(', ')}); write topology/service`;
 }
 
+/** The topologies references resolve against; `unloaded` ones failed to load (their compose files have problems). */
+export type RefScope = Pick<Suite, 'topologies'> & { unloaded?: readonly string[] };
+
+/** A ref that may name a service of a topology that did not load: its own problems say why, so no second one. */
+function mayBeUnloaded(suite: RefScope, ref: string): boolean {
+  const unloaded = suite.unloaded ?? [];
+  const slash = ref.indexOf('/');
+  return slash < 0 ? unloaded.length > 0 : unloaded.includes(ref.slice(0, slash));
+}
+
 /**
  * Resolves every service a check or a step names: the `topology/service` targets found, and
  * a problem (message and path inside the entry) for each one that does not exist.
  */
 export function resolveRefUses(
-  suite: Pick<Suite, 'topologies'>,
+  suite: RefScope,
   uses: ServiceRefUse[],
 ): { targets: string[]; problems: { message: string; path: (string | number)[] }[] } {
   const targets: string[] = [];
   const problems: { message: string; path: (string | number)[] }[] = [];
   for (const use of uses) {
     const r = resolveServiceRef(suite, use.ref);
-    if (typeof r === 'string') problems.push({ message: r, path: use.path });
-    else targets.push(`${r.topology}/${r.service}`);
+    if (typeof r !== 'string') targets.push(`${r.topology}/${r.service}`);
+    else if (!mayBeUnloaded(suite, use.ref)) problems.push({ message: r, path: use.path });
   }
   return { targets: [...new Set(targets)], problems };
 }

@@ -73,6 +73,8 @@ export function loadSuite(manifestPath: string, options: LoadOptions = {}): Suit
   const problems: Problem[] = [];
   const nodes = resolveNodes(manifest, dir);
   const topologies: TopologySpec[] = [];
+  /** Topologies that did not load: references into them are not judged (their problems say why). */
+  const unloaded: string[] = [];
   const warnings: Suite['warnings'] = [];
 
   for (const [name, topo] of Object.entries(manifest.topologies)) {
@@ -85,6 +87,7 @@ export function loadSuite(manifestPath: string, options: LoadOptions = {}): Suit
         pos: src.keyPosOf(['topologies', name]),
         hint: `Add "node:" with one of: ${Object.keys(nodes).join(', ')}.`,
       });
+      unloaded.push(name);
       continue;
     }
     if (!nodes[node]) {
@@ -93,6 +96,7 @@ export function loadSuite(manifestPath: string, options: LoadOptions = {}): Suit
         pos: at('node'),
         hint: `Define it under "nodes:", or use one of: ${Object.keys(nodes).join(', ')}.`,
       });
+      unloaded.push(name);
       continue;
     }
     try {
@@ -114,10 +118,11 @@ export function loadSuite(manifestPath: string, options: LoadOptions = {}): Suit
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
       problems.push(...e.problems);
+      unloaded.push(name);
     }
   }
-  const checks = loadChecks(manifest.checks, src, { topologies });
-  const scenarios = loadScenarios(manifest.scenarios, src, { topologies, nodes });
+  const checks = loadChecks(manifest.checks, src, { topologies, unloaded });
+  const scenarios = loadScenarios(manifest.scenarios, src, { topologies, nodes, unloaded });
   problems.push(...checks.problems, ...scenarios.problems);
   if (problems.length) throw new UserError(problems);
 

@@ -7,7 +7,7 @@ import { didYouMean } from '../common/suggest.js';
 import type { YamlSource } from '../common/yaml-source.js';
 import type { Suite } from '../manifest/suite.js';
 import { zodProblems } from '../manifest/zod-problems.js';
-import { resolveRefUses } from '../checks/refs.js';
+import { resolveRefUses, type RefScope } from '../checks/refs.js';
 import { CHECK_STEP, STEP_KEYS, stepOf, stepSchema } from './registry.js';
 import type { ScenarioSpec, StepSpec } from './types.js';
 
@@ -20,7 +20,7 @@ const NON_ACTION_KEYS = new Set(['name', 'for', 'expect']);
 export function loadScenarios(
   raw: unknown,
   src: YamlSource,
-  suite: Pick<Suite, 'topologies' | 'nodes'>,
+  suite: RefScope & Pick<Suite, 'nodes'>,
 ): { scenarios: ScenarioSpec[]; problems: Problem[] } {
   const problems: Problem[] = [];
   const scenarios: ScenarioSpec[] = [];
@@ -54,7 +54,7 @@ function loadStep(
   at: (string | number)[],
   index: number,
   src: YamlSource,
-  suite: Pick<Suite, 'topologies' | 'nodes'>,
+  suite: RefScope & Pick<Suite, 'nodes'>,
   problems: Problem[],
 ): StepSpec | undefined {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {

@@ -153,6 +153,25 @@ topologies:
     expect(p[1]!.message).toMatch(/links/);
   });
 
+  it('does not judge references into a topology that did not load; still judges the rest', () => {
+    const p = problems({
+      'stackcheck.yml':
+        inline.replace('image: q', 'image: q\n        restart: sometimes') +
+        `  other:
+    services:
+      web: { image: w }
+checks:
+  - { name: into the broken topology, http: { service: queen/queen, port: 80 } }
+  - { name: "bare: it may be in there", http: { service: queen, port: 80 } }
+  - { name: into the good one, http: { service: other/nope, port: 80 } }
+`,
+    });
+    expect(p.map((x) => x.message)).toEqual([
+      expect.stringMatching(/restart/),
+      'check "into the good one": topology "other" has no service "nope" (services: web)',
+    ]);
+  });
+
   it('rejects a topology placed on a node that does not exist', () => {
     const p = problems({
       'stackcheck.yml': inline.replace('    services:', '    node: pc2\n    services:'),

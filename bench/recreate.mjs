@@ -22,6 +22,7 @@ const sizes = values.replicas.split(',').map(Number);
 const reps = Number(values.reps);
 const cli = join(process.cwd(), 'dist/cli.js');
 const POLL_MS = 100;
+const POLL_LIMIT_MS = 120_000;
 
 // busybox httpd stops at once on SIGTERM (init), so no grace period hides the tools' own cost.
 const compose = (n) => `services:
@@ -52,8 +53,10 @@ function stackcheck(dir, n) {
 }
 
 /** Waits until the service has `n` containers, none of them in `old`, all healthy. */
+/** Polls until n new containers are healthy; gives up after POLL_LIMIT_MS so a broken stack cannot hang the bench. */
 async function pollReplaced(project, n, old) {
-  for (;;) {
+  const deadline = performance.now() + POLL_LIMIT_MS;
+  while (performance.now() < deadline) {
     const ids = run('docker', [
       'ps',
       '-q',
@@ -71,6 +74,9 @@ async function pollReplaced(project, n, old) {
     }
     await sleep(POLL_MS);
   }
+  throw new Error(
+    `${project}: ${n} new healthy containers did not appear within ${POLL_LIMIT_MS / 1000} s`,
+  );
 }
 
 async function dockerCompose(dir, n) {

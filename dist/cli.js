@@ -84682,7 +84682,8 @@ function resolveServiceRef(suite, ref) {
 function mayBeUnloaded(suite, ref) {
   const unloaded = suite.unloaded ?? [];
   const slash = ref.indexOf("/");
-  return slash < 0 ? unloaded.length > 0 : unloaded.includes(ref.slice(0, slash));
+  if (slash >= 0) return unloaded.includes(ref.slice(0, slash));
+  return unloaded.length > 0 && !suite.topologies.some((t) => t.project.services[ref]);
 }
 function resolveRefUses(suite, uses) {
   const targets2 = [];
@@ -85229,14 +85230,14 @@ async function listenAll(url2, headers, e, signal) {
 async function listen(client, plan2, signal, sample) {
   const report = { client, events: 0, received: 0, dropped: false };
   const { expect: e, holdMs, withinMs } = plan2;
-  const stop3 = new AbortController();
+  const stop2 = new AbortController();
   const t0 = performance3.now();
   const since2 = () => Math.round(performance3.now() - t0);
   let timer;
   try {
     const res = await fetch(plan2.url, {
       headers: plan2.headers,
-      signal: AbortSignal.any([signal, stop3.signal])
+      signal: AbortSignal.any([signal, stop2.signal])
     });
     report.status = res.status;
     report.connectMs = since2();
@@ -85248,7 +85249,7 @@ async function listen(client, plan2, signal, sample) {
       );
     }
     const endAt = holdMs !== void 0 ? report.connectMs + holdMs : withinMs;
-    if (endAt !== void 0) timer = setTimeout(() => stop3.abort(), Math.max(0, endAt - since2()));
+    if (endAt !== void 0) timer = setTimeout(() => stop2.abort(), Math.max(0, endAt - since2()));
     const reader = res.body.getReader();
     const decoder = new TextDecoder();
     const parser = new SseParser();
@@ -85271,7 +85272,7 @@ async function listen(client, plan2, signal, sample) {
     }
   } catch (err2) {
     if (err2 instanceof Refused) report.error = err2.message;
-    else if (stop3.signal.aborted) {
+    else if (stop2.signal.aborted) {
     } else if (signal.aborted) {
       if (!isTimeout2(signal)) throw err2;
       report.timedOut = true;
@@ -85282,7 +85283,7 @@ async function listen(client, plan2, signal, sample) {
     }
   } finally {
     clearTimeout(timer);
-    stop3.abort();
+    stop2.abort();
     report.durationMs = since2();
   }
   return report;
@@ -85692,11 +85693,13 @@ var Runtime = class _Runtime {
   }
   /**
    * A replica's container was replaced (a `recreate` step): later steps and checks act on the
-   * new one. The old one's probe sidecar goes with it; it shared a namespace that is gone.
+   * new one, or find none when no new one could be created. The old one's probe sidecar goes
+   * with it; it shared a namespace that is gone.
    */
   async replace(old, containerId, signal) {
-    const next = { ...old, containerId };
-    this.all = this.all.map((r) => r.containerId === old.containerId ? next : r);
+    this.all = this.all.flatMap(
+      (r) => r.containerId !== old.containerId ? [r] : containerId ? [{ ...r, containerId }] : []
+    );
     this.userStopped.delete(old.containerId);
     const probe = this.probes.get(old.containerId);
     this.probes.delete(old.containerId);
@@ -85704,7 +85707,6 @@ var Runtime = class _Runtime {
       const id = await probe.catch(() => void 0);
       if (id) await this.engine(old.node).removeContainer(id, signal);
     }
-    return next;
   }
   /** Replicas of a service reference; refs were validated when the manifest was loaded. */
   replicas(ref) {
@@ -89416,12 +89418,23 @@ var heal = defineStep({
   }
 });
 
+// src/orchestrator/stop.ts
+var ENGINE_DEFAULT_GRACE_MS = 1e4;
+var STOP_SLACK_MS = 3e4;
+function stopWithGrace(engine, id, graceMs, signal) {
+  return engine.stopContainer(
+    id,
+    graceMs,
+    AbortSignal.any([signal, AbortSignal.timeout(graceMs + STOP_SLACK_MS)])
+  );
+}
+
 // src/scenarios/steps/stop-events.ts
 var SIGKILL = /* @__PURE__ */ new Set(["9", "SIGKILL", "KILL"]);
 var SKEW_MS = 2e3;
-async function measureStop(engine, r, runId, signal, stop3) {
+async function measureStop(engine, r, runId, signal, stop2) {
   const sinceMs2 = Date.now() - SKEW_MS;
-  await stop3();
+  await stop2();
   const events = [];
   const window2 = { sinceMs: sinceMs2, untilMs: Date.now() + 200 };
   for await (const e of engine.containerEvents(
@@ -89467,8 +89480,6 @@ var serviceRef = (key2) => (s) => [
 ];
 
 // src/scenarios/steps/lifecycle.ts
-var ENGINE_DEFAULT_GRACE_S = 10;
-var SLACK_MS = 3e4;
 var stop = defineStep({
   key: "stop",
   shape: {
@@ -89489,22 +89500,18 @@ var stop = defineStep({
       replicas.map(async (r) => {
         const engine = ctx.runtime.engine(r.node);
         const state2 = await engine.inspectContainer(r.containerId, ctx.signal);
-        const configuredS = overrideMs === void 0 ? state2.stopTimeoutSec ?? ENGINE_DEFAULT_GRACE_S : overrideMs / 1e3;
+        const graceMs = overrideMs ?? (state2.stopTimeoutSec === void 0 ? ENGINE_DEFAULT_GRACE_MS : state2.stopTimeoutSec * 1e3);
         const measured = await measureStop(
           engine,
           r,
           ctx.runtime.runId,
           ctx.signal,
-          () => engine.stopContainer(
-            r.containerId,
-            overrideMs,
-            AbortSignal.any([ctx.signal, AbortSignal.timeout(configuredS * 1e3 + SLACK_MS)])
-          )
+          () => stopWithGrace(engine, r.containerId, graceMs, ctx.signal)
         );
         ctx.runtime.userStopped.add(r.containerId);
         return {
           replica: r.containerName,
-          configuredGraceS: configuredS,
+          configuredGraceS: graceMs / 1e3,
           stopSignal: state2.stopSignal ?? "SIGTERM",
           ...measured
         };
@@ -90871,6 +90878,29 @@ async function runBandwidth(b, ctx) {
   };
 }
 
+// src/orchestrator/deadline.ts
+function deadline(parent, ms) {
+  return AbortSignal.any([parent, AbortSignal.timeout(ms)]);
+}
+var QUICK_CALL_MS = 3e4;
+var IMAGE_CALL_MS = 15 * 6e4;
+function isAbort(e) {
+  return e instanceof Error && (e.name === "AbortError" || e.name === "TimeoutError");
+}
+var InFlight = class {
+  pending = /* @__PURE__ */ new Set();
+  track(p) {
+    this.pending.add(p);
+    const forget = () => this.pending.delete(p);
+    p.then(forget, forget);
+    return p;
+  }
+  async settle(timeoutMs) {
+    const all = Promise.allSettled([...this.pending]);
+    await Promise.race([all, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+  }
+};
+
 // src/orchestrator/replica-request.ts
 function topologyLabels(run2, tp, extra = {}) {
   return { ...run2, [LABEL.topology]: tp.spec.name, [LABEL.node]: tp.spec.node, ...extra };
@@ -90892,6 +90922,12 @@ function replicaRequest(tp, sp, replica, run2) {
 
 // src/orchestrator/wait-back.ts
 var DEFAULT_POLL_MS = 250;
+var NotBackError = class extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "NotBackError";
+  }
+};
 async function waitBack(engine, id, opts) {
   const { clock, signal } = opts;
   const pollMs = opts.pollMs ?? DEFAULT_POLL_MS;
@@ -90903,13 +90939,13 @@ async function waitBack(engine, id, opts) {
     const now = clock.now();
     if (st.status === "exited" || st.status === "dead") {
       if (st.exitCode === 0) return "completed";
-      throw new Error(
+      throw new NotBackError(
         `exited with code ${st.exitCode}${st.oomKilled ? " (killed: out of memory)" : ""}`
       );
     }
     if (st.status === "running" && !opts.mustComplete) {
       if (st.health?.status === "healthy") return "healthy";
-      if (st.health?.status === "unhealthy") throw new Error("is unhealthy");
+      if (st.health?.status === "unhealthy") throw new NotBackError("is unhealthy");
       if (!st.health) {
         if (!run2 || run2.startedAt !== st.startedAt) run2 = { startedAt: st.startedAt, since: now };
         if (now - run2.since >= opts.stableMs) return "running";
@@ -90920,7 +90956,7 @@ async function waitBack(engine, id, opts) {
     const left = opts.readyTimeoutMs - (now - t0);
     if (left <= 0) {
       const what = opts.mustComplete ? "finished" : last.health ? "healthy" : "running";
-      throw new Error(
+      throw new NotBackError(
         `was not ${what} within ${formatDuration(opts.readyTimeoutMs)} (${last.health ? `health ${last.health.status}` : last.status})`
       );
     }
@@ -90929,9 +90965,6 @@ async function waitBack(engine, id, opts) {
 }
 
 // src/scenarios/steps/recreate.ts
-var STOP_SLACK_MS = 3e4;
-var NotBack = class extends Error {
-};
 var recreate = defineStep({
   key: "recreate",
   shape: {
@@ -90953,7 +90986,7 @@ var recreate = defineStep({
     );
     if (errors.length) {
       const message = errors.map((e) => `${e.replica.containerName}: ${errorMessage(e.error)}`).join("; ");
-      const failed = errors.every((e) => e.error instanceof NotBack);
+      const failed = errors.every((e) => e.error instanceof NotBackError);
       return { status: failed ? "failed" : "error", message, evidence };
     }
     return {
@@ -90968,20 +91001,28 @@ async function recreateOne(r, timeoutMs, ctx) {
   const sp = tp.services.find((s) => s.spec.name === r.service);
   const engine = ctx.runtime.engine(r.node);
   await ctx.faults.heal(`pause:${r.containerId}`, "a recreate step");
-  const grace = (await engine.inspectContainer(r.containerId, ctx.signal)).stopTimeoutSec ?? 10;
-  await engine.stopContainer(
-    r.containerId,
-    void 0,
-    AbortSignal.any([ctx.signal, AbortSignal.timeout(grace * 1e3 + STOP_SLACK_MS)])
-  );
+  const graceMs = sp.spec.stopGracePeriodMs ?? ENGINE_DEFAULT_GRACE_MS;
+  await stopWithGrace(engine, r.containerId, graceMs, ctx.signal);
   await engine.removeContainer(r.containerId, ctx.signal);
-  const id = await engine.createContainer(
-    replicaRequest(tp, sp, r.index, ctx.runtime.labels),
-    ctx.signal
-  );
+  let id;
+  try {
+    id = await engine.createContainer(
+      replicaRequest(tp, sp, r.index, ctx.runtime.labels),
+      AbortSignal.timeout(QUICK_CALL_MS)
+    );
+  } catch (e) {
+    await ctx.runtime.replace(r, void 0, ctx.signal);
+    throw new Error(
+      `the old container is removed, but no new one could be created: ${daemonMessage(e)}`
+    );
+  }
   await ctx.runtime.replace(r, id, ctx.signal);
   const t0 = ctx.clock.now();
-  await engine.startContainer(id, ctx.signal);
+  try {
+    await engine.startContainer(id, ctx.signal);
+  } catch (e) {
+    throw new Error(`the new container did not start: ${daemonMessage(e)}`);
+  }
   let back;
   try {
     back = await waitBack(engine, id, {
@@ -90992,8 +91033,8 @@ async function recreateOne(r, timeoutMs, ctx) {
       mustComplete: sp.mustComplete
     });
   } catch (e) {
-    if (ctx.signal.aborted) throw e;
-    throw new NotBack(`the new container ${errorMessage(e)}`);
+    if (e instanceof NotBackError) throw new NotBackError(`the new container ${e.message}`);
+    throw e;
   }
   return {
     container: r.containerName,
@@ -91087,7 +91128,6 @@ function restartOrder(services, userStopped) {
   return { stop: [...start2].reverse(), start: start2, skipped };
 }
 var DEFAULT_RESTART_ATTEMPTS = { backoffMs: [1e3, 2e3] };
-var STOP_SLACK_MS2 = 3e4;
 var RestartFailure = class extends Error {
   constructor(service, container, failures2, notStarted, report) {
     super(
@@ -91121,7 +91161,7 @@ async function restartTopology(engine, services, opts) {
       tier.services.flatMap(
         (s) => s.containers.map((c) => {
           report.stopped.push(c.name);
-          return stop2(engine, s, c, signal);
+          return stopWithGrace(engine, c.id, s.stopGraceMs ?? ENGINE_DEFAULT_GRACE_MS, signal);
         })
       )
     );
@@ -91133,7 +91173,8 @@ async function restartTopology(engine, services, opts) {
           let startedMs = 0;
           const { back, attempts } = await retry(
             async (attempt2) => {
-              if (attempt2 > 1) await stop2(engine, s, c, signal);
+              if (attempt2 > 1)
+                await stopWithGrace(engine, c.id, s.stopGraceMs ?? ENGINE_DEFAULT_GRACE_MS, signal);
               startedMs = clock.now() - origin;
               await engine.startContainer(c.id, signal);
               return {
@@ -91167,14 +91208,6 @@ async function restartTopology(engine, services, opts) {
     throw new RestartFailure(service, container, failures2, notStarted, report);
   }
   return report;
-}
-async function stop2(engine, s, c, signal) {
-  const limit = (s.stopGraceMs ?? 1e4) + STOP_SLACK_MS2;
-  await engine.stopContainer(
-    c.id,
-    s.stopGraceMs,
-    AbortSignal.any([signal, AbortSignal.timeout(limit)])
-  );
 }
 
 // src/scenarios/steps/restart.ts
@@ -91224,7 +91257,7 @@ function restartProblems(r, suite) {
     return out2;
   }
   if (r.topology !== void 0) {
-    if (!suite.topologies.some((t) => t.name === r.topology))
+    if (!suite.topologies.some((t) => t.name === r.topology) && !suite.unloaded?.includes(r.topology))
       out2.push({
         message: `no topology "${r.topology}" (topologies: ${suite.topologies.map((t) => t.name).join(", ")})`,
         path: ["restart", "topology"]
@@ -91745,32 +91778,9 @@ function displayPath(abs) {
   return rel && !rel.startsWith("..") && !isAbsolute3(rel) ? rel : abs;
 }
 
-// src/orchestrator/deadline.ts
-function deadline(parent, ms) {
-  return AbortSignal.any([parent, AbortSignal.timeout(ms)]);
-}
-var QUICK_CALL_MS = 3e4;
-var IMAGE_CALL_MS = 15 * 6e4;
-function isAbort(e) {
-  return e instanceof Error && (e.name === "AbortError" || e.name === "TimeoutError");
-}
-var InFlight = class {
-  pending = /* @__PURE__ */ new Set();
-  track(p) {
-    this.pending.add(p);
-    const forget = () => this.pending.delete(p);
-    p.then(forget, forget);
-    return p;
-  }
-  async settle(timeoutMs) {
-    const all = Promise.allSettled([...this.pending]);
-    await Promise.race([all, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
-  }
-};
-
 // src/orchestrator/down.ts
 var DEFAULT_GRACE_MS = 1e4;
-var STOP_SLACK_MS3 = 3e4;
+var STOP_SLACK_MS2 = 3e4;
 async function teardownRun(engine, runId, opts = {}) {
   const report = { containers: 0, networks: 0, volumes: 0, errors: [] };
   const attempt2 = async (what, fn) => {
@@ -91803,12 +91813,12 @@ async function teardownRun(engine, runId, opts = {}) {
     )
   );
   const stopped = /* @__PURE__ */ new Map();
-  const stop3 = (key2) => {
+  const stop2 = (key2) => {
     let p = stopped.get(key2);
     if (!p) {
       const sp = services.get(key2);
       p = (async () => {
-        await Promise.all((sp?.dependents ?? []).map((d) => stop3(`${sp.topology}/${d}`)));
+        await Promise.all((sp?.dependents ?? []).map((d) => stop2(`${sp.topology}/${d}`)));
         const grace = sp ? sp.spec.stopGracePeriodMs ?? DEFAULT_GRACE_MS : void 0;
         await Promise.all(
           (byService.get(key2) ?? []).map(
@@ -91817,7 +91827,7 @@ async function teardownRun(engine, runId, opts = {}) {
               () => engine.stopContainer(
                 c.id,
                 grace,
-                AbortSignal.timeout((grace ?? DEFAULT_GRACE_MS) + STOP_SLACK_MS3)
+                AbortSignal.timeout((grace ?? DEFAULT_GRACE_MS) + STOP_SLACK_MS2)
               )
             )
           )
@@ -91827,7 +91837,7 @@ async function teardownRun(engine, runId, opts = {}) {
     }
     return p;
   };
-  await Promise.all([...byService.keys()].map(stop3));
+  await Promise.all([...byService.keys()].map(stop2));
   const removed = await Promise.all(
     containers.map(
       (c) => attempt2(

@@ -10,9 +10,10 @@
 #                                 services of the seed examples) + OpenSSH (sshd, ssh, scp,
 #                                 sftp-server) unpacked from Debian's packages, with a host key
 #                                 and a client key made at build time (seed 002's SSH paths)
-#   stackcheck-fixture/rpa:1      node:1 + PostgreSQL 15 (postgres, initdb, psql) unpacked from
-#                                 Debian's packages + test/fixtures/images/rpa (seed 003's
-#                                 scheduler and workers)
+#   stackcheck-fixture/rpa:1      node:1 + PostgreSQL (postgres, initdb, psql; the host
+#                                 distribution's major, 15 on Debian 12) unpacked from its
+#                                 packages + test/fixtures/images/rpa (seed 003's scheduler
+#                                 and workers)
 #   stackcheck-fixture/nettools:1 node:1 + the host's iptables (xtables-nft-multi and
 #                                 xtables-legacy-multi, their extensions), tc and ss
 #                                 (iproute2), with their libraries: the image network faults run
@@ -23,11 +24,13 @@
 # whose label matches is left alone, so a run with nothing changed costs about a second.
 #
 # Usage: scripts/build-fixture-images.sh [--force]
-#   --force          rebuild all three even when up to date
+#   --force          rebuild every image even when up to date
 #   BUSYBOX=PATH     use that statically linked busybox instead of /bin/busybox
 #   FIXTURE_NODE=P   put that node binary in the image instead of `command -v node`
 #   FIXTURE_DEBS=DIR where the Debian packages the rbee and rpa images unpack are kept
-#                    (default ~/.cache/stackcheck/debs; fetched with `apt-get download`)
+#                    (default ~/.cache/stackcheck/debs; fetched with `apt-get download`,
+#                    with the libraries they need that this host lacks)
+#   FIXTURE_PG_MAJOR=N  the PostgreSQL major to unpack (default: what apt's postgresql names)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -119,32 +122,81 @@ id_of() { docker image inspect --format '{{.Id}}' "$1"; }
 
 # Debian packages some images carry are unpacked from their .deb files, never installed on the
 # host. They are kept in FIXTURE_DEBS and fetched there with `apt-get download` when missing.
+# Names come from this host's apt metadata (Debian and Ubuntu name libraries differently), so
+# the packages match the host whose loader and C library the images already carry.
 FIXTURE_DEBS="${FIXTURE_DEBS:-${XDG_CACHE_HOME:-$HOME/.cache}/stackcheck/debs}"
-deb_of() { compgen -G "$FIXTURE_DEBS/${1}_*.deb" | LC_ALL=C sort | tail -n 1; }
+deb_of() { compgen -G "$FIXTURE_DEBS/${1}_*.deb" | sort -V | tail -n 1; }
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
+# apt_depends PKG...: the packages PKG... depend on (virtual ones left out), one per line. One
+# call for many packages: each call reads the package lists (most of a second without a cache).
+apt_depends() {
+  apt-cache depends --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces \
+    --no-enhances "$@" 2>/dev/null | sed -n 's/^ *|\{0,1\}\(Pre\)\{0,1\}Depends: \([^<][^ ]*\)$/\2/p'
+}
+# apt_knows PKG: makes sure apt has metadata for PKG, reading the package lists once if not.
+apt_knows() {
+  command -v apt-cache >/dev/null 2>&1 \
+    || die "apt-cache is not installed: the rbee and rpa images unpack Debian or Ubuntu packages"
+  apt-cache show "$1" >/dev/null 2>&1 && return 0
+  [ "$(id -u)" -eq 0 ] || die "apt knows no package $1: run apt-get update (as root) first"
+  apt-get update -qq >>"$WORK/apt.log" 2>&1 || { tail -n 20 "$WORK/apt.log" >&2; die "apt-get update failed"; }
+  apt-cache show "$1" >/dev/null 2>&1 || die "apt knows no package $1, even after apt-get update"
+}
+# missing_libs PKG...: the shared-library packages PKG... need, directly or through each other,
+# that this host does not have installed. The C and C++ runtimes are the host's (the images
+# already carry them with the loader); LLVM is only postgres's optional JIT.
+missing_libs() {
+  local -A seen=()
+  local level=("$@") next p
+  while [ "${#level[@]}" -gt 0 ]; do
+    next=()
+    while IFS= read -r p; do
+      [ -z "${seen[$p]:-}" ] || continue
+      seen[$p]=1
+      next+=("$p")
+    done < <(apt_depends "${level[@]}" | grep -E '^(lib|zlib)' | grep -vE '^(libc6|libgcc-s|libstdc\+\+|libllvm)')
+    level=("${next[@]}")
+  done
+  for p in "${!seen[@]}"; do installed "$p" || echo "$p"; done | LC_ALL=C sort
+}
 # debs PKG...: makes sure each package's .deb is in FIXTURE_DEBS; sets DEB_FILES to them.
 debs() {
   local pkg missing=()
   mkdir -p "$FIXTURE_DEBS"
   for pkg in "$@"; do [ -n "$(deb_of "$pkg")" ] || missing+=("$pkg"); done
   if [ "${#missing[@]}" -gt 0 ]; then
-    command -v apt-get >/dev/null 2>&1 \
-      || die "no apt-get to fetch ${missing[*]}: put their .deb files in FIXTURE_DEBS=$FIXTURE_DEBS"
     echo "build-fixture-images: fetching ${missing[*]} into $FIXTURE_DEBS" >&2
-    chmod 777 "$FIXTURE_DEBS" 2>/dev/null || true # apt's sandbox user writes there
-    fetch() { (cd "$FIXTURE_DEBS" && apt-get download "${missing[@]}") >>"$WORK/apt.log" 2>&1; }
-    # A fresh machine may have no package lists yet.
-    fetch || { [ "$(id -u)" -eq 0 ] && apt-get update -qq >>"$WORK/apt.log" 2>&1 && fetch; } \
+    # As root, apt warns that its sandbox user cannot write there and downloads anyway.
+    (cd "$FIXTURE_DEBS" && apt-get download "${missing[@]}") >>"$WORK/apt.log" 2>&1 \
       || { tail -n 20 "$WORK/apt.log" >&2; die "apt-get download ${missing[*]} failed"; }
   fi
   DEB_FILES=()
-  for pkg in "$@"; do DEB_FILES+=("$(deb_of "$pkg")"); done
+  for pkg in "$@"; do
+    DEB_FILES+=("$(deb_of "$pkg")")
+    [ -n "${DEB_FILES[-1]}" ] || die "no ${pkg}_*.deb in $FIXTURE_DEBS after apt-get download"
+  done
 }
+# image_debs PKG...: PKG... and the libraries they need that this host lacks, as debs does. The
+# libraries are resolved once (several seconds of apt-cache) and remembered next to the debs.
+image_debs() {
+  local pkg wanted=("$@") libs
+  libs="$FIXTURE_DEBS/libs-$(sum_text "$*").txt"
+  if [ ! -f "$libs" ]; then
+    for pkg in "$@"; do apt_knows "$pkg"; done
+    mkdir -p "$FIXTURE_DEBS"
+    missing_libs "$@" >"$libs.tmp" && mv "$libs.tmp" "$libs"
+  fi
+  mapfile -t -O "${#wanted[@]}" wanted <"$libs"
+  debs "${wanted[@]}"
+}
+# libpath_of UNPACKED: the folders of UNPACKED that hold shared libraries, for LD_LIBRARY_PATH.
+libpath_of() { find "$1" -name '*.so*' -printf '%h\n' 2>/dev/null | LC_ALL=C sort -u | paste -sd:; }
 # with_libs ROOTFS UNPACKED BIN...: copies each binary (a path inside UNPACKED) to the same path
 # in ROOTFS, with every shared library it needs: the unpacked packages' own, else the host's.
 with_libs() {
   local fs="$1" pkgs="$2" b line lib dest libpath
   shift 2
-  libpath=$(find "$pkgs" -name '*.so*' -printf '%h\n' 2>/dev/null | LC_ALL=C sort -u | paste -sd:)
+  libpath=$(libpath_of "$pkgs")
   for b in "$@"; do
     mkdir -p "$fs$(dirname "$b")"
     cp "$pkgs$b" "$fs$b"
@@ -266,7 +318,7 @@ ensure app "$(sum_text "$app_inputs")" "$APP_DIR"
 # each build and live only in the image (root's key is authorized on every container of it;
 # wrong_key is not).
 
-debs openssh-client openssh-server openssh-sftp-server libwrap0
+image_debs openssh-client openssh-server openssh-sftp-server
 rbee_inputs="recipe=$SELF_SUM base=$(id_of "$PREFIX/node:1")"
 for f in "${RBEE_FILES[@]}"; do rbee_inputs+=" $f=$(sum "$RBEE_DIR/$f")"; done
 for f in "${DEB_FILES[@]}"; do rbee_inputs+=" $(basename "$f")=$(sum "$f")"; done
@@ -280,8 +332,7 @@ if [ "$FORCE" = 1 ] || [ "$(label_of "$PREFIX/rbee:1")" != "$rbee_hash" ]; then
   with_libs "$fs" "$pkgs" /usr/sbin/sshd /usr/bin/ssh /usr/bin/scp /usr/lib/openssh/sftp-server
   mkdir -p "$fs/etc/ssh" "$fs/root/.ssh" "$fs/run/sshd"
   keygen() {
-    LD_LIBRARY_PATH="$(dirname "$(compgen -G "$pkgs/usr/lib/*/libwrap.so.0" | head -n 1)")" \
-      "$pkgs/usr/bin/ssh-keygen" -q -t ed25519 -N '' -C "$1" -f "$2"
+    LD_LIBRARY_PATH="$(libpath_of "$pkgs")" "$pkgs/usr/bin/ssh-keygen" -q -t ed25519 -N '' -C "$1" -f "$2"
   }
   keygen rbee-host "$fs/etc/ssh/ssh_host_ed25519_key"
   keygen root@rbee "$fs/root/.ssh/id_ed25519"
@@ -305,10 +356,19 @@ fi
 ensure rbee "$rbee_hash" "$WORK/rbee"
 
 # ---- stackcheck-fixture/rpa:1 ---------------------------------------------------------------
-# Seed 003's stack in one image: PostgreSQL 15 (server and psql) and the RPA scheduler and
-# workers of test/fixtures/images/rpa, which talk to the database through psql.
+# Seed 003's stack in one image: PostgreSQL (the major version the host's distribution ships:
+# 15 on Debian 12) and the RPA scheduler and workers of test/fixtures/images/rpa, which talk to
+# the database through psql.
 
-debs postgresql-15 postgresql-client-15 libpq5 libicu72 libxml2 libldap-2.5-0 libsasl2-2
+# Resolved once, like the libraries, and remembered next to the debs.
+PG_MAJOR=${FIXTURE_PG_MAJOR:-$(cat "$FIXTURE_DEBS/postgresql-major.txt" 2>/dev/null || true)}
+if [ -z "$PG_MAJOR" ]; then
+  apt_knows postgresql
+  PG_MAJOR=$(apt_depends postgresql | sed -n 's/^postgresql-\([0-9][0-9]*\)$/\1/p' | head -n 1)
+  [ -n "$PG_MAJOR" ] || die "apt's postgresql package names no postgresql-N (set FIXTURE_PG_MAJOR=N)"
+  mkdir -p "$FIXTURE_DEBS" && echo "$PG_MAJOR" >"$FIXTURE_DEBS/postgresql-major.txt"
+fi
+image_debs "postgresql-$PG_MAJOR" "postgresql-client-$PG_MAJOR"
 rpa_inputs="recipe=$SELF_SUM base=$(id_of "$PREFIX/node:1")"
 for f in "${RPA_FILES[@]}"; do rpa_inputs+=" $f=$(sum "$RPA_DIR/$f")"; done
 for f in "${DEB_FILES[@]}"; do rpa_inputs+=" $(basename "$f")=$(sum "$f")"; done
@@ -317,7 +377,7 @@ if [ "$FORCE" = 1 ] || [ "$(label_of "$PREFIX/rpa:1")" != "$rpa_hash" ]; then
   ctx="$WORK/rpa"
   fs="$ctx/rootfs"
   pkgs="$WORK/postgresql"
-  pg=/usr/lib/postgresql/15
+  pg=/usr/lib/postgresql/$PG_MAJOR
   cp -r "$RPA_DIR" "$ctx"
   for f in "${DEB_FILES[@]}"; do dpkg-deb -x "$f" "$pkgs"; done
   with_libs "$fs" "$pkgs" "$pg/bin/postgres" "$pg/bin/initdb" "$pg/bin/pg_ctl" \
@@ -326,9 +386,9 @@ if [ "$FORCE" = 1 ] || [ "$(label_of "$PREFIX/rpa:1")" != "$rpa_hash" ]; then
   mkdir -p "$fs$pg/lib" "$fs/usr/share/postgresql" "$fs/usr/share/zoneinfo"
   cp "$pkgs$pg/lib/plpgsql.so" "$pkgs$pg/lib/dict_snowball.so" "$fs$pg/lib/"
   cp "$pkgs$pg"/lib/*_and_*.so "$fs$pg/lib/" # encoding conversions
-  cp -r "$pkgs/usr/share/postgresql/15" "$fs/usr/share/postgresql/"
-  rm -rf "$fs/usr/share/postgresql/15/man"
-  find "$fs/usr/share/postgresql/15/extension" -type f ! -name 'plpgsql*' -delete # contrib's
+  cp -r "$pkgs/usr/share/postgresql/$PG_MAJOR" "$fs/usr/share/postgresql/"
+  rm -rf "$fs/usr/share/postgresql/$PG_MAJOR/man"
+  find "$fs/usr/share/postgresql/$PG_MAJOR/extension" -type f ! -name 'plpgsql*' -delete # contrib's
   [ ! -e /usr/share/zoneinfo/UTC ] || cp -L /usr/share/zoneinfo/UTC "$fs/usr/share/zoneinfo/UTC"
   mkdir -p "$fs/usr/local/bin"
   for b in postgres initdb pg_ctl pg_isready psql; do ln -s "$pg/bin/$b" "$fs/usr/local/bin/$b"; done

@@ -40,11 +40,15 @@ export function resolveServiceRef(
 /** The topologies references resolve against; `unloaded` ones failed to load (their compose files have problems). */
 export type RefScope = Pick<Suite, 'topologies'> & { unloaded?: readonly string[] };
 
-/** A ref that may name a service of a topology that did not load: its own problems say why, so no second one. */
+/**
+ * A ref no loaded topology has that may name a service of one that did not load: that
+ * topology's own problems say why, so it gets no second one. Ambiguity is still reported.
+ */
 function mayBeUnloaded(suite: RefScope, ref: string): boolean {
   const unloaded = suite.unloaded ?? [];
   const slash = ref.indexOf('/');
-  return slash < 0 ? unloaded.length > 0 : unloaded.includes(ref.slice(0, slash));
+  if (slash >= 0) return unloaded.includes(ref.slice(0, slash));
+  return unloaded.length > 0 && !suite.topologies.some((t) => t.project.services[ref]);
 }
 
 /**

@@ -95,11 +95,17 @@ export class Runtime {
 
   /**
    * A replica's container was replaced (a `recreate` step): later steps and checks act on the
-   * new one. The old one's probe sidecar goes with it; it shared a namespace that is gone.
+   * new one, or find none when no new one could be created. The old one's probe sidecar goes
+   * with it; it shared a namespace that is gone.
    */
-  async replace(old: Replica, containerId: string, signal?: AbortSignal): Promise<Replica> {
-    const next: Replica = { ...old, containerId };
-    this.all = this.all.map((r) => (r.containerId === old.containerId ? next : r));
+  async replace(
+    old: Replica,
+    containerId: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    this.all = this.all.flatMap((r) =>
+      r.containerId !== old.containerId ? [r] : containerId ? [{ ...r, containerId }] : [],
+    );
     this.userStopped.delete(old.containerId);
     const probe = this.probes.get(old.containerId);
     this.probes.delete(old.containerId);
@@ -107,7 +113,6 @@ export class Runtime {
       const id = await probe.catch(() => undefined);
       if (id) await this.engine(old.node).removeContainer(id, signal);
     }
-    return next;
   }
 
   /** Replicas of a service reference; refs were validated when the manifest was loaded. */

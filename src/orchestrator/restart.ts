@@ -1,6 +1,7 @@
 import type { Clock } from '../common/clock.js';
 import { daemonMessage } from '../engine/docker.js';
 import type { Engine } from '../engine/engine.js';
+import { ENGINE_DEFAULT_GRACE_MS, stopWithGrace } from './stop.js';
 import { waitBack, type Back } from './wait-back.js';
 import { retry, RetryError, type AttemptFailure, type RetryPolicy } from './retry.js';
 
@@ -78,8 +79,6 @@ export interface RestartOptions {
 
 /** Three attempts, one and two seconds apart: a service that cannot come back is reported, not retried forever. */
 export const DEFAULT_RESTART_ATTEMPTS: RetryPolicy = { backoffMs: [1_000, 2_000] };
-/** Time allowed beyond the grace period for the engine to report a stop. */
-const STOP_SLACK_MS = 30_000;
 
 export interface RestartReport {
   /** The services of each tier, in the order the tiers were started. */
@@ -145,7 +144,7 @@ export async function restartTopology(
       tier.services.flatMap((s) =>
         s.containers.map((c) => {
           report.stopped.push(c.name);
-          return stop(engine, s, c, signal);
+          return stopWithGrace(engine, c.id, s.stopGraceMs ?? ENGINE_DEFAULT_GRACE_MS, signal);
         }),
       ),
     );
@@ -158,7 +157,8 @@ export async function restartTopology(
           let startedMs = 0;
           const { back, attempts } = await retry(
             async (attempt) => {
-              if (attempt > 1) await stop(engine, s, c, signal);
+              if (attempt > 1)
+                await stopWithGrace(engine, c.id, s.stopGraceMs ?? ENGINE_DEFAULT_GRACE_MS, signal);
               startedMs = clock.now() - origin;
               await engine.startContainer(c.id, signal);
               return {
@@ -197,18 +197,4 @@ export async function restartTopology(
     throw new RestartFailure(service, container, failures, notStarted, report);
   }
   return report;
-}
-
-async function stop(
-  engine: Engine,
-  s: RestartService,
-  c: RestartContainer,
-  signal: AbortSignal,
-): Promise<void> {
-  const limit = (s.stopGraceMs ?? 10_000) + STOP_SLACK_MS;
-  await engine.stopContainer(
-    c.id,
-    s.stopGraceMs,
-    AbortSignal.any([signal, AbortSignal.timeout(limit)]),
-  );
 }

@@ -19,6 +19,14 @@ export interface WaitBackOptions {
 
 const DEFAULT_POLL_MS = 250;
 
+/** The container is not back (it exited, is unhealthy, or ran out of time): the system's doing, not the engine's. */
+export class NotBackError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotBackError';
+  }
+}
+
 /**
  * Re-reads a container that was just (re)started, on the clock, until it is back — healthy
  * (with a healthcheck), running for `stableMs` (without one), or exited 0 — or has failed:
@@ -36,13 +44,13 @@ export async function waitBack(engine: Engine, id: string, opts: WaitBackOptions
     const now = clock.now();
     if (st.status === 'exited' || st.status === 'dead') {
       if (st.exitCode === 0) return 'completed';
-      throw new Error(
+      throw new NotBackError(
         `exited with code ${st.exitCode}${st.oomKilled ? ' (killed: out of memory)' : ''}`,
       );
     }
     if (st.status === 'running' && !opts.mustComplete) {
       if (st.health?.status === 'healthy') return 'healthy';
-      if (st.health?.status === 'unhealthy') throw new Error('is unhealthy');
+      if (st.health?.status === 'unhealthy') throw new NotBackError('is unhealthy');
       if (!st.health) {
         if (!run || run.startedAt !== st.startedAt) run = { startedAt: st.startedAt, since: now };
         if (now - run.since >= opts.stableMs) return 'running';
@@ -53,7 +61,7 @@ export async function waitBack(engine: Engine, id: string, opts: WaitBackOptions
     const left = opts.readyTimeoutMs - (now - t0);
     if (left <= 0) {
       const what = opts.mustComplete ? 'finished' : last.health ? 'healthy' : 'running';
-      throw new Error(
+      throw new NotBackError(
         `was not ${what} within ${formatDuration(opts.readyTimeoutMs)} (${last.health ? `health ${last.health.status}` : last.status})`,
       );
     }

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { CheckSpec, Outcome, ServiceRefUse } from '../checks/types.js';
+import type { RefScope } from '../checks/refs.js';
 import type { Runtime } from '../checks/runtime.js';
 import type { Clock } from '../common/clock.js';
 import type { SourcePos } from '../common/errors.js';
@@ -42,7 +43,7 @@ export interface StepKind<Shape extends z.core.$ZodShape = z.core.$ZodShape> {
   refs(step: z.output<z.ZodObject<Shape>>): ServiceRefUse[];
   problems?(
     step: z.output<z.ZodObject<Shape>>,
-    suite: Pick<Suite, 'topologies' | 'nodes'>,
+    suite: RefScope & Pick<Suite, 'nodes'>,
   ): { message: string; path: (string | number)[] }[];
   /** Faults accept `for:` (healed after that long). */
   fault?: boolean;

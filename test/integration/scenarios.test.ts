@@ -166,6 +166,10 @@ describe('lifecycle scenarios on a real engine', () => {
       status: 'error',
       message: expect.stringMatching(/^cannot pause [\w-]+-t-web-1: Container \w+ is not running$/),
     });
+    expect(stopped.steps[2]).toMatchObject({
+      status: 'skipped',
+      message: 'not run: step 2 (pause web) error',
+    });
     expect(stopped.faults).toEqual([]);
     expect(await leftovers({ suite })).toEqual(NOTHING);
   });

@@ -43,5 +43,7 @@ export function scenariosByName(r: RunResults): Record<string, ScenarioResult> {
 
 /** "name: status — message" for each step, for readable assertion failures. */
 export function stepLines(sc: ScenarioResult | undefined): string[] {
-  return (sc?.steps ?? []).map((s: StepResult) => `${s.name}: ${s.status} — ${s.message}`);
+  // A scenario that did not run must not read as one whose steps all passed.
+  if (!sc) return ['scenario not found'];
+  return sc.steps.map((s: StepResult) => `${s.name}: ${s.status} — ${s.message}`);
 }

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/common/clock.js';
 import { UserError, type Problem } from '../../src/common/errors.js';
 import type { ServiceSpec } from '../../src/compose/model.js';
-import { FakeEngine } from '../../src/engine/fake.js';
+import type { CreateContainerRequest } from '../../src/engine/engine.js';
+import { FakeEngine, FakeEngineError } from '../../src/engine/fake.js';
 import { loadSuite } from '../../src/manifest/load.js';
 import type { Suite, TopologySpec } from '../../src/manifest/suite.js';
 import { LABEL } from '../../src/orchestrator/labels.js';
@@ -696,6 +697,7 @@ describe('restart and recreate steps in a scenario', () => {
       healthyAfterMs: 2000,
     });
     const s = suite([topo('t', [service('db', { healthcheck })])]);
+    const requests = recordCreates(fake);
     const scenarios: ScenarioSpec[] = [
       {
         name: 'redeploy',
@@ -738,6 +740,39 @@ describe('restart and recreate steps in a scenario', () => {
       'removeContainer',
     ]);
     expect(fake.callsTo('startContainer').filter((c) => c.error)).toEqual([]);
+    // The replacement is asked for exactly as the original was.
+    expect(requests).toHaveLength(2);
+    expect(requests[1]).toEqual(requests[0]);
+    expect(left).toEqual(NOTHING);
+  });
+
+  it('when no new container can be created, the step is an error and later steps find none', async () => {
+    const clock = new VirtualClock();
+    const fake = new FakeEngine({ clock, images: [IMAGE] });
+    const s = suite([topo('t', [service('app')])]);
+    recordCreates(fake, (n) => (n > 1 ? 'No such image: gone:1' : undefined));
+    const scenarios: ScenarioSpec[] = [
+      {
+        name: 'redeploy',
+        pos,
+        steps: [
+          step(0, 'recreate', { recreate: { service: 'app' } }),
+          step(1, 'start', { start: { service: 'app' } }),
+        ],
+      },
+      { name: 'after', pos, steps: [step(0, 'start', { start: { service: 'app' } })] },
+    ];
+    const { results, left } = await runOnFake({ ...s, scenarios }, fake, clock);
+    expect(results.scenarios[0]!.steps[0]).toMatchObject({
+      status: 'error',
+      message: expect.stringMatching(
+        /^sc-\w+-t-app-1: the old container is removed, but no new one could be created: No such image: gone:1$/,
+      ),
+    });
+    expect(results.scenarios[1]!.steps[0]).toMatchObject({
+      status: 'error',
+      message: 'app has no container in this run',
+    });
     expect(left).toEqual(NOTHING);
   });
 
@@ -821,3 +856,18 @@ topologies:
     ).toEqual(['step restart: `attempts` goes with `topology`; a single service restarts once']);
   });
 });
+
+/** Records every container create request; `refuse(n)` may fail the n-th create of a name. */
+function recordCreates(
+  fake: FakeEngine,
+  refuse: (n: number) => string | undefined = () => undefined,
+): CreateContainerRequest[] {
+  const requests: CreateContainerRequest[] = [];
+  const create = fake.createContainer.bind(fake);
+  fake.createContainer = (req) => {
+    requests.push(req);
+    const why = refuse(requests.filter((r) => r.name === req.name).length);
+    return why ? Promise.reject(new FakeEngineError(404, why)) : create(req);
+  };
+  return requests;
+}

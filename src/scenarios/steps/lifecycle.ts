@@ -4,13 +4,10 @@ import { daemonMessage } from '../../engine/docker.js';
 import { duration } from '../../manifest/schema-parts.js';
 import type { Suite } from '../../manifest/suite.js';
 import { LABEL } from '../../orchestrator/labels.js';
+import { ENGINE_DEFAULT_GRACE_MS, stopWithGrace } from '../../orchestrator/stop.js';
 import { defineStep } from '../types.js';
 import { measureStop } from './stop-events.js';
 import { serviceRef, targets, TargetSchema } from './target.js';
-
-/** Docker's default when a container sets no stop timeout. */
-const ENGINE_DEFAULT_GRACE_S = 10;
-const SLACK_MS = 30_000;
 
 export const stop = defineStep({
   key: 'stop',
@@ -37,22 +34,19 @@ export const stop = defineStep({
       replicas.map(async (r) => {
         const engine = ctx.runtime.engine(r.node);
         const state = await engine.inspectContainer(r.containerId, ctx.signal);
-        const configuredS =
-          overrideMs === undefined
-            ? (state.stopTimeoutSec ?? ENGINE_DEFAULT_GRACE_S)
-            : overrideMs / 1000;
+        const graceMs =
+          overrideMs ??
+          (state.stopTimeoutSec === undefined
+            ? ENGINE_DEFAULT_GRACE_MS
+            : state.stopTimeoutSec * 1000);
         const measured = await measureStop(engine, r, ctx.runtime.runId, ctx.signal, () =>
-          engine.stopContainer(
-            r.containerId,
-            overrideMs,
-            AbortSignal.any([ctx.signal, AbortSignal.timeout(configuredS * 1000 + SLACK_MS)]),
-          ),
+          stopWithGrace(engine, r.containerId, graceMs, ctx.signal),
         );
         // On purpose: a topology restart leaves it stopped until a `start` step.
         ctx.runtime.userStopped.add(r.containerId);
         return {
           replica: r.containerName,
-          configuredGraceS: configuredS,
+          configuredGraceS: graceMs / 1000,
           stopSignal: state.stopSignal ?? 'SIGTERM',
           ...measured,
         };

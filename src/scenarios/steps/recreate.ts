@@ -1,23 +1,21 @@
+import type { Replica } from '../../checks/runtime.js';
 import { parseDuration } from '../../common/duration.js';
 import { errorMessage } from '../../common/errors.js';
+import { daemonMessage } from '../../engine/docker.js';
 import { duration } from '../../manifest/schema-parts.js';
-import type { Replica } from '../../checks/runtime.js';
+import { QUICK_CALL_MS } from '../../orchestrator/deadline.js';
 import { replicaRequest } from '../../orchestrator/replica-request.js';
-import { waitBack, type Back } from '../../orchestrator/wait-back.js';
+import { ENGINE_DEFAULT_GRACE_MS, stopWithGrace } from '../../orchestrator/stop.js';
+import { NotBackError, waitBack, type Back } from '../../orchestrator/wait-back.js';
 import { defineStep, type StepContext } from '../types.js';
 import { serviceRef, targets, TargetSchema } from './target.js';
 
-/** Time allowed beyond the grace period for the engine to report a stop. */
-const STOP_SLACK_MS = 30_000;
-
-/** The new container did not come back: the system's failure, not stackcheck's. */
-class NotBack extends Error {}
-
 /**
- * `recreate` replaces a service's containers as a redeploy does (`docker compose up
- * --force-recreate`): each is stopped with its grace period and removed, and a new one is
- * created from the run's own plan (same name, labels, networks and aliases, named volumes)
- * and started; the step passes once the new one is back. Later steps and checks act on it.
+ * `recreate` replaces a service's containers as a redeploy does: each is stopped with its
+ * grace period and removed, and a new one is created from the run's own plan (same name,
+ * labels, networks and aliases, named volumes) and started; the step passes once the new one
+ * is back. Later steps and checks act on it. Unlike `docker compose up --force-recreate`,
+ * anonymous volumes are not carried over: what must survive lives in named volumes.
  */
 export const recreate = defineStep({
   key: 'recreate',
@@ -46,7 +44,7 @@ export const recreate = defineStep({
         .map((e) => `${e.replica.containerName}: ${errorMessage(e.error)}`)
         .join('; ');
       // A new container that does not come back fails the step; an engine refusal is an error.
-      const failed = errors.every((e) => e.error instanceof NotBack);
+      const failed = errors.every((e) => e.error instanceof NotBackError);
       return { status: failed ? 'failed' : 'error', message, evidence };
     }
     return {
@@ -67,21 +65,30 @@ async function recreateOne(
   const engine = ctx.runtime.engine(r.node);
   // A frozen container cannot be stopped politely; its pause goes with it.
   await ctx.faults.heal(`pause:${r.containerId}`, 'a recreate step');
-  const grace = (await engine.inspectContainer(r.containerId, ctx.signal)).stopTimeoutSec ?? 10;
-  await engine.stopContainer(
-    r.containerId,
-    undefined,
-    AbortSignal.any([ctx.signal, AbortSignal.timeout(grace * 1000 + STOP_SLACK_MS)]),
-  );
+  const graceMs = sp.spec.stopGracePeriodMs ?? ENGINE_DEFAULT_GRACE_MS;
+  await stopWithGrace(engine, r.containerId, graceMs, ctx.signal);
   await engine.removeContainer(r.containerId, ctx.signal);
-  const id = await engine.createContainer(
-    replicaRequest(tp, sp, r.index, ctx.runtime.labels),
-    ctx.signal,
-  );
-  // Followed from here on, so a failed start still leaves the runtime pointing at what exists.
+  let id: string;
+  try {
+    // Not cut short by cancellation: teardown lists what exists once this step has settled,
+    // so a container the engine creates is always found and removed.
+    id = await engine.createContainer(
+      replicaRequest(tp, sp, r.index, ctx.runtime.labels),
+      AbortSignal.timeout(QUICK_CALL_MS),
+    );
+  } catch (e) {
+    await ctx.runtime.replace(r, undefined, ctx.signal);
+    throw new Error(
+      `the old container is removed, but no new one could be created: ${daemonMessage(e)}`,
+    );
+  }
   await ctx.runtime.replace(r, id, ctx.signal);
   const t0 = ctx.clock.now();
-  await engine.startContainer(id, ctx.signal);
+  try {
+    await engine.startContainer(id, ctx.signal);
+  } catch (e) {
+    throw new Error(`the new container did not start: ${daemonMessage(e)}`);
+  }
   let back: Back;
   try {
     back = await waitBack(engine, id, {
@@ -92,8 +99,8 @@ async function recreateOne(
       mustComplete: sp.mustComplete,
     });
   } catch (e) {
-    if (ctx.signal.aborted) throw e;
-    throw new NotBack(`the new container ${errorMessage(e)}`);
+    if (e instanceof NotBackError) throw new NotBackError(`the new container ${e.message}`);
+    throw e;
   }
   return {
     container: r.containerName,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../../common/duration.js';
 import { duration, retryAttempts } from '../../manifest/schema-parts.js';
-import type { Suite } from '../../manifest/suite.js';
+import type { RefScope } from '../../checks/refs.js';
 import {
   DEFAULT_RESTART_ATTEMPTS,
   RestartFailure,
@@ -73,7 +73,7 @@ export const restart = defineStep({
   },
 });
 
-function restartProblems(r: Restart, suite: Pick<Suite, 'topologies'>) {
+function restartProblems(r: Restart, suite: RefScope) {
   const out: { message: string; path: (string | number)[] }[] = [];
   if ((r.service === undefined) === (r.topology === undefined)) {
     out.push({
@@ -84,7 +84,10 @@ function restartProblems(r: Restart, suite: Pick<Suite, 'topologies'>) {
     return out;
   }
   if (r.topology !== undefined) {
-    if (!suite.topologies.some((t) => t.name === r.topology))
+    if (
+      !suite.topologies.some((t) => t.name === r.topology) &&
+      !suite.unloaded?.includes(r.topology)
+    )
       out.push({
         message: `no topology "${r.topology}" (topologies: ${suite.topologies.map((t) => t.name).join(', ')})`,
         path: ['restart', 'topology'],

@@ -835,7 +835,7 @@ topologies:
     });
   });
 
-  it('accepts restart of a service (as before) or of a topology, and says what is wrong otherwise', () => {
+  it('accepts restart of a service or of a topology, and says what is wrong otherwise', () => {
     const sc = (steps: string) => `scenarios:\n  - name: r\n    steps:\n${steps}`;
     const steps = load(
       sc(
@@ -851,9 +851,13 @@ topologies:
     expect(problems(sc('      - restart: { topology: nope }\n')).map((p) => p.message)).toEqual([
       'step restart: no topology "nope" (topologies: t)',
     ]);
+    // A service restart waits for it to be back too, with the same bound on attempts.
+    const bounded = load(sc('      - restart: { service: db, attempts: 2, timeout: 5s }\n'))
+      .scenarios[0]!.steps[0]!;
+    expect(bounded.entry).toMatchObject({ restart: { service: 'db', attempts: 2, timeout: '5s' } });
     expect(
-      problems(sc('      - restart: { service: db, attempts: 2 }\n')).map((p) => p.message),
-    ).toEqual(['step restart: `attempts` goes with `topology`; a single service restarts once']);
+      problems(sc('      - restart: { topology: t, replica: 1 }\n')).map((p) => p.message),
+    ).toEqual(['step restart: `replica` goes with `service`, not `topology`']);
   });
 });
 

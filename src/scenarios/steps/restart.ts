@@ -2,11 +2,14 @@ import { z } from 'zod';
 import { parseDuration } from '../../common/duration.js';
 import { duration, retryAttempts } from '../../manifest/schema-parts.js';
 import type { RefScope } from '../../checks/refs.js';
+import type { Replica } from '../../checks/runtime.js';
+import type { ServicePlan } from '../../orchestrator/plan.js';
 import {
   DEFAULT_RESTART_ATTEMPTS,
   RestartFailure,
   restartTopology,
   type RestartReport,
+  type RestartService,
 } from '../../orchestrator/restart.js';
 import { retryPolicy } from '../../orchestrator/retry.js';
 import { defineStep, type StepContext } from '../types.js';
@@ -34,15 +37,16 @@ const RestartSchema = retryAttempts('each service (stopped, started, waited for)
   timeout: duration()
     .optional()
     .describe(
-      "With `topology`: how long each attempt of a service may take to be back. Default: the topology's wait timeout.",
+      "How long each attempt of a service may take to be back. Default: the topology's wait timeout.",
     ),
 });
 type Restart = z.output<typeof RestartSchema>;
 
 /**
- * `restart: { service }` stops and starts one service's containers; `restart: { topology }`
- * restarts everything in it in dependency order, with a bound on attempts (see
- * orchestrator/restart.ts), and fails naming each attempt when a service does not come back.
+ * `restart: { service }` restarts one service's containers and `restart: { topology }`
+ * everything in it in dependency order; either passes once what it restarted is back, with a
+ * bound on attempts (see orchestrator/restart.ts), and fails naming each attempt when a
+ * service does not come back.
  */
 export const restart = defineStep({
   key: 'restart',
@@ -54,24 +58,35 @@ export const restart = defineStep({
   problems: (s, suite) => restartProblems(s.restart, suite),
   async run(step, ctx) {
     const r = step.restart;
-    if (r.topology !== undefined) return restartWhole(r, r.topology, ctx);
+    if (r.topology !== undefined) {
+      const name = r.topology;
+      // The same dependency tiers as bring-up, from the same planner.
+      const services = ctx.runtime
+        .plan(name)
+        .services.map((sp) => restartService(sp, ctx.runtime.replicas(`${name}/${sp.spec.name}`)));
+      return restartIn(r, name, services, ctx.runtime.userStopped, `topology ${name}`, ctx);
+    }
     const replicas = targets({ service: r.service!, replica: r.replica }, ctx);
-    await Promise.all(
-      replicas.map(async (rep) => {
-        const engine = ctx.runtime.engine(rep.node);
-        await engine.stopContainer(rep.containerId, undefined, ctx.signal);
-        await engine.startContainer(rep.containerId, ctx.signal);
-        // Named explicitly: the user wants it running again.
-        ctx.runtime.userStopped.delete(rep.containerId);
-      }),
-    );
-    return {
-      status: 'passed',
-      message: `restarted ${replicas.map((x) => x.containerName).join(', ')}`,
-      evidence: {},
-    };
+    const { topology, service } = replicas[0]!;
+    const sp = ctx.runtime.plan(topology).services.find((x) => x.spec.name === service)!;
+    try {
+      // Named explicitly: restarted even when a `stop` step stopped it.
+      return await restartIn(r, topology, [restartService(sp, replicas)], new Set(), service, ctx);
+    } finally {
+      for (const x of replicas) ctx.runtime.userStopped.delete(x.containerId);
+    }
   },
 });
+
+function restartService(sp: ServicePlan, replicas: readonly Replica[]): RestartService {
+  return {
+    name: sp.spec.name,
+    tier: sp.tier,
+    mustComplete: sp.mustComplete,
+    stopGraceMs: sp.spec.stopGracePeriodMs,
+    containers: replicas.map((x) => ({ id: x.containerId, name: x.containerName })),
+  };
+}
 
 function restartProblems(r: Restart, suite: RefScope) {
   const out: { message: string; path: (string | number)[] }[] = [];
@@ -99,28 +114,18 @@ function restartProblems(r: Restart, suite: RefScope) {
       });
     return out;
   }
-  for (const key of ['attempts', 'backoff', 'timeout'] as const)
-    if (r[key] !== undefined)
-      out.push({
-        message: `\`${key}\` goes with \`topology\`; a single service restarts once`,
-        path: ['restart', key],
-      });
   return out;
 }
 
-async function restartWhole(r: Restart, name: string, ctx: StepContext) {
+async function restartIn(
+  r: Restart,
+  name: string,
+  services: RestartService[],
+  userStopped: ReadonlySet<string>,
+  what: string,
+  ctx: StepContext,
+) {
   const topology = ctx.suite.topologies.find((t) => t.name === name)!;
-  // The same dependency tiers as bring-up, from the same planner.
-  const tp = ctx.runtime.plan(name);
-  const services = tp.services.map((sp) => ({
-    name: sp.spec.name,
-    tier: sp.tier,
-    mustComplete: sp.mustComplete,
-    stopGraceMs: sp.spec.stopGracePeriodMs,
-    containers: ctx.runtime
-      .replicas(`${name}/${sp.spec.name}`)
-      .map((x) => ({ id: x.containerId, name: x.containerName })),
-  }));
   const attempts = retryPolicy(
     r.backoff?.map((d) => parseDuration(d)!) ?? DEFAULT_RESTART_ATTEMPTS.backoffMs,
     r.attempts,
@@ -129,17 +134,18 @@ async function restartWhole(r: Restart, name: string, ctx: StepContext) {
     const report = await restartTopology(ctx.runtime.engine(topology.node), services, {
       clock: ctx.clock,
       signal: ctx.signal,
-      userStopped: ctx.runtime.userStopped,
+      userStopped,
       attempts,
       readyTimeoutMs: r.timeout === undefined ? topology.waitTimeoutMs : parseDuration(r.timeout)!,
       stableMs: topology.stableMs,
     });
-    return { status: 'passed' as const, message: describe(name, report), evidence: { ...report } };
+    const message = describe(what, report, r.topology !== undefined);
+    return { status: 'passed' as const, message, evidence: { ...report } };
   } catch (e) {
     if (!(e instanceof RestartFailure)) throw e;
     return {
       status: 'failed' as const,
-      message: `restarting topology ${name}: ${e.message}`,
+      message: `restarting ${what}: ${e.message}`,
       evidence: {
         ...e.report,
         failed: {
@@ -152,12 +158,15 @@ async function restartWhole(r: Restart, name: string, ctx: StepContext) {
   }
 }
 
-function describe(name: string, report: RestartReport): string {
-  const order = report.tiers.map((t) => t.join(' + ')).join(' → ');
+/** What was restarted: a topology's services in tier order, a service's containers. */
+function describe(what: string, report: RestartReport, byTier: boolean): string {
+  const order = byTier
+    ? report.tiers.map((t) => t.join(' + ')).join(' → ')
+    : report.started.map((s) => `${s.container} (${s.back})`).join(', ');
   const retried = report.started.filter((s) => s.attempts > 1);
   const skipped = [...new Set(report.skipped.map((s) => s.service))];
   return (
-    `restarted topology ${name}: ${order || 'nothing to restart'}` +
+    `restarted ${what}: ${order || 'nothing to restart'}` +
     (retried.length
       ? `; ${retried.map((s) => `${s.container} came back on attempt ${s.attempts}`).join(', ')}`
       : '') +

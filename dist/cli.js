@@ -91220,7 +91220,7 @@ var RestartSchema = retryAttempts("each service (stopped, started, waited for)",
     "Restart a whole topology: stopped dependents first, started tier by tier (databases before the apps that need them), each tier once the one before is healthy or running. Containers a `stop` step stopped stay stopped."
   ),
   timeout: duration3().optional().describe(
-    "With `topology`: how long each attempt of a service may take to be back. Default: the topology's wait timeout."
+    "How long each attempt of a service may take to be back. Default: the topology's wait timeout."
   )
 });
 var restart = defineStep({
@@ -91230,23 +91230,30 @@ var restart = defineStep({
   problems: (s, suite) => restartProblems(s.restart, suite),
   async run(step, ctx) {
     const r = step.restart;
-    if (r.topology !== void 0) return restartWhole(r, r.topology, ctx);
+    if (r.topology !== void 0) {
+      const name2 = r.topology;
+      const services = ctx.runtime.plan(name2).services.map((sp2) => restartService(sp2, ctx.runtime.replicas(`${name2}/${sp2.spec.name}`)));
+      return restartIn(r, name2, services, ctx.runtime.userStopped, `topology ${name2}`, ctx);
+    }
     const replicas = targets({ service: r.service, replica: r.replica }, ctx);
-    await Promise.all(
-      replicas.map(async (rep) => {
-        const engine = ctx.runtime.engine(rep.node);
-        await engine.stopContainer(rep.containerId, void 0, ctx.signal);
-        await engine.startContainer(rep.containerId, ctx.signal);
-        ctx.runtime.userStopped.delete(rep.containerId);
-      })
-    );
-    return {
-      status: "passed",
-      message: `restarted ${replicas.map((x) => x.containerName).join(", ")}`,
-      evidence: {}
-    };
+    const { topology, service } = replicas[0];
+    const sp = ctx.runtime.plan(topology).services.find((x) => x.spec.name === service);
+    try {
+      return await restartIn(r, topology, [restartService(sp, replicas)], /* @__PURE__ */ new Set(), service, ctx);
+    } finally {
+      for (const x of replicas) ctx.runtime.userStopped.delete(x.containerId);
+    }
   }
 });
+function restartService(sp, replicas) {
+  return {
+    name: sp.spec.name,
+    tier: sp.tier,
+    mustComplete: sp.mustComplete,
+    stopGraceMs: sp.spec.stopGracePeriodMs,
+    containers: replicas.map((x) => ({ id: x.containerId, name: x.containerName }))
+  };
+}
 function restartProblems(r, suite) {
   const out2 = [];
   if (r.service === void 0 === (r.topology === void 0)) {
@@ -91269,24 +91276,10 @@ function restartProblems(r, suite) {
       });
     return out2;
   }
-  for (const key2 of ["attempts", "backoff", "timeout"])
-    if (r[key2] !== void 0)
-      out2.push({
-        message: `\`${key2}\` goes with \`topology\`; a single service restarts once`,
-        path: ["restart", key2]
-      });
   return out2;
 }
-async function restartWhole(r, name2, ctx) {
+async function restartIn(r, name2, services, userStopped, what, ctx) {
   const topology = ctx.suite.topologies.find((t) => t.name === name2);
-  const tp = ctx.runtime.plan(name2);
-  const services = tp.services.map((sp) => ({
-    name: sp.spec.name,
-    tier: sp.tier,
-    mustComplete: sp.mustComplete,
-    stopGraceMs: sp.spec.stopGracePeriodMs,
-    containers: ctx.runtime.replicas(`${name2}/${sp.spec.name}`).map((x) => ({ id: x.containerId, name: x.containerName }))
-  }));
   const attempts = retryPolicy(
     r.backoff?.map((d) => parseDuration(d)) ?? DEFAULT_RESTART_ATTEMPTS.backoffMs,
     r.attempts
@@ -91295,17 +91288,18 @@ async function restartWhole(r, name2, ctx) {
     const report = await restartTopology(ctx.runtime.engine(topology.node), services, {
       clock: ctx.clock,
       signal: ctx.signal,
-      userStopped: ctx.runtime.userStopped,
+      userStopped,
       attempts,
       readyTimeoutMs: r.timeout === void 0 ? topology.waitTimeoutMs : parseDuration(r.timeout),
       stableMs: topology.stableMs
     });
-    return { status: "passed", message: describe5(name2, report), evidence: { ...report } };
+    const message = describe5(what, report, r.topology !== void 0);
+    return { status: "passed", message, evidence: { ...report } };
   } catch (e) {
     if (!(e instanceof RestartFailure)) throw e;
     return {
       status: "failed",
-      message: `restarting topology ${name2}: ${e.message}`,
+      message: `restarting ${what}: ${e.message}`,
       evidence: {
         ...e.report,
         failed: {
@@ -91317,11 +91311,11 @@ async function restartWhole(r, name2, ctx) {
     };
   }
 }
-function describe5(name2, report) {
-  const order = report.tiers.map((t) => t.join(" + ")).join(" \u2192 ");
+function describe5(what, report, byTier) {
+  const order = byTier ? report.tiers.map((t) => t.join(" + ")).join(" \u2192 ") : report.started.map((s) => `${s.container} (${s.back})`).join(", ");
   const retried = report.started.filter((s) => s.attempts > 1);
   const skipped = [...new Set(report.skipped.map((s) => s.service))];
-  return `restarted topology ${name2}: ${order || "nothing to restart"}` + (retried.length ? `; ${retried.map((s) => `${s.container} came back on attempt ${s.attempts}`).join(", ")}` : "") + (skipped.length ? `; left stopped (stopped by a \`stop\` step): ${skipped.join(", ")}` : "");
+  return `restarted ${what}: ${order || "nothing to restart"}` + (retried.length ? `; ${retried.map((s) => `${s.container} came back on attempt ${s.attempts}`).join(", ")}` : "") + (skipped.length ? `; left stopped (stopped by a \`stop\` step): ${skipped.join(", ")}` : "");
 }
 
 // src/scenarios/registry.ts

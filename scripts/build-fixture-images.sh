@@ -14,6 +14,9 @@
 #                                 distribution's major, 15 on Debian 12) unpacked from its
 #                                 packages + test/fixtures/images/rpa (seed 003's scheduler
 #                                 and workers)
+#   stackcheck-fixture/machine:1  node:1 + Redis (redis-server, redis-cli) unpacked from the
+#                                 distribution's packages + test/fixtures/images/machine
+#                                 (seed 004's GPU machine, monitor and release host)
 #   stackcheck-fixture/nettools:1 node:1 + the host's iptables (xtables-nft-multi and
 #                                 xtables-legacy-multi, their extensions), tc and ss
 #                                 (iproute2), with their libraries: the image network faults run
@@ -107,6 +110,11 @@ RBEE_DIR="$ROOT/test/fixtures/images/rbee"
 RBEE_FILES=()
 while IFS= read -r f; do RBEE_FILES+=("$f"); done < <(cd "$RBEE_DIR" && find . -type f | LC_ALL=C sort)
 [ -f "$RBEE_DIR/queen.js" ] || die "$RBEE_DIR/queen.js is missing"
+
+MACHINE_DIR="$ROOT/test/fixtures/images/machine"
+MACHINE_FILES=()
+while IFS= read -r f; do MACHINE_FILES+=("$f"); done < <(cd "$MACHINE_DIR" && find . -type f | LC_ALL=C sort)
+[ -f "$MACHINE_DIR/machine.js" ] || die "$MACHINE_DIR/machine.js is missing"
 
 RPA_DIR="$ROOT/test/fixtures/images/rpa"
 RPA_FILES=()
@@ -400,6 +408,27 @@ if [ "$FORCE" = 1 ] || [ "$(label_of "$PREFIX/rpa:1")" != "$rpa_hash" ]; then
   echo 'postgres:x:999:' >>"$fs/etc/group"
 fi
 ensure rpa "$rpa_hash" "$WORK/rpa"
+
+# ---- stackcheck-fixture/machine:1 -----------------------------------------------------------
+# Seed 004's stack in one image: Redis (redis-server is redis-check-rdb under another name, as
+# the packages ship it) and the machine, monitor and release host of
+# test/fixtures/images/machine.
+
+image_debs redis-tools
+machine_inputs="recipe=$SELF_SUM base=$(id_of "$PREFIX/node:1")"
+for f in "${MACHINE_FILES[@]}"; do machine_inputs+=" $f=$(sum "$MACHINE_DIR/$f")"; done
+for f in "${DEB_FILES[@]}"; do machine_inputs+=" $(basename "$f")=$(sum "$f")"; done
+machine_hash=$(sum_text "$machine_inputs")
+if [ "$FORCE" = 1 ] || [ "$(label_of "$PREFIX/machine:1")" != "$machine_hash" ]; then
+  ctx="$WORK/machine"
+  fs="$ctx/rootfs"
+  pkgs="$WORK/redis"
+  cp -r "$MACHINE_DIR" "$ctx"
+  for f in "${DEB_FILES[@]}"; do dpkg-deb -x "$f" "$pkgs"; done
+  with_libs "$fs" "$pkgs" /usr/bin/redis-check-rdb /usr/bin/redis-cli
+  ln -s redis-check-rdb "$fs/usr/bin/redis-server"
+fi
+ensure machine "$machine_hash" "$WORK/machine"
 
 # ---- stackcheck-fixture/nettools:1 ----------------------------------------------------------
 # The fault helper image: sh (busybox), node (the delay proxy), iptables, tc and ss from this host.

@@ -405,3 +405,153 @@ topologies:
     expect(await leftovers({ suite })).toEqual(NOTHING);
   });
 });
+
+describe('examples/gpu-workers (seed 004)', () => {
+  let results: RunResults;
+  beforeAll(async () => {
+    process.env.STACKCHECK_FAULT_IMAGE ??= 'stackcheck-fixture/nettools:1';
+    ({ results } = await runExample('gpu-workers', {
+      extraScenarios: `
+- name: "negative: jobs submitted while the workers are cut off from Redis are not done before the heal"
+  steps:
+    - partition: { between: [machine, redis] }
+    - check:
+        http: { service: machine, port: 9090, path: /health }
+        expect: { body: { regex: '"redis":"down"' } }
+        retry: { timeout: 15s, interval: 250ms }
+    - check:
+        http: { service: monitor, port: 8080, path: '/jobs?n=20', method: POST }
+    - check:
+        http: { service: monitor, port: 8080, path: /stats }
+        expect: { body: { regex: '"submitted":(\\d+),"completed":\\1,' } }
+        retry: { timeout: 2s, interval: 250ms }
+`,
+    }));
+  }, RUN_TIMEOUT);
+
+  const matrix = ['1', '4'];
+
+  it('every check passes for 1 and for 4 GPUs, and the GPU check is skipped with its reason', () => {
+    const checks = checksByName(results);
+    for (const n of matrix) {
+      const all = results.checks.filter((c) => c.name.endsWith(`[NUM_GPUS=${n}]`));
+      expect(
+        all.map((c) => `${c.name}: ${c.status}`).filter((l) => !l.endsWith(': passed')),
+      ).toEqual([`the runner has a GPU [NUM_GPUS=${n}]: skipped`]);
+      expect(checks[`the runner has a GPU [NUM_GPUS=${n}]`]!.message).toBe(
+        'no GPU on this runner (nvidia-smi not found)',
+      );
+      // Redis's own view: two machines, each with one worker per GPU.
+      expect(
+        checks[`Redis knows both machines, each with one worker per GPU [NUM_GPUS=${n}]`]!.evidence,
+      ).toMatchObject({ stdout: `${n}\n${n}\n` });
+    }
+  });
+
+  it('the scenarios pass: a burst of jobs, a Redis connection drop, a download host that is down, a restart', () => {
+    const sc = scenariosByName(results);
+    for (const n of matrix)
+      for (const name of [
+        'a burst of 200 jobs is shared by every GPU worker and none is lost',
+        'workers ride out a Redis connection drop and lose no job',
+        'a machine that starts while the release host is down retries its download and comes up',
+        'workers keep their machine association across a restart',
+      ])
+        expect(
+          stepLines(sc[`${name} [NUM_GPUS=${n}]`]).filter((l) => !l.includes(': passed')),
+        ).toEqual([]);
+    const burst =
+      sc['a burst of 200 jobs is shared by every GPU worker and none is lost [NUM_GPUS=4]']!;
+    expect(JSON.parse(burst.steps[1]!.evidence.body as string)).toMatchObject({
+      submitted: 200,
+      completed: 200,
+      queued: 0,
+      processing: 0,
+    });
+    // While cut off, the workers could not take the jobs submitted meanwhile.
+    const drop = sc['workers ride out a Redis connection drop and lose no job [NUM_GPUS=4]']!;
+    const waiting = JSON.parse(drop.steps[3]!.evidence.body as string);
+    expect(waiting.queued + waiting.processing).toBe(50);
+    expect(waiting.completed).toBe(200);
+  });
+
+  it('a negative variant fails as designed: jobs are not done while the workers are cut off', () => {
+    const sc = scenariosByName(results);
+    for (const n of matrix) {
+      const neg =
+        sc[
+          `negative: jobs submitted while the workers are cut off from Redis are not done before the heal [NUM_GPUS=${n}]`
+        ]!;
+      expect(neg.steps.map((s) => s.status)).toEqual(['passed', 'passed', 'passed', 'failed']);
+      expect(neg.steps[3]!.message).toMatch(/^body does not match/);
+      const stats = JSON.parse(neg.steps[3]!.evidence.body as string);
+      expect(stats.completed).toBeLessThan(stats.submitted);
+      // The scenario's end healed the partition.
+      expect(neg.faults).toEqual([expect.objectContaining({ kind: 'partition' })]);
+    }
+  });
+
+  it('leaves nothing behind', async () => {
+    expect(results.teardown).toMatchObject({ kept: false, containers: 10, volumes: 0, errors: [] });
+    for (const runId of results.runId.split(','))
+      expect(await leftovers({ runId })).toEqual(NOTHING);
+  });
+
+  it(
+    'catches seed 004 failure #1: an old package reports machine_id unknown, and a kept cache is not downloaded again',
+    async () => {
+      const { results: r, suite } = await runFiles({
+        'stackcheck.yml': `version: 1
+name: {{SUITE}}
+topologies:
+  t:
+    publish: ephemeral
+    services:
+      redis:
+        image: stackcheck-fixture/machine:1
+        command: [redis-server, --save, '', --protected-mode, 'no']
+        user: app
+        healthcheck: { test: [CMD, redis-cli, ping], interval: 500ms, retries: 40 }
+      releases:
+        image: stackcheck-fixture/machine:1
+        command: [node, /machine/releases.js]
+        user: app
+        environment: { RELEASE_VERSION: '1' }
+      machine:
+        image: stackcheck-fixture/machine:1
+        user: app
+        environment:
+          REDIS_HOST: redis
+          NUM_GPUS: '1'
+          WORKER_DOWNLOAD_URL: http://releases:8000/download/1/worker.json
+          CACHE_CLEANUP: 'false'
+        ports: ['9090']
+        depends_on: { redis: { condition: service_healthy }, releases: { condition: service_started } }
+        healthcheck: { test: [CMD, wget, -qO-, http://localhost:9090/ready], interval: 500ms, retries: 40 }
+checks:
+  - name: no worker reports machine_id unknown
+    http: { service: machine, port: 9090, path: /health }
+    expect: { body: { not: unknown } }
+scenarios:
+  - name: restarted with its cache kept
+    steps:
+      - restart: { service: machine }
+      - check:
+          http: { service: machine, port: 9090, path: /health }
+          expect: { body: { regex: '"downloads":[1-9]' } }
+`,
+      });
+      expect(checksByName(r)['no worker reports machine_id unknown']).toMatchObject({
+        status: 'failed',
+        message: expect.stringContaining('contains "unknown"'),
+      });
+      const sc = scenariosByName(r)['restarted with its cache kept']!;
+      expect(stepLines(sc)).toEqual([
+        expect.stringMatching(/^restart machine: passed/),
+        expect.stringMatching(/^http check: failed — .*does not match \/"downloads":\[1-9\]\//),
+      ]);
+      expect(await leftovers({ suite })).toEqual(NOTHING);
+    },
+    RUN_TIMEOUT,
+  );
+});

@@ -85345,8 +85345,8 @@ function judge4(url2, e, reports, sample) {
 }
 
 // src/checks/kinds/state.ts
-var Restarts = external_exports.union([
-  external_exports.number().int().min(0).describe("Exactly this many restarts."),
+var countExpectation = (what) => external_exports.union([
+  external_exports.number().int().min(0).describe(`Exactly this many ${what}.`),
   external_exports.strictObject({
     min: external_exports.number().int().min(0).optional(),
     max: external_exports.number().int().min(0).optional()
@@ -85362,11 +85362,12 @@ var StateSpec = external_exports.strictObject({
     "Running (true), or stopped/exited (false). Default: true when nothing else is asked."
   ),
   healthy: external_exports.boolean().optional().describe("The healthcheck reports healthy (true), or not (false). Needs a healthcheck."),
-  restarts: Restarts.optional().describe(
-    "The engine's restart count (restart policies): a number, or {min, max}."
-  ),
+  restarts: countExpectation("restarts").optional().describe("The engine's restart count (restart policies): a number, or {min, max}."),
   exitCode: external_exports.number().int().optional().describe("The code of the last exit."),
-  oomKilled: external_exports.boolean().optional().describe("Whether the last exit was the kernel's out-of-memory kill.")
+  oomKilled: external_exports.boolean().optional().describe("The engine's OOMKilled flag: whether the kernel killed it for lack of memory."),
+  oomKills: countExpectation("out-of-memory kills").optional().describe(
+    "How often the kernel killed the container for lack of memory since it was created (the engine's `oom` events): a number, or {min, max}. Unlike `oomKilled`, a restart does not hide it, and a process of the container other than its main one counts too."
+  )
 });
 var state = defineKind({
   kind: "state",
@@ -85375,11 +85376,11 @@ var state = defineKind({
   refs: (c) => [{ ref: c.state.service, path: ["state", "service"] }],
   async attempt(c, ctx) {
     const rt = ctx.runtime;
-    return acrossReplicas(
-      rt.replicas(c.state.service),
-      c.any,
-      async (r) => judgeState(c.state, await rt.inspect(r, ctx.signal))
-    );
+    return acrossReplicas(rt.replicas(c.state.service), c.any, async (r) => {
+      const s = await rt.inspect(r, ctx.signal);
+      const ooms = c.state.oomKills === void 0 ? void 0 : await oomKills(rt, r, s, ctx.signal);
+      return judgeState(c.state, s, ooms);
+    });
   }
 });
 function stateEvidence(s) {
@@ -85406,21 +85407,31 @@ function stateEvidence(s) {
     ...s.error && { error: s.error }
   };
 }
-function restartsText(e) {
+var SKEW_MS = 2e3;
+async function oomKills(rt, r, s, signal) {
+  const created = s.createdAt ? Date.parse(s.createdAt) : Date.now();
+  const window2 = { sinceMs: created - SKEW_MS, untilMs: Date.now() + 200 };
+  let n = 0;
+  for await (const e of rt.engine(r.node).containerEvents({ [LABEL.run]: rt.runId, [LABEL.service]: r.service }, signal, window2))
+    if (e.id === r.containerId && e.action === "oom") n++;
+  return n;
+}
+function countText(e) {
   if (typeof e === "number") return `${e}`;
   if (e.min !== void 0 && e.max !== void 0) return `${e.min} to ${e.max}`;
   return e.min !== void 0 ? `at least ${e.min}` : `at most ${e.max}`;
 }
-function restartsOk(n, e) {
+function countOk(n, e) {
   if (typeof e === "number") return n === e;
   return (e.min === void 0 || n >= e.min) && (e.max === void 0 || n <= e.max);
 }
-function judgeState(spec, s) {
-  const { running: r, healthy, restarts, exitCode, oomKilled } = spec;
-  const asked = { running: r, healthy, restarts, exitCode, oomKilled };
+function judgeState(spec, s, ooms) {
+  const { running: r, healthy, restarts, exitCode, oomKilled, oomKills: kills } = spec;
+  const asked = { running: r, healthy, restarts, exitCode, oomKilled, oomKills: kills };
   const expected = Object.values(asked).some((v) => v !== void 0) ? asked : { ...asked, running: true };
   const evidence = {
     ...stateEvidence(s),
+    ...ooms !== void 0 && { oomKills: ooms },
     expected: Object.fromEntries(Object.entries(expected).filter(([, v]) => v !== void 0))
   };
   const misses = [];
@@ -85444,9 +85455,14 @@ function judgeState(spec, s) {
       );
     }
   }
-  if (expected.restarts !== void 0 && !restartsOk(s.restartCount, expected.restarts)) {
+  if (expected.restarts !== void 0 && !countOk(s.restartCount, expected.restarts)) {
     misses.push(
-      `${s.restartCount} restart${s.restartCount === 1 ? "" : "s"}, expected ${restartsText(expected.restarts)}`
+      `${s.restartCount} restart${s.restartCount === 1 ? "" : "s"}, expected ${countText(expected.restarts)}`
+    );
+  }
+  if (expected.oomKills !== void 0 && !countOk(ooms ?? 0, expected.oomKills)) {
+    misses.push(
+      `${ooms ?? 0} out-of-memory kill${ooms === 1 ? "" : "s"}, expected ${countText(expected.oomKills)}`
     );
   }
   if (expected.exitCode !== void 0 && s.exitCode !== expected.exitCode) {
@@ -85462,7 +85478,8 @@ function judgeState(spec, s) {
     s.health ? s.health.status : "",
     `${s.restartCount} restart${s.restartCount === 1 ? "" : "s"}`,
     !running && s.status === "exited" ? `exit code ${s.exitCode}` : "",
-    s.oomKilled ? "OOM-killed" : ""
+    s.oomKilled ? "OOM-killed" : "",
+    ooms ? `${ooms} out-of-memory kill${ooms === 1 ? "" : "s"}` : ""
   ].filter(Boolean);
   return { status: "passed", message: said.join(", "), evidence };
 }
@@ -86292,6 +86309,7 @@ var DockerEngine = class {
       restartCount: c.RestartCount,
       pid: st.Pid,
       error: st.Error || void 0,
+      createdAt: c.Created,
       startedAt: st.StartedAt,
       finishedAt: st.FinishedAt,
       health: st.Health && {
@@ -89431,9 +89449,9 @@ function stopWithGrace(engine, id, graceMs, signal) {
 
 // src/scenarios/steps/stop-events.ts
 var SIGKILL = /* @__PURE__ */ new Set(["9", "SIGKILL", "KILL"]);
-var SKEW_MS = 2e3;
+var SKEW_MS2 = 2e3;
 async function measureStop(engine, r, runId, signal, stop2) {
-  const sinceMs2 = Date.now() - SKEW_MS;
+  const sinceMs2 = Date.now() - SKEW_MS2;
   await stop2();
   const events = [];
   const window2 = { sinceMs: sinceMs2, untilMs: Date.now() + 200 };

@@ -75773,6 +75773,7 @@ var DockerEngine = class {
       restartCount: c.RestartCount,
       pid: st.Pid,
       error: st.Error || void 0,
+      createdAt: c.Created,
       startedAt: st.StartedAt,
       finishedAt: st.FinishedAt,
       health: st.Health && {

@@ -353,6 +353,7 @@ export class DockerEngine implements Engine {
       restartCount: c.RestartCount,
       pid: st.Pid,
       error: st.Error || undefined,
+      createdAt: c.Created,
       startedAt: st.StartedAt,
       finishedAt: st.FinishedAt,
       health: st.Health && {

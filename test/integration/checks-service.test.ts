@@ -49,6 +49,19 @@ const COMPOSE = `services:
   oneshot:
     image: ${BUSYBOX}
     command: [sh, -c, "echo migrated; exit 0"]
+  hog:
+    image: stackcheck-fixture/node:1
+    user: app
+    restart: on-failure
+    mem_limit: 64m
+    memswap_limit: 64m
+    command:
+      - node
+      - -e
+      - >-
+        const fs = require("fs");
+        if (fs.existsSync("/tmp/ran-out")) setInterval(() => {}, 1e9);
+        else setTimeout(() => { fs.writeFileSync("/tmp/ran-out", ""); const a = []; for (;;) a.push(Buffer.alloc(4e6, 1)); }, 2000);
 `;
 
 const CHECKS = `
@@ -83,6 +96,12 @@ const CHECKS = `
     state: { service: app, running: false, restarts: { max: 0 } }
   - name: healthy asked of a service without a healthcheck
     state: { service: rooty, healthy: true }
+  - name: hog ran out of memory once and its policy restarted it
+    state: { service: hog, running: true, restarts: 1, oomKills: 1 }
+    retry: { timeout: 30s, interval: 500ms }
+  - name: hog ran out of memory twice
+    state: { service: hog, oomKills: 2 }
+    retry: { timeout: 8s, interval: 500ms }
   # count
   - name: one worker per GPU
     count: { label: "role=worker", equals: "\${N}" }
@@ -216,6 +235,20 @@ describe('logs, state, count and security on a real engine', () => {
       status: 'passed',
       message: 'exited, 0 restarts, exit code 0',
       evidence: { status: 'exited', exitCode: 0 },
+    });
+  });
+
+  it('state: counts out-of-memory kills from the engine events, after the restart that hides them', () => {
+    // The first run of hog fills its 64m limit; the kernel kills it and on-failure restarts it.
+    expect(byName['hog ran out of memory once and its policy restarted it']).toMatchObject({
+      status: 'passed',
+      // Whether the engine keeps its OOMKilled flag across the restart differs by version.
+      message: expect.stringMatching(/^running, 1 restart, (OOM-killed, )?1 out-of-memory kill/),
+      evidence: { oomKills: 1, restartCount: 1 },
+    });
+    expect(byName['hog ran out of memory twice']).toMatchObject({
+      status: 'failed',
+      message: expect.stringMatching(/-main-hog-1: 1 out-of-memory kill, expected 2$/),
     });
   });
 

@@ -365,6 +365,16 @@ describe('examples/rpa-workers (seed 003)', () => {
     expect(neg.steps[2]!.message).toMatch(/^JSON body: \$\.db is "down", expected "up"/);
   });
 
+  it('a worker whose flow leaks memory is killed at its limit, restarted, and works again', () => {
+    const sc =
+      scenariosByName(results)[
+        'a worker that runs out of memory is killed at its limit, restarted, and the others carry on'
+      ];
+    expect(stepLines(sc).filter((l) => !l.includes(': passed'))).toEqual([]);
+    expect(sc!.steps[1]!.evidence).toMatchObject({ oomKills: 1, restartCount: 1 });
+    expect(sc!.steps[2]!.evidence).toMatchObject({ oomKills: 0 });
+  });
+
   it('the database keeps its data when it is recreated on its volume', () => {
     const sc =
       scenariosByName(results)['the database is redeployed on its volume and keeps its data'];

@@ -101,6 +101,22 @@ describe('state', () => {
     );
   });
 
+  it('judges out-of-memory kills counted from the engine events, which a restart does not hide', () => {
+    // Restarted by its policy after two OOM kills: running, and the flag alone says little.
+    const s = state({ restartCount: 2 });
+    expect(judgeState({ service: 'a', oomKills: 2 }, s, 2)).toMatchObject({
+      status: 'passed',
+      message: 'running, 2 restarts, 2 out-of-memory kills',
+      evidence: { oomKills: 2, expected: { oomKills: 2 } },
+    });
+    expect(judgeState({ service: 'a', oomKills: 0 }, s, 2).message).toBe(
+      'sc-run-t-api-1: 2 out-of-memory kills, expected 0',
+    );
+    expect(judgeState({ service: 'a', oomKills: { min: 1 } }, s, 0).message).toBe(
+      'sc-run-t-api-1: 0 out-of-memory kills, expected at least 1',
+    );
+  });
+
   it('judges health, and calls asking for it without a healthcheck an error', () => {
     const sick = state({
       health: {

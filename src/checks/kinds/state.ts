@@ -1,23 +1,28 @@
 import { z } from 'zod';
 import type { ContainerState } from '../../engine/engine.js';
+import { LABEL } from '../../orchestrator/labels.js';
 import { excerpt } from '../match.js';
 import { acrossReplicas } from '../replicas.js';
+import type { Replica, Runtime } from '../runtime.js';
 import { defineKind, type Outcome } from '../types.js';
 
-const Restarts = z.union([
-  z.number().int().min(0).describe('Exactly this many restarts.'),
-  z
-    .strictObject({
-      min: z.number().int().min(0).optional(),
-      max: z.number().int().min(0).optional(),
-    })
-    .refine((r) => r.min !== undefined || r.max !== undefined, {
-      message: 'give `min`, `max` or both',
-    })
-    .refine((r) => r.min === undefined || r.max === undefined || r.min <= r.max, {
-      message: '`min` is above `max`',
-    }),
-]);
+/** A count expected exactly, or within bounds. */
+const countExpectation = (what: string) =>
+  z.union([
+    z.number().int().min(0).describe(`Exactly this many ${what}.`),
+    z
+      .strictObject({
+        min: z.number().int().min(0).optional(),
+        max: z.number().int().min(0).optional(),
+      })
+      .refine((r) => r.min !== undefined || r.max !== undefined, {
+        message: 'give `min`, `max` or both',
+      })
+      .refine((r) => r.min === undefined || r.max === undefined || r.min <= r.max, {
+        message: '`min` is above `max`',
+      }),
+  ]);
+type CountExpectation = z.output<ReturnType<typeof countExpectation>>;
 
 const StateSpec = z.strictObject({
   service: z.string().describe('topology/service (topology may be left out when unique).'),
@@ -31,14 +36,19 @@ const StateSpec = z.strictObject({
     .boolean()
     .optional()
     .describe('The healthcheck reports healthy (true), or not (false). Needs a healthcheck.'),
-  restarts: Restarts.optional().describe(
-    "The engine's restart count (restart policies): a number, or {min, max}.",
-  ),
+  restarts: countExpectation('restarts')
+    .optional()
+    .describe("The engine's restart count (restart policies): a number, or {min, max}."),
   exitCode: z.number().int().optional().describe('The code of the last exit.'),
   oomKilled: z
     .boolean()
     .optional()
-    .describe("Whether the last exit was the kernel's out-of-memory kill."),
+    .describe("The engine's OOMKilled flag: whether the kernel killed it for lack of memory."),
+  oomKills: countExpectation('out-of-memory kills')
+    .optional()
+    .describe(
+      "How often the kernel killed the container for lack of memory since it was created (the engine's `oom` events): a number, or {min, max}. Unlike `oomKilled`, a restart does not hide it, and a process of the container other than its main one counts too.",
+    ),
 });
 
 export type StateExpectation = z.output<typeof StateSpec>;
@@ -50,9 +60,12 @@ export const state = defineKind({
   refs: (c) => [{ ref: c.state.service, path: ['state', 'service'] }],
   async attempt(c, ctx) {
     const rt = ctx.runtime!;
-    return acrossReplicas(rt.replicas(c.state.service), c.any, async (r) =>
-      judgeState(c.state, await rt.inspect(r, ctx.signal)),
-    );
+    return acrossReplicas(rt.replicas(c.state.service), c.any, async (r) => {
+      const s = await rt.inspect(r, ctx.signal);
+      const ooms =
+        c.state.oomKills === undefined ? undefined : await oomKills(rt, r, s, ctx.signal);
+      return judgeState(c.state, s, ooms);
+    });
   },
 });
 
@@ -82,26 +95,48 @@ export function stateEvidence(s: ContainerState) {
   };
 }
 
-function restartsText(e: NonNullable<StateExpectation['restarts']>): string {
+/** Engine and runner clocks may differ a little: the window reaches back this far. */
+const SKEW_MS = 2000;
+
+/** The engine's `oom` events for this container, from its creation until now. */
+async function oomKills(
+  rt: Runtime,
+  r: Replica,
+  s: ContainerState,
+  signal: AbortSignal,
+): Promise<number> {
+  const created = s.createdAt ? Date.parse(s.createdAt) : Date.now();
+  // The engine waits for a future `until`; a moment ahead covers what it has not flushed yet.
+  const window = { sinceMs: created - SKEW_MS, untilMs: Date.now() + 200 };
+  let n = 0;
+  for await (const e of rt
+    .engine(r.node)
+    .containerEvents({ [LABEL.run]: rt.runId, [LABEL.service]: r.service }, signal, window))
+    if (e.id === r.containerId && e.action === 'oom') n++;
+  return n;
+}
+
+function countText(e: CountExpectation): string {
   if (typeof e === 'number') return `${e}`;
   if (e.min !== undefined && e.max !== undefined) return `${e.min} to ${e.max}`;
   return e.min !== undefined ? `at least ${e.min}` : `at most ${e.max}`;
 }
 
-function restartsOk(n: number, e: NonNullable<StateExpectation['restarts']>): boolean {
+function countOk(n: number, e: CountExpectation): boolean {
   if (typeof e === 'number') return n === e;
   return (e.min === undefined || n >= e.min) && (e.max === undefined || n <= e.max);
 }
 
 /** Compares one container's state with what is expected; every mismatch is named. */
-export function judgeState(spec: StateExpectation, s: ContainerState): Outcome {
-  const { running: r, healthy, restarts, exitCode, oomKilled } = spec;
-  const asked = { running: r, healthy, restarts, exitCode, oomKilled };
+export function judgeState(spec: StateExpectation, s: ContainerState, ooms?: number): Outcome {
+  const { running: r, healthy, restarts, exitCode, oomKilled, oomKills: kills } = spec;
+  const asked = { running: r, healthy, restarts, exitCode, oomKilled, oomKills: kills };
   const expected: typeof asked = Object.values(asked).some((v) => v !== undefined)
     ? asked
     : { ...asked, running: true };
   const evidence = {
     ...stateEvidence(s),
+    ...(ooms !== undefined && { oomKills: ooms }),
     expected: Object.fromEntries(Object.entries(expected).filter(([, v]) => v !== undefined)),
   };
   const misses: string[] = [];
@@ -128,9 +163,14 @@ export function judgeState(spec: StateExpectation, s: ContainerState): Outcome {
       );
     }
   }
-  if (expected.restarts !== undefined && !restartsOk(s.restartCount, expected.restarts)) {
+  if (expected.restarts !== undefined && !countOk(s.restartCount, expected.restarts)) {
     misses.push(
-      `${s.restartCount} restart${s.restartCount === 1 ? '' : 's'}, expected ${restartsText(expected.restarts)}`,
+      `${s.restartCount} restart${s.restartCount === 1 ? '' : 's'}, expected ${countText(expected.restarts)}`,
+    );
+  }
+  if (expected.oomKills !== undefined && !countOk(ooms ?? 0, expected.oomKills)) {
+    misses.push(
+      `${ooms ?? 0} out-of-memory kill${ooms === 1 ? '' : 's'}, expected ${countText(expected.oomKills)}`,
     );
   }
   if (expected.exitCode !== undefined && s.exitCode !== expected.exitCode) {
@@ -147,6 +187,7 @@ export function judgeState(spec: StateExpectation, s: ContainerState): Outcome {
     `${s.restartCount} restart${s.restartCount === 1 ? '' : 's'}`,
     !running && s.status === 'exited' ? `exit code ${s.exitCode}` : '',
     s.oomKilled ? 'OOM-killed' : '',
+    ooms ? `${ooms} out-of-memory kill${ooms === 1 ? '' : 's'}` : '',
   ].filter(Boolean);
   return { status: 'passed', message: said.join(', '), evidence };
 }

@@ -85663,6 +85663,7 @@ var Runtime = class _Runtime {
   all;
   runLabels;
   probeImage;
+  /** Probe sidecars by the container they serve, with that container's start they joined. */
   probes = /* @__PURE__ */ new Map();
   plans = /* @__PURE__ */ new Map();
   /** Containers a scenario stopped on purpose (a `stop` step): restarts leave them stopped until a `start`. */
@@ -85718,12 +85719,7 @@ var Runtime = class _Runtime {
       (r) => r.containerId !== old.containerId ? [r] : containerId ? [{ ...r, containerId }] : []
     );
     this.userStopped.delete(old.containerId);
-    const probe = this.probes.get(old.containerId);
-    this.probes.delete(old.containerId);
-    if (probe) {
-      const id = await probe.catch(() => void 0);
-      if (id) await this.engine(old.node).removeContainer(id, signal);
-    }
+    await this.dropProbe(old, signal);
   }
   /** Replicas of a service reference; refs were validated when the manifest was loaded. */
   replicas(ref) {
@@ -85765,13 +85761,23 @@ var Runtime = class _Runtime {
    */
   async probe(r, cmd, signal) {
     const engine = this.engine(r.node);
+    const { startedAt } = await engine.inspectContainer(r.containerId, signal);
+    if (this.probes.get(r.containerId)?.startedAt !== startedAt) await this.dropProbe(r, signal);
     let sidecar = this.probes.get(r.containerId);
     if (!sidecar) {
-      sidecar = this.startProbe(engine, r, signal);
+      sidecar = { startedAt, id: this.startProbe(engine, r, signal) };
       this.probes.set(r.containerId, sidecar);
-      sidecar.catch(() => this.probes.delete(r.containerId));
+      sidecar.id.catch(() => this.probes.delete(r.containerId));
     }
-    return engine.exec(await sidecar, { cmd }, signal);
+    return engine.exec(await sidecar.id, { cmd }, signal);
+  }
+  /** Forgets a replica's probe sidecar and removes it. */
+  async dropProbe(r, signal) {
+    const probe = this.probes.get(r.containerId);
+    if (!probe) return;
+    this.probes.delete(r.containerId);
+    const id = await probe.id.catch(() => void 0);
+    if (id) await this.engine(r.node).removeContainer(id, signal);
   }
   async startProbe(engine, r, signal) {
     if (!await engine.imageExists(this.probeImage, signal))

@@ -28,7 +28,8 @@ export const DEFAULT_PROBE_IMAGE = 'busybox:1.36';
  * published, and a way to run a probe from inside a service's own network namespace.
  */
 export class Runtime {
-  private readonly probes = new Map<string, Promise<string>>();
+  /** Probe sidecars by the container they serve, with that container's start they joined. */
+  private readonly probes = new Map<string, { startedAt?: string; id: Promise<string> }>();
   private readonly plans = new Map<string, TopologyPlan>();
   /** Containers a scenario stopped on purpose (a `stop` step): restarts leave them stopped until a `start`. */
   readonly userStopped = new Set<string>();
@@ -107,12 +108,7 @@ export class Runtime {
       r.containerId !== old.containerId ? [r] : containerId ? [{ ...r, containerId }] : [],
     );
     this.userStopped.delete(old.containerId);
-    const probe = this.probes.get(old.containerId);
-    this.probes.delete(old.containerId);
-    if (probe) {
-      const id = await probe.catch(() => undefined);
-      if (id) await this.engine(old.node).removeContainer(id, signal);
-    }
+    await this.dropProbe(old, signal);
   }
 
   /** Replicas of a service reference; refs were validated when the manifest was loaded. */
@@ -167,13 +163,26 @@ export class Runtime {
    */
   async probe(r: Replica, cmd: string[], signal?: AbortSignal): Promise<ExecResult> {
     const engine = this.engine(r.node);
+    const { startedAt } = await engine.inspectContainer(r.containerId, signal);
+    // A container that started again (a restart, its restart policy) has a new network
+    // namespace; a sidecar that joined the old one would see no network at all.
+    if (this.probes.get(r.containerId)?.startedAt !== startedAt) await this.dropProbe(r, signal);
     let sidecar = this.probes.get(r.containerId);
     if (!sidecar) {
-      sidecar = this.startProbe(engine, r, signal);
+      sidecar = { startedAt, id: this.startProbe(engine, r, signal) };
       this.probes.set(r.containerId, sidecar);
-      sidecar.catch(() => this.probes.delete(r.containerId));
+      sidecar.id.catch(() => this.probes.delete(r.containerId));
     }
-    return engine.exec(await sidecar, { cmd }, signal);
+    return engine.exec(await sidecar.id, { cmd }, signal);
+  }
+
+  /** Forgets a replica's probe sidecar and removes it. */
+  private async dropProbe(r: Replica, signal?: AbortSignal): Promise<void> {
+    const probe = this.probes.get(r.containerId);
+    if (!probe) return;
+    this.probes.delete(r.containerId);
+    const id = await probe.id.catch(() => undefined);
+    if (id) await this.engine(r.node).removeContainer(id, signal);
   }
 
   private async startProbe(engine: Engine, r: Replica, signal?: AbortSignal): Promise<string> {

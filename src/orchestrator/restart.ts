@@ -12,7 +12,7 @@ export interface RestartService {
   tier: number;
   /** Some dependent waits for it to exit 0 (a migration job): back means completed, not running. */
   mustComplete?: boolean;
-  /** Its stop_grace_period; undefined: the grace period the container was created with. */
+  /** Its stop_grace_period; undefined: the engine default (10 s), which is also what a container created without one has. */
   stopGraceMs?: number;
   containers: RestartContainer[];
 }

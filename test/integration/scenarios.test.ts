@@ -212,8 +212,11 @@ ${probe('store')}${probe('client')}      - check: { state: { service: store, run
         `  - name: data survives a restart
     steps:
       - check: { exec: { service: store, command: "echo kept > /data/marker" } }
+      - check: { http: { service: store, port: 8080, path: /health, from: store } }
       - restart: { service: store }
       - check: { exec: { service: store, command: [cat, /data/marker] }, expect: { stdout: kept } }
+      - name: a probe from inside the restarted service sees its new network
+        check: { http: { service: store, port: 8080, path: /health, from: store } }
   - name: node down and up
     steps:
       - down: { node: local }
@@ -232,7 +235,7 @@ ${probe('store')}${probe('client')}      - check: { state: { service: store, run
     const sc = byName(results.scenarios);
     expect(sc['data survives a restart']!.status).toBe('passed');
     // The restart step passes only once the container is back, so the next step needs no retry.
-    expect(sc['data survives a restart']!.steps[1]!.message).toMatch(
+    expect(sc['data survives a restart']!.steps[2]!.message).toMatch(
       /^restarted store: sc-\w+-t-store-1 \(healthy\)$/,
     );
     // The first scenario's end heals the node; "node down and up" shows the check failing while down.

@@ -30,9 +30,10 @@
 #   --force          rebuild every image even when up to date
 #   BUSYBOX=PATH     use that statically linked busybox instead of /bin/busybox
 #   FIXTURE_NODE=P   put that node binary in the image instead of `command -v node`
-#   FIXTURE_DEBS=DIR where the Debian packages the rbee and rpa images unpack are kept
-#                    (default ~/.cache/stackcheck/debs; fetched with `apt-get download`,
-#                    with the libraries they need that this host lacks)
+#   FIXTURE_DEBS=DIR where the Debian packages the rbee, rpa and machine images unpack are
+#                    kept, in a folder per distribution release and architecture (default
+#                    ~/.cache/stackcheck/debs; fetched with `apt-get download`, with the
+#                    libraries they need that this host lacks)
 #   FIXTURE_PG_MAJOR=N  the PostgreSQL major to unpack (default: what apt's postgresql names)
 set -euo pipefail
 
@@ -129,70 +130,92 @@ label_of() {
 id_of() { docker image inspect --format '{{.Id}}' "$1"; }
 
 # Debian packages some images carry are unpacked from their .deb files, never installed on the
-# host. They are kept in FIXTURE_DEBS and fetched there with `apt-get download` when missing.
-# Names come from this host's apt metadata (Debian and Ubuntu name libraries differently), so
-# the packages match the host whose loader and C library the images already carry.
-FIXTURE_DEBS="${FIXTURE_DEBS:-${XDG_CACHE_HOME:-$HOME/.cache}/stackcheck/debs}"
-deb_of() { compgen -G "$FIXTURE_DEBS/${1}_*.deb" | sort -V | tail -n 1; }
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
+# host. Names come from this host's apt metadata (Debian and Ubuntu name libraries differently),
+# so the packages match the host whose loader and C library the images already carry; they are
+# kept per distribution release and architecture, so an upgraded or shared cache never mixes
+# them. Each is fetched with `apt-get download`, at the newest version a package source offers
+# (an installed version from a source since removed, as on GitHub's runners, has none).
+ARCH=$(dpkg --print-architecture 2>/dev/null || uname -m)
+# shellcheck disable=SC1091 # the host's own release file
+RELEASE=$( (. /etc/os-release && echo "${ID:-linux}-${VERSION_ID:-unknown}") 2>/dev/null || echo unknown)
+FIXTURE_DEBS="${FIXTURE_DEBS:-${XDG_CACHE_HOME:-$HOME/.cache}/stackcheck/debs}/$RELEASE-$ARCH"
+deb_of() { compgen -G "$FIXTURE_DEBS/${1}_*.deb" | sort -V | tail -n 1 || true; }
+installed() {
+  dpkg-query -W -f='${Status} ${Architecture}\n' "$1" 2>/dev/null | grep -qE "ok installed (all|$ARCH)\$"
+}
 # apt_depends PKG...: the packages PKG... depend on (virtual ones left out), one per line. One
 # call for many packages: each call reads the package lists (most of a second without a cache).
 apt_depends() {
-  apt-cache depends --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces \
-    --no-enhances "$@" 2>/dev/null | sed -n 's/^ *|\{0,1\}\(Pre\)\{0,1\}Depends: \([^<][^ ]*\)$/\2/p'
+  local out
+  out=$(apt-cache depends --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces \
+    --no-enhances "$@" 2>>"$WORK/apt.log") || return 1
+  sed -n 's/^ *|\{0,1\}\(Pre\)\{0,1\}Depends: \([^<][^ ]*\)$/\2/p' <<<"$out"
 }
 # apt_knows PKG: makes sure apt has metadata for PKG, reading the package lists once if not.
 apt_knows() {
   command -v apt-cache >/dev/null 2>&1 \
-    || die "apt-cache is not installed: the rbee and rpa images unpack Debian or Ubuntu packages"
+    || die "apt-cache is not installed: the rbee, rpa and machine images unpack Debian or Ubuntu packages"
   apt-cache show "$1" >/dev/null 2>&1 && return 0
   [ "$(id -u)" -eq 0 ] || die "apt knows no package $1: run apt-get update (as root) first"
   apt-get update -qq >>"$WORK/apt.log" 2>&1 || { tail -n 20 "$WORK/apt.log" >&2; die "apt-get update failed"; }
   apt-cache show "$1" >/dev/null 2>&1 || die "apt knows no package $1, even after apt-get update"
+}
+# downloadable PKG...: "PKG=VERSION" for each, at the newest version a package source offers.
+downloadable() {
+  local out
+  out=$(apt-cache madison "$@" 2>>"$WORK/apt.log") || return 1
+  awk -F'|' '{ gsub(/ /, "", $1); gsub(/ /, "", $2) } !seen[$1]++ { print $1 "=" $2 }' <<<"$out"
 }
 # missing_libs PKG...: the shared-library packages PKG... need, directly or through each other,
 # that this host does not have installed. The C and C++ runtimes are the host's (the images
 # already carry them with the loader); LLVM is only postgres's optional JIT.
 missing_libs() {
   local -A seen=()
-  local level=("$@") next p
+  local level=("$@") next p deps
   while [ "${#level[@]}" -gt 0 ]; do
+    deps=$(apt_depends "${level[@]}") || return 1
     next=()
     while IFS= read -r p; do
-      [ -z "${seen[$p]:-}" ] || continue
+      [ -n "$p" ] && [ -z "${seen[$p]:-}" ] || continue
       seen[$p]=1
       next+=("$p")
-    done < <(apt_depends "${level[@]}" | grep -E '^(lib|zlib)' | grep -vE '^(libc6|libgcc-s|libstdc\+\+|libllvm)')
+    done < <(grep -E '^(lib|zlib)' <<<"$deps" | grep -vE '^(libc6|libgcc-s|libstdc\+\+|libllvm)' || true)
     level=("${next[@]}")
   done
   for p in "${!seen[@]}"; do installed "$p" || echo "$p"; done | LC_ALL=C sort
 }
 # debs PKG...: makes sure each package's .deb is in FIXTURE_DEBS; sets DEB_FILES to them.
 debs() {
-  local pkg missing=()
+  local pkg f missing=() wanted=()
   mkdir -p "$FIXTURE_DEBS"
   for pkg in "$@"; do [ -n "$(deb_of "$pkg")" ] || missing+=("$pkg"); done
   if [ "${#missing[@]}" -gt 0 ]; then
     echo "build-fixture-images: fetching ${missing[*]} into $FIXTURE_DEBS" >&2
+    mapfile -t wanted < <(downloadable "${missing[@]}" || true)
+    [ "${#wanted[@]}" -eq "${#missing[@]}" ] \
+      || die "no package source offers all of ${missing[*]} (found: ${wanted[*]:-none}); run apt-get update"
     # As root, apt warns that its sandbox user cannot write there and downloads anyway.
-    (cd "$FIXTURE_DEBS" && apt-get download "${missing[@]}") >>"$WORK/apt.log" 2>&1 \
-      || { tail -n 20 "$WORK/apt.log" >&2; die "apt-get download ${missing[*]} failed"; }
+    (cd "$FIXTURE_DEBS" && apt-get download "${wanted[@]}") >>"$WORK/apt.log" 2>&1 \
+      || { tail -n 20 "$WORK/apt.log" >&2; die "apt-get download ${wanted[*]} failed"; }
   fi
   DEB_FILES=()
   for pkg in "$@"; do
-    DEB_FILES+=("$(deb_of "$pkg")")
-    [ -n "${DEB_FILES[-1]}" ] || die "no ${pkg}_*.deb in $FIXTURE_DEBS after apt-get download"
+    f=$(deb_of "$pkg")
+    [ -n "$f" ] || die "no ${pkg}_*.deb in $FIXTURE_DEBS after apt-get download"
+    DEB_FILES+=("$f")
   done
 }
 # image_debs PKG...: PKG... and the libraries they need that this host lacks, as debs does. The
-# libraries are resolved once (several seconds of apt-cache) and remembered next to the debs.
+# libraries are resolved once (several seconds of apt-cache) and remembered next to the debs,
+# for this set of installed libraries.
 image_debs() {
   local pkg wanted=("$@") libs
-  libs="$FIXTURE_DEBS/libs-$(sum_text "$*").txt"
+  libs="$FIXTURE_DEBS/libs-$(sum_text "$* $(dpkg-query -W 'lib*' 2>/dev/null || true)").txt"
   if [ ! -f "$libs" ]; then
     for pkg in "$@"; do apt_knows "$pkg"; done
     mkdir -p "$FIXTURE_DEBS"
-    missing_libs "$@" >"$libs.tmp" && mv "$libs.tmp" "$libs"
+    missing_libs "$@" >"$libs.tmp" || die "apt-cache could not list what $* depend on (see above)"
+    mv "$libs.tmp" "$libs"
   fi
   mapfile -t -O "${#wanted[@]}" wanted <"$libs"
   debs "${wanted[@]}"
@@ -337,7 +360,12 @@ if [ "$FORCE" = 1 ] || [ "$(label_of "$PREFIX/rbee:1")" != "$rbee_hash" ]; then
   pkgs="$WORK/openssh"
   cp -r "$RBEE_DIR" "$ctx"
   for f in "${DEB_FILES[@]}"; do dpkg-deb -x "$f" "$pkgs"; done
-  with_libs "$fs" "$pkgs" /usr/sbin/sshd /usr/bin/ssh /usr/bin/scp /usr/lib/openssh/sftp-server
+  # OpenSSH 9.8 and later split sshd: the listener runs sshd-session (and sshd-auth) per login.
+  ssh_bins=(/usr/sbin/sshd /usr/bin/ssh /usr/bin/scp /usr/lib/openssh/sftp-server)
+  for b in /usr/lib/openssh/sshd-session /usr/lib/openssh/sshd-auth; do
+    [ ! -e "$pkgs$b" ] || ssh_bins+=("$b")
+  done
+  with_libs "$fs" "$pkgs" "${ssh_bins[@]}"
   mkdir -p "$fs/etc/ssh" "$fs/root/.ssh" "$fs/run/sshd"
   keygen() {
     LD_LIBRARY_PATH="$(libpath_of "$pkgs")" "$pkgs/usr/bin/ssh-keygen" -q -t ed25519 -N '' -C "$1" -f "$2"
@@ -368,12 +396,21 @@ ensure rbee "$rbee_hash" "$WORK/rbee"
 # 15 on Debian 12) and the RPA scheduler and workers of test/fixtures/images/rpa, which talk to
 # the database through psql.
 
-# Resolved once, like the libraries, and remembered next to the debs.
+# The major that apt's postgresql package names, if a package source offers it; else the
+# newest one offered. Resolved once, like the libraries, and remembered next to the debs.
 PG_MAJOR=${FIXTURE_PG_MAJOR:-$(cat "$FIXTURE_DEBS/postgresql-major.txt" 2>/dev/null || true)}
 if [ -z "$PG_MAJOR" ]; then
   apt_knows postgresql
-  PG_MAJOR=$(apt_depends postgresql | sed -n 's/^postgresql-\([0-9][0-9]*\)$/\1/p' | head -n 1)
-  [ -n "$PG_MAJOR" ] || die "apt's postgresql package names no postgresql-N (set FIXTURE_PG_MAJOR=N)"
+  named=$(apt_depends postgresql | sed -n 's/^postgresql-\([0-9][0-9]*\)$/\1/p' | head -n 1 || true)
+  mapfile -t offered < <(apt-cache pkgnames postgresql- | grep -E '^postgresql-[0-9]+$' || true)
+  [ "${#offered[@]}" -eq 0 ] \
+    || mapfile -t offered < <(downloadable "${offered[@]}" | sed 's/^postgresql-\([0-9]*\)=.*/\1/' | sort -n || true)
+  if [ -n "$named" ] && printf '%s\n' "${offered[@]}" | grep -qx "$named"; then
+    PG_MAJOR=$named
+  else
+    PG_MAJOR=$( ((${#offered[@]})) && echo "${offered[-1]}" || true)
+  fi
+  [ -n "$PG_MAJOR" ] || die "no package source offers a postgresql-N package (set FIXTURE_PG_MAJOR=N)"
   mkdir -p "$FIXTURE_DEBS" && echo "$PG_MAJOR" >"$FIXTURE_DEBS/postgresql-major.txt"
 fi
 image_debs "postgresql-$PG_MAJOR" "postgresql-client-$PG_MAJOR"

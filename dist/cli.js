@@ -85366,7 +85366,7 @@ var StateSpec = external_exports.strictObject({
   exitCode: external_exports.number().int().optional().describe("The code of the last exit."),
   oomKilled: external_exports.boolean().optional().describe("The engine's OOMKilled flag: whether the kernel killed it for lack of memory."),
   oomKills: countExpectation("out-of-memory kills").optional().describe(
-    "How often the kernel killed the container for lack of memory since it was created (the engine's `oom` events): a number, or {min, max}. Unlike `oomKilled`, a restart does not hide it, and a process of the container other than its main one counts too."
+    "How often the kernel killed the container for lack of memory during the run (the engine's `oom` events): a number, or {min, max}. Unlike `oomKilled`, a restart does not hide it, and a process of the container other than its main one counts too."
   )
 });
 var state = defineKind({
@@ -85378,8 +85378,14 @@ var state = defineKind({
     const rt = ctx.runtime;
     return acrossReplicas(rt.replicas(c.state.service), c.any, async (r) => {
       const s = await rt.inspect(r, ctx.signal);
-      const ooms = c.state.oomKills === void 0 ? void 0 : await oomKills(rt, r, s, ctx.signal);
-      return judgeState(c.state, s, ooms);
+      const ooms = rt.oomKills(r);
+      if (c.state.oomKills !== void 0 && ooms === void 0)
+        return {
+          status: "error",
+          message: `${s.name}: out-of-memory kills were not counted: the engine's event stream broke`,
+          evidence: stateEvidence(s)
+        };
+      return judgeState(c.state, s, c.state.oomKills === void 0 ? void 0 : ooms);
     });
   }
 });
@@ -85406,15 +85412,6 @@ function stateEvidence(s) {
     ...s.finishedAt && !s.finishedAt.startsWith("0001-") && { finishedAt: s.finishedAt },
     ...s.error && { error: s.error }
   };
-}
-var SKEW_MS = 2e3;
-async function oomKills(rt, r, s, signal) {
-  const created = s.createdAt ? Date.parse(s.createdAt) : Date.now();
-  const window2 = { sinceMs: created - SKEW_MS, untilMs: Date.now() + 200 };
-  let n = 0;
-  for await (const e of rt.engine(r.node).containerEvents({ [LABEL.run]: rt.runId, [LABEL.service]: r.service }, signal, window2))
-    if (e.id === r.containerId && e.action === "oom") n++;
-  return n;
 }
 function countText(e) {
   if (typeof e === "number") return `${e}`;
@@ -85642,6 +85639,29 @@ function topoSort(t, problems) {
   return order;
 }
 
+// src/orchestrator/deadline.ts
+function deadline(parent, ms) {
+  return AbortSignal.any([parent, AbortSignal.timeout(ms)]);
+}
+var QUICK_CALL_MS = 3e4;
+var IMAGE_CALL_MS = 15 * 6e4;
+function isAbort(e) {
+  return e instanceof Error && (e.name === "AbortError" || e.name === "TimeoutError");
+}
+var InFlight = class {
+  pending = /* @__PURE__ */ new Set();
+  track(p) {
+    this.pending.add(p);
+    const forget = () => this.pending.delete(p);
+    p.then(forget, forget);
+    return p;
+  }
+  async settle(timeoutMs) {
+    const all = Promise.allSettled([...this.pending]);
+    await Promise.race([all, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+  }
+};
+
 // src/checks/runtime.ts
 var NotRunning = class extends Error {
   constructor(r, status) {
@@ -85651,25 +85671,29 @@ var NotRunning = class extends Error {
 };
 var DEFAULT_PROBE_IMAGE = "busybox:1.36";
 var Runtime = class _Runtime {
-  constructor(suite, engines, all, runLabels2, probeImage) {
+  constructor(suite, engines, all, runLabels2, probeImage, ooms = /* @__PURE__ */ new Map()) {
     this.suite = suite;
     this.engines = engines;
     this.all = all;
     this.runLabels = runLabels2;
     this.probeImage = probeImage;
+    this.ooms = ooms;
   }
   suite;
   engines;
   all;
   runLabels;
   probeImage;
+  ooms;
   /** Probe sidecars by the container they serve, with that container's start they joined. */
   probes = /* @__PURE__ */ new Map();
+  /** The last probe lookup per container: lookups run one at a time, so they see starts in order. */
+  queues = /* @__PURE__ */ new Map();
   plans = /* @__PURE__ */ new Map();
   /** Containers a scenario stopped on purpose (a `stop` step): restarts leave them stopped until a `start`. */
   userStopped = /* @__PURE__ */ new Set();
   /** Lists what a run created, by its run label, on every engine. */
-  static async discover(suite, engines, runLabels2, probeImage, signal) {
+  static async discover(suite, engines, runLabels2, probeImage, ooms, signal) {
     const runId = runLabels2[LABEL.run];
     const lists = await Promise.all(
       [...engines].map(
@@ -85686,7 +85710,7 @@ var Runtime = class _Runtime {
       )
     );
     const replicas = lists.flat().sort((a, b) => a.containerName.localeCompare(b.containerName));
-    return new _Runtime(suite, engines, replicas, runLabels2, probeImage);
+    return new _Runtime(suite, engines, replicas, runLabels2, probeImage, ooms);
   }
   /** The run's labels, for helper containers it starts. */
   get labels() {
@@ -85714,12 +85738,16 @@ var Runtime = class _Runtime {
    * new one, or find none when no new one could be created. The old one's probe sidecar goes
    * with it; it shared a namespace that is gone.
    */
-  async replace(old, containerId, signal) {
+  async replace(old, containerId) {
     this.all = this.all.flatMap(
       (r) => r.containerId !== old.containerId ? [r] : containerId ? [{ ...r, containerId }] : []
     );
     this.userStopped.delete(old.containerId);
-    await this.dropProbe(old, signal);
+    await this.dropProbe(old);
+  }
+  /** How often the kernel killed this replica's container for lack of memory; undefined: not counted. */
+  oomKills(r) {
+    return this.ooms.get(r.node)?.count(r.containerId);
   }
   /** Replicas of a service reference; refs were validated when the manifest was loaded. */
   replicas(ref) {
@@ -85761,23 +85789,44 @@ var Runtime = class _Runtime {
    */
   async probe(r, cmd, signal) {
     const engine = this.engine(r.node);
-    const { startedAt } = await engine.inspectContainer(r.containerId, signal);
-    if (this.probes.get(r.containerId)?.startedAt !== startedAt) await this.dropProbe(r, signal);
-    let sidecar = this.probes.get(r.containerId);
-    if (!sidecar) {
-      sidecar = { startedAt, id: this.startProbe(engine, r, signal) };
-      this.probes.set(r.containerId, sidecar);
-      sidecar.id.catch(() => this.probes.delete(r.containerId));
-    }
-    return engine.exec(await sidecar.id, { cmd }, signal);
+    const sidecar = await this.serially(r.containerId, () => this.currentProbe(r, signal));
+    return engine.exec(sidecar, { cmd }, signal);
   }
-  /** Forgets a replica's probe sidecar and removes it. */
-  async dropProbe(r, signal) {
+  /**
+   * The replica's probe sidecar, started when there is none. A container that started again
+   * (a restart, its restart policy) has a new network namespace; a sidecar that joined the
+   * old one would see no network at all, so it is replaced.
+   */
+  async currentProbe(r, signal) {
+    const engine = this.engine(r.node);
+    const { status, startedAt } = await engine.inspectContainer(r.containerId, signal);
+    if (status !== "running") throw new NotRunning(r, status);
+    const known = this.probes.get(r.containerId);
+    if (known && known.startedAt === startedAt) return known.id;
+    await this.dropProbe(r);
+    const id = this.startProbe(engine, r, signal);
+    this.probes.set(r.containerId, { startedAt, id });
+    id.catch(() => {
+      if (this.probes.get(r.containerId)?.id === id) this.probes.delete(r.containerId);
+    });
+    return id;
+  }
+  /** Runs `fn` after every earlier call for the same key has settled. */
+  serially(key2, fn) {
+    const next = (this.queues.get(key2) ?? Promise.resolve()).then(fn, fn);
+    this.queues.set(
+      key2,
+      next.catch(() => void 0)
+    );
+    return next;
+  }
+  /** Forgets a replica's probe sidecar and removes it, whatever the caller's signal says. */
+  async dropProbe(r) {
     const probe = this.probes.get(r.containerId);
     if (!probe) return;
     this.probes.delete(r.containerId);
     const id = await probe.id.catch(() => void 0);
-    if (id) await this.engine(r.node).removeContainer(id, signal);
+    if (id) await this.engine(r.node).removeContainer(id, AbortSignal.timeout(QUICK_CALL_MS));
   }
   async startProbe(engine, r, signal) {
     if (!await engine.imageExists(this.probeImage, signal))
@@ -86243,7 +86292,12 @@ var DockerEngine = class {
   }
   async runSidecar(req, signal) {
     const c = await this.createHelper(req, signal);
-    await c.start({ abortSignal: signal });
+    try {
+      await c.start({ abortSignal: signal });
+    } catch (e) {
+      await c.remove({ force: true }).catch(() => void 0);
+      throw e;
+    }
     return c.id;
   }
   createHelper(req, signal) {
@@ -86315,7 +86369,6 @@ var DockerEngine = class {
       restartCount: c.RestartCount,
       pid: st.Pid,
       error: st.Error || void 0,
-      createdAt: c.Created,
       startedAt: st.StartedAt,
       finishedAt: st.FinishedAt,
       health: st.Health && {
@@ -89455,9 +89508,9 @@ function stopWithGrace(engine, id, graceMs, signal) {
 
 // src/scenarios/steps/stop-events.ts
 var SIGKILL = /* @__PURE__ */ new Set(["9", "SIGKILL", "KILL"]);
-var SKEW_MS2 = 2e3;
+var SKEW_MS = 2e3;
 async function measureStop(engine, r, runId, signal, stop2) {
-  const sinceMs2 = Date.now() - SKEW_MS2;
+  const sinceMs2 = Date.now() - SKEW_MS;
   await stop2();
   const events = [];
   const window2 = { sinceMs: sinceMs2, untilMs: Date.now() + 200 };
@@ -90902,29 +90955,6 @@ async function runBandwidth(b, ctx) {
   };
 }
 
-// src/orchestrator/deadline.ts
-function deadline(parent, ms) {
-  return AbortSignal.any([parent, AbortSignal.timeout(ms)]);
-}
-var QUICK_CALL_MS = 3e4;
-var IMAGE_CALL_MS = 15 * 6e4;
-function isAbort(e) {
-  return e instanceof Error && (e.name === "AbortError" || e.name === "TimeoutError");
-}
-var InFlight = class {
-  pending = /* @__PURE__ */ new Set();
-  track(p) {
-    this.pending.add(p);
-    const forget = () => this.pending.delete(p);
-    p.then(forget, forget);
-    return p;
-  }
-  async settle(timeoutMs) {
-    const all = Promise.allSettled([...this.pending]);
-    await Promise.race([all, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
-  }
-};
-
 // src/orchestrator/replica-request.ts
 function topologyLabels(run2, tp, extra = {}) {
   return { ...run2, [LABEL.topology]: tp.spec.name, [LABEL.node]: tp.spec.node, ...extra };
@@ -91035,12 +91065,12 @@ async function recreateOne(r, timeoutMs, ctx) {
       AbortSignal.timeout(QUICK_CALL_MS)
     );
   } catch (e) {
-    await ctx.runtime.replace(r, void 0, ctx.signal);
+    await ctx.runtime.replace(r, void 0);
     throw new Error(
       `the old container is removed, but no new one could be created: ${daemonMessage(e)}`
     );
   }
-  await ctx.runtime.replace(r, id, ctx.signal);
+  await ctx.runtime.replace(r, id);
   const t0 = ctx.clock.now();
   try {
     await engine.startContainer(id, ctx.signal);
@@ -93180,6 +93210,31 @@ function result(step, o, startedMs, durationMs) {
   };
 }
 
+// src/checks/oom-counter.ts
+var OomCounter = class {
+  counts = /* @__PURE__ */ new Map();
+  controller = new AbortController();
+  failed = false;
+  constructor(engine, labels) {
+    void this.listen(engine, labels);
+  }
+  async listen(engine, labels) {
+    try {
+      for await (const e of engine.containerEvents(labels, this.controller.signal))
+        if (e.action === "oom") this.counts.set(e.id, (this.counts.get(e.id) ?? 0) + 1);
+    } catch {
+      this.failed = true;
+    }
+  }
+  /** The kills counted for a container; undefined when the event stream broke (none can be trusted). */
+  count(containerId) {
+    return this.failed ? void 0 : this.counts.get(containerId) ?? 0;
+  }
+  close() {
+    this.controller.abort();
+  }
+};
+
 // src/orchestrator/up.ts
 import { setMaxListeners } from "node:events";
 import { performance as performance4 } from "node:perf_hooks";
@@ -93673,11 +93728,14 @@ async function run(suite, opts = {}) {
   const usedNodes = [...new Set(suite.topologies.map((t) => t.node))];
   opts.onStart?.({ runId: identity.runId, suite: suite.name, nodes: usedNodes });
   const engines = /* @__PURE__ */ new Map();
+  const ooms = /* @__PURE__ */ new Map();
   try {
     const connected = await Promise.all(
       usedNodes.map((n) => connect(suite.nodes[n], opts.engineFactory))
     );
     connected.forEach(({ engine }, i) => engines.set(usedNodes[i], engine));
+    for (const [node2, engine] of engines)
+      ooms.set(node2, new OomCounter(engine, { [LABEL.run]: identity.runId }));
     await Promise.all([...engines.values()].map((e) => sweepStale(e, progress)));
     progress.emit({
       kind: "note",
@@ -93694,6 +93752,7 @@ async function run(suite, opts = {}) {
       engines,
       runLabels(identity),
       suite.probeImage,
+      ooms,
       AbortSignal.any([signal, AbortSignal.timeout(3e4)])
     );
     const notRun = signal.aborted ? "the run was cancelled" : `topology ${down2.join(", ")} did not come up`;
@@ -93720,6 +93779,7 @@ async function run(suite, opts = {}) {
     );
     return redact.deep(logs2 ? { ...r, logs: logs2 } : r);
   } finally {
+    for (const o of ooms.values()) o.close();
     await Promise.all([...engines.values()].map((e) => e.close()));
   }
 }

@@ -75701,7 +75701,12 @@ var DockerEngine = class {
   }
   async runSidecar(req, signal) {
     const c = await this.createHelper(req, signal);
-    await c.start({ abortSignal: signal });
+    try {
+      await c.start({ abortSignal: signal });
+    } catch (e) {
+      await c.remove({ force: true }).catch(() => void 0);
+      throw e;
+    }
     return c.id;
   }
   createHelper(req, signal) {
@@ -75773,7 +75778,6 @@ var DockerEngine = class {
       restartCount: c.RestartCount,
       pid: st.Pid,
       error: st.Error || void 0,
-      createdAt: c.Created,
       startedAt: st.StartedAt,
       finishedAt: st.FinishedAt,
       health: st.Health && {

@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { runChecks } from './checks/runner.js';
 import { runScenarios } from './scenarios/runner.js';
+import { OomCounter } from './checks/oom-counter.js';
 import { Runtime } from './checks/runtime.js';
 import { realClock, type Clock } from './common/clock.js';
 import { connect, type EngineFactory } from './engine/connect.js';
@@ -73,11 +74,14 @@ export async function run(suite: Suite, opts: RunOptions = {}): Promise<RunResul
   const usedNodes = [...new Set(suite.topologies.map((t) => t.node))];
   opts.onStart?.({ runId: identity.runId, suite: suite.name, nodes: usedNodes });
   const engines = new Map<string, Engine>();
+  const ooms = new Map<string, OomCounter>();
   try {
     const connected = await Promise.all(
       usedNodes.map((n) => connect(suite.nodes[n]!, opts.engineFactory)),
     );
     connected.forEach(({ engine }, i) => engines.set(usedNodes[i]!, engine));
+    for (const [node, engine] of engines)
+      ooms.set(node, new OomCounter(engine, { [LABEL.run]: identity.runId }));
     await Promise.all([...engines.values()].map((e) => sweepStale(e, progress)));
     progress.emit({
       kind: 'note',
@@ -97,6 +101,7 @@ export async function run(suite: Suite, opts: RunOptions = {}): Promise<RunResul
           engines,
           runLabels(identity),
           suite.probeImage,
+          ooms,
           AbortSignal.any([signal, AbortSignal.timeout(30_000)]),
         );
     const notRun = signal.aborted
@@ -129,6 +134,7 @@ export async function run(suite: Suite, opts: RunOptions = {}): Promise<RunResul
     );
     return redact.deep(logs ? { ...r, logs } : r);
   } finally {
+    for (const o of ooms.values()) o.close();
     await Promise.all([...engines.values()].map((e) => e.close()));
   }
 }

@@ -3,6 +3,8 @@ import type { ContainerState, Engine, ExecResult } from '../engine/engine.js';
 import type { NodeSpec, Suite } from '../manifest/suite.js';
 import { LABEL } from '../orchestrator/labels.js';
 import { plan, type TopologyPlan } from '../orchestrator/plan.js';
+import { QUICK_CALL_MS } from '../orchestrator/deadline.js';
+import type { OomCounter } from './oom-counter.js';
 import { resolveServiceRef, type ServiceRef } from './refs.js';
 
 /** The container a check needs is not running (stopped, restarting, paused): a failure that may pass on retry. */
@@ -30,6 +32,8 @@ export const DEFAULT_PROBE_IMAGE = 'busybox:1.36';
 export class Runtime {
   /** Probe sidecars by the container they serve, with that container's start they joined. */
   private readonly probes = new Map<string, { startedAt?: string; id: Promise<string> }>();
+  /** The last probe lookup per container: lookups run one at a time, so they see starts in order. */
+  private readonly queues = new Map<string, Promise<unknown>>();
   private readonly plans = new Map<string, TopologyPlan>();
   /** Containers a scenario stopped on purpose (a `stop` step): restarts leave them stopped until a `start`. */
   readonly userStopped = new Set<string>();
@@ -40,6 +44,8 @@ export class Runtime {
     private all: Replica[],
     private readonly runLabels: Record<string, string>,
     private readonly probeImage: string,
+    /** Out-of-memory kills counted on each node since before bring-up (run.ts). */
+    private readonly ooms: ReadonlyMap<string, OomCounter> = new Map(),
   ) {}
 
   /** Lists what a run created, by its run label, on every engine. */
@@ -48,6 +54,7 @@ export class Runtime {
     engines: Map<string, Engine>,
     runLabels: Record<string, string>,
     probeImage: string,
+    ooms: ReadonlyMap<string, OomCounter>,
     signal?: AbortSignal,
   ): Promise<Runtime> {
     const runId = runLabels[LABEL.run]!;
@@ -66,7 +73,7 @@ export class Runtime {
       ),
     );
     const replicas = lists.flat().sort((a, b) => a.containerName.localeCompare(b.containerName));
-    return new Runtime(suite, engines, replicas, runLabels, probeImage);
+    return new Runtime(suite, engines, replicas, runLabels, probeImage, ooms);
   }
 
   /** The run's labels, for helper containers it starts. */
@@ -99,16 +106,17 @@ export class Runtime {
    * new one, or find none when no new one could be created. The old one's probe sidecar goes
    * with it; it shared a namespace that is gone.
    */
-  async replace(
-    old: Replica,
-    containerId: string | undefined,
-    signal?: AbortSignal,
-  ): Promise<void> {
+  async replace(old: Replica, containerId: string | undefined): Promise<void> {
     this.all = this.all.flatMap((r) =>
       r.containerId !== old.containerId ? [r] : containerId ? [{ ...r, containerId }] : [],
     );
     this.userStopped.delete(old.containerId);
-    await this.dropProbe(old, signal);
+    await this.dropProbe(old);
+  }
+
+  /** How often the kernel killed this replica's container for lack of memory; undefined: not counted. */
+  oomKills(r: Replica): number | undefined {
+    return this.ooms.get(r.node)?.count(r.containerId);
   }
 
   /** Replicas of a service reference; refs were validated when the manifest was loaded. */
@@ -163,26 +171,47 @@ export class Runtime {
    */
   async probe(r: Replica, cmd: string[], signal?: AbortSignal): Promise<ExecResult> {
     const engine = this.engine(r.node);
-    const { startedAt } = await engine.inspectContainer(r.containerId, signal);
-    // A container that started again (a restart, its restart policy) has a new network
-    // namespace; a sidecar that joined the old one would see no network at all.
-    if (this.probes.get(r.containerId)?.startedAt !== startedAt) await this.dropProbe(r, signal);
-    let sidecar = this.probes.get(r.containerId);
-    if (!sidecar) {
-      sidecar = { startedAt, id: this.startProbe(engine, r, signal) };
-      this.probes.set(r.containerId, sidecar);
-      sidecar.id.catch(() => this.probes.delete(r.containerId));
-    }
-    return engine.exec(await sidecar.id, { cmd }, signal);
+    const sidecar = await this.serially(r.containerId, () => this.currentProbe(r, signal));
+    return engine.exec(sidecar, { cmd }, signal);
   }
 
-  /** Forgets a replica's probe sidecar and removes it. */
-  private async dropProbe(r: Replica, signal?: AbortSignal): Promise<void> {
+  /**
+   * The replica's probe sidecar, started when there is none. A container that started again
+   * (a restart, its restart policy) has a new network namespace; a sidecar that joined the
+   * old one would see no network at all, so it is replaced.
+   */
+  private async currentProbe(r: Replica, signal?: AbortSignal): Promise<string> {
+    const engine = this.engine(r.node);
+    const { status, startedAt } = await engine.inspectContainer(r.containerId, signal);
+    if (status !== 'running') throw new NotRunning(r, status);
+    const known = this.probes.get(r.containerId);
+    if (known && known.startedAt === startedAt) return known.id;
+    await this.dropProbe(r);
+    const id = this.startProbe(engine, r, signal);
+    this.probes.set(r.containerId, { startedAt, id });
+    id.catch(() => {
+      if (this.probes.get(r.containerId)?.id === id) this.probes.delete(r.containerId);
+    });
+    return id;
+  }
+
+  /** Runs `fn` after every earlier call for the same key has settled. */
+  private serially<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const next = (this.queues.get(key) ?? Promise.resolve()).then(fn, fn);
+    this.queues.set(
+      key,
+      next.catch(() => undefined),
+    );
+    return next;
+  }
+
+  /** Forgets a replica's probe sidecar and removes it, whatever the caller's signal says. */
+  private async dropProbe(r: Replica): Promise<void> {
     const probe = this.probes.get(r.containerId);
     if (!probe) return;
     this.probes.delete(r.containerId);
     const id = await probe.id.catch(() => undefined);
-    if (id) await this.engine(r.node).removeContainer(id, signal);
+    if (id) await this.engine(r.node).removeContainer(id, AbortSignal.timeout(QUICK_CALL_MS));
   }
 
   private async startProbe(engine: Engine, r: Replica, signal?: AbortSignal): Promise<string> {

@@ -272,7 +272,13 @@ export class DockerEngine implements Engine {
 
   async runSidecar(req: SidecarRequest, signal?: AbortSignal): Promise<string> {
     const c = await this.createHelper(req, signal);
-    await c.start({ abortSignal: signal });
+    try {
+      await c.start({ abortSignal: signal });
+    } catch (e) {
+      // A sidecar that could not start (its service stopped meanwhile) is not left behind.
+      await c.remove({ force: true }).catch(() => undefined);
+      throw e;
+    }
     return c.id;
   }
 
@@ -353,7 +359,6 @@ export class DockerEngine implements Engine {
       restartCount: c.RestartCount,
       pid: st.Pid,
       error: st.Error || undefined,
-      createdAt: c.Created,
       startedAt: st.StartedAt,
       finishedAt: st.FinishedAt,
       health: st.Health && {

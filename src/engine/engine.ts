@@ -129,8 +129,6 @@ export interface ContainerState {
   restartCount: number;
   pid: number;
   error?: string;
-  /** When the container was created (ISO 8601): its events start there. */
-  createdAt?: string;
   startedAt?: string;
   finishedAt?: string;
   /** undefined when the container has no healthcheck. */

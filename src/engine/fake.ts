@@ -50,9 +50,6 @@ export interface FakeContainer {
   status: 'created' | 'running' | 'paused' | 'restarting' | 'exited';
   exitCode: number;
   error?: string;
-  /** The kernel killed it for lack of memory at least once (Docker keeps the flag across restarts). */
-  oomKilled: boolean;
-  readonly createdAtMs: number;
   startedAtMs?: number;
   finishedAtMs?: number;
   restartCount: number;
@@ -237,20 +234,11 @@ export class FakeEngine implements Engine {
     return id;
   }
 
-  /** The process dies on its own (a crash): unlike a stop, restart policies apply. */
+  /** The process dies on its own (a crash, an OOM): unlike a stop, restart policies apply. */
   crash(idOrName: string, exitCode = 137): void {
     const c = this.find(idOrName);
     if (c.status !== 'running' && c.status !== 'paused') return;
     this.exit(c, exitCode, true);
-  }
-
-  /** The kernel kills the process for lack of memory: an `oom` event, then a crash with 137. */
-  oomKill(idOrName: string): void {
-    const c = this.find(idOrName);
-    if (c.status !== 'running') return;
-    c.oomKilled = true;
-    this.emit(c, 'oom');
-    this.exit(c, 137, true);
   }
 
   /** A line in a container's log, at the clock's time. */
@@ -672,8 +660,6 @@ export class FakeEngine implements Engine {
       service: more.service,
       status: 'created',
       exitCode: 0,
-      oomKilled: false,
-      createdAtMs: this.clock.now(),
       restartCount: 0,
       pid: 0,
       manuallyStopped: false,
@@ -825,11 +811,10 @@ export class FakeEngine implements Engine {
       status: c.status,
       running: c.status === 'running' || c.status === 'paused',
       exitCode: c.exitCode,
-      oomKilled: c.oomKilled,
+      oomKilled: false,
       restartCount: c.restartCount,
       pid: c.pid,
       error: c.error,
-      createdAt: iso(c.createdAtMs),
       startedAt: iso(c.startedAtMs),
       finishedAt: iso(c.finishedAtMs),
       health: c.health && { ...c.health, log: [] },

@@ -1,9 +1,7 @@
 import { z } from 'zod';
 import type { ContainerState } from '../../engine/engine.js';
-import { LABEL } from '../../orchestrator/labels.js';
 import { excerpt } from '../match.js';
 import { acrossReplicas } from '../replicas.js';
-import type { Replica, Runtime } from '../runtime.js';
 import { defineKind, type Outcome } from '../types.js';
 
 /** A count expected exactly, or within bounds. */
@@ -47,7 +45,7 @@ const StateSpec = z.strictObject({
   oomKills: countExpectation('out-of-memory kills')
     .optional()
     .describe(
-      "How often the kernel killed the container for lack of memory since it was created (the engine's `oom` events): a number, or {min, max}. Unlike `oomKilled`, a restart does not hide it, and a process of the container other than its main one counts too.",
+      "How often the kernel killed the container for lack of memory during the run (the engine's `oom` events): a number, or {min, max}. Unlike `oomKilled`, a restart does not hide it, and a process of the container other than its main one counts too.",
     ),
 });
 
@@ -62,9 +60,14 @@ export const state = defineKind({
     const rt = ctx.runtime!;
     return acrossReplicas(rt.replicas(c.state.service), c.any, async (r) => {
       const s = await rt.inspect(r, ctx.signal);
-      const ooms =
-        c.state.oomKills === undefined ? undefined : await oomKills(rt, r, s, ctx.signal);
-      return judgeState(c.state, s, ooms);
+      const ooms = rt.oomKills(r);
+      if (c.state.oomKills !== undefined && ooms === undefined)
+        return {
+          status: 'error',
+          message: `${s.name}: out-of-memory kills were not counted: the engine's event stream broke`,
+          evidence: stateEvidence(s),
+        };
+      return judgeState(c.state, s, c.state.oomKills === undefined ? undefined : ooms);
     });
   },
 });
@@ -93,27 +96,6 @@ export function stateEvidence(s: ContainerState) {
     ...(s.finishedAt && !s.finishedAt.startsWith('0001-') && { finishedAt: s.finishedAt }),
     ...(s.error && { error: s.error }),
   };
-}
-
-/** Engine and runner clocks may differ a little: the window reaches back this far. */
-const SKEW_MS = 2000;
-
-/** The engine's `oom` events for this container, from its creation until now. */
-async function oomKills(
-  rt: Runtime,
-  r: Replica,
-  s: ContainerState,
-  signal: AbortSignal,
-): Promise<number> {
-  const created = s.createdAt ? Date.parse(s.createdAt) : Date.now();
-  // The engine waits for a future `until`; a moment ahead covers what it has not flushed yet.
-  const window = { sinceMs: created - SKEW_MS, untilMs: Date.now() + 200 };
-  let n = 0;
-  for await (const e of rt
-    .engine(r.node)
-    .containerEvents({ [LABEL.run]: rt.runId, [LABEL.service]: r.service }, signal, window))
-    if (e.id === r.containerId && e.action === 'oom') n++;
-  return n;
 }
 
 function countText(e: CountExpectation): string {

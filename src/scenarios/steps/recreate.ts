@@ -77,12 +77,12 @@ async function recreateOne(
       AbortSignal.timeout(QUICK_CALL_MS),
     );
   } catch (e) {
-    await ctx.runtime.replace(r, undefined, ctx.signal);
+    await ctx.runtime.replace(r, undefined);
     throw new Error(
       `the old container is removed, but no new one could be created: ${daemonMessage(e)}`,
     );
   }
-  await ctx.runtime.replace(r, id, ctx.signal);
+  await ctx.runtime.replace(r, id);
   const t0 = ctx.clock.now();
   try {
     await engine.startContainer(id, ctx.signal);

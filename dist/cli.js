@@ -89499,10 +89499,11 @@ var heal = defineStep({
 var ENGINE_DEFAULT_GRACE_MS = 1e4;
 var STOP_SLACK_MS = 3e4;
 function stopWithGrace(engine, id, graceMs, signal) {
+  const ms = graceMs ?? ENGINE_DEFAULT_GRACE_MS;
   return engine.stopContainer(
     id,
-    graceMs,
-    AbortSignal.any([signal, AbortSignal.timeout(graceMs + STOP_SLACK_MS)])
+    ms,
+    AbortSignal.any([signal, AbortSignal.timeout(ms + STOP_SLACK_MS)])
   );
 }
 
@@ -91055,8 +91056,7 @@ async function recreateOne(r, timeoutMs, ctx) {
   const sp = tp.services.find((s) => s.spec.name === r.service);
   const engine = ctx.runtime.engine(r.node);
   await ctx.faults.heal(`pause:${r.containerId}`, "a recreate step");
-  const graceMs = sp.spec.stopGracePeriodMs ?? ENGINE_DEFAULT_GRACE_MS;
-  await stopWithGrace(engine, r.containerId, graceMs, ctx.signal);
+  await stopWithGrace(engine, r.containerId, sp.spec.stopGracePeriodMs, ctx.signal);
   await engine.removeContainer(r.containerId, ctx.signal);
   let id;
   try {
@@ -91215,7 +91215,7 @@ async function restartTopology(engine, services, opts) {
       tier.services.flatMap(
         (s) => s.containers.map((c) => {
           report.stopped.push(c.name);
-          return stopWithGrace(engine, c.id, s.stopGraceMs ?? ENGINE_DEFAULT_GRACE_MS, signal);
+          return stopWithGrace(engine, c.id, s.stopGraceMs, signal);
         })
       )
     );
@@ -91227,8 +91227,7 @@ async function restartTopology(engine, services, opts) {
           let startedMs = 0;
           const { back, attempts } = await retry(
             async (attempt2) => {
-              if (attempt2 > 1)
-                await stopWithGrace(engine, c.id, s.stopGraceMs ?? ENGINE_DEFAULT_GRACE_MS, signal);
+              if (attempt2 > 1) await stopWithGrace(engine, c.id, s.stopGraceMs, signal);
               startedMs = clock.now() - origin;
               await engine.startContainer(c.id, signal);
               return {

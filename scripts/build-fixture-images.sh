@@ -103,27 +103,21 @@ while IFS= read -r line; do
 done < <(ldd "$NODE_BIN" 2>&1 || true)
 for lib in "${NODE_LIBS[@]}"; do [ -e "$lib" ] || die "ldd named $lib for $NODE_BIN but it does not exist"; done
 
-APP_FILES=()
-while IFS= read -r f; do APP_FILES+=("$f"); done < <(cd "$APP_DIR" && find . -type f | LC_ALL=C sort)
-[ -f "$APP_DIR/server.js" ] || die "$APP_DIR/server.js is missing"
-
 RBEE_DIR="$ROOT/test/fixtures/images/rbee"
-RBEE_FILES=()
-while IFS= read -r f; do RBEE_FILES+=("$f"); done < <(cd "$RBEE_DIR" && find . -type f | LC_ALL=C sort)
-[ -f "$RBEE_DIR/queen.js" ] || die "$RBEE_DIR/queen.js is missing"
-
-MACHINE_DIR="$ROOT/test/fixtures/images/machine"
-MACHINE_FILES=()
-while IFS= read -r f; do MACHINE_FILES+=("$f"); done < <(cd "$MACHINE_DIR" && find . -type f | LC_ALL=C sort)
-[ -f "$MACHINE_DIR/machine.js" ] || die "$MACHINE_DIR/machine.js is missing"
-
 RPA_DIR="$ROOT/test/fixtures/images/rpa"
-RPA_FILES=()
-while IFS= read -r f; do RPA_FILES+=("$f"); done < <(cd "$RPA_DIR" && find . -type f | LC_ALL=C sort)
-[ -f "$RPA_DIR/scheduler.js" ] || die "$RPA_DIR/scheduler.js is missing"
+MACHINE_DIR="$ROOT/test/fixtures/images/machine"
+for main in "$APP_DIR/server.js" "$RBEE_DIR/queen.js" "$RPA_DIR/scheduler.js" "$MACHINE_DIR/machine.js"; do
+  [ -f "$main" ] || die "$main is missing"
+done
 
 # ---- helpers --------------------------------------------------------------------------------
 
+# inputs_of DIR: " FILE=HASH" for every file under DIR, in a stable order (an image's sources).
+inputs_of() {
+  local f out=""
+  while IFS= read -r f; do out+=" $f=$(sum "$1/$f")"; done < <(cd "$1" && find . -type f | LC_ALL=C sort)
+  printf '%s' "$out"
+}
 label_of() {
   docker image inspect --format '{{index .Config.Labels "io.stackcheck.fixture-hash"}}' "$1" 2>/dev/null || true
 }
@@ -246,6 +240,22 @@ with_libs() {
   done < <(for b in "$@"; do LD_LIBRARY_PATH="$libpath" ldd "$pkgs$b"; done | LC_ALL=C sort -u)
 }
 
+# deb_image_stale NAME DIR: sets IMAGE_HASH to the hash of $PREFIX/NAME:1's inputs (node:1,
+# DIR's files, DEB_FILES). When that image must be (re)built, prepares its context: DIR copied
+# to ctx=$WORK/NAME (its rootfs in fs) and DEB_FILES unpacked in pkgs; else returns 1.
+deb_image_stale() {
+  local f inputs
+  inputs="recipe=$SELF_SUM base=$(id_of "$PREFIX/node:1")$(inputs_of "$2")"
+  for f in "${DEB_FILES[@]}"; do inputs+=" $(basename "$f")=$(sum "$f")"; done
+  IMAGE_HASH=$(sum_text "$inputs")
+  [ "$FORCE" = 1 ] || [ "$(label_of "$PREFIX/$1:1")" != "$IMAGE_HASH" ] || return 1
+  ctx="$WORK/$1"
+  fs="$ctx/rootfs"
+  pkgs="$WORK/$1-debs"
+  cp -r "$2" "$ctx"
+  for f in "${DEB_FILES[@]}"; do dpkg-deb -x "$f" "$pkgs"; done
+}
+
 BUILT=0
 # ensure NAME HASH CONTEXT [DOCKERFILE]: build $PREFIX/NAME:1 from CONTEXT unless its label says HASH.
 ensure() {
@@ -340,9 +350,7 @@ ensure node "$node_hash" "$WORK/node"
 
 # ---- stackcheck-fixture/app:1 ---------------------------------------------------------------
 
-app_inputs="recipe=$SELF_SUM base=$(id_of "$PREFIX/node:1")"
-for f in "${APP_FILES[@]}"; do app_inputs+=" $f=$(sum "$APP_DIR/$f")"; done
-ensure app "$(sum_text "$app_inputs")" "$APP_DIR"
+ensure app "$(sum_text "recipe=$SELF_SUM base=$(id_of "$PREFIX/node:1")$(inputs_of "$APP_DIR")")" "$APP_DIR"
 
 # ---- stackcheck-fixture/rbee:1 --------------------------------------------------------------
 # The rbee services and OpenSSH, as seed 002's base image (Rust + SSH). Keys are made fresh with
@@ -350,16 +358,7 @@ ensure app "$(sum_text "$app_inputs")" "$APP_DIR"
 # wrong_key is not).
 
 image_debs openssh-client openssh-server openssh-sftp-server
-rbee_inputs="recipe=$SELF_SUM base=$(id_of "$PREFIX/node:1")"
-for f in "${RBEE_FILES[@]}"; do rbee_inputs+=" $f=$(sum "$RBEE_DIR/$f")"; done
-for f in "${DEB_FILES[@]}"; do rbee_inputs+=" $(basename "$f")=$(sum "$f")"; done
-rbee_hash=$(sum_text "$rbee_inputs")
-if [ "$FORCE" = 1 ] || [ "$(label_of "$PREFIX/rbee:1")" != "$rbee_hash" ]; then
-  ctx="$WORK/rbee"
-  fs="$ctx/rootfs"
-  pkgs="$WORK/openssh"
-  cp -r "$RBEE_DIR" "$ctx"
-  for f in "${DEB_FILES[@]}"; do dpkg-deb -x "$f" "$pkgs"; done
+if deb_image_stale rbee "$RBEE_DIR"; then
   # OpenSSH 9.8 and later split sshd: the listener runs sshd-session (and sshd-auth) per login.
   ssh_bins=(/usr/sbin/sshd /usr/bin/ssh /usr/bin/scp /usr/lib/openssh/sftp-server)
   for b in /usr/lib/openssh/sshd-session /usr/lib/openssh/sshd-auth; do
@@ -389,7 +388,7 @@ if [ "$FORCE" = 1 ] || [ "$(label_of "$PREFIX/rbee:1")" != "$rbee_hash" ]; then
   chmod 600 "$fs/root/.ssh/"* "$fs/etc/ssh/ssh_host_ed25519_key"
   chmod 755 "$fs/run/sshd"
 fi
-ensure rbee "$rbee_hash" "$WORK/rbee"
+ensure rbee "$IMAGE_HASH" "$WORK/rbee"
 
 # ---- stackcheck-fixture/rpa:1 ---------------------------------------------------------------
 # Seed 003's stack in one image: PostgreSQL (the major version the host's distribution ships:
@@ -414,17 +413,8 @@ if [ -z "$PG_MAJOR" ]; then
   mkdir -p "$FIXTURE_DEBS" && echo "$PG_MAJOR" >"$FIXTURE_DEBS/postgresql-major.txt"
 fi
 image_debs "postgresql-$PG_MAJOR" "postgresql-client-$PG_MAJOR"
-rpa_inputs="recipe=$SELF_SUM base=$(id_of "$PREFIX/node:1")"
-for f in "${RPA_FILES[@]}"; do rpa_inputs+=" $f=$(sum "$RPA_DIR/$f")"; done
-for f in "${DEB_FILES[@]}"; do rpa_inputs+=" $(basename "$f")=$(sum "$f")"; done
-rpa_hash=$(sum_text "$rpa_inputs")
-if [ "$FORCE" = 1 ] || [ "$(label_of "$PREFIX/rpa:1")" != "$rpa_hash" ]; then
-  ctx="$WORK/rpa"
-  fs="$ctx/rootfs"
-  pkgs="$WORK/postgresql"
+if deb_image_stale rpa "$RPA_DIR"; then
   pg=/usr/lib/postgresql/$PG_MAJOR
-  cp -r "$RPA_DIR" "$ctx"
-  for f in "${DEB_FILES[@]}"; do dpkg-deb -x "$f" "$pkgs"; done
   with_libs "$fs" "$pkgs" "$pg/bin/postgres" "$pg/bin/initdb" "$pg/bin/pg_ctl" \
     "$pg/bin/pg_isready" "$pg/bin/psql"
   # The loadable modules initdb and a plain database need, and the catalog's SQL and data.
@@ -444,7 +434,7 @@ if [ "$FORCE" = 1 ] || [ "$(label_of "$PREFIX/rpa:1")" != "$rpa_hash" ]; then
   echo 'postgres:x:999:999:PostgreSQL:/var/lib/postgresql:/bin/sh' >>"$fs/etc/passwd"
   echo 'postgres:x:999:' >>"$fs/etc/group"
 fi
-ensure rpa "$rpa_hash" "$WORK/rpa"
+ensure rpa "$IMAGE_HASH" "$WORK/rpa"
 
 # ---- stackcheck-fixture/machine:1 -----------------------------------------------------------
 # Seed 004's stack in one image: Redis (redis-server is redis-check-rdb under another name, as
@@ -452,20 +442,11 @@ ensure rpa "$rpa_hash" "$WORK/rpa"
 # test/fixtures/images/machine.
 
 image_debs redis-tools
-machine_inputs="recipe=$SELF_SUM base=$(id_of "$PREFIX/node:1")"
-for f in "${MACHINE_FILES[@]}"; do machine_inputs+=" $f=$(sum "$MACHINE_DIR/$f")"; done
-for f in "${DEB_FILES[@]}"; do machine_inputs+=" $(basename "$f")=$(sum "$f")"; done
-machine_hash=$(sum_text "$machine_inputs")
-if [ "$FORCE" = 1 ] || [ "$(label_of "$PREFIX/machine:1")" != "$machine_hash" ]; then
-  ctx="$WORK/machine"
-  fs="$ctx/rootfs"
-  pkgs="$WORK/redis"
-  cp -r "$MACHINE_DIR" "$ctx"
-  for f in "${DEB_FILES[@]}"; do dpkg-deb -x "$f" "$pkgs"; done
+if deb_image_stale machine "$MACHINE_DIR"; then
   with_libs "$fs" "$pkgs" /usr/bin/redis-check-rdb /usr/bin/redis-cli
   ln -s redis-check-rdb "$fs/usr/bin/redis-server"
 fi
-ensure machine "$machine_hash" "$WORK/machine"
+ensure machine "$IMAGE_HASH" "$WORK/machine"
 
 # ---- stackcheck-fixture/nettools:1 ----------------------------------------------------------
 # The fault helper image: sh (busybox), node (the delay proxy), iptables, tc and ss from this host.

@@ -1,7 +1,7 @@
 import type { Clock } from '../common/clock.js';
 import { daemonMessage } from '../engine/docker.js';
 import type { Engine } from '../engine/engine.js';
-import { ENGINE_DEFAULT_GRACE_MS, stopWithGrace } from './stop.js';
+import { stopWithGrace } from './stop.js';
 import { waitBack, type Back } from './wait-back.js';
 import { retry, RetryError, type AttemptFailure, type RetryPolicy } from './retry.js';
 
@@ -144,7 +144,7 @@ export async function restartTopology(
       tier.services.flatMap((s) =>
         s.containers.map((c) => {
           report.stopped.push(c.name);
-          return stopWithGrace(engine, c.id, s.stopGraceMs ?? ENGINE_DEFAULT_GRACE_MS, signal);
+          return stopWithGrace(engine, c.id, s.stopGraceMs, signal);
         }),
       ),
     );
@@ -157,8 +157,7 @@ export async function restartTopology(
           let startedMs = 0;
           const { back, attempts } = await retry(
             async (attempt) => {
-              if (attempt > 1)
-                await stopWithGrace(engine, c.id, s.stopGraceMs ?? ENGINE_DEFAULT_GRACE_MS, signal);
+              if (attempt > 1) await stopWithGrace(engine, c.id, s.stopGraceMs, signal);
               startedMs = clock.now() - origin;
               await engine.startContainer(c.id, signal);
               return {

@@ -6,18 +6,20 @@ export const ENGINE_DEFAULT_GRACE_MS = 10_000;
 const STOP_SLACK_MS = 30_000;
 
 /**
- * Stops a container with a grace period the caller knows (its stop_grace_period, an override,
- * or the engine's default): the call may take that long and a margin, never unbounded.
+ * Stops a container with the grace period the caller knows (its stop_grace_period or an
+ * override; none: the engine's default): the call may take that long and a margin, never
+ * unbounded.
  */
 export function stopWithGrace(
   engine: Engine,
   id: string,
-  graceMs: number,
+  graceMs: number | undefined,
   signal: AbortSignal,
 ): Promise<void> {
+  const ms = graceMs ?? ENGINE_DEFAULT_GRACE_MS;
   return engine.stopContainer(
     id,
-    graceMs,
-    AbortSignal.any([signal, AbortSignal.timeout(graceMs + STOP_SLACK_MS)]),
+    ms,
+    AbortSignal.any([signal, AbortSignal.timeout(ms + STOP_SLACK_MS)]),
   );
 }

@@ -15,6 +15,9 @@ import { checksByName, runFiles } from '../support/run.js';
 
 const RUN_TIMEOUT = 240_000;
 
+// Network faults run their tools in this image, built locally with the other fixtures.
+process.env.STACKCHECK_FAULT_IMAGE ??= 'stackcheck-fixture/nettools:1';
+
 type StopEvidence = {
   containers: {
     configuredGraceS: number;
@@ -138,8 +141,6 @@ describe('examples/queen-hives (seed 002)', () => {
     'a partitioned hive goes stale, and alive again once the partition heals';
   let results: RunResults;
   beforeAll(async () => {
-    // Network faults run their tools in this image, built locally with the other fixtures.
-    process.env.STACKCHECK_FAULT_IMAGE ??= 'stackcheck-fixture/nettools:1';
     ({ results } = await runExample('queen-hives', {
       extraScenarios: `
 - name: "negative: a partition left in place keeps the hive stale"
@@ -301,7 +302,6 @@ describe('examples/rpa-workers (seed 003)', () => {
     delete process.env.RPA_DB_PASSWORD_FILE;
   });
   beforeAll(async () => {
-    process.env.STACKCHECK_FAULT_IMAGE ??= 'stackcheck-fixture/nettools:1';
     // The example reads the database password from the file this variable names.
     if (!process.env.RPA_DB_PASSWORD_FILE) {
       secretDir = mkdtempSync(join(tmpdir(), 'stackcheck-secret-'));
@@ -420,7 +420,6 @@ topologies:
 describe('examples/gpu-workers (seed 004)', () => {
   let results: RunResults;
   beforeAll(async () => {
-    process.env.STACKCHECK_FAULT_IMAGE ??= 'stackcheck-fixture/nettools:1';
     ({ results } = await runExample('gpu-workers', {
       extraScenarios: `
 - name: "negative: jobs submitted while the workers are cut off from Redis are not done before the heal"

@@ -5,7 +5,7 @@ import { daemonMessage } from '../../engine/docker.js';
 import { duration } from '../../manifest/schema-parts.js';
 import { QUICK_CALL_MS } from '../../orchestrator/deadline.js';
 import { replicaRequest } from '../../orchestrator/replica-request.js';
-import { ENGINE_DEFAULT_GRACE_MS, stopWithGrace } from '../../orchestrator/stop.js';
+import { stopWithGrace } from '../../orchestrator/stop.js';
 import { NotBackError, waitBack, type Back } from '../../orchestrator/wait-back.js';
 import { defineStep, type StepContext } from '../types.js';
 import { serviceRef, targets, TargetSchema } from './target.js';
@@ -65,8 +65,7 @@ async function recreateOne(
   const engine = ctx.runtime.engine(r.node);
   // A frozen container cannot be stopped politely; its pause goes with it.
   await ctx.faults.heal(`pause:${r.containerId}`, 'a recreate step');
-  const graceMs = sp.spec.stopGracePeriodMs ?? ENGINE_DEFAULT_GRACE_MS;
-  await stopWithGrace(engine, r.containerId, graceMs, ctx.signal);
+  await stopWithGrace(engine, r.containerId, sp.spec.stopGracePeriodMs, ctx.signal);
   await engine.removeContainer(r.containerId, ctx.signal);
   let id: string;
   try {

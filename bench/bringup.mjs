@@ -2,14 +2,22 @@
 // Bring-up benchmark: stackcheck vs docker-compose 1.29 vs plain `docker run`, side by side on
 // the same generated compose file. See bench/README.md for what is measured and the caveats.
 //
-//   node bench/bringup.mjs [--n 5,20,50] [--shapes independent,chained] [--reps 1]
+//   node bench/bringup.mjs [--n 5,20,50,100] [--n-chained 5,20,50] [--shapes independent,chained] [--reps 1]
 //                          [--tools stackcheck,docker-compose,docker-run] [--keep-tmp]
 //                          [--out NAME]   (results to bench/results/NAME.{json,md}; default bringup-<date>)
 //
 // Plain Node ESM, no dependencies beyond the docker and docker-compose CLIs on PATH.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -34,7 +42,9 @@ const ALL_TOOLS = ['stackcheck', 'docker-compose', 'docker-run'];
 
 function parseArgs(argv) {
   const opts = {
-    n: [5, 20, 50],
+    n: [5, 20, 50, 100],
+    // A chain of 100 takes minutes with every tool; its cost per link is what 50 shows.
+    nChained: [5, 20, 50],
     shapes: ['independent', 'chained'],
     reps: 1,
     tools: [...ALL_TOOLS],
@@ -54,6 +64,7 @@ function parseArgs(argv) {
         .map((s) => s.trim())
         .filter(Boolean);
     if (a === '--n') opts.n = list(value()).map(Number);
+    else if (a === '--n-chained') opts.nChained = list(value()).map(Number);
     else if (a === '--shapes') opts.shapes = list(value());
     else if (a === '--reps') opts.reps = Number(value());
     else if (a === '--tools') opts.tools = list(value());
@@ -62,7 +73,8 @@ function parseArgs(argv) {
     else if (a === '-h' || a === '--help') usage();
     else usage(`unknown argument ${a}`);
   }
-  if (opts.n.some((n) => !Number.isInteger(n) || n < 1)) usage('--n takes positive integers');
+  if ([...opts.n, ...opts.nChained].some((n) => !Number.isInteger(n) || n < 1))
+    usage('--n and --n-chained take positive integers');
   if (opts.shapes.some((s) => !['independent', 'chained'].includes(s)))
     usage('--shapes takes independent and/or chained');
   if (!Number.isInteger(opts.reps) || opts.reps < 1) usage('--reps takes a positive integer');
@@ -75,7 +87,7 @@ function parseArgs(argv) {
 
 function usage(problem) {
   const text =
-    'usage: node bench/bringup.mjs [--n 5,20,50] [--shapes independent,chained] [--reps 1]\n' +
+    'usage: node bench/bringup.mjs [--n 5,20,50,100] [--n-chained 5,20,50] [--shapes independent,chained] [--reps 1]\n' +
     '                              [--tools stackcheck,docker-compose,docker-run] [--keep-tmp] [--out NAME]';
   if (problem) {
     process.stderr.write(`bringup: ${problem}\n${text}\n`);
@@ -379,10 +391,17 @@ async function runStackcheck(c) {
       teardownMs: removedAt === undefined ? undefined : Math.round(removedAt - healthyMs),
       afterTeardownMs: removedAt === undefined ? undefined : Math.round(r.ms - removedAt),
       teardown: res.teardown,
+      // Each service's own readiness: its start to its healthcheck passing, as stackcheck saw it.
+      sumReadinessMs: services.reduce((a, s) => a + (s.healthyMs - s.startedMs), 0),
+      healthSources: services.reduce(
+        (a, s) => ({ ...a, [s.healthSource ?? 'none']: (a[s.healthSource ?? 'none'] ?? 0) + 1 }),
+        {},
+      ),
       services: services.map((s) => ({
         name: s.name,
         startedMs: s.startedMs,
         healthyMs: s.healthyMs,
+        healthSource: s.healthSource,
       })),
       firstProgress: progress.slice(0, 3),
     },
@@ -566,12 +585,14 @@ function markdown(runs, meta) {
     'launched; "down" is the teardown duration after the last service became healthy; "total" is',
   );
   out.push('launch to fully removed.', '');
-  out.push('| shape | N | tool | created+started (s) | all healthy (s) | down (s) | total (s) |');
-  out.push('|---|---:|---|---:|---:|---:|---:|');
+  out.push(
+    '| shape | N | tool | created+started (s) | all healthy (s) | down (s) | total (s) | load before |',
+  );
+  out.push('|---|---:|---|---:|---:|---:|---:|---:|');
   for (const k of sorted) {
     const [shape, n, tool] = k.split('|');
     out.push(
-      `| ${shape} | ${n} | ${tool} | ${sec(med(k, 'startedMs'))} | ${sec(med(k, 'healthyMs'))} | ${sec(med(k, 'downMs'))} | ${sec(med(k, 'totalMs'))} |`,
+      `| ${shape} | ${n} | ${tool} | ${sec(med(k, 'startedMs'))} | ${sec(med(k, 'healthyMs'))} | ${sec(med(k, 'downMs'))} | ${sec(med(k, 'totalMs'))} | ${med(k, 'loadavg1Before')?.toFixed(1) ?? '–'} |`,
     );
   }
   out.push('', '## Ratio stackcheck / docker-compose (below 1: stackcheck faster)', '');
@@ -612,17 +633,52 @@ function markdown(runs, meta) {
       `| ${shape} | ${n} | ${tool} | ${sec(med(k, 'engineStartedMs'))} | ${sec(eh)} | ${sec(lag)} |`,
     );
   }
+  out.push('', "## Against issue #11's targets", '');
+  out.push('| target | case | measured | met |');
+  out.push('|---|---|---:|:---:|');
+  const target = (what, cse, value, ok) =>
+    value !== undefined && out.push(`| ${what} | ${cse} | ${value} | ${ok ? 'yes' : 'no'} |`);
+  for (const cse of cases) {
+    const [shape, n] = cse.split('|');
+    const total = med(`${cse}|stackcheck`, 'totalMs');
+    const vsCompose = med(`${cse}|docker-compose`, 'totalMs');
+    const vsRun = med(`${cse}|docker-run`, 'totalMs');
+    if (total === undefined) continue;
+    if (vsCompose !== undefined)
+      target('total ÷ docker-compose ≤ 0.5', cse, ratio(total, vsCompose), total <= vsCompose / 2);
+    if (vsRun !== undefined)
+      target('total ÷ docker run ≤ 1.2', cse, ratio(total, vsRun), total <= vsRun * 1.2);
+    if (shape === 'independent' && Number(n) === 100)
+      target('100 services < 30 s', cse, `${sec(total)} s`, total < 30_000);
+    if (shape === 'chained') {
+      const rows = groups.get(`${cse}|stackcheck`);
+      const chain = median(
+        rows.map((r) => r.detail.json.maxHealthyMs - r.detail.services[0].startedMs),
+      );
+      const own = median(rows.map((r) => r.detail.sumReadinessMs));
+      target(
+        'chain (first start → last healthy) ÷ Σ own readiness ≤ 1.1',
+        cse,
+        ratio(chain, own),
+        chain <= own * 1.1,
+      );
+    }
+  }
   const sc = runs.filter((r) => r.tool === 'stackcheck');
   if (sc.length) {
     out.push('', '## stackcheck detail', '');
     out.push(
-      '| shape | N | process start → run start (s) | teardown (s) | after teardown (s) | JSON durationMs (s) |',
+      '| shape | N | process start → run start (s) | teardown (s) | after teardown (s) | JSON durationMs (s) | Σ own readiness (s) | healthy by |',
     );
-    out.push('|---|---:|---:|---:|---:|---:|');
+    out.push('|---|---:|---:|---:|---:|---:|---:|---|');
     for (const r of sc) {
       const d = r.detail;
       out.push(
-        `| ${r.shape} | ${r.n} | ${sec(d.processStartToRunStartMs)} | ${sec(d.teardownMs)} | ${sec(d.afterTeardownMs)} | ${sec(d.durationMs)} |`,
+        `| ${r.shape} | ${r.n} | ${sec(d.processStartToRunStartMs)} | ${sec(d.teardownMs)} | ${sec(d.afterTeardownMs)} | ${sec(d.durationMs)} | ${sec(d.sumReadinessMs)} | ${Object.entries(
+          d.healthSources ?? {},
+        )
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')} |`,
       );
     }
   }
@@ -646,7 +702,11 @@ function cmdOut(cmd, args) {
 function environment() {
   let cliHash = 'missing';
   try {
-    cliHash = createHash('sha256').update(readFileSync(CLI)).digest('hex').slice(0, 16);
+    // The entries load chunks beside them: the hash covers all of dist/.
+    const hash = createHash('sha256');
+    for (const f of readdirSync(path.dirname(CLI)).sort())
+      hash.update(f).update(readFileSync(path.join(path.dirname(CLI), f)));
+    cliHash = hash.digest('hex').slice(0, 16);
   } catch {
     // reported as missing
   }
@@ -659,7 +719,7 @@ function environment() {
       '{{.Server.Version}} (engine), {{.Client.Version}} (cli)',
     ]),
     'docker-compose': cmdOut('docker-compose', ['version', '--short']),
-    stackcheck: `${cmdOut('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'])}, dist/cli.js sha256 ${cliHash}`,
+    stackcheck: `${cmdOut('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'])} (working tree may differ), dist/ sha256 ${cliHash}`,
     cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`,
     memory: `${Math.round(os.totalmem() / 2 ** 30)} GiB`,
     kernel: `${os.type()} ${os.release()}`,
@@ -692,7 +752,14 @@ async function main() {
   const mdFile = path.join(RESULTS_DIR, `${base}.md`);
 
   const runs = [];
-  const meta = { shapes: opts.shapes, ns: opts.n, reps: opts.reps, tools: opts.tools, env };
+  const meta = {
+    shapes: opts.shapes,
+    ns: opts.n,
+    nsChained: opts.nChained,
+    reps: opts.reps,
+    tools: opts.tools,
+    env,
+  };
   const save = () => {
     meta.benchMs = now() - benchStart;
     writeFileSync(jsonFile, `${JSON.stringify({ meta, runs }, null, 2)}\n`);
@@ -706,7 +773,7 @@ async function main() {
   try {
     for (let rep = 1; rep <= opts.reps; rep++) {
       for (const shape of opts.shapes) {
-        for (const n of opts.n) {
+        for (const n of shape === 'chained' ? opts.nChained : opts.n) {
           const dir = mkdtempSync(path.join(os.tmpdir(), `stackcheck-bench-${shape}-${n}-`));
           tmpDirs.push(dir);
           writeFileSync(path.join(dir, 'compose.yml'), composeYaml(shape, n));
@@ -753,6 +820,8 @@ async function main() {
               ...engine,
               containersRunningBefore: others,
               loadavg1Before: Number(loadBefore.toFixed(2)),
+              // The machine is shared: what else ran then is part of the result.
+              uptimeBefore: cmdOut('uptime', []),
               detail: r.detail,
             };
             runs.push(row);

@@ -1,11 +1,13 @@
 // How long N http checks across S services take, at several concurrency limits.
-// The same suite runs once without checks and once per concurrency with them; the check
-// phase is the difference in total time (bring-up and teardown are the same work).
+// The check phase is timed inside each run, from stackcheck's progress on stderr: from the
+// line saying the last service is ready to the line of the last check's result (bring-up and
+// teardown, which vary with the machine's load, do not count). Each limit runs --reps times,
+// interleaved; the table shows medians.
 //
-//   node bench/checks.mjs [--services 20] [--checks 1000] [--concurrency 16,64]
-import { execFileSync } from 'node:child_process';
+//   node bench/checks.mjs [--services 20] [--checks 1000] [--concurrency 16,64] [--reps 3] [--out NAME]
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -15,6 +17,10 @@ const { values } = parseArgs({
     services: { type: 'string', default: '20' },
     checks: { type: 'string', default: '1000' },
     concurrency: { type: 'string', default: '16,64' },
+    reps: { type: 'string', default: '3' },
+    out: { type: 'string' },
+    // Another build's dist/ (e.g. from `git show REV:dist/cli.js`), run alongside this one.
+    baseline: { type: 'string' },
   },
 });
 const services = Number(values.services);
@@ -23,7 +29,7 @@ const limits = values.concurrency.split(',').map(Number);
 const cli = join(process.cwd(), 'dist/cli.js');
 const env = { ...process.env, STACKCHECK_PROBE_IMAGE: 'stackcheck-fixture/busybox:1' };
 
-function suite(withChecks) {
+function suite() {
   const names = Array.from({ length: services }, (_, i) => `s${i + 1}`);
   const svc = names
     .map(
@@ -32,55 +38,95 @@ function suite(withChecks) {
         `healthcheck: { test: [CMD, wget, -qO-, "http://localhost:8080/health"], interval: 500ms, retries: 60 } }`,
     )
     .join('\n');
-  const checks = withChecks
-    ? '\nchecks:\n' +
-      Array.from({ length: total }, (_, i) => {
-        const n = names[i % services];
-        return `  - { name: "c${i}", http: { service: ${n}, port: 8080, path: /health }, expect: { json: { service: ${n} } } }`;
-      }).join('\n')
-    : '';
+  const checks =
+    '\nchecks:\n' +
+    Array.from({ length: total }, (_, i) => {
+      const n = names[i % services];
+      return `  - { name: "c${i}", http: { service: ${n}, port: 8080, path: /health }, expect: { json: { service: ${n} } } }`;
+    }).join('\n');
   return `version: 1\nname: bench-checks\ntopologies:\n  t:\n    publish: ephemeral\n    wait: { timeout: 5m }\n    services:\n${svc}${checks}\n`;
 }
 
-function runOnce(withChecks, concurrency) {
+const reps = Number(values.reps);
+const SERVICE_READY = /^\s*\S+\s+\S+\/\S+\s+(healthy|running|completed)\b/;
+const CHECK_DONE = /^\s+(passed|failed|skipped|error)\s+c\d+ /;
+
+/** One run: its wall time and its check phase, from the arrival times of its stderr lines. */
+function runOnce(cli, concurrency) {
   const dir = mkdtempSync(join(tmpdir(), 'bench-checks-'));
-  try {
-    writeFileSync(join(dir, 'stackcheck.yml'), suite(withChecks));
-    const args = [
-      'run',
-      'stackcheck.yml',
-      '--json',
-      'r.json',
-      ...(concurrency ? ['--concurrency', String(concurrency)] : []),
-    ];
-    const t0 = performance.now();
-    try {
-      execFileSync(process.execPath, [cli, ...args], { cwd: dir, env, stdio: 'pipe' });
-    } catch (e) {
-      throw new Error(`run failed:\n${e.stderr}`);
+  writeFileSync(join(dir, 'stackcheck.yml'), suite());
+  const args = ['run', 'stackcheck.yml', '--json', 'r.json', '--concurrency', String(concurrency)];
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [cli, ...args], { cwd: dir, env });
+  let readyAt = 0;
+  let lastCheckAt = 0;
+  let pending = '';
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    const t = performance.now() - t0;
+    stderr += d;
+    const lines = (pending + d).split('\n');
+    pending = lines.pop();
+    for (const line of lines) {
+      if (SERVICE_READY.test(line)) readyAt = t;
+      else if (CHECK_DONE.test(line)) lastCheckAt = t;
     }
-    const wallMs = performance.now() - t0;
-    const r = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'));
-    const passed = r.checks.filter((c) => c.status === 'passed').length;
-    return { wallMs, passed, checks: r.checks.length };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
+  child.stdout.resume();
+  return new Promise((resolve, reject) =>
+    child.on('exit', (code) => {
+      const wallMs = performance.now() - t0;
+      try {
+        const r = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'));
+        const passed = r.checks.filter((c) => c.status === 'passed').length;
+        resolve({ wallMs, phaseMs: lastCheckAt - readyAt, passed, checks: r.checks.length, code });
+      } catch {
+        reject(new Error(`run failed (exit ${code}):\n${stderr}`));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }),
+  );
 }
 
-const base = runOnce(false);
-const rows = limits.map((c) => ({ concurrency: c, ...runOnce(true, c) }));
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const builds = { 'dist/': cli };
+if (values.baseline) builds[`baseline ${values.baseline}`] = join(values.baseline, 'cli.js');
+const cases = Object.entries(builds).flatMap(([build, path]) =>
+  limits.map((c) => ({ key: `${build}|${c}`, build, path, concurrency: c })),
+);
+const samples = new Map(cases.map((c) => [c.key, []]));
+const load = [loadavg()[0]];
+for (let i = 0; i < reps; i++)
+  for (const c of cases) samples.get(c.key).push(await runOnce(c.path, c.concurrency));
+load.push(loadavg()[0]);
+const rows = cases.map((c) => {
+  const xs = samples.get(c.key);
+  return {
+    build: c.build,
+    concurrency: c.concurrency,
+    passed: Math.min(...xs.map((x) => x.passed)),
+    checks: xs[0].checks,
+    wallMs: median(xs.map((x) => x.wallMs)),
+    phaseMs: median(xs.map((x) => x.phaseMs)),
+    phases: xs.map((x) => Math.round(x.phaseMs)),
+  };
+});
 const out = [
-  `${total} http checks across ${services} services (each: GET /health on the published port, JSON subset expectation)`,
+  `${total} http checks across ${services} services (each: GET /health on the published port, JSON subset expectation), medians of ${reps}`,
   '',
-  '| concurrency | checks passed | suite total (s) | check phase (s) | checks/s |',
-  '| ---: | ---: | ---: | ---: | ---: |',
-  `| no checks | - | ${(base.wallMs / 1000).toFixed(1)} | - | - |`,
-  ...rows.map((r) => {
-    const phase = (r.wallMs - base.wallMs) / 1000;
-    return `| ${r.concurrency} | ${r.passed}/${r.checks} | ${(r.wallMs / 1000).toFixed(1)} | ${phase.toFixed(1)} | ${(total / phase).toFixed(0)} |`;
-  }),
+  '| build | concurrency | checks passed (worst run) | suite total (s) | check phase (s) | each run (s) | checks/s |',
+  '| --- | ---: | ---: | ---: | ---: | --- | ---: |',
+  ...rows.map(
+    (r) =>
+      `| ${r.build} | ${r.concurrency} | ${r.passed}/${r.checks} | ${(r.wallMs / 1000).toFixed(1)} | ${(r.phaseMs / 1000).toFixed(2)} | ${r.phases.map((p) => (p / 1000).toFixed(2)).join(', ')} | ${(total / (r.phaseMs / 1000)).toFixed(0)} |`,
+  ),
+  '',
+  `- date: ${new Date().toISOString()}`,
+  `- node: ${process.version}; cpus: ${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
+  `- load average (1 min) before / after: ${load.map((l) => l.toFixed(2)).join(' / ')}`,
 ].join('\n');
 console.log(out);
 mkdirSync('bench/results', { recursive: true });
-writeFileSync(`bench/results/checks-${new Date().toISOString().slice(0, 10)}.md`, `${out}\n`);
+const name = values.out ?? `checks-${new Date().toISOString().slice(0, 10)}`;
+writeFileSync(`bench/results/${name}.md`, `${out}\n`);

@@ -5,11 +5,12 @@ import { runScenarios } from './scenarios/runner.js';
 import { OomCounter } from './checks/oom-counter.js';
 import { Runtime } from './checks/runtime.js';
 import { realClock, type Clock } from './common/clock.js';
-import { connect, type EngineFactory } from './engine/connect.js';
+import { connect, dockerEngineFor, type EngineFactory } from './engine/connect.js';
 import type { Engine } from './engine/engine.js';
 import type { ServiceSpec } from './compose/model.js';
 import type { Suite } from './manifest/suite.js';
-import { errorMessage } from './common/errors.js';
+import { errorMessage, isUserError, UserError } from './common/errors.js';
+import { ImageCarrier } from './orchestrator/carry.js';
 import { InFlight, QUICK_CALL_MS } from './orchestrator/deadline.js';
 import { teardownRun, type TeardownReport } from './orchestrator/down.js';
 import { newRunIdentity, runLabels, type RunIdentity } from './orchestrator/identity.js';
@@ -18,8 +19,16 @@ import { plan as makePlan } from './orchestrator/plan.js';
 import { DEFAULT_PULL_RETRY } from './orchestrator/retry.js';
 import { silentProgress, type Progress } from './orchestrator/progress.js';
 import { redactor } from './report/redact.js';
+import { takeAll } from './snapshot/collect.js';
+import type { Snapshot } from './snapshot/model.js';
 import { sweep } from './orchestrator/sweep.js';
 import { upTopology, type TopologyOutcome, type UpContext } from './orchestrator/up.js';
+import {
+  attachedOf,
+  attachTopology,
+  runEventFilter,
+  serviceFilter,
+} from './orchestrator/attach.js';
 import { ContainerWatcher } from './orchestrator/watcher.js';
 import type { CheckResult, RunResults, ScenarioResult, TopologyResult } from './report/results.js';
 
@@ -42,6 +51,8 @@ export interface RunOptions {
   onStart?: (run: { runId: string; suite: string; nodes: string[] }) => void;
   /** Last log lines taken, before teardown, from each service a failing check targets (0: none). */
   failureLogLines?: number;
+  /** Takes the manifest's `snapshots:` after the scenarios, before teardown, into this list. */
+  snapshots?: Snapshot[];
 }
 
 const DEFAULT_LIFETIME_MS = 6 * 3_600_000;
@@ -75,13 +86,12 @@ export async function run(suite: Suite, opts: RunOptions = {}): Promise<RunResul
   opts.onStart?.({ runId: identity.runId, suite: suite.name, nodes: usedNodes });
   const engines = new Map<string, Engine>();
   const ooms = new Map<string, OomCounter>();
+  const runner = runnerEngine(suite, engines, opts.engineFactory);
   try {
-    const connected = await Promise.all(
-      usedNodes.map((n) => connect(suite.nodes[n]!, opts.engineFactory)),
-    );
-    connected.forEach(({ engine }, i) => engines.set(usedNodes[i]!, engine));
+    for (const [node, engine] of await connectAll(suite, usedNodes, opts.engineFactory))
+      engines.set(node, engine);
     for (const [node, engine] of engines)
-      ooms.set(node, new OomCounter(engine, { [LABEL.run]: identity.runId }));
+      ooms.set(node, new OomCounter(engine, runEventFilter(suite, node, identity.runId)));
     await Promise.all([...engines.values()].map((e) => sweepStale(e, progress)));
     progress.emit({
       kind: 'note',
@@ -92,6 +102,7 @@ export async function run(suite: Suite, opts: RunOptions = {}): Promise<RunResul
     const outcomes = await bringUp(plan, engines, identity, signal, progress, runStart, {
       clock: opts.clock ?? realClock,
       pullRetry: suite.images?.pull ?? DEFAULT_PULL_RETRY,
+      carrier: suite.images?.carry ? runner.carrier : undefined,
     });
     const down = outcomes.list.filter((o) => o.status !== 'up').map((o) => o.name);
     const runtime = down.length
@@ -102,6 +113,7 @@ export async function run(suite: Suite, opts: RunOptions = {}): Promise<RunResul
           runLabels(identity),
           suite.probeImage,
           ooms,
+          runner.carrier,
           AbortSignal.any([signal, AbortSignal.timeout(30_000)]),
         );
     const notRun = signal.aborted
@@ -109,6 +121,8 @@ export async function run(suite: Suite, opts: RunOptions = {}): Promise<RunResul
       : `topology ${down.join(', ')} did not come up`;
     const checks = await checkPhase(suite, runtime, notRun, signal, opts);
     const scenarios = await scenarioPhase(suite, runtime, notRun, signal, opts);
+    if (opts.snapshots && runtime && !signal.aborted)
+      opts.snapshots.push(...(await takeAll(runtime, signal)));
     const logs = signal.aborted
       ? undefined
       : await failureLogs(
@@ -135,8 +149,52 @@ export async function run(suite: Suite, opts: RunOptions = {}): Promise<RunResul
     return redact.deep(logs ? { ...r, logs } : r);
   } finally {
     for (const o of ooms.values()) o.close();
-    await Promise.all([...engines.values()].map((e) => e.close()));
+    await Promise.all([...engines.values(), ...runner.opened()].map((e) => e.close()));
   }
+}
+
+/**
+ * Preflight: every node's engine at once, each within its deadline. Nodes that do not answer
+ * are one error naming each of them, before anything is created anywhere; the engines that
+ * did answer are closed again.
+ */
+async function connectAll(
+  suite: Suite,
+  nodes: string[],
+  factory: EngineFactory | undefined,
+): Promise<[string, Engine][]> {
+  const settled = await Promise.allSettled(nodes.map((n) => connect(suite.nodes[n]!, factory)));
+  const failed = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
+  if (failed.length) {
+    await Promise.all(settled.map((s) => s.status === 'fulfilled' && s.value.engine.close()));
+    const problems = failed.flatMap((e) => (isUserError(e) ? e.problems : []));
+    if (problems.length < failed.length) throw failed.find((e) => !isUserError(e));
+    throw new UserError(problems);
+  }
+  return settled.map((s, i) => [
+    nodes[i]!,
+    (s as PromiseFulfilledResult<{ engine: Engine }>).value.engine,
+  ]);
+}
+
+/**
+ * The runner's own engine (DOCKER_HOST or the local socket), where images are carried from:
+ * a node of the run that it serves, else one opened on first use.
+ */
+function runnerEngine(
+  suite: Suite,
+  engines: ReadonlyMap<string, Engine>,
+  factory: EngineFactory = dockerEngineFor,
+): { carrier: ImageCarrier; opened: () => Engine[] } {
+  const isRunner = (node: string) => {
+    const url = suite.nodes[node]?.docker;
+    return url === undefined || url === process.env.DOCKER_HOST;
+  };
+  let own: Engine | undefined;
+  const engine = () =>
+    [...engines].find(([node]) => isRunner(node))?.[1] ??
+    (own ??= factory({ name: 'runner', labels: [] }));
+  return { carrier: new ImageCarrier(engine, isRunner), opened: () => (own ? [own] : []) };
 }
 
 /**
@@ -222,15 +280,12 @@ async function failureLogs(
   await Promise.all(
     targets.map(async (target) => {
       const [topology, service] = target.split('/') as [string, string];
-      const node = suite.topologies.find((t) => t.name === topology)?.node;
-      const engine = node === undefined ? undefined : engines.get(node);
+      const spec = suite.topologies.find((t) => t.name === topology);
+      const engine = spec && engines.get(spec.node);
       if (!engine) return;
       try {
         const signal = AbortSignal.timeout(QUICK_CALL_MS);
-        const containers = await engine.listContainers(
-          { [LABEL.run]: runId, [LABEL.topology]: topology, [LABEL.service]: service },
-          signal,
-        );
+        const containers = await engine.listContainers(serviceFilter(spec, service, runId), signal);
         const texts = await Promise.all(
           containers.map(async (c) => {
             const text = (await engine.containerLogs(c.id, lines, signal)).trimEnd();
@@ -264,7 +319,7 @@ async function bringUp(
   signal: AbortSignal,
   progress: Progress,
   runStart: number,
-  retrying: Pick<UpContext, 'clock' | 'pullRetry'>,
+  retrying: Pick<UpContext, 'clock' | 'pullRetry' | 'carrier'>,
 ): Promise<{ list: TopologyOutcome[]; inFlight: InFlight }> {
   const inFlight = new InFlight();
   const watchers = new Map(
@@ -290,7 +345,7 @@ async function bringUp(
           images: images.get(node)!,
           ...retrying,
         };
-        return upTopology(tp, ctx);
+        return tp.spec.attach ? attachTopology(tp, ctx) : upTopology(tp, ctx);
       }),
     );
     return { list, inFlight };
@@ -325,7 +380,14 @@ async function tearDown(
     { containers: 0, networks: 0, volumes: 0, errors: [] as string[] },
   );
   progress.emit({ kind: 'note', level: 'info', text: `removed ${describe(total)}` });
-  return { kept: false, ...total };
+  const restored = reports.flatMap((r) => r.restored ?? []);
+  if (restored.length)
+    progress.emit({
+      kind: 'note',
+      level: 'info',
+      text: `attached stacks left as found: ${restored.join('; ')}`,
+    });
+  return { kept: false, ...total, ...(restored.length ? { restored } : {}) };
 }
 
 function describe(r: TeardownReport): string {
@@ -353,6 +415,7 @@ function results(
         health: s.health,
         startedMs: s.startedMs,
         healthyMs: s.healthyMs,
+        ...(s.healthSource && { healthSource: s.healthSource }),
         replicas: svc?.replicas ?? 1,
         ...(svc && {
           source: svc.pos,
@@ -371,6 +434,7 @@ function results(
       source: spec.pos,
       services,
       networks: [...new Set(services.flatMap((s) => s.networks ?? []))],
+      ...attachedOf(o),
       failure: o.failure && {
         service: o.failure.service,
         message: o.failure.message,

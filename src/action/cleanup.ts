@@ -70,6 +70,8 @@ export async function cleanup(
           `node ${node.name}: removed ${mine ? 'this job’s' : 'stale'} run ${run.runId} (suite ${run.suite}): ` +
             `${r.containers} containers, ${r.networks} networks, ${r.volumes} volumes`,
         );
+        for (const x of r.restored ?? [])
+          log.info(`node ${node.name}: attached stack left as found: ${x}`);
         for (const e of r.errors) {
           report.problems.push(e);
           log.warning(`node ${node.name}: could not remove ${e}`);

@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseDuration } from '../common/duration.js';
 
 /**
@@ -30,6 +32,8 @@ export interface ActionInputs {
   merge: string[];
   /** A name for this run in merged reports, e.g. the runner's labels. */
   label?: string;
+  /** Take the manifest's snapshots after the scenarios into this file, for a later job to compare. */
+  snapshot?: string;
 }
 
 /** Defaults, as in action.yml. */
@@ -50,6 +54,7 @@ export const DEFAULTS = {
   'github-token': '${{ github.token }}',
   merge: '',
   label: '',
+  snapshot: '',
 } as const;
 
 export type InputName = keyof typeof DEFAULTS;
@@ -132,6 +137,7 @@ export function readInputs(getInput: (name: string) => string): ActionInputs {
     githubToken: raw('github-token'),
     merge: list(raw('merge'), /\r?\n/),
     label: optional('label'),
+    snapshot: optional('snapshot'),
   };
   if (inputs.prComment && !inputs.githubToken) {
     problems.push(
@@ -140,6 +146,45 @@ export function readInputs(getInput: (name: string) => string): ActionInputs {
   }
   if (problems.length) throw new InputError(problems);
   return inputs;
+}
+
+/**
+ * The inputs that name files and folders, checked against the workspace before anything
+ * starts: a working-directory that is missing or is a file, a manifest that is a folder, a
+ * report path that is a folder (which would fail only after the whole run). Relative paths
+ * are read as the run reads them: the working directory from the workspace, the rest from it.
+ */
+export function checkInputPaths(inputs: ActionInputs, workspace: string): void {
+  const problems: string[] = [];
+  const kind = (path: string) => {
+    try {
+      return statSync(path).isDirectory() ? 'folder' : 'file';
+    } catch {
+      return undefined;
+    }
+  };
+  const dir = resolve(workspace, inputs.workingDirectory);
+  const wd = inputs.workingDirectory;
+  if (kind(dir) === undefined)
+    problems.push(`input "working-directory" names "${wd}", which does not exist in ${workspace}`);
+  else if (kind(dir) === 'file')
+    problems.push(`input "working-directory" must be a folder, and "${wd}" is a file`);
+  else {
+    const manifest = resolve(dir, inputs.manifest);
+    if (kind(manifest) === 'folder') {
+      const inside = join(inputs.manifest, 'stackcheck.yml');
+      problems.push(
+        `input "manifest" must name a file, and "${inputs.manifest}" is a folder` +
+          (kind(resolve(dir, inside)) === 'file' ? `: use ${inside}` : ''),
+      );
+    }
+    const outputs = { junit: inputs.junit, json: inputs.json, snapshot: inputs.snapshot };
+    for (const [name, path] of Object.entries(outputs)) {
+      if (path !== undefined && kind(resolve(dir, path)) === 'folder')
+        problems.push(`input "${name}" must name a file to write, and "${path}" is a folder`);
+    }
+  }
+  if (problems.length) throw new InputError(problems);
 }
 
 /** Names separated by commas or new lines. */

@@ -1,14 +1,6 @@
 import * as core from '@actions/core';
-import * as github from '@actions/github';
-import { existsSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import {
-  errorMessage,
-  formatProblem,
-  isUserError,
-  UserError,
-  type Problem,
-} from '../common/errors.js';
+import { errorMessage, formatProblem, isUserError, type Problem } from '../common/errors.js';
 import type { NodeSpec, Suite } from '../manifest/suite.js';
 import { annotationsFor, type Annotation } from '../report/annotations.js';
 import { junitSuites, junitTotals } from '../report/junit.js';
@@ -18,7 +10,13 @@ import type { RunResults } from '../report/results.js';
 import { renderSummary } from '../report/summary.js';
 import { loadManifest, runSuites, writeReports } from '../run-manifest.js';
 import { GroupedProgress, printResults, type Log } from './console.js';
-import { InputError, readInputs, type ActionInputs, type FailOn } from './inputs.js';
+import {
+  checkInputPaths,
+  InputError,
+  readInputs,
+  type ActionInputs,
+  type FailOn,
+} from './inputs.js';
 import { detectPlatform, type Platform } from './platform.js';
 import {
   octokitComments,
@@ -27,6 +25,9 @@ import {
   COMMENT_LIMIT_CHARS,
 } from './pr-comment.js';
 import { encodeState, STATE_KEY, type SavedState } from './state.js';
+import { requireSnapshots } from '../snapshot/collect.js';
+import { writeSnapshotFile } from '../snapshot/file.js';
+import type { Snapshot } from '../snapshot/model.js';
 
 const DEFAULT_JUNIT = 'stackcheck-junit.xml';
 const DEFAULT_JSON = 'stackcheck-results.json';
@@ -49,6 +50,7 @@ export async function main(): Promise<void> {
   let inputs: ActionInputs;
   try {
     inputs = readInputs((name) => core.getInput(name));
+    checkInputPaths(inputs, process.env.GITHUB_WORKSPACE || process.cwd());
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
     for (const p of e.problems) core.error(p, { title: 'stackcheck: invalid input' });
@@ -82,14 +84,8 @@ export async function main(): Promise<void> {
   process.on('SIGINT', handlers.SIGINT).on('SIGTERM', handlers.SIGTERM);
 
   try {
-    const dir = resolve(workspace, inputs.workingDirectory);
-    if (!existsSync(dir)) {
-      throw new UserError({
-        message: `working-directory "${inputs.workingDirectory}" does not exist in ${workspace}`,
-        hint: 'Give a folder relative to the repository root (the workspace).',
-      });
-    }
-    process.chdir(dir);
+    // checkInputPaths has seen that it is a folder.
+    process.chdir(resolve(workspace, inputs.workingDirectory));
     if (inputs.dockerHost) process.env.DOCKER_HOST = inputs.dockerHost;
     const { results, suite } = await produce(inputs, state, save, controller.signal);
     await report(results, suite, inputs, platform, workspace);
@@ -135,6 +131,8 @@ async function produce(
   save();
   const progress = new GroupedProgress(log);
   const limit = inputs.timeoutMs ? AbortSignal.timeout(inputs.timeoutMs) : undefined;
+  if (inputs.snapshot) requireSnapshots(suites);
+  const snapshots: Snapshot[] | undefined = inputs.snapshot ? [] : undefined;
   try {
     const results = await runSuites(suites, {
       signal: limit ? AbortSignal.any([signal, limit]) : signal,
@@ -145,7 +143,9 @@ async function produce(
         state.runs.push(run);
         save();
       },
+      snapshots,
     });
+    if (snapshots) writeSnapshots(resolve(inputs.snapshot!), suites[0]!.name, snapshots);
     return {
       results: inputs.label ? { ...results, label: inputs.label } : results,
       suite: suites[0],
@@ -153,6 +153,20 @@ async function produce(
   } finally {
     progress.close();
   }
+}
+
+/**
+ * The snapshot file a later job downloads (as an artifact) and compares with a diff check's
+ * `file:` side. What could not be captured is a warning here; the diff that reads it judges.
+ */
+function writeSnapshots(path: string, suite: string, snapshots: Snapshot[]): void {
+  writeSnapshotFile(path, suite, snapshots);
+  for (const s of snapshots) {
+    core.info(`snapshot ${s.name} of ${s.subject}: ${Object.keys(s.entries).length} keys`);
+    for (const why of s.incomplete)
+      core.warning(`snapshot ${s.name} of ${s.subject} is incomplete: ${why}`);
+  }
+  core.setOutput('snapshot', path);
 }
 
 function usedNodes(suites: Suite[]): NodeSpec[] {
@@ -254,6 +268,8 @@ async function comment(
   platform: Platform,
 ): Promise<void> {
   if (!inputs.prComment) return;
+  // octokit (and its HTTP client) loads only for runs that comment: most never do.
+  const github = await import('@actions/github');
   const target = pullRequestOf(github.context);
   if (!target) {
     core.info('pr-comment: this run is not for a pull request; no comment');
@@ -262,7 +278,7 @@ async function comment(
   try {
     const body = renderSummary(results, { limitBytes: COMMENT_LIMIT_CHARS - 4_096 });
     const done = await upsertComment(
-      octokitComments(inputs.githubToken),
+      octokitComments(github.getOctokit(inputs.githubToken)),
       target,
       results.suite,
       body,

@@ -1,4 +1,4 @@
-import * as github from '@actions/github';
+import type * as github from '@actions/github';
 
 /** GitHub refuses comments over 65,536 characters. */
 export const COMMENT_LIMIT_CHARS = 65_536;
@@ -28,8 +28,7 @@ export interface CommentApi {
   update(t: CommentTarget, id: number, body: string): Promise<void>;
 }
 
-export function octokitComments(token: string): CommentApi {
-  const octokit = github.getOctokit(token);
+export function octokitComments(octokit: ReturnType<typeof github.getOctokit>): CommentApi {
   return {
     async list(t, page) {
       const r = await octokit.rest.issues.listComments({

@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { count } from './kinds/count.js';
+import { diff } from './kinds/diff.js';
 import { exec } from './kinds/exec.js';
 import { gpu } from './kinds/gpu.js';
 import { http } from './kinds/http.js';
 import { logs } from './kinds/logs.js';
 import { ports } from './kinds/ports.js';
+import { propagation } from './kinds/propagation.js';
 import { reach } from './kinds/reach.js';
 import { security } from './kinds/security.js';
 import { sse } from './kinds/sse.js';
@@ -25,6 +27,8 @@ export const KINDS: readonly CheckKind[] = [
   count,
   ports,
   security,
+  diff,
+  propagation,
 ] as unknown as CheckKind[];
 
 const byName = new Map(KINDS.map((k) => [k.kind, k]));

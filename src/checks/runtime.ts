@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import type { ContainerState, Engine, ExecResult } from '../engine/engine.js';
-import type { NodeSpec, Suite } from '../manifest/suite.js';
+import type { ContainerState, Engine, ExecResult, LabelFilter } from '../engine/engine.js';
+import type { NodeSpec, Suite, TopologySpec } from '../manifest/suite.js';
+import { attachedReplicas, COMPOSE_LABEL, serviceFilter } from '../orchestrator/attach.js';
 import { LABEL } from '../orchestrator/labels.js';
 import { plan, type TopologyPlan } from '../orchestrator/plan.js';
+import { provideHelperImage, type ImageCarrier } from '../orchestrator/carry.js';
 import { QUICK_CALL_MS } from '../orchestrator/deadline.js';
 import type { OomCounter } from './oom-counter.js';
 import { resolveServiceRef, type ServiceRef } from './refs.js';
+import { StateCache } from './state-cache.js';
 
 /** The container a check needs is not running (stopped, restarting, paused): a failure that may pass on retry. */
 export class NotRunning extends Error {
@@ -13,6 +16,24 @@ export class NotRunning extends Error {
     super(`${r.containerName} is not running (${status})`);
     this.name = 'NotRunning';
   }
+}
+
+/** A service cannot be reached from a container on another node: a manifest to fix, not a retry. */
+export class CrossNodeUnreachable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CrossNodeUnreachable';
+  }
+}
+
+/** An address a container connects to: a network name on its own node, else a node's published port. */
+export interface PeerEndpoint {
+  host: string;
+  port: number;
+  /** The node the target is on. */
+  node: string;
+  /** The target container, when the address is its own published port (another node). */
+  container?: string;
 }
 
 export interface Replica extends ServiceRef {
@@ -35,6 +56,8 @@ export class Runtime {
   /** The last probe lookup per container: lookups run one at a time, so they see starts in order. */
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly plans = new Map<string, TopologyPlan>();
+  /** Container states published() reads, kept until the container changes. */
+  private readonly states = new StateCache();
   /** Containers a scenario stopped on purpose (a `stop` step): restarts leave them stopped until a `start`. */
   readonly userStopped = new Set<string>();
 
@@ -46,15 +69,18 @@ export class Runtime {
     private readonly probeImage: string,
     /** Out-of-memory kills counted on each node since before bring-up (run.ts). */
     private readonly ooms: ReadonlyMap<string, OomCounter> = new Map(),
+    /** Brings helper images to nodes that lack them and that no registry serves. */
+    private readonly carrier?: ImageCarrier,
   ) {}
 
-  /** Lists what a run created, by its run label, on every engine. */
+  /** Lists what a run created, by its run label, on every engine, and what attached topologies run. */
   static async discover(
     suite: Suite,
     engines: Map<string, Engine>,
     runLabels: Record<string, string>,
     probeImage: string,
     ooms: ReadonlyMap<string, OomCounter>,
+    carrier: ImageCarrier | undefined,
     signal?: AbortSignal,
   ): Promise<Runtime> {
     const runId = runLabels[LABEL.run]!;
@@ -72,8 +98,39 @@ export class Runtime {
         ),
       ),
     );
-    const replicas = lists.flat().sort((a, b) => a.containerName.localeCompare(b.containerName));
-    return new Runtime(suite, engines, replicas, runLabels, probeImage, ooms);
+    // Attached topologies' containers are the deployed project's own, found as attach found them.
+    const attached = await Promise.all(
+      suite.topologies
+        .filter((t) => t.attach && engines.has(t.node))
+        .map((t) => attachedReplicas(engines.get(t.node)!, t, signal)),
+    );
+    const replicas = [...lists, ...attached]
+      .flat()
+      .sort((a, b) => a.containerName.localeCompare(b.containerName));
+    return new Runtime(suite, engines, replicas, runLabels, probeImage, ooms, carrier);
+  }
+
+  /** Labels that select a replica's service's containers: the run's, or compose's for an attached topology. */
+  serviceFilter(r: Replica): LabelFilter {
+    return serviceFilter(this.topology(r.topology), r.service, this.runId);
+  }
+
+  /** The labels that select the run's service containers on a node, one filter per kind of topology there. */
+  serviceFilters(node: string): LabelFilter[] {
+    const attached = this.suite.topologies.filter((t) => t.node === node && t.attach);
+    return [
+      { [LABEL.run]: this.runId, [LABEL.service]: true },
+      ...attached.map((t) => ({
+        [COMPOSE_LABEL.project]: t.attach!.project,
+        [COMPOSE_LABEL.service]: true as const,
+      })),
+    ];
+  }
+
+  private topology(name: string): TopologySpec {
+    const t = this.suite.topologies.find((x) => x.name === name);
+    if (!t) throw new Error(`no topology "${name}"`);
+    return t;
   }
 
   /** The run's labels, for helper containers it starts. */
@@ -129,7 +186,8 @@ export class Runtime {
   engine(node: string): Engine {
     const e = this.engines.get(node);
     if (!e) throw new Error(`no engine for node "${node}"`);
-    return e;
+    // What scenarios stop, restart or kill through it is forgotten by published()'s cache.
+    return this.states.track(e);
   }
 
   node(name: string): NodeSpec {
@@ -147,8 +205,11 @@ export class Runtime {
     protocol = 'tcp',
     signal?: AbortSignal,
   ): Promise<{ host: string; port: number } | undefined> {
-    // Read every time: a restarted container may be published on a new host port.
-    const s = await this.inspect(r, signal);
+    // Read once per start of the container: a restarted one may publish a new host port. The
+    // run's event feed (its OOM counter's) covers only what the run created, not attached stacks.
+    const attached = this.suite.topologies.some((t) => t.name === r.topology && t.attach);
+    const feed = attached ? undefined : this.ooms.get(r.node);
+    const s = await this.states.read(this.engine(r.node), r.containerId, feed, signal);
     if (s.status !== 'running') throw new NotRunning(r, s.status);
     const b = s.ports.find((p) => p.target === port && p.protocol === protocol && p.hostPort > 0);
     if (!b) return undefined;
@@ -163,6 +224,58 @@ export class Runtime {
     const url = n.docker ?? process.env.DOCKER_HOST;
     if (url && /^(tcp|ssh|http|https):/.test(url)) return new URL(url).hostname;
     return '127.0.0.1';
+  }
+
+  /** Whether the run spans several nodes (reports then say which node each end is on). */
+  get multiNode(): boolean {
+    return this.engines.size > 1;
+  }
+
+  /**
+   * Where a replica reaches a service's container port: on its own node, by the service's
+   * network name (the engine's DNS picks a replica); on another node, at that node's address
+   * and the port each replica publishes there, the only way containers on two engines meet.
+   * Throws CrossNodeUnreachable when the port is not published where another node can reach it.
+   */
+  async peerAddresses(
+    from: Replica,
+    ref: string,
+    port: number,
+    signal?: AbortSignal,
+  ): Promise<PeerEndpoint[]> {
+    const targets = this.replicas(ref);
+    const node = targets[0]?.node ?? from.node;
+    const name = targets[0]?.service ?? ref.slice(ref.lastIndexOf('/') + 1);
+    if (node === from.node) return [{ host: name, port, node }];
+    const host = this.crossNodeHost(node, from);
+    return Promise.all(
+      targets.map(async (r): Promise<PeerEndpoint> => {
+        const s = await this.inspect(r, signal);
+        if (s.status !== 'running') throw new NotRunning(r, s.status);
+        const b = s.ports.find((p) => p.target === port && p.protocol === 'tcp' && p.hostPort > 0);
+        const loopback = b && /^(127\.|::1$)/.test(b.hostIp);
+        if (!b || loopback)
+          throw new CrossNodeUnreachable(
+            `${r.containerName} is on node ${node} and ${from.containerName} on node ${from.node}: containers on two engines meet only at published ports, and container port ${port} is ${b ? `published on ${b.hostIp} only` : 'not published'}; publish it in compose (ports: ["${port}"])`,
+          );
+        const wildcard = b.hostIp === '' || b.hostIp === '0.0.0.0' || b.hostIp === '::';
+        return {
+          host: wildcard ? host : b.hostIp,
+          port: b.hostPort,
+          node,
+          container: r.containerName,
+        };
+      }),
+    );
+  }
+
+  /** The address containers on another node reach `node`'s published ports at. */
+  private crossNodeHost(node: string, from: Replica): string {
+    const host = this.nodeHost(node);
+    if (!/^(127\.|localhost$|::1$)/.test(host)) return host;
+    throw new CrossNodeUnreachable(
+      `${from.containerName} on node ${from.node} cannot reach node ${node} at ${host}: set \`address:\` of node ${node} to an address that containers on node ${from.node} can reach`,
+    );
   }
 
   /**
@@ -214,9 +327,13 @@ export class Runtime {
     if (id) await this.engine(r.node).removeContainer(id, AbortSignal.timeout(QUICK_CALL_MS));
   }
 
+  /** A helper image (probe, fault tools) on a node: there, carried from the runner, or pulled. */
+  helperImage(node: string, ref: string, signal?: AbortSignal): Promise<unknown> {
+    return provideHelperImage(this.engine(node), ref, this.carrier, signal);
+  }
+
   private async startProbe(engine: Engine, r: Replica, signal?: AbortSignal): Promise<string> {
-    if (!(await engine.imageExists(this.probeImage, signal)))
-      await engine.pullImage(this.probeImage, signal);
+    await this.helperImage(r.node, this.probeImage, signal);
     return engine.runSidecar(
       {
         name: `${r.containerName}-probe-${randomBytes(2).toString('hex')}`,

@@ -1,5 +1,8 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UserError } from '../common/errors.js';
+import { closest } from '../common/suggest.js';
 
 export const USAGE = `Usage: stackcheck <command> [options]
 
@@ -12,6 +15,7 @@ Commands:
       --topologies A,B  run only these topologies (and the checks and scenarios on them)
       --checks REGEX    run only the checks whose name matches
       --concurrency N   checks run at once (default 16)
+      --snapshot FILE   after the scenarios, take the manifest's snapshots into FILE
   validate [manifest]   check the manifest and its compose files without touching an engine
   down [manifest]       remove what stackcheck runs left behind on the engines
       --run ID          only that run (live or not)
@@ -20,6 +24,13 @@ Commands:
   merge PATH...         merge results JSON files (or folders of them, e.g. downloaded
                         artifacts of several runners) into one report
       --json FILE  --junit FILE  --summary FILE
+  snapshot [manifest]   bring the topologies up (or attach), take the manifest's snapshots, take down
+      --out FILE        where to write them (default stackcheck-snapshot.json)
+      --topologies A,B  only these topologies
+  diff LEFT RIGHT       compare two snapshot files; exit 1 when they differ
+      --name NAME       the snapshot to compare, when the files hold several
+      --left-of S  --right-of S   which subject of each file (topology/service, or "node NAME")
+      --ignore GLOB     leave these keys out (repeatable), as a snapshot's \`ignore\`
   schema                print the manifest's JSON Schema
 
 The manifest defaults to stackcheck.yml. Exit codes: 0 passed, 1 failed, 2 bad input or usage,
@@ -36,6 +47,17 @@ export type Command =
       topologies?: string[];
       checks?: string;
       concurrency?: number;
+      snapshot?: string;
+    }
+  | { name: 'snapshot'; manifest: string; out: string; topologies?: string[] }
+  | {
+      name: 'diff';
+      left: string;
+      right: string;
+      snapshot?: string;
+      leftOf?: string;
+      rightOf?: string;
+      ignore: string[];
     }
   | { name: 'merge'; paths: string[]; json?: string; junit?: string; summary?: string }
   | { name: 'validate'; manifest: string }
@@ -46,23 +68,82 @@ export type Command =
 
 const DEFAULT_MANIFEST = 'stackcheck.yml';
 
-function parse(
-  args: string[],
-  options: NonNullable<ParseArgsConfig['options']>,
-  maxPositionals: number,
-) {
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+const USAGE_HINT = 'Run `stackcheck --help` for usage.';
+
+/**
+ * Options whose value is a file stackcheck writes, with an example name. A folder there
+ * would fail only when the report is written, after the whole run: it is refused up front.
+ */
+const OUTPUT_FILES: Record<string, string> = {
+  json: 'results.json',
+  junit: 'junit.xml',
+  summary: 'summary.md',
+  snapshot: 'snapshot.json',
+  out: 'snapshot.json',
+};
+
+function parse(args: string[], options: Options, maxPositionals: number) {
+  let r: ReturnType<typeof parseArgs>;
   try {
-    const r = parseArgs({ args, options, allowPositionals: true, strict: true });
-    const values = r.values as Record<string, string | boolean | undefined>;
-    if (r.positionals.length > maxPositionals)
-      throw new Error(`unexpected argument "${r.positionals[maxPositionals]}"`);
-    return { values, positionals: r.positionals };
+    r = parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (e) {
+    throw argumentError(e as Error & { code?: string }, options);
+  }
+  const values = r.values as Record<string, string | boolean | undefined>;
+  if (r.positionals.length > maxPositionals)
     throw new UserError({
-      message: (e as Error).message.split('\n')[0]!,
-      hint: 'Run `stackcheck --help` for usage.',
+      message: `unexpected argument "${r.positionals[maxPositionals]}"`,
+      hint: USAGE_HINT,
+    });
+  for (const [name, value] of Object.entries(values)) {
+    if (name in OUTPUT_FILES && typeof value === 'string') refuseFolder(name, value);
+  }
+  return { values, positionals: r.positionals };
+}
+
+/** node:util's parseArgs errors, said as stackcheck says the rest: what is wrong, then what to write. */
+function argumentError(e: Error & { code?: string }, options: Options): UserError {
+  const flag = /'(-[^' ]+)/.exec(e.message)?.[1] ?? '';
+  const option = options[flag.replace(/^-+/, '')];
+  const known = Object.keys(options).map((n) => `--${n}`);
+  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const like = closest(flag, known);
+    return new UserError({
+      message: `unknown option ${flag}`,
+      hint: like
+        ? `Did you mean ${like}? ${USAGE_HINT}`
+        : known.length
+          ? `Options here: ${known.join(', ')}. ${USAGE_HINT}`
+          : `This command takes no options. ${USAGE_HINT}`,
     });
   }
+  if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option?.type === 'string') {
+    // Missing at the end, or followed by another option (`--json --keep`).
+    return new UserError({
+      message: `${flag} needs a value`,
+      hint: `Write ${flag} VALUE (a value that starts with "-" as ${flag}=-VALUE). ${USAGE_HINT}`,
+    });
+  }
+  if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    return new UserError({ message: `${flag} takes no value`, hint: `Write ${flag} alone.` });
+  }
+  return new UserError({ message: e.message.split('\n')[0]!, hint: USAGE_HINT });
+}
+
+function refuseFolder(name: string, path: string): void {
+  let folder = /[/\\]$/.test(path);
+  try {
+    folder ||= statSync(path).isDirectory();
+  } catch {
+    // Absent: the writer creates it (and its folders).
+  }
+  if (folder)
+    throw new UserError({
+      message: `--${name} ${path}: a folder, not a file`,
+      hint: `Name the file to write, e.g. --${name} ${join(path, OUTPUT_FILES[name]!)}.`,
+    });
 }
 
 export function parseCommand(argv: string[]): Command {
@@ -87,6 +168,7 @@ export function parseCommand(argv: string[]): Command {
           topologies: { type: 'string' },
           checks: { type: 'string' },
           concurrency: { type: 'string' },
+          snapshot: { type: 'string' },
         },
         1,
       );
@@ -112,6 +194,52 @@ export function parseCommand(argv: string[]): Command {
         }),
         ...(values.checks !== undefined && { checks: String(values.checks) }),
         ...(concurrency !== undefined && { concurrency }),
+        ...(values.snapshot !== undefined && { snapshot: String(values.snapshot) }),
+      };
+    }
+    case 'snapshot': {
+      const { values, positionals } = parse(
+        rest,
+        { out: { type: 'string' }, topologies: { type: 'string' } },
+        1,
+      );
+      return {
+        name,
+        manifest: positionals[0] ?? DEFAULT_MANIFEST,
+        out: (values.out as string | undefined) ?? 'stackcheck-snapshot.json',
+        ...(values.topologies !== undefined && {
+          topologies: String(values.topologies)
+            .split(',')
+            .map((t) => t.trim())
+            .filter(Boolean),
+        }),
+      };
+    }
+    case 'diff': {
+      const { values, positionals } = parse(
+        rest,
+        {
+          name: { type: 'string' },
+          'left-of': { type: 'string' },
+          'right-of': { type: 'string' },
+          ignore: { type: 'string', multiple: true },
+        },
+        2,
+      );
+      if (positionals.length !== 2)
+        throw new UserError({
+          message: `diff compares two snapshot files, ${positionals.length} given`,
+          hint: 'For example: stackcheck diff pre-sync.json post-sync.json --ignore "env/HOSTNAME"',
+        });
+      return {
+        name,
+        left: positionals[0]!,
+        right: positionals[1]!,
+        snapshot: values.name as string | undefined,
+        leftOf: values['left-of'] as string | undefined,
+        rightOf: values['right-of'] as string | undefined,
+        // `multiple` options come back as lists.
+        ignore: (values.ignore as unknown as string[] | undefined) ?? [],
       };
     }
     case 'merge': {
@@ -162,7 +290,7 @@ export function parseCommand(argv: string[]): Command {
     default:
       throw new UserError({
         message: `unknown command "${name}"`,
-        hint: 'Commands: run, validate, down, merge, schema. Run `stackcheck --help`.',
+        hint: 'Commands: run, validate, down, merge, snapshot, diff, schema. Run `stackcheck --help`.',
       });
   }
 }

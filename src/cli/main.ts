@@ -12,6 +12,9 @@ import { mergeResults, readResultFiles } from '../report/merge.js';
 import { exitCodeFor } from '../report/results.js';
 import { loadManifest, reportFiles, runSuites, writeReports } from '../run-manifest.js';
 import { parseCommand, USAGE, type Command } from './args.js';
+import type { Snapshot } from '../snapshot/model.js';
+import { requireSnapshots } from '../snapshot/collect.js';
+import { diffCommand, snapshotsOnly, writeSnapshots } from './snapshot.js';
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 const err = (s: string) => process.stderr.write(`${s}\n`);
@@ -52,6 +55,19 @@ async function dispatch(cmd: Command): Promise<number> {
       return downCommand(cmd);
     case 'merge':
       return mergeCommand(cmd);
+    case 'snapshot':
+      return runCommand(
+        {
+          name: 'run',
+          manifest: cmd.manifest,
+          keep: false,
+          topologies: cmd.topologies,
+          snapshot: cmd.out,
+        },
+        { snapshotsOnly: true },
+      );
+    case 'diff':
+      return diffCommand(cmd, out, err);
   }
 }
 
@@ -93,11 +109,17 @@ async function validateCommand(manifest: string): Promise<number> {
   return failed ? 1 : 0;
 }
 
-async function runCommand(cmd: Extract<Command, { name: 'run' }>): Promise<number> {
-  const { suites, notes } = loadManifest(cmd.manifest, {
+async function runCommand(
+  cmd: Extract<Command, { name: 'run' }>,
+  how: { snapshotsOnly?: boolean } = {},
+): Promise<number> {
+  const loaded = loadManifest(cmd.manifest, {
     filter: { topologies: cmd.topologies, checks: cmd.checks },
   });
-  for (const n of notes) err(n);
+  const suites = how.snapshotsOnly ? snapshotsOnly(loaded.suites) : loaded.suites;
+  if (cmd.snapshot) requireSnapshots(suites);
+  const snapshots: Snapshot[] | undefined = cmd.snapshot ? [] : undefined;
+  for (const n of loaded.notes) err(n);
   const controller = new AbortController();
   let signals = 0;
   const onSignal = (name: 'SIGINT' | 'SIGTERM') => {
@@ -118,10 +140,13 @@ async function runCommand(cmd: Extract<Command, { name: 'run' }>): Promise<numbe
       progress: consoleProgress(),
       keep: cmd.keep,
       concurrency: cmd.concurrency,
+      snapshots,
     });
     printSummary(results);
     writeReports(results, reportFiles(cmd, suites[0]));
-    return exitCodeFor(results);
+    const complete =
+      !snapshots || writeSnapshots(cmd.snapshot!, suites[0]!.name, snapshots, out, err);
+    return Math.max(exitCodeFor(results), complete ? 0 : 1);
   } finally {
     process.off('SIGINT', handlers.SIGINT).off('SIGTERM', handlers.SIGTERM);
   }
@@ -158,6 +183,7 @@ async function downCommand(cmd: Extract<Command, { name: 'down' }>): Promise<num
           `node ${node.name}: run ${r.runId} (suite ${r.suite}): removed ${report.containers} containers, ` +
             `${report.networks} networks, ${report.volumes} volumes`,
         );
+        for (const r of report.restored ?? []) out(`  attached stack left as found: ${r}`);
         for (const e of report.errors) err(`  could not remove: ${e}`);
         failed ||= report.errors.length > 0;
       }

@@ -1,6 +1,18 @@
-import { readFileSync } from 'node:fs';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
-import { UserError, type SourcePos } from './errors.js';
+import {
+  isAlias,
+  isCollection,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  parseDocument,
+  visit,
+  type Document,
+  type Node,
+  type YAMLError,
+} from 'yaml';
+import { isUserError, UserError, type Problem, type SourcePos } from './errors.js';
+import { positions, readTextFile, unreadable, type At } from './text-file.js';
 
 export type YamlPath = readonly (string | number)[];
 
@@ -14,45 +26,89 @@ export interface YamlSource {
   keyPosOf(path: YamlPath): SourcePos;
 }
 
-export function readYamlFile(file: string, displayName = file): YamlSource {
+/**
+ * Reads and parses a YAML file. `namedAt` is where the user named it (a manifest's `compose:`
+ * entry): a file that is missing or is a folder is reported there, since it has no lines.
+ */
+export function readYamlFile(file: string, displayName = file, namedAt?: SourcePos): YamlSource {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readTextFile(file, displayName);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
+    if (isUserError(e)) throw e;
     throw new UserError({
-      message:
-        code === 'ENOENT'
-          ? `${displayName}: file not found`
-          : `${displayName}: cannot read (${code ?? e})`,
+      message: `${displayName}: ${unreadable(e)}`,
+      ...(namedAt && { pos: namedAt }),
       hint: 'Check the path; relative paths are resolved from the file that names them.',
     });
   }
   return parseYaml(text, displayName);
 }
 
+/** What the user can do about each parse error the `yaml` package reports, by its code. */
+const SYNTAX_HINTS: Partial<Record<YAMLError['code'], string>> = {
+  DUPLICATE_KEY: 'A key may appear once in a mapping: remove one, or merge their values.',
+  MULTIPLE_DOCS:
+    'stackcheck reads one YAML document per file: remove the "---" line and what follows it.',
+  TAB_AS_INDENT: 'Indent with spaces; YAML does not allow tabs there.',
+  BAD_INDENT: 'Align the keys of one mapping (or the items of one list) at the same column.',
+  MISSING_CHAR: 'Close the bracket or quote that starts earlier.',
+  BAD_ALIAS: 'Write an alias as *name, where &name is set on a value above it.',
+  MULTIPLE_ANCHORS: 'Give the value one anchor (&name).',
+  BAD_DQ_ESCAPE: 'In double quotes, write a backslash as \\\\; or use single quotes.',
+};
+/** The package's wording where it speaks to programmers ("please use YAML.parseAllDocuments()"). */
+const SYNTAX_MESSAGES: Partial<Record<YAMLError['code'], string>> = {
+  MULTIPLE_DOCS: 'a second YAML document starts here (after ---)',
+};
+const SYNTAX_HINT = 'Fix the YAML syntax here (indentation, quoting, a missing colon).';
+
+/** compose's merge tags: the parser would drop them and merge as usual, so they are refused. */
+const COMPOSE_TAGS = new Set(['!reset', '!override']);
+
+/**
+ * Parses YAML text into plain data and positions. Every problem the `yaml` package can raise,
+ * while parsing or while building values (an alias without its anchor, a merge key with
+ * something other than mappings, an alias inside its own anchor's value, a key that is a
+ * mapping, a tag), is a UserError at its line and column: none may escape as an internal error.
+ */
 export function parseYaml(text: string, file: string): YamlSource {
-  const lineCounter = new LineCounter();
+  // One schema whatever `%YAML 1.1` says, and no YAML 1.1 types (!!binary, !!set, dates):
+  // values are strings, numbers, booleans, null, lists and mappings, and nothing else.
   const doc = parseDocument(text, {
-    lineCounter,
     prettyErrors: false,
     uniqueKeys: true,
     merge: true,
+    schema: 'core',
+    resolveKnownTags: false,
   });
-  const at = (offset: number): SourcePos => {
-    const { line, col } = lineCounter.linePos(offset);
-    return { file, line, column: col };
-  };
+  const at = positions(text, file);
   if (doc.errors.length > 0) {
-    throw new UserError(
-      doc.errors.map((e) => ({
-        message: `YAML syntax: ${e.message.split('\n')[0]}`,
-        pos: at(e.pos[0]),
-        hint: 'Fix the YAML syntax here (indentation, quoting, a missing colon).',
-      })),
-    );
+    // After the first syntax error the parser reports every token it cannot place (often
+    // hundreds); they follow from the first, which is the one to fix.
+    const [e] = doc.errors as [YAMLError];
+    const more = doc.errors.length - 1;
+    throw new UserError({
+      message: `YAML syntax: ${SYNTAX_MESSAGES[e.code] ?? e.message.split('\n')[0]}`,
+      pos: at(e.pos[0]),
+      hint:
+        (SYNTAX_HINTS[e.code] ?? SYNTAX_HINT) +
+        (more
+          ? ` (${more} more YAML error${more > 1 ? 's' : ''} after this one, most caused by it.)`
+          : ''),
+    });
   }
   const fileStart: SourcePos = { file, line: 1, column: 1 };
+  if (doc.contents === null) {
+    throw new UserError({
+      message: 'the file is empty (or holds only comments)',
+      pos: fileStart,
+      hint: 'Write its content, or stop naming the file.',
+    });
+  }
+  const problems = [...tagProblems(doc, text, at), ...structureProblems(doc, at)];
+  if (problems.length > 0) throw new UserError(problems);
+  const data = toPlainData(doc, at);
 
   const walk = (path: YamlPath): { node: Node | null; keyNode: Node | null } => {
     let node: Node | null = (doc.contents as Node | null) ?? null;
@@ -80,11 +136,113 @@ export function parseYaml(text: string, file: string): YamlSource {
 
   return {
     file,
-    data: doc.toJS({ maxAliasCount: 1000 }) ?? {},
+    data,
     posOf: (path) => posOfNode(walk(path).node),
     keyPosOf: (path) => {
       const { node, keyNode } = walk(path);
       return posOfNode(keyNode ?? node);
     },
   };
+}
+
+/** Tags outside YAML's core schema (`!reset`, `!!binary`, `!custom`): dropping them silently would change meaning. */
+function tagProblems(doc: Document, text: string, at: At): Problem[] {
+  return doc.warnings
+    .filter((w) => w.code === 'TAG_RESOLVE_FAILED')
+    .map((w) => {
+      const tag = text.slice(w.pos[0], w.pos[1]);
+      return {
+        message: `YAML tag ${tag} is not supported by stackcheck`,
+        pos: at(w.pos[0]),
+        hint: COMPOSE_TAGS.has(tag)
+          ? 'Remove the tag; to drop an inherited value, remove it from the base file (or split the base file).'
+          : 'Remove the tag: stackcheck reads plain strings, numbers, booleans, lists and mappings.',
+      };
+    });
+}
+
+const MERGE_HINT =
+  'Write <<: *name, where &name is set on a mapping above (e.g. x-defaults: &defaults), or a list of such aliases.';
+
+/** What the `yaml` package throws about only when it builds values, found here with positions. */
+function structureProblems(doc: Document, at: At): Problem[] {
+  const problems: Problem[] = [];
+  const nodeAt = (n: Node | null | undefined, fallback: number): SourcePos =>
+    at(n?.range?.[0] ?? fallback);
+  const resolve = (n: unknown): unknown => (isAlias(n) ? n.resolve(doc) : n);
+
+  visit(doc, {
+    Alias(_key, alias, path) {
+      const target = alias.resolve(doc);
+      if (!target) {
+        problems.push({
+          message: `alias *${alias.source} has no anchor &${alias.source} before it`,
+          pos: nodeAt(alias, 0),
+          hint: 'Set the anchor (&name) on a value above this line: an alias repeats a value written earlier.',
+        });
+      } else if (path.includes(target)) {
+        problems.push({
+          message: `alias *${alias.source} is inside the value that &${alias.source} names, so it would contain itself`,
+          pos: nodeAt(alias, 0),
+          hint: 'Point the alias at another value, or copy what you need instead.',
+        });
+      }
+    },
+    Pair(_key, pair) {
+      const key = pair.key as Node | null;
+      if (isCollection(key) || (isAlias(key) && isCollection(resolve(key)))) {
+        problems.push({
+          message: 'a key must be a single value, not a mapping or a list',
+          pos: nodeAt(key, 0),
+          hint: 'Quote the key if it is text; a "? " line starts a complex key, which stackcheck does not read.',
+        });
+      }
+      if (!(isScalar(key) && typeof key.value === 'symbol')) return;
+      // A merge key (`<<`): the value must be a mapping or an alias of one, or a list of them.
+      const value = pair.value as Node | null;
+      const source = resolve(value);
+      if (source === undefined) return; // an alias without its anchor: reported above
+      const items = isSeq(source) ? source.items : [source];
+      const bad = items.find((i) => !isMap(resolve(i)) && !(isAlias(i) && !i.resolve(doc)));
+      if (bad !== undefined) {
+        problems.push({
+          message: `merge key << takes a mapping, an alias of one (*name) or a list of them, not ${describeNode(resolve(bad))}`,
+          pos: nodeAt(isSeq(value) ? (bad as Node) : value, key.range?.[0] ?? 0),
+          hint: MERGE_HINT,
+        });
+      }
+    },
+  });
+  return problems;
+}
+
+function describeNode(n: unknown): string {
+  if (isSeq(n)) return 'a list';
+  if (!isScalar(n) || n.value === null) return 'an empty value';
+  return typeof n.value === 'string'
+    ? `the text "${n.value}"`
+    : `the ${typeof n.value} ${String(n.value)}`;
+}
+
+/**
+ * The document as plain data. The checks above leave toJS nothing to reject but an alias bomb
+ * (anchors that expand to millions of values); whatever it throws is still the user's file.
+ */
+function toPlainData(doc: Document, at: At): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: 1000 }) ?? {};
+  } catch (e) {
+    let firstAlias: Node | undefined;
+    visit(doc, {
+      Alias(_key, alias) {
+        firstAlias = alias;
+        return visit.BREAK;
+      },
+    });
+    throw new UserError({
+      message: `YAML: ${(e as Error).message}`,
+      pos: at(firstAlias?.range?.[0] ?? 0),
+      hint: 'Repeat values with fewer nested aliases, or write them out.',
+    });
+  }
 }

@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
-import { UserError } from '../common/errors.js';
+import type { SourcePos } from '../common/errors.js';
 import { readYamlFile, type YamlPath, type YamlSource } from '../common/yaml-source.js';
 
 export interface ComposeSource {
@@ -15,31 +13,15 @@ export interface ComposeSource {
   inline?: boolean;
 }
 
-/** Reads a compose file for loadCompose; YAML syntax errors are reported with positions. */
-export function readComposeFile(absPath: string, displayName: string): ComposeSource {
-  const yaml = readYamlFile(absPath, displayName);
-  // YamlSource keeps no tags, so the (small, already readable) file is read once more for them.
-  rejectMergeTags(readFileSync(absPath, 'utf8'), displayName);
-  return { yaml, base: [], dir: dirname(absPath) };
-}
-
 /**
- * compose's `!reset` and `!override` tags change how files merge; the YAML parser would
- * drop them silently and merge as usual, so they are refused instead.
+ * Reads a compose file for loadCompose. Every YAML problem (syntax, aliases, merge keys,
+ * compose's `!reset`/`!override` tags) is reported at its position by readYamlFile; a file
+ * that is missing or is a folder is reported at `namedAt`, where the user named it.
  */
-function rejectMergeTags(text: string, file: string): void {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter });
-  const problems = doc.warnings
-    .filter((w) => w.code === 'TAG_RESOLVE_FAILED')
-    .map((w) => {
-      const { line, col } = lineCounter.linePos(w.pos[0]);
-      const tag = text.slice(w.pos[0], w.pos[1]);
-      return {
-        message: `YAML tag ${tag} is not supported by stackcheck`,
-        pos: { file, line, column: col },
-        hint: 'Remove the tag; to drop an inherited value, remove it from the base file (or split the base file).',
-      };
-    });
-  if (problems.length > 0) throw new UserError(problems);
+export function readComposeFile(
+  absPath: string,
+  displayName: string,
+  namedAt?: SourcePos,
+): ComposeSource {
+  return { yaml: readYamlFile(absPath, displayName, namedAt), base: [], dir: dirname(absPath) };
 }

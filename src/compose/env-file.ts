@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { UserError, type Problem, type SourcePos } from '../common/errors.js';
+import { isUserError, UserError, type Problem, type SourcePos } from '../common/errors.js';
 import { interpolateString, type Env } from '../common/interpolate.js';
+import { readTextFile, unreadable } from '../common/text-file.js';
 
 const KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
@@ -151,14 +151,15 @@ export function readEnvFile(
 ): Record<string, string> {
   let text: string;
   try {
-    text = readFileSync(absPath, 'utf8');
+    text = readTextFile(absPath, displayName);
   } catch (e) {
+    if (isUserError(e)) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new UserError({
       message:
         code === 'ENOENT'
           ? `${kind.what} not found: ${displayName}`
-          : `cannot read ${kind.what} ${displayName} (${code ?? String(e)})`,
+          : `${kind.what} ${displayName}: ${unreadable(e)}`,
       ...(pos ? { pos } : {}),
       hint: `Check the path: relative ${kind.key} paths are resolved from the compose project folder.`,
     });

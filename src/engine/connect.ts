@@ -8,7 +8,7 @@ const CONNECT_MS = 15_000;
 export type EngineFactory = (node: NodeSpec) => Engine;
 
 export const dockerEngineFor: EngineFactory = (node) =>
-  new DockerEngine({ node: node.name, url: node.docker, tls: node.tls });
+  new DockerEngine({ node: node.name, url: node.docker, tls: node.tls, identity: node.identity });
 
 /** Opens the node's engine and proves it answers; an engine that does not is the user's to fix (exit 2). */
 export async function connect(

@@ -1,9 +1,12 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { homedir, userInfo } from 'node:os';
+import { join } from 'node:path';
 import { on } from 'node:events';
 import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { errorMessage, UserError } from '../common/errors.js';
 import { containerCreateBody } from './container-spec.js';
+import { SshDialAgent } from './ssh-agent.js';
 import type {
   BuildRequest,
   ContainerConfig,
@@ -21,12 +24,15 @@ import type {
   LogLine,
   ResourceRef,
 } from './engine.js';
+import { engineMessage } from './engine.js';
 
 export interface DockerEngineOptions {
   node: string;
   /** unix://, tcp://, ssh://, npipe://; undefined: DOCKER_HOST or the default socket. */
   url?: string;
   tls?: { ca: string; cert: string; key: string };
+  /** Private key file for ssh://; undefined: the agent and OpenSSH's default key files. */
+  identity?: string;
 }
 
 /** dockerode's constructor options for an engine URL, as `docker -H` reads it. */
@@ -39,14 +45,23 @@ export function dockerodeOptions(o: DockerEngineOptions): Docker.DockerOptions {
       return { socketPath: u.pathname };
     case 'npipe:':
       return { socketPath: `//./pipe${u.pathname.replace(/^\/+pipe/, '')}` };
-    case 'ssh:':
-      return {
-        protocol: 'ssh',
+    case 'ssh:': {
+      const ssh = {
         host: u.hostname,
         port: Number(u.port || 22),
-        username: decodeURIComponent(u.username) || undefined,
-        sshOptions: { agent: process.env.SSH_AUTH_SOCK },
+        // As ssh itself: the local user's name where the URL names none.
+        username: decodeURIComponent(u.username) || userInfo().username,
+        ...sshAuth(o),
+      };
+      // Plain HTTP whose connections are dial-stdio channels on shared ssh connections
+      // (docker-modem takes an `agent`; dockerode's types leave it out).
+      return {
+        protocol: 'http',
+        host: ssh.host,
+        port: ssh.port,
+        agent: new SshDialAgent(ssh),
       } as Docker.DockerOptions;
+    }
     case 'tcp:':
     case 'http:':
     case 'https:': {
@@ -67,6 +82,27 @@ export function dockerodeOptions(o: DockerEngineOptions): Docker.DockerOptions {
         message: `engine URL "${url}" has an unsupported scheme`,
         hint: 'Use unix://, tcp://, ssh:// or npipe://.',
       });
+  }
+}
+
+/** The key files OpenSSH tries when it is given none, in its order. */
+const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+
+/**
+ * ssh2 offers the key file before the agent's keys. A key the manifest names must be readable;
+ * without one, the first of OpenSSH's default key files that exists is offered.
+ */
+function sshAuth(o: DockerEngineOptions): { agent?: string; privateKey?: Buffer } {
+  const file =
+    o.identity ?? DEFAULT_IDENTITIES.map((f) => join(homedir(), '.ssh', f)).find(existsSync);
+  if (!file) return { agent: process.env.SSH_AUTH_SOCK };
+  try {
+    return { agent: process.env.SSH_AUTH_SOCK, privateKey: readFileSync(file) };
+  } catch (e) {
+    throw new UserError({
+      message: `the ssh key file of node "${o.node}" (${file}) cannot be read: ${errorMessage(e)}`,
+      hint: "Point the node's `identity:` at a readable private key, or leave it out to use the ssh agent.",
+    });
   }
 }
 
@@ -95,12 +131,6 @@ function statusCode(e: unknown): number | undefined {
   return (e as { statusCode?: number }).statusCode;
 }
 
-/** The daemon's own message, without dockerode's "(HTTP code 409) conflict - " prefix. */
-export function daemonMessage(e: unknown): string {
-  const json = (e as { json?: { message?: string } }).json;
-  return json?.message ?? errorMessage(e).replace(/^\(HTTP code \d+\)\s*[\w ]*-\s*/, '');
-}
-
 /** Runs `fn` ignoring answers that mean the thing is already as asked: gone (404), stopped, unpaused (409). */
 async function idempotent(fn: () => Promise<unknown>): Promise<void> {
   try {
@@ -110,7 +140,7 @@ async function idempotent(fn: () => Promise<unknown>): Promise<void> {
     if (code === 404 || code === 304) return;
     if (
       code === 409 &&
-      /already in progress|is not running|is already stopped|is not paused/i.test(daemonMessage(e))
+      /already in progress|is not running|is already stopped|is not paused/i.test(engineMessage(e))
     )
       return;
     throw e;
@@ -170,6 +200,15 @@ export class DockerEngine implements Engine {
       },
     );
     await this.follow(stream, req.onProgress);
+  }
+
+  saveImage(ref: string, signal?: AbortSignal): Promise<NodeJS.ReadableStream> {
+    return abortable(signal, this.docker.getImage(ref).get());
+  }
+
+  async loadImage(tarball: NodeJS.ReadableStream, signal?: AbortSignal): Promise<void> {
+    const stream = (await this.docker.loadImage(tarball, { abortSignal: signal })) as Readable;
+    await this.follow(stream);
   }
 
   /** Reads a JSON-lines progress stream; the daemon reports build and pull failures inside it. */
@@ -324,7 +363,7 @@ export class DockerEngine implements Engine {
       await this.docker.getContainer(id).pause({ abortSignal: signal });
     } catch (e) {
       // Pausing what is paused is done; pausing what is not running (or not there) is not.
-      if (statusCode(e) === 409 && /is already paused/i.test(daemonMessage(e))) return;
+      if (statusCode(e) === 409 && /is already paused/i.test(engineMessage(e))) return;
       throw e;
     }
   }
@@ -361,11 +400,14 @@ export class DockerEngine implements Engine {
       error: st.Error || undefined,
       startedAt: st.StartedAt,
       finishedAt: st.FinishedAt,
-      health: st.Health && {
-        status: st.Health.Status as 'starting' | 'healthy' | 'unhealthy',
-        failingStreak: st.Health.FailingStreak,
-        log: (st.Health.Log ?? []).map((l) => ({ exitCode: l.ExitCode, output: l.Output })),
-      },
+      // Podman reports a Health with an empty Status for a container without a healthcheck.
+      health: st.Health?.Status
+        ? {
+            status: st.Health.Status as 'starting' | 'healthy' | 'unhealthy',
+            failingStreak: st.Health.FailingStreak,
+            log: (st.Health.Log ?? []).map((l) => ({ exitCode: l.ExitCode, output: l.Output })),
+          }
+        : undefined,
       ports,
       networks: Object.entries(c.NetworkSettings.Networks ?? {}).map(([name, n]) => ({
         name,
@@ -382,6 +424,8 @@ export class DockerEngine implements Engine {
         return { port: Number(port), protocol: protocol ?? 'tcp' };
       }),
       labels: c.Config.Labels ?? {},
+      image: c.Config.Image,
+      imageId: c.Image,
       config: containerConfig(c),
       stopSignal: (c.Config as { StopSignal?: string }).StopSignal || undefined,
       stopTimeoutSec: (c.Config as { StopTimeout?: number }).StopTimeout ?? undefined,
@@ -473,6 +517,10 @@ export class DockerEngine implements Engine {
       Buffer.concat(frames.filter((f) => f.stream === which).map((f) => f.data)).toString('utf8');
     const info = await abortable(signal, exec.inspect());
     return { exitCode: info.ExitCode ?? -1, stdout: text('stdout'), stderr: text('stderr') };
+  }
+
+  readArchive(id: string, path: string, signal?: AbortSignal): Promise<NodeJS.ReadableStream> {
+    return abortable(signal, this.docker.getContainer(id).getArchive({ path }));
   }
 
   async listContainers(labels: LabelFilter, signal?: AbortSignal): Promise<ResourceRef[]> {

@@ -1,3 +1,4 @@
+import { errorMessage } from '../common/errors.js';
 import type { BuildSpec, NetworkSpec, ServiceSpec, VolumeSpec } from '../compose/model.js';
 
 /**
@@ -12,6 +13,10 @@ export interface Engine {
   imageExists(ref: string, signal?: AbortSignal): Promise<boolean>;
   pullImage(ref: string, signal?: AbortSignal): Promise<void>;
   buildImage(req: BuildRequest, signal?: AbortSignal): Promise<void>;
+  /** The image as a tarball (`docker save`), to load on another engine. */
+  saveImage(ref: string, signal?: AbortSignal): Promise<NodeJS.ReadableStream>;
+  /** Loads a tarball made by saveImage (`docker load`). */
+  loadImage(tarball: NodeJS.ReadableStream, signal?: AbortSignal): Promise<void>;
 
   createNetwork(req: CreateNetworkRequest, signal?: AbortSignal): Promise<string>;
   networkExists(name: string, signal?: AbortSignal): Promise<boolean>;
@@ -43,6 +48,12 @@ export interface Engine {
   ): Promise<LogLine[]>;
   /** Runs a command in a running container and collects its output. */
   exec(id: string, req: ExecRequest, signal?: AbortSignal): Promise<ExecResult>;
+  /**
+   * A path in a container's filesystem as a tar stream (GET /containers/{id}/archive): works
+   * whatever tools the image has, on a stopped container too. Entries are named from the
+   * path's last component (`/data` gives `data/`, `data/a.txt`). A missing path is a 404.
+   */
+  readArchive(id: string, path: string, signal?: AbortSignal): Promise<NodeJS.ReadableStream>;
 
   listContainers(labels: LabelFilter, signal?: AbortSignal): Promise<ResourceRef[]>;
   listNetworks(labels: LabelFilter, signal?: AbortSignal): Promise<ResourceRef[]>;
@@ -144,6 +155,9 @@ export interface ContainerState {
   /** Every port it exposes, published or not (image EXPOSE, compose `expose` and `ports`). */
   exposedPorts?: { port: number; protocol: string }[];
   labels: Record<string, string>;
+  /** The image reference it was created from (Config.Image) and that image's id (sha256:…). */
+  image?: string;
+  imageId?: string;
   /** The configuration it really runs with (image defaults merged in), for security checks. */
   config?: ContainerConfig;
   /** The configured stop signal and grace period (seconds), when set. */
@@ -201,4 +215,26 @@ export interface ContainerEvent {
   action: string;
   labels: Record<string, string>;
   timeMs: number;
+}
+
+/**
+ * An engine's refusal, in the shape the Docker daemon gives it (an HTTP status and its own
+ * message): what the fake engine throws, and what engineMessage() reads from either engine.
+ */
+export class EngineError extends Error {
+  readonly json: { message: string };
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(`(HTTP code ${statusCode}) ${message}`);
+    this.name = 'EngineError';
+    this.json = { message };
+  }
+}
+
+/** The daemon's own message, without dockerode's "(HTTP code 409) conflict - " prefix. */
+export function engineMessage(e: unknown): string {
+  const json = (e as { json?: { message?: string } }).json;
+  return json?.message ?? errorMessage(e).replace(/^\(HTTP code \d+\)\s*[\w ]*-\s*/, '');
 }

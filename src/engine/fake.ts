@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import { pack } from 'tar-stream';
 import { realClock, type Clock } from '../common/clock.js';
 import type { ServiceSpec } from '../compose/model.js';
 import { LABEL } from '../orchestrator/labels.js';
+import { healthcheckArgv } from './health-test.js';
 import type {
   BuildRequest,
   ContainerEvent,
@@ -18,6 +22,7 @@ import type {
   ResourceRef,
   SidecarRequest,
 } from './engine.js';
+import { EngineError } from './engine.js';
 
 /**
  * Which containers a behaviour applies to: a container name, the service it runs (its
@@ -28,8 +33,13 @@ export type FakeSelector = string | ((c: FakeContainer) => boolean);
 /** How a start goes wrong: the engine refuses it, or the process exits with a code. */
 export type StartFault = { error: string } | { exitCode: number; afterMs?: number };
 
-/** How a container with a healthcheck fares: healthy, or unhealthy, this long after each start. */
-export type HealthBehaviour = { healthyAfterMs: number } | { unhealthyAfterMs: number };
+/**
+ * How a container with a healthcheck fares: healthy, or unhealthy, this long after each start.
+ * Its healthcheck command passes from `healthyAfterMs` when exec'd; the engine reports healthy
+ * then, or at `reportedAfterMs` (its next healthcheck tick).
+ */
+export type HealthBehaviour =
+  { healthyAfterMs: number; reportedAfterMs?: number } | { unhealthyAfterMs: number };
 
 /** One call to the engine, in order, with the clock's time and how it ended. */
 export interface FakeCall {
@@ -72,17 +82,6 @@ interface Named {
 }
 
 /** An error shaped like dockerode's: the status code and the daemon's message. */
-export class FakeEngineError extends Error {
-  readonly json: { message: string };
-  constructor(
-    readonly statusCode: number,
-    message: string,
-  ) {
-    super(`(HTTP code ${statusCode}) ${message}`);
-    this.name = 'FakeEngineError';
-    this.json = { message };
-  }
-}
 
 const SIGNALS: Record<string, number> = {
   SIGHUP: 1,
@@ -156,6 +155,8 @@ export class FakeEngine implements Engine {
   }[] = [];
   private readonly healthRules: { selector: FakeSelector; behaviour: HealthBehaviour }[] = [];
   private readonly sigtermIgnored: FakeSelector[] = [];
+  /** Files written into containers (`writeFile`), by container id then absolute path. */
+  private readonly fileMap = new Map<string, Map<string, { content: Buffer; mode: number }>>();
   private execHandler: (c: FakeContainer, req: ExecRequest) => ExecResult = () => ({
     exitCode: 0,
     stdout: '',
@@ -246,6 +247,14 @@ export class FakeEngine implements Engine {
     this.find(idOrName).logs.push({ timeMs: this.clock.now(), stream, text });
   }
 
+  /** A file in a container's filesystem, as `readArchive` returns it; directories are implied. */
+  writeFile(idOrName: string, path: string, content: string | Buffer, mode = 0o644): void {
+    const id = this.find(idOrName).id;
+    const files = this.fileMap.get(id) ?? new Map<string, { content: Buffer; mode: number }>();
+    files.set(path, { content: Buffer.from(content), mode });
+    this.fileMap.set(id, files);
+  }
+
   // ---- reading the fake in assertions ---------------------------------------------------
 
   /** Containers (any state), optionally only those carrying `labels`. */
@@ -292,8 +301,23 @@ export class FakeEngine implements Engine {
     return this.call('pullImage', ref, async () => {
       if (this.pullDelayMs) await this.clock.sleep(this.pullDelayMs, signal);
       const failure = this.pullFailures.shift();
-      if (failure !== undefined) throw new FakeEngineError(500, failure);
+      if (failure !== undefined) throw new EngineError(500, failure);
       if (!this.emptyPulls.has(normalizeRef(ref))) this.addImage(ref);
+    });
+  }
+
+  /** The fake's tarball names the image; loading it on another fake engine adds that image. */
+  saveImage(ref: string): Promise<NodeJS.ReadableStream> {
+    return this.call('saveImage', ref, () => {
+      if (!this.hasImage(ref)) throw new EngineError(404, `reference does not exist: ${ref}`);
+      return Readable.from([JSON.stringify({ image: normalizeRef(ref) })]);
+    });
+  }
+
+  loadImage(tarball: NodeJS.ReadableStream): Promise<void> {
+    return this.call('loadImage', 'tarball', async () => {
+      const { image } = JSON.parse(await text(tarball)) as { image: string };
+      this.addImage(image);
     });
   }
 
@@ -309,7 +333,7 @@ export class FakeEngine implements Engine {
   createNetwork(req: CreateNetworkRequest): Promise<string> {
     return this.call('createNetwork', req.name, () => {
       if (this.findNetwork(req.name))
-        throw new FakeEngineError(409, `network with name ${req.name} already exists`);
+        throw new EngineError(409, `network with name ${req.name} already exists`);
       const id = this.newId(req.name);
       this.networkMap.set(id, {
         id,
@@ -332,7 +356,7 @@ export class FakeEngine implements Engine {
         (c) => c.networks.includes(n.name) && (c.status === 'running' || c.status === 'paused'),
       );
       if (attached.length)
-        throw new FakeEngineError(
+        throw new EngineError(
           403,
           `error while removing network: network ${n.name} id ${n.id} has active endpoints`,
         );
@@ -356,17 +380,16 @@ export class FakeEngine implements Engine {
     return this.call('removeVolume', name, () => {
       if (!this.volumeMap.has(name)) return;
       const user = this.containers().find((c) => c.volumes.includes(name));
-      if (user) throw new FakeEngineError(409, `remove ${name}: volume is in use - [${user.id}]`);
+      if (user) throw new EngineError(409, `remove ${name}: volume is in use - [${user.id}]`);
       this.volumeMap.delete(name);
     });
   }
 
   createContainer(req: CreateContainerRequest): Promise<string> {
     return this.call('createContainer', req.name, () => {
-      if (!this.hasImage(req.image)) throw new FakeEngineError(404, `No such image: ${req.image}`);
+      if (!this.hasImage(req.image)) throw new EngineError(404, `No such image: ${req.image}`);
       for (const n of req.networks)
-        if (!this.findNetwork(n.name))
-          throw new FakeEngineError(404, `network ${n.name} not found`);
+        if (!this.findNetwork(n.name)) throw new EngineError(404, `network ${n.name} not found`);
       const volumes = req.service.mounts.flatMap((m) =>
         m.type === 'volume' && m.source ? [req.volumeNames[m.source] ?? m.source] : [],
       );
@@ -396,7 +419,7 @@ export class FakeEngine implements Engine {
 
   runSidecar(req: SidecarRequest): Promise<string> {
     return this.call('runSidecar', req.name, () => {
-      if (!this.hasImage(req.image)) throw new FakeEngineError(404, `No such image: ${req.image}`);
+      if (!this.hasImage(req.image)) throw new EngineError(404, `No such image: ${req.image}`);
       if (req.networkOf) this.find(req.networkOf);
       const c = this.newContainer(req.name, req.image, req.labels, {});
       this.begin(c);
@@ -411,7 +434,7 @@ export class FakeEngine implements Engine {
       const refusal = this.takeStartFault(c, (f) => 'error' in f);
       if (refusal && 'error' in refusal) {
         c.error = refusal.error;
-        throw new FakeEngineError(500, refusal.error);
+        throw new EngineError(500, refusal.error);
       }
       const taken = c.ports.find((p) =>
         this.containers().some(
@@ -423,7 +446,7 @@ export class FakeEngine implements Engine {
       );
       if (taken) {
         c.error = `Bind for 0.0.0.0:${taken.hostPort} failed: port is already allocated`;
-        throw new FakeEngineError(500, c.error);
+        throw new EngineError(500, c.error);
       }
       c.manuallyStopped = false;
       this.begin(c);
@@ -495,8 +518,7 @@ export class FakeEngine implements Engine {
     return this.call('pauseContainer', this.nameOf(id), () => {
       const c = this.find(id);
       if (c.status === 'paused') return;
-      if (c.status !== 'running')
-        throw new FakeEngineError(409, `Container ${c.id} is not running`);
+      if (c.status !== 'running') throw new EngineError(409, `Container ${c.id} is not running`);
       c.status = 'paused';
       this.emit(c, 'pause');
     });
@@ -513,7 +535,7 @@ export class FakeEngine implements Engine {
 
   runTask(req: SidecarRequest): Promise<ExecResult> {
     return this.call('runTask', req.name, () => {
-      if (!this.hasImage(req.image)) throw new FakeEngineError(404, `No such image: ${req.image}`);
+      if (!this.hasImage(req.image)) throw new EngineError(404, `No such image: ${req.image}`);
       // The crash step's helper: SIGKILL to a container's main process from the host's pid namespace.
       const [cmd, flag, pid] = req.cmd;
       if (req.pidHost && cmd === 'kill' && flag === '-9' && pid) {
@@ -546,9 +568,36 @@ export class FakeEngine implements Engine {
   exec(id: string, req: ExecRequest): Promise<ExecResult> {
     return this.call('exec', this.nameOf(id), () => {
       const c = this.find(id);
-      if (c.status !== 'running')
-        throw new FakeEngineError(409, `Container ${c.id} is not running`);
-      return this.execHandler(c, req);
+      if (c.status !== 'running') throw new EngineError(409, `Container ${c.id} is not running`);
+      return this.healthProbe(c, req) ?? this.execHandler(c, req);
+    });
+  }
+
+  /** A tar stream shaped like Docker's: entries named from the path's last component. */
+  readArchive(id: string, path: string): Promise<NodeJS.ReadableStream> {
+    return this.call('readArchive', this.nameOf(id), () => {
+      const c = this.find(id);
+      const root = path.replace(/\/+$/, '') || '/';
+      const files = [...(this.fileMap.get(c.id) ?? new Map())].filter(
+        ([p]) => p === root || p.startsWith(root === '/' ? '/' : `${root}/`),
+      );
+      if (!files.length)
+        throw new EngineError(404, `Could not find the file ${path} in container ${c.id}`);
+      const base = root === '/' ? '' : root.slice(root.lastIndexOf('/') + 1);
+      const tar = pack();
+      const dirs = new Set<string>();
+      for (const [p, f] of files.sort(([a], [b]) => a.localeCompare(b))) {
+        const name = p === root ? base : `${base}${p.slice(root.length)}`.replace(/^\//, '');
+        const parts = name.split('/');
+        for (let i = 1; i < parts.length; i++) {
+          const dir = parts.slice(0, i).join('/');
+          if (!dirs.has(dir)) tar.entry({ name: `${dir}/`, type: 'directory', mode: 0o755 });
+          dirs.add(dir);
+        }
+        tar.entry({ name, mode: f.mode, size: f.content.length }, f.content);
+      }
+      tar.finalize();
+      return tar;
     });
   }
 
@@ -625,7 +674,7 @@ export class FakeEngine implements Engine {
     try {
       return await fn();
     } catch (e) {
-      entry.error = e instanceof FakeEngineError ? e.json.message : (e as Error).message;
+      entry.error = e instanceof EngineError ? e.json.message : (e as Error).message;
       throw e;
     }
   }
@@ -647,7 +696,7 @@ export class FakeEngine implements Engine {
     more: Partial<Pick<FakeContainer, 'service' | 'networks' | 'volumes' | 'ports'>>,
   ): FakeContainer {
     if (this.byName(name)) {
-      throw new FakeEngineError(
+      throw new EngineError(
         409,
         `Conflict. The container name "/${name}" is already in use. You have to remove (or rename) that container to be able to reuse that name.`,
       );
@@ -680,7 +729,7 @@ export class FakeEngine implements Engine {
 
   private find(idOrName: string): FakeContainer {
     const c = this.containerMap.get(idOrName) ?? this.byName(idOrName);
-    if (!c) throw new FakeEngineError(404, `No such container: ${idOrName}`);
+    if (!c) throw new EngineError(404, `No such container: ${idOrName}`);
     return c;
   }
 
@@ -741,9 +790,21 @@ export class FakeEngine implements Engine {
       this.after(c, rule.unhealthyAfterMs, () => this.setHealthStatus(c, 'unhealthy'));
       return;
     }
-    const delay = rule?.healthyAfterMs ?? 0;
+    const delay = rule?.reportedAfterMs ?? rule?.healthyAfterMs ?? 0;
     if (delay === 0) this.setHealthStatus(c, 'healthy');
     else this.after(c, delay, () => this.setHealthStatus(c, 'healthy'));
+  }
+
+  /** An exec of the container's own healthcheck command: it passes once the health rule says so. */
+  private healthProbe(c: FakeContainer, req: ExecRequest): ExecResult | undefined {
+    const hc = c.service?.healthcheck;
+    const cmd = hc && !hc.disable ? healthcheckArgv(hc.test) : undefined;
+    if (!cmd || JSON.stringify(cmd) !== JSON.stringify(req.cmd)) return undefined;
+    const rule = this.healthRules.find((r) => this.selects(r.selector, c))?.behaviour;
+    const passes =
+      !(rule && 'unhealthyAfterMs' in rule) &&
+      this.clock.now() - (c.startedAtMs ?? 0) >= (rule?.healthyAfterMs ?? 0);
+    return { exitCode: passes ? 0 : 1, stdout: '', stderr: '' };
   }
 
   /** Runs `fn` after `ms` on the clock, unless the process has exited or restarted meanwhile. */
@@ -820,6 +881,8 @@ export class FakeEngine implements Engine {
       health: c.health && { ...c.health, log: [] },
       ports: c.status === 'running' || c.status === 'paused' ? c.ports.map((p) => ({ ...p })) : [],
       labels: { ...c.labels },
+      image: c.image,
+      imageId: `sha256:${createHash('sha256').update(normalizeRef(c.image)).digest('hex')}`,
       config: {
         user: s?.user ?? '',
         env: { ...s?.environment },

@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { parseDuration } from '../common/duration.js';
 import { UserError, type Problem, type SourcePos } from '../common/errors.js';
 import { interpolateTree, type Env } from '../common/interpolate.js';
@@ -9,6 +9,8 @@ import { loadCompose, readComposeFile, type ComposeSource } from '../compose/loa
 import { loadChecks } from '../checks/load.js';
 import { secretValues } from '../report/redact.js';
 import { loadScenarios } from '../scenarios/load.js';
+import { resolveSnapshots, snapshotUseProblems } from '../snapshot/spec.js';
+import { attachTarget } from './attach.js';
 import { DEFAULT_PROBE_IMAGE } from '../checks/runtime.js';
 import { faultImages } from '../scenarios/network/images.js';
 import { DEFAULT_PULL_RETRY, retryPolicy } from '../orchestrator/retry.js';
@@ -41,14 +43,28 @@ export function loadSuites(manifestPath: string, options: LoadOptions = {}): Sui
 }
 
 function readMatrix(manifestPath: string): Record<string, string[]> | undefined {
-  const data = readYamlFile(resolve(manifestPath), displayPath(resolve(manifestPath)))
-    .data as Record<string, unknown> | null;
+  const data = readManifest(manifestPath).data as Record<string, unknown> | null;
   const m = data?.matrix;
   if (!m || typeof m !== 'object' || Array.isArray(m)) return undefined; // malformed: the schema reports it
   const entries = Object.entries(m).filter(([, v]) => Array.isArray(v) && v.length > 0);
   return entries.length
     ? Object.fromEntries(entries.map(([k, v]) => [k, (v as unknown[]).map(String)]))
     : undefined;
+}
+
+/** The manifest's YAML; a folder given for it (`stackcheck validate examples/x`) is pointed at its stackcheck.yml. */
+function readManifest(manifestPath: string): YamlSource {
+  const abs = resolve(manifestPath);
+  const inside = join(abs, 'stackcheck.yml');
+  if (statSync(abs, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new UserError({
+      message: `${displayPath(abs)}: a folder, not a manifest file`,
+      hint: existsSync(inside)
+        ? `Name the manifest in it: ${displayPath(inside)}.`
+        : 'Name the manifest file (stackcheck.yml by default).',
+    });
+  }
+  return readYamlFile(abs, displayPath(abs));
 }
 
 function combinations(matrix: Record<string, string[]>): Record<string, string>[] {
@@ -66,7 +82,7 @@ export function loadSuite(manifestPath: string, options: LoadOptions = {}): Suit
   const env = options.env ?? process.env;
   const abs = resolve(manifestPath);
   const display = displayPath(abs);
-  const src = readYamlFile(abs, display);
+  const src = readManifest(manifestPath);
   const dir = dirname(abs);
 
   const manifest = validateManifest(src, env);
@@ -106,6 +122,8 @@ export function loadSuite(manifestPath: string, options: LoadOptions = {}): Suit
         profiles: topo.profiles,
       });
       warnings.push(...project.warnings);
+      const attach = attachTarget(topo, project);
+      problems.push(...attach.problems.map((p) => ({ message: p.message, pos: at(...p.path) })));
       topologies.push({
         name,
         node,
@@ -114,6 +132,7 @@ export function loadSuite(manifestPath: string, options: LoadOptions = {}): Suit
         stableMs: parseDuration(topo.wait.stable)!,
         publish: topo.publish,
         pos: src.keyPosOf(['topologies', name]),
+        ...(attach.target && { attach: attach.target }),
       });
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
@@ -124,6 +143,8 @@ export function loadSuite(manifestPath: string, options: LoadOptions = {}): Suit
   const checks = loadChecks(manifest.checks, src, { topologies, unloaded });
   const scenarios = loadScenarios(manifest.scenarios, src, { topologies, nodes, unloaded });
   problems.push(...checks.problems, ...scenarios.problems);
+  const snapshots = resolveSnapshots(manifest.snapshots, src, { topologies, nodes }, problems);
+  problems.push(...snapshotUseProblems(src.data as object, snapshots, src, { topologies, nodes }));
   if (problems.length) throw new UserError(problems);
 
   return {
@@ -134,6 +155,7 @@ export function loadSuite(manifestPath: string, options: LoadOptions = {}): Suit
     topologies,
     checks: checks.checks,
     scenarios: scenarios.scenarios,
+    snapshots,
     secrets: secretValues(
       manifest.secrets,
       env,
@@ -145,6 +167,7 @@ export function loadSuite(manifestPath: string, options: LoadOptions = {}): Suit
           DEFAULT_PULL_RETRY.backoffMs,
         manifest.images?.pull?.attempts,
       ),
+      carry: manifest.images?.carry ?? false,
     },
     probeImage: process.env.STACKCHECK_PROBE_IMAGE ?? manifest.probe?.image ?? DEFAULT_PROBE_IMAGE,
     faultImages: faultImages(manifest.faults, process.env),
@@ -214,6 +237,7 @@ function resolveNodes(manifest: Manifest, dir: string): Record<string, NodeSpec>
           cert: resolve(dir, n.tls.cert),
           key: resolve(dir, n.tls.key),
         },
+        identity: n.identity && resolve(dir, n.identity),
       } satisfies NodeSpec,
     ]),
   );
@@ -226,9 +250,14 @@ function composeSources(
   dir: string,
 ): ComposeSource[] {
   const files = topo.compose === undefined ? [] : [topo.compose].flat();
-  const sources = files.map((f) => {
+  const sources = files.map((f, i) => {
     const abs = resolve(dir, f);
-    return readComposeFile(abs, displayPath(abs));
+    const entry = typeof topo.compose === 'string' ? [] : [i];
+    return readComposeFile(
+      abs,
+      displayPath(abs),
+      src.posOf(['topologies', name, 'compose', ...entry]),
+    );
   });
   if (topo.services || topo.networks || topo.volumes) {
     sources.push({ yaml: src, base: ['topologies', name], dir, inline: true });
@@ -261,7 +290,8 @@ function topologyEnv(
   const pinned = Object.fromEntries(Object.entries(topo.env ?? {}).map(([k, v]) => [k, String(v)]));
   return Object.assign(
     {},
-    existsSync(dotEnv) ? readEnvFile(dotEnv, undefined, env) : {},
+    // An unreadable .env is reported at the topology that reads it: nothing names it.
+    existsSync(dotEnv) ? readEnvFile(dotEnv, posOf([]), env) : {},
     ...fromFiles,
     env,
     pinned,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CheckSchema } from '../checks/registry.js';
 import { ScenarioSchema } from '../scenarios/registry.js';
+import { SnapshotsSchema } from '../snapshot/schema.js';
 import { duration, name, retryAttempts } from './schema-parts.js';
 
 /**
@@ -32,6 +33,12 @@ export const NodeSchema = z
       .describe(
         'Client certificate files for a tcp:// engine with TLS (paths relative to the manifest).',
       ),
+    identity: z
+      .string()
+      .optional()
+      .describe(
+        'Private key file (unencrypted) for an ssh:// engine, relative to the manifest. Default: the first of ~/.ssh/id_ed25519, id_ecdsa, id_rsa that exists; the agent at SSH_AUTH_SOCK is tried after it.',
+      ),
     labels: z.array(z.string()).default([]),
   })
   .describe('A Docker engine that topologies are placed on.');
@@ -48,6 +55,27 @@ export const WaitSchema = z.strictObject({
       'A service without a healthcheck counts as up once it has run this long without exiting, so a crash right after start fails the run.',
     ),
 });
+
+export const AttachSchema = z
+  .union([
+    z.boolean(),
+    z.strictObject({
+      project: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          "The compose project name the running containers carry (label com.docker.compose.project). Default: the compose files' `name:`, else the first compose file's folder name, as compose derives it.",
+        ),
+      containers: z
+        .record(z.string(), stringOrList)
+        .optional()
+        .describe(
+          'Container names by service, for services whose containers carry no compose labels (started by `docker run`, another tool); the other services are found by label.',
+        ),
+    }),
+  ])
+  .describe('Attach to a deployed compose project instead of bringing it up.');
 
 export const TopologySchema = z
   .strictObject({
@@ -82,9 +110,23 @@ export const TopologySchema = z
       .describe(
         '`declared` binds host ports as the compose files say; `ephemeral` lets the engine pick free host ports, so several runs can share one engine.',
       ),
+    attach: AttachSchema.optional().describe(
+      'Check the containers already running for this compose project instead of creating them; stackcheck never creates, stops or removes anything of an attached topology. `true` finds them by the compose labels.',
+    ),
+    allow: z
+      .array(z.enum(['lifecycle', 'faults']))
+      .default([])
+      .describe(
+        'On an attached topology, the scenario steps that may disturb it: `lifecycle` (stop, start, restart, kill, crash, chaos) and `faults` (pause, partition, delay, loss, bandwidth, node down). Whatever they stop or pause is started again at the end.',
+      ),
   })
   .refine((t) => t.compose !== undefined || t.services !== undefined, {
     message: 'a topology needs `compose:` files or inline `services:`',
+  })
+  .refine((t) => t.allow.length === 0 || (t.attach !== undefined && t.attach !== false), {
+    message:
+      '`allow` is for attached topologies (`attach: true`): a topology stackcheck creates may always be disturbed',
+    path: ['allow'],
   })
   .describe('One compose project, placed on one node.');
 
@@ -155,6 +197,7 @@ export const ManifestSchema = z
       .describe(
         'Ordered steps (lifecycle actions, faults, checks) run after the checks; every fault is healed afterwards.',
       ),
+    snapshots: SnapshotsSchema,
     images: z
       .strictObject({
         pull: retryAttempts('a pull (and a build that fails on the network)', {
@@ -163,6 +206,12 @@ export const ManifestSchema = z
           .optional()
           .describe(
             'Retries of image pulls: every failure but a definitive "no such image" or "access denied" is retried; builds are retried only for network failures.',
+          ),
+        carry: z
+          .boolean()
+          .default(false)
+          .describe(
+            "Copy an image a node lacks from the runner's own engine (docker save/load through the Engine API) before trying a pull: for nodes no registry serves, and to run exactly the images the runner built. Probe and fault helper images are carried this way whatever this says.",
           ),
       })
       .optional()

@@ -4,6 +4,7 @@ import type { SourcePos } from '../common/errors.js';
 import type { ComposeProject } from '../compose/model.js';
 import type { RetryPolicy } from '../orchestrator/retry.js';
 import type { ReportConfig } from './schema.js';
+import type { SnapshotSpec } from '../snapshot/spec.js';
 
 /** A loaded, validated suite: what the manifest means, with every path resolved. */
 export interface Suite {
@@ -16,10 +17,12 @@ export interface Suite {
   topologies: TopologySpec[];
   checks: CheckSpec[];
   scenarios: ScenarioSpec[];
+  /** `snapshots:` by name: what diff checks and snapshot steps capture. */
+  snapshots?: Record<string, SnapshotSpec>;
   /** Values never to appear in a report (see report/redact.ts). */
   secrets: string[];
-  /** `images:`; absent means the defaults (pulls: 3 attempts, 5 s and 15 s apart). */
-  images?: { pull: RetryPolicy };
+  /** `images:`; absent means the defaults (pulls: 3 attempts, 5 s and 15 s apart; no carrying). */
+  images?: { pull: RetryPolicy; carry?: boolean };
   /** Image of the probe sidecars (`probe.image`). */
   probeImage: string;
   /** Images of the network fault helpers (`faults:`): iptables and tc, and the delay proxy. */
@@ -37,6 +40,8 @@ export interface NodeSpec {
   address?: string;
   /** Absolute paths. */
   tls?: { ca: string; cert: string; key: string };
+  /** Absolute path of the private key for an ssh:// engine. */
+  identity?: string;
   labels: string[];
 }
 
@@ -49,4 +54,18 @@ export interface TopologySpec {
   stableMs: number;
   publish: 'declared' | 'ephemeral';
   pos: SourcePos;
+  /** Set when the topology is already deployed: its containers are found, never created or removed. */
+  attach?: AttachTarget;
 }
+
+/** Where an attached topology's containers are, and what scenarios may do to them. */
+export interface AttachTarget {
+  /** The compose project its containers carry (label com.docker.compose.project). */
+  project: string;
+  /** Services whose containers the manifest names: found by these names instead of by label. */
+  containers: Record<string, string[]>;
+  /** The kinds of scenario step that may disturb it; the rest are refused at load. */
+  allow: Disturbance[];
+}
+
+export type Disturbance = 'lifecycle' | 'faults';

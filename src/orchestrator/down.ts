@@ -4,6 +4,7 @@ import { QUICK_CALL_MS } from './deadline.js';
 import { LABEL } from './labels.js';
 import type { Plan } from './plan.js';
 import type { Progress } from './progress.js';
+import { restoreAttached } from './restore.js';
 
 /** Docker's own default when a service sets no stop_grace_period. */
 const DEFAULT_GRACE_MS = 10_000;
@@ -16,6 +17,8 @@ export interface TeardownReport {
   volumes: number;
   /** Resources that could not be removed, with the engine's reason. */
   errors: string[];
+  /** What was done to leave attached stacks as they were found (orchestrator/restore.ts). */
+  restored?: string[];
 }
 
 /**
@@ -30,7 +33,15 @@ export async function teardownRun(
   runId: string,
   opts: { plan?: Plan; progress?: Progress } = {},
 ): Promise<TeardownReport> {
-  const report: TeardownReport = { containers: 0, networks: 0, volumes: 0, errors: [] };
+  // Attached stacks first: what an allowed scenario stopped or paused runs again.
+  const { restored, errors } = await restoreAttached(engine, runId);
+  const report: TeardownReport = {
+    containers: 0,
+    networks: 0,
+    volumes: 0,
+    errors,
+    ...(restored.length ? { restored } : {}),
+  };
   const attempt = async (what: string, fn: () => Promise<void>): Promise<boolean> => {
     try {
       await fn();
@@ -53,7 +64,9 @@ export async function teardownRun(
   const byService = new Map<string, ResourceRef[]>();
   for (const c of containers) {
     const key = `${c.labels[LABEL.topology]}/${c.labels[LABEL.service]}`;
-    byService.set(key, [...(byService.get(key) ?? []), c]);
+    const list = byService.get(key);
+    if (list) list.push(c);
+    else byService.set(key, [c]);
   }
   const services = new Map(
     (opts.plan?.topologies ?? []).flatMap((t) =>
@@ -61,6 +74,9 @@ export async function teardownRun(
     ),
   );
 
+  // Each container is removed as soon as it has stopped, while the services it depends on
+  // stop: removal is never on the dependency order's critical path.
+  const removals: Promise<boolean[]>[] = [];
   const stopped = new Map<string, Promise<void>>();
   const stop = (key: string): Promise<void> => {
     let p = stopped.get(key);
@@ -69,8 +85,9 @@ export async function teardownRun(
       p = (async () => {
         await Promise.all((sp?.dependents ?? []).map((d) => stop(`${sp!.topology}/${d}`)));
         const grace = sp ? (sp.spec.stopGracePeriodMs ?? DEFAULT_GRACE_MS) : undefined;
+        const mine = byService.get(key) ?? [];
         await Promise.all(
-          (byService.get(key) ?? []).map((c) =>
+          mine.map((c) =>
             attempt(`stopping container ${c.name}`, () =>
               engine.stopContainer(
                 c.id,
@@ -80,25 +97,25 @@ export async function teardownRun(
             ),
           ),
         );
+        const gone = Promise.all(
+          mine.map((c) =>
+            attempt(`removing container ${c.name}`, () =>
+              engine.removeContainer(c.id, AbortSignal.timeout(QUICK_CALL_MS)),
+            ),
+          ),
+        );
+        removals.push(gone);
+        void gone.then(() => {
+          const [topology, service] = key.split('/') as [string, string];
+          opts.progress?.emit({ kind: 'service', topology, service, phase: 'removed', atMs: 0 });
+        });
       })();
       stopped.set(key, p);
     }
     return p;
   };
   await Promise.all([...byService.keys()].map(stop));
-
-  const removed = await Promise.all(
-    containers.map((c) =>
-      attempt(`removing container ${c.name}`, () =>
-        engine.removeContainer(c.id, AbortSignal.timeout(QUICK_CALL_MS)),
-      ),
-    ),
-  );
-  report.containers = removed.filter(Boolean).length;
-  for (const key of byService.keys()) {
-    const [topology, service] = key.split('/') as [string, string];
-    opts.progress?.emit({ kind: 'service', topology, service, phase: 'removed', atMs: 0 });
-  }
+  report.containers = (await Promise.all(removals)).flat().filter(Boolean).length;
 
   const networks = await list('networks', () =>
     engine.listNetworks(filter, AbortSignal.timeout(QUICK_CALL_MS)),

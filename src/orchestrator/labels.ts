@@ -12,6 +12,8 @@ export const LABEL = {
   deadline: 'io.stackcheck.deadline',
   /** Built images: kept as a cache between runs, found by this label. */
   image: 'io.stackcheck.image',
-  /** Helper containers stackcheck runs for itself: `probe`, `fault`. */
+  /** Helper containers stackcheck runs for itself: `probe`, `fault`; records: `restore`. */
   role: 'io.stackcheck.role',
+  /** On a run's restore record: ids of attached containers to leave running (orchestrator/restore.ts). */
+  restore: 'io.stackcheck.restore',
 } as const;

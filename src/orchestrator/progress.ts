@@ -2,6 +2,7 @@
 export type ServicePhase =
   | 'building'
   | 'pulling'
+  | 'carrying'
   | 'starting'
   | 'started'
   | 'healthy'

@@ -1,5 +1,5 @@
 import type { Clock } from '../common/clock.js';
-import { daemonMessage } from '../engine/docker.js';
+import { engineMessage } from '../engine/engine.js';
 import type { Engine } from '../engine/engine.js';
 import { stopWithGrace } from './stop.js';
 import { waitBack, type Back } from './wait-back.js';
@@ -129,27 +129,62 @@ export async function restartTopology(
   services: readonly RestartService[],
   opts: RestartOptions,
 ): Promise<RestartReport> {
-  const { clock, signal } = opts;
-  const origin = clock.now();
-  const order = restartOrder(services, opts.userStopped);
-  const report: RestartReport = {
-    tiers: order.start.map((t) => t.services.map((s) => s.name)),
-    stopped: [],
-    started: [],
-    skipped: order.skipped,
-  };
+  const origin = opts.clock.now();
+  const report = await stopTopology(engine, services, opts);
+  await startTiers(engine, restartOrder(services, opts.userStopped), opts, report, origin);
+  return report;
+}
 
+/** The first half of a restart: every tier stopped with its grace period, dependents first. */
+export async function stopTopology(
+  engine: Engine,
+  services: readonly RestartService[],
+  opts: Pick<RestartOptions, 'signal' | 'userStopped'>,
+): Promise<RestartReport> {
+  const order = restartOrder(services, opts.userStopped);
+  const report = emptyReport(order);
   for (const tier of order.stop) {
     await Promise.all(
       tier.services.flatMap((s) =>
         s.containers.map((c) => {
           report.stopped.push(c.name);
-          return stopWithGrace(engine, c.id, s.stopGraceMs, signal);
+          return stopWithGrace(engine, c.id, s.stopGraceMs, opts.signal);
         }),
       ),
     );
   }
+  return report;
+}
 
+/** The second half: every tier started in dependency order, each once the one before is back. */
+export async function startTopology(
+  engine: Engine,
+  services: readonly RestartService[],
+  opts: RestartOptions,
+): Promise<RestartReport> {
+  const order = restartOrder(services, opts.userStopped);
+  const report = emptyReport(order);
+  await startTiers(engine, order, opts, report, opts.clock.now());
+  return report;
+}
+
+function emptyReport(order: RestartOrder): RestartReport {
+  return {
+    tiers: order.start.map((t) => t.services.map((s) => s.name)),
+    stopped: [],
+    started: [],
+    skipped: order.skipped,
+  };
+}
+
+async function startTiers(
+  engine: Engine,
+  order: RestartOrder,
+  opts: RestartOptions,
+  report: RestartReport,
+  origin: number,
+): Promise<void> {
+  const { clock, signal } = opts;
   for (const [i, tier] of order.start.entries()) {
     const results = await Promise.allSettled(
       tier.services.flatMap((s) =>
@@ -167,7 +202,7 @@ export async function restartTopology(
             },
             opts.attempts,
             // An engine's refusal reads as the daemon's own words.
-            { clock, signal, describe: daemonMessage },
+            { clock, signal, describe: engineMessage },
           );
           report.started.push({
             service: s.name,
@@ -191,9 +226,8 @@ export async function restartTopology(
     const failures =
       reason instanceof RetryError
         ? reason.failures
-        : [{ attempt: 1, error: reason, message: daemonMessage(reason), atMs: clock.now() }];
+        : [{ attempt: 1, error: reason, message: engineMessage(reason), atMs: clock.now() }];
     const notStarted = order.start.slice(i + 1).flatMap((t) => t.services.map((s) => s.name));
     throw new RestartFailure(service, container, failures, notStarted, report);
   }
-  return report;
 }

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { Clock } from '../common/clock.js';
 import { formatDuration } from '../common/duration.js';
 import { errorMessage, type SourcePos } from '../common/errors.js';
-import { daemonMessage } from '../engine/docker.js';
+import { engineMessage } from '../engine/engine.js';
 import type { ContainerState, Engine } from '../engine/engine.js';
 import { deadline, IMAGE_CALL_MS, InFlight, isAbort, QUICK_CALL_MS } from './deadline.js';
 import { runLabels, type RunIdentity } from './identity.js';
@@ -12,6 +12,7 @@ import { replicaRequest, topologyLabels } from './replica-request.js';
 import type { TopologyPlan, ServicePlan } from './plan.js';
 import type { Progress, ServicePhase } from './progress.js';
 import { diagnose } from './diagnose.js';
+import { probeUntilHealthy } from './early-health.js';
 import {
   buildRetryable,
   pullRetryable,
@@ -20,6 +21,7 @@ import {
   type RetryOptions,
   type RetryPolicy,
 } from './retry.js';
+import type { ImageCarrier } from './carry.js';
 import type { ContainerWatcher } from './watcher.js';
 
 export interface UpContext {
@@ -38,6 +40,8 @@ export interface UpContext {
   clock: Clock;
   /** Pulls retry every failure but the registry's definitive ones; builds only network failures. */
   pullRetry: RetryPolicy;
+  /** With `images.carry`: an image the node lacks is loaded from the runner's engine before any pull. */
+  carrier?: ImageCarrier;
 }
 
 export type Readiness = 'healthy' | 'running' | 'completed';
@@ -48,8 +52,16 @@ export interface ServiceOutcome {
   health: 'healthy' | 'unhealthy' | 'starting' | 'none' | 'unknown';
   startedMs?: number;
   healthyMs?: number;
+  /**
+   * Who said "healthy" first, for the replica that was last to be: the engine's own
+   * healthcheck status, or stackcheck running the same healthcheck command early (the
+   * engine's status may still read `starting` then, until its next tick).
+   */
+  healthSource?: HealthSource;
   containers: string[];
 }
+
+export type HealthSource = 'engine' | 'probe';
 
 export interface TopologyOutcome {
   name: string;
@@ -124,19 +136,31 @@ export async function upTopology(tp: TopologyPlan, ctx: UpContext): Promise<Topo
       let markStarted!: () => void;
       const started = new Promise<void>((r) => (markStarted = r));
       const ready = (async (): Promise<Readiness> => {
-        await Promise.all([
-          ensureImage(sp, ctx, signal, emit),
-          ...sp.deps.map((d) => dependencyHolds(sp, d, tasks.get(d.service)!)),
-        ]);
+        const depsHold = Promise.all(
+          sp.deps.map((d) => dependencyHolds(sp, d, tasks.get(d.service)!)),
+        );
+        depsHold.catch(() => undefined); // awaited below, or the image's failure comes first
+        await ensureImage(sp, ctx, signal, emit);
+        // Only the start waits for the dependencies: the container is created meanwhile (as
+        // compose does), so a link in a chain costs a start, not a create and a start. One
+        // that joins another container's network namespace needs that container first.
+        const early = !/^(service|container):/.test(sp.spec.networkMode ?? '');
+        if (early) await createReplicas(sp, tp, ctx, signal, run, outcome);
+        await depsHold;
         emit(sp.spec.name, 'starting');
-        await startReplicas(sp, tp, ctx, signal, run, outcome);
+        if (!early) await createReplicas(sp, tp, ctx, signal, run, outcome);
+        await startReplicas(sp, ctx, signal, outcome);
         outcome.startedMs = since(ctx.runStart);
         markStarted();
         emit(sp.spec.name, 'started');
         const readiness = await waitReady(sp, outcome, ctx, waitDeadline, tp.spec);
         outcome.status = readiness;
         outcome.healthyMs = since(ctx.runStart);
-        emit(sp.spec.name, readiness);
+        emit(
+          sp.spec.name,
+          readiness,
+          outcome.healthSource === 'probe' ? 'healthcheck passed (early probe)' : undefined,
+        );
         return readiness;
       })();
       // A dependent awaiting `started` must learn of a failure before the start, too.
@@ -262,8 +286,8 @@ function ensureImage(
     const retrying = (what: string, retryable: (message: string) => boolean): RetryOptions => ({
       clock: ctx.clock,
       signal,
-      describe: daemonMessage,
-      retryable: (e) => retryable(daemonMessage(e)),
+      describe: engineMessage,
+      retryable: (e) => retryable(engineMessage(e)),
       onRetry: (f, waitMs, left) =>
         ctx.progress.emit({
           kind: 'note',
@@ -314,6 +338,21 @@ function ensureImage(
           sp.spec.pos,
         );
       }
+      if (ctx.carrier && !ctx.carrier.isRunner(ctx.engine.node)) {
+        emit(sp.spec.name, 'carrying', ref);
+        try {
+          if (await ctx.carrier.carry(ref, ctx.engine, deadline(signal, IMAGE_CALL_MS))) return;
+        } catch (e) {
+          if (isAbort(e) || signal.aborted) throw e;
+          throw new ServiceFailure(
+            sp.spec.name,
+            `carrying image ${ref} from the runner to node "${ctx.engine.node}" ${failedText(e)}`,
+            'input',
+            [],
+            sp.spec.pos,
+          );
+        }
+      }
       emit(sp.spec.name, 'pulling', ref);
       try {
         await retry(
@@ -326,7 +365,9 @@ function ensureImage(
         throw new ServiceFailure(
           sp.spec.name,
           `image ${ref} is not on node "${ctx.engine.node}" and pulling it ${failedText(e)}. ` +
-            'Build it there first (or give the service a `build:`), or load it with `docker load`.',
+            (ctx.carrier
+              ? 'The runner does not have it either: build or pull it on the runner first.'
+              : 'Build it there first (or give the service a `build:`), load it with `docker load`, or set `images: { carry: true }` to copy it from the runner.'),
           'input',
           [],
           sp.spec.pos,
@@ -352,7 +393,7 @@ function ensureImage(
 
 /** "failed: why", or "failed 3 times (5.0s, 15.0s apart): attempt 1: …; attempt 2: …". */
 function failedText(e: unknown): string {
-  return e instanceof RetryError ? e.message : `failed: ${daemonMessage(e)}`;
+  return e instanceof RetryError ? e.message : `failed: ${engineMessage(e)}`;
 }
 
 async function dependencyHolds(
@@ -373,7 +414,7 @@ async function dependencyHolds(
   }
 }
 
-async function startReplicas(
+async function createReplicas(
   sp: ServicePlan,
   tp: TopologyPlan,
   ctx: UpContext,
@@ -396,18 +437,30 @@ async function startReplicas(
         // The engine refuses what the compose file asks for (a missing bind source, a bad option).
         throw new ServiceFailure(
           sp.spec.name,
-          `container ${containerName} could not be created: ${daemonMessage(e)}`,
+          `container ${containerName} could not be created: ${engineMessage(e)}`,
           'input',
           [],
           sp.spec.pos,
         );
       }
-      outcome.containers.push(id);
+      outcome.containers[i] = id;
+    }),
+  );
+}
+
+async function startReplicas(
+  sp: ServicePlan,
+  ctx: UpContext,
+  signal: AbortSignal,
+  outcome: ServiceOutcome,
+): Promise<void> {
+  await Promise.all(
+    outcome.containers.map(async (id, i) => {
       try {
         await ctx.inFlight.track(ctx.engine.startContainer(id, deadline(signal, QUICK_CALL_MS)));
       } catch (e) {
         if (isAbort(e)) throw e;
-        throw startFailure(sp, containerName, e);
+        throw startFailure(sp, sp.containerNames[i]!, e);
       }
     }),
   );
@@ -415,7 +468,7 @@ async function startReplicas(
 
 /** A start refused by the engine; a taken host port is the user's to fix, at the port's line. */
 function startFailure(sp: ServicePlan, containerName: string, e: unknown): ServiceFailure {
-  const msg = daemonMessage(e);
+  const msg = engineMessage(e);
   const taken =
     /(?:Bind for [^:]*:|listen \w+ [^:]*:)(\d+)(?: failed: port is already allocated|: bind: address already in use)/.exec(
       msg,
@@ -447,7 +500,7 @@ function startFailure(sp: ServicePlan, containerName: string, e: unknown): Servi
  * for `stableMs` without exiting (a crash right after start is a failure, not "running");
  * or exited 0 (a one-shot job). Each replica is decided on its own, from engine events.
  */
-async function waitReady(
+export async function waitReady(
   sp: ServicePlan,
   outcome: ServiceOutcome,
   ctx: UpContext,
@@ -472,15 +525,36 @@ async function waitReady(
     if (s.health.status === 'unhealthy') return new Error('is unhealthy');
     return undefined;
   };
+  const hc = sp.spec.healthcheck && !sp.spec.healthcheck.disable ? sp.spec.healthcheck : undefined;
+  // Without a healthcheck, the stability window ends on a timer, not an event: re-read sooner.
+  const recheckMs = hc ? undefined : Math.max(50, topology.stableMs / 4);
+  /** The engine's verdict, or, sooner, the healthcheck command passing when stackcheck runs it. */
+  const replicaReady = async (id: string): Promise<Readiness | Error> => {
+    const done = new AbortController();
+    const signal = AbortSignal.any([waitDeadline, done.signal]);
+    const engineSays = ctx.watcher.until(id, decide, signal, recheckMs).then((v) => {
+      if (v === 'healthy') outcome.healthSource = 'engine';
+      return v;
+    });
+    const probeSays =
+      hc && !sp.mustComplete
+        ? probeUntilHealthy(ctx.engine, id, hc, ctx.clock, signal).then(() => {
+            outcome.health = 'healthy';
+            outcome.healthSource = 'probe';
+            return 'healthy' as const;
+          })
+        : engineSays;
+    // The loser rejects with `done`'s reason once the winner is known: that is expected.
+    engineSays.catch(() => undefined);
+    probeSays.catch(() => undefined);
+    try {
+      return await Promise.race([engineSays, probeSays]);
+    } finally {
+      done.abort();
+    }
+  };
   try {
-    // Without a healthcheck, the stability window ends on a timer, not an event: re-read sooner.
-    const recheckMs =
-      sp.spec.healthcheck && !sp.spec.healthcheck.disable
-        ? undefined
-        : Math.max(50, topology.stableMs / 4);
-    const verdicts = await Promise.all(
-      outcome.containers.map((id) => ctx.watcher.until(id, decide, waitDeadline, recheckMs)),
-    );
+    const verdicts = await Promise.all(outcome.containers.map(replicaReady));
     const bad = verdicts.find((v): v is Error => v instanceof Error);
     if (bad)
       throw new ServiceFailure(

@@ -22,7 +22,10 @@ export class ContainerWatcher {
   private async listen(labels: LabelFilter): Promise<void> {
     try {
       for await (const e of this.engine.containerEvents(labels, this.controller.signal))
-        this.wake(e.id);
+        // Every healthcheck (the engine's and stackcheck's early probes) is an exec that
+        // emits exec_create, exec_start and exec_die: none changes what inspect reads, and
+        // re-reading on each would cost three inspects per container per check.
+        if (!e.action.startsWith('exec_')) this.wake(e.id);
     } catch {
       // Without events the backstop still re-reads state; nothing is lost but latency.
     }

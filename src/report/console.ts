@@ -31,7 +31,8 @@ export function consoleProgress(write: Write = stderrLine): Progress {
 export function printSummary(r: RunResults, write: Write = stderrLine): void {
   write('');
   for (const t of r.topologies) {
-    write(`topology ${t.name} on ${t.node}: ${t.status}`);
+    const how = t.attached ? ` (attached to compose project "${t.attached.project}")` : '';
+    write(`topology ${t.name} on ${t.node}: ${t.status}${how}`);
     for (const s of t.services) {
       const times =
         s.startedMs === undefined
@@ -39,13 +40,23 @@ export function printSummary(r: RunResults, write: Write = stderrLine): void {
           : `started ${formatDuration(s.startedMs)}` +
             (s.healthyMs === undefined ? '' : `, ready ${formatDuration(s.healthyMs)}`);
       const replicas = s.replicas > 1 ? ` ×${s.replicas}` : '';
-      write(`  ${s.name.padEnd(24)}${replicas} ${s.status.padEnd(10)} ${times}`);
+      const found = t.attached?.services.find((x) => x.name === s.name);
+      const note = found && found.state !== 'found' ? found.state : times;
+      write(`  ${s.name.padEnd(24)}${replicas} ${s.status.padEnd(10)} ${note}`);
     }
+    for (const x of t.attached?.services.filter((x) => x.state === 'extra') ?? [])
+      write(
+        `  ${x.name.padEnd(24)} extra      ${x.containers.join(', ')}: not in the compose files`,
+      );
     if (t.failure) {
       write('');
       write(`${t.failure.source ? `${formatPos(t.failure.source)}: ` : ''}${t.failure.message}`);
       for (const d of t.failure.details) write(`  ${d}`);
     }
+  }
+  if (!r.teardown.kept && r.teardown.restored?.length) {
+    write('\nattached stacks left as found:');
+    for (const x of r.teardown.restored) write(`  ${x}`);
   }
   if (r.teardown.kept) {
     write(`\nkept running (--keep); remove with: stackcheck down --run ${r.runId}`);

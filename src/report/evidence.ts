@@ -6,6 +6,11 @@ export interface ReachCell {
   /** The replica's container, when the service has several. */
   container?: string;
   to: string;
+  /** In a suite over several nodes: the node each end is on. */
+  fromNode?: string;
+  toNode?: string;
+  /** Across nodes: the target container and the published address it was reached at. */
+  via?: string;
   reachable: boolean;
   ms?: number;
   error?: string;
@@ -64,7 +69,9 @@ export function reachLine(c: ReachCell): string {
   const how = c.reachable
     ? `reachable${c.ms === undefined ? '' : ` in ${c.ms}ms`}`
     : `NOT reachable${c.error ? ` (${c.error})` : ''}`;
-  return `${c.from}${c.container ? ` (${c.container})` : ''} → ${c.to}: ${how}`;
+  const on = (node?: string) => (node ? ` on ${node}` : '');
+  const via = c.via ? ` via ${c.via}` : '';
+  return `${c.from}${c.container ? ` (${c.container})` : ''}${on(c.fromNode)} → ${c.to}${on(c.toNode)}${via}: ${how}`;
 }
 
 /**

@@ -187,7 +187,12 @@ function topologySuites(r: RunResults, ctx: JUnitContext): JUnitSuite[] {
       name: `topology ${t.name}`,
       timeMs: Math.max(0, ...t.services.map((s) => s.healthyMs ?? s.startedMs ?? 0)) + sum(checks),
       file: t.source.file,
-      properties: { ...commonProperties(r, ctx, t.matrix), node: t.node },
+      // An attached topology names the compose project it was found as.
+      properties: {
+        ...commonProperties(r, ctx, t.matrix),
+        node: t.node,
+        attached: t.attached?.project,
+      },
       cases,
     };
   });

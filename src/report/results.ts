@@ -19,7 +19,15 @@ export interface RunResults {
   /** Whether everything was removed afterwards, or kept (`--keep`) for inspection. */
   teardown:
     | { kept: true }
-    | { kept: false; containers: number; networks: number; volumes: number; errors: string[] };
+    | {
+        kept: false;
+        containers: number;
+        networks: number;
+        volumes: number;
+        errors: string[];
+        /** What was done to leave attached stacks as found: "started web-1 again (it was exited)". */
+        restored?: string[];
+      };
   /**
    * Last log lines of the services that failing checks target, by `topology/service`, taken
    * before teardown (bring-up failures carry theirs in the topology's `failure.details`).
@@ -40,6 +48,17 @@ export interface TopologyResult {
   matrix?: Record<string, string>;
   /** The compose networks its services join (engine-level names carry the run id; these do not). */
   networks?: string[];
+  /** Set for a topology attached to a deployed compose project: what was found of each service. */
+  attached?: {
+    project: string;
+    services: {
+      name: string;
+      /** found: ready by bring-up's rules; unhealthy: not ready by the deadline; extra: not in the compose files. */
+      state: 'found' | 'missing' | 'unhealthy' | 'extra';
+      containers: string[];
+      message?: string;
+    }[];
+  };
 }
 
 export interface ServiceResult {
@@ -48,6 +67,11 @@ export interface ServiceResult {
   health: 'healthy' | 'unhealthy' | 'starting' | 'none' | 'unknown';
   startedMs?: number;
   healthyMs?: number;
+  /**
+   * Who said "healthy": the engine's healthcheck status, or stackcheck running the same
+   * healthcheck command while the service started (before the engine's next tick).
+   */
+  healthSource?: 'engine' | 'probe';
   replicas: number;
   /** Where the service is defined in its compose file. */
   source?: SourcePos;

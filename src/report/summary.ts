@@ -274,9 +274,20 @@ function topologies(r: RunResults, d: Detail): string {
         : t.status === 'cancelled'
           ? ICON.cancelled
           : ICON[t.status];
-    const head = `### ${icon} ${inline(t.name)} on ${code(t.node)}`;
+    const head =
+      `### ${icon} ${inline(t.name)} on ${code(t.node)}` +
+      (t.attached ? ` — attached to compose project ${code(t.attached.project)}` : '');
+    // What attach did not find as the compose files say: missing, unhealthy and extra services.
+    const attachNotes = (t.attached?.services ?? [])
+      .filter((s) => s.state !== 'found')
+      .map(
+        (s) => `- ${inline(s.name)}: **${s.state}**${s.message ? ` — ${inline(s.message)}` : ''}`,
+      )
+      .join('\n');
     if (!d.passingDetail && t.status === 'passed') {
-      return `${head}\n\n${t.services.length} services up.`;
+      return [`${head}\n\n${t.services.length} services up.`, attachNotes]
+        .filter(Boolean)
+        .join('\n\n');
     }
     const rows = t.services.map((s) => [
       `${inline(s.name)}${s.replicas > 1 ? ` ×${s.replicas}` : ''}`,
@@ -301,7 +312,7 @@ function topologies(r: RunResults, d: Detail): string {
     );
     const diagram =
       d.diagrams && t.services.length ? fenced(topologyDiagram(t, failing), 'mermaid') : '';
-    return [head, tbl, diagram].filter(Boolean).join('\n\n');
+    return [head, tbl, attachNotes, diagram].filter(Boolean).join('\n\n');
   });
   return blocks.length ? ['## Topologies', ...blocks].join('\n\n') : '';
 }
@@ -363,8 +374,10 @@ function reachMatrices(r: RunResults, d: Detail): string {
 function reachTable(cells: ReachCell[], expected: boolean): string {
   const froms = [...new Set(cells.map((c) => c.from))];
   const tos = [...new Set(cells.map((c) => c.to))];
+  // Across several nodes, each end is named with the node it is on.
+  const onNode = (name: string, node?: string) => codeCell(name) + (node ? ` on ${node}` : '');
   const rows = froms.map((f) => [
-    codeCell(f),
+    onNode(f, cells.find((c) => c.from === f)?.fromNode),
     ...tos.map((t) => {
       const all = cells.filter((x) => x.from === f && x.to === t);
       if (!all.length) return '—';
@@ -378,7 +391,8 @@ function reachTable(cells: ReachCell[], expected: boolean): string {
       return `${icon} ${what}`;
     }),
   ]);
-  return table(['from \\ to', ...tos.map(codeCell)], rows, ['l', ...tos.map(() => 'c' as const)]);
+  const heads = tos.map((t) => onNode(t, cells.find((c) => c.to === t)?.toNode));
+  return table(['from \\ to', ...heads], rows, ['l', ...tos.map(() => 'c' as const)]);
 }
 
 function scenarios(r: RunResults, d: Detail): string {

@@ -57,7 +57,7 @@ export class FaultSet {
         reason,
       };
       try {
-        await fault.heal(AbortSignal.timeout(HEAL_MS));
+        await fault.heal(AbortSignal.timeout(fault.healTimeoutMs ?? HEAL_MS));
       } catch (e) {
         record.error = errorMessage(e);
       }

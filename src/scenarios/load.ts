@@ -8,6 +8,7 @@ import type { YamlSource } from '../common/yaml-source.js';
 import type { Suite } from '../manifest/suite.js';
 import { zodProblems } from '../manifest/zod-problems.js';
 import { resolveRefUses, type RefScope } from '../checks/refs.js';
+import { attachedStepProblems } from './attached.js';
 import { CHECK_STEP, STEP_KEYS, stepOf, stepSchema } from './registry.js';
 import type { ScenarioSpec, StepSpec } from './types.js';
 
@@ -103,12 +104,18 @@ function loadStep(
     problems.push(...zodProblems(schema, parsed.error.issues, src, at));
     return undefined;
   }
-  const local = [
+  const local: { message: string; path: (string | number)[]; hint?: string }[] = [
     ...resolveRefUses(suite, kind.refs(parsed.data as never)).problems,
     ...(kind.problems?.(parsed.data as never, suite) ?? []),
+    // A deployed stack is disturbed only where its topology allows it.
+    ...attachedStepProblems(kind, parsed.data as Record<string, unknown>, suite),
   ];
   for (const p of local)
-    problems.push({ message: `step ${key}: ${p.message}`, pos: src.posOf([...at, ...p.path]) });
+    problems.push({
+      message: `step ${key}: ${p.message}`,
+      pos: src.posOf([...at, ...p.path]),
+      ...(p.hint && { hint: p.hint }),
+    });
   if (local.length) return undefined;
   const data = parsed.data as Record<string, unknown>;
   return {

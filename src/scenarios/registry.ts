@@ -1,10 +1,13 @@
 import { z } from 'zod';
 import { duration } from '../manifest/schema-parts.js';
+import { chaos } from './steps/chaos.js';
 import { heal, sleep } from './steps/control.js';
-import { crash, down, kill, pause, start, stop, unpause, up } from './steps/lifecycle.js';
+import { crash, kill, pause, start, stop, unpause } from './steps/lifecycle.js';
+import { down, up } from './steps/node.js';
 import { bandwidth, delay, loss, partition } from './steps/network.js';
 import { recreate } from './steps/recreate.js';
 import { restart } from './steps/restart.js';
+import { snapshot } from './steps/snapshot.js';
 import type { StepKind } from './types.js';
 
 /** Every step kind but `check`, which reuses the check kinds (see load.ts). */
@@ -15,6 +18,7 @@ export const STEPS: readonly StepKind[] = [
   recreate,
   kill,
   crash,
+  chaos,
   pause,
   unpause,
   down,
@@ -25,6 +29,7 @@ export const STEPS: readonly StepKind[] = [
   bandwidth,
   sleep,
   heal,
+  snapshot,
 ] as unknown as StepKind[];
 
 export const CHECK_STEP = 'check';

@@ -19,6 +19,8 @@ export interface Fault {
   description: string;
   /** Which mechanism was used (e.g. `iptables`, `netem`, `proxy`), for the results. */
   mechanism: string;
+  /** How long healing may take (default 30 s): bringing a node's services back waits for them. */
+  healTimeoutMs?: number;
   heal(signal: AbortSignal): Promise<void>;
 }
 

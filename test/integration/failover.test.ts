@@ -1,12 +1,18 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunResults } from '../../src/report/results.js';
+import { DockerEngine } from '../../src/engine/docker.js';
 import { leftovers, NOTHING } from '../support/engine.js';
+import { useEnv } from '../support/env.js';
 import { runExample, scenariosByName, stepLines } from '../support/example.js';
 import { checksByName } from '../support/run.js';
+import { secondEngine, twoMachinesEnv } from '../support/second-engine.js';
 
 // examples/failover (seed 000): load balancing between machines and failover when one goes
-// down, each one check with `repeat` — run in this process against the real engine, with
-// variants appended that must fail as designed.
+// down, each one check with `repeat` — run in this process on two real engines (the runner's
+// and the test bed's second one, scripts/second-engine.sh), with variants appended that must
+// fail as designed.
+
+const bed = secondEngine();
 
 type Series = {
   attempts: number;
@@ -17,7 +23,8 @@ type Series = {
 };
 type Distribution = { counts: Record<string, number>; shares: Record<string, number> };
 
-describe('examples/failover (seed 000)', () => {
+describe.skipIf(!bed.ok)('examples/failover (seed 000), on two engines', () => {
+  useEnv(bed.ok ? twoMachinesEnv(bed) : {});
   let results: RunResults;
   beforeAll(async () => {
     ({ results } = await runExample('failover', {
@@ -115,7 +122,7 @@ describe('examples/failover (seed 000)', () => {
       'http check: passed — 10/10 passed; x-backend: cpu 50%, gpu 50%',
     ]);
     expect(sc!.steps[0]!.evidence.last).toMatchObject({
-      via: expect.stringMatching(/-pcs-cpu-1$/),
+      via: expect.stringMatching(/-main-cpu-1$/),
       headers: { 'x-backend': expect.any(String) },
     });
   });
@@ -145,9 +152,15 @@ describe('examples/failover (seed 000)', () => {
     expect(body.tried.map((t: { name: string }) => t.name).sort()).toEqual(['cpu', 'gpu']);
   });
 
-  it('leaves nothing behind', async () => {
+  it('leaves nothing behind on either engine', async () => {
     // lb, gpu, cpu and the probe sidecar that ran wget in cpu's namespace
     expect(results.teardown).toMatchObject({ kept: false, containers: 4, errors: [] });
     expect(await leftovers({ runId: results.runId })).toEqual(NOTHING);
+    const pc2 = new DockerEngine({ node: 'pc2', url: bed.ok ? bed.tcp : undefined });
+    try {
+      expect(await leftovers({ runId: results.runId }, pc2)).toEqual(NOTHING);
+    } finally {
+      await pc2.close();
+    }
   });
 });

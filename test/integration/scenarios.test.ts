@@ -241,7 +241,7 @@ ${probe('store')}${probe('client')}      - check: { state: { service: store, run
     // The first scenario's end heals the node; "node down and up" shows the check failing while down.
     expect(sc['node down and up']!.steps[0]).toMatchObject({
       status: 'passed',
-      message: 'node local down: stopped 1 containers',
+      message: 'node local down: stopped 1 containers, dependents first',
     });
     expect(sc['node down and up']!.steps[1]!.status).toBe('failed');
     expect(sc['node down and up']!.faults).toEqual([

@@ -1,16 +1,24 @@
 import { DockerEngine } from '../../src/engine/docker.js';
+import type { Engine, LabelFilter } from '../../src/engine/engine.js';
 import { LABEL } from '../../src/orchestrator/labels.js';
 
 export const engine = new DockerEngine({ node: 'local' });
 
-/** Everything on the engine labelled with this suite name (or run id), by kind. */
-export async function leftovers(by: { suite: string } | { runId: string }) {
-  const filter: Record<string, string> =
-    'suite' in by ? { [LABEL.suite]: by.suite } : { [LABEL.run]: by.runId };
+/** Everything on the engine labelled with this suite name (or run id, or any run's), by kind. */
+export async function leftovers(
+  by: { suite: string } | { runId: string } | { anyRun: true },
+  on: Engine = engine,
+) {
+  const filter: LabelFilter =
+    'suite' in by
+      ? { [LABEL.suite]: by.suite }
+      : 'runId' in by
+        ? { [LABEL.run]: by.runId }
+        : { [LABEL.run]: true };
   const [containers, networks, volumes] = await Promise.all([
-    engine.listContainers(filter),
-    engine.listNetworks(filter),
-    engine.listVolumes(filter),
+    on.listContainers(filter),
+    on.listNetworks(filter),
+    on.listVolumes(filter),
   ]);
   return {
     containers: containers.map((c) => c.name),

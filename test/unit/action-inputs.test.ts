@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
-import { DEFAULTS, InputError, readInputs } from '../../src/action/inputs.js';
+import fc from 'fast-check';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { checkInputPaths, DEFAULTS, InputError, readInputs } from '../../src/action/inputs.js';
 
 /** core.getInput's view: only the given inputs are set, the rest read as empty. */
 const from = (inputs: Record<string, string>) => (name: string) => inputs[name] ?? '';
@@ -97,5 +101,88 @@ describe('action inputs', () => {
     expect(problems({ 'pr-comment': 'true', 'github-token': '${{ github.token }}' })).toHaveLength(
       1,
     );
+  });
+});
+
+describe('any inputs: read, or refused with each problem naming its input', () => {
+  const VALUES = [
+    '',
+    ' ',
+    'true',
+    'no',
+    'maybe',
+    '15',
+    '15m',
+    '-1s',
+    '0s',
+    '(',
+    '.*',
+    'a,b',
+    '\n',
+    'x\ny',
+    'tcp://h:2375',
+    'h:2375',
+    '${{ github.token }}',
+    'never',
+    'ERROR',
+    '\u00e9',
+  ];
+  it('never throws anything but an InputError', () => {
+    const names = Object.keys(DEFAULTS);
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.constantFrom(...names), fc.oneof(fc.constantFrom(...VALUES), fc.string())),
+        (inputs) => {
+          for (const p of problems(inputs)) expect(p).toMatch(/^input "[a-z-]+" /);
+        },
+      ),
+      { seed: Number(process.env.STACKCHECK_FUZZ_SEED ?? 20261204), numRuns: 1000 },
+    );
+  });
+});
+
+describe('inputs that name files and folders, checked before anything runs', () => {
+  const workspace = mkdtempSync(join(tmpdir(), 'stackcheck-inputs-'));
+  mkdirSync(join(workspace, 'stack/reports'), { recursive: true });
+  writeFileSync(join(workspace, 'stack/stackcheck.yml'), 'version: 1\n');
+  writeFileSync(join(workspace, 'README.md'), '');
+  afterAll(() => rmSync(workspace, { recursive: true, force: true }));
+  const pathProblems = (inputs: Record<string, string>) => {
+    try {
+      checkInputPaths(readInputs(from(inputs)), workspace);
+    } catch (e) {
+      if (e instanceof InputError) return e.problems;
+      throw e;
+    }
+    return [];
+  };
+
+  it('accepts a working directory with a manifest and report files to write', () => {
+    expect(pathProblems({ 'working-directory': 'stack', junit: 'reports/junit.xml' })).toEqual([]);
+  });
+
+  it.each([
+    [
+      { 'working-directory': 'nope' },
+      `input "working-directory" names "nope", which does not exist in ${workspace}`,
+    ],
+    [
+      { 'working-directory': 'README.md' },
+      'input "working-directory" must be a folder, and "README.md" is a file',
+    ],
+    [
+      { manifest: 'stack' },
+      'input "manifest" must name a file, and "stack" is a folder: use stack/stackcheck.yml',
+    ],
+    [
+      { 'working-directory': 'stack', junit: 'reports' },
+      'input "junit" must name a file to write, and "reports" is a folder',
+    ],
+    [
+      { 'working-directory': 'stack', json: 'reports/' },
+      'input "json" must name a file to write, and "reports/" is a folder',
+    ],
+  ])('%j', (inputs, expected) => {
+    expect(pathProblems(inputs)).toEqual([expected]);
   });
 });

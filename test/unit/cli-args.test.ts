@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseCommand } from '../../src/cli/args.js';
 import { UserError } from '../../src/common/errors.js';
 
@@ -30,11 +33,57 @@ describe('CLI arguments', () => {
 
   it.each([
     [['rnu'], /unknown command "rnu"/],
-    [['run', '--kep'], /Unknown option '--kep'/],
+    [['run', '--kep'], /unknown option --kep/],
     [['run', 'a.yml', 'b.yml'], /unexpected argument "b.yml"/],
     [['down', '--run', 'x', '--all'], /exclude each other/],
   ])('%j is a usage error', (argv, message) => {
     expect(() => parseCommand(argv)).toThrow(UserError);
     expect(() => parseCommand(argv)).toThrow(message);
+  });
+});
+
+describe('argument errors: one line saying what is wrong, and a hint', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stackcheck-args-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const problem = (argv: string[]) => {
+    try {
+      parseCommand(argv);
+    } catch (e) {
+      if (e instanceof UserError) return e.problems.map((p) => `${p.message} | ${p.hint}`);
+      throw e;
+    }
+    return [];
+  };
+
+  it.each([
+    [
+      ['run', '--kep'],
+      'unknown option --kep | Did you mean --keep? Run `stackcheck --help` for usage.',
+    ],
+    [
+      ['schema', '--json'],
+      'unknown option --json | This command takes no options. Run `stackcheck --help` for usage.',
+    ],
+    [
+      ['run', '--json'],
+      '--json needs a value | Write --json VALUE (a value that starts with "-" as --json=-VALUE). Run `stackcheck --help` for usage.',
+    ],
+    [
+      ['run', '--json', '--keep'],
+      '--json needs a value | Write --json VALUE (a value that starts with "-" as --json=-VALUE). Run `stackcheck --help` for usage.',
+    ],
+    [['run', '--keep=yes'], '--keep takes no value | Write --keep alone.'],
+    [
+      ['merge', 'a.json', '--summary', 'reports/'],
+      '--summary reports/: a folder, not a file | Name the file to write, e.g. --summary reports/summary.md.',
+    ],
+  ])('%j', (argv, expected) => {
+    expect(problem(argv)).toEqual([expected]);
+  });
+
+  it('refuses an existing folder where a report file is written, before anything runs', () => {
+    expect(problem(['run', '--junit', dir])).toEqual([
+      `--junit ${dir}: a folder, not a file | Name the file to write, e.g. --junit ${join(dir, 'junit.xml')}.`,
+    ]);
   });
 });

@@ -11,6 +11,9 @@ describe('dist/ and schema/ are a fresh build of src/', () => {
   execFileSync(process.execPath, ['scripts/build.mjs', out], { stdio: 'pipe' });
 
   for (const dir of ['dist', 'schema']) {
+    it(`${dir}/ holds nothing the build does not write (no chunk of an earlier build)`, () => {
+      expect(readdirSync(dir).sort()).toEqual(readdirSync(join(out, dir)).sort());
+    });
     for (const file of readdirSync(join(out, dir))) {
       it(`${dir}/${file}`, () => {
         const fresh = readFileSync(join(out, dir, file), 'utf8');

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ServiceSpec } from '../../src/compose/model.js';
 import type { ContainerEvent, CreateContainerRequest } from '../../src/engine/engine.js';
-import { FakeEngine, FakeEngineError } from '../../src/engine/fake.js';
-import { daemonMessage } from '../../src/engine/docker.js';
+import { FakeEngine } from '../../src/engine/fake.js';
+import { EngineError, engineMessage } from '../../src/engine/engine.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { service } from '../support/specs.js';
 import { VirtualClock } from '../support/virtual-clock.js';
@@ -66,7 +66,7 @@ describe('FakeEngine', () => {
     expect(await fake.imageExists('busybox')).toBe(false);
     await expect(fake.pullImage('busybox')).rejects.toThrow('registry down');
     const err = await fake.pullImage('busybox').catch((e: unknown) => e);
-    expect(daemonMessage(err)).toBe('registry down');
+    expect(engineMessage(err)).toBe('registry down');
     await fake.pullImage('busybox');
     // `busybox` and `busybox:latest` are one image, as the engine reads references.
     expect(await fake.imageExists('busybox:latest')).toBe(true);
@@ -170,7 +170,7 @@ describe('FakeEngine', () => {
       .failStart('app', { exitCode: 3 });
     const db = await fake.createContainer(request('db'));
     const err = await fake.startContainer(db).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(FakeEngineError);
+    expect(err).toBeInstanceOf(EngineError);
     expect(await fake.inspectContainer(db)).toMatchObject({
       status: 'created',
       error: 'OCI runtime create failed',

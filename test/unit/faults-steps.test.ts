@@ -182,7 +182,7 @@ describe('network fault steps on the fake engine', () => {
     );
     expect(out.status).toBe('error');
     expect(out.message).toMatch(
-      /^cannot partition: the fault image nosuch\/image:1 is not on node local and could not be pulled \(.*pull access denied/,
+      /^cannot partition: the fault image nosuch\/image:1 is not on node "local" and pulling it failed \(.*pull access denied/,
     );
     expect(engine.callsTo('runSidecar').filter((c) => c.target.includes('partition'))).toEqual([]);
   });
@@ -357,10 +357,16 @@ scenarios:
   it('says what is wrong, where', () => {
     const msgs = (steps: string) => problems(steps).map((p) => p.message);
     expect(msgs('      - partition: { between: [a, b], isolate: c }\n')).toEqual([
-      'step partition: write either `between: [a, b]` or `isolate: service`',
+      'step partition: write one of `between: [a, b]`, `isolate: service` or `nodes: [a, b]`',
     ]);
     expect(msgs('      - partition: { isolate: c, oneway: true }\n')).toEqual([
-      'step partition: `oneway` goes with `between`',
+      'step partition: `oneway` goes with `between` or `nodes`',
+    ]);
+    expect(msgs('      - partition: { nodes: [local, pc9] }\n')).toEqual([
+      'step partition: no node "pc9" (nodes: local)',
+    ]);
+    expect(msgs('      - partition: { nodes: [local, local] }\n')).toEqual([
+      'step partition: a partition between nodes needs two different nodes',
     ]);
     expect(msgs('      - partition: { between: [[a, b], [t/b]] }\n')).toEqual([
       'step partition: t/b cannot be on both sides of a partition',

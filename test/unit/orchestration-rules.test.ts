@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/common/clock.js';
 import { UserError, type Problem } from '../../src/common/errors.js';
 import type { ServiceSpec } from '../../src/compose/model.js';
-import type { CreateContainerRequest } from '../../src/engine/engine.js';
-import { FakeEngine, FakeEngineError } from '../../src/engine/fake.js';
+import { EngineError, type CreateContainerRequest } from '../../src/engine/engine.js';
+import { FakeEngine } from '../../src/engine/fake.js';
 import { loadSuite } from '../../src/manifest/load.js';
 import type { Suite, TopologySpec } from '../../src/manifest/suite.js';
 import { LABEL } from '../../src/orchestrator/labels.js';
@@ -199,7 +199,7 @@ describe('image pulls and builds during bring-up', () => {
     expect(failure.message).toBe(
       `image app:1 is not on node "local" and pulling it failed 3 times (5.0s, 15.0s apart): ` +
         `attempt 1: ${REGISTRY_DOWN}; attempt 2: ${REGISTRY_DOWN}; attempt 3: ${REGISTRY_DOWN}. ` +
-        'Build it there first (or give the service a `build:`), or load it with `docker load`.',
+        'Build it there first (or give the service a `build:`), load it with `docker load`, or set `images: { carry: true }` to copy it from the runner.',
     );
     expect(clock.sleeps).toEqual([5000, 15000]);
     // db was created and started before app's pulls gave up; teardown removed it and the network.
@@ -821,11 +821,15 @@ topologies:
   };
 
   it('reads the pull retry policy, with 5 s and 15 s waits by default', () => {
-    expect(load('').images).toEqual({ pull: { backoffMs: [5000, 15000] } });
+    expect(load('').images).toEqual({ pull: { backoffMs: [5000, 15000] }, carry: false });
     expect(load('images: { pull: { attempts: 4, backoff: [2s] } }\n').images).toEqual({
       pull: { backoffMs: [2000, 2000, 2000] },
+      carry: false,
     });
-    expect(load('images: { pull: { attempts: 1 } }\n').images).toEqual({ pull: { backoffMs: [] } });
+    expect(load('images: { pull: { attempts: 1 } }\n').images).toEqual({
+      pull: { backoffMs: [] },
+      carry: false,
+    });
     expect(problems('images: { pull: { attempts: 0 } }\n')[0]!.message).toMatch(
       /images\.pull\.attempts/,
     );
@@ -871,7 +875,7 @@ function recordCreates(
   fake.createContainer = (req) => {
     requests.push(req);
     const why = refuse(requests.filter((r) => r.name === req.name).length);
-    return why ? Promise.reject(new FakeEngineError(404, why)) : create(req);
+    return why ? Promise.reject(new EngineError(404, why)) : create(req);
   };
   return requests;
 }

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import type { ContainerState } from '../../engine/engine.js';
-import { LABEL } from '../../orchestrator/labels.js';
 import type { Runtime } from '../runtime.js';
 import { defineKind, type Outcome } from '../types.js';
 
@@ -93,7 +92,7 @@ async function ofService(rt: Runtime, ref: string, signal: AbortSignal): Promise
   return Promise.all(rt.replicas(ref).map((r) => rt.inspect(r, signal)));
 }
 
-/** This run's service containers carrying the label, on every node the suite uses; stackcheck's own helpers are not counted. */
+/** This run's service containers (attached ones included) carrying the label, on every node the suite uses; stackcheck's own helpers are not counted. */
 async function withLabel(
   rt: Runtime,
   label: string,
@@ -104,11 +103,13 @@ async function withLabel(
   const lists = await Promise.all(
     nodes.map(async (node) => {
       const engine = rt.engine(node);
-      const found = await engine.listContainers(
-        { [LABEL.run]: rt.runId, [LABEL.service]: true, [key]: value ?? true },
-        signal,
+      const lists = await Promise.all(
+        rt
+          .serviceFilters(node)
+          .map((f) => engine.listContainers({ ...f, [key]: value ?? true }, signal)),
       );
-      return Promise.all(found.map((c) => engine.inspectContainer(c.id, signal)));
+      const found = new Map(lists.flat().map((c) => [c.id, c]));
+      return Promise.all([...found.keys()].map((id) => engine.inspectContainer(id, signal)));
     }),
   );
   return lists.flat().sort((a, b) => a.name.localeCompare(b.name));

@@ -116,10 +116,10 @@ async function attemptHttp(c: HttpCheck, ctx: CheckContext): Promise<Outcome> {
       return judge(await fetchFromRunner(req.url, req, ctx.signal), c.expect, keep);
     const rt = ctx.runtime!;
     if (req.from) {
-      const url = req.url ?? `http://${serviceHost(rt, req.service!)}:${req.port}${req.path}`;
-      return acrossReplicas(rt.replicas(req.from), c.any, async (r) =>
-        judge(await fetchFromInside(rt, r, url, req, ctx.signal), c.expect, keep),
-      );
+      return acrossReplicas(rt.replicas(req.from), c.any, async (r) => {
+        const url = req.url ?? (await urlFrom(rt, r, req, ctx.signal));
+        return judge(await fetchFromInside(rt, r, url, req, ctx.signal), c.expect, keep);
+      });
     }
     return acrossReplicas(rt.replicas(req.service!), c.any, async (r) => {
       const addr = await rt.published(r, req.port!, 'tcp', ctx.signal);
@@ -139,9 +139,10 @@ async function attemptHttp(c: HttpCheck, ctx: CheckContext): Promise<Outcome> {
   }
 }
 
-/** Peers reach a service by its name on their shared network. */
-function serviceHost(rt: Runtime, ref: string): string {
-  return rt.replicas(ref)[0]?.service ?? ref.split('/').pop()!;
+/** The service's URL as `from` reaches it: by its network name, or at its node's published port. */
+async function urlFrom(rt: Runtime, from: Replica, req: Req, signal: AbortSignal): Promise<string> {
+  const [peer] = await rt.peerAddresses(from, req.service!, req.port!, signal);
+  return `http://${peer!.host}:${peer!.port}${req.path}`;
 }
 
 function requestBody(req: Req): { body?: string; headers: Record<string, string> } {

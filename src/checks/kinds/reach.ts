@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import { z } from 'zod';
-import type { Replica } from '../runtime.js';
+import type { PeerEndpoint, Replica } from '../runtime.js';
 import { defineKind, type Outcome } from '../types.js';
 import { connectFromInside, connectWaitMs, networkName, type Connection } from './tcp.js';
 
@@ -58,6 +58,10 @@ interface Row {
   from: string;
   container: string;
   to: string;
+  fromNode?: string;
+  toNode?: string;
+  /** Across nodes: the target container and the published address it was reached at. */
+  via?: string;
   reachable: boolean;
   ms: number;
   error?: string;
@@ -95,21 +99,33 @@ export const reach = defineKind({
 
     const waitMs = connectWaitMs(c.timeout);
     const limit = pLimit(PARALLEL);
-    const probe = (r: Replica, t: Target) =>
+    // A service on another node is reached at each replica's published port there: a cell each.
+    const endpoints = (r: Replica, t: Target): Promise<PeerEndpoint[]> =>
+      t.service
+        ? rt.peerAddresses(r, t.service, t.port, ctx.signal)
+        : Promise.resolve([{ host: t.host, port: t.port, node: '' }]);
+    const probe = (r: Replica, t: Target, to: PeerEndpoint) =>
       limit(async (): Promise<Row> => {
-        const conn: Connection = await connectFromInside(rt, r, t.host, t.port, waitMs, ctx.signal);
+        const conn: Connection = await connectFromInside(rt, r, to.host, to.port, waitMs, ctx.signal);
         return {
           from: `${r.topology}/${r.service}`,
           container: r.containerName,
           to: t.text,
+          ...(rt.multiNode && { fromNode: r.node, ...(to.node && { toNode: to.node }) }),
+          ...(to.container && { via: `${to.container} at ${to.host}:${to.port}` }),
           reachable: conn.open,
           ms: conn.ms,
           ...(conn.error && { error: conn.error }),
         };
       });
-    const matrix = await Promise.all(
-      sources.flatMap((s) => s.replicas.flatMap((r) => targets.map((t) => probe(r, t)))),
+    const cells = await Promise.all(
+      sources.flatMap((s) =>
+        s.replicas.flatMap((r) =>
+          targets.map(async (t) => (await endpoints(r, t)).map((to) => probe(r, t, to))),
+        ),
+      ),
     );
+    const matrix = await Promise.all(cells.flat());
     return judge(matrix, expected, c.any);
   },
 });

@@ -196,10 +196,12 @@ export const tcp = defineKind({
     const waitMs = connectWaitMs(c.timeout);
     const rt = ctx.runtime!;
     if (from) {
-      const target = host ?? networkName(service!);
       return acrossReplicas(rt.replicas(from), c.any, async (r) => {
-        const conn = await connectFromInside(rt, r, target, port, waitMs, ctx.signal);
-        return judge(`${target}:${port}`, r.containerName, conn, open);
+        const [to] = host
+          ? [{ host, port }]
+          : await rt.peerAddresses(r, service!, port, ctx.signal);
+        const conn = await connectFromInside(rt, r, to!.host, to!.port, waitMs, ctx.signal);
+        return judge(`${to!.host}:${to!.port}`, r.containerName, conn, open);
       });
     }
     if (host) {

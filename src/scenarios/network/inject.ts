@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Replica } from '../../checks/runtime.js';
 import { errorMessage } from '../../common/errors.js';
-import { daemonMessage } from '../../engine/docker.js';
+import { engineMessage } from '../../engine/engine.js';
 import type { Engine } from '../../engine/engine.js';
+import { HelperImageMissing } from '../../orchestrator/carry.js';
 import { LABEL } from '../../orchestrator/labels.js';
 import type { StepContext } from '../types.js';
 import { faultImages } from './images.js';
@@ -75,18 +76,18 @@ function selfHealAfterS(ctx: StepContext): number {
 }
 
 async function ensureImage(
-  engine: Engine,
+  ctx: StepContext,
+  node: string,
   image: string,
   verb: string,
   needs: string,
-  signal: AbortSignal,
 ): Promise<void> {
-  if (await engine.imageExists(image, signal)) return;
   try {
-    await engine.pullImage(image, signal);
+    await ctx.runtime.helperImage(node, image, ctx.signal);
   } catch (e) {
+    if (!(e instanceof HelperImageMissing)) throw e;
     throw new FaultError(
-      `cannot ${verb}: the fault image ${image} is not on node ${engine.node} and could not be pulled (${daemonMessage(e)}); name an image with ${needs} in faults.image or STACKCHECK_FAULT_IMAGE`,
+      `cannot ${verb}: the fault ${e.message}; name an image with ${needs} in faults.image or STACKCHECK_FAULT_IMAGE`,
     );
   }
 }
@@ -100,9 +101,8 @@ export async function prepare(
   o: { verb: string; kind: string; targets: Replica[]; heal: string; needs: PreflightNeeds },
 ): Promise<Helpers> {
   const image = imagesOf(ctx).tools;
-  const engines = new Map(o.targets.map((r) => [r.node, ctx.runtime.engine(r.node)]));
-  for (const engine of engines.values())
-    await ensureImage(engine, image, o.verb, 'sh, iptables and tc', ctx.signal);
+  for (const node of new Set(o.targets.map((r) => r.node)))
+    await ensureImage(ctx, node, image, o.verb, 'sh, iptables and tc');
   const labels = { ...ctx.runtime.labels, [LABEL.role]: 'fault' };
   const set: Helpers = { verb: o.verb, image, heal: o.heal, labels, list: [] };
   const slots: Helper[] = [];
@@ -125,7 +125,7 @@ export async function prepare(
         slots[i] = { replica: r, engine, id, name, facts: {} };
       } catch (e) {
         throw new FaultError(
-          `cannot ${o.verb}: no helper could join ${r.containerName}'s network namespace (${daemonMessage(e)})`,
+          `cannot ${o.verb}: no helper could join ${r.containerName}'s network namespace (${engineMessage(e)})`,
         );
       }
     }),
@@ -299,8 +299,8 @@ export async function startProxies(
   const image = imagesOf(ctx).proxy;
   const out = new Map<Helper, Record<string, number>>();
   try {
-    for (const engine of new Set(set.list.map((h) => h.engine)))
-      await ensureImage(engine, image, set.verb, 'node', ctx.signal);
+    for (const node of new Set(set.list.map((h) => h.replica.node)))
+      await ensureImage(ctx, node, image, set.verb, 'node');
     await Promise.all(
       set.list.map(async (h) => {
         try {
@@ -316,7 +316,7 @@ export async function startProxies(
           );
         } catch (e) {
           throw new FaultError(
-            `cannot ${set.verb}: node is not available in ${image} to run the delay proxy (${daemonMessage(e)})`,
+            `cannot ${set.verb}: node is not available in ${image} to run the delay proxy (${engineMessage(e)})`,
           );
         }
         out.set(h, await proxyPorts(h, image, set.verb, ctx.signal));

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { formatDuration, parseDuration } from '../../common/duration.js';
-import { daemonMessage } from '../../engine/docker.js';
+import { engineMessage } from '../../engine/engine.js';
 import { duration } from '../../manifest/schema-parts.js';
-import type { Suite } from '../../manifest/suite.js';
 import { LABEL } from '../../orchestrator/labels.js';
 import { ENGINE_DEFAULT_GRACE_MS, stopWithGrace } from '../../orchestrator/stop.js';
 import { defineStep } from '../types.js';
@@ -39,8 +38,12 @@ export const stop = defineStep({
           (state.stopTimeoutSec === undefined
             ? ENGINE_DEFAULT_GRACE_MS
             : state.stopTimeoutSec * 1000);
-        const measured = await measureStop(engine, r, ctx.runtime.runId, ctx.signal, () =>
-          stopWithGrace(engine, r.containerId, graceMs, ctx.signal),
+        const measured = await measureStop(
+          engine,
+          r,
+          ctx.runtime.serviceFilter(r),
+          ctx.signal,
+          () => stopWithGrace(engine, r.containerId, graceMs, ctx.signal),
         );
         // On purpose: a topology restart leaves it stopped until a `start` step.
         ctx.runtime.userStopped.add(r.containerId);
@@ -144,6 +147,7 @@ export const crash = defineStep({
         const engine = ctx.runtime.engine(r.node);
         const { pid, restartCount } = await engine.inspectContainer(r.containerId, ctx.signal);
         if (!pid) throw new Error(`${r.containerName} is not running, so it cannot crash`);
+        await ctx.runtime.helperImage(r.node, ctx.suite.probeImage, ctx.signal);
         const res = await engine.runTask(
           {
             name: `${r.containerName}-crash-${Date.now().toString(36)}`,
@@ -179,7 +183,7 @@ export const pause = defineStep({
       try {
         await engine.pauseContainer(r.containerId, ctx.signal);
       } catch (e) {
-        throw new Error(`cannot pause ${r.containerName}: ${daemonMessage(e)}`);
+        throw new Error(`cannot pause ${r.containerName}: ${engineMessage(e)}`);
       }
       ctx.faults.add(
         {
@@ -217,62 +221,3 @@ export const unpause = defineStep({
     };
   },
 });
-
-/** Every container a run has on a node stopped: the machine is gone. `up` (or healing) brings them back. */
-export const down = defineStep({
-  key: 'down',
-  fault: true,
-  shape: { down: z.strictObject({ node: z.string() }) },
-  refs: () => [],
-  problems: (s, suite) => nodeProblems(s.down.node, suite, 'down'),
-  async run(step, ctx) {
-    const node = step.down.node;
-    // What the user stopped on purpose stays stopped when the node comes back.
-    const replicas = ctx.runtime.replicasAll.filter(
-      (r) => r.node === node && !ctx.runtime.userStopped.has(r.containerId),
-    );
-    const engine = ctx.runtime.engine(node);
-    await Promise.all(
-      replicas.map((r) => engine.stopContainer(r.containerId, undefined, ctx.signal)),
-    );
-    ctx.faults.add(
-      {
-        id: `down:${node}`,
-        kind: 'down',
-        description: `node ${node} down (${replicas.length} containers stopped)`,
-        mechanism: 'containers stopped',
-        heal: async (signal) => {
-          await Promise.all(replicas.map((r) => engine.startContainer(r.containerId, signal)));
-        },
-      },
-      ctx.forMs,
-    );
-    return {
-      status: 'passed',
-      message: `node ${node} down: stopped ${replicas.length} containers`,
-      evidence: {},
-    };
-  },
-});
-
-export const up = defineStep({
-  key: 'up',
-  shape: { up: z.strictObject({ node: z.string() }) },
-  refs: () => [],
-  problems: (s, suite) => nodeProblems(s.up.node, suite, 'up'),
-  async run(step, ctx) {
-    await ctx.faults.heal(`down:${step.up.node}`, 'an up step');
-    return { status: 'passed', message: `node ${step.up.node} up`, evidence: {} };
-  },
-});
-
-function nodeProblems(node: string, suite: Pick<Suite, 'nodes'>, key: string) {
-  return suite.nodes[node]
-    ? []
-    : [
-        {
-          message: `no node "${node}" (nodes: ${Object.keys(suite.nodes).join(', ')})`,
-          path: [key, 'node'],
-        },
-      ];
-}

@@ -69,6 +69,13 @@ function replicasOf(ctx: StepContext, g: Group): Replica[] {
   return [...seen.values()];
 }
 
+/** Every replica the run has on a node. */
+function onNode(ctx: StepContext, node: string): Replica[] {
+  const rs = ctx.runtime.replicasAll.filter((r) => r.node === node);
+  if (rs.length === 0) throw new FaultError(`node ${node} has no container in this run`);
+  return rs;
+}
+
 const key = (suite: Pick<Suite, 'topologies'>, ref: string) => {
   const r = resolveServiceRef(suite, ref);
   return typeof r === 'string' ? ref : `${r.topology}/${r.service}`;
@@ -105,6 +112,12 @@ const PartitionSpec = z
     isolate: Group.optional().describe(
       'Cut this service (or group) off from every other service of the run.',
     ),
+    nodes: z
+      .tuple([z.string(), z.string()])
+      .optional()
+      .describe(
+        "Two nodes: every container of the run on one cannot reach the other's published ports, both ways unless `oneway`.",
+      ),
   })
   .describe('Drop traffic between services with iptables rules in their network namespaces.');
 
@@ -120,13 +133,28 @@ export const partition = defineStep({
   problems(s, suite) {
     const p = s.partition;
     const out: { message: string; path: (string | number)[] }[] = [];
-    if ((p.between === undefined) === (p.isolate === undefined))
+    if ([p.between, p.isolate, p.nodes].filter((x) => x !== undefined).length !== 1)
       out.push({
-        message: 'write either `between: [a, b]` or `isolate: service`',
+        message: 'write one of `between: [a, b]`, `isolate: service` or `nodes: [a, b]`',
         path: ['partition'],
       });
-    if (p.oneway !== undefined && p.between === undefined)
-      out.push({ message: '`oneway` goes with `between`', path: ['partition', 'oneway'] });
+    if (p.oneway !== undefined && p.between === undefined && p.nodes === undefined)
+      out.push({
+        message: '`oneway` goes with `between` or `nodes`',
+        path: ['partition', 'oneway'],
+      });
+    p.nodes?.forEach((n, i) => {
+      if (!suite.nodes[n])
+        out.push({
+          message: `no node "${n}" (nodes: ${Object.keys(suite.nodes).join(', ')})`,
+          path: ['partition', 'nodes', i],
+        });
+    });
+    if (p.nodes && p.nodes[0] === p.nodes[1])
+      out.push({
+        message: 'a partition between nodes needs two different nodes',
+        path: ['partition', 'nodes'],
+      });
     if (p.between) {
       const left = new Set(list(p.between[0]).map((r) => key(suite, r)));
       const both = list(p.between[1]).filter((r) => left.has(key(suite, r)));
@@ -147,10 +175,12 @@ async function runPartition(p: z.output<typeof PartitionSpec>, ctx: StepContext)
     const states = await Promise.all(rs.map((r) => addrs.state(r)));
     return rs.filter((_, i) => states[i]!.running);
   };
-  const named = p.between ? [...p.between] : [p.isolate!];
+  const named: { group?: Group; node?: string }[] = p.nodes
+    ? p.nodes.map((node) => ({ node }))
+    : (p.between ?? [p.isolate!]).map((group) => ({ group }));
   const sides = await Promise.all(
-    named.map(async (g) => {
-      const all = replicasOf(ctx, g);
+    named.map(async ({ group, node }) => {
+      const all = group ? replicasOf(ctx, group) : onNode(ctx, node!);
       const up = await running(all);
       const down = all.filter((r) => !up.includes(r));
       if (down.length)
@@ -203,9 +233,12 @@ async function runPartition(p: z.output<typeof PartitionSpec>, ctx: StepContext)
     needs: { iptables: true, ip6tables: v6 },
   });
   await requireTools(set, v6 ? ['iptables', 'ip6tables'] : ['iptables']);
-  const what = p.between
-    ? `${names(sideA).join(', ')} ${oneway ? '→' : '↔'} ${names(sideB).join(', ')}`
-    : `${names(sideA).join(', ')} isolated`;
+  const arrow = oneway ? '→' : '↔';
+  const what = p.nodes
+    ? `node ${p.nodes[0]} ${arrow} node ${p.nodes[1]}`
+    : p.between
+      ? `${names(sideA).join(', ')} ${arrow} ${names(sideB).join(', ')}`
+      : `${names(sideA).join(', ')} isolated`;
   await commit(
     ctx,
     set,

@@ -1,7 +1,7 @@
 import type { Replica } from '../../checks/runtime.js';
 import { parseDuration } from '../../common/duration.js';
 import { errorMessage } from '../../common/errors.js';
-import { daemonMessage } from '../../engine/docker.js';
+import { engineMessage } from '../../engine/engine.js';
 import { duration } from '../../manifest/schema-parts.js';
 import { QUICK_CALL_MS } from '../../orchestrator/deadline.js';
 import { replicaRequest } from '../../orchestrator/replica-request.js';
@@ -78,7 +78,7 @@ async function recreateOne(
   } catch (e) {
     await ctx.runtime.replace(r, undefined);
     throw new Error(
-      `the old container is removed, but no new one could be created: ${daemonMessage(e)}`,
+      `the old container is removed, but no new one could be created: ${engineMessage(e)}`,
     );
   }
   await ctx.runtime.replace(r, id);
@@ -86,7 +86,7 @@ async function recreateOne(
   try {
     await engine.startContainer(id, ctx.signal);
   } catch (e) {
-    throw new Error(`the new container did not start: ${daemonMessage(e)}`);
+    throw new Error(`the new container did not start: ${engineMessage(e)}`);
   }
   let back: Back;
   try {

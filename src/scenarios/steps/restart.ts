@@ -78,7 +78,8 @@ export const restart = defineStep({
   },
 });
 
-function restartService(sp: ServicePlan, replicas: readonly Replica[]): RestartService {
+/** A service of the plan, with its running replicas, as a restart sees it. */
+export function restartService(sp: ServicePlan, replicas: readonly Replica[]): RestartService {
   return {
     name: sp.spec.name,
     tier: sp.tier,

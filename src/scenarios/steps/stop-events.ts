@@ -1,6 +1,5 @@
 import type { Replica } from '../../checks/runtime.js';
-import type { Engine } from '../../engine/engine.js';
-import { LABEL } from '../../orchestrator/labels.js';
+import type { Engine, LabelFilter } from '../../engine/engine.js';
 
 export interface StopMeasurement {
   /** The first (non-KILL) signal the engine sent. */
@@ -23,7 +22,8 @@ const SKEW_MS = 2000;
 export async function measureStop(
   engine: Engine,
   r: Replica,
-  runId: string,
+  /** Labels that select the replica's service's containers (Runtime.serviceFilter). */
+  labels: LabelFilter,
   signal: AbortSignal,
   stop: () => Promise<void>,
 ): Promise<StopMeasurement> {
@@ -32,11 +32,7 @@ export async function measureStop(
   const events: { action: string; signal?: string; timeMs: number }[] = [];
   // The stop has returned, so its events are recorded; the engine would wait for a future `until`.
   const window = { sinceMs, untilMs: Date.now() + 200 };
-  for await (const e of engine.containerEvents(
-    { [LABEL.run]: runId, [LABEL.service]: r.service },
-    signal,
-    window,
-  )) {
+  for await (const e of engine.containerEvents(labels, signal, window)) {
     if (e.id === r.containerId)
       events.push({ action: e.action, signal: e.labels.signal, timeMs: e.timeMs });
   }

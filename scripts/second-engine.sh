@@ -1,0 +1,331 @@
+#!/usr/bin/env bash
+# The test bed's second machine: a network namespace joined to this host by a veth pair, with
+#   - a second dockerd reached over tcp:// at the namespace's own address,
+#   - an sshd (own config, key, port and pid file) whose sessions reach that dockerd, for ssh://,
+#   - Podman's Docker-compatible API service, where the distribution packages Podman.
+# Everything lives under /run/stackcheck-n2 (sockets, pids, keys, configs) and
+# /var/lib/stackcheck-n2 (image stores, kept between runs so loaded images stay loaded).
+# Only the namespace's address is ever listened on or targeted; the namespace has no route out.
+#
+#   second-engine.sh start   start what is not running (idempotent), then print `env`
+#   second-engine.sh env     print shell lines describing the test bed (what is absent, and why)
+#   second-engine.sh stop    stop everything it started and remove the namespace and veth
+#                            (--purge also removes /var/lib/stackcheck-n2 and the ssh account)
+# Needs root. On Debian/Ubuntu, start installs openssh-server, podman, catatonit and curl when
+# they are missing; a transport whose package is not to be had is reported absent, with why.
+set -euo pipefail
+
+NS=stackcheck-n2
+RUN=/run/stackcheck-n2
+LIB=/var/lib/stackcheck-n2
+HOST_IF=sc-n2-host
+NS_IF=sc-n2-ns
+# A /30 of its own, and engine networks in 10.231-233.x: outside the default engine's pools
+# (172.17-31.x, 192.168.x), so no route in either namespace is ambiguous.
+PEER_ADDR=10.231.0.1
+ADDR=10.231.0.2
+DOCKER_BIP=10.231.1.1/24
+DOCKER_POOL=10.232.0.0/16
+PODMAN_POOL=10.233.0.0/16
+PODMAN_SUBNET=10.233.0.0/24
+DOCKER_SOCK=$RUN/docker.sock
+PODMAN_SOCK=$RUN/podman.sock
+SSH_PORT=22
+SSH_KEY=$RUN/ssh/id_ed25519
+# The ssh:// user: a system account of its own with /bin/sh, so that no one's login files run
+# on each connection (bash sources ~/.bashrc for every ssh command; root's can take seconds).
+# Its group owns the second dockerd's socket.
+SSH_USER=stackcheck-n2
+STATE=$RUN/state
+
+log() { printf 'second-engine: %s\n' "$*" >&2; }
+# nsenter joins only the network namespace and execs (no fork): $! is the daemon itself.
+IN_NS=(nsenter "--net=/var/run/netns/$NS")
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# Short poll for a condition, up to $1 tenths of a second.
+wait_for() {
+  local tenths=$1
+  shift
+  for _ in $(seq 1 "$tenths"); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  return 1
+}
+docker_answers() { docker -H "unix://$DOCKER_SOCK" version --format '{{.Server.Version}}'; }
+podman_answers() { curl -sf --unix-socket "$PODMAN_SOCK" http://d/_ping; }
+ssh_answers() {
+  ssh -i "$SSH_KEY" -p "$SSH_PORT" -o BatchMode=yes -o StrictHostKeyChecking=no \
+    -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=2 \
+    "$SSH_USER@$ADDR" docker version --format '{{.Server.Version}}'
+}
+# Records why a transport is absent (read by `env`); an empty file means it runs.
+# Without single quotes, so that `env` can print it quoted for eval.
+note() { printf '%s' "${2:-}" | tr -d "'" >"$STATE/$1"; }
+
+need_root() {
+  if [ "$(id -u)" -ne 0 ]; then
+    log "needs root (network namespaces, a second dockerd); run it with sudo"
+    exit 2
+  fi
+}
+
+install_missing() {
+  local pkgs=()
+  command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || pkgs+=(openssh-server)
+  command -v podman >/dev/null 2>&1 || pkgs+=(podman)
+  # Podman's init process for `init: true` (a recommendation, not a dependency, of podman).
+  [ -x /usr/libexec/podman/catatonit ] || pkgs+=(catatonit)
+  command -v curl >/dev/null 2>&1 || pkgs+=(curl)
+  [ "${#pkgs[@]}" -gt 0 ] || return 0
+  if ! command -v apt-get >/dev/null 2>&1; then
+    log "not Debian/Ubuntu: cannot install ${pkgs[*]}; the transports that need them are reported absent"
+    return 0
+  fi
+  # Each package is optional: one the distribution lacks leaves its transport absent, not the bed.
+  local available=()
+  for p in "${pkgs[@]}"; do
+    if apt-cache policy "$p" 2>/dev/null | grep -q 'Candidate: [^(]'; then available+=("$p"); fi
+  done
+  [ "${#available[@]}" -gt 0 ] || return 0
+  log "installing ${available[*]} from the distribution's packages"
+  # The package scripts must not start the system's own sshd.
+  local guard=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    guard=1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  local aptlog=/var/log/stackcheck-n2-apt.log
+  apt-get install -y -qq --no-install-recommends "${available[@]}" >"$aptlog" 2>&1 ||
+    { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${available[@]}"; } >>"$aptlog" 2>&1 ||
+    log "installing ${available[*]} failed (log: $aptlog); the transports that need them are reported absent"
+  [ -z "$guard" ] || rm -f /usr/sbin/policy-rc.d
+}
+
+start_netns() {
+  if [ -e "/var/run/netns/$NS" ] && ip link show "$HOST_IF" >/dev/null 2>&1; then return 0; fi
+  stop_netns
+  ip netns add "$NS"
+  ip link add "$HOST_IF" type veth peer name "$NS_IF"
+  ip link set "$NS_IF" netns "$NS"
+  ip addr add "$PEER_ADDR/30" dev "$HOST_IF"
+  ip link set "$HOST_IF" up
+  ip -n "$NS" addr add "$ADDR/30" dev "$NS_IF"
+  ip -n "$NS" link set "$NS_IF" up
+  ip -n "$NS" link set lo up
+}
+
+ensure_group() { getent group "$SSH_USER" >/dev/null || groupadd --system "$SSH_USER"; }
+
+start_dockerd() {
+  if alive "$RUN/docker.pid" && docker_answers >/dev/null 2>&1; then return 0; fi
+  # One that runs but does not answer would hold the address and the data root.
+  stop_pid "$RUN/docker.pid"
+  mkdir -p "$LIB/docker" "$RUN/exec"
+  ensure_group
+  # Its own (empty) config file: /etc/docker/daemon.json belongs to the default engine.
+  echo '{}' >"$RUN/daemon.json"
+  # `ip netns exec` would remount /sys and hide the cgroup mounts ("Devices cgroup isn't
+  # mounted"); nsenter joins only the network namespace. --tls=false says plain tcp is meant:
+  # without it dockerd waits 16 s before listening, to warn about an unauthenticated socket.
+  "${IN_NS[@]}" setsid dockerd --config-file "$RUN/daemon.json" \
+    --data-root "$LIB/docker" --exec-root "$RUN/exec" --pidfile "$RUN/docker.pid" \
+    --tls=false -H "tcp://$ADDR:2375" -H "unix://$DOCKER_SOCK" --group "$SSH_USER" \
+    --bip "$DOCKER_BIP" --default-address-pool "base=$DOCKER_POOL,size=24" \
+    >"$RUN/dockerd.log" 2>&1 </dev/null &
+  if ! wait_for 600 docker_answers; then
+    log "the second dockerd did not answer within 60 s; the end of its log:"
+    tail -n 20 "$RUN/dockerd.log" >&2 || true
+    exit 1
+  fi
+}
+
+start_sshd() {
+  if alive "$RUN/sshd.pid" && ssh_answers >/dev/null 2>&1; then
+    note ssh
+    return 0
+  fi
+  stop_pid "$RUN/sshd.pid"
+  local sshd
+  sshd=$(command -v sshd || echo /usr/sbin/sshd)
+  if [ ! -x "$sshd" ]; then
+    note ssh "no sshd on this machine (the openssh-server package is not installed)"
+    return 0
+  fi
+  if ! getent passwd "$SSH_USER" >/dev/null; then
+    ensure_group
+    useradd --system --gid "$SSH_USER" --home-dir "$RUN/home" --shell /bin/sh "$SSH_USER"
+  fi
+  # Not locked ('!'): without PAM, sshd refuses locked accounts even with a key.
+  usermod -p '*' "$SSH_USER"
+  mkdir -p "$RUN/ssh" "$RUN/ssh-auth" "$RUN/home" /run/sshd
+  chmod 700 "$RUN/ssh"
+  chown "$SSH_USER:" "$RUN/home"
+  [ -f "$RUN/ssh/host_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -f "$RUN/ssh/host_ed25519"
+  [ -f "$SSH_KEY" ] || ssh-keygen -q -t ed25519 -N '' -C stackcheck-n2 -f "$SSH_KEY"
+  # sshd reads the keys as the user: outside the private key's folder.
+  install -m 644 "$SSH_KEY.pub" "$RUN/ssh-auth/authorized_keys"
+  # dockerode's ssh transport runs `docker system dial-stdio` on the far side; SetEnv points
+  # that at this test bed's engine, not the machine's default one. MaxSessions stays at its
+  # default (10 channels per connection), as on a real server.
+  cat >"$RUN/sshd_config" <<EOF
+ListenAddress $ADDR:$SSH_PORT
+HostKey $RUN/ssh/host_ed25519
+PidFile $RUN/sshd.pid
+AuthorizedKeysFile $RUN/ssh-auth/authorized_keys
+AllowUsers $SSH_USER
+PermitRootLogin no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+SetEnv DOCKER_HOST=unix://$DOCKER_SOCK
+EOF
+  "${IN_NS[@]}" "$sshd" -f "$RUN/sshd_config" -E "$RUN/sshd.log"
+  if ! wait_for 100 ssh_answers; then
+    note ssh "sshd started but a session could not reach the engine: $(tail -n 3 "$RUN/sshd.log" 2>/dev/null | tr '\n' ' ')"
+    return 0
+  fi
+  note ssh
+}
+
+start_podman() {
+  if alive "$RUN/podman.pid" && podman_answers >/dev/null 2>&1; then
+    note podman
+    return 0
+  fi
+  stop_pid "$RUN/podman.pid"
+  if ! command -v podman >/dev/null 2>&1; then
+    note podman "Podman is not installed (apt-cache policy podman: $(apt-cache policy podman 2>/dev/null | sed -n 's/ *Candidate: //p' || echo 'no apt'))"
+    return 0
+  fi
+  mkdir -p "$LIB/podman" "$RUN/podman" "$RUN/podman-net"
+  # Its own store, networks and subnet pool; cgroupfs and a file for events: no systemd here.
+  # Podman gives containers open-files and process limits above this machine's hard limits, which
+  # a root without CAP_SYS_RESOURCE (a CI container) may not raise to: "error setting rlimit".
+  local nofile nproc
+  nofile=$(ulimit -Hn)
+  # Podman's own process limit ends at 32768 here, and a container's may not exceed it.
+  nproc=$(ulimit -Hu)
+  [ "$nproc" != unlimited ] && [ "$nproc" -le 32768 ] || nproc=32768
+  cat >"$RUN/containers.conf" <<EOF
+[containers]
+default_ulimits = ["nofile=$nofile:$nofile", "nproc=$nproc:$nproc"]
+
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$RUN/podman/events.log"
+
+[network]
+network_config_dir = "$RUN/podman-net"
+default_subnet = "$PODMAN_SUBNET"
+default_subnet_pools = [{ base = "$PODMAN_POOL", size = 24 }]
+EOF
+  rm -f "$PODMAN_SOCK"
+  CONTAINERS_CONF="$RUN/containers.conf" "${IN_NS[@]}" setsid podman \
+    --root "$LIB/podman" --runroot "$RUN/podman" \
+    system service --time=0 "unix://$PODMAN_SOCK" >"$RUN/podman.log" 2>&1 </dev/null &
+  echo $! >"$RUN/podman.pid"
+  if ! wait_for 200 podman_answers; then
+    note podman "podman system service did not answer within 20 s: $(tail -n 3 "$RUN/podman.log" | tr '\n' ' ')"
+    return 0
+  fi
+  note podman
+}
+
+print_env() {
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "STACKCHECK_NODE2_ABSENT='the second engine needs root (scripts/second-engine.sh start as root)'"
+    return 0
+  fi
+  if [ ! -S "$DOCKER_SOCK" ] || ! docker_answers >/dev/null 2>&1; then
+    echo "STACKCHECK_NODE2_ABSENT='the second engine is not running (scripts/second-engine.sh start)'"
+    return 0
+  fi
+  echo "STACKCHECK_NODE2_ADDRESS=$ADDR"
+  echo "STACKCHECK_NODE2_PEER=$PEER_ADDR"
+  echo "STACKCHECK_NODE2_TCP=tcp://$ADDR:2375"
+  echo "STACKCHECK_NODE2_UNIX=unix://$DOCKER_SOCK"
+  local why
+  why=$(cat "$STATE/ssh" 2>/dev/null || echo 'sshd was not started')
+  if [ -z "$why" ] && alive "$RUN/sshd.pid"; then
+    echo "STACKCHECK_NODE2_SSH=ssh://$SSH_USER@$ADDR:$SSH_PORT"
+    echo "STACKCHECK_NODE2_SSH_KEY=$SSH_KEY"
+  else
+    echo "STACKCHECK_NODE2_SSH_ABSENT='${why:-sshd is not running}'"
+  fi
+  why=$(cat "$STATE/podman" 2>/dev/null || echo 'podman was not started')
+  if [ -z "$why" ] && alive "$RUN/podman.pid" && podman_answers >/dev/null 2>&1; then
+    echo "STACKCHECK_NODE2_PODMAN=unix://$PODMAN_SOCK"
+  else
+    echo "STACKCHECK_NODE2_PODMAN_ABSENT='${why:-podman system service is not running}'"
+  fi
+}
+
+# Sends TERM to the process in a pid file and waits for it to go (then KILL), so that the
+# namespace can be removed and a later start finds nothing half-alive.
+stop_pid() {
+  local file=$1 pid
+  [ -f "$file" ] || return 0
+  pid=$(cat "$file")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    wait_for 200 sh -c "! kill -0 $pid" || kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$file"
+}
+
+stop_netns() {
+  ip link del "$HOST_IF" 2>/dev/null || true
+  [ ! -e "/var/run/netns/$NS" ] || ip netns del "$NS"
+}
+
+stop_all() {
+  # Podman's containers outlive its API service (each has its own conmon): remove what a
+  # crashed test left in this test bed's own store first.
+  if [ -f "$RUN/containers.conf" ] && command -v podman >/dev/null 2>&1; then
+    CONTAINERS_CONF="$RUN/containers.conf" "${IN_NS[@]}" podman --root "$LIB/podman" \
+      --runroot "$RUN/podman" rm -af -t 2 >/dev/null 2>&1 || true
+  fi
+  # What a crashed test left running on this test bed's dockerd: killed now, rather than given
+  # each its stop timeout (10 s) while dockerd shuts down.
+  if [ -S "$DOCKER_SOCK" ]; then
+    docker -H "unix://$DOCKER_SOCK" ps -q 2>/dev/null | xargs -r docker -H "unix://$DOCKER_SOCK" kill >/dev/null 2>&1 || true
+  fi
+  stop_pid "$RUN/docker.pid" &
+  stop_pid "$RUN/podman.pid" &
+  stop_pid "$RUN/sshd.pid" &
+  wait
+  stop_netns
+  rm -rf "$RUN"
+  if [ "${1:-}" = --purge ]; then
+    # Mounts a killed daemon left behind would make the removal fail.
+    awk -v lib="$LIB/" 'index($2, lib) == 1 { print $2 }' /proc/mounts | sort -r | xargs -r -n1 umount -l
+    rm -rf "$LIB"
+    ! getent passwd "$SSH_USER" >/dev/null || userdel "$SSH_USER"
+    ! getent group "$SSH_USER" >/dev/null || groupdel "$SSH_USER"
+  fi
+}
+
+case "${1:-}" in
+  start)
+    need_root
+    install_missing
+    mkdir -p "$RUN" "$STATE"
+    start_netns
+    start_dockerd
+    start_sshd
+    start_podman
+    print_env
+    ;;
+  env) print_env ;;
+  stop)
+    need_root
+    stop_all "${2:-}"
+    ;;
+  *)
+    echo "usage: $0 start|env|stop [--purge]" >&2
+    exit 2
+    ;;
+esac

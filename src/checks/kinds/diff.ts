@@ -1,0 +1,158 @@
+import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { z } from 'zod';
+import { takeSnapshot } from '../../snapshot/capture.js';
+import { diffSnapshots, formatDifference } from '../../snapshot/diff.js';
+import { pickSnapshot, readSnapshotFile } from '../../snapshot/file.js';
+import type { Snapshot } from '../../snapshot/model.js';
+import { resolveSubject } from '../../snapshot/spec.js';
+import { takenNames, takenSnapshot } from '../../snapshot/store.js';
+import { defineKind, type CheckContext, type Outcome } from '../types.js';
+
+const Side = z.union([
+  z
+    .string()
+    .describe(
+      'A node, or a service (topology/service): its snapshot is taken when the check runs.',
+    ),
+  z
+    .strictObject({
+      taken: z.string().describe('The `as` name of an earlier scenario `snapshot` step.'),
+    })
+    .describe('A snapshot a scenario step took earlier (before a step, to compare with after it).'),
+  z
+    .strictObject({
+      file: z
+        .string()
+        .describe(
+          "A snapshot file (relative to the working directory), e.g. an earlier job's artifact.",
+        ),
+      of: z
+        .string()
+        .optional()
+        .describe(
+          'Which of its snapshots (the subject: topology/service, or `node NAME`) when it holds several of this name.',
+        ),
+    })
+    .describe(
+      "A snapshot an earlier run or job wrote (`stackcheck snapshot`, `run --snapshot`, the action's `snapshot` input). Skipped when the file is absent.",
+    ),
+]);
+type SideSpec = z.output<typeof Side>;
+
+const DiffSpec = z.strictObject({
+  snapshot: z.string().describe('The name of a `snapshots:` entry: what both sides capture.'),
+  left: Side,
+  right: Side,
+  ignore: z
+    .array(z.string().min(1))
+    .default([])
+    .describe("Keys to leave out, added to the snapshot's own `ignore` (same globs)."),
+});
+
+/** Differences listed in the evidence; the count says how many there were in all. */
+const LISTED = 200;
+const IN_MESSAGE = 3;
+
+export const diff = defineKind({
+  kind: 'diff',
+  phase: 'live',
+  shape: { diff: DiffSpec },
+  refs: (c) =>
+    (['left', 'right'] as const).flatMap((side) => {
+      const v = c.diff[side];
+      // Bare names may be nodes: the snapshot loader judges those (snapshot/spec.ts).
+      return typeof v === 'string' && v.includes('/') ? [{ ref: v, path: ['diff', side] }] : [];
+    }),
+  async attempt(c, ctx) {
+    const spec = ctx.suite.snapshots?.[c.diff.snapshot];
+    if (!spec)
+      return { status: 'error', message: `no snapshot "${c.diff.snapshot}"`, evidence: {} };
+    const sides: Snapshot[] = [];
+    for (const side of [c.diff.left, c.diff.right]) {
+      const got = await load(side, c.diff.snapshot, ctx);
+      if ('status' in got) return got;
+      sides.push(got);
+    }
+    const [left, right] = sides as [Snapshot, Snapshot];
+    const ignore = [...spec.ignore, ...c.diff.ignore];
+    const differences = diffSnapshots(left, right, ignore);
+    const names: [string, string] = [label(c.diff.left, left), label(c.diff.right, right)];
+    const lines = differences.map((d) => formatDifference(d, names));
+    const incomplete = [...left.incomplete, ...right.incomplete];
+    const evidence = {
+      left: {
+        subject: left.subject,
+        takenAt: left.takenAt,
+        entries: Object.keys(left.entries).length,
+      },
+      right: {
+        subject: right.subject,
+        takenAt: right.takenAt,
+        entries: Object.keys(right.entries).length,
+      },
+      ...(ignore.length && { ignore }),
+      differences: lines.slice(0, LISTED),
+      ...(differences.length > LISTED && { differencesNotListed: differences.length - LISTED }),
+      ...(incomplete.length && { incomplete }),
+    };
+    const partial = incomplete.length
+      ? ` (and the snapshots are incomplete: ${incomplete.join('; ')})`
+      : '';
+    if (differences.length) {
+      const more =
+        differences.length > IN_MESSAGE ? `; … ${differences.length - IN_MESSAGE} more` : '';
+      return {
+        status: 'failed',
+        message: `${differences.length} difference${differences.length === 1 ? '' : 's'}: ${lines.slice(0, IN_MESSAGE).join('; ')}${more}${partial}`,
+        evidence,
+      };
+    }
+    if (incomplete.length)
+      return {
+        status: 'error',
+        message: `no difference in what was read, but the snapshots are incomplete: ${incomplete.join('; ')}`,
+        evidence,
+      };
+    return {
+      status: 'passed',
+      message: `${names[0]} and ${names[1]} agree on ${Object.keys(left.entries).length} keys`,
+      evidence,
+    };
+  },
+});
+
+/** One side's snapshot, or the outcome that ends the check when it cannot be had. */
+async function load(side: SideSpec, name: string, ctx: CheckContext): Promise<Snapshot | Outcome> {
+  const rt = ctx.runtime!;
+  if (typeof side === 'string') {
+    const subject = resolveSubject(rt.suite, side);
+    if (typeof subject === 'string') return { status: 'error', message: subject, evidence: {} };
+    return takeSnapshot(rt.suite.snapshots![name]!, subject, rt, { signal: ctx.signal });
+  }
+  if ('taken' in side) {
+    const s = takenSnapshot(rt, side.taken);
+    if (s) return s;
+    const names = takenNames(rt);
+    return {
+      status: 'error',
+      message: `no snapshot was taken as "${side.taken}" before this check (${names.length ? `taken: ${names.join(', ')}` : 'none taken yet'}); a scenario step \`snapshot: { take: ${name}, as: ${side.taken} }\` takes it`,
+      evidence: {},
+    };
+  }
+  const path = resolve(side.file);
+  if (!existsSync(path))
+    return {
+      status: 'skipped',
+      message: `no snapshot file ${side.file} here (an earlier job writes it; download its artifact first)`,
+      evidence: {},
+    };
+  const s = pickSnapshot(readSnapshotFile(path), side.file, { name, subject: side.of });
+  return typeof s === 'string' ? { status: 'error', message: s, evidence: {} } : s;
+}
+
+function label(side: SideSpec, s: Snapshot): string {
+  if (typeof side === 'string') return s.subject;
+  if ('taken' in side) return `${s.subject} (taken as ${side.taken})`;
+  return `${s.subject} (${side.file})`;
+}

@@ -1,0 +1,244 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { formatDuration, parseDuration } from '../../common/duration.js';
+import { duration } from '../../manifest/schema-parts.js';
+import { readFileText } from '../../snapshot/files.js';
+import { excerpt } from '../match.js';
+import type { Replica, Runtime } from '../runtime.js';
+import { defineKind, type CommonCheck, type Outcome } from '../types.js';
+
+/** Replaced, in what is written and what is looked for, by a token unique to each attempt. */
+const TOKEN = '{{token}}';
+/** The most of a file or an answer read when looking for the token. */
+const READ_BYTES = 4 * 1024 * 1024;
+
+const service = z.string().describe('topology/service (topology may be left out when unique).');
+const port = z.number().int().min(1).max(65535).describe("The service's container port.");
+
+const Write = z
+  .strictObject({
+    service,
+    http: z
+      .strictObject({
+        port,
+        path: z.string().default('/'),
+        method: z.enum(['POST', 'PUT', 'PATCH']).default('POST'),
+        headers: z.record(z.string(), z.string()).default({}),
+        body: z
+          .string()
+          .default(TOKEN)
+          .describe(`The request body; ${TOKEN} in it is the attempt's token.`),
+      })
+      .optional()
+      .describe('Send the token in an HTTP request, from the runner to the published port.'),
+    file: z
+      .string()
+      .regex(/^\//, 'an absolute path in the container')
+      .optional()
+      .describe('Append a line with the token to this file (needs `sh` in the image).'),
+    exec: z
+      .array(z.string())
+      .min(1)
+      .optional()
+      .describe(`Run this command in the container; ${TOKEN} in its arguments is the token.`),
+  })
+  .refine((w) => [w.http, w.file, w.exec].filter(Boolean).length === 1, {
+    message: 'write with one of `http`, `file` or `exec`',
+  });
+
+const See = z
+  .strictObject({
+    service,
+    http: z
+      .strictObject({ port, path: z.string().default('/') })
+      .optional()
+      .describe('The token appears in the body of a GET to this path.'),
+    file: z
+      .string()
+      .regex(/^\//, 'an absolute path in the container')
+      .optional()
+      .describe('The token appears in this file (read through the engine: no tool needed).'),
+    logs: z.literal(true).optional().describe("The token appears in the container's log."),
+    exec: z
+      .array(z.string())
+      .min(1)
+      .optional()
+      .describe('The token appears in the output of this command.'),
+  })
+  .refine((s) => [s.http, s.file, s.logs, s.exec].filter(Boolean).length === 1, {
+    message: 'look with one of `http`, `file`, `logs` or `exec`',
+  });
+
+const PropagationSpec = z.strictObject({
+  write: Write.describe('Where the token is written (on one node).'),
+  see: See.describe('Where it must become visible (on another node, usually).'),
+  within: duration().default('5s').describe('It must be visible this soon after the write.'),
+  interval: duration().default('100ms').describe('How often to look.'),
+});
+
+type WriteSpec = z.output<typeof Write>;
+type SeeSpec = z.output<typeof See>;
+
+export const propagation = defineKind({
+  kind: 'propagation',
+  phase: 'live',
+  shape: { propagation: PropagationSpec },
+  refs: (c) => [
+    { ref: c.propagation.write.service, path: ['propagation', 'write', 'service'] },
+    { ref: c.propagation.see.service, path: ['propagation', 'see', 'service'] },
+  ],
+  // The loader passes the whole entry, common keys included: the attempt's time limit is one.
+  problems: (c) => {
+    const { timeout } = c as typeof c & CommonCheck;
+    return parseDuration(c.propagation.within)! > parseDuration(timeout)!
+      ? [
+          {
+            message: `\`within: ${c.propagation.within}\` is longer than the check's \`timeout: ${timeout}\`, which would end it first; raise \`timeout\``,
+            path: ['propagation', 'within'],
+          },
+        ]
+      : [];
+  },
+  async attempt(c, ctx) {
+    const rt = ctx.runtime!;
+    const p = c.propagation;
+    const token = `stackcheck-${randomBytes(6).toString('hex')}`;
+    const writer = rt.replicas(p.write.service)[0];
+    const readers = rt.replicas(p.see.service);
+    if (!writer || !readers.length)
+      return { status: 'error', message: 'the service has no running container', evidence: {} };
+    const sinceMs = Date.now() - 60_000;
+    const wrote = await write(rt, writer, p.write, token, ctx.signal);
+    if (wrote) return wrote;
+    const t0 = ctx.clock.now();
+    const withinMs = parseDuration(p.within)!;
+    const intervalMs = parseDuration(p.interval)!;
+    const seenAfter = new Map<string, number>();
+    const last = new Map<string, string>();
+    let polls = 0;
+    const needed = c.any ? 1 : readers.length;
+    for (;;) {
+      polls++;
+      for (const r of readers.filter((x) => !seenAfter.has(x.containerName))) {
+        const text = await look(rt, r, p.see, sinceMs, ctx.signal).catch(
+          (e: Error) => `(${e.message})`,
+        );
+        if (text.includes(token)) seenAfter.set(r.containerName, Math.round(ctx.clock.now() - t0));
+        else last.set(r.containerName, excerpt(text, 300));
+      }
+      const elapsed = ctx.clock.now() - t0;
+      if (seenAfter.size >= needed || elapsed >= withinMs) break;
+      await ctx.clock.sleep(Math.min(intervalMs, withinMs - elapsed), ctx.signal);
+    }
+    const delays = [...seenAfter.values()];
+    const evidence = {
+      token,
+      wroteTo: `${writer.containerName} (node ${writer.node})`,
+      seenOn: readers.map((r) => `${r.containerName} (node ${r.node})`),
+      ...(delays.length && { delayMs: Math.max(...delays) }),
+      delays: Object.fromEntries(seenAfter),
+      polls,
+      ...(last.size && {
+        lastSeen: Object.fromEntries([...last].filter(([k]) => !seenAfter.has(k))),
+      }),
+    };
+    if (seenAfter.size >= needed)
+      return {
+        status: 'passed',
+        message: `visible on ${[...seenAfter.keys()].join(', ')} after ${formatDuration(Math.max(...delays))}`,
+        evidence,
+      };
+    const missing = readers
+      .filter((r) => !seenAfter.has(r.containerName))
+      .map((r) => r.containerName);
+    return {
+      status: 'failed',
+      message: `not visible on ${missing.join(', ')} within ${p.within} (${polls} looks)`,
+      evidence,
+    };
+  },
+});
+
+/** Writes the token; an outcome when that could not be done (the check then ends). */
+async function write(
+  rt: Runtime,
+  r: Replica,
+  w: WriteSpec,
+  token: string,
+  signal: AbortSignal,
+): Promise<Outcome | undefined> {
+  const sub = (s: string) => s.split(TOKEN).join(token);
+  if (w.http) {
+    const url = await runnerUrl(rt, r, w.http.port, w.http.path, signal);
+    const body = sub(w.http.body);
+    const res = await fetch(url, {
+      method: w.http.method,
+      headers: {
+        'content-type': isJson(body) ? 'application/json' : 'text/plain',
+        ...w.http.headers,
+      },
+      body,
+      signal,
+    });
+    const answer = await res.text();
+    if (res.ok) return undefined;
+    return {
+      status: 'error',
+      message: `the write was refused: ${w.http.method} ${url} answered ${res.status}`,
+      evidence: { body: excerpt(answer) },
+    };
+  }
+  const cmd = w.file
+    ? ['sh', '-c', 'mkdir -p "$(dirname "$1")" && printf "%s\\n" "$2" >> "$1"', 'sh', w.file, token]
+    : w.exec!.map(sub);
+  const res = await rt.engine(r.node).exec(r.containerId, { cmd }, signal);
+  if (res.exitCode === 0) return undefined;
+  return {
+    status: 'error',
+    message: `the write failed in ${r.containerName}: exit code ${res.exitCode}${w.file ? ' (writing a file needs sh in the image)' : ''}`,
+    evidence: { command: cmd, stdout: excerpt(res.stdout), stderr: excerpt(res.stderr) },
+  };
+}
+
+/** What the reader shows now, as text to find the token in. */
+async function look(
+  rt: Runtime,
+  r: Replica,
+  s: SeeSpec,
+  sinceMs: number,
+  signal: AbortSignal,
+): Promise<string> {
+  const engine = rt.engine(r.node);
+  if (s.http) {
+    const res = await fetch(await runnerUrl(rt, r, s.http.port, s.http.path, signal), { signal });
+    return (await res.text()).slice(0, READ_BYTES);
+  }
+  if (s.file)
+    return (
+      (await readFileText(engine, r.containerId, s.file, READ_BYTES, signal)) ?? '(no such file)'
+    );
+  if (s.logs)
+    return (await engine.containerLogLines(r.containerId, { sinceMs }, signal))
+      .map((l) => l.text)
+      .join('\n');
+  const res = await engine.exec(r.containerId, { cmd: s.exec! }, signal);
+  return res.stdout + res.stderr;
+}
+
+async function runnerUrl(rt: Runtime, r: Replica, port: number, path: string, signal: AbortSignal) {
+  const at = await rt.published(r, port, 'tcp', signal);
+  if (!at)
+    throw new Error(
+      `container port ${port} of ${r.containerName} is not published; publish it (ports: ["${port}"]) so the runner can reach it`,
+    );
+  return `http://${at.host}:${at.port}${path.startsWith('/') ? path : `/${path}`}`;
+}
+
+function isJson(s: string): boolean {
+  try {
+    JSON.parse(s);
+    return true;
+  } catch {
+    return false;
+  }
+}

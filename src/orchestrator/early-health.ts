@@ -1,0 +1,75 @@
+import pLimit, { type LimitFunction } from 'p-limit';
+import type { Clock } from '../common/clock.js';
+import type { HealthcheckSpec } from '../compose/model.js';
+import type { Engine } from '../engine/engine.js';
+import { healthcheckArgv } from '../engine/health-test.js';
+
+/** Docker's healthcheck timeout when the service sets none. */
+const DEFAULT_TIMEOUT_MS = 30_000;
+/** The wait after the first failed probe; each later wait is half as long again. */
+const FIRST_RETRY_MS = 100;
+/** The longest wait between probes unless the service's start_interval (or interval) is shorter. */
+const MAX_WAIT_MS = 1000;
+/**
+ * Probes running at once on one engine. Each is an exec (a process forked in the container);
+ * a hundred services starting together must not queue the engine's own work behind them.
+ */
+const PER_ENGINE = 4;
+
+/**
+ * Runs a service's own healthcheck command in its container, from its start until it passes,
+ * as compose's `start_interval` makes newer engines do: the engine's exec, the container's
+ * user, working directory and environment (exec's defaults, as the engine's own healthcheck
+ * uses). Resolves when the command exits 0; a failure only means "not yet" (failures are the
+ * engine's to count towards `retries`). Never resolves where there is no command to run
+ * (the image's own healthcheck, `NONE`): the engine's status decides there. Rejects with the
+ * signal's reason when it aborts.
+ */
+export async function probeUntilHealthy(
+  engine: Engine,
+  id: string,
+  hc: Extract<HealthcheckSpec, { disable: false }>,
+  clock: Clock,
+  signal: AbortSignal,
+): Promise<void> {
+  const cmd = healthcheckArgv(hc.test);
+  const cap = Math.min(
+    MAX_WAIT_MS,
+    hc.startIntervalMs ?? MAX_WAIT_MS,
+    hc.intervalMs ?? MAX_WAIT_MS,
+  );
+  const timeoutMs = hc.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (!cmd) return new Promise((_, reject) => onAbort(signal, () => reject(signal.reason)));
+  for (let wait = 0; ; wait = wait ? Math.min(cap, wait * 1.5) : Math.min(cap, FIRST_RETRY_MS)) {
+    // The signal's own reason, not the sleep's AbortError, must reach the caller (a deadline
+    // reads as a TimeoutError there).
+    if (wait) await clock.sleep(wait, signal).catch(() => undefined);
+    signal.throwIfAborted();
+    const passed = await slots(engine)(async () => {
+      // Queued behind other probes while this one's wait ended: nothing to run for.
+      if (signal.aborted) return false;
+      return (
+        engine
+          .exec(id, { cmd }, AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]))
+          .then((r) => r.exitCode === 0)
+          // Not running yet, restarting, exec refused: not healthy yet; the engine's status decides failures.
+          .catch(() => false)
+      );
+    });
+    signal.throwIfAborted();
+    if (passed) return;
+  }
+}
+
+function onAbort(signal: AbortSignal, fn: () => void): void {
+  if (signal.aborted) fn();
+  else signal.addEventListener('abort', fn, { once: true });
+}
+
+const byEngine = new WeakMap<Engine, LimitFunction>();
+
+function slots(engine: Engine): LimitFunction {
+  let s = byEngine.get(engine);
+  if (!s) byEngine.set(engine, (s = pLimit(PER_ENGINE)));
+  return s;
+}

@@ -1,0 +1,128 @@
+import { z } from 'zod';
+import type { Suite } from '../../manifest/suite.js';
+import {
+  DEFAULT_RESTART_ATTEMPTS,
+  startTopology,
+  stopTopology,
+  type RestartService,
+} from '../../orchestrator/restart.js';
+import { defineStep, type StepContext } from '../types.js';
+import { restartService } from './restart.js';
+
+/*
+ * A node fault: the machine goes away and comes back. `down` stops everything the run placed
+ * on the node, dependents first (each with its grace period), as a shutdown does; `up` (or
+ * healing, at the latest at the scenario's end) starts it again tier by tier, each tier once
+ * the one before is back, as a boot does. Containers a `stop` step stopped stay stopped.
+ */
+
+const downId = (node: string) => `down:${node}`;
+
+export const down = defineStep({
+  key: 'down',
+  fault: true,
+  shape: {
+    down: z
+      .strictObject({ node: z.string().describe('The node to take down.') })
+      .describe('Stop every container of the run on a node, in reverse dependency order.'),
+  },
+  refs: () => [],
+  problems: (s, suite) => nodeProblems(s.down.node, suite, 'down'),
+  async run(step, ctx) {
+    const node = step.down.node;
+    const engine = ctx.runtime.engine(node);
+    const userStopped = new Set(ctx.runtime.userStopped);
+    const placed = ctx.suite.topologies
+      .filter((t) => t.node === node)
+      .map((t) => ({ topology: t, services: servicesOf(ctx, t.name) }));
+    const reports = await Promise.all(
+      placed.map((p) => stopTopology(engine, p.services, { signal: ctx.signal, userStopped })),
+    );
+    const stopped = reports.flatMap((r) => r.stopped);
+    const longestWait = Math.max(0, ...placed.map((p) => p.topology.waitTimeoutMs));
+    ctx.faults.add(
+      {
+        id: downId(node),
+        kind: 'down',
+        description: `node ${node} down (${stopped.length} containers stopped)`,
+        mechanism: 'containers stopped, dependents first',
+        // Every attempt of every tier may take the topology's wait timeout.
+        healTimeoutMs: longestWait * (DEFAULT_RESTART_ATTEMPTS.backoffMs.length + 1) + 30_000,
+        heal: async (signal) => {
+          await Promise.all(
+            placed.map((p) =>
+              startTopology(engine, p.services, {
+                clock: ctx.clock,
+                signal,
+                userStopped,
+                attempts: DEFAULT_RESTART_ATTEMPTS,
+                readyTimeoutMs: p.topology.waitTimeoutMs,
+                stableMs: p.topology.stableMs,
+              }),
+            ),
+          );
+        },
+      },
+      ctx.forMs,
+    );
+    return {
+      status: 'passed',
+      message: `node ${node} down: stopped ${stopped.length} containers, dependents first`,
+      evidence: {
+        stopped,
+        tiers: Object.fromEntries(placed.map((p, i) => [p.topology.name, reports[i]!.tiers])),
+      },
+    };
+  },
+});
+
+export const up = defineStep({
+  key: 'up',
+  shape: {
+    up: z
+      .strictObject({ node: z.string().describe('The node to bring back.') })
+      .describe(
+        'Start what `down` stopped on a node, in dependency order, and wait until it is back.',
+      ),
+  },
+  refs: () => [],
+  problems: (s, suite) => nodeProblems(s.up.node, suite, 'up'),
+  async run(step, ctx) {
+    const node = step.up.node;
+    const id = downId(node);
+    // Like healing, bringing up a node that is up is harmless (a scenario's end may have healed it).
+    if (!ctx.faults.list().some((f) => f.id === id))
+      return { status: 'passed', message: `node ${node} is up (it was not down)`, evidence: {} };
+    await ctx.faults.heal(id, 'an up step');
+    const record = ctx.faults.healed.findLast((h) => h.id === id);
+    if (record?.error)
+      return {
+        status: 'failed',
+        message: `node ${node} did not come back: ${record.error}`,
+        evidence: {},
+      };
+    return {
+      status: 'passed',
+      message: `node ${node} up: every service back, in dependency order`,
+      evidence: {},
+    };
+  },
+});
+
+/** The topology's services with their replicas, in the tiers bring-up used. */
+function servicesOf(ctx: StepContext, topology: string): RestartService[] {
+  return ctx.runtime
+    .plan(topology)
+    .services.map((sp) => restartService(sp, ctx.runtime.replicas(`${topology}/${sp.spec.name}`)));
+}
+
+function nodeProblems(node: string, suite: Pick<Suite, 'nodes'>, key: string) {
+  return suite.nodes[node]
+    ? []
+    : [
+        {
+          message: `no node "${node}" (nodes: ${Object.keys(suite.nodes).join(', ')})`,
+          path: [key, 'node'],
+        },
+      ];
+}

@@ -1,0 +1,138 @@
+/**
+ * Readiness as soon as it is true: while a service with a healthcheck starts, stackcheck runs
+ * its healthcheck command itself (compose's `start_interval`), so a dependent need not wait for
+ * the engine's next healthcheck tick. On the in-memory engine with virtual time.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ServiceSpec } from '../../src/compose/model.js';
+import type { ExecRequest } from '../../src/engine/engine.js';
+import { FakeEngine } from '../../src/engine/fake.js';
+import { run } from '../../src/run.js';
+import { service, suite, topology } from '../support/specs.js';
+import { VirtualClock } from '../support/virtual-clock.js';
+
+const pos = { file: 'test.yml', line: 1, column: 1 };
+const IMAGE = 'stackcheck-fixture/busybox:1';
+const healthcheck: ServiceSpec['healthcheck'] = {
+  disable: false,
+  test: ['CMD-SHELL', 'wget -q -O /dev/null http://localhost:8080/'],
+  intervalMs: 30_000,
+  pos,
+};
+const healthy = (...names: string[]): ServiceSpec['dependsOn'] =>
+  Object.fromEntries(
+    names.map((n) => [n, { condition: 'service_healthy', required: true, pos }] as const),
+  );
+
+async function up(fake: FakeEngine, clock: VirtualClock, services: ServiceSpec[]) {
+  const t = { ...topology('t', services), stableMs: 0, waitTimeoutMs: 120_000 };
+  const results = await run(suite([t]), { engineFactory: () => fake, clock });
+  const startAt = Object.fromEntries(
+    fake.callsTo('startContainer').map((c) => [c.target.split('-').at(-2)!, c.atMs]),
+  );
+  return { results, startAt, services: results.topologies[0]!.services };
+}
+
+describe('early healthcheck probes during start', () => {
+  it('starts a dependent when the healthcheck passes, not at the engine’s next tick, and says who said healthy', async () => {
+    const clock = new VirtualClock();
+    // db answers after 300 ms; the engine would report it only at its first tick, 30 s in.
+    const fake = new FakeEngine({ clock, images: [IMAGE] }).setHealth('db', {
+      healthyAfterMs: 300,
+      reportedAfterMs: 30_000,
+    });
+    const { results, startAt, services } = await up(fake, clock, [
+      service('db', { healthcheck }),
+      service('api', { dependsOn: healthy('db') }),
+    ]);
+    expect(results.topologies[0]!.status).toBe('passed');
+    expect(startAt.api! - startAt.db!).toBeGreaterThanOrEqual(300);
+    expect(startAt.api! - startAt.db!).toBeLessThan(1000);
+    expect(services.find((s) => s.name === 'db')).toMatchObject({
+      status: 'healthy',
+      health: 'healthy',
+      healthSource: 'probe',
+    });
+  });
+
+  it('runs the healthcheck command as the engine does: the same argv, the container’s own user', async () => {
+    const clock = new VirtualClock();
+    const fake = new FakeEngine({ clock, images: [IMAGE] });
+    fake.setHealth('db', { healthyAfterMs: 200, reportedAfterMs: 30_000 });
+    const seen: ExecRequest[] = [];
+    const exec = fake.exec.bind(fake);
+    fake.exec = (id, req) => (seen.push(req), exec(id, req));
+    await up(fake, clock, [service('db', { healthcheck, user: 'app' })]);
+    expect(seen.length).toBeGreaterThan(1);
+    // No user, environment or directory of its own: exec's defaults are the container's, as
+    // for the engine's healthcheck (which runs as the container's configured user).
+    for (const req of seen)
+      expect(req).toEqual({
+        cmd: ['/bin/sh', '-c', 'wget -q -O /dev/null http://localhost:8080/'],
+      });
+  });
+
+  it('counts nothing healthy that the command does not pass: an unhealthy service still fails', async () => {
+    const clock = new VirtualClock();
+    const fake = new FakeEngine({ clock, images: [IMAGE] }).setHealth('db', {
+      unhealthyAfterMs: 5000,
+    });
+    const { results, startAt, services } = await up(fake, clock, [
+      service('db', { healthcheck }),
+      service('api', { dependsOn: healthy('db') }),
+    ]);
+    expect(results.topologies[0]!.status).toBe('failed');
+    expect(results.topologies[0]!.failure?.message).toMatch(/"db" is unhealthy/);
+    expect(startAt.api).toBeUndefined();
+    expect(services.find((s) => s.name === 'db')?.healthSource).toBeUndefined();
+  });
+
+  it('takes the engine’s word when it comes first, and probes nothing without a healthcheck', async () => {
+    const clock = new VirtualClock();
+    const fake = new FakeEngine({ clock, images: [IMAGE] });
+    fake.onExec(() => ({ exitCode: 1, stdout: '', stderr: '' }));
+    const { services } = await up(fake, clock, [
+      service('db', { healthcheck: { ...healthcheck, test: ['NONE'] } }),
+      service('web'),
+    ]);
+    expect(services.find((s) => s.name === 'db')).toMatchObject({
+      status: 'healthy',
+      healthSource: 'engine',
+    });
+    expect(fake.callsTo('exec')).toEqual([]);
+  });
+});
+
+describe('creates while dependencies come up', () => {
+  const at = (fake: FakeEngine, op: string, name: string) =>
+    fake.callsTo(op).find((c) => c.target.includes(`-${name}-`))!.atMs;
+
+  it('creates a dependent at once and starts it only when its dependency is healthy', async () => {
+    const clock = new VirtualClock();
+    const fake = new FakeEngine({ clock, images: [IMAGE] }).setHealth('db', {
+      healthyAfterMs: 2000,
+    });
+    await up(fake, clock, [
+      service('db', { healthcheck }),
+      service('api', { dependsOn: healthy('db') }),
+    ]);
+    expect(at(fake, 'createContainer', 'api')).toBeLessThan(at(fake, 'startContainer', 'db') + 1);
+    expect(
+      at(fake, 'startContainer', 'api') - at(fake, 'startContainer', 'db'),
+    ).toBeGreaterThanOrEqual(2000);
+  });
+
+  it('creates one that joins another service’s network only once that one has started', async () => {
+    const clock = new VirtualClock();
+    const fake = new FakeEngine({ clock, images: [IMAGE] }).setHealth('db', {
+      healthyAfterMs: 2000,
+    });
+    await up(fake, clock, [
+      service('db', { healthcheck }),
+      service('sidecar', { networkMode: 'service:db', dependsOn: healthy('db') }),
+    ]);
+    expect(
+      at(fake, 'createContainer', 'sidecar') - at(fake, 'startContainer', 'db'),
+    ).toBeGreaterThanOrEqual(2000);
+  });
+});

@@ -20,7 +20,7 @@ import {
   runSuites,
   writeReports,
   writeSnapshotFile
-} from "./chunk-H4E5OUR4.js";
+} from "./chunk-KEWDKMVV.js";
 import {
   UserError,
   connect,

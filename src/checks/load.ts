@@ -4,7 +4,7 @@ import { didYouMean } from '../common/suggest.js';
 import type { YamlSource } from '../common/yaml-source.js';
 import { zodProblems } from '../manifest/zod-problems.js';
 import { resolveRefUses, type RefScope } from './refs.js';
-import { entrySchema, KIND_NAMES, kindOf } from './registry.js';
+import { entrySchema, KIND_NAMES, kindSchemaOf } from './schema.js';
 import type { CheckSpec, CommonCheck } from './types.js';
 
 /**
@@ -55,7 +55,7 @@ export function loadCheck(
     });
     return undefined;
   }
-  const kind = kindOf(kinds[0]!);
+  const kind = kindSchemaOf(kinds[0]!);
   const schema = entrySchema(kind);
   const parsed = schema.safeParse(entry);
   if (!parsed.success) {

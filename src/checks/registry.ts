@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { count } from './kinds/count.js';
 import { diff } from './kinds/diff.js';
 import { exec } from './kinds/exec.js';
@@ -12,10 +11,11 @@ import { security } from './kinds/security.js';
 import { sse } from './kinds/sse.js';
 import { state } from './kinds/state.js';
 import { tcp } from './kinds/tcp.js';
-import { CommonCheckShape, type CheckKind } from './types.js';
+import type { KindName } from './schema.js';
+import type { CheckKind } from './types.js';
 
-/** Every check kind: a new kind is one file in kinds/ and one line here. */
-export const KINDS: readonly CheckKind[] = [
+/** Every kind the schema registry (schema.ts) names, with its `attempt`: a missing one does not compile. */
+const KINDS = {
   http,
   exec,
   tcp,
@@ -29,24 +29,14 @@ export const KINDS: readonly CheckKind[] = [
   security,
   diff,
   propagation,
-] as unknown as CheckKind[];
+} satisfies { [K in KindName]: { kind: K } };
 
-const byName = new Map(KINDS.map((k) => [k.kind, k]));
+const byName = new Map(
+  Object.values(KINDS as unknown as Record<string, CheckKind>).map((k) => [k.kind, k]),
+);
 
 export function kindOf(name: string): CheckKind {
   const k = byName.get(name);
   if (!k) throw new Error(`unknown check kind "${name}"`);
   return k;
 }
-
-export const KIND_NAMES: readonly string[] = KINDS.map((k) => k.kind);
-
-/** The schema of one check entry of a kind: the common keys plus the kind's own. */
-export function entrySchema(k: CheckKind) {
-  return z.strictObject({ ...CommonCheckShape, ...k.shape });
-}
-
-/** For the JSON Schema: an entry is any one kind's entry. */
-export const CheckSchema = z.union(
-  KINDS.map(entrySchema) as unknown as [z.ZodTypeAny, ...z.ZodTypeAny[]],
-);

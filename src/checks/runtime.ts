@@ -43,9 +43,6 @@ export interface Replica extends ServiceRef {
   index: number;
 }
 
-/** The image probe sidecars run; it needs sh, wget and nc. Pulled once where absent. */
-export const DEFAULT_PROBE_IMAGE = 'busybox:1.36';
-
 /**
  * What is running, as checks see it: the replicas of each service, where their ports are
  * published, and a way to run a probe from inside a service's own network namespace.

@@ -55,9 +55,16 @@ export interface CheckContext {
   runtime?: Runtime;
 }
 
-export interface CheckKind<Shape extends z.core.$ZodShape = z.core.$ZodShape> {
+/**
+ * What the manifest knows of a kind: its key, keys and the services it names. Kept apart from
+ * `attempt` so that loading a manifest (and its JSON Schema) loads no probe or engine code.
+ */
+export interface KindSchema<
+  Shape extends z.core.$ZodShape = z.core.$ZodShape,
+  Name extends string = string,
+> {
   /** The key that selects this kind in a check entry (`http:`, `exec:` …). */
-  kind: string;
+  kind: Name;
   /** The kind's own keys; the common ones are added by the registry. */
   shape: Shape;
   /** `static` kinds read the compose models only and also run in `stackcheck validate`. */
@@ -65,6 +72,12 @@ export interface CheckKind<Shape extends z.core.$ZodShape = z.core.$ZodShape> {
   refs(check: z.output<z.ZodObject<Shape>>): ServiceRefUse[];
   /** Further load-time problems (an invalid regex), as messages at the check's position. */
   problems?(check: z.output<z.ZodObject<Shape>>): { message: string; path: (string | number)[] }[];
+}
+
+export interface CheckKind<
+  Shape extends z.core.$ZodShape = z.core.$ZodShape,
+  Name extends string = string,
+> extends KindSchema<Shape, Name> {
   attempt(check: z.output<z.ZodObject<Shape>> & CommonCheck, ctx: CheckContext): Promise<Outcome>;
 }
 
@@ -86,7 +99,16 @@ export interface CheckSpec {
   targets: string[];
 }
 
-/** Helps a kind declare itself with its types inferred from its shape. */
-export function defineKind<Shape extends z.core.$ZodShape>(k: CheckKind<Shape>): CheckKind<Shape> {
+/** Helps a kind declare its schema with its types inferred from its shape. */
+export function defineKindSchema<Shape extends z.core.$ZodShape, Name extends string>(
+  k: KindSchema<Shape, Name>,
+): KindSchema<Shape, Name> {
+  return k;
+}
+
+/** A kind's schema with its `attempt`, whose check is typed by the schema's shape. */
+export function defineKind<Shape extends z.core.$ZodShape, Name extends string>(
+  k: CheckKind<Shape, Name>,
+): CheckKind<Shape, Name> {
   return k;
 }

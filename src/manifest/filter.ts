@@ -1,6 +1,6 @@
 import { resolveServiceRef } from '../checks/refs.js';
 import { UserError } from '../common/errors.js';
-import { stepOf } from '../scenarios/registry.js';
+import { stepSchemaOf } from '../scenarios/schema.js';
 import type { ScenarioSpec } from '../scenarios/types.js';
 import type { Suite } from './suite.js';
 
@@ -69,7 +69,7 @@ function scenarioTargets(suite: Suite, scenario: ScenarioSpec): string[] {
     if (step.check) return step.check.targets;
     let refs: string[] = [];
     try {
-      refs = stepOf(step.key)
+      refs = stepSchemaOf(step.key)
         .refs(step.entry as never)
         .map((u) => u.ref);
     } catch {

@@ -11,7 +11,7 @@ import { secretValues } from '../report/redact.js';
 import { loadScenarios } from '../scenarios/load.js';
 import { resolveSnapshots, snapshotUseProblems } from '../snapshot/spec.js';
 import { attachTarget } from './attach.js';
-import { DEFAULT_PROBE_IMAGE } from '../checks/runtime.js';
+import { DEFAULT_PROBE_IMAGE } from '../checks/probe-image.js';
 import { faultImages } from '../scenarios/network/images.js';
 import { DEFAULT_PULL_RETRY, retryPolicy } from '../orchestrator/retry.js';
 import { ManifestShapeSchema, type Manifest, type TopologyConfig } from './schema.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { CheckSchema } from '../checks/registry.js';
-import { ScenarioSchema } from '../scenarios/registry.js';
+import { CheckSchema } from '../checks/schema.js';
+import { ScenarioSchema } from '../scenarios/schema.js';
 import { SnapshotsSchema } from '../snapshot/schema.js';
 import { duration, name, retryAttempts } from './schema-parts.js';
 

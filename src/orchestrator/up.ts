@@ -46,6 +46,13 @@ export interface UpContext {
 
 export type Readiness = 'healthy' | 'running' | 'completed';
 
+/**
+ * Creates and starts. The engine works through them a few at a time: fifty at once on two busy
+ * CPUs took over 30 s for the last (measured by bench/bringup.mjs), which is no failure. One
+ * that runs out is reported as the service's failure, not as a cancellation.
+ */
+const START_CALL_MS = 120_000;
+
 export interface ServiceOutcome {
   name: string;
   status: Readiness | 'failed' | 'cancelled' | 'pending';
@@ -429,16 +436,17 @@ async function createReplicas(
         id = await ctx.inFlight.track(
           ctx.engine.createContainer(
             replicaRequest(tp, sp, i + 1, run),
-            deadline(signal, QUICK_CALL_MS),
+            deadline(signal, START_CALL_MS),
           ),
         );
       } catch (e) {
-        if (isAbort(e)) throw e;
-        // The engine refuses what the compose file asks for (a missing bind source, a bad option).
+        if (isAbort(e) && signal.aborted) throw e;
+        // The engine refuses what the compose file asks for (a missing bind source, a bad
+        // option), or did not answer in time (no fault of the input).
         throw new ServiceFailure(
           sp.spec.name,
           `container ${containerName} could not be created: ${engineMessage(e)}`,
-          'input',
+          isAbort(e) ? 'failure' : 'input',
           [],
           sp.spec.pos,
         );
@@ -457,9 +465,9 @@ async function startReplicas(
   await Promise.all(
     outcome.containers.map(async (id, i) => {
       try {
-        await ctx.inFlight.track(ctx.engine.startContainer(id, deadline(signal, QUICK_CALL_MS)));
+        await ctx.inFlight.track(ctx.engine.startContainer(id, deadline(signal, START_CALL_MS)));
       } catch (e) {
-        if (isAbort(e)) throw e;
+        if (isAbort(e) && signal.aborted) throw e;
         throw startFailure(sp, sp.containerNames[i]!, e);
       }
     }),

@@ -1,6 +1,6 @@
 import { resolveServiceRef, type RefScope } from '../checks/refs.js';
 import type { Disturbance, Suite, TopologySpec } from '../manifest/suite.js';
-import type { StepKind } from './types.js';
+import type { StepSchema } from './types.js';
 
 /*
  * What scenario steps may do to an attached topology (a deployed stack stackcheck must leave as
@@ -22,7 +22,7 @@ export interface AttachProblem {
 }
 
 /** What a step needs to be allowed on an attached topology; undefined: always allowed. */
-export function disturbance(kind: StepKind): Disturbance | 'replaces' | undefined {
+export function disturbance(kind: StepSchema): Disturbance | 'replaces' | undefined {
   if (HARMLESS.has(kind.key)) return undefined;
   if (REPLACES.has(kind.key)) return 'replaces';
   return kind.fault ? 'faults' : 'lifecycle';
@@ -33,7 +33,7 @@ export function disturbance(kind: StepKind): Disturbance | 'replaces' | undefine
  * of its services or the topology itself, or acts on a whole node the topology runs on.
  */
 export function attachedStepProblems(
-  kind: StepKind,
+  kind: StepSchema,
   step: Record<string, unknown>,
   suite: RefScope & Pick<Suite, 'nodes'>,
 ): AttachProblem[] {
@@ -65,7 +65,7 @@ export function attachedStepProblems(
 
 /** The topologies a step acts on, each with where in the step it is named. */
 function touched(
-  kind: StepKind,
+  kind: StepSchema,
   step: Record<string, unknown>,
   suite: RefScope & Pick<Suite, 'nodes'>,
 ): { topology: TopologySpec; path: (string | number)[] }[] {

@@ -1,5 +1,5 @@
 import { loadCheck } from '../checks/load.js';
-import { KIND_NAMES } from '../checks/registry.js';
+import { KIND_NAMES } from '../checks/schema.js';
 import type { CheckSpec } from '../checks/types.js';
 import { parseDuration } from '../common/duration.js';
 import type { Problem } from '../common/errors.js';
@@ -9,7 +9,7 @@ import type { Suite } from '../manifest/suite.js';
 import { zodProblems } from '../manifest/zod-problems.js';
 import { resolveRefUses, type RefScope } from '../checks/refs.js';
 import { attachedStepProblems } from './attached.js';
-import { CHECK_STEP, STEP_KEYS, stepOf, stepSchema } from './registry.js';
+import { CHECK_STEP, STEP_KEYS, stepSchema, stepSchemaOf } from './schema.js';
 import type { ScenarioSpec, StepSpec } from './types.js';
 
 const NON_ACTION_KEYS = new Set(['name', 'for', 'expect']);
@@ -97,7 +97,7 @@ function loadStep(
       }
     );
   }
-  const kind = stepOf(key);
+  const kind = stepSchemaOf(key);
   const schema = stepSchema(kind);
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {

@@ -36,10 +36,16 @@ export interface StepContext {
   forMs?: number;
 }
 
-/** What one step declares about itself: how it is written in the manifest, and how it runs. */
-export interface StepKind<Shape extends z.core.$ZodShape = z.core.$ZodShape> {
+/**
+ * How a step is written in the manifest and what it names. Kept apart from `run` so that
+ * loading a manifest (and its JSON Schema) loads no engine or fault code.
+ */
+export interface StepSchema<
+  Shape extends z.core.$ZodShape = z.core.$ZodShape,
+  Key extends string = string,
+> {
   /** The key that selects this step (`stop:`, `partition:` …). */
-  key: string;
+  key: Key;
   /** The step's own keys besides `name`, `for` (faults) and the action key itself. */
   shape: Shape;
   refs(step: z.output<z.ZodObject<Shape>>): ServiceRefUse[];
@@ -49,10 +55,27 @@ export interface StepKind<Shape extends z.core.$ZodShape = z.core.$ZodShape> {
   ): { message: string; path: (string | number)[] }[];
   /** Faults accept `for:` (healed after that long). */
   fault?: boolean;
+}
+
+/** A step's schema with how it runs. */
+export interface StepKind<
+  Shape extends z.core.$ZodShape = z.core.$ZodShape,
+  Key extends string = string,
+> extends StepSchema<Shape, Key> {
   run(step: z.output<z.ZodObject<Shape>>, ctx: StepContext): Promise<Outcome>;
 }
 
-export function defineStep<Shape extends z.core.$ZodShape>(k: StepKind<Shape>): StepKind<Shape> {
+/** Helps a step declare its schema with its types inferred from its shape. */
+export function defineStepSchema<Shape extends z.core.$ZodShape, Key extends string>(
+  k: StepSchema<Shape, Key>,
+): StepSchema<Shape, Key> {
+  return k;
+}
+
+/** A step's schema with its `run`, whose step is typed by the schema's shape. */
+export function defineStep<Shape extends z.core.$ZodShape, Key extends string>(
+  k: StepKind<Shape, Key>,
+): StepKind<Shape, Key> {
   return k;
 }
 

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { http } from '../../src/checks/kinds/http.js';
-import { entrySchema } from '../../src/checks/registry.js';
+import { entrySchema } from '../../src/checks/schema.js';
 import { repeatPlan, RepeatSchema } from '../../src/checks/repeat.js';
 import { runCheck } from '../../src/checks/runner.js';
 import type { CheckKind, CheckSpec, Outcome } from '../../src/checks/types.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/common/errors.js';
-import { parseTarget } from '../../src/checks/kinds/reach.js';
+import { parseTarget } from '../../src/checks/kinds/reach.schema.js';
 import { loadSuite } from '../../src/manifest/load.js';
 import { workdir } from '../support/cli.js';
 

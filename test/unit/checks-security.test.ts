@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_RULES,
-  judgeSecurity,
-  security,
-  type Target,
-} from '../../src/checks/kinds/security.js';
-import { entrySchema } from '../../src/checks/registry.js';
+import { judgeSecurity, security, type Target } from '../../src/checks/kinds/security.js';
+import { DEFAULT_RULES } from '../../src/checks/kinds/security.schema.js';
+import { entrySchema } from '../../src/checks/schema.js';
 import {
   isReference,
   isRootUser,

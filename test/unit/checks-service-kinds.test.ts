@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { judgeCount, parseLabel, wholeNumber } from '../../src/checks/kinds/count.js';
+import { judgeCount } from '../../src/checks/kinds/count.js';
+import { parseLabel, wholeNumber } from '../../src/checks/kinds/count.schema.js';
 import { lineEvidence, matching } from '../../src/checks/kinds/logs.js';
 import { judgeState } from '../../src/checks/kinds/state.js';
 import { UserError, type Problem } from '../../src/common/errors.js';

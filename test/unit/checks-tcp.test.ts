@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectFromRunner, connectWaitMs, networkName } from '../../src/checks/kinds/tcp.js';
+import { connectFromRunner, connectWaitMs } from '../../src/checks/kinds/tcp.js';
+import { networkName } from '../../src/checks/kinds/reach.schema.js';
 
 const servers: Server[] = [];
 afterEach(async () => {

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { takeSnapshot } from '../../snapshot/capture.js';
 import { diffSnapshots, formatDifference } from '../../snapshot/diff.js';
 import { pickSnapshot, readSnapshotFile } from '../../snapshot/file.js';
@@ -8,62 +8,16 @@ import type { Snapshot } from '../../snapshot/model.js';
 import { resolveSubject } from '../../snapshot/spec.js';
 import { takenNames, takenSnapshot } from '../../snapshot/store.js';
 import { defineKind, type CheckContext, type Outcome } from '../types.js';
+import { diffSchema, type Side } from './diff.schema.js';
 
-const Side = z.union([
-  z
-    .string()
-    .describe(
-      'A node, or a service (topology/service): its snapshot is taken when the check runs.',
-    ),
-  z
-    .strictObject({
-      taken: z.string().describe('The `as` name of an earlier scenario `snapshot` step.'),
-    })
-    .describe('A snapshot a scenario step took earlier (before a step, to compare with after it).'),
-  z
-    .strictObject({
-      file: z
-        .string()
-        .describe(
-          "A snapshot file (relative to the working directory), e.g. an earlier job's artifact.",
-        ),
-      of: z
-        .string()
-        .optional()
-        .describe(
-          'Which of its snapshots (the subject: topology/service, or `node NAME`) when it holds several of this name.',
-        ),
-    })
-    .describe(
-      "A snapshot an earlier run or job wrote (`stackcheck snapshot`, `run --snapshot`, the action's `snapshot` input). Skipped when the file is absent.",
-    ),
-]);
 type SideSpec = z.output<typeof Side>;
-
-const DiffSpec = z.strictObject({
-  snapshot: z.string().describe('The name of a `snapshots:` entry: what both sides capture.'),
-  left: Side,
-  right: Side,
-  ignore: z
-    .array(z.string().min(1))
-    .default([])
-    .describe("Keys to leave out, added to the snapshot's own `ignore` (same globs)."),
-});
 
 /** Differences listed in the evidence; the count says how many there were in all. */
 const LISTED = 200;
 const IN_MESSAGE = 3;
 
 export const diff = defineKind({
-  kind: 'diff',
-  phase: 'live',
-  shape: { diff: DiffSpec },
-  refs: (c) =>
-    (['left', 'right'] as const).flatMap((side) => {
-      const v = c.diff[side];
-      // Bare names may be nodes: the snapshot loader judges those (snapshot/spec.ts).
-      return typeof v === 'string' && v.includes('/') ? [{ ref: v, path: ['diff', side] }] : [];
-    }),
+  ...diffSchema,
   async attempt(c, ctx) {
     const spec = ctx.suite.snapshots?.[c.diff.snapshot];
     if (!spec)

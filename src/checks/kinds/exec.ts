@@ -1,36 +1,13 @@
-import { z } from 'zod';
-import { excerpt, regexProblems, textMismatch, TextMatchSchema } from '../match.js';
+import { excerpt, textMismatch } from '../match.js';
 import { acrossReplicas } from '../replicas.js';
 import { defineKind, type Outcome } from '../types.js';
-
-const ExecSpec = z.strictObject({
-  service: z.string().describe('topology/service (topology may be left out when unique).'),
-  command: z
-    .union([z.array(z.string()).min(1), z.string().min(1)])
-    .describe('argv, or a string run with `sh -c`.'),
-  user: z.string().optional(),
-  env: z.record(z.string(), z.string()).optional(),
-  workdir: z.string().optional(),
-});
-
-const ExecExpect = z.strictObject({
-  exit: z.number().int().default(0).describe('Expected exit code.'),
-  stdout: TextMatchSchema.optional(),
-  stderr: TextMatchSchema.optional(),
-});
+import { execSchema } from './exec.schema.js';
 
 /** Exit codes the runtime uses when the command itself could not be started. */
 const NOT_RUNNABLE = new Set([126, 127]);
 
 export const exec = defineKind({
-  kind: 'exec',
-  phase: 'live',
-  shape: { exec: ExecSpec, expect: ExecExpect.default({ exit: 0 }) },
-  refs: (c) => [{ ref: c.exec.service, path: ['exec', 'service'] }],
-  problems: (c) =>
-    [c.expect.stdout, c.expect.stderr].flatMap((m) =>
-      regexProblems(m).map((message) => ({ message, path: ['expect'] })),
-    ),
+  ...execSchema,
   async attempt(c, ctx) {
     const rt = ctx.runtime!;
     const cmd = typeof c.exec.command === 'string' ? ['sh', '-c', c.exec.command] : c.exec.command;

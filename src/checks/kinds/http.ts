@@ -1,66 +1,17 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { parseDuration } from '../../common/duration.js';
-import { duration } from '../../manifest/schema-parts.js';
 import { parseJsonPath, subsetMismatch, valueAt } from '../jsonpath.js';
-import { excerpt, regexProblems, textMismatch, TextMatchSchema } from '../match.js';
+import { excerpt, textMismatch } from '../match.js';
 import { acrossReplicas } from '../replicas.js';
 import { distributionHeader } from '../repeat.js';
 import type { Replica, Runtime } from '../runtime.js';
+import { httpSchema, type HttpExpect, type HttpRequest } from './http.schema.js';
 import { defineKind, type CheckContext, type CommonCheck, type Outcome } from '../types.js';
-
-const StatusExpectation = z.union([
-  z.number().int(),
-  z.array(z.number().int()).min(1),
-  z.string().regex(/^[1-5]xx$/, 'a status class is written like "2xx"'),
-]);
-
-const HttpRequest = z
-  .strictObject({
-    service: z
-      .string()
-      .optional()
-      .describe('topology/service (topology may be left out when unique).'),
-    port: z.number().int().min(1).max(65535).optional().describe("The service's container port."),
-    path: z.string().default('/'),
-    url: z.string().url().optional().describe('Any URL instead of a service and port.'),
-    from: z
-      .string()
-      .optional()
-      .describe(
-        'Send the request from inside this service, to the target by its network name (GET and POST).',
-      ),
-    method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']).default('GET'),
-    headers: z.record(z.string(), z.string()).default({}),
-    body: z.string().optional(),
-    json: z.unknown().optional().describe('A JSON request body (sets content-type).'),
-  })
-  .refine((r) => (r.url === undefined) !== (r.service === undefined), {
-    message: 'give either `url` or `service` (with `port`)',
-  })
-  .refine((r) => r.service === undefined || r.port !== undefined, {
-    message: '`service` needs `port` (the container port)',
-  })
-  .refine((r) => r.body === undefined || r.json === undefined, {
-    message: 'give `body` or `json`, not both',
-  });
-
-const HttpExpect = z.strictObject({
-  status: StatusExpectation.default('2xx'),
-  headers: z.record(z.string(), TextMatchSchema).optional(),
-  body: TextMatchSchema.optional(),
-  json: z.unknown().optional().describe('The JSON body contains this (objects by subset).'),
-  jsonpath: z
-    .record(z.string(), z.unknown())
-    .optional()
-    .describe('Values at JSONPaths, e.g. {"$.items[0].id": 3}.'),
-  within: duration().optional().describe('Latency bound for the whole response.'),
-});
 
 type Req = z.output<typeof HttpRequest>;
 type Expect = z.output<typeof HttpExpect>;
 
-const shape = { http: HttpRequest, expect: HttpExpect.default({ status: '2xx' }) };
-type HttpCheck = z.output<z.ZodObject<typeof shape>> & CommonCheck;
+type HttpCheck = z.output<z.ZodObject<(typeof httpSchema)['shape']>> & CommonCheck;
 
 interface Response {
   url: string;
@@ -72,32 +23,7 @@ interface Response {
 }
 
 export const http = defineKind({
-  kind: 'http',
-  phase: 'live',
-  shape,
-  refs: (c) => [
-    ...(c.http.service ? [{ ref: c.http.service, path: ['http', 'service'] }] : []),
-    ...(c.http.from ? [{ ref: c.http.from, path: ['http', 'from'] }] : []),
-  ],
-  problems: (c) => [
-    ...Object.keys(c.expect.jsonpath ?? {}).flatMap((p) => {
-      const parsed = parseJsonPath(p);
-      return typeof parsed === 'string'
-        ? [{ message: parsed, path: ['expect', 'jsonpath', p] }]
-        : [];
-    }),
-    ...[c.expect.body, ...Object.values(c.expect.headers ?? {})].flatMap((m) =>
-      regexProblems(m).map((message) => ({ message, path: ['expect'] })),
-    ),
-    ...(c.http.from && !['GET', 'POST'].includes(c.http.method)
-      ? [
-          {
-            message: `requests sent \`from:\` a service support GET and POST, not ${c.http.method}`,
-            path: ['http', 'method'],
-          },
-        ]
-      : []),
-  ],
+  ...httpSchema,
   async attempt(c, ctx) {
     try {
       return await attemptHttp(c, ctx);

@@ -1,45 +1,12 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { formatDuration, parseDuration } from '../../common/duration.js';
 import type { LogLine } from '../../engine/engine.js';
-import { duration } from '../../manifest/schema-parts.js';
 import { excerpt } from '../match.js';
 import { acrossReplicas } from '../replicas.js';
 import type { Replica, Runtime } from '../runtime.js';
 import type { Clock } from '../../common/clock.js';
 import { defineKind, type Outcome } from '../types.js';
-
-const LogsSpec = z
-  .strictObject({
-    service: z.string().describe('topology/service (topology may be left out when unique).'),
-    absent: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('A regular expression no log line may match (stdout and stderr, every restart).'),
-    present: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('A regular expression some log line must match.'),
-    within: duration()
-      .optional()
-      .describe(
-        "With `present`: the line must be logged within this time of the container's (latest) start; the check waits for it while that window is open.",
-      ),
-    since: duration()
-      .optional()
-      .describe(
-        "Only lines logged this long before the check (default: the container's whole log).",
-      ),
-    ignoreCase: z.boolean().default(false),
-  })
-  .refine((l) => (l.absent === undefined) !== (l.present === undefined), {
-    message: 'give either `absent` (a pattern that must never appear) or `present` (one that must)',
-  })
-  .refine((l) => l.within === undefined || l.present !== undefined, {
-    message: '`within` goes with `present`',
-    path: ['within'],
-  });
+import { logsSchema, type LogsSpec } from './logs.schema.js';
 
 type Spec = z.output<typeof LogsSpec>;
 
@@ -54,21 +21,7 @@ const POLL_MS = 250;
 const START_SLACK_MS = 1000;
 
 export const logs = defineKind({
-  kind: 'logs',
-  phase: 'live',
-  shape: { logs: LogsSpec },
-  refs: (c) => [{ ref: c.logs.service, path: ['logs', 'service'] }],
-  problems: (c) =>
-    (['absent', 'present'] as const).flatMap((key) => {
-      const pattern = c.logs[key];
-      if (pattern === undefined) return [];
-      try {
-        new RegExp(pattern);
-        return [];
-      } catch (e) {
-        return [{ message: `${key}: ${(e as Error).message}`, path: ['logs', key] }];
-      }
-    }),
+  ...logsSchema,
   async attempt(c, ctx) {
     const rt = ctx.runtime!;
     return acrossReplicas(rt.replicas(c.logs.service), c.any, (r) =>

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { NodeSpec, Suite } from '../../manifest/suite.js';
 import { tryBind } from '../host-ports.js';
 import {
@@ -14,31 +14,7 @@ import {
 } from '../port-collisions.js';
 import type { Runtime } from '../runtime.js';
 import { defineKind, type Outcome } from '../types.js';
-
-const PortsSpec = z.strictObject({
-  scope: z
-    .enum(['node', 'suite'])
-    .default('node')
-    .describe(
-      '`node`: ports collide when two topologies on the same node publish them; `suite`: across every node too, as if all ran on one host.',
-    ),
-  range: z
-    .string()
-    .optional()
-    .describe('Every published host port must lie in this range, e.g. "50000-50999".'),
-  runner: z
-    .boolean()
-    .default(false)
-    .describe(
-      'Also bind each published port on this machine for an instant: one already in use by something else is a collision (topologies on a local node only).',
-    ),
-  declared: z
-    .boolean()
-    .default(false)
-    .describe(
-      'Judge the ports the compose files declare even for topologies run with `publish: ephemeral` (whose host ports the engine otherwise picks).',
-    ),
-});
+import { portsSchema, type PortsSpec } from './ports.schema.js';
 
 type Spec = z.output<typeof PortsSpec>;
 
@@ -48,17 +24,7 @@ const MESSAGE_ITEMS = 5;
 const MAX_PROBES_PER_RANGE = 1000;
 
 export const ports = defineKind({
-  kind: 'ports',
-  phase: 'static',
-  shape: {
-    ports: PortsSpec.default({ scope: 'node', runner: false, declared: false }),
-  },
-  refs: () => [],
-  problems: (c) => {
-    if (c.ports.range === undefined) return [];
-    const r = parsePortRange(c.ports.range);
-    return typeof r === 'string' ? [{ message: r, path: ['ports', 'range'] }] : [];
-  },
+  ...portsSchema,
   async attempt(c, ctx) {
     return judgePorts(c.ports, ctx.suite, ctx.runtime, ctx.signal);
   },

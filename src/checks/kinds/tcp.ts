@@ -1,46 +1,10 @@
 import { connect as netConnect } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { z } from 'zod';
 import { parseDuration } from '../../common/duration.js';
 import { acrossReplicas } from '../replicas.js';
 import type { Replica, Runtime } from '../runtime.js';
 import { defineKind, type Outcome } from '../types.js';
-
-const TcpTarget = z
-  .strictObject({
-    service: z
-      .string()
-      .optional()
-      .describe(
-        'topology/service (topology may be left out when unique). From the runner: its published address; with `from`: its network name.',
-      ),
-    host: z.string().min(1).optional().describe('A host name or address instead of a service.'),
-    port: z
-      .number()
-      .int()
-      .min(1)
-      .max(65535)
-      .describe("The service's container port, or the port on `host`."),
-    from: z
-      .string()
-      .optional()
-      .describe(
-        "Connect from inside this service's network namespace (a probe sidecar running nc), to the target by its network name.",
-      ),
-  })
-  .refine((t) => (t.service === undefined) !== (t.host === undefined), {
-    message: 'give either `service` or `host` (with `port`)',
-  })
-  .describe('A TCP port accepts connections: from the runner, or from inside a service (`from`).');
-
-const TcpExpect = z.strictObject({
-  open: z
-    .boolean()
-    .default(true)
-    .describe(
-      'true: the port accepts connections. false: it does not (refused, filtered, unresolvable or unpublished), e.g. after a partition.',
-    ),
-});
+import { tcpSchema } from './tcp.schema.js';
 
 /** What one connection attempt found. */
 export interface Connection {
@@ -56,11 +20,6 @@ export interface Connection {
  */
 export function connectWaitMs(timeout: string): number {
   return Math.max(1000, Math.floor(parseDuration(timeout)! / 2000) * 1000);
-}
-
-/** Peers reach a service by its name (its DNS alias) on their shared networks. */
-export function networkName(ref: string): string {
-  return ref.slice(ref.lastIndexOf('/') + 1);
 }
 
 /**
@@ -183,13 +142,7 @@ function unpublished(r: Replica, port: number, open: boolean): Outcome {
 }
 
 export const tcp = defineKind({
-  kind: 'tcp',
-  phase: 'live',
-  shape: { tcp: TcpTarget, expect: TcpExpect.default({ open: true }) },
-  refs: (c) => [
-    ...(c.tcp.service ? [{ ref: c.tcp.service, path: ['tcp', 'service'] }] : []),
-    ...(c.tcp.from ? [{ ref: c.tcp.from, path: ['tcp', 'from'] }] : []),
-  ],
+  ...tcpSchema,
   async attempt(c, ctx) {
     const { service, host, port, from } = c.tcp;
     const open = c.expect.open;

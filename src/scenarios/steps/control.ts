@@ -1,16 +1,9 @@
-import { z } from 'zod';
 import { parseDuration } from '../../common/duration.js';
-import { duration } from '../../manifest/schema-parts.js';
 import { defineStep } from '../types.js';
+import { healSchema, sleepSchema } from './control.schema.js';
 
 export const sleep = defineStep({
-  key: 'sleep',
-  shape: {
-    sleep: duration().describe(
-      'Wait this long (prefer a check with retry where an event can be awaited).',
-    ),
-  },
-  refs: () => [],
+  ...sleepSchema,
   async run(step, ctx) {
     await ctx.clock.sleep(parseDuration(step.sleep)!, ctx.signal);
     return { status: 'passed', message: `slept ${step.sleep}`, evidence: {} };
@@ -18,13 +11,7 @@ export const sleep = defineStep({
 });
 
 export const heal = defineStep({
-  key: 'heal',
-  shape: {
-    heal: z
-      .string()
-      .describe('Heal the active faults of this kind (`partition`, `pause`, `delay` …), or `all`.'),
-  },
-  refs: () => [],
+  ...healSchema,
   async run(step, ctx) {
     const before = ctx.faults.list().filter((f) => step.heal === 'all' || f.kind === step.heal);
     await ctx.faults.healAll('a heal step', step.heal === 'all' ? undefined : step.heal);

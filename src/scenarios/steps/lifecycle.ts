@@ -1,30 +1,21 @@
-import { z } from 'zod';
 import { formatDuration, parseDuration } from '../../common/duration.js';
 import { engineMessage } from '../../engine/engine.js';
-import { duration } from '../../manifest/schema-parts.js';
 import { LABEL } from '../../orchestrator/labels.js';
 import { ENGINE_DEFAULT_GRACE_MS, stopWithGrace } from '../../orchestrator/stop.js';
 import { defineStep } from '../types.js';
 import { measureStop } from './stop-events.js';
-import { serviceRef, targets, TargetSchema } from './target.js';
+import { targets } from './target.js';
+import {
+  crashSchema,
+  killSchema,
+  pauseSchema,
+  startSchema,
+  stopSchema,
+  unpauseSchema,
+} from './lifecycle.schema.js';
 
 export const stop = defineStep({
-  key: 'stop',
-  shape: {
-    stop: TargetSchema.extend({
-      timeout: duration()
-        .optional()
-        .describe("Override the service's stop_grace_period for this stop."),
-    }),
-    expect: z
-      .strictObject({
-        graceAtLeast: duration().describe(
-          'The service is configured with at least this grace period, and was not killed before it ran out.',
-        ),
-      })
-      .optional(),
-  },
-  refs: serviceRef('stop'),
+  ...stopSchema,
   async run(step, ctx) {
     const overrideMs =
       step.stop.timeout === undefined ? undefined : parseDuration(step.stop.timeout)!;
@@ -86,9 +77,7 @@ export const stop = defineStep({
 });
 
 export const start = defineStep({
-  key: 'start',
-  shape: { start: TargetSchema },
-  refs: serviceRef('start'),
+  ...startSchema,
   async run(step, ctx) {
     const replicas = targets(step.start, ctx);
     await Promise.all(
@@ -106,16 +95,7 @@ export const start = defineStep({
 });
 
 export const kill = defineStep({
-  key: 'kill',
-  shape: {
-    kill: TargetSchema.extend({
-      signal: z
-        .string()
-        .regex(/^(SIG)?[A-Z0-9]+$/)
-        .default('SIGKILL'),
-    }),
-  },
-  refs: serviceRef('kill'),
+  ...killSchema,
   async run(step, ctx) {
     const replicas = targets(step.kill, ctx);
     await Promise.all(
@@ -137,9 +117,7 @@ export const kill = defineStep({
  * die on its own and applies the restart policy, unlike a kill through the API.
  */
 export const crash = defineStep({
-  key: 'crash',
-  shape: { crash: TargetSchema },
-  refs: serviceRef('crash'),
+  ...crashSchema,
   async run(step, ctx) {
     const replicas = targets(step.crash, ctx);
     const evidence = await Promise.all(
@@ -172,10 +150,7 @@ export const crash = defineStep({
 });
 
 export const pause = defineStep({
-  key: 'pause',
-  fault: true,
-  shape: { pause: TargetSchema },
-  refs: serviceRef('pause'),
+  ...pauseSchema,
   async run(step, ctx) {
     const replicas = targets(step.pause, ctx);
     for (const r of replicas) {
@@ -205,9 +180,7 @@ export const pause = defineStep({
 });
 
 export const unpause = defineStep({
-  key: 'unpause',
-  shape: { unpause: TargetSchema },
-  refs: serviceRef('unpause'),
+  ...unpauseSchema,
   async run(step, ctx) {
     const replicas = targets(step.unpause, ctx);
     for (const r of replicas) await ctx.faults.heal(`pause:${r.containerId}`, 'an unpause step');

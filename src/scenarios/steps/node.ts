@@ -1,5 +1,3 @@
-import { z } from 'zod';
-import type { Suite } from '../../manifest/suite.js';
 import {
   DEFAULT_RESTART_ATTEMPTS,
   startTopology,
@@ -8,6 +6,7 @@ import {
 } from '../../orchestrator/restart.js';
 import { defineStep, type StepContext } from '../types.js';
 import { restartService } from './restart.js';
+import { downSchema, upSchema } from './node.schema.js';
 
 /*
  * A node fault: the machine goes away and comes back. `down` stops everything the run placed
@@ -19,15 +18,7 @@ import { restartService } from './restart.js';
 const downId = (node: string) => `down:${node}`;
 
 export const down = defineStep({
-  key: 'down',
-  fault: true,
-  shape: {
-    down: z
-      .strictObject({ node: z.string().describe('The node to take down.') })
-      .describe('Stop every container of the run on a node, in reverse dependency order.'),
-  },
-  refs: () => [],
-  problems: (s, suite) => nodeProblems(s.down.node, suite, 'down'),
+  ...downSchema,
   async run(step, ctx) {
     const node = step.down.node;
     const engine = ctx.runtime.engine(node);
@@ -77,16 +68,7 @@ export const down = defineStep({
 });
 
 export const up = defineStep({
-  key: 'up',
-  shape: {
-    up: z
-      .strictObject({ node: z.string().describe('The node to bring back.') })
-      .describe(
-        'Start what `down` stopped on a node, in dependency order, and wait until it is back.',
-      ),
-  },
-  refs: () => [],
-  problems: (s, suite) => nodeProblems(s.up.node, suite, 'up'),
+  ...upSchema,
   async run(step, ctx) {
     const node = step.up.node;
     const id = downId(node);
@@ -114,15 +96,4 @@ function servicesOf(ctx: StepContext, topology: string): RestartService[] {
   return ctx.runtime
     .plan(topology)
     .services.map((sp) => restartService(sp, ctx.runtime.replicas(`${topology}/${sp.spec.name}`)));
-}
-
-function nodeProblems(node: string, suite: Pick<Suite, 'nodes'>, key: string) {
-  return suite.nodes[node]
-    ? []
-    : [
-        {
-          message: `no node "${node}" (nodes: ${Object.keys(suite.nodes).join(', ')})`,
-          path: [key, 'node'],
-        },
-      ];
 }

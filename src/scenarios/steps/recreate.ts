@@ -2,13 +2,13 @@ import type { Replica } from '../../checks/runtime.js';
 import { parseDuration } from '../../common/duration.js';
 import { errorMessage } from '../../common/errors.js';
 import { engineMessage } from '../../engine/engine.js';
-import { duration } from '../../manifest/schema-parts.js';
 import { QUICK_CALL_MS } from '../../orchestrator/deadline.js';
 import { replicaRequest } from '../../orchestrator/replica-request.js';
 import { stopWithGrace } from '../../orchestrator/stop.js';
 import { NotBackError, waitBack, type Back } from '../../orchestrator/wait-back.js';
 import { defineStep, type StepContext } from '../types.js';
-import { serviceRef, targets, TargetSchema } from './target.js';
+import { targets } from './target.js';
+import { recreateSchema } from './recreate.schema.js';
 
 /**
  * `recreate` replaces a service's containers as a redeploy does: each is stopped with its
@@ -18,17 +18,7 @@ import { serviceRef, targets, TargetSchema } from './target.js';
  * anonymous volumes are not carried over: what must survive lives in named volumes.
  */
 export const recreate = defineStep({
-  key: 'recreate',
-  shape: {
-    recreate: TargetSchema.extend({
-      timeout: duration()
-        .optional()
-        .describe(
-          "How long the new container may take to be back (healthy, or running and stable, or completed). Default: the topology's wait timeout.",
-        ),
-    }),
-  },
-  refs: serviceRef('recreate'),
+  ...recreateSchema,
   async run(step, ctx) {
     const replicas = targets(step.recreate, ctx);
     const timeoutMs =

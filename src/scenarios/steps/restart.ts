@@ -1,7 +1,4 @@
-import { z } from 'zod';
 import { parseDuration } from '../../common/duration.js';
-import { duration, retryAttempts } from '../../manifest/schema-parts.js';
-import type { RefScope } from '../../checks/refs.js';
 import type { Replica } from '../../checks/runtime.js';
 import type { ServicePlan } from '../../orchestrator/plan.js';
 import {
@@ -14,33 +11,7 @@ import {
 import { retryPolicy } from '../../orchestrator/retry.js';
 import { defineStep, type StepContext } from '../types.js';
 import { targets } from './target.js';
-
-const RestartSchema = retryAttempts('each service (stopped, started, waited for)', {
-  backoff: ['1s', '2s'],
-}).extend({
-  service: z
-    .string()
-    .optional()
-    .describe('Restart one service: topology/service (topology may be left out when unique).'),
-  replica: z
-    .number()
-    .int()
-    .min(1)
-    .optional()
-    .describe('With `service`: only this replica (1-based); default: all.'),
-  topology: z
-    .string()
-    .optional()
-    .describe(
-      'Restart a whole topology: stopped dependents first, started tier by tier (databases before the apps that need them), each tier once the one before is healthy or running. Containers a `stop` step stopped stay stopped.',
-    ),
-  timeout: duration()
-    .optional()
-    .describe(
-      "How long each attempt of a service may take to be back. Default: the topology's wait timeout.",
-    ),
-});
-type Restart = z.output<typeof RestartSchema>;
+import { restartSchema, type Restart } from './restart.schema.js';
 
 /**
  * `restart: { service }` restarts one service's containers and `restart: { topology }`
@@ -49,13 +20,7 @@ type Restart = z.output<typeof RestartSchema>;
  * service does not come back.
  */
 export const restart = defineStep({
-  key: 'restart',
-  shape: { restart: RestartSchema },
-  refs: (s) =>
-    s.restart.service === undefined
-      ? []
-      : [{ ref: s.restart.service, path: ['restart', 'service'] }],
-  problems: (s, suite) => restartProblems(s.restart, suite),
+  ...restartSchema,
   async run(step, ctx) {
     const r = step.restart;
     if (r.topology !== undefined) {
@@ -87,35 +52,6 @@ export function restartService(sp: ServicePlan, replicas: readonly Replica[]): R
     stopGraceMs: sp.spec.stopGracePeriodMs,
     containers: replicas.map((x) => ({ id: x.containerId, name: x.containerName })),
   };
-}
-
-function restartProblems(r: Restart, suite: RefScope) {
-  const out: { message: string; path: (string | number)[] }[] = [];
-  if ((r.service === undefined) === (r.topology === undefined)) {
-    out.push({
-      message:
-        'name either `service` (restart one service) or `topology` (restart all of it in dependency order)',
-      path: ['restart'],
-    });
-    return out;
-  }
-  if (r.topology !== undefined) {
-    if (
-      !suite.topologies.some((t) => t.name === r.topology) &&
-      !suite.unloaded?.includes(r.topology)
-    )
-      out.push({
-        message: `no topology "${r.topology}" (topologies: ${suite.topologies.map((t) => t.name).join(', ')})`,
-        path: ['restart', 'topology'],
-      });
-    if (r.replica !== undefined)
-      out.push({
-        message: '`replica` goes with `service`, not `topology`',
-        path: ['restart', 'replica'],
-      });
-    return out;
-  }
-  return out;
 }
 
 async function restartIn(

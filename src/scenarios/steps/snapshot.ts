@@ -1,35 +1,15 @@
-import { z } from 'zod';
 import { takeSnapshot } from '../../snapshot/capture.js';
 import { resolveSubject } from '../../snapshot/spec.js';
 import { keepSnapshot } from '../../snapshot/store.js';
 import { defineStep } from '../types.js';
+import { snapshotSchema } from './snapshot.schema.js';
 
 /**
  * Takes a named snapshot at this point of a scenario, for a later `diff` check to compare
  * (`left: { taken: before }`): one node or service before and after a step.
  */
 export const snapshot = defineStep({
-  key: 'snapshot',
-  shape: {
-    snapshot: z.strictObject({
-      take: z.string().describe('The name of a `snapshots:` entry: what to capture.'),
-      of: z
-        .string()
-        .optional()
-        .describe(
-          "A node, or a service (topology/service). Default: the entry's `of`, when it names one.",
-        ),
-      as: z
-        .string()
-        .optional()
-        .describe(
-          "The name a diff check finds it under (`taken: NAME`). Default: the entry's name.",
-        ),
-    }),
-  },
-  // Bare names may be nodes: the snapshot loader judges `of` (snapshot/spec.ts).
-  refs: (s) =>
-    s.snapshot.of?.includes('/') ? [{ ref: s.snapshot.of, path: ['snapshot', 'of'] }] : [],
+  ...snapshotSchema,
   async run(step, ctx) {
     const spec = ctx.suite.snapshots?.[step.snapshot.take];
     if (!spec)

@@ -1,18 +1,6 @@
-import { z } from 'zod';
 import type { Replica } from '../../checks/runtime.js';
 import type { StepContext } from '../types.js';
-
-/** Which containers a lifecycle step acts on: every replica of a service, or one of them. */
-export const TargetSchema = z.strictObject({
-  service: z.string().describe('topology/service (topology may be left out when unique).'),
-  replica: z
-    .number()
-    .int()
-    .min(1)
-    .optional()
-    .describe('Only this replica (1-based); default: all.'),
-});
-export type Target = z.output<typeof TargetSchema>;
+import type { Target } from './target.schema.js';
 
 export function targets(t: Target, ctx: StepContext): Replica[] {
   const all = ctx.runtime.replicas(t.service);
@@ -24,7 +12,3 @@ export function targets(t: Target, ctx: StepContext): Replica[] {
   }
   return chosen;
 }
-
-export const serviceRef = (key: string) => (s: { [k: string]: unknown }) => [
-  { ref: (s[key] as Target).service, path: [key, 'service'] },
-];

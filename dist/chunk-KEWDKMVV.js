@@ -8382,9 +8382,9 @@ function stringifyPrimitive(value) {
     return `"${value}"`;
   return `${value}`;
 }
-function optionalKeys(shape2) {
-  return Object.keys(shape2).filter((k) => {
-    return shape2[k]._zod.optin !== void 0 && shape2[k]._zod.optout === "optional";
+function optionalKeys(shape) {
+  return Object.keys(shape).filter((k) => {
+    return shape[k]._zod.optin !== void 0 && shape[k]._zod.optout === "optional";
   });
 }
 var NUMBER_FORMAT_RANGES = /* @__PURE__ */ (() => ({
@@ -8433,33 +8433,33 @@ function omit(schema, mask) {
   mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)).filter((key2) => !omitted.has(key2)));
   return clone(schema, mergeDefs(currDef, { shape: newShape, checks: [] }));
 }
-function extend(schema, shape2) {
-  if (!isPlainObject(shape2)) {
+function extend(schema, shape) {
+  if (!isPlainObject(shape)) {
     throw new Error("Invalid input to extend: expected a plain object");
   }
   const checks2 = schema._zod.def.checks;
   const hasChecks = checks2 && checks2.length > 0;
   if (hasChecks) {
     const existingShape = sourceShape(schema);
-    for (const key2 of Reflect.ownKeys(shape2)) {
+    for (const key2 of Reflect.ownKeys(shape)) {
       if (Object.getOwnPropertyDescriptor(existingShape, key2) !== void 0) {
         throw new Error("Cannot overwrite keys on object schemas containing refinements. Use `.safeExtend()` instead.");
       }
     }
   }
-  return clone(schema, mergeDefs(schema._zod.def, { shape: extended(schema, shape2) }));
+  return clone(schema, mergeDefs(schema._zod.def, { shape: extended(schema, shape) }));
 }
-function extended(schema, shape2) {
+function extended(schema, shape) {
   const newShape = {};
   mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)));
-  mirrorProps(newShape, shape2);
+  mirrorProps(newShape, shape);
   return newShape;
 }
-function safeExtend(schema, shape2) {
-  if (!isPlainObject(shape2)) {
+function safeExtend(schema, shape) {
+  if (!isPlainObject(shape)) {
     throw new Error("Invalid input to safeExtend: expected a plain object");
   }
-  return clone(schema, mergeDefs(schema._zod.def, { shape: extended(schema, shape2) }));
+  return clone(schema, mergeDefs(schema._zod.def, { shape: extended(schema, shape) }));
 }
 function merge(a, b) {
   if (!b?._zod?.def) {
@@ -10907,10 +10907,10 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def) => {
   }
   const _normalized = cached(() => normalizeDef(def));
   defineLazyInternal(inst, "propValues", (zod) => {
-    const shape2 = zod.def.shape;
+    const shape = zod.def.shape;
     const propValues = {};
-    for (const key2 in shape2) {
-      const field = shape2[key2]._zod;
+    for (const key2 in shape) {
+      const field = shape[key2]._zod;
       if (field.values) {
         if (!Object.prototype.hasOwnProperty.call(propValues, key2)) {
           assignProp(propValues, key2, /* @__PURE__ */ new Set());
@@ -10942,7 +10942,7 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def) => {
     }
     payload.value = memo2 ? memo2.alloc(inst, payload, {}, ctx) : {};
     const proms = [];
-    const shape2 = value.shape;
+    const shape = value.shape;
     const abortEarly = ctx?.abortEarly;
     let seen = payload.issues.length;
     for (const key2 of value.allKeys) {
@@ -10953,7 +10953,7 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def) => {
       }
       if (key2 === "__proto__")
         continue;
-      const el = shape2[key2];
+      const el = shape[key2];
       const optin = el._zod.optin;
       const optout = el._zod.optout;
       const r = el._zod.run({ value: input2[key2], issues: [] }, ctx);
@@ -10974,10 +10974,10 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def) =>
   const superParse = inst._zod.parse;
   const _normalized = cached(() => normalizeDef(def));
   const memo2 = globalConfig.memoizer;
-  const generateFastpass = (shape2) => {
+  const generateFastpass = (shape) => {
     const normalized = _normalized.value;
     const syms = normalized.symbolKeys;
-    const doc = new Doc(["payload", "ctx"], { shape: shape2, inst, memo: memo2, syms });
+    const doc = new Doc(["payload", "ctx"], { shape, inst, memo: memo2, syms });
     const parseStr = (k) => `shape[${k}]._zod.run({ value: input[${k}], issues: [] }, ctx)`;
     const prefixStr = (id, k) => `
           let ${id}_ab = false;
@@ -11004,7 +11004,7 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def) =>
       const id = ids[key2];
       const k = typeof key2 === "symbol" ? `syms[${syms.indexOf(key2)}]` : esc(key2);
       const isPresent = `${k} in input`;
-      const schema = shape2[key2];
+      const schema = shape[key2];
       const optin = schema?._zod?.optin;
       const isOptionalIn = optin !== void 0;
       const isOptionalOut = schema?._zod?.optout === "optional";
@@ -12443,7 +12443,7 @@ function isRecursive(inst, stack, resolve4) {
         result2 = answer;
     }
   };
-  const shape2 = (sh, spread) => {
+  const shape = (sh, spread) => {
     let answer = NONE;
     for (const key2 of Reflect.ownKeys(sh)) {
       const desc = Object.getOwnPropertyDescriptor(sh, key2);
@@ -12464,7 +12464,7 @@ function isRecursive(inst, stack, resolve4) {
   switch (kind) {
     case "object": {
       const raw = rawShape(def);
-      merge2(raw ? shape2(raw, true) : ASSUMED);
+      merge2(raw ? shape(raw, true) : ASSUMED);
       check3(def.catchall);
       break;
     }
@@ -13239,12 +13239,12 @@ function generatePropertiesChecks(doc, ctx, def, accessor) {
     throw new ZodCompileUnsupportedError(`check with a custom "when" condition`);
   }
   doc.write(`if (${accessor} == null) return INVALID;`);
-  const shape2 = def.shape;
-  for (const key2 of Reflect.ownKeys(shape2)) {
+  const shape = def.shape;
+  for (const key2 of Reflect.ownKeys(shape)) {
     const keyExpr = typeof key2 === "symbol" ? addConstant(ctx, key2) : esc(key2);
     const inputVar = newVar(ctx);
     doc.write(`const ${inputVar} = ${accessor}[${keyExpr}];`);
-    compileChild(doc, ctx, shape2[key2], inputVar, false);
+    compileChild(doc, ctx, shape[key2], inputVar, false);
   }
 }
 function generatePropertyCheck(doc, ctx, def, accessor) {
@@ -13626,13 +13626,13 @@ function generateDateCheck(doc, accessor) {
 function generateObjectCheck(doc, ctx, schema, accessor, buildsValue = true) {
   const def = schema._zod.def;
   doc.write(`if (typeof ${accessor} !== "object" || ${accessor} === null || Array.isArray(${accessor})) return INVALID;`);
-  const shape2 = def.shape;
-  const keys = Object.keys(shape2);
-  const symbolKeys = Object.getOwnPropertySymbols(shape2);
+  const shape = def.shape;
+  const keys = Object.keys(shape);
+  const symbolKeys = Object.getOwnPropertySymbols(shape);
   const allKeys = symbolKeys.length ? [...keys, ...symbolKeys] : keys;
   const keyExpr = (k) => typeof k === "symbol" ? addConstant(ctx, k) : esc(k);
   const propKey = (k) => typeof k === "symbol" ? `[${keyExpr(k)}]` : esc(k);
-  const propShape = shape2;
+  const propShape = shape;
   if (keys.includes("__proto__")) {
     throw new ZodCompileUnsupportedError('object shape key "__proto__"');
   }
@@ -15139,10 +15139,10 @@ function _property(property, schema, params) {
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _properties(shape2, params) {
+function _properties(shape, params) {
   return new $ZodCheckProperties({
     check: "properties",
-    shape: shape2,
+    shape,
     ...normalizeParams(params)
   });
 }
@@ -16404,21 +16404,21 @@ function inputOptin(schema) {
 var objectProcessor = (schema, ctx, _json, params) => {
   const json2 = _json;
   const def = schema._zod.def;
-  const shape2 = def.shape;
-  const symbolKeys = Object.getOwnPropertySymbols(shape2);
+  const shape = def.shape;
+  const symbolKeys = Object.getOwnPropertySymbols(shape);
   if (symbolKeys.length && handleUnrepresentable(schema, ctx, json2, params, "Symbol keys cannot be represented in JSON Schema")) {
     return;
   }
   json2.type = "object";
   json2.properties = {};
-  for (const key2 in shape2) {
-    assignProp(json2.properties, key2, processSchema(shape2[key2], ctx, {
+  for (const key2 in shape) {
+    assignProp(json2.properties, key2, processSchema(shape[key2], ctx, {
       ...params,
       path: [...params.path, "properties", key2]
     }));
   }
   const requiredKeys = [];
-  for (const key2 of Object.keys(shape2)) {
+  for (const key2 of Object.keys(shape)) {
     const field = def.shape[key2];
     if (ctx.io === "input" ? inputOptin(field) === void 0 : field._zod.optout === void 0) {
       requiredKeys.push(key2);
@@ -17980,8 +17980,8 @@ function array(element, params) {
   return _array(ZodArray, element, params);
 }
 function keyof(schema) {
-  const shape2 = schema._zod.def.shape;
-  return _enum2(Object.keys(shape2));
+  const shape = schema._zod.def.shape;
+  return _enum2(Object.keys(shape));
 }
 var ZodObject = /* @__PURE__ */ $constructor("ZodObject", (inst, def) => {
   _ensureDefaultMemoizer();
@@ -18033,26 +18033,26 @@ var ZodObject = /* @__PURE__ */ $constructor("ZodObject", (inst, def) => {
     return util_exports.required(ZodNonOptional, this, args[0]);
   }
 });
-function object(shape2, params) {
+function object(shape, params) {
   const def = {
     type: "object",
-    shape: shape2 ?? {},
+    shape: shape ?? {},
     ...util_exports.normalizeParams(params)
   };
   return new ZodObject(def);
 }
-function strictObject(shape2, params) {
+function strictObject(shape, params) {
   return new ZodObject({
     type: "object",
-    shape: shape2,
+    shape,
     catchall: never(),
     ...util_exports.normalizeParams(params)
   });
 }
-function looseObject(shape2, params) {
+function looseObject(shape, params) {
   return new ZodObject({
     type: "object",
-    shape: shape2,
+    shape,
     catchall: unknown(),
     ...util_exports.normalizeParams(params)
   });
@@ -18591,8 +18591,8 @@ var meta2 = meta;
 var ZodInstanceOf = /* @__PURE__ */ $constructor("ZodInstanceOf", (inst, def) => {
   ZodCustom.init(inst, def);
 }, {
-  properties(shape2, params) {
-    return this.check(_properties(shape2, params));
+  properties(shape, params) {
+    return this.check(_properties(shape, params));
   }
 });
 function _instanceof(cls, params = {}) {
@@ -19178,13 +19178,13 @@ function convertBaseSchema(schema, ctx) {
       break;
     }
     case "object": {
-      const shape2 = {};
+      const shape = {};
       const properties = schema.properties || {};
       const requiredSet = new Set(schema.required || []);
       const additionalSchema = typeof schema.additionalProperties === "object" ? convertSchema(schema.additionalProperties, ctx) : void 0;
       for (const [key2, propSchema] of Object.entries(properties)) {
         const propZodSchema = convertSchema(propSchema, ctx);
-        assignProp(shape2, key2, requiredSet.has(key2) ? propZodSchema : propZodSchema.optional());
+        assignProp(shape, key2, requiredSet.has(key2) ? propZodSchema : propZodSchema.optional());
       }
       if (schema.patternProperties) {
         const patternProps = schema.patternProperties;
@@ -19196,8 +19196,8 @@ function convertBaseSchema(schema, ctx) {
           looseRecords.push(z.looseRecord(keySchema, patternValue));
         }
         const schemasToIntersect = [];
-        if (Object.keys(shape2).length > 0) {
-          schemasToIntersect.push(z.object(shape2).passthrough());
+        if (Object.keys(shape).length > 0) {
+          schemasToIntersect.push(z.object(shape).passthrough());
         }
         schemasToIntersect.push(...looseRecords);
         if (schemasToIntersect.length === 0) {
@@ -19212,7 +19212,7 @@ function convertBaseSchema(schema, ctx) {
           zodSchema = result2;
         }
         if (schema.additionalProperties === false) {
-          const propertyKeys = Object.keys(shape2);
+          const propertyKeys = Object.keys(shape);
           const patterns = patternKeys.map((p) => new RegExp(p));
           const basePatternSchema = zodSchema;
           zodSchema = zodSchema.check((payload) => {
@@ -19237,7 +19237,7 @@ function convertBaseSchema(schema, ctx) {
           });
         }
       } else {
-        const objectSchema = z.object(shape2);
+        const objectSchema = z.object(shape);
         if (schema.additionalProperties === false) {
           zodSchema = objectSchema.strict();
         } else if (additionalSchema) {
@@ -20155,11 +20155,14 @@ var CommonCheckShape = {
   serial: external_exports.boolean().default(false).describe("Run alone, after the parallel checks."),
   any: external_exports.boolean().default(false).describe("On a scaled service, pass when one replica passes (default: every replica must).")
 };
+function defineKindSchema(k) {
+  return k;
+}
 function defineKind(k) {
   return k;
 }
 
-// src/checks/kinds/count.ts
+// src/checks/kinds/count.schema.ts
 var Num = external_exports.union([external_exports.number().int().min(0), external_exports.string()]).describe('A whole number, or a string holding one (e.g. "${NUM_GPUS}").');
 var CountSpec = external_exports.strictObject({
   service: external_exports.string().optional().describe("Count the replicas of this service (topology/service)."),
@@ -20185,7 +20188,7 @@ function parseLabel(text2) {
   const eq = text2.indexOf("=");
   return eq < 0 ? { key: text2.trim() } : { key: text2.slice(0, eq).trim(), value: text2.slice(eq + 1) };
 }
-var count = defineKind({
+var countSchema = defineKindSchema({
   kind: "count",
   phase: "live",
   shape: { count: CountSpec },
@@ -20210,7 +20213,12 @@ var count = defineKind({
       out.push({ message: 'label: write "key=value" or "key"', path: ["count", "label"] });
     }
     return out;
-  },
+  }
+});
+
+// src/checks/kinds/count.ts
+var count = defineKind({
+  ...countSchema,
   async attempt(c, ctx) {
     const rt = ctx.runtime;
     const states = c.count.service ? await ofService(rt, c.count.service, ctx.signal) : await withLabel(rt, c.count.label, ctx.signal);
@@ -20782,7 +20790,7 @@ function takenNames(rt) {
   return [...taken.get(rt)?.keys() ?? []];
 }
 
-// src/checks/kinds/diff.ts
+// src/checks/kinds/diff.schema.ts
 var Side = external_exports.union([
   external_exports.string().describe(
     "A node, or a service (topology/service): its snapshot is taken when the check runs."
@@ -20807,16 +20815,21 @@ var DiffSpec = external_exports.strictObject({
   right: Side,
   ignore: external_exports.array(external_exports.string().min(1)).default([]).describe("Keys to leave out, added to the snapshot's own `ignore` (same globs).")
 });
-var LISTED = 200;
-var IN_MESSAGE = 3;
-var diff = defineKind({
+var diffSchema = defineKindSchema({
   kind: "diff",
   phase: "live",
   shape: { diff: DiffSpec },
   refs: (c) => ["left", "right"].flatMap((side) => {
     const v = c.diff[side];
     return typeof v === "string" && v.includes("/") ? [{ ref: v, path: ["diff", side] }] : [];
-  }),
+  })
+});
+
+// src/checks/kinds/diff.ts
+var LISTED = 200;
+var IN_MESSAGE = 3;
+var diff = defineKind({
+  ...diffSchema,
   async attempt(c, ctx) {
     const spec = ctx.suite.snapshots?.[c.diff.snapshot];
     if (!spec)
@@ -20990,7 +21003,7 @@ async function acrossReplicas(replicas, any2, probe) {
   };
 }
 
-// src/checks/kinds/exec.ts
+// src/checks/kinds/exec.schema.ts
 var ExecSpec = external_exports.strictObject({
   service: external_exports.string().describe("topology/service (topology may be left out when unique)."),
   command: external_exports.union([external_exports.array(external_exports.string()).min(1), external_exports.string().min(1)]).describe("argv, or a string run with `sh -c`."),
@@ -21003,15 +21016,20 @@ var ExecExpect = external_exports.strictObject({
   stdout: TextMatchSchema.optional(),
   stderr: TextMatchSchema.optional()
 });
-var NOT_RUNNABLE = /* @__PURE__ */ new Set([126, 127]);
-var exec = defineKind({
+var execSchema = defineKindSchema({
   kind: "exec",
   phase: "live",
   shape: { exec: ExecSpec, expect: ExecExpect.default({ exit: 0 }) },
   refs: (c) => [{ ref: c.exec.service, path: ["exec", "service"] }],
   problems: (c) => [c.expect.stdout, c.expect.stderr].flatMap(
     (m) => regexProblems(m).map((message) => ({ message, path: ["expect"] }))
-  ),
+  )
+});
+
+// src/checks/kinds/exec.ts
+var NOT_RUNNABLE = /* @__PURE__ */ new Set([126, 127]);
+var exec = defineKind({
+  ...execSchema,
   async attempt(c, ctx) {
     const rt = ctx.runtime;
     const cmd = typeof c.exec.command === "string" ? ["sh", "-c", c.exec.command] : c.exec.command;
@@ -21054,6 +21072,8 @@ var exec = defineKind({
 
 // src/checks/kinds/gpu.ts
 import { execFile } from "node:child_process";
+
+// src/checks/kinds/gpu.schema.ts
 var GpuSpec = external_exports.strictObject({
   service: external_exports.string().optional().describe(
     "topology/service: count the GPUs visible inside each of its containers (nvidia-smi there), with its device requests as evidence."
@@ -21067,13 +21087,18 @@ var GpuSpec = external_exports.strictObject({
 }).describe(
   "GPUs: how many a service sees (nvidia-smi inside it), or the runner has. No nvidia-smi: skipped."
 );
-var QUERY = ["--query-gpu=index,name", "--format=csv,noheader"];
-var NO_GPU = "no GPU on this runner (nvidia-smi not found)";
-var gpu = defineKind({
+var gpuSchema = defineKindSchema({
   kind: "gpu",
   phase: "live",
   shape: { gpu: GpuSpec },
-  refs: (c) => c.gpu.service ? [{ ref: c.gpu.service, path: ["gpu", "service"] }] : [],
+  refs: (c) => c.gpu.service ? [{ ref: c.gpu.service, path: ["gpu", "service"] }] : []
+});
+
+// src/checks/kinds/gpu.ts
+var QUERY = ["--query-gpu=index,name", "--format=csv,noheader"];
+var NO_GPU = "no GPU on this runner (nvidia-smi not found)";
+var gpu = defineKind({
+  ...gpuSchema,
   async attempt(c, ctx) {
     const { service: service2, min } = c.gpu;
     if (!service2) return onRunner(min, ctx.signal);
@@ -21217,7 +21242,7 @@ function subsetMismatch(actual, expected, at3 = "$") {
   return Object.is(actual, expected) || actual === expected ? void 0 : `${at3} is ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`;
 }
 
-// src/checks/kinds/http.ts
+// src/checks/kinds/http.schema.ts
 var StatusExpectation = external_exports.union([
   external_exports.number().int(),
   external_exports.array(external_exports.number().int()).min(1),
@@ -21250,11 +21275,10 @@ var HttpExpect = external_exports.strictObject({
   jsonpath: external_exports.record(external_exports.string(), external_exports.unknown()).optional().describe('Values at JSONPaths, e.g. {"$.items[0].id": 3}.'),
   within: duration3().optional().describe("Latency bound for the whole response.")
 });
-var shape = { http: HttpRequest, expect: HttpExpect.default({ status: "2xx" }) };
-var http = defineKind({
+var httpSchema = defineKindSchema({
   kind: "http",
   phase: "live",
-  shape,
+  shape: { http: HttpRequest, expect: HttpExpect.default({ status: "2xx" }) },
   refs: (c) => [
     ...c.http.service ? [{ ref: c.http.service, path: ["http", "service"] }] : [],
     ...c.http.from ? [{ ref: c.http.from, path: ["http", "from"] }] : []
@@ -21273,7 +21297,12 @@ var http = defineKind({
         path: ["http", "method"]
       }
     ] : []
-  ],
+  ]
+});
+
+// src/checks/kinds/http.ts
+var http = defineKind({
+  ...httpSchema,
   async attempt(c, ctx) {
     try {
       return await attemptHttp(c, ctx);
@@ -21434,7 +21463,7 @@ function judge(res, e, keep) {
   return { status: "passed", message: `status ${res.status} in ${res.latencyMs}ms`, evidence };
 }
 
-// src/checks/kinds/logs.ts
+// src/checks/kinds/logs.schema.ts
 var LogsSpec = external_exports.strictObject({
   service: external_exports.string().describe("topology/service (topology may be left out when unique)."),
   absent: external_exports.string().min(1).optional().describe("A regular expression no log line may match (stdout and stderr, every restart)."),
@@ -21452,10 +21481,7 @@ var LogsSpec = external_exports.strictObject({
   message: "`within` goes with `present`",
   path: ["within"]
 });
-var EVIDENCE_LINES = 10;
-var POLL_MS = 250;
-var START_SLACK_MS = 1e3;
-var logs = defineKind({
+var logsSchema = defineKindSchema({
   kind: "logs",
   phase: "live",
   shape: { logs: LogsSpec },
@@ -21469,7 +21495,15 @@ var logs = defineKind({
     } catch (e) {
       return [{ message: `${key2}: ${e.message}`, path: ["logs", key2] }];
     }
-  }),
+  })
+});
+
+// src/checks/kinds/logs.ts
+var EVIDENCE_LINES = 10;
+var POLL_MS = 250;
+var START_SLACK_MS = 1e3;
+var logs = defineKind({
+  ...logsSchema,
   async attempt(c, ctx) {
     const rt = ctx.runtime;
     return acrossReplicas(
@@ -21736,7 +21770,7 @@ function describeCollision(c) {
   return `${port2} ${where}: ${describeBinding(c.a)} collides with ${describeBinding(c.b)}`;
 }
 
-// src/checks/kinds/ports.ts
+// src/checks/kinds/ports.schema.ts
 var PortsSpec = external_exports.strictObject({
   scope: external_exports.enum(["node", "suite"]).default("node").describe(
     "`node`: ports collide when two topologies on the same node publish them; `suite`: across every node too, as if all ran on one host."
@@ -21749,9 +21783,7 @@ var PortsSpec = external_exports.strictObject({
     "Judge the ports the compose files declare even for topologies run with `publish: ephemeral` (whose host ports the engine otherwise picks)."
   )
 });
-var MESSAGE_ITEMS = 5;
-var MAX_PROBES_PER_RANGE = 1e3;
-var ports = defineKind({
+var portsSchema = defineKindSchema({
   kind: "ports",
   phase: "static",
   shape: {
@@ -21762,7 +21794,14 @@ var ports = defineKind({
     if (c.ports.range === void 0) return [];
     const r = parsePortRange(c.ports.range);
     return typeof r === "string" ? [{ message: r, path: ["ports", "range"] }] : [];
-  },
+  }
+});
+
+// src/checks/kinds/ports.ts
+var MESSAGE_ITEMS = 5;
+var MAX_PROBES_PER_RANGE = 1e3;
+var ports = defineKind({
+  ...portsSchema,
   async attempt(c, ctx) {
     return judgePorts(c.ports, ctx.suite, ctx.runtime, ctx.signal);
   }
@@ -21925,8 +21964,9 @@ async function portsOfRun(runtime, signal) {
 
 // src/checks/kinds/propagation.ts
 import { randomBytes } from "node:crypto";
+
+// src/checks/kinds/propagation.schema.ts
 var TOKEN = "{{token}}";
-var READ_BYTES = 4 * 1024 * 1024;
 var service = external_exports.string().describe("topology/service (topology may be left out when unique).");
 var port = external_exports.number().int().min(1).max(65535).describe("The service's container port.");
 var Write = external_exports.strictObject({
@@ -21958,7 +21998,7 @@ var PropagationSpec = external_exports.strictObject({
   within: duration3().default("5s").describe("It must be visible this soon after the write."),
   interval: duration3().default("100ms").describe("How often to look.")
 });
-var propagation = defineKind({
+var propagationSchema = defineKindSchema({
   kind: "propagation",
   phase: "live",
   shape: { propagation: PropagationSpec },
@@ -21975,7 +22015,13 @@ var propagation = defineKind({
         path: ["propagation", "within"]
       }
     ] : [];
-  },
+  }
+});
+
+// src/checks/kinds/propagation.ts
+var READ_BYTES = 4 * 1024 * 1024;
+var propagation = defineKind({
+  ...propagationSchema,
   async attempt(c, ctx) {
     const rt = ctx.runtime;
     const p = c.propagation;
@@ -22097,6 +22143,8 @@ function isJson(s) {
 // src/checks/kinds/tcp.ts
 import { connect as netConnect } from "node:net";
 import { performance as performance2 } from "node:perf_hooks";
+
+// src/checks/kinds/tcp.schema.ts
 var TcpTarget = external_exports.strictObject({
   service: external_exports.string().optional().describe(
     "topology/service (topology may be left out when unique). From the runner: its published address; with `from`: its network name."
@@ -22114,11 +22162,19 @@ var TcpExpect = external_exports.strictObject({
     "true: the port accepts connections. false: it does not (refused, filtered, unresolvable or unpublished), e.g. after a partition."
   )
 });
+var tcpSchema = defineKindSchema({
+  kind: "tcp",
+  phase: "live",
+  shape: { tcp: TcpTarget, expect: TcpExpect.default({ open: true }) },
+  refs: (c) => [
+    ...c.tcp.service ? [{ ref: c.tcp.service, path: ["tcp", "service"] }] : [],
+    ...c.tcp.from ? [{ ref: c.tcp.from, path: ["tcp", "from"] }] : []
+  ]
+});
+
+// src/checks/kinds/tcp.ts
 function connectWaitMs(timeout) {
   return Math.max(1e3, Math.floor(parseDuration(timeout) / 2e3) * 1e3);
-}
-function networkName(ref) {
-  return ref.slice(ref.lastIndexOf("/") + 1);
 }
 var NC_SCRIPT = `if nc --help 2>&1 | grep -q -- -z; then set -- -z -w "$3" "$1" "$2"; else set -- -w "$3" "$1" "$2" -e true; fi
 read t0 _ </proc/uptime
@@ -22201,13 +22257,7 @@ function unpublished(r, port2, open2) {
   } : { status: "passed", message: `${why}, as expected`, evidence };
 }
 var tcp = defineKind({
-  kind: "tcp",
-  phase: "live",
-  shape: { tcp: TcpTarget, expect: TcpExpect.default({ open: true }) },
-  refs: (c) => [
-    ...c.tcp.service ? [{ ref: c.tcp.service, path: ["tcp", "service"] }] : [],
-    ...c.tcp.from ? [{ ref: c.tcp.from, path: ["tcp", "from"] }] : []
-  ],
+  ...tcpSchema,
   async attempt(c, ctx) {
     const { service: service2, host, port: port2, from } = c.tcp;
     const open2 = c.expect.open;
@@ -22233,7 +22283,7 @@ var tcp = defineKind({
   }
 });
 
-// src/checks/kinds/reach.ts
+// src/checks/kinds/reach.schema.ts
 var OneOrMore = (what) => external_exports.union([external_exports.string().min(1), external_exports.array(external_exports.string().min(1)).min(1)]).describe(what);
 var ReachSpec = external_exports.strictObject({
   from: OneOrMore(
@@ -22246,6 +22296,9 @@ var ReachSpec = external_exports.strictObject({
 var ReachExpect = external_exports.strictObject({
   reachable: external_exports.boolean().default(true).describe("true: every pair connects. false: none does (isolation, a partition).")
 });
+function networkName(ref) {
+  return ref.slice(ref.lastIndexOf("/") + 1);
+}
 function parseTarget(text2) {
   const m = /^(.+):(\d+)$/.exec(text2);
   if (!m) return `"${text2}" is not service:port or host:port`;
@@ -22259,8 +22312,7 @@ function parseTarget(text2) {
 }
 var list = (v) => typeof v === "string" ? [v] : v;
 var at = (v, key2, i) => typeof v === "string" ? ["reach", key2] : ["reach", key2, i];
-var PARALLEL = 16;
-var reach = defineKind({
+var reachSchema = defineKindSchema({
   kind: "reach",
   phase: "live",
   shape: { reach: ReachSpec, expect: ReachExpect.default({ reachable: true }) },
@@ -22274,7 +22326,13 @@ var reach = defineKind({
   problems: (c) => list(c.reach.to).flatMap((text2, i) => {
     const t = parseTarget(text2);
     return typeof t === "string" ? [{ message: t, path: at(c.reach.to, "to", i) }] : [];
-  }),
+  })
+});
+
+// src/checks/kinds/reach.ts
+var PARALLEL = 16;
+var reach = defineKind({
+  ...reachSchema,
   async attempt(c, ctx) {
     const rt = ctx.runtime;
     const expected = c.expect.reachable;
@@ -22287,7 +22345,14 @@ var reach = defineKind({
     const limit = pLimit(PARALLEL);
     const endpoints = (r, t) => t.service ? rt.peerAddresses(r, t.service, t.port, ctx.signal) : Promise.resolve([{ host: t.host, port: t.port, node: "" }]);
     const probe = (r, t, to) => limit(async () => {
-      const conn = await connectFromInside(rt, r, to.host, to.port, waitMs, ctx.signal);
+      const conn = await connectFromInside(
+        rt,
+        r,
+        to.host,
+        to.port,
+        waitMs,
+        ctx.signal
+      );
       return {
         from: `${r.topology}/${r.service}`,
         container: r.containerName,
@@ -22536,7 +22601,7 @@ function judgeSubject(s, opts = {}) {
   };
 }
 
-// src/checks/kinds/security.ts
+// src/checks/kinds/security.schema.ts
 var Requirement = external_exports.enum(["required", "waived"]).describe(
   "`required`: a violation fails the check; `waived`: judged and reported, never fails it."
 );
@@ -22568,12 +22633,17 @@ var SecuritySpec = external_exports.strictObject({
   ),
   allowEnv: external_exports.array(external_exports.string()).default([]).describe("Variable names noSecretsInEnv accepts although they look like secrets.")
 });
-var MESSAGE_ITEMS2 = 5;
-var security = defineKind({
+var securitySchema = defineKindSchema({
   kind: "security",
   phase: "static",
   shape: { security: SecuritySpec.prefault({}) },
-  refs: (c) => c.security.service ? [{ ref: c.security.service, path: ["security", "service"] }] : [],
+  refs: (c) => c.security.service ? [{ ref: c.security.service, path: ["security", "service"] }] : []
+});
+
+// src/checks/kinds/security.ts
+var MESSAGE_ITEMS2 = 5;
+var security = defineKind({
+  ...securitySchema,
   async attempt(c, ctx) {
     const targets2 = await subjects(c.security, ctx.suite, ctx.runtime, ctx.signal);
     return judgeSecurity(c.security, targets2);
@@ -22766,7 +22836,7 @@ function nextEol(text2, from) {
   return -1;
 }
 
-// src/checks/kinds/sse.ts
+// src/checks/kinds/sse.schema.ts
 var SseSource = external_exports.strictObject({
   service: external_exports.string().optional().describe(
     "topology/service (topology may be left out when unique); read at its published address."
@@ -22796,8 +22866,25 @@ var SseExpect = external_exports.strictObject({
   ),
   clients: external_exports.number().int().min(1).max(1e3).default(1).describe("Concurrent connections; each must get the events, and none may drop.")
 });
-var SAMPLE = 5;
-var sse = defineKind({
+function timeProblems(e, timeout) {
+  const limit = parseDuration(timeout);
+  const out = [];
+  if (e.hold !== void 0 && parseDuration(e.hold) >= limit) {
+    const enough = `${Math.ceil(parseDuration(e.hold) / 1e3) + 5}s`;
+    out.push({
+      message: `\`hold: ${e.hold}\` keeps the streams open past the check's \`timeout: ${timeout}\`; set a longer timeout, e.g. \`timeout: ${enough}\``,
+      path: ["expect", "hold"]
+    });
+  }
+  if (e.within !== void 0 && parseDuration(e.within) > limit) {
+    out.push({
+      message: `\`within: ${e.within}\` is longer than the check's \`timeout: ${timeout}\`; set \`timeout: ${e.within}\` or more`,
+      path: ["expect", "within"]
+    });
+  }
+  return out;
+}
+var sseSchema = defineKindSchema({
   kind: "sse",
   phase: "live",
   shape: { sse: SseSource, expect: SseExpect.default({ events: 1, clients: 1 }) },
@@ -22806,7 +22893,13 @@ var sse = defineKind({
     ...regexProblems(c.expect.match).map((message) => ({ message, path: ["expect", "match"] })),
     // The loader hands the whole entry over, common keys included.
     ...timeProblems(c.expect, c.timeout ?? "10s")
-  ],
+  ]
+});
+
+// src/checks/kinds/sse.ts
+var SAMPLE = 5;
+var sse = defineKind({
+  ...sseSchema,
   async attempt(c, ctx) {
     const s = c.sse;
     if (s.url) return listenAll(s.url, s.headers, c.expect, ctx.signal);
@@ -22829,24 +22922,6 @@ var sse = defineKind({
     });
   }
 });
-function timeProblems(e, timeout) {
-  const limit = parseDuration(timeout);
-  const out = [];
-  if (e.hold !== void 0 && parseDuration(e.hold) >= limit) {
-    const enough = `${Math.ceil(parseDuration(e.hold) / 1e3) + 5}s`;
-    out.push({
-      message: `\`hold: ${e.hold}\` keeps the streams open past the check's \`timeout: ${timeout}\`; set a longer timeout, e.g. \`timeout: ${enough}\``,
-      path: ["expect", "hold"]
-    });
-  }
-  if (e.within !== void 0 && parseDuration(e.within) > limit) {
-    out.push({
-      message: `\`within: ${e.within}\` is longer than the check's \`timeout: ${timeout}\`; set \`timeout: ${e.within}\` or more`,
-      path: ["expect", "within"]
-    });
-  }
-  return out;
-}
 async function listenAll(url2, headers, e, signal) {
   const sample = [];
   const plan2 = {
@@ -22981,7 +23056,7 @@ function judge4(url2, e, reports, sample) {
   return { status: "failed", message: `${head}; ${failing[0]}${more}`, evidence };
 }
 
-// src/checks/kinds/state.ts
+// src/checks/kinds/state.schema.ts
 var countExpectation = (what) => external_exports.union([
   external_exports.number().int().min(0).describe(`Exactly this many ${what}.`),
   external_exports.strictObject({
@@ -23006,11 +23081,16 @@ var StateSpec = external_exports.strictObject({
     "How often the kernel killed the container for lack of memory during the run (the engine's `oom` events): a number, or {min, max}. Unlike `oomKilled`, a restart does not hide it, and a process of the container other than its main one counts too."
   )
 });
-var state = defineKind({
+var stateSchema = defineKindSchema({
   kind: "state",
   phase: "live",
   shape: { state: StateSpec },
-  refs: (c) => [{ ref: c.state.service, path: ["state", "service"] }],
+  refs: (c) => [{ ref: c.state.service, path: ["state", "service"] }]
+});
+
+// src/checks/kinds/state.ts
+var state = defineKind({
+  ...stateSchema,
   async attempt(c, ctx) {
     const rt = ctx.runtime;
     return acrossReplicas(rt.replicas(c.state.service), c.any, async (r) => {
@@ -23119,7 +23199,7 @@ function judgeState(spec, s, ooms) {
 }
 
 // src/checks/registry.ts
-var KINDS = [
+var KINDS = {
   http,
   exec,
   tcp,
@@ -23133,20 +23213,15 @@ var KINDS = [
   security,
   diff,
   propagation
-];
-var byName = new Map(KINDS.map((k) => [k.kind, k]));
+};
+var byName = new Map(
+  Object.values(KINDS).map((k) => [k.kind, k])
+);
 function kindOf(name2) {
   const k = byName.get(name2);
   if (!k) throw new Error(`unknown check kind "${name2}"`);
   return k;
 }
-var KIND_NAMES = KINDS.map((k) => k.kind);
-function entrySchema(k) {
-  return external_exports.strictObject({ ...CommonCheckShape, ...k.shape });
-}
-var CheckSchema = external_exports.union(
-  KINDS.map(entrySchema)
-);
 
 // src/checks/runtime.ts
 import { randomBytes as randomBytes2 } from "node:crypto";
@@ -23324,6 +23399,7 @@ function buildRetryable(message) {
 }
 
 // src/orchestrator/up.ts
+var START_CALL_MS = 12e4;
 var ServiceFailure = class extends Error {
   constructor(service2, message, kind, details2 = [], pos) {
     super(message);
@@ -23610,15 +23686,15 @@ async function createReplicas(sp, tp, ctx, signal, run2, outcome2) {
         id = await ctx.inFlight.track(
           ctx.engine.createContainer(
             replicaRequest(tp, sp, i + 1, run2),
-            deadline(signal, QUICK_CALL_MS)
+            deadline(signal, START_CALL_MS)
           )
         );
       } catch (e) {
-        if (isAbort(e)) throw e;
+        if (isAbort(e) && signal.aborted) throw e;
         throw new ServiceFailure(
           sp.spec.name,
           `container ${containerName2} could not be created: ${engineMessage(e)}`,
-          "input",
+          isAbort(e) ? "failure" : "input",
           [],
           sp.spec.pos
         );
@@ -23631,9 +23707,9 @@ async function startReplicas(sp, ctx, signal, outcome2) {
   await Promise.all(
     outcome2.containers.map(async (id, i) => {
       try {
-        await ctx.inFlight.track(ctx.engine.startContainer(id, deadline(signal, QUICK_CALL_MS)));
+        await ctx.inFlight.track(ctx.engine.startContainer(id, deadline(signal, START_CALL_MS)));
       } catch (e) {
-        if (isAbort(e)) throw e;
+        if (isAbort(e) && signal.aborted) throw e;
         throw startFailure(sp, sp.containerNames[i], e);
       }
     })
@@ -24240,7 +24316,6 @@ var CrossNodeUnreachable = class extends Error {
     this.name = "CrossNodeUnreachable";
   }
 };
-var DEFAULT_PROBE_IMAGE = "busybox:1.36";
 var Runtime = class _Runtime {
   constructor(suite, engines, all, runLabels2, probeImage, ooms = /* @__PURE__ */ new Map(), carrier) {
     this.suite = suite;
@@ -24571,263 +24646,46 @@ var realClock = {
   sleep: (ms, signal) => delay(ms, void 0, { signal })
 };
 
-// src/scenarios/steps/chaos.ts
-import { randomInt } from "node:crypto";
+// src/checks/schema.ts
+var SCHEMAS = [
+  httpSchema,
+  execSchema,
+  tcpSchema,
+  reachSchema,
+  sseSchema,
+  gpuSchema,
+  logsSchema,
+  stateSchema,
+  countSchema,
+  portsSchema,
+  securitySchema,
+  diffSchema,
+  propagationSchema
+];
+var KIND_SCHEMAS = SCHEMAS;
+var byName2 = new Map(KIND_SCHEMAS.map((k) => [k.kind, k]));
+function kindSchemaOf(name2) {
+  const k = byName2.get(name2);
+  if (!k) throw new Error(`unknown check kind "${name2}"`);
+  return k;
+}
+var KIND_NAMES = KIND_SCHEMAS.map((k) => k.kind);
+function entrySchema(k) {
+  return external_exports.strictObject({ ...CommonCheckShape, ...k.shape });
+}
+var CheckSchema = external_exports.union(
+  KIND_SCHEMAS.map(entrySchema)
+);
 
 // src/scenarios/types.ts
+function defineStepSchema(k) {
+  return k;
+}
 function defineStep(k) {
   return k;
 }
 
-// src/orchestrator/stop.ts
-var ENGINE_DEFAULT_GRACE_MS = 1e4;
-var STOP_SLACK_MS = 3e4;
-function stopWithGrace(engine, id, graceMs, signal) {
-  const ms = graceMs ?? ENGINE_DEFAULT_GRACE_MS;
-  return engine.stopContainer(
-    id,
-    ms,
-    AbortSignal.any([signal, AbortSignal.timeout(ms + STOP_SLACK_MS)])
-  );
-}
-
-// src/scenarios/steps/stop-events.ts
-var SIGKILL = /* @__PURE__ */ new Set(["9", "SIGKILL", "KILL"]);
-var SKEW_MS = 2e3;
-async function measureStop(engine, r, labels, signal, stop2) {
-  const sinceMs2 = Date.now() - SKEW_MS;
-  await stop2();
-  const events = [];
-  const window = { sinceMs: sinceMs2, untilMs: Date.now() + 200 };
-  for await (const e of engine.containerEvents(labels, signal, window)) {
-    if (e.id === r.containerId)
-      events.push({ action: e.action, signal: e.labels.signal, timeMs: e.timeMs });
-  }
-  const lastStart = events.map((e) => e.action).lastIndexOf("start");
-  const mine = events.slice(lastStart + 1);
-  const first = mine.find((e) => e.action === "kill" && !SIGKILL.has(e.signal ?? ""));
-  if (!first) return {};
-  const killed = mine.find(
-    (e) => e.action === "kill" && SIGKILL.has(e.signal ?? "") && e.timeMs >= first.timeMs
-  );
-  const died = mine.find((e) => e.action === "die");
-  return {
-    signal: first.signal,
-    ...killed ? { killedAfterMs: Math.round(killed.timeMs - first.timeMs) } : {},
-    ...!killed && died ? { exitedAfterMs: Math.round(died.timeMs - first.timeMs) } : {}
-  };
-}
-
-// src/scenarios/steps/target.ts
-var TargetSchema = external_exports.strictObject({
-  service: external_exports.string().describe("topology/service (topology may be left out when unique)."),
-  replica: external_exports.number().int().min(1).optional().describe("Only this replica (1-based); default: all.")
-});
-function targets(t, ctx) {
-  const all = ctx.runtime.replicas(t.service);
-  const chosen = t.replica === void 0 ? all : all.filter((r) => r.index === t.replica);
-  if (chosen.length === 0) {
-    throw new Error(
-      `${t.service}${t.replica ? ` replica ${t.replica}` : ""} has no container in this run`
-    );
-  }
-  return chosen;
-}
-var serviceRef = (key2) => (s) => [
-  { ref: s[key2].service, path: [key2, "service"] }
-];
-
-// src/scenarios/steps/lifecycle.ts
-var stop = defineStep({
-  key: "stop",
-  shape: {
-    stop: TargetSchema.extend({
-      timeout: duration3().optional().describe("Override the service's stop_grace_period for this stop.")
-    }),
-    expect: external_exports.strictObject({
-      graceAtLeast: duration3().describe(
-        "The service is configured with at least this grace period, and was not killed before it ran out."
-      )
-    }).optional()
-  },
-  refs: serviceRef("stop"),
-  async run(step, ctx) {
-    const overrideMs = step.stop.timeout === void 0 ? void 0 : parseDuration(step.stop.timeout);
-    const replicas = targets(step.stop, ctx);
-    const results2 = await Promise.all(
-      replicas.map(async (r) => {
-        const engine = ctx.runtime.engine(r.node);
-        const state2 = await engine.inspectContainer(r.containerId, ctx.signal);
-        const graceMs = overrideMs ?? (state2.stopTimeoutSec === void 0 ? ENGINE_DEFAULT_GRACE_MS : state2.stopTimeoutSec * 1e3);
-        const measured = await measureStop(
-          engine,
-          r,
-          ctx.runtime.serviceFilter(r),
-          ctx.signal,
-          () => stopWithGrace(engine, r.containerId, graceMs, ctx.signal)
-        );
-        ctx.runtime.userStopped.add(r.containerId);
-        return {
-          replica: r.containerName,
-          configuredGraceS: graceMs / 1e3,
-          stopSignal: state2.stopSignal ?? "SIGTERM",
-          ...measured
-        };
-      })
-    );
-    const evidence = { containers: results2 };
-    const want = step.expect?.graceAtLeast;
-    if (want !== void 0) {
-      const wantMs = parseDuration(want);
-      for (const r of results2) {
-        if (r.configuredGraceS * 1e3 < wantMs) {
-          return {
-            status: "failed",
-            message: `${r.replica} is configured with a ${r.configuredGraceS}s grace period, less than ${want}`,
-            evidence
-          };
-        }
-        if (r.killedAfterMs !== void 0 && r.killedAfterMs < wantMs) {
-          return {
-            status: "failed",
-            message: `${r.replica} was killed ${formatDuration(r.killedAfterMs)} after ${r.stopSignal}, before ${want}`,
-            evidence
-          };
-        }
-      }
-    }
-    const how = results2.map(
-      (r) => r.killedAfterMs !== void 0 ? `${r.replica} killed after its ${formatDuration(r.killedAfterMs)} grace` : `${r.replica} exited ${formatDuration(r.exitedAfterMs ?? 0)} after ${r.stopSignal}`
-    );
-    return { status: "passed", message: how.join("; "), evidence };
-  }
-});
-var start = defineStep({
-  key: "start",
-  shape: { start: TargetSchema },
-  refs: serviceRef("start"),
-  async run(step, ctx) {
-    const replicas = targets(step.start, ctx);
-    await Promise.all(
-      replicas.map(async (r) => {
-        await ctx.runtime.engine(r.node).startContainer(r.containerId, ctx.signal);
-        ctx.runtime.userStopped.delete(r.containerId);
-      })
-    );
-    return {
-      status: "passed",
-      message: `started ${replicas.map((r) => r.containerName).join(", ")}`,
-      evidence: {}
-    };
-  }
-});
-var kill = defineStep({
-  key: "kill",
-  shape: {
-    kill: TargetSchema.extend({
-      signal: external_exports.string().regex(/^(SIG)?[A-Z0-9]+$/).default("SIGKILL")
-    })
-  },
-  refs: serviceRef("kill"),
-  async run(step, ctx) {
-    const replicas = targets(step.kill, ctx);
-    await Promise.all(
-      replicas.map(
-        (r) => ctx.runtime.engine(r.node).killContainer(r.containerId, step.kill.signal, ctx.signal)
-      )
-    );
-    return {
-      status: "passed",
-      message: `sent ${step.kill.signal} through the engine to ${replicas.map((r) => r.containerName).join(", ")} (a manual stop: restart policies do not apply)`,
-      evidence: {}
-    };
-  }
-});
-var crash = defineStep({
-  key: "crash",
-  shape: { crash: TargetSchema },
-  refs: serviceRef("crash"),
-  async run(step, ctx) {
-    const replicas = targets(step.crash, ctx);
-    const evidence = await Promise.all(
-      replicas.map(async (r) => {
-        const engine = ctx.runtime.engine(r.node);
-        const { pid, restartCount } = await engine.inspectContainer(r.containerId, ctx.signal);
-        if (!pid) throw new Error(`${r.containerName} is not running, so it cannot crash`);
-        await ctx.runtime.helperImage(r.node, ctx.suite.probeImage, ctx.signal);
-        const res = await engine.runTask(
-          {
-            name: `${r.containerName}-crash-${Date.now().toString(36)}`,
-            image: ctx.suite.probeImage,
-            cmd: ["kill", "-9", String(pid)],
-            labels: { ...ctx.runtime.labels, [LABEL.role]: "fault" },
-            pidHost: true
-          },
-          ctx.signal
-        );
-        if (res.exitCode !== 0)
-          throw new Error(`could not kill pid ${pid} of ${r.containerName}: ${res.stderr.trim()}`);
-        return { container: r.containerName, pid, restartCountBefore: restartCount };
-      })
-    );
-    return {
-      status: "passed",
-      message: `killed the main process of ${evidence.map((e) => `${e.container} (pid ${e.pid})`).join(", ")}`,
-      evidence: { crashed: evidence }
-    };
-  }
-});
-var pause = defineStep({
-  key: "pause",
-  fault: true,
-  shape: { pause: TargetSchema },
-  refs: serviceRef("pause"),
-  async run(step, ctx) {
-    const replicas = targets(step.pause, ctx);
-    for (const r of replicas) {
-      const engine = ctx.runtime.engine(r.node);
-      try {
-        await engine.pauseContainer(r.containerId, ctx.signal);
-      } catch (e) {
-        throw new Error(`cannot pause ${r.containerName}: ${engineMessage(e)}`);
-      }
-      ctx.faults.add(
-        {
-          id: `pause:${r.containerId}`,
-          kind: "pause",
-          description: `${r.containerName} paused`,
-          mechanism: "cgroup freezer (engine pause)",
-          heal: (signal) => engine.unpauseContainer(r.containerId, signal)
-        },
-        ctx.forMs
-      );
-    }
-    return {
-      status: "passed",
-      message: `paused ${replicas.map((r) => r.containerName).join(", ")}`,
-      evidence: {}
-    };
-  }
-});
-var unpause = defineStep({
-  key: "unpause",
-  shape: { unpause: TargetSchema },
-  refs: serviceRef("unpause"),
-  async run(step, ctx) {
-    const replicas = targets(step.unpause, ctx);
-    for (const r of replicas) await ctx.faults.heal(`pause:${r.containerId}`, "an unpause step");
-    await Promise.all(
-      replicas.map((r) => ctx.runtime.engine(r.node).unpauseContainer(r.containerId, ctx.signal))
-    );
-    return {
-      status: "passed",
-      message: `unpaused ${replicas.map((r) => r.containerName).join(", ")}`,
-      evidence: {}
-    };
-  }
-});
-
-// src/scenarios/steps/chaos.ts
+// src/scenarios/steps/chaos.schema.ts
 var MAX_SEED = 2 ** 32 - 1;
 var ChaosSpec = external_exports.strictObject({
   among: external_exports.union([external_exports.string().min(1), external_exports.array(external_exports.string().min(1)).min(1)]).describe(
@@ -24844,449 +24702,96 @@ var ChaosSpec = external_exports.strictObject({
     "Replays an earlier choice: the result of every chaos step names the seed it used."
   )
 }).describe("Crash or kill randomly chosen services or replicas on each node, reproducibly.");
-var list2 = (among) => typeof among === "string" ? [among] : among;
-var chaos = defineStep({
+var chaosSchema = defineStepSchema({
   key: "chaos",
   shape: { chaos: ChaosSpec },
-  refs: (s) => typeof s.chaos.among === "string" ? [{ ref: s.chaos.among, path: ["chaos", "among"] }] : s.chaos.among.map((ref, i) => ({ ref, path: ["chaos", "among", i] })),
-  async run(step, ctx) {
-    const c = step.chaos;
-    const seed = c.seed ?? randomInt(0, MAX_SEED);
-    const picked = choose(candidates(c, ctx), c.pick, seed);
-    const replay = `seed ${seed} (write \`seed: ${seed}\` to replay this choice)`;
-    const outcomes2 = [];
-    try {
-      for (const r of picked.flatMap((p) => p.units.flatMap((u) => u.replicas))) {
-        const target2 = { service: `${r.topology}/${r.service}`, replica: r.index };
-        outcomes2.push(
-          c.action === "crash" ? await crash.run({ crash: target2 }, ctx) : await kill.run({ kill: { ...target2, signal: "SIGKILL" } }, ctx)
-        );
-      }
-    } catch (e) {
-      throw new Error(`${replay}: ${errorMessage(e)}`, { cause: e });
-    }
-    const evidence = {
-      seed,
-      action: c.action,
-      per: c.per,
-      picked: picked.map((p) => ({
-        node: p.node,
-        of: p.of,
-        chosen: p.units.map((u) => u.key),
-        containers: p.units.flatMap((u) => u.replicas.map((r) => r.containerName))
-      }))
-    };
-    const short2 = picked.filter((p) => p.units.length < c.pick);
-    const message = `${replay}: ${c.action === "crash" ? "crashed" : "killed"} ` + picked.map((p) => `${p.units.map((u) => u.key).join(", ")} on node ${p.node}`).join("; ") + (short2.length ? ` (fewer than ${c.pick} to choose from on ${short2.map((p) => `${p.node}: ${p.of}`).join(", ")})` : "");
-    const bad = outcomes2.find((o) => o.status !== "passed");
-    return bad ? { ...bad, message: `${replay}: ${bad.message}`, evidence } : { status: "passed", message, evidence };
-  }
+  refs: (s) => typeof s.chaos.among === "string" ? [{ ref: s.chaos.among, path: ["chaos", "among"] }] : s.chaos.among.map((ref, i) => ({ ref, path: ["chaos", "among", i] }))
 });
-function candidates(c, ctx) {
-  const seen = /* @__PURE__ */ new Map();
-  for (const ref of list2(c.among))
-    for (const r of ctx.runtime.replicas(ref)) seen.set(r.containerId, r);
-  const byNode = /* @__PURE__ */ new Map();
-  for (const r of seen.values()) {
-    const key2 = c.per === "service" ? `${r.topology}/${r.service}` : `${r.topology}/${r.service}#${r.index}`;
-    const units = byNode.get(r.node) ?? /* @__PURE__ */ new Map();
-    byNode.set(r.node, units);
-    const u = units.get(key2) ?? { key: key2, replicas: [] };
-    u.replicas.push(r);
-    units.set(key2, u);
-  }
-  if (byNode.size === 0)
-    throw new Error(`${list2(c.among).join(", ")}: no container in this run to choose from`);
-  return new Map(
-    [...byNode.keys()].sort().map((node2) => [node2, [...byNode.get(node2).values()].sort((a, b) => compare(a.key, b.key))])
-  );
-}
-function compare(a, b) {
-  return a.localeCompare(b, "en", { numeric: true });
-}
-function choose(byNode, pick2, seed) {
-  const next = mulberry32(seed);
-  return [...byNode].map(([node2, units]) => {
-    const pool = [...units];
-    const chosen = [];
-    while (chosen.length < pick2 && pool.length)
-      chosen.push(pool.splice(Math.floor(next() * pool.length), 1)[0]);
-    return { node: node2, of: units.length, units: chosen };
-  });
-}
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = a + 1831565813 >>> 0;
-    let t = a;
-    t = Math.imul(t ^ t >>> 15, t | 1);
-    t ^= t + Math.imul(t ^ t >>> 7, t | 61);
-    return ((t ^ t >>> 14) >>> 0) / 4294967296;
-  };
-}
 
-// src/scenarios/steps/control.ts
-var sleep = defineStep({
+// src/scenarios/steps/control.schema.ts
+var sleepSchema = defineStepSchema({
   key: "sleep",
   shape: {
     sleep: duration3().describe(
       "Wait this long (prefer a check with retry where an event can be awaited)."
     )
   },
-  refs: () => [],
-  async run(step, ctx) {
-    await ctx.clock.sleep(parseDuration(step.sleep), ctx.signal);
-    return { status: "passed", message: `slept ${step.sleep}`, evidence: {} };
-  }
+  refs: () => []
 });
-var heal = defineStep({
+var healSchema = defineStepSchema({
   key: "heal",
   shape: {
     heal: external_exports.string().describe("Heal the active faults of this kind (`partition`, `pause`, `delay` \u2026), or `all`.")
   },
-  refs: () => [],
-  async run(step, ctx) {
-    const before = ctx.faults.list().filter((f) => step.heal === "all" || f.kind === step.heal);
-    await ctx.faults.healAll("a heal step", step.heal === "all" ? void 0 : step.heal);
-    const failed = ctx.faults.healed.filter((h) => h.error && before.some((f) => f.id === h.id));
-    if (failed.length) {
-      return {
-        status: "error",
-        message: `could not heal: ${failed.map((f) => `${f.description}: ${f.error}`).join("; ")}`,
-        evidence: {}
-      };
-    }
-    return {
-      status: "passed",
-      message: before.length ? `healed ${before.map((f) => f.description).join(", ")}` : `no active ${step.heal} fault to heal`,
-      evidence: {}
-    };
-  }
+  refs: () => []
 });
 
-// src/orchestrator/wait-back.ts
-var DEFAULT_POLL_MS = 250;
-var NotBackError = class extends Error {
-  constructor(message) {
-    super(message);
-    this.name = "NotBackError";
-  }
-};
-async function waitBack(engine, id, opts) {
-  const { clock, signal } = opts;
-  const pollMs = opts.pollMs ?? DEFAULT_POLL_MS;
-  const t0 = clock.now();
-  let run2;
-  let last;
-  for (; ; ) {
-    const st = last = await engine.inspectContainer(id, signal);
-    const now = clock.now();
-    if (st.status === "exited" || st.status === "dead") {
-      if (st.exitCode === 0) return "completed";
-      throw new NotBackError(
-        `exited with code ${st.exitCode}${st.oomKilled ? " (killed: out of memory)" : ""}`
-      );
-    }
-    if (st.status === "running" && !opts.mustComplete) {
-      if (st.health?.status === "healthy") return "healthy";
-      if (st.health?.status === "unhealthy") throw new NotBackError("is unhealthy");
-      if (!st.health) {
-        if (!run2 || run2.startedAt !== st.startedAt) run2 = { startedAt: st.startedAt, since: now };
-        if (now - run2.since >= opts.stableMs) return "running";
-      }
-    } else if (st.status !== "running") {
-      run2 = void 0;
-    }
-    const left = opts.readyTimeoutMs - (now - t0);
-    if (left <= 0) {
-      const what = opts.mustComplete ? "finished" : last.health ? "healthy" : "running";
-      throw new NotBackError(
-        `was not ${what} within ${formatDuration(opts.readyTimeoutMs)} (${last.health ? `health ${last.health.status}` : last.status})`
-      );
-    }
-    await clock.sleep(Math.min(pollMs, left), signal);
-  }
-}
+// src/scenarios/steps/target.schema.ts
+var TargetSchema = external_exports.strictObject({
+  service: external_exports.string().describe("topology/service (topology may be left out when unique)."),
+  replica: external_exports.number().int().min(1).optional().describe("Only this replica (1-based); default: all.")
+});
+var serviceRef = (key2) => (s) => [
+  { ref: s[key2].service, path: [key2, "service"] }
+];
 
-// src/orchestrator/restart.ts
-var USER_STOPPED = "stopped by the user (a `stop` step): left stopped until a `start`";
-function restartOrder(services, userStopped) {
-  const skipped = [];
-  const byTier = /* @__PURE__ */ new Map();
-  for (const s of services) {
-    const containers = s.containers.filter((c) => {
-      if (!userStopped.has(c.id)) return true;
-      skipped.push({ service: s.name, container: c.name, reason: USER_STOPPED });
-      return false;
-    });
-    if (!containers.length) continue;
-    byTier.set(s.tier, [...byTier.get(s.tier) ?? [], { ...s, containers }]);
-  }
-  const start2 = [...byTier.entries()].sort(([a], [b]) => a - b).map(([tier, list4]) => ({ tier, services: list4 }));
-  return { stop: [...start2].reverse(), start: start2, skipped };
-}
-var DEFAULT_RESTART_ATTEMPTS = { backoffMs: [1e3, 2e3] };
-var RestartFailure = class extends Error {
-  constructor(service2, container, failures2, notStarted, report) {
-    super(
-      `${container} (service "${service2}") did not come back after ${failures2.length} ${failures2.length === 1 ? "attempt" : "attempts"}: ` + failures2.map((f) => `attempt ${f.attempt}: ${f.message}`).join("; ") + (notStarted.length ? `; not started: ${notStarted.join(", ")}` : "")
-    );
-    this.service = service2;
-    this.container = container;
-    this.failures = failures2;
-    this.notStarted = notStarted;
-    this.report = report;
-    this.name = "RestartFailure";
-  }
-  service;
-  container;
-  failures;
-  notStarted;
-  report;
-};
-async function restartTopology(engine, services, opts) {
-  const origin = opts.clock.now();
-  const report = await stopTopology(engine, services, opts);
-  await startTiers(engine, restartOrder(services, opts.userStopped), opts, report, origin);
-  return report;
-}
-async function stopTopology(engine, services, opts) {
-  const order = restartOrder(services, opts.userStopped);
-  const report = emptyReport(order);
-  for (const tier of order.stop) {
-    await Promise.all(
-      tier.services.flatMap(
-        (s) => s.containers.map((c) => {
-          report.stopped.push(c.name);
-          return stopWithGrace(engine, c.id, s.stopGraceMs, opts.signal);
-        })
+// src/scenarios/steps/lifecycle.schema.ts
+var stopSchema = defineStepSchema({
+  key: "stop",
+  shape: {
+    stop: TargetSchema.extend({
+      timeout: duration3().optional().describe("Override the service's stop_grace_period for this stop.")
+    }),
+    expect: external_exports.strictObject({
+      graceAtLeast: duration3().describe(
+        "The service is configured with at least this grace period, and was not killed before it ran out."
       )
-    );
-  }
-  return report;
-}
-async function startTopology(engine, services, opts) {
-  const order = restartOrder(services, opts.userStopped);
-  const report = emptyReport(order);
-  await startTiers(engine, order, opts, report, opts.clock.now());
-  return report;
-}
-function emptyReport(order) {
-  return {
-    tiers: order.start.map((t) => t.services.map((s) => s.name)),
-    stopped: [],
-    started: [],
-    skipped: order.skipped
-  };
-}
-async function startTiers(engine, order, opts, report, origin) {
-  const { clock, signal } = opts;
-  for (const [i, tier] of order.start.entries()) {
-    const results2 = await Promise.allSettled(
-      tier.services.flatMap(
-        (s) => s.containers.map(async (c) => {
-          let startedMs = 0;
-          const { back, attempts } = await retry(
-            async (attempt2) => {
-              if (attempt2 > 1) await stopWithGrace(engine, c.id, s.stopGraceMs, signal);
-              startedMs = clock.now() - origin;
-              await engine.startContainer(c.id, signal);
-              return {
-                back: await waitBack(engine, c.id, { ...opts, mustComplete: s.mustComplete }),
-                attempts: attempt2
-              };
-            },
-            opts.attempts,
-            // An engine's refusal reads as the daemon's own words.
-            { clock, signal, describe: engineMessage }
-          );
-          report.started.push({
-            service: s.name,
-            container: c.name,
-            tier: tier.tier,
-            attempts,
-            back,
-            startedMs,
-            backMs: clock.now() - origin
-          });
-        })
-      )
-    );
-    signal.throwIfAborted();
-    const failed = results2.findIndex((r) => r.status === "rejected");
-    if (failed < 0) continue;
-    const reason = results2[failed].reason;
-    const [service2, container] = tier.services.flatMap((s) => s.containers.map((c) => [s.name, c.name])).at(failed);
-    const failures2 = reason instanceof RetryError ? reason.failures : [{ attempt: 1, error: reason, message: engineMessage(reason), atMs: clock.now() }];
-    const notStarted = order.start.slice(i + 1).flatMap((t) => t.services.map((s) => s.name));
-    throw new RestartFailure(service2, container, failures2, notStarted, report);
-  }
-}
-
-// src/scenarios/steps/restart.ts
-var RestartSchema = retryAttempts("each service (stopped, started, waited for)", {
-  backoff: ["1s", "2s"]
-}).extend({
-  service: external_exports.string().optional().describe("Restart one service: topology/service (topology may be left out when unique)."),
-  replica: external_exports.number().int().min(1).optional().describe("With `service`: only this replica (1-based); default: all."),
-  topology: external_exports.string().optional().describe(
-    "Restart a whole topology: stopped dependents first, started tier by tier (databases before the apps that need them), each tier once the one before is healthy or running. Containers a `stop` step stopped stay stopped."
-  ),
-  timeout: duration3().optional().describe(
-    "How long each attempt of a service may take to be back. Default: the topology's wait timeout."
-  )
+    }).optional()
+  },
+  refs: serviceRef("stop")
 });
-var restart = defineStep({
-  key: "restart",
-  shape: { restart: RestartSchema },
-  refs: (s) => s.restart.service === void 0 ? [] : [{ ref: s.restart.service, path: ["restart", "service"] }],
-  problems: (s, suite) => restartProblems(s.restart, suite),
-  async run(step, ctx) {
-    const r = step.restart;
-    if (r.topology !== void 0) {
-      const name2 = r.topology;
-      const services = ctx.runtime.plan(name2).services.map((sp2) => restartService(sp2, ctx.runtime.replicas(`${name2}/${sp2.spec.name}`)));
-      return restartIn(r, name2, services, ctx.runtime.userStopped, `topology ${name2}`, ctx);
-    }
-    const replicas = targets({ service: r.service, replica: r.replica }, ctx);
-    const { topology, service: service2 } = replicas[0];
-    const sp = ctx.runtime.plan(topology).services.find((x) => x.spec.name === service2);
-    try {
-      return await restartIn(r, topology, [restartService(sp, replicas)], /* @__PURE__ */ new Set(), service2, ctx);
-    } finally {
-      for (const x of replicas) ctx.runtime.userStopped.delete(x.containerId);
-    }
-  }
+var startSchema = defineStepSchema({
+  key: "start",
+  shape: { start: TargetSchema },
+  refs: serviceRef("start")
 });
-function restartService(sp, replicas) {
-  return {
-    name: sp.spec.name,
-    tier: sp.tier,
-    mustComplete: sp.mustComplete,
-    stopGraceMs: sp.spec.stopGracePeriodMs,
-    containers: replicas.map((x) => ({ id: x.containerId, name: x.containerName }))
-  };
-}
-function restartProblems(r, suite) {
-  const out = [];
-  if (r.service === void 0 === (r.topology === void 0)) {
-    out.push({
-      message: "name either `service` (restart one service) or `topology` (restart all of it in dependency order)",
-      path: ["restart"]
-    });
-    return out;
-  }
-  if (r.topology !== void 0) {
-    if (!suite.topologies.some((t) => t.name === r.topology) && !suite.unloaded?.includes(r.topology))
-      out.push({
-        message: `no topology "${r.topology}" (topologies: ${suite.topologies.map((t) => t.name).join(", ")})`,
-        path: ["restart", "topology"]
-      });
-    if (r.replica !== void 0)
-      out.push({
-        message: "`replica` goes with `service`, not `topology`",
-        path: ["restart", "replica"]
-      });
-    return out;
-  }
-  return out;
-}
-async function restartIn(r, name2, services, userStopped, what, ctx) {
-  const topology = ctx.suite.topologies.find((t) => t.name === name2);
-  const attempts = retryPolicy(
-    r.backoff?.map((d) => parseDuration(d)) ?? DEFAULT_RESTART_ATTEMPTS.backoffMs,
-    r.attempts
-  );
-  try {
-    const report = await restartTopology(ctx.runtime.engine(topology.node), services, {
-      clock: ctx.clock,
-      signal: ctx.signal,
-      userStopped,
-      attempts,
-      readyTimeoutMs: r.timeout === void 0 ? topology.waitTimeoutMs : parseDuration(r.timeout),
-      stableMs: topology.stableMs
-    });
-    const message = describe4(what, report, r.topology !== void 0);
-    return { status: "passed", message, evidence: { ...report } };
-  } catch (e) {
-    if (!(e instanceof RestartFailure)) throw e;
-    return {
-      status: "failed",
-      message: `restarting ${what}: ${e.message}`,
-      evidence: {
-        ...e.report,
-        failed: {
-          service: e.service,
-          container: e.container,
-          attempts: e.failures.map((f) => f.message)
-        }
-      }
-    };
-  }
-}
-function describe4(what, report, byTier) {
-  const order = byTier ? report.tiers.map((t) => t.join(" + ")).join(" \u2192 ") : report.started.map((s) => `${s.container} (${s.back})`).join(", ");
-  const retried = report.started.filter((s) => s.attempts > 1);
-  const skipped = [...new Set(report.skipped.map((s) => s.service))];
-  return `restarted ${what}: ${order || "nothing to restart"}` + (retried.length ? `; ${retried.map((s) => `${s.container} came back on attempt ${s.attempts}`).join(", ")}` : "") + (skipped.length ? `; left stopped (stopped by a \`stop\` step): ${skipped.join(", ")}` : "");
-}
+var killSchema = defineStepSchema({
+  key: "kill",
+  shape: {
+    kill: TargetSchema.extend({
+      signal: external_exports.string().regex(/^(SIG)?[A-Z0-9]+$/).default("SIGKILL")
+    })
+  },
+  refs: serviceRef("kill")
+});
+var crashSchema = defineStepSchema({
+  key: "crash",
+  shape: { crash: TargetSchema },
+  refs: serviceRef("crash")
+});
+var pauseSchema = defineStepSchema({
+  key: "pause",
+  fault: true,
+  shape: { pause: TargetSchema },
+  refs: serviceRef("pause")
+});
+var unpauseSchema = defineStepSchema({
+  key: "unpause",
+  shape: { unpause: TargetSchema },
+  refs: serviceRef("unpause")
+});
 
-// src/scenarios/steps/node.ts
-var downId = (node2) => `down:${node2}`;
-var down = defineStep({
+// src/scenarios/steps/node.schema.ts
+var downSchema = defineStepSchema({
   key: "down",
   fault: true,
   shape: {
     down: external_exports.strictObject({ node: external_exports.string().describe("The node to take down.") }).describe("Stop every container of the run on a node, in reverse dependency order.")
   },
   refs: () => [],
-  problems: (s, suite) => nodeProblems(s.down.node, suite, "down"),
-  async run(step, ctx) {
-    const node2 = step.down.node;
-    const engine = ctx.runtime.engine(node2);
-    const userStopped = new Set(ctx.runtime.userStopped);
-    const placed = ctx.suite.topologies.filter((t) => t.node === node2).map((t) => ({ topology: t, services: servicesOf(ctx, t.name) }));
-    const reports = await Promise.all(
-      placed.map((p) => stopTopology(engine, p.services, { signal: ctx.signal, userStopped }))
-    );
-    const stopped = reports.flatMap((r) => r.stopped);
-    const longestWait = Math.max(0, ...placed.map((p) => p.topology.waitTimeoutMs));
-    ctx.faults.add(
-      {
-        id: downId(node2),
-        kind: "down",
-        description: `node ${node2} down (${stopped.length} containers stopped)`,
-        mechanism: "containers stopped, dependents first",
-        // Every attempt of every tier may take the topology's wait timeout.
-        healTimeoutMs: longestWait * (DEFAULT_RESTART_ATTEMPTS.backoffMs.length + 1) + 3e4,
-        heal: async (signal) => {
-          await Promise.all(
-            placed.map(
-              (p) => startTopology(engine, p.services, {
-                clock: ctx.clock,
-                signal,
-                userStopped,
-                attempts: DEFAULT_RESTART_ATTEMPTS,
-                readyTimeoutMs: p.topology.waitTimeoutMs,
-                stableMs: p.topology.stableMs
-              })
-            )
-          );
-        }
-      },
-      ctx.forMs
-    );
-    return {
-      status: "passed",
-      message: `node ${node2} down: stopped ${stopped.length} containers, dependents first`,
-      evidence: {
-        stopped,
-        tiers: Object.fromEntries(placed.map((p, i) => [p.topology.name, reports[i].tiers]))
-      }
-    };
-  }
+  problems: (s, suite) => nodeProblems(s.down.node, suite, "down")
 });
-var up = defineStep({
+var upSchema = defineStepSchema({
   key: "up",
   shape: {
     up: external_exports.strictObject({ node: external_exports.string().describe("The node to bring back.") }).describe(
@@ -25294,30 +24799,8 @@ var up = defineStep({
     )
   },
   refs: () => [],
-  problems: (s, suite) => nodeProblems(s.up.node, suite, "up"),
-  async run(step, ctx) {
-    const node2 = step.up.node;
-    const id = downId(node2);
-    if (!ctx.faults.list().some((f) => f.id === id))
-      return { status: "passed", message: `node ${node2} is up (it was not down)`, evidence: {} };
-    await ctx.faults.heal(id, "an up step");
-    const record3 = ctx.faults.healed.findLast((h) => h.id === id);
-    if (record3?.error)
-      return {
-        status: "failed",
-        message: `node ${node2} did not come back: ${record3.error}`,
-        evidence: {}
-      };
-    return {
-      status: "passed",
-      message: `node ${node2} up: every service back, in dependency order`,
-      evidence: {}
-    };
-  }
+  problems: (s, suite) => nodeProblems(s.up.node, suite, "up")
 });
-function servicesOf(ctx, topology) {
-  return ctx.runtime.plan(topology).services.map((sp) => restartService(sp, ctx.runtime.replicas(`${topology}/${sp.spec.name}`)));
-}
 function nodeProblems(node2, suite, key2) {
   return suite.nodes[node2] ? [] : [
     {
@@ -25325,177 +24808,6 @@ function nodeProblems(node2, suite, key2) {
       path: [key2, "node"]
     }
   ];
-}
-
-// src/scenarios/network/addresses.ts
-import { lookup } from "node:dns/promises";
-import { isIP } from "node:net";
-var Addresses = class {
-  constructor(rt, signal) {
-    this.rt = rt;
-    this.signal = signal;
-  }
-  rt;
-  signal;
-  states = /* @__PURE__ */ new Map();
-  hosts = /* @__PURE__ */ new Map();
-  state(r) {
-    let s = this.states.get(r.containerId);
-    if (!s) {
-      s = this.rt.inspect(r, this.signal);
-      this.states.set(r.containerId, s);
-    }
-    return s;
-  }
-  /** `peer` as seen from a container on `fromNode`. */
-  async peer(fromNode, peer) {
-    const s = await this.state(peer);
-    if (peer.node === fromNode) {
-      const ips = (s.networks ?? []).flatMap(
-        (n) => [n.ipv4, n.ipv6].filter((x) => !!x)
-      );
-      const tcpPorts2 = (s.exposedPorts ?? []).filter((p) => p.protocol === "tcp").map((p) => p.port);
-      return { replica: peer, sameNode: true, ips: uniq(ips), tcpPorts: uniq(tcpPorts2) };
-    }
-    const host = await this.nodeIp(peer.node);
-    const tcpPorts = s.ports.filter((p) => p.protocol === "tcp" && p.hostPort > 0);
-    return {
-      replica: peer,
-      sameNode: false,
-      ips: [host],
-      tcpPorts: uniq(tcpPorts.map((p) => p.hostPort))
-    };
-  }
-  /** The address other nodes reach a node's published ports at, as an IP (rules need one). */
-  nodeIp(node2) {
-    let p = this.hosts.get(node2);
-    if (!p) {
-      const host = this.rt.nodeHost(node2);
-      p = isIP(host) ? Promise.resolve(host) : lookup(host).then((a) => a.address);
-      this.hosts.set(node2, p);
-    }
-    return p;
-  }
-};
-function uniq(xs) {
-  return [...new Set(xs)];
-}
-
-// src/scenarios/network/inject.ts
-import { randomBytes as randomBytes3 } from "node:crypto";
-
-// src/scenarios/network/images.ts
-var DEFAULT_FAULT_IMAGE = "nicolaka/netshoot:v0.13";
-var DEFAULT_FAULT_PROXY_IMAGE = "node:20-alpine";
-function faultImages(faults, env) {
-  const tools = env.STACKCHECK_FAULT_IMAGE || faults?.image;
-  const proxy = env.STACKCHECK_FAULT_PROXY_IMAGE || faults?.proxyImage || tools;
-  return { tools: tools ?? DEFAULT_FAULT_IMAGE, proxy: proxy ?? DEFAULT_FAULT_PROXY_IMAGE };
-}
-
-// src/scenarios/network/proxy.ts
-var PROXY_UID = 64932;
-var READY = "SC-PROXY-READY";
-var PROXY_SOURCE = String.raw`'use strict';
-const net = require('net');
-const cfg = JSON.parse(process.argv[1]);
-const QUEUE_HIGH = 4 * 1024 * 1024;
-
-function delayOf() {
-  const j = cfg.jitterMs ? (Math.random() * 2 - 1) * cfg.jitterMs : 0;
-  return Math.max(0, cfg.delayMs + j);
-}
-
-// Forwards what "from" sends to "to", each chunk held back by the delay; order is kept (a chunk
-// never leaves before the one before it), and "from" is paused while much is waiting.
-function delayed(from, to) {
-  const queue = [];
-  let last = 0;
-  let bytes = 0;
-  let timer = null;
-  const flush = () => {
-    timer = null;
-    const now = Date.now();
-    while (queue.length && queue[0].due <= now) {
-      const item = queue.shift();
-      if (item.end) to.end();
-      else {
-        bytes -= item.chunk.length;
-        if (!to.destroyed) to.write(item.chunk);
-      }
-    }
-    if (bytes < QUEUE_HIGH / 4 && from.isPaused()) from.resume();
-    if (queue.length) timer = setTimeout(flush, Math.max(0, queue[0].due - Date.now()));
-  };
-  const push = (item) => {
-    last = Math.max(last, Date.now() + delayOf());
-    item.due = last;
-    queue.push(item);
-    if (!timer) timer = setTimeout(flush, Math.max(0, queue[0].due - Date.now()));
-  };
-  from.on('data', (chunk) => {
-    bytes += chunk.length;
-    push({ chunk });
-    if (bytes > QUEUE_HIGH) from.pause();
-  });
-  from.on('end', () => push({ end: true }));
-  from.on('close', () => {
-    if (timer && to.destroyed) clearTimeout(timer);
-  });
-}
-
-function reset(sock) {
-  if (typeof sock.resetAndDestroy === 'function') sock.resetAndDestroy();
-  else sock.destroy();
-}
-
-function serve(route) {
-  return net.createServer({ allowHalfOpen: true }, (client) => {
-    if (cfg.resetPercent > 0 && Math.random() * 100 < cfg.resetPercent) return reset(client);
-    client.setNoDelay(true);
-    const upstream = net.connect({ host: route.host, port: route.port, allowHalfOpen: true });
-    upstream.setNoDelay(true);
-    delayed(client, upstream);
-    upstream.pipe(client);
-    upstream.on('error', () => reset(client));
-    client.on('error', () => upstream.destroy());
-    upstream.on('close', () => { if (!client.destroyed && !client.writableEnded) client.end(); });
-    client.on('close', () => upstream.destroy());
-  });
-}
-
-const ports = {};
-Promise.all(
-  cfg.routes.map(
-    (route) =>
-      new Promise((resolve, reject) => {
-        const server = serve(route);
-        server.on('error', reject);
-        server.listen(0, '127.0.0.1', () => {
-          ports[route.host + ':' + route.port] = server.address().port;
-          resolve();
-        });
-      }),
-  ),
-).then(
-  () => {
-    if (cfg.uid !== null) {
-      process.setgid(cfg.uid);
-      process.setuid(cfg.uid);
-    }
-    process.stdout.write('${READY} ' + JSON.stringify(ports) + '\n');
-  },
-  (err) => {
-    process.stderr.write('proxy: ' + err.message + '\n');
-    process.exit(1);
-  },
-);
-process.on('SIGTERM', () => process.exit(0));
-process.on('SIGINT', () => process.exit(0));
-`;
-function parseReady(logs2) {
-  const m = new RegExp(`${READY} (\\{.*\\})`).exec(logs2);
-  return m ? JSON.parse(m[1]) : void 0;
 }
 
 // src/scenarios/network/scripts.ts
@@ -25692,335 +25004,14 @@ function closeConnectionsScript(targets2) {
   ].join("\n");
 }
 
-// src/scenarios/network/inject.ts
-var FaultError = class extends Error {
-  constructor(message) {
-    super(message);
-    this.name = "FaultError";
-  }
-};
-var seq = 0;
-function nextFaultNames(runId) {
-  seq += 1;
-  return {
-    chain: `SC-${runId.slice(0, 8)}-${seq}`,
-    handle: `${(23552 + seq % 253 + 1).toString(16)}:`
-  };
-}
-function imagesOf(ctx) {
-  return ctx.suite.faultImages ?? faultImages(void 0, process.env);
-}
-function selfHealAfterS(ctx) {
-  if (ctx.forMs !== void 0) return ctx.forMs / 1e3 + 30;
-  const deadline2 = Number(ctx.runtime.labels[LABEL.deadline]);
-  if (Number.isFinite(deadline2) && deadline2 > Date.now()) return (deadline2 - Date.now()) / 1e3;
-  return 24 * 3600;
-}
-async function ensureImage2(ctx, node2, image, verb, needs) {
-  try {
-    await ctx.runtime.helperImage(node2, image, ctx.signal);
-  } catch (e) {
-    if (!(e instanceof HelperImageMissing)) throw e;
-    throw new FaultError(
-      `cannot ${verb}: the fault ${e.message}; name an image with ${needs} in faults.image or STACKCHECK_FAULT_IMAGE`
-    );
-  }
-}
-async function prepare(ctx, o) {
-  const image = imagesOf(ctx).tools;
-  for (const node2 of new Set(o.targets.map((r) => r.node)))
-    await ensureImage2(ctx, node2, image, o.verb, "sh, iptables and tc");
-  const labels = { ...ctx.runtime.labels, [LABEL.role]: "fault" };
-  const set2 = { verb: o.verb, image, heal: o.heal, labels, list: [] };
-  const slots2 = [];
-  const started = await Promise.allSettled(
-    o.targets.map(async (r, i) => {
-      const engine = ctx.runtime.engine(r.node);
-      const name2 = `${r.containerName}-${o.kind}-${randomBytes3(2).toString("hex")}`;
-      try {
-        const id = await engine.runSidecar(
-          {
-            name: name2,
-            image,
-            cmd: selfHealingMain(o.heal, selfHealAfterS(ctx)),
-            labels,
-            networkOf: r.containerId,
-            capAdd: ["NET_ADMIN"]
-          },
-          ctx.signal
-        );
-        slots2[i] = { replica: r, engine, id, name: name2, facts: {} };
-      } catch (e) {
-        throw new FaultError(
-          `cannot ${o.verb}: no helper could join ${r.containerName}'s network namespace (${engineMessage(e)})`
-        );
-      }
-    })
-  );
-  set2.list = slots2.filter(Boolean);
-  const failed = started.find((s) => s.status === "rejected");
-  if (failed) {
-    await removeHelpers(set2, AbortSignal.timeout(3e4));
-    throw failed.reason;
-  }
-  try {
-    const script = preflightScript(o.needs);
-    await Promise.all(
-      set2.list.map(async (h) => {
-        const res = await h.engine.exec(h.id, { cmd: ["sh", "-c", script] }, ctx.signal);
-        if (res.exitCode !== 0) {
-          throw new FaultError(
-            `cannot ${o.verb}: the preflight in ${image} failed with exit code ${res.exitCode} (${res.stderr.trim() || res.stdout.trim() || "no output"})`
-          );
-        }
-        h.facts = parsePreflight(res.stdout);
-      })
-    );
-  } catch (e) {
-    await removeHelpers(set2, AbortSignal.timeout(3e4));
-    throw e;
-  }
-  return set2;
-}
-var TOOL_NAMES = {
-  iptables: "iptables",
-  nat: "the iptables nat table",
-  ip6tables: "ip6tables",
-  tc: "tc"
-};
-function missingTool(set2, tool) {
-  const h = set2.list.find((x) => !x.facts[tool]);
-  if (!h) return void 0;
-  const why = h.facts[`${tool}.error`] ?? "not checked";
-  return `${TOOL_NAMES[tool]} is not available in ${set2.image} (${why}; in ${h.replica.containerName}'s network namespace, with NET_ADMIN)`;
-}
-async function requireTools(set2, tools) {
-  for (const t of tools) {
-    const why = missingTool(set2, t);
-    if (why) await discard(set2, `cannot ${set2.verb}: ${why}`);
-  }
-}
-async function discard(set2, message) {
-  await removeHelpers(set2, AbortSignal.timeout(3e4));
-  throw new FaultError(message);
-}
-function toolsEnv(h) {
-  const env = {};
-  if (h.facts.iptables) env.IPT = h.facts.iptables;
-  if (h.facts.ip6tables) env.IP6T = h.facts.ip6tables;
-  if (h.facts.tc) env.TC = h.facts.tc;
-  return env;
-}
-async function commit(ctx, set2, fault, apply) {
-  ctx.faults.add({ ...fault, heal: (signal) => healHelpers(set2, signal) }, ctx.forMs);
-  try {
-    await Promise.all(
-      set2.list.map(async (h) => {
-        const res = await h.engine.exec(
-          h.id,
-          { cmd: ["sh", "-c", PRELUDE + apply(h)], env: toolsEnv(h) },
-          ctx.signal
-        );
-        if (res.exitCode !== 0) {
-          throw new FaultError(
-            `cannot ${set2.verb}: applying it in ${h.replica.containerName} failed (${res.stderr.trim().split("\n").slice(-3).join("; ") || `exit code ${res.exitCode}`}); what was applied is healed`
-          );
-        }
-      })
-    );
-  } catch (e) {
-    await ctx.faults.heal(fault.id, ctx.signal.aborted ? "cancellation" : "its application failed");
-    if (e instanceof FaultError || ctx.signal.aborted) throw e;
-    throw new FaultError(`cannot ${set2.verb}: ${errorMessage(e)}; what was applied is healed`);
-  }
-}
-async function healHelpers(set2, signal) {
-  const errors = [];
-  await Promise.all(
-    set2.list.map(async (h) => {
-      try {
-        await healOne(set2, h, signal);
-      } catch (e) {
-        errors.push(`${h.replica.containerName}: ${errorMessage(e)}`);
-      }
-    })
-  );
-  await removeHelpers(set2, signal);
-  if (errors.length) throw new Error(errors.join("; "));
-}
-async function healOne(set2, h, signal) {
-  const script = PRELUDE + set2.heal;
-  try {
-    const res2 = await h.engine.exec(h.id, { cmd: ["sh", "-c", script] }, signal);
-    if (res2.exitCode === 0) return;
-  } catch {
-  }
-  const target2 = await h.engine.inspectContainer(h.replica.containerId, signal).catch(() => void 0);
-  if (!target2?.running) return;
-  const res = await h.engine.runTask(
-    {
-      name: `${h.name}-heal`,
-      image: set2.image,
-      cmd: ["sh", "-c", script],
-      labels: set2.labels,
-      networkOf: h.replica.containerId,
-      capAdd: ["NET_ADMIN"]
-    },
-    signal
-  );
-  if (res.exitCode !== 0) throw new Error(res.stderr.trim() || `heal exited ${res.exitCode}`);
-}
-async function removeHelpers(set2, signal) {
-  await Promise.all(
-    set2.list.flatMap(
-      (h) => [h.proxyId, h.id].filter((id) => !!id).map((id) => h.engine.removeContainer(id, signal).catch(() => void 0))
-    )
-  );
-}
-async function startProxies(ctx, set2, config2) {
-  const image = imagesOf(ctx).proxy;
-  const out = /* @__PURE__ */ new Map();
-  try {
-    for (const node2 of new Set(set2.list.map((h) => h.replica.node)))
-      await ensureImage2(ctx, node2, image, set2.verb, "node");
-    await Promise.all(
-      set2.list.map(async (h) => {
-        try {
-          h.proxyId = await h.engine.runSidecar(
-            {
-              name: `${h.name}-proxy`,
-              image,
-              cmd: ["node", "-e", PROXY_SOURCE, JSON.stringify(config2(h))],
-              labels: set2.labels,
-              networkOf: h.replica.containerId
-            },
-            ctx.signal
-          );
-        } catch (e) {
-          throw new FaultError(
-            `cannot ${set2.verb}: node is not available in ${image} to run the delay proxy (${engineMessage(e)})`
-          );
-        }
-        out.set(h, await proxyPorts(h, image, set2.verb, ctx.signal));
-      })
-    );
-  } catch (e) {
-    await removeHelpers(set2, AbortSignal.timeout(3e4));
-    throw e;
-  }
-  return out;
-}
-async function proxyPorts(h, image, verb, signal) {
-  const deadline2 = Date.now() + 2e4;
-  for (; ; ) {
-    const logs2 = await h.engine.containerLogs(h.proxyId, 50, signal);
-    const ports2 = parseReady(logs2);
-    if (ports2) return ports2;
-    const state2 = await h.engine.inspectContainer(h.proxyId, signal);
-    if (!state2.running || Date.now() > deadline2) {
-      throw new FaultError(
-        `cannot ${verb}: the delay proxy did not start in ${image} (${state2.running ? "no answer in 20s" : `exit code ${state2.exitCode}`}: ${logs2.trim().split("\n").slice(-3).join("; ") || "no output"})`
-      );
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-// src/scenarios/network/rules.ts
-var family = (ip) => ip.includes(":") ? 6 : 4;
-function partitionRules(o, oneway) {
-  const rules = [];
-  const origin = oneway ? ["-m", "conntrack", "--ctdir", "ORIGINAL"] : [];
-  for (const p of o.from)
-    for (const ip of p.ips)
-      rules.push({
-        table: "filter",
-        family: family(ip),
-        args: ["-s", ip, ...origin, "-j", "DROP"]
-      });
-  for (const p of o.to)
-    for (const ip of p.ips)
-      for (const port2 of p.tcpPorts)
-        rules.push({
-          table: "filter",
-          family: family(ip),
-          args: ["-d", ip, "-p", "tcp", "--dport", port2, "-j", "DROP"]
-        });
-  return rules;
-}
-function destinationsOf(peers, tcpOnly = false) {
-  return peers.flatMap(
-    (p) => p.ips.flatMap(
-      (ip) => p.sameNode && !tcpOnly ? [{ ip }] : p.tcpPorts.map((port2) => ({ ip, port: port2 }))
-    )
-  );
-}
-function lossRules(percent, src, families = [4]) {
-  const p = (percent / 100).toFixed(6).replace(/0+$/, "").replace(/\.$/, "");
-  const drop = ["-m", "statistic", "--mode", "random", "--probability", p, "-j", "DROP"];
-  if (!src) {
-    return families.map((f) => ({
-      table: "filter",
-      family: f,
-      args: ["!", "-i", "lo", ...drop]
-    }));
-  }
-  return src.map((d) => ({
-    table: "filter",
-    family: family(d.ip),
-    args: ["-s", d.ip, ...d.port ? ["-p", "tcp", "--sport", d.port] : [], ...drop]
-  }));
-}
-function proxyRules(routes, uid) {
-  const notProxy = ["-m", "owner", "!", "--uid-owner", uid];
-  return routes.flatMap((r) => {
-    const match = ["-d", r.ip, "-p", "tcp", "--dport", r.port, ...notProxy];
-    return [
-      {
-        table: "nat",
-        family: 4,
-        args: [...match, "-j", "REDIRECT", "--to-ports", r.local]
-      },
-      {
-        table: "filter",
-        family: 4,
-        args: [...match, "-j", "REJECT", "--reject-with", "tcp-reset"]
-      }
-    ];
-  });
-}
-
-// src/scenarios/steps/network.ts
+// src/scenarios/steps/network.schema.ts
 var Group = external_exports.union([external_exports.string().min(1), external_exports.array(external_exports.string().min(1)).min(1)]).describe("A service (topology/service) or a list of them.");
-var list3 = (g) => typeof g === "string" ? [g] : g;
+var list2 = (g) => typeof g === "string" ? [g] : g;
 var groupRefs = (g, path) => g === void 0 ? [] : typeof g === "string" ? [{ ref: g, path }] : g.map((ref, i) => ({ ref, path: [...path, i] }));
-function replicasOf(ctx, g) {
-  const seen = /* @__PURE__ */ new Map();
-  for (const ref of list3(g)) {
-    const rs = ctx.runtime.replicas(ref);
-    if (rs.length === 0) throw new FaultError(`${ref} has no container in this run`);
-    for (const r of rs) seen.set(r.containerId, r);
-  }
-  return [...seen.values()];
-}
-function onNode(ctx, node2) {
-  const rs = ctx.runtime.replicasAll.filter((r) => r.node === node2);
-  if (rs.length === 0) throw new FaultError(`node ${node2} has no container in this run`);
-  return rs;
-}
 var key = (suite, ref) => {
   const r = resolveServiceRef(suite, ref);
   return typeof r === "string" ? ref : `${r.topology}/${r.service}`;
 };
-var names = (rs) => [...new Set(rs.map((r) => `${r.topology}/${r.service}`))];
-async function guarded(fn) {
-  try {
-    return await fn();
-  } catch (e) {
-    if (e instanceof FaultError) return { status: "error", message: e.message, evidence: {} };
-    throw e;
-  }
-}
 var PartitionSpec = external_exports.strictObject({
   between: external_exports.tuple([Group, Group]).optional().describe(
     "Two services (or two groups of services): every path between the sides is cut, both ways unless `oneway`."
@@ -26035,7 +25026,38 @@ var PartitionSpec = external_exports.strictObject({
     "Two nodes: every container of the run on one cannot reach the other's published ports, both ways unless `oneway`."
   )
 }).describe("Drop traffic between services with iptables rules in their network namespaces.");
-var partition = defineStep({
+var ShapingTarget = {
+  to: Group.optional().describe(
+    "Only traffic to these services (default: all traffic the service sends; for the proxy, to every other service of the run)."
+  ),
+  port: external_exports.union([external_exports.number().int().min(1).max(65535), external_exports.array(external_exports.number().int().min(1).max(65535)).min(1)]).optional().describe("Only traffic to these TCP ports of the `to` services (default: every port).")
+};
+var shapingRefs = (k) => (s) => {
+  const v = s[k];
+  return [{ ref: v.service, path: [k, "service"] }, ...groupRefs(v.to, [k, "to"])];
+};
+var portProblems = (k, v) => v.port !== void 0 && v.to === void 0 ? [{ message: "`port` goes with `to`", path: [k, "port"] }] : [];
+var DelaySpec = TargetSchema.extend({
+  duration: duration3().optional().describe("How much later traffic arrives, e.g. 200ms."),
+  ms: external_exports.number().positive().optional().describe("The same in milliseconds."),
+  jitter: duration3().optional().describe("Varies each delay by up to this much either way."),
+  ...ShapingTarget,
+  via: external_exports.enum(["netem", "proxy"]).optional().describe("Force a mechanism (default: netem where the kernel has it, else the proxy).")
+});
+var LossSpec = TargetSchema.extend({
+  percent: external_exports.number().gt(0).max(100).describe("Share of packets lost, e.g. 10 for 10%."),
+  ...ShapingTarget,
+  via: external_exports.enum(["netem", "iptables", "proxy"]).optional().describe(
+    "Force a mechanism (default: netem where the kernel has it, else iptables dropping packets at random; `proxy` resets that share of new connections instead)."
+  )
+});
+var BandwidthSpec = TargetSchema.extend({
+  rate: external_exports.string().describe(
+    "The most the service may send, as tc writes rates: 500kbit, 1mbit, 2gbit; 1mbps is bytes."
+  ),
+  ...ShapingTarget
+});
+var partitionSchema = defineStepSchema({
   key: "partition",
   fault: true,
   shape: { partition: PartitionSpec },
@@ -26070,8 +25092,8 @@ var partition = defineStep({
         path: ["partition", "nodes"]
       });
     if (p.between) {
-      const left = new Set(list3(p.between[0]).map((r) => key(suite, r)));
-      const both = list3(p.between[1]).filter((r) => left.has(key(suite, r)));
+      const left = new Set(list2(p.between[0]).map((r) => key(suite, r)));
+      const both = list2(p.between[1]).filter((r) => left.has(key(suite, r)));
       if (both.length)
         out.push({
           message: `${both.join(", ")} cannot be on both sides of a partition`,
@@ -26079,149 +25101,9 @@ var partition = defineStep({
         });
     }
     return out;
-  },
-  run: (step, ctx) => guarded(() => runPartition(step.partition, ctx))
+  }
 });
-async function runPartition(p, ctx) {
-  const addrs = new Addresses(ctx.runtime, ctx.signal);
-  const running = async (rs) => {
-    const states = await Promise.all(rs.map((r) => addrs.state(r)));
-    return rs.filter((_, i) => states[i].running);
-  };
-  const named2 = p.nodes ? p.nodes.map((node2) => ({ node: node2 })) : (p.between ?? [p.isolate]).map((group) => ({ group }));
-  const sides = await Promise.all(
-    named2.map(async ({ group, node: node2 }) => {
-      const all = group ? replicasOf(ctx, group) : onNode(ctx, node2);
-      const up2 = await running(all);
-      const down2 = all.filter((r) => !up2.includes(r));
-      if (down2.length)
-        throw new FaultError(
-          `cannot partition: ${down2.map((r) => r.containerName).join(", ")} ${down2.length === 1 ? "is" : "are"} not running`
-        );
-      return up2;
-    })
-  );
-  const sideA = sides[0];
-  const inA = new Set(sideA.map((r) => r.containerId));
-  const sideB = sides[1] ?? await running(ctx.runtime.replicasAll.filter((r) => !inA.has(r.containerId)));
-  if (sideB.length === 0)
-    throw new FaultError(
-      `cannot partition: no other service to isolate ${names(sideA).join(", ")} from`
-    );
-  const oneway = p.oneway === true;
-  const plans = /* @__PURE__ */ new Map();
-  const add = async (r, peers, kinds) => {
-    const pa = await Promise.all(peers.map((x) => addrs.peer(r.node, x)));
-    const plan2 = plans.get(r.containerId) ?? { r, from: [], to: [] };
-    if (kinds.from) plan2.from.push(...pa.filter((x) => x.sameNode));
-    if (kinds.to) plan2.to.push(...pa.filter((x) => !x.sameNode));
-    plans.set(r.containerId, plan2);
-  };
-  for (const r of sideA) await add(r, sideB, { from: !oneway, to: true });
-  for (const r of sideB) await add(r, sideA, { from: true, to: !oneway });
-  const rulesOf = new Map(
-    [...plans.values()].map((x) => [x.r.containerId, partitionRules(x, oneway)])
-  );
-  const active = [...plans.values()].filter((x) => rulesOf.get(x.r.containerId).length > 0);
-  if (active.length === 0)
-    throw new FaultError(
-      `cannot partition: no address of ${names([...sideA, ...sideB]).join(", ")} was found (not running?)`
-    );
-  const { chain } = nextFaultNames(ctx.runtime.runId);
-  const v6 = [...rulesOf.values()].some((rs) => rs.some((r) => r.family === 6));
-  const set2 = await prepare(ctx, {
-    verb: "partition",
-    kind: "partition",
-    targets: active.map((x) => x.r),
-    heal: chainHealScript(chain, { v6 }),
-    needs: { iptables: true, ip6tables: v6 }
-  });
-  await requireTools(set2, v6 ? ["iptables", "ip6tables"] : ["iptables"]);
-  const arrow = oneway ? "\u2192" : "\u2194";
-  const what = p.nodes ? `node ${p.nodes[0]} ${arrow} node ${p.nodes[1]}` : p.between ? `${names(sideA).join(", ")} ${arrow} ${names(sideB).join(", ")}` : `${names(sideA).join(", ")} isolated`;
-  await commit(
-    ctx,
-    set2,
-    {
-      id: `partition:${chain}`,
-      kind: "partition",
-      description: `partition ${what}`,
-      mechanism: "iptables"
-    },
-    (h) => chainApplyScript(chain, rulesOf.get(h.replica.containerId), { filter: ["INPUT", "OUTPUT"] })
-  );
-  return {
-    status: "passed",
-    message: `cut ${what} (iptables chain ${chain} in ${set2.list.length} container${set2.list.length === 1 ? "" : "s"})`,
-    evidence: {
-      mechanism: "iptables",
-      chain,
-      image: set2.image,
-      iptables: set2.list[0].facts.iptables,
-      containers: active.map((x) => ({
-        container: x.r.containerName,
-        rules: rulesOf.get(x.r.containerId).length,
-        dropsFrom: x.from.map((pa) => pa.replica.containerName),
-        ...x.to.length ? { cutsTo: x.to.map((pa) => pa.replica.containerName) } : {}
-      }))
-    }
-  };
-}
-var ShapingTarget = {
-  to: Group.optional().describe(
-    "Only traffic to these services (default: all traffic the service sends; for the proxy, to every other service of the run)."
-  ),
-  port: external_exports.union([external_exports.number().int().min(1).max(65535), external_exports.array(external_exports.number().int().min(1).max(65535)).min(1)]).optional().describe("Only traffic to these TCP ports of the `to` services (default: every port).")
-};
-var shapingRefs = (k) => (s) => {
-  const v = s[k];
-  return [{ ref: v.service, path: [k, "service"] }, ...groupRefs(v.to, [k, "to"])];
-};
-var portProblems = (k, v) => v.port !== void 0 && v.to === void 0 ? [{ message: "`port` goes with `to`", path: [k, "port"] }] : [];
-async function shapingPlan(v, ctx, addrs) {
-  const clients = targets({ service: v.service, replica: v.replica }, ctx);
-  const own2 = new Set(ctx.runtime.replicas(v.service).map((r) => r.containerId));
-  const peers = v.to ? replicasOf(ctx, v.to) : ctx.runtime.replicasAll.filter((r) => !own2.has(r.containerId));
-  const ports2 = v.port === void 0 ? void 0 : typeof v.port === "number" ? [v.port] : v.port;
-  const plans = await Promise.all(
-    clients.map(async (r) => {
-      const pa = await Promise.all(peers.map((p) => addrs.peer(r.node, p)));
-      const restrict = (d) => ports2 ? d.flatMap(
-        (x) => x.port ? ports2.includes(x.port) ? [x] : [] : ports2.map((port2) => ({ ip: x.ip, port: port2 }))
-      ) : d;
-      return {
-        r,
-        peers: pa,
-        /** For netem, tbf and iptables: any port on the same engine unless `port` says. */
-        dst: v.to ? restrict(destinationsOf(pa)) : void 0,
-        /** For the proxy: TCP ports, always named. */
-        tcp: restrict(destinationsOf(pa, true)).filter((d) => !d.ip.includes(":"))
-      };
-    })
-  );
-  return { clients, peers, plans };
-}
-function towards(v, ctx) {
-  const src = names(ctx.runtime.replicas(v.service)).join(", ");
-  return v.to ? `${src} \u2192 ${list3(v.to).join(", ")}` : src;
-}
-async function commitQdisc(ctx, set2, plans, handle, fault, leaf) {
-  const byId = new Map(plans.map((x) => [x.r.containerId, x]));
-  await commit(
-    ctx,
-    set2,
-    fault,
-    (h) => qdiscApplyScript({ handle, leaf, dst: byId.get(h.replica.containerId).dst })
-  );
-}
-var DelaySpec = TargetSchema.extend({
-  duration: duration3().optional().describe("How much later traffic arrives, e.g. 200ms."),
-  ms: external_exports.number().positive().optional().describe("The same in milliseconds."),
-  jitter: duration3().optional().describe("Varies each delay by up to this much either way."),
-  ...ShapingTarget,
-  via: external_exports.enum(["netem", "proxy"]).optional().describe("Force a mechanism (default: netem where the kernel has it, else the proxy).")
-});
-var delay2 = defineStep({
+var delaySchema = defineStepSchema({
   key: "delay",
   fault: true,
   shape: { delay: DelaySpec },
@@ -26229,223 +25111,16 @@ var delay2 = defineStep({
   problems: (s) => [
     ...s.delay.duration === void 0 === (s.delay.ms === void 0) ? [{ message: "write the delay as `duration: 200ms` or `ms: 200`", path: ["delay"] }] : [],
     ...portProblems("delay", s.delay)
-  ],
-  run: (step, ctx) => guarded(() => runDelay(step.delay, ctx))
+  ]
 });
-async function runDelay(d, ctx) {
-  const ms = d.ms ?? parseDuration(d.duration);
-  const jitterMs = d.jitter === void 0 ? 0 : parseDuration(d.jitter);
-  const addrs = new Addresses(ctx.runtime, ctx.signal);
-  const { plans } = await shapingPlan(d, ctx, addrs);
-  const { chain, handle } = nextFaultNames(ctx.runtime.runId);
-  const set2 = await prepare(ctx, {
-    verb: "delay",
-    kind: "delay",
-    targets: plans.map((x) => x.r),
-    heal: `${qdiscHealScript(handle)}
-${chainHealScript(chain)}`,
-    needs: {
-      iptables: d.via !== "netem",
-      nat: d.via !== "netem",
-      qdiscs: d.via === "proxy" ? void 0 : { netem: ["delay", "1ms"] }
-    }
-  });
-  const what = `${towards(d, ctx)} +${ms}ms${jitterMs ? ` \xB1${jitterMs}ms` : ""}`;
-  const netem = netemVerdict(set2, d.via === "proxy");
-  if (netem.use) {
-    await commitQdisc(
-      ctx,
-      set2,
-      plans,
-      handle,
-      { id: `delay:${chain}`, kind: "delay", description: `delay ${what}`, mechanism: "netem" },
-      { kind: "netem", args: ["delay", `${ms}ms`, ...jitterMs ? [`${jitterMs}ms`] : []] }
-    );
-    return {
-      status: "passed",
-      message: `delayed ${what} with netem`,
-      evidence: { mechanism: "netem", delayMs: ms, jitterMs, handle, image: set2.image }
-    };
-  }
-  if (d.via === "netem") await discard(set2, `cannot delay: netem is not available (${netem.why})`);
-  await requireTools(set2, ["iptables", "nat"]);
-  const empty = plans.find((x) => x.tcp.length === 0);
-  if (empty)
-    await discard(
-      set2,
-      `cannot delay with the proxy: no TCP port to delay from ${empty.r.containerName} (${d.to ? "the `to` services expose none; name them with `port:`" : "no other service exposes a port"})`
-    );
-  const byId = new Map(plans.map((x) => [x.r.containerId, x]));
-  const ports2 = await startProxies(ctx, set2, (h) => ({
-    routes: byId.get(h.replica.containerId).tcp.map((t) => ({ host: t.ip, port: t.port })),
-    delayMs: ms,
-    jitterMs,
-    resetPercent: 0,
-    uid: PROXY_UID
-  }));
-  await commitProxy(ctx, set2, byId, ports2, chain, {
-    id: `delay:${chain}`,
-    kind: "delay",
-    description: `delay ${what}`
-  });
-  return {
-    status: "passed",
-    message: `delayed ${what} with a proxy (${netem.why ? `no netem: ${netem.why}` : "as asked"})`,
-    evidence: {
-      mechanism: "proxy",
-      netem: netem.why ? `not available: ${netem.why}` : "not tried",
-      delayMs: ms,
-      jitterMs,
-      chain,
-      image: set2.image,
-      routes: proxyEvidence(byId, ports2)
-    }
-  };
-}
-function netemVerdict(set2, skip) {
-  if (skip) return { use: false };
-  for (const h of set2.list) {
-    const answer = h.facts["qdisc.netem"];
-    const v = qdiscVerdict(answer);
-    if (v === "missing") return { use: false, why: answer };
-    if (v === "error") {
-      const tc = missingTool(set2, "tc");
-      return { use: false, why: tc ?? answer ?? "not checked" };
-    }
-  }
-  return { use: true };
-}
-async function commitProxy(ctx, set2, byId, ports2, chain, fault) {
-  await commit(ctx, set2, { ...fault, mechanism: "proxy" }, (h) => {
-    const local = ports2.get(h);
-    const routes = byId.get(h.replica.containerId).tcp.map((t) => ({ ip: t.ip, port: t.port, local: local[`${t.ip}:${t.port}`] }));
-    return closeConnectionsScript(routes) + chainApplyScript(chain, proxyRules(routes, PROXY_UID), {
-      nat: ["OUTPUT"],
-      filter: ["OUTPUT"]
-    });
-  });
-}
-function proxyEvidence(byId, ports2) {
-  return [...ports2].map(([h, local]) => ({
-    container: h.replica.containerName,
-    targets: byId.get(h.replica.containerId).tcp.map((t) => ({
-      to: `${t.ip}:${t.port}`,
-      via: `127.0.0.1:${local[`${t.ip}:${t.port}`]}`
-    }))
-  }));
-}
-var LossSpec = TargetSchema.extend({
-  percent: external_exports.number().gt(0).max(100).describe("Share of packets lost, e.g. 10 for 10%."),
-  ...ShapingTarget,
-  via: external_exports.enum(["netem", "iptables", "proxy"]).optional().describe(
-    "Force a mechanism (default: netem where the kernel has it, else iptables dropping packets at random; `proxy` resets that share of new connections instead)."
-  )
-});
-var loss = defineStep({
+var lossSchema = defineStepSchema({
   key: "loss",
   fault: true,
   shape: { loss: LossSpec },
   refs: shapingRefs("loss"),
-  problems: (s) => portProblems("loss", s.loss),
-  run: (step, ctx) => guarded(() => runLoss(step.loss, ctx))
+  problems: (s) => portProblems("loss", s.loss)
 });
-async function runLoss(l, ctx) {
-  const addrs = new Addresses(ctx.runtime, ctx.signal);
-  const { plans } = await shapingPlan(l, ctx, addrs);
-  const { chain, handle } = nextFaultNames(ctx.runtime.runId);
-  const v6 = await hasV6(plans, addrs);
-  const set2 = await prepare(ctx, {
-    verb: "loss",
-    kind: "loss",
-    targets: plans.map((x) => x.r),
-    heal: `${qdiscHealScript(handle)}
-${chainHealScript(chain, { v6 })}`,
-    needs: {
-      iptables: l.via !== "netem",
-      nat: l.via === "proxy",
-      ip6tables: v6 && l.via !== "netem" && l.via !== "proxy",
-      qdiscs: l.via === void 0 || l.via === "netem" ? { netem: ["loss", "1%"] } : void 0
-    }
-  });
-  const what = `${l.percent}% of ${towards(l, ctx)}`;
-  const fault = { id: `loss:${chain}`, kind: "loss", description: `loss of ${what}` };
-  const netem = netemVerdict(set2, l.via === "iptables" || l.via === "proxy");
-  if (netem.use) {
-    await commitQdisc(
-      ctx,
-      set2,
-      plans,
-      handle,
-      { ...fault, mechanism: "netem" },
-      {
-        kind: "netem",
-        args: ["loss", `${l.percent}%`]
-      }
-    );
-    return {
-      status: "passed",
-      message: `dropping ${what} with netem`,
-      evidence: { mechanism: "netem", percent: l.percent, handle, image: set2.image }
-    };
-  }
-  if (l.via === "netem") await discard(set2, `cannot loss: netem is not available (${netem.why})`);
-  if (l.via === "proxy") {
-    await requireTools(set2, ["iptables", "nat"]);
-    const byId2 = new Map(plans.map((x) => [x.r.containerId, x]));
-    const ports2 = await startProxies(ctx, set2, (h) => ({
-      routes: byId2.get(h.replica.containerId).tcp.map((t) => ({ host: t.ip, port: t.port })),
-      delayMs: 0,
-      jitterMs: 0,
-      resetPercent: l.percent,
-      uid: PROXY_UID
-    }));
-    await commitProxy(ctx, set2, byId2, ports2, chain, fault);
-    return {
-      status: "passed",
-      message: `resetting ${l.percent}% of new connections from ${towards(l, ctx)} with a proxy`,
-      evidence: {
-        mechanism: "proxy",
-        percent: l.percent,
-        chain,
-        routes: proxyEvidence(byId2, ports2)
-      }
-    };
-  }
-  await requireTools(set2, v6 ? ["iptables", "ip6tables"] : ["iptables"]);
-  const byId = new Map(plans.map((x) => [x.r.containerId, x]));
-  const families = v6 ? [4, 6] : [4];
-  await commit(
-    ctx,
-    set2,
-    { ...fault, mechanism: "iptables-statistic" },
-    (h) => chainApplyScript(chain, lossRules(l.percent, byId.get(h.replica.containerId).dst, families), {
-      filter: ["INPUT"]
-    })
-  );
-  return {
-    status: "passed",
-    message: `dropping ${what} with iptables' random match (${netem.why ? `no netem: ${netem.why}` : "as asked"})`,
-    evidence: {
-      mechanism: "iptables-statistic",
-      netem: netem.why ? `not available: ${netem.why}` : "not tried",
-      percent: l.percent,
-      chain,
-      image: set2.image
-    }
-  };
-}
-async function hasV6(plans, addrs) {
-  if (plans.some((x) => x.dst?.some((d) => d.ip.includes(":")))) return true;
-  const states = await Promise.all(plans.map((x) => addrs.state(x.r)));
-  return plans.every((x) => x.dst === void 0) && states.some((s) => s.networks?.some((n) => n.ipv6));
-}
-var BandwidthSpec = TargetSchema.extend({
-  rate: external_exports.string().describe(
-    "The most the service may send, as tc writes rates: 500kbit, 1mbit, 2gbit; 1mbps is bytes."
-  ),
-  ...ShapingTarget
-});
-var bandwidth = defineStep({
+var bandwidthSchema = defineStepSchema({
   key: "bandwidth",
   fault: true,
   shape: { bandwidth: BandwidthSpec },
@@ -26458,58 +25133,11 @@ var bandwidth = defineStep({
       }
     ] : [],
     ...portProblems("bandwidth", s.bandwidth)
-  ],
-  run: (step, ctx) => guarded(() => runBandwidth(step.bandwidth, ctx))
+  ]
 });
-async function runBandwidth(b, ctx) {
-  const rateBits = parseRate(b.rate);
-  const addrs = new Addresses(ctx.runtime, ctx.signal);
-  const { plans } = await shapingPlan(b, ctx, addrs);
-  const { chain, handle } = nextFaultNames(ctx.runtime.runId);
-  const kind = b.to ? "htb" : "tbf";
-  const set2 = await prepare(ctx, {
-    verb: "limit bandwidth",
-    kind: "bandwidth",
-    targets: plans.map((x) => x.r),
-    heal: qdiscHealScript(handle),
-    needs: {
-      qdiscs: {
-        [kind]: kind === "tbf" ? ["rate", "1gbit", "burst", "64kb", "latency", "1ms"] : []
-      }
-    }
-  });
-  await requireTools(set2, ["tc"]);
-  for (const h of set2.list) {
-    const answer = h.facts[`qdisc.${kind}`];
-    if (answer !== "ok")
-      await discard(
-        set2,
-        `cannot limit bandwidth: the ${kind} qdisc is not available in ${h.replica.containerName}'s network namespace (${answer ?? "not checked"})`
-      );
-  }
-  const what = `${towards(b, ctx)} to ${b.rate}`;
-  await commitQdisc(
-    ctx,
-    set2,
-    plans,
-    handle,
-    {
-      id: `bandwidth:${chain}`,
-      kind: "bandwidth",
-      description: `bandwidth of ${what}`,
-      mechanism: kind
-    },
-    { kind: "tbf", rateBits }
-  );
-  return {
-    status: "passed",
-    message: `limited ${what} with ${kind}`,
-    evidence: { mechanism: kind, rateBits, handle, image: set2.image }
-  };
-}
 
-// src/scenarios/steps/recreate.ts
-var recreate = defineStep({
+// src/scenarios/steps/recreate.schema.ts
+var recreateSchema = defineStepSchema({
   key: "recreate",
   shape: {
     recreate: TargetSchema.extend({
@@ -26518,78 +25146,55 @@ var recreate = defineStep({
       )
     })
   },
-  refs: serviceRef("recreate"),
-  async run(step, ctx) {
-    const replicas = targets(step.recreate, ctx);
-    const timeoutMs = step.recreate.timeout === void 0 ? void 0 : parseDuration(step.recreate.timeout);
-    const settled = await Promise.allSettled(replicas.map((r) => recreateOne(r, timeoutMs, ctx)));
-    const done = settled.flatMap((s) => s.status === "fulfilled" ? [s.value] : []);
-    const evidence = { recreated: done };
-    const errors = settled.flatMap(
-      (s, i) => s.status === "rejected" ? [{ replica: replicas[i], error: s.reason }] : []
-    );
-    if (errors.length) {
-      const message = errors.map((e) => `${e.replica.containerName}: ${errorMessage(e.error)}`).join("; ");
-      const failed = errors.every((e) => e.error instanceof NotBackError);
-      return { status: failed ? "failed" : "error", message, evidence };
-    }
-    return {
-      status: "passed",
-      message: `recreated ${done.map((d) => `${d.container} (${d.back} after ${d.backAfterMs} ms)`).join(", ")}`,
-      evidence
-    };
-  }
+  refs: serviceRef("recreate")
 });
-async function recreateOne(r, timeoutMs, ctx) {
-  const tp = ctx.runtime.plan(r.topology);
-  const sp = tp.services.find((s) => s.spec.name === r.service);
-  const engine = ctx.runtime.engine(r.node);
-  await ctx.faults.heal(`pause:${r.containerId}`, "a recreate step");
-  await stopWithGrace(engine, r.containerId, sp.spec.stopGracePeriodMs, ctx.signal);
-  await engine.removeContainer(r.containerId, ctx.signal);
-  let id;
-  try {
-    id = await engine.createContainer(
-      replicaRequest(tp, sp, r.index, ctx.runtime.labels),
-      AbortSignal.timeout(QUICK_CALL_MS)
-    );
-  } catch (e) {
-    await ctx.runtime.replace(r, void 0);
-    throw new Error(
-      `the old container is removed, but no new one could be created: ${engineMessage(e)}`
-    );
-  }
-  await ctx.runtime.replace(r, id);
-  const t0 = ctx.clock.now();
-  try {
-    await engine.startContainer(id, ctx.signal);
-  } catch (e) {
-    throw new Error(`the new container did not start: ${engineMessage(e)}`);
-  }
-  let back;
-  try {
-    back = await waitBack(engine, id, {
-      clock: ctx.clock,
-      signal: ctx.signal,
-      readyTimeoutMs: timeoutMs ?? tp.spec.waitTimeoutMs,
-      stableMs: tp.spec.stableMs,
-      mustComplete: sp.mustComplete
+
+// src/scenarios/steps/restart.schema.ts
+var RestartSpec = retryAttempts("each service (stopped, started, waited for)", {
+  backoff: ["1s", "2s"]
+}).extend({
+  service: external_exports.string().optional().describe("Restart one service: topology/service (topology may be left out when unique)."),
+  replica: external_exports.number().int().min(1).optional().describe("With `service`: only this replica (1-based); default: all."),
+  topology: external_exports.string().optional().describe(
+    "Restart a whole topology: stopped dependents first, started tier by tier (databases before the apps that need them), each tier once the one before is healthy or running. Containers a `stop` step stopped stay stopped."
+  ),
+  timeout: duration3().optional().describe(
+    "How long each attempt of a service may take to be back. Default: the topology's wait timeout."
+  )
+});
+var restartSchema = defineStepSchema({
+  key: "restart",
+  shape: { restart: RestartSpec },
+  refs: (s) => s.restart.service === void 0 ? [] : [{ ref: s.restart.service, path: ["restart", "service"] }],
+  problems: (s, suite) => restartProblems(s.restart, suite)
+});
+function restartProblems(r, suite) {
+  const out = [];
+  if (r.service === void 0 === (r.topology === void 0)) {
+    out.push({
+      message: "name either `service` (restart one service) or `topology` (restart all of it in dependency order)",
+      path: ["restart"]
     });
-  } catch (e) {
-    if (e instanceof NotBackError) throw new NotBackError(`the new container ${e.message}`);
-    throw e;
+    return out;
   }
-  return {
-    container: r.containerName,
-    oldId: r.containerId.slice(0, 12),
-    newId: id.slice(0, 12),
-    back,
-    backAfterMs: Math.round(ctx.clock.now() - t0)
-  };
+  if (r.topology !== void 0) {
+    if (!suite.topologies.some((t) => t.name === r.topology) && !suite.unloaded?.includes(r.topology))
+      out.push({
+        message: `no topology "${r.topology}" (topologies: ${suite.topologies.map((t) => t.name).join(", ")})`,
+        path: ["restart", "topology"]
+      });
+    if (r.replica !== void 0)
+      out.push({
+        message: "`replica` goes with `service`, not `topology`",
+        path: ["restart", "replica"]
+      });
+    return out;
+  }
+  return out;
 }
 
-// src/scenarios/steps/snapshot.ts
-var snapshot = defineStep({
+// src/scenarios/steps/snapshot.schema.ts
+var snapshotSchema = defineStepSchema({
   key: "snapshot",
   shape: {
     snapshot: external_exports.strictObject({
@@ -26603,67 +25208,35 @@ var snapshot = defineStep({
     })
   },
   // Bare names may be nodes: the snapshot loader judges `of` (snapshot/spec.ts).
-  refs: (s) => s.snapshot.of?.includes("/") ? [{ ref: s.snapshot.of, path: ["snapshot", "of"] }] : [],
-  async run(step, ctx) {
-    const spec = ctx.suite.snapshots?.[step.snapshot.take];
-    if (!spec)
-      return { status: "error", message: `no snapshot "${step.snapshot.take}"`, evidence: {} };
-    const of = step.snapshot.of ?? (spec.of?.length === 1 ? spec.of[0] : void 0);
-    if (!of)
-      return {
-        status: "error",
-        message: `say what to take snapshot "${spec.name}" of: \`of:\` a node or a service`,
-        evidence: {}
-      };
-    const subject = resolveSubject(ctx.suite, of);
-    if (typeof subject === "string") return { status: "error", message: subject, evidence: {} };
-    const as = step.snapshot.as ?? spec.name;
-    const s = await takeSnapshot(spec, subject, ctx.runtime, { name: as, signal: ctx.signal });
-    keepSnapshot(ctx.runtime, as, s);
-    const evidence = {
-      subject: s.subject,
-      entries: Object.keys(s.entries).length,
-      ...s.incomplete.length && { incomplete: s.incomplete }
-    };
-    if (s.incomplete.length)
-      return {
-        status: "error",
-        message: `snapshot ${as} of ${s.subject} is incomplete: ${s.incomplete.join("; ")}`,
-        evidence
-      };
-    return {
-      status: "passed",
-      message: `took ${as} of ${s.subject}: ${evidence.entries} keys`,
-      evidence
-    };
-  }
+  refs: (s) => s.snapshot.of?.includes("/") ? [{ ref: s.snapshot.of, path: ["snapshot", "of"] }] : []
 });
 
-// src/scenarios/registry.ts
-var STEPS = [
-  stop,
-  start,
-  restart,
-  recreate,
-  kill,
-  crash,
-  chaos,
-  pause,
-  unpause,
-  down,
-  up,
-  partition,
-  delay2,
-  loss,
-  bandwidth,
-  sleep,
-  heal,
-  snapshot
+// src/scenarios/schema.ts
+var SCHEMAS2 = [
+  stopSchema,
+  startSchema,
+  restartSchema,
+  recreateSchema,
+  killSchema,
+  crashSchema,
+  chaosSchema,
+  pauseSchema,
+  unpauseSchema,
+  downSchema,
+  upSchema,
+  partitionSchema,
+  delaySchema,
+  lossSchema,
+  bandwidthSchema,
+  sleepSchema,
+  healSchema,
+  snapshotSchema
 ];
+var STEP_SCHEMAS = SCHEMAS2;
 var CHECK_STEP = "check";
-var STEP_KEYS = [...STEPS.map((s) => s.key), CHECK_STEP];
-var byKey = new Map(STEPS.map((s) => [s.key, s]));
-function stepOf(key2) {
+var STEP_KEYS = [...STEP_SCHEMAS.map((s) => s.key), CHECK_STEP];
+var byKey = new Map(STEP_SCHEMAS.map((s) => [s.key, s]));
+function stepSchemaOf(key2) {
   const s = byKey.get(key2);
   if (!s) throw new Error(`unknown step "${key2}"`);
   return s;
@@ -26684,7 +25257,7 @@ var CheckStepSchema = external_exports.strictObject({
 var ScenarioSchema = external_exports.strictObject({
   name: external_exports.string().min(1),
   steps: external_exports.array(
-    external_exports.union([...STEPS.map(stepSchema), CheckStepSchema])
+    external_exports.union([...STEP_SCHEMAS.map(stepSchema), CheckStepSchema])
   ).min(1)
 });
 
@@ -27508,14 +26081,14 @@ function checkKeys(n, supported, level, ctx) {
 }
 
 // src/compose/read.ts
-function describe5(v) {
+function describe4(v) {
   if (v === null || v === void 0) return "nothing";
   if (Array.isArray(v)) return "a list";
   if (typeof v === "object") return "a mapping";
   return `${typeof v} ${JSON.stringify(v)}`;
 }
 function typeError(n, ctx, expected, hint2) {
-  ctx.problems.add(n.pos, `${n.label} must be ${expected}, got ${describe5(n.value)}`, hint2);
+  ctx.problems.add(n.pos, `${n.label} must be ${expected}, got ${describe4(n.value)}`, hint2);
   return void 0;
 }
 function str(n, ctx) {
@@ -28275,10 +26848,10 @@ var utsMode = (n, ctx) => mode(n, ctx, ["host"]);
 var ipcMode = (n, ctx) => mode(n, ctx, ["host", "private", "shareable", "none"]);
 
 // src/compose/normalize-networks.ts
-import { isIP as isIP2 } from "node:net";
+import { isIP } from "node:net";
 function address(n, ctx, family2) {
   const text2 = str(n, ctx);
-  if (text2 === void 0 || isIP2(text2) === family2) return text2;
+  if (text2 === void 0 || isIP(text2) === family2) return text2;
   ctx.problems.add(
     n.pos,
     `${n.label}: "${text2}" is not an IPv${family2} address`,
@@ -28494,7 +27067,7 @@ function platform(n, ctx) {
 }
 
 // src/compose/normalize-ports.ts
-import { isIP as isIP3 } from "node:net";
+import { isIP as isIP2 } from "node:net";
 var PROTOCOLS = ["tcp", "udp", "sctp"];
 var PORT_HINT = 'Write "CONTAINER", "HOST:CONTAINER" or "IP:HOST:CONTAINER", each side a port or range, optionally with /tcp, /udp or /sctp.';
 function parseRange(text2) {
@@ -28538,7 +27111,7 @@ function parseShortPort(text2) {
     parts.splice(0, parts.length - 2);
   }
   if (parts.length > 2) return 'too many ":"-separated fields';
-  if (hostIp !== void 0 && isIP3(hostIp) === 0) return `"${hostIp}" is not an IP address`;
+  if (hostIp !== void 0 && isIP2(hostIp) === 0) return `"${hostIp}" is not an IP address`;
   const containerText = parts[parts.length - 1];
   const hostText = parts.length === 2 ? parts[0] : "";
   const container = parseRange(containerText);
@@ -28570,7 +27143,7 @@ function longPort(n, ctx) {
     );
   }
   const hostIp = str(n.child("host_ip"), ctx);
-  if (hostIp !== void 0 && isIP3(hostIp) === 0) {
+  if (hostIp !== void 0 && isIP2(hostIp) === 0) {
     ctx.problems.add(
       n.child("host_ip").pos,
       `${n.label}.host_ip: "${hostIp}" is not an IP address`,
@@ -29818,7 +28391,7 @@ function loadCheck(entry2, at3, index, src, suite, problems) {
     });
     return void 0;
   }
-  const kind = kindOf(kinds[0]);
+  const kind = kindSchemaOf(kinds[0]);
   const schema = entrySchema(kind);
   const parsed = schema.safeParse(entry2);
   if (!parsed.success) {
@@ -29968,7 +28541,7 @@ function loadStep(raw, at3, index, src, suite, problems) {
       pos: src.keyPosOf([...at3, key2])
     };
   }
-  const kind = stepOf(key2);
+  const kind = stepSchemaOf(key2);
   const schema = stepSchema(kind);
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
@@ -30042,6 +28615,18 @@ function attachTarget(config2, project) {
     allow: config2.allow
   };
   return { target: target2, problems };
+}
+
+// src/checks/probe-image.ts
+var DEFAULT_PROBE_IMAGE = "busybox:1.36";
+
+// src/scenarios/network/images.ts
+var DEFAULT_FAULT_IMAGE = "nicolaka/netshoot:v0.13";
+var DEFAULT_FAULT_PROXY_IMAGE = "node:20-alpine";
+function faultImages(faults, env) {
+  const tools = env.STACKCHECK_FAULT_IMAGE || faults?.image;
+  const proxy = env.STACKCHECK_FAULT_PROXY_IMAGE || faults?.proxyImage || tools;
+  return { tools: tools ?? DEFAULT_FAULT_IMAGE, proxy: proxy ?? DEFAULT_FAULT_PROXY_IMAGE };
 }
 
 // src/manifest/load.ts
@@ -31254,7 +29839,7 @@ function scenarioTargets(suite, scenario) {
     if (step.check) return step.check.targets;
     let refs = [];
     try {
-      refs = stepOf(step.key).refs(step.entry).map((u) => u.ref);
+      refs = stepSchemaOf(step.key).refs(step.entry).map((u) => u.ref);
     } catch {
       return [];
     }
@@ -31374,6 +29959,1636 @@ var FaultSet = class {
     for (const id of ids.reverse()) await this.heal(id, reason);
   }
 };
+
+// src/scenarios/steps/chaos.ts
+import { randomInt } from "node:crypto";
+
+// src/orchestrator/stop.ts
+var ENGINE_DEFAULT_GRACE_MS = 1e4;
+var STOP_SLACK_MS = 3e4;
+function stopWithGrace(engine, id, graceMs, signal) {
+  const ms = graceMs ?? ENGINE_DEFAULT_GRACE_MS;
+  return engine.stopContainer(
+    id,
+    ms,
+    AbortSignal.any([signal, AbortSignal.timeout(ms + STOP_SLACK_MS)])
+  );
+}
+
+// src/scenarios/steps/stop-events.ts
+var SIGKILL = /* @__PURE__ */ new Set(["9", "SIGKILL", "KILL"]);
+var SKEW_MS = 2e3;
+async function measureStop(engine, r, labels, signal, stop2) {
+  const sinceMs2 = Date.now() - SKEW_MS;
+  await stop2();
+  const events = [];
+  const window = { sinceMs: sinceMs2, untilMs: Date.now() + 200 };
+  for await (const e of engine.containerEvents(labels, signal, window)) {
+    if (e.id === r.containerId)
+      events.push({ action: e.action, signal: e.labels.signal, timeMs: e.timeMs });
+  }
+  const lastStart = events.map((e) => e.action).lastIndexOf("start");
+  const mine = events.slice(lastStart + 1);
+  const first = mine.find((e) => e.action === "kill" && !SIGKILL.has(e.signal ?? ""));
+  if (!first) return {};
+  const killed = mine.find(
+    (e) => e.action === "kill" && SIGKILL.has(e.signal ?? "") && e.timeMs >= first.timeMs
+  );
+  const died = mine.find((e) => e.action === "die");
+  return {
+    signal: first.signal,
+    ...killed ? { killedAfterMs: Math.round(killed.timeMs - first.timeMs) } : {},
+    ...!killed && died ? { exitedAfterMs: Math.round(died.timeMs - first.timeMs) } : {}
+  };
+}
+
+// src/scenarios/steps/target.ts
+function targets(t, ctx) {
+  const all = ctx.runtime.replicas(t.service);
+  const chosen = t.replica === void 0 ? all : all.filter((r) => r.index === t.replica);
+  if (chosen.length === 0) {
+    throw new Error(
+      `${t.service}${t.replica ? ` replica ${t.replica}` : ""} has no container in this run`
+    );
+  }
+  return chosen;
+}
+
+// src/scenarios/steps/lifecycle.ts
+var stop = defineStep({
+  ...stopSchema,
+  async run(step, ctx) {
+    const overrideMs = step.stop.timeout === void 0 ? void 0 : parseDuration(step.stop.timeout);
+    const replicas = targets(step.stop, ctx);
+    const results2 = await Promise.all(
+      replicas.map(async (r) => {
+        const engine = ctx.runtime.engine(r.node);
+        const state2 = await engine.inspectContainer(r.containerId, ctx.signal);
+        const graceMs = overrideMs ?? (state2.stopTimeoutSec === void 0 ? ENGINE_DEFAULT_GRACE_MS : state2.stopTimeoutSec * 1e3);
+        const measured = await measureStop(
+          engine,
+          r,
+          ctx.runtime.serviceFilter(r),
+          ctx.signal,
+          () => stopWithGrace(engine, r.containerId, graceMs, ctx.signal)
+        );
+        ctx.runtime.userStopped.add(r.containerId);
+        return {
+          replica: r.containerName,
+          configuredGraceS: graceMs / 1e3,
+          stopSignal: state2.stopSignal ?? "SIGTERM",
+          ...measured
+        };
+      })
+    );
+    const evidence = { containers: results2 };
+    const want = step.expect?.graceAtLeast;
+    if (want !== void 0) {
+      const wantMs = parseDuration(want);
+      for (const r of results2) {
+        if (r.configuredGraceS * 1e3 < wantMs) {
+          return {
+            status: "failed",
+            message: `${r.replica} is configured with a ${r.configuredGraceS}s grace period, less than ${want}`,
+            evidence
+          };
+        }
+        if (r.killedAfterMs !== void 0 && r.killedAfterMs < wantMs) {
+          return {
+            status: "failed",
+            message: `${r.replica} was killed ${formatDuration(r.killedAfterMs)} after ${r.stopSignal}, before ${want}`,
+            evidence
+          };
+        }
+      }
+    }
+    const how = results2.map(
+      (r) => r.killedAfterMs !== void 0 ? `${r.replica} killed after its ${formatDuration(r.killedAfterMs)} grace` : `${r.replica} exited ${formatDuration(r.exitedAfterMs ?? 0)} after ${r.stopSignal}`
+    );
+    return { status: "passed", message: how.join("; "), evidence };
+  }
+});
+var start = defineStep({
+  ...startSchema,
+  async run(step, ctx) {
+    const replicas = targets(step.start, ctx);
+    await Promise.all(
+      replicas.map(async (r) => {
+        await ctx.runtime.engine(r.node).startContainer(r.containerId, ctx.signal);
+        ctx.runtime.userStopped.delete(r.containerId);
+      })
+    );
+    return {
+      status: "passed",
+      message: `started ${replicas.map((r) => r.containerName).join(", ")}`,
+      evidence: {}
+    };
+  }
+});
+var kill = defineStep({
+  ...killSchema,
+  async run(step, ctx) {
+    const replicas = targets(step.kill, ctx);
+    await Promise.all(
+      replicas.map(
+        (r) => ctx.runtime.engine(r.node).killContainer(r.containerId, step.kill.signal, ctx.signal)
+      )
+    );
+    return {
+      status: "passed",
+      message: `sent ${step.kill.signal} through the engine to ${replicas.map((r) => r.containerName).join(", ")} (a manual stop: restart policies do not apply)`,
+      evidence: {}
+    };
+  }
+});
+var crash = defineStep({
+  ...crashSchema,
+  async run(step, ctx) {
+    const replicas = targets(step.crash, ctx);
+    const evidence = await Promise.all(
+      replicas.map(async (r) => {
+        const engine = ctx.runtime.engine(r.node);
+        const { pid, restartCount } = await engine.inspectContainer(r.containerId, ctx.signal);
+        if (!pid) throw new Error(`${r.containerName} is not running, so it cannot crash`);
+        await ctx.runtime.helperImage(r.node, ctx.suite.probeImage, ctx.signal);
+        const res = await engine.runTask(
+          {
+            name: `${r.containerName}-crash-${Date.now().toString(36)}`,
+            image: ctx.suite.probeImage,
+            cmd: ["kill", "-9", String(pid)],
+            labels: { ...ctx.runtime.labels, [LABEL.role]: "fault" },
+            pidHost: true
+          },
+          ctx.signal
+        );
+        if (res.exitCode !== 0)
+          throw new Error(`could not kill pid ${pid} of ${r.containerName}: ${res.stderr.trim()}`);
+        return { container: r.containerName, pid, restartCountBefore: restartCount };
+      })
+    );
+    return {
+      status: "passed",
+      message: `killed the main process of ${evidence.map((e) => `${e.container} (pid ${e.pid})`).join(", ")}`,
+      evidence: { crashed: evidence }
+    };
+  }
+});
+var pause = defineStep({
+  ...pauseSchema,
+  async run(step, ctx) {
+    const replicas = targets(step.pause, ctx);
+    for (const r of replicas) {
+      const engine = ctx.runtime.engine(r.node);
+      try {
+        await engine.pauseContainer(r.containerId, ctx.signal);
+      } catch (e) {
+        throw new Error(`cannot pause ${r.containerName}: ${engineMessage(e)}`);
+      }
+      ctx.faults.add(
+        {
+          id: `pause:${r.containerId}`,
+          kind: "pause",
+          description: `${r.containerName} paused`,
+          mechanism: "cgroup freezer (engine pause)",
+          heal: (signal) => engine.unpauseContainer(r.containerId, signal)
+        },
+        ctx.forMs
+      );
+    }
+    return {
+      status: "passed",
+      message: `paused ${replicas.map((r) => r.containerName).join(", ")}`,
+      evidence: {}
+    };
+  }
+});
+var unpause = defineStep({
+  ...unpauseSchema,
+  async run(step, ctx) {
+    const replicas = targets(step.unpause, ctx);
+    for (const r of replicas) await ctx.faults.heal(`pause:${r.containerId}`, "an unpause step");
+    await Promise.all(
+      replicas.map((r) => ctx.runtime.engine(r.node).unpauseContainer(r.containerId, ctx.signal))
+    );
+    return {
+      status: "passed",
+      message: `unpaused ${replicas.map((r) => r.containerName).join(", ")}`,
+      evidence: {}
+    };
+  }
+});
+
+// src/scenarios/steps/chaos.ts
+var list3 = (among) => typeof among === "string" ? [among] : among;
+var chaos = defineStep({
+  ...chaosSchema,
+  async run(step, ctx) {
+    const c = step.chaos;
+    const seed = c.seed ?? randomInt(0, MAX_SEED);
+    const picked = choose(candidates(c, ctx), c.pick, seed);
+    const replay = `seed ${seed} (write \`seed: ${seed}\` to replay this choice)`;
+    const outcomes2 = [];
+    try {
+      for (const r of picked.flatMap((p) => p.units.flatMap((u) => u.replicas))) {
+        const target2 = { service: `${r.topology}/${r.service}`, replica: r.index };
+        outcomes2.push(
+          c.action === "crash" ? await crash.run({ crash: target2 }, ctx) : await kill.run({ kill: { ...target2, signal: "SIGKILL" } }, ctx)
+        );
+      }
+    } catch (e) {
+      throw new Error(`${replay}: ${errorMessage(e)}`, { cause: e });
+    }
+    const evidence = {
+      seed,
+      action: c.action,
+      per: c.per,
+      picked: picked.map((p) => ({
+        node: p.node,
+        of: p.of,
+        chosen: p.units.map((u) => u.key),
+        containers: p.units.flatMap((u) => u.replicas.map((r) => r.containerName))
+      }))
+    };
+    const short2 = picked.filter((p) => p.units.length < c.pick);
+    const message = `${replay}: ${c.action === "crash" ? "crashed" : "killed"} ` + picked.map((p) => `${p.units.map((u) => u.key).join(", ")} on node ${p.node}`).join("; ") + (short2.length ? ` (fewer than ${c.pick} to choose from on ${short2.map((p) => `${p.node}: ${p.of}`).join(", ")})` : "");
+    const bad = outcomes2.find((o) => o.status !== "passed");
+    return bad ? { ...bad, message: `${replay}: ${bad.message}`, evidence } : { status: "passed", message, evidence };
+  }
+});
+function candidates(c, ctx) {
+  const seen = /* @__PURE__ */ new Map();
+  for (const ref of list3(c.among))
+    for (const r of ctx.runtime.replicas(ref)) seen.set(r.containerId, r);
+  const byNode = /* @__PURE__ */ new Map();
+  for (const r of seen.values()) {
+    const key2 = c.per === "service" ? `${r.topology}/${r.service}` : `${r.topology}/${r.service}#${r.index}`;
+    const units = byNode.get(r.node) ?? /* @__PURE__ */ new Map();
+    byNode.set(r.node, units);
+    const u = units.get(key2) ?? { key: key2, replicas: [] };
+    u.replicas.push(r);
+    units.set(key2, u);
+  }
+  if (byNode.size === 0)
+    throw new Error(`${list3(c.among).join(", ")}: no container in this run to choose from`);
+  return new Map(
+    [...byNode.keys()].sort().map((node2) => [node2, [...byNode.get(node2).values()].sort((a, b) => compare(a.key, b.key))])
+  );
+}
+function compare(a, b) {
+  return a.localeCompare(b, "en", { numeric: true });
+}
+function choose(byNode, pick2, seed) {
+  const next = mulberry32(seed);
+  return [...byNode].map(([node2, units]) => {
+    const pool = [...units];
+    const chosen = [];
+    while (chosen.length < pick2 && pool.length)
+      chosen.push(pool.splice(Math.floor(next() * pool.length), 1)[0]);
+    return { node: node2, of: units.length, units: chosen };
+  });
+}
+function mulberry32(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = a + 1831565813 >>> 0;
+    let t = a;
+    t = Math.imul(t ^ t >>> 15, t | 1);
+    t ^= t + Math.imul(t ^ t >>> 7, t | 61);
+    return ((t ^ t >>> 14) >>> 0) / 4294967296;
+  };
+}
+
+// src/scenarios/steps/control.ts
+var sleep = defineStep({
+  ...sleepSchema,
+  async run(step, ctx) {
+    await ctx.clock.sleep(parseDuration(step.sleep), ctx.signal);
+    return { status: "passed", message: `slept ${step.sleep}`, evidence: {} };
+  }
+});
+var heal = defineStep({
+  ...healSchema,
+  async run(step, ctx) {
+    const before = ctx.faults.list().filter((f) => step.heal === "all" || f.kind === step.heal);
+    await ctx.faults.healAll("a heal step", step.heal === "all" ? void 0 : step.heal);
+    const failed = ctx.faults.healed.filter((h) => h.error && before.some((f) => f.id === h.id));
+    if (failed.length) {
+      return {
+        status: "error",
+        message: `could not heal: ${failed.map((f) => `${f.description}: ${f.error}`).join("; ")}`,
+        evidence: {}
+      };
+    }
+    return {
+      status: "passed",
+      message: before.length ? `healed ${before.map((f) => f.description).join(", ")}` : `no active ${step.heal} fault to heal`,
+      evidence: {}
+    };
+  }
+});
+
+// src/orchestrator/wait-back.ts
+var DEFAULT_POLL_MS = 250;
+var NotBackError = class extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "NotBackError";
+  }
+};
+async function waitBack(engine, id, opts) {
+  const { clock, signal } = opts;
+  const pollMs = opts.pollMs ?? DEFAULT_POLL_MS;
+  const t0 = clock.now();
+  let run2;
+  let last;
+  for (; ; ) {
+    const st = last = await engine.inspectContainer(id, signal);
+    const now = clock.now();
+    if (st.status === "exited" || st.status === "dead") {
+      if (st.exitCode === 0) return "completed";
+      throw new NotBackError(
+        `exited with code ${st.exitCode}${st.oomKilled ? " (killed: out of memory)" : ""}`
+      );
+    }
+    if (st.status === "running" && !opts.mustComplete) {
+      if (st.health?.status === "healthy") return "healthy";
+      if (st.health?.status === "unhealthy") throw new NotBackError("is unhealthy");
+      if (!st.health) {
+        if (!run2 || run2.startedAt !== st.startedAt) run2 = { startedAt: st.startedAt, since: now };
+        if (now - run2.since >= opts.stableMs) return "running";
+      }
+    } else if (st.status !== "running") {
+      run2 = void 0;
+    }
+    const left = opts.readyTimeoutMs - (now - t0);
+    if (left <= 0) {
+      const what = opts.mustComplete ? "finished" : last.health ? "healthy" : "running";
+      throw new NotBackError(
+        `was not ${what} within ${formatDuration(opts.readyTimeoutMs)} (${last.health ? `health ${last.health.status}` : last.status})`
+      );
+    }
+    await clock.sleep(Math.min(pollMs, left), signal);
+  }
+}
+
+// src/orchestrator/restart.ts
+var USER_STOPPED = "stopped by the user (a `stop` step): left stopped until a `start`";
+function restartOrder(services, userStopped) {
+  const skipped = [];
+  const byTier = /* @__PURE__ */ new Map();
+  for (const s of services) {
+    const containers = s.containers.filter((c) => {
+      if (!userStopped.has(c.id)) return true;
+      skipped.push({ service: s.name, container: c.name, reason: USER_STOPPED });
+      return false;
+    });
+    if (!containers.length) continue;
+    byTier.set(s.tier, [...byTier.get(s.tier) ?? [], { ...s, containers }]);
+  }
+  const start2 = [...byTier.entries()].sort(([a], [b]) => a - b).map(([tier, list4]) => ({ tier, services: list4 }));
+  return { stop: [...start2].reverse(), start: start2, skipped };
+}
+var DEFAULT_RESTART_ATTEMPTS = { backoffMs: [1e3, 2e3] };
+var RestartFailure = class extends Error {
+  constructor(service2, container, failures2, notStarted, report) {
+    super(
+      `${container} (service "${service2}") did not come back after ${failures2.length} ${failures2.length === 1 ? "attempt" : "attempts"}: ` + failures2.map((f) => `attempt ${f.attempt}: ${f.message}`).join("; ") + (notStarted.length ? `; not started: ${notStarted.join(", ")}` : "")
+    );
+    this.service = service2;
+    this.container = container;
+    this.failures = failures2;
+    this.notStarted = notStarted;
+    this.report = report;
+    this.name = "RestartFailure";
+  }
+  service;
+  container;
+  failures;
+  notStarted;
+  report;
+};
+async function restartTopology(engine, services, opts) {
+  const origin = opts.clock.now();
+  const report = await stopTopology(engine, services, opts);
+  await startTiers(engine, restartOrder(services, opts.userStopped), opts, report, origin);
+  return report;
+}
+async function stopTopology(engine, services, opts) {
+  const order = restartOrder(services, opts.userStopped);
+  const report = emptyReport(order);
+  for (const tier of order.stop) {
+    await Promise.all(
+      tier.services.flatMap(
+        (s) => s.containers.map((c) => {
+          report.stopped.push(c.name);
+          return stopWithGrace(engine, c.id, s.stopGraceMs, opts.signal);
+        })
+      )
+    );
+  }
+  return report;
+}
+async function startTopology(engine, services, opts) {
+  const order = restartOrder(services, opts.userStopped);
+  const report = emptyReport(order);
+  await startTiers(engine, order, opts, report, opts.clock.now());
+  return report;
+}
+function emptyReport(order) {
+  return {
+    tiers: order.start.map((t) => t.services.map((s) => s.name)),
+    stopped: [],
+    started: [],
+    skipped: order.skipped
+  };
+}
+async function startTiers(engine, order, opts, report, origin) {
+  const { clock, signal } = opts;
+  for (const [i, tier] of order.start.entries()) {
+    const results2 = await Promise.allSettled(
+      tier.services.flatMap(
+        (s) => s.containers.map(async (c) => {
+          let startedMs = 0;
+          const { back, attempts } = await retry(
+            async (attempt2) => {
+              if (attempt2 > 1) await stopWithGrace(engine, c.id, s.stopGraceMs, signal);
+              startedMs = clock.now() - origin;
+              await engine.startContainer(c.id, signal);
+              return {
+                back: await waitBack(engine, c.id, { ...opts, mustComplete: s.mustComplete }),
+                attempts: attempt2
+              };
+            },
+            opts.attempts,
+            // An engine's refusal reads as the daemon's own words.
+            { clock, signal, describe: engineMessage }
+          );
+          report.started.push({
+            service: s.name,
+            container: c.name,
+            tier: tier.tier,
+            attempts,
+            back,
+            startedMs,
+            backMs: clock.now() - origin
+          });
+        })
+      )
+    );
+    signal.throwIfAborted();
+    const failed = results2.findIndex((r) => r.status === "rejected");
+    if (failed < 0) continue;
+    const reason = results2[failed].reason;
+    const [service2, container] = tier.services.flatMap((s) => s.containers.map((c) => [s.name, c.name])).at(failed);
+    const failures2 = reason instanceof RetryError ? reason.failures : [{ attempt: 1, error: reason, message: engineMessage(reason), atMs: clock.now() }];
+    const notStarted = order.start.slice(i + 1).flatMap((t) => t.services.map((s) => s.name));
+    throw new RestartFailure(service2, container, failures2, notStarted, report);
+  }
+}
+
+// src/scenarios/steps/restart.ts
+var restart = defineStep({
+  ...restartSchema,
+  async run(step, ctx) {
+    const r = step.restart;
+    if (r.topology !== void 0) {
+      const name2 = r.topology;
+      const services = ctx.runtime.plan(name2).services.map((sp2) => restartService(sp2, ctx.runtime.replicas(`${name2}/${sp2.spec.name}`)));
+      return restartIn(r, name2, services, ctx.runtime.userStopped, `topology ${name2}`, ctx);
+    }
+    const replicas = targets({ service: r.service, replica: r.replica }, ctx);
+    const { topology, service: service2 } = replicas[0];
+    const sp = ctx.runtime.plan(topology).services.find((x) => x.spec.name === service2);
+    try {
+      return await restartIn(r, topology, [restartService(sp, replicas)], /* @__PURE__ */ new Set(), service2, ctx);
+    } finally {
+      for (const x of replicas) ctx.runtime.userStopped.delete(x.containerId);
+    }
+  }
+});
+function restartService(sp, replicas) {
+  return {
+    name: sp.spec.name,
+    tier: sp.tier,
+    mustComplete: sp.mustComplete,
+    stopGraceMs: sp.spec.stopGracePeriodMs,
+    containers: replicas.map((x) => ({ id: x.containerId, name: x.containerName }))
+  };
+}
+async function restartIn(r, name2, services, userStopped, what, ctx) {
+  const topology = ctx.suite.topologies.find((t) => t.name === name2);
+  const attempts = retryPolicy(
+    r.backoff?.map((d) => parseDuration(d)) ?? DEFAULT_RESTART_ATTEMPTS.backoffMs,
+    r.attempts
+  );
+  try {
+    const report = await restartTopology(ctx.runtime.engine(topology.node), services, {
+      clock: ctx.clock,
+      signal: ctx.signal,
+      userStopped,
+      attempts,
+      readyTimeoutMs: r.timeout === void 0 ? topology.waitTimeoutMs : parseDuration(r.timeout),
+      stableMs: topology.stableMs
+    });
+    const message = describe5(what, report, r.topology !== void 0);
+    return { status: "passed", message, evidence: { ...report } };
+  } catch (e) {
+    if (!(e instanceof RestartFailure)) throw e;
+    return {
+      status: "failed",
+      message: `restarting ${what}: ${e.message}`,
+      evidence: {
+        ...e.report,
+        failed: {
+          service: e.service,
+          container: e.container,
+          attempts: e.failures.map((f) => f.message)
+        }
+      }
+    };
+  }
+}
+function describe5(what, report, byTier) {
+  const order = byTier ? report.tiers.map((t) => t.join(" + ")).join(" \u2192 ") : report.started.map((s) => `${s.container} (${s.back})`).join(", ");
+  const retried = report.started.filter((s) => s.attempts > 1);
+  const skipped = [...new Set(report.skipped.map((s) => s.service))];
+  return `restarted ${what}: ${order || "nothing to restart"}` + (retried.length ? `; ${retried.map((s) => `${s.container} came back on attempt ${s.attempts}`).join(", ")}` : "") + (skipped.length ? `; left stopped (stopped by a \`stop\` step): ${skipped.join(", ")}` : "");
+}
+
+// src/scenarios/steps/node.ts
+var downId = (node2) => `down:${node2}`;
+var down = defineStep({
+  ...downSchema,
+  async run(step, ctx) {
+    const node2 = step.down.node;
+    const engine = ctx.runtime.engine(node2);
+    const userStopped = new Set(ctx.runtime.userStopped);
+    const placed = ctx.suite.topologies.filter((t) => t.node === node2).map((t) => ({ topology: t, services: servicesOf(ctx, t.name) }));
+    const reports = await Promise.all(
+      placed.map((p) => stopTopology(engine, p.services, { signal: ctx.signal, userStopped }))
+    );
+    const stopped = reports.flatMap((r) => r.stopped);
+    const longestWait = Math.max(0, ...placed.map((p) => p.topology.waitTimeoutMs));
+    ctx.faults.add(
+      {
+        id: downId(node2),
+        kind: "down",
+        description: `node ${node2} down (${stopped.length} containers stopped)`,
+        mechanism: "containers stopped, dependents first",
+        // Every attempt of every tier may take the topology's wait timeout.
+        healTimeoutMs: longestWait * (DEFAULT_RESTART_ATTEMPTS.backoffMs.length + 1) + 3e4,
+        heal: async (signal) => {
+          await Promise.all(
+            placed.map(
+              (p) => startTopology(engine, p.services, {
+                clock: ctx.clock,
+                signal,
+                userStopped,
+                attempts: DEFAULT_RESTART_ATTEMPTS,
+                readyTimeoutMs: p.topology.waitTimeoutMs,
+                stableMs: p.topology.stableMs
+              })
+            )
+          );
+        }
+      },
+      ctx.forMs
+    );
+    return {
+      status: "passed",
+      message: `node ${node2} down: stopped ${stopped.length} containers, dependents first`,
+      evidence: {
+        stopped,
+        tiers: Object.fromEntries(placed.map((p, i) => [p.topology.name, reports[i].tiers]))
+      }
+    };
+  }
+});
+var up = defineStep({
+  ...upSchema,
+  async run(step, ctx) {
+    const node2 = step.up.node;
+    const id = downId(node2);
+    if (!ctx.faults.list().some((f) => f.id === id))
+      return { status: "passed", message: `node ${node2} is up (it was not down)`, evidence: {} };
+    await ctx.faults.heal(id, "an up step");
+    const record3 = ctx.faults.healed.findLast((h) => h.id === id);
+    if (record3?.error)
+      return {
+        status: "failed",
+        message: `node ${node2} did not come back: ${record3.error}`,
+        evidence: {}
+      };
+    return {
+      status: "passed",
+      message: `node ${node2} up: every service back, in dependency order`,
+      evidence: {}
+    };
+  }
+});
+function servicesOf(ctx, topology) {
+  return ctx.runtime.plan(topology).services.map((sp) => restartService(sp, ctx.runtime.replicas(`${topology}/${sp.spec.name}`)));
+}
+
+// src/scenarios/network/addresses.ts
+import { lookup } from "node:dns/promises";
+import { isIP as isIP3 } from "node:net";
+var Addresses = class {
+  constructor(rt, signal) {
+    this.rt = rt;
+    this.signal = signal;
+  }
+  rt;
+  signal;
+  states = /* @__PURE__ */ new Map();
+  hosts = /* @__PURE__ */ new Map();
+  state(r) {
+    let s = this.states.get(r.containerId);
+    if (!s) {
+      s = this.rt.inspect(r, this.signal);
+      this.states.set(r.containerId, s);
+    }
+    return s;
+  }
+  /** `peer` as seen from a container on `fromNode`. */
+  async peer(fromNode, peer) {
+    const s = await this.state(peer);
+    if (peer.node === fromNode) {
+      const ips = (s.networks ?? []).flatMap(
+        (n) => [n.ipv4, n.ipv6].filter((x) => !!x)
+      );
+      const tcpPorts2 = (s.exposedPorts ?? []).filter((p) => p.protocol === "tcp").map((p) => p.port);
+      return { replica: peer, sameNode: true, ips: uniq(ips), tcpPorts: uniq(tcpPorts2) };
+    }
+    const host = await this.nodeIp(peer.node);
+    const tcpPorts = s.ports.filter((p) => p.protocol === "tcp" && p.hostPort > 0);
+    return {
+      replica: peer,
+      sameNode: false,
+      ips: [host],
+      tcpPorts: uniq(tcpPorts.map((p) => p.hostPort))
+    };
+  }
+  /** The address other nodes reach a node's published ports at, as an IP (rules need one). */
+  nodeIp(node2) {
+    let p = this.hosts.get(node2);
+    if (!p) {
+      const host = this.rt.nodeHost(node2);
+      p = isIP3(host) ? Promise.resolve(host) : lookup(host).then((a) => a.address);
+      this.hosts.set(node2, p);
+    }
+    return p;
+  }
+};
+function uniq(xs) {
+  return [...new Set(xs)];
+}
+
+// src/scenarios/network/inject.ts
+import { randomBytes as randomBytes3 } from "node:crypto";
+
+// src/scenarios/network/proxy.ts
+var PROXY_UID = 64932;
+var READY = "SC-PROXY-READY";
+var PROXY_SOURCE = String.raw`'use strict';
+const net = require('net');
+const cfg = JSON.parse(process.argv[1]);
+const QUEUE_HIGH = 4 * 1024 * 1024;
+
+function delayOf() {
+  const j = cfg.jitterMs ? (Math.random() * 2 - 1) * cfg.jitterMs : 0;
+  return Math.max(0, cfg.delayMs + j);
+}
+
+// Forwards what "from" sends to "to", each chunk held back by the delay; order is kept (a chunk
+// never leaves before the one before it), and "from" is paused while much is waiting.
+function delayed(from, to) {
+  const queue = [];
+  let last = 0;
+  let bytes = 0;
+  let timer = null;
+  const flush = () => {
+    timer = null;
+    const now = Date.now();
+    while (queue.length && queue[0].due <= now) {
+      const item = queue.shift();
+      if (item.end) to.end();
+      else {
+        bytes -= item.chunk.length;
+        if (!to.destroyed) to.write(item.chunk);
+      }
+    }
+    if (bytes < QUEUE_HIGH / 4 && from.isPaused()) from.resume();
+    if (queue.length) timer = setTimeout(flush, Math.max(0, queue[0].due - Date.now()));
+  };
+  const push = (item) => {
+    last = Math.max(last, Date.now() + delayOf());
+    item.due = last;
+    queue.push(item);
+    if (!timer) timer = setTimeout(flush, Math.max(0, queue[0].due - Date.now()));
+  };
+  from.on('data', (chunk) => {
+    bytes += chunk.length;
+    push({ chunk });
+    if (bytes > QUEUE_HIGH) from.pause();
+  });
+  from.on('end', () => push({ end: true }));
+  from.on('close', () => {
+    if (timer && to.destroyed) clearTimeout(timer);
+  });
+}
+
+function reset(sock) {
+  if (typeof sock.resetAndDestroy === 'function') sock.resetAndDestroy();
+  else sock.destroy();
+}
+
+function serve(route) {
+  return net.createServer({ allowHalfOpen: true }, (client) => {
+    if (cfg.resetPercent > 0 && Math.random() * 100 < cfg.resetPercent) return reset(client);
+    client.setNoDelay(true);
+    const upstream = net.connect({ host: route.host, port: route.port, allowHalfOpen: true });
+    upstream.setNoDelay(true);
+    delayed(client, upstream);
+    upstream.pipe(client);
+    upstream.on('error', () => reset(client));
+    client.on('error', () => upstream.destroy());
+    upstream.on('close', () => { if (!client.destroyed && !client.writableEnded) client.end(); });
+    client.on('close', () => upstream.destroy());
+  });
+}
+
+const ports = {};
+Promise.all(
+  cfg.routes.map(
+    (route) =>
+      new Promise((resolve, reject) => {
+        const server = serve(route);
+        server.on('error', reject);
+        server.listen(0, '127.0.0.1', () => {
+          ports[route.host + ':' + route.port] = server.address().port;
+          resolve();
+        });
+      }),
+  ),
+).then(
+  () => {
+    if (cfg.uid !== null) {
+      process.setgid(cfg.uid);
+      process.setuid(cfg.uid);
+    }
+    process.stdout.write('${READY} ' + JSON.stringify(ports) + '\n');
+  },
+  (err) => {
+    process.stderr.write('proxy: ' + err.message + '\n');
+    process.exit(1);
+  },
+);
+process.on('SIGTERM', () => process.exit(0));
+process.on('SIGINT', () => process.exit(0));
+`;
+function parseReady(logs2) {
+  const m = new RegExp(`${READY} (\\{.*\\})`).exec(logs2);
+  return m ? JSON.parse(m[1]) : void 0;
+}
+
+// src/scenarios/network/inject.ts
+var FaultError = class extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "FaultError";
+  }
+};
+var seq = 0;
+function nextFaultNames(runId) {
+  seq += 1;
+  return {
+    chain: `SC-${runId.slice(0, 8)}-${seq}`,
+    handle: `${(23552 + seq % 253 + 1).toString(16)}:`
+  };
+}
+function imagesOf(ctx) {
+  return ctx.suite.faultImages ?? faultImages(void 0, process.env);
+}
+function selfHealAfterS(ctx) {
+  if (ctx.forMs !== void 0) return ctx.forMs / 1e3 + 30;
+  const deadline2 = Number(ctx.runtime.labels[LABEL.deadline]);
+  if (Number.isFinite(deadline2) && deadline2 > Date.now()) return (deadline2 - Date.now()) / 1e3;
+  return 24 * 3600;
+}
+async function ensureImage2(ctx, node2, image, verb, needs) {
+  try {
+    await ctx.runtime.helperImage(node2, image, ctx.signal);
+  } catch (e) {
+    if (!(e instanceof HelperImageMissing)) throw e;
+    throw new FaultError(
+      `cannot ${verb}: the fault ${e.message}; name an image with ${needs} in faults.image or STACKCHECK_FAULT_IMAGE`
+    );
+  }
+}
+async function prepare(ctx, o) {
+  const image = imagesOf(ctx).tools;
+  for (const node2 of new Set(o.targets.map((r) => r.node)))
+    await ensureImage2(ctx, node2, image, o.verb, "sh, iptables and tc");
+  const labels = { ...ctx.runtime.labels, [LABEL.role]: "fault" };
+  const set2 = { verb: o.verb, image, heal: o.heal, labels, list: [] };
+  const slots2 = [];
+  const started = await Promise.allSettled(
+    o.targets.map(async (r, i) => {
+      const engine = ctx.runtime.engine(r.node);
+      const name2 = `${r.containerName}-${o.kind}-${randomBytes3(2).toString("hex")}`;
+      try {
+        const id = await engine.runSidecar(
+          {
+            name: name2,
+            image,
+            cmd: selfHealingMain(o.heal, selfHealAfterS(ctx)),
+            labels,
+            networkOf: r.containerId,
+            capAdd: ["NET_ADMIN"]
+          },
+          ctx.signal
+        );
+        slots2[i] = { replica: r, engine, id, name: name2, facts: {} };
+      } catch (e) {
+        throw new FaultError(
+          `cannot ${o.verb}: no helper could join ${r.containerName}'s network namespace (${engineMessage(e)})`
+        );
+      }
+    })
+  );
+  set2.list = slots2.filter(Boolean);
+  const failed = started.find((s) => s.status === "rejected");
+  if (failed) {
+    await removeHelpers(set2, AbortSignal.timeout(3e4));
+    throw failed.reason;
+  }
+  try {
+    const script = preflightScript(o.needs);
+    await Promise.all(
+      set2.list.map(async (h) => {
+        const res = await h.engine.exec(h.id, { cmd: ["sh", "-c", script] }, ctx.signal);
+        if (res.exitCode !== 0) {
+          throw new FaultError(
+            `cannot ${o.verb}: the preflight in ${image} failed with exit code ${res.exitCode} (${res.stderr.trim() || res.stdout.trim() || "no output"})`
+          );
+        }
+        h.facts = parsePreflight(res.stdout);
+      })
+    );
+  } catch (e) {
+    await removeHelpers(set2, AbortSignal.timeout(3e4));
+    throw e;
+  }
+  return set2;
+}
+var TOOL_NAMES = {
+  iptables: "iptables",
+  nat: "the iptables nat table",
+  ip6tables: "ip6tables",
+  tc: "tc"
+};
+function missingTool(set2, tool) {
+  const h = set2.list.find((x) => !x.facts[tool]);
+  if (!h) return void 0;
+  const why = h.facts[`${tool}.error`] ?? "not checked";
+  return `${TOOL_NAMES[tool]} is not available in ${set2.image} (${why}; in ${h.replica.containerName}'s network namespace, with NET_ADMIN)`;
+}
+async function requireTools(set2, tools) {
+  for (const t of tools) {
+    const why = missingTool(set2, t);
+    if (why) await discard(set2, `cannot ${set2.verb}: ${why}`);
+  }
+}
+async function discard(set2, message) {
+  await removeHelpers(set2, AbortSignal.timeout(3e4));
+  throw new FaultError(message);
+}
+function toolsEnv(h) {
+  const env = {};
+  if (h.facts.iptables) env.IPT = h.facts.iptables;
+  if (h.facts.ip6tables) env.IP6T = h.facts.ip6tables;
+  if (h.facts.tc) env.TC = h.facts.tc;
+  return env;
+}
+async function commit(ctx, set2, fault, apply) {
+  ctx.faults.add({ ...fault, heal: (signal) => healHelpers(set2, signal) }, ctx.forMs);
+  try {
+    await Promise.all(
+      set2.list.map(async (h) => {
+        const res = await h.engine.exec(
+          h.id,
+          { cmd: ["sh", "-c", PRELUDE + apply(h)], env: toolsEnv(h) },
+          ctx.signal
+        );
+        if (res.exitCode !== 0) {
+          throw new FaultError(
+            `cannot ${set2.verb}: applying it in ${h.replica.containerName} failed (${res.stderr.trim().split("\n").slice(-3).join("; ") || `exit code ${res.exitCode}`}); what was applied is healed`
+          );
+        }
+      })
+    );
+  } catch (e) {
+    await ctx.faults.heal(fault.id, ctx.signal.aborted ? "cancellation" : "its application failed");
+    if (e instanceof FaultError || ctx.signal.aborted) throw e;
+    throw new FaultError(`cannot ${set2.verb}: ${errorMessage(e)}; what was applied is healed`);
+  }
+}
+async function healHelpers(set2, signal) {
+  const errors = [];
+  await Promise.all(
+    set2.list.map(async (h) => {
+      try {
+        await healOne(set2, h, signal);
+      } catch (e) {
+        errors.push(`${h.replica.containerName}: ${errorMessage(e)}`);
+      }
+    })
+  );
+  await removeHelpers(set2, signal);
+  if (errors.length) throw new Error(errors.join("; "));
+}
+async function healOne(set2, h, signal) {
+  const script = PRELUDE + set2.heal;
+  try {
+    const res2 = await h.engine.exec(h.id, { cmd: ["sh", "-c", script] }, signal);
+    if (res2.exitCode === 0) return;
+  } catch {
+  }
+  const target2 = await h.engine.inspectContainer(h.replica.containerId, signal).catch(() => void 0);
+  if (!target2?.running) return;
+  const res = await h.engine.runTask(
+    {
+      name: `${h.name}-heal`,
+      image: set2.image,
+      cmd: ["sh", "-c", script],
+      labels: set2.labels,
+      networkOf: h.replica.containerId,
+      capAdd: ["NET_ADMIN"]
+    },
+    signal
+  );
+  if (res.exitCode !== 0) throw new Error(res.stderr.trim() || `heal exited ${res.exitCode}`);
+}
+async function removeHelpers(set2, signal) {
+  await Promise.all(
+    set2.list.flatMap(
+      (h) => [h.proxyId, h.id].filter((id) => !!id).map((id) => h.engine.removeContainer(id, signal).catch(() => void 0))
+    )
+  );
+}
+async function startProxies(ctx, set2, config2) {
+  const image = imagesOf(ctx).proxy;
+  const out = /* @__PURE__ */ new Map();
+  try {
+    for (const node2 of new Set(set2.list.map((h) => h.replica.node)))
+      await ensureImage2(ctx, node2, image, set2.verb, "node");
+    await Promise.all(
+      set2.list.map(async (h) => {
+        try {
+          h.proxyId = await h.engine.runSidecar(
+            {
+              name: `${h.name}-proxy`,
+              image,
+              cmd: ["node", "-e", PROXY_SOURCE, JSON.stringify(config2(h))],
+              labels: set2.labels,
+              networkOf: h.replica.containerId
+            },
+            ctx.signal
+          );
+        } catch (e) {
+          throw new FaultError(
+            `cannot ${set2.verb}: node is not available in ${image} to run the delay proxy (${engineMessage(e)})`
+          );
+        }
+        out.set(h, await proxyPorts(h, image, set2.verb, ctx.signal));
+      })
+    );
+  } catch (e) {
+    await removeHelpers(set2, AbortSignal.timeout(3e4));
+    throw e;
+  }
+  return out;
+}
+async function proxyPorts(h, image, verb, signal) {
+  const deadline2 = Date.now() + 2e4;
+  for (; ; ) {
+    const logs2 = await h.engine.containerLogs(h.proxyId, 50, signal);
+    const ports2 = parseReady(logs2);
+    if (ports2) return ports2;
+    const state2 = await h.engine.inspectContainer(h.proxyId, signal);
+    if (!state2.running || Date.now() > deadline2) {
+      throw new FaultError(
+        `cannot ${verb}: the delay proxy did not start in ${image} (${state2.running ? "no answer in 20s" : `exit code ${state2.exitCode}`}: ${logs2.trim().split("\n").slice(-3).join("; ") || "no output"})`
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+// src/scenarios/network/rules.ts
+var family = (ip) => ip.includes(":") ? 6 : 4;
+function partitionRules(o, oneway) {
+  const rules = [];
+  const origin = oneway ? ["-m", "conntrack", "--ctdir", "ORIGINAL"] : [];
+  for (const p of o.from)
+    for (const ip of p.ips)
+      rules.push({
+        table: "filter",
+        family: family(ip),
+        args: ["-s", ip, ...origin, "-j", "DROP"]
+      });
+  for (const p of o.to)
+    for (const ip of p.ips)
+      for (const port2 of p.tcpPorts)
+        rules.push({
+          table: "filter",
+          family: family(ip),
+          args: ["-d", ip, "-p", "tcp", "--dport", port2, "-j", "DROP"]
+        });
+  return rules;
+}
+function destinationsOf(peers, tcpOnly = false) {
+  return peers.flatMap(
+    (p) => p.ips.flatMap(
+      (ip) => p.sameNode && !tcpOnly ? [{ ip }] : p.tcpPorts.map((port2) => ({ ip, port: port2 }))
+    )
+  );
+}
+function lossRules(percent, src, families = [4]) {
+  const p = (percent / 100).toFixed(6).replace(/0+$/, "").replace(/\.$/, "");
+  const drop = ["-m", "statistic", "--mode", "random", "--probability", p, "-j", "DROP"];
+  if (!src) {
+    return families.map((f) => ({
+      table: "filter",
+      family: f,
+      args: ["!", "-i", "lo", ...drop]
+    }));
+  }
+  return src.map((d) => ({
+    table: "filter",
+    family: family(d.ip),
+    args: ["-s", d.ip, ...d.port ? ["-p", "tcp", "--sport", d.port] : [], ...drop]
+  }));
+}
+function proxyRules(routes, uid) {
+  const notProxy = ["-m", "owner", "!", "--uid-owner", uid];
+  return routes.flatMap((r) => {
+    const match = ["-d", r.ip, "-p", "tcp", "--dport", r.port, ...notProxy];
+    return [
+      {
+        table: "nat",
+        family: 4,
+        args: [...match, "-j", "REDIRECT", "--to-ports", r.local]
+      },
+      {
+        table: "filter",
+        family: 4,
+        args: [...match, "-j", "REJECT", "--reject-with", "tcp-reset"]
+      }
+    ];
+  });
+}
+
+// src/scenarios/steps/network.ts
+function replicasOf(ctx, g) {
+  const seen = /* @__PURE__ */ new Map();
+  for (const ref of list2(g)) {
+    const rs = ctx.runtime.replicas(ref);
+    if (rs.length === 0) throw new FaultError(`${ref} has no container in this run`);
+    for (const r of rs) seen.set(r.containerId, r);
+  }
+  return [...seen.values()];
+}
+function onNode(ctx, node2) {
+  const rs = ctx.runtime.replicasAll.filter((r) => r.node === node2);
+  if (rs.length === 0) throw new FaultError(`node ${node2} has no container in this run`);
+  return rs;
+}
+var names = (rs) => [...new Set(rs.map((r) => `${r.topology}/${r.service}`))];
+async function guarded(fn) {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof FaultError) return { status: "error", message: e.message, evidence: {} };
+    throw e;
+  }
+}
+var partition = defineStep({
+  ...partitionSchema,
+  run: (step, ctx) => guarded(() => runPartition(step.partition, ctx))
+});
+async function runPartition(p, ctx) {
+  const addrs = new Addresses(ctx.runtime, ctx.signal);
+  const running = async (rs) => {
+    const states = await Promise.all(rs.map((r) => addrs.state(r)));
+    return rs.filter((_, i) => states[i].running);
+  };
+  const named2 = p.nodes ? p.nodes.map((node2) => ({ node: node2 })) : (p.between ?? [p.isolate]).map((group) => ({ group }));
+  const sides = await Promise.all(
+    named2.map(async ({ group, node: node2 }) => {
+      const all = group ? replicasOf(ctx, group) : onNode(ctx, node2);
+      const up2 = await running(all);
+      const down2 = all.filter((r) => !up2.includes(r));
+      if (down2.length)
+        throw new FaultError(
+          `cannot partition: ${down2.map((r) => r.containerName).join(", ")} ${down2.length === 1 ? "is" : "are"} not running`
+        );
+      return up2;
+    })
+  );
+  const sideA = sides[0];
+  const inA = new Set(sideA.map((r) => r.containerId));
+  const sideB = sides[1] ?? await running(ctx.runtime.replicasAll.filter((r) => !inA.has(r.containerId)));
+  if (sideB.length === 0)
+    throw new FaultError(
+      `cannot partition: no other service to isolate ${names(sideA).join(", ")} from`
+    );
+  const oneway = p.oneway === true;
+  const plans = /* @__PURE__ */ new Map();
+  const add = async (r, peers, kinds) => {
+    const pa = await Promise.all(peers.map((x) => addrs.peer(r.node, x)));
+    const plan2 = plans.get(r.containerId) ?? { r, from: [], to: [] };
+    if (kinds.from) plan2.from.push(...pa.filter((x) => x.sameNode));
+    if (kinds.to) plan2.to.push(...pa.filter((x) => !x.sameNode));
+    plans.set(r.containerId, plan2);
+  };
+  for (const r of sideA) await add(r, sideB, { from: !oneway, to: true });
+  for (const r of sideB) await add(r, sideA, { from: true, to: !oneway });
+  const rulesOf = new Map(
+    [...plans.values()].map((x) => [x.r.containerId, partitionRules(x, oneway)])
+  );
+  const active = [...plans.values()].filter((x) => rulesOf.get(x.r.containerId).length > 0);
+  if (active.length === 0)
+    throw new FaultError(
+      `cannot partition: no address of ${names([...sideA, ...sideB]).join(", ")} was found (not running?)`
+    );
+  const { chain } = nextFaultNames(ctx.runtime.runId);
+  const v6 = [...rulesOf.values()].some((rs) => rs.some((r) => r.family === 6));
+  const set2 = await prepare(ctx, {
+    verb: "partition",
+    kind: "partition",
+    targets: active.map((x) => x.r),
+    heal: chainHealScript(chain, { v6 }),
+    needs: { iptables: true, ip6tables: v6 }
+  });
+  await requireTools(set2, v6 ? ["iptables", "ip6tables"] : ["iptables"]);
+  const arrow = oneway ? "\u2192" : "\u2194";
+  const what = p.nodes ? `node ${p.nodes[0]} ${arrow} node ${p.nodes[1]}` : p.between ? `${names(sideA).join(", ")} ${arrow} ${names(sideB).join(", ")}` : `${names(sideA).join(", ")} isolated`;
+  await commit(
+    ctx,
+    set2,
+    {
+      id: `partition:${chain}`,
+      kind: "partition",
+      description: `partition ${what}`,
+      mechanism: "iptables"
+    },
+    (h) => chainApplyScript(chain, rulesOf.get(h.replica.containerId), { filter: ["INPUT", "OUTPUT"] })
+  );
+  return {
+    status: "passed",
+    message: `cut ${what} (iptables chain ${chain} in ${set2.list.length} container${set2.list.length === 1 ? "" : "s"})`,
+    evidence: {
+      mechanism: "iptables",
+      chain,
+      image: set2.image,
+      iptables: set2.list[0].facts.iptables,
+      containers: active.map((x) => ({
+        container: x.r.containerName,
+        rules: rulesOf.get(x.r.containerId).length,
+        dropsFrom: x.from.map((pa) => pa.replica.containerName),
+        ...x.to.length ? { cutsTo: x.to.map((pa) => pa.replica.containerName) } : {}
+      }))
+    }
+  };
+}
+async function shapingPlan(v, ctx, addrs) {
+  const clients = targets({ service: v.service, replica: v.replica }, ctx);
+  const own2 = new Set(ctx.runtime.replicas(v.service).map((r) => r.containerId));
+  const peers = v.to ? replicasOf(ctx, v.to) : ctx.runtime.replicasAll.filter((r) => !own2.has(r.containerId));
+  const ports2 = v.port === void 0 ? void 0 : typeof v.port === "number" ? [v.port] : v.port;
+  const plans = await Promise.all(
+    clients.map(async (r) => {
+      const pa = await Promise.all(peers.map((p) => addrs.peer(r.node, p)));
+      const restrict = (d) => ports2 ? d.flatMap(
+        (x) => x.port ? ports2.includes(x.port) ? [x] : [] : ports2.map((port2) => ({ ip: x.ip, port: port2 }))
+      ) : d;
+      return {
+        r,
+        peers: pa,
+        /** For netem, tbf and iptables: any port on the same engine unless `port` says. */
+        dst: v.to ? restrict(destinationsOf(pa)) : void 0,
+        /** For the proxy: TCP ports, always named. */
+        tcp: restrict(destinationsOf(pa, true)).filter((d) => !d.ip.includes(":"))
+      };
+    })
+  );
+  return { clients, peers, plans };
+}
+function towards(v, ctx) {
+  const src = names(ctx.runtime.replicas(v.service)).join(", ");
+  return v.to ? `${src} \u2192 ${list2(v.to).join(", ")}` : src;
+}
+async function commitQdisc(ctx, set2, plans, handle, fault, leaf) {
+  const byId = new Map(plans.map((x) => [x.r.containerId, x]));
+  await commit(
+    ctx,
+    set2,
+    fault,
+    (h) => qdiscApplyScript({ handle, leaf, dst: byId.get(h.replica.containerId).dst })
+  );
+}
+var delay2 = defineStep({
+  ...delaySchema,
+  run: (step, ctx) => guarded(() => runDelay(step.delay, ctx))
+});
+async function runDelay(d, ctx) {
+  const ms = d.ms ?? parseDuration(d.duration);
+  const jitterMs = d.jitter === void 0 ? 0 : parseDuration(d.jitter);
+  const addrs = new Addresses(ctx.runtime, ctx.signal);
+  const { plans } = await shapingPlan(d, ctx, addrs);
+  const { chain, handle } = nextFaultNames(ctx.runtime.runId);
+  const set2 = await prepare(ctx, {
+    verb: "delay",
+    kind: "delay",
+    targets: plans.map((x) => x.r),
+    heal: `${qdiscHealScript(handle)}
+${chainHealScript(chain)}`,
+    needs: {
+      iptables: d.via !== "netem",
+      nat: d.via !== "netem",
+      qdiscs: d.via === "proxy" ? void 0 : { netem: ["delay", "1ms"] }
+    }
+  });
+  const what = `${towards(d, ctx)} +${ms}ms${jitterMs ? ` \xB1${jitterMs}ms` : ""}`;
+  const netem = netemVerdict(set2, d.via === "proxy");
+  if (netem.use) {
+    await commitQdisc(
+      ctx,
+      set2,
+      plans,
+      handle,
+      { id: `delay:${chain}`, kind: "delay", description: `delay ${what}`, mechanism: "netem" },
+      { kind: "netem", args: ["delay", `${ms}ms`, ...jitterMs ? [`${jitterMs}ms`] : []] }
+    );
+    return {
+      status: "passed",
+      message: `delayed ${what} with netem`,
+      evidence: { mechanism: "netem", delayMs: ms, jitterMs, handle, image: set2.image }
+    };
+  }
+  if (d.via === "netem") await discard(set2, `cannot delay: netem is not available (${netem.why})`);
+  await requireTools(set2, ["iptables", "nat"]);
+  const empty = plans.find((x) => x.tcp.length === 0);
+  if (empty)
+    await discard(
+      set2,
+      `cannot delay with the proxy: no TCP port to delay from ${empty.r.containerName} (${d.to ? "the `to` services expose none; name them with `port:`" : "no other service exposes a port"})`
+    );
+  const byId = new Map(plans.map((x) => [x.r.containerId, x]));
+  const ports2 = await startProxies(ctx, set2, (h) => ({
+    routes: byId.get(h.replica.containerId).tcp.map((t) => ({ host: t.ip, port: t.port })),
+    delayMs: ms,
+    jitterMs,
+    resetPercent: 0,
+    uid: PROXY_UID
+  }));
+  await commitProxy(ctx, set2, byId, ports2, chain, {
+    id: `delay:${chain}`,
+    kind: "delay",
+    description: `delay ${what}`
+  });
+  return {
+    status: "passed",
+    message: `delayed ${what} with a proxy (${netem.why ? `no netem: ${netem.why}` : "as asked"})`,
+    evidence: {
+      mechanism: "proxy",
+      netem: netem.why ? `not available: ${netem.why}` : "not tried",
+      delayMs: ms,
+      jitterMs,
+      chain,
+      image: set2.image,
+      routes: proxyEvidence(byId, ports2)
+    }
+  };
+}
+function netemVerdict(set2, skip) {
+  if (skip) return { use: false };
+  for (const h of set2.list) {
+    const answer = h.facts["qdisc.netem"];
+    const v = qdiscVerdict(answer);
+    if (v === "missing") return { use: false, why: answer };
+    if (v === "error") {
+      const tc = missingTool(set2, "tc");
+      return { use: false, why: tc ?? answer ?? "not checked" };
+    }
+  }
+  return { use: true };
+}
+async function commitProxy(ctx, set2, byId, ports2, chain, fault) {
+  await commit(ctx, set2, { ...fault, mechanism: "proxy" }, (h) => {
+    const local = ports2.get(h);
+    const routes = byId.get(h.replica.containerId).tcp.map((t) => ({ ip: t.ip, port: t.port, local: local[`${t.ip}:${t.port}`] }));
+    return closeConnectionsScript(routes) + chainApplyScript(chain, proxyRules(routes, PROXY_UID), {
+      nat: ["OUTPUT"],
+      filter: ["OUTPUT"]
+    });
+  });
+}
+function proxyEvidence(byId, ports2) {
+  return [...ports2].map(([h, local]) => ({
+    container: h.replica.containerName,
+    targets: byId.get(h.replica.containerId).tcp.map((t) => ({
+      to: `${t.ip}:${t.port}`,
+      via: `127.0.0.1:${local[`${t.ip}:${t.port}`]}`
+    }))
+  }));
+}
+var loss = defineStep({
+  ...lossSchema,
+  run: (step, ctx) => guarded(() => runLoss(step.loss, ctx))
+});
+async function runLoss(l, ctx) {
+  const addrs = new Addresses(ctx.runtime, ctx.signal);
+  const { plans } = await shapingPlan(l, ctx, addrs);
+  const { chain, handle } = nextFaultNames(ctx.runtime.runId);
+  const v6 = await hasV6(plans, addrs);
+  const set2 = await prepare(ctx, {
+    verb: "loss",
+    kind: "loss",
+    targets: plans.map((x) => x.r),
+    heal: `${qdiscHealScript(handle)}
+${chainHealScript(chain, { v6 })}`,
+    needs: {
+      iptables: l.via !== "netem",
+      nat: l.via === "proxy",
+      ip6tables: v6 && l.via !== "netem" && l.via !== "proxy",
+      qdiscs: l.via === void 0 || l.via === "netem" ? { netem: ["loss", "1%"] } : void 0
+    }
+  });
+  const what = `${l.percent}% of ${towards(l, ctx)}`;
+  const fault = { id: `loss:${chain}`, kind: "loss", description: `loss of ${what}` };
+  const netem = netemVerdict(set2, l.via === "iptables" || l.via === "proxy");
+  if (netem.use) {
+    await commitQdisc(
+      ctx,
+      set2,
+      plans,
+      handle,
+      { ...fault, mechanism: "netem" },
+      {
+        kind: "netem",
+        args: ["loss", `${l.percent}%`]
+      }
+    );
+    return {
+      status: "passed",
+      message: `dropping ${what} with netem`,
+      evidence: { mechanism: "netem", percent: l.percent, handle, image: set2.image }
+    };
+  }
+  if (l.via === "netem") await discard(set2, `cannot loss: netem is not available (${netem.why})`);
+  if (l.via === "proxy") {
+    await requireTools(set2, ["iptables", "nat"]);
+    const byId2 = new Map(plans.map((x) => [x.r.containerId, x]));
+    const ports2 = await startProxies(ctx, set2, (h) => ({
+      routes: byId2.get(h.replica.containerId).tcp.map((t) => ({ host: t.ip, port: t.port })),
+      delayMs: 0,
+      jitterMs: 0,
+      resetPercent: l.percent,
+      uid: PROXY_UID
+    }));
+    await commitProxy(ctx, set2, byId2, ports2, chain, fault);
+    return {
+      status: "passed",
+      message: `resetting ${l.percent}% of new connections from ${towards(l, ctx)} with a proxy`,
+      evidence: {
+        mechanism: "proxy",
+        percent: l.percent,
+        chain,
+        routes: proxyEvidence(byId2, ports2)
+      }
+    };
+  }
+  await requireTools(set2, v6 ? ["iptables", "ip6tables"] : ["iptables"]);
+  const byId = new Map(plans.map((x) => [x.r.containerId, x]));
+  const families = v6 ? [4, 6] : [4];
+  await commit(
+    ctx,
+    set2,
+    { ...fault, mechanism: "iptables-statistic" },
+    (h) => chainApplyScript(chain, lossRules(l.percent, byId.get(h.replica.containerId).dst, families), {
+      filter: ["INPUT"]
+    })
+  );
+  return {
+    status: "passed",
+    message: `dropping ${what} with iptables' random match (${netem.why ? `no netem: ${netem.why}` : "as asked"})`,
+    evidence: {
+      mechanism: "iptables-statistic",
+      netem: netem.why ? `not available: ${netem.why}` : "not tried",
+      percent: l.percent,
+      chain,
+      image: set2.image
+    }
+  };
+}
+async function hasV6(plans, addrs) {
+  if (plans.some((x) => x.dst?.some((d) => d.ip.includes(":")))) return true;
+  const states = await Promise.all(plans.map((x) => addrs.state(x.r)));
+  return plans.every((x) => x.dst === void 0) && states.some((s) => s.networks?.some((n) => n.ipv6));
+}
+var bandwidth = defineStep({
+  ...bandwidthSchema,
+  run: (step, ctx) => guarded(() => runBandwidth(step.bandwidth, ctx))
+});
+async function runBandwidth(b, ctx) {
+  const rateBits = parseRate(b.rate);
+  const addrs = new Addresses(ctx.runtime, ctx.signal);
+  const { plans } = await shapingPlan(b, ctx, addrs);
+  const { chain, handle } = nextFaultNames(ctx.runtime.runId);
+  const kind = b.to ? "htb" : "tbf";
+  const set2 = await prepare(ctx, {
+    verb: "limit bandwidth",
+    kind: "bandwidth",
+    targets: plans.map((x) => x.r),
+    heal: qdiscHealScript(handle),
+    needs: {
+      qdiscs: {
+        [kind]: kind === "tbf" ? ["rate", "1gbit", "burst", "64kb", "latency", "1ms"] : []
+      }
+    }
+  });
+  await requireTools(set2, ["tc"]);
+  for (const h of set2.list) {
+    const answer = h.facts[`qdisc.${kind}`];
+    if (answer !== "ok")
+      await discard(
+        set2,
+        `cannot limit bandwidth: the ${kind} qdisc is not available in ${h.replica.containerName}'s network namespace (${answer ?? "not checked"})`
+      );
+  }
+  const what = `${towards(b, ctx)} to ${b.rate}`;
+  await commitQdisc(
+    ctx,
+    set2,
+    plans,
+    handle,
+    {
+      id: `bandwidth:${chain}`,
+      kind: "bandwidth",
+      description: `bandwidth of ${what}`,
+      mechanism: kind
+    },
+    { kind: "tbf", rateBits }
+  );
+  return {
+    status: "passed",
+    message: `limited ${what} with ${kind}`,
+    evidence: { mechanism: kind, rateBits, handle, image: set2.image }
+  };
+}
+
+// src/scenarios/steps/recreate.ts
+var recreate = defineStep({
+  ...recreateSchema,
+  async run(step, ctx) {
+    const replicas = targets(step.recreate, ctx);
+    const timeoutMs = step.recreate.timeout === void 0 ? void 0 : parseDuration(step.recreate.timeout);
+    const settled = await Promise.allSettled(replicas.map((r) => recreateOne(r, timeoutMs, ctx)));
+    const done = settled.flatMap((s) => s.status === "fulfilled" ? [s.value] : []);
+    const evidence = { recreated: done };
+    const errors = settled.flatMap(
+      (s, i) => s.status === "rejected" ? [{ replica: replicas[i], error: s.reason }] : []
+    );
+    if (errors.length) {
+      const message = errors.map((e) => `${e.replica.containerName}: ${errorMessage(e.error)}`).join("; ");
+      const failed = errors.every((e) => e.error instanceof NotBackError);
+      return { status: failed ? "failed" : "error", message, evidence };
+    }
+    return {
+      status: "passed",
+      message: `recreated ${done.map((d) => `${d.container} (${d.back} after ${d.backAfterMs} ms)`).join(", ")}`,
+      evidence
+    };
+  }
+});
+async function recreateOne(r, timeoutMs, ctx) {
+  const tp = ctx.runtime.plan(r.topology);
+  const sp = tp.services.find((s) => s.spec.name === r.service);
+  const engine = ctx.runtime.engine(r.node);
+  await ctx.faults.heal(`pause:${r.containerId}`, "a recreate step");
+  await stopWithGrace(engine, r.containerId, sp.spec.stopGracePeriodMs, ctx.signal);
+  await engine.removeContainer(r.containerId, ctx.signal);
+  let id;
+  try {
+    id = await engine.createContainer(
+      replicaRequest(tp, sp, r.index, ctx.runtime.labels),
+      AbortSignal.timeout(QUICK_CALL_MS)
+    );
+  } catch (e) {
+    await ctx.runtime.replace(r, void 0);
+    throw new Error(
+      `the old container is removed, but no new one could be created: ${engineMessage(e)}`
+    );
+  }
+  await ctx.runtime.replace(r, id);
+  const t0 = ctx.clock.now();
+  try {
+    await engine.startContainer(id, ctx.signal);
+  } catch (e) {
+    throw new Error(`the new container did not start: ${engineMessage(e)}`);
+  }
+  let back;
+  try {
+    back = await waitBack(engine, id, {
+      clock: ctx.clock,
+      signal: ctx.signal,
+      readyTimeoutMs: timeoutMs ?? tp.spec.waitTimeoutMs,
+      stableMs: tp.spec.stableMs,
+      mustComplete: sp.mustComplete
+    });
+  } catch (e) {
+    if (e instanceof NotBackError) throw new NotBackError(`the new container ${e.message}`);
+    throw e;
+  }
+  return {
+    container: r.containerName,
+    oldId: r.containerId.slice(0, 12),
+    newId: id.slice(0, 12),
+    back,
+    backAfterMs: Math.round(ctx.clock.now() - t0)
+  };
+}
+
+// src/scenarios/steps/snapshot.ts
+var snapshot = defineStep({
+  ...snapshotSchema,
+  async run(step, ctx) {
+    const spec = ctx.suite.snapshots?.[step.snapshot.take];
+    if (!spec)
+      return { status: "error", message: `no snapshot "${step.snapshot.take}"`, evidence: {} };
+    const of = step.snapshot.of ?? (spec.of?.length === 1 ? spec.of[0] : void 0);
+    if (!of)
+      return {
+        status: "error",
+        message: `say what to take snapshot "${spec.name}" of: \`of:\` a node or a service`,
+        evidence: {}
+      };
+    const subject = resolveSubject(ctx.suite, of);
+    if (typeof subject === "string") return { status: "error", message: subject, evidence: {} };
+    const as = step.snapshot.as ?? spec.name;
+    const s = await takeSnapshot(spec, subject, ctx.runtime, { name: as, signal: ctx.signal });
+    keepSnapshot(ctx.runtime, as, s);
+    const evidence = {
+      subject: s.subject,
+      entries: Object.keys(s.entries).length,
+      ...s.incomplete.length && { incomplete: s.incomplete }
+    };
+    if (s.incomplete.length)
+      return {
+        status: "error",
+        message: `snapshot ${as} of ${s.subject} is incomplete: ${s.incomplete.join("; ")}`,
+        evidence
+      };
+    return {
+      status: "passed",
+      message: `took ${as} of ${s.subject}: ${evidence.entries} keys`,
+      evidence
+    };
+  }
+});
+
+// src/scenarios/registry.ts
+var STEPS = {
+  stop,
+  start,
+  restart,
+  recreate,
+  kill,
+  crash,
+  chaos,
+  pause,
+  unpause,
+  down,
+  up,
+  partition,
+  delay: delay2,
+  loss,
+  bandwidth,
+  sleep,
+  heal,
+  snapshot
+};
+var byKey3 = new Map(
+  Object.values(STEPS).map((s) => [s.key, s])
+);
+function stepOf(key2) {
+  const s = byKey3.get(key2);
+  if (!s) throw new Error(`unknown step "${key2}"`);
+  return s;
+}
 
 // src/scenarios/runner.ts
 async function runScenarios(scenarios2, opts) {

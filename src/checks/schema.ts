@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { countSchema } from './kinds/count.schema.js';
+import { diffSchema } from './kinds/diff.schema.js';
+import { execSchema } from './kinds/exec.schema.js';
+import { gpuSchema } from './kinds/gpu.schema.js';
+import { httpSchema } from './kinds/http.schema.js';
+import { logsSchema } from './kinds/logs.schema.js';
+import { portsSchema } from './kinds/ports.schema.js';
+import { propagationSchema } from './kinds/propagation.schema.js';
+import { reachSchema } from './kinds/reach.schema.js';
+import { securitySchema } from './kinds/security.schema.js';
+import { sseSchema } from './kinds/sse.schema.js';
+import { stateSchema } from './kinds/state.schema.js';
+import { tcpSchema } from './kinds/tcp.schema.js';
+import { CommonCheckShape, type KindSchema } from './types.js';
+
+/**
+ * Every check kind's schema, in the order the JSON Schema lists them: what the manifest loader
+ * needs, without any kind's runtime (registry.ts adds that). A new kind is one line here and
+ * one in registry.ts.
+ */
+const SCHEMAS = [
+  httpSchema,
+  execSchema,
+  tcpSchema,
+  reachSchema,
+  sseSchema,
+  gpuSchema,
+  logsSchema,
+  stateSchema,
+  countSchema,
+  portsSchema,
+  securitySchema,
+  diffSchema,
+  propagationSchema,
+] as const;
+
+export type KindName = (typeof SCHEMAS)[number]['kind'];
+
+const KIND_SCHEMAS = SCHEMAS as unknown as readonly KindSchema[];
+
+const byName = new Map(KIND_SCHEMAS.map((k) => [k.kind, k]));
+
+export function kindSchemaOf(name: string): KindSchema {
+  const k = byName.get(name);
+  if (!k) throw new Error(`unknown check kind "${name}"`);
+  return k;
+}
+
+export const KIND_NAMES: readonly string[] = KIND_SCHEMAS.map((k) => k.kind);
+
+/** The schema of one check entry of a kind: the common keys plus the kind's own. */
+export function entrySchema(k: KindSchema) {
+  return z.strictObject({ ...CommonCheckShape, ...k.shape });
+}
+
+/** For the JSON Schema: an entry is any one kind's entry. */
+export const CheckSchema = z.union(
+  KIND_SCHEMAS.map(entrySchema) as unknown as [z.ZodTypeAny, ...z.ZodTypeAny[]],
+);

@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import { duration } from '../manifest/schema-parts.js';
+import { chaosSchema } from './steps/chaos.schema.js';
+import { healSchema, sleepSchema } from './steps/control.schema.js';
+import {
+  crashSchema,
+  killSchema,
+  pauseSchema,
+  startSchema,
+  stopSchema,
+  unpauseSchema,
+} from './steps/lifecycle.schema.js';
+import { downSchema, upSchema } from './steps/node.schema.js';
+import {
+  bandwidthSchema,
+  delaySchema,
+  lossSchema,
+  partitionSchema,
+} from './steps/network.schema.js';
+import { recreateSchema } from './steps/recreate.schema.js';
+import { restartSchema } from './steps/restart.schema.js';
+import { snapshotSchema } from './steps/snapshot.schema.js';
+import type { StepSchema } from './types.js';
+
+/**
+ * Every step's schema but `check`'s, which reuses the check kinds (see load.ts), in the order
+ * the JSON Schema lists them: what the manifest loader needs, without any step's runtime
+ * (registry.ts adds that).
+ */
+const SCHEMAS = [
+  stopSchema,
+  startSchema,
+  restartSchema,
+  recreateSchema,
+  killSchema,
+  crashSchema,
+  chaosSchema,
+  pauseSchema,
+  unpauseSchema,
+  downSchema,
+  upSchema,
+  partitionSchema,
+  delaySchema,
+  lossSchema,
+  bandwidthSchema,
+  sleepSchema,
+  healSchema,
+  snapshotSchema,
+] as const;
+
+export type StepKey = (typeof SCHEMAS)[number]['key'];
+
+const STEP_SCHEMAS = SCHEMAS as unknown as readonly StepSchema[];
+
+export const CHECK_STEP = 'check';
+export const STEP_KEYS: readonly string[] = [...STEP_SCHEMAS.map((s) => s.key), CHECK_STEP];
+
+const byKey = new Map(STEP_SCHEMAS.map((s) => [s.key, s]));
+
+export function stepSchemaOf(key: string): StepSchema {
+  const s = byKey.get(key);
+  if (!s) throw new Error(`unknown step "${key}"`);
+  return s;
+}
+
+const StepCommon = {
+  name: z.string().optional().describe('How the step is named in the results.'),
+};
+const ForKey = {
+  for: duration()
+    .optional()
+    .describe('Heal this fault after this long (it is healed at the end of the scenario anyway).'),
+};
+
+export function stepSchema(k: StepSchema) {
+  return z.strictObject({ ...StepCommon, ...(k.fault ? ForKey : {}), ...k.shape });
+}
+
+const CheckStepSchema = z.strictObject({
+  ...StepCommon,
+  check: z
+    .record(z.string(), z.unknown())
+    .describe('A check entry of any kind (its name may be left out).'),
+});
+
+export const ScenarioSchema = z.strictObject({
+  name: z.string().min(1),
+  steps: z
+    .array(
+      z.union([...STEP_SCHEMAS.map(stepSchema), CheckStepSchema] as unknown as [
+        z.ZodTypeAny,
+        ...z.ZodTypeAny[],
+      ]),
+    )
+    .min(1),
+});

@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { duration } from '../../manifest/schema-parts.js';
+import { defineStepSchema } from '../types.js';
+
+export const sleepSchema = defineStepSchema({
+  key: 'sleep',
+  shape: {
+    sleep: duration().describe(
+      'Wait this long (prefer a check with retry where an event can be awaited).',
+    ),
+  },
+  refs: () => [],
+});
+
+export const healSchema = defineStepSchema({
+  key: 'heal',
+  shape: {
+    heal: z
+      .string()
+      .describe('Heal the active faults of this kind (`partition`, `pause`, `delay` …), or `all`.'),
+  },
+  refs: () => [],
+});

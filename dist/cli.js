@@ -20,7 +20,7 @@ import {
   runSuites,
   writeReports,
   writeSnapshotFile
-} from "./chunk-KEWDKMVV.js";
+} from "./chunk-S2WMZNID.js";
 import {
   UserError,
   connect,
@@ -29,7 +29,7 @@ import {
   formatProblem,
   isUserError,
   sweep
-} from "./chunk-R4FKW3YK.js";
+} from "./chunk-SWRC32LR.js";
 import "./chunk-W3RBS6NZ.js";
 
 // src/cli/main.ts

@@ -7,7 +7,7 @@ import {
   connect,
   errorMessage,
   sweep
-} from "./chunk-R4FKW3YK.js";
+} from "./chunk-SWRC32LR.js";
 import {
   getInput,
   getState,

@@ -33,15 +33,16 @@ const node = {
  * CommonJS modules that dependencies require at load time but use only on some paths: each is
  * bundled into dist/NAME.cjs, and the require in its importer becomes a function that requires
  * that file when first called. The patch names the exact text it replaces, so a dependency
- * update that changes it fails the build instead of silently loading everything again.
+ * update that changes it fails the build instead of silently loading everything again. An
+ * entry without `module` cuts the dependency out instead: its require becomes `to` alone.
  */
 const lazyCjs = [
   {
-    name: 'modem-ssh',
-    module: 'node_modules/docker-modem/lib/ssh.js',
+    // ssh:// engines go through stackcheck's own agent (src/engine/ssh-agent.ts), so the
+    // modem's ssh path is never taken: not bundled at all, a second ssh2 otherwise.
     importer: 'node_modules/docker-modem/lib/modem.js',
     from: "ssh = require('./ssh'),",
-    to: "ssh = function (opt) { return require('./modem-ssh.cjs')(opt); },",
+    to: "ssh = function () { throw new Error('ssh:// engines are reached through stackcheck\\'s own agent'); },",
   },
   {
     name: 'docker-session',
@@ -100,7 +101,7 @@ const lazy = {
         return { contents: src, loader: 'js' };
       });
     }
-    b.onResolve({ filter: /^\.\/(modem-ssh|docker-session|docker-buildkit)\.cjs$/ }, (a) => ({
+    b.onResolve({ filter: /^\.\/(docker-session|docker-buildkit)\.cjs$/ }, (a) => ({
       path: a.path,
       external: true,
     }));
@@ -147,15 +148,17 @@ const results = await Promise.all([
     plugins: [lazy],
     banner,
   }),
-  ...lazyCjs.map((l) =>
-    build({
-      ...node,
-      entryPoints: { [l.name]: l.module },
-      outdir,
-      format: 'cjs',
-      outExtension: { '.js': '.cjs' },
-    }),
-  ),
+  ...lazyCjs
+    .filter((l) => l.module)
+    .map((l) =>
+      build({
+        ...node,
+        entryPoints: { [l.name]: l.module },
+        outdir,
+        format: 'cjs',
+        outExtension: { '.js': '.cjs' },
+      }),
+    ),
 ]);
 
 if (args.includes('--sizes')) {

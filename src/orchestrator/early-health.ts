@@ -48,17 +48,45 @@ export async function probeUntilHealthy(
     const passed = await slots(engine)(async () => {
       // Queued behind other probes while this one's wait ended: nothing to run for.
       if (signal.aborted) return false;
-      return (
-        engine
-          .exec(id, { cmd }, AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]))
-          .then((r) => r.exitCode === 0)
-          // Not running yet, restarting, exec refused: not healthy yet; the engine's status decides failures.
-          .catch(() => false)
-      );
+      return healthcheckPasses(engine, id, cmd, timeoutMs, signal);
     });
     signal.throwIfAborted();
     if (passed) return;
   }
+}
+
+/**
+ * Runs a healthcheck command once, as the engine would; true when it exits 0. Not running yet,
+ * restarting, an exec refused: not healthy (yet); failures are the engine's to count.
+ */
+export function healthcheckPasses(
+  engine: Engine,
+  id: string,
+  cmd: string[],
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<boolean> {
+  return engine
+    .exec(id, { cmd }, AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]))
+    .then((r) => r.exitCode === 0)
+    .catch(() => false);
+}
+
+/**
+ * Whether a container whose engine still says `starting` is healthy by its own healthcheck:
+ * stackcheck runs the service's test once (bring-up counts a service healthy the same way).
+ * False where there is no command to run (the image's own healthcheck).
+ */
+export function healthyByProbe(
+  engine: Engine,
+  id: string,
+  hc: HealthcheckSpec | undefined,
+  signal: AbortSignal,
+): Promise<boolean> {
+  if (!hc || hc.disable) return Promise.resolve(false);
+  const cmd = healthcheckArgv(hc.test);
+  if (!cmd) return Promise.resolve(false);
+  return healthcheckPasses(engine, id, cmd, hc.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal);
 }
 
 function onAbort(signal: AbortSignal, fn: () => void): void {

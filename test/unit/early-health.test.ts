@@ -135,4 +135,35 @@ describe('creates while dependencies come up', () => {
       at(fake, 'createContainer', 'sidecar') - at(fake, 'startContainer', 'db'),
     ).toBeGreaterThanOrEqual(2000);
   });
+
+  it('a `state: healthy` check right after bring-up agrees: the healthcheck passes though the engine still says starting', async () => {
+    const clock = new VirtualClock();
+    const fake = new FakeEngine({ clock, images: [IMAGE] }).setHealth('db', {
+      healthyAfterMs: 300,
+      reportedAfterMs: 30_000,
+    });
+    const t = { ...topology('t', [service('db', { healthcheck })]), stableMs: 0 };
+    const check = (healthy: boolean, index: number) => ({
+      index,
+      name: `db healthy: ${healthy}`,
+      kind: 'state',
+      phase: 'live' as const,
+      entry: { name: 'db', state: { service: 'db', healthy }, any: false } as never,
+      timeoutMs: 5_000,
+      serial: false,
+      pos,
+      targets: ['t/db'],
+    });
+    const results = await run(
+      { ...suite([t]), checks: [check(true, 0), check(false, 1)] },
+      { engineFactory: () => fake, clock },
+    );
+    expect(
+      results.checks.map((c) => [c.status, c.evidence.health, c.evidence.healthSource]),
+    ).toEqual([
+      ['passed', 'healthy', 'probe'],
+      // Not asked to be healthy: the engine's own word stands, and nothing is probed.
+      ['passed', 'starting', undefined],
+    ]);
+  });
 });

@@ -1,7 +1,9 @@
 import type { z } from 'zod';
 import type { ContainerState } from '../../engine/engine.js';
+import { healthyByProbe } from '../../orchestrator/early-health.js';
 import { excerpt } from '../match.js';
 import { acrossReplicas } from '../replicas.js';
+import type { Replica, Runtime } from '../runtime.js';
 import { defineKind, type Outcome } from '../types.js';
 import { stateSchema, type CountExpectation, type StateSpec } from './state.schema.js';
 
@@ -12,7 +14,7 @@ export const state = defineKind({
   async attempt(c, ctx) {
     const rt = ctx.runtime!;
     return acrossReplicas(rt.replicas(c.state.service), c.any, async (r) => {
-      const s = await rt.inspect(r, ctx.signal);
+      const s = await confirmedHealth(rt, r, await rt.inspect(r, ctx.signal), c.state, ctx.signal);
       const ooms = rt.oomKills(r);
       if (c.state.oomKills !== undefined && ooms === undefined)
         return {
@@ -25,6 +27,27 @@ export const state = defineKind({
   },
 });
 
+/**
+ * The engine reports `healthy` only at its next healthcheck tick, while bring-up already
+ * counts a service healthy once its healthcheck passes (early probe, docs/manifest.md `wait`).
+ * So where `healthy: true` is asked and the engine still says `starting`, the service's own
+ * healthcheck is run once: when it passes, the container is healthy, and the evidence says
+ * which source said so.
+ */
+async function confirmedHealth(
+  rt: Runtime,
+  r: Replica,
+  s: ContainerState,
+  spec: StateExpectation,
+  signal: AbortSignal,
+): Promise<ContainerState & { healthSource?: 'probe' }> {
+  if (spec.healthy !== true || s.status !== 'running' || s.health?.status !== 'starting') return s;
+  const hc = rt.suite.topologies.find((t) => t.name === r.topology)?.project.services[r.service]
+    ?.healthcheck;
+  if (!(await healthyByProbe(rt.engine(r.node), r.containerId, hc, signal))) return s;
+  return { ...s, health: { ...s.health, status: 'healthy' }, healthSource: 'probe' };
+}
+
 /** The inspected fields a reviewer needs, whatever was asked. */
 export function stateEvidence(s: ContainerState) {
   const lastHealth = s.health?.log.at(-1);
@@ -36,6 +59,7 @@ export function stateEvidence(s: ContainerState) {
     oomKilled: s.oomKilled,
     restartCount: s.restartCount,
     health: s.health?.status ?? 'none',
+    ...('healthSource' in s && { healthSource: s.healthSource }),
     ...(s.health && {
       failingStreak: s.health.failingStreak,
       ...(lastHealth && {

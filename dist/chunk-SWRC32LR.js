@@ -3682,8 +3682,8 @@ var require_modem = __commonJS({
     var fs = __require("fs");
     var path = __require("path");
     var url = __require("url");
-    var ssh = function(opt) {
-      return __require("./modem-ssh.cjs")(opt);
+    var ssh = function() {
+      throw new Error("ssh:// engines are reached through stackcheck's own agent");
     };
     var HttpDuplex = require_http_duplex();
     var debug = require_src()("modem");

@@ -19,7 +19,7 @@ import {
   runLabels,
   sweep,
   teardownRun
-} from "./chunk-R4FKW3YK.js";
+} from "./chunk-SWRC32LR.js";
 import {
   __commonJS,
   __export,
@@ -23056,6 +23056,59 @@ function judge4(url2, e, reports, sample) {
   return { status: "failed", message: `${head}; ${failing[0]}${more}`, evidence };
 }
 
+// src/engine/health-test.ts
+function healthcheckArgv(test) {
+  const [form, ...args] = test ?? [];
+  if (form === "CMD-SHELL" && args.length) return ["/bin/sh", "-c", args.join(" ")];
+  if (form === "CMD" && args.length) return args;
+  return void 0;
+}
+
+// src/orchestrator/early-health.ts
+var DEFAULT_TIMEOUT_MS = 3e4;
+var FIRST_RETRY_MS = 100;
+var MAX_WAIT_MS = 1e3;
+var PER_ENGINE = 4;
+async function probeUntilHealthy(engine, id, hc, clock, signal) {
+  const cmd = healthcheckArgv(hc.test);
+  const cap = Math.min(
+    MAX_WAIT_MS,
+    hc.startIntervalMs ?? MAX_WAIT_MS,
+    hc.intervalMs ?? MAX_WAIT_MS
+  );
+  const timeoutMs = hc.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (!cmd) return new Promise((_, reject) => onAbort(signal, () => reject(signal.reason)));
+  for (let wait = 0; ; wait = wait ? Math.min(cap, wait * 1.5) : Math.min(cap, FIRST_RETRY_MS)) {
+    if (wait) await clock.sleep(wait, signal).catch(() => void 0);
+    signal.throwIfAborted();
+    const passed = await slots(engine)(async () => {
+      if (signal.aborted) return false;
+      return healthcheckPasses(engine, id, cmd, timeoutMs, signal);
+    });
+    signal.throwIfAborted();
+    if (passed) return;
+  }
+}
+function healthcheckPasses(engine, id, cmd, timeoutMs, signal) {
+  return engine.exec(id, { cmd }, AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])).then((r) => r.exitCode === 0).catch(() => false);
+}
+function healthyByProbe(engine, id, hc, signal) {
+  if (!hc || hc.disable) return Promise.resolve(false);
+  const cmd = healthcheckArgv(hc.test);
+  if (!cmd) return Promise.resolve(false);
+  return healthcheckPasses(engine, id, cmd, hc.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal);
+}
+function onAbort(signal, fn) {
+  if (signal.aborted) fn();
+  else signal.addEventListener("abort", fn, { once: true });
+}
+var byEngine = /* @__PURE__ */ new WeakMap();
+function slots(engine) {
+  let s = byEngine.get(engine);
+  if (!s) byEngine.set(engine, s = pLimit(PER_ENGINE));
+  return s;
+}
+
 // src/checks/kinds/state.schema.ts
 var countExpectation = (what) => external_exports.union([
   external_exports.number().int().min(0).describe(`Exactly this many ${what}.`),
@@ -23094,7 +23147,7 @@ var state = defineKind({
   async attempt(c, ctx) {
     const rt = ctx.runtime;
     return acrossReplicas(rt.replicas(c.state.service), c.any, async (r) => {
-      const s = await rt.inspect(r, ctx.signal);
+      const s = await confirmedHealth(rt, r, await rt.inspect(r, ctx.signal), c.state, ctx.signal);
       const ooms = rt.oomKills(r);
       if (c.state.oomKills !== void 0 && ooms === void 0)
         return {
@@ -23106,6 +23159,12 @@ var state = defineKind({
     });
   }
 });
+async function confirmedHealth(rt, r, s, spec, signal) {
+  if (spec.healthy !== true || s.status !== "running" || s.health?.status !== "starting") return s;
+  const hc = rt.suite.topologies.find((t) => t.name === r.topology)?.project.services[r.service]?.healthcheck;
+  if (!await healthyByProbe(rt.engine(r.node), r.containerId, hc, signal)) return s;
+  return { ...s, health: { ...s.health, status: "healthy" }, healthSource: "probe" };
+}
 function stateEvidence(s) {
   const lastHealth = s.health?.log.at(-1);
   return {
@@ -23116,6 +23175,7 @@ function stateEvidence(s) {
     oomKilled: s.oomKilled,
     restartCount: s.restartCount,
     health: s.health?.status ?? "none",
+    ..."healthSource" in s && { healthSource: s.healthSource },
     ...s.health && {
       failingStreak: s.health.failingStreak,
       ...lastHealth && {
@@ -23287,50 +23347,6 @@ function replicaRequest(tp, sp, replica, run2) {
     volumeNames: Object.fromEntries(tp.volumes.map((v) => [v.key, v.engineName])),
     ephemeralPorts: tp.spec.publish === "ephemeral"
   };
-}
-
-// src/engine/health-test.ts
-function healthcheckArgv(test) {
-  const [form, ...args] = test ?? [];
-  if (form === "CMD-SHELL" && args.length) return ["/bin/sh", "-c", args.join(" ")];
-  if (form === "CMD" && args.length) return args;
-  return void 0;
-}
-
-// src/orchestrator/early-health.ts
-var DEFAULT_TIMEOUT_MS = 3e4;
-var FIRST_RETRY_MS = 100;
-var MAX_WAIT_MS = 1e3;
-var PER_ENGINE = 4;
-async function probeUntilHealthy(engine, id, hc, clock, signal) {
-  const cmd = healthcheckArgv(hc.test);
-  const cap = Math.min(
-    MAX_WAIT_MS,
-    hc.startIntervalMs ?? MAX_WAIT_MS,
-    hc.intervalMs ?? MAX_WAIT_MS
-  );
-  const timeoutMs = hc.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (!cmd) return new Promise((_, reject) => onAbort(signal, () => reject(signal.reason)));
-  for (let wait = 0; ; wait = wait ? Math.min(cap, wait * 1.5) : Math.min(cap, FIRST_RETRY_MS)) {
-    if (wait) await clock.sleep(wait, signal).catch(() => void 0);
-    signal.throwIfAborted();
-    const passed = await slots(engine)(async () => {
-      if (signal.aborted) return false;
-      return engine.exec(id, { cmd }, AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])).then((r) => r.exitCode === 0).catch(() => false);
-    });
-    signal.throwIfAborted();
-    if (passed) return;
-  }
-}
-function onAbort(signal, fn) {
-  if (signal.aborted) fn();
-  else signal.addEventListener("abort", fn, { once: true });
-}
-var byEngine = /* @__PURE__ */ new WeakMap();
-function slots(engine) {
-  let s = byEngine.get(engine);
-  if (!s) byEngine.set(engine, s = pLimit(PER_ENGINE));
-  return s;
 }
 
 // src/orchestrator/retry.ts

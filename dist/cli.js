@@ -20,7 +20,7 @@ import {
   runSuites,
   writeReports,
   writeSnapshotFile
-} from "./chunk-S2WMZNID.js";
+} from "./chunk-Z4YKTB5N.js";
 import {
   UserError,
   connect,
@@ -29,7 +29,7 @@ import {
   formatProblem,
   isUserError,
   sweep
-} from "./chunk-SWRC32LR.js";
+} from "./chunk-NNQFEEQS.js";
 import "./chunk-W3RBS6NZ.js";
 
 // src/cli/main.ts

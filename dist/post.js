@@ -7,7 +7,7 @@ import {
   connect,
   errorMessage,
   sweep
-} from "./chunk-SWRC32LR.js";
+} from "./chunk-NNQFEEQS.js";
 import {
   getInput,
   getState,

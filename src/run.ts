@@ -5,7 +5,7 @@ import { runScenarios } from './scenarios/runner.js';
 import { OomCounter } from './checks/oom-counter.js';
 import { Runtime } from './checks/runtime.js';
 import { realClock, type Clock } from './common/clock.js';
-import { connect, dockerEngineFor, type EngineFactory } from './engine/connect.js';
+import { connect, dockerEngineFor, engineUrl, type EngineFactory } from './engine/connect.js';
 import type { Engine } from './engine/engine.js';
 import type { ServiceSpec } from './compose/model.js';
 import type { Suite } from './manifest/suite.js';
@@ -134,7 +134,7 @@ export async function run(suite: Suite, opts: RunOptions = {}): Promise<RunResul
         );
     const teardown = opts.keep
       ? ({ kept: true } as const)
-      : await tearDown(engines, identity.runId, plan, progress, outcomes.inFlight);
+      : await tearDown(suite, engines, identity.runId, plan, progress, outcomes.inFlight);
     const r = results(
       suite,
       identity,
@@ -186,10 +186,7 @@ function runnerEngine(
   engines: ReadonlyMap<string, Engine>,
   factory: EngineFactory = dockerEngineFor,
 ): { carrier: ImageCarrier; opened: () => Engine[] } {
-  const isRunner = (node: string) => {
-    const url = suite.nodes[node]?.docker;
-    return url === undefined || url === process.env.DOCKER_HOST;
-  };
+  const isRunner = (node: string) => engineUrl(suite.nodes[node] ?? {}) === engineUrl({});
   let own: Engine | undefined;
   const engine = () =>
     [...engines].find(([node]) => isRunner(node))?.[1] ??
@@ -355,6 +352,7 @@ async function bringUp(
 }
 
 async function tearDown(
+  suite: Suite,
   engines: Map<string, Engine>,
   runId: string,
   plan: ReturnType<typeof makePlan>,
@@ -362,10 +360,17 @@ async function tearDown(
   inFlight: InFlight,
 ): Promise<RunResults['teardown']> {
   await inFlight.settle(SETTLE_MS);
+  // Nodes that name the same engine are torn down once, with all their topologies.
+  const byEngine = new Map<string, { engine: Engine; nodes: Set<string> }>();
+  for (const [node, engine] of engines) {
+    const url = engineUrl(suite.nodes[node] ?? {});
+    const e = byEngine.get(url) ?? { engine, nodes: new Set<string>() };
+    byEngine.set(url, e.nodes.add(node) && e);
+  }
   const reports = await Promise.all(
-    [...engines].map(([node, engine]) =>
+    [...byEngine.values()].map(({ engine, nodes }) =>
       teardownRun(engine, runId, {
-        plan: { ...plan, topologies: plan.topologies.filter((t) => t.spec.node === node) },
+        plan: { ...plan, topologies: plan.topologies.filter((t) => nodes.has(t.spec.node)) },
         progress,
       }),
     ),

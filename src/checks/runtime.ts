@@ -82,17 +82,21 @@ export class Runtime {
   ): Promise<Runtime> {
     const runId = runLabels[LABEL.run]!;
     const lists = await Promise.all(
+      // By node too: two nodes may name the same engine (every machine on one host).
       [...engines].map(async ([node, engine]) =>
-        (await engine.listContainers({ [LABEL.run]: runId, [LABEL.service]: true }, signal)).map(
-          (c): Replica => ({
-            topology: c.labels[LABEL.topology]!,
-            service: c.labels[LABEL.service]!,
-            node,
-            containerId: c.id,
-            containerName: c.name,
-            index: Number(c.labels[LABEL.replica] ?? 1),
-          }),
-        ),
+        (
+          await engine.listContainers(
+            { [LABEL.run]: runId, [LABEL.node]: node, [LABEL.service]: true },
+            signal,
+          )
+        ).map((c): Replica => ({
+          topology: c.labels[LABEL.topology]!,
+          service: c.labels[LABEL.service]!,
+          node,
+          containerId: c.id,
+          containerName: c.name,
+          index: Number(c.labels[LABEL.replica] ?? 1),
+        })),
       ),
     );
     // Attached topologies' containers are the deployed project's own, found as attach found them.

@@ -10,6 +10,11 @@ export type EngineFactory = (node: NodeSpec) => Engine;
 export const dockerEngineFor: EngineFactory = (node) =>
   new DockerEngine({ node: node.name, url: node.docker, tls: node.tls, identity: node.identity });
 
+/** The engine a node names: its `docker:`, else DOCKER_HOST, else the local socket. */
+export function engineUrl(node: Pick<NodeSpec, 'docker'>): string {
+  return node.docker ?? process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
+}
+
 /** Opens the node's engine and proves it answers; an engine that does not is the user's to fix (exit 2). */
 export async function connect(
   node: NodeSpec,
@@ -20,7 +25,7 @@ export async function connect(
     return { engine, info: await engine.info(AbortSignal.timeout(CONNECT_MS)) };
   } catch (e) {
     await engine.close();
-    const url = node.docker ?? process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
+    const url = engineUrl(node);
     throw new UserError({
       message: `the Docker engine of node "${node.name}" (${url}) does not answer: ${errorMessage(e)}`,
       hint: node.docker

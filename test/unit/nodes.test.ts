@@ -68,6 +68,28 @@ describe('preflight', () => {
   });
 });
 
+describe('two nodes on one engine', () => {
+  it('each container belongs to its own node, and teardown counts it once', async () => {
+    const one = new FakeEngine({ node: 'main', images: [IMAGE] });
+    const nodes = {
+      main: NODES.main!,
+      pc2: { name: 'pc2', docker: 'unix:///var/run/docker.sock', labels: [] },
+    };
+    const s = twoNodes(
+      [on('main', topology('a', [service('web')])), on('pc2', topology('b', [service('api')]))],
+      { nodes },
+    );
+    const { results } = await runOn(s, { main: one, pc2: one });
+    expect(results.status).toBe('passed');
+    expect(results.teardown).toMatchObject({ containers: 2, networks: 2 });
+    expect(one.resources({ [LABEL.run]: results.runId })).toEqual({
+      containers: [],
+      networks: [],
+      volumes: [],
+    });
+  });
+});
+
 describe('images carried from the runner', () => {
   const shared = (node: string) => [
     on(node, topology('a', [service('web', { image: IMAGE })])),

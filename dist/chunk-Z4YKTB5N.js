@@ -9,6 +9,7 @@ import {
   deadline,
   dockerEngineFor,
   engineMessage,
+  engineUrl,
   errorMessage,
   formatPos,
   isAbort,
@@ -19,7 +20,7 @@ import {
   runLabels,
   sweep,
   teardownRun
-} from "./chunk-SWRC32LR.js";
+} from "./chunk-NNQFEEQS.js";
 import {
   __commonJS,
   __export,
@@ -24362,17 +24363,19 @@ var Runtime = class _Runtime {
   static async discover(suite, engines, runLabels2, probeImage, ooms, carrier, signal) {
     const runId = runLabels2[LABEL.run];
     const lists = await Promise.all(
+      // By node too: two nodes may name the same engine (every machine on one host).
       [...engines].map(
-        async ([node2, engine]) => (await engine.listContainers({ [LABEL.run]: runId, [LABEL.service]: true }, signal)).map(
-          (c) => ({
-            topology: c.labels[LABEL.topology],
-            service: c.labels[LABEL.service],
-            node: node2,
-            containerId: c.id,
-            containerName: c.name,
-            index: Number(c.labels[LABEL.replica] ?? 1)
-          })
-        )
+        async ([node2, engine]) => (await engine.listContainers(
+          { [LABEL.run]: runId, [LABEL.node]: node2, [LABEL.service]: true },
+          signal
+        )).map((c) => ({
+          topology: c.labels[LABEL.topology],
+          service: c.labels[LABEL.service],
+          node: node2,
+          containerId: c.id,
+          containerName: c.name,
+          index: Number(c.labels[LABEL.replica] ?? 1)
+        }))
       )
     );
     const attached = await Promise.all(
@@ -31804,7 +31807,7 @@ async function run(suite, opts = {}) {
       identity.runId,
       opts.failureLogLines ?? DEFAULT_FAILURE_LOG_LINES
     );
-    const teardown = opts.keep ? { kept: true } : await tearDown(engines, identity.runId, plan2, progress, outcomes2.inFlight);
+    const teardown = opts.keep ? { kept: true } : await tearDown(suite, engines, identity.runId, plan2, progress, outcomes2.inFlight);
     const r = results(
       suite,
       identity,
@@ -31837,10 +31840,7 @@ async function connectAll(suite, nodes, factory) {
   ]);
 }
 function runnerEngine(suite, engines, factory = dockerEngineFor) {
-  const isRunner = (node2) => {
-    const url2 = suite.nodes[node2]?.docker;
-    return url2 === void 0 || url2 === process.env.DOCKER_HOST;
-  };
+  const isRunner = (node2) => engineUrl(suite.nodes[node2] ?? {}) === engineUrl({});
   let own2;
   const engine = () => [...engines].find(([node2]) => isRunner(node2))?.[1] ?? (own2 ??= factory({ name: "runner", labels: [] }));
   return { carrier: new ImageCarrier(engine, isRunner), opened: () => own2 ? [own2] : [] };
@@ -31961,12 +31961,18 @@ async function bringUp(plan2, engines, identity, signal, progress, runStart, ret
     for (const w of watchers.values()) w.close();
   }
 }
-async function tearDown(engines, runId, plan2, progress, inFlight) {
+async function tearDown(suite, engines, runId, plan2, progress, inFlight) {
   await inFlight.settle(SETTLE_MS2);
+  const byEngine2 = /* @__PURE__ */ new Map();
+  for (const [node2, engine] of engines) {
+    const url2 = engineUrl(suite.nodes[node2] ?? {});
+    const e = byEngine2.get(url2) ?? { engine, nodes: /* @__PURE__ */ new Set() };
+    byEngine2.set(url2, e.nodes.add(node2) && e);
+  }
   const reports = await Promise.all(
-    [...engines].map(
-      ([node2, engine]) => teardownRun(engine, runId, {
-        plan: { ...plan2, topologies: plan2.topologies.filter((t) => t.spec.node === node2) },
+    [...byEngine2.values()].map(
+      ({ engine, nodes }) => teardownRun(engine, runId, {
+        plan: { ...plan2, topologies: plan2.topologies.filter((t) => nodes.has(t.spec.node)) },
         progress
       })
     )

@@ -10754,13 +10754,16 @@ function containerConfig(c) {
 // src/engine/connect.ts
 var CONNECT_MS = 15e3;
 var dockerEngineFor = (node) => new DockerEngine({ node: node.name, url: node.docker, tls: node.tls, identity: node.identity });
+function engineUrl(node) {
+  return node.docker ?? process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
+}
 async function connect(node, factory = dockerEngineFor) {
   const engine = factory(node);
   try {
     return { engine, info: await engine.info(AbortSignal.timeout(CONNECT_MS)) };
   } catch (e) {
     await engine.close();
-    const url = node.docker ?? process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
+    const url = engineUrl(node);
     throw new UserError({
       message: `the Docker engine of node "${node.name}" (${url}) does not answer: ${errorMessage(e)}`,
       hint: node.docker ? "Check that the engine runs and that this machine can reach it (address, port, TLS files, ssh key)." : "Start Docker (or Podman's socket), or point DOCKER_HOST at a running engine; scripts/ensure-docker.sh installs one on Debian/Ubuntu."
@@ -11102,6 +11105,7 @@ export {
   recordAttached,
   engineMessage,
   dockerEngineFor,
+  engineUrl,
   connect,
   teardownRun,
   sweep

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/common/errors.js';
 import { loadSuites } from '../../src/manifest/load.js';
 import { COMPOSE_LABEL } from '../../src/orchestrator/attach.js';
@@ -47,6 +47,27 @@ async function stack(): Promise<{ name: string; id: string; status: string }[]> 
   return states
     .map((s) => ({ name: s.name, id: s.id, status: s.status }))
     .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * Waits until every container of the project runs and, where it has a healthcheck, is healthy:
+ * an earlier test's crash may still be coming back through the restart policy.
+ */
+async function settled(timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const list = await engine.listContainers({ [COMPOSE_LABEL.project]: project });
+    const states = await Promise.all(list.map((c) => engine.inspectContainer(c.id)));
+    if (
+      states.every((s) => s.status === 'running' && (s.health?.status ?? 'healthy') === 'healthy')
+    )
+      return;
+    if (Date.now() > deadline)
+      throw new Error(
+        `the stack did not settle: ${JSON.stringify(states.map((s) => [s.name, s.status, s.health?.status]))}`,
+      );
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 /** Runs a manifest of the project's folder in this process, under a unique suite name. */
@@ -261,6 +282,8 @@ describe('attach when the runner is interrupted', () => {
   beforeAll(() => {
     execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
   }, 120_000);
+  // Each run attaches to a stack at rest, as a deployed one is.
+  beforeEach(() => settled(), 90_000);
 
   const disturb = (extraSteps: string) =>
     manifest(`version: 1

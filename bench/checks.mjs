@@ -4,12 +4,18 @@
 // teardown, which vary with the machine's load, do not count). Each limit runs --reps times,
 // interleaved; the table shows medians.
 //
-//   node bench/checks.mjs [--services 20] [--checks 1000] [--concurrency 16,64] [--reps 3] [--out NAME]
-import { spawn } from 'node:child_process';
+// Beside it, the floor: the same requests sent by a bare `fetch` loop at the same
+// concurrency, to the same services started with `docker run`.
+//
+//   node bench/checks.mjs [--services 20] [--checks 1000] [--concurrency 16,64] [--reps 3]
+//                         [--health-interval 30s] [--baseline DIR] [--out NAME]
+/* global fetch */
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
@@ -19,6 +25,9 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '16,64' },
     reps: { type: 'string', default: '3' },
     out: { type: 'string' },
+    // Docker's default. At 500ms, twenty services' own healthchecks (an exec each) keep both
+    // CPUs of the 2-core test machine busy with nothing else running, and the bench measures them.
+    'health-interval': { type: 'string', default: '30s' },
     // Another build's dist/ (e.g. from `git show REV:dist/cli.js`), run alongside this one.
     baseline: { type: 'string' },
   },
@@ -26,6 +35,7 @@ const { values } = parseArgs({
 const services = Number(values.services);
 const total = Number(values.checks);
 const limits = values.concurrency.split(',').map(Number);
+const healthInterval = values['health-interval'];
 const cli = join(process.cwd(), 'dist/cli.js');
 const env = { ...process.env, STACKCHECK_PROBE_IMAGE: 'stackcheck-fixture/busybox:1' };
 
@@ -35,7 +45,7 @@ function suite() {
     .map(
       (n) =>
         `      ${n}: { image: stackcheck-fixture/app:1, init: true, ports: ["8080"], environment: { SERVICE_NAME: ${n} }, ` +
-        `healthcheck: { test: [CMD, wget, -qO-, "http://localhost:8080/health"], interval: 500ms, retries: 60 } }`,
+        `healthcheck: { test: [CMD, wget, -qO-, "http://localhost:8080/health"], interval: ${healthInterval}, retries: 60 } }`,
     )
     .join('\n');
   const checks =
@@ -89,16 +99,89 @@ function runOnce(cli, concurrency) {
   );
 }
 
+/**
+ * The floor: the same services started by `docker run`, then the same GETs and the same JSON
+ * check in a bare `fetch` loop (keep-alive, no retries, no reports) at the same concurrency.
+ */
+async function floorOnce(concurrency) {
+  const docker = (...args) => execFileSync('docker', args, { encoding: 'utf8' }).trim();
+  const label = 'io.stackcheck.bench=checks-floor';
+  const ids = await Promise.all(
+    Array.from(
+      { length: services },
+      (_, i) =>
+        new Promise((resolve, reject) => {
+          const c = spawn('docker', [
+            'run',
+            '-d',
+            '--init',
+            '--label',
+            label,
+            '-p',
+            '127.0.0.1::8080',
+            '-e',
+            `SERVICE_NAME=s${i + 1}`,
+            '--health-cmd',
+            'wget -qO- http://localhost:8080/health',
+            '--health-interval',
+            healthInterval,
+            'stackcheck-fixture/app:1',
+          ]);
+          let out = '';
+          c.stdout.on('data', (d) => (out += d));
+          c.on('exit', (code) =>
+            code === 0 ? resolve(out.trim()) : reject(new Error(`docker run exited ${code}`)),
+          );
+        }),
+    ),
+  );
+  try {
+    const origins = ids.map((id) => `http://${docker('port', id, '8080/tcp').split('\n')[0]}`);
+    // Ready when each answers: the floor needs no healthcheck verdict to send requests.
+    for (const o of origins)
+      for (;;) {
+        const ok = await fetch(`${o}/health`).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (ok) break;
+        await sleep(50);
+      }
+    let next = 0;
+    let passed = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < total) {
+          const i = next++;
+          const res = await fetch(`${origins[i % services]}/health`);
+          const doc = JSON.parse(await res.text());
+          if (res.status === 200 && doc.service === `s${(i % services) + 1}`) passed++;
+        }
+      }),
+    );
+    return { wallMs: NaN, phaseMs: performance.now() - t0, passed, checks: total, code: 0 };
+  } finally {
+    docker('rm', '-f', ...ids);
+  }
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const builds = { 'dist/': cli };
 if (values.baseline) builds[`baseline ${values.baseline}`] = join(values.baseline, 'cli.js');
-const cases = Object.entries(builds).flatMap(([build, path]) =>
-  limits.map((c) => ({ key: `${build}|${c}`, build, path, concurrency: c })),
-);
+const cases = [
+  ...Object.entries(builds).flatMap(([build, path]) =>
+    limits.map((c) => ({ key: `${build}|${c}`, build, path, concurrency: c })),
+  ),
+  ...limits.map((c) => ({ key: `floor|${c}`, build: 'fetch loop (floor)', concurrency: c })),
+];
 const samples = new Map(cases.map((c) => [c.key, []]));
 const load = [loadavg()[0]];
 for (let i = 0; i < reps; i++)
-  for (const c of cases) samples.get(c.key).push(await runOnce(c.path, c.concurrency));
+  for (const c of cases)
+    samples
+      .get(c.key)
+      .push(await (c.path ? runOnce(c.path, c.concurrency) : floorOnce(c.concurrency)));
 load.push(loadavg()[0]);
 const rows = cases.map((c) => {
   const xs = samples.get(c.key);
@@ -113,13 +196,13 @@ const rows = cases.map((c) => {
   };
 });
 const out = [
-  `${total} http checks across ${services} services (each: GET /health on the published port, JSON subset expectation), medians of ${reps}`,
+  `${total} http checks across ${services} services (each: GET /health on the published port, JSON subset expectation; healthcheck interval ${healthInterval}), medians of ${reps}`,
   '',
   '| build | concurrency | checks passed (worst run) | suite total (s) | check phase (s) | each run (s) | checks/s |',
   '| --- | ---: | ---: | ---: | ---: | --- | ---: |',
   ...rows.map(
     (r) =>
-      `| ${r.build} | ${r.concurrency} | ${r.passed}/${r.checks} | ${(r.wallMs / 1000).toFixed(1)} | ${(r.phaseMs / 1000).toFixed(2)} | ${r.phases.map((p) => (p / 1000).toFixed(2)).join(', ')} | ${(total / (r.phaseMs / 1000)).toFixed(0)} |`,
+      `| ${r.build} | ${r.concurrency} | ${r.passed}/${r.checks} | ${Number.isNaN(r.wallMs) ? '' : (r.wallMs / 1000).toFixed(1)} | ${(r.phaseMs / 1000).toFixed(2)} | ${r.phases.map((p) => (p / 1000).toFixed(2)).join(', ')} | ${(total / (r.phaseMs / 1000)).toFixed(0)} |`,
   ),
   '',
   `- date: ${new Date().toISOString()}`,

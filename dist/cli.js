@@ -20,7 +20,7 @@ import {
   runSuites,
   writeReports,
   writeSnapshotFile
-} from "./chunk-Z4YKTB5N.js";
+} from "./chunk-RY6SDAAZ.js";
 import {
   UserError,
   connect,

@@ -6,7 +6,7 @@ import { OomCounter } from './checks/oom-counter.js';
 import { Runtime } from './checks/runtime.js';
 import { realClock, type Clock } from './common/clock.js';
 import { connect, dockerEngineFor, engineUrl, type EngineFactory } from './engine/connect.js';
-import type { Engine } from './engine/engine.js';
+import { engineMessage, type Engine } from './engine/engine.js';
 import type { ServiceSpec } from './compose/model.js';
 import type { Suite } from './manifest/suite.js';
 import { errorMessage, isUserError, UserError } from './common/errors.js';
@@ -92,14 +92,16 @@ export async function run(suite: Suite, opts: RunOptions = {}): Promise<RunResul
       engines.set(node, engine);
     for (const [node, engine] of engines)
       ooms.set(node, new OomCounter(engine, runEventFilter(suite, node, identity.runId)));
-    await Promise.all([...engines.values()].map((e) => sweepStale(e, progress)));
+    // Stale runs are swept while this one creates; only its starts wait, as a stale container
+    // may hold a host port that this run publishes.
+    const swept = new Map([...engines].map(([node, e]) => [node, sweepStale(e, progress)]));
     progress.emit({
       kind: 'note',
       level: 'info',
       text: `run ${identity.runId}: ${suite.topologies.length} topologies on ${usedNodes.join(', ')}`,
     });
 
-    const outcomes = await bringUp(plan, engines, identity, signal, progress, runStart, {
+    const outcomes = await bringUp(plan, engines, identity, signal, progress, runStart, swept, {
       clock: opts.clock ?? realClock,
       pullRetry: suite.images?.pull ?? DEFAULT_PULL_RETRY,
       carrier: suite.images?.carry ? runner.carrier : undefined,
@@ -299,12 +301,21 @@ async function failureLogs(
   return Object.keys(out).length ? out : undefined;
 }
 
+/** Never rejects: a sweep that fails is housekeeping left for the next run, not this run's failure. */
 async function sweepStale(engine: Engine, progress: Progress): Promise<void> {
-  for (const { run, report } of await sweep(engine, { stale: true })) {
+  try {
+    for (const { run, report } of await sweep(engine, { stale: true })) {
+      progress.emit({
+        kind: 'note',
+        level: 'warn',
+        text: `removed what stale run ${run.runId} (suite ${run.suite}) left on node ${engine.node}: ${describe(report)}`,
+      });
+    }
+  } catch (e) {
     progress.emit({
       kind: 'note',
       level: 'warn',
-      text: `removed what stale run ${run.runId} (suite ${run.suite}) left on node ${engine.node}: ${describe(report)}`,
+      text: `could not look for stale runs on node ${engine.node}: ${engineMessage(e)}`,
     });
   }
 }
@@ -316,6 +327,7 @@ async function bringUp(
   signal: AbortSignal,
   progress: Progress,
   runStart: number,
+  swept: ReadonlyMap<string, Promise<void>>,
   retrying: Pick<UpContext, 'clock' | 'pullRetry' | 'carrier'>,
 ): Promise<{ list: TopologyOutcome[]; inFlight: InFlight }> {
   const inFlight = new InFlight();
@@ -340,6 +352,7 @@ async function bringUp(
           inFlight,
           runStart,
           images: images.get(node)!,
+          beforeStart: swept.get(node)!,
           ...retrying,
         };
         return tp.spec.attach ? attachTopology(tp, ctx) : upTopology(tp, ctx);
@@ -418,6 +431,7 @@ function results(
         name: s.name,
         status: s.status,
         health: s.health,
+        startingMs: s.startingMs,
         startedMs: s.startedMs,
         healthyMs: s.healthyMs,
         ...(s.healthSource && { healthSource: s.healthSource }),

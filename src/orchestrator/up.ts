@@ -42,6 +42,8 @@ export interface UpContext {
   pullRetry: RetryPolicy;
   /** With `images.carry`: an image the node lacks is loaded from the runner's engine before any pull. */
   carrier?: ImageCarrier;
+  /** Starts wait for it (the sweep of stale runs, whose containers may hold this run's host ports). */
+  beforeStart?: Promise<void>;
 }
 
 export type Readiness = 'healthy' | 'running' | 'completed';
@@ -57,6 +59,8 @@ export interface ServiceOutcome {
   name: string;
   status: Readiness | 'failed' | 'cancelled' | 'pending';
   health: 'healthy' | 'unhealthy' | 'starting' | 'none' | 'unknown';
+  /** When its dependencies held and the engine was asked to start it. */
+  startingMs?: number;
   startedMs?: number;
   healthyMs?: number;
   /**
@@ -128,10 +132,20 @@ export async function upTopology(tp: TopologyPlan, ctx: UpContext): Promise<Topo
 
   const tasks = new Map<string, ServiceTask>();
   try {
-    await Promise.all([
+    // Images are checked (and pulled) while networks and volumes are made: creates need both.
+    // One that fails on its own (not cancelled by a service's failure) fails the topology.
+    let infraFailure: unknown;
+    const infra = Promise.all([
       ...tp.networks.map((n) => prepareNetwork(n, topologyLabels(run, tp), ctx, signal)),
       ...tp.volumes.map((v) => prepareVolume(v, topologyLabels(run, tp), ctx, signal)),
-    ]);
+    ]).catch((e: unknown) => {
+      if (!signal.aborted) {
+        infraFailure = e;
+        local.abort(new Error('a network or volume could not be made'));
+      }
+      throw e;
+    });
+    infra.catch(() => undefined); // services await it; its failure is reported once, below
 
     for (const sp of tp.services) {
       const outcome: ServiceOutcome = {
@@ -148,12 +162,15 @@ export async function upTopology(tp: TopologyPlan, ctx: UpContext): Promise<Topo
         );
         depsHold.catch(() => undefined); // awaited below, or the image's failure comes first
         await ensureImage(sp, ctx, signal, emit);
+        await infra;
         // Only the start waits for the dependencies: the container is created meanwhile (as
         // compose does), so a link in a chain costs a start, not a create and a start. One
         // that joins another container's network namespace needs that container first.
         const early = !/^(service|container):/.test(sp.spec.networkMode ?? '');
         if (early) await createReplicas(sp, tp, ctx, signal, run, outcome);
         await depsHold;
+        await ctx.beforeStart;
+        outcome.startingMs = since(ctx.runStart);
         emit(sp.spec.name, 'starting');
         if (!early) await createReplicas(sp, tp, ctx, signal, run, outcome);
         await startReplicas(sp, ctx, signal, outcome);
@@ -178,10 +195,17 @@ export async function upTopology(tp: TopologyPlan, ctx: UpContext): Promise<Topo
     }
 
     const settled = await Promise.allSettled([...tasks.values()].map((t) => t.ready));
+    const cancelPending = () => {
+      for (const t of tasks.values())
+        if (t.outcome.status === 'pending') t.outcome.status = 'cancelled';
+    };
+    if (infraFailure !== undefined) {
+      cancelPending();
+      throw infraFailure;
+    }
     const failure = pickFailure(settled, tasks);
     if (!failure) return { name, node: tp.spec.node, status: 'up', services: outcomes(tasks) };
-    for (const t of tasks.values())
-      if (t.outcome.status === 'pending') t.outcome.status = 'cancelled';
+    cancelPending();
     if (failure instanceof ServiceFailure) {
       const failed = tasks.get(failure.service);
       if (failed && failure.kind === 'failure')

@@ -65,6 +65,8 @@ export interface ServiceResult {
   name: string;
   status: 'healthy' | 'running' | 'completed' | 'failed' | 'cancelled' | 'pending';
   health: 'healthy' | 'unhealthy' | 'starting' | 'none' | 'unknown';
+  /** When its dependencies held and the engine was asked to start it; `startedMs` is when the engine had. */
+  startingMs?: number;
   startedMs?: number;
   healthyMs?: number;
   /**

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunResults } from '../../src/report/results.js';
@@ -7,22 +8,37 @@ import { leftovers, NOTHING, uniqueSuite } from '../support/engine.js';
 
 const APP = 'stackcheck-fixture/app:1';
 
-/** A topology whose "slow" service takes a minute to become healthy: runs stay in bring-up. */
-function slowSuite(suite: string) {
+/**
+ * A topology whose "slow" service takes a minute to become healthy: runs stay in bring-up.
+ * Its port is published on an ephemeral host port, or on `hostPort`.
+ */
+function slowSuite(suite: string, hostPort?: number) {
+  const publish = hostPort === undefined ? '    publish: ephemeral\n' : '';
   return workdir({
-    'stackcheck.yml': `version: 1\nname: ${suite}\ntopologies:\n  main:\n    compose: compose.yml\n    publish: ephemeral\n`,
+    'stackcheck.yml': `version: 1\nname: ${suite}\ntopologies:\n  main:\n    compose: compose.yml\n${publish}`,
     'compose.yml': `services:
   db: { image: ${APP}, init: true, volumes: [data:/data], healthcheck: { test: [CMD, wget, -qO-, "http://localhost:8080/health"], interval: 300ms } }
   slow:
     image: ${APP}
     init: true
     environment: { HEALTHY_AFTER: "60000" }
-    ports: ["8080"]
+    ports: ["${hostPort === undefined ? '' : `${hostPort}:`}8080"]
     depends_on: { db: { condition: service_healthy } }
     healthcheck: { test: [CMD, wget, -qO-, "http://localhost:8080/health"], interval: 300ms, retries: 1000 }
 volumes:
   data: {}
 `,
+  });
+}
+
+/** A host port nothing listens on now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer().listen(0, () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
   });
 }
 
@@ -76,9 +92,12 @@ describe('cancellation, crashes and concurrent runs', () => {
     expect(await leftovers({ suite })).toEqual(NOTHING);
   });
 
-  it('after a SIGKILL, the next run sweeps what the dead run left', async () => {
+  it('after a SIGKILL, the next run sweeps what the dead run left before its own containers start', async () => {
+    // The dead run holds a host port that the next run publishes too: the next run creates
+    // while it sweeps, but starts only once the sweep has freed the port.
+    const hostPort = await freePort();
     const suite = uniqueSuite('sigkill-next');
-    const dir = slowSuite(suite);
+    const dir = slowSuite(suite, hostPort);
     const p = new CliProcess(['run', 'stackcheck.yml'], { cwd: dir });
     await p.waitFor(/main\/db +started/);
     p.child.kill('SIGKILL');
@@ -87,7 +106,7 @@ describe('cancellation, crashes and concurrent runs', () => {
     expect((await leftovers({ runId: dead })).containers.length).toBeGreaterThan(0);
 
     const quick = workdir({
-      'stackcheck.yml': `version: 1\nname: ${uniqueSuite('sweeper')}\ntopologies:\n  t:\n    services:\n      one: { image: ${APP} }\n`,
+      'stackcheck.yml': `version: 1\nname: ${uniqueSuite('sweeper')}\ntopologies:\n  t:\n    services:\n      one: { image: ${APP}, ports: ["${hostPort}:8080"] }\n`,
     });
     const next = await cli(['run', 'stackcheck.yml'], { cwd: quick });
     expect(next.code, next.stderr).toBe(0);

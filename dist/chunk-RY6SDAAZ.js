@@ -23448,10 +23448,18 @@ async function upTopology(tp, ctx) {
   });
   const tasks = /* @__PURE__ */ new Map();
   try {
-    await Promise.all([
+    let infraFailure;
+    const infra = Promise.all([
       ...tp.networks.map((n) => prepareNetwork(n, topologyLabels(run2, tp), ctx, signal)),
       ...tp.volumes.map((v) => prepareVolume(v, topologyLabels(run2, tp), ctx, signal))
-    ]);
+    ]).catch((e) => {
+      if (!signal.aborted) {
+        infraFailure = e;
+        local.abort(new Error("a network or volume could not be made"));
+      }
+      throw e;
+    });
+    infra.catch(() => void 0);
     for (const sp of tp.services) {
       const outcome2 = {
         name: sp.spec.name,
@@ -23467,9 +23475,12 @@ async function upTopology(tp, ctx) {
         );
         depsHold.catch(() => void 0);
         await ensureImage(sp, ctx, signal, emit);
+        await infra;
         const early = !/^(service|container):/.test(sp.spec.networkMode ?? "");
         if (early) await createReplicas(sp, tp, ctx, signal, run2, outcome2);
         await depsHold;
+        await ctx.beforeStart;
+        outcome2.startingMs = since(ctx.runStart);
         emit(sp.spec.name, "starting");
         if (!early) await createReplicas(sp, tp, ctx, signal, run2, outcome2);
         await startReplicas(sp, ctx, signal, outcome2);
@@ -23492,10 +23503,17 @@ async function upTopology(tp, ctx) {
       tasks.set(sp.spec.name, { plan: sp, outcome: outcome2, started: startedOrFailed, ready });
     }
     const settled = await Promise.allSettled([...tasks.values()].map((t) => t.ready));
+    const cancelPending = () => {
+      for (const t of tasks.values())
+        if (t.outcome.status === "pending") t.outcome.status = "cancelled";
+    };
+    if (infraFailure !== void 0) {
+      cancelPending();
+      throw infraFailure;
+    }
     const failure2 = pickFailure(settled, tasks);
     if (!failure2) return { name: name2, node: tp.spec.node, status: "up", services: outcomes(tasks) };
-    for (const t of tasks.values())
-      if (t.outcome.status === "pending") t.outcome.status = "cancelled";
+    cancelPending();
     if (failure2 instanceof ServiceFailure) {
       const failed = tasks.get(failure2.service);
       if (failed && failure2.kind === "failure")
@@ -31774,13 +31792,13 @@ async function run(suite, opts = {}) {
       engines.set(node2, engine);
     for (const [node2, engine] of engines)
       ooms.set(node2, new OomCounter(engine, runEventFilter(suite, node2, identity.runId)));
-    await Promise.all([...engines.values()].map((e) => sweepStale(e, progress)));
+    const swept = new Map([...engines].map(([node2, e]) => [node2, sweepStale(e, progress)]));
     progress.emit({
       kind: "note",
       level: "info",
       text: `run ${identity.runId}: ${suite.topologies.length} topologies on ${usedNodes.join(", ")}`
     });
-    const outcomes2 = await bringUp(plan2, engines, identity, signal, progress, runStart, {
+    const outcomes2 = await bringUp(plan2, engines, identity, signal, progress, runStart, swept, {
       clock: opts.clock ?? realClock,
       pullRetry: suite.images?.pull ?? DEFAULT_PULL_RETRY,
       carrier: suite.images?.carry ? runner.carrier : void 0
@@ -31920,15 +31938,23 @@ async function failureLogs(checks2, engines, suite, runId, lines) {
   return Object.keys(out).length ? out : void 0;
 }
 async function sweepStale(engine, progress) {
-  for (const { run: run2, report } of await sweep(engine, { stale: true })) {
+  try {
+    for (const { run: run2, report } of await sweep(engine, { stale: true })) {
+      progress.emit({
+        kind: "note",
+        level: "warn",
+        text: `removed what stale run ${run2.runId} (suite ${run2.suite}) left on node ${engine.node}: ${describe6(report)}`
+      });
+    }
+  } catch (e) {
     progress.emit({
       kind: "note",
       level: "warn",
-      text: `removed what stale run ${run2.runId} (suite ${run2.suite}) left on node ${engine.node}: ${describe6(report)}`
+      text: `could not look for stale runs on node ${engine.node}: ${engineMessage(e)}`
     });
   }
 }
-async function bringUp(plan2, engines, identity, signal, progress, runStart, retrying) {
+async function bringUp(plan2, engines, identity, signal, progress, runStart, swept, retrying) {
   const inFlight = new InFlight();
   const watchers = new Map(
     [...engines].map(([node2, engine]) => [
@@ -31951,6 +31977,7 @@ async function bringUp(plan2, engines, identity, signal, progress, runStart, ret
           inFlight,
           runStart,
           images: images.get(node2),
+          beforeStart: swept.get(node2),
           ...retrying
         };
         return tp.spec.attach ? attachTopology(tp, ctx) : upTopology(tp, ctx);
@@ -32008,6 +32035,7 @@ function results(suite, identity, outcomes2, checks2, scenarios2, teardown, sign
         name: s.name,
         status: s.status,
         health: s.health,
+        startingMs: s.startingMs,
         startedMs: s.startedMs,
         healthyMs: s.healthyMs,
         ...s.healthSource && { healthSource: s.healthSource },

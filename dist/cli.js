@@ -20,7 +20,7 @@ import {
   runSuites,
   writeReports,
   writeSnapshotFile
-} from "./chunk-RY6SDAAZ.js";
+} from "./chunk-BFJ772H6.js";
 import {
   UserError,
   connect,

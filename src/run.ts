@@ -106,6 +106,8 @@ export async function run(suite: Suite, opts: RunOptions = {}): Promise<RunResul
       pullRetry: suite.images?.pull ?? DEFAULT_PULL_RETRY,
       carrier: suite.images?.carry ? runner.carrier : undefined,
     });
+    // A bring-up that failed before its starts did not wait for the sweep: it ends before the engines close.
+    await Promise.all(swept.values());
     const down = outcomes.list.filter((o) => o.status !== 'up').map((o) => o.name);
     const runtime = down.length
       ? undefined

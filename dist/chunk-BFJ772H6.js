@@ -31803,6 +31803,7 @@ async function run(suite, opts = {}) {
       pullRetry: suite.images?.pull ?? DEFAULT_PULL_RETRY,
       carrier: suite.images?.carry ? runner.carrier : void 0
     });
+    await Promise.all(swept.values());
     const down2 = outcomes2.list.filter((o) => o.status !== "up").map((o) => o.name);
     const runtime = down2.length ? void 0 : await Runtime.discover(
       suite,

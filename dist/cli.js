@@ -20,7 +20,7 @@ import {
   runSuites,
   writeReports,
   writeSnapshotFile
-} from "./chunk-BFJ772H6.js";
+} from "./chunk-LYEBIFWI.js";
 import {
   UserError,
   connect,

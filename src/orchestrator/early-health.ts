@@ -39,37 +39,46 @@ export async function probeUntilHealthy(
     hc.intervalMs ?? MAX_WAIT_MS,
   );
   const timeoutMs = hc.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (!cmd) return new Promise((_, reject) => onAbort(signal, () => reject(signal.reason)));
+  const engineDecides = () =>
+    new Promise<never>((_, reject) => onAbort(signal, () => reject(signal.reason)));
+  if (!cmd) return engineDecides();
   for (let wait = 0; ; wait = wait ? Math.min(cap, wait * 1.5) : Math.min(cap, FIRST_RETRY_MS)) {
     // The signal's own reason, not the sleep's AbortError, must reach the caller (a deadline
     // reads as a TimeoutError there).
     if (wait) await clock.sleep(wait, signal).catch(() => undefined);
     signal.throwIfAborted();
-    const passed = await slots(engine)(async () => {
+    const verdict = await slots(engine)(async () => {
       // Queued behind other probes while this one's wait ended: nothing to run for.
-      if (signal.aborted) return false;
-      return healthcheckPasses(engine, id, cmd, timeoutMs, signal);
+      if (signal.aborted) return 'failed';
+      return runHealthcheck(engine, id, cmd, timeoutMs, signal);
     });
     signal.throwIfAborted();
-    if (passed) return;
+    if (verdict === 'passed') return;
+    // An exec that outlives the healthcheck's timeout keeps running in the container: on an
+    // engine that slow, more probes only add to its load. Its own healthcheck decides.
+    if (verdict === 'timeout') return engineDecides();
   }
 }
 
 /**
- * Runs a healthcheck command once, as the engine would; true when it exits 0. Not running yet,
- * restarting, an exec refused: not healthy (yet); failures are the engine's to count.
+ * Runs a healthcheck command once, as the engine would. Not running yet, restarting, an exec
+ * refused: `failed`, not healthy (yet); failures are the engine's to count. `timeout`: no
+ * answer within the healthcheck's timeout.
  */
-export function healthcheckPasses(
+async function runHealthcheck(
   engine: Engine,
   id: string,
   cmd: string[],
   timeoutMs: number,
   signal: AbortSignal,
-): Promise<boolean> {
-  return engine
-    .exec(id, { cmd }, AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]))
-    .then((r) => r.exitCode === 0)
-    .catch(() => false);
+): Promise<'passed' | 'failed' | 'timeout'> {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  try {
+    const r = await engine.exec(id, { cmd }, AbortSignal.any([signal, timeout]));
+    return r.exitCode === 0 ? 'passed' : 'failed';
+  } catch {
+    return timeout.aborted && !signal.aborted ? 'timeout' : 'failed';
+  }
 }
 
 /**
@@ -86,7 +95,9 @@ export function healthyByProbe(
   if (!hc || hc.disable) return Promise.resolve(false);
   const cmd = healthcheckArgv(hc.test);
   if (!cmd) return Promise.resolve(false);
-  return healthcheckPasses(engine, id, cmd, hc.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal);
+  return runHealthcheck(engine, id, cmd, hc.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal).then(
+    (v) => v === 'passed',
+  );
 }
 
 function onAbort(signal: AbortSignal, fn: () => void): void {

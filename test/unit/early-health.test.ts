@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ServiceSpec } from '../../src/compose/model.js';
-import type { ExecRequest } from '../../src/engine/engine.js';
+import type { Engine, ExecRequest } from '../../src/engine/engine.js';
+import { realClock } from '../../src/common/clock.js';
 import { FakeEngine } from '../../src/engine/fake.js';
 import { run } from '../../src/run.js';
 import { service, suite, topology } from '../support/specs.js';
@@ -100,6 +101,34 @@ describe('early healthcheck probes during start', () => {
       healthSource: 'engine',
     });
     expect(fake.callsTo('exec')).toEqual([]);
+  });
+
+  it('stops probing a container whose probe outlived the healthcheck timeout: the engine decides', async () => {
+    // Real time: the exec's timeout is a real timer. The engine says healthy 400 ms in; an exec
+    // answers only when given up on, 20 ms later. Probing on would exec again 100, 150, 225 ms on.
+    const fake = new FakeEngine({ clock: realClock, images: [IMAGE] }).setHealth('db', {
+      healthyAfterMs: 0,
+      reportedAfterMs: 400,
+    });
+    let execs = 0;
+    const hang: Engine['exec'] = (_id, _req, signal) => {
+      execs++;
+      return new Promise((_, reject) =>
+        signal!.addEventListener('abort', () => reject(signal!.reason), { once: true }),
+      );
+    };
+    Object.assign(fake, { exec: hang });
+    const t = {
+      ...topology('t', [service('db', { healthcheck: { ...healthcheck, timeoutMs: 20 } })]),
+      stableMs: 0,
+      waitTimeoutMs: 10_000,
+    };
+    const results = await run(suite([t]), { engineFactory: () => fake, clock: realClock });
+    expect(results.topologies[0]!.services[0]).toMatchObject({
+      status: 'healthy',
+      healthSource: 'engine',
+    });
+    expect(execs).toBe(1);
   });
 });
 

@@ -23078,26 +23078,36 @@ async function probeUntilHealthy(engine, id, hc, clock, signal) {
     hc.intervalMs ?? MAX_WAIT_MS
   );
   const timeoutMs = hc.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (!cmd) return new Promise((_, reject) => onAbort(signal, () => reject(signal.reason)));
+  const engineDecides = () => new Promise((_, reject) => onAbort(signal, () => reject(signal.reason)));
+  if (!cmd) return engineDecides();
   for (let wait = 0; ; wait = wait ? Math.min(cap, wait * 1.5) : Math.min(cap, FIRST_RETRY_MS)) {
     if (wait) await clock.sleep(wait, signal).catch(() => void 0);
     signal.throwIfAborted();
-    const passed = await slots(engine)(async () => {
-      if (signal.aborted) return false;
-      return healthcheckPasses(engine, id, cmd, timeoutMs, signal);
+    const verdict2 = await slots(engine)(async () => {
+      if (signal.aborted) return "failed";
+      return runHealthcheck(engine, id, cmd, timeoutMs, signal);
     });
     signal.throwIfAborted();
-    if (passed) return;
+    if (verdict2 === "passed") return;
+    if (verdict2 === "timeout") return engineDecides();
   }
 }
-function healthcheckPasses(engine, id, cmd, timeoutMs, signal) {
-  return engine.exec(id, { cmd }, AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])).then((r) => r.exitCode === 0).catch(() => false);
+async function runHealthcheck(engine, id, cmd, timeoutMs, signal) {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  try {
+    const r = await engine.exec(id, { cmd }, AbortSignal.any([signal, timeout]));
+    return r.exitCode === 0 ? "passed" : "failed";
+  } catch {
+    return timeout.aborted && !signal.aborted ? "timeout" : "failed";
+  }
 }
 function healthyByProbe(engine, id, hc, signal) {
   if (!hc || hc.disable) return Promise.resolve(false);
   const cmd = healthcheckArgv(hc.test);
   if (!cmd) return Promise.resolve(false);
-  return healthcheckPasses(engine, id, cmd, hc.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal);
+  return runHealthcheck(engine, id, cmd, hc.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal).then(
+    (v) => v === "passed"
+  );
 }
 function onAbort(signal, fn) {
   if (signal.aborted) fn();

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// Bring-up benchmark: stackcheck vs docker-compose 1.29 vs plain `docker run`, side by side on
-// the same generated compose file. See bench/README.md for what is measured and the caveats.
+// Bring-up benchmark: stackcheck vs docker-compose 1.29 vs plain `docker run` vs bare Engine API
+// calls, side by side on the same generated compose file. See bench/README.md for what is
+// measured and the caveats.
 //
 //   node bench/bringup.mjs [--n 5,20,50,100] [--n-chained 5,20,50] [--shapes independent,chained] [--reps 1]
-//                          [--tools stackcheck,docker-compose,docker-run,engine-api] [--keep-tmp]
-//                          [--out NAME]   (results to bench/results/NAME.{json,md}; default bringup-<date>)
+//                          [--tools stackcheck,docker-compose,docker-run,engine-api] [--health-interval 1s]
+//                          [--keep-tmp] [--out NAME]   (results to bench/results/NAME.{json,md}; default bringup-<date>)
 //
 // Plain Node ESM, no dependencies beyond the docker and docker-compose CLIs on PATH.
 import { spawn, spawnSync } from 'node:child_process';
@@ -71,6 +72,7 @@ function parseArgs(argv) {
     else if (a === '--tools') opts.tools = list(value());
     else if (a === '--keep-tmp') opts.keepTmp = true;
     else if (a === '--out') opts.out = value();
+    else if (a === '--health-interval') HEALTH.interval = value();
     else if (a === '-h' || a === '--help') usage();
     else usage(`unknown argument ${a}`);
   }
@@ -81,6 +83,10 @@ function parseArgs(argv) {
   if (!Number.isInteger(opts.reps) || opts.reps < 1) usage('--reps takes a positive integer');
   if (opts.out !== undefined && !/^[\w.-]+$/.test(opts.out))
     usage('--out takes a file name without a directory or extension');
+  // At 1 s, 100 services' healthchecks are 100 execs a second: more than two CPUs can run,
+  // and some services go unhealthy with every tool. Seconds only, as `docker run` takes them.
+  if (!/^\d+(\.\d+)?s$/.test(HEALTH.interval))
+    usage('--health-interval takes seconds, like 1s or 2.5s');
   if (opts.tools.some((t) => !ALL_TOOLS.includes(t)))
     usage(`--tools takes some of ${ALL_TOOLS.join(',')}`);
   return opts;
@@ -89,7 +95,7 @@ function parseArgs(argv) {
 function usage(problem) {
   const text =
     'usage: node bench/bringup.mjs [--n 5,20,50,100] [--n-chained 5,20,50] [--shapes independent,chained] [--reps 1]\n' +
-    '                              [--tools stackcheck,docker-compose,docker-run,engine-api] [--keep-tmp] [--out NAME]';
+    '                              [--tools stackcheck,docker-compose,docker-run,engine-api] [--health-interval 1s] [--keep-tmp] [--out NAME]';
   if (problem) {
     process.stderr.write(`bringup: ${problem}\n${text}\n`);
     process.exit(2);
@@ -457,14 +463,17 @@ async function runCompose(c) {
   }
 }
 
+/** Removes what a docker-run or engine-api run left, by its run label. */
+async function removeBenchRun(tag) {
+  const left = await leftovers([`${BENCH_RUN_LABEL}=${tag}`]);
+  if (left.containers.length) await exec('docker', ['rm', '-f', ...left.containers]);
+  for (const n of left.networks) await exec('docker', ['network', 'rm', n]);
+}
+
 async function runDockerRun(c) {
   const tag = c.tag;
   const labels = ['--label', `${BENCH_LABEL}=1`, '--label', `${BENCH_RUN_LABEL}=${tag}`];
-  const cleanup = async () => {
-    const left = await leftovers([`${BENCH_RUN_LABEL}=${tag}`]);
-    if (left.containers.length) await exec('docker', ['rm', '-f', ...left.containers]);
-    for (const n of left.networks) await exec('docker', ['network', 'rm', n]);
-  };
+  const cleanup = () => removeBenchRun(tag);
   const detail = { tag };
   const result = {
     verify: async () => {
@@ -577,11 +586,7 @@ const ENGINE_AGENT = new http.Agent({ keepAlive: true, maxSockets: 256 });
 async function runEngineApi(c) {
   const tag = c.tag;
   const Labels = { [BENCH_LABEL]: '1', [BENCH_RUN_LABEL]: tag };
-  const cleanup = async () => {
-    const left = await leftovers([`${BENCH_RUN_LABEL}=${tag}`]);
-    if (left.containers.length) await exec('docker', ['rm', '-f', ...left.containers]);
-    for (const n of left.networks) await exec('docker', ['network', 'rm', n]);
-  };
+  const cleanup = () => removeBenchRun(tag);
   const detail = { tag };
   const result = {
     verify: () => assertClean([`${BENCH_RUN_LABEL}=${tag}`], `engine api ${tag}`),

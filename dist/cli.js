@@ -20,7 +20,7 @@ import {
   runSuites,
   writeReports,
   writeSnapshotFile
-} from "./chunk-LYEBIFWI.js";
+} from "./chunk-FEE2USEB.js";
 import {
   UserError,
   connect,

@@ -2,6 +2,13 @@ import type { ContainerState, Engine, LabelFilter } from '../engine/engine.js';
 
 /** How often state is re-read when no event arrives: a backstop for engines that drop events. */
 const BACKSTOP_MS = 2000;
+/**
+ * With many containers waited on, each one's backstop is this much longer per container, so
+ * the engine gets at most five backstop inspects a second however many wait, on top of its
+ * own healthchecks (bench/bringup.mjs, N = 100, 5 s healthchecks, single runs: "all healthy"
+ * 75 s after the last start with a 2 s backstop for each, 30 s with this bound).
+ */
+const BACKSTOP_PER_WAITER_MS = 200;
 
 /**
  * Waits on container state changes through the engine's event stream (one subscription per
@@ -61,19 +68,21 @@ export class ContainerWatcher {
 
   /**
    * Re-reads the container's state until `decide` returns a verdict (anything but undefined),
-   * or `signal` aborts (deadline, cancellation). `recheckMs` shortens the backstop for
+   * or `signal` aborts (deadline, cancellation). `recheckMs` replaces the backstop for
    * verdicts that depend on elapsed time rather than on an event.
    */
   async until<T>(
     id: string,
     decide: (s: ContainerState) => T | undefined,
     signal: AbortSignal,
-    recheckMs = BACKSTOP_MS,
+    recheckMs?: number,
   ): Promise<T> {
     for (;;) {
       signal.throwIfAborted();
+      const backstop =
+        recheckMs ?? Math.max(BACKSTOP_MS, this.waiters.size * BACKSTOP_PER_WAITER_MS);
       // Subscribe before reading, so a change between the read and the wait is not missed.
-      const change = this.nextChange(id, signal, recheckMs);
+      const change = this.nextChange(id, signal, backstop);
       // When the read below throws (the signal aborted), nothing awaits `change`, which then
       // rejects too: mark it handled, or the process dies of an unhandled rejection.
       change.catch(() => undefined);

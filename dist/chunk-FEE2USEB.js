@@ -23856,6 +23856,7 @@ async function waitReady(sp, outcome2, ctx, waitDeadline, topology) {
 
 // src/orchestrator/watcher.ts
 var BACKSTOP_MS = 2e3;
+var BACKSTOP_PER_WAITER_MS = 200;
 var ContainerWatcher = class {
   constructor(engine, labels) {
     this.engine = engine;
@@ -23899,13 +23900,14 @@ var ContainerWatcher = class {
   }
   /**
    * Re-reads the container's state until `decide` returns a verdict (anything but undefined),
-   * or `signal` aborts (deadline, cancellation). `recheckMs` shortens the backstop for
+   * or `signal` aborts (deadline, cancellation). `recheckMs` replaces the backstop for
    * verdicts that depend on elapsed time rather than on an event.
    */
-  async until(id, decide, signal, recheckMs = BACKSTOP_MS) {
+  async until(id, decide, signal, recheckMs) {
     for (; ; ) {
       signal.throwIfAborted();
-      const change = this.nextChange(id, signal, recheckMs);
+      const backstop = recheckMs ?? Math.max(BACKSTOP_MS, this.waiters.size * BACKSTOP_PER_WAITER_MS);
+      const change = this.nextChange(id, signal, backstop);
       change.catch(() => void 0);
       const verdict2 = decide(await this.engine.inspectContainer(id, signal));
       if (verdict2 !== void 0) {

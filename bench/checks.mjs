@@ -10,13 +10,15 @@
 //   node bench/checks.mjs [--services 20] [--checks 1000] [--concurrency 16,64] [--reps 3]
 //                         [--health-interval 30s] [--baseline DIR] [--out NAME]
 /* global fetch */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
 
 const { values } = parseArgs({
   options: {
@@ -104,39 +106,33 @@ function runOnce(cli, concurrency) {
  * check in a bare `fetch` loop (keep-alive, no retries, no reports) at the same concurrency.
  */
 async function floorOnce(concurrency) {
-  const docker = (...args) => execFileSync('docker', args, { encoding: 'utf8' }).trim();
-  const label = 'io.stackcheck.bench=checks-floor';
-  const ids = await Promise.all(
-    Array.from(
-      { length: services },
-      (_, i) =>
-        new Promise((resolve, reject) => {
-          const c = spawn('docker', [
-            'run',
-            '-d',
-            '--init',
-            '--label',
-            label,
-            '-p',
-            '127.0.0.1::8080',
-            '-e',
-            `SERVICE_NAME=s${i + 1}`,
-            '--health-cmd',
-            'wget -qO- http://localhost:8080/health',
-            '--health-interval',
-            healthInterval,
-            'stackcheck-fixture/app:1',
-          ]);
-          let out = '';
-          c.stdout.on('data', (d) => (out += d));
-          c.on('exit', (code) =>
-            code === 0 ? resolve(out.trim()) : reject(new Error(`docker run exited ${code}`)),
-          );
-        }),
+  const docker = async (...args) => (await execFileAsync('docker', args)).stdout.trim();
+  const started = await Promise.allSettled(
+    Array.from({ length: services }, (_, i) =>
+      docker(
+        'run',
+        '-d',
+        '--init',
+        '--label',
+        'io.stackcheck.bench=checks-floor',
+        '-p',
+        '127.0.0.1::8080',
+        '-e',
+        `SERVICE_NAME=s${i + 1}`,
+        '--health-cmd',
+        'wget -qO- http://localhost:8080/health',
+        '--health-interval',
+        healthInterval,
+        'stackcheck-fixture/app:1',
+      ),
     ),
   );
+  const ids = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   try {
-    const origins = ids.map((id) => `http://${docker('port', id, '8080/tcp').split('\n')[0]}`);
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const ports = await Promise.all(ids.map((id) => docker('port', id, '8080/tcp')));
+    const origins = ports.map((p) => `http://${p.split('\n')[0]}`);
     // Ready when each answers: the floor needs no healthcheck verdict to send requests.
     for (const o of origins)
       for (;;) {
@@ -162,7 +158,7 @@ async function floorOnce(concurrency) {
     );
     return { wallMs: NaN, phaseMs: performance.now() - t0, passed, checks: total, code: 0 };
   } finally {
-    docker('rm', '-f', ...ids);
+    if (ids.length) await docker('rm', '-f', ...ids);
   }
 }
 

@@ -8,31 +8,35 @@ import { provideHelperImage, type ImageCarrier } from '../orchestrator/carry.js'
 import { QUICK_CALL_MS } from '../orchestrator/deadline.js';
 import type { OomCounter } from './oom-counter.js';
 import { resolveServiceRef, type ServiceRef } from './refs.js';
-import { StateCache } from './state-cache.js';
+import { StateCache, type ChangeFeed } from './state-cache.js';
 
 /** The container a check needs is not running (stopped, restarting, paused): a failure that may pass on retry. */
 export class NotRunning extends Error {
-  constructor(r: Replica, status: string) {
-    super(`${r.containerName} is not running (${status})`);
+  /** `what`: a container's name, or a service with no container at all. */
+  constructor(what: string, status: string) {
+    super(`${what} is not running (${status})`);
     this.name = 'NotRunning';
   }
 }
 
-/** A service cannot be reached from a container on another node: a manifest to fix, not a retry. */
-export class CrossNodeUnreachable extends Error {
+/** A service cannot be addressed from the container that probes it: a manifest to fix, not a retry. */
+export class Unaddressable extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'CrossNodeUnreachable';
+    this.name = 'Unaddressable';
   }
 }
 
-/** An address a container connects to: a network name on its own node, else a node's published port. */
+/**
+ * An address a container connects to: a service's network name within its own topology; else
+ * the address of one target container (on a network both share, or its published port).
+ */
 export interface PeerEndpoint {
   host: string;
   port: number;
   /** The node the target is on. */
   node: string;
-  /** The target container, when the address is its own published port (another node). */
+  /** The one container this address reaches, when it is not the engine's pick by name. */
   container?: string;
 }
 
@@ -206,16 +210,29 @@ export class Runtime {
     protocol = 'tcp',
     signal?: AbortSignal,
   ): Promise<{ host: string; port: number } | undefined> {
-    // Read once per start of the container: a restarted one may publish a new host port. The
-    // run's event feed (its OOM counter's) covers only what the run created, not attached stacks.
-    const attached = this.suite.topologies.some((t) => t.name === r.topology && t.attach);
-    const feed = attached ? undefined : this.ooms.get(r.node);
-    const s = await this.states.read(this.engine(r.node), r.containerId, feed, signal);
-    if (s.status !== 'running') throw new NotRunning(r, s.status);
-    const b = s.ports.find((p) => p.target === port && p.protocol === protocol && p.hostPort > 0);
+    const b = publishedBinding(await this.runningState(r, signal), port, protocol);
     if (!b) return undefined;
-    const wildcard = b.hostIp === '' || b.hostIp === '0.0.0.0' || b.hostIp === '::';
-    return { host: wildcard ? this.nodeHost(r.node) : b.hostIp, port: b.hostPort };
+    return { host: isWildcard(b.hostIp) ? this.nodeHost(r.node) : b.hostIp, port: b.hostPort };
+  }
+
+  /**
+   * The run's live feed of changes to a topology's containers (its node's OOM counter's
+   * subscription), which covers only what the run created: none for an attached topology.
+   */
+  changes(topology: string): ChangeFeed | undefined {
+    const t = this.topology(topology);
+    return t.attach ? undefined : this.ooms.get(t.node);
+  }
+
+  /**
+   * A running replica's state, read once per start of its container: a restarted one may
+   * publish another host port or hold another address; an attached stack's reads are not kept.
+   */
+  private async runningState(r: Replica, signal?: AbortSignal): Promise<ContainerState> {
+    const feed = this.changes(r.topology);
+    const s = await this.states.read(this.engine(r.node), r.containerId, feed, signal);
+    if (s.status !== 'running') throw new NotRunning(r.containerName, s.status);
+    return s;
   }
 
   /** The host at which the runner reaches ports a node publishes. */
@@ -233,10 +250,13 @@ export class Runtime {
   }
 
   /**
-   * Where a replica reaches a service's container port: on its own node, by the service's
-   * network name (the engine's DNS picks a replica); on another node, at that node's address
-   * and the port each replica publishes there, the only way containers on two engines meet.
-   * Throws CrossNodeUnreachable when the port is not published where another node can reach it.
+   * Where a replica reaches a service's container port. Within its own topology, by the
+   * service's network name, as compose services call each other (the engine's DNS picks a
+   * replica). A bare name means nothing outside that topology's networks, or worse, names the
+   * caller's own namesake, so any other topology's service is reached one container at a
+   * time: on the same node at its address on a network both containers are on, else at its
+   * published port on the node's address; on another node only the latter exists. Throws
+   * Unaddressable when no such route exists.
    */
   async peerAddresses(
     from: Replica,
@@ -244,38 +264,48 @@ export class Runtime {
     port: number,
     signal?: AbortSignal,
   ): Promise<PeerEndpoint[]> {
+    const target = resolveServiceRef(this.suite, ref);
+    if (typeof target === 'string') throw new Error(target);
+    if (target.topology === from.topology) return [{ host: target.service, port, node: from.node }];
     const targets = this.replicas(ref);
-    const node = targets[0]?.node ?? from.node;
-    const name = targets[0]?.service ?? ref.slice(ref.lastIndexOf('/') + 1);
-    if (node === from.node) return [{ host: name, port, node }];
-    const host = this.crossNodeHost(node, from);
+    if (targets.length === 0)
+      throw new NotRunning(`${target.topology}/${target.service}`, 'no container');
+    const source =
+      targets[0]!.node === from.node ? await this.runningState(from, signal) : undefined;
     return Promise.all(
       targets.map(async (r): Promise<PeerEndpoint> => {
-        const s = await this.inspect(r, signal);
-        if (s.status !== 'running') throw new NotRunning(r, s.status);
-        const b = s.ports.find((p) => p.target === port && p.protocol === 'tcp' && p.hostPort > 0);
-        const loopback = b && /^(127\.|::1$)/.test(b.hostIp);
-        if (!b || loopback)
-          throw new CrossNodeUnreachable(
-            `${r.containerName} is on node ${node} and ${from.containerName} on node ${from.node}: containers on two engines meet only at published ports, and container port ${port} is ${b ? `published on ${b.hostIp} only` : 'not published'}; publish it in compose (ports: ["${port}"])`,
+        const s = await this.runningState(r, signal);
+        const shared = source && sharedAddress(source, s);
+        if (shared) return { host: shared, port, node: r.node, container: r.containerName };
+        const b = publishedBinding(s, port, 'tcp');
+        if (!b || /^(127\.|::1$)/.test(b.hostIp)) {
+          const state = `container port ${port} is ${b ? `published on ${b.hostIp} only` : 'not published'}; publish it in compose (ports: ["${port}"])`;
+          throw new Unaddressable(
+            source
+              ? `${r.containerName} shares no network with ${from.containerName}: containers of two compose projects meet only on a network both join or at published ports, and ${state}, or join both services to one external network`
+              : `${r.containerName} is on node ${r.node} and ${from.containerName} on node ${from.node}: containers on two engines meet only at published ports, and ${state}`,
           );
-        const wildcard = b.hostIp === '' || b.hostIp === '0.0.0.0' || b.hostIp === '::';
-        return {
-          host: wildcard ? host : b.hostIp,
-          port: b.hostPort,
-          node,
-          container: r.containerName,
-        };
+        }
+        const host = isWildcard(b.hostIp) ? this.hostSeenFrom(r.node, from, source) : b.hostIp;
+        return { host, port: b.hostPort, node: r.node, container: r.containerName };
       }),
     );
   }
 
-  /** The address containers on another node reach `node`'s published ports at. */
-  private crossNodeHost(node: string, from: Replica): string {
+  /**
+   * The address a container reaches `node`'s published ports at: the node's own, unless that
+   * is a loopback address, which inside a container is the container itself. On its own node
+   * the gateway of its network is the engine's host (what compose's `host-gateway` names).
+   */
+  private hostSeenFrom(node: string, from: Replica, source: ContainerState | undefined): string {
     const host = this.nodeHost(node);
     if (!/^(127\.|localhost$|::1$)/.test(host)) return host;
-    throw new CrossNodeUnreachable(
-      `${from.containerName} on node ${from.node} cannot reach node ${node} at ${host}: set \`address:\` of node ${node} to an address that containers on node ${from.node} can reach`,
+    const gateway = source?.networks?.find((n) => n.gateway)?.gateway;
+    if (gateway) return gateway;
+    throw new Unaddressable(
+      source
+        ? `${from.containerName} is on no network with a gateway to its node's published ports`
+        : `${from.containerName} on node ${from.node} cannot reach node ${node} at ${host}: set \`address:\` of node ${node} to an address that containers on node ${from.node} can reach`,
     );
   }
 
@@ -296,8 +326,8 @@ export class Runtime {
    */
   private async currentProbe(r: Replica, signal?: AbortSignal): Promise<string> {
     const engine = this.engine(r.node);
-    const { status, startedAt } = await engine.inspectContainer(r.containerId, signal);
-    if (status !== 'running') throw new NotRunning(r, status);
+    // Read once per start, not once per probe: a start is a change the feed reports.
+    const { startedAt } = await this.runningState(r, signal);
     const known = this.probes.get(r.containerId);
     if (known && known.startedAt === startedAt) return known.id;
     await this.dropProbe(r);
@@ -346,4 +376,17 @@ export class Runtime {
       signal,
     );
   }
+}
+
+const isWildcard = (ip: string) => ip === '' || ip === '0.0.0.0' || ip === '::';
+
+function publishedBinding(s: ContainerState, port: number, protocol: string) {
+  return s.ports.find((p) => p.target === port && p.protocol === protocol && p.hostPort > 0);
+}
+
+/** The target's address on a network the source is on too: it reaches that one container. */
+function sharedAddress(source: ContainerState, target: ContainerState): string | undefined {
+  const mine = new Set((source.networks ?? []).map((n) => n.name));
+  const n = (target.networks ?? []).find((t) => mine.has(t.name) && (t.ipv4 || t.ipv6));
+  return n?.ipv4 ?? (n?.ipv6 && `[${n.ipv6}]`);
 }

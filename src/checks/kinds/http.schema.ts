@@ -23,7 +23,7 @@ export const HttpRequest = z
       .string()
       .optional()
       .describe(
-        'Send the request from inside this service, to the target by its network name (GET and POST).',
+        "Send the request from inside this service (GET and POST): to a service of its own topology by its network name, to another topology's service at that container's address on a network both join, else at its published port.",
       ),
     method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']).default('GET'),
     headers: z.record(z.string(), z.string()).default({}),
@@ -60,6 +60,10 @@ export const httpSchema = defineKindSchema({
     ...(c.http.service ? [{ ref: c.http.service, path: ['http', 'service'] }] : []),
     ...(c.http.from ? [{ ref: c.http.from, path: ['http', 'from'] }] : []),
   ],
+  routes: (c) =>
+    c.http.from && c.http.service
+      ? [{ from: c.http.from, to: c.http.service, port: c.http.port!, path: ['http', 'service'] }]
+      : [],
   problems: (c) => [
     ...Object.keys(c.expect.jsonpath ?? {}).flatMap((p) => {
       const parsed = parseJsonPath(p);

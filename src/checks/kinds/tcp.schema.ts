@@ -7,7 +7,7 @@ const TcpTarget = z
       .string()
       .optional()
       .describe(
-        'topology/service (topology may be left out when unique). From the runner: its published address; with `from`: its network name.',
+        "topology/service (topology may be left out when unique). From the runner: its published address; with `from`: its network name in the same topology, else that container's address on a network both join, else its published port.",
       ),
     host: z.string().min(1).optional().describe('A host name or address instead of a service.'),
     port: z
@@ -20,7 +20,7 @@ const TcpTarget = z
       .string()
       .optional()
       .describe(
-        "Connect from inside this service's network namespace (a probe sidecar running nc), to the target by its network name.",
+        "Connect from inside this service's network namespace (a probe sidecar running nc).",
       ),
   })
   .refine((t) => (t.service === undefined) !== (t.host === undefined), {
@@ -45,4 +45,9 @@ export const tcpSchema = defineKindSchema({
     ...(c.tcp.service ? [{ ref: c.tcp.service, path: ['tcp', 'service'] }] : []),
     ...(c.tcp.from ? [{ ref: c.tcp.from, path: ['tcp', 'from'] }] : []),
   ],
+  // Expecting it closed, a target with no route to it is a pass the evidence explains.
+  routes: (c) =>
+    c.tcp.from && c.tcp.service && c.expect.open
+      ? [{ from: c.tcp.from, to: c.tcp.service, port: c.tcp.port, path: ['tcp', 'service'] }]
+      : [],
 });

@@ -5,10 +5,12 @@ import type { Runtime } from '../../checks/runtime.js';
 import type { ContainerState } from '../../engine/engine.js';
 
 /**
- * How one container is reached from another, for rules that match it: on the same engine, by
- * its addresses on its networks (any port; `tcpPorts` are the ports it exposes); on another
- * engine, by that node's address and the host ports the container publishes there (the only
- * way containers on different engines talk).
+ * How one container is reached from another, for rules that match it: on a network both are
+ * on, by its addresses on its networks (any port; `tcpPorts` are the ports it exposes);
+ * otherwise by the address its published ports are at, as the other container sees it (that
+ * node's address, or on the same engine the gateway of its own networks) and those host
+ * ports: the only way containers on different engines, or in compose projects that share no
+ * network, talk (Runtime.peerAddresses routes probes the same way).
  */
 export interface PeerAddress {
   replica: Replica;
@@ -36,10 +38,12 @@ export class Addresses {
     return s;
   }
 
-  /** `peer` as seen from a container on `fromNode`. */
-  async peer(fromNode: string, peer: Replica): Promise<PeerAddress> {
+  /** `peer` as seen from the container of `from`. */
+  async peer(from: Replica, peer: Replica): Promise<PeerAddress> {
     const s = await this.state(peer);
-    if (peer.node === fromNode) {
+    const local = peer.node === from.node ? await this.state(from) : undefined;
+    const mine = new Set((local?.networks ?? []).map((n) => n.name));
+    if (local && (s.networks ?? []).some((n) => mine.has(n.name))) {
       const ips = (s.networks ?? []).flatMap((n) =>
         [n.ipv4, n.ipv6].filter((x) => !!x),
       ) as string[];
@@ -48,12 +52,13 @@ export class Addresses {
         .map((p) => p.port);
       return { replica: peer, sameNode: true, ips: uniq(ips), tcpPorts: uniq(tcpPorts) };
     }
-    const host = await this.nodeIp(peer.node);
     const tcpPorts = s.ports.filter((p) => p.protocol === 'tcp' && p.hostPort > 0);
+    const gateways = (local?.networks ?? []).flatMap((n) => (n.gateway ? [n.gateway] : []));
+    const node = await this.nodeIp(peer.node);
     return {
       replica: peer,
       sameNode: false,
-      ips: [host],
+      ips: uniq(local && isLoopback(node) ? gateways : [node, ...gateways]),
       tcpPorts: uniq(tcpPorts.map((p) => p.hostPort)),
     };
   }
@@ -69,6 +74,8 @@ export class Addresses {
     return p;
   }
 }
+
+const isLoopback = (ip: string) => /^(127\.|::1$)/.test(ip);
 
 function uniq<T>(xs: T[]): T[] {
   return [...new Set(xs)];

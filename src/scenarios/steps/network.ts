@@ -130,7 +130,7 @@ async function runPartition(p: z.output<typeof PartitionSpec>, ctx: StepContext)
   // sides; one way (A → B): B drops what A opens, A cuts its connections to B across engines.
   const plans = new Map<string, { r: Replica; from: PeerAddress[]; to: PeerAddress[] }>();
   const add = async (r: Replica, peers: Replica[], kinds: { from: boolean; to: boolean }) => {
-    const pa = await Promise.all(peers.map((x) => addrs.peer(r.node, x)));
+    const pa = await Promise.all(peers.map((x) => addrs.peer(r, x)));
     const plan = plans.get(r.containerId) ?? { r, from: [], to: [] };
     if (kinds.from) plan.from.push(...pa.filter((x) => x.sameNode));
     if (kinds.to) plan.to.push(...pa.filter((x) => !x.sameNode));
@@ -205,7 +205,7 @@ async function shapingPlan(v: Shaped, ctx: StepContext, addrs: Addresses) {
   const ports = v.port === undefined ? undefined : typeof v.port === 'number' ? [v.port] : v.port;
   const plans = await Promise.all(
     clients.map(async (r) => {
-      const pa = await Promise.all(peers.map((p) => addrs.peer(r.node, p)));
+      const pa = await Promise.all(peers.map((p) => addrs.peer(r, p)));
       const restrict = (d: Destination[]) =>
         ports
           ? d.flatMap((x) =>

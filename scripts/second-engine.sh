@@ -85,7 +85,8 @@ install_missing() {
   # Each package is optional: one the distribution lacks leaves its transport absent, not the bed.
   local available=()
   for p in "${pkgs[@]}"; do
-    if apt-cache policy "$p" 2>/dev/null | grep -q 'Candidate: [^(]'; then available+=("$p"); fi
+    # Not `grep -q`: its early exit would give apt-cache SIGPIPE, which pipefail turns into 'absent'.
+    if apt-cache policy "$p" 2>/dev/null | grep 'Candidate: [^(]' >/dev/null; then available+=("$p"); fi
   done
   [ "${#available[@]}" -gt 0 ] || return 0
   log "installing ${available[*]} from the distribution's packages"

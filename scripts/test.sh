@@ -14,8 +14,13 @@ if [ "$(id -u)" -eq 0 ] && ! grep -q '^STACKCHECK_NODE2_TCP=' <<<"$(bash scripts
   trap 'exit 130' INT
   trap 'exit 143' TERM
   echo "starting the second engine (scripts/second-engine.sh)" >&2
-  # In CI a test bed that does not start is a failure, not a row of skipped tests.
-  bash scripts/second-engine.sh start >/dev/null || [ -z "${CI:-}" ]
+  # In CI a test bed that does not start, or starts without one of its transports (ssh, Podman),
+  # is a failure, not a row of skipped tests.
+  bed=$(bash scripts/second-engine.sh start) || [ -z "${CI:-}" ]
+  if [ -n "${CI:-}" ] && grep '_ABSENT=' <<<"$bed" >&2; then
+    echo "the test bed lacks a transport (above); CI tests every one" >&2
+    exit 1
+  fi
 fi
 echo "typecheck and lint" >&2
 npx tsc --noEmit

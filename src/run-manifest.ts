@@ -85,9 +85,12 @@ export function reportFiles(asked: ReportFiles, suite: Suite | undefined): Repor
 export function writeReports(
   results: RunResults,
   files: ReportFiles,
-  commit = process.env.GITHUB_SHA,
+  {
+    commit = process.env.GITHUB_SHA,
+    path,
+  }: { commit?: string; path?: (file: string) => string } = {},
 ): void {
   if (files.json) writeJson(results, files.json);
-  if (files.junit) writeJUnit(results, files.junit, { commit });
-  if (files.summary) writeSummary(results, files.summary, { files });
+  if (files.junit) writeJUnit(results, files.junit, { commit, path });
+  if (files.summary) writeSummary(results, files.summary, { files, path });
 }

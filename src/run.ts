@@ -230,6 +230,7 @@ async function checkPhase(
         message: `not run: ${notRun}`,
         source: c.pos,
         targets: c.targets,
+        ...(c.links?.length && { links: c.links }),
         attempts: 0,
         flaky: false,
         evidence: {},

@@ -1,8 +1,9 @@
 import * as core from '@actions/core';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { resolve } from 'node:path';
 import { errorMessage, formatProblem, isUserError, type Problem } from '../common/errors.js';
 import type { NodeSpec, Suite } from '../manifest/suite.js';
 import { annotationsFor, type Annotation } from '../report/annotations.js';
+import { repoPath } from '../report/paths.js';
 import { junitSuites, junitTotals } from '../report/junit.js';
 import { code, inline } from '../report/markdown.js';
 import { mergeResults, readResultFiles } from '../report/merge.js';
@@ -184,8 +185,10 @@ async function report(
 ): Promise<void> {
   const junit = resolve(inputs.junit ?? suite?.report.junit ?? DEFAULT_JUNIT);
   const json = resolve(inputs.json ?? suite?.report.json ?? DEFAULT_JSON);
-  writeReports(results, { junit, json });
-  const files = { junit: shown(junit, workspace), json: shown(json, workspace) };
+  // Positions in the reports name files as the repository does, wherever working-directory is.
+  const path = (f: string) => repoPath(resolve(f), workspace);
+  writeReports(results, { junit, json }, { path });
+  const files = { junit: repoPath(junit, workspace), json: repoPath(json, workspace) };
 
   printResults(results, log);
 
@@ -199,26 +202,16 @@ async function report(
 
   if (inputs.annotations && suite?.report.annotations !== false) {
     const elsewhere = `the job summary and ${files.junit}`;
-    emitAnnotations(
-      annotationsFor(results, { path: (f) => shown(resolve(f), workspace), elsewhere }),
-      platform,
-    );
+    emitAnnotations(annotationsFor(results, { path, elsewhere }), platform);
   } else {
     core.info('annotations: off (input "annotations" or the manifest\'s report.annotations)');
   }
 
   if (inputs.summary && suite?.report.summary !== false) {
-    await writeJobSummary(renderSummary(results, { files }), platform);
+    await writeJobSummary(renderSummary(results, { files, path }), platform);
   } else {
     core.info('job summary: off (input "summary" or the manifest\'s report.summary)');
   }
-}
-
-/** A path as the host shows it: relative to the workspace (the repository root), with slashes. */
-function shown(abs: string, workspace: string): string {
-  const rel = relative(workspace, abs);
-  if (!rel || rel.startsWith('..') || isAbsolute(rel)) return abs;
-  return rel.split(sep).join('/');
 }
 
 function emitAnnotations(list: Annotation[], platform: Platform): void {
@@ -306,7 +299,7 @@ async function reportProblems(
     title: 'stackcheck: invalid manifest',
     message: p.hint ? `${p.message}\n${p.hint}` : p.message,
     ...(p.pos && {
-      file: shown(resolve(p.pos.file), workspace),
+      file: repoPath(resolve(p.pos.file), workspace),
       line: p.pos.line,
       col: p.pos.column,
     }),

@@ -3,6 +3,7 @@ import type { Problem } from '../common/errors.js';
 import { didYouMean } from '../common/suggest.js';
 import type { YamlSource } from '../common/yaml-source.js';
 import { zodProblems } from '../manifest/zod-problems.js';
+import { checkLinks } from './links.js';
 import { resolveRefUses, type RefScope } from './refs.js';
 import { entrySchema, KIND_NAMES, kindSchemaOf } from './schema.js';
 import type { CheckSpec, CommonCheck } from './types.js';
@@ -63,7 +64,8 @@ export function loadCheck(
     return undefined;
   }
   const value = parsed.data as CommonCheck & Record<string, unknown>;
-  const refs = resolveRefUses(suite, kind.refs(value as never));
+  const uses = kind.refs(value as never);
+  const refs = resolveRefUses(suite, uses);
   const local = [...refs.problems, ...(kind.problems?.(value as never) ?? [])];
   for (const p of local) {
     problems.push({
@@ -87,5 +89,6 @@ export function loadCheck(
     serial: value.serial,
     pos: src.keyPosOf([...at, 'name']),
     targets: refs.targets,
+    links: checkLinks(suite, uses, value),
   };
 }

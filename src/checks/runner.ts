@@ -77,6 +77,7 @@ export async function runCheck(check: CheckSpec, opts: RunChecksOptions): Promis
     message: attempts > 1 ? `${outcome.message} (after ${attempts} attempts)` : outcome.message,
     source: check.pos,
     targets: check.targets,
+    ...(check.links?.length && { links: check.links }),
     attempts,
     flaky: outcome.status === 'passed' && attempts > 1,
     evidence: outcome.evidence,

@@ -3,6 +3,7 @@ import type { Clock } from '../common/clock.js';
 import type { SourcePos } from '../common/errors.js';
 import { duration } from '../manifest/schema-parts.js';
 import type { Suite } from '../manifest/suite.js';
+import type { CheckLink } from './links.js';
 import { RepeatSchema } from './repeat.js';
 import type { Runtime } from './runtime.js';
 
@@ -97,6 +98,8 @@ export interface CheckSpec {
   pos: SourcePos;
   /** The services it names, resolved to topology/service. */
   targets: string[];
+  /** The connections between those services it exercises (a `from:` probe, a propagation). */
+  links?: CheckLink[];
 }
 
 /** Helps a kind declare its schema with its types inferred from its shape. */

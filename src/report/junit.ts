@@ -8,6 +8,7 @@ import type {
   ServiceResult,
   TopologyResult,
 } from './results.js';
+import { relocated } from './paths.js';
 import { renderXml, type XmlElement } from './xml.js';
 
 /**
@@ -24,6 +25,11 @@ import { renderXml, type XmlElement } from './xml.js';
 export interface JUnitContext {
   /** The commit the run tested (GITHUB_SHA), recorded as a property. */
   commit?: string;
+  /**
+   * Turns a position's file (relative to where stackcheck ran) into the path the reporters
+   * look up: relative to the repository root, as mikepenz/action-junit-report annotates it.
+   */
+  path?: (file: string) => string;
 }
 
 type Outcome =
@@ -84,7 +90,8 @@ export function junitTotals(suites: JUnitSuite[]): JUnitTotals {
   };
 }
 
-export function renderJUnit(r: RunResults, ctx: JUnitContext = {}): string {
+export function renderJUnit(results: RunResults, ctx: JUnitContext = {}): string {
+  const r = ctx.path ? relocated(results, ctx.path) : results;
   const suites = junitSuites(r, ctx);
   const totals = junitTotals(suites);
   return renderXml({

@@ -77,7 +77,10 @@ export interface ServiceResult {
   replicas: number;
   /** Where the service is defined in its compose file. */
   source?: SourcePos;
-  /** The services it depends on, with compose's condition. */
+  /**
+   * The services it depends on, with compose's condition; one of another topology (the
+   * topology's `depends_on`) as topology/service.
+   */
   dependsOn?: { service: string; condition: string }[];
   /** The compose networks it joins (`network_mode` services join none). */
   networks?: string[];
@@ -92,6 +95,11 @@ export interface CheckResult {
   source: SourcePos;
   /** The services the check names, as topology/service. */
   targets: string[];
+  /**
+   * The connections between those services it exercises, as topology/service: a probe
+   * `from:` one service to another, a write on one seen on another; absent when none.
+   */
+  links?: { from: string; to: string; port?: number }[];
   attempts: number;
   /** Passed, but only after failed attempts. */
   flaky: boolean;

@@ -3,7 +3,6 @@ import { dirname } from 'node:path';
 import { formatDuration } from '../common/duration.js';
 import {
   at,
-  baseName,
   evidenceLines,
   matrixLabel,
   reachExpected,
@@ -12,13 +11,17 @@ import {
   type ReachCell,
 } from './evidence.js';
 import { code, codeCell, details, fenced, inline, table } from './markdown.js';
-import { topologyDiagram } from './mermaid.js';
-import type { CheckResult, RunResults, ScenarioResult } from './results.js';
+import { suiteDiagram } from './mermaid.js';
+import { relocated } from './paths.js';
+import type { CheckResult, RunResults, ScenarioResult, TopologyResult } from './results.js';
 
 /**
- * The job summary: a headline, what failed (with evidence and the services' last log lines),
- * each topology as a table and a diagram, every check, reach matrices and scenarios. The same
- * markdown is what `stackcheck run --summary FILE` writes.
+ * The job summary: a headline, every check (failures first), what failed (with evidence and
+ * the services' last log lines), the suite as one diagram and its services as one table,
+ * reach matrices and scenarios. The same markdown is what `stackcheck run --summary FILE`
+ * writes. The verdicts come first: in a suite of twenty topologies the diagram and the
+ * services' table are thousands of pixels tall, and a reader opens the summary to learn
+ * what failed.
  *
  * GitHub takes at most 1 MiB per step. When the full report is larger, detail goes in this
  * order until it fits: passing checks, diagrams, details of what passed, long evidence and
@@ -33,6 +36,11 @@ export interface SummaryOptions {
   limitBytes?: number;
   /** Where the complete results are, named when something had to be cut. */
   files?: { junit?: string; json?: string };
+  /**
+   * Turns a position's file (as the results hold it: relative to where stackcheck ran) into
+   * the path a reader knows it by: relative to the repository in the action.
+   */
+  path?: (file: string) => string;
 }
 
 interface Detail {
@@ -71,7 +79,8 @@ const LEVELS: { detail: Detail; cut: string[] }[] = CUTS.reduce(
   [{ detail: FULL, cut: [] as string[] }],
 );
 
-export function renderSummary(r: RunResults, opts: SummaryOptions = {}): string {
+export function renderSummary(results: RunResults, opts: SummaryOptions = {}): string {
+  const r = opts.path ? relocated(results, opts.path) : results;
   const limit = opts.limitBytes ?? SUMMARY_LIMIT_BYTES - 16 * 1024;
   for (const level of LEVELS) {
     const md = compose(r, level, limit, opts);
@@ -115,9 +124,9 @@ function compose(
       ? `> [!NOTE]\n> Cut to fit ${opts.limitBytes ? formatBytes(limit) : "GitHub's 1 MiB job summary"}: ` +
         `${cut.join(', ')}. ${whereAll(opts)}`
       : '',
+    checks(r, d),
     failures(r, d),
     topologies(r, d),
-    checks(r, d),
     reachMatrices(r, d),
     scenarios(r, d),
     footer(r, opts),
@@ -264,57 +273,64 @@ function html(s: string): string {
 }
 
 function topologies(r: RunResults, d: Detail): string {
-  const failingTargets = new Set(
-    r.checks.filter((c) => c.status === 'failed' || c.status === 'error').flatMap((c) => c.targets),
-  );
-  const blocks = r.topologies.map((t) => {
-    const icon =
-      t.status === 'passed'
-        ? ICON.passed
-        : t.status === 'cancelled'
-          ? ICON.cancelled
-          : ICON[t.status];
-    const head =
-      `### ${icon} ${inline(t.name)} on ${code(t.node)}` +
-      (t.attached ? ` — attached to compose project ${code(t.attached.project)}` : '');
-    // What attach did not find as the compose files say: missing, unhealthy and extra services.
-    const attachNotes = (t.attached?.services ?? [])
-      .filter((s) => s.state !== 'found')
-      .map(
-        (s) => `- ${inline(s.name)}: **${s.state}**${s.message ? ` — ${inline(s.message)}` : ''}`,
-      )
-      .join('\n');
-    if (!d.passingDetail && t.status === 'passed') {
-      return [`${head}\n\n${t.services.length} services up.`, attachNotes]
-        .filter(Boolean)
-        .join('\n\n');
-    }
-    const rows = t.services.map((s) => [
+  if (!r.topologies.length) return '';
+  const diagram = d.diagrams ? suiteDiagram(r) : undefined;
+  const listed = r.topologies.filter((t) => d.passingDetail || t.status !== 'passed');
+  const unlisted = r.topologies.filter((t) => !listed.includes(t));
+  const rows = listed.flatMap((t) =>
+    t.services.map((s, i) => [
+      // The topology and its node head its first row only: the rows below are its services.
+      i ? '' : `${topologyIcon(t)} ${inline(t.name)}`,
+      i ? '' : inline(t.node),
       `${inline(s.name)}${s.replicas > 1 ? ` ×${s.replicas}` : ''}`,
-      inline(t.node),
       inline(s.status),
       inline(s.health),
       s.startedMs === undefined ? '—' : formatDuration(s.startedMs),
       s.healthyMs === undefined || s.startedMs === undefined
         ? '—'
         : formatDuration(s.healthyMs - s.startedMs),
-    ]);
-    const tbl = table(
-      ['service', 'node', 'state', 'health', 'started at', 'time to healthy'],
-      rows,
-      ['l', 'l', 'l', 'l', 'r', 'r'],
-    );
-    const base = baseName(t.name, t.matrix);
-    const failing = new Set(
-      [...failingTargets]
-        .filter((x) => x.startsWith(`${base}/`))
-        .map((x) => x.slice(base.length + 1)),
-    );
-    const diagram =
-      d.diagrams && t.services.length ? fenced(topologyDiagram(t, failing), 'mermaid') : '';
-    return [head, tbl, attachNotes, diagram].filter(Boolean).join('\n\n');
-  });
-  return blocks.length ? ['## Topologies', ...blocks].join('\n\n') : '';
+    ]),
+  );
+  const services = unlisted.flatMap((t) => t.services).length;
+  return [
+    '## Topologies',
+    diagram
+      ? fenced(diagram, 'mermaid')
+      : d.diagrams && r.topologies.some((t) => t.services.length)
+        ? `_No diagram: ${r.topologies.length} topologies are more than mermaid draws, even one box each._`
+        : '',
+    rows.length
+      ? table(
+          ['topology', 'node', 'service', 'state', 'health', 'started at', 'time to healthy'],
+          rows,
+          ['l', 'l', 'l', 'l', 'l', 'r', 'r'],
+        )
+      : '',
+    unlisted.length ? `_${unlisted.length} topologies up (${services} services), not listed._` : '',
+    ...r.topologies.flatMap(attachNotes),
+  ]
+    .filter(Boolean)
+    .join('\n\n');
+}
+
+function topologyIcon(t: TopologyResult): string {
+  return t.status === 'passed'
+    ? ICON.passed
+    : t.status === 'cancelled'
+      ? ICON.cancelled
+      : ICON[t.status];
+}
+
+/** What attach did not find as the compose files say: missing, unhealthy and extra services. */
+function attachNotes(t: TopologyResult): string[] {
+  if (!t.attached) return [];
+  const notes = t.attached.services
+    .filter((s) => s.state !== 'found')
+    .map((s) => `- ${inline(s.name)}: **${s.state}**${s.message ? ` — ${inline(s.message)}` : ''}`);
+  return [
+    `${inline(t.name)} is attached to compose project ${code(t.attached.project)}` +
+      (notes.length ? `:\n\n${notes.join('\n')}` : '.'),
+  ];
 }
 
 const CHECK_ORDER = { failed: 0, error: 1, skipped: 3, passed: 4 } as const;
@@ -325,28 +341,28 @@ function checks(r: RunResults, d: Detail): string {
     (a, b) => (a.flaky ? 2 : CHECK_ORDER[a.status]) - (b.flaky ? 2 : CHECK_ORDER[b.status]),
   );
   const shown = d.passingChecks ? sorted : sorted.filter((c) => c.status !== 'passed' || c.flaky);
+  // Checks come from the manifest: its path is named once, above the table, not on every row.
+  const files = [...new Set(shown.map((c) => c.source.file))];
+  const one = files.length === 1 ? files[0] : undefined;
   const rows = shown.map((c) => [
     c.flaky ? ICON.flaky : ICON[c.status],
     inline(c.name),
     codeCell(c.kind),
     inline(topologyOf(r, c)?.name ?? '—'),
-    codeCell(`${c.source.file}:${c.source.line}`),
+    one === undefined ? codeCell(`${c.source.file}:${c.source.line}`) : String(c.source.line),
     formatDuration(c.durationMs),
     inline(c.flaky ? `${c.message} (flaky)` : c.message),
   ]);
   const hidden = sorted.length - shown.length;
   return [
     '## Checks',
+    one === undefined ? '' : `Lines of ${code(one)}.`,
     rows.length
-      ? table(['', 'check', 'kind', 'topology', 'where', 'time', 'result'], rows, [
-          'c',
-          'l',
-          'l',
-          'l',
-          'l',
-          'r',
-          'l',
-        ])
+      ? table(
+          ['', 'check', 'kind', 'topology', one === undefined ? 'where' : 'line', 'time', 'result'],
+          rows,
+          ['c', 'l', 'l', 'l', one === undefined ? 'l' : 'r', 'r', 'l'],
+        )
       : '',
     hidden ? `_${hidden} passing checks not listed._` : '',
   ]

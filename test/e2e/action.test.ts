@@ -82,20 +82,23 @@ describe('the action, run as the runner runs it', () => {
       ),
     });
     expect(errors.at(-1)!.message).toBe('stackcheck: failed');
-    // …and JUnit points mikepenz's reader at the same line.
+    // …and JUnit points mikepenz's reader at the same line: it takes the path as written, so
+    // relative to the repository, not to working-directory.
     expect(readLikeMikepenz(junit).find((c) => c.name === 'app answers a teapot')).toMatchObject({
-      file: 'stackcheck.yml',
+      file: 'stack/stackcheck.yml',
       line: at.line,
       status: 'failure',
     });
 
-    // The job summary: headline, the failure with evidence and log lines, tables, a diagram.
+    // The job summary: headline, the checks, the failure with evidence and log lines, a diagram,
+    // the services' table; positions relative to the repository.
     expect(main.summary).toMatch(new RegExp(`^## ❌ stackcheck: ${suite} failed\\n`));
     expect(main.summary).toContain('### ❌ app answers a teapot');
-    expect(main.summary).toContain(`\`stackcheck.yml:${at.line}:${at.col}\``);
+    expect(main.summary).toContain(`\`stack/stackcheck.yml:${at.line}:${at.col}\``);
+    expect(main.summary).toContain('Lines of `stack/stackcheck.yml`.');
     expect(main.summary).toMatch(/Last \d+ log lines of <code>web\/app<\/code>/);
     expect(main.summary).toContain('GET /status/200 200');
-    expect(main.summary).toContain('| app | local | healthy | healthy |');
+    expect(main.summary).toContain('| ✅ web | local | app | healthy | healthy |');
     expect(main.summary).toContain('```mermaid');
 
     // The log: a group per phase, then the compact table.

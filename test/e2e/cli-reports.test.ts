@@ -55,7 +55,7 @@ checks:
     expect(junit).not.toContain('idle');
     const summary = readFileSync(join(dir, 'out/summary.md'), 'utf8');
     expect(summary).toMatch(new RegExp(`^## ✅ stackcheck: ${suite} passed\\n`));
-    expect(summary).toContain('| app | local | healthy | healthy |');
+    expect(summary).toContain('| ✅ web | local | app | healthy | healthy |');
     expect(await leftovers({ suite })).toEqual(NOTHING);
 
     const again = await cli(['run', '--topologies', 'web', '--json', 'out/b.json'], { cwd: dir });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { topologyDiagram } from '../../src/report/mermaid.js';
+import { suiteDiagram } from '../../src/report/mermaid.js';
 import { renderSummary, SUMMARY_LIMIT_BYTES } from '../../src/report/summary.js';
 import { check, pos, results, scenario, service, topology } from '../support/report-fixtures.js';
 
@@ -70,28 +70,34 @@ describe('job summary', () => {
     expect(md).toContain('s0["db<br/>failed 1.2s"]:::down');
   });
 
-  it('tables each topology: service, node, state, health, start and time to healthy', () => {
+  it('tables every service: topology, node, service, state, health, start and time to healthy', () => {
     const md = renderSummary(results());
-    expect(md).toContain('| service | node | state | health | started at | time to healthy |');
-    expect(md).toContain('| api | local | healthy | healthy | 100ms | 1.2s |');
+    expect(md).toContain(
+      '| topology | node | service | state | health | started at | time to healthy |',
+    );
+    // The topology and its node head its first row; its other services follow below.
+    expect(md).toContain('| ✅ web | local | db | healthy | healthy | 100ms | 1.2s |');
+    expect(md).toContain('|  |  | api | healthy | healthy | 100ms | 1.2s |');
   });
 
-  it('draws each topology: services by result, networks, depends_on with its condition', () => {
+  it('draws the suite: services by result, depends_on with its condition', () => {
     const r = failing();
-    const d = topologyDiagram(r.topologies[0]!, new Set(['api']));
+    const d = suiteDiagram(r)!;
     expect(d).toContain('flowchart LR');
-    expect(d).toContain('s0["db<br/>healthy 1.2s"]:::up');
-    expect(d).toContain('s1["api<br/>healthy 1.2s"]:::checkfailed');
-    expect(d).toContain('n0{{"back"}}:::network');
-    expect(d).toContain('n1{{"front"}}:::network');
-    expect(d).toContain('s1 -->|healthy| s0');
-    expect(d).toContain('s1 -.- n1');
+    expect(d).toContain('subgraph g0["web"]');
+    expect(d).toContain('g0s0["db<br/>healthy 1.2s"]:::up');
+    // The failing check targets web/api.
+    expect(d).toContain('g0s1["api<br/>healthy 1.2s"]:::checkfailed');
+    expect(d).toContain('g0s1 -->|healthy| g0s0');
     expect(renderSummary(r)).toContain('```mermaid\nflowchart LR');
   });
 
   it('keeps mermaid labels from breaking the diagram', () => {
-    const d = topologyDiagram(topology('t', [service('we"ird<svc>|#1', { networks: [] })]));
-    expect(d).toContain('s0["we#quot;ird#lt;svc#gt;#124;#35;1<br/>healthy 1.2s"]:::up');
+    const d = suiteDiagram(
+      results({ topologies: [topology('t"1', [service('we"ird<svc>|#1', { networks: [] })])] }),
+    )!;
+    expect(d).toContain('subgraph g0["t#quot;1"]');
+    expect(d).toContain('g0s0["we#quot;ird#lt;svc#gt;#124;#35;1<br/>healthy 1.2s"]:::up');
   });
 
   it('lists every check, failures first, with escaped names', () => {
@@ -204,7 +210,7 @@ describe('job summary', () => {
   describe('under the 1 MiB limit', () => {
     const huge = () => {
       const r = failing();
-      for (let i = 0; i < 4000; i++) {
+      for (let i = 0; i < 5000; i++) {
         r.checks.push(
           check(`passing check number ${i}`, {
             evidence: { body: 'x'.repeat(100) },
@@ -229,7 +235,7 @@ describe('job summary', () => {
       expect(md).toMatch(
         /Cut to fit GitHub's 1 MiB job summary: the passing checks[^\n]*\. The complete results are in `stackcheck-junit.xml` and `results.json`\./,
       );
-      expect(md).toContain('_4001 passing checks not listed._');
+      expect(md).toContain('_5001 passing checks not listed._');
       expect(md).not.toContain('passing check number 17');
     });
 

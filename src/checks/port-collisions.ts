@@ -117,9 +117,15 @@ export function parsePortRange(text: string): [number, number] | string {
   return [lo, hi];
 }
 
-/** Bindings that may bind a host port outside [lo, hi]. */
-export function outsideRange(bindings: Binding[], [lo, hi]: [number, number]): Binding[] {
-  return bindings.filter((b) => b.lo < lo || b.hi > hi);
+/** Bindings that may bind a host port outside the range they are held to (none: not judged). */
+export function outsideRange(
+  bindings: Binding[],
+  rangeOf: (b: Binding) => [number, number] | undefined,
+): Binding[] {
+  return bindings.filter((b) => {
+    const r = rangeOf(b);
+    return r !== undefined && (b.lo < r[0] || b.hi > r[1]);
+  });
 }
 
 /** `8080`, or `8000-8010` for a range. */

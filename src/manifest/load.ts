@@ -238,6 +238,7 @@ function resolveNodes(manifest: Manifest, dir: string): Record<string, NodeSpec>
           key: resolve(dir, n.tls.key),
         },
         identity: n.identity && resolve(dir, n.identity),
+        ...(n.portRange !== undefined && { portRange: n.portRange }),
       } satisfies NodeSpec,
     ]),
   );

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parsePortRange } from '../checks/port-collisions.js';
 import { CheckSchema } from '../checks/schema.js';
 import { ScenarioSchema } from '../scenarios/schema.js';
 import { SnapshotsSchema } from '../snapshot/schema.js';
@@ -40,6 +41,16 @@ export const NodeSchema = z
         'Private key file (unencrypted) for an ssh:// engine, relative to the manifest. Default: the first of ~/.ssh/id_ed25519, id_ecdsa, id_rsa that exists; the agent at SSH_AUTH_SOCK is tried after it.',
       ),
     labels: z.array(z.string()).default([]),
+    portRange: z
+      .string()
+      .superRefine((text, ctx) => {
+        const r = parsePortRange(text);
+        if (typeof r === 'string') ctx.addIssue({ code: 'custom', message: r });
+      })
+      .optional()
+      .describe(
+        'The host ports this node\'s topologies may publish, e.g. "50100-50799": a `ports` check without a `range` of its own fails every published port outside it.',
+      ),
   })
   .describe('A Docker engine that topologies are placed on.');
 

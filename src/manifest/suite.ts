@@ -43,6 +43,8 @@ export interface NodeSpec {
   /** Absolute path of the private key for an ssh:// engine. */
   identity?: string;
   labels: string[];
+  /** Host ports its topologies may publish ("50100-50799"), judged by a `ports` check without a `range`. */
+  portRange?: string;
 }
 
 export interface TopologySpec {

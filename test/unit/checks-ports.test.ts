@@ -192,6 +192,40 @@ describe('ports: allowed range', () => {
     expect(parsePortRange('lots')).toMatch(/not a port range/);
   });
 
+  it("holds each topology to its node's portRange when the check has no range", async () => {
+    const s = suite([
+      topo('main', [port('main.yml', 3, { published: 8080 })]),
+      topo('pc2', [
+        port('pc2.yml', 4, { published: 50100 }),
+        port('pc2.yml', 5, { published: 50800, target: 81 }),
+      ]),
+    ]);
+    s.topologies[1]!.node = 'pc2';
+    s.nodes.pc2 = { name: 'pc2', labels: [], portRange: '50100-50799' };
+    const out = await judgePorts(spec(), s, undefined, never);
+    // main's 8080 is not judged: its node has no portRange.
+    expect(out.status).toBe('failed');
+    expect(out.message).toBe(
+      `1 port outside its node's portRange: pc2/pc2-svc "50800:81/tcp" (pc2.yml:5:9) publishes host port 50800, outside node pc2's portRange 50100-50799`,
+    );
+    expect(out.evidence).toMatchObject({
+      nodeRanges: { pc2: '50100-50799' },
+      outOfRange: [
+        { service: 'pc2/pc2-svc', node: 'pc2', port: '50800:81/tcp', at: 'pc2.yml:5:9' },
+      ],
+    });
+
+    s.topologies[1]!.project.services['pc2-svc']!.ports.pop();
+    expect(await judgePorts(spec(), s, undefined, never)).toMatchObject({
+      status: 'passed',
+      message:
+        "2 published host ports, no collisions, all within their node's portRange (pc2 50100-50799)",
+    });
+    // The check's own range wins over the node's.
+    const own = await judgePorts(spec({ range: '8000-9000' }), s, undefined, never);
+    expect(own.message).toContain('1 port outside 8000-9000: pc2/pc2-svc "50100:80/tcp"');
+  });
+
   it('writes ports as compose does', () => {
     expect(portText(port('x', 1, { hostIp: '127.0.0.1' }))).toBe('127.0.0.1:8080:80/tcp');
     expect(portText(port('x', 1, { hostIp: '::1', protocol: 'udp' }))).toBe('[::1]:8080:80/udp');
@@ -282,6 +316,33 @@ checks:
         'check "ports in range": "9000-8000": the range starts after it ends',
       );
       expect(p!.pos).toMatchObject({ line: 9, column: 21 });
+    }
+  });
+
+  it("reads a node's portRange, and rejects a bad one at its line", () => {
+    const manifest = (range: string) =>
+      workdir({
+        'stackcheck.yml': `version: 1
+name: s
+nodes:
+  pc2:
+    portRange: "${range}"
+topologies:
+  t:
+    services:
+      a: { image: x, ports: ["50100:80"] }
+`,
+      });
+    const ok = loadSuite(`${manifest('50100-50799')}/stackcheck.yml`, { env: {} });
+    expect(ok.nodes.pc2).toMatchObject({ portRange: '50100-50799' });
+    try {
+      loadSuite(`${manifest('50799-50100')}/stackcheck.yml`, { env: {} });
+      expect.unreachable('the manifest should be rejected');
+    } catch (e) {
+      expect(e).toBeInstanceOf(UserError);
+      const [p] = (e as UserError).problems;
+      expect(p!.message).toBe('nodes.pc2.portRange: "50799-50100": the range starts after it ends');
+      expect(p!.pos).toMatchObject({ line: 5, column: 16 });
     }
   });
 

@@ -12,7 +12,9 @@ export const PortsSpec = z.strictObject({
   range: z
     .string()
     .optional()
-    .describe('Every published host port must lie in this range, e.g. "50000-50999".'),
+    .describe(
+      'Every published host port must lie in this range, e.g. "50000-50999". Default: the `portRange` of the node each topology runs on, where it has one.',
+    ),
   runner: z
     .boolean()
     .default(false)

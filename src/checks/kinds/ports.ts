@@ -50,9 +50,9 @@ export async function judgePorts(
 ): Promise<Outcome> {
   const { bindings, ephemeral } = publishedPorts(suite, { declared: spec.declared });
   const collisions = findCollisions(bindings, spec.scope);
-  const range =
-    spec.range === undefined ? undefined : (parsePortRange(spec.range) as [number, number]);
-  const outside = range ? outsideRange(bindings, range) : [];
+  const ranges = heldRanges(spec, suite);
+  const outside = outsideRange(bindings, (b) => ranges.of(b)?.bounds);
+  const outOfRangeText = (b: Binding) => outsideMessage(b, ranges.of(b)!.text);
   const runner = spec.runner ? await probeRunner(bindings, suite, runtime, signal) : undefined;
 
   const evidence: Record<string, unknown> = {
@@ -76,25 +76,22 @@ export async function judgePorts(
         : { a: bindingEvidence(x.a), b: bindingEvidence(x.b) }),
       message: describeCollision(x),
     })),
-    ...(range && {
-      range: spec.range,
-      outOfRange: outside.map((b) => ({
-        ...bindingEvidence(b),
-        message: outsideMessage(b, spec.range!),
-      })),
+    ...(ranges.evidence && {
+      ...ranges.evidence,
+      outOfRange: outside.map((b) => ({ ...bindingEvidence(b), message: outOfRangeText(b) })),
     }),
     ...(runner && { runner }),
   };
 
   const problems = [
     ...collisions.map(describeCollision),
-    ...outside.map((b) => outsideMessage(b, spec.range!)),
+    ...outside.map(outOfRangeText),
     ...(runner?.busy ?? []).map((b) => `${b.service} "${b.port}" (${b.at}): ${b.message}`),
   ];
   if (problems.length) {
     const counts = [
       count(collisions.length, 'collision'),
-      count(outside.length, `port outside ${spec.range}`, `ports outside ${spec.range}`),
+      count(outside.length, ...ranges.outside),
       count(runner?.busy.length ?? 0, 'port busy on this machine', 'ports busy on this machine'),
     ].filter(Boolean);
     const more =
@@ -132,8 +129,60 @@ export async function judgePorts(
     status: 'passed',
     message:
       `${count(bindings.length, 'published host port') || 'no published host ports'}, no collisions` +
-      `${range ? `, all within ${spec.range}` : ''}${notes.length ? ` (${notes.join('; ')})` : ''}`,
+      `${ranges.evidence ? `, all within ${ranges.within}` : ''}${notes.length ? ` (${notes.join('; ')})` : ''}`,
     evidence,
+  };
+}
+
+interface HeldRange {
+  /** How messages name it: `50000-50999`, or `node pc2's portRange 50100-50799`. */
+  text: string;
+  bounds: [number, number];
+}
+
+interface HeldRanges {
+  of: (b: Binding) => HeldRange | undefined;
+  /** Absent when no port is range-checked. */
+  evidence?: { range: string } | { nodeRanges: Record<string, string> };
+  /** The failure count's words, one and many. */
+  outside: [string, string];
+  /** The pass message's words. */
+  within: string;
+}
+
+/**
+ * The range each published port is held to: the check's own `range`, else the `portRange` of
+ * the node its topology runs on; a port on a node without one is not range-checked.
+ */
+function heldRanges(spec: Spec, suite: Pick<Suite, 'topologies' | 'nodes'>): HeldRanges {
+  const bounds = (text: string) => parsePortRange(text) as [number, number];
+  if (spec.range !== undefined) {
+    const own: HeldRange = { text: spec.range, bounds: bounds(spec.range) };
+    return {
+      of: () => own,
+      evidence: { range: spec.range },
+      outside: [`port outside ${spec.range}`, `ports outside ${spec.range}`],
+      within: spec.range,
+    };
+  }
+  const placed = new Set(suite.topologies.map((t) => t.node));
+  const nodeRanges: Record<string, string> = {};
+  const held = new Map<string, HeldRange>();
+  for (const n of Object.values(suite.nodes)) {
+    if (n.portRange === undefined || !placed.has(n.name)) continue;
+    nodeRanges[n.name] = n.portRange;
+    held.set(n.name, {
+      text: `node ${n.name}'s portRange ${n.portRange}`,
+      bounds: bounds(n.portRange),
+    });
+  }
+  return {
+    of: (b) => held.get(b.node),
+    ...(held.size && { evidence: { nodeRanges } }),
+    outside: ["port outside its node's portRange", "ports outside their node's portRange"],
+    within: `their node's portRange (${Object.entries(nodeRanges)
+      .map(([node, r]) => `${node} ${r}`)
+      .join(', ')})`,
   };
 }
 

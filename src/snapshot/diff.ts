@@ -61,6 +61,11 @@ export function diffSnapshots(
   return out;
 }
 
+/** A key or field one side lacks: what an incomplete snapshot may show without a real change. */
+export function oneSided(d: Difference): boolean {
+  return d.left === ABSENT || d.right === ABSENT;
+}
+
 type Field = Scalar | SecretValue;
 
 function isRecord(v: Value): v is Record<string, Field> {

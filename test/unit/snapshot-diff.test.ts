@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import { diff } from '../../src/checks/kinds/diff.js';
+import { diffSchema } from '../../src/checks/kinds/diff.schema.js';
+import type { Runtime } from '../../src/checks/runtime.js';
+import { entrySchema } from '../../src/checks/schema.js';
 import { diffSnapshots, formatDifference } from '../../src/snapshot/diff.js';
 import { globToRegExp, ignored, compileIgnore } from '../../src/snapshot/ignore.js';
 import type { Value } from '../../src/snapshot/model.js';
+import type { SnapshotSpec } from '../../src/snapshot/spec.js';
+import { keepSnapshot } from '../../src/snapshot/store.js';
+import { FakeClock } from '../support/fake-clock.js';
+import { suite } from '../support/specs.js';
 
 const snap = (entries: Record<string, Value>) => ({ entries });
 const file = (sha256: string, size = 3, mode = '0644'): Value => ({
@@ -107,5 +115,74 @@ describe('diffSnapshots', () => {
         'pc2/api',
       ]),
     ).toBe('files/a#sha256: main/api x ≠ pc2/api y');
+  });
+});
+
+describe('diff check: expect', () => {
+  const rt = {} as Runtime;
+  const taken = (name: string, entries: Record<string, Value>, incomplete: string[] = []) =>
+    keepSnapshot(rt, name, {
+      name: 'data',
+      subject: 'main/store',
+      takenAt: '2025-01-01T00:00:00Z',
+      entries,
+      incomplete,
+    });
+  taken('a', { 'files/x': file('aaa'), 'env/MODE': 'prod' });
+  taken('same', { 'files/x': file('aaa'), 'env/MODE': 'prod' });
+  taken('changed', { 'files/x': file('bbb'), 'env/MODE': 'prod' });
+  taken('short', { 'files/x': file('aaa') }, ['main/store /data: more than 1 files']);
+  taken('short-changed', { 'files/x': file('bbb') }, ['main/store /data: more than 1 files']);
+
+  const check = (right: string, expect?: { equal: boolean }) =>
+    diff.attempt(
+      entrySchema(diffSchema as never).parse({
+        name: 'd',
+        diff: { snapshot: 'data', left: { taken: 'a' }, right: { taken: right } },
+        ...(expect && { expect }),
+      }) as never,
+      {
+        suite: { ...suite([]), snapshots: { data: { ignore: [] } as unknown as SnapshotSpec } },
+        runtime: rt,
+        clock: new FakeClock(),
+        signal: new AbortController().signal,
+      },
+    );
+
+  it('by default passes equal sides and fails different ones', async () => {
+    expect(await check('same')).toMatchObject({ status: 'passed' });
+    expect(await check('changed')).toMatchObject({
+      status: 'failed',
+      message: expect.stringMatching(/^1 difference: files\/x#sha256: /),
+    });
+  });
+
+  it('with equal: false, passes different sides listing the differences, fails equal ones saying so', async () => {
+    const differ = await check('changed', { equal: false });
+    expect(differ.status).toBe('passed');
+    expect(differ.message).toBe(
+      '1 difference: files/x#sha256: main/store (taken as a) aaa ≠ main/store (taken as changed) bbb',
+    );
+    expect(differ.evidence.differences).toEqual([differ.message.slice('1 difference: '.length)]);
+
+    const agree = await check('same', { equal: false });
+    expect(agree).toMatchObject({
+      status: 'failed',
+      message:
+        'main/store (taken as a) and main/store (taken as same) agree on 2 keys; expected them to differ (expect: { equal: false })',
+    });
+    expect(agree.evidence.differences).toEqual([]);
+  });
+
+  it('with equal: false, does not count keys an incomplete snapshot lacks as a difference', async () => {
+    const lacks = await check('short', { equal: false });
+    expect(lacks.status).toBe('error');
+    expect(lacks.message).toBe(
+      'the only differences are keys one side lacks, but the snapshots are incomplete: main/store /data: more than 1 files',
+    );
+    // A value both sides read, and that differs, is a difference however incomplete the rest.
+    const changed = await check('short-changed', { equal: false });
+    expect(changed.status).toBe('passed');
+    expect(changed.message).toMatch(/^2 differences: .*\(and the snapshots are incomplete: /);
   });
 });

@@ -41,10 +41,19 @@ export const DiffSpec = z.strictObject({
     .describe("Keys to leave out, added to the snapshot's own `ignore` (same globs)."),
 });
 
+const DiffExpect = z.strictObject({
+  equal: z
+    .boolean()
+    .default(true)
+    .describe(
+      'true: the sides agree (every difference fails the check). false: they must differ (the check fails when they agree; its evidence lists the differences).',
+    ),
+});
+
 export const diffSchema = defineKindSchema({
   kind: 'diff',
   phase: 'live',
-  shape: { diff: DiffSpec },
+  shape: { diff: DiffSpec, expect: DiffExpect.default({ equal: true }) },
   refs: (c) =>
     (['left', 'right'] as const).flatMap((side) => {
       const v = c.diff[side];

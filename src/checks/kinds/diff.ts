@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { z } from 'zod';
 import { takeSnapshot } from '../../snapshot/capture.js';
-import { diffSnapshots, formatDifference } from '../../snapshot/diff.js';
+import { diffSnapshots, formatDifference, oneSided } from '../../snapshot/diff.js';
 import { pickSnapshot, readSnapshotFile } from '../../snapshot/file.js';
 import type { Snapshot } from '../../snapshot/model.js';
 import { resolveSubject } from '../../snapshot/spec.js';
@@ -53,24 +53,33 @@ export const diff = defineKind({
     const partial = incomplete.length
       ? ` (and the snapshots are incomplete: ${incomplete.join('; ')})`
       : '';
-    if (differences.length) {
-      const more =
-        differences.length > IN_MESSAGE ? `; … ${differences.length - IN_MESSAGE} more` : '';
-      return {
-        status: 'failed',
-        message: `${differences.length} difference${differences.length === 1 ? '' : 's'}: ${lines.slice(0, IN_MESSAGE).join('; ')}${more}${partial}`,
-        evidence,
-      };
+    const more =
+      differences.length > IN_MESSAGE ? `; … ${differences.length - IN_MESSAGE} more` : '';
+    const listed = `${differences.length} difference${differences.length === 1 ? '' : 's'}: ${lines.slice(0, IN_MESSAGE).join('; ')}${more}${partial}`;
+    const agree = `${names[0]} and ${names[1]} agree on ${Object.keys(left.entries).length} keys`;
+    const unread = `the snapshots are incomplete: ${incomplete.join('; ')}`;
+    if (c.expect.equal) {
+      if (differences.length) return { status: 'failed', message: listed, evidence };
+      if (incomplete.length)
+        return {
+          status: 'error',
+          message: `no difference in what was read, but ${unread}`,
+          evidence,
+        };
+      return { status: 'passed', message: agree, evidence };
     }
+    // A key one side lacks may only be one an incomplete snapshot did not read.
+    if (differences.length && (!incomplete.length || differences.some((d) => !oneSided(d))))
+      return { status: 'passed', message: listed, evidence };
     if (incomplete.length)
       return {
         status: 'error',
-        message: `no difference in what was read, but the snapshots are incomplete: ${incomplete.join('; ')}`,
+        message: `${differences.length ? 'the only differences are keys one side lacks' : 'no difference in what was read'}, but ${unread}`,
         evidence,
       };
     return {
-      status: 'passed',
-      message: `${names[0]} and ${names[1]} agree on ${Object.keys(left.entries).length} keys`,
+      status: 'failed',
+      message: `${agree}; expected them to differ (expect: { equal: false })`,
       evidence,
     };
   },

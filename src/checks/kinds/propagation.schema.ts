@@ -65,28 +65,53 @@ export const See = z
 const PropagationSpec = z.strictObject({
   write: Write.describe('Where the token is written (on one node).'),
   see: See.describe('Where it must become visible (on another node, usually).'),
-  within: duration().default('5s').describe('It must be visible this soon after the write.'),
+  within: duration()
+    .default('5s')
+    .describe(
+      'It must be visible this soon after the write; with `expect: { arrives: false }`, how long it is looked for.',
+    ),
   interval: duration().default('100ms').describe('How often to look.'),
+});
+
+const PropagationExpect = z.strictObject({
+  arrives: z
+    .boolean()
+    .default(true)
+    .describe(
+      'true: the token becomes visible within `within`. false: it must not (a partition holds, a service is kept out of a sync): it is looked for every `interval` for the whole `within`, the first sighting fails the check with where it was seen, and a look that fails makes it an error.',
+    ),
 });
 
 export const propagationSchema = defineKindSchema({
   kind: 'propagation',
   phase: 'live',
-  shape: { propagation: PropagationSpec },
+  shape: { propagation: PropagationSpec, expect: PropagationExpect.default({ arrives: true }) },
   refs: (c) => [
     { ref: c.propagation.write.service, path: ['propagation', 'write', 'service'] },
     { ref: c.propagation.see.service, path: ['propagation', 'see', 'service'] },
   ],
   // The loader passes the whole entry, common keys included: the attempt's time limit is one.
   problems: (c) => {
-    const { timeout } = c as typeof c & CommonCheck;
-    return parseDuration(c.propagation.within)! > parseDuration(timeout)!
-      ? [
-          {
-            message: `\`within: ${c.propagation.within}\` is longer than the check's \`timeout: ${timeout}\`, which would end it first; raise \`timeout\``,
-            path: ['propagation', 'within'],
-          },
-        ]
-      : [];
+    const { timeout, retry } = c as typeof c & CommonCheck;
+    return [
+      ...(parseDuration(c.propagation.within)! > parseDuration(timeout)!
+        ? [
+            {
+              message: `\`within: ${c.propagation.within}\` is longer than the check's \`timeout: ${timeout}\`, which would end it first; raise \`timeout\``,
+              path: ['propagation', 'within'],
+            },
+          ]
+        : []),
+      // A retry writes a new token: one that leaked would be forgotten and the next one might pass.
+      ...(!c.expect.arrives && retry
+        ? [
+            {
+              message:
+                'with `expect: { arrives: false }` a sighting of the token is final: `retry` would write a new token and could pass a leak; remove `retry` (`repeat` runs several writes, each of which must not arrive)',
+              path: ['retry'],
+            },
+          ]
+        : []),
+    ];
   },
 });

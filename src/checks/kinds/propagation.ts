@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
 import { formatDuration, parseDuration } from '../../common/duration.js';
+import { errorMessage } from '../../common/errors.js';
 import { readFileText } from '../../snapshot/files.js';
 import { excerpt } from '../match.js';
 import type { Replica, Runtime } from '../runtime.js';
@@ -30,20 +31,36 @@ export const propagation = defineKind({
     const withinMs = parseDuration(p.within)!;
     const intervalMs = parseDuration(p.interval)!;
     const seenAfter = new Map<string, number>();
+    /** The line each reader showed the token in. */
+    const seenIn = new Map<string, string>();
     const last = new Map<string, string>();
+    const failedLooks = new Map<string, { count: number; last: string }>();
     let polls = 0;
-    const needed = c.any ? 1 : readers.length;
+    const arrives = c.expect.arrives;
+    // Sightings that end the watch: with `arrives`, every reader's (any: one); without, the
+    // first one fails the check (any: only once every reader has shown it).
+    const enough = arrives === !c.any ? readers.length : 1;
     for (;;) {
       polls++;
       for (const r of readers.filter((x) => !seenAfter.has(x.containerName))) {
-        const text = await look(rt, r, p.see, sinceMs, ctx.signal).catch(
-          (e: Error) => `(${e.message})`,
-        );
-        if (text.includes(token)) seenAfter.set(r.containerName, Math.round(ctx.clock.now() - t0));
-        else last.set(r.containerName, excerpt(text, 300));
+        const text = await look(rt, r, p.see, sinceMs, ctx.signal).catch((e: unknown) => {
+          const f = failedLooks.get(r.containerName);
+          failedLooks.set(r.containerName, { count: (f?.count ?? 0) + 1, last: errorMessage(e) });
+          return `(${errorMessage(e)})`;
+        });
+        if (text.includes(token)) {
+          seenAfter.set(r.containerName, Math.round(ctx.clock.now() - t0));
+          seenIn.set(
+            r.containerName,
+            excerpt(
+              text.split('\n').find((l) => l.includes(token))!,
+              300,
+            ),
+          );
+        } else last.set(r.containerName, excerpt(text, 300));
       }
       const elapsed = ctx.clock.now() - t0;
-      if (seenAfter.size >= needed || elapsed >= withinMs) break;
+      if (seenAfter.size >= enough || elapsed >= withinMs) break;
       await ctx.clock.sleep(Math.min(intervalMs, withinMs - elapsed), ctx.signal);
     }
     const delays = [...seenAfter.values()];
@@ -53,27 +70,69 @@ export const propagation = defineKind({
       seenOn: readers.map((r) => `${r.containerName} (node ${r.node})`),
       ...(delays.length && { delayMs: Math.max(...delays) }),
       delays: Object.fromEntries(seenAfter),
+      ...(!arrives && seenIn.size && { seenIn: Object.fromEntries(seenIn) }),
       polls,
       ...(last.size && {
         lastSeen: Object.fromEntries([...last].filter(([k]) => !seenAfter.has(k))),
       }),
+      ...(failedLooks.size && { failedLooks: Object.fromEntries(failedLooks) }),
     };
-    if (seenAfter.size >= needed)
+    const unseen = readers.filter((r) => !seenAfter.has(r.containerName));
+    const names = (rs: Replica[]) => rs.map((r) => r.containerName).join(', ');
+    if (!arrives) {
+      if (seenAfter.size >= enough) {
+        const sightings = readers
+          .filter((r) => seenAfter.has(r.containerName))
+          .map(
+            (r) =>
+              `on ${r.containerName} (node ${r.node}) ${place(p.see)} ${formatDuration(seenAfter.get(r.containerName)!)} after the write`,
+          );
+        return {
+          status: 'failed',
+          message: `the token arrived, and must not (expect: { arrives: false }): seen ${sightings.join('; ')}`,
+          evidence,
+        };
+      }
+      const blind = unseen.filter((r) => failedLooks.has(r.containerName));
+      if (blind.length)
+        return {
+          status: 'error',
+          message: `could not look for the token on ${blind
+            .map((r) => {
+              const f = failedLooks.get(r.containerName)!;
+              return `${r.containerName} (${f.count} of ${polls} looks failed: ${f.last})`;
+            })
+            .join('; ')}, so it cannot be said that it never arrived`,
+          evidence,
+        };
+      return {
+        status: 'passed',
+        message: `not seen on ${names(unseen)} ${place(p.see)} within ${p.within} (${polls} looks)`,
+        evidence,
+      };
+    }
+    if (seenAfter.size >= enough)
       return {
         status: 'passed',
         message: `visible on ${[...seenAfter.keys()].join(', ')} after ${formatDuration(Math.max(...delays))}`,
         evidence,
       };
-    const missing = readers
-      .filter((r) => !seenAfter.has(r.containerName))
-      .map((r) => r.containerName);
     return {
       status: 'failed',
-      message: `not visible on ${missing.join(', ')} within ${p.within} (${polls} looks)`,
+      message: `not visible on ${names(unseen)} within ${p.within} (${polls} looks)`,
       evidence,
     };
   },
 });
+
+/** Where a reader was looked at, in words. */
+function place(s: SeeSpec): string {
+  if (s.http)
+    return `in GET :${s.http.port}${s.http.path.startsWith('/') ? '' : '/'}${s.http.path}`;
+  if (s.file) return `in ${s.file}`;
+  if (s.logs) return 'in its log';
+  return `in the output of ${s.exec!.join(' ')}`;
+}
 
 /** Writes the token; an outcome when that could not be done (the check then ends). */
 async function write(

@@ -13,7 +13,7 @@ Commands:
       --junit FILE      write a JUnit XML report to FILE
       --summary FILE    write the markdown summary (what the action shows as the job summary)
       --topologies A,B  run only these topologies (and the checks and scenarios on them)
-      --checks REGEX    run only the checks whose name matches
+      --checks REGEX    run only the checks and scenarios whose name matches
       --concurrency N   checks run at once (default 16)
       --snapshot FILE   after the scenarios, take the manifest's snapshots into FILE
   validate [manifest]   check the manifest and its compose files without touching an engine

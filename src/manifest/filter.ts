@@ -4,11 +4,11 @@ import { stepSchemaOf } from '../scenarios/schema.js';
 import type { ScenarioSpec } from '../scenarios/types.js';
 import type { Suite } from './suite.js';
 
-/** A narrower run of a suite: some of its topologies, the checks whose names match. */
+/** A narrower run of a suite: some of its topologies, the checks and scenarios whose names match. */
 export interface SuiteFilter {
   /** Topology names to keep; undefined or empty keeps all. */
   topologies?: string[];
-  /** Keep only the checks whose name matches (a regular expression, unanchored). */
+  /** Keep only the checks and scenarios whose name matches (a regular expression, unanchored). */
   checks?: string;
 }
 
@@ -20,7 +20,9 @@ export interface FilteredSuite {
 
 /**
  * Narrows a suite. Checks and scenarios that name a service of a topology left out go too,
- * since they could not run; static checks that name no service stay.
+ * since they could not run; static checks that name no service stay. The name pattern picks
+ * checks and scenarios alike (a scenario whole, with all its steps); one that matches neither
+ * is a mistake, not an empty run.
  */
 export function filterSuite(suite: Suite, filter: SuiteFilter): FilteredSuite {
   const wanted = filter.topologies?.filter(Boolean) ?? [];
@@ -33,14 +35,25 @@ export function filterSuite(suite: Suite, filter: SuiteFilter): FilteredSuite {
     });
   }
   const pattern = compile(filter.checks);
+  const named = (n: string) => !pattern || pattern.test(n);
+  if (
+    pattern &&
+    !suite.checks.some((c) => named(c.name)) &&
+    !suite.scenarios.some((x) => named(x.name))
+  ) {
+    throw new UserError({
+      message: `the check filter "${filter.checks}" matches no check or scenario name in ${suite.file}`,
+      hint: `Checks: ${some(suite.checks.map((c) => c.name))}. Scenarios: ${some(suite.scenarios.map((x) => x.name))}.`,
+    });
+  }
   const keepTopology = (name: string) => !wanted.length || wanted.includes(name);
   const inKept = (targets: string[]) => targets.every((t) => keepTopology(t.split('/')[0]!));
 
   const topologies = suite.topologies.filter((t) => keepTopology(t.name));
-  const checks = suite.checks.filter(
-    (c) => inKept(c.targets) && (!pattern || pattern.test(c.name)),
+  const checks = suite.checks.filter((c) => inKept(c.targets) && named(c.name));
+  const scenarios = suite.scenarios.filter(
+    (s) => inKept(scenarioTargets(suite, s)) && named(s.name),
   );
-  const scenarios = suite.scenarios.filter((s) => inKept(scenarioTargets(suite, s)));
   return {
     suite: { ...suite, topologies, checks, scenarios },
     dropped: {
@@ -49,6 +62,13 @@ export function filterSuite(suite: Suite, filter: SuiteFilter): FilteredSuite {
       scenarios: suite.scenarios.filter((s) => !scenarios.includes(s)).map((s) => s.name),
     },
   };
+}
+
+/** Names for a hint: the first few of a long list. */
+function some(names: string[], shown = 10): string {
+  if (!names.length) return 'none';
+  const more = names.length > shown ? `; … ${names.length - shown} more` : '';
+  return names.slice(0, shown).join('; ') + more;
 }
 
 function compile(source: string | undefined): RegExp | undefined {

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { RunResults } from '../../src/report/results.js';
+import type { SuiteFilter } from '../../src/manifest/filter.js';
 import { loadManifest, runSuites } from '../../src/run-manifest.js';
 import type { RunOptions } from '../../src/run.js';
 import { workdir } from './cli.js';
@@ -12,7 +13,7 @@ import { uniqueSuite } from './engine.js';
  */
 export async function runFiles(
   files: Record<string, string>,
-  opts: RunOptions & { env?: Record<string, string> } = {},
+  opts: RunOptions & { env?: Record<string, string>; filter?: SuiteFilter } = {},
 ): Promise<{ results: RunResults; suite: string; dir: string }> {
   const suite = uniqueSuite('it');
   const dir = workdir(
@@ -22,6 +23,7 @@ export async function runFiles(
   );
   const { suites } = loadManifest(join(dir, 'stackcheck.yml'), {
     env: { ...process.env, ...opts.env },
+    filter: opts.filter,
   });
   return { results: await runSuites(suites, opts), suite, dir };
 }

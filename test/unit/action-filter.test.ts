@@ -14,7 +14,8 @@ topologies:
       web: { image: stackcheck-fixture/app:1 }
   back:
     services:
-      api: { image: stackcheck-fixture/app:1 }
+      # Published: web reaches it from another topology through its host port.
+      api: { image: stackcheck-fixture/app:1, ports: ["8080"] }
 checks:
   - name: web answers
     http: { service: front/web, port: 8080 }
@@ -48,10 +49,22 @@ describe('suite filter', () => {
     });
   });
 
-  it('keeps the checks whose name matches', () => {
-    const { suite: s } = filterSuite(suite, { checks: '^api ' });
+  it('keeps the checks and the scenarios whose name matches', () => {
+    const { suite: s, dropped } = filterSuite(suite, { checks: '^api ' });
     expect(s.checks.map((c) => c.name)).toEqual(['api answers', 'api health']);
+    expect(s.scenarios.map((c) => c.name)).toEqual(['api restarts']);
+    expect(dropped.scenarios).toEqual(['web restarts']);
     expect(s.topologies).toHaveLength(2);
+
+    // A pattern that names only a scenario runs that scenario alone.
+    const only = filterSuite(suite, { checks: 'web restarts' }).suite;
+    expect([only.checks, only.scenarios.map((c) => c.name)]).toEqual([[], ['web restarts']]);
+  });
+
+  it('refuses a pattern that matches no check or scenario, listing the names', () => {
+    expect(() => filterSuite(suite, { checks: 'failover' })).toThrow(
+      /the check filter "failover" matches no check or scenario name in .*\n {2}Checks: web answers; api answers; api health; web reaches api\. Scenarios: api restarts; web restarts\./,
+    );
   });
 
   it('says which names are unknown, and what there is', () => {

@@ -6,6 +6,7 @@ import { OomCounter } from './checks/oom-counter.js';
 import { Runtime } from './checks/runtime.js';
 import { realClock, type Clock } from './common/clock.js';
 import { connect, dockerEngineFor, engineUrl, type EngineFactory } from './engine/connect.js';
+import { countingEngine, type EngineCalls } from './engine/count.js';
 import { engineMessage, type Engine } from './engine/engine.js';
 import type { ServiceSpec } from './compose/model.js';
 import type { Suite } from './manifest/suite.js';
@@ -86,9 +87,12 @@ export async function run(suite: Suite, opts: RunOptions = {}): Promise<RunResul
   opts.onStart?.({ runId: identity.runId, suite: suite.name, nodes: usedNodes });
   const engines = new Map<string, Engine>();
   const ooms = new Map<string, OomCounter>();
-  const runner = runnerEngine(suite, engines, opts.engineFactory);
+  const calls: EngineCalls = {};
+  const factory = opts.engineFactory ?? dockerEngineFor;
+  const counted: EngineFactory = (node) => countingEngine(factory(node), (calls[node.name] ??= {}));
+  const runner = runnerEngine(suite, engines, counted);
   try {
-    for (const [node, engine] of await connectAll(suite, usedNodes, opts.engineFactory))
+    for (const [node, engine] of await connectAll(suite, usedNodes, counted))
       engines.set(node, engine);
     for (const [node, engine] of engines)
       ooms.set(node, new OomCounter(engine, runEventFilter(suite, node, identity.runId)));
@@ -150,7 +154,7 @@ export async function run(suite: Suite, opts: RunOptions = {}): Promise<RunResul
       runStart,
       startedAt,
     );
-    return redact.deep(logs ? { ...r, logs } : r);
+    return redact.deep({ ...r, ...(logs && { logs }), engineCalls: calls });
   } finally {
     for (const o of ooms.values()) o.close();
     await Promise.all([...engines.values(), ...runner.opened()].map((e) => e.close()));

@@ -10,7 +10,7 @@ import type { Engine, LabelFilter } from '../engine/engine.js';
 export class OomCounter implements ChangeFeed {
   private readonly counts = new Map<string, number>();
   private readonly controller = new AbortController();
-  private readonly listeners: ((containerId: string) => void)[] = [];
+  private readonly listeners = new Set<(containerId: string) => void>();
   private failed = false;
   /** The subscription ended (closed, broken): changes are no longer seen. */
   private ended = false;
@@ -42,8 +42,9 @@ export class OomCounter implements ChangeFeed {
     return !this.ended;
   }
 
-  onChange(fn: (containerId: string) => void): void {
-    this.listeners.push(fn);
+  onChange(fn: (containerId: string) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
   }
 
   close(): void {

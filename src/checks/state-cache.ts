@@ -15,7 +15,8 @@ const CHANGES = new Set<PropertyKey>([
 export interface ChangeFeed {
   /** False once the feed broke: changes may have been missed. */
   readonly live: boolean;
-  onChange(fn: (containerId: string) => void): void;
+  /** Calls `fn` with each changed container's id until the returned function is called. */
+  onChange(fn: (containerId: string) => void): () => void;
 }
 
 /**

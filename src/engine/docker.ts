@@ -25,6 +25,7 @@ import type {
   ResourceRef,
 } from './engine.js';
 import { engineMessage } from './engine.js';
+import { QUICK_CALL_MS } from '../orchestrator/deadline.js';
 
 export interface DockerEngineOptions {
   node: string;
@@ -150,6 +151,8 @@ async function idempotent(fn: () => Promise<unknown>): Promise<void> {
 export class DockerEngine implements Engine {
   readonly node: string;
   private readonly docker: Docker;
+  /** Whether each container whose log was read has a terminal (hasTty). */
+  private readonly ttys = new Map<string, Promise<boolean>>();
 
   constructor(o: DockerEngineOptions) {
     this.node = o.node;
@@ -451,11 +454,29 @@ export class DockerEngine implements Engine {
 
   async containerLogs(id: string, tail: number, signal?: AbortSignal): Promise<string> {
     const c = this.docker.getContainer(id);
-    const [raw, info] = await Promise.all([
+    const [raw, tty] = await Promise.all([
       c.logs({ stdout: true, stderr: true, tail, follow: false, abortSignal: signal }),
-      c.inspect({ abortSignal: signal }),
+      this.hasTty(id, signal),
     ]);
-    return info.Config.Tty ? raw.toString('utf8') : demux(raw);
+    return tty ? raw.toString('utf8') : demux(raw);
+  }
+
+  /**
+   * Whether the container has a terminal (its log is then one raw stream, not framed): fixed
+   * for its life, so read once, not on every poll of a log (a propagation's, a logs check's).
+   */
+  private hasTty(id: string, signal?: AbortSignal): Promise<boolean> {
+    let tty = this.ttys.get(id);
+    if (!tty) {
+      // Shared by every read meanwhile: no one caller's signal may cut it short.
+      tty = this.docker
+        .getContainer(id)
+        .inspect({ abortSignal: AbortSignal.timeout(QUICK_CALL_MS) })
+        .then((info) => info.Config.Tty);
+      this.ttys.set(id, tty);
+      tty.catch(() => this.ttys.delete(id));
+    }
+    return abortable(signal, tty);
   }
 
   async containerLogLines(
@@ -464,7 +485,7 @@ export class DockerEngine implements Engine {
     signal?: AbortSignal,
   ): Promise<LogLine[]> {
     const c = this.docker.getContainer(id);
-    const [raw, info] = await Promise.all([
+    const [raw, tty] = await Promise.all([
       c.logs({
         stdout: true,
         stderr: true,
@@ -473,9 +494,9 @@ export class DockerEngine implements Engine {
         since: opts.sinceMs === undefined ? 0 : Math.floor(opts.sinceMs / 1000),
         abortSignal: signal,
       }),
-      c.inspect({ abortSignal: signal }),
+      this.hasTty(id, signal),
     ]);
-    const frames = info.Config.Tty ? [{ stream: 'stdout' as const, data: raw }] : demuxFrames(raw);
+    const frames = tty ? [{ stream: 'stdout' as const, data: raw }] : demuxFrames(raw);
     return frames.flatMap(({ stream, data }) =>
       data
         .toString('utf8')

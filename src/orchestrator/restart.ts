@@ -1,3 +1,4 @@
+import type { ChangeFeed } from '../checks/state-cache.js';
 import type { Clock } from '../common/clock.js';
 import { engineMessage } from '../engine/engine.js';
 import type { Engine } from '../engine/engine.js';
@@ -75,6 +76,8 @@ export interface RestartOptions {
   readyTimeoutMs: number;
   stableMs: number;
   pollMs?: number;
+  /** The run's feed of container changes: waits re-read state on a change, not on a poll (wait-back.ts). */
+  changes?: ChangeFeed;
 }
 
 /** Three attempts, one and two seconds apart: a service that cannot come back is reported, not retried forever. */

@@ -1,5 +1,6 @@
 import type { Clock } from '../common/clock.js';
 import { formatDuration } from '../common/duration.js';
+import type { ChangeFeed } from '../checks/state-cache.js';
 import type { ContainerState, Engine } from '../engine/engine.js';
 
 export type Back = 'healthy' | 'running' | 'completed';
@@ -13,11 +14,19 @@ export interface WaitBackOptions {
   stableMs: number;
   /** Some dependent waits for it to exit 0 (a migration job): back means completed, not running. */
   mustComplete?: boolean;
-  /** How often state is re-read while waiting. */
+  /** How often state is re-read while waiting, without a live `changes` feed. */
   pollMs?: number;
+  /**
+   * The run's feed of container changes: with it, state is re-read when the container
+   * changes (and when a verdict falls due on time), not on every poll, which on an engine
+   * whose healthcheck interval is long was dozens of reads per container for one start.
+   */
+  changes?: ChangeFeed;
 }
 
 const DEFAULT_POLL_MS = 250;
+/** With a live feed, how often state is re-read anyway: a backstop for events the feed missed. */
+const BACKSTOP_MS = 2000;
 
 /** The container is not back (it exited, is unhealthy, or ran out of time): the system's doing, not the engine's. */
 export class NotBackError extends Error {
@@ -40,31 +49,70 @@ export async function waitBack(engine: Engine, id: string, opts: WaitBackOptions
   let run: { startedAt?: string; since: number } | undefined;
   let last: ContainerState | undefined;
   for (;;) {
-    const st = (last = await engine.inspectContainer(id, signal));
-    const now = clock.now();
-    if (st.status === 'exited' || st.status === 'dead') {
-      if (st.exitCode === 0) return 'completed';
-      throw new NotBackError(
-        `exited with code ${st.exitCode}${st.oomKilled ? ' (killed: out of memory)' : ''}`,
-      );
-    }
-    if (st.status === 'running' && !opts.mustComplete) {
-      if (st.health?.status === 'healthy') return 'healthy';
-      if (st.health?.status === 'unhealthy') throw new NotBackError('is unhealthy');
-      if (!st.health) {
-        if (!run || run.startedAt !== st.startedAt) run = { startedAt: st.startedAt, since: now };
-        if (now - run.since >= opts.stableMs) return 'running';
+    // Subscribed before the read, so that a change between the read and the wait is not missed.
+    const change = nextChange(opts.changes, id);
+    try {
+      const st = (last = await engine.inspectContainer(id, signal));
+      const now = clock.now();
+      if (st.status === 'exited' || st.status === 'dead') {
+        if (st.exitCode === 0) return 'completed';
+        throw new NotBackError(
+          `exited with code ${st.exitCode}${st.oomKilled ? ' (killed: out of memory)' : ''}`,
+        );
       }
-    } else if (st.status !== 'running') {
-      run = undefined;
+      if (st.status === 'running' && !opts.mustComplete) {
+        if (st.health?.status === 'healthy') return 'healthy';
+        if (st.health?.status === 'unhealthy') throw new NotBackError('is unhealthy');
+        if (!st.health) {
+          if (!run || run.startedAt !== st.startedAt) run = { startedAt: st.startedAt, since: now };
+          if (now - run.since >= opts.stableMs) return 'running';
+        }
+      } else if (st.status !== 'running') {
+        run = undefined;
+      }
+      const left = opts.readyTimeoutMs - (now - t0);
+      if (left <= 0) {
+        const what = opts.mustComplete ? 'finished' : last.health ? 'healthy' : 'running';
+        throw new NotBackError(
+          `was not ${what} within ${formatDuration(opts.readyTimeoutMs)} (${last.health ? `health ${last.health.status}` : last.status})`,
+        );
+      }
+      // Without an event, the next verdict falls due when the stability window ends or time runs out.
+      const due =
+        run && !st.health && st.status === 'running' ? opts.stableMs - (now - run.since) : left;
+      const wait = Math.min(left, due);
+      if (change) await untilChange(change.changed, clock, Math.min(BACKSTOP_MS, wait), signal);
+      else await clock.sleep(Math.min(pollMs, wait), signal);
+    } finally {
+      change?.off();
     }
-    const left = opts.readyTimeoutMs - (now - t0);
-    if (left <= 0) {
-      const what = opts.mustComplete ? 'finished' : last.health ? 'healthy' : 'running';
-      throw new NotBackError(
-        `was not ${what} within ${formatDuration(opts.readyTimeoutMs)} (${last.health ? `health ${last.health.status}` : last.status})`,
-      );
-    }
-    await clock.sleep(Math.min(pollMs, left), signal);
   }
+}
+
+/** The container's next change in the feed, and the end of that subscription; none without a live feed. */
+function nextChange(
+  feed: ChangeFeed | undefined,
+  id: string,
+): { changed: Promise<void>; off: () => void } | undefined {
+  if (!feed?.live) return undefined;
+  let resolve!: () => void;
+  const changed = new Promise<void>((r) => (resolve = r));
+  const off = feed.onChange((changedId) => changedId === id && resolve());
+  return { changed, off };
+}
+
+/** Waits for the change, or `ms` on the clock, whichever comes first. */
+async function untilChange(
+  changed: Promise<void>,
+  clock: Clock,
+  ms: number,
+  signal: AbortSignal,
+): Promise<void> {
+  const timer = new AbortController();
+  try {
+    await Promise.race([changed, clock.sleep(ms, AbortSignal.any([signal, timer.signal]))]);
+  } finally {
+    timer.abort();
+  }
+  signal.throwIfAborted();
 }

@@ -1,3 +1,4 @@
+import { sumEngineCalls } from '../engine/count.js';
 import type { RunResults } from './results.js';
 
 function label(matrix: Record<string, string> | undefined): string {
@@ -20,6 +21,7 @@ export function combineResults(
   if (runs.length === 1) return runs[0]!.results;
   const all = runs.map((r) => r.results);
   const teardowns = all.map((r) => r.teardown);
+  const engineCalls = sumEngineCalls(all.map((r) => r.engineCalls));
   return {
     suite: all[0]!.suite,
     runId: all.map((r) => r.runId).join(','),
@@ -56,5 +58,6 @@ export function combineResults(
                 },
           { kept: false, containers: 0, networks: 0, volumes: 0, errors: [] },
         ),
+    ...(engineCalls && { engineCalls }),
   };
 }

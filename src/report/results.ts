@@ -33,6 +33,11 @@ export interface RunResults {
    * before teardown (bring-up failures carry theirs in the topology's `failure.details`).
    */
   logs?: Record<string, string[]>;
+  /**
+   * Engine calls by node and by kind (`inspectContainer`, `exec`, ...), teardown included:
+   * what the run asked of each machine.
+   */
+  engineCalls?: Record<string, Record<string, number>>;
   /** A name for where this run happened (a runner's labels), set when results are merged. */
   label?: string;
 }

@@ -26,9 +26,10 @@ function request(name: string): CreateContainerRequest {
 
 class Feed implements ChangeFeed {
   live = true;
-  private fns: ((id: string) => void)[] = [];
-  onChange(fn: (id: string) => void): void {
-    this.fns.push(fn);
+  private fns = new Set<(id: string) => void>();
+  onChange(fn: (id: string) => void): () => void {
+    this.fns.add(fn);
+    return () => this.fns.delete(fn);
   }
   emit(id: string): void {
     for (const fn of this.fns) fn(id);

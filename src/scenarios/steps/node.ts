@@ -49,6 +49,7 @@ export const down = defineStep({
                 attempts: DEFAULT_RESTART_ATTEMPTS,
                 readyTimeoutMs: p.topology.waitTimeoutMs,
                 stableMs: p.topology.stableMs,
+                changes: ctx.runtime.changes(p.topology.name),
               }),
             ),
           );

@@ -85,6 +85,7 @@ async function recreateOne(
       signal: ctx.signal,
       readyTimeoutMs: timeoutMs ?? tp.spec.waitTimeoutMs,
       stableMs: tp.spec.stableMs,
+      changes: ctx.runtime.changes(r.topology),
       mustComplete: sp.mustComplete,
     });
   } catch (e) {

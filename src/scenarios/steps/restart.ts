@@ -75,6 +75,7 @@ async function restartIn(
       attempts,
       readyTimeoutMs: r.timeout === undefined ? topology.waitTimeoutMs : parseDuration(r.timeout)!,
       stableMs: topology.stableMs,
+      changes: ctx.runtime.changes(name),
     });
     const message = describe(what, report, r.topology !== undefined);
     return { status: 'passed' as const, message, evidence: { ...report } };

@@ -3,6 +3,7 @@ import type { Problem } from '../common/errors.js';
 import { didYouMean } from '../common/suggest.js';
 import type { YamlSource } from '../common/yaml-source.js';
 import { zodProblems } from '../manifest/zod-problems.js';
+import { unaddressable } from './addressing.js';
 import { checkLinks } from './links.js';
 import { resolveRefUses, type RefScope } from './refs.js';
 import { entrySchema, KIND_NAMES, kindSchemaOf } from './schema.js';
@@ -66,7 +67,14 @@ export function loadCheck(
   const value = parsed.data as CommonCheck & Record<string, unknown>;
   const uses = kind.refs(value as never);
   const refs = resolveRefUses(suite, uses);
-  const local = [...refs.problems, ...(kind.problems?.(value as never) ?? [])];
+  const local = [
+    ...refs.problems,
+    ...(kind.problems?.(value as never) ?? []),
+    ...(kind.routes?.(value as never) ?? []).flatMap((route) => {
+      const message = unaddressable(suite, route);
+      return message ? [{ message, path: route.path }] : [];
+    }),
+  ];
   for (const p of local) {
     problems.push({
       message: `check "${value.name}": ${p.message}`,

@@ -3,6 +3,7 @@ import type { Clock } from '../common/clock.js';
 import type { SourcePos } from '../common/errors.js';
 import { duration } from '../manifest/schema-parts.js';
 import type { Suite } from '../manifest/suite.js';
+import type { ProbeRoute } from './addressing.js';
 import type { CheckLink } from './links.js';
 import { RepeatSchema } from './repeat.js';
 import type { Runtime } from './runtime.js';
@@ -73,6 +74,8 @@ export interface KindSchema<
   refs(check: z.output<z.ZodObject<Shape>>): ServiceRefUse[];
   /** Further load-time problems (an invalid regex), as messages at the check's position. */
   problems?(check: z.output<z.ZodObject<Shape>>): { message: string; path: (string | number)[] }[];
+  /** The connections it makes from inside a service (`from:`), judged addressable at load. */
+  routes?(check: z.output<z.ZodObject<Shape>>): ProbeRoute[];
 }
 
 export interface CheckKind<

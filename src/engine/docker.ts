@@ -416,6 +416,7 @@ export class DockerEngine implements Engine {
         name,
         ipv4: n.IPAddress || undefined,
         ipv6: n.GlobalIPv6Address || undefined,
+        gateway: n.Gateway || n.IPv6Gateway || undefined,
       })),
       exposedPorts: [
         ...new Set([

@@ -150,8 +150,11 @@ export interface ContainerState {
   };
   /** Container port/protocol -> host bindings, as published. */
   ports: { target: number; protocol: string; hostIp: string; hostPort: number }[];
-  /** The networks it is attached to, with its addresses there (network faults match on them). */
-  networks?: { name: string; ipv4?: string; ipv6?: string }[];
+  /**
+   * The networks it is attached to, with its addresses there (network faults match on them)
+   * and the network's gateway (the engine's host, as the container sees it).
+   */
+  networks?: { name: string; ipv4?: string; ipv6?: string; gateway?: string }[];
   /** Every port it exposes, published or not (image EXPOSE, compose `expose` and `ports`). */
   exposedPorts?: { port: number; protocol: string }[];
   labels: Record<string, string>;

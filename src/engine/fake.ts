@@ -862,6 +862,16 @@ export class FakeEngine implements Engine {
     for (const s of this.subscribers) if (matches(c.labels, s.labels)) s.push(e);
   }
 
+  /** Addresses as an engine hands them out: a subnet per network, a host number per container. */
+  private addresses(c: FakeContainer): NonNullable<ContainerState['networks']> {
+    const nets = [...this.networkMap.values()];
+    const host = [...this.containerMap.values()].indexOf(c) + 2;
+    return c.networks.map((name) => {
+      const subnet = `10.${nets.findIndex((n) => n.name === name) + 1}.0`;
+      return { name, ipv4: `${subnet}.${host}`, gateway: `${subnet}.1` };
+    });
+  }
+
   private state(c: FakeContainer): ContainerState {
     const s = c.service;
     const iso = (ms: number | undefined) =>
@@ -880,6 +890,7 @@ export class FakeEngine implements Engine {
       finishedAt: iso(c.finishedAtMs),
       health: c.health && { ...c.health, log: [] },
       ports: c.status === 'running' || c.status === 'paused' ? c.ports.map((p) => ({ ...p })) : [],
+      networks: c.status === 'running' || c.status === 'paused' ? this.addresses(c) : [],
       labels: { ...c.labels },
       image: c.image,
       imageId: `sha256:${createHash('sha256').update(normalizeRef(c.image)).digest('hex')}`,

@@ -16,6 +16,8 @@ type HttpCheck = z.output<z.ZodObject<(typeof httpSchema)['shape']>> & CommonChe
 interface Response {
   url: string;
   via: string;
+  /** The one container the request went to, when its address names one. */
+  target?: string;
   status: number;
   headers: Record<string, string>;
   body: string;
@@ -43,8 +45,10 @@ async function attemptHttp(c: HttpCheck, ctx: CheckContext): Promise<Outcome> {
     const rt = ctx.runtime!;
     if (req.from) {
       return acrossReplicas(rt.replicas(req.from), c.any, async (r) => {
-        const url = req.url ?? (await urlFrom(rt, r, req, ctx.signal));
-        return judge(await fetchFromInside(rt, r, url, req, ctx.signal), c.expect, keep);
+        const peer = req.url ? undefined : await peerOf(rt, r, req, ctx.signal);
+        const url = req.url ?? `http://${peer!.host}:${peer!.port}${req.path}`;
+        const res = await fetchFromInside(rt, r, url, req, ctx.signal);
+        return judge({ ...res, target: peer?.container }, c.expect, keep);
       });
     }
     return acrossReplicas(rt.replicas(req.service!), c.any, async (r) => {
@@ -65,10 +69,10 @@ async function attemptHttp(c: HttpCheck, ctx: CheckContext): Promise<Outcome> {
   }
 }
 
-/** The service's URL as `from` reaches it: by its network name, or at its node's published port. */
-async function urlFrom(rt: Runtime, from: Replica, req: Req, signal: AbortSignal): Promise<string> {
+/** Where `from` sends the request: the service by name in its own topology, else one of its containers. */
+async function peerOf(rt: Runtime, from: Replica, req: Req, signal: AbortSignal) {
   const [peer] = await rt.peerAddresses(from, req.service!, req.port!, signal);
-  return `http://${peer!.host}:${peer!.port}${req.path}`;
+  return peer!;
 }
 
 function requestBody(req: Req): { body?: string; headers: Record<string, string> } {
@@ -159,6 +163,7 @@ function judge(res: Response, e: Expect, keep?: string): Outcome {
   const evidence = {
     request: res.url,
     via: res.via,
+    ...(res.target && { target: res.target }),
     status: res.status,
     latencyMs: res.latencyMs,
     body: excerpt(res.body),

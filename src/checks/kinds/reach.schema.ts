@@ -10,7 +10,7 @@ const ReachSpec = z
       'The service(s) connecting, as topology/service; every replica of each connects from its own network namespace.',
     ),
     to: OneOrMore(
-      'Addresses to connect to: "service:port" or "topology/service:port" (the service by its network name, the port as the container listens), or "host:port" for anything else (a host is written with a dot, an IP, [IPv6] or localhost).',
+      'Addresses to connect to: "service:port" or "topology/service:port" (the port as the container listens; a service of the same topology by its network name, of another topology at each of its containers: on a network both join, else its published port), or "host:port" for anything else (a host is written with a dot, an IP, [IPv6] or localhost).',
     ),
   })
   .describe('A reachability matrix: can every replica of each `from` connect to each `to`?');
@@ -73,4 +73,16 @@ export const reachSchema = defineKindSchema({
       const t = parseTarget(text);
       return typeof t === 'string' ? [{ message: t, path: at(c.reach.to, 'to', i) }] : [];
     }),
+  // Expecting isolation, a target with no route to it is a pass the evidence explains.
+  routes: (c) =>
+    c.expect.reachable
+      ? list(c.reach.from).flatMap((from) =>
+          list(c.reach.to).flatMap((text, i) => {
+            const t = parseTarget(text);
+            return typeof t === 'object' && t.service
+              ? [{ from, to: t.service, port: t.port, path: at(c.reach.to, 'to', i) }]
+              : [];
+          }),
+        )
+      : [],
 });

@@ -10,13 +10,18 @@ import type { CheckResult, RunResults, ServiceResult, TopologyResult } from './r
  * the kind and port, green or red by the check's verdict. An arrow between machines is dotted.
  *
  * One diagram, not one per topology: a suite of twenty topologies drew twenty near-identical
- * pictures, none showing what connects them. To stay readable and inside what mermaid renders
- * (50,000 characters, 500 edges by default), a topology shows at most SERVICES_SHOWN services,
+ * pictures, none showing what connects them. A topology shows at most SERVICES_SHOWN services,
  * always including those that are down, failed a check or have an arrow, and folds the rest
- * into a "+k more" box; when even that is too large, each topology is one box.
+ * into a "+k more" box. A suite that would show more than SERVICES_DRAWN services, or more
+ * than mermaid renders (50,000 characters, 500 edges by default), is drawn one box per
+ * topology, with the arrows between them: at seed 000's scale (19 topologies, 57 services,
+ * two machines) the services drawn one by one rendered 2,244 px tall at 900 px wide, and
+ * mermaid's layout pulled linked services out of their topology's box; one box per topology
+ * was 1,475 px with every arrow legible. The services' table below the diagram has the rest.
  */
 
 export const SERVICES_SHOWN = 6;
+export const SERVICES_DRAWN = 30;
 const MAX_CHARS = 40_000;
 const MAX_EDGES = 400;
 
@@ -45,8 +50,8 @@ export function suiteDiagram(r: RunResults): string | undefined {
   if (!r.topologies.some((t) => t.services.length)) return undefined;
   const plan = new Plan(r);
   for (const folded of [false, true]) {
-    const { text, edges } = plan.draw(folded);
-    if (text.length <= MAX_CHARS && edges <= MAX_EDGES) return text;
+    const { text, edges, services } = plan.draw(folded);
+    if (text.length <= MAX_CHARS && edges <= MAX_EDGES && services <= SERVICES_DRAWN) return text;
   }
   return undefined;
 }
@@ -103,7 +108,7 @@ class Plan {
     return group < 0 ? undefined : { group, service: ref.slice(slash + 1) };
   }
 
-  draw(folded: boolean): { text: string; edges: number } {
+  draw(folded: boolean): { text: string; edges: number; services: number } {
     const lines = ['flowchart LR', ...CLASSES];
     /** Mermaid id of each shown service, by `group/service`; folded: of each group. */
     const ids = new Map<string, string>();
@@ -169,7 +174,7 @@ class Plan {
     for (const [verdict, at] of colours) {
       lines.push(`  linkStyle ${at.join(',')} stroke:${EDGE_COLOUR[verdict]},stroke-width:2px`);
     }
-    return { text: lines.join('\n'), edges: edges.size };
+    return { text: lines.join('\n'), edges: edges.size, services: ids.size };
   }
 
   /** The services a topology shows: those that matter, then the first others up to the limit. */

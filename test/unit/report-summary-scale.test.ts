@@ -104,35 +104,57 @@ describe('the job summary of a suite at seed 000’s scale (19 topologies, 57 se
     expect(services).toHaveLength(57);
   });
 
-  it('nests services in their topology and topologies in their machine', () => {
+  it('draws each topology as one box inside its machine: more services than SERVICES_DRAWN', () => {
     const d = diagramOf(md);
     expect(mermaidProblems(d)).toEqual([]);
     const pc2 = d.slice(d.indexOf('subgraph m1["node pc2"]'));
     const main = d.slice(d.indexOf('subgraph m0["node main-pc"]'), d.indexOf('subgraph m1'));
-    expect(main).toContain('subgraph g2["infra_core"]');
+    expect(main).toContain('g2["infra_core<br/>3/3 services up"]:::up');
+    // The topology the failing check targets.
+    expect(main).toContain('g6["observability<br/>3/3 services up"]:::checkfailed');
     expect(main).not.toContain('pc2_');
-    for (const g of ['pc2_infra_core', 'pc2_web_interface']) expect(pc2).toContain(`"${g}"`);
-    // A topology's services sit between its subgraph line and its end.
-    const infra = main.slice(main.indexOf('subgraph g2'), main.indexOf('subgraph g3'));
-    expect(infra).toMatch(
-      /g2s0\["store<br\/>healthy 1\.2s"\]:::up\n\s+g2s1\[.*\n\s+g2s2\[.*\n\s+end/,
-    );
+    for (const g of ['pc2_infra_core', 'pc2_web_interface']) expect(pc2).toContain(`"${g}<br/>`);
+    expect(d).not.toMatch(/g\d+s\d+/);
   });
 
   it('draws what the checks exercise between topologies, dotted between machines', () => {
     const d = diagramOf(md);
     // coordination/api → infra_core/store, on the main PC: solid.
-    expect(d).toContain('g0s1 -->|tcp :6379| g2s0');
+    expect(d).toContain('g0 -->|tcp :6379| g2');
     // pc2_memory_stack/api → memory_stack/api, PC2 to the main PC: dotted.
-    expect(d).toContain('g14s1 -.->|http :8080| g5s1');
-    expect(d).toContain('g5s1 -.->|propagation| g14s1');
+    expect(d).toContain('g14 -.->|http :8080| g5');
+    expect(d).toContain('g5 -.->|propagation| g14');
     // The failing cross-machine probe is red, the others green.
     const edges = d.split('\n').filter((l) => / (-->|-\.->)\|/.test(l));
-    const failed = edges.findIndex((l) => l.includes('g18s1 -.->|http :4318| g6s1'));
+    expect(edges).toHaveLength(21);
+    const failed = edges.findIndex((l) => l.includes('g18 -.->|http :4318| g6'));
     expect(failed).toBeGreaterThan(0);
     expect(d).toContain(`linkStyle ${failed} stroke:#cf222e,stroke-width:2px`);
-    // depends_on inside a topology, labelled with its condition.
-    expect(d).toContain('g2s1 -->|healthy| g2s0');
+  });
+
+  it('draws the services of a smaller suite inside their topology, inside their machine', () => {
+    const keep = ['infra_core', 'memory_stack', 'pc2_infra_core', 'pc2_memory_stack'];
+    const all = seedScaleResults();
+    const inKept = (ref: string) => keep.includes(ref.slice(0, ref.indexOf('/')));
+    const r = {
+      ...all,
+      topologies: all.topologies.filter((t) => keep.includes(t.name)),
+      checks: all.checks.filter((c) => c.targets.length && c.targets.every(inKept)),
+    };
+    const d = suiteDiagram(r)!;
+    expect(mermaidProblems(d)).toEqual([]);
+    const main = d.slice(d.indexOf('subgraph m0["node main-pc"]'), d.indexOf('subgraph m1'));
+    // A topology's services sit between its subgraph line and its end.
+    expect(main).toMatch(
+      /subgraph g0\["infra_core"\]\n\s+g0s0\["store<br\/>healthy 1\.2s"\]:::up\n\s+g0s1\[.*\n\s+g0s2\[.*\n\s+end/,
+    );
+    expect(d.slice(d.indexOf('subgraph m1["node pc2"]'))).toContain(
+      'subgraph g3["pc2_memory_stack"]',
+    );
+    // depends_on inside a topology, labelled with its condition; links between services.
+    expect(d).toContain('g0s1 -->|healthy| g0s0');
+    expect(d).toContain('g1s1 -->|tcp :6379| g0s0');
+    expect(d).toContain('g3s1 -.->|http :8080| g1s1');
   });
 
   it('names the manifest once above the checks, not on every row', () => {

@@ -13,7 +13,7 @@ import type { Suite } from './manifest/suite.js';
 import { errorMessage, isUserError, UserError } from './common/errors.js';
 import { ImageCarrier } from './orchestrator/carry.js';
 import { InFlight, QUICK_CALL_MS } from './orchestrator/deadline.js';
-import { teardownRun, type TeardownReport } from './orchestrator/down.js';
+import { StopOrder, teardownRun, type TeardownReport } from './orchestrator/down.js';
 import { newRunIdentity, runLabels, type RunIdentity } from './orchestrator/identity.js';
 import { LABEL } from './orchestrator/labels.js';
 import { plan as makePlan } from './orchestrator/plan.js';
@@ -31,6 +31,7 @@ import {
   serviceFilter,
 } from './orchestrator/attach.js';
 import { ContainerWatcher } from './orchestrator/watcher.js';
+import { ServiceBoard } from './orchestrator/board.js';
 import type { CheckResult, RunResults, ScenarioResult, TopologyResult } from './report/results.js';
 
 export interface RunOptions {
@@ -345,6 +346,7 @@ async function bringUp(
     ]),
   );
   const images = new Map<string, Map<string, Promise<void>>>();
+  const board = new ServiceBoard(new Set(plan.topologies.map((tp) => tp.spec.name)));
   try {
     const list = await Promise.all(
       plan.topologies.map((tp) => {
@@ -360,9 +362,19 @@ async function bringUp(
           runStart,
           images: images.get(node)!,
           beforeStart: swept.get(node)!,
+          board,
           ...retrying,
         };
-        return tp.spec.attach ? attachTopology(tp, ctx) : upTopology(tp, ctx);
+        const up = tp.spec.attach ? attachTopology(tp, ctx) : upTopology(tp, ctx);
+        return up.then((o) => {
+          board.close(
+            o.name,
+            o.failure
+              ? `was not brought up: ${o.failure.message}`
+              : `was not brought up (${o.status})`,
+          );
+          return o;
+        });
       }),
     );
     return { list, inFlight };
@@ -387,11 +399,13 @@ async function tearDown(
     const e = byEngine.get(url) ?? { engine, nodes: new Set<string>() };
     byEngine.set(url, e.nodes.add(node) && e);
   }
+  const order = new StopOrder();
   const reports = await Promise.all(
     [...byEngine.values()].map(({ engine, nodes }) =>
       teardownRun(engine, runId, {
         plan: { ...plan, topologies: plan.topologies.filter((t) => nodes.has(t.spec.node)) },
         progress,
+        order,
       }),
     ),
   );
@@ -442,6 +456,7 @@ function results(
         startedMs: s.startedMs,
         healthyMs: s.healthyMs,
         ...(s.healthSource && { healthSource: s.healthSource }),
+        ...(s.withoutGpu && { withoutGpu: s.withoutGpu }),
         replicas: svc?.replicas ?? 1,
         ...(svc && {
           source: svc.pos,

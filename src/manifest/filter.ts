@@ -20,9 +20,10 @@ export interface FilteredSuite {
 
 /**
  * Narrows a suite. Checks and scenarios that name a service of a topology left out go too,
- * since they could not run; static checks that name no service stay. The name pattern picks
- * checks and scenarios alike (a scenario whole, with all its steps); one that matches neither
- * is a mistake, not an empty run.
+ * since they could not run; static checks that name no service stay. A kept topology keeps
+ * the topologies its services wait for (`depends_on`), which must come up before them. The
+ * name pattern picks checks and scenarios alike (a scenario whole, with all its steps); one
+ * that matches neither is a mistake, not an empty run.
  */
 export function filterSuite(suite: Suite, filter: SuiteFilter): FilteredSuite {
   const wanted = filter.topologies?.filter(Boolean) ?? [];
@@ -46,7 +47,8 @@ export function filterSuite(suite: Suite, filter: SuiteFilter): FilteredSuite {
       hint: `Checks: ${some(suite.checks.map((c) => c.name))}. Scenarios: ${some(suite.scenarios.map((x) => x.name))}.`,
     });
   }
-  const keepTopology = (name: string) => !wanted.length || wanted.includes(name);
+  const kept = withDependencies(suite, wanted);
+  const keepTopology = (name: string) => !kept.size || kept.has(name);
   const inKept = (targets: string[]) => targets.every((t) => keepTopology(t.split('/')[0]!));
 
   const topologies = suite.topologies.filter((t) => keepTopology(t.name));
@@ -62,6 +64,16 @@ export function filterSuite(suite: Suite, filter: SuiteFilter): FilteredSuite {
       scenarios: suite.scenarios.filter((s) => !scenarios.includes(s)).map((s) => s.name),
     },
   };
+}
+
+/** The named topologies and those their services wait for (`depends_on`), however indirectly. */
+function withDependencies(suite: Suite, names: string[]): Set<string> {
+  const out = new Set(names);
+  // A Set's iteration also visits what is added during it.
+  for (const name of out)
+    for (const d of suite.topologies.find((t) => t.name === name)?.dependsOn ?? [])
+      out.add(d.on.topology);
+  return out;
 }
 
 /** Names for a hint: the first few of a long list. */

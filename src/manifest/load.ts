@@ -11,6 +11,7 @@ import { secretValues } from '../report/redact.js';
 import { loadScenarios } from '../scenarios/load.js';
 import { resolveSnapshots, snapshotUseProblems } from '../snapshot/spec.js';
 import { attachTarget } from './attach.js';
+import { resolveCrossDependencies } from './cross-deps.js';
 import { DEFAULT_PROBE_IMAGE } from '../checks/probe-image.js';
 import { faultImages } from '../scenarios/network/images.js';
 import { DEFAULT_PULL_RETRY, retryPolicy } from '../orchestrator/retry.js';
@@ -131,6 +132,7 @@ export function loadSuite(manifestPath: string, options: LoadOptions = {}): Suit
         waitTimeoutMs: parseDuration(topo.wait.timeout)!,
         stableMs: parseDuration(topo.wait.stable)!,
         publish: topo.publish,
+        ...(topo.gpu === 'optional' && { gpu: topo.gpu }),
         pos: src.keyPosOf(['topologies', name]),
         ...(attach.target && { attach: attach.target }),
       });
@@ -140,6 +142,7 @@ export function loadSuite(manifestPath: string, options: LoadOptions = {}): Suit
       unloaded.push(name);
     }
   }
+  problems.push(...resolveCrossDependencies(manifest.topologies, src, { topologies, unloaded }));
   const checks = loadChecks(manifest.checks, src, { topologies, unloaded });
   const scenarios = loadScenarios(manifest.scenarios, src, { topologies, nodes, unloaded });
   problems.push(...checks.problems, ...scenarios.problems);

@@ -121,6 +121,31 @@ export const TopologySchema = z
       .describe(
         '`declared` binds host ports as the compose files say; `ephemeral` lets the engine pick free host ports, so several runs can share one engine.',
       ),
+    depends_on: z
+      .record(
+        z.string(),
+        z.union([
+          z.array(z.string()).min(1),
+          z.record(
+            z.string(),
+            z.strictObject({
+              condition: z
+                .enum(['service_started', 'service_healthy', 'service_completed_successfully'])
+                .default('service_started'),
+            }),
+          ),
+        ]),
+      )
+      .optional()
+      .describe(
+        "Services of other topologies (`topology/service`, on this node or another) that this topology's services wait for before they start, by service: a list (condition service_started), or compose's long form with a `condition`. The rest of the bring-up stays parallel.",
+      ),
+    gpu: z
+      .enum(['required', 'optional'])
+      .default('required')
+      .describe(
+        '`optional`: on an engine that cannot give GPUs (no NVIDIA device driver), services that reserve one start without their device requests, the run says so, and `gpu` checks on them are skipped. `required`: such a start fails.',
+      ),
     attach: AttachSchema.optional().describe(
       'Check the containers already running for this compose project instead of creating them; stackcheck never creates, stops or removes anything of an attached topology. `true` finds them by the compose labels.',
     ),

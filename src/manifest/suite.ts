@@ -1,7 +1,7 @@
 import type { CheckSpec } from '../checks/types.js';
 import type { ScenarioSpec } from '../scenarios/types.js';
 import type { SourcePos } from '../common/errors.js';
-import type { ComposeProject } from '../compose/model.js';
+import type { ComposeProject, DependsCondition } from '../compose/model.js';
 import type { RetryPolicy } from '../orchestrator/retry.js';
 import type { ReportConfig } from './schema.js';
 import type { SnapshotSpec } from '../snapshot/spec.js';
@@ -58,6 +58,22 @@ export interface TopologySpec {
   pos: SourcePos;
   /** Set when the topology is already deployed: its containers are found, never created or removed. */
   attach?: AttachTarget;
+  /** Services of other topologies that its services wait for (the topology's `depends_on`). */
+  dependsOn?: CrossDependency[];
+  /** Its services that another topology waits on to exit 0: their readiness is completion. */
+  awaitedToComplete?: string[];
+  /** `gpu: optional`: on an engine that cannot give GPUs, services start without their device requests. */
+  gpu?: 'required' | 'optional';
+}
+
+/** A service waiting for a service of another topology, on this node or another. */
+export interface CrossDependency {
+  /** The service of this topology that waits. */
+  service: string;
+  on: { topology: string; service: string };
+  condition: DependsCondition;
+  /** Where the manifest names the dependency. */
+  pos: SourcePos;
 }
 
 /** Where an attached topology's containers are, and what scenarios may do to them. */

@@ -13,6 +13,7 @@ import { recordAttached } from './restore.js';
 import {
   ServiceFailure,
   waitReady,
+  type Readiness,
   type ServiceOutcome,
   type TopologyOutcome,
   type UpContext,
@@ -171,15 +172,26 @@ export async function attachTopology(tp: TopologyPlan, ctx: UpContext): Promise<
     const waitDeadline = AbortSignal.any([ctx.signal, AbortSignal.timeout(spec.waitTimeoutMs)]);
     setMaxListeners(0, waitDeadline);
     const results = await Promise.all(
-      tp.services.map((sp) =>
-        attachService(
+      tp.services.map((sp) => {
+        const p = attachService(
           sp,
           found.byService.get(sp.spec.name) ?? [],
           spec,
           { ...ctx, watcher },
           waitDeadline,
-        ),
-      ),
+        );
+        // Services of other topologies may wait for this one: it counts once it is found ready.
+        const ready = p.then(({ outcome, attached }) => {
+          if (attached.state === 'found') return outcome.status as Readiness;
+          throw new Error(`failed: ${attached.message}`);
+        });
+        ctx.board.publish(
+          `${spec.name}/${sp.spec.name}`,
+          ready.then(() => undefined),
+          ready,
+        );
+        return p;
+      }),
     );
     const services = [...results.map((r) => r.attached), ...extras(found.extra, target.project)];
     ctx.progress.emit({

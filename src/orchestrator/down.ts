@@ -31,7 +31,7 @@ export interface TeardownReport {
 export async function teardownRun(
   engine: Engine,
   runId: string,
-  opts: { plan?: Plan; progress?: Progress } = {},
+  opts: { plan?: Plan; progress?: Progress; order?: StopOrder } = {},
 ): Promise<TeardownReport> {
   // Attached stacks first: what an allowed scenario stopped or paused runs again.
   const { restored, errors } = await restoreAttached(engine, runId);
@@ -83,9 +83,16 @@ export async function teardownRun(
     if (!p) {
       const sp = services.get(key);
       p = (async () => {
-        await Promise.all((sp?.dependents ?? []).map((d) => stop(`${sp!.topology}/${d}`)));
+        await Promise.all([
+          ...(sp?.dependents ?? []).map((d) => stop(`${sp!.topology}/${d}`)),
+          // A dependent in another topology: here, or on another engine, whose teardown says when.
+          ...(sp?.crossDependents ?? []).map((k) =>
+            services.has(k) ? stop(k) : opts.order?.stopped(k),
+          ),
+        ]);
         const grace = sp ? (sp.spec.stopGracePeriodMs ?? DEFAULT_GRACE_MS) : undefined;
         const mine = byService.get(key) ?? [];
+        if (!mine.length) return;
         await Promise.all(
           mine.map((c) =>
             attempt(`stopping container ${c.name}`, () =>
@@ -110,11 +117,14 @@ export async function teardownRun(
           opts.progress?.emit({ kind: 'service', topology, service, phase: 'removed', atMs: 0 });
         });
       })();
+      void p.then(() => opts.order?.done(key));
       stopped.set(key, p);
     }
     return p;
   };
-  await Promise.all([...byService.keys()].map(stop));
+  // The plan's services that have no container here are gone already: their dependencies
+  // (on other engines too) need not wait for them.
+  await Promise.all([...new Set([...byService.keys(), ...services.keys()])].map(stop));
   report.containers = (await Promise.all(removals)).flat().filter(Boolean).length;
 
   const networks = await list('networks', () =>
@@ -141,4 +151,32 @@ export async function teardownRun(
   );
   report.volumes = volDone.filter(Boolean).length;
   return report;
+}
+
+/**
+ * Shared by the teardowns of one run's engines, so that a service stops only after the services
+ * of other topologies that wait for it have stopped, also where they run on another engine.
+ */
+export class StopOrder {
+  private readonly stops = new Map<string, { promise: Promise<void>; resolve: () => void }>();
+
+  private entry(key: string) {
+    let e = this.stops.get(key);
+    if (!e) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      e = { promise, resolve };
+      this.stops.set(key, e);
+    }
+    return e;
+  }
+
+  /** Resolves once `topology/service` has stopped (or had nothing to stop). */
+  stopped(key: string): Promise<void> {
+    return this.entry(key).promise;
+  }
+
+  done(key: string): void {
+    this.entry(key).resolve();
+  }
 }

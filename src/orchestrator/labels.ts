@@ -16,4 +16,6 @@ export const LABEL = {
   role: 'io.stackcheck.role',
   /** On a run's restore record: ids of attached containers to leave running (orchestrator/restore.ts). */
   restore: 'io.stackcheck.restore',
+  /** On a container started without its GPU device requests (`gpu: optional`): why. */
+  withoutGpu: 'io.stackcheck.without-gpu',
 } as const;

@@ -6,7 +6,7 @@ import type {
   ServiceSpec,
   VolumeSpec,
 } from '../compose/model.js';
-import type { Suite, TopologySpec } from '../manifest/suite.js';
+import type { CrossDependency, Suite, TopologySpec } from '../manifest/suite.js';
 
 /** What will be created, where, and in which order: derived from the suite, before any engine call. */
 export interface Plan {
@@ -27,8 +27,12 @@ export interface ServicePlan {
   node: string;
   spec: ServiceSpec;
   deps: { service: string; condition: DependsCondition }[];
+  /** Services of other topologies it waits for (the topology's `depends_on`). */
+  crossDeps: CrossDependency[];
   /** Services that depend on this one: they stop before it does. */
   dependents: string[];
+  /** Services of other topologies that wait for this one, as topology/service: they stop first too. */
+  crossDependents: string[];
   /** 0 for services with no dependencies, else 1 + the highest tier among them. */
   tier: number;
   image: { ref: string; build?: BuildSpec };
@@ -61,12 +65,20 @@ export function buildTag(topology: string, service: ServiceSpec): string {
 
 export function plan(suite: Suite, runId: string): Plan {
   const problems: Problem[] = [];
-  const topologies = suite.topologies.map((t) => planTopology(t, runId, problems));
+  const waiting = suite.topologies.flatMap((t) =>
+    (t.dependsOn ?? []).map((d) => ({ by: `${t.name}/${d.service}`, on: d.on })),
+  );
+  const topologies = suite.topologies.map((t) => planTopology(t, runId, problems, waiting));
   if (problems.length) throw new UserError(problems);
   return { runId, topologies };
 }
 
-function planTopology(t: TopologySpec, runId: string, problems: Problem[]): TopologyPlan {
+function planTopology(
+  t: TopologySpec,
+  runId: string,
+  problems: Problem[],
+  waiting: { by: string; on: CrossDependency['on'] }[],
+): TopologyPlan {
   const project = t.project;
   const order = topoSort(t, problems);
   const usesDefault = Object.values(project.services).some(
@@ -106,6 +118,7 @@ function planTopology(t: TopologySpec, runId: string, problems: Problem[]): Topo
         .map(([name]) => name),
     ),
   );
+  for (const name of t.awaitedToComplete ?? []) mustComplete.add(name);
   // compose `links` on user networks: the linked service is also reachable under the alias.
   const linkAliases = new Map<string, string[]>();
   for (const s of Object.values(project.services)) {
@@ -130,9 +143,13 @@ function planTopology(t: TopologySpec, runId: string, problems: Problem[]): Topo
       node: t.node,
       spec: s,
       deps,
+      crossDeps: (t.dependsOn ?? []).filter((d) => d.service === name),
       dependents: Object.values(project.services)
         .filter((o) => name in o.dependsOn)
         .map((o) => o.name),
+      crossDependents: waiting
+        .filter((w) => w.on.topology === t.name && w.on.service === name)
+        .map((w) => w.by),
       tier,
       image: s.build ? { ref: buildTag(t.name, s), build: s.build } : { ref: s.image! },
       containerNames: Array.from({ length: s.replicas }, (_, i) =>

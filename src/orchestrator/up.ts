@@ -21,6 +21,8 @@ import {
   type RetryOptions,
   type RetryPolicy,
 } from './retry.js';
+import type { CrossDependency } from '../manifest/suite.js';
+import type { ServiceBoard } from './board.js';
 import type { ImageCarrier } from './carry.js';
 import type { ContainerWatcher } from './watcher.js';
 
@@ -44,6 +46,8 @@ export interface UpContext {
   carrier?: ImageCarrier;
   /** Starts wait for it (the sweep of stale runs, whose containers may hold this run's host ports). */
   beforeStart?: Promise<void>;
+  /** Every service of the run, for services that wait for one of another topology. */
+  board: ServiceBoard;
 }
 
 export type Readiness = 'healthy' | 'running' | 'completed';
@@ -70,6 +74,8 @@ export interface ServiceOutcome {
    */
   healthSource?: HealthSource;
   containers: string[];
+  /** Why it runs without the GPUs it reserves (`gpu: optional` on an engine that has none). */
+  withoutGpu?: string;
 }
 
 export type HealthSource = 'engine' | 'probe';
@@ -96,6 +102,17 @@ export class ServiceFailure extends Error {
   ) {
     super(message);
     this.name = 'ServiceFailure';
+  }
+}
+
+/**
+ * A service not started because a service of another topology that it waits for did not come
+ * up: it is cancelled, and its topology fails with this message naming the dependency.
+ */
+export class DependencyFailure extends ServiceFailure {
+  constructor(service: string, message: string, pos: SourcePos) {
+    super(service, message, 'failure', [], pos);
+    this.name = 'DependencyFailure';
   }
 }
 
@@ -131,6 +148,8 @@ export async function upTopology(tp: TopologyPlan, ctx: UpContext): Promise<Topo
     });
 
   const tasks = new Map<string, ServiceTask>();
+  /** What made the topology give up: its services that were cancelled by it say so to their waiters. */
+  let firstFailure: unknown;
   try {
     // Images are checked (and pulled) while networks and volumes are made: creates need both.
     // One that fails on its own (not cancelled by a service's failure) fails the topology.
@@ -157,9 +176,10 @@ export async function upTopology(tp: TopologyPlan, ctx: UpContext): Promise<Topo
       let markStarted!: () => void;
       const started = new Promise<void>((r) => (markStarted = r));
       const ready = (async (): Promise<Readiness> => {
-        const depsHold = Promise.all(
-          sp.deps.map((d) => dependencyHolds(sp, d, tasks.get(d.service)!)),
-        );
+        const depsHold = Promise.all([
+          ...sp.deps.map((d) => dependencyHolds(sp, d, tasks.get(d.service)!)),
+          ...sp.crossDeps.map((d) => crossDependencyHolds(sp, d, ctx.board)),
+        ]);
         depsHold.catch(() => undefined); // awaited below, or the image's failure comes first
         await ensureImage(sp, ctx, signal, emit);
         await infra;
@@ -173,7 +193,7 @@ export async function upTopology(tp: TopologyPlan, ctx: UpContext): Promise<Topo
         outcome.startingMs = since(ctx.runStart);
         emit(sp.spec.name, 'starting');
         if (!early) await createReplicas(sp, tp, ctx, signal, run, outcome);
-        await startReplicas(sp, ctx, signal, outcome);
+        await startReplicas(sp, tp, ctx, signal, run, outcome);
         outcome.startedMs = since(ctx.runStart);
         markStarted();
         emit(sp.spec.name, 'started');
@@ -190,8 +210,15 @@ export async function upTopology(tp: TopologyPlan, ctx: UpContext): Promise<Topo
       // A dependent awaiting `started` must learn of a failure before the start, too.
       const startedOrFailed = Promise.race([started, ready.then(() => undefined)]);
       startedOrFailed.catch(() => undefined); // rejections reach dependents that await it; no one else
-      ready.catch(() => local.abort(new Error('a service failed')));
+      ready.catch((e: unknown) => {
+        firstFailure ??= e;
+        local.abort(new Error('a service failed'));
+      });
       tasks.set(sp.spec.name, { plan: sp, outcome, started: startedOrFailed, ready });
+      const fate = (e: unknown): never => {
+        throw new Error(whatBecameOf(sp.spec.name, name, e, firstFailure, ctx.signal));
+      };
+      ctx.board.publish(`${name}/${sp.spec.name}`, startedOrFailed.catch(fate), ready.catch(fate));
     }
 
     const settled = await Promise.allSettled([...tasks.values()].map((t) => t.ready));
@@ -208,7 +235,7 @@ export async function upTopology(tp: TopologyPlan, ctx: UpContext): Promise<Topo
     cancelPending();
     if (failure instanceof ServiceFailure) {
       const failed = tasks.get(failure.service);
-      if (failed && failure.kind === 'failure')
+      if (failed && failure.kind === 'failure' && !(failure instanceof DependencyFailure))
         failure.details.push(...(await diagnose(ctx.engine, failed.outcome.containers)));
       emit(failure.service, 'failed', failure.message);
       return {
@@ -253,6 +280,11 @@ function pickFailure(
   for (const [i, r] of settled.entries()) {
     if (r.status === 'fulfilled') continue;
     const outcome = list[i]!.outcome;
+    if (r.reason instanceof DependencyFailure) {
+      outcome.status = 'cancelled';
+      cancelled = cancelled instanceof DependencyFailure ? cancelled : r.reason;
+      continue;
+    }
     if (r.reason instanceof ServiceFailure) {
       outcome.status = 'failed';
       return r.reason;
@@ -422,6 +454,51 @@ function ensureImage(
   return p;
 }
 
+/** What the waiters of a service in other topologies are told when it does not come up. */
+function whatBecameOf(
+  service: string,
+  topology: string,
+  e: unknown,
+  first: unknown,
+  run: AbortSignal,
+): string {
+  if (e instanceof DependencyFailure && e.service === service)
+    return `did not come up: ${e.message}`;
+  if (e instanceof ServiceFailure && e.service === service) return `failed: ${e.message}`;
+  if (run.aborted) return 'did not come up: the run was cancelled';
+  return `did not come up: topology "${topology}" failed: ${errorMessage(first ?? e)}`;
+}
+
+/**
+ * A dependency on a service of another topology (the topology's `depends_on`), on this node
+ * or another: it holds as a compose depends_on does; when that service does not come up, this
+ * one is not started, and says which dependency and why.
+ */
+async function crossDependencyHolds(
+  sp: ServicePlan,
+  dep: CrossDependency,
+  board: ServiceBoard,
+): Promise<void> {
+  const key = `${dep.on.topology}/${dep.on.service}`;
+  const waits = `service "${sp.spec.name}" waits for ${key} (${dep.condition})`;
+  let readiness: Readiness;
+  try {
+    if (dep.condition === 'service_started') return await board.started(key);
+    readiness = await board.ready(key);
+  } catch (e) {
+    throw new DependencyFailure(sp.spec.name, `${waits}, which ${errorMessage(e)}`, dep.pos);
+  }
+  if (dep.condition === 'service_healthy' && readiness !== 'healthy') {
+    throw new ServiceFailure(
+      sp.spec.name,
+      `${waits}, but ${key} has no healthcheck`,
+      'input',
+      [],
+      dep.pos,
+    );
+  }
+}
+
 /** "failed: why", or "failed 3 times (5.0s, 15.0s apart): attempt 1: …; attempt 2: …". */
 function failedText(e: unknown): string {
   return e instanceof RetryError ? e.message : `failed: ${engineMessage(e)}`;
@@ -482,19 +559,73 @@ async function createReplicas(
 
 async function startReplicas(
   sp: ServicePlan,
+  tp: TopologyPlan,
   ctx: UpContext,
   signal: AbortSignal,
+  run: Record<string, string>,
   outcome: ServiceOutcome,
 ): Promise<void> {
+  const start = (id: string) =>
+    ctx.inFlight.track(ctx.engine.startContainer(id, deadline(signal, START_CALL_MS)));
   await Promise.all(
     outcome.containers.map(async (id, i) => {
       try {
-        await ctx.inFlight.track(ctx.engine.startContainer(id, deadline(signal, START_CALL_MS)));
+        await start(id);
       } catch (e) {
         if (isAbort(e) && signal.aborted) throw e;
-        throw startFailure(sp, sp.containerNames[i]!, e);
+        const why = noGpu(e, ctx.engine.node);
+        if (!why) throw startFailure(sp, sp.containerNames[i]!, e);
+        if (tp.spec.gpu !== 'optional') throw gpuRequired(sp, tp, why);
+        // `gpu: optional`: the same container without its device requests, marked with why.
+        try {
+          await ctx.inFlight.track(ctx.engine.removeContainer(id, deadline(signal, QUICK_CALL_MS)));
+          const without = await ctx.inFlight.track(
+            ctx.engine.createContainer(
+              replicaRequest(tp, sp, i + 1, run, why),
+              deadline(signal, START_CALL_MS),
+            ),
+          );
+          outcome.containers[i] = without;
+          outcome.withoutGpu = why;
+          await start(without);
+        } catch (e2) {
+          if (isAbort(e2) && signal.aborted) throw e2;
+          throw startFailure(sp, sp.containerNames[i]!, e2);
+        }
       }
     }),
+  );
+  if (outcome.withoutGpu)
+    ctx.progress.emit({
+      kind: 'note',
+      level: 'warn',
+      text: `topology ${tp.spec.name}: service "${sp.spec.name}" runs without its GPU (gpu: optional): ${outcome.withoutGpu}; its gpu checks are skipped`,
+    });
+}
+
+/**
+ * The engine's refusal of a GPU device request, as why the service gets none: no device driver
+ * for it (Docker without the NVIDIA Container Toolkit), or a driver that finds no GPU or not
+ * the one asked for. Undefined for any other refusal.
+ */
+function noGpu(e: unknown, node: string): string | undefined {
+  const msg = engineMessage(e);
+  return /could not select device driver|nvidia-container-cli: (?:initialization|device) error/.test(
+    msg,
+  )
+    ? `node "${node}" cannot give it a GPU: ${msg}`
+    : undefined;
+}
+
+function gpuRequired(sp: ServicePlan, tp: TopologyPlan, why: string): ServiceFailure {
+  return new ServiceFailure(
+    sp.spec.name,
+    `service "${sp.spec.name}" reserves a GPU, but ${why}`,
+    'input',
+    [
+      `Install the NVIDIA Container Toolkit on node "${sp.node}" and restart its engine, or set \`gpu: optional\` on topology "${tp.spec.name}" to run the service without its GPU.`,
+    ],
+    sp.spec.pos,
   );
 }
 

@@ -5,6 +5,7 @@ import type { CheckContext } from '../../src/checks/types.js';
 import { realClock } from '../../src/common/clock.js';
 import type { ContainerState, ExecResult } from '../../src/engine/engine.js';
 import type { Suite } from '../../src/manifest/suite.js';
+import { LABEL } from '../../src/orchestrator/labels.js';
 
 // The container side of the gpu kind against a stand-in runtime: what it makes of device
 // requests and of nvidia-smi's answers, which an engine without GPUs cannot produce.
@@ -21,12 +22,13 @@ const replica = (index: number): Replica => ({
 function attempt(
   requests: ContainerState['deviceRequests'],
   answer: (r: string) => ExecResult,
-  opts: { min?: number; replicas?: number; any?: boolean } = {},
+  opts: { min?: number; replicas?: number; any?: boolean; labels?: Record<string, string> } = {},
 ) {
   const replicas = Array.from({ length: opts.replicas ?? 1 }, (_, i) => replica(i + 1));
   const runtime = {
     replicas: () => replicas,
-    inspect: async () => ({ deviceRequests: requests }) as ContainerState,
+    inspect: async () =>
+      ({ deviceRequests: requests, labels: opts.labels ?? {} }) as ContainerState,
     engine: () => ({ exec: async (id: string) => answer(id) }),
   } as unknown as Runtime;
   const ctx: CheckContext = {
@@ -61,6 +63,16 @@ const notFound = (): ExecResult => ({
 });
 
 describe('gpu inside a service', () => {
+  it('is skipped with the reason on a container started without its GPU (gpu: optional), whatever nvidia-smi says', async () => {
+    const why =
+      'node "local" cannot give it a GPU: could not select device driver "" with capabilities: [[gpu]]';
+    const o = await attempt([], twoGpus, { replicas: 2, labels: { [LABEL.withoutGpu]: why } });
+    expect(o).toMatchObject({
+      status: 'skipped',
+      message: `sc-r-pc2-vision-1 runs without its GPU (gpu: optional): ${why}`,
+    });
+  });
+
   it('passes with enough GPUs, and shows the device requests readably', async () => {
     const o = await attempt(ALL_GPUS, twoGpus, { min: 2 });
     expect(o).toMatchObject({

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import type { ContainerState } from '../../engine/engine.js';
+import { LABEL } from '../../orchestrator/labels.js';
 import { excerpt } from '../match.js';
 import { acrossReplicas } from '../replicas.js';
 import type { Replica, Runtime } from '../runtime.js';
@@ -72,6 +73,14 @@ async function inContainer(
   signal: AbortSignal,
 ): Promise<Outcome> {
   const state = await rt.inspect(r, signal);
+  const without = state.labels[LABEL.withoutGpu];
+  if (without !== undefined) {
+    return {
+      status: 'skipped',
+      message: `${r.containerName} runs without its GPU (gpu: optional): ${without}`,
+      evidence: { where: r.containerName, withoutGpu: without },
+    };
+  }
   const requests = gpuRequests(state);
   const res = await rt
     .engine(r.node)

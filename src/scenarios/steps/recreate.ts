@@ -3,6 +3,7 @@ import { parseDuration } from '../../common/duration.js';
 import { errorMessage } from '../../common/errors.js';
 import { engineMessage } from '../../engine/engine.js';
 import { QUICK_CALL_MS } from '../../orchestrator/deadline.js';
+import { LABEL } from '../../orchestrator/labels.js';
 import { replicaRequest } from '../../orchestrator/replica-request.js';
 import { stopWithGrace } from '../../orchestrator/stop.js';
 import { NotBackError, waitBack, type Back } from '../../orchestrator/wait-back.js';
@@ -53,6 +54,8 @@ async function recreateOne(
   const tp = ctx.runtime.plan(r.topology);
   const sp = tp.services.find((s) => s.spec.name === r.service)!;
   const engine = ctx.runtime.engine(r.node);
+  // One that runs without its GPU (`gpu: optional` on an engine without) is made so again.
+  const withoutGpu = (await ctx.runtime.inspect(r, ctx.signal)).labels[LABEL.withoutGpu];
   // A frozen container cannot be stopped politely; its pause goes with it.
   await ctx.faults.heal(`pause:${r.containerId}`, 'a recreate step');
   await stopWithGrace(engine, r.containerId, sp.spec.stopGracePeriodMs, ctx.signal);
@@ -62,7 +65,7 @@ async function recreateOne(
     // Not cut short by cancellation: teardown lists what exists once this step has settled,
     // so a container the engine creates is always found and removed.
     id = await engine.createContainer(
-      replicaRequest(tp, sp, r.index, ctx.runtime.labels),
+      replicaRequest(tp, sp, r.index, ctx.runtime.labels, withoutGpu),
       AbortSignal.timeout(QUICK_CALL_MS),
     );
   } catch (e) {

@@ -292,6 +292,8 @@ async function failureLogs(
       if (!engine) return;
       try {
         const signal = AbortSignal.timeout(QUICK_CALL_MS);
+        // The logs of every replica are read at once, each read listening on it.
+        setMaxListeners(0, signal);
         const containers = await engine.listContainers(serviceFilter(spec, service, runId), signal);
         const texts = await Promise.all(
           containers.map(async (c) => {

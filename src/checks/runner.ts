@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import type { Clock } from '../common/clock.js';
 import { errorMessage } from '../common/errors.js';
@@ -98,6 +99,9 @@ async function attempt(
 ): Promise<Outcome> {
   const timeout = AbortSignal.timeout(check.timeoutMs);
   const signal = AbortSignal.any([opts.signal, timeout]);
+  // Every engine call and socket of the attempt listens on it: a kind probes all replicas of
+  // a service, or a reach matrix's cells, at once. As many as the check names; not a leak.
+  setMaxListeners(0, signal);
   try {
     return await kind.attempt(check.entry as never, {
       suite: opts.suite,

@@ -118,3 +118,11 @@ export function defineKind<Shape extends z.core.$ZodShape, Name extends string>(
 ): CheckKind<Shape, Name> {
   return k;
 }
+
+/**
+ * Whether an attempt's signal ended at the check's time limit (not a cancelled run): a kind
+ * that can answer with what it has by then (sse's clients, a reach matrix's finished cells) does.
+ */
+export function isTimeout(signal: AbortSignal): boolean {
+  return (signal.reason as Error | undefined)?.name === 'TimeoutError';
+}

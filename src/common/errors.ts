@@ -39,6 +39,27 @@ export function isUserError(e: unknown): e is UserError {
   return e instanceof UserError;
 }
 
+/**
+ * An error's message followed by its causes', each said once: fetch's "fetch failed" says why
+ * only in `cause` ("fetch failed: connect ECONNREFUSED 127.0.0.1:50600").
+ */
 export function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  const parts: string[] = [];
+  for (let x = e, depth = 0; x != null && depth < MAX_CAUSES; depth++) {
+    const text = ownMessage(x);
+    if (text && !parts.some((p) => p.includes(text))) parts.push(text);
+    x = x instanceof Error ? x.cause : undefined;
+  }
+  return parts.join(': ');
+}
+
+const MAX_CAUSES = 5;
+
+/** One error's own words: its message, else those of the errors it groups (a failed dual-stack connect), else its code. */
+function ownMessage(x: unknown): string {
+  if (!(x instanceof Error)) return String(x);
+  if (x.message) return x.message;
+  if (x instanceof AggregateError && x.errors.length)
+    return x.errors.map((a) => ownMessage(a)).join('; ');
+  return (x as { code?: string }).code ?? x.name;
 }

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { errorMessage } from '../common/errors.js';
 import type { Engine } from '../engine/engine.js';
 
@@ -11,6 +12,8 @@ const DIAGNOSE_MS = 10_000;
  */
 export async function diagnose(engine: Engine, containerIds: string[]): Promise<string[]> {
   const signal = AbortSignal.timeout(DIAGNOSE_MS);
+  // Every container is read at once (state and logs), each call listening on it.
+  setMaxListeners(0, signal);
   const parts = await Promise.all(
     containerIds.map(async (id) => {
       try {

@@ -14,6 +14,8 @@ export interface ReachCell {
   reachable: boolean;
   ms?: number;
   error?: string;
+  /** Still connecting when the check's time ran out (`reachable` is false, but undecided). */
+  pending?: true;
 }
 
 /** Whether the check expected the cells reachable (`expect: reachable`) or not (`isolated`). */
@@ -66,9 +68,11 @@ export function evidenceLines(evidence: Record<string, unknown>): string[] {
 }
 
 export function reachLine(c: ReachCell): string {
-  const how = c.reachable
-    ? `reachable${c.ms === undefined ? '' : ` in ${c.ms}ms`}`
-    : `NOT reachable${c.error ? ` (${c.error})` : ''}`;
+  const how = c.pending
+    ? "pending (no answer when the check's time ran out)"
+    : c.reachable
+      ? `reachable${c.ms === undefined ? '' : ` in ${c.ms}ms`}`
+      : `NOT reachable${c.error ? ` (${c.error})` : ''}${c.ms === undefined ? '' : ` after ${c.ms}ms`}`;
   const on = (node?: string) => (node ? ` on ${node}` : '');
   const via = c.via ? ` via ${c.via}` : '';
   return `${c.from}${c.container ? ` (${c.container})` : ''}${on(c.fromNode)} → ${c.to}${on(c.toNode)}${via}: ${how}`;
@@ -82,7 +86,7 @@ export function decisiveEvidence(c: CheckResult, maxLines = 6, maxChars = 200): 
   const reach = reachMatrix(c.evidence);
   const expected = reachExpected(c.evidence);
   const lines = reach
-    ? reach.filter((x) => x.reachable !== expected).map(reachLine)
+    ? reach.filter((x) => x.pending || x.reachable !== expected).map(reachLine)
     : evidenceLines(c.evidence).filter((l) => l.trim());
   const short = lines.slice(0, maxLines).map((l) => clip(l, maxChars));
   if (lines.length > maxLines) short.push(`… ${lines.length - maxLines} more lines in the report`);

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { errorMessage } from '../common/errors.js';
 import type { Fault } from './types.js';
 
@@ -57,7 +58,10 @@ export class FaultSet {
         reason,
       };
       try {
-        await fault.heal(AbortSignal.timeout(fault.healTimeoutMs ?? HEAL_MS));
+        const signal = AbortSignal.timeout(fault.healTimeoutMs ?? HEAL_MS);
+        // A fault is undone in every container it touched at once, each call listening on it.
+        setMaxListeners(0, signal);
+        await fault.heal(signal);
       } catch (e) {
         record.error = errorMessage(e);
       }

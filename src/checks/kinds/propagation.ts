@@ -146,15 +146,25 @@ async function write(
   if (w.http) {
     const url = await runnerUrl(rt, r, w.http.port, w.http.path, signal);
     const body = sub(w.http.body);
-    const res = await fetch(url, {
-      method: w.http.method,
-      headers: {
-        'content-type': isJson(body) ? 'application/json' : 'text/plain',
-        ...w.http.headers,
-      },
-      body,
-      signal,
-    });
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method: w.http.method,
+        headers: {
+          'content-type': isJson(body) ? 'application/json' : 'text/plain',
+          ...w.http.headers,
+        },
+        body,
+        signal,
+      });
+    } catch (e) {
+      if (signal.aborted) throw e;
+      return {
+        status: 'error',
+        message: `the write failed: ${w.http.method} ${url}: ${errorMessage(e)}`,
+        evidence: {},
+      };
+    }
     const answer = await res.text();
     if (res.ok) return undefined;
     return {

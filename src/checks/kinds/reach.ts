@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
-import type { PeerEndpoint, Replica } from '../runtime.js';
-import { defineKind, type Outcome } from '../types.js';
-import { connectFromInside, connectWaitMs, type Connection } from './tcp.js';
+import { Unaddressable, type PeerEndpoint, type Replica } from '../runtime.js';
+import { defineKind, isTimeout, type Outcome } from '../types.js';
+import { connectAllFromInside, connectWaitMs, type Connection } from './tcp.js';
 import { list, parseTarget, reachSchema, type Target } from './reach.schema.js';
 
 /** One cell of the matrix. */
@@ -14,11 +14,14 @@ interface Row {
   /** Across nodes: the target container and the published address it was reached at. */
   via?: string;
   reachable: boolean;
-  ms: number;
+  /** How long the connection took, or took to fail; absent while pending. */
+  ms?: number;
   error?: string;
+  /** Still connecting when the check's time ran out: neither reachable nor not. */
+  pending?: true;
 }
 
-/** Probes run at once, across every replica and target. */
+/** Source replicas probing at once (each probe connects to all of its targets together). */
 const PARALLEL = 16;
 
 export const reach = defineKind({
@@ -34,43 +37,96 @@ export const reach = defineKind({
 
     const waitMs = connectWaitMs(c.timeout);
     const limit = pLimit(PARALLEL);
-    // A service on another node is reached at each replica's published port there: a cell each.
-    const endpoints = (r: Replica, t: Target): Promise<PeerEndpoint[]> =>
-      t.service
-        ? rt.peerAddresses(r, t.service, t.port, ctx.signal)
-        : Promise.resolve([{ host: t.host, port: t.port, node: '' }]);
-    const probe = (r: Replica, t: Target, to: PeerEndpoint) =>
-      limit(async (): Promise<Row> => {
-        const conn: Connection = await connectFromInside(
-          rt,
-          r,
-          to.host,
-          to.port,
-          waitMs,
-          ctx.signal,
-        );
-        return {
-          from: `${r.topology}/${r.service}`,
-          container: r.containerName,
-          to: t.text,
-          ...(rt.multiNode && { fromNode: r.node, ...(to.node && { toNode: to.node }) }),
-          ...(to.container && { via: `${to.container} at ${to.host}:${to.port}` }),
-          reachable: conn.open,
-          ms: conn.ms,
-          ...(conn.error && { error: conn.error }),
-        };
-      });
-    const cells = await Promise.all(
-      sources.flatMap((s) =>
-        s.replicas.flatMap((r) =>
-          targets.map(async (t) => (await endpoints(r, t)).map((to) => probe(r, t, to))),
-        ),
-      ),
-    );
-    const matrix = await Promise.all(cells.flat());
-    return judge(matrix, expected, c.any);
+    // Another topology's service is reached one container at a time: a cell each.
+    const endpoints = async (r: Replica, t: Target): Promise<PeerEndpoint[] | Unaddressable> => {
+      if (!t.service) return [{ host: t.host, port: t.port, node: '' }];
+      try {
+        return await rt.peerAddresses(r, t.service, t.port, ctx.signal);
+      } catch (e) {
+        if (e instanceof Unaddressable) return e;
+        throw e;
+      }
+    };
+    // No route to the target at all: unreachable, which only an expectation of isolation accepts.
+    const noRoute = (r: Replica, t: Target, e: Unaddressable): Row => ({
+      from: `${r.topology}/${r.service}`,
+      container: r.containerName,
+      to: t.text,
+      reachable: false,
+      ms: 0,
+      error: e.message,
+    });
+    const cell = (r: Replica, t: Target, to: PeerEndpoint | undefined): Row => ({
+      from: `${r.topology}/${r.service}`,
+      container: r.containerName,
+      to: t.text,
+      ...(rt.multiNode && { fromNode: r.node, ...(to?.node && { toNode: to.node }) }),
+      ...(to?.container && { via: `${to.container} at ${to.host}:${to.port}` }),
+      reachable: false,
+    });
+    // What the check's time limit cut short stays in the matrix, marked pending.
+    const pending = (r: Replica, t: Target, to?: PeerEndpoint): Row => ({
+      ...cell(r, t, to),
+      pending: true,
+    });
+    const cutShort = (e: unknown) => {
+      if (!ctx.signal.aborted) throw e;
+    };
+    // A row of the matrix: one probe connects to all of the replica's targets at once.
+    const row = async (r: Replica): Promise<Row[]> => {
+      let planned: { t: Target; to: PeerEndpoint[] | Unaddressable }[];
+      try {
+        planned = await Promise.all(targets.map(async (t) => ({ t, to: await endpoints(r, t) })));
+      } catch (e) {
+        cutShort(e);
+        return targets.map((t) => pending(r, t));
+      }
+      const ends = planned.flatMap(({ to }) => (to instanceof Unaddressable ? [] : to));
+      let conns: Connection[] = [];
+      try {
+        if (ends.length)
+          conns = await limit(() => connectAllFromInside(rt, r, ends, waitMs, ctx.signal));
+      } catch (e) {
+        cutShort(e);
+      }
+      let i = 0;
+      return planned.flatMap(({ t, to }) =>
+        to instanceof Unaddressable
+          ? [noRoute(r, t, to)]
+          : to.map((end) => {
+              const conn = conns[i++];
+              return conn
+                ? {
+                    ...cell(r, t, end),
+                    reachable: conn.open,
+                    ms: conn.ms,
+                    ...(conn.error && { error: conn.error }),
+                  }
+                : pending(r, t, end);
+            }),
+      );
+    };
+    const matrix = (await Promise.all(sources.flatMap((s) => s.replicas.map(row)))).flat();
+    if (!matrix.some((m) => m.pending)) return judge(matrix, expected, c.any);
+    if (!isTimeout(ctx.signal)) throw ctx.signal.reason;
+    return partial(matrix, expected, c.any, c.timeout);
   },
 });
+
+/** The check's time ran out: the cells that answered, judged, and those still pending. */
+function partial(matrix: Row[], expected: boolean, any: boolean, timeout: string): Outcome {
+  const waiting = matrix.filter((m) => m.pending);
+  const answered = matrix.filter((m) => !m.pending);
+  const first = waiting[0]!;
+  const verdict = answered.length
+    ? `of the ${answered.length} that answered: ${judge(answered, expected, any).message}`
+    : 'none answered';
+  return {
+    status: 'failed',
+    message: `no answer within ${timeout} from ${waiting.length} of ${matrix.length} cells (first: ${first.from} → ${first.to} from ${first.container}); ${verdict}`,
+    evidence: { expect: expected ? 'reachable' : 'isolated', matrix },
+  };
+}
 
 /**
  * Every (from service, to) pair must agree with the expectation: each replica of the service,

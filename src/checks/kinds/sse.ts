@@ -1,9 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import type { z } from 'zod';
 import { parseDuration } from '../../common/duration.js';
+import { errorMessage } from '../../common/errors.js';
 import { excerpt, textMismatch, type TextMatch } from '../match.js';
 import { acrossReplicas } from '../replicas.js';
-import { defineKind, type Outcome } from '../types.js';
+import { defineKind, isTimeout, type Outcome } from '../types.js';
 import { SseParser, type SseEvent } from './sse-parse.js';
 import { sseSchema, type SseExpect } from './sse.schema.js';
 
@@ -155,7 +156,7 @@ async function listen(
     } else {
       report.dropped = report.connectMs !== undefined;
       if (report.dropped) report.closedMs = since();
-      report.error = describe(err);
+      report.error = errorMessage(err);
     }
   } finally {
     clearTimeout(timer);
@@ -173,16 +174,6 @@ function counts(ev: SseEvent, event: string | undefined, match: TextMatch | unde
     (event === undefined || ev.event === event) &&
     (match === undefined || textMismatch(ev.data, match) === undefined)
   );
-}
-
-function isTimeout(signal: AbortSignal): boolean {
-  return (signal.reason as Error | undefined)?.name === 'TimeoutError';
-}
-
-/** fetch errors carry the socket's own words in `cause`. */
-function describe(err: unknown): string {
-  const e = err as Error & { cause?: Error & { code?: string } };
-  return e.cause ? `${e.message}: ${e.cause.message || e.cause.code}` : String(e.message ?? err);
 }
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;

@@ -2,7 +2,7 @@ import { connect as netConnect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { parseDuration } from '../../common/duration.js';
 import { acrossReplicas } from '../replicas.js';
-import type { Replica, Runtime } from '../runtime.js';
+import { Unaddressable, type Replica, type Runtime } from '../runtime.js';
 import { defineKind, type Outcome } from '../types.js';
 import { tcpSchema } from './tcp.schema.js';
 
@@ -23,17 +23,29 @@ export function connectWaitMs(timeout: string): number {
 }
 
 /**
- * Connects with nc from a probe sidecar in the replica's network namespace. busybox builds
- * differ: `nc -z` where it exists, else connect and run `true` at once (`-e`); both exit 0
- * exactly when the connection was made. /proc/uptime times it inside, without exec overhead.
+ * Connects with nc from a probe sidecar in the replica's network namespace, to every address
+ * at once, each bounded by the wait on its own. busybox builds differ: `nc -z` where it
+ * exists, else connect and run `true` at once (`-e`); both exit 0 exactly when the connection
+ * was made. /proc/uptime times each inside, without exec overhead. One line per address:
+ * index, exit code, start, end, nc's last words.
  */
-const NC_SCRIPT = `if nc --help 2>&1 | grep -q -- -z; then set -- -z -w "$3" "$1" "$2"; else set -- -w "$3" "$1" "$2" -e true; fi
-read t0 _ </proc/uptime
-nc "$@" </dev/null
-rc=$?
-read t1 _ </proc/uptime
-echo "$t0 $t1"
-exit $rc`;
+const NC_SCRIPT = `w=$1; shift
+z=; if nc --help 2>&1 | grep -q -- -z; then z=1; fi
+i=0
+while [ $# -gt 1 ]; do
+  (
+    read t0 _ </proc/uptime
+    if [ -n "$z" ]; then e=$(nc -z -w "$w" "$1" "$2" </dev/null 2>&1 >/dev/null)
+    else e=$(nc -w "$w" "$1" "$2" -e true </dev/null 2>&1 >/dev/null); fi
+    rc=$?
+    read t1 _ </proc/uptime
+    printf '%s %s %s %s %s\\n' "$i" "$rc" "$t0" "$t1" "$(printf '%s' "$e" | tail -n 1)"
+  ) &
+  i=$((i + 1)); shift 2
+done
+wait`;
+
+const RESULT_LINE = /^(\d+) (\d+) ([\d.]+) ([\d.]+) ?(.*)$/;
 
 export async function connectFromInside(
   rt: Runtime,
@@ -43,16 +55,42 @@ export async function connectFromInside(
   waitMs: number,
   signal: AbortSignal,
 ): Promise<Connection> {
+  return (await connectAllFromInside(rt, from, [{ host, port }], waitMs, signal))[0]!;
+}
+
+/** One probe from the replica to every address: one exec however many, so a matrix costs one a row. */
+export async function connectAllFromInside(
+  rt: Runtime,
+  from: Replica,
+  to: { host: string; port: number }[],
+  waitMs: number,
+  signal: AbortSignal,
+): Promise<Connection[]> {
   const t0 = performance.now();
-  const argv = ['sh', '-c', NC_SCRIPT, 'nc-probe', host, String(port), String(waitMs / 1000)];
+  const argv = ['sh', '-c', NC_SCRIPT, 'nc-probe', String(waitMs / 1000)];
+  for (const a of to) argv.push(a.host, String(a.port));
   const res = await rt.probe(from, argv, signal);
-  const times = /^([\d.]+) ([\d.]+)\s*$/m.exec(res.stdout);
-  const ms = times
-    ? Math.round((Number(times[2]) - Number(times[1])) * 1000)
-    : Math.round(performance.now() - t0);
-  if (res.exitCode === 0) return { open: true, ms };
+  const wallMs = Math.round(performance.now() - t0);
+  const found = new Map<number, Connection>();
+  for (const line of res.stdout.split('\n')) {
+    const m = RESULT_LINE.exec(line);
+    if (!m) continue;
+    const ms = Math.round((Number(m[4]) - Number(m[3])) * 1000);
+    const rc = Number(m[2]);
+    found.set(
+      Number(m[1]),
+      rc === 0 ? { open: true, ms } : { open: false, ms, error: m[5] || `nc exited ${rc}` },
+    );
+  }
   const said = res.stderr.trim().split('\n').pop();
-  return { open: false, ms, error: said || `nc exited ${res.exitCode}` };
+  return to.map(
+    (_, i) =>
+      found.get(i) ?? {
+        open: false,
+        ms: wallMs,
+        error: `the probe gave no answer for it (exit code ${res.exitCode}${said ? `: ${said}` : ''})`,
+      },
+  );
 }
 
 /**
@@ -112,11 +150,20 @@ export function connectFromRunner(
   });
 }
 
+const noRoute = (e: Unaddressable): Connection => ({ open: false, ms: 0, error: e.message });
+
 /** The verdict on one connection against `open`. */
-function judge(address: string, via: string, c: Connection, open: boolean): Outcome {
+function judge(
+  address: string,
+  via: string,
+  c: Connection,
+  open: boolean,
+  target?: string,
+): Outcome {
   const evidence = {
     address,
     via,
+    ...(target && { target }),
     open: c.open,
     latencyMs: c.ms,
     ...(c.error && { error: c.error }),
@@ -150,11 +197,18 @@ export const tcp = defineKind({
     const rt = ctx.runtime!;
     if (from) {
       return acrossReplicas(rt.replicas(from), c.any, async (r) => {
-        const [to] = host
-          ? [{ host, port }]
-          : await rt.peerAddresses(r, service!, port, ctx.signal);
+        let to;
+        try {
+          [to] = host
+            ? [{ host, port, container: undefined }]
+            : await rt.peerAddresses(r, service!, port, ctx.signal);
+        } catch (e) {
+          // No route to it at all: closed, which only an expectation of a closed port accepts.
+          if (!(e instanceof Unaddressable)) throw e;
+          return judge(`${service}:${port}`, r.containerName, noRoute(e), open);
+        }
         const conn = await connectFromInside(rt, r, to!.host, to!.port, waitMs, ctx.signal);
-        return judge(`${to!.host}:${to!.port}`, r.containerName, conn, open);
+        return judge(`${to!.host}:${to!.port}`, r.containerName, conn, open, to!.container);
       });
     }
     if (host) {

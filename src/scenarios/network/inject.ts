@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { Replica } from '../../checks/runtime.js';
 import { errorMessage } from '../../common/errors.js';
 import { engineMessage } from '../../engine/engine.js';
@@ -277,6 +278,8 @@ async function healOne(set: Helpers, h: Helper, signal: AbortSignal): Promise<vo
 }
 
 async function removeHelpers(set: Helpers, signal: AbortSignal): Promise<void> {
+  // Every helper (and its proxy) is removed at once, each call listening on it.
+  setMaxListeners(0, signal);
   await Promise.all(
     set.list.flatMap((h) =>
       [h.proxyId, h.id]

@@ -369,6 +369,14 @@ async function bringUp(
         };
         const up = tp.spec.attach ? attachTopology(tp, ctx) : upTopology(tp, ctx);
         return up.then((o) => {
+          progress.emit({
+            kind: 'topology',
+            topology: o.name,
+            node: o.node,
+            status: o.status,
+            atMs: Math.round(performance.now() - runStart),
+            services: o.services.map((s) => ({ name: s.name, status: s.status })),
+          });
           board.close(
             o.name,
             o.failure

@@ -1,6 +1,6 @@
 import { formatDuration } from '../common/duration.js';
-import { formatPos } from '../common/errors.js';
 import type { Progress, ProgressEvent } from '../orchestrator/progress.js';
+import { BringUpFold, cut, relativePos } from '../report/console.js';
 import type { RunResults } from '../report/results.js';
 
 /** Where the action's log goes: plain lines, and collapsible groups (one open at a time). */
@@ -15,12 +15,19 @@ type Phase = 'bring-up' | 'checks' | 'teardown';
 /**
  * Progress for the runner's log: each phase of a run (bring-up, checks and scenarios,
  * teardown) in its own collapsible group, its lines inside; notes between phases stay
- * visible. The runner's groups cannot nest, so a phase ends when the next begins.
+ * visible. The runner's groups cannot nest, so a phase ends when the next begins. Bring-up
+ * is folded per topology as on the console, unless verbose.
  */
 export class GroupedProgress implements Progress {
   private phase: Phase | undefined;
+  private readonly fold: BringUpFold;
 
-  constructor(private readonly log: Log) {}
+  constructor(
+    private readonly log: Log,
+    opts: { verbose?: boolean } = {},
+  ) {
+    this.fold = new BringUpFold(opts.verbose);
+  }
 
   emit(e: ProgressEvent): void {
     if (e.kind === 'note') {
@@ -34,16 +41,13 @@ export class GroupedProgress implements Progress {
       this.log.line(`  ${status.padEnd(7)} ${e.name} (${formatDuration(e.durationMs)})`);
       return;
     }
-    if (e.phase === 'removed' || e.phase === 'stopping') {
+    if (e.kind === 'service' && (e.phase === 'removed' || e.phase === 'stopping')) {
       this.enter('teardown');
       this.log.line(`  ${e.phase}  ${e.topology}/${e.service}`);
       return;
     }
     this.enter('bring-up');
-    const detail = e.detail && e.phase !== 'failed' ? `  ${e.detail}` : '';
-    this.log.line(
-      `${formatDuration(e.atMs).padStart(7)}  ${e.topology}/${e.service}  ${e.phase}${detail}`,
-    );
+    for (const line of this.fold.lines(e)) this.log.line(line);
   }
 
   /** Ends the open group, if any. */
@@ -83,7 +87,9 @@ export function printResults(r: RunResults, log: Log): void {
     }
     if (t.failure) {
       log.line('');
-      log.line(`${t.failure.source ? `${formatPos(t.failure.source)}: ` : ''}${t.failure.message}`);
+      log.line(
+        `${t.failure.source ? `${relativePos(t.failure.source)}: ` : ''}${t.failure.message}`,
+      );
       for (const d of t.failure.details) log.line(`  ${d}`);
     }
     log.endGroup();
@@ -93,18 +99,21 @@ export function printResults(r: RunResults, log: Log): void {
       status: c.flaky ? 'flaky' : c.status,
       time: c.durationMs,
       name: c.name,
-      note: c.status === 'passed' && !c.flaky ? '' : `${c.message}  (${formatPos(c.source)})`,
-    })),
-    ...(r.scenarios ?? []).map((s) => ({
-      status: s.status,
-      time: s.durationMs,
-      name: `scenario: ${s.name}`,
       note:
-        s.status === 'passed'
-          ? ''
-          : (s.steps.find((x) => x.status !== 'passed')?.message ?? '') +
-            `  (${formatPos(s.source)})`,
+        c.status === 'passed' && !c.flaky ? '' : `${cut(c.message)}  (${relativePos(c.source)})`,
     })),
+    ...(r.scenarios ?? []).map((s) => {
+      const step = s.steps.find((x) => x.status === 'failed' || x.status === 'error');
+      return {
+        status: s.status,
+        time: s.durationMs,
+        name: `scenario: ${s.name}${step ? ` › ${step.name}` : ''}`,
+        note:
+          s.status === 'passed'
+            ? ''
+            : `${cut(step?.message ?? s.message ?? '')}  (${relativePos(step?.source ?? s.source)})`,
+      };
+    }),
   ];
   const rank = { failed: 0, error: 1, flaky: 2, skipped: 3, passed: 4 } as Record<string, number>;
   rows.sort((a, b) => (rank[a.status] ?? 5) - (rank[b.status] ?? 5));

@@ -3,13 +3,14 @@ import { resolve } from 'node:path';
 import { errorMessage, formatProblem, isUserError, type Problem } from '../common/errors.js';
 import type { NodeSpec, Suite } from '../manifest/suite.js';
 import { annotationsFor, type Annotation } from '../report/annotations.js';
-import { repoPath } from '../report/paths.js';
+import { relocated, repoPath } from '../report/paths.js';
 import { junitSuites, junitTotals } from '../report/junit.js';
 import { code, inline } from '../report/markdown.js';
 import { mergeResults, readResultFiles } from '../report/merge.js';
 import type { RunResults } from '../report/results.js';
 import { renderSummary } from '../report/summary.js';
 import { loadManifest, runSuites, writeReports } from '../run-manifest.js';
+import { verboseFromEnv } from '../report/console.js';
 import { GroupedProgress, printResults, type Log } from './console.js';
 import {
   checkInputPaths,
@@ -130,7 +131,9 @@ async function produce(
   for (const n of notes) core.info(n);
   state.nodes = usedNodes(suites);
   save();
-  const progress = new GroupedProgress(log);
+  // A re-run with debug logging (RUNNER_DEBUG) shows every service's progress, as --verbose does.
+  const verbose = verboseFromEnv() || process.env.RUNNER_DEBUG === '1';
+  const progress = new GroupedProgress(log, { verbose });
   const limit = inputs.timeoutMs ? AbortSignal.timeout(inputs.timeoutMs) : undefined;
   if (inputs.snapshot) requireSnapshots(suites);
   const snapshots: Snapshot[] | undefined = inputs.snapshot ? [] : undefined;
@@ -190,7 +193,7 @@ async function report(
   writeReports(results, { junit, json }, { path });
   const files = { junit: repoPath(junit, workspace), json: repoPath(json, workspace) };
 
-  printResults(results, log);
+  printResults(relocated(results, path), log);
 
   const totals = junitTotals(junitSuites(results));
   core.setOutput('status', results.status);

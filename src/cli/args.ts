@@ -16,6 +16,8 @@ Commands:
       --checks REGEX    run only the checks and scenarios whose name matches
       --concurrency N   checks run at once (default 16)
       --snapshot FILE   after the scenarios, take the manifest's snapshots into FILE
+      --verbose         print every service's progress, not one line per topology
+                        (also STACKCHECK_VERBOSE=1)
   validate [manifest]   check the manifest and its compose files without touching an engine
   down [manifest]       remove what stackcheck runs left behind on the engines
       --run ID          only that run (live or not)
@@ -48,6 +50,8 @@ export type Command =
       checks?: string;
       concurrency?: number;
       snapshot?: string;
+      /** Every service's every phase on the console, not one line per topology. */
+      verbose?: boolean;
     }
   | { name: 'snapshot'; manifest: string; out: string; topologies?: string[] }
   | {
@@ -169,6 +173,7 @@ export function parseCommand(argv: string[]): Command {
           checks: { type: 'string' },
           concurrency: { type: 'string' },
           snapshot: { type: 'string' },
+          verbose: { type: 'boolean' },
         },
         1,
       );
@@ -195,6 +200,7 @@ export function parseCommand(argv: string[]): Command {
         ...(values.checks !== undefined && { checks: String(values.checks) }),
         ...(concurrency !== undefined && { concurrency }),
         ...(values.snapshot !== undefined && { snapshot: String(values.snapshot) }),
+        ...(values.verbose === true && { verbose: true }),
       };
     }
     case 'snapshot': {

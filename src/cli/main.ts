@@ -7,7 +7,7 @@ import { DEFAULT_NODE, loadSuites } from '../manifest/load.js';
 import { manifestJsonSchema } from '../manifest/schema.js';
 import type { NodeSpec, Suite } from '../manifest/suite.js';
 import { sweep, type SweepSelection } from '../orchestrator/sweep.js';
-import { consoleProgress, printSummary } from '../report/console.js';
+import { consoleProgress, printSummary, verboseFromEnv } from '../report/console.js';
 import { mergeResults, readResultFiles } from '../report/merge.js';
 import { exitCodeFor } from '../report/results.js';
 import { loadManifest, reportFiles, runSuites, writeReports } from '../run-manifest.js';
@@ -134,15 +134,16 @@ async function runCommand(
   };
   const handlers = { SIGINT: () => onSignal('SIGINT'), SIGTERM: () => onSignal('SIGTERM') };
   process.on('SIGINT', handlers.SIGINT).on('SIGTERM', handlers.SIGTERM);
+  const verbose = cmd.verbose || verboseFromEnv();
   try {
     const results = await runSuites(suites, {
       signal: controller.signal,
-      progress: consoleProgress(),
+      progress: consoleProgress(undefined, { verbose }),
       keep: cmd.keep,
       concurrency: cmd.concurrency,
       snapshots,
     });
-    printSummary(results);
+    printSummary(results, undefined, { verbose });
     writeReports(results, reportFiles(cmd, suites[0]));
     const complete =
       !snapshots || writeSnapshots(cmd.snapshot!, suites[0]!.name, snapshots, out, err);

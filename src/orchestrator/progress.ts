@@ -22,6 +22,15 @@ export type ProgressEvent =
       detail?: string;
     }
   | {
+      /** A topology's bring-up ended: every service ready, or not. */
+      kind: 'topology';
+      topology: string;
+      node: string;
+      status: 'up' | 'failed' | 'error' | 'cancelled';
+      atMs: number;
+      services: { name: string; status: string }[];
+    }
+  | {
       kind: 'check';
       name: string;
       status: 'passed' | 'failed' | 'skipped' | 'error';

@@ -123,7 +123,7 @@ describe('the action, run as the runner runs it', () => {
       'stackcheck.yml': manifest(suite, { env: 'HEALTHY_AFTER: "60000"' }),
     });
     const job = newJob(workspace);
-    const main = new Step(job, 'dist/index.js', {});
+    const main = new Step(job, 'dist/index.js', {}, { STACKCHECK_VERBOSE: '1' });
     await main.waitFor(/web\/app {2}started/, 90_000);
     main.child.kill('SIGINT');
     const r = await main.done;
@@ -145,7 +145,7 @@ describe('the action, run as the runner runs it', () => {
       'stackcheck.yml': manifest(suite, { env: 'HEALTHY_AFTER: "60000"' }),
     });
     const job = newJob(workspace);
-    const main = new Step(job, 'dist/index.js', {});
+    const main = new Step(job, 'dist/index.js', {}, { STACKCHECK_VERBOSE: '1' });
     await main.waitFor(/web\/app {2}started/, 90_000);
     main.child.kill('SIGKILL');
     await main.done;
@@ -175,7 +175,7 @@ describe('the action, run as the runner runs it', () => {
   it('post never touches a live run of another job on the same engine', async () => {
     const suite = uniqueSuite('action-other-job');
     const dir = workdir({ 'stackcheck.yml': manifest(suite, { env: 'HEALTHY_AFTER: "60000"' }) });
-    const other = new CliProcess(['run'], { cwd: dir });
+    const other = new CliProcess(['run', '--verbose'], { cwd: dir });
     try {
       await other.waitFor(/web\/app {2}started/, 90_000);
       // A later job on this runner, whose main never started: post sweeps only stale runs.

@@ -51,7 +51,7 @@ function runIdOf(stderr: string): string {
 describe('cancellation, crashes and concurrent runs', () => {
   it('SIGINT in the middle of bring-up tears everything down and exits 130', async () => {
     const suite = uniqueSuite('sigint');
-    const p = new CliProcess(['run', 'stackcheck.yml'], { cwd: slowSuite(suite) });
+    const p = new CliProcess(['run', 'stackcheck.yml', '--verbose'], { cwd: slowSuite(suite) });
     await p.waitFor(/main\/slow +started/);
     const live = await leftovers({ suite });
     expect(live.containers).toHaveLength(2);
@@ -65,7 +65,7 @@ describe('cancellation, crashes and concurrent runs', () => {
 
   it('SIGTERM does the same and exits 143', async () => {
     const suite = uniqueSuite('sigterm');
-    const p = new CliProcess(['run', 'stackcheck.yml'], { cwd: slowSuite(suite) });
+    const p = new CliProcess(['run', 'stackcheck.yml', '--verbose'], { cwd: slowSuite(suite) });
     await p.waitFor(/main\/db +started/);
     p.child.kill('SIGTERM');
     const r = await p.done;
@@ -76,7 +76,7 @@ describe('cancellation, crashes and concurrent runs', () => {
   it('after a SIGKILL, `stackcheck down` removes what the dead run left', async () => {
     const suite = uniqueSuite('sigkill-down');
     const dir = slowSuite(suite);
-    const p = new CliProcess(['run', 'stackcheck.yml'], { cwd: dir });
+    const p = new CliProcess(['run', 'stackcheck.yml', '--verbose'], { cwd: dir });
     await p.waitFor(/main\/slow +started/);
     p.child.kill('SIGKILL');
     await p.done;
@@ -98,7 +98,7 @@ describe('cancellation, crashes and concurrent runs', () => {
     const hostPort = await freePort();
     const suite = uniqueSuite('sigkill-next');
     const dir = slowSuite(suite, hostPort);
-    const p = new CliProcess(['run', 'stackcheck.yml'], { cwd: dir });
+    const p = new CliProcess(['run', 'stackcheck.yml', '--verbose'], { cwd: dir });
     await p.waitFor(/main\/db +started/);
     p.child.kill('SIGKILL');
     await p.done;

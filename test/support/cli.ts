@@ -3,7 +3,8 @@ import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
-export const CLI = resolve('dist/cli.js');
+/** The built CLI; STACKCHECK_TEST_CLI runs these tests against a build elsewhere (dist/ is committed, rebuilt last). */
+export const CLI = resolve(process.env.STACKCHECK_TEST_CLI ?? 'dist/cli.js');
 
 export interface CliResult {
   code: number | null;

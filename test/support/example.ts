@@ -2,6 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
+import { filterSuite } from '../../src/manifest/filter.js';
 import { loadSuites } from '../../src/manifest/load.js';
 import { combineResults } from '../../src/report/combine.js';
 import type { RunResults, ScenarioResult, StepResult } from '../../src/report/results.js';
@@ -15,11 +16,11 @@ interface Scenario {
 /**
  * Runs an example from examples/ in this process, against the real engine, from a copy of its
  * folder. `extraScenarios` (YAML, a list) are appended to the copy's scenarios: negative
- * variants that must fail as designed.
+ * variants that must fail as designed. `checks` narrows the run as `run --checks` does.
  */
 export async function runExample(
   name: string,
-  opts: RunOptions & { extraScenarios?: string } = {},
+  opts: RunOptions & { extraScenarios?: string; checks?: string } = {},
 ): Promise<{ results: RunResults; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), `stackcheck-example-${name}-`));
   cpSync(resolve('examples', name), dir, { recursive: true });
@@ -31,8 +32,10 @@ export async function runExample(
   ];
   writeFileSync(file, stringify(doc));
   const runs = [];
-  for (const s of loadSuites(file, { env: process.env }))
+  for (const loaded of loadSuites(file, { env: process.env })) {
+    const s = opts.checks ? filterSuite(loaded, { checks: opts.checks }).suite : loaded;
     runs.push({ results: await run(s, opts), matrix: s.matrix });
+  }
   return { results: combineResults(runs), dir };
 }
 

@@ -13,12 +13,20 @@ function recorder() {
 }
 
 describe('the action’s log', () => {
-  it('groups each phase, leaves notes between them visible, and never nests groups', () => {
+  it('groups each phase, folds bring-up per topology, leaves notes between them visible, and never nests groups', () => {
     const { lines, log } = recorder();
     const p = new GroupedProgress(log);
     p.emit({ kind: 'note', level: 'info', text: 'run abcd: 1 topologies on local' });
     p.emit({ kind: 'service', topology: 'web', service: 'db', phase: 'starting', atMs: 10 });
     p.emit({ kind: 'service', topology: 'web', service: 'db', phase: 'healthy', atMs: 1200 });
+    p.emit({
+      kind: 'topology',
+      topology: 'web',
+      node: 'local',
+      status: 'up',
+      atMs: 1200,
+      services: [{ name: 'db', status: 'healthy' }],
+    });
     p.emit({ kind: 'check', name: 'db answers', status: 'passed', durationMs: 5 });
     p.emit({ kind: 'check', name: 'db is fast', status: 'failed', durationMs: 700 });
     p.emit({ kind: 'service', topology: 'web', service: 'db', phase: 'removed', atMs: 0 });
@@ -27,8 +35,7 @@ describe('the action’s log', () => {
     expect(lines).toEqual([
       'run abcd: 1 topologies on local',
       '::group::Bring-up',
-      '   10ms  web/db  starting',
-      '   1.2s  web/db  healthy',
+      '   1.2s  web on local: 1 service healthy in 1.2s',
       '::endgroup::',
       '::group::Checks and scenarios',
       '  passed  db answers (5ms)',

@@ -23,6 +23,7 @@ describe('CLI arguments', () => {
       keep: true,
       json: 'r.json',
     });
+    expect(parseCommand(['run', '--verbose'])).toMatchObject({ name: 'run', verbose: true });
     expect(parseCommand(['down', '--run', 'ab12'])).toEqual({
       name: 'down',
       manifest: undefined,

@@ -470,10 +470,18 @@ function results(
         replicas: svc?.replicas ?? 1,
         ...(svc && {
           source: svc.pos,
-          dependsOn: Object.entries(svc.dependsOn).map(([service, d]) => ({
-            service,
-            condition: d.condition,
-          })),
+          dependsOn: [
+            ...Object.entries(svc.dependsOn).map(([service, d]) => ({
+              service,
+              condition: d.condition,
+            })),
+            ...(spec.dependsOn ?? [])
+              .filter((d) => d.service === s.name)
+              .map((d) => ({
+                service: `${d.on.topology}/${d.on.service}`,
+                condition: d.condition,
+              })),
+          ],
           networks: serviceNetworks(svc),
         }),
       };

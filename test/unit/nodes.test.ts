@@ -278,3 +278,76 @@ describe('cross-node addresses', () => {
     );
   });
 });
+
+describe('addresses across topologies on one node', () => {
+  /** Two compose projects on one engine, each with an `api`; `shared` is a network both may join. */
+  async function runtime(opts: { backNetworks: string[]; backPorts: PortSpec[] }) {
+    const e = new FakeEngine({ node: 'main', images: [IMAGE] });
+    for (const n of ['sc-x-front-default', 'sc-x-back-default', 'shared']) e.addNetwork(n);
+    const place = async (topology: string, name: string, networks: string[], ports: PortSpec[]) => {
+      const containerName = `sc-x-${topology}-${name}-1`;
+      const id = await e.createContainer({
+        name: containerName,
+        image: IMAGE,
+        service: service(name, { ports }),
+        labels: {},
+        networks: networks.map((n) => ({ name: n, aliases: [name] })),
+        volumeNames: {},
+        ephemeralPorts: false,
+      });
+      await e.startContainer(id);
+      return { topology, service: name, node: 'main', containerId: id, containerName, index: 1 };
+    };
+    const web = await place('front', 'web', ['sc-x-front-default', 'shared'], []);
+    const frontApi = await place('front', 'api', ['sc-x-front-default'], []);
+    const backApi = await place('back', 'api', opts.backNetworks, opts.backPorts);
+    const s: Suite = {
+      ...suite([
+        on('main', topology('front', [service('web'), service('api')])),
+        on('main', topology('back', [service('api')])),
+      ]),
+      nodes: { main: { name: 'main', labels: [] } },
+    };
+    const rt = new Runtime(s, new Map([['main', e]]), [web, frontApi, backApi], {}, IMAGE);
+    const state = (id: string) => e.inspectContainer(id);
+    return { rt, web, backApi: await state(backApi.containerId) };
+  }
+  const published = (target: number, port: number): PortSpec => ({
+    target,
+    published: port,
+    protocol: 'tcp',
+    pos,
+  });
+
+  it('its own topology by name; a namesake in another at that container, on the network both join', async () => {
+    const { rt, web, backApi } = await runtime({
+      backNetworks: ['sc-x-back-default', 'shared'],
+      backPorts: [],
+    });
+    expect(await rt.peerAddresses(web, 'front/api', 8080)).toEqual([
+      { host: 'api', port: 8080, node: 'main' },
+    ]);
+    const onShared = backApi.networks!.find((n) => n.name === 'shared')!.ipv4!;
+    expect(await rt.peerAddresses(web, 'back/api', 8080)).toEqual([
+      { host: onShared, port: 8080, node: 'main', container: 'sc-x-back-api-1' },
+    ]);
+  });
+
+  it('with no network in common, at its published port on the gateway of the caller’s network', async () => {
+    const { rt, web } = await runtime({
+      backNetworks: ['sc-x-back-default'],
+      backPorts: [published(8080, 50100)],
+    });
+    const [peer] = await rt.peerAddresses(web, 'back/api', 8080);
+    expect(peer).toMatchObject({ port: 50100, container: 'sc-x-back-api-1' });
+    expect(peer!.host).toMatch(/^10\.\d+\.0\.1$/);
+    expect(peer!.host).not.toBe('api');
+  });
+
+  it('with neither, an error that says how to give it a route, never the caller’s namesake', async () => {
+    const { rt, web } = await runtime({ backNetworks: ['sc-x-back-default'], backPorts: [] });
+    await expect(rt.peerAddresses(web, 'back/api', 8080)).rejects.toThrow(
+      'sc-x-back-api-1 shares no network with sc-x-front-web-1: containers of two compose projects meet only on a network both join or at published ports, and container port 8080 is not published; publish it in compose (ports: ["8080"]), or join both services to one external network',
+    );
+  });
+});

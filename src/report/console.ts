@@ -182,7 +182,11 @@ export function printSummary(
     if (!opts.verbose && allFound(t)) {
       const ready = Math.max(...t.services.map((s) => s.healthyMs ?? 0));
       const by = ready > 0 ? ` by ${formatDuration(ready)}` : '';
-      write(`topology ${t.name} on ${t.node}: ${t.status}${how}, ${servicesUp(t.services)}${by}`);
+      const gpuless = t.services.filter((s) => s.withoutGpu).map((s) => s.name);
+      const noGpu = gpuless.length ? `; without their GPU: ${gpuless.join(', ')}` : '';
+      write(
+        `topology ${t.name} on ${t.node}: ${t.status}${how}, ${servicesUp(t.services)}${by}${noGpu}`,
+      );
       continue;
     }
     write(`topology ${t.name} on ${t.node}: ${t.status}${how}`);

@@ -89,6 +89,8 @@ export interface ServiceResult {
   dependsOn?: { service: string; condition: string }[];
   /** The compose networks it joins (`network_mode` services join none). */
   networks?: string[];
+  /** Why it runs without the GPUs it reserves (`gpu: optional` on an engine that has none). */
+  withoutGpu?: string;
 }
 
 export interface CheckResult {

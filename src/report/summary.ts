@@ -283,7 +283,7 @@ function topologies(r: RunResults, d: Detail): string {
       i ? '' : `${topologyIcon(t)} ${inline(t.name)}`,
       i ? '' : inline(t.node),
       `${inline(s.name)}${s.replicas > 1 ? ` ×${s.replicas}` : ''}`,
-      inline(s.status),
+      s.withoutGpu ? `${inline(s.status)}, without its GPU` : inline(s.status),
       inline(s.health),
       s.startedMs === undefined ? '—' : formatDuration(s.startedMs),
       s.healthyMs === undefined || s.startedMs === undefined

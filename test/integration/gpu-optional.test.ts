@@ -101,10 +101,7 @@ describe.skipIf(!gpuless)('GPU reservations on an engine without GPUs', () => {
       ['ml', 'passed'],
       ['web', 'passed'],
     ]);
-    const [vision, cpu] = results.topologies[0]!.services as {
-      name: string;
-      withoutGpu?: string;
-    }[];
+    const [vision, cpu] = results.topologies[0]!.services;
     expect(vision!.withoutGpu).toMatch(
       /^node "local" cannot give it a GPU: could not select device driver "" with capabilities: \[\[gpu\]\]/,
     );

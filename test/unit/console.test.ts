@@ -211,6 +211,22 @@ describe('the console’s end of run', () => {
     expect(verbose.some((l) => /^ {2}db +healthy +started 100ms, ready 1\.3s/.test(l))).toBe(true);
   });
 
+  it('names the services of a passed topology that run without their GPU', () => {
+    const r = results({
+      topologies: [
+        topology('ml', [
+          service('vision', { withoutGpu: 'node "local" cannot give it a GPU' }),
+          service('cpu'),
+        ]),
+      ],
+    });
+    const lines: string[] = [];
+    printSummary(r, (l) => lines.push(l));
+    expect(lines).toContain(
+      'topology ml on local: passed, 2 services healthy by 1.3s; without their GPU: vision',
+    );
+  });
+
   it('cuts a long message with an ellipsis and keeps a short one whole', () => {
     expect(cut('short')).toBe('short');
     expect(cut('a'.repeat(250))).toBe(`${'a'.repeat(199)}…`);

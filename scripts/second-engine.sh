@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The test bed's second machine: a network namespace joined to this host by a veth pair, with
 #   - a second dockerd reached over tcp:// at the namespace's own address,
+#   - a third dockerd at the same address that speaks only TLS and requires a client certificate
+#     (--tlsverify), with a CA, server and client certificates made here by openssl,
 #   - an sshd (own config, key, port and pid file) whose sessions reach that dockerd, for ssh://,
 #   - Podman's Docker-compatible API service, where the distribution packages Podman.
-# Everything lives under /run/stackcheck-n2 (sockets, pids, keys, configs) and
+# Everything lives under /run/stackcheck-n2 (sockets, pids, keys, certificates, configs) and
 # /var/lib/stackcheck-n2 (image stores, kept between runs so loaded images stay loaded).
 # Only the namespace's address is ever listened on or targeted; the namespace has no route out.
 #
@@ -11,7 +13,7 @@
 #   second-engine.sh env     print shell lines describing the test bed (what is absent, and why)
 #   second-engine.sh stop    stop everything it started and remove the namespace and veth
 #                            (--purge also removes /var/lib/stackcheck-n2 and the ssh account)
-# Needs root. On Debian/Ubuntu, start installs openssh-server, podman, catatonit and curl when
+# Needs root. On Debian/Ubuntu, start installs openssh-server, podman, catatonit, curl and openssl when
 # they are missing; a transport whose package is not to be had is reported absent, with why.
 set -euo pipefail
 
@@ -29,9 +31,20 @@ DOCKER_POOL=10.232.0.0/16
 PODMAN_POOL=10.233.0.0/16
 PODMAN_SUBNET=10.233.0.0/24
 DOCKER_SOCK=$RUN/docker.sock
+# The TLS engine: no default bridge and no iptables rules of its own (those of the engine above
+# own this namespace's tables), networks from a pool of its own; containers reach each other on
+# their networks, and published ports through docker-proxy.
+TLS_PORT=2376
+TLS_SOCK=$RUN/docker-tls.sock
+TLS_DIR=$RUN/tls
+TLS_POOL=10.234.0.0/16
 PODMAN_SOCK=$RUN/podman.sock
 SSH_PORT=22
 SSH_KEY=$RUN/ssh/id_ed25519
+# A second client key, with a passphrase (a test bed's, no secret): keys like it are opened
+# with a passphrase from the environment or through an agent.
+SSH_KEY_LOCKED=$RUN/ssh/id_ed25519_locked
+SSH_KEY_PASSPHRASE=stackcheck-n2-unlock
 # The ssh:// user: a system account of its own with /bin/sh, so that no one's login files run
 # on each connection (bash sources ~/.bashrc for every ssh command; root's can take seconds).
 # Its group owns the second dockerd's socket.
@@ -53,6 +66,7 @@ wait_for() {
   return 1
 }
 docker_answers() { docker -H "unix://$DOCKER_SOCK" version --format '{{.Server.Version}}'; }
+tls_answers() { docker -H "unix://$TLS_SOCK" version --format '{{.Server.Version}}'; }
 podman_answers() { curl -sf --unix-socket "$PODMAN_SOCK" http://d/_ping; }
 ssh_answers() {
   ssh -i "$SSH_KEY" -p "$SSH_PORT" -o BatchMode=yes -o StrictHostKeyChecking=no \
@@ -77,6 +91,7 @@ install_missing() {
   # Podman's init process for `init: true` (a recommendation, not a dependency, of podman).
   [ -x /usr/libexec/podman/catatonit ] || pkgs+=(catatonit)
   command -v curl >/dev/null 2>&1 || pkgs+=(curl)
+  command -v openssl >/dev/null 2>&1 || pkgs+=(openssl)
   [ "${#pkgs[@]}" -gt 0 ] || return 0
   if ! command -v apt-get >/dev/null 2>&1; then
     log "not Debian/Ubuntu: cannot install ${pkgs[*]}; the transports that need them are reported absent"
@@ -142,7 +157,66 @@ start_dockerd() {
   fi
 }
 
+# A CA, a server certificate for the namespace's address (an IP SAN: clients verify it) and a
+# client certificate, as `dockerd --tlsverify` documents; made once, kept while the bed runs.
+make_certs() {
+  [ -f "$TLS_DIR/key.pem" ] && return 0
+  mkdir -p "$TLS_DIR"
+  chmod 700 "$TLS_DIR"
+  local d=$TLS_DIR ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+  openssl req -x509 "${ec[@]}" -keyout "$d/ca-key.pem" -out "$d/ca.pem" -days 3650 \
+    -subj '/CN=stackcheck test bed CA' 2>/dev/null
+  openssl req "${ec[@]}" -keyout "$d/server-key.pem" -out "$d/server.csr" -subj "/CN=$ADDR" 2>/dev/null
+  printf 'subjectAltName=IP:%s\nextendedKeyUsage=serverAuth\n' "$ADDR" >"$d/server.ext"
+  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca-key.pem" -CAcreateserial \
+    -out "$d/server-cert.pem" -days 3650 -extfile "$d/server.ext" 2>/dev/null
+  openssl req "${ec[@]}" -keyout "$d/key.pem" -out "$d/client.csr" -subj '/CN=stackcheck client' 2>/dev/null
+  printf 'extendedKeyUsage=clientAuth\n' >"$d/client.ext"
+  openssl x509 -req -in "$d/client.csr" -CA "$d/ca.pem" -CAkey "$d/ca-key.pem" -CAcreateserial \
+    -out "$d/cert.pem" -days 3650 -extfile "$d/client.ext" 2>/dev/null
+  rm -f "$d"/*.csr "$d"/*.ext
+}
+
+start_dockerd_tls() {
+  if alive "$RUN/docker-tls.pid" && tls_answers >/dev/null 2>&1; then
+    note tls
+    return 0
+  fi
+  stop_pid "$RUN/docker-tls.pid"
+  if ! command -v openssl >/dev/null 2>&1; then
+    note tls "openssl is not installed: no certificates for the TLS engine"
+    return 0
+  fi
+  make_certs
+  mkdir -p "$LIB/docker-tls" "$RUN/exec-tls"
+  echo '{}' >"$RUN/daemon-tls.json"
+  "${IN_NS[@]}" setsid dockerd --config-file "$RUN/daemon-tls.json" \
+    --data-root "$LIB/docker-tls" --exec-root "$RUN/exec-tls" --pidfile "$RUN/docker-tls.pid" \
+    --tlsverify --tlscacert "$TLS_DIR/ca.pem" --tlscert "$TLS_DIR/server-cert.pem" \
+    --tlskey "$TLS_DIR/server-key.pem" -H "tcp://$ADDR:$TLS_PORT" -H "unix://$TLS_SOCK" \
+    --bridge none --iptables=false --default-address-pool "base=$TLS_POOL,size=24" \
+    >"$RUN/dockerd-tls.log" 2>&1 </dev/null &
+  if ! wait_for 600 tls_answers; then
+    note tls "the TLS dockerd did not answer within 60 s: $(tail -n 3 "$RUN/dockerd-tls.log" | tr '\n' ' ')"
+    return 0
+  fi
+  note tls
+}
+
+ssh_keys() {
+  mkdir -p "$RUN/ssh" "$RUN/ssh-auth"
+  chmod 700 "$RUN/ssh"
+  [ -f "$RUN/ssh/host_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -f "$RUN/ssh/host_ed25519"
+  [ -f "$SSH_KEY" ] || ssh-keygen -q -t ed25519 -N '' -C stackcheck-n2 -f "$SSH_KEY"
+  [ -f "$SSH_KEY_LOCKED" ] ||
+    ssh-keygen -q -t ed25519 -N "$SSH_KEY_PASSPHRASE" -C stackcheck-n2-locked -f "$SSH_KEY_LOCKED"
+  # sshd reads the keys as the user: outside the private keys' folder.
+  cat "$SSH_KEY.pub" "$SSH_KEY_LOCKED.pub" >"$RUN/ssh-auth/authorized_keys"
+  chmod 644 "$RUN/ssh-auth/authorized_keys"
+}
+
 start_sshd() {
+  command -v ssh-keygen >/dev/null 2>&1 && ssh_keys
   if alive "$RUN/sshd.pid" && ssh_answers >/dev/null 2>&1; then
     note ssh
     return 0
@@ -160,13 +234,8 @@ start_sshd() {
   fi
   # Not locked ('!'): without PAM, sshd refuses locked accounts even with a key.
   usermod -p '*' "$SSH_USER"
-  mkdir -p "$RUN/ssh" "$RUN/ssh-auth" "$RUN/home" /run/sshd
-  chmod 700 "$RUN/ssh"
+  mkdir -p "$RUN/home" /run/sshd
   chown "$SSH_USER:" "$RUN/home"
-  [ -f "$RUN/ssh/host_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -f "$RUN/ssh/host_ed25519"
-  [ -f "$SSH_KEY" ] || ssh-keygen -q -t ed25519 -N '' -C stackcheck-n2 -f "$SSH_KEY"
-  # sshd reads the keys as the user: outside the private key's folder.
-  install -m 644 "$SSH_KEY.pub" "$RUN/ssh-auth/authorized_keys"
   # dockerode's ssh transport runs `docker system dial-stdio` on the far side; SetEnv points
   # that at this test bed's engine, not the machine's default one. MaxSessions stays at its
   # default (10 channels per connection), as on a real server.
@@ -253,8 +322,21 @@ print_env() {
   if [ -z "$why" ] && alive "$RUN/sshd.pid"; then
     echo "STACKCHECK_NODE2_SSH=ssh://$SSH_USER@$ADDR:$SSH_PORT"
     echo "STACKCHECK_NODE2_SSH_KEY=$SSH_KEY"
+    # The server's public host key, for a known_hosts line or a manifest's hostKey.
+    echo "STACKCHECK_NODE2_SSH_HOST_KEY=$RUN/ssh/host_ed25519.pub"
+    echo "STACKCHECK_NODE2_SSH_KEY_LOCKED=$SSH_KEY_LOCKED"
+    echo "STACKCHECK_NODE2_SSH_KEY_PASSPHRASE=$SSH_KEY_PASSPHRASE"
   else
     echo "STACKCHECK_NODE2_SSH_ABSENT='${why:-sshd is not running}'"
+  fi
+  why=$(cat "$STATE/tls" 2>/dev/null || echo 'the TLS dockerd was not started')
+  if [ -z "$why" ] && alive "$RUN/docker-tls.pid" && tls_answers >/dev/null 2>&1; then
+    echo "STACKCHECK_NODE2_TLS=tcp://$ADDR:$TLS_PORT"
+    # ca.pem, cert.pem, key.pem: the client's files, as DOCKER_CERT_PATH holds them.
+    echo "STACKCHECK_NODE2_TLS_DIR=$TLS_DIR"
+    echo "STACKCHECK_NODE2_TLS_UNIX=unix://$TLS_SOCK"
+  else
+    echo "STACKCHECK_NODE2_TLS_ABSENT='${why:-the TLS dockerd is not running}'"
   fi
   why=$(cat "$STATE/podman" 2>/dev/null || echo 'podman was not started')
   if [ -z "$why" ] && alive "$RUN/podman.pid" && podman_answers >/dev/null 2>&1; then
@@ -291,10 +373,12 @@ stop_all() {
   fi
   # What a crashed test left running on this test bed's dockerd: killed now, rather than given
   # each its stop timeout (10 s) while dockerd shuts down.
-  if [ -S "$DOCKER_SOCK" ]; then
-    docker -H "unix://$DOCKER_SOCK" ps -q 2>/dev/null | xargs -r docker -H "unix://$DOCKER_SOCK" kill >/dev/null 2>&1 || true
-  fi
+  for sock in "$DOCKER_SOCK" "$TLS_SOCK"; do
+    [ -S "$sock" ] || continue
+    docker -H "unix://$sock" ps -q 2>/dev/null | xargs -r docker -H "unix://$sock" kill >/dev/null 2>&1 || true
+  done
   stop_pid "$RUN/docker.pid" &
+  stop_pid "$RUN/docker-tls.pid" &
   stop_pid "$RUN/podman.pid" &
   stop_pid "$RUN/sshd.pid" &
   wait
@@ -316,6 +400,7 @@ case "${1:-}" in
     mkdir -p "$RUN" "$STATE"
     start_netns
     start_dockerd
+    start_dockerd_tls
     start_sshd
     start_podman
     print_env

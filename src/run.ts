@@ -93,7 +93,7 @@ export async function run(suite: Suite, opts: RunOptions = {}): Promise<RunResul
   const counted: EngineFactory = (node) => countingEngine(factory(node), (calls[node.name] ??= {}));
   const runner = runnerEngine(suite, engines, counted);
   try {
-    for (const [node, engine] of await connectAll(suite, usedNodes, counted))
+    for (const [node, engine] of await connectAll(suite, usedNodes, counted, progress))
       engines.set(node, engine);
     for (const [node, engine] of engines)
       ooms.set(node, new OomCounter(engine, runEventFilter(suite, node, identity.runId)));
@@ -171,8 +171,12 @@ async function connectAll(
   suite: Suite,
   nodes: string[],
   factory: EngineFactory | undefined,
+  progress: Progress,
 ): Promise<[string, Engine][]> {
   const settled = await Promise.allSettled(nodes.map((n) => connect(suite.nodes[n]!, factory)));
+  for (const s of settled)
+    if (s.status === 'fulfilled')
+      for (const text of s.value.notes) progress.emit({ kind: 'note', level: 'warn', text });
   const failed = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
   if (failed.length) {
     await Promise.all(settled.map((s) => s.status === 'fulfilled' && s.value.engine.close()));

@@ -43,7 +43,9 @@ export async function cleanup(
   for (const node of nodes) {
     let engine;
     try {
-      ({ engine } = await connect(node, factory));
+      let notes: string[];
+      ({ engine, notes } = await connect(node, factory));
+      for (const n of notes) log.warning(n);
     } catch (e) {
       const msg = `node ${node.name}: ${errorMessage(e)}`;
       report.problems.push(msg);

@@ -176,7 +176,8 @@ async function downCommand(cmd: Extract<Command, { name: 'down' }>): Promise<num
   let failed = false;
   let found = 0;
   for (const node of nodes) {
-    const { engine } = await connect(node);
+    const { engine, notes } = await connect(node);
+    for (const n of notes) err(`warning: ${n}`);
     try {
       for (const { run: r, report } of await sweep(engine, selection)) {
         found++;

@@ -79,6 +79,8 @@ export interface EngineInfo {
   apiVersion: string;
   os: string;
   runtimes: string[];
+  /** What reaching it did that the user must hear of: an unknown ssh host key accepted. */
+  notices?: string[];
 }
 
 export interface BuildRequest {

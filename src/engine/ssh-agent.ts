@@ -1,11 +1,31 @@
 import { Agent } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Client, ConnectConfig } from 'ssh2';
+import type { Client, ConnectConfig, ServerHostKeyAlgorithm } from 'ssh2';
+import type { HostKeyCheck } from './known-hosts.js';
 
 /** sshd's default MaxSessions is 10 channels per connection; stay under it. */
 const CHANNELS_PER_CONNECTION = 8;
 /** An ssh connection with no request on it for this long is closed, so the process can exit. */
 const IDLE_MS = 5_000;
+
+export interface SshDialOptions {
+  connect: ConnectConfig;
+  /** Judges the server's host key before anything is sent to it. */
+  hostKeys: HostKeyCheck;
+  /** The user's words for a key file ssh2 cannot open (a wrong passphrase, say). */
+  keyError: (reason: string) => Error;
+}
+
+/** The host key algorithms ssh2 asks for by default, in its order (Node has Ed25519). */
+const HOST_KEY_ALGORITHMS: ServerHostKeyAlgorithm[] = [
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+  'ssh-rsa',
+];
 
 interface Connection {
   client?: Client;
@@ -23,7 +43,7 @@ interface Connection {
 export class SshDialAgent extends Agent {
   private readonly connections = new Set<Connection>();
 
-  constructor(private readonly config: ConnectConfig) {
+  constructor(private readonly o: SshDialOptions) {
     super();
   }
 
@@ -62,6 +82,11 @@ export class SshDialAgent extends Agent {
     return undefined;
   }
 
+  /** What the host key check said since last asked (an accepted new key), once. */
+  takeNotices(): string[] {
+    return this.o.hostKeys.notices.splice(0);
+  }
+
   override destroy(): void {
     super.destroy();
     for (const c of this.connections) c.client?.end();
@@ -81,11 +106,35 @@ export class SshDialAgent extends Agent {
       ready: import('ssh2').then(
         ({ default: { Client } }: { default: typeof import('ssh2') }) =>
           new Promise<Client>((resolve, reject) => {
+            // ssh2 says only "Host denied (verification failed)"; the check's own error says why.
+            let refused: Error | undefined;
+            const hostVerifier = (key: Buffer) => {
+              try {
+                this.o.hostKeys.verify(key);
+                return true;
+              } catch (e) {
+                refused = e as Error;
+                return false;
+              }
+            };
             const client = new Client();
             c.client = client;
-            client.once('ready', () => resolve(client)).once('error', reject);
+            client.once('ready', () => resolve(client));
+            client.once('error', (e) => reject(refused ?? e));
             client.on('error', forget).on('close', forget);
-            client.connect(this.config);
+            try {
+              // As ssh: the types of the keys already known are asked for first, so a server
+              // with several host keys proves the one known_hosts holds.
+              const preferred = this.o.hostKeys.preferredAlgorithms();
+              const serverHostKey = [
+                ...(preferred as ServerHostKeyAlgorithm[]),
+                ...HOST_KEY_ALGORITHMS.filter((a) => !preferred.includes(a)),
+              ];
+              client.connect({ ...this.o.connect, hostVerifier, algorithms: { serverHostKey } });
+            } catch (e) {
+              const m = /^Cannot parse privateKey: (.*)/s.exec((e as Error).message);
+              reject(m ? this.o.keyError(m[1]!) : e);
+            }
           }),
       ),
     };

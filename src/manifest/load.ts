@@ -7,7 +7,7 @@ import { readYamlFile, type YamlSource } from '../common/yaml-source.js';
 import { readEnvFile } from '../compose/env-file.js';
 import { loadCompose, readComposeFile, type ComposeSource } from '../compose/load.js';
 import { loadChecks } from '../checks/load.js';
-import { secretValues } from '../report/redact.js';
+import { privateKeyLines, secretValues } from '../report/redact.js';
 import { loadScenarios } from '../scenarios/load.js';
 import { resolveSnapshots, snapshotUseProblems } from '../snapshot/spec.js';
 import { attachTarget } from './attach.js';
@@ -159,11 +159,14 @@ export function loadSuite(manifestPath: string, options: LoadOptions = {}): Suit
     checks: checks.checks,
     scenarios: scenarios.scenarios,
     snapshots,
-    secrets: secretValues(
-      manifest.secrets,
-      env,
-      topologies.flatMap((t) => Object.values(t.project.services).map((s) => s.environment)),
-    ),
+    secrets: [
+      ...secretValues(
+        [...manifest.secrets, ...Object.values(nodes).flatMap((n) => n.passphraseEnv ?? [])],
+        env,
+        topologies.flatMap((t) => Object.values(t.project.services).map((s) => s.environment)),
+      ),
+      ...privateKeyLines(Object.values(nodes).flatMap((n) => [n.identity, n.tls?.key])),
+    ],
     images: {
       pull: retryPolicy(
         manifest.images?.pull?.backoff?.map((d) => parseDuration(d)!) ??
@@ -237,10 +240,14 @@ function resolveNodes(manifest: Manifest, dir: string): Record<string, NodeSpec>
         labels: n.labels,
         tls: n.tls && {
           ca: resolve(dir, n.tls.ca),
-          cert: resolve(dir, n.tls.cert),
-          key: resolve(dir, n.tls.key),
+          ...(n.tls.cert !== undefined && { cert: resolve(dir, n.tls.cert) }),
+          ...(n.tls.key !== undefined && { key: resolve(dir, n.tls.key) }),
         },
         identity: n.identity && resolve(dir, n.identity),
+        ...(n.passphraseEnv !== undefined && { passphraseEnv: n.passphraseEnv }),
+        ...(n.knownHosts !== undefined && { knownHosts: resolve(dir, n.knownHosts) }),
+        ...(n.hostKey !== undefined && { hostKey: [n.hostKey].flat() }),
+        ...(n.strictHostKeyChecking === 'accept-new' && { strictHostKeyChecking: 'accept-new' }),
         ...(n.portRange !== undefined && { portRange: n.portRange }),
       } satisfies NodeSpec,
     ]),

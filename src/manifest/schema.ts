@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parsePortRange } from '../checks/port-collisions.js';
+import { parsePublicKey } from '../common/ssh-keys.js';
 import { CheckSchema } from '../checks/schema.js';
 import { ScenarioSchema } from '../scenarios/schema.js';
 import { SnapshotsSchema } from '../snapshot/schema.js';
@@ -29,16 +30,57 @@ export const NodeSchema = z
         'Host name or IP at which other nodes and the runner reach ports this node publishes.',
       ),
     tls: z
-      .strictObject({ ca: z.string(), cert: z.string(), key: z.string() })
+      .strictObject({
+        ca: z.string().describe("The CA that signed the engine's certificate."),
+        cert: z
+          .string()
+          .optional()
+          .describe('Client certificate (dockerd --tlsverify asks for one).'),
+        key: z.string().optional().describe("The client certificate's private key."),
+      })
+      .refine((t) => (t.cert === undefined) === (t.key === undefined), {
+        message: 'tls.cert and tls.key go together: give both, or neither',
+      })
       .optional()
       .describe(
-        'Client certificate files for a tcp:// engine with TLS (paths relative to the manifest).',
+        'TLS files for a tcp:// engine (paths relative to the manifest): the engine is verified against `ca`; `cert` and `key` are the client certificate an engine with --tlsverify requires.',
       ),
     identity: z
       .string()
       .optional()
       .describe(
-        'Private key file (unencrypted) for an ssh:// engine, relative to the manifest. Default: the first of ~/.ssh/id_ed25519, id_ecdsa, id_rsa that exists; the agent at SSH_AUTH_SOCK is tried after it.',
+        'Private key file for an ssh:// engine, relative to the manifest (its path may appear in reports, never its contents). Default: the first of ~/.ssh/id_ed25519, id_ecdsa, id_rsa that exists; the agent at SSH_AUTH_SOCK is tried after it. A key with a passphrase is opened with `passphraseEnv`, else left to the agent.',
+      ),
+    passphraseEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name')
+      .optional()
+      .describe(
+        "The environment variable that holds the passphrase of the node's ssh key (set it from a CI secret); its value is masked in every report.",
+      ),
+    knownHosts: z
+      .string()
+      .optional()
+      .describe(
+        "A known_hosts file (OpenSSH's format, e.g. `ssh-keyscan` output), relative to the manifest, that holds the ssh:// engine's host key; it replaces ~/.ssh/known_hosts and /etc/ssh/ssh_known_hosts for this node.",
+      ),
+    hostKey: stringOrList
+      .superRefine((v, ctx) => {
+        for (const [i, k] of [v].flat().entries()) {
+          const key = parsePublicKey(k);
+          if (typeof key === 'string')
+            ctx.addIssue({ code: 'custom', message: key, path: Array.isArray(v) ? [i] : [] });
+        }
+      })
+      .optional()
+      .describe(
+        "The ssh:// engine's host key, `TYPE BASE64` as in the server's /etc/ssh/ssh_host_ed25519_key.pub or a `ssh-keyscan` line without its host name (or a list of them): the only keys trusted for this node; no known_hosts file is read.",
+      ),
+    strictHostKeyChecking: z
+      .enum(['yes', 'accept-new'])
+      .default('yes')
+      .describe(
+        "As OpenSSH's option: `yes` refuses an ssh host key no known_hosts file lists; `accept-new` accepts one (the run says so, and records it in the node's knownHosts file, else ~/.ssh/known_hosts). A changed key is refused either way.",
       ),
     labels: z.array(z.string()).default([]),
     portRange: z
@@ -51,6 +93,30 @@ export const NodeSchema = z
       .describe(
         'The host ports this node\'s topologies may publish, e.g. "50100-50799": a `ports` check without a `range` of its own fails every published port outside it.',
       ),
+  })
+  .superRefine((n, ctx) => {
+    if (n.docker !== undefined && !n.docker.startsWith('ssh://'))
+      for (const k of ['identity', 'passphraseEnv', 'knownHosts', 'hostKey'] as const)
+        if (n[k] !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: [k],
+            message: `only an ssh:// engine takes it, and this node's is ${n.docker}`,
+          });
+    if (n.hostKey !== undefined && n.knownHosts !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['knownHosts'],
+        message:
+          'hostKey pins the only keys trusted, so knownHosts would not be read: give one of them',
+      });
+    if (n.hostKey !== undefined && n.strictHostKeyChecking === 'accept-new')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['strictHostKeyChecking'],
+        message:
+          'hostKey pins the only keys trusted, so there is no new key to accept: give one of them',
+      });
   })
   .describe('A Docker engine that topologies are placed on.');
 

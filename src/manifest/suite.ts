@@ -38,10 +38,18 @@ export interface NodeSpec {
   /** Engine URL; undefined means DOCKER_HOST or the local socket. */
   docker?: string;
   address?: string;
-  /** Absolute paths. */
-  tls?: { ca: string; cert: string; key: string };
+  /** Absolute paths; no cert and key: the engine is verified, and asks for no client certificate. */
+  tls?: { ca: string; cert?: string; key?: string };
   /** Absolute path of the private key for an ssh:// engine. */
   identity?: string;
+  /** The environment variable holding the identity's passphrase (its value is masked). */
+  passphraseEnv?: string;
+  /** Absolute path of a known_hosts file used instead of OpenSSH's own. */
+  knownHosts?: string;
+  /** The ssh host keys (`TYPE BASE64`) that alone are trusted. */
+  hostKey?: string[];
+  /** `accept-new`: a host key no known_hosts file lists is accepted and recorded, and said so. */
+  strictHostKeyChecking?: 'yes' | 'accept-new';
   labels: string[];
   /** Host ports its topologies may publish ("50100-50799"), judged by a `ports` check without a `range`. */
   portRange?: string;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { SECRET_NAME } from '../common/secret-names.js';
 
 /** Shorter values would mask ordinary words ("dev", "true") all over a report. */
@@ -21,6 +22,31 @@ export function secretValues(
     for (const [name, v] of Object.entries(e)) if (SECRET_NAME.test(name)) add(v);
   return [...values];
 }
+
+/**
+ * The lines of private key files (ssh identities, TLS client keys) that are readable here: a
+ * key printed by a check (a service that cats its mounted key) is masked like any secret.
+ * Its PEM armour lines are no secret.
+ */
+export function privateKeyLines(files: readonly (string | undefined)[]): string[] {
+  const lines = new Set<string>();
+  for (const f of files) {
+    if (!f) continue;
+    let text: string;
+    try {
+      text = readFileSync(f, 'utf8');
+    } catch {
+      // A node's key that cannot be read fails its connection, with the reason, not here.
+      continue;
+    }
+    for (const l of text.split(/\r?\n/))
+      if (l.trim().length >= MIN_KEY_LINE && !l.startsWith('-----')) lines.add(l.trim());
+  }
+  return [...lines];
+}
+
+/** Shorter lines of a key file are its headers' values ("4,ENCRYPTED"), not its secret. */
+const MIN_KEY_LINE = 16;
 
 export interface Redactor {
   text(s: string): string;

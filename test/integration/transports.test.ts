@@ -7,7 +7,7 @@
  * the machine cannot offer is reported skipped with the reason, never passed.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -26,7 +26,8 @@ const bed = secondEngine();
 interface Transport {
   name: string;
   /** The node's manifest entry, or why this machine cannot offer the transport. */
-  node: { docker: string; address: string; identity?: string } | { absent: string };
+  node:
+    { docker: string; address: string; identity?: string; hostKey?: string } | { absent: string };
 }
 
 function transports(): Transport[] {
@@ -38,7 +39,7 @@ function transports(): Transport[] {
     {
       name: 'ssh',
       node: bed.ssh.ok
-        ? { docker: bed.ssh.url, address, identity: bed.ssh.identity }
+        ? { docker: bed.ssh.url, address, identity: bed.ssh.identity, hostKey: hostKey() }
         : { absent: bed.ssh.reason },
     },
     {
@@ -48,8 +49,19 @@ function transports(): Transport[] {
   ];
 }
 
+/** The bed's sshd host key, as a node's `hostKey:` pins it (its comment left out). */
+function hostKey(): string {
+  if (!bed.ok || !bed.ssh.ok) throw new Error('no ssh on the test bed');
+  return readFileSync(bed.ssh.hostKey, 'utf8').split(' ').slice(0, 2).join(' ');
+}
+
 /** Two services, one depending on the other, and a check from the runner to a published port. */
-function suiteFiles(node: { docker?: string; address?: string; identity?: string }) {
+function suiteFiles(node: {
+  docker?: string;
+  address?: string;
+  identity?: string;
+  hostKey?: string;
+}) {
   const entry = Object.entries(node)
     .map(([k, v]) => `${k}: "${v}"`)
     .join(', ');
@@ -134,7 +146,12 @@ describe('transports: one suite on the second engine over tcp, ssh and Podman', 
     it(`${t.name}: brings the suite up on the second engine, checks it from the runner, leaves nothing`, async (ctx) => {
       if ('absent' in t.node) return ctx.skip(`${t.name} is not available here: ${t.node.absent}`);
       const node = t.node;
-      const target = new DockerEngine({ node: 'n2', url: node.docker, identity: node.identity });
+      const target = new DockerEngine({
+        node: 'n2',
+        url: node.docker,
+        identity: node.identity,
+        hostKey: node.hostKey ? [node.hostKey] : undefined,
+      });
       try {
         // The second machine has no registry and no images: give it the runner's, through the
         // Engine API of the transport under test.
@@ -169,7 +186,12 @@ describe('transports: one suite on the second engine over tcp, ssh and Podman', 
       return ctx.skip(
         `ssh is not available here: ${bed.ok ? (bed.ssh as Absent).reason : bed.reason}`,
       );
-    const target = new DockerEngine({ node: 'n2', url: bed.ssh.url, identity: bed.ssh.identity });
+    const target = new DockerEngine({
+      node: 'n2',
+      url: bed.ssh.url,
+      identity: bed.ssh.identity,
+      hostKey: [hostKey()],
+    });
     try {
       // Each request is one `docker system dial-stdio` channel; more than sshd allows on one
       // connection must spread over several.
@@ -189,7 +211,7 @@ describe('transports: one suite on the second engine over tcp, ssh and Podman', 
     const dir = mkdtempSync(join(tmpdir(), 'stackcheck-ssh-key-'));
     const stranger = join(dir, 'id_ed25519');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', stranger]);
-    const node = { docker: bed.ssh.url, address: bed.address };
+    const node = { docker: bed.ssh.url, address: bed.address, hostKey: hostKey() };
 
     const refused = await runFiles(suiteFiles({ ...node, identity: stranger })).catch(
       (e: unknown) => e,

@@ -4,8 +4,9 @@ import { errorMessage } from '../../src/common/errors.js';
 
 /**
  * The test bed's second machine (scripts/second-engine.sh): a dockerd in its own network
- * namespace, reached over tcp:// and ssh://, and Podman's socket in the same namespace. Tests
- * that need it skip with `reason` where it is absent; `npm test` starts it (scripts/test.sh).
+ * namespace, reached over tcp:// and ssh://, a dockerd there that speaks only TLS, and Podman's
+ * socket in the same namespace. Tests that need it skip with `reason` where it is absent;
+ * `npm test` starts it (scripts/test.sh).
  */
 export type SecondEngine = Absent | Present;
 
@@ -23,7 +24,24 @@ export interface Present {
   tcp: string;
   /** The same dockerd's unix socket, for setup that should not go through the transport under test. */
   unix: string;
-  ssh: { ok: true; url: string; identity: string } | Absent;
+  /**
+   * `hostKey`: the sshd's public host key file (`ssh-ed25519 AAAA… comment`); `locked`: a second
+   * key it accepts, which has a passphrase.
+   */
+  ssh:
+    | {
+        ok: true;
+        url: string;
+        identity: string;
+        hostKey: string;
+        locked: { identity: string; passphrase: string };
+      }
+    | Absent;
+  /**
+   * A dockerd at the same address that speaks only TLS and requires a client certificate;
+   * `dir` holds ca.pem, cert.pem and key.pem, `unix` is its socket for setup.
+   */
+  tls: { ok: true; url: string; dir: string; unix: string } | Absent;
   podman: { ok: true; url: string } | Absent;
 }
 
@@ -65,9 +83,19 @@ function fromEnv(v: Record<string, string>): SecondEngine {
     tcp: v.TCP,
     unix: v.UNIX,
     ssh:
-      v.SSH && v.SSH_KEY
-        ? { ok: true, url: v.SSH, identity: v.SSH_KEY }
+      v.SSH && v.SSH_KEY && v.SSH_HOST_KEY && v.SSH_KEY_LOCKED && v.SSH_KEY_PASSPHRASE
+        ? {
+            ok: true,
+            url: v.SSH,
+            identity: v.SSH_KEY,
+            hostKey: v.SSH_HOST_KEY,
+            locked: { identity: v.SSH_KEY_LOCKED, passphrase: v.SSH_KEY_PASSPHRASE },
+          }
         : { ok: false, reason: v.SSH_ABSENT ?? 'no ssh:// transport' },
+    tls:
+      v.TLS && v.TLS_DIR && v.TLS_UNIX
+        ? { ok: true, url: v.TLS, dir: v.TLS_DIR, unix: v.TLS_UNIX }
+        : { ok: false, reason: v.TLS_ABSENT ?? 'no tcp+TLS engine' },
     podman: v.PODMAN
       ? { ok: true, url: v.PODMAN }
       : { ok: false, reason: v.PODMAN_ABSENT ?? 'no Podman socket' },

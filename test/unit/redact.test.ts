@@ -1,5 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { redactor, secretValues } from '../../src/report/redact.js';
+import { privateKeyLines, redactor, secretValues } from '../../src/report/redact.js';
 
 describe('secret redaction', () => {
   it('collects declared, secret-looking and service-environment secrets', () => {
@@ -30,5 +34,26 @@ describe('secret redaction', () => {
       hunter22: true,
     });
     expect(redactor([]).text('nothing to hide')).toBe('nothing to hide');
+  });
+
+  it('masks the lines of private key files (an ssh identity, a TLS key), never their armour', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stackcheck-redact-'));
+    const tlsKey = join(dir, 'key.pem');
+    execFileSync('openssl', [
+      'ecparam',
+      '-name',
+      'prime256v1',
+      '-genkey',
+      '-noout',
+      '-out',
+      tlsKey,
+    ]);
+    const text = readFileSync(tlsKey, 'utf8');
+    const lines = privateKeyLines([tlsKey, join(dir, 'missing'), undefined]);
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.join('\n')).not.toContain('-----');
+    const printed = redactor(lines).text(`cat says:\n${text}`);
+    expect(printed).toContain('-----BEGIN EC PRIVATE KEY-----');
+    for (const l of lines) expect(printed).not.toContain(l);
   });
 });

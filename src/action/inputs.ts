@@ -34,6 +34,10 @@ export interface ActionInputs {
   label?: string;
   /** Take the manifest's snapshots after the scenarios into this file, for a later job to compare. */
   snapshot?: string;
+  /** A private key (the file's text) for ssh:// nodes that name no `identity:`. */
+  sshKey?: string;
+  /** known_hosts lines for ssh:// nodes that name neither `knownHosts:` nor `hostKey:`. */
+  sshKnownHosts?: string;
 }
 
 /** Defaults, as in action.yml. */
@@ -55,6 +59,8 @@ export const DEFAULTS = {
   merge: '',
   label: '',
   snapshot: '',
+  'ssh-key': '',
+  'ssh-known-hosts': '',
 } as const;
 
 export type InputName = keyof typeof DEFAULTS;
@@ -120,6 +126,20 @@ export function readInputs(getInput: (name: string) => string): ActionInputs {
       `input "docker-host" must be an engine URL (unix://, tcp://, ssh:// or npipe://), not "${dockerHost}"`,
     );
   }
+  // Never quoted back: the value is a secret.
+  const sshKey = optional('ssh-key');
+  if (sshKey !== undefined && !/^-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(sshKey))
+    problems.push(
+      'input "ssh-key" must be a private key, the whole file from its "-----BEGIN … PRIVATE KEY-----" line (pass it from a secret)',
+    );
+  const sshKnownHosts = optional('ssh-known-hosts');
+  const badLine = sshKnownHosts
+    ?.split(/\r?\n/)
+    .find((l) => l.trim() && !l.trim().startsWith('#') && l.trim().split(/\s+/).length < 3);
+  if (badLine !== undefined)
+    problems.push(
+      `input "ssh-known-hosts" must be known_hosts lines ("HOST TYPE KEY", as ssh-keyscan prints them), not "${badLine.trim()}"`,
+    );
   const inputs: ActionInputs = {
     manifest,
     topologies,
@@ -138,6 +158,8 @@ export function readInputs(getInput: (name: string) => string): ActionInputs {
     merge: list(raw('merge'), /\r?\n/),
     label: optional('label'),
     snapshot: optional('snapshot'),
+    sshKey,
+    sshKnownHosts,
   };
   if (inputs.prComment && !inputs.githubToken) {
     problems.push(

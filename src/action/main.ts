@@ -27,6 +27,8 @@ import {
   COMMENT_LIMIT_CHARS,
 } from './pr-comment.js';
 import { encodeState, STATE_KEY, type SavedState } from './state.js';
+import { withSshFiles, writeSshFiles } from './ssh-files.js';
+import { privateKeyLines } from '../report/redact.js';
 import { requireSnapshots } from '../snapshot/collect.js';
 import { writeSnapshotFile } from '../snapshot/file.js';
 import type { Snapshot } from '../snapshot/model.js';
@@ -123,9 +125,20 @@ async function produce(
     const results = mergeResults(runs);
     return { results: inputs.label ? { ...results, label: inputs.label } : results };
   }
+  const ssh = writeSshFiles(inputs);
+  if (ssh) {
+    state.sshDir = ssh.dir;
+    save();
+  }
+  const keyLines = privateKeyLines([ssh?.identity]);
+  for (const line of keyLines) core.setSecret(line);
   const { suites, notes } = loadManifest(inputs.manifest, {
     filter: { topologies: inputs.topologies, checks: inputs.checks },
   });
+  for (const s of suites) {
+    for (const [name, node] of Object.entries(s.nodes)) s.nodes[name] = withSshFiles(node, ssh);
+    s.secrets.push(...keyLines);
+  }
   // The core masks these in its reports; the runner masks them in everything else printed.
   for (const secret of new Set(suites.flatMap((s) => s.secrets ?? []))) core.setSecret(secret);
   for (const n of notes) core.info(n);

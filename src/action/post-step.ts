@@ -1,12 +1,14 @@
 import * as core from '@actions/core';
 import { errorMessage } from '../common/errors.js';
 import { cleanup } from './cleanup.js';
+import { removeSshFiles } from './ssh-files.js';
 import { decodeState, STATE_KEY } from './state.js';
 
 /**
  * Removes what this job's runs left (a cancelled or killed main, or `keep-up`) and sweeps
- * stale runs of earlier jobs on this host. Idempotent, and never fails the job: a problem
- * is a warning, since the next run's own sweep retries.
+ * stale runs of earlier jobs on this host, then the ssh files main wrote from its inputs.
+ * Idempotent, and never fails the job: a problem is a warning, since the next run's own
+ * sweep retries.
  */
 export async function post(): Promise<void> {
   try {
@@ -24,5 +26,8 @@ export async function post(): Promise<void> {
     await cleanup(state, { info: core.info, warning: (t) => core.warning(t) });
   } catch (e) {
     core.warning(`stackcheck cleanup: ${errorMessage(e)}`);
+  } finally {
+    // After cleanup, which may need the key to reach a node.
+    removeSshFiles(decodeState(core.getState(STATE_KEY))?.sshDir);
   }
 }

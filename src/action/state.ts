@@ -12,6 +12,8 @@ export interface SavedState {
   runs: { runId: string; suite: string; nodes: string[] }[];
   dockerHost?: string;
   workingDirectory?: string;
+  /** The folder holding the ssh-key and ssh-known-hosts inputs' files, for post to remove. */
+  sshDir?: string;
 }
 
 export const STATE_KEY = 'stackcheck';
@@ -29,6 +31,7 @@ export function decodeState(text: string): SavedState | undefined {
       runs: s.runs ?? [],
       dockerHost: s.dockerHost,
       workingDirectory: s.workingDirectory,
+      sshDir: s.sshDir,
     };
   } catch {
     return undefined;

@@ -3,14 +3,15 @@ import { createRequire as __scRequire } from 'node:module'; import { fileURLToPa
 import {
   DEFAULT_NODE,
   closest,
+  consoleProgress,
   diffSnapshots,
   formatDifference,
-  formatDuration,
   loadManifest,
   loadSuites,
   manifestJsonSchema,
   mergeResults,
   pickSnapshot,
+  printSummary,
   readResultFiles,
   readSnapshotFile,
   realClock,
@@ -18,9 +19,10 @@ import {
   requireSnapshots,
   runChecks,
   runSuites,
+  verboseFromEnv,
   writeReports,
   writeSnapshotFile
-} from "./chunk-FEE2USEB.js";
+} from "./chunk-HK3EK3VB.js";
 import {
   UserError,
   connect,
@@ -29,71 +31,11 @@ import {
   formatProblem,
   isUserError,
   sweep
-} from "./chunk-NNQFEEQS.js";
+} from "./chunk-DEPNBFQW.js";
 import "./chunk-W3RBS6NZ.js";
 
 // src/cli/main.ts
 import { existsSync, readFileSync } from "node:fs";
-
-// src/report/console.ts
-var stderrLine = (line) => process.stderr.write(`${line}
-`);
-function consoleProgress(write = stderrLine) {
-  return {
-    emit(e) {
-      if (e.kind === "note") {
-        write(e.level === "warn" ? `warning: ${e.text}` : e.text);
-        return;
-      }
-      if (e.kind === "check") {
-        write(`  ${e.status.padEnd(7)} ${e.name} (${formatDuration(e.durationMs)})`);
-        return;
-      }
-      if (e.phase === "removed") return;
-      const at = formatDuration(e.atMs).padStart(7);
-      const detail = e.detail && e.phase !== "failed" ? `  ${e.detail}` : "";
-      write(`${at}  ${e.topology}/${e.service}  ${e.phase}${detail}`);
-    }
-  };
-}
-function printSummary(r, write = stderrLine) {
-  write("");
-  for (const t of r.topologies) {
-    const how = t.attached ? ` (attached to compose project "${t.attached.project}")` : "";
-    write(`topology ${t.name} on ${t.node}: ${t.status}${how}`);
-    for (const s of t.services) {
-      const times = s.startedMs === void 0 ? "" : `started ${formatDuration(s.startedMs)}` + (s.healthyMs === void 0 ? "" : `, ready ${formatDuration(s.healthyMs)}`);
-      const replicas = s.replicas > 1 ? ` \xD7${s.replicas}` : "";
-      const found = t.attached?.services.find((x) => x.name === s.name);
-      const note = found && found.state !== "found" ? found.state : times;
-      write(`  ${s.name.padEnd(24)}${replicas} ${s.status.padEnd(10)} ${note}`);
-    }
-    for (const x of t.attached?.services.filter((x2) => x2.state === "extra") ?? [])
-      write(
-        `  ${x.name.padEnd(24)} extra      ${x.containers.join(", ")}: not in the compose files`
-      );
-    if (t.failure) {
-      write("");
-      write(`${t.failure.source ? `${formatPos(t.failure.source)}: ` : ""}${t.failure.message}`);
-      for (const d of t.failure.details) write(`  ${d}`);
-    }
-  }
-  if (!r.teardown.kept && r.teardown.restored?.length) {
-    write("\nattached stacks left as found:");
-    for (const x of r.teardown.restored) write(`  ${x}`);
-  }
-  if (r.teardown.kept) {
-    write(`
-kept running (--keep); remove with: stackcheck down --run ${r.runId}`);
-  } else if (r.teardown.errors.length) {
-    write(`
-teardown left something behind; \`stackcheck down --run ${r.runId}\` retries:`);
-    for (const e of r.teardown.errors) write(`  ${e}`);
-  }
-  const verdict = r.interrupted ? `interrupted by ${r.interrupted}` : r.status;
-  write(`
-${r.suite}: ${verdict} in ${formatDuration(r.durationMs)} (run ${r.runId})`);
-}
 
 // src/report/results.ts
 function exitCodeFor(r) {
@@ -115,9 +57,11 @@ Commands:
       --junit FILE      write a JUnit XML report to FILE
       --summary FILE    write the markdown summary (what the action shows as the job summary)
       --topologies A,B  run only these topologies (and the checks and scenarios on them)
-      --checks REGEX    run only the checks whose name matches
+      --checks REGEX    run only the checks and scenarios whose name matches
       --concurrency N   checks run at once (default 16)
       --snapshot FILE   after the scenarios, take the manifest's snapshots into FILE
+      --verbose         print every service's progress, not one line per topology
+                        (also STACKCHECK_VERBOSE=1)
   validate [manifest]   check the manifest and its compose files without touching an engine
   down [manifest]       remove what stackcheck runs left behind on the engines
       --run ID          only that run (live or not)
@@ -220,7 +164,8 @@ function parseCommand(argv) {
           topologies: { type: "string" },
           checks: { type: "string" },
           concurrency: { type: "string" },
-          snapshot: { type: "string" }
+          snapshot: { type: "string" },
+          verbose: { type: "boolean" }
         },
         1
       );
@@ -243,7 +188,8 @@ function parseCommand(argv) {
         },
         ...values.checks !== void 0 && { checks: String(values.checks) },
         ...concurrency !== void 0 && { concurrency },
-        ...values.snapshot !== void 0 && { snapshot: String(values.snapshot) }
+        ...values.snapshot !== void 0 && { snapshot: String(values.snapshot) },
+        ...values.verbose === true && { verbose: true }
       };
     }
     case "snapshot": {
@@ -485,15 +431,16 @@ ${name}: stopping and removing what this run created\u2026`);
   };
   const handlers = { SIGINT: () => onSignal("SIGINT"), SIGTERM: () => onSignal("SIGTERM") };
   process.on("SIGINT", handlers.SIGINT).on("SIGTERM", handlers.SIGTERM);
+  const verbose = cmd.verbose || verboseFromEnv();
   try {
     const results = await runSuites(suites, {
       signal: controller.signal,
-      progress: consoleProgress(),
+      progress: consoleProgress(void 0, { verbose }),
       keep: cmd.keep,
       concurrency: cmd.concurrency,
       snapshots
     });
-    printSummary(results);
+    printSummary(results, void 0, { verbose });
     writeReports(results, reportFiles(cmd, suites[0]));
     const complete = !snapshots || writeSnapshots(cmd.snapshot, suites[0].name, snapshots, out, err);
     return Math.max(exitCodeFor(results), complete ? 0 : 1);
@@ -516,7 +463,8 @@ async function downCommand(cmd) {
   let failed = false;
   let found = 0;
   for (const node of nodes) {
-    const { engine } = await connect(node);
+    const { engine, notes } = await connect(node);
+    for (const n of notes) err(`warning: ${n}`);
     try {
       for (const { run: r, report } of await sweep(engine, selection)) {
         found++;

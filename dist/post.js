@@ -1,13 +1,14 @@
 import { createRequire as __scRequire } from 'node:module'; import { fileURLToPath as __scPath } from 'node:url'; import { dirname as __scDir } from 'node:path'; const require = __scRequire(import.meta.url); const __filename = __scPath(import.meta.url); const __dirname = __scDir(__filename);
 import {
   STATE_KEY,
-  decodeState
-} from "./chunk-TBDY7SXY.js";
+  decodeState,
+  removeSshFiles
+} from "./chunk-GKGW6FM3.js";
 import {
   connect,
   errorMessage,
   sweep
-} from "./chunk-NNQFEEQS.js";
+} from "./chunk-DEPNBFQW.js";
 import {
   getInput,
   getState,
@@ -24,7 +25,9 @@ async function cleanup(state, log, factory) {
   for (const node of nodes) {
     let engine;
     try {
-      ({ engine } = await connect(node, factory));
+      let notes;
+      ({ engine, notes } = await connect(node, factory));
+      for (const n of notes) log.warning(n);
     } catch (e) {
       const msg = `node ${node.name}: ${errorMessage(e)}`;
       report.problems.push(msg);
@@ -84,6 +87,8 @@ async function post() {
     await cleanup(state, { info, warning: (t) => warning(t) });
   } catch (e) {
     warning(`stackcheck cleanup: ${errorMessage(e)}`);
+  } finally {
+    removeSshFiles(decodeState(getState(STATE_KEY))?.sshDir);
   }
 }
 

@@ -236,7 +236,7 @@ var require_buffer_list = __commonJS({
         }
       }, {
         key: "join",
-        value: function join2(s) {
+        value: function join3(s) {
           if (this.length === 0) return "";
           var p = this.head;
           var ret = "" + p.data;
@@ -9987,14 +9987,31 @@ function isUserError(e) {
   return e instanceof UserError;
 }
 function errorMessage(e) {
-  return e instanceof Error ? e.message : String(e);
+  const parts = [];
+  for (let x = e, depth = 0; x != null && depth < MAX_CAUSES; depth++) {
+    const text = ownMessage(x);
+    if (text && !parts.some((p) => p.includes(text))) parts.push(text);
+    x = x instanceof Error ? x.cause : void 0;
+  }
+  return parts.join(": ");
 }
+var MAX_CAUSES = 5;
+function ownMessage(x) {
+  if (!(x instanceof Error)) return String(x);
+  if (x.message) return x.message;
+  if (x instanceof AggregateError && x.errors.length)
+    return x.errors.map((a) => ownMessage(a)).join("; ");
+  return x.code ?? x.name;
+}
+
+// src/engine/connect.ts
+import { isIP } from "node:net";
 
 // src/engine/docker.ts
 var import_dockerode = __toESM(require_docker(), 1);
-import { existsSync, readFileSync, readdirSync } from "node:fs";
-import { homedir, userInfo } from "node:os";
-import { join } from "node:path";
+import { existsSync as existsSync2, readFileSync as readFileSync2, readdirSync } from "node:fs";
+import { homedir as homedir2, userInfo } from "node:os";
+import { join as join2 } from "node:path";
 import { on } from "node:events";
 
 // src/engine/container-spec.ts
@@ -10155,12 +10172,21 @@ function mount(m, volumeNames) {
 import { Agent } from "node:http";
 var CHANNELS_PER_CONNECTION = 8;
 var IDLE_MS = 5e3;
+var HOST_KEY_ALGORITHMS = [
+  "ssh-ed25519",
+  "ecdsa-sha2-nistp256",
+  "ecdsa-sha2-nistp384",
+  "ecdsa-sha2-nistp521",
+  "rsa-sha2-512",
+  "rsa-sha2-256",
+  "ssh-rsa"
+];
 var SshDialAgent = class extends Agent {
-  constructor(config) {
+  constructor(o) {
     super();
-    this.config = config;
+    this.o = o;
   }
-  config;
+  o;
   connections = /* @__PURE__ */ new Set();
   createConnection(_options, callback) {
     const c = [...this.connections].find((x) => x.channels < CHANNELS_PER_CONNECTION) ?? this.open();
@@ -10190,6 +10216,10 @@ var SshDialAgent = class extends Agent {
     }, failed);
     return void 0;
   }
+  /** What the host key check said since last asked (an accepted new key), once. */
+  takeNotices() {
+    return this.o.hostKeys.notices.splice(0);
+  }
   destroy() {
     super.destroy();
     for (const c of this.connections) c.client?.end();
@@ -10206,11 +10236,32 @@ var SshDialAgent = class extends Agent {
       // It is CommonJS: its exports are the default export, under Node and in the bundle alike.
       ready: import("./chunk-JAFJ7MOW.js").then(
         ({ default: { Client } }) => new Promise((resolve, reject) => {
+          let refused;
+          const hostVerifier = (key) => {
+            try {
+              this.o.hostKeys.verify(key);
+              return true;
+            } catch (e) {
+              refused = e;
+              return false;
+            }
+          };
           const client = new Client();
           c.client = client;
-          client.once("ready", () => resolve(client)).once("error", reject);
+          client.once("ready", () => resolve(client));
+          client.once("error", (e) => reject(refused ?? e));
           client.on("error", forget).on("close", forget);
-          client.connect(this.config);
+          try {
+            const preferred = this.o.hostKeys.preferredAlgorithms();
+            const serverHostKey = [
+              ...preferred,
+              ...HOST_KEY_ALGORITHMS.filter((a) => !preferred.includes(a))
+            ];
+            client.connect({ ...this.o.connect, hostVerifier, algorithms: { serverHostKey } });
+          } catch (e) {
+            const m = /^Cannot parse privateKey: (.*)/s.exec(e.message);
+            reject(m ? this.o.keyError(m[1]) : e);
+          }
         })
       )
     };
@@ -10220,11 +10271,243 @@ var SshDialAgent = class extends Agent {
   }
 };
 
+// src/common/ssh-keys.ts
+import { createHash } from "node:crypto";
+var TYPE_NAMES = {
+  "ssh-ed25519": "ED25519",
+  "ecdsa-sha2-nistp256": "ECDSA",
+  "ecdsa-sha2-nistp384": "ECDSA",
+  "ecdsa-sha2-nistp521": "ECDSA",
+  "ssh-rsa": "RSA",
+  "ssh-dss": "DSA",
+  "sk-ssh-ed25519@openssh.com": "ED25519-SK",
+  "sk-ecdsa-sha2-nistp256@openssh.com": "ECDSA-SK"
+};
+function blobType(blob) {
+  if (blob.length < 4) return void 0;
+  const n = blob.readUInt32BE(0);
+  if (n === 0 || n > 64 || 4 + n > blob.length) return void 0;
+  return blob.subarray(4, 4 + n).toString("latin1");
+}
+function keyOfBlob(blob) {
+  return { type: blobType(blob) ?? "unknown", blob };
+}
+function parsePublicKey(text) {
+  const [type, b64] = text.trim().split(/\s+/);
+  if (!type || !b64) return 'expected an ssh public key: "TYPE BASE64", as in a .pub file';
+  if (!(type in TYPE_NAMES))
+    return `"${type}" is not an ssh host key type (${Object.keys(TYPE_NAMES).slice(0, 6).join(", ")})`;
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return `the ${type} key is not base64`;
+  const blob = Buffer.from(b64, "base64");
+  const inner = blobType(blob);
+  if (inner !== type)
+    return `the key's data is ${inner ? `an ${inner} key` : "not an ssh key"}, not ${type}`;
+  return { type, blob };
+}
+function fingerprint(blob) {
+  return `SHA256:${createHash("sha256").update(blob).digest("base64").replace(/=+$/, "")}`;
+}
+function describeKey(k) {
+  return `${TYPE_NAMES[k.type] ?? k.type} key ${fingerprint(k.blob)}`;
+}
+function keyTypeName(type) {
+  return TYPE_NAMES[type];
+}
+
+// src/engine/known-hosts.ts
+import { createHmac } from "node:crypto";
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, join } from "node:path";
+var ALGORITHMS = {
+  "ssh-ed25519": ["ssh-ed25519"],
+  "ecdsa-sha2-nistp256": ["ecdsa-sha2-nistp256"],
+  "ecdsa-sha2-nistp384": ["ecdsa-sha2-nistp384"],
+  "ecdsa-sha2-nistp521": ["ecdsa-sha2-nistp521"],
+  "ssh-rsa": ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"],
+  "ssh-dss": ["ssh-dss"]
+};
+function knownHostName(host, port) {
+  const h = host.toLowerCase();
+  return port === 22 ? h : `[${h}]:${port}`;
+}
+function entriesFor(text, file, name) {
+  const out = [];
+  text.split("\n").forEach((raw, i) => {
+    const fields = raw.trim().split(/\s+/);
+    if (!fields[0] || fields[0].startsWith("#")) return;
+    const marker = fields[0].startsWith("@") ? fields.shift() : void 0;
+    if (marker === "@cert-authority") return;
+    const [hosts, type, b64] = fields;
+    if (!hosts || !type || !b64 || !namesHost(hosts, name)) return;
+    const key = parsePublicKey(`${type} ${b64}`);
+    if (typeof key === "string") return;
+    out.push({ file, line: i + 1, key, revoked: marker === "@revoked" });
+  });
+  return out;
+}
+function namesHost(patterns, name) {
+  if (patterns.startsWith("|1|")) {
+    const [, , salt, hash] = patterns.split("|");
+    if (!salt || !hash) return false;
+    const mac = createHmac("sha1", Buffer.from(salt, "base64")).update(name).digest("base64");
+    return mac === hash;
+  }
+  let matched = false;
+  for (const p of patterns.toLowerCase().split(",")) {
+    const negated = p.startsWith("!");
+    if (!globMatch(negated ? p.slice(1) : p, name)) continue;
+    if (negated) return false;
+    matched = true;
+  }
+  return matched;
+}
+function globMatch(pattern, name) {
+  const re = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  return new RegExp(`^${re}$`).test(name);
+}
+function defaultKnownHosts() {
+  return [join(homedir(), ".ssh", "known_hosts"), "/etc/ssh/ssh_known_hosts"];
+}
+var HostKeyCheck = class {
+  constructor(trust) {
+    this.trust = trust;
+  }
+  trust;
+  accepted;
+  /** What accepting a key said, for the run's log (once). */
+  notices = [];
+  /** Host key algorithms to ask for, those of the known keys first (as ssh orders them). */
+  preferredAlgorithms() {
+    const types = new Set(this.known().map((e) => e.key.type));
+    return [...types].flatMap((t) => ALGORITHMS[t] ?? []);
+  }
+  /** Throws a UserError (refusing the connection) unless the key may be trusted. */
+  verify(blob) {
+    const offered = keyOfBlob(blob);
+    if (this.accepted?.blob.equals(blob)) return;
+    const known = this.known();
+    const revoked = known.find((e) => e.revoked && e.key.blob.equals(blob));
+    if (revoked)
+      throw this.refusal(offered, `which ${revoked.file}:${revoked.line} marks @revoked`);
+    const good = known.filter((e) => !e.revoked);
+    if (good.some((e) => e.key.blob.equals(blob))) return;
+    const sameType = good.find((e) => e.key.type === offered.type);
+    if (sameType || this.accepted) throw this.changed(offered, sameType);
+    if (!this.trust.acceptNew) throw this.unknown(offered, good);
+    this.accepted = offered;
+    this.notices.push(this.acceptNew(offered));
+  }
+  entries;
+  known() {
+    if (this.entries) return this.entries;
+    const { pinned, files, host, port } = this.trust;
+    if (pinned)
+      return this.entries = pinned.map((key, i) => ({
+        file: `the node's hostKey`,
+        line: i + 1,
+        key,
+        revoked: false
+      }));
+    const name = knownHostName(host, port);
+    this.entries = files.flatMap((file) => {
+      let text;
+      try {
+        text = readFileSync(file, "utf8");
+      } catch (e) {
+        if (e.code === "ENOENT") return [];
+        throw new UserError({
+          message: `the known_hosts file of node "${this.trust.node}" (${file}) cannot be read: ${errorMessage(e)}`,
+          hint: "Make it readable by this user, or point the node's `knownHosts:` at another file."
+        });
+      }
+      return entriesFor(text, file, name);
+    });
+    return this.entries;
+  }
+  where() {
+    return `${this.trust.host} (port ${this.trust.port})`;
+  }
+  scan(file) {
+    const { host, port } = this.trust;
+    return `ssh-keyscan -p ${port} ${host} >> ${file}`;
+  }
+  userFile() {
+    return this.trust.files[0] ?? defaultKnownHosts()[0];
+  }
+  unknown(k, others) {
+    const looked = others.length ? `only keys of other types are recorded for it (${[...new Set(others.map((e) => describeKey(e.key).split(" ")[0]))].join(", ")}, in ${others[0].file})` : `no entry for ${knownHostName(this.trust.host, this.trust.port)} is in ${this.trust.files.join(" or ")}`;
+    return new UserError({
+      message: `node "${this.trust.node}": the ssh host key of ${this.where()} is not known, so stackcheck did not log in: the server offered the ${describeKey(k)}, and ${looked}.`,
+      hint: `Compare that fingerprint with the machine's own (\`ssh-keygen -lf /etc/ssh/ssh_host_${keyFileName(k.type)}_key.pub\` there), then trust it: \`${this.scan(this.userFile())}\`, or pin it in the manifest (the node's \`hostKey: "${k.type} AAAA\u2026"\`); \`strictHostKeyChecking: accept-new\` on the node accepts a key not yet known.`
+    });
+  }
+  changed(k, was) {
+    const before = !was ? "this run already accepted another key for it" : this.trust.pinned ? `the node's hostKey pins the ${describeKey(was.key)}` : `${was.file}:${was.line} holds another key for it, the ${describeKey(was.key)}`;
+    const name = knownHostName(this.trust.host, this.trust.port);
+    const fix = this.trust.pinned ? "update the node's `hostKey:`" : `remove the old entry (\`ssh-keygen -R '${name}' -f ${was?.file ?? this.userFile()}\`) and add the new one (\`${this.scan(was?.file ?? this.userFile())}\`)`;
+    return new UserError({
+      message: `node "${this.trust.node}": the ssh host key of ${this.where()} HAS CHANGED, so stackcheck did not log in: the server offered the ${describeKey(k)}, but ${before}. Someone may be intercepting the connection, or the machine was reinstalled; a changed key is never accepted.`,
+      hint: `Ask the machine's owner whether its host key changed; only if it did, ${fix}.`
+    });
+  }
+  refusal(k, why) {
+    return new UserError({
+      message: `node "${this.trust.node}": the ssh host key of ${this.where()} is revoked, so stackcheck did not log in: the server offered the ${describeKey(k)}, ${why}.`,
+      hint: "A revoked key is never accepted: the machine needs a new host key."
+    });
+  }
+  acceptNew(k) {
+    const file = this.trust.files[0];
+    const line = `${knownHostName(this.trust.host, this.trust.port)} ${k.type} ${k.blob.toString("base64")}
+`;
+    let saved;
+    if (!file) saved = "kept for this run only";
+    else {
+      try {
+        mkdirSync(dirname(file), { recursive: true, mode: 448 });
+        const text = existsSync(file) ? readFileSync(file, "utf8") : "";
+        appendFileSync(file, (text && !text.endsWith("\n") ? "\n" : "") + line, { mode: 384 });
+        saved = `added to ${file}, where later runs find it`;
+      } catch (e) {
+        saved = `kept for this run only: ${file} cannot be written (${errorMessage(e)})`;
+      }
+    }
+    return `node "${this.trust.node}": accepted the unknown ssh host key of ${this.where()}, the ${describeKey(k)}, as the node's strictHostKeyChecking: accept-new allows (${saved}). Compare it with the machine's own fingerprint.`;
+  }
+};
+function keyFileName(type) {
+  return (keyTypeName(type) ?? "ed25519").toLowerCase().replace(/-sk$/, "");
+}
+
 // src/engine/engine.ts
 function engineMessage(e) {
   const json = e.json;
   return json?.message ?? errorMessage(e).replace(/^\(HTTP code \d+\)\s*[\w ]*-\s*/, "");
 }
+
+// src/orchestrator/deadline.ts
+function deadline(parent, ms) {
+  return AbortSignal.any([parent, AbortSignal.timeout(ms)]);
+}
+var QUICK_CALL_MS = 3e4;
+var IMAGE_CALL_MS = 15 * 6e4;
+function isAbort(e) {
+  return e instanceof Error && (e.name === "AbortError" || e.name === "TimeoutError");
+}
+var InFlight = class {
+  pending = /* @__PURE__ */ new Set();
+  track(p) {
+    this.pending.add(p);
+    const forget = () => this.pending.delete(p);
+    p.then(forget, forget);
+    return p;
+  }
+  async settle(timeoutMs) {
+    const all = Promise.allSettled([...this.pending]);
+    await Promise.race([all, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+  }
+};
 
 // src/engine/docker.ts
 function dockerodeOptions(o) {
@@ -10237,18 +10520,28 @@ function dockerodeOptions(o) {
     case "npipe:":
       return { socketPath: `//./pipe${u.pathname.replace(/^\/+pipe/, "")}` };
     case "ssh:": {
-      const ssh = {
-        host: u.hostname,
-        port: Number(u.port || 22),
+      const host = u.hostname.replace(/^\[(.*)\]$/, "$1");
+      const port = Number(u.port || 22);
+      const connect2 = {
+        host,
+        port,
         // As ssh itself: the local user's name where the URL names none.
         username: decodeURIComponent(u.username) || userInfo().username,
         ...sshAuth(o)
       };
+      const hostKeys = new HostKeyCheck({
+        node: o.node,
+        host,
+        port,
+        pinned: o.hostKey?.map((k) => pinnedKey(o.node, k)),
+        files: o.knownHosts ? [o.knownHosts] : defaultKnownHosts(),
+        acceptNew: o.acceptNewHostKey ?? false
+      });
       return {
         protocol: "http",
-        host: ssh.host,
-        port: ssh.port,
-        agent: new SshDialAgent(ssh)
+        host,
+        port,
+        agent: new SshDialAgent({ connect: connect2, hostKeys, keyError: (why) => keyError(o, why) })
       };
     }
     case "tcp:":
@@ -10260,9 +10553,9 @@ function dockerodeOptions(o) {
         host: u.hostname,
         port: Number(u.port || (tls ? 2376 : 2375)),
         ...tls && {
-          ca: readFileSync(tls.ca),
-          cert: readFileSync(tls.cert),
-          key: readFileSync(tls.key)
+          ca: tlsFile(o.node, "ca", tls.ca),
+          ...tls.cert && { cert: tlsFile(o.node, "cert", tls.cert) },
+          ...tls.key && { key: tlsFile(o.node, "key", tls.key) }
         }
       };
     }
@@ -10273,16 +10566,67 @@ function dockerodeOptions(o) {
       });
   }
 }
+function pinnedKey(node, text) {
+  const key = parsePublicKey(text);
+  if (typeof key === "string")
+    throw new UserError({ message: `the hostKey of node "${node}" is not a public key: ${key}` });
+  return key;
+}
 var DEFAULT_IDENTITIES = ["id_ed25519", "id_ecdsa", "id_rsa"];
 function sshAuth(o) {
-  const file = o.identity ?? DEFAULT_IDENTITIES.map((f) => join(homedir(), ".ssh", f)).find(existsSync);
-  if (!file) return { agent: process.env.SSH_AUTH_SOCK };
+  const agent = process.env.SSH_AUTH_SOCK || void 0;
+  const file = o.identity ?? DEFAULT_IDENTITIES.map((f) => join2(homedir2(), ".ssh", f)).find(existsSync2);
+  if (!file) return { agent };
+  let privateKey;
   try {
-    return { agent: process.env.SSH_AUTH_SOCK, privateKey: readFileSync(file) };
+    privateKey = readFileSync2(file);
   } catch (e) {
     throw new UserError({
       message: `the ssh key file of node "${o.node}" (${file}) cannot be read: ${errorMessage(e)}`,
       hint: "Point the node's `identity:` at a readable private key, or leave it out to use the ssh agent."
+    });
+  }
+  if (o.passphraseEnv) {
+    const passphrase = process.env[o.passphraseEnv];
+    if (!passphrase)
+      throw new UserError({
+        message: `the ssh key file of node "${o.node}" (${file}) is to be opened with the passphrase in $${o.passphraseEnv} (the node's passphraseEnv), and that variable is not set`,
+        hint: `Set ${o.passphraseEnv} for stackcheck (in CI, from a secret), or leave passphraseEnv out to use the ssh agent.`
+      });
+    return { agent, privateKey, passphrase };
+  }
+  if (!isEncryptedKey(privateKey.toString("latin1"))) return { agent, privateKey };
+  if (agent) return { agent };
+  throw new UserError({
+    message: `the ssh key file of node "${o.node}" (${file}) has a passphrase, and nothing here can open it: no ssh agent (SSH_AUTH_SOCK is not set) and no passphraseEnv on the node`,
+    hint: `Add the key to an agent (\`eval "$(ssh-agent)"; ssh-add ${file}\`) before stackcheck runs, or put the passphrase in an environment variable and name it in the node's \`passphraseEnv:\`.`
+  });
+}
+function keyError(o, why) {
+  const file = o.identity ?? "its default key file";
+  return new UserError({
+    message: `the ssh key file of node "${o.node}" (${file}) cannot be opened${o.passphraseEnv ? ` with the passphrase in $${o.passphraseEnv}` : ""}: ${why}`,
+    hint: o.passphraseEnv ? `Check that ${o.passphraseEnv} holds this key's passphrase (\`ssh-keygen -y -f ${file}\` asks for it).` : "Point the node's `identity:` at an OpenSSH private key (ssh-keygen writes one)."
+  });
+}
+function isEncryptedKey(text) {
+  if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(text)) return true;
+  const m = /-----BEGIN OPENSSH PRIVATE KEY-----([\s\S]*?)-----END/.exec(text);
+  if (!m) return false;
+  const raw = Buffer.from(m[1].replace(/\s+/g, ""), "base64");
+  const magic = "openssh-key-v1\0";
+  if (raw.toString("latin1", 0, magic.length) !== magic) return false;
+  const n = raw.readUInt32BE(magic.length);
+  return raw.toString("latin1", magic.length + 4, magic.length + 4 + n) !== "none";
+}
+var TLS_FILES = { ca: "CA certificate", cert: "client certificate", key: "client key" };
+function tlsFile(node, which, path) {
+  try {
+    return readFileSync2(path);
+  } catch (e) {
+    throw new UserError({
+      message: `the TLS ${TLS_FILES[which]} file of node "${node}" (tls.${which}: ${path}) cannot be read: ${errorMessage(e)}`,
+      hint: `Point the node's \`tls.${which}\` at the file (paths are relative to the manifest), or set DOCKER_CERT_PATH to a folder with ca.pem, cert.pem and key.pem.`
     });
   }
 }
@@ -10320,6 +10664,8 @@ async function idempotent(fn) {
 var DockerEngine = class {
   node;
   docker;
+  /** Whether each container whose log was read has a terminal (hasTty). */
+  ttys = /* @__PURE__ */ new Map();
   constructor(o) {
     this.node = o.node;
     this.docker = new import_dockerode.default(dockerodeOptions(o));
@@ -10327,11 +10673,14 @@ var DockerEngine = class {
   async info(signal) {
     const v = await abortable(signal, this.docker.version());
     const info = await abortable(signal, this.docker.info());
+    const agent = this.docker.modem.agent;
+    const notices = agent instanceof SshDialAgent ? agent.takeNotices() : [];
     return {
       version: v.Version,
       apiVersion: v.ApiVersion,
       os: v.Os,
-      runtimes: Object.keys(info.Runtimes ?? {})
+      runtimes: Object.keys(info.Runtimes ?? {}),
+      ...notices.length && { notices }
     };
   }
   async imageExists(ref, signal) {
@@ -10547,7 +10896,8 @@ var DockerEngine = class {
       networks: Object.entries(c.NetworkSettings.Networks ?? {}).map(([name, n]) => ({
         name,
         ipv4: n.IPAddress || void 0,
-        ipv6: n.GlobalIPv6Address || void 0
+        ipv6: n.GlobalIPv6Address || void 0,
+        gateway: n.Gateway || n.IPv6Gateway || void 0
       })),
       exposedPorts: [
         .../* @__PURE__ */ new Set([
@@ -10583,15 +10933,28 @@ var DockerEngine = class {
   }
   async containerLogs(id, tail, signal) {
     const c = this.docker.getContainer(id);
-    const [raw, info] = await Promise.all([
+    const [raw, tty] = await Promise.all([
       c.logs({ stdout: true, stderr: true, tail, follow: false, abortSignal: signal }),
-      c.inspect({ abortSignal: signal })
+      this.hasTty(id, signal)
     ]);
-    return info.Config.Tty ? raw.toString("utf8") : demux(raw);
+    return tty ? raw.toString("utf8") : demux(raw);
+  }
+  /**
+   * Whether the container has a terminal (its log is then one raw stream, not framed): fixed
+   * for its life, so read once, not on every poll of a log (a propagation's, a logs check's).
+   */
+  hasTty(id, signal) {
+    let tty = this.ttys.get(id);
+    if (!tty) {
+      tty = this.docker.getContainer(id).inspect({ abortSignal: AbortSignal.timeout(QUICK_CALL_MS) }).then((info) => info.Config.Tty);
+      this.ttys.set(id, tty);
+      tty.catch(() => this.ttys.delete(id));
+    }
+    return abortable(signal, tty);
   }
   async containerLogLines(id, opts, signal) {
     const c = this.docker.getContainer(id);
-    const [raw, info] = await Promise.all([
+    const [raw, tty] = await Promise.all([
       c.logs({
         stdout: true,
         stderr: true,
@@ -10600,9 +10963,9 @@ var DockerEngine = class {
         since: opts.sinceMs === void 0 ? 0 : Math.floor(opts.sinceMs / 1e3),
         abortSignal: signal
       }),
-      c.inspect({ abortSignal: signal })
+      this.hasTty(id, signal)
     ]);
-    const frames = info.Config.Tty ? [{ stream: "stdout", data: raw }] : demuxFrames(raw);
+    const frames = tty ? [{ stream: "stdout", data: raw }] : demuxFrames(raw);
     return frames.flatMap(
       ({ stream, data }) => data.toString("utf8").split("\n").filter(Boolean).map((line) => {
         const space = line.indexOf(" ");
@@ -10753,46 +11116,99 @@ function containerConfig(c) {
 
 // src/engine/connect.ts
 var CONNECT_MS = 15e3;
-var dockerEngineFor = (node) => new DockerEngine({ node: node.name, url: node.docker, tls: node.tls, identity: node.identity });
+var dockerEngineFor = (node) => new DockerEngine({
+  node: node.name,
+  url: node.docker,
+  tls: node.tls,
+  identity: node.identity,
+  passphraseEnv: node.passphraseEnv,
+  knownHosts: node.knownHosts,
+  hostKey: node.hostKey,
+  acceptNewHostKey: node.strictHostKeyChecking === "accept-new"
+});
 function engineUrl(node) {
   return node.docker ?? process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
 }
 async function connect(node, factory = dockerEngineFor) {
   const engine = factory(node);
   try {
-    return { engine, info: await engine.info(AbortSignal.timeout(CONNECT_MS)) };
+    const info = await engine.info(AbortSignal.timeout(CONNECT_MS));
+    return { engine, info, notes: [...plainTcpWarning(node), ...info.notices ?? []] };
   } catch (e) {
     await engine.close();
-    const url = engineUrl(node);
-    throw new UserError({
-      message: `the Docker engine of node "${node.name}" (${url}) does not answer: ${errorMessage(e)}`,
-      hint: node.docker ? "Check that the engine runs and that this machine can reach it (address, port, TLS files, ssh key)." : "Start Docker (or Podman's socket), or point DOCKER_HOST at a running engine; scripts/ensure-docker.sh installs one on Debian/Ubuntu."
-    });
+    if (isUserError(e)) throw e;
+    throw new UserError(tlsProblem(node, e) ?? notAnswering(node, e));
   }
 }
-
-// src/orchestrator/deadline.ts
-function deadline(parent, ms) {
-  return AbortSignal.any([parent, AbortSignal.timeout(ms)]);
+function notAnswering(node, e) {
+  return {
+    message: `the Docker engine of node "${node.name}" (${engineUrl(node)}) does not answer: ${errorMessage(e)}`,
+    hint: node.docker ? "Check that the engine runs and that this machine can reach it (address, port, TLS files, ssh key)." : "Start Docker (or Podman's socket), or point DOCKER_HOST at a running engine; scripts/ensure-docker.sh installs one on Debian/Ubuntu."
+  };
 }
-var QUICK_CALL_MS = 3e4;
-var IMAGE_CALL_MS = 15 * 6e4;
-function isAbort(e) {
-  return e instanceof Error && (e.name === "AbortError" || e.name === "TimeoutError");
+var UNTRUSTED_SERVER = /* @__PURE__ */ new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "CERT_SIGNATURE_FAILURE",
+  "CERT_UNTRUSTED"
+]);
+var CLIENT_REFUSED = /* @__PURE__ */ new Set([
+  "ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE",
+  "ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED",
+  "ERR_SSL_TLSV1_ALERT_UNKNOWN_CA",
+  "ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN"
+]);
+function tlsProblem(node, e) {
+  const code = e.code ?? "";
+  const url = engineUrl(node);
+  const at = `the Docker engine of node "${node.name}" (${url})`;
+  const ca = node.tls ? `tls.ca (${node.tls.ca})` : "DOCKER_CERT_PATH/ca.pem";
+  if (UNTRUSTED_SERVER.has(code))
+    return {
+      message: `${at} was not trusted: its TLS server certificate is not signed by the CA in ${ca} (${errorMessage(e)})`,
+      hint: "Point the node's `tls.ca` at the CA that signed the engine's certificate (the engine's --tlscacert names the CA of its clients, usually the same one)."
+    };
+  if (code === "ERR_TLS_CERT_ALTNAME_INVALID")
+    return {
+      message: `${at} was not trusted: its TLS server certificate is not made out for that address (${errorMessage(e)})`,
+      hint: "Reach the engine by a name or IP its certificate lists (subjectAltName), or give it a certificate for this one."
+    };
+  if (code === "CERT_HAS_EXPIRED" || code === "CERT_NOT_YET_VALID")
+    return {
+      message: `${at} was not trusted: its TLS server certificate is out of date (${errorMessage(e)})`,
+      hint: "Renew the engine certificate (and check both clocks)."
+    };
+  if (CLIENT_REFUSED.has(code)) {
+    const cert = node.tls?.cert ?? (node.tls ? void 0 : "DOCKER_CERT_PATH/cert.pem");
+    return cert ? {
+      message: `${at} refused this client: it runs with --tlsverify and does not accept the client certificate ${node.tls ? `in tls.cert (${cert})` : cert} (not signed by a CA it trusts, or out of date)`,
+      hint: "Give the node a client certificate signed by the CA the engine's --tlscacert names."
+    } : {
+      message: `${at} refused this client: it runs with --tlsverify and asks for a client certificate, and the node's tls names none`,
+      hint: "Add the client certificate and its key to the node's `tls:` (cert: and key:), made by the CA the engine's --tlscacert names."
+    };
+  }
+  if (/Client sent an HTTP request to an HTTPS server/.test(errorMessage(e)))
+    return {
+      message: `${at} speaks TLS, and the node gives no TLS files: ${errorMessage(e)}`,
+      hint: "Give the node `tls: { ca, cert, key }` (or set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH)."
+    };
+  return void 0;
 }
-var InFlight = class {
-  pending = /* @__PURE__ */ new Set();
-  track(p) {
-    this.pending.add(p);
-    const forget = () => this.pending.delete(p);
-    p.then(forget, forget);
-    return p;
-  }
-  async settle(timeoutMs) {
-    const all = Promise.allSettled([...this.pending]);
-    await Promise.race([all, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
-  }
-};
+function plainTcpWarning(node) {
+  const url = engineUrl(node);
+  if (!/^(tcp|http):\/\//.test(url) || node.tls) return [];
+  if (process.env.DOCKER_TLS_VERIFY === "1" && process.env.DOCKER_CERT_PATH) return [];
+  const host = new URL(url).hostname.replace(/^\[(.*)\]$/, "$1");
+  if (host === "localhost" || isIP(host) === 4 && host.startsWith("127.") || host === "::1")
+    return [];
+  return [
+    `node "${node.name}": its engine ${url} is plain tcp without TLS: anyone on the network between here and there can read this run's traffic (secrets included) and drive that engine, which is root on its machine. Use ssh:// or tcp:// with tls: (dockerd --tlsverify).`
+  ];
+}
 
 // src/orchestrator/labels.ts
 var LABEL = {
@@ -10811,7 +11227,9 @@ var LABEL = {
   /** Helper containers stackcheck runs for itself: `probe`, `fault`; records: `restore`. */
   role: "io.stackcheck.role",
   /** On a run's restore record: ids of attached containers to leave running (orchestrator/restore.ts). */
-  restore: "io.stackcheck.restore"
+  restore: "io.stackcheck.restore",
+  /** On a container started without its GPU device requests (`gpu: optional`): why. */
+  withoutGpu: "io.stackcheck.without-gpu"
 };
 
 // src/orchestrator/restore.ts
@@ -10941,9 +11359,16 @@ async function teardownRun(engine, runId, opts = {}) {
     if (!p) {
       const sp = services.get(key);
       p = (async () => {
-        await Promise.all((sp?.dependents ?? []).map((d) => stop(`${sp.topology}/${d}`)));
+        await Promise.all([
+          ...(sp?.dependents ?? []).map((d) => stop(`${sp.topology}/${d}`)),
+          // A dependent in another topology: here, or on another engine, whose teardown says when.
+          ...(sp?.crossDependents ?? []).map(
+            (k) => services.has(k) ? stop(k) : opts.order?.stopped(k)
+          )
+        ]);
         const grace = sp ? sp.spec.stopGracePeriodMs ?? DEFAULT_GRACE_MS : void 0;
         const mine = byService.get(key) ?? [];
+        if (!mine.length) return;
         await Promise.all(
           mine.map(
             (c) => attempt(
@@ -10970,11 +11395,12 @@ async function teardownRun(engine, runId, opts = {}) {
           opts.progress?.emit({ kind: "service", topology, service, phase: "removed", atMs: 0 });
         });
       })();
+      void p.then(() => opts.order?.done(key));
       stopped.set(key, p);
     }
     return p;
   };
-  await Promise.all([...byService.keys()].map(stop));
+  await Promise.all([.../* @__PURE__ */ new Set([...byService.keys(), ...services.keys()])].map(stop));
   report.containers = (await Promise.all(removals)).flat().filter(Boolean).length;
   const networks = await list(
     "networks",
@@ -11004,10 +11430,30 @@ async function teardownRun(engine, runId, opts = {}) {
   report.volumes = volDone.filter(Boolean).length;
   return report;
 }
+var StopOrder = class {
+  stops = /* @__PURE__ */ new Map();
+  entry(key) {
+    let e = this.stops.get(key);
+    if (!e) {
+      let resolve;
+      const promise = new Promise((r) => resolve = r);
+      e = { promise, resolve };
+      this.stops.set(key, e);
+    }
+    return e;
+  }
+  /** Resolves once `topology/service` has stopped (or had nothing to stop). */
+  stopped(key) {
+    return this.entry(key).promise;
+  }
+  done(key) {
+    this.entry(key).resolve();
+  }
+};
 
 // src/orchestrator/identity.ts
 import { randomBytes } from "node:crypto";
-import { readFileSync as readFileSync2 } from "node:fs";
+import { readFileSync as readFileSync3 } from "node:fs";
 import { hostname } from "node:os";
 var KEPT = "kept";
 function newRunIdentity(suite, lifetimeMs, opts = {}) {
@@ -11028,7 +11474,7 @@ function runLabels(id) {
 }
 function processStart(pid) {
   try {
-    const stat = readFileSync2(`/proc/${pid}/stat`, "utf8");
+    const stat = readFileSync3(`/proc/${pid}/stat`, "utf8");
     return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
   } catch {
     return void 0;
@@ -11094,19 +11540,21 @@ export {
   isUserError,
   errorMessage,
   require_tar_stream,
+  LABEL,
   deadline,
   QUICK_CALL_MS,
   IMAGE_CALL_MS,
   isAbort,
   InFlight,
-  LABEL,
   newRunIdentity,
   runLabels,
   recordAttached,
   engineMessage,
+  parsePublicKey,
   dockerEngineFor,
   engineUrl,
   connect,
   teardownRun,
+  StopOrder,
   sweep
 };

@@ -4,6 +4,7 @@ import {
   InFlight,
   LABEL,
   QUICK_CALL_MS,
+  StopOrder,
   UserError,
   connect,
   deadline,
@@ -15,12 +16,13 @@ import {
   isAbort,
   isUserError,
   newRunIdentity,
+  parsePublicKey,
   recordAttached,
   require_tar_stream,
   runLabels,
   sweep,
   teardownRun
-} from "./chunk-NNQFEEQS.js";
+} from "./chunk-DEPNBFQW.js";
 import {
   __commonJS,
   __export,
@@ -105,11 +107,11 @@ var require_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    function visit_(key2, node2, visitor, path) {
-      const ctrl = callVisitor(key2, node2, visitor, path);
+    function visit_(key3, node2, visitor, path) {
+      const ctrl = callVisitor(key3, node2, visitor, path);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key2, path, ctrl);
-        return visit_(key2, ctrl, visitor, path);
+        replaceNode(key3, path, ctrl);
+        return visit_(key3, ctrl, visitor, path);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
@@ -153,11 +155,11 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key2, node2, visitor, path) {
-      const ctrl = await callVisitor(key2, node2, visitor, path);
+    async function visitAsync_(key3, node2, visitor, path) {
+      const ctrl = await callVisitor(key3, node2, visitor, path);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key2, path, ctrl);
-        return visitAsync_(key2, ctrl, visitor, path);
+        replaceNode(key3, path, ctrl);
+        return visitAsync_(key3, ctrl, visitor, path);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
@@ -207,27 +209,27 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key2, node2, visitor, path) {
+    function callVisitor(key3, node2, visitor, path) {
       if (typeof visitor === "function")
-        return visitor(key2, node2, path);
+        return visitor(key3, node2, path);
       if (identity.isMap(node2))
-        return visitor.Map?.(key2, node2, path);
+        return visitor.Map?.(key3, node2, path);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key2, node2, path);
+        return visitor.Seq?.(key3, node2, path);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key2, node2, path);
+        return visitor.Pair?.(key3, node2, path);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key2, node2, path);
+        return visitor.Scalar?.(key3, node2, path);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key2, node2, path);
+        return visitor.Alias?.(key3, node2, path);
       return void 0;
     }
-    function replaceNode(key2, path, node2) {
+    function replaceNode(key3, path, node2) {
       const parent = path[path.length - 1];
       if (identity.isCollection(parent)) {
-        parent.items[key2] = node2;
+        parent.items[key3] = node2;
       } else if (identity.isPair(parent)) {
-        if (key2 === "key")
+        if (key3 === "key")
           parent.key = node2;
         else
           parent.value = node2;
@@ -488,7 +490,7 @@ var require_anchors = __commonJS({
 var require_applyReviver = __commonJS({
   "node_modules/yaml/dist/doc/applyReviver.js"(exports) {
     "use strict";
-    function applyReviver(reviver, obj, key2, val) {
+    function applyReviver(reviver, obj, key3, val) {
       if (val && typeof val === "object") {
         if (Array.isArray(val)) {
           for (let i = 0, len = val.length; i < len; ++i) {
@@ -528,7 +530,7 @@ var require_applyReviver = __commonJS({
           }
         }
       }
-      return reviver.call(obj, key2, val);
+      return reviver.call(obj, key3, val);
     }
     exports.applyReviver = applyReviver;
   }
@@ -891,14 +893,14 @@ var require_Collection = __commonJS({
         if (isEmptyPath(path))
           this.add(value);
         else {
-          const [key2, ...rest] = path;
-          const node2 = this.get(key2, true);
+          const [key3, ...rest] = path;
+          const node2 = this.get(key3, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value);
           else if (node2 === void 0 && this.schema)
-            this.set(key2, collectionFromPath(this.schema, rest, value));
+            this.set(key3, collectionFromPath(this.schema, rest, value));
           else
-            throw new Error(`Expected YAML collection at ${key2}. Remaining path: ${rest}`);
+            throw new Error(`Expected YAML collection at ${key3}. Remaining path: ${rest}`);
         }
       }
       /**
@@ -906,14 +908,14 @@ var require_Collection = __commonJS({
        * @returns `true` if the item was found and removed.
        */
       deleteIn(path) {
-        const [key2, ...rest] = path;
+        const [key3, ...rest] = path;
         if (rest.length === 0)
-          return this.delete(key2);
-        const node2 = this.get(key2, true);
+          return this.delete(key3);
+        const node2 = this.get(key3, true);
         if (identity.isCollection(node2))
           return node2.deleteIn(rest);
         else
-          throw new Error(`Expected YAML collection at ${key2}. Remaining path: ${rest}`);
+          throw new Error(`Expected YAML collection at ${key3}. Remaining path: ${rest}`);
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -921,8 +923,8 @@ var require_Collection = __commonJS({
        * `true` (collections are always returned intact).
        */
       getIn(path, keepScalar) {
-        const [key2, ...rest] = path;
-        const node2 = this.get(key2, true);
+        const [key3, ...rest] = path;
+        const node2 = this.get(key3, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
         else
@@ -940,10 +942,10 @@ var require_Collection = __commonJS({
        * Checks if the collection includes a value with the key `key`.
        */
       hasIn(path) {
-        const [key2, ...rest] = path;
+        const [key3, ...rest] = path;
         if (rest.length === 0)
-          return this.has(key2);
-        const node2 = this.get(key2, true);
+          return this.has(key3);
+        const node2 = this.get(key3, true);
         return identity.isCollection(node2) ? node2.hasIn(rest) : false;
       }
       /**
@@ -951,17 +953,17 @@ var require_Collection = __commonJS({
        * boolean to add/remove the item from the set.
        */
       setIn(path, value) {
-        const [key2, ...rest] = path;
+        const [key3, ...rest] = path;
         if (rest.length === 0) {
-          this.set(key2, value);
+          this.set(key3, value);
         } else {
-          const node2 = this.get(key2, true);
+          const node2 = this.get(key3, true);
           if (identity.isCollection(node2))
             node2.setIn(rest, value);
           else if (node2 === void 0 && this.schema)
-            this.set(key2, collectionFromPath(this.schema, rest, value));
+            this.set(key3, collectionFromPath(this.schema, rest, value));
           else
-            throw new Error(`Expected YAML collection at ${key2}. Remaining path: ${rest}`);
+            throw new Error(`Expected YAML collection at ${key3}. Remaining path: ${rest}`);
         }
       }
     };
@@ -1539,19 +1541,19 @@ var require_stringifyPair = __commonJS({
     var Scalar2 = require_Scalar();
     var stringify = require_stringify();
     var stringifyComment = require_stringifyComment();
-    function stringifyPair({ key: key2, value }, ctx, onComment, onChompKeep) {
+    function stringifyPair({ key: key3, value }, ctx, onComment, onChompKeep) {
       const { allNullValues, doc, indent, indentStep, options: { commentString, indentSeq, simpleKeys } } = ctx;
-      let keyComment = identity.isNode(key2) && key2.comment || null;
+      let keyComment = identity.isNode(key3) && key3.comment || null;
       if (simpleKeys) {
         if (keyComment) {
           throw new Error("With simple keys, key nodes cannot have comments");
         }
-        if (identity.isCollection(key2) || !identity.isNode(key2) && typeof key2 === "object") {
+        if (identity.isCollection(key3) || !identity.isNode(key3) && typeof key3 === "object") {
           const msg = "With simple keys, collection cannot be used as a key value";
           throw new Error(msg);
         }
       }
-      let explicitKey = !simpleKeys && (!key2 || keyComment && value == null && !ctx.inFlow || identity.isCollection(key2) || (identity.isScalar(key2) ? key2.type === Scalar2.Scalar.BLOCK_FOLDED || key2.type === Scalar2.Scalar.BLOCK_LITERAL : typeof key2 === "object"));
+      let explicitKey = !simpleKeys && (!key3 || keyComment && value == null && !ctx.inFlow || identity.isCollection(key3) || (identity.isScalar(key3) ? key3.type === Scalar2.Scalar.BLOCK_FOLDED || key3.type === Scalar2.Scalar.BLOCK_LITERAL : typeof key3 === "object"));
       ctx = Object.assign({}, ctx, {
         allNullValues: false,
         implicitKey: !explicitKey && (simpleKeys || !allNullValues),
@@ -1559,7 +1561,7 @@ var require_stringifyPair = __commonJS({
       });
       let keyCommentDone = false;
       let chompKeep = false;
-      let str2 = stringify.stringify(key2, ctx, () => keyCommentDone = true, () => chompKeep = true);
+      let str2 = stringify.stringify(key3, ctx, () => keyCommentDone = true, () => chompKeep = true);
       if (!explicitKey && !ctx.inFlow && str2.length > 1024) {
         if (simpleKeys)
           throw new Error("With simple keys, single line scalar must not span more than 1024 characters");
@@ -1703,7 +1705,7 @@ var require_merge = __commonJS({
       }),
       stringify: () => MERGE_KEY
     };
-    var isMergeKey = (ctx, key2) => (merge2.identify(key2) || identity.isScalar(key2) && (!key2.type || key2.type === Scalar2.Scalar.PLAIN) && merge2.identify(key2.value)) && ctx?.doc.schema.tags.some((tag) => tag.tag === merge2.tag && tag.default);
+    var isMergeKey = (ctx, key3) => (merge2.identify(key3) || identity.isScalar(key3) && (!key3.type || key3.type === Scalar2.Scalar.PLAIN) && merge2.identify(key3.value)) && ctx?.doc.schema.tags.some((tag) => tag.tag === merge2.tag && tag.default);
     function addMergeToJSMap(ctx, map2, value) {
       const source = resolveAliasValue(ctx, value);
       if (identity.isSeq(source))
@@ -1720,14 +1722,14 @@ var require_merge = __commonJS({
       if (!identity.isMap(source))
         throw new Error("Merge sources must be maps or map aliases");
       const srcMap = source.toJSON(null, ctx, Map);
-      for (const [key2, value2] of srcMap) {
+      for (const [key3, value2] of srcMap) {
         if (map2 instanceof Map) {
-          if (!map2.has(key2))
-            map2.set(key2, value2);
+          if (!map2.has(key3))
+            map2.set(key3, value2);
         } else if (map2 instanceof Set) {
-          map2.add(key2);
-        } else if (!Object.prototype.hasOwnProperty.call(map2, key2)) {
-          Object.defineProperty(map2, key2, {
+          map2.add(key3);
+        } else if (!Object.prototype.hasOwnProperty.call(map2, key3)) {
+          Object.defineProperty(map2, key3, {
             value: value2,
             writable: true,
             enumerable: true,
@@ -1755,19 +1757,19 @@ var require_addPairToJSMap = __commonJS({
     var stringify = require_stringify();
     var identity = require_identity();
     var toJS = require_toJS();
-    function addPairToJSMap(ctx, map2, { key: key2, value }) {
-      if (identity.isNode(key2) && key2.addToJSMap)
-        key2.addToJSMap(ctx, map2, value);
-      else if (merge2.isMergeKey(ctx, key2))
+    function addPairToJSMap(ctx, map2, { key: key3, value }) {
+      if (identity.isNode(key3) && key3.addToJSMap)
+        key3.addToJSMap(ctx, map2, value);
+      else if (merge2.isMergeKey(ctx, key3))
         merge2.addMergeToJSMap(ctx, map2, value);
       else {
-        const jsKey = toJS.toJS(key2, "", ctx);
+        const jsKey = toJS.toJS(key3, "", ctx);
         if (map2 instanceof Map) {
           map2.set(jsKey, toJS.toJS(value, jsKey, ctx));
         } else if (map2 instanceof Set) {
           map2.add(jsKey);
         } else {
-          const stringKey = stringifyKey(key2, jsKey, ctx);
+          const stringKey = stringifyKey(key3, jsKey, ctx);
           const jsValue = toJS.toJS(value, stringKey, ctx);
           if (stringKey in map2)
             Object.defineProperty(map2, stringKey, {
@@ -1782,19 +1784,19 @@ var require_addPairToJSMap = __commonJS({
       }
       return map2;
     }
-    function stringifyKey(key2, jsKey, ctx) {
+    function stringifyKey(key3, jsKey, ctx) {
       if (jsKey === null)
         return "";
       if (typeof jsKey !== "object")
         return String(jsKey);
-      if (identity.isNode(key2) && ctx?.doc) {
+      if (identity.isNode(key3) && ctx?.doc) {
         const strCtx = stringify.createStringifyContext(ctx.doc, {});
         strCtx.anchors = /* @__PURE__ */ new Set();
         for (const node2 of ctx.anchors.keys())
           strCtx.anchors.add(node2.anchor);
         strCtx.inFlow = true;
         strCtx.inStringifyKey = true;
-        const strKey = key2.toString(strCtx);
+        const strKey = key3.toString(strCtx);
         if (!ctx.mapKeyWarned) {
           let jsonStr = JSON.stringify(strKey);
           if (jsonStr.length > 40)
@@ -1818,24 +1820,24 @@ var require_Pair = __commonJS({
     var stringifyPair = require_stringifyPair();
     var addPairToJSMap = require_addPairToJSMap();
     var identity = require_identity();
-    function createPair(key2, value, ctx) {
-      const k = createNode.createNode(key2, void 0, ctx);
+    function createPair(key3, value, ctx) {
+      const k = createNode.createNode(key3, void 0, ctx);
       const v = createNode.createNode(value, void 0, ctx);
       return new Pair(k, v);
     }
     var Pair = class _Pair {
-      constructor(key2, value = null) {
+      constructor(key3, value = null) {
         Object.defineProperty(this, identity.NODE_TYPE, { value: identity.PAIR });
-        this.key = key2;
+        this.key = key3;
         this.value = value;
       }
       clone(schema) {
-        let { key: key2, value } = this;
-        if (identity.isNode(key2))
-          key2 = key2.clone(schema);
+        let { key: key3, value } = this;
+        if (identity.isNode(key3))
+          key3 = key3.clone(schema);
         if (identity.isNode(value))
           value = value.clone(schema);
-        return new _Pair(key2, value);
+        return new _Pair(key3, value);
       }
       toJSON(_, ctx) {
         const pair = ctx?.mapAsMap ? /* @__PURE__ */ new Map() : {};
@@ -2011,11 +2013,11 @@ var require_YAMLMap = __commonJS({
     var identity = require_identity();
     var Pair = require_Pair();
     var Scalar2 = require_Scalar();
-    function findPair(items, key2) {
-      const k = identity.isScalar(key2) ? key2.value : key2;
+    function findPair(items, key3) {
+      const k = identity.isScalar(key3) ? key3.value : key3;
       for (const it of items) {
         if (identity.isPair(it)) {
-          if (it.key === key2 || it.key === k)
+          if (it.key === key3 || it.key === k)
             return it;
           if (identity.isScalar(it.key) && it.key.value === k)
             return it;
@@ -2038,20 +2040,20 @@ var require_YAMLMap = __commonJS({
       static from(schema, obj, ctx) {
         const { keepUndefined, replacer } = ctx;
         const map2 = new this(schema);
-        const add = (key2, value) => {
+        const add = (key3, value) => {
           if (typeof replacer === "function")
-            value = replacer.call(obj, key2, value);
-          else if (Array.isArray(replacer) && !replacer.includes(key2))
+            value = replacer.call(obj, key3, value);
+          else if (Array.isArray(replacer) && !replacer.includes(key3))
             return;
           if (value !== void 0 || keepUndefined)
-            map2.items.push(Pair.createPair(key2, value, ctx));
+            map2.items.push(Pair.createPair(key3, value, ctx));
         };
         if (obj instanceof Map) {
-          for (const [key2, value] of obj)
-            add(key2, value);
+          for (const [key3, value] of obj)
+            add(key3, value);
         } else if (obj && typeof obj === "object") {
-          for (const key2 of Object.keys(obj))
-            add(key2, obj[key2]);
+          for (const key3 of Object.keys(obj))
+            add(key3, obj[key3]);
         }
         if (typeof schema.sortMapEntries === "function") {
           map2.items.sort(schema.sortMapEntries);
@@ -2091,23 +2093,23 @@ var require_YAMLMap = __commonJS({
           this.items.push(_pair);
         }
       }
-      delete(key2) {
-        const it = findPair(this.items, key2);
+      delete(key3) {
+        const it = findPair(this.items, key3);
         if (!it)
           return false;
         const del = this.items.splice(this.items.indexOf(it), 1);
         return del.length > 0;
       }
-      get(key2, keepScalar) {
-        const it = findPair(this.items, key2);
+      get(key3, keepScalar) {
+        const it = findPair(this.items, key3);
         const node2 = it?.value;
         return (!keepScalar && identity.isScalar(node2) ? node2.value : node2) ?? void 0;
       }
-      has(key2) {
-        return !!findPair(this.items, key2);
+      has(key3) {
+        return !!findPair(this.items, key3);
       }
-      set(key2, value) {
-        this.add(new Pair.Pair(key2, value), true);
+      set(key3, value) {
+        this.add(new Pair.Pair(key3, value), true);
       }
       /**
        * @param ctx - Conversion context, originally set in Document#toJS()
@@ -2196,15 +2198,15 @@ var require_YAMLSeq = __commonJS({
        *
        * @returns `true` if the item was found and removed.
        */
-      delete(key2) {
-        const idx = asItemIndex(key2);
+      delete(key3) {
+        const idx = asItemIndex(key3);
         if (typeof idx !== "number")
           return false;
         const del = this.items.splice(idx, 1);
         return del.length > 0;
       }
-      get(key2, keepScalar) {
-        const idx = asItemIndex(key2);
+      get(key3, keepScalar) {
+        const idx = asItemIndex(key3);
         if (typeof idx !== "number")
           return void 0;
         const it = this.items[idx];
@@ -2216,8 +2218,8 @@ var require_YAMLSeq = __commonJS({
        * `key` must contain a representation of an integer for this to succeed.
        * It may be wrapped in a `Scalar`.
        */
-      has(key2) {
-        const idx = asItemIndex(key2);
+      has(key3) {
+        const idx = asItemIndex(key3);
         return typeof idx === "number" && idx < this.items.length;
       }
       /**
@@ -2227,10 +2229,10 @@ var require_YAMLSeq = __commonJS({
        * If `key` does not contain a representation of an integer, this will throw.
        * It may be wrapped in a `Scalar`.
        */
-      set(key2, value) {
-        const idx = asItemIndex(key2);
+      set(key3, value) {
+        const idx = asItemIndex(key3);
         if (typeof idx !== "number")
-          throw new Error(`Expected a valid index, not ${key2}.`);
+          throw new Error(`Expected a valid index, not ${key3}.`);
         const prev = this.items[idx];
         if (identity.isScalar(prev) && Scalar2.isScalarValue(value))
           prev.value = value;
@@ -2264,8 +2266,8 @@ var require_YAMLSeq = __commonJS({
           let i = 0;
           for (let it of obj) {
             if (typeof replacer === "function") {
-              const key2 = obj instanceof Set ? it : String(i++);
-              it = replacer.call(obj, key2, it);
+              const key3 = obj instanceof Set ? it : String(i++);
+              it = replacer.call(obj, key3, it);
             }
             seq2.items.push(createNode.createNode(it, void 0, ctx));
           }
@@ -2273,8 +2275,8 @@ var require_YAMLSeq = __commonJS({
         return seq2;
       }
     };
-    function asItemIndex(key2) {
-      let idx = identity.isScalar(key2) ? key2.value : key2;
+    function asItemIndex(key3) {
+      let idx = identity.isScalar(key3) ? key3.value : key3;
       if (idx && typeof idx === "string")
         idx = Number(idx);
       return typeof idx === "number" && Number.isInteger(idx) && idx >= 0 ? idx : null;
@@ -2688,25 +2690,25 @@ ${cn.comment}` : item.comment;
         for (let it of iterable) {
           if (typeof replacer === "function")
             it = replacer.call(iterable, String(i++), it);
-          let key2, value;
+          let key3, value;
           if (Array.isArray(it)) {
             if (it.length === 2) {
-              key2 = it[0];
+              key3 = it[0];
               value = it[1];
             } else
               throw new TypeError(`Expected [key, value] tuple: ${it}`);
           } else if (it && it instanceof Object) {
             const keys = Object.keys(it);
             if (keys.length === 1) {
-              key2 = keys[0];
-              value = it[key2];
+              key3 = keys[0];
+              value = it[key3];
             } else {
               throw new TypeError(`Expected tuple with one key, not ${keys.length} keys`);
             }
           } else {
-            key2 = it;
+            key3 = it;
           }
-          pairs2.items.push(Pair.createPair(key2, value, ctx));
+          pairs2.items.push(Pair.createPair(key3, value, ctx));
         }
       return pairs2;
     }
@@ -2753,16 +2755,16 @@ var require_omap = __commonJS({
         if (ctx?.onCreate)
           ctx.onCreate(map2);
         for (const pair of this.items) {
-          let key2, value;
+          let key3, value;
           if (identity.isPair(pair)) {
-            key2 = toJS.toJS(pair.key, "", ctx);
-            value = toJS.toJS(pair.value, key2, ctx);
+            key3 = toJS.toJS(pair.key, "", ctx);
+            value = toJS.toJS(pair.value, key3, ctx);
           } else {
-            key2 = toJS.toJS(pair, "", ctx);
+            key3 = toJS.toJS(pair, "", ctx);
           }
-          if (map2.has(key2))
+          if (map2.has(key3))
             throw new Error("Ordered maps must not include duplicate keys");
-          map2.set(key2, value);
+          map2.set(key3, value);
         }
         return map2;
       }
@@ -2783,12 +2785,12 @@ var require_omap = __commonJS({
       resolve(seq2, onError) {
         const pairs$1 = pairs.resolvePairs(seq2, onError);
         const seenKeys = [];
-        for (const { key: key2 } of pairs$1.items) {
-          if (identity.isScalar(key2)) {
-            if (seenKeys.includes(key2.value)) {
-              onError(`Ordered maps must not include duplicate keys: ${key2.value}`);
+        for (const { key: key3 } of pairs$1.items) {
+          if (identity.isScalar(key3)) {
+            if (seenKeys.includes(key3.value)) {
+              onError(`Ordered maps must not include duplicate keys: ${key3.value}`);
             } else {
-              seenKeys.push(key2.value);
+              seenKeys.push(key3.value);
             }
           }
         }
@@ -2973,14 +2975,14 @@ var require_set = __commonJS({
         super(schema);
         this.tag = _YAMLSet.tag;
       }
-      add(key2) {
+      add(key3) {
         let pair;
-        if (identity.isPair(key2))
-          pair = key2;
-        else if (key2 && typeof key2 === "object" && "key" in key2 && "value" in key2 && key2.value === null)
-          pair = new Pair.Pair(key2.key, null);
+        if (identity.isPair(key3))
+          pair = key3;
+        else if (key3 && typeof key3 === "object" && "key" in key3 && "value" in key3 && key3.value === null)
+          pair = new Pair.Pair(key3.key, null);
         else
-          pair = new Pair.Pair(key2, null);
+          pair = new Pair.Pair(key3, null);
         const prev = YAMLMap.findPair(this.items, pair.key);
         if (!prev)
           this.items.push(pair);
@@ -2989,18 +2991,18 @@ var require_set = __commonJS({
        * If `keepPair` is `true`, returns the Pair matching `key`.
        * Otherwise, returns the value of that Pair's key.
        */
-      get(key2, keepPair) {
-        const pair = YAMLMap.findPair(this.items, key2);
+      get(key3, keepPair) {
+        const pair = YAMLMap.findPair(this.items, key3);
         return !keepPair && identity.isPair(pair) ? identity.isScalar(pair.key) ? pair.key.value : pair.key : pair;
       }
-      set(key2, value) {
+      set(key3, value) {
         if (typeof value !== "boolean")
           throw new Error(`Expected boolean value for set(key, value) in a YAML set, not ${typeof value}`);
-        const prev = YAMLMap.findPair(this.items, key2);
+        const prev = YAMLMap.findPair(this.items, key3);
         if (prev && !value) {
           this.items.splice(this.items.indexOf(prev), 1);
         } else if (!prev && value) {
-          this.items.push(new Pair.Pair(key2));
+          this.items.push(new Pair.Pair(key3));
         }
       }
       toJSON(_, ctx) {
@@ -3247,7 +3249,7 @@ var require_tags = __commonJS({
         if (Array.isArray(customTags))
           tags = [];
         else {
-          const keys = Array.from(schemas.keys()).filter((key2) => key2 !== "yaml11").map((key2) => JSON.stringify(key2)).join(", ");
+          const keys = Array.from(schemas.keys()).filter((key3) => key3 !== "yaml11").map((key3) => JSON.stringify(key3)).join(", ");
           throw new Error(`Unknown schema "${schemaName}"; use one of ${keys} or define customTags array`);
         }
       }
@@ -3263,7 +3265,7 @@ var require_tags = __commonJS({
         const tagObj = typeof tag === "string" ? tagsByName[tag] : tag;
         if (!tagObj) {
           const tagName = JSON.stringify(tag);
-          const keys = Object.keys(tagsByName).map((key2) => JSON.stringify(key2)).join(", ");
+          const keys = Object.keys(tagsByName).map((key3) => JSON.stringify(key3)).join(", ");
           throw new Error(`Unknown custom tag ${tagName}; use one of ${keys}`);
         }
         if (!tags2.includes(tagObj))
@@ -3527,8 +3529,8 @@ var require_Document = __commonJS({
        * Convert a key and a value into a `Pair` using the current schema,
        * recursively wrapping all values as `Scalar` or `Collection` nodes.
        */
-      createPair(key2, value, options = {}) {
-        const k = this.createNode(key2, null, options);
+      createPair(key3, value, options = {}) {
+        const k = this.createNode(key3, null, options);
         const v = this.createNode(value, null, options);
         return new Pair.Pair(k, v);
       }
@@ -3536,8 +3538,8 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      delete(key2) {
-        return assertCollection(this.contents) ? this.contents.delete(key2) : false;
+      delete(key3) {
+        return assertCollection(this.contents) ? this.contents.delete(key3) : false;
       }
       /**
        * Removes a value from the document.
@@ -3557,8 +3559,8 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      get(key2, keepScalar) {
-        return identity.isCollection(this.contents) ? this.contents.get(key2, keepScalar) : void 0;
+      get(key3, keepScalar) {
+        return identity.isCollection(this.contents) ? this.contents.get(key3, keepScalar) : void 0;
       }
       /**
        * Returns item at `path`, or `undefined` if not found. By default unwraps
@@ -3573,8 +3575,8 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value with the key `key`.
        */
-      has(key2) {
-        return identity.isCollection(this.contents) ? this.contents.has(key2) : false;
+      has(key3) {
+        return identity.isCollection(this.contents) ? this.contents.has(key3) : false;
       }
       /**
        * Checks if the document includes a value at `path`.
@@ -3588,11 +3590,11 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      set(key2, value) {
+      set(key3, value) {
         if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, [key2], value);
+          this.contents = Collection.collectionFromPath(this.schema, [key3], value);
         } else if (assertCollection(this.contents)) {
-          this.contents.set(key2, value);
+          this.contents.set(key3, value);
         }
       }
       /**
@@ -3900,24 +3902,24 @@ var require_resolve_props = __commonJS({
 var require_util_contains_newline = __commonJS({
   "node_modules/yaml/dist/compose/util-contains-newline.js"(exports) {
     "use strict";
-    function containsNewline(key2) {
-      if (!key2)
+    function containsNewline(key3) {
+      if (!key3)
         return null;
-      switch (key2.type) {
+      switch (key3.type) {
         case "alias":
         case "scalar":
         case "double-quoted-scalar":
         case "single-quoted-scalar":
-          if (key2.source.includes("\n"))
+          if (key3.source.includes("\n"))
             return true;
-          if (key2.end) {
-            for (const st of key2.end)
+          if (key3.end) {
+            for (const st of key3.end)
               if (st.type === "newline")
                 return true;
           }
           return false;
         case "flow-collection":
-          for (const it of key2.items) {
+          for (const it of key3.items) {
             for (const st of it.start)
               if (st.type === "newline")
                 return true;
@@ -3991,10 +3993,10 @@ var require_resolve_block_map = __commonJS({
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start: start2, key: key2, sep, value } = collItem;
+        const { start: start2, key: key3, sep: sep2, value } = collItem;
         const keyProps = resolveProps.resolveProps(start2, {
           indicator: "explicit-key-ind",
-          next: key2 ?? sep?.[0],
+          next: key3 ?? sep2?.[0],
           offset,
           onError,
           parentIndent: bm.indent,
@@ -4002,13 +4004,13 @@ var require_resolve_block_map = __commonJS({
         });
         const implicitKey = !keyProps.found;
         if (implicitKey) {
-          if (key2) {
-            if (key2.type === "block-seq")
+          if (key3) {
+            if (key3.type === "block-seq")
               onError(offset, "BLOCK_AS_IMPLICIT_KEY", "A block sequence may not be used as an implicit map key");
-            else if ("indent" in key2 && key2.indent !== bm.indent)
+            else if ("indent" in key3 && key3.indent !== bm.indent)
               onError(offset, "BAD_INDENT", startColMsg);
           }
-          if (!keyProps.anchor && !keyProps.tag && !sep) {
+          if (!keyProps.anchor && !keyProps.tag && !sep2) {
             commentEnd = keyProps.end;
             if (keyProps.comment) {
               if (map2.comment)
@@ -4018,27 +4020,27 @@ var require_resolve_block_map = __commonJS({
             }
             continue;
           }
-          if (keyProps.newlineAfterProp || utilContainsNewline.containsNewline(key2)) {
-            onError(key2 ?? start2[start2.length - 1], "MULTILINE_IMPLICIT_KEY", "Implicit keys need to be on a single line");
+          if (keyProps.newlineAfterProp || utilContainsNewline.containsNewline(key3)) {
+            onError(key3 ?? start2[start2.length - 1], "MULTILINE_IMPLICIT_KEY", "Implicit keys need to be on a single line");
           }
         } else if (keyProps.found?.indent !== bm.indent) {
           onError(offset, "BAD_INDENT", startColMsg);
         }
         ctx.atKey = true;
         const keyStart = keyProps.end;
-        const keyNode = key2 ? composeNode(ctx, key2, keyProps, onError) : composeEmptyNode(ctx, keyStart, start2, null, keyProps, onError);
+        const keyNode = key3 ? composeNode(ctx, key3, keyProps, onError) : composeEmptyNode(ctx, keyStart, start2, null, keyProps, onError);
         if (ctx.schema.compat)
-          utilFlowIndentCheck.flowIndentCheck(bm.indent, key2, onError);
+          utilFlowIndentCheck.flowIndentCheck(bm.indent, key3, onError);
         ctx.atKey = false;
         if (utilMapIncludes.mapIncludes(ctx, map2.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
-        const valueProps = resolveProps.resolveProps(sep ?? [], {
+        const valueProps = resolveProps.resolveProps(sep2 ?? [], {
           indicator: "map-value-ind",
           next: value,
           offset: keyNode.range[2],
           onError,
           parentIndent: bm.indent,
-          startOnNewline: !key2 || key2.type === "block-scalar"
+          startOnNewline: !key3 || key3.type === "block-scalar"
         });
         offset = valueProps.end;
         if (valueProps.found) {
@@ -4048,7 +4050,7 @@ var require_resolve_block_map = __commonJS({
             if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
               onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep, null, valueProps, onError);
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep2, null, valueProps, onError);
           if (ctx.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
           offset = valueNode.range[2];
@@ -4139,7 +4141,7 @@ var require_resolve_end = __commonJS({
       let comment = "";
       if (end) {
         let hasSpace = false;
-        let sep = "";
+        let sep2 = "";
         for (const token of end) {
           const { source, type } = token;
           switch (type) {
@@ -4153,13 +4155,13 @@ var require_resolve_end = __commonJS({
               if (!comment)
                 comment = cb;
               else
-                comment += sep + cb;
-              sep = "";
+                comment += sep2 + cb;
+              sep2 = "";
               break;
             }
             case "newline":
               if (comment)
-                sep += source;
+                sep2 += source;
               hasSpace = true;
               break;
             default:
@@ -4202,18 +4204,18 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i = 0; i < fc.items.length; ++i) {
         const collItem = fc.items[i];
-        const { start: start2, key: key2, sep, value } = collItem;
+        const { start: start2, key: key3, sep: sep2, value } = collItem;
         const props = resolveProps.resolveProps(start2, {
           flow: fcName,
           indicator: "explicit-key-ind",
-          next: key2 ?? sep?.[0],
+          next: key3 ?? sep2?.[0],
           offset,
           onError,
           parentIndent: fc.indent,
           startOnNewline: false
         });
         if (!props.found) {
-          if (!props.anchor && !props.tag && !sep && !value) {
+          if (!props.anchor && !props.tag && !sep2 && !value) {
             if (i === 0 && props.comma)
               onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
             else if (i < fc.items.length - 1)
@@ -4227,9 +4229,9 @@ var require_resolve_flow_collection = __commonJS({
             offset = props.end;
             continue;
           }
-          if (!isMap2 && ctx.options.strict && utilContainsNewline.containsNewline(key2))
+          if (!isMap2 && ctx.options.strict && utilContainsNewline.containsNewline(key3))
             onError(
-              key2,
+              key3,
               // checked by containsNewline()
               "MULTILINE_IMPLICIT_KEY",
               "Implicit keys of flow sequence pairs need to be on a single line"
@@ -4267,8 +4269,8 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap2 && !sep && !props.found) {
-          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep, null, props, onError);
+        if (!isMap2 && !sep2 && !props.found) {
+          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep2, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
           if (isBlock(value))
@@ -4276,11 +4278,11 @@ var require_resolve_flow_collection = __commonJS({
         } else {
           ctx.atKey = true;
           const keyStart = props.end;
-          const keyNode = key2 ? composeNode(ctx, key2, props, onError) : composeEmptyNode(ctx, keyStart, start2, null, props, onError);
-          if (isBlock(key2))
+          const keyNode = key3 ? composeNode(ctx, key3, props, onError) : composeEmptyNode(ctx, keyStart, start2, null, props, onError);
+          if (isBlock(key3))
             onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
           ctx.atKey = false;
-          const valueProps = resolveProps.resolveProps(sep ?? [], {
+          const valueProps = resolveProps.resolveProps(sep2 ?? [], {
             flow: fcName,
             indicator: "map-value-ind",
             next: value,
@@ -4291,8 +4293,8 @@ var require_resolve_flow_collection = __commonJS({
           });
           if (valueProps.found) {
             if (!isMap2 && !props.found && ctx.options.strict) {
-              if (sep)
-                for (const st of sep) {
+              if (sep2)
+                for (const st of sep2) {
                   if (st === valueProps.found)
                     break;
                   if (st.type === "newline") {
@@ -4309,7 +4311,7 @@ var require_resolve_flow_collection = __commonJS({
             else
               onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep, null, valueProps, onError) : null;
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep2, null, valueProps, onError) : null;
           if (valueNode) {
             if (isBlock(value))
               onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
@@ -4489,7 +4491,7 @@ var require_resolve_block_scalar = __commonJS({
           chompStart = i + 1;
       }
       let value = "";
-      let sep = "";
+      let sep2 = "";
       let prevMoreIndented = false;
       for (let i = 0; i < contentStart; ++i)
         value += lines[i][0].slice(trimIndent) + "\n";
@@ -4506,24 +4508,24 @@ var require_resolve_block_scalar = __commonJS({
           indent = "";
         }
         if (type === Scalar2.Scalar.BLOCK_LITERAL) {
-          value += sep + indent.slice(trimIndent) + content;
-          sep = "\n";
+          value += sep2 + indent.slice(trimIndent) + content;
+          sep2 = "\n";
         } else if (indent.length > trimIndent || content[0] === "	") {
-          if (sep === " ")
-            sep = "\n";
-          else if (!prevMoreIndented && sep === "\n")
-            sep = "\n\n";
-          value += sep + indent.slice(trimIndent) + content;
-          sep = "\n";
+          if (sep2 === " ")
+            sep2 = "\n";
+          else if (!prevMoreIndented && sep2 === "\n")
+            sep2 = "\n\n";
+          value += sep2 + indent.slice(trimIndent) + content;
+          sep2 = "\n";
           prevMoreIndented = true;
         } else if (content === "") {
-          if (sep === "\n")
+          if (sep2 === "\n")
             value += "\n";
           else
-            sep = "\n";
+            sep2 = "\n";
         } else {
-          value += sep + content;
-          sep = " ";
+          value += sep2 + content;
+          sep2 = " ";
           prevMoreIndented = false;
         }
       }
@@ -4706,25 +4708,25 @@ var require_resolve_flow_scalar = __commonJS({
         trimBoth = /^[ \t]+|[ \t]+$/g;
       }
       let res = match[1].replace(trimEnd, "");
-      let sep = " ";
+      let sep2 = " ";
       let pos = line2.lastIndex;
       while (match = line2.exec(source)) {
         const lm = match[1].replace(trimBoth, "");
         if (lm === "") {
-          if (sep === "\n")
-            res += sep;
+          if (sep2 === "\n")
+            res += sep2;
           else
-            sep = "\n";
+            sep2 = "\n";
         } else {
-          res += sep + lm;
-          sep = " ";
+          res += sep2 + lm;
+          sep2 = " ";
         }
         pos = line2.lastIndex;
       }
       const last = /[ \t]*(.*)/sy;
       last.lastIndex = pos;
       match = last.exec(source);
-      return res + sep + (match?.[1] ?? "");
+      return res + sep2 + (match?.[1] ?? "");
     }
     function doubleQuotedValue(source, onError) {
       let res = "";
@@ -5427,9 +5429,9 @@ var require_cst_scalar = __commonJS({
         ];
         if (!addEndtoBlockProps(props, "end" in token ? token.end : void 0))
           props.push({ type: "newline", offset: -1, indent, source: "\n" });
-        for (const key2 of Object.keys(token))
-          if (key2 !== "type" && key2 !== "offset")
-            delete token[key2];
+        for (const key3 of Object.keys(token))
+          if (key3 !== "type" && key3 !== "offset")
+            delete token[key3];
         Object.assign(token, { type: "block-scalar", indent, props, source: body });
       }
     }
@@ -5477,9 +5479,9 @@ var require_cst_scalar = __commonJS({
         default: {
           const indent = "indent" in token ? token.indent : -1;
           const end = "end" in token && Array.isArray(token.end) ? token.end.filter((st) => st.type === "space" || st.type === "comment" || st.type === "newline") : [];
-          for (const key2 of Object.keys(token))
-            if (key2 !== "type" && key2 !== "offset")
-              delete token[key2];
+          for (const key3 of Object.keys(token))
+            if (key3 !== "type" && key3 !== "offset")
+              delete token[key3];
           Object.assign(token, { type, indent, source, end });
         }
       }
@@ -5534,14 +5536,14 @@ var require_cst_stringify = __commonJS({
         }
       }
     }
-    function stringifyItem({ start: start2, key: key2, sep, value }) {
+    function stringifyItem({ start: start2, key: key3, sep: sep2, value }) {
       let res = "";
       for (const st of start2)
         res += st.source;
-      if (key2)
-        res += stringifyToken(key2);
-      if (sep)
-        for (const st of sep)
+      if (key3)
+        res += stringifyToken(key3);
+      if (sep2)
+        for (const st of sep2)
           res += st.source;
       if (value)
         res += stringifyToken(value);
@@ -6708,18 +6710,18 @@ var require_parser = __commonJS({
         if (this.type === "map-value-ind") {
           const prev = getPrevProps(this.peek(2));
           const start2 = getFirstKeyStartProps(prev);
-          let sep;
+          let sep2;
           if (scalar.end) {
-            sep = scalar.end;
-            sep.push(this.sourceToken);
+            sep2 = scalar.end;
+            sep2.push(this.sourceToken);
             delete scalar.end;
           } else
-            sep = [this.sourceToken];
+            sep2 = [this.sourceToken];
           const map2 = {
             type: "block-map",
             offset: scalar.offset,
             indent: scalar.indent,
-            items: [{ start: start2, key: scalar, sep }]
+            items: [{ start: start2, key: scalar, sep: sep2 }]
           };
           this.onKeyLine = true;
           this.stack[this.stack.length - 1] = map2;
@@ -6871,16 +6873,16 @@ var require_parser = __commonJS({
                   });
                 } else if (isFlowToken(it.key) && !includesToken(it.sep, "newline")) {
                   const start3 = getFirstKeyStartProps(it.start);
-                  const key2 = it.key;
-                  const sep = it.sep;
-                  sep.push(this.sourceToken);
+                  const key3 = it.key;
+                  const sep2 = it.sep;
+                  sep2.push(this.sourceToken);
                   delete it.key;
                   delete it.sep;
                   this.stack.push({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
-                    items: [{ start: start3, key: key2, sep }]
+                    items: [{ start: start3, key: key3, sep: sep2 }]
                   });
                 } else if (start2.length > 0) {
                   it.sep = it.sep.concat(start2, this.sourceToken);
@@ -7074,13 +7076,13 @@ var require_parser = __commonJS({
             const prev = getPrevProps(parent);
             const start2 = getFirstKeyStartProps(prev);
             fixFlowSeqItems(fc);
-            const sep = fc.end.splice(1, fc.end.length);
-            sep.push(this.sourceToken);
+            const sep2 = fc.end.splice(1, fc.end.length);
+            sep2.push(this.sourceToken);
             const map2 = {
               type: "block-map",
               offset: fc.offset,
               indent: fc.indent,
-              items: [{ start: start2, key: fc, sep }]
+              items: [{ start: start2, key: fc, sep: sep2 }]
             };
             this.onKeyLine = true;
             this.stack[this.stack.length - 1] = map2;
@@ -7358,8 +7360,56 @@ var require_dist = __commonJS({
   }
 });
 
+// src/report/redact.ts
+import { readFileSync } from "node:fs";
+
+// src/common/secret-names.ts
+var SECRET_NAME = /PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?/i;
+
+// src/report/redact.ts
+var MIN_LENGTH = 4;
+var MASK = "***";
+function secretValues(declared, env, serviceEnvs) {
+  const values = /* @__PURE__ */ new Set();
+  const add = (v) => v && v.length >= MIN_LENGTH && values.add(v);
+  for (const name2 of declared) add(env[name2]);
+  for (const [name2, v] of Object.entries(env)) if (SECRET_NAME.test(name2)) add(v);
+  for (const e of serviceEnvs)
+    for (const [name2, v] of Object.entries(e)) if (SECRET_NAME.test(name2)) add(v);
+  return [...values];
+}
+function privateKeyLines(files) {
+  const lines = /* @__PURE__ */ new Set();
+  for (const f of files) {
+    if (!f) continue;
+    let text2;
+    try {
+      text2 = readFileSync(f, "utf8");
+    } catch {
+      continue;
+    }
+    for (const l of text2.split(/\r?\n/))
+      if (l.trim().length >= MIN_KEY_LINE && !l.startsWith("-----")) lines.add(l.trim());
+  }
+  return [...lines];
+}
+var MIN_KEY_LINE = 16;
+function redactor(secrets) {
+  const ordered = [...secrets].sort((a, b) => b.length - a.length);
+  const text2 = (s) => ordered.reduce((acc, v) => acc.split(v).join(MASK), s);
+  const deep = (value) => {
+    if (typeof value === "string") return text2(value);
+    if (Array.isArray(value)) return value.map(deep);
+    if (value && typeof value === "object") {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, deep(v)]));
+    }
+    return value;
+  };
+  return { text: text2, deep };
+}
+
 // src/snapshot/file.ts
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync as readFileSync2, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 
 // node_modules/zod/v4/classic/external.js
@@ -8085,9 +8135,9 @@ function floatSafeRemainder(val, step) {
   return ratio - roundedRatio;
 }
 var EVALUATING = /* @__PURE__ */ Symbol("evaluating");
-function defineLazy(object2, key2, getter) {
+function defineLazy(object2, key3, getter) {
   let value = void 0;
-  Object.defineProperty(object2, key2, {
+  Object.defineProperty(object2, key3, {
     get() {
       if (value === EVALUATING) {
         return void 0;
@@ -8099,7 +8149,7 @@ function defineLazy(object2, key2, getter) {
       return value;
     },
     set(v) {
-      Object.defineProperty(object2, key2, {
+      Object.defineProperty(object2, key3, {
         value: v
         // configurable: true,
       });
@@ -8125,47 +8175,47 @@ function rawShape(def) {
 function sourceShape(schema) {
   return rawShape(schema._zod.def) ?? schema._zod.def.shape;
 }
-function deferProp(target2, key2, getter) {
-  Object.defineProperty(target2, key2, {
+function deferProp(target2, key3, getter) {
+  Object.defineProperty(target2, key3, {
     get() {
       const value = getter();
-      assignProp(this, key2, value);
+      assignProp(this, key3, value);
       return value;
     },
     enumerable: true,
     configurable: true
   });
 }
-function putProp(target2, key2, value) {
-  if (key2 in target2)
-    assignProp(target2, key2, value);
+function putProp(target2, key3, value) {
+  if (key3 in target2)
+    assignProp(target2, key3, value);
   else
-    target2[key2] = value;
+    target2[key3] = value;
 }
 function mirrorShape(target2, source, keys, wrap) {
   const raw = sourceShape(source);
-  for (const key2 of keys) {
-    const desc = Object.getOwnPropertyDescriptor(raw, key2);
+  for (const key3 of keys) {
+    const desc = Object.getOwnPropertyDescriptor(raw, key3);
     if (!desc.enumerable)
       continue;
     if (desc.get) {
-      deferProp(target2, key2, () => {
-        const value = source._zod.def.shape[key2];
-        return wrap ? wrap(value, key2) : value;
+      deferProp(target2, key3, () => {
+        const value = source._zod.def.shape[key3];
+        return wrap ? wrap(value, key3) : value;
       });
     } else
-      putProp(target2, key2, wrap ? wrap(desc.value, key2) : desc.value);
+      putProp(target2, key3, wrap ? wrap(desc.value, key3) : desc.value);
   }
 }
 function mirrorProps(target2, source) {
-  for (const key2 of Reflect.ownKeys(source)) {
-    const desc = Object.getOwnPropertyDescriptor(source, key2);
+  for (const key3 of Reflect.ownKeys(source)) {
+    const desc = Object.getOwnPropertyDescriptor(source, key3);
     if (!desc.enumerable)
       continue;
     if (desc.get)
-      deferProp(target2, key2, () => source[key2]);
+      deferProp(target2, key3, () => source[key3]);
     else
-      putProp(target2, key2, desc.value);
+      putProp(target2, key3, desc.value);
   }
 }
 function mergeDefs(...defs) {
@@ -8182,11 +8232,11 @@ function cloneDef(schema) {
 function getElementAtPath(obj, path) {
   if (!path)
     return obj;
-  return path.reduce((acc, key2) => acc?.[key2], obj);
+  return path.reduce((acc, key3) => acc?.[key3], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
-  const promises = keys.map((key2) => promisesObj[key2]);
+  const promises = keys.map((key3) => promisesObj[key3]);
   return Promise.all(promises).then((results2) => {
     const resolvedObj = {};
     for (let i = 0; i < keys.length; i++) {
@@ -8258,8 +8308,8 @@ function shallowClone(o) {
 }
 function numKeys(data) {
   let keyCount = 0;
-  for (const key2 in data) {
-    if (Object.prototype.hasOwnProperty.call(data, key2)) {
+  for (const key3 in data) {
+    if (Object.prototype.hasOwnProperty.call(data, key3)) {
       keyCount++;
     }
   }
@@ -8413,12 +8463,12 @@ function pick(schema, mask) {
 function maskedKeys(schema, mask) {
   const raw = sourceShape(schema);
   const keys = [];
-  for (const key2 of Reflect.ownKeys(mask)) {
-    if (!Object.getOwnPropertyDescriptor(raw, key2)?.enumerable) {
-      throw new Error(`Unrecognized key: "${String(key2)}"`);
+  for (const key3 of Reflect.ownKeys(mask)) {
+    if (!Object.getOwnPropertyDescriptor(raw, key3)?.enumerable) {
+      throw new Error(`Unrecognized key: "${String(key3)}"`);
     }
-    if (mask[key2])
-      keys.push(key2);
+    if (mask[key3])
+      keys.push(key3);
   }
   return keys;
 }
@@ -8431,7 +8481,7 @@ function omit(schema, mask) {
   }
   const omitted = new Set(maskedKeys(schema, mask));
   const newShape = {};
-  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)).filter((key2) => !omitted.has(key2)));
+  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)).filter((key3) => !omitted.has(key3)));
   return clone(schema, mergeDefs(currDef, { shape: newShape, checks: [] }));
 }
 function extend(schema, shape) {
@@ -8442,8 +8492,8 @@ function extend(schema, shape) {
   const hasChecks = checks2 && checks2.length > 0;
   if (hasChecks) {
     const existingShape = sourceShape(schema);
-    for (const key2 of Reflect.ownKeys(shape)) {
-      if (Object.getOwnPropertyDescriptor(existingShape, key2) !== void 0) {
+    for (const key3 of Reflect.ownKeys(shape)) {
+      if (Object.getOwnPropertyDescriptor(existingShape, key3) !== void 0) {
         throw new Error("Cannot overwrite keys on object schemas containing refinements. Use `.safeExtend()` instead.");
       }
     }
@@ -8490,15 +8540,15 @@ function partial(Class2, schema, mask, name2 = "partial") {
   }
   const selected = mask ? new Set(maskedKeys(schema, mask)) : void 0;
   const newShape = {};
-  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), Class2 && ((value, key2) => selected && !selected.has(key2) ? value : new Class2({ type: "optional", innerType: value })));
+  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), Class2 && ((value, key3) => selected && !selected.has(key3) ? value : new Class2({ type: "optional", innerType: value })));
   return clone(schema, mergeDefs(schema._zod.def, { shape: newShape, checks: [] }));
 }
 function required(Class2, schema, mask) {
   const selected = mask ? new Set(maskedKeys(schema, mask)) : void 0;
   const newShape = {};
-  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), (value, key2) => (
+  mirrorShape(newShape, schema, Reflect.ownKeys(sourceShape(schema)), (value, key3) => (
     // overwrite with non-optional
-    selected && !selected.has(key2) ? value : new Class2({ type: "nonoptional", innerType: value })
+    selected && !selected.has(key3) ? value : new Class2({ type: "nonoptional", innerType: value })
   ));
   return clone(schema, mergeDefs(schema._zod.def, { shape: newShape }));
 }
@@ -8685,46 +8735,46 @@ var Class = class {
   }
 };
 function members(proto, table3) {
-  for (const key2 in table3) {
-    const desc = Object.getOwnPropertyDescriptor(table3, key2);
+  for (const key3 in table3) {
+    const desc = Object.getOwnPropertyDescriptor(table3, key3);
     if (desc.get)
-      Object.defineProperty(proto, key2, { ...desc, enumerable: false });
+      Object.defineProperty(proto, key3, { ...desc, enumerable: false });
     else
-      defineBound(proto, key2, desc.value);
+      defineBound(proto, key3, desc.value);
   }
 }
-function own(inst, key2, value, enumerable = true) {
-  Object.defineProperty(inst, key2, { configurable: true, writable: true, enumerable, value });
+function own(inst, key3, value, enumerable = true) {
+  Object.defineProperty(inst, key3, { configurable: true, writable: true, enumerable, value });
   return value;
 }
-function hide(inst, key2, value) {
-  return own(inst, key2, value, false);
+function hide(inst, key3, value) {
+  return own(inst, key3, value, false);
 }
 // @__NO_SIDE_EFFECTS__
 function derived(computes, table3) {
-  for (const key2 in computes) {
-    const compute = computes[key2];
-    Object.defineProperty(table3, key2, {
+  for (const key3 in computes) {
+    const compute = computes[key3];
+    Object.defineProperty(table3, key3, {
       configurable: true,
       enumerable: true,
       get() {
-        return own(this, key2, compute(this));
+        return own(this, key3, compute(this));
       },
       set(value) {
-        own(this, key2, value);
+        own(this, key3, value);
       }
     });
   }
   return table3;
 }
-function defineBound(proto, key2, fn) {
-  Object.defineProperty(proto, key2, {
+function defineBound(proto, key3, fn) {
+  Object.defineProperty(proto, key3, {
     configurable: true,
     get() {
-      return this == null ? fn : own(this, key2, fn.bind(this));
+      return this == null ? fn : own(this, key3, fn.bind(this));
     },
     set(value) {
-      own(this, key2, value);
+      own(this, key3, value);
     }
   });
 }
@@ -8741,53 +8791,53 @@ var breaker = {
     return void 0;
   }
 };
-function defineLazyInternal(inst, key2, compute) {
+function defineLazyInternal(inst, key3, compute) {
   const proto = Object.getPrototypeOf(inst._zod);
-  if (key2 in proto && installing !== inst._zod) {
+  if (key3 in proto && installing !== inst._zod) {
     installing = void 0;
     return;
   }
   installing = inst._zod;
-  Object.defineProperty(proto, key2, {
+  Object.defineProperty(proto, key3, {
     configurable: true,
     get() {
-      Object.defineProperty(this, key2, breaker);
+      Object.defineProperty(this, key3, breaker);
       const outer = broke;
       broke = false;
       try {
         const value = compute(this);
         if (broke)
-          delete this[key2];
+          delete this[key3];
         else
-          Object.defineProperty(this, key2, { configurable: true, writable: true, value });
+          Object.defineProperty(this, key3, { configurable: true, writable: true, value });
         broke = broke || outer;
         return value;
       } catch (err) {
-        delete this[key2];
+        delete this[key3];
         broke = broke || outer;
         throw err;
       }
     },
     set(value) {
-      Object.defineProperty(this, key2, { configurable: true, writable: true, value });
+      Object.defineProperty(this, key3, { configurable: true, writable: true, value });
     }
   });
 }
-function installLazyProp(inst, key2, make, enumerable) {
-  const proto = claim(inst, key2);
+function installLazyProp(inst, key3, make, enumerable) {
+  const proto = claim(inst, key3);
   if (!proto)
     return;
-  Object.defineProperty(proto, key2, {
+  Object.defineProperty(proto, key3, {
     configurable: true,
     get() {
       const desc = { configurable: true, writable: true, enumerable, value: void 0 };
-      Object.defineProperty(this, key2, desc);
+      Object.defineProperty(this, key3, desc);
       desc.value = make(this);
-      Object.defineProperty(this, key2, desc);
+      Object.defineProperty(this, key3, desc);
       return desc.value;
     },
     set(value) {
-      Object.defineProperty(this, key2, { configurable: true, writable: true, enumerable, value });
+      Object.defineProperty(this, key3, { configurable: true, writable: true, enumerable, value });
     }
   });
 }
@@ -8964,15 +9014,15 @@ var $ZodError = $constructor("$ZodError", initializer);
 var $ZodRealError = $constructor("$ZodError", initializer, void 0, {
   Parent: Error
 });
-function node(obj, key2, make) {
-  if (!Object.prototype.hasOwnProperty.call(obj, key2)) {
-    if (key2 === "__proto__") {
-      Object.defineProperty(obj, key2, { value: make(), writable: true, enumerable: true, configurable: true });
+function node(obj, key3, make) {
+  if (!Object.prototype.hasOwnProperty.call(obj, key3)) {
+    if (key3 === "__proto__") {
+      Object.defineProperty(obj, key3, { value: make(), writable: true, enumerable: true, configurable: true });
     } else {
-      obj[key2] = make();
+      obj[key3] = make();
     }
   }
-  return obj[key2];
+  return obj[key3];
 }
 function flattenError(error2, mapper = (issue2) => issue2.message) {
   const fieldErrors = {};
@@ -9881,16 +9931,16 @@ var $ZodCheckProperties = /* @__PURE__ */ $constructor("$ZodCheckProperties", (i
       payload.issues.push({ expected: "object", code: "invalid_type", input: payload.value, inst });
       return void 0;
     }
-    entries ?? (entries = Reflect.ownKeys(def.shape).map((key2) => [key2, def.shape[key2]]));
+    entries ?? (entries = Reflect.ownKeys(def.shape).map((key3) => [key3, def.shape[key3]]));
     const input2 = payload.value;
     let proms;
-    for (const [key2, schema] of entries) {
-      const result2 = schema._zod.run({ value: input2[key2], issues: [] }, {});
+    for (const [key3, schema] of entries) {
+      const result2 = schema._zod.run({ value: input2[key3], issues: [] }, {});
       if (result2 instanceof Promise) {
         proms ?? (proms = []);
-        proms.push(result2.then((result3) => handleCheckPropertyResult(result3, payload, key2)));
+        proms.push(result2.then((result3) => handleCheckPropertyResult(result3, payload, key3)));
       } else {
-        handleCheckPropertyResult(result2, payload, key2);
+        handleCheckPropertyResult(result2, payload, key3);
       }
     }
     if (proms)
@@ -10791,8 +10841,8 @@ var $ZodArray = /* @__PURE__ */ $constructor("$ZodArray", (inst, def) => {
   };
   capSize(inst, arraySize);
 });
-function handlePropertyResult(result2, final, key2, input2, optin, optout) {
-  const isPresent = key2 in input2;
+function handlePropertyResult(result2, final, key3, input2, optin, optout) {
+  const isPresent = key3 in input2;
   const isOptionalOut = optout === "optional";
   if (!isPresent && isOptionalOut && optin === "optional") {
     return;
@@ -10801,7 +10851,7 @@ function handlePropertyResult(result2, final, key2, input2, optin, optout) {
     if (optin !== void 0 && isOptionalOut && !isPresent) {
       return;
     }
-    final.issues.push(...prefixIssues(key2, result2.issues));
+    final.issues.push(...prefixIssues(key3, result2.issues));
   }
   if (!isPresent && optin === void 0) {
     if (!result2.issues.length) {
@@ -10809,17 +10859,17 @@ function handlePropertyResult(result2, final, key2, input2, optin, optout) {
         code: "invalid_type",
         expected: "nonoptional",
         input: void 0,
-        path: [key2]
+        path: [key3]
       });
     }
     return;
   }
   if (result2.value === void 0) {
     if (isPresent || optin === "defaulted" && !isOptionalOut) {
-      final.value[key2] = void 0;
+      final.value[key3] = void 0;
     }
   } else {
-    final.value[key2] = result2.value;
+    final.value[key3] = result2.value;
   }
 }
 var NO_SYMBOL_KEYS = [];
@@ -10852,28 +10902,28 @@ function handleCatchall(proms, input2, payload, ctx, def, inst, abortEarly) {
   const optin = _catchall.optin;
   const optout = _catchall.optout;
   let seen = 0;
-  for (const key2 in input2) {
+  for (const key3 in input2) {
     if (abortEarly && payload.issues.length !== seen) {
       if (aborted(payload, seen))
         break;
       seen = payload.issues.length;
     }
-    if (keySet.has(key2))
+    if (keySet.has(key3))
       continue;
-    if (key2 === "__proto__") {
+    if (key3 === "__proto__") {
       if (t === "never")
-        unrecognized.push(key2);
+        unrecognized.push(key3);
       continue;
     }
     if (t === "never") {
-      unrecognized.push(key2);
+      unrecognized.push(key3);
       continue;
     }
-    const r = _catchall.run({ value: input2[key2], issues: [] }, ctx);
+    const r = _catchall.run({ value: input2[key3], issues: [] }, ctx);
     if (r instanceof Promise) {
-      proms.push(r.then((r2) => handlePropertyResult(r2, payload, key2, input2, optin, optout)));
+      proms.push(r.then((r2) => handlePropertyResult(r2, payload, key3, input2, optin, optout)));
     } else {
-      handlePropertyResult(r, payload, key2, input2, optin, optout);
+      handlePropertyResult(r, payload, key3, input2, optin, optout);
     }
   }
   if (unrecognized.length) {
@@ -10910,16 +10960,16 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def) => {
   defineLazyInternal(inst, "propValues", (zod) => {
     const shape = zod.def.shape;
     const propValues = {};
-    for (const key2 in shape) {
-      const field = shape[key2]._zod;
+    for (const key3 in shape) {
+      const field = shape[key3]._zod;
       if (field.values) {
-        if (!Object.prototype.hasOwnProperty.call(propValues, key2)) {
-          assignProp(propValues, key2, /* @__PURE__ */ new Set());
+        if (!Object.prototype.hasOwnProperty.call(propValues, key3)) {
+          assignProp(propValues, key3, /* @__PURE__ */ new Set());
         }
         for (const v of field.values)
-          propValues[key2].add(v);
+          propValues[key3].add(v);
         if (field.optin !== void 0)
-          propValues[key2].add(void 0);
+          propValues[key3].add(void 0);
       }
     }
     return propValues;
@@ -10946,22 +10996,22 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def) => {
     const shape = value.shape;
     const abortEarly = ctx?.abortEarly;
     let seen = payload.issues.length;
-    for (const key2 of value.allKeys) {
+    for (const key3 of value.allKeys) {
       if (abortEarly && payload.issues.length !== seen) {
         if (aborted(payload, seen))
           break;
         seen = payload.issues.length;
       }
-      if (key2 === "__proto__")
+      if (key3 === "__proto__")
         continue;
-      const el = shape[key2];
+      const el = shape[key3];
       const optin = el._zod.optin;
       const optout = el._zod.optout;
-      const r = el._zod.run({ value: input2[key2], issues: [] }, ctx);
+      const r = el._zod.run({ value: input2[key3], issues: [] }, ctx);
       if (r instanceof Promise) {
-        proms.push(r.then((r2) => handlePropertyResult(r2, payload, key2, input2, optin, optout)));
+        proms.push(r.then((r2) => handlePropertyResult(r2, payload, key3, input2, optin, optout)));
       } else {
-        handlePropertyResult(r, payload, key2, input2, optin, optout);
+        handlePropertyResult(r, payload, key3, input2, optin, optout);
       }
     }
     if (!catchall) {
@@ -10995,17 +11045,17 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def) =>
     doc.write(`const input = payload.value;`);
     const ids = /* @__PURE__ */ Object.create(null);
     let counter = 0;
-    for (const key2 of normalized.allKeys) {
-      ids[key2] = `key_${counter++}`;
+    for (const key3 of normalized.allKeys) {
+      ids[key3] = `key_${counter++}`;
     }
     doc.write(memo2 ? `const newResult = memo.alloc(inst, payload, {}, ctx);` : `const newResult = {};`);
-    for (const key2 of normalized.allKeys) {
-      if (key2 === "__proto__")
+    for (const key3 of normalized.allKeys) {
+      if (key3 === "__proto__")
         continue;
-      const id = ids[key2];
-      const k = typeof key2 === "symbol" ? `syms[${syms.indexOf(key2)}]` : esc(key2);
+      const id = ids[key3];
+      const k = typeof key3 === "symbol" ? `syms[${syms.indexOf(key3)}]` : esc(key3);
       const isPresent = `${k} in input`;
-      const schema = shape[key2];
+      const schema = shape[key3];
       const optin = schema?._zod?.optin;
       const isOptionalIn = optin !== void 0;
       const isOptionalOut = schema?._zod?.optout === "optional";
@@ -11339,21 +11389,21 @@ function mergeValues(a, b) {
   }
   if (isPlainObject(a) && isPlainObject(b)) {
     const bKeys = Object.keys(b);
-    const sharedKeys = Object.keys(a).filter((key2) => bKeys.indexOf(key2) !== -1);
+    const sharedKeys = Object.keys(a).filter((key3) => bKeys.indexOf(key3) !== -1);
     const newObj = { ...a, ...b };
     if (Object.prototype.hasOwnProperty.call(newObj, "__proto__"))
       delete newObj.__proto__;
-    for (const key2 of sharedKeys) {
-      if (key2 === "__proto__")
+    for (const key3 of sharedKeys) {
+      if (key3 === "__proto__")
         continue;
-      const sharedValue = mergeValues(a[key2], b[key2]);
+      const sharedValue = mergeValues(a[key3], b[key3]);
       if (!sharedValue.valid) {
         return {
           valid: false,
-          mergeErrorPath: [key2, ...sharedValue.mergeErrorPath]
+          mergeErrorPath: [key3, ...sharedValue.mergeErrorPath]
         };
       }
-      newObj[key2] = sharedValue.data;
+      newObj[key3] = sharedValue.data;
     }
     return { valid: true, data: newObj };
   }
@@ -11512,9 +11562,9 @@ var $ZodTuple = /* @__PURE__ */ $constructor("$ZodTuple", (inst, def) => {
     return handleTupleResults(itemResults, payload, items, input2, optoutStart);
   };
 });
-function getTupleOptStart(items, key2) {
+function getTupleOptStart(items, key3) {
   for (let i = items.length - 1; i >= 0; i--) {
-    const omittable = key2 === "optin" ? items[i]._zod.optin !== void 0 : items[i]._zod.optout === "optional";
+    const omittable = key3 === "optin" ? items[i]._zod.optin !== void 0 : items[i]._zod.optout === "optional";
     if (!omittable)
       return i + 1;
   }
@@ -11572,12 +11622,12 @@ var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def) => {
     if (values && !def.partial) {
       payload.value = memo2 ? memo2.alloc(inst, payload, {}, ctx) : {};
       const recordKeys = /* @__PURE__ */ new Set();
-      for (const key2 of values) {
-        if (typeof key2 === "string" || typeof key2 === "number" || typeof key2 === "symbol") {
-          recordKeys.add(typeof key2 === "number" ? key2.toString() : key2);
-          if (key2 === "__proto__")
+      for (const key3 of values) {
+        if (typeof key3 === "string" || typeof key3 === "number" || typeof key3 === "symbol") {
+          recordKeys.add(typeof key3 === "number" ? key3.toString() : key3);
+          if (key3 === "__proto__")
             continue;
-          const keyResult = def.keyType._zod.run({ value: key2, issues: [] }, ctx);
+          const keyResult = def.keyType._zod.run({ value: key3, issues: [] }, ctx);
           if (keyResult instanceof Promise) {
             throw new Error("Async schemas not supported in object keys currently");
           }
@@ -11586,8 +11636,8 @@ var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def) => {
               code: "invalid_key",
               origin: "record",
               issues: keyResult.issues.map((iss) => finalizeIssue(iss, ctx, config())),
-              input: key2,
-              path: [key2],
+              input: key3,
+              path: [key3],
               inst
             });
             continue;
@@ -11595,32 +11645,32 @@ var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def) => {
           const outKey = keyResult.value;
           if (outKey === "__proto__")
             continue;
-          const result2 = def.valueType._zod.run({ value: input2[key2], issues: [] }, ctx);
+          const result2 = def.valueType._zod.run({ value: input2[key3], issues: [] }, ctx);
           if (result2 instanceof Promise) {
             proms.push(result2.then((result3) => {
               if (result3.issues.length) {
-                payload.issues.push(...prefixIssues(key2, result3.issues));
+                payload.issues.push(...prefixIssues(key3, result3.issues));
               }
               payload.value[outKey] = result3.value;
             }));
           } else {
             if (result2.issues.length) {
-              payload.issues.push(...prefixIssues(key2, result2.issues));
+              payload.issues.push(...prefixIssues(key3, result2.issues));
             }
             payload.value[outKey] = result2.value;
           }
         }
       }
       let unrecognized;
-      for (const key2 in input2) {
-        if (!recordKeys.has(key2)) {
+      for (const key3 in input2) {
+        if (!recordKeys.has(key3)) {
           if (def.mode === "loose") {
-            if (key2 === "__proto__")
+            if (key3 === "__proto__")
               continue;
-            payload.value[key2] = input2[key2];
+            payload.value[key3] = input2[key3];
           } else {
             unrecognized = unrecognized ?? [];
-            unrecognized.push(key2);
+            unrecognized.push(key3);
           }
         }
       }
@@ -11636,18 +11686,18 @@ var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def) => {
     } else {
       payload.value = memo2 ? memo2.alloc(inst, payload, {}, ctx) : {};
       let unrecognized;
-      for (const key2 of Reflect.ownKeys(input2)) {
-        if (key2 === "__proto__")
+      for (const key3 of Reflect.ownKeys(input2)) {
+        if (key3 === "__proto__")
           continue;
-        if (!Object.prototype.propertyIsEnumerable.call(input2, key2))
+        if (!Object.prototype.propertyIsEnumerable.call(input2, key3))
           continue;
-        let keyResult = def.keyType._zod.run({ value: key2, issues: [] }, ctx);
+        let keyResult = def.keyType._zod.run({ value: key3, issues: [] }, ctx);
         if (keyResult instanceof Promise) {
           throw new Error("Async schemas not supported in object keys currently");
         }
-        const checkNumericKey = typeof key2 === "string" && number.test(key2) && keyResult.issues.length;
+        const checkNumericKey = typeof key3 === "string" && number.test(key3) && keyResult.issues.length;
         if (checkNumericKey) {
-          const retryResult = def.keyType._zod.run({ value: Number(key2), issues: [] }, ctx);
+          const retryResult = def.keyType._zod.run({ value: Number(key3), issues: [] }, ctx);
           if (retryResult instanceof Promise) {
             throw new Error("Async schemas not supported in object keys currently");
           }
@@ -11657,17 +11707,17 @@ var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def) => {
         }
         if (keyResult.issues.length) {
           if (def.mode === "loose") {
-            payload.value[key2] = input2[key2];
+            payload.value[key3] = input2[key3];
           } else if (values) {
             unrecognized = unrecognized ?? [];
-            unrecognized.push(key2);
+            unrecognized.push(key3);
           } else {
             payload.issues.push({
               code: "invalid_key",
               origin: "record",
               issues: keyResult.issues.map((iss) => finalizeIssue(iss, ctx, config())),
-              input: key2,
-              path: [key2],
+              input: key3,
+              path: [key3],
               inst
             });
           }
@@ -11676,17 +11726,17 @@ var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def) => {
         const outKey = keyResult.value;
         if (outKey === "__proto__")
           continue;
-        const result2 = def.valueType._zod.run({ value: input2[key2], issues: [] }, ctx);
+        const result2 = def.valueType._zod.run({ value: input2[key3], issues: [] }, ctx);
         if (result2 instanceof Promise) {
           proms.push(result2.then((result3) => {
             if (result3.issues.length) {
-              payload.issues.push(...prefixIssues(key2, result3.issues));
+              payload.issues.push(...prefixIssues(key3, result3.issues));
             }
             payload.value[outKey] = result3.value;
           }));
         } else {
           if (result2.issues.length) {
-            payload.issues.push(...prefixIssues(key2, result2.issues));
+            payload.issues.push(...prefixIssues(key3, result2.issues));
           }
           payload.value[outKey] = result2.value;
         }
@@ -11726,20 +11776,20 @@ var $ZodMap = /* @__PURE__ */ $constructor("$ZodMap", (inst, def) => {
     payload.value = memo2 ? memo2.alloc(inst, payload, /* @__PURE__ */ new Map(), ctx) : /* @__PURE__ */ new Map();
     const abortEarly = ctx?.abortEarly;
     let seen = payload.issues.length;
-    for (const [key2, value] of input2) {
+    for (const [key3, value] of input2) {
       if (abortEarly && payload.issues.length !== seen) {
         if (aborted(payload, seen))
           break;
         seen = payload.issues.length;
       }
-      const keyResult = def.keyType._zod.run({ value: key2, issues: [] }, ctx);
+      const keyResult = def.keyType._zod.run({ value: key3, issues: [] }, ctx);
       const valueResult = def.valueType._zod.run({ value, issues: [] }, ctx);
       if (keyResult instanceof Promise || valueResult instanceof Promise) {
         proms.push(Promise.all([keyResult, valueResult]).then(([keyResult2, valueResult2]) => {
-          handleMapResult(keyResult2, valueResult2, payload, key2, input2, inst, ctx);
+          handleMapResult(keyResult2, valueResult2, payload, key3, input2, inst, ctx);
         }));
       } else {
-        handleMapResult(keyResult, valueResult, payload, key2, input2, inst, ctx);
+        handleMapResult(keyResult, valueResult, payload, key3, input2, inst, ctx);
       }
     }
     if (proms.length)
@@ -11748,10 +11798,10 @@ var $ZodMap = /* @__PURE__ */ $constructor("$ZodMap", (inst, def) => {
   };
   capSize(inst, mapSize);
 });
-function handleMapResult(keyResult, valueResult, final, key2, input2, inst, ctx) {
+function handleMapResult(keyResult, valueResult, final, key3, input2, inst, ctx) {
   if (keyResult.issues.length) {
-    if (propertyKeyTypes.has(typeof key2)) {
-      final.issues.push(...prefixIssues(key2, keyResult.issues));
+    if (propertyKeyTypes.has(typeof key3)) {
+      final.issues.push(...prefixIssues(key3, keyResult.issues));
     } else {
       final.issues.push({
         code: "invalid_key",
@@ -11763,15 +11813,15 @@ function handleMapResult(keyResult, valueResult, final, key2, input2, inst, ctx)
     }
   }
   if (valueResult.issues.length) {
-    if (propertyKeyTypes.has(typeof key2)) {
-      final.issues.push(...prefixIssues(key2, valueResult.issues));
+    if (propertyKeyTypes.has(typeof key3)) {
+      final.issues.push(...prefixIssues(key3, valueResult.issues));
     } else {
       final.issues.push({
         origin: "map",
         code: "invalid_element",
         input: input2,
         inst,
-        key: key2,
+        key: key3,
         issues: valueResult.issues.map((iss) => finalizeIssue(iss, ctx, config()))
       });
     }
@@ -12429,7 +12479,7 @@ var recursive = /* @__PURE__ */ new WeakMap();
 var NONE = 0;
 var ASSUMED = 1;
 var PROVEN = 2;
-function isRecursive(inst, stack, resolve4) {
+function isRecursive(inst, stack, resolve5) {
   const cached2 = recursive.get(inst);
   if (cached2 !== void 0)
     return cached2 ? PROVEN : NONE;
@@ -12439,18 +12489,18 @@ function isRecursive(inst, stack, resolve4) {
   let result2 = NONE;
   const check3 = (child) => {
     if (result2 !== PROVEN && child?._zod) {
-      const answer = isRecursive(child, stack, resolve4);
+      const answer = isRecursive(child, stack, resolve5);
       if (answer > result2)
         result2 = answer;
     }
   };
   const shape = (sh, spread) => {
     let answer = NONE;
-    for (const key2 of Reflect.ownKeys(sh)) {
-      const desc = Object.getOwnPropertyDescriptor(sh, key2);
+    for (const key3 of Reflect.ownKeys(sh)) {
+      const desc = Object.getOwnPropertyDescriptor(sh, key3);
       if (spread && !desc.enumerable)
         continue;
-      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve4) : NONE;
+      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve5) : NONE;
       if (child > answer)
         answer = child;
     }
@@ -12514,7 +12564,7 @@ function isRecursive(inst, stack, resolve4) {
       break;
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
-      const inner = def._cachedInner ?? (resolve4 ? inst._zod.innerType : void 0);
+      const inner = def._cachedInner ?? (resolve5 ? inst._zod.innerType : void 0);
       merge2(inner ? isRecursive(inner, stack, false) : ASSUMED);
       break;
     }
@@ -12543,8 +12593,8 @@ function isRecursive(inst, stack, resolve4) {
       break;
     default: {
       kind;
-      for (const key2 in def) {
-        const desc = Object.getOwnPropertyDescriptor(def, key2);
+      for (const key3 in def) {
+        const desc = Object.getOwnPropertyDescriptor(def, key3);
         if (!desc || desc.get)
           continue;
         const value = desc.value;
@@ -13241,11 +13291,11 @@ function generatePropertiesChecks(doc, ctx, def, accessor) {
   }
   doc.write(`if (${accessor} == null) return INVALID;`);
   const shape = def.shape;
-  for (const key2 of Reflect.ownKeys(shape)) {
-    const keyExpr = typeof key2 === "symbol" ? addConstant(ctx, key2) : esc(key2);
+  for (const key3 of Reflect.ownKeys(shape)) {
+    const keyExpr = typeof key3 === "symbol" ? addConstant(ctx, key3) : esc(key3);
     const inputVar = newVar(ctx);
     doc.write(`const ${inputVar} = ${accessor}[${keyExpr}];`);
-    compileChild(doc, ctx, shape[key2], inputVar, false);
+    compileChild(doc, ctx, shape[key3], inputVar, false);
   }
 }
 function generatePropertyCheck(doc, ctx, def, accessor) {
@@ -13638,9 +13688,9 @@ function generateObjectCheck(doc, ctx, schema, accessor, buildsValue = true) {
     throw new ZodCompileUnsupportedError('object shape key "__proto__"');
   }
   const propOutputs = /* @__PURE__ */ new Map();
-  for (const key2 of allKeys) {
-    const propSchema = propShape[key2];
-    const kx = keyExpr(key2);
+  for (const key3 of allKeys) {
+    const propSchema = propShape[key3];
+    const kx = keyExpr(key3);
     const inputVar = newVar(ctx);
     doc.write(`const ${inputVar} = ${accessor}[${kx}];`);
     if (propSchema._zod.optin !== void 0) {
@@ -13661,14 +13711,14 @@ function generateObjectCheck(doc, ctx, schema, accessor, buildsValue = true) {
       } else {
         doc.write(`if (${outputVar2} === INVALID) return INVALID;`);
       }
-      propOutputs.set(key2, outputVar2);
+      propOutputs.set(key3, outputVar2);
     } else {
       if (requiresPresenceCheck(propSchema)) {
         doc.write(`if (!(${kx} in ${accessor})) return INVALID;`);
       }
       const outputAccessor = compileChild(doc, ctx, propSchema, inputVar, buildsValue);
       if (outputAccessor !== null)
-        propOutputs.set(key2, outputAccessor);
+        propOutputs.set(key3, outputAccessor);
     }
   }
   const catchall = def.catchall;
@@ -14089,9 +14139,9 @@ function generateTupleCheck(doc, ctx, schema, accessor) {
   }
   return outputVar;
 }
-function getTupleOptStart2(items, key2) {
+function getTupleOptStart2(items, key3) {
   for (let i = items.length - 1; i >= 0; i--) {
-    const omittable = key2 === "optin" ? items[i]._zod.optin !== void 0 : items[i]._zod.optout === "optional";
+    const omittable = key3 === "optin" ? items[i]._zod.optin !== void 0 : items[i]._zod.optout === "optional";
     if (!omittable)
       return i + 1;
   }
@@ -14221,16 +14271,16 @@ function generateRecordCheck(doc, ctx, schema, accessor) {
   const keyValues2 = recordDef.partial ? void 0 : def.keyType._zod.values;
   if (keyValues2) {
     const inputKeys = [];
-    for (const key2 of keyValues2) {
-      if (!(typeof key2 === "string" || typeof key2 === "number" || typeof key2 === "symbol")) {
-        throw new ZodCompileUnsupportedError(`record key value ${String(key2)}`);
+    for (const key3 of keyValues2) {
+      if (!(typeof key3 === "string" || typeof key3 === "number" || typeof key3 === "symbol")) {
+        throw new ZodCompileUnsupportedError(`record key value ${String(key3)}`);
       }
-      const inputKey = typeof key2 === "number" ? key2.toString() : key2;
+      const inputKey = typeof key3 === "number" ? key3.toString() : key3;
       if (inputKey === "__proto__") {
         throw new ZodCompileUnsupportedError('record key "__proto__"');
       }
       inputKeys.push(inputKey);
-      const keyConst = addConstant(ctx, key2);
+      const keyConst = addConstant(ctx, key3);
       const outKey = generateCheck(doc, ctx, def.keyType, keyConst);
       const valueVar = newVar(ctx);
       doc.write(`const ${valueVar} = ${accessor}[${literalPropertyKey(ctx, inputKey)}];`);
@@ -14308,10 +14358,10 @@ function emitOwnKeys(doc, ctx, accessor, kVar, body, onSymbol) {
   });
   doc.write(`}`);
 }
-function literalPropertyKey(ctx, key2) {
-  if (typeof key2 === "string")
-    return esc(key2);
-  return addConstant(ctx, key2);
+function literalPropertyKey(ctx, key3) {
+  if (typeof key3 === "string")
+    return esc(key3);
+  return addConstant(ctx, key3);
 }
 function generateMapCheck(doc, ctx, schema, accessor) {
   const def = schema._zod.def;
@@ -15540,9 +15590,9 @@ function _stringFormat(Class2, format, fnOrRegex, _params = {}) {
 // node_modules/zod/v4/core/to-json-schema.js
 function assignProps(target2, ...sources) {
   for (const source of sources) {
-    for (const key2 of Reflect.ownKeys(source)) {
-      if (Object.prototype.propertyIsEnumerable.call(source, key2)) {
-        assignProp(target2, key2, source[key2]);
+    for (const key3 of Reflect.ownKeys(source)) {
+      if (Object.prototype.propertyIsEnumerable.call(source, key3)) {
+        assignProp(target2, key3, source[key3]);
       }
     }
   }
@@ -15688,8 +15738,8 @@ function extractDefs(ctx, schema) {
     if (defId)
       seen.defId = defId;
     const schema2 = seen.schema;
-    for (const key2 in schema2) {
-      delete schema2[key2];
+    for (const key3 in schema2) {
+      delete schema2[key3];
     }
     schema2.$ref = ref;
   };
@@ -15770,8 +15820,8 @@ function foldObjects(members2) {
   for (const member of members2) {
     if (typeof member !== "object" || member.type !== "object")
       return null;
-    for (const key2 in member) {
-      if (!FOLDABLE_KEYS.has(key2))
+    for (const key3 in member) {
+      if (!FOLDABLE_KEYS.has(key3))
         return null;
     }
     objects.push(member);
@@ -15779,22 +15829,22 @@ function foldObjects(members2) {
   const properties = {};
   const required2 = /* @__PURE__ */ new Set();
   for (const object2 of objects) {
-    for (const key2 in object2.properties) {
-      if (Object.prototype.hasOwnProperty.call(properties, key2))
+    for (const key3 in object2.properties) {
+      if (Object.prototype.hasOwnProperty.call(properties, key3))
         continue;
       const parts = [];
       for (const other of objects) {
-        const part = other.properties?.[key2] ?? undeclaredConstraint(other);
+        const part = other.properties?.[key3] ?? undeclaredConstraint(other);
         if (part === null || part === void 0)
           continue;
         if (!parts.some((seen) => JSON.stringify(seen) === JSON.stringify(part)))
           parts.push(part);
       }
       const merged = parts.length === 1 ? parts[0] : foldObjects(parts) ?? { allOf: parts };
-      assignProp(properties, key2, merged);
+      assignProp(properties, key3, merged);
     }
-    for (const key2 of object2.required ?? [])
-      required2.add(key2);
+    for (const key3 of object2.required ?? [])
+      required2.add(key3);
   }
   const folded = { type: "object", properties };
   if (required2.size)
@@ -15819,8 +15869,8 @@ function foldIntersection(json2) {
   const allOf = json2.allOf;
   if (!Array.isArray(allOf) || allOf.length < 2)
     return;
-  for (const key2 of FOLDABLE_KEYS)
-    if (key2 in json2)
+  for (const key3 of FOLDABLE_KEYS)
+    if (key3 in json2)
       return;
   const unions = allOf.filter((m) => UNION_KEYS.some((k) => Array.isArray(m[k])));
   let folded = null;
@@ -15867,20 +15917,20 @@ function finalize(ctx, schema) {
       assignProps(schema2, _cached);
       const isParentRef = zodSchema._zod.parent === ref;
       if (isParentRef) {
-        for (const key2 in schema2) {
-          if (key2 === "$ref" || key2 === "allOf")
+        for (const key3 in schema2) {
+          if (key3 === "$ref" || key3 === "allOf")
             continue;
-          if (!(key2 in _cached)) {
-            delete schema2[key2];
+          if (!(key3 in _cached)) {
+            delete schema2[key3];
           }
         }
       }
       if (refSchema.$ref && refSeen.def) {
-        for (const key2 in schema2) {
-          if (key2 === "$ref" || key2 === "allOf")
+        for (const key3 in schema2) {
+          if (key3 === "$ref" || key3 === "allOf")
             continue;
-          if (key2 in refSeen.def && JSON.stringify(schema2[key2]) === JSON.stringify(refSeen.def[key2])) {
-            delete schema2[key2];
+          if (key3 in refSeen.def && JSON.stringify(schema2[key3]) === JSON.stringify(refSeen.def[key3])) {
+            delete schema2[key3];
           }
         }
       }
@@ -15892,11 +15942,11 @@ function finalize(ctx, schema) {
       if (parentSeen?.schema.$ref) {
         schema2.$ref = parentSeen.schema.$ref;
         if (parentSeen.def) {
-          for (const key2 in schema2) {
-            if (key2 === "$ref" || key2 === "allOf")
+          for (const key3 in schema2) {
+            if (key3 === "$ref" || key3 === "allOf")
               continue;
-            if (key2 in parentSeen.def && JSON.stringify(schema2[key2]) === JSON.stringify(parentSeen.def[key2])) {
-              delete schema2[key2];
+            if (key3 in parentSeen.def && JSON.stringify(schema2[key3]) === JSON.stringify(parentSeen.def[key3])) {
+              delete schema2[key3];
             }
           }
         }
@@ -16029,8 +16079,8 @@ function isTransforming(_schema, _ctx) {
     return isTransforming(def.in, ctx) || isTransforming(def.out, ctx);
   }
   if (def.type === "object") {
-    for (const key2 in def.shape) {
-      if (isTransforming(def.shape[key2], ctx))
+    for (const key3 in def.shape) {
+      if (isTransforming(def.shape[key3], ctx))
         return true;
     }
     return false;
@@ -16068,13 +16118,13 @@ var createStandardJSONSchemaMethod = (schema, io, processors = {}) => (params) =
 };
 
 // node_modules/zod/v4/core/json-schema-processors.js
-var narrowMin = (agg, key2, value) => {
-  if (agg[key2] === void 0 || value > agg[key2])
-    agg[key2] = value;
+var narrowMin = (agg, key3, value) => {
+  if (agg[key3] === void 0 || value > agg[key3])
+    agg[key3] = value;
 };
-var narrowMax = (agg, key2, value) => {
-  if (agg[key2] === void 0 || value < agg[key2])
-    agg[key2] = value;
+var narrowMax = (agg, key3, value) => {
+  if (agg[key3] === void 0 || value < agg[key3])
+    agg[key3] = value;
 };
 var narrowBoth = (agg, value) => {
   narrowMin(agg, "minimum", value);
@@ -16412,17 +16462,17 @@ var objectProcessor = (schema, ctx, _json, params) => {
   }
   json2.type = "object";
   json2.properties = {};
-  for (const key2 in shape) {
-    assignProp(json2.properties, key2, processSchema(shape[key2], ctx, {
+  for (const key3 in shape) {
+    assignProp(json2.properties, key3, processSchema(shape[key3], ctx, {
       ...params,
-      path: [...params.path, "properties", key2]
+      path: [...params.path, "properties", key3]
     }));
   }
   const requiredKeys = [];
-  for (const key2 of Object.keys(shape)) {
-    const field = def.shape[key2];
+  for (const key3 of Object.keys(shape)) {
+    const field = def.shape[key3];
     if (ctx.io === "input" ? inputOptin(field) === void 0 : field._zod.optout === void 0) {
-      requiredKeys.push(key2);
+      requiredKeys.push(key3);
     }
   }
   if (requiredKeys.length > 0) {
@@ -16797,9 +16847,9 @@ function toJSONSchema(input2, params) {
     };
     ctx2.external = external;
     for (const entry2 of registry2._idmap.entries()) {
-      const [key2, schema] = entry2;
+      const [key3, schema] = entry2;
       extractDefs(ctx2, schema);
-      assignProp(schemas, key2, finalize(ctx2, schema));
+      assignProp(schemas, key3, finalize(ctx2, schema));
     }
     if (Object.keys(defs).length > 0) {
       const defsSegment = ctx2.target === "draft-2020-12" ? "$defs" : "definitions";
@@ -17114,17 +17164,17 @@ __export(checks_exports2, {
 
 // node_modules/zod/v4/classic/errors.js
 var _installedErrorProtos = /* @__PURE__ */ new WeakSet([Object.prototype, Error.prototype]);
-function _lazyMethod(proto, key2, make) {
-  Object.defineProperty(proto, key2, {
+function _lazyMethod(proto, key3, make) {
+  Object.defineProperty(proto, key3, {
     configurable: true,
     enumerable: false,
     get() {
       const value = make(this);
-      Object.defineProperty(this, key2, { value, configurable: true, writable: true });
+      Object.defineProperty(this, key3, { value, configurable: true, writable: true });
       return value;
     },
     set(value) {
-      Object.defineProperty(this, key2, { value, configurable: true, writable: true });
+      Object.defineProperty(this, key3, { value, configurable: true, writable: true });
     }
   });
 }
@@ -18794,11 +18844,11 @@ function resolveRef(ref, ctx) {
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
   if (path[0] === defsKey) {
-    const key2 = path[1] === void 0 ? void 0 : decodeJSONPointerSegment(path[1]);
-    if (!key2 || !ctx.defs[key2]) {
+    const key3 = path[1] === void 0 ? void 0 : decodeJSONPointerSegment(path[1]);
+    if (!key3 || !ctx.defs[key3]) {
       throw new Error(`Reference not found: ${ref}`);
     }
-    return ctx.defs[key2];
+    return ctx.defs[key3];
   }
   throw new Error(`Reference not found: ${ref}`);
 }
@@ -18833,16 +18883,16 @@ function checkObjectGuards(objectSchema, guards) {
       });
     }
     if (guards.keySchema) {
-      for (const key2 of keys) {
-        const result2 = guards.keySchema.safeParse(key2);
+      for (const key3 of keys) {
+        const result2 = guards.keySchema.safeParse(key3);
         if (result2.success)
           continue;
         payload.issues.push({
           code: "invalid_key",
           origin: "record",
           issues: result2.error.issues,
-          input: key2,
-          path: [key2],
+          input: key3,
+          path: [key3],
           continue: true
         });
       }
@@ -18867,20 +18917,20 @@ function canonicalKey(value, seen) {
     if (Array.isArray(value)) {
       const parts2 = [];
       for (const item of value) {
-        const key2 = canonicalKey(item, seen);
-        if (key2 === null)
+        const key3 = canonicalKey(item, seen);
+        if (key3 === null)
           return null;
-        parts2.push(key2);
+        parts2.push(key3);
       }
       return `a${parts2.length}:[${parts2.join(",")}]`;
     }
     const keys = Object.keys(value).sort();
     const parts = [];
     for (const k of keys) {
-      const key2 = canonicalKey(value[k], seen);
-      if (key2 === null)
+      const key3 = canonicalKey(value[k], seen);
+      if (key3 === null)
         return null;
-      parts.push(`${k.length}:${k}=${key2}`);
+      parts.push(`${k.length}:${k}=${key3}`);
     }
     return `o${parts.length}:{${parts.join(",")}}`;
   } finally {
@@ -18920,10 +18970,10 @@ function containsRef(value) {
     return value.some(containsRef);
   if (typeof value.$ref === "string")
     return true;
-  return Object.entries(value).some(([key2, sub]) => {
-    if (SCHEMA_KEYWORDS.has(key2))
+  return Object.entries(value).some(([key3, sub]) => {
+    if (SCHEMA_KEYWORDS.has(key3))
       return containsRef(sub);
-    if (!SCHEMA_MAP_KEYWORDS.has(key2) || typeof sub !== "object" || sub === null)
+    if (!SCHEMA_MAP_KEYWORDS.has(key3) || typeof sub !== "object" || sub === null)
       return false;
     return Object.values(sub).some(containsRef);
   });
@@ -18939,12 +18989,12 @@ function checkArrayGuards(arraySchema, guards) {
     if (guards.uniqueItems === true) {
       const firstSeen = /* @__PURE__ */ new Map();
       for (let i = 0; i < items.length; i++) {
-        const key2 = canonicalKey(items[i], /* @__PURE__ */ new Set());
-        if (key2 === null)
+        const key3 = canonicalKey(items[i], /* @__PURE__ */ new Set());
+        if (key3 === null)
           continue;
-        const first = firstSeen.get(key2);
+        const first = firstSeen.get(key3);
         if (first === void 0) {
-          firstSeen.set(key2, i);
+          firstSeen.set(key3, i);
           continue;
         }
         payload.issues.push({
@@ -19183,9 +19233,9 @@ function convertBaseSchema(schema, ctx) {
       const properties = schema.properties || {};
       const requiredSet = new Set(schema.required || []);
       const additionalSchema = typeof schema.additionalProperties === "object" ? convertSchema(schema.additionalProperties, ctx) : void 0;
-      for (const [key2, propSchema] of Object.entries(properties)) {
+      for (const [key3, propSchema] of Object.entries(properties)) {
         const propZodSchema = convertSchema(propSchema, ctx);
-        assignProp(shape, key2, requiredSet.has(key2) ? propZodSchema : propZodSchema.optional());
+        assignProp(shape, key3, requiredSet.has(key3) ? propZodSchema : propZodSchema.optional());
       }
       if (schema.patternProperties) {
         const patternProps = schema.patternProperties;
@@ -19220,12 +19270,12 @@ function convertBaseSchema(schema, ctx) {
             if (!isPlainObject(payload.value))
               return;
             const unrecognized = [];
-            for (const key2 of Object.keys(payload.value)) {
-              if (propertyKeys.includes(key2))
+            for (const key3 of Object.keys(payload.value)) {
+              if (propertyKeys.includes(key3))
                 continue;
-              if (patterns.some((regex2) => regex2.test(key2)))
+              if (patterns.some((regex2) => regex2.test(key3)))
                 continue;
-              unrecognized.push(key2);
+              unrecognized.push(key3);
             }
             if (unrecognized.length) {
               payload.issues.push({
@@ -19356,38 +19406,38 @@ function convertSchema(schema, ctx) {
   }
   const extraMeta = {};
   const coreMetadataKeys = ["$id", "id", "$comment", "$anchor", "$vocabulary", "$dynamicRef", "$dynamicAnchor"];
-  for (const key2 of coreMetadataKeys) {
-    if (key2 in schema) {
-      extraMeta[key2] = schema[key2];
+  for (const key3 of coreMetadataKeys) {
+    if (key3 in schema) {
+      extraMeta[key3] = schema[key3];
     }
   }
   const contentMetadataKeys = ["contentEncoding", "contentMediaType", "contentSchema"];
-  for (const key2 of contentMetadataKeys) {
-    if (key2 in schema) {
-      extraMeta[key2] = schema[key2];
+  for (const key3 of contentMetadataKeys) {
+    if (key3 in schema) {
+      extraMeta[key3] = schema[key3];
     }
   }
   if (schema.type === "object" && schema.$ref === void 0) {
     if (schema.propertyNames !== void 0 && !containsRef(schema.propertyNames)) {
       extraMeta.propertyNames = schema.propertyNames;
     }
-    for (const key2 of ["minProperties", "maxProperties"]) {
-      if (schema[key2] !== void 0)
-        extraMeta[key2] = schema[key2];
+    for (const key3 of ["minProperties", "maxProperties"]) {
+      if (schema[key3] !== void 0)
+        extraMeta[key3] = schema[key3];
     }
   }
   if (schema.type === "array" && schema.$ref === void 0) {
     if (schema.contains !== void 0 && !containsRef(schema.contains)) {
       extraMeta.contains = schema.contains;
     }
-    for (const key2 of ["uniqueItems", "minContains", "maxContains"]) {
-      if (schema[key2] !== void 0)
-        extraMeta[key2] = schema[key2];
+    for (const key3 of ["uniqueItems", "minContains", "maxContains"]) {
+      if (schema[key3] !== void 0)
+        extraMeta[key3] = schema[key3];
     }
   }
-  for (const key2 of Object.keys(schema)) {
-    if (!RECOGNIZED_KEYS.has(key2)) {
-      assignProp(extraMeta, key2, schema[key2]);
+  for (const key3 of Object.keys(schema)) {
+    if (!RECOGNIZED_KEYS.has(key3)) {
+      assignProp(extraMeta, key3, schema[key3]);
     }
   }
   if (Object.keys(extraMeta).length > 0) {
@@ -19671,7 +19721,7 @@ function writeSnapshotFile(path, suite, snapshots) {
 function readSnapshotFile(path) {
   let data;
   try {
-    data = JSON.parse(readFileSync(path, "utf8"));
+    data = JSON.parse(readFileSync2(path, "utf8"));
   } catch (e) {
     const missing = e.code === "ENOENT";
     throw new UserError({
@@ -19698,6 +19748,9 @@ function pickSnapshot(file2, path, want) {
   const asked = [want.name && `named ${want.name}`, want.subject && `of ${want.subject}`].filter(Boolean).join(" ");
   return found.length ? `${path} holds several snapshots ${asked}: ${list4}; say which with \`of\`` : `${path} holds no snapshot ${asked} (it holds: ${list4})`;
 }
+
+// src/checks/runner.ts
+import { setMaxListeners as setMaxListeners4 } from "node:events";
 
 // node_modules/yocto-queue/index.js
 var Node = class {
@@ -19787,27 +19840,27 @@ function pLimit(concurrency) {
     activeCount--;
     resumeNext();
   };
-  const run2 = async (function_, resolve4, arguments_) => {
+  const run2 = async (function_, resolve5, arguments_) => {
     const result2 = (async () => function_(...arguments_))();
-    resolve4(result2);
+    resolve5(result2);
     try {
       await result2;
     } catch {
     }
     next();
   };
-  const enqueue = (function_, resolve4, reject, arguments_) => {
+  const enqueue = (function_, resolve5, reject, arguments_) => {
     const queueItem = { reject };
     new Promise((internalResolve) => {
       queueItem.run = internalResolve;
       queue.enqueue(queueItem);
-    }).then(run2.bind(void 0, function_, resolve4, arguments_));
+    }).then(run2.bind(void 0, function_, resolve5, arguments_));
     if (activeCount < concurrency) {
       resumeNext();
     }
   };
-  const generator = (function_, ...arguments_) => new Promise((resolve4, reject) => {
-    enqueue(function_, resolve4, reject, arguments_);
+  const generator = (function_, ...arguments_) => new Promise((resolve5, reject) => {
+    enqueue(function_, resolve5, reject, arguments_);
   });
   Object.defineProperties(generator, {
     activeCount: {
@@ -20162,6 +20215,9 @@ function defineKindSchema(k) {
 function defineKind(k) {
   return k;
 }
+function isTimeout(signal) {
+  return signal.reason?.name === "TimeoutError";
+}
 
 // src/checks/kinds/count.schema.ts
 var Num = external_exports.union([external_exports.number().int().min(0), external_exports.string()]).describe('A whole number, or a string holding one (e.g. "${NUM_GPUS}").');
@@ -20230,13 +20286,13 @@ async function ofService(rt, ref, signal) {
   return Promise.all(rt.replicas(ref).map((r) => rt.inspect(r, signal)));
 }
 async function withLabel(rt, label4, signal) {
-  const { key: key2, value } = parseLabel(label4);
+  const { key: key3, value } = parseLabel(label4);
   const nodes = [...new Set(rt.suite.topologies.map((t) => t.node))];
   const lists = await Promise.all(
     nodes.map(async (node2) => {
       const engine = rt.engine(node2);
       const lists2 = await Promise.all(
-        rt.serviceFilters(node2).map((f) => engine.listContainers({ ...f, [key2]: value ?? true }, signal))
+        rt.serviceFilters(node2).map((f) => engine.listContainers({ ...f, [key3]: value ?? true }, signal))
       );
       const found = new Map(lists2.flat().map((c) => [c.id, c]));
       return Promise.all([...found.keys()].map((id) => engine.inspectContainer(id, signal)));
@@ -20279,35 +20335,6 @@ import { existsSync } from "node:fs";
 // src/snapshot/capture.ts
 import { createHash as createHash2 } from "node:crypto";
 
-// src/common/secret-names.ts
-var SECRET_NAME = /PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?/i;
-
-// src/report/redact.ts
-var MIN_LENGTH = 4;
-var MASK = "***";
-function secretValues(declared, env, serviceEnvs) {
-  const values = /* @__PURE__ */ new Set();
-  const add = (v) => v && v.length >= MIN_LENGTH && values.add(v);
-  for (const name2 of declared) add(env[name2]);
-  for (const [name2, v] of Object.entries(env)) if (SECRET_NAME.test(name2)) add(v);
-  for (const e of serviceEnvs)
-    for (const [name2, v] of Object.entries(e)) if (SECRET_NAME.test(name2)) add(v);
-  return [...values];
-}
-function redactor(secrets) {
-  const ordered = [...secrets].sort((a, b) => b.length - a.length);
-  const text2 = (s) => ordered.reduce((acc, v) => acc.split(v).join(MASK), s);
-  const deep = (value) => {
-    if (typeof value === "string") return text2(value);
-    if (Array.isArray(value)) return value.map(deep);
-    if (value && typeof value === "object") {
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, deep(v)]));
-    }
-    return value;
-  };
-  return { text: text2, deep };
-}
-
 // src/snapshot/files.ts
 var import_tar_stream = __toESM(require_tar_stream(), 1);
 import { createHash } from "node:crypto";
@@ -20326,13 +20353,13 @@ async function readTree(engine, containerId, path, limits2, signal) {
   let bytes = 0;
   let incomplete;
   const tar = (0, import_tar_stream.extract)();
-  const done = new Promise((resolve4, reject) => {
+  const done = new Promise((resolve5, reject) => {
     const stop2 = (why) => {
       incomplete = why;
       stream.unpipe(tar);
       stream.destroy();
       tar.destroy();
-      resolve4();
+      resolve5();
     };
     tar.on("entry", (h, body, next) => {
       const at3 = inContainer(root, h.name);
@@ -20359,9 +20386,9 @@ async function readTree(engine, containerId, path, limits2, signal) {
       body.on("end", next);
       body.resume();
     });
-    tar.on("finish", resolve4);
+    tar.on("finish", resolve5);
     tar.on("error", reject);
-    stream.on("error", (e) => incomplete ? resolve4() : reject(e));
+    stream.on("error", (e) => incomplete ? resolve5() : reject(e));
   });
   const onAbort2 = () => stream.destroy(signal?.reason);
   signal?.addEventListener("abort", onAbort2, { once: true });
@@ -20390,7 +20417,7 @@ async function readFileText(engine, containerId, path, maxBytes, signal) {
   const chunks = [];
   let kept = 0;
   const tar = (0, import_tar_stream.extract)();
-  await new Promise((resolve4, reject) => {
+  await new Promise((resolve5, reject) => {
     tar.on("entry", (h, body, next) => {
       if (h.type === "file" || h.type === "contiguous-file")
         body.on("data", (d) => {
@@ -20400,7 +20427,7 @@ async function readFileText(engine, containerId, path, maxBytes, signal) {
       body.on("end", next);
       body.resume();
     });
-    tar.on("finish", resolve4);
+    tar.on("finish", resolve5);
     tar.on("error", reject);
     stream.on("error", reject);
     stream.pipe(tar);
@@ -20610,11 +20637,11 @@ async function captureReplica(c, r, prefix) {
   for (const cmd of c.spec.commands.filter(applies))
     await attempt2(`command ${cmd.name}`, async () => {
       const res = await c.rt.engine(r.node).exec(r.containerId, { cmd: cmd.command }, c.signal);
-      const key2 = `commands/${cmd.name}`;
-      c.entries[prefix + key2] = {
+      const key3 = `commands/${cmd.name}`;
+      c.entries[prefix + key3] = {
         exit: res.exitCode,
-        ...text(c, key2, "stdout", res.stdout),
-        ...text(c, key2, "stderr", res.stderr)
+        ...text(c, key3, "stdout", res.stdout),
+        ...text(c, key3, "stderr", res.stderr)
       };
     });
   for (const h of c.spec.http.filter(applies))
@@ -20625,14 +20652,14 @@ async function captureReplica(c, r, prefix) {
           `container port ${h.port} is not published; publish it (ports: ["${h.port}"]) so the runner can ask`
         );
       const res = await fetch(`http://${at3.host}:${at3.port}${h.path}`, { signal: c.signal });
-      const key2 = `http/${h.name}`;
-      c.entries[prefix + key2] = { status: res.status, ...text(c, key2, "body", await res.text()) };
+      const key3 = `http/${h.name}`;
+      c.entries[prefix + key3] = { status: res.status, ...text(c, key3, "body", await res.text()) };
     });
 }
 async function captureConfig(c, r, prefix) {
   const s = await c.rt.inspect(r, c.signal);
   const parts = new Set(c.spec.config);
-  const put = (key2, v) => c.entries[`${prefix}${key2}`] = v;
+  const put = (key3, v) => c.entries[`${prefix}${key3}`] = v;
   if (parts.has("image")) {
     put("image", s.image ?? null);
     put("imageId", s.imageId ?? null);
@@ -20651,20 +20678,20 @@ async function captureConfig(c, r, prefix) {
   if (parts.has("ports"))
     for (const p of s.ports) put(`ports/${p.target}/${p.protocol}`, `${p.hostIp}:${p.hostPort}`);
 }
-function text(c, key2, field, raw) {
+function text(c, key3, field, raw) {
   const masked = c.redact.text(raw);
   const limit = c.spec.limits.output;
-  const cut = Buffer.byteLength(masked) > limit;
+  const cut2 = Buffer.byteLength(masked) > limit;
   return {
-    [field]: cut ? Buffer.from(masked).subarray(0, limit).toString("utf8") : masked,
-    ...cut && { [`${field}Sha256`]: createHash2("sha256").update(raw).digest("hex") },
-    ...masked !== raw && { [`${field}Secrets`]: secret(`${key2}#${field}`, raw) }
+    [field]: cut2 ? Buffer.from(masked).subarray(0, limit).toString("utf8") : masked,
+    ...cut2 && { [`${field}Sha256`]: createHash2("sha256").update(raw).digest("hex") },
+    ...masked !== raw && { [`${field}Secrets`]: secret(`${key3}#${field}`, raw) }
   };
 }
-function secret(key2, value) {
+function secret(key3, value) {
   return {
     secret: true,
-    digest: createHash2("sha256").update(`stackcheck snapshot\0${key2}\0${value}`).digest("hex").slice(0, 16)
+    digest: createHash2("sha256").update(`stackcheck snapshot\0${key3}\0${value}`).digest("hex").slice(0, 16)
   };
 }
 
@@ -20698,10 +20725,10 @@ function globToRegExp(glob) {
   }
   return new RegExp(`^${re.replace(/\/\.\*$/, "(?:/.*)?")}$`);
 }
-function ignored(rules, key2) {
+function ignored(rules, key3) {
   const fields = /* @__PURE__ */ new Set();
   for (const r of rules) {
-    if (!r.key.test(key2)) continue;
+    if (!r.key.test(key3)) continue;
     if (r.field === void 0) return true;
     fields.add(r.field);
   }
@@ -20720,21 +20747,21 @@ function diffSnapshots(left, right, ignore = []) {
   const rules = compileIgnore(ignore);
   const keys = [.../* @__PURE__ */ new Set([...Object.keys(left.entries), ...Object.keys(right.entries)])].sort();
   const out = [];
-  for (const key2 of keys) {
-    const skip = ignored(rules, key2);
+  for (const key3 of keys) {
+    const skip = ignored(rules, key3);
     if (skip === true) continue;
-    const a = left.entries[key2];
-    const b = right.entries[key2];
+    const a = left.entries[key3];
+    const b = right.entries[key3];
     if (a === void 0 || b === void 0) {
       out.push({
-        key: key2,
+        key: key3,
         left: a === void 0 ? ABSENT : show(a),
         right: b === void 0 ? ABSENT : show(b)
       });
       continue;
     }
     if (!isRecord(a) || !isRecord(b)) {
-      if (!same(a, b)) out.push({ key: key2, left: show(a), right: show(b) });
+      if (!same(a, b)) out.push({ key: key3, left: show(a), right: show(b) });
       continue;
     }
     const fields = [.../* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b)])].sort();
@@ -20744,7 +20771,7 @@ function diffSnapshots(left, right, ignore = []) {
       const y = b[field];
       if (x === void 0 || y === void 0 || !same(x, y))
         out.push({
-          key: key2,
+          key: key3,
           field,
           left: x === void 0 ? ABSENT : show(x),
           right: y === void 0 ? ABSENT : show(y)
@@ -20752,6 +20779,9 @@ function diffSnapshots(left, right, ignore = []) {
     }
   }
   return out;
+}
+function oneSided(d) {
+  return d.left === ABSENT || d.right === ABSENT;
 }
 function isRecord(v) {
   return !!v && typeof v === "object" && !isSecret(v);
@@ -20816,10 +20846,15 @@ var DiffSpec = external_exports.strictObject({
   right: Side,
   ignore: external_exports.array(external_exports.string().min(1)).default([]).describe("Keys to leave out, added to the snapshot's own `ignore` (same globs).")
 });
+var DiffExpect = external_exports.strictObject({
+  equal: external_exports.boolean().default(true).describe(
+    "true: the sides agree (every difference fails the check). false: they must differ (the check fails when they agree; its evidence lists the differences)."
+  )
+});
 var diffSchema = defineKindSchema({
   kind: "diff",
   phase: "live",
-  shape: { diff: DiffSpec },
+  shape: { diff: DiffSpec, expect: DiffExpect.default({ equal: true }) },
   refs: (c) => ["left", "right"].flatMap((side) => {
     const v = c.diff[side];
     return typeof v === "string" && v.includes("/") ? [{ ref: v, path: ["diff", side] }] : [];
@@ -20863,24 +20898,32 @@ var diff = defineKind({
       ...differences.length > LISTED && { differencesNotListed: differences.length - LISTED },
       ...incomplete.length && { incomplete }
     };
-    const partial2 = incomplete.length ? ` (and the snapshots are incomplete: ${incomplete.join("; ")})` : "";
-    if (differences.length) {
-      const more = differences.length > IN_MESSAGE ? `; \u2026 ${differences.length - IN_MESSAGE} more` : "";
-      return {
-        status: "failed",
-        message: `${differences.length} difference${differences.length === 1 ? "" : "s"}: ${lines.slice(0, IN_MESSAGE).join("; ")}${more}${partial2}`,
-        evidence
-      };
+    const partial3 = incomplete.length ? ` (and the snapshots are incomplete: ${incomplete.join("; ")})` : "";
+    const more = differences.length > IN_MESSAGE ? `; \u2026 ${differences.length - IN_MESSAGE} more` : "";
+    const listed = `${differences.length} difference${differences.length === 1 ? "" : "s"}: ${lines.slice(0, IN_MESSAGE).join("; ")}${more}${partial3}`;
+    const agree = `${names2[0]} and ${names2[1]} agree on ${Object.keys(left.entries).length} keys`;
+    const unread = `the snapshots are incomplete: ${incomplete.join("; ")}`;
+    if (c.expect.equal) {
+      if (differences.length) return { status: "failed", message: listed, evidence };
+      if (incomplete.length)
+        return {
+          status: "error",
+          message: `no difference in what was read, but ${unread}`,
+          evidence
+        };
+      return { status: "passed", message: agree, evidence };
     }
+    if (differences.length && (!incomplete.length || differences.some((d) => !oneSided(d))))
+      return { status: "passed", message: listed, evidence };
     if (incomplete.length)
       return {
         status: "error",
-        message: `no difference in what was read, but the snapshots are incomplete: ${incomplete.join("; ")}`,
+        message: `${differences.length ? "the only differences are keys one side lacks" : "no difference in what was read"}, but ${unread}`,
         evidence
       };
     return {
-      status: "passed",
-      message: `${names2[0]} and ${names2[1]} agree on ${Object.keys(left.entries).length} keys`,
+      status: "failed",
+      message: `${agree}; expected them to differ (expect: { equal: false })`,
       evidence
     };
   }
@@ -21130,14 +21173,22 @@ async function onRunner(min, signal) {
 }
 function runProgram(file2, args, signal) {
   return new Promise(
-    (resolve4, reject) => execFile(file2, args, { signal, encoding: "utf8" }, (err, stdout, stderr) => {
+    (resolve5, reject) => execFile(file2, args, { signal, encoding: "utf8" }, (err, stdout, stderr) => {
       if (signal.aborted) return reject(signal.reason);
-      resolve4({ code: err ? err.code ?? `killed by ${err.signal}` : 0, stdout, stderr });
+      resolve5({ code: err ? err.code ?? `killed by ${err.signal}` : 0, stdout, stderr });
     })
   );
 }
 async function inContainer2(rt, r, min, signal) {
   const state2 = await rt.inspect(r, signal);
+  const without = state2.labels[LABEL.withoutGpu];
+  if (without !== void 0) {
+    return {
+      status: "skipped",
+      message: `${r.containerName} runs without its GPU (gpu: optional): ${without}`,
+      evidence: { where: r.containerName, withoutGpu: without }
+    };
+  }
   const requests = gpuRequests(state2);
   const res = await rt.engine(r.node).exec(r.containerId, { cmd: ["nvidia-smi", ...QUERY] }, signal);
   const evidence = {
@@ -21255,7 +21306,7 @@ var HttpRequest = external_exports.strictObject({
   path: external_exports.string().default("/"),
   url: external_exports.string().url().optional().describe("Any URL instead of a service and port."),
   from: external_exports.string().optional().describe(
-    "Send the request from inside this service, to the target by its network name (GET and POST)."
+    "Send the request from inside this service (GET and POST): to a service of its own topology by its network name, to another topology's service at that container's address on a network both join, else at its published port."
   ),
   method: external_exports.enum(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]).default("GET"),
   headers: external_exports.record(external_exports.string(), external_exports.string()).default({}),
@@ -21284,6 +21335,7 @@ var httpSchema = defineKindSchema({
     ...c.http.service ? [{ ref: c.http.service, path: ["http", "service"] }] : [],
     ...c.http.from ? [{ ref: c.http.from, path: ["http", "from"] }] : []
   ],
+  routes: (c) => c.http.from && c.http.service ? [{ from: c.http.from, to: c.http.service, port: c.http.port, path: ["http", "service"] }] : [],
   problems: (c) => [
     ...Object.keys(c.expect.jsonpath ?? {}).flatMap((p) => {
       const parsed = parseJsonPath(p);
@@ -21322,8 +21374,10 @@ async function attemptHttp(c, ctx) {
     const rt = ctx.runtime;
     if (req.from) {
       return acrossReplicas(rt.replicas(req.from), c.any, async (r) => {
-        const url2 = req.url ?? await urlFrom(rt, r, req, ctx.signal);
-        return judge(await fetchFromInside(rt, r, url2, req, ctx.signal), c.expect, keep);
+        const peer = req.url ? void 0 : await peerOf(rt, r, req, ctx.signal);
+        const url2 = req.url ?? `http://${peer.host}:${peer.port}${req.path}`;
+        const res = await fetchFromInside(rt, r, url2, req, ctx.signal);
+        return judge({ ...res, target: peer?.container }, c.expect, keep);
       });
     }
     return acrossReplicas(rt.replicas(req.service), c.any, async (r) => {
@@ -21343,9 +21397,9 @@ async function attemptHttp(c, ctx) {
     });
   }
 }
-async function urlFrom(rt, from, req, signal) {
+async function peerOf(rt, from, req, signal) {
   const [peer] = await rt.peerAddresses(from, req.service, req.port, signal);
-  return `http://${peer.host}:${peer.port}${req.path}`;
+  return peer;
 }
 function requestBody(req) {
   if (req.json !== void 0)
@@ -21422,6 +21476,7 @@ function judge(res, e, keep) {
   const evidence = {
     request: res.url,
     via: res.via,
+    ...res.target && { target: res.target },
     status: res.status,
     latencyMs: res.latencyMs,
     body: excerpt(res.body),
@@ -21487,14 +21542,14 @@ var logsSchema = defineKindSchema({
   phase: "live",
   shape: { logs: LogsSpec },
   refs: (c) => [{ ref: c.logs.service, path: ["logs", "service"] }],
-  problems: (c) => ["absent", "present"].flatMap((key2) => {
-    const pattern = c.logs[key2];
+  problems: (c) => ["absent", "present"].flatMap((key3) => {
+    const pattern = c.logs[key3];
     if (pattern === void 0) return [];
     try {
       new RegExp(pattern);
       return [];
     } catch (e) {
-      return [{ message: `${key2}: ${e.message}`, path: ["logs", key2] }];
+      return [{ message: `${key3}: ${e.message}`, path: ["logs", key3] }];
     }
   })
 });
@@ -21576,7 +21631,7 @@ async function judgePresent(spec, rt, r, clock, signal) {
     try {
       lines = await engine.containerLogLines(r.containerId, { sinceMs: from }, signal);
     } catch (e) {
-      if (isTimeout(signal)) return notYet(base, scanned, windowEnd, spec);
+      if (isTimeout2(signal)) return notYet(base, scanned, windowEnd, spec);
       throw e;
     }
     scanned = lines.length;
@@ -21607,12 +21662,12 @@ async function judgePresent(spec, rt, r, clock, signal) {
     try {
       await clock.sleep(Math.min(POLL_MS, Math.max(1, windowEnd - Date.now())), signal);
     } catch (e) {
-      if (isTimeout(signal)) return notYet(base, scanned, windowEnd, spec);
+      if (isTimeout2(signal)) return notYet(base, scanned, windowEnd, spec);
       throw e;
     }
   }
 }
-function isTimeout(signal) {
+function isTimeout2(signal) {
   return signal.aborted && signal.reason?.name === "TimeoutError";
 }
 function notYet(base, scanned, windowEnd, spec) {
@@ -21663,20 +21718,20 @@ async function tryBind(port2, protocol, ip) {
   }
 }
 function bindTcp(port2, host) {
-  return new Promise((resolve4, reject) => {
+  return new Promise((resolve5, reject) => {
     const server = createServer();
     server.once("error", reject);
-    server.listen({ port: port2, host, exclusive: true }, () => server.close(() => resolve4()));
+    server.listen({ port: port2, host, exclusive: true }, () => server.close(() => resolve5()));
   });
 }
 function bindUdp(port2, host) {
-  return new Promise((resolve4, reject) => {
+  return new Promise((resolve5, reject) => {
     const socket = createSocket(isIPv6(host) ? "udp6" : "udp4");
     socket.once("error", (e) => {
       socket.close();
       reject(e);
     });
-    socket.bind({ port: port2, address: host, exclusive: true }, () => socket.close(() => resolve4()));
+    socket.bind({ port: port2, address: host, exclusive: true }, () => socket.close(() => resolve5()));
   });
 }
 
@@ -21740,8 +21795,11 @@ function parsePortRange(text2) {
   if (lo > hi) return `"${text2}": the range starts after it ends`;
   return [lo, hi];
 }
-function outsideRange(bindings, [lo, hi]) {
-  return bindings.filter((b) => b.lo < lo || b.hi > hi);
+function outsideRange(bindings, rangeOf) {
+  return bindings.filter((b) => {
+    const r = rangeOf(b);
+    return r !== void 0 && (b.lo < r[0] || b.hi > r[1]);
+  });
 }
 function hostPorts(lo, hi) {
   return lo === hi ? String(lo) : `${lo}-${hi}`;
@@ -21776,7 +21834,9 @@ var PortsSpec = external_exports.strictObject({
   scope: external_exports.enum(["node", "suite"]).default("node").describe(
     "`node`: ports collide when two topologies on the same node publish them; `suite`: across every node too, as if all ran on one host."
   ),
-  range: external_exports.string().optional().describe('Every published host port must lie in this range, e.g. "50000-50999".'),
+  range: external_exports.string().optional().describe(
+    'Every published host port must lie in this range, e.g. "50000-50999". Default: the `portRange` of the node each topology runs on, where it has one.'
+  ),
   runner: external_exports.boolean().default(false).describe(
     "Also bind each published port on this machine for an instant: one already in use by something else is a collision (topologies on a local node only)."
   ),
@@ -21810,8 +21870,9 @@ var ports = defineKind({
 async function judgePorts(spec, suite, runtime, signal) {
   const { bindings, ephemeral } = publishedPorts(suite, { declared: spec.declared });
   const collisions = findCollisions(bindings, spec.scope);
-  const range2 = spec.range === void 0 ? void 0 : parsePortRange(spec.range);
-  const outside = range2 ? outsideRange(bindings, range2) : [];
+  const ranges = heldRanges(spec, suite);
+  const outside = outsideRange(bindings, (b) => ranges.of(b)?.bounds);
+  const outOfRangeText = (b) => outsideMessage(b, ranges.of(b).text);
   const runner = spec.runner ? await probeRunner(bindings, suite, runtime, signal) : void 0;
   const evidence = {
     scope: spec.scope,
@@ -21831,24 +21892,21 @@ async function judgePorts(spec, suite, runtime, signal) {
       ...x.replicas ? { replicas: x.a.replicas, service: bindingEvidence(x.a) } : { a: bindingEvidence(x.a), b: bindingEvidence(x.b) },
       message: describeCollision(x)
     })),
-    ...range2 && {
-      range: spec.range,
-      outOfRange: outside.map((b) => ({
-        ...bindingEvidence(b),
-        message: outsideMessage(b, spec.range)
-      }))
+    ...ranges.evidence && {
+      ...ranges.evidence,
+      outOfRange: outside.map((b) => ({ ...bindingEvidence(b), message: outOfRangeText(b) }))
     },
     ...runner && { runner }
   };
   const problems = [
     ...collisions.map(describeCollision),
-    ...outside.map((b) => outsideMessage(b, spec.range)),
+    ...outside.map(outOfRangeText),
     ...(runner?.busy ?? []).map((b) => `${b.service} "${b.port}" (${b.at}): ${b.message}`)
   ];
   if (problems.length) {
     const counts2 = [
       count2(collisions.length, "collision"),
-      count2(outside.length, `port outside ${spec.range}`, `ports outside ${spec.range}`),
+      count2(outside.length, ...ranges.outside),
       count2(runner?.busy.length ?? 0, "port busy on this machine", "ports busy on this machine")
     ].filter(Boolean);
     const more = problems.length > MESSAGE_ITEMS ? `; and ${problems.length - MESSAGE_ITEMS} more (see evidence)` : "";
@@ -21879,8 +21937,37 @@ async function judgePorts(spec, suite, runtime, signal) {
   ].filter(Boolean);
   return {
     status: "passed",
-    message: `${count2(bindings.length, "published host port") || "no published host ports"}, no collisions${range2 ? `, all within ${spec.range}` : ""}${notes.length ? ` (${notes.join("; ")})` : ""}`,
+    message: `${count2(bindings.length, "published host port") || "no published host ports"}, no collisions${ranges.evidence ? `, all within ${ranges.within}` : ""}${notes.length ? ` (${notes.join("; ")})` : ""}`,
     evidence
+  };
+}
+function heldRanges(spec, suite) {
+  const bounds = (text2) => parsePortRange(text2);
+  if (spec.range !== void 0) {
+    const own2 = { text: spec.range, bounds: bounds(spec.range) };
+    return {
+      of: () => own2,
+      evidence: { range: spec.range },
+      outside: [`port outside ${spec.range}`, `ports outside ${spec.range}`],
+      within: spec.range
+    };
+  }
+  const placed = new Set(suite.topologies.map((t) => t.node));
+  const nodeRanges = {};
+  const held = /* @__PURE__ */ new Map();
+  for (const n of Object.values(suite.nodes)) {
+    if (n.portRange === void 0 || !placed.has(n.name)) continue;
+    nodeRanges[n.name] = n.portRange;
+    held.set(n.name, {
+      text: `node ${n.name}'s portRange ${n.portRange}`,
+      bounds: bounds(n.portRange)
+    });
+  }
+  return {
+    of: (b) => held.get(b.node),
+    ...held.size && { evidence: { nodeRanges } },
+    outside: ["port outside its node's portRange", "ports outside their node's portRange"],
+    within: `their node's portRange (${Object.entries(nodeRanges).map(([node2, r]) => `${node2} ${r}`).join(", ")})`
   };
 }
 function count2(n, one, many = `${one}s`) {
@@ -21996,26 +22083,42 @@ var See = external_exports.strictObject({
 var PropagationSpec = external_exports.strictObject({
   write: Write.describe("Where the token is written (on one node)."),
   see: See.describe("Where it must become visible (on another node, usually)."),
-  within: duration3().default("5s").describe("It must be visible this soon after the write."),
+  within: duration3().default("5s").describe(
+    "It must be visible this soon after the write; with `expect: { arrives: false }`, how long it is looked for."
+  ),
   interval: duration3().default("100ms").describe("How often to look.")
+});
+var PropagationExpect = external_exports.strictObject({
+  arrives: external_exports.boolean().default(true).describe(
+    "true: the token becomes visible within `within`. false: it must not (a partition holds, a service is kept out of a sync): it is looked for every `interval` for the whole `within`, the first sighting fails the check with where it was seen, and a look that fails makes it an error."
+  )
 });
 var propagationSchema = defineKindSchema({
   kind: "propagation",
   phase: "live",
-  shape: { propagation: PropagationSpec },
+  shape: { propagation: PropagationSpec, expect: PropagationExpect.default({ arrives: true }) },
   refs: (c) => [
     { ref: c.propagation.write.service, path: ["propagation", "write", "service"] },
     { ref: c.propagation.see.service, path: ["propagation", "see", "service"] }
   ],
   // The loader passes the whole entry, common keys included: the attempt's time limit is one.
   problems: (c) => {
-    const { timeout } = c;
-    return parseDuration(c.propagation.within) > parseDuration(timeout) ? [
-      {
-        message: `\`within: ${c.propagation.within}\` is longer than the check's \`timeout: ${timeout}\`, which would end it first; raise \`timeout\``,
-        path: ["propagation", "within"]
-      }
-    ] : [];
+    const { timeout, retry: retry2 } = c;
+    return [
+      ...parseDuration(c.propagation.within) > parseDuration(timeout) ? [
+        {
+          message: `\`within: ${c.propagation.within}\` is longer than the check's \`timeout: ${timeout}\`, which would end it first; raise \`timeout\``,
+          path: ["propagation", "within"]
+        }
+      ] : [],
+      // A retry writes a new token: one that leaked would be forgotten and the next one might pass.
+      ...!c.expect.arrives && retry2 ? [
+        {
+          message: "with `expect: { arrives: false }` a sighting of the token is final: `retry` would write a new token and could pass a leak; remove `retry` (`repeat` runs several writes, each of which must not arrive)",
+          path: ["retry"]
+        }
+      ] : []
+    ];
   }
 });
 
@@ -22038,20 +22141,33 @@ var propagation = defineKind({
     const withinMs = parseDuration(p.within);
     const intervalMs = parseDuration(p.interval);
     const seenAfter = /* @__PURE__ */ new Map();
+    const seenIn = /* @__PURE__ */ new Map();
     const last = /* @__PURE__ */ new Map();
+    const failedLooks = /* @__PURE__ */ new Map();
     let polls = 0;
-    const needed = c.any ? 1 : readers.length;
+    const arrives = c.expect.arrives;
+    const enough = arrives === !c.any ? readers.length : 1;
     for (; ; ) {
       polls++;
       for (const r of readers.filter((x) => !seenAfter.has(x.containerName))) {
-        const text2 = await look(rt, r, p.see, sinceMs2, ctx.signal).catch(
-          (e) => `(${e.message})`
-        );
-        if (text2.includes(token)) seenAfter.set(r.containerName, Math.round(ctx.clock.now() - t0));
-        else last.set(r.containerName, excerpt(text2, 300));
+        const text2 = await look(rt, r, p.see, sinceMs2, ctx.signal).catch((e) => {
+          const f = failedLooks.get(r.containerName);
+          failedLooks.set(r.containerName, { count: (f?.count ?? 0) + 1, last: errorMessage(e) });
+          return `(${errorMessage(e)})`;
+        });
+        if (text2.includes(token)) {
+          seenAfter.set(r.containerName, Math.round(ctx.clock.now() - t0));
+          seenIn.set(
+            r.containerName,
+            excerpt(
+              text2.split("\n").find((l) => l.includes(token)),
+              300
+            )
+          );
+        } else last.set(r.containerName, excerpt(text2, 300));
       }
       const elapsed = ctx.clock.now() - t0;
-      if (seenAfter.size >= needed || elapsed >= withinMs) break;
+      if (seenAfter.size >= enough || elapsed >= withinMs) break;
       await ctx.clock.sleep(Math.min(intervalMs, withinMs - elapsed), ctx.signal);
     }
     const delays = [...seenAfter.values()];
@@ -22061,39 +22177,86 @@ var propagation = defineKind({
       seenOn: readers.map((r) => `${r.containerName} (node ${r.node})`),
       ...delays.length && { delayMs: Math.max(...delays) },
       delays: Object.fromEntries(seenAfter),
+      ...!arrives && seenIn.size && { seenIn: Object.fromEntries(seenIn) },
       polls,
       ...last.size && {
         lastSeen: Object.fromEntries([...last].filter(([k]) => !seenAfter.has(k)))
-      }
+      },
+      ...failedLooks.size && { failedLooks: Object.fromEntries(failedLooks) }
     };
-    if (seenAfter.size >= needed)
+    const unseen = readers.filter((r) => !seenAfter.has(r.containerName));
+    const names2 = (rs) => rs.map((r) => r.containerName).join(", ");
+    if (!arrives) {
+      if (seenAfter.size >= enough) {
+        const sightings = readers.filter((r) => seenAfter.has(r.containerName)).map(
+          (r) => `on ${r.containerName} (node ${r.node}) ${place(p.see)} ${formatDuration(seenAfter.get(r.containerName))} after the write`
+        );
+        return {
+          status: "failed",
+          message: `the token arrived, and must not (expect: { arrives: false }): seen ${sightings.join("; ")}`,
+          evidence
+        };
+      }
+      const blind = unseen.filter((r) => failedLooks.has(r.containerName));
+      if (blind.length)
+        return {
+          status: "error",
+          message: `could not look for the token on ${blind.map((r) => {
+            const f = failedLooks.get(r.containerName);
+            return `${r.containerName} (${f.count} of ${polls} looks failed: ${f.last})`;
+          }).join("; ")}, so it cannot be said that it never arrived`,
+          evidence
+        };
+      return {
+        status: "passed",
+        message: `not seen on ${names2(unseen)} ${place(p.see)} within ${p.within} (${polls} looks)`,
+        evidence
+      };
+    }
+    if (seenAfter.size >= enough)
       return {
         status: "passed",
         message: `visible on ${[...seenAfter.keys()].join(", ")} after ${formatDuration(Math.max(...delays))}`,
         evidence
       };
-    const missing = readers.filter((r) => !seenAfter.has(r.containerName)).map((r) => r.containerName);
     return {
       status: "failed",
-      message: `not visible on ${missing.join(", ")} within ${p.within} (${polls} looks)`,
+      message: `not visible on ${names2(unseen)} within ${p.within} (${polls} looks)`,
       evidence
     };
   }
 });
+function place(s) {
+  if (s.http)
+    return `in GET :${s.http.port}${s.http.path.startsWith("/") ? "" : "/"}${s.http.path}`;
+  if (s.file) return `in ${s.file}`;
+  if (s.logs) return "in its log";
+  return `in the output of ${s.exec.join(" ")}`;
+}
 async function write(rt, r, w, token, signal) {
   const sub = (s) => s.split(TOKEN).join(token);
   if (w.http) {
     const url2 = await runnerUrl(rt, r, w.http.port, w.http.path, signal);
     const body = sub(w.http.body);
-    const res2 = await fetch(url2, {
-      method: w.http.method,
-      headers: {
-        "content-type": isJson(body) ? "application/json" : "text/plain",
-        ...w.http.headers
-      },
-      body,
-      signal
-    });
+    let res2;
+    try {
+      res2 = await fetch(url2, {
+        method: w.http.method,
+        headers: {
+          "content-type": isJson(body) ? "application/json" : "text/plain",
+          ...w.http.headers
+        },
+        body,
+        signal
+      });
+    } catch (e) {
+      if (signal.aborted) throw e;
+      return {
+        status: "error",
+        message: `the write failed: ${w.http.method} ${url2}: ${errorMessage(e)}`,
+        evidence: {}
+      };
+    }
     const answer = await res2.text();
     if (res2.ok) return void 0;
     return {
@@ -22141,19 +22304,1541 @@ function isJson(s) {
   }
 }
 
+// src/checks/runtime.ts
+import { randomBytes as randomBytes2 } from "node:crypto";
+
+// src/orchestrator/attach.ts
+import { performance as performance3 } from "node:perf_hooks";
+import { setMaxListeners as setMaxListeners3 } from "node:events";
+
+// src/orchestrator/diagnose.ts
+import { setMaxListeners } from "node:events";
+var LOG_TAIL = 20;
+var HEALTH_TAIL = 3;
+var DIAGNOSE_MS = 1e4;
+async function diagnose(engine, containerIds) {
+  const signal = AbortSignal.timeout(DIAGNOSE_MS);
+  setMaxListeners(0, signal);
+  const parts = await Promise.all(
+    containerIds.map(async (id) => {
+      try {
+        const [s, logs2] = await Promise.all([
+          engine.inspectContainer(id, signal),
+          engine.containerLogs(id, LOG_TAIL, signal)
+        ]);
+        const lines = [
+          `container ${s.name}: ${s.status}` + (s.running ? "" : `, exit code ${s.exitCode}`) + (s.health ? `, health ${s.health.status} (failing streak ${s.health.failingStreak})` : "") + (s.restartCount ? `, restarted ${s.restartCount} times` : "") + (s.oomKilled ? ", killed: out of memory" : "") + (s.error ? `, engine error: ${s.error}` : "")
+        ];
+        const checks2 = s.health?.log.slice(-HEALTH_TAIL) ?? [];
+        if (checks2.length) {
+          lines.push("  last health checks:");
+          for (const c of checks2)
+            lines.push(
+              `    exit ${c.exitCode}: ${c.output.trim().replace(/\s*\n\s*/g, " | ") || "(no output)"}`
+            );
+        }
+        const logLines = logs2.trimEnd().split("\n").filter(Boolean);
+        lines.push(logLines.length ? `  last ${logLines.length} log lines:` : "  (no log output)");
+        for (const l of logLines) lines.push(`    ${l}`);
+        return lines;
+      } catch (e) {
+        return [`container ${id.slice(0, 12)}: cannot be inspected (${errorMessage(e)})`];
+      }
+    })
+  );
+  return parts.flat();
+}
+
+// src/orchestrator/up.ts
+import { setMaxListeners as setMaxListeners2 } from "node:events";
+import { performance as performance2 } from "node:perf_hooks";
+
+// src/orchestrator/replica-request.ts
+function topologyLabels(run2, tp, extra = {}) {
+  return { ...run2, [LABEL.topology]: tp.spec.name, [LABEL.node]: tp.spec.node, ...extra };
+}
+function replicaRequest(tp, sp, replica, run2, withoutGpu) {
+  const r = sp.spec.resources;
+  return {
+    name: sp.containerNames[replica - 1],
+    image: sp.image.ref,
+    service: withoutGpu === void 0 ? sp.spec : { ...sp.spec, resources: { ...r, reservations: { ...r.reservations, devices: [] } } },
+    labels: topologyLabels(run2, tp, {
+      [LABEL.service]: sp.spec.name,
+      [LABEL.replica]: String(replica),
+      ...withoutGpu !== void 0 && { [LABEL.withoutGpu]: withoutGpu }
+    }),
+    networks: sp.networks,
+    volumeNames: Object.fromEntries(tp.volumes.map((v) => [v.key, v.engineName])),
+    ephemeralPorts: tp.spec.publish === "ephemeral"
+  };
+}
+
+// src/engine/health-test.ts
+function healthcheckArgv(test) {
+  const [form, ...args] = test ?? [];
+  if (form === "CMD-SHELL" && args.length) return ["/bin/sh", "-c", args.join(" ")];
+  if (form === "CMD" && args.length) return args;
+  return void 0;
+}
+
+// src/orchestrator/early-health.ts
+var DEFAULT_TIMEOUT_MS = 3e4;
+var FIRST_RETRY_MS = 100;
+var MAX_WAIT_MS = 1e3;
+var PER_ENGINE = 4;
+async function probeUntilHealthy(engine, id, hc, clock, signal) {
+  const cmd = healthcheckArgv(hc.test);
+  const cap = Math.min(
+    MAX_WAIT_MS,
+    hc.startIntervalMs ?? MAX_WAIT_MS,
+    hc.intervalMs ?? MAX_WAIT_MS
+  );
+  const timeoutMs = hc.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const engineDecides = () => new Promise((_, reject) => onAbort(signal, () => reject(signal.reason)));
+  if (!cmd) return engineDecides();
+  for (let wait = 0; ; wait = wait ? Math.min(cap, wait * 1.5) : Math.min(cap, FIRST_RETRY_MS)) {
+    if (wait) await clock.sleep(wait, signal).catch(() => void 0);
+    signal.throwIfAborted();
+    const verdict2 = await slots(engine)(async () => {
+      if (signal.aborted) return "failed";
+      return runHealthcheck(engine, id, cmd, timeoutMs, signal);
+    });
+    signal.throwIfAborted();
+    if (verdict2 === "passed") return;
+    if (verdict2 === "timeout") return engineDecides();
+  }
+}
+async function runHealthcheck(engine, id, cmd, timeoutMs, signal) {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  try {
+    const r = await engine.exec(id, { cmd }, AbortSignal.any([signal, timeout]));
+    return r.exitCode === 0 ? "passed" : "failed";
+  } catch {
+    return timeout.aborted && !signal.aborted ? "timeout" : "failed";
+  }
+}
+function healthyByProbe(engine, id, hc, signal) {
+  if (!hc || hc.disable) return Promise.resolve(false);
+  const cmd = healthcheckArgv(hc.test);
+  if (!cmd) return Promise.resolve(false);
+  return runHealthcheck(engine, id, cmd, hc.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal).then(
+    (v) => v === "passed"
+  );
+}
+function onAbort(signal, fn) {
+  if (signal.aborted) fn();
+  else signal.addEventListener("abort", fn, { once: true });
+}
+var byEngine = /* @__PURE__ */ new WeakMap();
+function slots(engine) {
+  let s = byEngine.get(engine);
+  if (!s) byEngine.set(engine, s = pLimit(PER_ENGINE));
+  return s;
+}
+
+// src/orchestrator/retry.ts
+var DEFAULT_PULL_RETRY = { backoffMs: [5e3, 15e3] };
+function retryPolicy(backoffMs, attempts) {
+  const n = Math.max(1, attempts ?? backoffMs.length + 1) - 1;
+  const last = backoffMs.at(-1) ?? 0;
+  return { backoffMs: Array.from({ length: n }, (_, i) => backoffMs[i] ?? last) };
+}
+var RetryError = class extends Error {
+  constructor(failures2, waitsMs, gaveUp) {
+    super(describeFailures(failures2, waitsMs, gaveUp));
+    this.failures = failures2;
+    this.waitsMs = waitsMs;
+    this.gaveUp = gaveUp;
+    this.name = "RetryError";
+  }
+  failures;
+  waitsMs;
+  gaveUp;
+  get last() {
+    return this.failures.at(-1);
+  }
+};
+function describeFailures(failures2, waitsMs, gaveUp) {
+  const notes = [
+    ...waitsMs.length ? [`${waitsMs.map(formatDuration).join(", ")} apart`] : [],
+    // A single failure not worth retrying reads as what it is; the note matters after retries.
+    ...gaveUp && failures2.length > 1 ? [gaveUp] : []
+  ];
+  const head = `failed${failures2.length > 1 ? ` ${failures2.length} times` : ""}${notes.length ? ` (${notes.join("; ")})` : ""}`;
+  const each = failures2.length === 1 ? failures2[0].message : failures2.map((f) => `attempt ${f.attempt}: ${f.message}`).join("; ");
+  return `${head}: ${each}`;
+}
+async function retry(fn, policy, opts) {
+  const { clock, signal } = opts;
+  const describe6 = opts.describe ?? errorMessage;
+  const failures2 = [];
+  const waits = [];
+  const attempts = policy.backoffMs.length + 1;
+  for (let attempt2 = 1; ; attempt2++) {
+    signal?.throwIfAborted();
+    try {
+      return await fn(attempt2, signal);
+    } catch (e) {
+      if (signal?.aborted) throw signal.reason;
+      const failure2 = { attempt: attempt2, error: e, message: describe6(e), atMs: clock.now() };
+      failures2.push(failure2);
+      if (attempt2 >= attempts) throw new RetryError(failures2, waits);
+      if (opts.retryable && !opts.retryable(e))
+        throw new RetryError(failures2, waits, "not retried: waiting does not change this answer");
+      const waitMs = policy.backoffMs[attempt2 - 1];
+      opts.onRetry?.(failure2, waitMs, attempts - attempt2);
+      await clock.sleep(waitMs, signal);
+      waits.push(waitMs);
+    }
+  }
+}
+var PERMANENT_PULL = /manifest unknown|manifest for \S+ not found|repository does not exist|pull access denied|invalid reference format|no matching manifest for|unauthorized|authentication required|denied: requested access/i;
+function pullRetryable(message) {
+  return !PERMANENT_PULL.test(message);
+}
+var TRANSIENT_NETWORK = /ECONNRESET|connection reset|ETIMEDOUT|i\/o timeout|TLS handshake timeout|Client\.Timeout|timeout exceeded|unexpected EOF|ECONNREFUSED|connection refused|EAI_AGAIN|temporary failure in name resolution|no such host|server misbehaving|network is unreachable|socket hang up|toomanyrequests|too many requests|50[234] (Bad Gateway|Service Unavailable|Gateway Time-?out)/i;
+function buildRetryable(message) {
+  return TRANSIENT_NETWORK.test(message);
+}
+
+// src/orchestrator/up.ts
+var START_CALL_MS = 12e4;
+var ServiceFailure = class extends Error {
+  constructor(service2, message, kind, details2 = [], pos) {
+    super(message);
+    this.service = service2;
+    this.kind = kind;
+    this.details = details2;
+    this.pos = pos;
+    this.name = "ServiceFailure";
+  }
+  service;
+  kind;
+  details;
+  pos;
+};
+var DependencyFailure = class extends ServiceFailure {
+  constructor(service2, message, pos) {
+    super(service2, message, "failure", [], pos);
+    this.name = "DependencyFailure";
+  }
+};
+async function upTopology(tp, ctx) {
+  const name2 = tp.spec.name;
+  const local = new AbortController();
+  const signal = AbortSignal.any([ctx.signal, local.signal]);
+  const waitDeadline = AbortSignal.any([signal, AbortSignal.timeout(tp.spec.waitTimeoutMs)]);
+  setMaxListeners2(0, signal, waitDeadline);
+  const run2 = runLabels(ctx.identity);
+  const emit = (service2, phase, detail) => ctx.progress.emit({
+    kind: "service",
+    topology: name2,
+    service: service2,
+    phase,
+    atMs: since(ctx.runStart),
+    detail
+  });
+  const tasks = /* @__PURE__ */ new Map();
+  let firstFailure;
+  try {
+    let infraFailure;
+    const infra = Promise.all([
+      ...tp.networks.map((n) => prepareNetwork(n, topologyLabels(run2, tp), ctx, signal)),
+      ...tp.volumes.map((v) => prepareVolume(v, topologyLabels(run2, tp), ctx, signal))
+    ]).catch((e) => {
+      if (!signal.aborted) {
+        infraFailure = e;
+        local.abort(new Error("a network or volume could not be made"));
+      }
+      throw e;
+    });
+    infra.catch(() => void 0);
+    for (const sp of tp.services) {
+      const outcome2 = {
+        name: sp.spec.name,
+        status: "pending",
+        health: "unknown",
+        containers: []
+      };
+      let markStarted;
+      const started = new Promise((r) => markStarted = r);
+      const ready = (async () => {
+        const depsHold = Promise.all([
+          ...sp.deps.map((d) => dependencyHolds(sp, d, tasks.get(d.service))),
+          ...sp.crossDeps.map((d) => crossDependencyHolds(sp, d, ctx.board))
+        ]);
+        depsHold.catch(() => void 0);
+        await ensureImage(sp, ctx, signal, emit);
+        await infra;
+        const early = !/^(service|container):/.test(sp.spec.networkMode ?? "");
+        if (early) await createReplicas(sp, tp, ctx, signal, run2, outcome2);
+        await depsHold;
+        await ctx.beforeStart;
+        outcome2.startingMs = since(ctx.runStart);
+        emit(sp.spec.name, "starting");
+        if (!early) await createReplicas(sp, tp, ctx, signal, run2, outcome2);
+        await startReplicas(sp, tp, ctx, signal, run2, outcome2);
+        outcome2.startedMs = since(ctx.runStart);
+        markStarted();
+        emit(sp.spec.name, "started");
+        const readiness = await waitReady(sp, outcome2, ctx, waitDeadline, tp.spec);
+        outcome2.status = readiness;
+        outcome2.healthyMs = since(ctx.runStart);
+        emit(
+          sp.spec.name,
+          readiness,
+          outcome2.healthSource === "probe" ? "healthcheck passed (early probe)" : void 0
+        );
+        return readiness;
+      })();
+      const startedOrFailed = Promise.race([started, ready.then(() => void 0)]);
+      startedOrFailed.catch(() => void 0);
+      ready.catch((e) => {
+        firstFailure ??= e;
+        local.abort(new Error("a service failed"));
+      });
+      tasks.set(sp.spec.name, { plan: sp, outcome: outcome2, started: startedOrFailed, ready });
+      const fate = (e) => {
+        throw new Error(whatBecameOf(sp.spec.name, name2, e, firstFailure, ctx.signal));
+      };
+      ctx.board.publish(`${name2}/${sp.spec.name}`, startedOrFailed.catch(fate), ready.catch(fate));
+    }
+    const settled = await Promise.allSettled([...tasks.values()].map((t) => t.ready));
+    const cancelPending = () => {
+      for (const t of tasks.values())
+        if (t.outcome.status === "pending") t.outcome.status = "cancelled";
+    };
+    if (infraFailure !== void 0) {
+      cancelPending();
+      throw infraFailure;
+    }
+    const failure2 = pickFailure(settled, tasks);
+    if (!failure2) return { name: name2, node: tp.spec.node, status: "up", services: outcomes(tasks) };
+    cancelPending();
+    if (failure2 instanceof ServiceFailure) {
+      const failed = tasks.get(failure2.service);
+      if (failed && failure2.kind === "failure" && !(failure2 instanceof DependencyFailure))
+        failure2.details.push(...await diagnose(ctx.engine, failed.outcome.containers));
+      emit(failure2.service, "failed", failure2.message);
+      return {
+        name: name2,
+        node: tp.spec.node,
+        status: failure2.kind === "input" ? "error" : "failed",
+        services: outcomes(tasks),
+        failure: failure2
+      };
+    }
+    return { name: name2, node: tp.spec.node, status: "cancelled", services: outcomes(tasks) };
+  } catch (e) {
+    if (isAbort(e) && ctx.signal.aborted)
+      return { name: name2, node: tp.spec.node, status: "cancelled", services: outcomes(tasks) };
+    const failure2 = e instanceof ServiceFailure ? e : new ServiceFailure("", errorMessage(e), "failure");
+    return {
+      name: name2,
+      node: tp.spec.node,
+      status: failure2.kind === "input" ? "error" : "failed",
+      services: outcomes(tasks),
+      failure: failure2
+    };
+  }
+}
+function since(start2) {
+  return Math.round(performance2.now() - start2);
+}
+function outcomes(tasks) {
+  return [...tasks.values()].map((t) => t.outcome);
+}
+function pickFailure(settled, tasks) {
+  const list4 = [...tasks.values()];
+  let cancelled;
+  for (const [i, r] of settled.entries()) {
+    if (r.status === "fulfilled") continue;
+    const outcome2 = list4[i].outcome;
+    if (r.reason instanceof DependencyFailure) {
+      outcome2.status = "cancelled";
+      cancelled = cancelled instanceof DependencyFailure ? cancelled : r.reason;
+      continue;
+    }
+    if (r.reason instanceof ServiceFailure) {
+      outcome2.status = "failed";
+      return r.reason;
+    }
+    outcome2.status = "cancelled";
+    cancelled ??= r.reason;
+  }
+  return cancelled;
+}
+async function prepareNetwork(n, labels, ctx, signal) {
+  if (!n.create) {
+    if (!await ctx.engine.networkExists(n.engineName, deadline(signal, QUICK_CALL_MS))) {
+      throw new ServiceFailure(
+        "",
+        `external network "${n.engineName}" does not exist on node "${ctx.engine.node}"`,
+        "input",
+        [],
+        n.spec.pos
+      );
+    }
+    return;
+  }
+  await ctx.inFlight.track(
+    ctx.engine.createNetwork(
+      { name: n.engineName, spec: n.spec, labels },
+      deadline(signal, QUICK_CALL_MS)
+    )
+  );
+}
+async function prepareVolume(v, labels, ctx, signal) {
+  if (!v.create) return;
+  await ctx.inFlight.track(
+    ctx.engine.createVolume(
+      { name: v.engineName, spec: v.spec, labels },
+      deadline(signal, QUICK_CALL_MS)
+    )
+  );
+}
+function ensureImage(sp, ctx, signal, emit) {
+  const { ref, build: build2 } = sp.image;
+  const key3 = `${build2 ? "build" : "image"}:${ref}`;
+  let p = ctx.images.get(key3);
+  if (!p) {
+    const retrying = (what, retryable) => ({
+      clock: ctx.clock,
+      signal,
+      describe: engineMessage,
+      retryable: (e) => retryable(engineMessage(e)),
+      onRetry: (f, waitMs, left) => ctx.progress.emit({
+        kind: "note",
+        level: "warn",
+        text: `${what} ${ref} for "${sp.spec.name}" failed (attempt ${f.attempt}): ${f.message}; trying again in ${formatDuration(waitMs)} (${left} more ${left === 1 ? "attempt" : "attempts"})`
+      })
+    });
+    p = (async () => {
+      if (build2) {
+        emit(sp.spec.name, "building", ref);
+        const tail = [];
+        try {
+          await retry(
+            async () => {
+              tail.length = 0;
+              await ctx.engine.buildImage(
+                {
+                  tag: ref,
+                  build: build2,
+                  labels: { [LABEL.image]: "built" },
+                  onProgress: (line2) => tail.push(line2) > 20 && tail.shift()
+                },
+                deadline(signal, IMAGE_CALL_MS)
+              );
+            },
+            ctx.pullRetry,
+            retrying("building", buildRetryable)
+          );
+        } catch (e) {
+          if (isAbort(e) || signal.aborted) throw e;
+          throw new ServiceFailure(
+            sp.spec.name,
+            `building image ${ref} ${failedText(e)}`,
+            "input",
+            ["last build output:", ...tail],
+            build2.pos
+          );
+        }
+        return;
+      }
+      if (await ctx.engine.imageExists(ref, deadline(signal, QUICK_CALL_MS))) return;
+      if (sp.spec.pullPolicy === "never") {
+        throw new ServiceFailure(
+          sp.spec.name,
+          `image ${ref} is not on node "${ctx.engine.node}" and pull_policy is "never"`,
+          "input",
+          [],
+          sp.spec.pos
+        );
+      }
+      if (ctx.carrier && !ctx.carrier.isRunner(ctx.engine.node)) {
+        emit(sp.spec.name, "carrying", ref);
+        try {
+          if (await ctx.carrier.carry(ref, ctx.engine, deadline(signal, IMAGE_CALL_MS))) return;
+        } catch (e) {
+          if (isAbort(e) || signal.aborted) throw e;
+          throw new ServiceFailure(
+            sp.spec.name,
+            `carrying image ${ref} from the runner to node "${ctx.engine.node}" ${failedText(e)}`,
+            "input",
+            [],
+            sp.spec.pos
+          );
+        }
+      }
+      emit(sp.spec.name, "pulling", ref);
+      try {
+        await retry(
+          () => ctx.engine.pullImage(ref, deadline(signal, IMAGE_CALL_MS)),
+          ctx.pullRetry,
+          retrying("pulling", pullRetryable)
+        );
+      } catch (e) {
+        if (isAbort(e) || signal.aborted) throw e;
+        throw new ServiceFailure(
+          sp.spec.name,
+          `image ${ref} is not on node "${ctx.engine.node}" and pulling it ${failedText(e)}. ` + (ctx.carrier ? "The runner does not have it either: build or pull it on the runner first." : "Build it there first (or give the service a `build:`), load it with `docker load`, or set `images: { carry: true }` to copy it from the runner."),
+          "input",
+          [],
+          sp.spec.pos
+        );
+      }
+      if (!await ctx.engine.imageExists(ref, deadline(signal, QUICK_CALL_MS))) {
+        throw new ServiceFailure(
+          sp.spec.name,
+          `pulling image ${ref} reported success, but node "${ctx.engine.node}" has no such image afterwards`,
+          "input",
+          ["Check the image's platform against the node's, or load the image with `docker load`."],
+          sp.spec.pos
+        );
+      }
+    })();
+    ctx.images.set(key3, p);
+    p.catch(() => ctx.images.delete(key3));
+  }
+  return p;
+}
+function whatBecameOf(service2, topology, e, first, run2) {
+  if (e instanceof DependencyFailure && e.service === service2)
+    return `did not come up: ${e.message}`;
+  if (e instanceof ServiceFailure && e.service === service2) return `failed: ${e.message}`;
+  if (run2.aborted) return "did not come up: the run was cancelled";
+  return `did not come up: topology "${topology}" failed: ${errorMessage(first ?? e)}`;
+}
+async function crossDependencyHolds(sp, dep, board) {
+  const key3 = `${dep.on.topology}/${dep.on.service}`;
+  const waits = `service "${sp.spec.name}" waits for ${key3} (${dep.condition})`;
+  let readiness;
+  try {
+    if (dep.condition === "service_started") return await board.started(key3);
+    readiness = await board.ready(key3);
+  } catch (e) {
+    throw new DependencyFailure(sp.spec.name, `${waits}, which ${errorMessage(e)}`, dep.pos);
+  }
+  if (dep.condition === "service_healthy" && readiness !== "healthy") {
+    throw new ServiceFailure(
+      sp.spec.name,
+      `${waits}, but ${key3} has no healthcheck`,
+      "input",
+      [],
+      dep.pos
+    );
+  }
+}
+function failedText(e) {
+  return e instanceof RetryError ? e.message : `failed: ${engineMessage(e)}`;
+}
+async function dependencyHolds(sp, dep, task) {
+  if (dep.condition === "service_started") return task.started;
+  const readiness = await task.ready;
+  if (dep.condition === "service_healthy" && readiness !== "healthy") {
+    throw new ServiceFailure(
+      sp.spec.name,
+      `"${sp.spec.name}" waits for "${dep.service}" to be healthy, but "${dep.service}" has no healthcheck`,
+      "input",
+      [],
+      sp.spec.dependsOn[dep.service]?.pos
+    );
+  }
+}
+async function createReplicas(sp, tp, ctx, signal, run2, outcome2) {
+  await Promise.all(
+    sp.containerNames.map(async (containerName2, i) => {
+      let id;
+      try {
+        id = await ctx.inFlight.track(
+          ctx.engine.createContainer(
+            replicaRequest(tp, sp, i + 1, run2),
+            deadline(signal, START_CALL_MS)
+          )
+        );
+      } catch (e) {
+        if (isAbort(e) && signal.aborted) throw e;
+        throw new ServiceFailure(
+          sp.spec.name,
+          `container ${containerName2} could not be created: ${engineMessage(e)}`,
+          isAbort(e) ? "failure" : "input",
+          [],
+          sp.spec.pos
+        );
+      }
+      outcome2.containers[i] = id;
+    })
+  );
+}
+async function startReplicas(sp, tp, ctx, signal, run2, outcome2) {
+  const start2 = (id) => ctx.inFlight.track(ctx.engine.startContainer(id, deadline(signal, START_CALL_MS)));
+  await Promise.all(
+    outcome2.containers.map(async (id, i) => {
+      try {
+        await start2(id);
+      } catch (e) {
+        if (isAbort(e) && signal.aborted) throw e;
+        const why = noGpu(e, ctx.engine.node);
+        if (!why) throw startFailure(sp, sp.containerNames[i], e);
+        if (tp.spec.gpu !== "optional") throw gpuRequired(sp, tp, why);
+        try {
+          await ctx.inFlight.track(ctx.engine.removeContainer(id, deadline(signal, QUICK_CALL_MS)));
+          const without = await ctx.inFlight.track(
+            ctx.engine.createContainer(
+              replicaRequest(tp, sp, i + 1, run2, why),
+              deadline(signal, START_CALL_MS)
+            )
+          );
+          outcome2.containers[i] = without;
+          outcome2.withoutGpu = why;
+          await start2(without);
+        } catch (e2) {
+          if (isAbort(e2) && signal.aborted) throw e2;
+          throw startFailure(sp, sp.containerNames[i], e2);
+        }
+      }
+    })
+  );
+  if (outcome2.withoutGpu)
+    ctx.progress.emit({
+      kind: "note",
+      level: "warn",
+      text: `topology ${tp.spec.name}: service "${sp.spec.name}" runs without its GPU (gpu: optional): ${outcome2.withoutGpu}; its gpu checks are skipped`
+    });
+}
+function noGpu(e, node2) {
+  const msg = engineMessage(e);
+  return /could not select device driver|nvidia-container-cli: (?:initialization|device) error/.test(
+    msg
+  ) ? `node "${node2}" cannot give it a GPU: ${msg}` : void 0;
+}
+function gpuRequired(sp, tp, why) {
+  return new ServiceFailure(
+    sp.spec.name,
+    `service "${sp.spec.name}" reserves a GPU, but ${why}`,
+    "input",
+    [
+      `Install the NVIDIA Container Toolkit on node "${sp.node}" and restart its engine, or set \`gpu: optional\` on topology "${tp.spec.name}" to run the service without its GPU.`
+    ],
+    sp.spec.pos
+  );
+}
+function startFailure(sp, containerName2, e) {
+  const msg = engineMessage(e);
+  const taken2 = /(?:Bind for [^:]*:|listen \w+ [^:]*:)(\d+)(?: failed: port is already allocated|: bind: address already in use)/.exec(
+    msg
+  );
+  if (taken2) {
+    const port2 = Number(taken2[1]);
+    const decl = sp.spec.ports.find((p) => p.published === port2);
+    return new ServiceFailure(
+      sp.spec.name,
+      `host port ${port2} for service "${sp.spec.name}" is already in use on node "${sp.node}"`,
+      "input",
+      [
+        "Stop what holds it, change the published port, or set `publish: ephemeral` on the topology so the engine picks free ports."
+      ],
+      decl?.pos ?? sp.spec.pos
+    );
+  }
+  return new ServiceFailure(
+    sp.spec.name,
+    `container ${containerName2} did not start: ${msg}`,
+    "failure",
+    [],
+    sp.spec.pos
+  );
+}
+async function waitReady(sp, outcome2, ctx, waitDeadline, topology) {
+  const restarts = sp.spec.restart && sp.spec.restart.policy !== "no";
+  const startedAt = performance2.now();
+  const decide = (s) => {
+    outcome2.health = s.health?.status ?? "none";
+    if (s.status === "exited" || s.status === "dead") {
+      if (s.exitCode === 0) return "completed";
+      if (restarts) return void 0;
+      return new Error(
+        `exited with code ${s.exitCode}${s.oomKilled ? " (killed: out of memory)" : ""}`
+      );
+    }
+    if (sp.mustComplete || s.status !== "running") return void 0;
+    if (!s.health)
+      return performance2.now() - startedAt >= topology.stableMs ? "running" : void 0;
+    if (s.health.status === "healthy") return "healthy";
+    if (s.health.status === "unhealthy") return new Error("is unhealthy");
+    return void 0;
+  };
+  const hc = sp.spec.healthcheck && !sp.spec.healthcheck.disable ? sp.spec.healthcheck : void 0;
+  const recheckMs = hc ? void 0 : Math.max(50, topology.stableMs / 4);
+  const replicaReady = async (id) => {
+    const done = new AbortController();
+    const signal = AbortSignal.any([waitDeadline, done.signal]);
+    const engineSays = ctx.watcher.until(id, decide, signal, recheckMs).then((v) => {
+      if (v === "healthy") outcome2.healthSource = "engine";
+      return v;
+    });
+    const probeSays = hc && !sp.mustComplete ? probeUntilHealthy(ctx.engine, id, hc, ctx.clock, signal).then(() => {
+      outcome2.health = "healthy";
+      outcome2.healthSource = "probe";
+      return "healthy";
+    }) : engineSays;
+    engineSays.catch(() => void 0);
+    probeSays.catch(() => void 0);
+    try {
+      return await Promise.race([engineSays, probeSays]);
+    } finally {
+      done.abort();
+    }
+  };
+  try {
+    const verdicts = await Promise.all(outcome2.containers.map(replicaReady));
+    const bad = verdicts.find((v) => v instanceof Error);
+    if (bad)
+      throw new ServiceFailure(
+        sp.spec.name,
+        `service "${sp.spec.name}" ${bad.message}`,
+        "failure",
+        [],
+        sp.spec.pos
+      );
+    return ["completed", "running", "healthy"].find((r) => verdicts.includes(r)) ?? "running";
+  } catch (e) {
+    if (e?.name === "TimeoutError" && waitDeadline.aborted && !ctx.signal.aborted) {
+      const what = sp.mustComplete ? "finished" : outcome2.health === "none" ? "running" : "healthy";
+      throw new ServiceFailure(
+        sp.spec.name,
+        `service "${sp.spec.name}" was not ${what} within ${formatDuration(topology.waitTimeoutMs)}`,
+        "failure",
+        [],
+        sp.spec.pos
+      );
+    }
+    throw e;
+  }
+}
+
+// src/orchestrator/watcher.ts
+var BACKSTOP_MS = 2e3;
+var BACKSTOP_PER_WAITER_MS = 200;
+var ContainerWatcher = class {
+  constructor(engine, labels) {
+    this.engine = engine;
+    void this.listen(labels);
+  }
+  engine;
+  waiters = /* @__PURE__ */ new Map();
+  controller = new AbortController();
+  async listen(labels) {
+    try {
+      for await (const e of this.engine.containerEvents(labels, this.controller.signal))
+        if (!e.action.startsWith("exec_")) this.wake(e.id);
+    } catch {
+    }
+  }
+  wake(id) {
+    const set2 = this.waiters.get(id);
+    if (!set2) return;
+    this.waiters.delete(id);
+    for (const fn of set2) fn();
+  }
+  nextChange(id, signal, backstopMs) {
+    return new Promise((resolve5, reject) => {
+      const set2 = this.waiters.get(id) ?? /* @__PURE__ */ new Set();
+      this.waiters.set(id, set2);
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", onAbort2);
+        set2.delete(done);
+        resolve5();
+      };
+      const onAbort2 = () => {
+        clearTimeout(timer);
+        set2.delete(done);
+        reject(signal.reason);
+      };
+      const timer = setTimeout(done, backstopMs);
+      set2.add(done);
+      signal.addEventListener("abort", onAbort2, { once: true });
+    });
+  }
+  /**
+   * Re-reads the container's state until `decide` returns a verdict (anything but undefined),
+   * or `signal` aborts (deadline, cancellation). `recheckMs` replaces the backstop for
+   * verdicts that depend on elapsed time rather than on an event.
+   */
+  async until(id, decide, signal, recheckMs) {
+    for (; ; ) {
+      signal.throwIfAborted();
+      const backstop = recheckMs ?? Math.max(BACKSTOP_MS, this.waiters.size * BACKSTOP_PER_WAITER_MS);
+      const change = this.nextChange(id, signal, backstop);
+      change.catch(() => void 0);
+      const verdict2 = decide(await this.engine.inspectContainer(id, signal));
+      if (verdict2 !== void 0) {
+        this.wake(id);
+        return verdict2;
+      }
+      await change;
+    }
+  }
+  close() {
+    this.controller.abort();
+  }
+};
+
+// src/orchestrator/attach.ts
+var COMPOSE_LABEL = {
+  project: "com.docker.compose.project",
+  service: "com.docker.compose.service",
+  number: "com.docker.compose.container-number",
+  /** `True` on `docker compose run` containers: one-off commands, not the service's replicas. */
+  oneoff: "com.docker.compose.oneoff"
+};
+async function discover(engine, spec, signal) {
+  const target2 = spec.attach;
+  const labelled = await engine.listContainers({ [COMPOSE_LABEL.project]: target2.project }, signal);
+  const byService = new Map(
+    Object.keys(spec.project.services).map((s) => [s, []])
+  );
+  const extra = [];
+  for (const c of labelled) {
+    const service2 = c.labels[COMPOSE_LABEL.service];
+    if (!service2 || c.labels[COMPOSE_LABEL.oneoff] === "True") continue;
+    if (target2.containers[service2]) continue;
+    const found = { service: service2, id: c.id, name: c.name, index: replicaNumber(c) };
+    (byService.get(service2) ?? extra).push(found);
+  }
+  await Promise.all(
+    Object.entries(target2.containers).map(async ([service2, names2]) => {
+      const list4 = byService.get(service2);
+      await Promise.all(
+        names2.map(async (name2, i) => {
+          const s = await engine.inspectContainer(name2, signal).catch((e) => {
+            if (isAbort(e)) throw e;
+            return void 0;
+          });
+          if (s) list4.push({ service: service2, id: s.id, name: s.name, index: i + 1 });
+        })
+      );
+    })
+  );
+  for (const list4 of byService.values()) list4.sort((a, b) => a.index - b.index);
+  return { byService, extra };
+}
+function replicaNumber(c) {
+  const n = Number(c.labels[COMPOSE_LABEL.number]);
+  return Number.isInteger(n) && n > 0 ? n : 1;
+}
+async function attachedReplicas(engine, spec, signal) {
+  const { byService } = await discover(engine, spec, signal);
+  return [...byService.values()].flat().map((f) => ({
+    topology: spec.name,
+    service: f.service,
+    node: spec.node,
+    containerId: f.id,
+    containerName: f.name,
+    index: f.index
+  }));
+}
+function serviceFilter(spec, service2, runId) {
+  return spec.attach ? { [COMPOSE_LABEL.project]: spec.attach.project, [COMPOSE_LABEL.service]: service2 } : { [LABEL.run]: runId, [LABEL.topology]: spec.name, [LABEL.service]: service2 };
+}
+function runEventFilter(suite, node2, runId) {
+  return suite.topologies.some((t) => t.node === node2 && t.attach) ? {} : { [LABEL.run]: runId };
+}
+function attachedOf(o) {
+  return "attached" in o ? { attached: o.attached } : {};
+}
+async function attachTopology(tp, ctx) {
+  const spec = tp.spec;
+  const target2 = spec.attach;
+  const ended = (status, failure2) => ({
+    name: spec.name,
+    node: spec.node,
+    status,
+    services: [],
+    attached: { project: target2.project, services: [] },
+    ...failure2 && { failure: failure2 }
+  });
+  const watcher = new ContainerWatcher(ctx.engine, { [COMPOSE_LABEL.project]: target2.project });
+  try {
+    const found = await discover(ctx.engine, spec, deadline(ctx.signal, QUICK_CALL_MS));
+    if (target2.allow.length) {
+      const running = await runningIds([...found.byService.values()].flat(), ctx);
+      await recordAttached(ctx.engine, runLabels(ctx.identity), spec.name, running, ctx.signal);
+    }
+    const waitDeadline = AbortSignal.any([ctx.signal, AbortSignal.timeout(spec.waitTimeoutMs)]);
+    setMaxListeners3(0, waitDeadline);
+    const results2 = await Promise.all(
+      tp.services.map((sp) => {
+        const p = attachService(
+          sp,
+          found.byService.get(sp.spec.name) ?? [],
+          spec,
+          { ...ctx, watcher },
+          waitDeadline
+        );
+        const ready = p.then(({ outcome: outcome3, attached }) => {
+          if (attached.state === "found") return outcome3.status;
+          throw new Error(`failed: ${attached.message}`);
+        });
+        ctx.board.publish(
+          `${spec.name}/${sp.spec.name}`,
+          ready.then(() => void 0),
+          ready
+        );
+        return p;
+      })
+    );
+    const services = [...results2.map((r) => r.attached), ...extras(found.extra, target2.project)];
+    ctx.progress.emit({
+      kind: "note",
+      level: services.some((s) => s.state !== "found") ? "warn" : "info",
+      text: summary(spec, services)
+    });
+    const outcome2 = {
+      name: spec.name,
+      node: spec.node,
+      status: "up",
+      services: results2.map((r) => r.outcome),
+      attached: { project: target2.project, services }
+    };
+    const bad = services.filter((s) => s.state === "missing" || s.state === "unhealthy");
+    if (!bad.length) return outcome2;
+    const details2 = [
+      ...bad.slice(1).map((s) => `${s.name}: ${s.message}`),
+      ...await diagnose(
+        ctx.engine,
+        bad.flatMap((s) => found.byService.get(s.name) ?? []).map((f) => f.id)
+      )
+    ];
+    const first = bad[0];
+    const pos = spec.project.services[first.name]?.pos;
+    const failure2 = new ServiceFailure(first.name, first.message, "failure", details2, pos);
+    return { ...outcome2, status: "failed", failure: failure2 };
+  } catch (e) {
+    if (ctx.signal.aborted) return ended("cancelled");
+    const message = `attaching to compose project "${target2.project}" on node "${spec.node}" failed: ${errorMessage(e)}`;
+    return ended("failed", new ServiceFailure("", message, "failure"));
+  } finally {
+    watcher.close();
+  }
+}
+async function attachService(sp, list4, spec, ctx, waitDeadline) {
+  const name2 = sp.spec.name;
+  const containers = list4.map((f) => f.name);
+  const outcome2 = {
+    name: name2,
+    status: "failed",
+    health: "unknown",
+    containers: list4.map((f) => f.id)
+  };
+  const emit = (phase, detail) => ctx.progress.emit({
+    kind: "service",
+    topology: sp.topology,
+    service: name2,
+    phase,
+    atMs: Math.round(performance3.now() - ctx.runStart),
+    detail
+  });
+  if (!list4.length) {
+    const message = missingMessage(spec.attach, name2, spec.node);
+    emit("failed", message);
+    return { outcome: outcome2, attached: { name: name2, state: "missing", containers, message } };
+  }
+  try {
+    const readiness = await waitReady(sp, outcome2, ctx, waitDeadline, spec);
+    outcome2.status = readiness;
+    outcome2.healthyMs = Math.round(performance3.now() - ctx.runStart);
+    emit(readiness, `attached: ${containers.join(", ")}`);
+    return { outcome: outcome2, attached: { name: name2, state: "found", containers } };
+  } catch (e) {
+    if (!(e instanceof ServiceFailure)) throw e;
+    emit("failed", e.message);
+    return { outcome: outcome2, attached: { name: name2, state: "unhealthy", containers, message: e.message } };
+  }
+}
+function extras(extra, project) {
+  return [...new Set(extra.map((f) => f.service))].map((service2) => ({
+    name: service2,
+    state: "extra",
+    containers: extra.filter((f) => f.service === service2).map((f) => f.name),
+    message: `compose project "${project}" runs service "${service2}", which the compose files do not define`
+  }));
+}
+async function runningIds(list4, ctx) {
+  const states = await Promise.all(
+    list4.map((f) => ctx.engine.inspectContainer(f.id, deadline(ctx.signal, QUICK_CALL_MS)))
+  );
+  return states.filter((s) => s.status === "running").map((s) => s.id);
+}
+function missingMessage(target2, service2, node2) {
+  const names2 = target2.containers[service2];
+  return names2 ? `service "${service2}" is missing: no container named ${names2.join(", ")} on node "${node2}"` : `service "${service2}" is missing: no container of compose project "${target2.project}" on node "${node2}" has ${COMPOSE_LABEL.service}=${service2}`;
+}
+function summary(spec, services) {
+  const by = (state2) => services.filter((s) => s.state === state2).map((s) => s.name);
+  const parts = ["found", "unhealthy", "missing", "extra"].filter((st) => by(st).length).map((st) => `${st} ${by(st).join(", ")}`);
+  return `topology ${spec.name}: attached to compose project "${spec.attach.project}" on node ${spec.node}: ${parts.join("; ") || "no services"}`;
+}
+
+// src/orchestrator/plan.ts
+var DEFAULT_NETWORK = "default";
+function engineName(runId, topology, key3) {
+  return `sc-${runId}-${topology}_${key3}`.toLowerCase();
+}
+function containerName(runId, topology, service2, replica) {
+  return `sc-${runId}-${topology}-${service2}-${replica}`.toLowerCase();
+}
+function buildTag(topology, service2) {
+  return service2.image ?? `stackcheck-${topology}-${service2.name}`.toLowerCase();
+}
+function plan(suite, runId) {
+  const problems = [];
+  const waiting = suite.topologies.flatMap(
+    (t) => (t.dependsOn ?? []).map((d) => ({ by: `${t.name}/${d.service}`, on: d.on }))
+  );
+  const topologies2 = suite.topologies.map((t) => planTopology(t, runId, problems, waiting));
+  if (problems.length) throw new UserError(problems);
+  return { runId, topologies: topologies2 };
+}
+function planTopology(t, runId, problems, waiting) {
+  const project = t.project;
+  const order = topoSort(t, problems);
+  const usesDefault2 = Object.values(project.services).some(
+    (s) => !s.networkMode && Object.keys(s.networks).length === 0
+  );
+  const networkSpecs = { ...project.networks };
+  if (usesDefault2 && !networkSpecs[DEFAULT_NETWORK]) {
+    networkSpecs[DEFAULT_NETWORK] = {
+      name: DEFAULT_NETWORK,
+      driverOpts: {},
+      internal: false,
+      attachable: false,
+      enableIpv6: false,
+      labels: {},
+      external: false,
+      pos: t.pos
+    };
+  }
+  const networks = Object.entries(networkSpecs).map(([key3, spec]) => ({
+    key: key3,
+    engineName: spec.external ? spec.externalName ?? key3 : engineName(runId, t.name, key3),
+    spec,
+    create: !spec.external
+  }));
+  const netName = new Map(networks.map((n) => [n.key, n.engineName]));
+  const volumes = Object.entries(project.volumes).map(([key3, spec]) => ({
+    key: key3,
+    engineName: spec.external ? spec.externalName ?? key3 : engineName(runId, t.name, key3),
+    spec,
+    create: !spec.external
+  }));
+  const mustComplete = new Set(
+    Object.values(project.services).flatMap(
+      (s) => Object.entries(s.dependsOn).filter(([, d]) => d.condition === "service_completed_successfully").map(([name2]) => name2)
+    )
+  );
+  for (const name2 of t.awaitedToComplete ?? []) mustComplete.add(name2);
+  const linkAliases = /* @__PURE__ */ new Map();
+  for (const s of Object.values(project.services)) {
+    for (const l of s.links)
+      if (l.alias !== l.service)
+        linkAliases.set(l.service, [...linkAliases.get(l.service) ?? [], l.alias]);
+  }
+  const tiers = /* @__PURE__ */ new Map();
+  const services = order.map((name2) => {
+    const s = project.services[name2];
+    const deps = Object.entries(s.dependsOn).map(([service2, d]) => ({
+      service: service2,
+      condition: d.condition
+    }));
+    const tier = deps.length ? 1 + Math.max(...deps.map((d) => tiers.get(d.service) ?? 0)) : 0;
+    tiers.set(name2, tier);
+    const joined = Object.keys(s.networks).length ? s.networks : { [DEFAULT_NETWORK]: { aliases: [] } };
+    return {
+      topology: t.name,
+      node: t.node,
+      spec: s,
+      deps,
+      crossDeps: (t.dependsOn ?? []).filter((d) => d.service === name2),
+      dependents: Object.values(project.services).filter((o) => name2 in o.dependsOn).map((o) => o.name),
+      crossDependents: waiting.filter((w) => w.on.topology === t.name && w.on.service === name2).map((w) => w.by),
+      tier,
+      image: s.build ? { ref: buildTag(t.name, s), build: s.build } : { ref: s.image },
+      containerNames: Array.from(
+        { length: s.replicas },
+        (_, i) => containerName(runId, t.name, name2, i + 1)
+      ),
+      networks: s.networkMode ? [] : Object.entries(joined).map(([key3, n]) => ({
+        name: netName.get(key3) ?? key3,
+        // Peers find a service by its name, as in compose; container_name and link aliases too.
+        aliases: [
+          .../* @__PURE__ */ new Set([
+            name2,
+            ...s.containerName ? [s.containerName] : [],
+            ...n.aliases,
+            ...linkAliases.get(name2) ?? []
+          ])
+        ],
+        ipv4Address: n.ipv4Address,
+        ipv6Address: n.ipv6Address
+      })),
+      mustComplete: mustComplete.has(name2)
+    };
+  });
+  return { spec: t, services, networks, volumes };
+}
+function topoSort(t, problems) {
+  const services = t.project.services;
+  const state2 = /* @__PURE__ */ new Map();
+  const order = [];
+  const visit3 = (name2, path) => {
+    if (state2.get(name2) === "done") return;
+    if (state2.get(name2) === "visiting") {
+      const cycle = [...path.slice(path.indexOf(name2)), name2];
+      const from = path.at(-1);
+      problems.push({
+        message: `dependency cycle in topology "${t.name}": ${cycle.join(" \u2192 ")}`,
+        pos: services[from].dependsOn[name2].pos,
+        hint: "Remove one of these depends_on entries; a service cannot wait, even indirectly, for itself."
+      });
+      return;
+    }
+    state2.set(name2, "visiting");
+    for (const dep of Object.keys(services[name2].dependsOn))
+      if (services[dep]) visit3(dep, [...path, name2]);
+    state2.set(name2, "done");
+    order.push(name2);
+  };
+  for (const name2 of Object.keys(services)) visit3(name2, []);
+  return order;
+}
+
+// src/orchestrator/carry.ts
+var ImageCarrier = class {
+  constructor(runner, isRunner) {
+    this.runner = runner;
+    this.isRunner = isRunner;
+  }
+  runner;
+  isRunner;
+  loads = /* @__PURE__ */ new Map();
+  /** Loads `ref` from the runner onto `to`; false where the runner has no such image (or is `to`). */
+  carry(ref, to, signal) {
+    if (this.isRunner(to.node)) return Promise.resolve(false);
+    const key3 = `${to.node}\0${ref}`;
+    let p = this.loads.get(key3);
+    if (!p) {
+      p = (async () => {
+        const runner = this.runner();
+        if (!await runner.imageExists(ref, signal)) return false;
+        await to.loadImage(await runner.saveImage(ref, signal), signal);
+        if (!await to.imageExists(ref, signal))
+          throw new Error(`node "${to.node}" loaded the image but has no ${ref} afterwards`);
+        return true;
+      })();
+      this.loads.set(key3, p);
+      p.catch(() => this.loads.delete(key3));
+    }
+    return p;
+  }
+};
+var HelperImageMissing = class extends Error {
+};
+async function provideHelperImage(engine, ref, carrier, signal) {
+  if (await engine.imageExists(ref, signal)) return "present";
+  let carryError;
+  try {
+    if (carrier && await carrier.carry(ref, engine, signal)) return "carried";
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    carryError = errorMessage(e);
+  }
+  try {
+    await engine.pullImage(ref, signal);
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    const where = carryError ? `, carrying it from the runner failed (${carryError}),` : carrier && !carrier.isRunner(engine.node) ? " nor on the runner," : "";
+    throw new HelperImageMissing(
+      `image ${ref} is not on node "${engine.node}"${where} and pulling it failed (${errorMessage(e)})`
+    );
+  }
+  return "pulled";
+}
+
+// src/checks/state-cache.ts
+var CHANGES = /* @__PURE__ */ new Set([
+  "startContainer",
+  "stopContainer",
+  "killContainer",
+  "pauseContainer",
+  "unpauseContainer",
+  "removeContainer"
+]);
+var StateCache = class {
+  states = /* @__PURE__ */ new Map();
+  feeds = /* @__PURE__ */ new WeakSet();
+  tracked = /* @__PURE__ */ new WeakMap();
+  /** The container's state: the one read since its last change, when it was running. */
+  read(engine, id, feed, signal) {
+    if (!feed?.live) return engine.inspectContainer(id, signal);
+    if (!this.feeds.has(feed)) {
+      this.feeds.add(feed);
+      feed.onChange((changed) => this.states.delete(changed));
+    }
+    let p = this.states.get(id);
+    if (!p) {
+      p = engine.inspectContainer(id, AbortSignal.timeout(QUICK_CALL_MS));
+      this.states.set(id, p);
+      const read = p;
+      const drop = () => this.states.get(id) === read && this.states.delete(id);
+      read.then((s) => s.status !== "running" && drop(), drop);
+    }
+    return signal ? abortable(p, signal) : p;
+  }
+  /** The engine, telling this cache of every state-changing call made through it. */
+  track(engine) {
+    let t = this.tracked.get(engine);
+    if (!t) {
+      t = new Proxy(engine, {
+        get: (target2, key3) => {
+          const v = Reflect.get(target2, key3, target2);
+          if (typeof v !== "function") return v;
+          if (!CHANGES.has(key3)) return v.bind(target2);
+          return async (id, ...rest) => {
+            this.states.delete(id);
+            try {
+              return await v.call(target2, id, ...rest);
+            } finally {
+              this.states.delete(id);
+            }
+          };
+        }
+      });
+      this.tracked.set(engine, t);
+    }
+    return t;
+  }
+};
+function abortable(p, signal) {
+  return new Promise((resolve5, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort2 = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort2, { once: true });
+    p.then(resolve5, reject).finally(() => signal.removeEventListener("abort", onAbort2));
+  });
+}
+
+// src/checks/runtime.ts
+var NotRunning = class extends Error {
+  /** `what`: a container's name, or a service with no container at all. */
+  constructor(what, status) {
+    super(`${what} is not running (${status})`);
+    this.name = "NotRunning";
+  }
+};
+var Unaddressable = class extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "Unaddressable";
+  }
+};
+var Runtime = class _Runtime {
+  constructor(suite, engines, all, runLabels2, probeImage, ooms = /* @__PURE__ */ new Map(), carrier) {
+    this.suite = suite;
+    this.engines = engines;
+    this.all = all;
+    this.runLabels = runLabels2;
+    this.probeImage = probeImage;
+    this.ooms = ooms;
+    this.carrier = carrier;
+  }
+  suite;
+  engines;
+  all;
+  runLabels;
+  probeImage;
+  ooms;
+  carrier;
+  /** Probe sidecars by the container they serve, with that container's start they joined. */
+  probes = /* @__PURE__ */ new Map();
+  /** The last probe lookup per container: lookups run one at a time, so they see starts in order. */
+  queues = /* @__PURE__ */ new Map();
+  plans = /* @__PURE__ */ new Map();
+  /** Container states published() reads, kept until the container changes. */
+  states = new StateCache();
+  /** Containers a scenario stopped on purpose (a `stop` step): restarts leave them stopped until a `start`. */
+  userStopped = /* @__PURE__ */ new Set();
+  /** Lists what a run created, by its run label, on every engine, and what attached topologies run. */
+  static async discover(suite, engines, runLabels2, probeImage, ooms, carrier, signal) {
+    const runId = runLabels2[LABEL.run];
+    const lists = await Promise.all(
+      // By node too: two nodes may name the same engine (every machine on one host).
+      [...engines].map(
+        async ([node2, engine]) => (await engine.listContainers(
+          { [LABEL.run]: runId, [LABEL.node]: node2, [LABEL.service]: true },
+          signal
+        )).map((c) => ({
+          topology: c.labels[LABEL.topology],
+          service: c.labels[LABEL.service],
+          node: node2,
+          containerId: c.id,
+          containerName: c.name,
+          index: Number(c.labels[LABEL.replica] ?? 1)
+        }))
+      )
+    );
+    const attached = await Promise.all(
+      suite.topologies.filter((t) => t.attach && engines.has(t.node)).map((t) => attachedReplicas(engines.get(t.node), t, signal))
+    );
+    const replicas = [...lists, ...attached].flat().sort((a, b) => a.containerName.localeCompare(b.containerName));
+    return new _Runtime(suite, engines, replicas, runLabels2, probeImage, ooms, carrier);
+  }
+  /** Labels that select a replica's service's containers: the run's, or compose's for an attached topology. */
+  serviceFilter(r) {
+    return serviceFilter(this.topology(r.topology), r.service, this.runId);
+  }
+  /** The labels that select the run's service containers on a node, one filter per kind of topology there. */
+  serviceFilters(node2) {
+    const attached = this.suite.topologies.filter((t) => t.node === node2 && t.attach);
+    return [
+      { [LABEL.run]: this.runId, [LABEL.service]: true },
+      ...attached.map((t) => ({
+        [COMPOSE_LABEL.project]: t.attach.project,
+        [COMPOSE_LABEL.service]: true
+      }))
+    ];
+  }
+  topology(name2) {
+    const t = this.suite.topologies.find((x) => x.name === name2);
+    if (!t) throw new Error(`no topology "${name2}"`);
+    return t;
+  }
+  /** The run's labels, for helper containers it starts. */
+  get labels() {
+    return this.runLabels;
+  }
+  get runId() {
+    return this.runLabels[LABEL.run];
+  }
+  get replicasAll() {
+    return this.all;
+  }
+  /** The plan the run brought a topology up from: the same names, tiers and container requests. */
+  plan(topology) {
+    let tp = this.plans.get(topology);
+    if (!tp) {
+      const spec = this.suite.topologies.find((t) => t.name === topology);
+      if (!spec) throw new Error(`no topology "${topology}"`);
+      tp = plan({ ...this.suite, topologies: [spec] }, this.runId).topologies[0];
+      this.plans.set(topology, tp);
+    }
+    return tp;
+  }
+  /**
+   * A replica's container was replaced (a `recreate` step): later steps and checks act on the
+   * new one, or find none when no new one could be created. The old one's probe sidecar goes
+   * with it; it shared a namespace that is gone.
+   */
+  async replace(old, containerId) {
+    this.all = this.all.flatMap(
+      (r) => r.containerId !== old.containerId ? [r] : containerId ? [{ ...r, containerId }] : []
+    );
+    this.userStopped.delete(old.containerId);
+    await this.dropProbe(old);
+  }
+  /** How often the kernel killed this replica's container for lack of memory; undefined: not counted. */
+  oomKills(r) {
+    return this.ooms.get(r.node)?.count(r.containerId);
+  }
+  /** Replicas of a service reference; refs were validated when the manifest was loaded. */
+  replicas(ref) {
+    const r = resolveServiceRef(this.suite, ref);
+    if (typeof r === "string") throw new Error(r);
+    return this.all.filter((x) => x.topology === r.topology && x.service === r.service);
+  }
+  engine(node2) {
+    const e = this.engines.get(node2);
+    if (!e) throw new Error(`no engine for node "${node2}"`);
+    return this.states.track(e);
+  }
+  node(name2) {
+    return this.suite.nodes[name2];
+  }
+  inspect(r, signal) {
+    return this.engine(r.node).inspectContainer(r.containerId, signal);
+  }
+  /** Where the runner reaches a replica's container port, or undefined when it is not published. */
+  async published(r, port2, protocol = "tcp", signal) {
+    const b = publishedBinding(await this.runningState(r, signal), port2, protocol);
+    if (!b) return void 0;
+    return { host: isWildcard(b.hostIp) ? this.nodeHost(r.node) : b.hostIp, port: b.hostPort };
+  }
+  /**
+   * The run's live feed of changes to a topology's containers (its node's OOM counter's
+   * subscription), which covers only what the run created: none for an attached topology.
+   */
+  changes(topology) {
+    const t = this.topology(topology);
+    return t.attach ? void 0 : this.ooms.get(t.node);
+  }
+  /**
+   * A running replica's state, read once per start of its container: a restarted one may
+   * publish another host port or hold another address; an attached stack's reads are not kept.
+   */
+  async runningState(r, signal) {
+    const feed = this.changes(r.topology);
+    const s = await this.states.read(this.engine(r.node), r.containerId, feed, signal);
+    if (s.status !== "running") throw new NotRunning(r.containerName, s.status);
+    return s;
+  }
+  /** The host at which the runner reaches ports a node publishes. */
+  nodeHost(node2) {
+    const n = this.node(node2);
+    if (n.address) return n.address;
+    const url2 = n.docker ?? process.env.DOCKER_HOST;
+    if (url2 && /^(tcp|ssh|http|https):/.test(url2)) return new URL(url2).hostname;
+    return "127.0.0.1";
+  }
+  /** Whether the run spans several nodes (reports then say which node each end is on). */
+  get multiNode() {
+    return this.engines.size > 1;
+  }
+  /**
+   * Where a replica reaches a service's container port. Within its own topology, by the
+   * service's network name, as compose services call each other (the engine's DNS picks a
+   * replica). A bare name means nothing outside that topology's networks, or worse, names the
+   * caller's own namesake, so any other topology's service is reached one container at a
+   * time: on the same node at its address on a network both containers are on, else at its
+   * published port on the node's address; on another node only the latter exists. Throws
+   * Unaddressable when no such route exists.
+   */
+  async peerAddresses(from, ref, port2, signal) {
+    const target2 = resolveServiceRef(this.suite, ref);
+    if (typeof target2 === "string") throw new Error(target2);
+    if (target2.topology === from.topology) return [{ host: target2.service, port: port2, node: from.node }];
+    const targets2 = this.replicas(ref);
+    if (targets2.length === 0)
+      throw new NotRunning(`${target2.topology}/${target2.service}`, "no container");
+    const source = targets2[0].node === from.node ? await this.runningState(from, signal) : void 0;
+    return Promise.all(
+      targets2.map(async (r) => {
+        const s = await this.runningState(r, signal);
+        const shared = source && sharedAddress(source, s);
+        if (shared) return { host: shared, port: port2, node: r.node, container: r.containerName };
+        const b = publishedBinding(s, port2, "tcp");
+        if (!b || /^(127\.|::1$)/.test(b.hostIp)) {
+          const state2 = `container port ${port2} is ${b ? `published on ${b.hostIp} only` : "not published"}; publish it in compose (ports: ["${port2}"])`;
+          throw new Unaddressable(
+            source ? `${r.containerName} shares no network with ${from.containerName}: containers of two compose projects meet only on a network both join or at published ports, and ${state2}, or join both services to one external network` : `${r.containerName} is on node ${r.node} and ${from.containerName} on node ${from.node}: containers on two engines meet only at published ports, and ${state2}`
+          );
+        }
+        const host = isWildcard(b.hostIp) ? this.hostSeenFrom(r.node, from, source) : b.hostIp;
+        return { host, port: b.hostPort, node: r.node, container: r.containerName };
+      })
+    );
+  }
+  /**
+   * The address a container reaches `node`'s published ports at: the node's own, unless that
+   * is a loopback address, which inside a container is the container itself. On its own node
+   * the gateway of its network is the engine's host (what compose's `host-gateway` names).
+   */
+  hostSeenFrom(node2, from, source) {
+    const host = this.nodeHost(node2);
+    if (!/^(127\.|localhost$|::1$)/.test(host)) return host;
+    const gateway = source?.networks?.find((n) => n.gateway)?.gateway;
+    if (gateway) return gateway;
+    throw new Unaddressable(
+      source ? `${from.containerName} is on no network with a gateway to its node's published ports` : `${from.containerName} on node ${from.node} cannot reach node ${node2} at ${host}: set \`address:\` of node ${node2} to an address that containers on node ${from.node} can reach`
+    );
+  }
+  /**
+   * Runs a command in a probe sidecar that shares the replica's network namespace: it sees
+   * the same names, routes and faults as the service itself, whatever tools its image has.
+   */
+  async probe(r, cmd, signal) {
+    const engine = this.engine(r.node);
+    const sidecar = await this.serially(r.containerId, () => this.currentProbe(r, signal));
+    return engine.exec(sidecar, { cmd }, signal);
+  }
+  /**
+   * The replica's probe sidecar, started when there is none. A container that started again
+   * (a restart, its restart policy) has a new network namespace; a sidecar that joined the
+   * old one would see no network at all, so it is replaced.
+   */
+  async currentProbe(r, signal) {
+    const engine = this.engine(r.node);
+    const { startedAt } = await this.runningState(r, signal);
+    const known = this.probes.get(r.containerId);
+    if (known && known.startedAt === startedAt) return known.id;
+    await this.dropProbe(r);
+    const id = this.startProbe(engine, r, signal);
+    this.probes.set(r.containerId, { startedAt, id });
+    id.catch(() => {
+      if (this.probes.get(r.containerId)?.id === id) this.probes.delete(r.containerId);
+    });
+    return id;
+  }
+  /** Runs `fn` after every earlier call for the same key has settled. */
+  serially(key3, fn) {
+    const next = (this.queues.get(key3) ?? Promise.resolve()).then(fn, fn);
+    this.queues.set(
+      key3,
+      next.catch(() => void 0)
+    );
+    return next;
+  }
+  /** Forgets a replica's probe sidecar and removes it, whatever the caller's signal says. */
+  async dropProbe(r) {
+    const probe = this.probes.get(r.containerId);
+    if (!probe) return;
+    this.probes.delete(r.containerId);
+    const id = await probe.id.catch(() => void 0);
+    if (id) await this.engine(r.node).removeContainer(id, AbortSignal.timeout(QUICK_CALL_MS));
+  }
+  /** A helper image (probe, fault tools) on a node: there, carried from the runner, or pulled. */
+  helperImage(node2, ref, signal) {
+    return provideHelperImage(this.engine(node2), ref, this.carrier, signal);
+  }
+  async startProbe(engine, r, signal) {
+    await this.helperImage(r.node, this.probeImage, signal);
+    return engine.runSidecar(
+      {
+        name: `${r.containerName}-probe-${randomBytes2(2).toString("hex")}`,
+        image: this.probeImage,
+        cmd: ["sleep", "86400"],
+        labels: { ...this.runLabels, [LABEL.role]: "probe" },
+        networkOf: r.containerId
+      },
+      signal
+    );
+  }
+};
+var isWildcard = (ip) => ip === "" || ip === "0.0.0.0" || ip === "::";
+function publishedBinding(s, port2, protocol) {
+  return s.ports.find((p) => p.target === port2 && p.protocol === protocol && p.hostPort > 0);
+}
+function sharedAddress(source, target2) {
+  const mine = new Set((source.networks ?? []).map((n2) => n2.name));
+  const n = (target2.networks ?? []).find((t) => mine.has(t.name) && (t.ipv4 || t.ipv6));
+  return n?.ipv4 ?? (n?.ipv6 && `[${n.ipv6}]`);
+}
+
 // src/checks/kinds/tcp.ts
 import { connect as netConnect } from "node:net";
-import { performance as performance2 } from "node:perf_hooks";
+import { performance as performance4 } from "node:perf_hooks";
 
 // src/checks/kinds/tcp.schema.ts
 var TcpTarget = external_exports.strictObject({
   service: external_exports.string().optional().describe(
-    "topology/service (topology may be left out when unique). From the runner: its published address; with `from`: its network name."
+    "topology/service (topology may be left out when unique). From the runner: its published address; with `from`: its network name in the same topology, else that container's address on a network both join, else its published port."
   ),
   host: external_exports.string().min(1).optional().describe("A host name or address instead of a service."),
   port: external_exports.number().int().min(1).max(65535).describe("The service's container port, or the port on `host`."),
   from: external_exports.string().optional().describe(
-    "Connect from inside this service's network namespace (a probe sidecar running nc), to the target by its network name."
+    "Connect from inside this service's network namespace (a probe sidecar running nc)."
   )
 }).refine((t) => t.service === void 0 !== (t.host === void 0), {
   message: "give either `service` or `host` (with `port`)"
@@ -22170,36 +23855,66 @@ var tcpSchema = defineKindSchema({
   refs: (c) => [
     ...c.tcp.service ? [{ ref: c.tcp.service, path: ["tcp", "service"] }] : [],
     ...c.tcp.from ? [{ ref: c.tcp.from, path: ["tcp", "from"] }] : []
-  ]
+  ],
+  // Expecting it closed, a target with no route to it is a pass the evidence explains.
+  routes: (c) => c.tcp.from && c.tcp.service && c.expect.open ? [{ from: c.tcp.from, to: c.tcp.service, port: c.tcp.port, path: ["tcp", "service"] }] : []
 });
 
 // src/checks/kinds/tcp.ts
 function connectWaitMs(timeout) {
   return Math.max(1e3, Math.floor(parseDuration(timeout) / 2e3) * 1e3);
 }
-var NC_SCRIPT = `if nc --help 2>&1 | grep -q -- -z; then set -- -z -w "$3" "$1" "$2"; else set -- -w "$3" "$1" "$2" -e true; fi
-read t0 _ </proc/uptime
-nc "$@" </dev/null
-rc=$?
-read t1 _ </proc/uptime
-echo "$t0 $t1"
-exit $rc`;
+var NC_SCRIPT = `w=$1; shift
+z=; if nc --help 2>&1 | grep -q -- -z; then z=1; fi
+i=0
+while [ $# -gt 1 ]; do
+  (
+    read t0 _ </proc/uptime
+    if [ -n "$z" ]; then e=$(nc -z -w "$w" "$1" "$2" </dev/null 2>&1 >/dev/null)
+    else e=$(nc -w "$w" "$1" "$2" -e true </dev/null 2>&1 >/dev/null); fi
+    rc=$?
+    read t1 _ </proc/uptime
+    printf '%s %s %s %s %s\\n' "$i" "$rc" "$t0" "$t1" "$(printf '%s' "$e" | tail -n 1)"
+  ) &
+  i=$((i + 1)); shift 2
+done
+wait`;
+var RESULT_LINE = /^(\d+) (\d+) ([\d.]+) ([\d.]+) ?(.*)$/;
 async function connectFromInside(rt, from, host, port2, waitMs, signal) {
-  const t0 = performance2.now();
-  const argv = ["sh", "-c", NC_SCRIPT, "nc-probe", host, String(port2), String(waitMs / 1e3)];
+  return (await connectAllFromInside(rt, from, [{ host, port: port2 }], waitMs, signal))[0];
+}
+async function connectAllFromInside(rt, from, to, waitMs, signal) {
+  const t0 = performance4.now();
+  const argv = ["sh", "-c", NC_SCRIPT, "nc-probe", String(waitMs / 1e3)];
+  for (const a of to) argv.push(a.host, String(a.port));
   const res = await rt.probe(from, argv, signal);
-  const times = /^([\d.]+) ([\d.]+)\s*$/m.exec(res.stdout);
-  const ms = times ? Math.round((Number(times[2]) - Number(times[1])) * 1e3) : Math.round(performance2.now() - t0);
-  if (res.exitCode === 0) return { open: true, ms };
+  const wallMs = Math.round(performance4.now() - t0);
+  const found = /* @__PURE__ */ new Map();
+  for (const line2 of res.stdout.split("\n")) {
+    const m = RESULT_LINE.exec(line2);
+    if (!m) continue;
+    const ms = Math.round((Number(m[4]) - Number(m[3])) * 1e3);
+    const rc = Number(m[2]);
+    found.set(
+      Number(m[1]),
+      rc === 0 ? { open: true, ms } : { open: false, ms, error: m[5] || `nc exited ${rc}` }
+    );
+  }
   const said = res.stderr.trim().split("\n").pop();
-  return { open: false, ms, error: said || `nc exited ${res.exitCode}` };
+  return to.map(
+    (_, i) => found.get(i) ?? {
+      open: false,
+      ms: wallMs,
+      error: `the probe gave no answer for it (exit code ${res.exitCode}${said ? `: ${said}` : ""})`
+    }
+  );
 }
 var SETTLE_MS = 200;
 function connectFromRunner(host, port2, waitMs, signal) {
   signal.throwIfAborted();
-  return new Promise((resolve4, reject) => {
-    const t0 = performance2.now();
-    const elapsed = () => Math.round(performance2.now() - t0);
+  return new Promise((resolve5, reject) => {
+    const t0 = performance4.now();
+    const elapsed = () => Math.round(performance4.now() - t0);
     let connectedMs;
     const sock = netConnect({ host, port: port2 });
     let done = false;
@@ -22210,7 +23925,7 @@ function connectFromRunner(host, port2, waitMs, signal) {
       signal.removeEventListener("abort", onAbort2);
       sock.destroy();
       if (c instanceof Error) reject(c);
-      else resolve4(c);
+      else resolve5(c);
     };
     const onAbort2 = () => finish(signal.reason);
     signal.addEventListener("abort", onAbort2, { once: true });
@@ -22236,10 +23951,12 @@ function connectFromRunner(host, port2, waitMs, signal) {
     });
   });
 }
-function judge2(address2, via, c, open2) {
+var noRoute = (e) => ({ open: false, ms: 0, error: e.message });
+function judge2(address2, via, c, open2, target2) {
   const evidence = {
     address: address2,
     via,
+    ...target2 && { target: target2 },
     open: c.open,
     latencyMs: c.ms,
     ...c.error && { error: c.error }
@@ -22266,9 +23983,15 @@ var tcp = defineKind({
     const rt = ctx.runtime;
     if (from) {
       return acrossReplicas(rt.replicas(from), c.any, async (r) => {
-        const [to] = host ? [{ host, port: port2 }] : await rt.peerAddresses(r, service2, port2, ctx.signal);
+        let to;
+        try {
+          [to] = host ? [{ host, port: port2, container: void 0 }] : await rt.peerAddresses(r, service2, port2, ctx.signal);
+        } catch (e) {
+          if (!(e instanceof Unaddressable)) throw e;
+          return judge2(`${service2}:${port2}`, r.containerName, noRoute(e), open2);
+        }
         const conn = await connectFromInside(rt, r, to.host, to.port, waitMs, ctx.signal);
-        return judge2(`${to.host}:${to.port}`, r.containerName, conn, open2);
+        return judge2(`${to.host}:${to.port}`, r.containerName, conn, open2, to.container);
       });
     }
     if (host) {
@@ -22291,7 +24014,7 @@ var ReachSpec = external_exports.strictObject({
     "The service(s) connecting, as topology/service; every replica of each connects from its own network namespace."
   ),
   to: OneOrMore(
-    'Addresses to connect to: "service:port" or "topology/service:port" (the service by its network name, the port as the container listens), or "host:port" for anything else (a host is written with a dot, an IP, [IPv6] or localhost).'
+    'Addresses to connect to: "service:port" or "topology/service:port" (the port as the container listens; a service of the same topology by its network name, of another topology at each of its containers: on a network both join, else its published port), or "host:port" for anything else (a host is written with a dot, an IP, [IPv6] or localhost).'
   )
 }).describe("A reachability matrix: can every replica of each `from` connect to each `to`?");
 var ReachExpect = external_exports.strictObject({
@@ -22312,7 +24035,7 @@ function parseTarget(text2) {
   return { text: text2, service: name2, host: networkName(name2), port: port2 };
 }
 var list = (v) => typeof v === "string" ? [v] : v;
-var at = (v, key2, i) => typeof v === "string" ? ["reach", key2] : ["reach", key2, i];
+var at = (v, key3, i) => typeof v === "string" ? ["reach", key3] : ["reach", key3, i];
 var reachSchema = defineKindSchema({
   kind: "reach",
   phase: "live",
@@ -22327,7 +24050,14 @@ var reachSchema = defineKindSchema({
   problems: (c) => list(c.reach.to).flatMap((text2, i) => {
     const t = parseTarget(text2);
     return typeof t === "string" ? [{ message: t, path: at(c.reach.to, "to", i) }] : [];
-  })
+  }),
+  // Expecting isolation, a target with no route to it is a pass the evidence explains.
+  routes: (c) => c.expect.reachable ? list(c.reach.from).flatMap(
+    (from) => list(c.reach.to).flatMap((text2, i) => {
+      const t = parseTarget(text2);
+      return typeof t === "object" && t.service ? [{ from, to: t.service, port: t.port, path: at(c.reach.to, "to", i) }] : [];
+    })
+  ) : []
 });
 
 // src/checks/kinds/reach.ts
@@ -22344,43 +24074,89 @@ var reach = defineKind({
       return { status: "error", message: `${idle.ref} has no running container`, evidence: {} };
     const waitMs = connectWaitMs(c.timeout);
     const limit = pLimit(PARALLEL);
-    const endpoints = (r, t) => t.service ? rt.peerAddresses(r, t.service, t.port, ctx.signal) : Promise.resolve([{ host: t.host, port: t.port, node: "" }]);
-    const probe = (r, t, to) => limit(async () => {
-      const conn = await connectFromInside(
-        rt,
-        r,
-        to.host,
-        to.port,
-        waitMs,
-        ctx.signal
-      );
-      return {
-        from: `${r.topology}/${r.service}`,
-        container: r.containerName,
-        to: t.text,
-        ...rt.multiNode && { fromNode: r.node, ...to.node && { toNode: to.node } },
-        ...to.container && { via: `${to.container} at ${to.host}:${to.port}` },
-        reachable: conn.open,
-        ms: conn.ms,
-        ...conn.error && { error: conn.error }
-      };
+    const endpoints = async (r, t) => {
+      if (!t.service) return [{ host: t.host, port: t.port, node: "" }];
+      try {
+        return await rt.peerAddresses(r, t.service, t.port, ctx.signal);
+      } catch (e) {
+        if (e instanceof Unaddressable) return e;
+        throw e;
+      }
+    };
+    const noRoute2 = (r, t, e) => ({
+      from: `${r.topology}/${r.service}`,
+      container: r.containerName,
+      to: t.text,
+      reachable: false,
+      ms: 0,
+      error: e.message
     });
-    const cells = await Promise.all(
-      sources.flatMap(
-        (s) => s.replicas.flatMap(
-          (r) => targets2.map(async (t) => (await endpoints(r, t)).map((to) => probe(r, t, to)))
-        )
-      )
-    );
-    const matrix = await Promise.all(cells.flat());
-    return judge3(matrix, expected, c.any);
+    const cell = (r, t, to) => ({
+      from: `${r.topology}/${r.service}`,
+      container: r.containerName,
+      to: t.text,
+      ...rt.multiNode && { fromNode: r.node, ...to?.node && { toNode: to.node } },
+      ...to?.container && { via: `${to.container} at ${to.host}:${to.port}` },
+      reachable: false
+    });
+    const pending = (r, t, to) => ({
+      ...cell(r, t, to),
+      pending: true
+    });
+    const cutShort = (e) => {
+      if (!ctx.signal.aborted) throw e;
+    };
+    const row = async (r) => {
+      let planned;
+      try {
+        planned = await Promise.all(targets2.map(async (t) => ({ t, to: await endpoints(r, t) })));
+      } catch (e) {
+        cutShort(e);
+        return targets2.map((t) => pending(r, t));
+      }
+      const ends = planned.flatMap(({ to }) => to instanceof Unaddressable ? [] : to);
+      let conns = [];
+      try {
+        if (ends.length)
+          conns = await limit(() => connectAllFromInside(rt, r, ends, waitMs, ctx.signal));
+      } catch (e) {
+        cutShort(e);
+      }
+      let i = 0;
+      return planned.flatMap(
+        ({ t, to }) => to instanceof Unaddressable ? [noRoute2(r, t, to)] : to.map((end) => {
+          const conn = conns[i++];
+          return conn ? {
+            ...cell(r, t, end),
+            reachable: conn.open,
+            ms: conn.ms,
+            ...conn.error && { error: conn.error }
+          } : pending(r, t, end);
+        })
+      );
+    };
+    const matrix = (await Promise.all(sources.flatMap((s) => s.replicas.map(row)))).flat();
+    if (!matrix.some((m) => m.pending)) return judge3(matrix, expected, c.any);
+    if (!isTimeout(ctx.signal)) throw ctx.signal.reason;
+    return partial2(matrix, expected, c.any, c.timeout);
   }
 });
+function partial2(matrix, expected, any2, timeout) {
+  const waiting = matrix.filter((m) => m.pending);
+  const answered = matrix.filter((m) => !m.pending);
+  const first = waiting[0];
+  const verdict2 = answered.length ? `of the ${answered.length} that answered: ${judge3(answered, expected, any2).message}` : "none answered";
+  return {
+    status: "failed",
+    message: `no answer within ${timeout} from ${waiting.length} of ${matrix.length} cells (first: ${first.from} \u2192 ${first.to} from ${first.container}); ${verdict2}`,
+    evidence: { expect: expected ? "reachable" : "isolated", matrix }
+  };
+}
 function judge3(matrix, expected, any2) {
   const pairs = /* @__PURE__ */ new Map();
   for (const row2 of matrix) {
-    const key3 = `${row2.from} \u2192 ${row2.to}`;
-    pairs.set(key3, [...pairs.get(key3) ?? [], row2]);
+    const key4 = `${row2.from} \u2192 ${row2.to}`;
+    pairs.set(key4, [...pairs.get(key4) ?? [], row2]);
   }
   const wrong = [...pairs].filter(([, rows2]) => {
     const agree = rows2.filter((r) => r.reachable === expected).length;
@@ -22391,13 +24167,13 @@ function judge3(matrix, expected, any2) {
   if (wrong.length === 0) {
     return { status: "passed", message: `all ${pairs.size} pairs ${what}`, evidence };
   }
-  const [key2, rows] = wrong[0];
+  const [key3, rows] = wrong[0];
   const row = rows.find((r) => r.reachable !== expected);
   const detail = expected ? `unreachable from ${row.container} (${row.error})` : `reachable from ${row.container}`;
   const more = wrong.length > 1 ? `; and ${wrong.length - 1} more` : "";
   return {
     status: "failed",
-    message: `${wrong.length} of ${pairs.size} pairs are not ${what}: ${key2} is ${detail}${more}`,
+    message: `${wrong.length} of ${pairs.size} pairs are not ${what}: ${key3} is ${detail}${more}`,
     evidence
   };
 }
@@ -22748,7 +24524,7 @@ function judgeSecurity(spec, targets2) {
 }
 
 // src/checks/kinds/sse.ts
-import { performance as performance3 } from "node:perf_hooks";
+import { performance as performance5 } from "node:perf_hooks";
 
 // src/checks/kinds/sse-parse.ts
 var SseParser = class {
@@ -22944,8 +24720,8 @@ async function listen(client, plan2, signal, sample) {
   const report = { client, events: 0, received: 0, dropped: false };
   const { expect: e, holdMs, withinMs } = plan2;
   const stop2 = new AbortController();
-  const t0 = performance3.now();
-  const since2 = () => Math.round(performance3.now() - t0);
+  const t0 = performance5.now();
+  const since2 = () => Math.round(performance5.now() - t0);
   let timer;
   try {
     const res = await fetch(plan2.url, {
@@ -22987,12 +24763,12 @@ async function listen(client, plan2, signal, sample) {
     if (err instanceof Refused) report.error = err.message;
     else if (stop2.signal.aborted) {
     } else if (signal.aborted) {
-      if (!isTimeout2(signal)) throw err;
+      if (!isTimeout(signal)) throw err;
       report.timedOut = true;
     } else {
       report.dropped = report.connectMs !== void 0;
       if (report.dropped) report.closedMs = since2();
-      report.error = describe3(err);
+      report.error = errorMessage(err);
     }
   } finally {
     clearTimeout(timer);
@@ -23005,13 +24781,6 @@ var Refused = class extends Error {
 };
 function counts(ev, event, match) {
   return (event === void 0 || ev.event === event) && (match === void 0 || textMismatch(ev.data, match) === void 0);
-}
-function isTimeout2(signal) {
-  return signal.reason?.name === "TimeoutError";
-}
-function describe3(err) {
-  const e = err;
-  return e.cause ? `${e.message}: ${e.cause.message || e.cause.code}` : String(e.message ?? err);
 }
 var secs = (ms) => `${(ms / 1e3).toFixed(1)}s`;
 function problem(r, e) {
@@ -23055,69 +24824,6 @@ function judge4(url2, e, reports, sample) {
   const head = e.hold !== void 0 && drops.length ? `${drops.length} of ${e.clients} connections dropped before the ${e.hold} hold ended` : `${failing.length} of ${e.clients} clients failed`;
   const more = failing.length > 1 ? `; and ${failing.length - 1} more` : "";
   return { status: "failed", message: `${head}; ${failing[0]}${more}`, evidence };
-}
-
-// src/engine/health-test.ts
-function healthcheckArgv(test) {
-  const [form, ...args] = test ?? [];
-  if (form === "CMD-SHELL" && args.length) return ["/bin/sh", "-c", args.join(" ")];
-  if (form === "CMD" && args.length) return args;
-  return void 0;
-}
-
-// src/orchestrator/early-health.ts
-var DEFAULT_TIMEOUT_MS = 3e4;
-var FIRST_RETRY_MS = 100;
-var MAX_WAIT_MS = 1e3;
-var PER_ENGINE = 4;
-async function probeUntilHealthy(engine, id, hc, clock, signal) {
-  const cmd = healthcheckArgv(hc.test);
-  const cap = Math.min(
-    MAX_WAIT_MS,
-    hc.startIntervalMs ?? MAX_WAIT_MS,
-    hc.intervalMs ?? MAX_WAIT_MS
-  );
-  const timeoutMs = hc.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const engineDecides = () => new Promise((_, reject) => onAbort(signal, () => reject(signal.reason)));
-  if (!cmd) return engineDecides();
-  for (let wait = 0; ; wait = wait ? Math.min(cap, wait * 1.5) : Math.min(cap, FIRST_RETRY_MS)) {
-    if (wait) await clock.sleep(wait, signal).catch(() => void 0);
-    signal.throwIfAborted();
-    const verdict2 = await slots(engine)(async () => {
-      if (signal.aborted) return "failed";
-      return runHealthcheck(engine, id, cmd, timeoutMs, signal);
-    });
-    signal.throwIfAborted();
-    if (verdict2 === "passed") return;
-    if (verdict2 === "timeout") return engineDecides();
-  }
-}
-async function runHealthcheck(engine, id, cmd, timeoutMs, signal) {
-  const timeout = AbortSignal.timeout(timeoutMs);
-  try {
-    const r = await engine.exec(id, { cmd }, AbortSignal.any([signal, timeout]));
-    return r.exitCode === 0 ? "passed" : "failed";
-  } catch {
-    return timeout.aborted && !signal.aborted ? "timeout" : "failed";
-  }
-}
-function healthyByProbe(engine, id, hc, signal) {
-  if (!hc || hc.disable) return Promise.resolve(false);
-  const cmd = healthcheckArgv(hc.test);
-  if (!cmd) return Promise.resolve(false);
-  return runHealthcheck(engine, id, cmd, hc.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal).then(
-    (v) => v === "passed"
-  );
-}
-function onAbort(signal, fn) {
-  if (signal.aborted) fn();
-  else signal.addEventListener("abort", fn, { once: true });
-}
-var byEngine = /* @__PURE__ */ new WeakMap();
-function slots(engine) {
-  let s = byEngine.get(engine);
-  if (!s) byEngine.set(engine, s = pLimit(PER_ENGINE));
-  return s;
 }
 
 // src/checks/kinds/state.schema.ts
@@ -23294,1327 +25000,6 @@ function kindOf(name2) {
   return k;
 }
 
-// src/checks/runtime.ts
-import { randomBytes as randomBytes2 } from "node:crypto";
-
-// src/orchestrator/attach.ts
-import { performance as performance5 } from "node:perf_hooks";
-import { setMaxListeners as setMaxListeners2 } from "node:events";
-
-// src/orchestrator/diagnose.ts
-var LOG_TAIL = 20;
-var HEALTH_TAIL = 3;
-var DIAGNOSE_MS = 1e4;
-async function diagnose(engine, containerIds) {
-  const signal = AbortSignal.timeout(DIAGNOSE_MS);
-  const parts = await Promise.all(
-    containerIds.map(async (id) => {
-      try {
-        const [s, logs2] = await Promise.all([
-          engine.inspectContainer(id, signal),
-          engine.containerLogs(id, LOG_TAIL, signal)
-        ]);
-        const lines = [
-          `container ${s.name}: ${s.status}` + (s.running ? "" : `, exit code ${s.exitCode}`) + (s.health ? `, health ${s.health.status} (failing streak ${s.health.failingStreak})` : "") + (s.restartCount ? `, restarted ${s.restartCount} times` : "") + (s.oomKilled ? ", killed: out of memory" : "") + (s.error ? `, engine error: ${s.error}` : "")
-        ];
-        const checks2 = s.health?.log.slice(-HEALTH_TAIL) ?? [];
-        if (checks2.length) {
-          lines.push("  last health checks:");
-          for (const c of checks2)
-            lines.push(
-              `    exit ${c.exitCode}: ${c.output.trim().replace(/\s*\n\s*/g, " | ") || "(no output)"}`
-            );
-        }
-        const logLines = logs2.trimEnd().split("\n").filter(Boolean);
-        lines.push(logLines.length ? `  last ${logLines.length} log lines:` : "  (no log output)");
-        for (const l of logLines) lines.push(`    ${l}`);
-        return lines;
-      } catch (e) {
-        return [`container ${id.slice(0, 12)}: cannot be inspected (${errorMessage(e)})`];
-      }
-    })
-  );
-  return parts.flat();
-}
-
-// src/orchestrator/up.ts
-import { setMaxListeners } from "node:events";
-import { performance as performance4 } from "node:perf_hooks";
-
-// src/orchestrator/replica-request.ts
-function topologyLabels(run2, tp, extra = {}) {
-  return { ...run2, [LABEL.topology]: tp.spec.name, [LABEL.node]: tp.spec.node, ...extra };
-}
-function replicaRequest(tp, sp, replica, run2) {
-  return {
-    name: sp.containerNames[replica - 1],
-    image: sp.image.ref,
-    service: sp.spec,
-    labels: topologyLabels(run2, tp, {
-      [LABEL.service]: sp.spec.name,
-      [LABEL.replica]: String(replica)
-    }),
-    networks: sp.networks,
-    volumeNames: Object.fromEntries(tp.volumes.map((v) => [v.key, v.engineName])),
-    ephemeralPorts: tp.spec.publish === "ephemeral"
-  };
-}
-
-// src/orchestrator/retry.ts
-var DEFAULT_PULL_RETRY = { backoffMs: [5e3, 15e3] };
-function retryPolicy(backoffMs, attempts) {
-  const n = Math.max(1, attempts ?? backoffMs.length + 1) - 1;
-  const last = backoffMs.at(-1) ?? 0;
-  return { backoffMs: Array.from({ length: n }, (_, i) => backoffMs[i] ?? last) };
-}
-var RetryError = class extends Error {
-  constructor(failures2, waitsMs, gaveUp) {
-    super(describeFailures(failures2, waitsMs, gaveUp));
-    this.failures = failures2;
-    this.waitsMs = waitsMs;
-    this.gaveUp = gaveUp;
-    this.name = "RetryError";
-  }
-  failures;
-  waitsMs;
-  gaveUp;
-  get last() {
-    return this.failures.at(-1);
-  }
-};
-function describeFailures(failures2, waitsMs, gaveUp) {
-  const notes = [
-    ...waitsMs.length ? [`${waitsMs.map(formatDuration).join(", ")} apart`] : [],
-    // A single failure not worth retrying reads as what it is; the note matters after retries.
-    ...gaveUp && failures2.length > 1 ? [gaveUp] : []
-  ];
-  const head = `failed${failures2.length > 1 ? ` ${failures2.length} times` : ""}${notes.length ? ` (${notes.join("; ")})` : ""}`;
-  const each = failures2.length === 1 ? failures2[0].message : failures2.map((f) => `attempt ${f.attempt}: ${f.message}`).join("; ");
-  return `${head}: ${each}`;
-}
-async function retry(fn, policy, opts) {
-  const { clock, signal } = opts;
-  const describe7 = opts.describe ?? errorMessage;
-  const failures2 = [];
-  const waits = [];
-  const attempts = policy.backoffMs.length + 1;
-  for (let attempt2 = 1; ; attempt2++) {
-    signal?.throwIfAborted();
-    try {
-      return await fn(attempt2, signal);
-    } catch (e) {
-      if (signal?.aborted) throw signal.reason;
-      const failure2 = { attempt: attempt2, error: e, message: describe7(e), atMs: clock.now() };
-      failures2.push(failure2);
-      if (attempt2 >= attempts) throw new RetryError(failures2, waits);
-      if (opts.retryable && !opts.retryable(e))
-        throw new RetryError(failures2, waits, "not retried: waiting does not change this answer");
-      const waitMs = policy.backoffMs[attempt2 - 1];
-      opts.onRetry?.(failure2, waitMs, attempts - attempt2);
-      await clock.sleep(waitMs, signal);
-      waits.push(waitMs);
-    }
-  }
-}
-var PERMANENT_PULL = /manifest unknown|manifest for \S+ not found|repository does not exist|pull access denied|invalid reference format|no matching manifest for|unauthorized|authentication required|denied: requested access/i;
-function pullRetryable(message) {
-  return !PERMANENT_PULL.test(message);
-}
-var TRANSIENT_NETWORK = /ECONNRESET|connection reset|ETIMEDOUT|i\/o timeout|TLS handshake timeout|Client\.Timeout|timeout exceeded|unexpected EOF|ECONNREFUSED|connection refused|EAI_AGAIN|temporary failure in name resolution|no such host|server misbehaving|network is unreachable|socket hang up|toomanyrequests|too many requests|50[234] (Bad Gateway|Service Unavailable|Gateway Time-?out)/i;
-function buildRetryable(message) {
-  return TRANSIENT_NETWORK.test(message);
-}
-
-// src/orchestrator/up.ts
-var START_CALL_MS = 12e4;
-var ServiceFailure = class extends Error {
-  constructor(service2, message, kind, details2 = [], pos) {
-    super(message);
-    this.service = service2;
-    this.kind = kind;
-    this.details = details2;
-    this.pos = pos;
-    this.name = "ServiceFailure";
-  }
-  service;
-  kind;
-  details;
-  pos;
-};
-async function upTopology(tp, ctx) {
-  const name2 = tp.spec.name;
-  const local = new AbortController();
-  const signal = AbortSignal.any([ctx.signal, local.signal]);
-  const waitDeadline = AbortSignal.any([signal, AbortSignal.timeout(tp.spec.waitTimeoutMs)]);
-  setMaxListeners(0, signal, waitDeadline);
-  const run2 = runLabels(ctx.identity);
-  const emit = (service2, phase, detail) => ctx.progress.emit({
-    kind: "service",
-    topology: name2,
-    service: service2,
-    phase,
-    atMs: since(ctx.runStart),
-    detail
-  });
-  const tasks = /* @__PURE__ */ new Map();
-  try {
-    let infraFailure;
-    const infra = Promise.all([
-      ...tp.networks.map((n) => prepareNetwork(n, topologyLabels(run2, tp), ctx, signal)),
-      ...tp.volumes.map((v) => prepareVolume(v, topologyLabels(run2, tp), ctx, signal))
-    ]).catch((e) => {
-      if (!signal.aborted) {
-        infraFailure = e;
-        local.abort(new Error("a network or volume could not be made"));
-      }
-      throw e;
-    });
-    infra.catch(() => void 0);
-    for (const sp of tp.services) {
-      const outcome2 = {
-        name: sp.spec.name,
-        status: "pending",
-        health: "unknown",
-        containers: []
-      };
-      let markStarted;
-      const started = new Promise((r) => markStarted = r);
-      const ready = (async () => {
-        const depsHold = Promise.all(
-          sp.deps.map((d) => dependencyHolds(sp, d, tasks.get(d.service)))
-        );
-        depsHold.catch(() => void 0);
-        await ensureImage(sp, ctx, signal, emit);
-        await infra;
-        const early = !/^(service|container):/.test(sp.spec.networkMode ?? "");
-        if (early) await createReplicas(sp, tp, ctx, signal, run2, outcome2);
-        await depsHold;
-        await ctx.beforeStart;
-        outcome2.startingMs = since(ctx.runStart);
-        emit(sp.spec.name, "starting");
-        if (!early) await createReplicas(sp, tp, ctx, signal, run2, outcome2);
-        await startReplicas(sp, ctx, signal, outcome2);
-        outcome2.startedMs = since(ctx.runStart);
-        markStarted();
-        emit(sp.spec.name, "started");
-        const readiness = await waitReady(sp, outcome2, ctx, waitDeadline, tp.spec);
-        outcome2.status = readiness;
-        outcome2.healthyMs = since(ctx.runStart);
-        emit(
-          sp.spec.name,
-          readiness,
-          outcome2.healthSource === "probe" ? "healthcheck passed (early probe)" : void 0
-        );
-        return readiness;
-      })();
-      const startedOrFailed = Promise.race([started, ready.then(() => void 0)]);
-      startedOrFailed.catch(() => void 0);
-      ready.catch(() => local.abort(new Error("a service failed")));
-      tasks.set(sp.spec.name, { plan: sp, outcome: outcome2, started: startedOrFailed, ready });
-    }
-    const settled = await Promise.allSettled([...tasks.values()].map((t) => t.ready));
-    const cancelPending = () => {
-      for (const t of tasks.values())
-        if (t.outcome.status === "pending") t.outcome.status = "cancelled";
-    };
-    if (infraFailure !== void 0) {
-      cancelPending();
-      throw infraFailure;
-    }
-    const failure2 = pickFailure(settled, tasks);
-    if (!failure2) return { name: name2, node: tp.spec.node, status: "up", services: outcomes(tasks) };
-    cancelPending();
-    if (failure2 instanceof ServiceFailure) {
-      const failed = tasks.get(failure2.service);
-      if (failed && failure2.kind === "failure")
-        failure2.details.push(...await diagnose(ctx.engine, failed.outcome.containers));
-      emit(failure2.service, "failed", failure2.message);
-      return {
-        name: name2,
-        node: tp.spec.node,
-        status: failure2.kind === "input" ? "error" : "failed",
-        services: outcomes(tasks),
-        failure: failure2
-      };
-    }
-    return { name: name2, node: tp.spec.node, status: "cancelled", services: outcomes(tasks) };
-  } catch (e) {
-    if (isAbort(e) && ctx.signal.aborted)
-      return { name: name2, node: tp.spec.node, status: "cancelled", services: outcomes(tasks) };
-    const failure2 = e instanceof ServiceFailure ? e : new ServiceFailure("", errorMessage(e), "failure");
-    return {
-      name: name2,
-      node: tp.spec.node,
-      status: failure2.kind === "input" ? "error" : "failed",
-      services: outcomes(tasks),
-      failure: failure2
-    };
-  }
-}
-function since(start2) {
-  return Math.round(performance4.now() - start2);
-}
-function outcomes(tasks) {
-  return [...tasks.values()].map((t) => t.outcome);
-}
-function pickFailure(settled, tasks) {
-  const list4 = [...tasks.values()];
-  let cancelled;
-  for (const [i, r] of settled.entries()) {
-    if (r.status === "fulfilled") continue;
-    const outcome2 = list4[i].outcome;
-    if (r.reason instanceof ServiceFailure) {
-      outcome2.status = "failed";
-      return r.reason;
-    }
-    outcome2.status = "cancelled";
-    cancelled ??= r.reason;
-  }
-  return cancelled;
-}
-async function prepareNetwork(n, labels, ctx, signal) {
-  if (!n.create) {
-    if (!await ctx.engine.networkExists(n.engineName, deadline(signal, QUICK_CALL_MS))) {
-      throw new ServiceFailure(
-        "",
-        `external network "${n.engineName}" does not exist on node "${ctx.engine.node}"`,
-        "input",
-        [],
-        n.spec.pos
-      );
-    }
-    return;
-  }
-  await ctx.inFlight.track(
-    ctx.engine.createNetwork(
-      { name: n.engineName, spec: n.spec, labels },
-      deadline(signal, QUICK_CALL_MS)
-    )
-  );
-}
-async function prepareVolume(v, labels, ctx, signal) {
-  if (!v.create) return;
-  await ctx.inFlight.track(
-    ctx.engine.createVolume(
-      { name: v.engineName, spec: v.spec, labels },
-      deadline(signal, QUICK_CALL_MS)
-    )
-  );
-}
-function ensureImage(sp, ctx, signal, emit) {
-  const { ref, build: build2 } = sp.image;
-  const key2 = `${build2 ? "build" : "image"}:${ref}`;
-  let p = ctx.images.get(key2);
-  if (!p) {
-    const retrying = (what, retryable) => ({
-      clock: ctx.clock,
-      signal,
-      describe: engineMessage,
-      retryable: (e) => retryable(engineMessage(e)),
-      onRetry: (f, waitMs, left) => ctx.progress.emit({
-        kind: "note",
-        level: "warn",
-        text: `${what} ${ref} for "${sp.spec.name}" failed (attempt ${f.attempt}): ${f.message}; trying again in ${formatDuration(waitMs)} (${left} more ${left === 1 ? "attempt" : "attempts"})`
-      })
-    });
-    p = (async () => {
-      if (build2) {
-        emit(sp.spec.name, "building", ref);
-        const tail = [];
-        try {
-          await retry(
-            async () => {
-              tail.length = 0;
-              await ctx.engine.buildImage(
-                {
-                  tag: ref,
-                  build: build2,
-                  labels: { [LABEL.image]: "built" },
-                  onProgress: (line2) => tail.push(line2) > 20 && tail.shift()
-                },
-                deadline(signal, IMAGE_CALL_MS)
-              );
-            },
-            ctx.pullRetry,
-            retrying("building", buildRetryable)
-          );
-        } catch (e) {
-          if (isAbort(e) || signal.aborted) throw e;
-          throw new ServiceFailure(
-            sp.spec.name,
-            `building image ${ref} ${failedText(e)}`,
-            "input",
-            ["last build output:", ...tail],
-            build2.pos
-          );
-        }
-        return;
-      }
-      if (await ctx.engine.imageExists(ref, deadline(signal, QUICK_CALL_MS))) return;
-      if (sp.spec.pullPolicy === "never") {
-        throw new ServiceFailure(
-          sp.spec.name,
-          `image ${ref} is not on node "${ctx.engine.node}" and pull_policy is "never"`,
-          "input",
-          [],
-          sp.spec.pos
-        );
-      }
-      if (ctx.carrier && !ctx.carrier.isRunner(ctx.engine.node)) {
-        emit(sp.spec.name, "carrying", ref);
-        try {
-          if (await ctx.carrier.carry(ref, ctx.engine, deadline(signal, IMAGE_CALL_MS))) return;
-        } catch (e) {
-          if (isAbort(e) || signal.aborted) throw e;
-          throw new ServiceFailure(
-            sp.spec.name,
-            `carrying image ${ref} from the runner to node "${ctx.engine.node}" ${failedText(e)}`,
-            "input",
-            [],
-            sp.spec.pos
-          );
-        }
-      }
-      emit(sp.spec.name, "pulling", ref);
-      try {
-        await retry(
-          () => ctx.engine.pullImage(ref, deadline(signal, IMAGE_CALL_MS)),
-          ctx.pullRetry,
-          retrying("pulling", pullRetryable)
-        );
-      } catch (e) {
-        if (isAbort(e) || signal.aborted) throw e;
-        throw new ServiceFailure(
-          sp.spec.name,
-          `image ${ref} is not on node "${ctx.engine.node}" and pulling it ${failedText(e)}. ` + (ctx.carrier ? "The runner does not have it either: build or pull it on the runner first." : "Build it there first (or give the service a `build:`), load it with `docker load`, or set `images: { carry: true }` to copy it from the runner."),
-          "input",
-          [],
-          sp.spec.pos
-        );
-      }
-      if (!await ctx.engine.imageExists(ref, deadline(signal, QUICK_CALL_MS))) {
-        throw new ServiceFailure(
-          sp.spec.name,
-          `pulling image ${ref} reported success, but node "${ctx.engine.node}" has no such image afterwards`,
-          "input",
-          ["Check the image's platform against the node's, or load the image with `docker load`."],
-          sp.spec.pos
-        );
-      }
-    })();
-    ctx.images.set(key2, p);
-    p.catch(() => ctx.images.delete(key2));
-  }
-  return p;
-}
-function failedText(e) {
-  return e instanceof RetryError ? e.message : `failed: ${engineMessage(e)}`;
-}
-async function dependencyHolds(sp, dep, task) {
-  if (dep.condition === "service_started") return task.started;
-  const readiness = await task.ready;
-  if (dep.condition === "service_healthy" && readiness !== "healthy") {
-    throw new ServiceFailure(
-      sp.spec.name,
-      `"${sp.spec.name}" waits for "${dep.service}" to be healthy, but "${dep.service}" has no healthcheck`,
-      "input",
-      [],
-      sp.spec.dependsOn[dep.service]?.pos
-    );
-  }
-}
-async function createReplicas(sp, tp, ctx, signal, run2, outcome2) {
-  await Promise.all(
-    sp.containerNames.map(async (containerName2, i) => {
-      let id;
-      try {
-        id = await ctx.inFlight.track(
-          ctx.engine.createContainer(
-            replicaRequest(tp, sp, i + 1, run2),
-            deadline(signal, START_CALL_MS)
-          )
-        );
-      } catch (e) {
-        if (isAbort(e) && signal.aborted) throw e;
-        throw new ServiceFailure(
-          sp.spec.name,
-          `container ${containerName2} could not be created: ${engineMessage(e)}`,
-          isAbort(e) ? "failure" : "input",
-          [],
-          sp.spec.pos
-        );
-      }
-      outcome2.containers[i] = id;
-    })
-  );
-}
-async function startReplicas(sp, ctx, signal, outcome2) {
-  await Promise.all(
-    outcome2.containers.map(async (id, i) => {
-      try {
-        await ctx.inFlight.track(ctx.engine.startContainer(id, deadline(signal, START_CALL_MS)));
-      } catch (e) {
-        if (isAbort(e) && signal.aborted) throw e;
-        throw startFailure(sp, sp.containerNames[i], e);
-      }
-    })
-  );
-}
-function startFailure(sp, containerName2, e) {
-  const msg = engineMessage(e);
-  const taken2 = /(?:Bind for [^:]*:|listen \w+ [^:]*:)(\d+)(?: failed: port is already allocated|: bind: address already in use)/.exec(
-    msg
-  );
-  if (taken2) {
-    const port2 = Number(taken2[1]);
-    const decl = sp.spec.ports.find((p) => p.published === port2);
-    return new ServiceFailure(
-      sp.spec.name,
-      `host port ${port2} for service "${sp.spec.name}" is already in use on node "${sp.node}"`,
-      "input",
-      [
-        "Stop what holds it, change the published port, or set `publish: ephemeral` on the topology so the engine picks free ports."
-      ],
-      decl?.pos ?? sp.spec.pos
-    );
-  }
-  return new ServiceFailure(
-    sp.spec.name,
-    `container ${containerName2} did not start: ${msg}`,
-    "failure",
-    [],
-    sp.spec.pos
-  );
-}
-async function waitReady(sp, outcome2, ctx, waitDeadline, topology) {
-  const restarts = sp.spec.restart && sp.spec.restart.policy !== "no";
-  const startedAt = performance4.now();
-  const decide = (s) => {
-    outcome2.health = s.health?.status ?? "none";
-    if (s.status === "exited" || s.status === "dead") {
-      if (s.exitCode === 0) return "completed";
-      if (restarts) return void 0;
-      return new Error(
-        `exited with code ${s.exitCode}${s.oomKilled ? " (killed: out of memory)" : ""}`
-      );
-    }
-    if (sp.mustComplete || s.status !== "running") return void 0;
-    if (!s.health)
-      return performance4.now() - startedAt >= topology.stableMs ? "running" : void 0;
-    if (s.health.status === "healthy") return "healthy";
-    if (s.health.status === "unhealthy") return new Error("is unhealthy");
-    return void 0;
-  };
-  const hc = sp.spec.healthcheck && !sp.spec.healthcheck.disable ? sp.spec.healthcheck : void 0;
-  const recheckMs = hc ? void 0 : Math.max(50, topology.stableMs / 4);
-  const replicaReady = async (id) => {
-    const done = new AbortController();
-    const signal = AbortSignal.any([waitDeadline, done.signal]);
-    const engineSays = ctx.watcher.until(id, decide, signal, recheckMs).then((v) => {
-      if (v === "healthy") outcome2.healthSource = "engine";
-      return v;
-    });
-    const probeSays = hc && !sp.mustComplete ? probeUntilHealthy(ctx.engine, id, hc, ctx.clock, signal).then(() => {
-      outcome2.health = "healthy";
-      outcome2.healthSource = "probe";
-      return "healthy";
-    }) : engineSays;
-    engineSays.catch(() => void 0);
-    probeSays.catch(() => void 0);
-    try {
-      return await Promise.race([engineSays, probeSays]);
-    } finally {
-      done.abort();
-    }
-  };
-  try {
-    const verdicts = await Promise.all(outcome2.containers.map(replicaReady));
-    const bad = verdicts.find((v) => v instanceof Error);
-    if (bad)
-      throw new ServiceFailure(
-        sp.spec.name,
-        `service "${sp.spec.name}" ${bad.message}`,
-        "failure",
-        [],
-        sp.spec.pos
-      );
-    return ["completed", "running", "healthy"].find((r) => verdicts.includes(r)) ?? "running";
-  } catch (e) {
-    if (e?.name === "TimeoutError" && waitDeadline.aborted && !ctx.signal.aborted) {
-      const what = sp.mustComplete ? "finished" : outcome2.health === "none" ? "running" : "healthy";
-      throw new ServiceFailure(
-        sp.spec.name,
-        `service "${sp.spec.name}" was not ${what} within ${formatDuration(topology.waitTimeoutMs)}`,
-        "failure",
-        [],
-        sp.spec.pos
-      );
-    }
-    throw e;
-  }
-}
-
-// src/orchestrator/watcher.ts
-var BACKSTOP_MS = 2e3;
-var BACKSTOP_PER_WAITER_MS = 200;
-var ContainerWatcher = class {
-  constructor(engine, labels) {
-    this.engine = engine;
-    void this.listen(labels);
-  }
-  engine;
-  waiters = /* @__PURE__ */ new Map();
-  controller = new AbortController();
-  async listen(labels) {
-    try {
-      for await (const e of this.engine.containerEvents(labels, this.controller.signal))
-        if (!e.action.startsWith("exec_")) this.wake(e.id);
-    } catch {
-    }
-  }
-  wake(id) {
-    const set2 = this.waiters.get(id);
-    if (!set2) return;
-    this.waiters.delete(id);
-    for (const fn of set2) fn();
-  }
-  nextChange(id, signal, backstopMs) {
-    return new Promise((resolve4, reject) => {
-      const set2 = this.waiters.get(id) ?? /* @__PURE__ */ new Set();
-      this.waiters.set(id, set2);
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", onAbort2);
-        set2.delete(done);
-        resolve4();
-      };
-      const onAbort2 = () => {
-        clearTimeout(timer);
-        set2.delete(done);
-        reject(signal.reason);
-      };
-      const timer = setTimeout(done, backstopMs);
-      set2.add(done);
-      signal.addEventListener("abort", onAbort2, { once: true });
-    });
-  }
-  /**
-   * Re-reads the container's state until `decide` returns a verdict (anything but undefined),
-   * or `signal` aborts (deadline, cancellation). `recheckMs` replaces the backstop for
-   * verdicts that depend on elapsed time rather than on an event.
-   */
-  async until(id, decide, signal, recheckMs) {
-    for (; ; ) {
-      signal.throwIfAborted();
-      const backstop = recheckMs ?? Math.max(BACKSTOP_MS, this.waiters.size * BACKSTOP_PER_WAITER_MS);
-      const change = this.nextChange(id, signal, backstop);
-      change.catch(() => void 0);
-      const verdict2 = decide(await this.engine.inspectContainer(id, signal));
-      if (verdict2 !== void 0) {
-        this.wake(id);
-        return verdict2;
-      }
-      await change;
-    }
-  }
-  close() {
-    this.controller.abort();
-  }
-};
-
-// src/orchestrator/attach.ts
-var COMPOSE_LABEL = {
-  project: "com.docker.compose.project",
-  service: "com.docker.compose.service",
-  number: "com.docker.compose.container-number",
-  /** `True` on `docker compose run` containers: one-off commands, not the service's replicas. */
-  oneoff: "com.docker.compose.oneoff"
-};
-async function discover(engine, spec, signal) {
-  const target2 = spec.attach;
-  const labelled = await engine.listContainers({ [COMPOSE_LABEL.project]: target2.project }, signal);
-  const byService = new Map(
-    Object.keys(spec.project.services).map((s) => [s, []])
-  );
-  const extra = [];
-  for (const c of labelled) {
-    const service2 = c.labels[COMPOSE_LABEL.service];
-    if (!service2 || c.labels[COMPOSE_LABEL.oneoff] === "True") continue;
-    if (target2.containers[service2]) continue;
-    const found = { service: service2, id: c.id, name: c.name, index: replicaNumber(c) };
-    (byService.get(service2) ?? extra).push(found);
-  }
-  await Promise.all(
-    Object.entries(target2.containers).map(async ([service2, names2]) => {
-      const list4 = byService.get(service2);
-      await Promise.all(
-        names2.map(async (name2, i) => {
-          const s = await engine.inspectContainer(name2, signal).catch((e) => {
-            if (isAbort(e)) throw e;
-            return void 0;
-          });
-          if (s) list4.push({ service: service2, id: s.id, name: s.name, index: i + 1 });
-        })
-      );
-    })
-  );
-  for (const list4 of byService.values()) list4.sort((a, b) => a.index - b.index);
-  return { byService, extra };
-}
-function replicaNumber(c) {
-  const n = Number(c.labels[COMPOSE_LABEL.number]);
-  return Number.isInteger(n) && n > 0 ? n : 1;
-}
-async function attachedReplicas(engine, spec, signal) {
-  const { byService } = await discover(engine, spec, signal);
-  return [...byService.values()].flat().map((f) => ({
-    topology: spec.name,
-    service: f.service,
-    node: spec.node,
-    containerId: f.id,
-    containerName: f.name,
-    index: f.index
-  }));
-}
-function serviceFilter(spec, service2, runId) {
-  return spec.attach ? { [COMPOSE_LABEL.project]: spec.attach.project, [COMPOSE_LABEL.service]: service2 } : { [LABEL.run]: runId, [LABEL.topology]: spec.name, [LABEL.service]: service2 };
-}
-function runEventFilter(suite, node2, runId) {
-  return suite.topologies.some((t) => t.node === node2 && t.attach) ? {} : { [LABEL.run]: runId };
-}
-function attachedOf(o) {
-  return "attached" in o ? { attached: o.attached } : {};
-}
-async function attachTopology(tp, ctx) {
-  const spec = tp.spec;
-  const target2 = spec.attach;
-  const ended = (status, failure2) => ({
-    name: spec.name,
-    node: spec.node,
-    status,
-    services: [],
-    attached: { project: target2.project, services: [] },
-    ...failure2 && { failure: failure2 }
-  });
-  const watcher = new ContainerWatcher(ctx.engine, { [COMPOSE_LABEL.project]: target2.project });
-  try {
-    const found = await discover(ctx.engine, spec, deadline(ctx.signal, QUICK_CALL_MS));
-    if (target2.allow.length) {
-      const running = await runningIds([...found.byService.values()].flat(), ctx);
-      await recordAttached(ctx.engine, runLabels(ctx.identity), spec.name, running, ctx.signal);
-    }
-    const waitDeadline = AbortSignal.any([ctx.signal, AbortSignal.timeout(spec.waitTimeoutMs)]);
-    setMaxListeners2(0, waitDeadline);
-    const results2 = await Promise.all(
-      tp.services.map(
-        (sp) => attachService(
-          sp,
-          found.byService.get(sp.spec.name) ?? [],
-          spec,
-          { ...ctx, watcher },
-          waitDeadline
-        )
-      )
-    );
-    const services = [...results2.map((r) => r.attached), ...extras(found.extra, target2.project)];
-    ctx.progress.emit({
-      kind: "note",
-      level: services.some((s) => s.state !== "found") ? "warn" : "info",
-      text: summary(spec, services)
-    });
-    const outcome2 = {
-      name: spec.name,
-      node: spec.node,
-      status: "up",
-      services: results2.map((r) => r.outcome),
-      attached: { project: target2.project, services }
-    };
-    const bad = services.filter((s) => s.state === "missing" || s.state === "unhealthy");
-    if (!bad.length) return outcome2;
-    const details2 = [
-      ...bad.slice(1).map((s) => `${s.name}: ${s.message}`),
-      ...await diagnose(
-        ctx.engine,
-        bad.flatMap((s) => found.byService.get(s.name) ?? []).map((f) => f.id)
-      )
-    ];
-    const first = bad[0];
-    const pos = spec.project.services[first.name]?.pos;
-    const failure2 = new ServiceFailure(first.name, first.message, "failure", details2, pos);
-    return { ...outcome2, status: "failed", failure: failure2 };
-  } catch (e) {
-    if (ctx.signal.aborted) return ended("cancelled");
-    const message = `attaching to compose project "${target2.project}" on node "${spec.node}" failed: ${errorMessage(e)}`;
-    return ended("failed", new ServiceFailure("", message, "failure"));
-  } finally {
-    watcher.close();
-  }
-}
-async function attachService(sp, list4, spec, ctx, waitDeadline) {
-  const name2 = sp.spec.name;
-  const containers = list4.map((f) => f.name);
-  const outcome2 = {
-    name: name2,
-    status: "failed",
-    health: "unknown",
-    containers: list4.map((f) => f.id)
-  };
-  const emit = (phase, detail) => ctx.progress.emit({
-    kind: "service",
-    topology: sp.topology,
-    service: name2,
-    phase,
-    atMs: Math.round(performance5.now() - ctx.runStart),
-    detail
-  });
-  if (!list4.length) {
-    const message = missingMessage(spec.attach, name2, spec.node);
-    emit("failed", message);
-    return { outcome: outcome2, attached: { name: name2, state: "missing", containers, message } };
-  }
-  try {
-    const readiness = await waitReady(sp, outcome2, ctx, waitDeadline, spec);
-    outcome2.status = readiness;
-    outcome2.healthyMs = Math.round(performance5.now() - ctx.runStart);
-    emit(readiness, `attached: ${containers.join(", ")}`);
-    return { outcome: outcome2, attached: { name: name2, state: "found", containers } };
-  } catch (e) {
-    if (!(e instanceof ServiceFailure)) throw e;
-    emit("failed", e.message);
-    return { outcome: outcome2, attached: { name: name2, state: "unhealthy", containers, message: e.message } };
-  }
-}
-function extras(extra, project) {
-  return [...new Set(extra.map((f) => f.service))].map((service2) => ({
-    name: service2,
-    state: "extra",
-    containers: extra.filter((f) => f.service === service2).map((f) => f.name),
-    message: `compose project "${project}" runs service "${service2}", which the compose files do not define`
-  }));
-}
-async function runningIds(list4, ctx) {
-  const states = await Promise.all(
-    list4.map((f) => ctx.engine.inspectContainer(f.id, deadline(ctx.signal, QUICK_CALL_MS)))
-  );
-  return states.filter((s) => s.status === "running").map((s) => s.id);
-}
-function missingMessage(target2, service2, node2) {
-  const names2 = target2.containers[service2];
-  return names2 ? `service "${service2}" is missing: no container named ${names2.join(", ")} on node "${node2}"` : `service "${service2}" is missing: no container of compose project "${target2.project}" on node "${node2}" has ${COMPOSE_LABEL.service}=${service2}`;
-}
-function summary(spec, services) {
-  const by = (state2) => services.filter((s) => s.state === state2).map((s) => s.name);
-  const parts = ["found", "unhealthy", "missing", "extra"].filter((st) => by(st).length).map((st) => `${st} ${by(st).join(", ")}`);
-  return `topology ${spec.name}: attached to compose project "${spec.attach.project}" on node ${spec.node}: ${parts.join("; ") || "no services"}`;
-}
-
-// src/orchestrator/plan.ts
-var DEFAULT_NETWORK = "default";
-function engineName(runId, topology, key2) {
-  return `sc-${runId}-${topology}_${key2}`.toLowerCase();
-}
-function containerName(runId, topology, service2, replica) {
-  return `sc-${runId}-${topology}-${service2}-${replica}`.toLowerCase();
-}
-function buildTag(topology, service2) {
-  return service2.image ?? `stackcheck-${topology}-${service2.name}`.toLowerCase();
-}
-function plan(suite, runId) {
-  const problems = [];
-  const topologies2 = suite.topologies.map((t) => planTopology(t, runId, problems));
-  if (problems.length) throw new UserError(problems);
-  return { runId, topologies: topologies2 };
-}
-function planTopology(t, runId, problems) {
-  const project = t.project;
-  const order = topoSort(t, problems);
-  const usesDefault2 = Object.values(project.services).some(
-    (s) => !s.networkMode && Object.keys(s.networks).length === 0
-  );
-  const networkSpecs = { ...project.networks };
-  if (usesDefault2 && !networkSpecs[DEFAULT_NETWORK]) {
-    networkSpecs[DEFAULT_NETWORK] = {
-      name: DEFAULT_NETWORK,
-      driverOpts: {},
-      internal: false,
-      attachable: false,
-      enableIpv6: false,
-      labels: {},
-      external: false,
-      pos: t.pos
-    };
-  }
-  const networks = Object.entries(networkSpecs).map(([key2, spec]) => ({
-    key: key2,
-    engineName: spec.external ? spec.externalName ?? key2 : engineName(runId, t.name, key2),
-    spec,
-    create: !spec.external
-  }));
-  const netName = new Map(networks.map((n) => [n.key, n.engineName]));
-  const volumes = Object.entries(project.volumes).map(([key2, spec]) => ({
-    key: key2,
-    engineName: spec.external ? spec.externalName ?? key2 : engineName(runId, t.name, key2),
-    spec,
-    create: !spec.external
-  }));
-  const mustComplete = new Set(
-    Object.values(project.services).flatMap(
-      (s) => Object.entries(s.dependsOn).filter(([, d]) => d.condition === "service_completed_successfully").map(([name2]) => name2)
-    )
-  );
-  const linkAliases = /* @__PURE__ */ new Map();
-  for (const s of Object.values(project.services)) {
-    for (const l of s.links)
-      if (l.alias !== l.service)
-        linkAliases.set(l.service, [...linkAliases.get(l.service) ?? [], l.alias]);
-  }
-  const tiers = /* @__PURE__ */ new Map();
-  const services = order.map((name2) => {
-    const s = project.services[name2];
-    const deps = Object.entries(s.dependsOn).map(([service2, d]) => ({
-      service: service2,
-      condition: d.condition
-    }));
-    const tier = deps.length ? 1 + Math.max(...deps.map((d) => tiers.get(d.service) ?? 0)) : 0;
-    tiers.set(name2, tier);
-    const joined = Object.keys(s.networks).length ? s.networks : { [DEFAULT_NETWORK]: { aliases: [] } };
-    return {
-      topology: t.name,
-      node: t.node,
-      spec: s,
-      deps,
-      dependents: Object.values(project.services).filter((o) => name2 in o.dependsOn).map((o) => o.name),
-      tier,
-      image: s.build ? { ref: buildTag(t.name, s), build: s.build } : { ref: s.image },
-      containerNames: Array.from(
-        { length: s.replicas },
-        (_, i) => containerName(runId, t.name, name2, i + 1)
-      ),
-      networks: s.networkMode ? [] : Object.entries(joined).map(([key2, n]) => ({
-        name: netName.get(key2) ?? key2,
-        // Peers find a service by its name, as in compose; container_name and link aliases too.
-        aliases: [
-          .../* @__PURE__ */ new Set([
-            name2,
-            ...s.containerName ? [s.containerName] : [],
-            ...n.aliases,
-            ...linkAliases.get(name2) ?? []
-          ])
-        ],
-        ipv4Address: n.ipv4Address,
-        ipv6Address: n.ipv6Address
-      })),
-      mustComplete: mustComplete.has(name2)
-    };
-  });
-  return { spec: t, services, networks, volumes };
-}
-function topoSort(t, problems) {
-  const services = t.project.services;
-  const state2 = /* @__PURE__ */ new Map();
-  const order = [];
-  const visit3 = (name2, path) => {
-    if (state2.get(name2) === "done") return;
-    if (state2.get(name2) === "visiting") {
-      const cycle = [...path.slice(path.indexOf(name2)), name2];
-      const from = path.at(-1);
-      problems.push({
-        message: `dependency cycle in topology "${t.name}": ${cycle.join(" \u2192 ")}`,
-        pos: services[from].dependsOn[name2].pos,
-        hint: "Remove one of these depends_on entries; a service cannot wait, even indirectly, for itself."
-      });
-      return;
-    }
-    state2.set(name2, "visiting");
-    for (const dep of Object.keys(services[name2].dependsOn))
-      if (services[dep]) visit3(dep, [...path, name2]);
-    state2.set(name2, "done");
-    order.push(name2);
-  };
-  for (const name2 of Object.keys(services)) visit3(name2, []);
-  return order;
-}
-
-// src/orchestrator/carry.ts
-var ImageCarrier = class {
-  constructor(runner, isRunner) {
-    this.runner = runner;
-    this.isRunner = isRunner;
-  }
-  runner;
-  isRunner;
-  loads = /* @__PURE__ */ new Map();
-  /** Loads `ref` from the runner onto `to`; false where the runner has no such image (or is `to`). */
-  carry(ref, to, signal) {
-    if (this.isRunner(to.node)) return Promise.resolve(false);
-    const key2 = `${to.node}\0${ref}`;
-    let p = this.loads.get(key2);
-    if (!p) {
-      p = (async () => {
-        const runner = this.runner();
-        if (!await runner.imageExists(ref, signal)) return false;
-        await to.loadImage(await runner.saveImage(ref, signal), signal);
-        if (!await to.imageExists(ref, signal))
-          throw new Error(`node "${to.node}" loaded the image but has no ${ref} afterwards`);
-        return true;
-      })();
-      this.loads.set(key2, p);
-      p.catch(() => this.loads.delete(key2));
-    }
-    return p;
-  }
-};
-var HelperImageMissing = class extends Error {
-};
-async function provideHelperImage(engine, ref, carrier, signal) {
-  if (await engine.imageExists(ref, signal)) return "present";
-  let carryError;
-  try {
-    if (carrier && await carrier.carry(ref, engine, signal)) return "carried";
-  } catch (e) {
-    if (signal?.aborted) throw e;
-    carryError = errorMessage(e);
-  }
-  try {
-    await engine.pullImage(ref, signal);
-  } catch (e) {
-    if (signal?.aborted) throw e;
-    const where = carryError ? `, carrying it from the runner failed (${carryError}),` : carrier && !carrier.isRunner(engine.node) ? " nor on the runner," : "";
-    throw new HelperImageMissing(
-      `image ${ref} is not on node "${engine.node}"${where} and pulling it failed (${errorMessage(e)})`
-    );
-  }
-  return "pulled";
-}
-
-// src/checks/state-cache.ts
-var CHANGES = /* @__PURE__ */ new Set([
-  "startContainer",
-  "stopContainer",
-  "killContainer",
-  "pauseContainer",
-  "unpauseContainer",
-  "removeContainer"
-]);
-var StateCache = class {
-  states = /* @__PURE__ */ new Map();
-  feeds = /* @__PURE__ */ new WeakSet();
-  tracked = /* @__PURE__ */ new WeakMap();
-  /** The container's state: the one read since its last change, when it was running. */
-  read(engine, id, feed, signal) {
-    if (!feed?.live) return engine.inspectContainer(id, signal);
-    if (!this.feeds.has(feed)) {
-      this.feeds.add(feed);
-      feed.onChange((changed) => this.states.delete(changed));
-    }
-    let p = this.states.get(id);
-    if (!p) {
-      p = engine.inspectContainer(id, AbortSignal.timeout(QUICK_CALL_MS));
-      this.states.set(id, p);
-      const read = p;
-      const drop = () => this.states.get(id) === read && this.states.delete(id);
-      read.then((s) => s.status !== "running" && drop(), drop);
-    }
-    return signal ? abortable(p, signal) : p;
-  }
-  /** The engine, telling this cache of every state-changing call made through it. */
-  track(engine) {
-    let t = this.tracked.get(engine);
-    if (!t) {
-      t = new Proxy(engine, {
-        get: (target2, key2) => {
-          const v = Reflect.get(target2, key2, target2);
-          if (typeof v !== "function") return v;
-          if (!CHANGES.has(key2)) return v.bind(target2);
-          return async (id, ...rest) => {
-            this.states.delete(id);
-            try {
-              return await v.call(target2, id, ...rest);
-            } finally {
-              this.states.delete(id);
-            }
-          };
-        }
-      });
-      this.tracked.set(engine, t);
-    }
-    return t;
-  }
-};
-function abortable(p, signal) {
-  return new Promise((resolve4, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort2 = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort2, { once: true });
-    p.then(resolve4, reject).finally(() => signal.removeEventListener("abort", onAbort2));
-  });
-}
-
-// src/checks/runtime.ts
-var NotRunning = class extends Error {
-  constructor(r, status) {
-    super(`${r.containerName} is not running (${status})`);
-    this.name = "NotRunning";
-  }
-};
-var CrossNodeUnreachable = class extends Error {
-  constructor(message) {
-    super(message);
-    this.name = "CrossNodeUnreachable";
-  }
-};
-var Runtime = class _Runtime {
-  constructor(suite, engines, all, runLabels2, probeImage, ooms = /* @__PURE__ */ new Map(), carrier) {
-    this.suite = suite;
-    this.engines = engines;
-    this.all = all;
-    this.runLabels = runLabels2;
-    this.probeImage = probeImage;
-    this.ooms = ooms;
-    this.carrier = carrier;
-  }
-  suite;
-  engines;
-  all;
-  runLabels;
-  probeImage;
-  ooms;
-  carrier;
-  /** Probe sidecars by the container they serve, with that container's start they joined. */
-  probes = /* @__PURE__ */ new Map();
-  /** The last probe lookup per container: lookups run one at a time, so they see starts in order. */
-  queues = /* @__PURE__ */ new Map();
-  plans = /* @__PURE__ */ new Map();
-  /** Container states published() reads, kept until the container changes. */
-  states = new StateCache();
-  /** Containers a scenario stopped on purpose (a `stop` step): restarts leave them stopped until a `start`. */
-  userStopped = /* @__PURE__ */ new Set();
-  /** Lists what a run created, by its run label, on every engine, and what attached topologies run. */
-  static async discover(suite, engines, runLabels2, probeImage, ooms, carrier, signal) {
-    const runId = runLabels2[LABEL.run];
-    const lists = await Promise.all(
-      // By node too: two nodes may name the same engine (every machine on one host).
-      [...engines].map(
-        async ([node2, engine]) => (await engine.listContainers(
-          { [LABEL.run]: runId, [LABEL.node]: node2, [LABEL.service]: true },
-          signal
-        )).map((c) => ({
-          topology: c.labels[LABEL.topology],
-          service: c.labels[LABEL.service],
-          node: node2,
-          containerId: c.id,
-          containerName: c.name,
-          index: Number(c.labels[LABEL.replica] ?? 1)
-        }))
-      )
-    );
-    const attached = await Promise.all(
-      suite.topologies.filter((t) => t.attach && engines.has(t.node)).map((t) => attachedReplicas(engines.get(t.node), t, signal))
-    );
-    const replicas = [...lists, ...attached].flat().sort((a, b) => a.containerName.localeCompare(b.containerName));
-    return new _Runtime(suite, engines, replicas, runLabels2, probeImage, ooms, carrier);
-  }
-  /** Labels that select a replica's service's containers: the run's, or compose's for an attached topology. */
-  serviceFilter(r) {
-    return serviceFilter(this.topology(r.topology), r.service, this.runId);
-  }
-  /** The labels that select the run's service containers on a node, one filter per kind of topology there. */
-  serviceFilters(node2) {
-    const attached = this.suite.topologies.filter((t) => t.node === node2 && t.attach);
-    return [
-      { [LABEL.run]: this.runId, [LABEL.service]: true },
-      ...attached.map((t) => ({
-        [COMPOSE_LABEL.project]: t.attach.project,
-        [COMPOSE_LABEL.service]: true
-      }))
-    ];
-  }
-  topology(name2) {
-    const t = this.suite.topologies.find((x) => x.name === name2);
-    if (!t) throw new Error(`no topology "${name2}"`);
-    return t;
-  }
-  /** The run's labels, for helper containers it starts. */
-  get labels() {
-    return this.runLabels;
-  }
-  get runId() {
-    return this.runLabels[LABEL.run];
-  }
-  get replicasAll() {
-    return this.all;
-  }
-  /** The plan the run brought a topology up from: the same names, tiers and container requests. */
-  plan(topology) {
-    let tp = this.plans.get(topology);
-    if (!tp) {
-      const spec = this.suite.topologies.find((t) => t.name === topology);
-      if (!spec) throw new Error(`no topology "${topology}"`);
-      tp = plan({ ...this.suite, topologies: [spec] }, this.runId).topologies[0];
-      this.plans.set(topology, tp);
-    }
-    return tp;
-  }
-  /**
-   * A replica's container was replaced (a `recreate` step): later steps and checks act on the
-   * new one, or find none when no new one could be created. The old one's probe sidecar goes
-   * with it; it shared a namespace that is gone.
-   */
-  async replace(old, containerId) {
-    this.all = this.all.flatMap(
-      (r) => r.containerId !== old.containerId ? [r] : containerId ? [{ ...r, containerId }] : []
-    );
-    this.userStopped.delete(old.containerId);
-    await this.dropProbe(old);
-  }
-  /** How often the kernel killed this replica's container for lack of memory; undefined: not counted. */
-  oomKills(r) {
-    return this.ooms.get(r.node)?.count(r.containerId);
-  }
-  /** Replicas of a service reference; refs were validated when the manifest was loaded. */
-  replicas(ref) {
-    const r = resolveServiceRef(this.suite, ref);
-    if (typeof r === "string") throw new Error(r);
-    return this.all.filter((x) => x.topology === r.topology && x.service === r.service);
-  }
-  engine(node2) {
-    const e = this.engines.get(node2);
-    if (!e) throw new Error(`no engine for node "${node2}"`);
-    return this.states.track(e);
-  }
-  node(name2) {
-    return this.suite.nodes[name2];
-  }
-  inspect(r, signal) {
-    return this.engine(r.node).inspectContainer(r.containerId, signal);
-  }
-  /** Where the runner reaches a replica's container port, or undefined when it is not published. */
-  async published(r, port2, protocol = "tcp", signal) {
-    const attached = this.suite.topologies.some((t) => t.name === r.topology && t.attach);
-    const feed = attached ? void 0 : this.ooms.get(r.node);
-    const s = await this.states.read(this.engine(r.node), r.containerId, feed, signal);
-    if (s.status !== "running") throw new NotRunning(r, s.status);
-    const b = s.ports.find((p) => p.target === port2 && p.protocol === protocol && p.hostPort > 0);
-    if (!b) return void 0;
-    const wildcard = b.hostIp === "" || b.hostIp === "0.0.0.0" || b.hostIp === "::";
-    return { host: wildcard ? this.nodeHost(r.node) : b.hostIp, port: b.hostPort };
-  }
-  /** The host at which the runner reaches ports a node publishes. */
-  nodeHost(node2) {
-    const n = this.node(node2);
-    if (n.address) return n.address;
-    const url2 = n.docker ?? process.env.DOCKER_HOST;
-    if (url2 && /^(tcp|ssh|http|https):/.test(url2)) return new URL(url2).hostname;
-    return "127.0.0.1";
-  }
-  /** Whether the run spans several nodes (reports then say which node each end is on). */
-  get multiNode() {
-    return this.engines.size > 1;
-  }
-  /**
-   * Where a replica reaches a service's container port: on its own node, by the service's
-   * network name (the engine's DNS picks a replica); on another node, at that node's address
-   * and the port each replica publishes there, the only way containers on two engines meet.
-   * Throws CrossNodeUnreachable when the port is not published where another node can reach it.
-   */
-  async peerAddresses(from, ref, port2, signal) {
-    const targets2 = this.replicas(ref);
-    const node2 = targets2[0]?.node ?? from.node;
-    const name2 = targets2[0]?.service ?? ref.slice(ref.lastIndexOf("/") + 1);
-    if (node2 === from.node) return [{ host: name2, port: port2, node: node2 }];
-    const host = this.crossNodeHost(node2, from);
-    return Promise.all(
-      targets2.map(async (r) => {
-        const s = await this.inspect(r, signal);
-        if (s.status !== "running") throw new NotRunning(r, s.status);
-        const b = s.ports.find((p) => p.target === port2 && p.protocol === "tcp" && p.hostPort > 0);
-        const loopback = b && /^(127\.|::1$)/.test(b.hostIp);
-        if (!b || loopback)
-          throw new CrossNodeUnreachable(
-            `${r.containerName} is on node ${node2} and ${from.containerName} on node ${from.node}: containers on two engines meet only at published ports, and container port ${port2} is ${b ? `published on ${b.hostIp} only` : "not published"}; publish it in compose (ports: ["${port2}"])`
-          );
-        const wildcard = b.hostIp === "" || b.hostIp === "0.0.0.0" || b.hostIp === "::";
-        return {
-          host: wildcard ? host : b.hostIp,
-          port: b.hostPort,
-          node: node2,
-          container: r.containerName
-        };
-      })
-    );
-  }
-  /** The address containers on another node reach `node`'s published ports at. */
-  crossNodeHost(node2, from) {
-    const host = this.nodeHost(node2);
-    if (!/^(127\.|localhost$|::1$)/.test(host)) return host;
-    throw new CrossNodeUnreachable(
-      `${from.containerName} on node ${from.node} cannot reach node ${node2} at ${host}: set \`address:\` of node ${node2} to an address that containers on node ${from.node} can reach`
-    );
-  }
-  /**
-   * Runs a command in a probe sidecar that shares the replica's network namespace: it sees
-   * the same names, routes and faults as the service itself, whatever tools its image has.
-   */
-  async probe(r, cmd, signal) {
-    const engine = this.engine(r.node);
-    const sidecar = await this.serially(r.containerId, () => this.currentProbe(r, signal));
-    return engine.exec(sidecar, { cmd }, signal);
-  }
-  /**
-   * The replica's probe sidecar, started when there is none. A container that started again
-   * (a restart, its restart policy) has a new network namespace; a sidecar that joined the
-   * old one would see no network at all, so it is replaced.
-   */
-  async currentProbe(r, signal) {
-    const engine = this.engine(r.node);
-    const { status, startedAt } = await engine.inspectContainer(r.containerId, signal);
-    if (status !== "running") throw new NotRunning(r, status);
-    const known = this.probes.get(r.containerId);
-    if (known && known.startedAt === startedAt) return known.id;
-    await this.dropProbe(r);
-    const id = this.startProbe(engine, r, signal);
-    this.probes.set(r.containerId, { startedAt, id });
-    id.catch(() => {
-      if (this.probes.get(r.containerId)?.id === id) this.probes.delete(r.containerId);
-    });
-    return id;
-  }
-  /** Runs `fn` after every earlier call for the same key has settled. */
-  serially(key2, fn) {
-    const next = (this.queues.get(key2) ?? Promise.resolve()).then(fn, fn);
-    this.queues.set(
-      key2,
-      next.catch(() => void 0)
-    );
-    return next;
-  }
-  /** Forgets a replica's probe sidecar and removes it, whatever the caller's signal says. */
-  async dropProbe(r) {
-    const probe = this.probes.get(r.containerId);
-    if (!probe) return;
-    this.probes.delete(r.containerId);
-    const id = await probe.id.catch(() => void 0);
-    if (id) await this.engine(r.node).removeContainer(id, AbortSignal.timeout(QUICK_CALL_MS));
-  }
-  /** A helper image (probe, fault tools) on a node: there, carried from the runner, or pulled. */
-  helperImage(node2, ref, signal) {
-    return provideHelperImage(this.engine(node2), ref, this.carrier, signal);
-  }
-  async startProbe(engine, r, signal) {
-    await this.helperImage(r.node, this.probeImage, signal);
-    return engine.runSidecar(
-      {
-        name: `${r.containerName}-probe-${randomBytes2(2).toString("hex")}`,
-        image: this.probeImage,
-        cmd: ["sleep", "86400"],
-        labels: { ...this.runLabels, [LABEL.role]: "probe" },
-        networkOf: r.containerId
-      },
-      signal
-    );
-  }
-};
-
 // src/checks/runner.ts
 var DEFAULT_CONCURRENCY = 16;
 async function runChecks(checks2, opts) {
@@ -24656,6 +25041,7 @@ async function runCheck(check3, opts) {
     message: attempts > 1 ? `${outcome2.message} (after ${attempts} attempts)` : outcome2.message,
     source: check3.pos,
     targets: check3.targets,
+    ...check3.links?.length && { links: check3.links },
     attempts,
     flaky: outcome2.status === "passed" && attempts > 1,
     evidence: outcome2.evidence
@@ -24671,6 +25057,7 @@ async function runCheck(check3, opts) {
 async function attempt(check3, opts, kind) {
   const timeout = AbortSignal.timeout(check3.timeoutMs);
   const signal = AbortSignal.any([opts.signal, timeout]);
+  setMaxListeners4(0, signal);
   try {
     return await kind.attempt(check3.entry, {
       suite: opts.suite,
@@ -24780,8 +25167,8 @@ var TargetSchema = external_exports.strictObject({
   service: external_exports.string().describe("topology/service (topology may be left out when unique)."),
   replica: external_exports.number().int().min(1).optional().describe("Only this replica (1-based); default: all.")
 });
-var serviceRef = (key2) => (s) => [
-  { ref: s[key2].service, path: [key2, "service"] }
+var serviceRef = (key3) => (s) => [
+  { ref: s[key3].service, path: [key3, "service"] }
 ];
 
 // src/scenarios/steps/lifecycle.schema.ts
@@ -24850,11 +25237,11 @@ var upSchema = defineStepSchema({
   refs: () => [],
   problems: (s, suite) => nodeProblems(s.up.node, suite, "up")
 });
-function nodeProblems(node2, suite, key2) {
+function nodeProblems(node2, suite, key3) {
   return suite.nodes[node2] ? [] : [
     {
       message: `no node "${node2}" (nodes: ${Object.keys(suite.nodes).join(", ")})`,
-      path: [key2, "node"]
+      path: [key3, "node"]
     }
   ];
 }
@@ -25285,9 +25672,9 @@ var STEP_SCHEMAS = SCHEMAS2;
 var CHECK_STEP = "check";
 var STEP_KEYS = [...STEP_SCHEMAS.map((s) => s.key), CHECK_STEP];
 var byKey = new Map(STEP_SCHEMAS.map((s) => [s.key, s]));
-function stepSchemaOf(key2) {
-  const s = byKey.get(key2);
-  if (!s) throw new Error(`unknown step "${key2}"`);
+function stepSchemaOf(key3) {
+  const s = byKey.get(key3);
+  if (!s) throw new Error(`unknown step "${key3}"`);
   return s;
 }
 var StepCommon = {
@@ -25372,13 +25759,65 @@ var NodeSchema = external_exports.strictObject({
   address: external_exports.string().optional().describe(
     "Host name or IP at which other nodes and the runner reach ports this node publishes."
   ),
-  tls: external_exports.strictObject({ ca: external_exports.string(), cert: external_exports.string(), key: external_exports.string() }).optional().describe(
-    "Client certificate files for a tcp:// engine with TLS (paths relative to the manifest)."
+  tls: external_exports.strictObject({
+    ca: external_exports.string().describe("The CA that signed the engine's certificate."),
+    cert: external_exports.string().optional().describe("Client certificate (dockerd --tlsverify asks for one)."),
+    key: external_exports.string().optional().describe("The client certificate's private key.")
+  }).refine((t) => t.cert === void 0 === (t.key === void 0), {
+    message: "tls.cert and tls.key go together: give both, or neither"
+  }).optional().describe(
+    "TLS files for a tcp:// engine (paths relative to the manifest): the engine is verified against `ca`; `cert` and `key` are the client certificate an engine with --tlsverify requires."
   ),
   identity: external_exports.string().optional().describe(
-    "Private key file (unencrypted) for an ssh:// engine, relative to the manifest. Default: the first of ~/.ssh/id_ed25519, id_ecdsa, id_rsa that exists; the agent at SSH_AUTH_SOCK is tried after it."
+    "Private key file for an ssh:// engine, relative to the manifest (its path may appear in reports, never its contents). Default: the first of ~/.ssh/id_ed25519, id_ecdsa, id_rsa that exists; the agent at SSH_AUTH_SOCK is tried after it. A key with a passphrase is opened with `passphraseEnv`, else left to the agent."
   ),
-  labels: external_exports.array(external_exports.string()).default([])
+  passphraseEnv: external_exports.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected an environment variable name").optional().describe(
+    "The environment variable that holds the passphrase of the node's ssh key (set it from a CI secret); its value is masked in every report."
+  ),
+  knownHosts: external_exports.string().optional().describe(
+    "A known_hosts file (OpenSSH's format, e.g. `ssh-keyscan` output), relative to the manifest, that holds the ssh:// engine's host key; it replaces ~/.ssh/known_hosts and /etc/ssh/ssh_known_hosts for this node."
+  ),
+  hostKey: stringOrList.superRefine((v, ctx) => {
+    for (const [i, k] of [v].flat().entries()) {
+      const key3 = parsePublicKey(k);
+      if (typeof key3 === "string")
+        ctx.addIssue({ code: "custom", message: key3, path: Array.isArray(v) ? [i] : [] });
+    }
+  }).optional().describe(
+    "The ssh:// engine's host key, `TYPE BASE64` as in the server's /etc/ssh/ssh_host_ed25519_key.pub or a `ssh-keyscan` line without its host name (or a list of them): the only keys trusted for this node; no known_hosts file is read."
+  ),
+  strictHostKeyChecking: external_exports.enum(["yes", "accept-new"]).default("yes").describe(
+    "As OpenSSH's option: `yes` refuses an ssh host key no known_hosts file lists; `accept-new` accepts one (the run says so, and records it in the node's knownHosts file, else ~/.ssh/known_hosts). A changed key is refused either way."
+  ),
+  labels: external_exports.array(external_exports.string()).default([]),
+  portRange: external_exports.string().superRefine((text2, ctx) => {
+    const r = parsePortRange(text2);
+    if (typeof r === "string") ctx.addIssue({ code: "custom", message: r });
+  }).optional().describe(
+    'The host ports this node\'s topologies may publish, e.g. "50100-50799": a `ports` check without a `range` of its own fails every published port outside it.'
+  )
+}).superRefine((n, ctx) => {
+  if (n.docker !== void 0 && !n.docker.startsWith("ssh://")) {
+    for (const k of ["identity", "passphraseEnv", "knownHosts", "hostKey"])
+      if (n[k] !== void 0)
+        ctx.addIssue({
+          code: "custom",
+          path: [k],
+          message: `only an ssh:// engine takes it, and this node's is ${n.docker}`
+        });
+  }
+  if (n.hostKey !== void 0 && n.knownHosts !== void 0)
+    ctx.addIssue({
+      code: "custom",
+      path: ["knownHosts"],
+      message: "hostKey pins the only keys trusted, so knownHosts would not be read: give one of them"
+    });
+  if (n.hostKey !== void 0 && n.strictHostKeyChecking === "accept-new")
+    ctx.addIssue({
+      code: "custom",
+      path: ["strictHostKeyChecking"],
+      message: "hostKey pins the only keys trusted, so there is no new key to accept: give one of them"
+    });
 }).describe("A Docker engine that topologies are placed on.");
 var WaitSchema = external_exports.strictObject({
   timeout: duration3().default("2m").describe(
@@ -25415,6 +25854,23 @@ var TopologySchema = external_exports.strictObject({
   wait: WaitSchema.default({ timeout: "2m", stable: "1s" }),
   publish: external_exports.enum(["declared", "ephemeral"]).default("declared").describe(
     "`declared` binds host ports as the compose files say; `ephemeral` lets the engine pick free host ports, so several runs can share one engine."
+  ),
+  depends_on: external_exports.record(
+    external_exports.string(),
+    external_exports.union([
+      external_exports.array(external_exports.string()).min(1),
+      external_exports.record(
+        external_exports.string(),
+        external_exports.strictObject({
+          condition: external_exports.enum(["service_started", "service_healthy", "service_completed_successfully"]).default("service_started")
+        })
+      )
+    ])
+  ).optional().describe(
+    "Services of other topologies (`topology/service`, on this node or another) that this topology's services wait for before they start, by service: a list (condition service_started), or compose's long form with a `condition`. The rest of the bring-up stays parallel."
+  ),
+  gpu: external_exports.enum(["required", "optional"]).default("required").describe(
+    "`optional`: on an engine that cannot give GPUs (no NVIDIA device driver), services that reserve one start without their device requests, the run says so, and `gpu` checks on them are skipped. `required`: such a start fails."
   ),
   attach: AttachSchema.optional().describe(
     "Check the containers already running for this compose project instead of creating them; stackcheck never creates, stops or removes anything of an attached topology. `true` finds them by the compose labels."
@@ -25612,9 +26068,9 @@ var import_yaml = __toESM(require_dist(), 1);
 
 // src/common/text-file.ts
 import { isUtf8 } from "node:buffer";
-import { readFileSync as readFileSync2 } from "node:fs";
+import { readFileSync as readFileSync3 } from "node:fs";
 function readTextFile(path, name2) {
-  const bytes = readFileSync2(path);
+  const bytes = readFileSync3(path);
   if (!isUtf8(bytes)) {
     const at3 = firstBadByte(bytes);
     throw new UserError({
@@ -25785,7 +26241,7 @@ var MERGE_HINT = "Write <<: *name, where &name is set on a mapping above (e.g. x
 function structureProblems(doc, at3) {
   const problems = [];
   const nodeAt = (n, fallback) => at3(n?.range?.[0] ?? fallback);
-  const resolve4 = (n) => (0, import_yaml.isAlias)(n) ? n.resolve(doc) : n;
+  const resolve5 = (n) => (0, import_yaml.isAlias)(n) ? n.resolve(doc) : n;
   (0, import_yaml.visit)(doc, {
     Alias(_key, alias, path) {
       const target2 = alias.resolve(doc);
@@ -25804,24 +26260,24 @@ function structureProblems(doc, at3) {
       }
     },
     Pair(_key, pair) {
-      const key2 = pair.key;
-      if ((0, import_yaml.isCollection)(key2) || (0, import_yaml.isAlias)(key2) && (0, import_yaml.isCollection)(resolve4(key2))) {
+      const key3 = pair.key;
+      if ((0, import_yaml.isCollection)(key3) || (0, import_yaml.isAlias)(key3) && (0, import_yaml.isCollection)(resolve5(key3))) {
         problems.push({
           message: "a key must be a single value, not a mapping or a list",
-          pos: nodeAt(key2, 0),
+          pos: nodeAt(key3, 0),
           hint: 'Quote the key if it is text; a "? " line starts a complex key, which stackcheck does not read.'
         });
       }
-      if (!((0, import_yaml.isScalar)(key2) && typeof key2.value === "symbol")) return;
+      if (!((0, import_yaml.isScalar)(key3) && typeof key3.value === "symbol")) return;
       const value = pair.value;
-      const source = resolve4(value);
+      const source = resolve5(value);
       if (source === void 0) return;
       const items = (0, import_yaml.isSeq)(source) ? source.items : [source];
-      const bad = items.find((i) => !(0, import_yaml.isMap)(resolve4(i)) && !((0, import_yaml.isAlias)(i) && !i.resolve(doc)));
+      const bad = items.find((i) => !(0, import_yaml.isMap)(resolve5(i)) && !((0, import_yaml.isAlias)(i) && !i.resolve(doc)));
       if (bad !== void 0) {
         problems.push({
-          message: `merge key << takes a mapping, an alias of one (*name) or a list of them, not ${describeNode(resolve4(bad))}`,
-          pos: nodeAt((0, import_yaml.isSeq)(value) ? bad : value, key2.range?.[0] ?? 0),
+          message: `merge key << takes a mapping, an alias of one (*name) or a list of them, not ${describeNode(resolve5(bad))}`,
+          pos: nodeAt((0, import_yaml.isSeq)(value) ? bad : value, key3.range?.[0] ?? 0),
           hint: MERGE_HINT
         });
       }
@@ -25873,8 +26329,8 @@ function parseEnvFile(text2, file2, env = {}, what = ENV_FILE.what) {
     const decl = body.startsWith("export ") ? body.slice(7).trimStart() : body;
     const declCol = indent + (body.length - decl.length) + 1;
     const eq = decl.indexOf("=");
-    const key2 = (eq < 0 ? decl.replace(/\s+#.*$/, "") : decl.slice(0, eq)).trim();
-    if (!KEY.test(key2)) {
+    const key3 = (eq < 0 ? decl.replace(/\s+#.*$/, "") : decl.slice(0, eq)).trim();
+    if (!KEY.test(key3)) {
       problems.push({
         message: `malformed line in ${what}: ${raw.trim()}`,
         pos: at3(ln, declCol),
@@ -25883,8 +26339,8 @@ function parseEnvFile(text2, file2, env = {}, what = ENV_FILE.what) {
       continue;
     }
     if (eq < 0) {
-      const fromEnv = env[key2];
-      if (fromEnv !== void 0) out[key2] = fromEnv;
+      const fromEnv = env[key3];
+      if (fromEnv !== void 0) out[key3] = fromEnv;
       continue;
     }
     let rest = decl.slice(eq + 1).trimStart();
@@ -25934,22 +26390,22 @@ function parseEnvFile(text2, file2, env = {}, what = ENV_FILE.what) {
         value = interpolateString(value, lookup2, (severity, message) => {
           if (severity === "error") {
             problems.push({
-              message: `${key2}: ${message}`,
+              message: `${key3}: ${message}`,
               pos: at3(start2, valueCol),
-              hint: `Set the variable, or give ${key2} a literal value.`
+              hint: `Set the variable, or give ${key3} a literal value.`
             });
           }
         });
       } catch (e) {
         problems.push({
-          message: `${key2}: ${e.message}`,
+          message: `${key3}: ${e.message}`,
           pos: at3(start2, valueCol),
           hint: 'Write a literal "$" as "$$".'
         });
         continue;
       }
     }
-    out[key2] = value;
+    out[key3] = value;
   }
   if (problems.length > 0) throw new UserError(problems);
   return out;
@@ -26021,11 +26477,11 @@ function interpolateKeys(root, keys, ctx) {
   const seen = new Set(
     ctx.warnings.map((w) => `${w.message}@${w.pos.file}:${w.pos.line}:${w.pos.column}`)
   );
-  for (const key2 of keys.filter((k) => root.has(k))) {
-    const { value, issues } = interpolateTree(root.value[key2], ctx.env);
-    out[key2] = value;
+  for (const key3 of keys.filter((k) => root.has(k))) {
+    const { value, issues } = interpolateTree(root.value[key3], ctx.env);
+    out[key3] = value;
     for (const issue2 of issues) {
-      const at3 = root.child(key2);
+      const at3 = root.child(key3);
       const where = issue2.path.reduce((n, seg) => n.child(seg), at3);
       if (issue2.severity === "error") {
         const syntax = /^(invalid interpolation|unterminated)/.test(issue2.message);
@@ -26116,28 +26572,28 @@ var KNOWN_UNSUPPORTED = {
 };
 function checkKeys(n, supported, level, ctx) {
   for (const e of n.entries()) {
-    const key2 = e.key;
-    if (key2.startsWith("x-") || supported.includes(key2)) continue;
-    const known = KNOWN_UNSUPPORTED[level]?.includes(key2) ?? false;
-    const guess = known ? void 0 : closest(key2, supported);
+    const key3 = e.key;
+    if (key3.startsWith("x-") || supported.includes(key3)) continue;
+    const known = KNOWN_UNSUPPORTED[level]?.includes(key3) ?? false;
+    const guess = known ? void 0 : closest(key3, supported);
     const where = n.label ? ` (in ${n.label})` : "";
     ctx.problems.add(
       e.keyPos,
-      known ? `compose key "${key2}"${where} is not supported by stackcheck` : `unknown ${level} key "${key2}"${where}: stackcheck does not support it`,
-      guess ? `Did you mean "${guess}"?` : known ? `stackcheck realises compose files itself and does not implement "${key2}"; remove it from what stackcheck loads (it may stay in a file only docker compose reads).` : `Remove it; supported ${level} keys are: ${supported.join(", ")}.`
+      known ? `compose key "${key3}"${where} is not supported by stackcheck` : `unknown ${level} key "${key3}"${where}: stackcheck does not support it`,
+      guess ? `Did you mean "${guess}"?` : known ? `stackcheck realises compose files itself and does not implement "${key3}"; remove it from what stackcheck loads (it may stay in a file only docker compose reads).` : `Remove it; supported ${level} keys are: ${supported.join(", ")}.`
     );
   }
 }
 
 // src/compose/read.ts
-function describe4(v) {
+function describe3(v) {
   if (v === null || v === void 0) return "nothing";
   if (Array.isArray(v)) return "a list";
   if (typeof v === "object") return "a mapping";
   return `${typeof v} ${JSON.stringify(v)}`;
 }
 function typeError(n, ctx, expected, hint2) {
-  ctx.problems.add(n.pos, `${n.label} must be ${expected}, got ${describe4(n.value)}`, hint2);
+  ctx.problems.add(n.pos, `${n.label} must be ${expected}, got ${describe3(n.value)}`, hint2);
   return void 0;
 }
 function str(n, ctx) {
@@ -26263,8 +26719,8 @@ function keyValues(n, ctx) {
         continue;
       }
       const i = text2.indexOf("=");
-      const key2 = i < 0 ? text2 : text2.slice(0, i);
-      if (key2.trim() === "") {
+      const key3 = i < 0 ? text2 : text2.slice(0, i);
+      if (key3.trim() === "") {
         ctx.problems.add(
           item.pos,
           `${item.label}: "${text2}" has no name before "="`,
@@ -26272,7 +26728,7 @@ function keyValues(n, ctx) {
         );
         continue;
       }
-      out.set(key2, i < 0 ? null : text2.slice(i + 1));
+      out.set(key3, i < 0 ? null : text2.slice(i + 1));
     }
     return out;
   }
@@ -26293,8 +26749,8 @@ function envMap(n, ctx) {
   if (!kv) return void 0;
   return Object.fromEntries([...kv].map(([k, value]) => [k, value ?? ctx.env[k]]));
 }
-function setDefined(obj, key2, value) {
-  if (value !== void 0) obj[key2] = value;
+function setDefined(obj, key3, value) {
+  if (value !== void 0) obj[key3] = value;
 }
 
 // src/compose/normalize-logging.ts
@@ -26323,13 +26779,13 @@ function written(o) {
 function record2(a, b) {
   return a && b ? { ...a, ...b } : b ?? a;
 }
-function byKey2(a, b, key2) {
+function byKey2(a, b, key3) {
   if (!a || !b) return b ?? a;
   const out = [...a];
-  const index = new Map(out.map((t, i) => [key2(t), i]));
+  const index = new Map(out.map((t, i) => [key3(t), i]));
   for (const t of b) {
-    const i = index.get(key2(t));
-    if (i === void 0) index.set(key2(t), out.push(t) - 1);
+    const i = index.get(key3(t));
+    if (i === void 0) index.set(key3(t), out.push(t) - 1);
     else out[i] = t;
   }
   return out;
@@ -26491,9 +26947,9 @@ var Node2 = class _Node {
   isList() {
     return Array.isArray(this.value);
   }
-  child(key2) {
+  child(key3) {
     const v = this.value;
-    return new _Node(this.src, [...this.path, key2], v?.[key2]);
+    return new _Node(this.src, [...this.path, key3], v?.[key3]);
   }
   /** Entries of a mapping, in file order; empty for anything else. */
   entries() {
@@ -26506,8 +26962,8 @@ var Node2 = class _Node {
   withValue(value) {
     return new _Node(this.src, this.path, value);
   }
-  has(key2) {
-    return this.isMap() && Object.hasOwn(this.value, key2);
+  has(key3) {
+    return this.isMap() && Object.hasOwn(this.value, key3);
   }
 };
 var Problems = class {
@@ -26666,10 +27122,10 @@ function resources(n, ctx) {
   checkKeys(n, ["limits", "reservations"], "resources", ctx);
   const at3 = {};
   const out = { limits: {}, reservations: {}, at: at3 };
-  const read = (group, key2, value) => {
-    const v = group.child(key2);
+  const read = (group, key3, value) => {
+    const v = group.child(key3);
     const result2 = value(v);
-    if (result2 !== void 0) at3[`${group.key}.${key2}`] = v.pos;
+    if (result2 !== void 0) at3[`${group.key}.${key3}`] = v.pos;
     return result2;
   };
   const limits2 = n.child("limits");
@@ -27308,12 +27764,12 @@ var RULES2 = {
   oom_kill_disable: { read: bool, set: (r, v) => r.oomKillDisable = v },
   oom_score_adj: { read: int2(-1e3, 1e3), set: (r, v) => r.oomScoreAdj = v }
 };
-var RESOURCE_KEY_HANDLERS = Object.entries(RULES2).map(([key2, rule]) => [
-  key2,
+var RESOURCE_KEY_HANDLERS = Object.entries(RULES2).map(([key3, rule]) => [
+  key3,
   (n, layer, ctx) => {
     const value = rule.read(n, ctx);
     if (value !== void 0)
-      layer.resourceKeys = { ...layer.resourceKeys, [key2]: { value, pos: n.pos } };
+      layer.resourceKeys = { ...layer.resourceKeys, [key3]: { value, pos: n.pos } };
   }
 ]);
 function finalizeResources(l, ctx) {
@@ -27325,16 +27781,16 @@ function finalizeResources(l, ctx) {
       devices: [...d?.reservations.devices ?? [], ...l.gpus ?? []]
     }
   };
-  for (const [key2, placed] of Object.entries(l.resourceKeys ?? {})) {
-    const rule = RULES2[key2];
+  for (const [key3, placed] of Object.entries(l.resourceKeys ?? {})) {
+    const rule = RULES2[key3];
     const deployed = rule.deploy?.get(out);
     if (rule.deploy && deployed !== void 0 && deployed !== placed.value) {
       const other = `deploy.resources.${rule.deploy.key}`;
       const at3 = d?.at?.[rule.deploy.key];
       ctx.problems.add(
         placed.pos,
-        `service "${l.name}": ${key2} is ${String(placed.value)} but ${other} is ${deployed}`,
-        `Keep one of ${key2} and ${other}${at3 ? ` (at ${formatPos(at3)})` : ""}, or make them equal.`
+        `service "${l.name}": ${key3} is ${String(placed.value)} but ${other} is ${deployed}`,
+        `Keep one of ${key3} and ${other}${at3 ? ` (at ${formatPos(at3)})` : ""}, or make them equal.`
       );
       continue;
     }
@@ -27613,11 +28069,11 @@ function normalizeFileObjects(n, ctx, kind) {
         `External ${kind}s exist only in Docker Swarm; give the ${kind} a file: ./path instead.`
       );
     }
-    for (const key2 of ["content", "environment"].filter((k) => e.has(k))) {
+    for (const key3 of ["content", "environment"].filter((k) => e.has(k))) {
       refused = true;
       ctx.problems.add(
-        e.child(key2).keyPos,
-        `${kind} "${e.key}": a ${kind} from "${key2}" is not supported by stackcheck`,
+        e.child(key3).keyPos,
+        `${kind} "${e.key}": a ${kind} from "${key3}" is not supported by stackcheck`,
         `Write the value to a file and use file: ./${e.key}.txt instead.`
       );
     }
@@ -27647,11 +28103,11 @@ function target(path, kind) {
 }
 function longRef(n, ctx, kind) {
   checkKeys(n, ["source", "target", "uid", "gid", "mode"], `${kind} grant`, ctx);
-  for (const key2 of ["uid", "gid", "mode"].filter((k) => n.has(k))) {
+  for (const key3 of ["uid", "gid", "mode"].filter((k) => n.has(k))) {
     ctx.problems.add(
-      n.child(key2).keyPos,
-      `${n.label}: "${key2}" is not supported by stackcheck for a ${kind} from a file`,
-      `The file is bind-mounted read-only with its own owner and mode (as docker compose does): remove ${key2}, or set them on the file.`
+      n.child(key3).keyPos,
+      `${n.label}: "${key3}" is not supported by stackcheck for a ${kind} from a file`,
+      `The file is bind-mounted read-only with its own owner and mode (as docker compose does): remove ${key3}, or set them on the file.`
     );
   }
   const source = str(n.child("source"), ctx);
@@ -28297,13 +28753,13 @@ function readSource(src, ctx, resolver) {
 }
 function inFileOrder(list4) {
   const files = [...new Set(list4.map((p) => p.pos?.file ?? ""))];
-  const key2 = (p) => [
+  const key3 = (p) => [
     files.indexOf(p.pos?.file ?? ""),
     p.pos?.line ?? 0,
     p.pos?.column ?? 0
   ];
   return [...list4].sort((a, b) => {
-    const [ka, kb] = [key2(a), key2(b)];
+    const [ka, kb] = [key3(a), key3(b)];
     return ka[0] - kb[0] || ka[1] - kb[1] || ka[2] - kb[2];
   });
 }
@@ -28384,11 +28840,11 @@ function zodProblems(schema, issues, src, base = []) {
     const where = path.length ? path.join(".") : "the manifest";
     if (issue2.code === "unrecognized_keys") {
       const allowed = keysAt(schema, local);
-      for (const key2 of issue2.keys) {
-        const hint2 = didYouMean(key2, allowed);
+      for (const key3 of issue2.keys) {
+        const hint2 = didYouMean(key3, allowed);
         out.push({
-          message: `unknown key "${key2}" in ${where}`,
-          pos: src.keyPosOf([...path, key2]),
+          message: `unknown key "${key3}" in ${where}`,
+          pos: src.keyPosOf([...path, key3]),
           hint: hint2 || `Allowed here: ${allowed.join(", ")}.`
         });
       }
@@ -28410,6 +28866,71 @@ function zodProblems(schema, issues, src, base = []) {
 function unionMessage(issue2) {
   const expected = issue2.errors.flat().map((e) => e.code === "invalid_type" ? e.expected : void 0).filter((x) => x !== void 0);
   return expected.length ? `expected ${[...new Set(expected)].join(" or ")}` : issue2.message;
+}
+
+// src/checks/addressing.ts
+var LOOPBACK = /^(127\.|::1$|localhost$)/;
+function unaddressable(suite, route) {
+  const from = locate(suite, route.from);
+  const to = locate(suite, route.to);
+  if (!from || !to || from.topology === to.topology) return void 0;
+  if (from.topology.attach || to.topology.attach) return void 0;
+  const fromService = from.topology.project.services[from.service];
+  const toService = to.topology.project.services[to.service];
+  if (fromService.networkMode || toService.networkMode) return void 0;
+  const published = toService.ports.some(
+    (p) => p.target === route.port && p.protocol === "tcp" && !LOOPBACK.test(p.hostIp ?? "")
+  );
+  if (published) return void 0;
+  const sameNode = from.topology.node === to.topology.node;
+  if (sameNode && sharesExternalNetwork(from.topology, from.service, to.topology, to.service))
+    return void 0;
+  const target2 = `${route.to}:${route.port}`;
+  return sameNode ? `${target2} is in another compose project than ${route.from}: it shares no network with it and does not publish container port ${route.port}, so nothing reaches it from there (its bare name would name nothing, or a namesake in ${from.topology.name}); publish the port in its compose file, or join both services to one external network` : `${target2} is on node ${to.topology.node} and ${route.from} on node ${from.topology.node}: containers on two engines meet only at published ports, and container port ${route.port} is not published on a reachable address; publish it in compose (ports: ["${route.port}"])`;
+}
+function locate(suite, ref) {
+  const r = resolveServiceRef(suite, ref);
+  if (typeof r === "string") return void 0;
+  return { topology: suite.topologies.find((t) => t.name === r.topology), service: r.service };
+}
+function sharesExternalNetwork(a, as, b, bs) {
+  const mine = new Set(externalNetworks(a, as));
+  return externalNetworks(b, bs).some((n) => mine.has(n));
+}
+function externalNetworks(t, service2) {
+  const joined = Object.keys(t.project.services[service2].networks);
+  return (joined.length ? joined : ["default"]).flatMap((key3) => {
+    const n = t.project.networks[key3];
+    return n?.external ? [n.externalName ?? key3] : [];
+  });
+}
+
+// src/checks/links.ts
+function checkLinks(suite, uses, entry2) {
+  const named2 = uses.flatMap((u) => {
+    const r = resolveServiceRef(suite, u.ref);
+    return typeof r === "string" ? [] : [{ path: u.path, target: `${r.topology}/${r.service}` }];
+  });
+  const acts = (u) => u.path.includes("from") || u.path.includes("write");
+  const links = /* @__PURE__ */ new Map();
+  for (const from of named2.filter(acts)) {
+    for (const to of named2.filter((u) => !acts(u) && u.target !== from.target)) {
+      const port2 = portAt(entry2, to.path);
+      links.set(`${from.target}>${to.target}:${port2}`, {
+        from: from.target,
+        to: to.target,
+        ...port2 !== void 0 && { port: port2 }
+      });
+    }
+  }
+  return [...links.values()];
+}
+function portAt(entry2, path) {
+  const get = (p) => p.reduce((v, k) => v && typeof v === "object" ? v[k] : void 0, entry2);
+  const beside = get(path.slice(0, -1))?.port;
+  if (typeof beside === "number") return beside;
+  const inText = /:(\d+)$/.exec(String(get(path) ?? ""))?.[1];
+  return inText === void 0 ? void 0 : Number(inText);
 }
 
 // src/checks/load.ts
@@ -28448,8 +28969,16 @@ function loadCheck(entry2, at3, index, src, suite, problems) {
     return void 0;
   }
   const value = parsed.data;
-  const refs = resolveRefUses(suite, kind.refs(value));
-  const local = [...refs.problems, ...kind.problems?.(value) ?? []];
+  const uses = kind.refs(value);
+  const refs = resolveRefUses(suite, uses);
+  const local = [
+    ...refs.problems,
+    ...kind.problems?.(value) ?? [],
+    ...(kind.routes?.(value) ?? []).flatMap((route) => {
+      const message = unaddressable(suite, route);
+      return message ? [{ message, path: route.path }] : [];
+    })
+  ];
   for (const p of local) {
     problems.push({
       message: `check "${value.name}": ${p.message}`,
@@ -28471,7 +29000,8 @@ function loadCheck(entry2, at3, index, src, suite, problems) {
     },
     serial: value.serial,
     pos: src.keyPosOf([...at3, "name"]),
-    targets: refs.targets
+    targets: refs.targets,
+    links: checkLinks(suite, uses, value)
   };
 }
 
@@ -28514,11 +29044,11 @@ function touched(kind, step, suite) {
     const t = typeof r === "string" ? void 0 : suite.topologies.find((x) => x.name === r.topology);
     if (t) out.push({ topology: t, path: use.path });
   }
-  walk(step, [], (key2, value, path) => {
-    if (key2 === "topology")
+  walk(step, [], (key3, value, path) => {
+    if (key3 === "topology")
       for (const t of suite.topologies.filter((x) => x.name === value))
         out.push({ topology: t, path });
-    if (key2 === "node")
+    if (key3 === "node")
       for (const t of suite.topologies.filter((x) => x.node === value))
         out.push({ topology: t, path });
   });
@@ -28527,9 +29057,9 @@ function touched(kind, step, suite) {
 function walk(value, path, visit3) {
   if (!value || typeof value !== "object") return;
   for (const [k, v] of Object.entries(value)) {
-    const key2 = Array.isArray(value) ? Number(k) : k;
-    visit3(key2, v, [...path, key2]);
-    walk(v, [...path, key2], visit3);
+    const key3 = Array.isArray(value) ? Number(k) : k;
+    visit3(key3, v, [...path, key3]);
+    walk(v, [...path, key3], visit3);
   }
 }
 
@@ -28576,21 +29106,21 @@ function loadStep(raw, at3, index, src, suite, problems) {
     });
     return void 0;
   }
-  const key2 = known[0];
+  const key3 = known[0];
   const entry2 = raw;
   const name2 = typeof entry2.name === "string" ? entry2.name : void 0;
-  if (key2 === CHECK_STEP) {
+  if (key3 === CHECK_STEP) {
     const check3 = loadCheckStep(entry2, at3, index, src, suite, problems);
     return check3 && {
       index,
-      key: key2,
+      key: key3,
       name: name2 ?? check3.name,
       entry: entry2,
       check: check3,
-      pos: src.keyPosOf([...at3, key2])
+      pos: src.keyPosOf([...at3, key3])
     };
   }
-  const kind = stepSchemaOf(key2);
+  const kind = stepSchemaOf(key3);
   const schema = stepSchema(kind);
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
@@ -28605,7 +29135,7 @@ function loadStep(raw, at3, index, src, suite, problems) {
   ];
   for (const p of local)
     problems.push({
-      message: `step ${key2}: ${p.message}`,
+      message: `step ${key3}: ${p.message}`,
       pos: src.posOf([...at3, ...p.path]),
       ...p.hint && { hint: p.hint }
     });
@@ -28613,11 +29143,11 @@ function loadStep(raw, at3, index, src, suite, problems) {
   const data = parsed.data;
   return {
     index,
-    key: key2,
-    name: name2 ?? describeStep(key2, data[key2]),
+    key: key3,
+    name: name2 ?? describeStep(key3, data[key3]),
     entry: data,
     forMs: typeof data.for === "string" ? parseDuration(data.for) : void 0,
-    pos: src.keyPosOf([...at3, key2])
+    pos: src.keyPosOf([...at3, key3])
   };
 }
 function loadCheckStep(entry2, at3, index, src, suite, problems) {
@@ -28633,13 +29163,13 @@ function loadCheckStep(entry2, at3, index, src, suite, problems) {
   const named2 = { name: entry2.name ?? `${kind} check`, ...inner };
   return loadCheck(named2, [...at3, CHECK_STEP], index, src, suite, problems);
 }
-function describeStep(key2, value) {
+function describeStep(key3, value) {
   if (value && typeof value === "object") {
     const v = value;
     const target2 = v.service ?? v.topology ?? v.node ?? (typeof v.isolate === "string" ? `isolate ${v.isolate}` : void 0) ?? (Array.isArray(v.between) ? v.between.map(String).join(" \u2194 ") : void 0);
-    if (target2) return `${key2} ${String(target2)}`;
+    if (target2) return `${key3} ${String(target2)}`;
   }
-  return typeof value === "string" ? `${key2} ${value}` : key2;
+  return typeof value === "string" ? `${key3} ${value}` : key3;
 }
 
 // src/manifest/attach.ts
@@ -28664,6 +29194,108 @@ function attachTarget(config2, project) {
     allow: config2.allow
   };
   return { target: target2, problems };
+}
+
+// src/manifest/cross-deps.ts
+function resolveCrossDependencies(configs, src, scope) {
+  const problems = [];
+  for (const t of scope.topologies) {
+    const entries = Object.entries(configs[t.name]?.depends_on ?? {});
+    if (!entries.length) continue;
+    const base = ["topologies", t.name, "depends_on"];
+    if (t.attach) {
+      problems.push({
+        message: `topology "${t.name}" is attached: its services already run, so they cannot wait for other topologies`,
+        pos: src.keyPosOf(base),
+        hint: "Remove `depends_on` from it, or put it on the topologies that stackcheck starts."
+      });
+      continue;
+    }
+    const deps = [];
+    for (const [service2, value] of entries) {
+      if (!t.project.services[service2]) {
+        problems.push({
+          message: `depends_on names service "${service2}", which topology "${t.name}" does not define (services: ${Object.keys(t.project.services).join(", ")})`,
+          pos: src.keyPosOf([...base, service2])
+        });
+        continue;
+      }
+      const refs = Array.isArray(value) ? value.map((ref, i) => ({ ref, condition: "service_started", path: [service2, i] })) : Object.entries(value).map(([ref, d]) => ({
+        ref,
+        condition: d.condition,
+        path: [service2, ref]
+      }));
+      for (const { ref, condition, path } of refs) {
+        const pos = Array.isArray(value) ? src.posOf([...base, ...path]) : src.keyPosOf([...base, ...path]);
+        const { targets: targets2, problems: bad } = resolveRefUses(scope, [{ ref, path }]);
+        problems.push(...bad.map((p) => ({ message: `depends_on: ${p.message}`, pos })));
+        const [topology, target2] = targets2[0]?.split("/") ?? [];
+        if (!topology || !target2) continue;
+        if (topology === t.name) {
+          problems.push({
+            message: `"${ref}" is a service of topology "${t.name}" itself`,
+            pos,
+            hint: `A topology's depends_on names services of other topologies; write this one in the compose file's depends_on of "${service2}".`
+          });
+          continue;
+        }
+        deps.push({ service: service2, on: { topology, service: target2 }, condition, pos });
+      }
+    }
+    t.dependsOn = deps;
+  }
+  for (const t of scope.topologies) {
+    const awaited = scope.topologies.flatMap(
+      (o) => (o.dependsOn ?? []).filter(
+        (d) => d.on.topology === t.name && d.condition === "service_completed_successfully"
+      )
+    );
+    if (awaited.length) t.awaitedToComplete = [...new Set(awaited.map((d) => d.on.service))];
+  }
+  problems.push(...cycles(scope.topologies));
+  return problems;
+}
+function cycles(topologies2) {
+  const edges = /* @__PURE__ */ new Map();
+  for (const t of topologies2) {
+    for (const s of Object.values(t.project.services)) {
+      const key3 = `${t.name}/${s.name}`;
+      const own2 = Object.keys(s.dependsOn).filter((d) => t.project.services[d]).map((d) => ({ to: `${t.name}/${d}` }));
+      const cross = (t.dependsOn ?? []).filter((d) => d.service === s.name).map((d) => ({ to: `${d.on.topology}/${d.on.service}`, cross: d }));
+      edges.set(key3, [...own2, ...cross]);
+    }
+  }
+  const problems = [];
+  const state2 = /* @__PURE__ */ new Map();
+  const path = [];
+  const visit3 = (key3) => {
+    if (state2.get(key3) === "done") return;
+    if (state2.get(key3) === "visiting") {
+      const loop = path.slice(path.findIndex((p) => p.key === key3));
+      const first = loop.slice(1).find((p) => p.via?.cross)?.via?.cross;
+      if (first) {
+        problems.push({
+          message: `dependency cycle across topologies: ${loop.map((p) => p.key).join(" \u2192 ")}`,
+          pos: first.pos,
+          hint: "Remove one of these depends_on entries; a service cannot wait, even indirectly, for itself."
+        });
+      }
+      return;
+    }
+    state2.set(key3, "visiting");
+    for (const e of edges.get(key3) ?? []) {
+      path.push({ key: e.to, via: e });
+      visit3(e.to);
+      path.pop();
+    }
+    state2.set(key3, "done");
+  };
+  for (const key3 of edges.keys()) {
+    path.push({ key: key3 });
+    visit3(key3);
+    path.pop();
+  }
+  return problems;
 }
 
 // src/checks/probe-image.ts
@@ -28709,7 +29341,7 @@ function readManifest(manifestPath) {
 }
 function combinations(matrix) {
   return Object.entries(matrix).reduce(
-    (acc, [key2, values]) => acc.flatMap((combo) => values.map((v) => ({ ...combo, [key2]: v }))),
+    (acc, [key3, values]) => acc.flatMap((combo) => values.map((v) => ({ ...combo, [key3]: v }))),
     [{}]
   );
 }
@@ -28762,6 +29394,7 @@ function loadSuite(manifestPath, options = {}) {
         waitTimeoutMs: parseDuration(topo.wait.timeout),
         stableMs: parseDuration(topo.wait.stable),
         publish: topo.publish,
+        ...topo.gpu === "optional" && { gpu: topo.gpu },
         pos: src.keyPosOf(["topologies", name2]),
         ...attach.target && { attach: attach.target }
       });
@@ -28771,6 +29404,7 @@ function loadSuite(manifestPath, options = {}) {
       unloaded.push(name2);
     }
   }
+  problems.push(...resolveCrossDependencies(manifest.topologies, src, { topologies: topologies2, unloaded }));
   const checks2 = loadChecks(manifest.checks, src, { topologies: topologies2, unloaded });
   const scenarios2 = loadScenarios(manifest.scenarios, src, { topologies: topologies2, nodes, unloaded });
   problems.push(...checks2.problems, ...scenarios2.problems);
@@ -28786,11 +29420,14 @@ function loadSuite(manifestPath, options = {}) {
     checks: checks2.checks,
     scenarios: scenarios2.scenarios,
     snapshots,
-    secrets: secretValues(
-      manifest.secrets,
-      env,
-      topologies2.flatMap((t) => Object.values(t.project.services).map((s) => s.environment))
-    ),
+    secrets: [
+      ...secretValues(
+        [...manifest.secrets, ...Object.values(nodes).flatMap((n) => n.passphraseEnv ?? [])],
+        env,
+        topologies2.flatMap((t) => Object.values(t.project.services).map((s) => s.environment))
+      ),
+      ...privateKeyLines(Object.values(nodes).flatMap((n) => [n.identity, n.tls?.key]))
+    ],
     images: {
       pull: retryPolicy(
         manifest.images?.pull?.backoff?.map((d) => parseDuration(d)) ?? DEFAULT_PULL_RETRY.backoffMs,
@@ -28855,10 +29492,15 @@ function resolveNodes(manifest, dir) {
         labels: n.labels,
         tls: n.tls && {
           ca: resolve3(dir, n.tls.ca),
-          cert: resolve3(dir, n.tls.cert),
-          key: resolve3(dir, n.tls.key)
+          ...n.tls.cert !== void 0 && { cert: resolve3(dir, n.tls.cert) },
+          ...n.tls.key !== void 0 && { key: resolve3(dir, n.tls.key) }
         },
-        identity: n.identity && resolve3(dir, n.identity)
+        identity: n.identity && resolve3(dir, n.identity),
+        ...n.passphraseEnv !== void 0 && { passphraseEnv: n.passphraseEnv },
+        ...n.knownHosts !== void 0 && { knownHosts: resolve3(dir, n.knownHosts) },
+        ...n.hostKey !== void 0 && { hostKey: [n.hostKey].flat() },
+        ...n.strictHostKeyChecking === "accept-new" && { strictHostKeyChecking: "accept-new" },
+        ...n.portRange !== void 0 && { portRange: n.portRange }
       }
     ])
   );
@@ -28906,8 +29548,204 @@ function displayPath(abs) {
   return rel && !rel.startsWith("..") && !isAbsolute3(rel) ? rel : abs;
 }
 
+// src/report/paths.ts
+import { isAbsolute as isAbsolute4, relative as relative4, sep } from "node:path";
+function repoPath(abs, base) {
+  const rel = relative4(base, abs);
+  if (!rel || rel.startsWith("..") || isAbsolute4(rel)) return abs;
+  return rel.split(sep).join("/");
+}
+function relocated(r, path) {
+  const at3 = (pos) => pos && { ...pos, file: path(pos.file) };
+  return {
+    ...r,
+    topologies: r.topologies.map((t) => ({
+      ...t,
+      source: at3(t.source),
+      services: t.services.map((s) => s.source ? { ...s, source: at3(s.source) } : s),
+      ...t.failure?.source && { failure: { ...t.failure, source: at3(t.failure.source) } }
+    })),
+    checks: r.checks.map((c) => ({ ...c, source: at3(c.source) })),
+    scenarios: r.scenarios.map((s) => ({
+      ...s,
+      source: at3(s.source),
+      steps: s.steps.map((step) => ({ ...step, source: at3(step.source) }))
+    }))
+  };
+}
+
+// src/report/console.ts
+import { resolve as resolve4 } from "node:path";
+var stderrLine = (line2) => process.stderr.write(`${line2}
+`);
+function verboseFromEnv(env = process.env) {
+  return /^(1|true|yes)$/i.test(env.STACKCHECK_VERBOSE ?? "");
+}
+function consoleProgress(write2 = stderrLine, opts = {}) {
+  const fold = new BringUpFold(opts.verbose);
+  return {
+    emit(e) {
+      if (e.kind === "note") {
+        write2(e.level === "warn" ? `warning: ${e.text}` : e.text);
+        return;
+      }
+      if (e.kind === "check") {
+        write2(`  ${e.status.padEnd(7)} ${e.name} (${formatDuration(e.durationMs)})`);
+        return;
+      }
+      if (e.kind === "service" && e.phase === "removed") return;
+      for (const line2 of fold.lines(e)) write2(line2);
+    }
+  };
+}
+var SLOW_MS = 1e4;
+var ANNOUNCED = /* @__PURE__ */ new Set(["building", "pulling", "carrying"]);
+var READY = /* @__PURE__ */ new Set(["healthy", "running", "completed"]);
+function serviceLine(e) {
+  const detail = e.detail && e.phase !== "failed" ? `  ${e.detail}` : "";
+  return `${formatDuration(e.atMs).padStart(7)}  ${e.topology}/${e.service}  ${e.phase}${detail}`;
+}
+var BringUpFold = class {
+  constructor(verbose = false) {
+    this.verbose = verbose;
+  }
+  verbose;
+  held = /* @__PURE__ */ new Map();
+  /** The lines to print for this event now (none while a topology's lines are held back). */
+  lines(e) {
+    if (e.kind === "topology") return this.ended(e);
+    const line2 = serviceLine(e);
+    let t = this.held.get(e.topology);
+    if (!t) this.held.set(e.topology, t = { firstMs: e.atMs, lines: [], started: /* @__PURE__ */ new Map() });
+    if (this.verbose) return [line2];
+    if (e.phase === "started") t.started.set(e.service, e.atMs);
+    if (e.phase === "failed") return [...t.lines.splice(0), line2];
+    const startedMs = t.started.get(e.service);
+    if (READY.has(e.phase) && startedMs !== void 0 && e.atMs - startedMs >= SLOW_MS)
+      return [`${line2}  (${formatDuration(e.atMs - startedMs)} after it started)`];
+    if (ANNOUNCED.has(e.phase)) return [line2];
+    t.lines.push(line2);
+    return [];
+  }
+  ended(e) {
+    const t = this.held.get(e.topology);
+    this.held.delete(e.topology);
+    const head = `${formatDuration(e.atMs).padStart(7)}  ${e.topology} on ${e.node}: `;
+    if (e.status !== "up") return [...t?.lines ?? [], `${head}${e.status}`];
+    const took = t ? ` in ${formatDuration(e.atMs - t.firstMs)}` : "";
+    return [`${head}${servicesUp(e.services)}${took}`];
+  }
+};
+function servicesUp(services) {
+  const counts2 = /* @__PURE__ */ new Map();
+  for (const s of services) counts2.set(s.status, (counts2.get(s.status) ?? 0) + 1);
+  const n = `${services.length} ${services.length === 1 ? "service" : "services"}`;
+  if (counts2.size <= 1) return `${n} ${services[0]?.status ?? "up"}`;
+  return `${n} up (${[...counts2].map(([status, k]) => `${k} ${status}`).join(", ")})`;
+}
+function relativePos(pos, cwd = process.cwd()) {
+  return formatPos({ ...pos, file: repoPath(resolve4(cwd, pos.file), cwd) });
+}
+var MESSAGE_CHARS = 200;
+function cut(message, max = MESSAGE_CHARS) {
+  const [first = "", ...rest] = message.split("\n");
+  if (first.length > max) return `${first.slice(0, max - 1)}\u2026`;
+  return rest.some((l) => l.trim()) ? `${first} \u2026` : first;
+}
+function notPassed(r) {
+  const bad = (s) => s === "failed" || s === "error";
+  const out = [];
+  for (const c of r.checks)
+    if (bad(c.status))
+      out.push({ status: c.status, name: c.name, message: c.message, source: c.source });
+  for (const sc of r.scenarios ?? []) {
+    if (!bad(sc.status)) continue;
+    const steps = sc.steps.filter((s) => bad(s.status));
+    for (const s of steps)
+      out.push({
+        status: s.status,
+        name: `${sc.name} \u203A ${s.name}`,
+        message: s.message,
+        source: s.source
+      });
+    if (!steps.length) {
+      const unhealed = sc.faults.filter((f) => f.error).map((f) => `${f.description}: ${f.error}`);
+      out.push({
+        status: sc.status,
+        name: sc.name,
+        message: sc.message ?? `could not heal ${unhealed.join("; ") || "its faults"}`,
+        source: sc.source
+      });
+    }
+  }
+  return out;
+}
+function notPassedLines(r, cwd = process.cwd()) {
+  return notPassed(r).map(
+    (f) => `${relativePos(f.source, cwd)}: ${f.status}: ${f.name}: ${cut(f.message)}`
+  );
+}
+function printSummary(r, write2 = stderrLine, opts = {}) {
+  write2("");
+  for (const t of r.topologies) {
+    const how = t.attached ? ` (attached to compose project "${t.attached.project}")` : "";
+    if (!opts.verbose && allFound(t)) {
+      const ready = Math.max(...t.services.map((s) => s.healthyMs ?? 0));
+      const by = ready > 0 ? ` by ${formatDuration(ready)}` : "";
+      const gpuless = t.services.filter((s) => s.withoutGpu).map((s) => s.name);
+      const noGpu2 = gpuless.length ? `; without their GPU: ${gpuless.join(", ")}` : "";
+      write2(
+        `topology ${t.name} on ${t.node}: ${t.status}${how}, ${servicesUp(t.services)}${by}${noGpu2}`
+      );
+      continue;
+    }
+    write2(`topology ${t.name} on ${t.node}: ${t.status}${how}`);
+    for (const s of t.services) {
+      const times = s.startedMs === void 0 ? "" : `started ${formatDuration(s.startedMs)}` + (s.healthyMs === void 0 ? "" : `, ready ${formatDuration(s.healthyMs)}`);
+      const replicas = s.replicas > 1 ? ` \xD7${s.replicas}` : "";
+      const found = t.attached?.services.find((x) => x.name === s.name);
+      const note = found && found.state !== "found" ? found.state : times;
+      write2(`  ${s.name.padEnd(24)}${replicas} ${s.status.padEnd(10)} ${note}`);
+    }
+    for (const x of t.attached?.services.filter((x2) => x2.state === "extra") ?? [])
+      write2(
+        `  ${x.name.padEnd(24)} extra      ${x.containers.join(", ")}: not in the compose files`
+      );
+    if (t.failure) {
+      const where = t.failure.source ? `${relativePos(t.failure.source, opts.cwd)}: ` : "";
+      write2("");
+      write2(`${where}${t.failure.message}`);
+      for (const d of t.failure.details) write2(`  ${d}`);
+    }
+  }
+  const failing = notPassedLines(r, opts.cwd);
+  if (failing.length) {
+    write2(`
+${failing.length} did not pass:`);
+    for (const line2 of failing) write2(line2);
+  }
+  if (!r.teardown.kept && r.teardown.restored?.length) {
+    write2("\nattached stacks left as found:");
+    for (const x of r.teardown.restored) write2(`  ${x}`);
+  }
+  if (r.teardown.kept) {
+    write2(`
+kept running (--keep); remove with: stackcheck down --run ${r.runId}`);
+  } else if (r.teardown.errors.length) {
+    write2(`
+teardown left something behind; \`stackcheck down --run ${r.runId}\` retries:`);
+    for (const e of r.teardown.errors) write2(`  ${e}`);
+  }
+  const verdict2 = r.interrupted ? `interrupted by ${r.interrupted}` : r.status;
+  write2(`
+${r.suite}: ${verdict2} in ${formatDuration(r.durationMs)} (run ${r.runId})`);
+}
+function allFound(t) {
+  return t.status === "passed" && t.services.length > 0 && (t.attached?.services.every((x) => x.state === "found") ?? true);
+}
+
 // src/report/merge.ts
-import { readdirSync, readFileSync as readFileSync3, statSync as statSync2 } from "node:fs";
+import { readdirSync, readFileSync as readFileSync4, statSync as statSync2 } from "node:fs";
 import { basename as basename2, join as join3 } from "node:path";
 
 // src/report/evidence.ts
@@ -28928,24 +29766,24 @@ function clip2(s, max = MAX_VALUE_CHARS) {
 }
 function evidenceLines(evidence) {
   const lines = [];
-  for (const [key2, value] of Object.entries(evidence)) {
+  for (const [key3, value] of Object.entries(evidence)) {
     if (value === void 0) continue;
-    const reach2 = key2 === "matrix" ? reachMatrix(evidence) : void 0;
+    const reach2 = key3 === "matrix" ? reachMatrix(evidence) : void 0;
     if (reach2) {
       lines.push("matrix:");
       for (const c of reach2) lines.push(`  ${reachLine(c)}`);
     } else if (typeof value === "string" && value.includes("\n")) {
-      lines.push(`${key2}:`);
+      lines.push(`${key3}:`);
       for (const l of clip2(value).replace(/\n$/, "").split("\n")) lines.push(`  ${l}`);
     } else {
       const text2 = typeof value === "string" ? value : JSON.stringify(value);
-      lines.push(`${key2}: ${clip2(text2 ?? String(value))}`);
+      lines.push(`${key3}: ${clip2(text2 ?? String(value))}`);
     }
   }
   return lines;
 }
 function reachLine(c) {
-  const how = c.reachable ? `reachable${c.ms === void 0 ? "" : ` in ${c.ms}ms`}` : `NOT reachable${c.error ? ` (${c.error})` : ""}`;
+  const how = c.pending ? "pending (no answer when the check's time ran out)" : c.reachable ? `reachable${c.ms === void 0 ? "" : ` in ${c.ms}ms`}` : `NOT reachable${c.error ? ` (${c.error})` : ""}${c.ms === void 0 ? "" : ` after ${c.ms}ms`}`;
   const on = (node2) => node2 ? ` on ${node2}` : "";
   const via = c.via ? ` via ${c.via}` : "";
   return `${c.from}${c.container ? ` (${c.container})` : ""}${on(c.fromNode)} \u2192 ${c.to}${on(c.toNode)}${via}: ${how}`;
@@ -28953,7 +29791,7 @@ function reachLine(c) {
 function decisiveEvidence(c, maxLines = 6, maxChars = 200) {
   const reach2 = reachMatrix(c.evidence);
   const expected = reachExpected(c.evidence);
-  const lines = reach2 ? reach2.filter((x) => x.reachable !== expected).map(reachLine) : evidenceLines(c.evidence).filter((l) => l.trim());
+  const lines = reach2 ? reach2.filter((x) => x.pending || x.reachable !== expected).map(reachLine) : evidenceLines(c.evidence).filter((l) => l.trim());
   const short2 = lines.slice(0, maxLines).map((l) => clip2(l, maxChars));
   if (lines.length > maxLines) short2.push(`\u2026 ${lines.length - maxLines} more lines in the report`);
   return short2;
@@ -29048,7 +29886,7 @@ function readResultFiles(paths) {
   const out = files.flatMap(({ file: file2, origin }) => {
     let data;
     try {
-      data = JSON.parse(readFileSync3(file2, "utf8"));
+      data = JSON.parse(readFileSync4(file2, "utf8"));
     } catch {
       return [];
     }
@@ -29140,7 +29978,8 @@ function junitTotals(suites) {
     passed: count3("passed")
   };
 }
-function renderJUnit(r, ctx = {}) {
+function renderJUnit(results2, ctx = {}) {
+  const r = ctx.path ? relocated(results2, ctx.path) : results2;
   const suites = junitSuites(r, ctx);
   const totals = junitTotals(suites);
   return renderXml({
@@ -29385,11 +30224,11 @@ ${text2.replace(/\n$/, "")}
 ${fence}`;
 }
 function table2(header, rows, align) {
-  const sep = header.map((_, i) => {
+  const sep2 = header.map((_, i) => {
     const a = align?.[i] ?? "l";
     return a === "r" ? "---:" : a === "c" ? ":---:" : "---";
   });
-  return [header, sep, ...rows].map((r) => `| ${r.join(" | ")} |`).join("\n");
+  return [header, sep2, ...rows].map((r) => `| ${r.join(" | ")} |`).join("\n");
 }
 function details(summary2, body, open2 = false) {
   return `<details${open2 ? " open" : ""}><summary>${summary2}</summary>
@@ -29407,48 +30246,188 @@ import { mkdirSync as mkdirSync3, writeFileSync as writeFileSync3 } from "node:f
 import { dirname as dirname6 } from "node:path";
 
 // src/report/mermaid.ts
-function topologyDiagram(t, failingServices = /* @__PURE__ */ new Set()) {
-  const lines = [
-    "flowchart LR",
-    "  classDef up fill:#dafbe1,stroke:#1a7f37,color:#1f2328",
-    "  classDef down fill:#ffebe9,stroke:#cf222e,color:#1f2328",
-    "  classDef checkfailed fill:#fff1e5,stroke:#bc4c00,color:#1f2328",
-    "  classDef notstarted fill:#f6f8fa,stroke:#8c959f,color:#57606a,stroke-dasharray:4 3",
-    "  classDef network fill:#ddf4ff,stroke:#0969da,color:#1f2328"
-  ];
-  const ids = new Map(t.services.map((s, i) => [s.name, `s${i}`]));
-  const nets = /* @__PURE__ */ new Map();
-  for (const s of t.services) {
-    lines.push(
-      `  ${ids.get(s.name)}["${label2(serviceLabel(s))}"]:::${serviceClass(s, failingServices)}`
+var SERVICES_SHOWN = 6;
+var SERVICES_DRAWN = 30;
+var MAX_CHARS = 4e4;
+var MAX_EDGES = 400;
+var CLASSES = [
+  "  classDef up fill:#dafbe1,stroke:#1a7f37,color:#1f2328",
+  "  classDef down fill:#ffebe9,stroke:#cf222e,color:#1f2328",
+  "  classDef checkfailed fill:#fff1e5,stroke:#bc4c00,color:#1f2328",
+  "  classDef notstarted fill:#f6f8fa,stroke:#8c959f,color:#57606a,stroke-dasharray:4 3"
+];
+var EDGE_COLOUR = { passed: "#1a7f37", failed: "#cf222e", skipped: "#8c959f" };
+function suiteDiagram(r) {
+  if (!r.topologies.some((t) => t.services.length)) return void 0;
+  const plan2 = new Plan(r);
+  for (const folded of [false, true]) {
+    const { text: text2, edges, services } = plan2.draw(folded);
+    if (text2.length <= MAX_CHARS && edges <= MAX_EDGES && services <= SERVICES_DRAWN) return text2;
+  }
+  return void 0;
+}
+var Plan = class {
+  constructor(r) {
+    this.r = r;
+    r.topologies.forEach((t, group) => {
+      for (const s of t.services) {
+        for (const d of s.dependsOn ?? []) {
+          const to = d.service.includes("/") ? this.end(d.service, t.matrix) : { group, service: d.service };
+          if (to) this.deps.push({ from: { group, service: s.name }, to, condition: d.condition });
+        }
+      }
+    });
+    for (const c of r.checks) {
+      if (c.status === "failed" || c.status === "error") {
+        for (const target2 of c.targets) {
+          const end = this.end(target2, c.matrix);
+          if (end) this.failing.add(key2(end));
+        }
+      }
+      for (const l of c.links ?? []) {
+        const from = this.end(l.from, c.matrix);
+        const to = this.end(l.to, c.matrix);
+        if (!from || !to) continue;
+        const label4 = `${c.kind}${l.port === void 0 ? "" : ` :${l.port}`}`;
+        this.links.push({ from, to, label: label4, verdict: verdictOf(c) });
+      }
+    }
+    for (const e of [...this.deps.filter((d) => d.from.group !== d.to.group), ...this.links]) {
+      this.linked.add(key2(e.from)).add(key2(e.to));
+    }
+  }
+  r;
+  /** Failing checks' services and the ends of every edge, as `group/service`. */
+  failing = /* @__PURE__ */ new Set();
+  linked = /* @__PURE__ */ new Set();
+  deps = [];
+  links = [];
+  /** The topology result a `topology/service` reference means, in the same matrix combination. */
+  end(ref, matrix) {
+    const slash = ref.indexOf("/");
+    const name2 = ref.slice(0, slash);
+    const group = this.r.topologies.findIndex(
+      (t) => baseName(t.name, t.matrix) === name2 && matrixLabel(t.matrix) === matrixLabel(matrix)
     );
+    return group < 0 ? void 0 : { group, service: ref.slice(slash + 1) };
   }
-  for (const n of t.networks ?? []) {
-    nets.set(n, `n${nets.size}`);
-    lines.push(`  ${nets.get(n)}{{"${label2(n)}"}}:::network`);
-  }
-  for (const s of t.services) {
-    for (const d of s.dependsOn ?? []) {
-      const to = ids.get(d.service);
-      if (to) lines.push(`  ${ids.get(s.name)} -->|${label2(shortCondition(d.condition))}| ${to}`);
+  draw(folded) {
+    const lines = ["flowchart LR", ...CLASSES];
+    const ids = /* @__PURE__ */ new Map();
+    const idOf = (e) => folded ? `g${e.group}` : ids.get(key2(e));
+    const nodes = [...new Set(this.r.topologies.map((t) => t.node))];
+    for (const [m, node2] of nodes.entries()) {
+      const indent = nodes.length > 1 ? "    " : "  ";
+      if (nodes.length > 1) lines.push(`  subgraph m${m}["${label2(`node ${node2}`)}"]`);
+      this.r.topologies.forEach((t, group) => {
+        if (t.node !== node2) return;
+        if (folded || !t.services.length) {
+          lines.push(
+            `${indent}g${group}["${label2(groupLabel(t))}"]:::${this.groupClass(t, group)}`
+          );
+          return;
+        }
+        lines.push(`${indent}subgraph g${group}["${label2(groupTitle(t))}"]`);
+        const { shown, rest } = this.pick(t, group);
+        shown.forEach((s) => {
+          const id = `g${group}s${t.services.indexOf(s)}`;
+          ids.set(key2({ group, service: s.name }), id);
+          lines.push(
+            `${indent}  ${id}["${label2(serviceLabel(s))}"]:::${this.serviceClass(s, group)}`
+          );
+        });
+        if (rest.length) {
+          const cls = worstClass(rest.map((s) => this.serviceClass(s, group)));
+          lines.push(`${indent}  g${group}more["${label2(foldedLabel(rest))}"]:::${cls}`);
+        }
+        lines.push(`${indent}end`);
+      });
+      if (nodes.length > 1) lines.push("  end");
     }
-    for (const n of s.networks ?? []) {
-      const net = nets.get(n);
-      if (net) lines.push(`  ${ids.get(s.name)} -.- ${net}`);
+    const edges = /* @__PURE__ */ new Map();
+    const add = (from, to, text2, verdict2) => {
+      const a = idOf(from);
+      const b = idOf(to);
+      if (!a || !b || a === b) return;
+      const id = `${a}>${b}>${verdict2 ? "check" : "dep"}`;
+      const e = edges.get(id) ?? {
+        from: a,
+        to: b,
+        labels: /* @__PURE__ */ new Set(),
+        remote: this.r.topologies[from.group].node !== this.r.topologies[to.group].node,
+        ...verdict2 && { verdict: verdict2 }
+      };
+      e.labels.add(text2);
+      if (verdict2 && e.verdict) e.verdict = worse(e.verdict, verdict2);
+      edges.set(id, e);
+    };
+    for (const d of this.deps) add(d.from, d.to, shortCondition(d.condition));
+    for (const l of this.links) add(l.from, l.to, l.label, l.verdict);
+    const colours = /* @__PURE__ */ new Map();
+    [...edges.values()].forEach((e, i) => {
+      const arrow = e.remote ? "-.->" : "-->";
+      lines.push(`  ${e.from} ${arrow}|${label2(edgeLabel(e.labels))}| ${e.to}`);
+      if (e.verdict) colours.set(e.verdict, [...colours.get(e.verdict) ?? [], i]);
+    });
+    for (const [verdict2, at3] of colours) {
+      lines.push(`  linkStyle ${at3.join(",")} stroke:${EDGE_COLOUR[verdict2]},stroke-width:2px`);
     }
+    return { text: lines.join("\n"), edges: edges.size, services: ids.size };
   }
-  return lines.join("\n");
+  /** The services a topology shows: those that matter, then the first others up to the limit. */
+  pick(t, group) {
+    const matters = (s) => this.serviceClass(s, group) !== "up" || this.linked.has(key2({ group, service: s.name }));
+    let room = SERVICES_SHOWN - t.services.filter(matters).length;
+    if (t.services.length === SERVICES_SHOWN + 1) room++;
+    const shown = t.services.filter((s) => matters(s) || room-- > 0);
+    return { shown, rest: t.services.filter((s) => !shown.includes(s)) };
+  }
+  serviceClass(s, group) {
+    if (s.status === "failed") return "down";
+    if (s.status === "cancelled" || s.status === "pending") return "notstarted";
+    return this.failing.has(key2({ group, service: s.name })) ? "checkfailed" : "up";
+  }
+  groupClass(t, group) {
+    if (t.status === "failed" || t.status === "error") return "down";
+    return worstClass(t.services.map((s) => this.serviceClass(s, group)));
+  }
+};
+var key2 = (e) => `${e.group}/${e.service}`;
+var CLASS_ORDER = ["down", "checkfailed", "notstarted", "up"];
+function worstClass(classes) {
+  return CLASS_ORDER.find((c) => classes.includes(c)) ?? "notstarted";
+}
+function verdictOf(c) {
+  return c.status === "passed" ? "passed" : c.status === "skipped" ? "skipped" : "failed";
+}
+function worse(a, b) {
+  const order = ["failed", "skipped", "passed"];
+  return order.find((v) => v === a || v === b);
+}
+function edgeLabel(labels) {
+  const all = [...labels];
+  return all.length > 3 ? `${all.slice(0, 3).join(", ")} +${all.length - 3}` : all.join(", ");
+}
+function groupTitle(t) {
+  return t.status === "passed" ? t.name : `${t.name} (${t.status})`;
+}
+function groupLabel(t) {
+  const up2 = t.services.filter((s) => ["healthy", "running", "completed"].includes(s.status));
+  return `${groupTitle(t)}
+${up2.length}/${t.services.length} services up`;
+}
+function foldedLabel(rest) {
+  const byStatus = /* @__PURE__ */ new Map();
+  for (const s of rest) byStatus.set(s.status, (byStatus.get(s.status) ?? 0) + 1);
+  const counts2 = [...byStatus].map(([status, n]) => `${n} ${status}`).join(", ");
+  return `+${rest.length} more
+${counts2}`;
 }
 function serviceLabel(s) {
   const replicas = s.replicas > 1 ? ` \xD7${s.replicas}` : "";
   const ready = s.healthyMs !== void 0 && s.startedMs !== void 0 ? ` ${formatDuration(s.healthyMs - s.startedMs)}` : "";
   return `${s.name}${replicas}
 ${s.status}${ready}`;
-}
-function serviceClass(s, failing) {
-  if (s.status === "failed") return "down";
-  if (s.status === "cancelled" || s.status === "pending") return "notstarted";
-  return failing.has(s.name) ? "checkfailed" : "up";
 }
 function shortCondition(c) {
   return c.replace(/^service_/, "").replace("completed_successfully", "completed");
@@ -29483,7 +30462,8 @@ var LEVELS = CUTS.reduce(
   },
   [{ detail: FULL, cut: [] }]
 );
-function renderSummary(r, opts = {}) {
+function renderSummary(results2, opts = {}) {
+  const r = opts.path ? relocated(results2, opts.path) : results2;
   const limit = opts.limitBytes ?? SUMMARY_LIMIT_BYTES - 16 * 1024;
   for (const level of LEVELS) {
     const md2 = compose(r, level, limit, opts);
@@ -29496,8 +30476,8 @@ function renderSummary(r, opts = {}) {
 **Cut here to fit the ${formatBytes(limit)} limit.** ${whereAll(opts)}
 `;
   const room = limit - Buffer.byteLength(note) - 16;
-  const cut = Buffer.from(md).subarray(0, Math.max(0, room)).toString("utf8");
-  const kept = cut.slice(0, Math.max(0, cut.lastIndexOf("\n")));
+  const cut2 = Buffer.from(md).subarray(0, Math.max(0, room)).toString("utf8");
+  const kept = cut2.slice(0, Math.max(0, cut2.lastIndexOf("\n")));
   return kept + closeFence(kept) + note;
 }
 function closeFence(md) {
@@ -29515,14 +30495,14 @@ function writeSummary(r, file2, opts = {}) {
   mkdirSync3(dirname6(file2), { recursive: true });
   writeFileSync3(file2, renderSummary(r, opts));
 }
-function compose(r, { detail: d, cut }, limit, opts) {
+function compose(r, { detail: d, cut: cut2 }, limit, opts) {
   const parts = [
     headline(r),
-    cut.length ? `> [!NOTE]
-> Cut to fit ${opts.limitBytes ? formatBytes(limit) : "GitHub's 1 MiB job summary"}: ${cut.join(", ")}. ${whereAll(opts)}` : "",
+    cut2.length ? `> [!NOTE]
+> Cut to fit ${opts.limitBytes ? formatBytes(limit) : "GitHub's 1 MiB job summary"}: ${cut2.join(", ")}. ${whereAll(opts)}` : "",
+    checks(r, d),
     failures(r, d),
     topologies(r, d),
-    checks(r, d),
     reachMatrices(r, d),
     scenarios(r, d),
     footer(r, opts)
@@ -29640,41 +30620,46 @@ function html(s) {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 function topologies(r, d) {
-  const failingTargets = new Set(
-    r.checks.filter((c) => c.status === "failed" || c.status === "error").flatMap((c) => c.targets)
-  );
-  const blocks = r.topologies.map((t) => {
-    const icon = t.status === "passed" ? ICON.passed : t.status === "cancelled" ? ICON.cancelled : ICON[t.status];
-    const head = `### ${icon} ${inline(t.name)} on ${code(t.node)}` + (t.attached ? ` \u2014 attached to compose project ${code(t.attached.project)}` : "");
-    const attachNotes = (t.attached?.services ?? []).filter((s) => s.state !== "found").map(
-      (s) => `- ${inline(s.name)}: **${s.state}**${s.message ? ` \u2014 ${inline(s.message)}` : ""}`
-    ).join("\n");
-    if (!d.passingDetail && t.status === "passed") {
-      return [`${head}
-
-${t.services.length} services up.`, attachNotes].filter(Boolean).join("\n\n");
-    }
-    const rows = t.services.map((s) => [
+  if (!r.topologies.length) return "";
+  const diagram = d.diagrams ? suiteDiagram(r) : void 0;
+  const listed = r.topologies.filter((t) => d.passingDetail || t.status !== "passed");
+  const unlisted = r.topologies.filter((t) => !listed.includes(t));
+  const rows = listed.flatMap(
+    (t) => t.services.map((s, i) => [
+      // The topology and its node head its first row only: the rows below are its services.
+      i ? "" : `${topologyIcon(t)} ${inline(t.name)}`,
+      i ? "" : inline(t.node),
       `${inline(s.name)}${s.replicas > 1 ? ` \xD7${s.replicas}` : ""}`,
-      inline(t.node),
-      inline(s.status),
+      s.withoutGpu ? `${inline(s.status)}, without its GPU` : inline(s.status),
       inline(s.health),
       s.startedMs === void 0 ? "\u2014" : formatDuration(s.startedMs),
       s.healthyMs === void 0 || s.startedMs === void 0 ? "\u2014" : formatDuration(s.healthyMs - s.startedMs)
-    ]);
-    const tbl = table2(
-      ["service", "node", "state", "health", "started at", "time to healthy"],
+    ])
+  );
+  const services = unlisted.flatMap((t) => t.services).length;
+  return [
+    "## Topologies",
+    diagram ? fenced(diagram, "mermaid") : d.diagrams && r.topologies.some((t) => t.services.length) ? `_No diagram: ${r.topologies.length} topologies are more than mermaid draws, even one box each._` : "",
+    rows.length ? table2(
+      ["topology", "node", "service", "state", "health", "started at", "time to healthy"],
       rows,
-      ["l", "l", "l", "l", "r", "r"]
-    );
-    const base = baseName(t.name, t.matrix);
-    const failing = new Set(
-      [...failingTargets].filter((x) => x.startsWith(`${base}/`)).map((x) => x.slice(base.length + 1))
-    );
-    const diagram = d.diagrams && t.services.length ? fenced(topologyDiagram(t, failing), "mermaid") : "";
-    return [head, tbl, attachNotes, diagram].filter(Boolean).join("\n\n");
-  });
-  return blocks.length ? ["## Topologies", ...blocks].join("\n\n") : "";
+      ["l", "l", "l", "l", "l", "r", "r"]
+    ) : "",
+    unlisted.length ? `_${unlisted.length} topologies up (${services} services), not listed._` : "",
+    ...r.topologies.flatMap(attachNotes)
+  ].filter(Boolean).join("\n\n");
+}
+function topologyIcon(t) {
+  return t.status === "passed" ? ICON.passed : t.status === "cancelled" ? ICON.cancelled : ICON[t.status];
+}
+function attachNotes(t) {
+  if (!t.attached) return [];
+  const notes = t.attached.services.filter((s) => s.state !== "found").map((s) => `- ${inline(s.name)}: **${s.state}**${s.message ? ` \u2014 ${inline(s.message)}` : ""}`);
+  return [
+    `${inline(t.name)} is attached to compose project ${code(t.attached.project)}` + (notes.length ? `:
+
+${notes.join("\n")}` : ".")
+  ];
 }
 var CHECK_ORDER = { failed: 0, error: 1, skipped: 3, passed: 4 };
 function checks(r, d) {
@@ -29683,27 +30668,26 @@ function checks(r, d) {
     (a, b) => (a.flaky ? 2 : CHECK_ORDER[a.status]) - (b.flaky ? 2 : CHECK_ORDER[b.status])
   );
   const shown = d.passingChecks ? sorted : sorted.filter((c) => c.status !== "passed" || c.flaky);
+  const files = [...new Set(shown.map((c) => c.source.file))];
+  const one = files.length === 1 ? files[0] : void 0;
   const rows = shown.map((c) => [
     c.flaky ? ICON.flaky : ICON[c.status],
     inline(c.name),
     codeCell(c.kind),
     inline(topologyOf(r, c)?.name ?? "\u2014"),
-    codeCell(`${c.source.file}:${c.source.line}`),
+    one === void 0 ? codeCell(`${c.source.file}:${c.source.line}`) : String(c.source.line),
     formatDuration(c.durationMs),
     inline(c.flaky ? `${c.message} (flaky)` : c.message)
   ]);
   const hidden = sorted.length - shown.length;
   return [
     "## Checks",
-    rows.length ? table2(["", "check", "kind", "topology", "where", "time", "result"], rows, [
-      "c",
-      "l",
-      "l",
-      "l",
-      "l",
-      "r",
-      "l"
-    ]) : "",
+    one === void 0 ? "" : `Lines of ${code(one)}.`,
+    rows.length ? table2(
+      ["", "check", "kind", "topology", one === void 0 ? "where" : "line", "time", "result"],
+      rows,
+      ["c", "l", "l", "l", one === void 0 ? "l" : "r", "r", "l"]
+    ) : "",
     hidden ? `_${hidden} passing checks not listed._` : ""
   ].filter(Boolean).join("\n\n");
 }
@@ -29856,13 +30840,21 @@ function filterSuite(suite, filter) {
     });
   }
   const pattern = compile2(filter.checks);
-  const keepTopology = (name2) => !wanted.length || wanted.includes(name2);
+  const named2 = (n) => !pattern || pattern.test(n);
+  if (pattern && !suite.checks.some((c) => named2(c.name)) && !suite.scenarios.some((x) => named2(x.name))) {
+    throw new UserError({
+      message: `the check filter "${filter.checks}" matches no check or scenario name in ${suite.file}`,
+      hint: `Checks: ${some(suite.checks.map((c) => c.name))}. Scenarios: ${some(suite.scenarios.map((x) => x.name))}.`
+    });
+  }
+  const kept = withDependencies(suite, wanted);
+  const keepTopology = (name2) => !kept.size || kept.has(name2);
   const inKept = (targets2) => targets2.every((t) => keepTopology(t.split("/")[0]));
   const topologies2 = suite.topologies.filter((t) => keepTopology(t.name));
-  const checks2 = suite.checks.filter(
-    (c) => inKept(c.targets) && (!pattern || pattern.test(c.name))
+  const checks2 = suite.checks.filter((c) => inKept(c.targets) && named2(c.name));
+  const scenarios2 = suite.scenarios.filter(
+    (s) => inKept(scenarioTargets(suite, s)) && named2(s.name)
   );
-  const scenarios2 = suite.scenarios.filter((s) => inKept(scenarioTargets(suite, s)));
   return {
     suite: { ...suite, topologies: topologies2, checks: checks2, scenarios: scenarios2 },
     dropped: {
@@ -29871,6 +30863,18 @@ function filterSuite(suite, filter) {
       scenarios: suite.scenarios.filter((s) => !scenarios2.includes(s)).map((s) => s.name)
     }
   };
+}
+function withDependencies(suite, names2) {
+  const out = new Set(names2);
+  for (const name2 of out)
+    for (const d of suite.topologies.find((t) => t.name === name2)?.dependsOn ?? [])
+      out.add(d.on.topology);
+  return out;
+}
+function some(names2, shown = 10) {
+  if (!names2.length) return "none";
+  const more = names2.length > shown ? `; \u2026 ${names2.length - shown} more` : "";
+  return names2.slice(0, shown).join("; ") + more;
 }
 function compile2(source) {
   if (!source) return void 0;
@@ -29902,6 +30906,31 @@ function scenarioTargets(suite, scenario) {
 // src/orchestrator/progress.ts
 var silentProgress = { emit: () => void 0 };
 
+// src/engine/count.ts
+function countingEngine(engine, into) {
+  return new Proxy(engine, {
+    get(target2, key3) {
+      const v = Reflect.get(target2, key3, target2);
+      if (typeof v !== "function" || typeof key3 !== "string") return v;
+      return (...args) => {
+        if (key3 !== "close") into[key3] = (into[key3] ?? 0) + 1;
+        return v.apply(target2, args);
+      };
+    }
+  });
+}
+function sumEngineCalls(all) {
+  const present = all.filter((c) => c !== void 0);
+  if (!present.length) return void 0;
+  const out = {};
+  for (const calls of present)
+    for (const [node2, kinds] of Object.entries(calls)) {
+      const n = out[node2] ??= {};
+      for (const [kind, count3] of Object.entries(kinds)) n[kind] = (n[kind] ?? 0) + count3;
+    }
+  return out;
+}
+
 // src/report/combine.ts
 function label3(matrix) {
   return matrix ? ` [${Object.entries(matrix).map(([k, v]) => `${k}=${v}`).join(", ")}]` : "";
@@ -29911,6 +30940,7 @@ function combineResults(runs) {
   if (runs.length === 1) return runs[0].results;
   const all = runs.map((r) => r.results);
   const teardowns = all.map((r) => r.teardown);
+  const engineCalls = sumEngineCalls(all.map((r) => r.engineCalls));
   return {
     suite: all[0].suite,
     runId: all.map((r) => r.runId).join(","),
@@ -29941,7 +30971,8 @@ function combineResults(runs) {
         errors: [...a.errors, ...t.errors]
       },
       { kept: false, containers: 0, networks: 0, volumes: 0, errors: [] }
-    )
+    ),
+    ...engineCalls && { engineCalls }
   };
 }
 
@@ -29955,10 +30986,11 @@ function writeJson(results2, file2) {
 }
 
 // src/run.ts
-import { setMaxListeners as setMaxListeners3 } from "node:events";
+import { setMaxListeners as setMaxListeners7 } from "node:events";
 import { performance as performance6 } from "node:perf_hooks";
 
 // src/scenarios/faults.ts
+import { setMaxListeners as setMaxListeners5 } from "node:events";
 var HEAL_MS = 3e4;
 var FaultSet = class {
   active = /* @__PURE__ */ new Map();
@@ -29993,7 +31025,9 @@ var FaultSet = class {
         reason
       };
       try {
-        await fault.heal(AbortSignal.timeout(fault.healTimeoutMs ?? HEAL_MS));
+        const signal = AbortSignal.timeout(fault.healTimeoutMs ?? HEAL_MS);
+        setMaxListeners5(0, signal);
+        await fault.heal(signal);
       } catch (e) {
         record3.error = errorMessage(e);
       }
@@ -30270,12 +31304,12 @@ function candidates(c, ctx) {
     for (const r of ctx.runtime.replicas(ref)) seen.set(r.containerId, r);
   const byNode = /* @__PURE__ */ new Map();
   for (const r of seen.values()) {
-    const key2 = c.per === "service" ? `${r.topology}/${r.service}` : `${r.topology}/${r.service}#${r.index}`;
+    const key3 = c.per === "service" ? `${r.topology}/${r.service}` : `${r.topology}/${r.service}#${r.index}`;
     const units = byNode.get(r.node) ?? /* @__PURE__ */ new Map();
     byNode.set(r.node, units);
-    const u = units.get(key2) ?? { key: key2, replicas: [] };
+    const u = units.get(key3) ?? { key: key3, replicas: [] };
     u.replicas.push(r);
-    units.set(key2, u);
+    units.set(key3, u);
   }
   if (byNode.size === 0)
     throw new Error(`${list3(c.among).join(", ")}: no container in this run to choose from`);
@@ -30338,6 +31372,7 @@ var heal = defineStep({
 
 // src/orchestrator/wait-back.ts
 var DEFAULT_POLL_MS = 250;
+var BACKSTOP_MS2 = 2e3;
 var NotBackError = class extends Error {
   constructor(message) {
     super(message);
@@ -30351,33 +31386,57 @@ async function waitBack(engine, id, opts) {
   let run2;
   let last;
   for (; ; ) {
-    const st = last = await engine.inspectContainer(id, signal);
-    const now = clock.now();
-    if (st.status === "exited" || st.status === "dead") {
-      if (st.exitCode === 0) return "completed";
-      throw new NotBackError(
-        `exited with code ${st.exitCode}${st.oomKilled ? " (killed: out of memory)" : ""}`
-      );
-    }
-    if (st.status === "running" && !opts.mustComplete) {
-      if (st.health?.status === "healthy") return "healthy";
-      if (st.health?.status === "unhealthy") throw new NotBackError("is unhealthy");
-      if (!st.health) {
-        if (!run2 || run2.startedAt !== st.startedAt) run2 = { startedAt: st.startedAt, since: now };
-        if (now - run2.since >= opts.stableMs) return "running";
+    const change = nextChange(opts.changes, id);
+    try {
+      const st = last = await engine.inspectContainer(id, signal);
+      const now = clock.now();
+      if (st.status === "exited" || st.status === "dead") {
+        if (st.exitCode === 0) return "completed";
+        throw new NotBackError(
+          `exited with code ${st.exitCode}${st.oomKilled ? " (killed: out of memory)" : ""}`
+        );
       }
-    } else if (st.status !== "running") {
-      run2 = void 0;
+      if (st.status === "running" && !opts.mustComplete) {
+        if (st.health?.status === "healthy") return "healthy";
+        if (st.health?.status === "unhealthy") throw new NotBackError("is unhealthy");
+        if (!st.health) {
+          if (!run2 || run2.startedAt !== st.startedAt) run2 = { startedAt: st.startedAt, since: now };
+          if (now - run2.since >= opts.stableMs) return "running";
+        }
+      } else if (st.status !== "running") {
+        run2 = void 0;
+      }
+      const left = opts.readyTimeoutMs - (now - t0);
+      if (left <= 0) {
+        const what = opts.mustComplete ? "finished" : last.health ? "healthy" : "running";
+        throw new NotBackError(
+          `was not ${what} within ${formatDuration(opts.readyTimeoutMs)} (${last.health ? `health ${last.health.status}` : last.status})`
+        );
+      }
+      const due = run2 && !st.health && st.status === "running" ? opts.stableMs - (now - run2.since) : left;
+      const wait = Math.min(left, due);
+      if (change) await untilChange(change.changed, clock, Math.min(BACKSTOP_MS2, wait), signal);
+      else await clock.sleep(Math.min(pollMs, wait), signal);
+    } finally {
+      change?.off();
     }
-    const left = opts.readyTimeoutMs - (now - t0);
-    if (left <= 0) {
-      const what = opts.mustComplete ? "finished" : last.health ? "healthy" : "running";
-      throw new NotBackError(
-        `was not ${what} within ${formatDuration(opts.readyTimeoutMs)} (${last.health ? `health ${last.health.status}` : last.status})`
-      );
-    }
-    await clock.sleep(Math.min(pollMs, left), signal);
   }
+}
+function nextChange(feed, id) {
+  if (!feed?.live) return void 0;
+  let resolve5;
+  const changed = new Promise((r) => resolve5 = r);
+  const off = feed.onChange((changedId) => changedId === id && resolve5());
+  return { changed, off };
+}
+async function untilChange(changed, clock, ms, signal) {
+  const timer = new AbortController();
+  try {
+    await Promise.race([changed, clock.sleep(ms, AbortSignal.any([signal, timer.signal]))]);
+  } finally {
+    timer.abort();
+  }
+  signal.throwIfAborted();
 }
 
 // src/orchestrator/restart.ts
@@ -30537,9 +31596,10 @@ async function restartIn(r, name2, services, userStopped, what, ctx) {
       userStopped,
       attempts,
       readyTimeoutMs: r.timeout === void 0 ? topology.waitTimeoutMs : parseDuration(r.timeout),
-      stableMs: topology.stableMs
+      stableMs: topology.stableMs,
+      changes: ctx.runtime.changes(name2)
     });
-    const message = describe5(what, report, r.topology !== void 0);
+    const message = describe4(what, report, r.topology !== void 0);
     return { status: "passed", message, evidence: { ...report } };
   } catch (e) {
     if (!(e instanceof RestartFailure)) throw e;
@@ -30557,7 +31617,7 @@ async function restartIn(r, name2, services, userStopped, what, ctx) {
     };
   }
 }
-function describe5(what, report, byTier) {
+function describe4(what, report, byTier) {
   const order = byTier ? report.tiers.map((t) => t.join(" + ")).join(" \u2192 ") : report.started.map((s) => `${s.container} (${s.back})`).join(", ");
   const retried = report.started.filter((s) => s.attempts > 1);
   const skipped = [...new Set(report.skipped.map((s) => s.service))];
@@ -30595,7 +31655,8 @@ var down = defineStep({
                 userStopped,
                 attempts: DEFAULT_RESTART_ATTEMPTS,
                 readyTimeoutMs: p.topology.waitTimeoutMs,
-                stableMs: p.topology.stableMs
+                stableMs: p.topology.stableMs,
+                changes: ctx.runtime.changes(p.topology.name)
               })
             )
           );
@@ -30659,22 +31720,25 @@ var Addresses = class {
     }
     return s;
   }
-  /** `peer` as seen from a container on `fromNode`. */
-  async peer(fromNode, peer) {
+  /** `peer` as seen from the container of `from`. */
+  async peer(from, peer) {
     const s = await this.state(peer);
-    if (peer.node === fromNode) {
+    const local = peer.node === from.node ? await this.state(from) : void 0;
+    const mine = new Set((local?.networks ?? []).map((n) => n.name));
+    if (local && (s.networks ?? []).some((n) => mine.has(n.name))) {
       const ips = (s.networks ?? []).flatMap(
         (n) => [n.ipv4, n.ipv6].filter((x) => !!x)
       );
       const tcpPorts2 = (s.exposedPorts ?? []).filter((p) => p.protocol === "tcp").map((p) => p.port);
       return { replica: peer, sameNode: true, ips: uniq(ips), tcpPorts: uniq(tcpPorts2) };
     }
-    const host = await this.nodeIp(peer.node);
     const tcpPorts = s.ports.filter((p) => p.protocol === "tcp" && p.hostPort > 0);
+    const gateways = (local?.networks ?? []).flatMap((n) => n.gateway ? [n.gateway] : []);
+    const node2 = await this.nodeIp(peer.node);
     return {
       replica: peer,
       sameNode: false,
-      ips: [host],
+      ips: uniq(local && isLoopback(node2) ? gateways : [node2, ...gateways]),
       tcpPorts: uniq(tcpPorts.map((p) => p.hostPort))
     };
   }
@@ -30689,16 +31753,18 @@ var Addresses = class {
     return p;
   }
 };
+var isLoopback = (ip) => /^(127\.|::1$)/.test(ip);
 function uniq(xs) {
   return [...new Set(xs)];
 }
 
 // src/scenarios/network/inject.ts
 import { randomBytes as randomBytes3 } from "node:crypto";
+import { setMaxListeners as setMaxListeners6 } from "node:events";
 
 // src/scenarios/network/proxy.ts
 var PROXY_UID = 64932;
-var READY = "SC-PROXY-READY";
+var READY2 = "SC-PROXY-READY";
 var PROXY_SOURCE = String.raw`'use strict';
 const net = require('net');
 const cfg = JSON.parse(process.argv[1]);
@@ -30786,7 +31852,7 @@ Promise.all(
       process.setgid(cfg.uid);
       process.setuid(cfg.uid);
     }
-    process.stdout.write('${READY} ' + JSON.stringify(ports) + '\n');
+    process.stdout.write('${READY2} ' + JSON.stringify(ports) + '\n');
   },
   (err) => {
     process.stderr.write('proxy: ' + err.message + '\n');
@@ -30797,7 +31863,7 @@ process.on('SIGTERM', () => process.exit(0));
 process.on('SIGINT', () => process.exit(0));
 `;
 function parseReady(logs2) {
-  const m = new RegExp(`${READY} (\\{.*\\})`).exec(logs2);
+  const m = new RegExp(`${READY2} (\\{.*\\})`).exec(logs2);
   return m ? JSON.parse(m[1]) : void 0;
 }
 
@@ -30980,6 +32046,7 @@ async function healOne(set2, h, signal) {
   if (res.exitCode !== 0) throw new Error(res.stderr.trim() || `heal exited ${res.exitCode}`);
 }
 async function removeHelpers(set2, signal) {
+  setMaxListeners6(0, signal);
   await Promise.all(
     set2.list.flatMap(
       (h) => [h.proxyId, h.id].filter((id) => !!id).map((id) => h.engine.removeContainer(id, signal).catch(() => void 0))
@@ -31156,7 +32223,7 @@ async function runPartition(p, ctx) {
   const oneway = p.oneway === true;
   const plans = /* @__PURE__ */ new Map();
   const add = async (r, peers, kinds) => {
-    const pa = await Promise.all(peers.map((x) => addrs.peer(r.node, x)));
+    const pa = await Promise.all(peers.map((x) => addrs.peer(r, x)));
     const plan2 = plans.get(r.containerId) ?? { r, from: [], to: [] };
     if (kinds.from) plan2.from.push(...pa.filter((x) => x.sameNode));
     if (kinds.to) plan2.to.push(...pa.filter((x) => !x.sameNode));
@@ -31219,7 +32286,7 @@ async function shapingPlan(v, ctx, addrs) {
   const ports2 = v.port === void 0 ? void 0 : typeof v.port === "number" ? [v.port] : v.port;
   const plans = await Promise.all(
     clients.map(async (r) => {
-      const pa = await Promise.all(peers.map((p) => addrs.peer(r.node, p)));
+      const pa = await Promise.all(peers.map((p) => addrs.peer(r, p)));
       const restrict = (d) => ports2 ? d.flatMap(
         (x) => x.port ? ports2.includes(x.port) ? [x] : [] : ports2.map((port2) => ({ ip: x.ip, port: port2 }))
       ) : d;
@@ -31527,13 +32594,14 @@ async function recreateOne(r, timeoutMs, ctx) {
   const tp = ctx.runtime.plan(r.topology);
   const sp = tp.services.find((s) => s.spec.name === r.service);
   const engine = ctx.runtime.engine(r.node);
+  const withoutGpu = (await ctx.runtime.inspect(r, ctx.signal)).labels[LABEL.withoutGpu];
   await ctx.faults.heal(`pause:${r.containerId}`, "a recreate step");
   await stopWithGrace(engine, r.containerId, sp.spec.stopGracePeriodMs, ctx.signal);
   await engine.removeContainer(r.containerId, ctx.signal);
   let id;
   try {
     id = await engine.createContainer(
-      replicaRequest(tp, sp, r.index, ctx.runtime.labels),
+      replicaRequest(tp, sp, r.index, ctx.runtime.labels, withoutGpu),
       AbortSignal.timeout(QUICK_CALL_MS)
     );
   } catch (e) {
@@ -31556,6 +32624,7 @@ async function recreateOne(r, timeoutMs, ctx) {
       signal: ctx.signal,
       readyTimeoutMs: timeoutMs ?? tp.spec.waitTimeoutMs,
       stableMs: tp.spec.stableMs,
+      changes: ctx.runtime.changes(r.topology),
       mustComplete: sp.mustComplete
     });
   } catch (e) {
@@ -31633,9 +32702,9 @@ var STEPS = {
 var byKey3 = new Map(
   Object.values(STEPS).map((s) => [s.key, s])
 );
-function stepOf(key2) {
-  const s = byKey3.get(key2);
-  if (!s) throw new Error(`unknown step "${key2}"`);
+function stepOf(key3) {
+  const s = byKey3.get(key3);
+  if (!s) throw new Error(`unknown step "${key3}"`);
   return s;
 }
 
@@ -31737,7 +32806,7 @@ function result(step, o, startedMs, durationMs) {
 var OomCounter = class {
   counts = /* @__PURE__ */ new Map();
   controller = new AbortController();
-  listeners = [];
+  listeners = /* @__PURE__ */ new Set();
   failed = false;
   /** The subscription ended (closed, broken): changes are no longer seen. */
   ended = false;
@@ -31764,12 +32833,84 @@ var OomCounter = class {
     return !this.ended;
   }
   onChange(fn) {
-    this.listeners.push(fn);
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
   }
   close() {
     this.controller.abort();
   }
 };
+
+// src/orchestrator/board.ts
+var ServiceBoard = class {
+  /** `topologies`: those this run brings up; a wait on any other fails at once. */
+  constructor(topologies2) {
+    this.topologies = topologies2;
+  }
+  topologies;
+  entries = /* @__PURE__ */ new Map();
+  /** Topologies whose bring-up has ended, with what to tell a late waiter. */
+  closed = /* @__PURE__ */ new Map();
+  entry(key3) {
+    let e = this.entries.get(key3);
+    if (!e) {
+      const started = follower();
+      const ready = follower();
+      e = {
+        started: started.promise,
+        ready: ready.promise,
+        settled: false,
+        follow: (s, r) => {
+          started.follow(s);
+          ready.follow(r);
+        }
+      };
+      this.entries.set(key3, e);
+      this.failUnsettled(key3);
+    }
+    return e;
+  }
+  /** The service's start (`started`) and readiness (`ready`) as its topology's bring-up sees them. */
+  publish(key3, started, ready) {
+    const e = this.entry(key3);
+    if (e.settled) return;
+    e.settled = true;
+    e.follow(started, ready);
+  }
+  /**
+   * The topology's bring-up has ended: every wait on one of its services that no publish
+   * answered, now or later, fails with `why`.
+   */
+  close(topology, why) {
+    this.closed.set(topology, why);
+    for (const key3 of this.entries.keys())
+      if (key3.startsWith(`${topology}/`)) this.failUnsettled(key3);
+  }
+  failUnsettled(key3) {
+    const why = this.closed.get(key3.slice(0, key3.indexOf("/")));
+    if (why === void 0) return;
+    const fail = Promise.reject(new Error(why));
+    fail.catch(() => void 0);
+    this.publish(key3, fail, fail);
+  }
+  started(key3) {
+    return this.known(key3) ?? this.entry(key3).started;
+  }
+  ready(key3) {
+    return this.known(key3) ?? this.entry(key3).ready;
+  }
+  known(key3) {
+    const topology = key3.slice(0, key3.indexOf("/"));
+    if (this.topologies.has(topology)) return void 0;
+    return Promise.reject(new Error(`is not part of this run (topology "${topology}" is not)`));
+  }
+};
+function follower() {
+  let follow;
+  const promise2 = new Promise((resolve5, reject) => follow = (p) => p.then(resolve5, reject));
+  promise2.catch(() => void 0);
+  return { promise: promise2, follow };
+}
 
 // src/run.ts
 var DEFAULT_LIFETIME_MS = 6 * 36e5;
@@ -31777,7 +32918,7 @@ var SETTLE_MS2 = 3e4;
 var DEFAULT_FAILURE_LOG_LINES = 50;
 async function run(suite, opts = {}) {
   const signal = opts.signal ?? new AbortController().signal;
-  setMaxListeners3(0, signal);
+  setMaxListeners7(0, signal);
   const redact = redactor(suite.secrets);
   const sink = opts.progress ?? silentProgress;
   const progress = { emit: (e) => sink.emit(redact.deep(e)) };
@@ -31798,9 +32939,12 @@ async function run(suite, opts = {}) {
   opts.onStart?.({ runId: identity.runId, suite: suite.name, nodes: usedNodes });
   const engines = /* @__PURE__ */ new Map();
   const ooms = /* @__PURE__ */ new Map();
-  const runner = runnerEngine(suite, engines, opts.engineFactory);
+  const calls = {};
+  const factory = opts.engineFactory ?? dockerEngineFor;
+  const counted = (node2) => countingEngine(factory(node2), calls[node2.name] ??= {});
+  const runner = runnerEngine(suite, engines, counted);
   try {
-    for (const [node2, engine] of await connectAll(suite, usedNodes, opts.engineFactory))
+    for (const [node2, engine] of await connectAll(suite, usedNodes, counted, progress))
       engines.set(node2, engine);
     for (const [node2, engine] of engines)
       ooms.set(node2, new OomCounter(engine, runEventFilter(suite, node2, identity.runId)));
@@ -31850,14 +32994,17 @@ async function run(suite, opts = {}) {
       runStart,
       startedAt
     );
-    return redact.deep(logs2 ? { ...r, logs: logs2 } : r);
+    return redact.deep({ ...r, ...logs2 && { logs: logs2 }, engineCalls: calls });
   } finally {
     for (const o of ooms.values()) o.close();
     await Promise.all([...engines.values(), ...runner.opened()].map((e) => e.close()));
   }
 }
-async function connectAll(suite, nodes, factory) {
+async function connectAll(suite, nodes, factory, progress) {
   const settled = await Promise.allSettled(nodes.map((n) => connect(suite.nodes[n], factory)));
+  for (const s of settled)
+    if (s.status === "fulfilled")
+      for (const text2 of s.value.notes) progress.emit({ kind: "note", level: "warn", text: text2 });
   const failed = settled.flatMap((s) => s.status === "rejected" ? [s.reason] : []);
   if (failed.length) {
     await Promise.all(settled.map((s) => s.status === "fulfilled" && s.value.engine.close()));
@@ -31897,6 +33044,7 @@ async function checkPhase(suite, runtime, notRun, signal, opts) {
       message: `not run: ${notRun}`,
       source: c.pos,
       targets: c.targets,
+      ...c.links?.length && { links: c.links },
       attempts: 0,
       flaky: false,
       evidence: {}
@@ -31934,6 +33082,7 @@ async function failureLogs(checks2, engines, suite, runId, lines) {
       if (!engine) return;
       try {
         const signal = AbortSignal.timeout(QUICK_CALL_MS);
+        setMaxListeners7(0, signal);
         const containers = await engine.listContainers(serviceFilter(spec, service2, runId), signal);
         const texts = await Promise.all(
           containers.map(async (c) => {
@@ -31956,7 +33105,7 @@ async function sweepStale(engine, progress) {
       progress.emit({
         kind: "note",
         level: "warn",
-        text: `removed what stale run ${run2.runId} (suite ${run2.suite}) left on node ${engine.node}: ${describe6(report)}`
+        text: `removed what stale run ${run2.runId} (suite ${run2.suite}) left on node ${engine.node}: ${describe5(report)}`
       });
     }
   } catch (e) {
@@ -31976,6 +33125,7 @@ async function bringUp(plan2, engines, identity, signal, progress, runStart, swe
     ])
   );
   const images = /* @__PURE__ */ new Map();
+  const board = new ServiceBoard(new Set(plan2.topologies.map((tp) => tp.spec.name)));
   try {
     const list4 = await Promise.all(
       plan2.topologies.map((tp) => {
@@ -31991,9 +33141,25 @@ async function bringUp(plan2, engines, identity, signal, progress, runStart, swe
           runStart,
           images: images.get(node2),
           beforeStart: swept.get(node2),
+          board,
           ...retrying
         };
-        return tp.spec.attach ? attachTopology(tp, ctx) : upTopology(tp, ctx);
+        const up2 = tp.spec.attach ? attachTopology(tp, ctx) : upTopology(tp, ctx);
+        return up2.then((o) => {
+          progress.emit({
+            kind: "topology",
+            topology: o.name,
+            node: o.node,
+            status: o.status,
+            atMs: Math.round(performance6.now() - runStart),
+            services: o.services.map((s) => ({ name: s.name, status: s.status }))
+          });
+          board.close(
+            o.name,
+            o.failure ? `was not brought up: ${o.failure.message}` : `was not brought up (${o.status})`
+          );
+          return o;
+        });
       })
     );
     return { list: list4, inFlight };
@@ -32009,11 +33175,13 @@ async function tearDown(suite, engines, runId, plan2, progress, inFlight) {
     const e = byEngine2.get(url2) ?? { engine, nodes: /* @__PURE__ */ new Set() };
     byEngine2.set(url2, e.nodes.add(node2) && e);
   }
+  const order = new StopOrder();
   const reports = await Promise.all(
     [...byEngine2.values()].map(
       ({ engine, nodes }) => teardownRun(engine, runId, {
         plan: { ...plan2, topologies: plan2.topologies.filter((t) => nodes.has(t.spec.node)) },
-        progress
+        progress,
+        order
       })
     )
   );
@@ -32026,7 +33194,7 @@ async function tearDown(suite, engines, runId, plan2, progress, inFlight) {
     }),
     { containers: 0, networks: 0, volumes: 0, errors: [] }
   );
-  progress.emit({ kind: "note", level: "info", text: `removed ${describe6(total)}` });
+  progress.emit({ kind: "note", level: "info", text: `removed ${describe5(total)}` });
   const restored = reports.flatMap((r) => r.restored ?? []);
   if (restored.length)
     progress.emit({
@@ -32036,7 +33204,7 @@ async function tearDown(suite, engines, runId, plan2, progress, inFlight) {
     });
   return { kept: false, ...total, ...restored.length ? { restored } : {} };
 }
-function describe6(r) {
+function describe5(r) {
   return `${r.containers} containers, ${r.networks} networks, ${r.volumes} volumes`;
 }
 function results(suite, identity, outcomes2, checks2, scenarios2, teardown, signal, runStart, startedAt) {
@@ -32052,13 +33220,20 @@ function results(suite, identity, outcomes2, checks2, scenarios2, teardown, sign
         startedMs: s.startedMs,
         healthyMs: s.healthyMs,
         ...s.healthSource && { healthSource: s.healthSource },
+        ...s.withoutGpu && { withoutGpu: s.withoutGpu },
         replicas: svc?.replicas ?? 1,
         ...svc && {
           source: svc.pos,
-          dependsOn: Object.entries(svc.dependsOn).map(([service2, d]) => ({
-            service: service2,
-            condition: d.condition
-          })),
+          dependsOn: [
+            ...Object.entries(svc.dependsOn).map(([service2, d]) => ({
+              service: service2,
+              condition: d.condition
+            })),
+            ...(spec.dependsOn ?? []).filter((d) => d.service === s.name).map((d) => ({
+              service: `${d.on.topology}/${d.on.service}`,
+              condition: d.condition
+            }))
+          ],
           networks: serviceNetworks(svc)
         }
       };
@@ -32150,15 +33325,19 @@ function reportFiles(asked, suite) {
     summary: asked.summary
   };
 }
-function writeReports(results2, files, commit2 = process.env.GITHUB_SHA) {
+function writeReports(results2, files, {
+  commit: commit2 = process.env.GITHUB_SHA,
+  path
+} = {}) {
   if (files.json) writeJson(results2, files.json);
-  if (files.junit) writeJUnit(results2, files.junit, { commit: commit2 });
-  if (files.summary) writeSummary(results2, files.summary, { files });
+  if (files.junit) writeJUnit(results2, files.junit, { commit: commit2, path });
+  if (files.summary) writeSummary(results2, files.summary, { files, path });
 }
 
 export {
   parseDuration,
   formatDuration,
+  privateKeyLines,
   diffSnapshots,
   formatDifference,
   writeSnapshotFile,
@@ -32170,6 +33349,14 @@ export {
   manifestJsonSchema,
   DEFAULT_NODE,
   loadSuites,
+  repoPath,
+  relocated,
+  verboseFromEnv,
+  consoleProgress,
+  BringUpFold,
+  relativePos,
+  cut,
+  printSummary,
   decisiveEvidence,
   mergeResults,
   readResultFiles,

@@ -6,9 +6,8 @@
  * (teardown order, cycles) are in test/unit/cross-deps.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { DockerEngine } from '../../src/engine/docker.js';
 import type { RunResults } from '../../src/report/results.js';
-import { leftovers, NOTHING } from '../support/engine.js';
+import { leftovers, leftoversAt, NOTHING } from '../support/engine.js';
 import { runFiles } from '../support/run.js';
 import { secondEngine } from '../support/second-engine.js';
 
@@ -104,12 +103,7 @@ images: { carry: true }
     });
     expect(results.topologies.map((t) => t.node)).toEqual(['pc2', 'main']);
     expectOrdered(results);
-    const pc2 = new DockerEngine({ node: 'pc2', url: bed.tcp });
-    try {
-      expect(await leftovers({ suite }, pc2)).toEqual(NOTHING);
-    } finally {
-      await pc2.close();
-    }
+    expect(await leftoversAt(bed.tcp, { suite })).toEqual(NOTHING);
     expect(await leftovers({ suite })).toEqual(NOTHING);
   });
 });

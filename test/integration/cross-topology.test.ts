@@ -5,9 +5,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DockerEngine } from '../../src/engine/docker.js';
 import type { CheckResult, ScenarioResult } from '../../src/report/results.js';
-import { leftovers, NOTHING, uniqueSuite } from '../support/engine.js';
+import { leftovers, leftoversAt, NOTHING, uniqueSuite } from '../support/engine.js';
 import { checksByName, runFiles } from '../support/run.js';
 import { secondEngine } from '../support/second-engine.js';
 import { stepLines } from '../support/example.js';
@@ -184,12 +183,7 @@ checks:
       body: { service: 'front-api' },
     });
     expect(c["FAIL the namesake does not answer for pc2's api"]!.status).toBe('failed');
-    const pc2 = new DockerEngine({ node: 'pc2', url: bed.tcp });
-    try {
-      expect(await leftovers({ suite }, pc2)).toEqual(NOTHING);
-    } finally {
-      await pc2.close();
-    }
+    expect(await leftoversAt(bed.tcp, { suite })).toEqual(NOTHING);
     expect(await leftovers({ suite })).toEqual(NOTHING);
   });
 });

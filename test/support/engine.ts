@@ -33,3 +33,13 @@ export const NOTHING = { containers: [], networks: [], volumes: [] };
 export function uniqueSuite(prefix: string): string {
   return `${prefix}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 }
+
+/** leftovers() on another engine (the test bed's second one), opened for the look and closed. */
+export async function leftoversAt(url: string, by: Parameters<typeof leftovers>[0]) {
+  const other = new DockerEngine({ node: 'other', url });
+  try {
+    return await leftovers(by, other);
+  } finally {
+    await other.close();
+  }
+}

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../../src/common/errors.js';
-import { loadSuite } from '../../src/manifest/load.js';
-import { workdir } from '../support/cli.js';
+import { loadProblems } from '../support/load-problems.js';
 
 // A probe from one compose project to another's service is refused at load when nothing could
 // carry it: no network both join and no published port. Its bare name would name nothing there,
@@ -34,19 +32,7 @@ topologies:
       api: { image: a }
 checks:
 `;
-const FIRST = HEAD.split('\n').length;
-
-function problems(checks: string): string[] {
-  const dir = workdir({ 'stackcheck.yml': HEAD + checks });
-  try {
-    loadSuite(`${dir}/stackcheck.yml`, { env: {} });
-  } catch (e) {
-    if (e instanceof UserError)
-      return e.problems.map((p) => `${p.pos!.line - FIRST + 1}:${p.pos!.column}: ${p.message}`);
-    throw e;
-  }
-  return [];
-}
+const problems = (checks: string) => loadProblems(HEAD, checks);
 
 describe('probes across compose projects, checked at load', () => {
   it('accepts its own topology, a shared external network and a published port', () => {

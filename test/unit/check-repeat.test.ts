@@ -7,9 +7,7 @@ import { repeatPlan, RepeatSchema } from '../../src/checks/repeat.js';
 import { runCheck } from '../../src/checks/runner.js';
 import type { CheckKind, CheckSpec, Outcome } from '../../src/checks/types.js';
 import { realClock } from '../../src/common/clock.js';
-import { UserError } from '../../src/common/errors.js';
-import { loadSuite } from '../../src/manifest/load.js';
-import { workdir } from '../support/cli.js';
+import { loadProblems } from '../support/load-problems.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { mockKind, runnerOptions } from '../support/mock-kind.js';
 import { suite } from '../support/specs.js';
@@ -376,18 +374,7 @@ topologies:
       lb: { image: a }
 checks:
 `;
-  const FIRST = HEAD.split('\n').length;
-  function problems(checks: string): string[] {
-    const dir = workdir({ 'stackcheck.yml': HEAD + checks });
-    try {
-      loadSuite(`${dir}/stackcheck.yml`, { env: {} });
-    } catch (e) {
-      if (e instanceof UserError)
-        return e.problems.map((p) => `${p.pos!.line - FIRST + 1}:${p.pos!.column}: ${p.message}`);
-      throw e;
-    }
-    return [];
-  }
+  const problems = (checks: string) => loadProblems(HEAD, checks);
 
   it('accepts repeat on checks and on check steps', () => {
     expect(

@@ -31,10 +31,14 @@ DOCKER_POOL=10.232.0.0/16
 PODMAN_POOL=10.233.0.0/16
 PODMAN_SUBNET=10.233.0.0/24
 DOCKER_SOCK=$RUN/docker.sock
-# The TLS engine: no default bridge and no iptables rules of its own (those of the engine above
-# own this namespace's tables), networks from a pool of its own; containers reach each other on
-# their networks, and published ports through docker-proxy.
+# The TLS engine: no iptables rules of its own (those of the engine above own this namespace's
+# tables), networks from a pool of its own; containers reach each other on their networks, and
+# published ports through docker-proxy. Its default bridge is one of its own, made here: a
+# dockerd told `--bridge none` deletes docker0 at start, the other engine's bridge in this
+# namespace, and every container on that engine's default network then fails to start.
 TLS_PORT=2376
+TLS_BRIDGE=sc-tls0
+TLS_BRIDGE_ADDR=10.235.0.1/24
 TLS_SOCK=$RUN/docker-tls.sock
 TLS_DIR=$RUN/tls
 TLS_POOL=10.234.0.0/16
@@ -190,11 +194,16 @@ start_dockerd_tls() {
   make_certs
   mkdir -p "$LIB/docker-tls" "$RUN/exec-tls"
   echo '{}' >"$RUN/daemon-tls.json"
+  if ! "${IN_NS[@]}" ip link show "$TLS_BRIDGE" >/dev/null 2>&1; then
+    "${IN_NS[@]}" ip link add "$TLS_BRIDGE" type bridge
+    "${IN_NS[@]}" ip addr add "$TLS_BRIDGE_ADDR" dev "$TLS_BRIDGE"
+    "${IN_NS[@]}" ip link set "$TLS_BRIDGE" up
+  fi
   "${IN_NS[@]}" setsid dockerd --config-file "$RUN/daemon-tls.json" \
     --data-root "$LIB/docker-tls" --exec-root "$RUN/exec-tls" --pidfile "$RUN/docker-tls.pid" \
     --tlsverify --tlscacert "$TLS_DIR/ca.pem" --tlscert "$TLS_DIR/server-cert.pem" \
     --tlskey "$TLS_DIR/server-key.pem" -H "tcp://$ADDR:$TLS_PORT" -H "unix://$TLS_SOCK" \
-    --bridge none --iptables=false --default-address-pool "base=$TLS_POOL,size=24" \
+    --bridge "$TLS_BRIDGE" --iptables=false --default-address-pool "base=$TLS_POOL,size=24" \
     >"$RUN/dockerd-tls.log" 2>&1 </dev/null &
   if ! wait_for 600 tls_answers; then
     note tls "the TLS dockerd did not answer within 60 s: $(tail -n 3 "$RUN/dockerd-tls.log" | tr '\n' ' ')"
@@ -403,6 +412,11 @@ case "${1:-}" in
     start_dockerd_tls
     start_sshd
     start_podman
+    # Each engine started after the first must have left its default bridge alone.
+    if ! "${IN_NS[@]}" ip link show docker0 >/dev/null 2>&1; then
+      log "the second dockerd's bridge docker0 is gone from the namespace; see $RUN/*.log"
+      exit 1
+    fi
     print_env
     ;;
   env) print_env ;;

@@ -72,6 +72,8 @@ export async function run(suite: Suite, opts: RunOptions = {}): Promise<RunResul
   const progress: Progress = { emit: (e) => sink.emit(redact.deep(e)) };
   opts = { ...opts, progress };
   const runStart = performance.now();
+  // The same instant on the clock checks and scenarios are timed with (a fake one in tests).
+  const clockStart = (opts.clock ?? realClock).now();
   const startedAt = new Date().toISOString();
   const identity = newRunIdentity(suite.name, opts.lifetimeMs ?? DEFAULT_LIFETIME_MS, {
     keep: opts.keep,
@@ -128,8 +130,8 @@ export async function run(suite: Suite, opts: RunOptions = {}): Promise<RunResul
     const notRun = signal.aborted
       ? 'the run was cancelled'
       : `topology ${down.join(', ')} did not come up`;
-    const checks = await checkPhase(suite, runtime, notRun, signal, opts);
-    const scenarios = await scenarioPhase(suite, runtime, notRun, signal, opts);
+    const checks = await checkPhase(suite, runtime, notRun, signal, opts, clockStart);
+    const scenarios = await scenarioPhase(suite, runtime, notRun, signal, opts, clockStart);
     if (opts.snapshots && runtime && !signal.aborted)
       opts.snapshots.push(...(await takeAll(runtime, signal)));
     const logs = signal.aborted
@@ -217,6 +219,7 @@ async function checkPhase(
   notRun: string,
   signal: AbortSignal,
   opts: RunOptions,
+  runStart: number,
 ): Promise<CheckResult[]> {
   if (suite.checks.length === 0) return [];
   const runnable = runtime ? suite.checks : suite.checks.filter((c) => c.phase === 'static');
@@ -228,6 +231,7 @@ async function checkPhase(
     signal,
     concurrency: opts.concurrency,
     progress: opts.progress,
+    runStart,
   });
   return suite.checks.map(
     (c): CheckResult =>
@@ -254,6 +258,7 @@ async function scenarioPhase(
   notRun: string,
   signal: AbortSignal,
   opts: RunOptions,
+  runStart: number,
 ): Promise<ScenarioResult[]> {
   if (!runtime || signal.aborted) {
     return suite.scenarios.map((sc) => ({
@@ -267,7 +272,14 @@ async function scenarioPhase(
     }));
   }
   const clock = opts.clock ?? realClock;
-  return runScenarios(suite.scenarios, { suite, runtime, clock, signal, progress: opts.progress });
+  return runScenarios(suite.scenarios, {
+    suite,
+    runtime,
+    clock,
+    signal,
+    progress: opts.progress,
+    runStart,
+  });
 }
 
 /**

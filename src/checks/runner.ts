@@ -19,7 +19,7 @@ export interface RunChecksOptions {
   signal: AbortSignal;
   concurrency?: number;
   progress?: Progress;
-  /** performance-clock time the run started, for the check's own start offset. */
+  /** When the run started, on `clock`: results say when each check started from there. */
   runStart?: number;
 }
 
@@ -74,6 +74,7 @@ export async function runCheck(check: CheckSpec, opts: RunChecksOptions): Promis
     name: check.name,
     kind: check.kind,
     status: outcome.status,
+    ...(opts.runStart !== undefined && { startedMs: Math.round(start - opts.runStart) }),
     durationMs: Math.round(clock.now() - start),
     message: attempts > 1 ? `${outcome.message} (after ${attempts} attempts)` : outcome.message,
     source: check.pos,

@@ -2,7 +2,8 @@ import type { SourcePos } from '../common/errors.js';
 
 /**
  * The results of one run: the contract every reporter reads and users build on. Fields are
- * only ever added, never renamed. Times in `startedMs`/`healthyMs` count from the run's start,
+ * only ever added, never renamed. Times in `startedMs`/`healthyMs`/`appliedMs`/`healedMs`
+ * count from the run's start (a scenario step's `startedMs` from its scenario's),
  * so the order of events across services can be compared.
  */
 export interface RunResults {
@@ -97,6 +98,8 @@ export interface CheckResult {
   name: string;
   kind: string;
   status: 'passed' | 'failed' | 'skipped' | 'error';
+  /** When its first attempt began, from the run's start (absent for checks that did not run). */
+  startedMs?: number;
   durationMs: number;
   message: string;
   source: SourcePos;
@@ -120,6 +123,8 @@ export interface CheckResult {
 export interface ScenarioResult {
   name: string;
   status: 'passed' | 'failed' | 'skipped' | 'error';
+  /** When it began, from the run's start; its steps' `startedMs` count from here. */
+  startedMs?: number;
   durationMs: number;
   source: SourcePos;
   /** Why it did not run, when it was skipped as a whole. */
@@ -133,6 +138,9 @@ export interface ScenarioResult {
     mechanism: string;
     reason: string;
     error?: string;
+    /** When it was injected, and when its healing ended, from the run's start. */
+    appliedMs?: number;
+    healedMs?: number;
   }[];
   matrix?: Record<string, string>;
 }

@@ -12,6 +12,9 @@ export interface HealRecord {
   /** Why it was healed: its `for:` ran out, a `heal:` step, the scenario's end, cancellation. */
   reason: string;
   error?: string;
+  /** When it was injected and when its healing ended, from the run's start (from the scenario's when run alone). */
+  appliedMs?: number;
+  healedMs?: number;
 }
 
 /**
@@ -22,12 +25,18 @@ export interface HealRecord {
 export class FaultSet {
   private readonly active = new Map<
     string,
-    { fault: Fault; timer?: NodeJS.Timeout; healing?: Promise<void> }
+    { fault: Fault; appliedMs?: number; timer?: NodeJS.Timeout; healing?: Promise<void> }
   >();
   readonly healed: HealRecord[] = [];
 
+  /** `now` says the time in the run for the timeline; without it, records carry no times. */
+  constructor(private readonly now?: () => number) {}
+
   add(fault: Fault, forMs?: number): void {
-    const entry: { fault: Fault; timer?: NodeJS.Timeout } = { fault };
+    const entry: { fault: Fault; appliedMs?: number; timer?: NodeJS.Timeout } = {
+      fault,
+      appliedMs: this.now?.(),
+    };
     if (forMs !== undefined) {
       entry.timer = setTimeout(
         () => void this.heal(fault.id, `its ${Math.round(forMs / 1000)}s ran out`),
@@ -65,6 +74,7 @@ export class FaultSet {
       } catch (e) {
         record.error = errorMessage(e);
       }
+      if (this.now) Object.assign(record, { appliedMs: entry.appliedMs, healedMs: this.now() });
       this.healed.push(record);
       this.active.delete(id);
     })();

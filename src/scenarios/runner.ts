@@ -28,7 +28,8 @@ export async function runScenarios(
 async function runScenario(sc: ScenarioSpec, opts: RunScenariosOptions): Promise<ScenarioResult> {
   const { clock } = opts;
   const start = clock.now();
-  const faults = new FaultSet();
+  const origin = opts.runStart ?? start;
+  const faults = new FaultSet(() => Math.round(clock.now() - origin));
   const steps: StepResult[] = [];
   let stopped: string | undefined;
   try {
@@ -72,6 +73,7 @@ async function runScenario(sc: ScenarioSpec, opts: RunScenariosOptions): Promise
   return {
     name: sc.name,
     status,
+    ...(opts.runStart !== undefined && { startedMs: Math.round(start - opts.runStart) }),
     durationMs: Math.round(clock.now() - start),
     source: sc.pos,
     steps,

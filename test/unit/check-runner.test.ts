@@ -51,6 +51,14 @@ describe('check runner', () => {
     expect(attempt).toHaveBeenCalledTimes(1);
   });
 
+  it('says when the check started, from the run start it is given', async () => {
+    const clock = new FakeClock();
+    clock.advance(2500);
+    scripted(clock, ['passed']);
+    expect((await runCheck(spec(), { ...opts(clock), runStart: 500 })).startedMs).toBe(2000);
+    expect(await runCheck(spec(), opts(clock))).not.toHaveProperty('startedMs');
+  });
+
   it('retries a failure at the interval, multiplied by the backoff, and marks a late pass flaky', async () => {
     const clock = new FakeClock();
     scripted(clock, ['failed', 'failed', 'failed', 'passed']);

@@ -105,6 +105,25 @@ const isPreflight = (script: string) => script.includes('.error=');
 const isHeal = (script: string) =>
   script.includes('-D "$h"') || script.includes('qdisc del dev "$i" root handle');
 
+describe('fault records', () => {
+  it('carry when the fault was applied and when its healing ended, on the clock given', async () => {
+    let now = 1000;
+    const set = new FaultSet(() => now);
+    set.add({
+      id: 'f1',
+      kind: 'partition',
+      description: 'd',
+      mechanism: 'm',
+      heal: async () => {
+        now = 4000;
+      },
+    });
+    now = 3000;
+    await set.heal('f1', 'a heal: step');
+    expect(set.healed[0]).toMatchObject({ id: 'f1', appliedMs: 1000, healedMs: 4000 });
+  });
+});
+
 describe('network fault steps on the fake engine', () => {
   it('partition: a helper in each side, preflight, then the rules; healing removes them and the helpers', async () => {
     const { engine, ctx } = await setup((s) => (isPreflight(s) ? ok(PREFLIGHT_OK) : ok()));

@@ -193,7 +193,14 @@ export function checkInputPaths(inputs: ActionInputs, workspace: string): void {
     problems.push(`input "working-directory" must be a folder, and "${wd}" is a file`);
   else {
     const manifest = resolve(dir, inputs.manifest);
-    if (kind(manifest) === 'folder') {
+    // The usual cause on a first run: no checkout step, so the workspace is empty.
+    if (kind(manifest) === undefined && !inputs.merge.length)
+      problems.push(
+        `input "manifest": no file ${manifest} (workspace ${workspace}, working-directory "${wd}"). ` +
+          'Check out the repository first (a step with `uses: actions/checkout@v4` before this one), ' +
+          'or set "manifest" to the file\'s path relative to working-directory.',
+      );
+    else if (kind(manifest) === 'folder') {
       const inside = join(inputs.manifest, 'stackcheck.yml');
       problems.push(
         `input "manifest" must name a file, and "${inputs.manifest}" is a folder` +

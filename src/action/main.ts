@@ -7,7 +7,7 @@ import { relocated, repoPath } from '../report/paths.js';
 import { junitSuites, junitTotals } from '../report/junit.js';
 import { code, inline } from '../report/markdown.js';
 import { mergeResults, readResultFiles } from '../report/merge.js';
-import type { RunResults } from '../report/results.js';
+import { problemResults, type RunResults } from '../report/results.js';
 import { renderSummary } from '../report/summary.js';
 import { loadManifest, runSuites, writeReports } from '../run-manifest.js';
 import { verboseFromEnv } from '../report/console.js';
@@ -51,19 +51,24 @@ const log: Log = {
  */
 export async function main(): Promise<void> {
   const platform = detectPlatform();
+  const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
   let inputs: ActionInputs;
   try {
     inputs = readInputs((name) => core.getInput(name));
-    checkInputPaths(inputs, process.env.GITHUB_WORKSPACE || process.cwd());
+    checkInputPaths(inputs, workspace);
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
     for (const p of e.problems) core.error(p, { title: 'stackcheck: invalid input' });
-    core.setOutput('status', 'error');
+    // The inputs that name the report files may be the bad ones: the defaults, in the workspace.
+    problemReports(
+      e.problems.map((message) => ({ message })),
+      { junit: resolve(workspace, DEFAULT_JUNIT), json: resolve(workspace, DEFAULT_JSON) },
+      workspace,
+    );
     core.setFailed(`stackcheck: ${e.problems.length} invalid input(s); see the errors above`);
     return;
   }
 
-  const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
   const state: SavedState = {
     nodes: [],
     runs: [],
@@ -87,21 +92,26 @@ export async function main(): Promise<void> {
   const handlers = { SIGINT: () => onSignal('SIGINT'), SIGTERM: () => onSignal('SIGTERM') };
   process.on('SIGINT', handlers.SIGINT).on('SIGTERM', handlers.SIGTERM);
 
+  /** The suite, once the manifest has loaded: where its `report:` puts the files. */
+  let loaded: Suite | undefined;
   try {
     // checkInputPaths has seen that it is a folder.
     process.chdir(resolve(workspace, inputs.workingDirectory));
     if (inputs.dockerHost) process.env.DOCKER_HOST = inputs.dockerHost;
-    const { results, suite } = await produce(inputs, state, save, controller.signal);
+    const { results, suite } = await produce(inputs, state, save, controller.signal, (s) => {
+      loaded = s;
+    });
     await report(results, suite, inputs, platform, workspace);
     await comment(results, inputs, platform);
     conclude(results.status, inputs.failOn);
   } catch (e) {
+    const files = reportPaths(inputs, loaded);
     if (isUserError(e)) {
       await reportProblems(e.problems, inputs, platform, workspace);
-      core.setOutput('status', 'error');
+      problemReports(e.problems, files, workspace);
       conclude('error', inputs.failOn, 'could not run; see the errors above');
     } else {
-      core.setOutput('status', 'error');
+      problemReports([{ message: `internal error: ${errorMessage(e)}` }], files, workspace);
       core.setFailed(`stackcheck: internal error: ${errorMessage(e)}\n${(e as Error).stack ?? ''}`);
     }
   } finally {
@@ -117,6 +127,7 @@ async function produce(
   state: SavedState,
   save: () => void,
   signal: AbortSignal,
+  onLoaded: (suite: Suite) => void,
 ): Promise<{ results: RunResults; suite?: Suite }> {
   if (inputs.merge.length) {
     const runs = readResultFiles(inputs.merge);
@@ -142,6 +153,7 @@ async function produce(
   // The core masks these in its reports; the runner masks them in everything else printed.
   for (const secret of new Set(suites.flatMap((s) => s.secrets ?? []))) core.setSecret(secret);
   for (const n of notes) core.info(n);
+  onLoaded(suites[0]!);
   state.nodes = usedNodes(suites);
   save();
   // A re-run with debug logging (RUNNER_DEBUG) shows every service's progress, as --verbose does.
@@ -199,22 +211,14 @@ async function report(
   platform: Platform,
   workspace: string,
 ): Promise<void> {
-  const junit = resolve(inputs.junit ?? suite?.report.junit ?? DEFAULT_JUNIT);
-  const json = resolve(inputs.json ?? suite?.report.json ?? DEFAULT_JSON);
+  const { junit, json } = reportPaths(inputs, suite);
   // Positions in the reports name files as the repository does, wherever working-directory is.
   const path = (f: string) => repoPath(resolve(f), workspace);
   writeReports(results, { junit, json }, { path });
   const files = { junit: repoPath(junit, workspace), json: repoPath(json, workspace) };
 
   printResults(relocated(results, path), log);
-
-  const totals = junitTotals(junitSuites(results));
-  core.setOutput('status', results.status);
-  core.setOutput('passed', totals.passed);
-  core.setOutput('failed', totals.failures + totals.errors);
-  core.setOutput('skipped', totals.skipped);
-  core.setOutput('junit', junit);
-  core.setOutput('json', json);
+  setOutputs(results, { junit, json });
 
   if (inputs.annotations && suite?.report.annotations !== false) {
     const elsewhere = `the job summary and ${files.junit}`;
@@ -228,6 +232,48 @@ async function report(
   } else {
     core.info('job summary: off (input "summary" or the manifest\'s report.summary)');
   }
+}
+
+function reportPaths(inputs: ActionInputs, suite: Suite | undefined) {
+  return {
+    junit: resolve(inputs.junit ?? suite?.report.junit ?? DEFAULT_JUNIT),
+    json: resolve(inputs.json ?? suite?.report.json ?? DEFAULT_JSON),
+  };
+}
+
+/**
+ * Every output, whatever ended the run: `failed` counts failures and errors together (what
+ * made the run red), `errors` the errors alone (what stackcheck could not do: bring-up
+ * refused by the engine, a check that could not run, a problem that stopped the run).
+ */
+function setOutputs(results: RunResults, files: { junit: string; json: string }): void {
+  const totals = junitTotals(junitSuites(results));
+  core.setOutput('status', results.status);
+  core.setOutput('passed', totals.passed);
+  core.setOutput('failed', totals.failures + totals.errors);
+  core.setOutput('errors', totals.errors);
+  core.setOutput('skipped', totals.skipped);
+  core.setOutput('junit', files.junit);
+  core.setOutput('json', files.json);
+}
+
+/**
+ * A run that ended before it started still leaves its JUnit and JSON, each problem an error
+ * at its position, so the upload and test-report steps after it show why instead of failing
+ * on a missing file.
+ */
+function problemReports(
+  problems: Problem[],
+  files: { junit: string; json: string },
+  workspace: string,
+): void {
+  const results = problemResults('stackcheck', problems);
+  try {
+    writeReports(results, files, { path: (f) => repoPath(resolve(f), workspace) });
+  } catch (e) {
+    core.warning(`stackcheck: the reports could not be written (${errorMessage(e)})`);
+  }
+  setOutputs(results, files);
 }
 
 function emitAnnotations(list: Annotation[], platform: Platform): void {
@@ -312,7 +358,7 @@ async function reportProblems(
 ): Promise<void> {
   const list: Annotation[] = problems.map((p) => ({
     level: 'error',
-    title: 'stackcheck: invalid manifest',
+    title: p.pos ? 'stackcheck: invalid manifest' : 'stackcheck: cannot run',
     message: p.hint ? `${p.message}\n${p.hint}` : p.message,
     ...(p.pos && {
       file: repoPath(resolve(p.pos.file), workspace),

@@ -155,7 +155,9 @@ export async function upTopology(tp: TopologyPlan, ctx: UpContext): Promise<Topo
     // One that fails on its own (not cancelled by a service's failure) fails the topology.
     let infraFailure: unknown;
     const infra = Promise.all([
-      ...tp.networks.map((n) => prepareNetwork(n, topologyLabels(run, tp), ctx, signal)),
+      ...tp.networks.map((n) =>
+        prepareNetwork(n, topologyLabels(run, tp), joinersOf(tp, n.engineName), ctx, signal),
+      ),
       ...tp.volumes.map((v) => prepareVolume(v, topologyLabels(run, tp), ctx, signal)),
     ]).catch((e: unknown) => {
       if (!signal.aborted) {
@@ -295,9 +297,17 @@ function pickFailure(
   return cancelled;
 }
 
+/** The services that join this network, for a failure that stops them all before they start. */
+function joinersOf(tp: TopologyPlan, engineName: string): string[] {
+  return tp.services
+    .filter((s) => s.networks.some((n) => n.name === engineName))
+    .map((s) => s.spec.name);
+}
+
 async function prepareNetwork(
   n: TopologyPlan['networks'][number],
   labels: Record<string, string>,
+  joiners: string[],
   ctx: UpContext,
   signal: AbortSignal,
 ): Promise<void> {
@@ -313,12 +323,24 @@ async function prepareNetwork(
     }
     return;
   }
-  await ctx.inFlight.track(
-    ctx.engine.createNetwork(
-      { name: n.engineName, spec: n.spec, labels },
-      deadline(signal, QUICK_CALL_MS),
-    ),
-  );
+  try {
+    await ctx.inFlight.track(
+      ctx.engine.createNetwork(
+        { name: n.engineName, spec: n.spec, labels },
+        deadline(signal, QUICK_CALL_MS),
+      ),
+    );
+  } catch (e) {
+    if (isAbort(e) || signal.aborted) throw e;
+    // Before any service starts: the report names the network, where it is defined, and who needed it.
+    throw new ServiceFailure(
+      '',
+      `node "${ctx.engine.node}" refused to create network "${n.key}": ${engineMessage(e)}`,
+      'failure',
+      joiners.length ? [`services that join it, not started: ${joiners.join(', ')}`] : [],
+      n.spec.pos,
+    );
+  }
 }
 
 async function prepareVolume(

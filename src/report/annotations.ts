@@ -55,7 +55,9 @@ export function annotationsFor(r: RunResults, opts: AnnotationOptions = {}): Ann
     if (!t.failure) continue;
     errors.push({
       level: 'error',
-      title: `${t.name}: service ${t.failure.service} did not come up`,
+      title: t.failure.service
+        ? `${t.name}: service ${t.failure.service} did not come up`
+        : `topology ${t.name} could not be set up`,
       message: [t.failure.message, ...t.failure.details.slice(0, 8)].join('\n'),
       ...where(t.failure.source ?? t.source),
     });

@@ -61,6 +61,7 @@ export interface JUnitSuite {
  * a new part of the results model is one more function here.
  */
 const SECTIONS: ((r: RunResults, ctx: JUnitContext) => JUnitSuite[])[] = [
+  problemSuite,
   topologySuites,
   scenarioSuites,
   looseCheckSuite,
@@ -187,6 +188,7 @@ function topologySuites(r: RunResults, ctx: JUnitContext): JUnitSuite[] {
     const classname = `${r.suite}.${t.name}`;
     const checks = r.checks.filter((c) => topologyOf(r, c) === t);
     const cases = [
+      ...setupCase(t, classname),
       ...t.services.map((s) => serviceCase(t, s, classname)),
       ...checks.map((c) => checkCase(c, classname)),
     ];
@@ -203,6 +205,32 @@ function topologySuites(r: RunResults, ctx: JUnitContext): JUnitSuite[] {
       cases,
     };
   });
+}
+
+/** What stopped the run before it started, each problem an error at the line it is about. */
+function problemSuite(r: RunResults, ctx: JUnitContext): JUnitSuite[] {
+  if (!r.problems?.length) return [];
+  return [
+    {
+      name: 'problems',
+      timeMs: 0,
+      file: r.problems.find((p) => p.pos)?.pos?.file,
+      properties: commonProperties(r, ctx),
+      cases: r.problems.map((p) => ({
+        classname: `${r.suite}.problems`,
+        name: p.message.split('\n')[0]!,
+        timeMs: 0,
+        file: p.pos?.file,
+        line: p.pos?.line,
+        outcome: {
+          kind: 'error',
+          type: 'problem',
+          message: p.message,
+          text: [p.message, p.hint, p.pos && `at ${at(p.pos)}`].filter(Boolean).join('\n'),
+        },
+      })),
+    },
+  ];
 }
 
 function looseCheckSuite(r: RunResults, ctx: JUnitContext): JUnitSuite[] {
@@ -277,6 +305,30 @@ function scenarioCases(r: RunResults, s: ScenarioResult): JUnitCase[] {
 // ---------------------------------------------------------------------------------------------
 // Cases
 
+/**
+ * A topology that failed before any of its services could start (the engine refused a network,
+ * say): an error of its own, so the report is not all skips while the run failed.
+ */
+function setupCase(t: TopologyResult, classname: string): JUnitCase[] {
+  if (!t.failure || t.failure.service) return [];
+  const pos = t.failure.source ?? t.source;
+  return [
+    {
+      classname,
+      name: `topology ${t.name} is set up`,
+      timeMs: 0,
+      file: pos.file,
+      line: pos.line,
+      outcome: {
+        kind: 'error',
+        type: 'bring-up',
+        message: t.failure.message,
+        text: [...t.failure.details, `at ${at(pos)}`].join('\n'),
+      },
+    },
+  ];
+}
+
 function serviceCase(t: TopologyResult, s: ServiceResult, classname: string): JUnitCase {
   const failed = t.failure?.service === s.name;
   const pos = (failed && t.failure?.source) || s.source || t.source;
@@ -303,7 +355,7 @@ function serviceCase(t: TopologyResult, s: ServiceResult, classname: string): JU
       message:
         t.status === 'cancelled'
           ? 'not brought up: the run was cancelled'
-          : `not brought up: ${t.failure ? `service ${t.failure.service} failed first` : s.status}`,
+          : `not brought up: ${!t.failure ? s.status : t.failure.service ? `service ${t.failure.service} failed first` : t.failure.message}`,
     };
   } else {
     result = { kind: 'passed' };

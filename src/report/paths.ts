@@ -35,5 +35,6 @@ export function relocated(r: RunResults, path: (file: string) => string): RunRes
       source: at(s.source),
       steps: s.steps.map((step) => ({ ...step, source: at(step.source) })),
     })),
+    ...(r.problems && { problems: r.problems.map((p) => ({ ...p, pos: at(p.pos) })) }),
   };
 }

@@ -1,4 +1,5 @@
-import type { SourcePos } from '../common/errors.js';
+import { randomBytes } from 'node:crypto';
+import type { Problem, SourcePos } from '../common/errors.js';
 
 /**
  * The results of one run: the contract every reporter reads and users build on. Fields are
@@ -41,6 +42,27 @@ export interface RunResults {
   engineCalls?: Record<string, Record<string, number>>;
   /** A name for where this run happened (a runner's labels), set when results are merged. */
   label?: string;
+  /**
+   * Why nothing ran, when the run ended before it started: bad inputs, a manifest that does
+   * not load, a missing file, an engine that cannot be reached. Each is an error in the reports.
+   */
+  problems?: Problem[];
+}
+
+/** The results of a run that ended before it started: status error, each problem reported. */
+export function problemResults(suite: string, problems: Problem[]): RunResults {
+  return {
+    suite,
+    runId: randomBytes(4).toString('hex'),
+    status: 'error',
+    durationMs: 0,
+    startedAt: new Date().toISOString(),
+    topologies: [],
+    checks: [],
+    scenarios: [],
+    teardown: { kept: false, containers: 0, networks: 0, volumes: 0, errors: [] },
+    problems,
+  };
 }
 
 export interface TopologyResult {

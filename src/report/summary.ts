@@ -13,6 +13,7 @@ import {
 import { code, codeCell, details, fenced, inline, table } from './markdown.js';
 import { suiteDiagram } from './mermaid.js';
 import { relocated } from './paths.js';
+import { ganttOf } from './timeline.js';
 import type { CheckResult, RunResults, ScenarioResult, TopologyResult } from './results.js';
 
 /**
@@ -127,6 +128,7 @@ function compose(
     checks(r, d),
     failures(r, d),
     topologies(r, d),
+    timelineSection(r, d),
     reachMatrices(r, d),
     scenarios(r, d),
     footer(r, opts),
@@ -204,7 +206,7 @@ function failures(r: RunResults, d: Detail): string {
     blocks.push(
       [
         `### ${ICON[t.status === 'error' ? 'error' : 'failed']} topology ${inline(t.name)}: ${inline(t.failure.message)}`,
-        `${code(at(pos))} · service ${code(t.failure.service)} on node ${code(t.node)}`,
+        `${code(at(pos))} · ${t.failure.service ? `service ${code(t.failure.service)}` : 'before any service started'} on node ${code(t.node)}`,
         t.failure.details.length ? fenced(clip(t.failure.details.join('\n'), d.evidenceChars)) : '',
       ]
         .filter(Boolean)
@@ -263,6 +265,19 @@ function checkFailure(r: RunResults, c: CheckResult, d: Detail): string {
     inline(c.message),
     ev ? fenced(clip(ev, d.evidenceChars)) : '',
     ...logs,
+  ]
+    .filter(Boolean)
+    .join('\n\n');
+}
+
+/** When each thing happened, as a gantt; it goes with the diagrams when the summary is cut. */
+function timelineSection(r: RunResults, d: Detail): string {
+  const gantt = d.diagrams ? ganttOf(r) : undefined;
+  if (!gantt) return '';
+  return [
+    '## Timeline',
+    fenced(gantt.text, 'mermaid'),
+    ...gantt.notes.map((n) => `_${inline(n)}._`),
   ]
     .filter(Boolean)
     .join('\n\n');

@@ -1,3 +1,4 @@
+import Docker from 'dockerode';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -219,7 +220,108 @@ describe('the action, run as the runner runs it', () => {
       expect.stringContaining('input "fail-on" must be failure'),
       'stackcheck: 2 invalid input(s); see the errors above',
     ]);
-    expect(r.outputs.status).toBe('error');
+    // The reports are there all the same, each bad input an error, so upload steps find them.
+    expect(r.outputs).toMatchObject({ status: 'error', failed: '2', errors: '2', passed: '0' });
+    const junit = readFileSync(r.outputs.junit!, 'utf8');
+    expect(junit).toMatch(/<testsuites [^>]*failures="0" errors="2"/);
+    expect(readLikeMikepenz(junit).map((c) => c.name)).toEqual([
+      expect.stringContaining('"timeout"'),
+      expect.stringContaining('"fail-on"'),
+    ]);
+    expect(JSON.parse(readFileSync(r.outputs.json!, 'utf8'))).toMatchObject({ status: 'error' });
+  });
+
+  it('a missing manifest (no checkout step) names the path, the workspace and the fix, and reports', async () => {
+    const workspace = workdir({});
+    const r = await runStep(newJob(workspace), 'dist/index.js');
+    expect(r.code).toBe(1);
+    const [problem] = workflowCommands(r.stdout, 'error');
+    expect(problem!.message).toContain(`no file ${join(workspace, 'stackcheck.yml')}`);
+    expect(problem!.message).toContain(`workspace ${workspace}`);
+    expect(problem!.message).toContain('Check out the repository first');
+    expect(problem!.message).toContain('actions/checkout');
+    expect(r.outputs).toMatchObject({ status: 'error', errors: '1' });
+    expect(existsSync(r.outputs.junit!)).toBe(true);
+  });
+
+  it('a manifest with typos leaves JUnit and JSON, each typo an errored case at its line', async () => {
+    const text = [
+      'version: 1',
+      'name: typos',
+      'topologies:',
+      '  web:',
+      '    compose: compose.yml',
+      '    publsh: ephemeral',
+      '    wiat: { timeout: 1m }',
+      '',
+    ].join('\n');
+    const workspace = workdir({
+      'stack/stackcheck.yml': text,
+      'stack/compose.yml': `services:\n  app:\n    image: ${APP}\n`,
+    });
+    const r = await runStep(newJob(workspace), 'dist/index.js', { 'working-directory': 'stack' });
+    expect(r.code).toBe(1);
+    expect(r.outputs).toMatchObject({ status: 'error', passed: '0', skipped: '0' });
+    expect(r.outputs.junit).toBe(join(workspace, 'stack', 'stackcheck-junit.xml'));
+    const junit = readFileSync(r.outputs.junit!, 'utf8');
+    expect(validateJUnit(junit, { extended: true })).toEqual([]);
+    const cases = readLikeMikepenz(junit);
+    expect(r.outputs).toMatchObject({ failed: '2', errors: '2' });
+    expect(junit).toMatch(/<testsuites [^>]*failures="0" errors="2"/);
+    // mikepenz's reader counts an <error> as a failure: what it annotates is the file and line.
+    expect(cases).toEqual([
+      expect.objectContaining({ file: 'stack/stackcheck.yml', line: 6, status: 'failure' }),
+      expect.objectContaining({ file: 'stack/stackcheck.yml', line: 7, status: 'failure' }),
+    ]);
+    expect(cases[0]!.details).toContain('Did you mean "publish"?');
+    const results = JSON.parse(readFileSync(r.outputs.json!, 'utf8')) as RunResults;
+    expect(results.status).toBe('error');
+    expect(results.problems!.map((p) => p.pos?.line)).toEqual([6, 7]);
+  });
+
+  it('an engine that refuses the network: an errored case and outputs that name the topology', async () => {
+    const suite = uniqueSuite('action-net-refused');
+    // A subnet the engine already uses: it refuses the network before any service starts.
+    const networks = await new Docker().listNetworks();
+    const taken = networks.flatMap((n) => n.IPAM?.Config ?? []).find((c) => c.Subnet)!.Subnet;
+    const workspace = workdir({
+      'stackcheck.yml': `version: 1
+name: ${suite}
+topologies:
+  shop:
+    compose: compose.yml
+checks:
+  - name: app answers
+    http: { service: shop/app, port: 8080, path: /health }
+    expect: { status: 200 }
+`,
+      'compose.yml': `services:
+  app:
+    image: ${APP}
+    networks: [lan]
+networks:
+  lan:
+    ipam:
+      config:
+        - subnet: ${taken}
+`,
+    });
+    const r = await runStep(newJob(workspace), 'dist/index.js');
+    expect(r.code, r.stdout).toBe(1);
+    expect(r.outputs).toMatchObject({ status: 'failed', failed: '1', errors: '1', skipped: '2' });
+    const junit = readFileSync(r.outputs.junit!, 'utf8');
+    expect(junit).toMatch(/<testsuites [^>]*errors="1"/);
+    expect(junit).toMatch(/<error message="node &quot;local&quot; refused to create network/);
+    expect(readLikeMikepenz(junit).find((c) => c.status === 'failure')).toMatchObject({
+      name: 'topology shop is set up',
+      file: 'compose.yml',
+      line: 6,
+    });
+    const [annotation] = workflowCommands(r.stdout, 'error');
+    expect(annotation!.props).toMatchObject({ title: 'topology shop could not be set up' });
+    expect(annotation!.message).toMatch(/refused to create network "lan": .+/);
+    expect(annotation!.message).toContain('services that join it, not started: app');
+    expect(await leftovers({ suite })).toEqual(NOTHING);
   });
 
   it('on Gitea: annotations and the summary go to the log, saying so, and a bad manifest is pointed at', async () => {
@@ -249,6 +351,6 @@ describe('the action, run as the runner runs it', () => {
       'job summary: skipped, this runner offers none (no GITHUB_STEP_SUMMARY); here it is instead:',
     );
     expect(r.stdout).toContain('## ⛔ stackcheck: `stackcheck.yml` cannot run');
-    expect(existsSync(join(workspace, 'stackcheck-junit.xml'))).toBe(false);
+    expect(existsSync(join(workspace, 'stackcheck-junit.xml'))).toBe(true);
   });
 });

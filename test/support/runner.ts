@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { CLI } from './cli.js';
 
 /**
  * Runs the bundled action as the GitHub runner does: `node dist/index.js` (then
@@ -13,6 +14,8 @@ import { parse } from 'yaml';
  */
 
 const ACTION = resolve('.');
+/** The bundle beside the CLI: STACKCHECK_TEST_CLI points both at a build elsewhere. */
+const DIST = dirname(CLI);
 const defaults = Object.fromEntries(
   Object.entries(
     (
@@ -77,7 +80,7 @@ export class Step {
     const base = { ...process.env };
     for (const k of Object.keys(base))
       if (/^(INPUT|STATE|GITHUB|GITEA|RUNNER)_/.test(k)) delete base[k];
-    this.child = spawn(process.execPath, [join(ACTION, entry)], {
+    this.child = spawn(process.execPath, [join(DIST, basename(entry))], {
       cwd: job.workspace,
       env: {
         ...base,

@@ -185,4 +185,15 @@ describe('inputs that name files and folders, checked before anything runs', () 
   ])('%j', (inputs, expected) => {
     expect(pathProblems(inputs)).toEqual([expected]);
   });
+
+  it('a missing manifest names the path looked for and the workspace, and asks for a checkout', () => {
+    expect(pathProblems({})).toEqual([
+      `input "manifest": no file ${join(workspace, 'stackcheck.yml')} (workspace ${workspace}, ` +
+        'working-directory "."). Check out the repository first (a step with ' +
+        '`uses: actions/checkout@v4` before this one), or set "manifest" to the file\'s path ' +
+        'relative to working-directory.',
+    ]);
+    // Merging reads results files, not the manifest.
+    expect(pathProblems({ merge: 'results' })).toEqual([]);
+  });
 });

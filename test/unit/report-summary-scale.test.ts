@@ -73,7 +73,10 @@ describe('the diagram checker', () => {
 });
 
 const mermaidBlocks = (md: string) => md.match(/```mermaid\n[\s\S]*?\n```/g) ?? [];
-const diagramOf = (md: string) => mermaidBlocks(md)[0]!.split('\n').slice(1, -1).join('\n');
+const diagramOf = (md: string) =>
+  mermaidBlocks(md)
+    .map((b) => b.split('\n').slice(1, -1).join('\n'))
+    .find((b) => b.startsWith('flowchart'))!;
 
 describe('the job summary of a suite at seed 000’s scale (19 topologies, 57 services, 2 nodes)', () => {
   const md = renderSummary(seedScaleResults());
@@ -85,6 +88,7 @@ describe('the job summary of a suite at seed 000’s scale (19 topologies, 57 se
       '## Checks',
       '## Failures',
       '## Topologies',
+      '## Timeline',
     ]);
     const checks = md.slice(md.indexOf('## Checks'), md.indexOf('## Failures'));
     const rows = checks.split('\n').filter((l) => /^\| (✅|❌) \|/.test(l));
@@ -96,7 +100,8 @@ describe('the job summary of a suite at seed 000’s scale (19 topologies, 57 se
   });
 
   it('draws one diagram for the suite, not one per topology, and tables its services once', () => {
-    expect(mermaidBlocks(md)).toHaveLength(1);
+    // The suite's shape, and its timeline.
+    expect(mermaidBlocks(md).map((b) => b.split('\n')[1])).toEqual(['flowchart LR', 'gantt']);
     expect(md.match(/^\| topology \| node \| service \|/gm)).toHaveLength(1);
     const services = md
       .split('\n')

@@ -1,0 +1,154 @@
+import { describe, expect, it } from 'vitest';
+import { renderSummary } from '../../src/report/summary.js';
+import { ganttOf, timeline } from '../../src/report/timeline.js';
+import { check, results, scenario, service, topology } from '../support/report-fixtures.js';
+import { seedScaleResults } from '../support/seed-scale-results.js';
+
+/** A run with a partition and a crash in a scenario, and a check that failed inside the partition. */
+export function faultyRun() {
+  return results({
+    status: 'failed',
+    durationMs: 9_000,
+    topologies: [
+      topology('web', [
+        service('db', { startingMs: 50, startedMs: 100, healthyMs: 1_300 }),
+        service('api', { startingMs: 1_300, startedMs: 1_350, healthyMs: 2_000 }),
+      ]),
+    ],
+    checks: [
+      check('api answers', { startedMs: 2_100, durationMs: 40 }),
+      check('api says: teapot', { status: 'failed', startedMs: 2_150, durationMs: 60 }),
+    ],
+    scenarios: [
+      scenario('split brain', {
+        status: 'failed',
+        startedMs: 3_000,
+        durationMs: 5_000,
+        steps: [
+          step(0, 'partition', 'cut db off', 0, 200),
+          step(1, 'kill', 'crash api', 300, 400),
+          step(2, 'check', 'api still answers', 1_000, 2_500, 'failed'),
+        ],
+        faults: [
+          {
+            id: 'f1',
+            kind: 'partition',
+            description: 'web/db | web/api',
+            mechanism: 'iptables',
+            reason: 'the end of the scenario',
+            appliedMs: 3_150,
+            healedMs: 7_900,
+          },
+        ],
+      }),
+    ],
+  });
+}
+
+function step(
+  index: number,
+  action: string,
+  name: string,
+  startedMs: number,
+  durationMs: number,
+  status: 'passed' | 'failed' = 'passed',
+) {
+  return {
+    index,
+    action,
+    name,
+    status,
+    startedMs,
+    durationMs,
+    message: status,
+    evidence: {},
+    source: { file: 'stackcheck.yml', line: 40 + index, column: 9 },
+  };
+}
+
+/** Every line mermaid's gantt grammar takes as we write it: a task, a section or the header. */
+function ganttProblems(text: string): string[] {
+  const [first, ...rest] = text.split('\n');
+  return [
+    ...(first === 'gantt' ? [] : [`starts with ${first}`]),
+    ...rest.filter(
+      (l) =>
+        !/^ {2}(dateFormat x|axisFormat [%:HMS]+|section [^:#;\n]+)$/.test(l) &&
+        !/^ {2}[^:#;\s][^:#;]* :(crit|done|active)(, milestone)?, s\d+, \d+, \d+$/.test(l),
+    ),
+  ];
+}
+
+describe('the run timeline', () => {
+  it('puts every service, check, step and fault at its time, in lanes by node and scenario', () => {
+    const t = timeline(faultyRun());
+    expect(t.lanes.map((l) => l.title)).toEqual(['node local', 'scenario split brain']);
+    const [node, sc] = t.lanes;
+    expect(node!.spans.map((s) => [s.label, s.startMs, s.endMs, s.failed])).toEqual([
+      ['web (2 services)', 50, 2_000, false],
+      ['web/db', 50, 1_300, false],
+      ['web/api', 1_300, 2_000, false],
+      ['api answers', 2_100, 2_140, false],
+      ['api says: teapot', 2_150, 2_210, true],
+    ]);
+    expect(sc!.spans.map((s) => [s.kind, s.label, s.startMs, s.endMs, s.failed])).toEqual([
+      ['step', '1. cut db off', 3_000, 3_200, false],
+      ['fault', 'partition: web/db | web/api', 3_150, 7_900, false],
+      ['step', '2. crash api', 3_300, 3_700, false],
+      ['step', '3. api still answers', 4_000, 6_500, true],
+    ]);
+    expect(sc!.spans.find((s) => s.kind === 'fault')!.ref).toBe('scenario-0-fault-0');
+  });
+
+  it('names what never started under it, and counts results without times', () => {
+    const r = faultyRun();
+    r.topologies[0]!.services.push(service('worker', { status: 'pending', startedMs: undefined }));
+    r.checks.push(check('old', { startedMs: undefined }), check('later', { status: 'skipped' }));
+    expect(timeline(r).untimed).toEqual([
+      'web/worker (pending)',
+      'check later (skipped)',
+      "1 checks whose results carry no start time (an older stackcheck's)",
+    ]);
+  });
+});
+
+describe('the gantt in the job summary', () => {
+  it('shows the partition, the crash and the failing check in order, failures as crit', () => {
+    const md = renderSummary(faultyRun());
+    const block = /```mermaid\n(gantt[\s\S]*?)\n```/.exec(md)![1]!;
+    expect(ganttProblems(block)).toEqual([]);
+    expect(block).toContain('  section node local\n  web (2 services) :done, s0, 50, 2000');
+    // `:` ends a task's name in mermaid's grammar.
+    expect(block).toContain('  api says teapot :crit, milestone, s4, 2150, 2150');
+    const order = ['cut db off', 'partition ', 'crash api', 'api still answers'].map((l) =>
+      block.indexOf(l),
+    );
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(block).toContain('  partition web/db | web/api :active, s6, 3150, 7900');
+    expect(block).toContain('  3. api still answers :crit, milestone, s8, 4000, 4000');
+  });
+
+  it('stays legible at seed 000’s scale: a row per topology, failures and slow services beside', () => {
+    const r = seedScaleResults();
+    r.topologies[3]!.services[1]!.healthyMs = 25_000;
+    r.checks.forEach((c, i) => (c.startedMs = 5_000 + i * 10));
+    const g = ganttOf(r)!;
+    expect(ganttProblems(g.text)).toEqual([]);
+    const tasks = g.text.split('\n').filter((l) => / :\w/.test(l));
+    // 19 topologies, one slow service, the failing check, each node's passing checks as one,
+    // and the two checks that target no service.
+    expect(tasks).toHaveLength(19 + 1 + 1 + 2 + 2);
+    expect(tasks[1]).toBe('  language_stack/api :done, s1, 100, 25000');
+    expect(tasks.filter((l) => l.includes(':crit'))).toEqual([
+      expect.stringContaining('pc2 web reaches main observability :crit, milestone'),
+    ]);
+    expect(g.notes).toEqual([
+      `56 services that came up within 10.0s are inside their topology's span`,
+      '25 passing checks on node main-pc are one span',
+      '14 passing checks on node pc2 are one span',
+    ]);
+    expect(renderSummary(r)).toContain(
+      "_56 services that came up within 10.0s are inside their topology's span._",
+    );
+  });
+});

@@ -283,19 +283,6 @@ function timelineSection(r: RunResults, d: Detail): string {
     .join('\n\n');
 }
 
-/** When each thing happened, as a gantt; it goes with the diagrams when the summary is cut. */
-function timelineSection(r: RunResults, d: Detail): string {
-  const gantt = d.diagrams ? ganttOf(r) : undefined;
-  if (!gantt) return '';
-  return [
-    '## Timeline',
-    fenced(gantt.text, 'mermaid'),
-    ...gantt.notes.map((n) => `_${inline(n)}._`),
-  ]
-    .filter(Boolean)
-    .join('\n\n');
-}
-
 function html(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }

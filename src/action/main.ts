@@ -285,7 +285,7 @@ function emitAnnotations(list: Annotation[], platform: Platform): void {
   }
   if (!platform.annotations && list.length) {
     core.info(
-      `annotations: ${title(platform)} shows no annotations beside the code; the same ${list.length}, as log lines:`,
+      `annotations: ${platform.title} shows no annotations beside the code; the same ${list.length}, as log lines:`,
     );
     for (const a of list) {
       const where = a.file
@@ -308,7 +308,7 @@ async function writeJobSummary(markdown: string, platform: Platform): Promise<vo
   if (!platform.summaryShown) {
     core.info(
       platform.summaryFile
-        ? `job summary: written, but ${title(platform)} may not show it (older versions show none); here it is as well:`
+        ? `job summary: written, but ${platform.title} may not show it (older versions show none); here it is as well:`
         : `job summary: skipped, this runner offers none (no GITHUB_STEP_SUMMARY); here it is instead:`,
     );
     core.startGroup('Job summary (markdown)');
@@ -342,8 +342,8 @@ async function comment(
   } catch (e) {
     core.warning(
       `pr-comment: could not comment on #${target.issue} (${errorMessage(e)}). ` +
-        (platform.name === 'gitea'
-          ? 'Gitea needs a token with write access to issues.'
+        (platform.name !== 'github'
+          ? `${platform.title} needs a token with write access to issues.`
           : 'The token needs `pull-requests: write` (or `issues: write`) permission.'),
     );
   }
@@ -381,10 +381,6 @@ async function reportProblems(
     ].join('\n');
     await writeJobSummary(md, platform);
   }
-}
-
-function title(p: Platform): string {
-  return p.name === 'gitea' ? 'Gitea' : 'GitHub';
 }
 
 function conclude(status: RunResults['status'], failOn: FailOn, why?: string): void {

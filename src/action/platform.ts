@@ -1,12 +1,21 @@
 /**
  * Which CI system runs the action, and what it can show. GitHub shows annotations and job
- * summaries; Gitea (and Forgejo) runs the same actions through act_runner but has no
- * annotation view (workflow commands become plain log lines), shows a job summary only in
- * recent versions, and its artifact service speaks only the v3 actions' protocol. The
- * action works on both and says in the log what it could not show.
+ * summaries; Gitea and Forgejo run the same actions through their runners but have no
+ * annotation view (workflow commands become plain log lines), show a job summary only in
+ * recent versions, and their artifact service speaks only the v3 actions' protocol. The
+ * action works on all three and says in the log what it could not show.
+ *
+ * Told apart by what each runner sets, never by the server's URL: a GitHub Enterprise Server
+ * runs on any host name. Gitea's act_runner sets GITEA_ACTIONS=true and
+ * GITEA_ACTIONS_RUNNER_VERSION for every job; Forgejo's runner sets those and FORGEJO_ACTIONS
+ * (with FORGEJO_ACTIONS_RUNNER_VERSION) as well, older Forgejo runners only the Gitea pair.
  */
 export interface Platform {
-  name: 'github' | 'gitea';
+  name: 'github' | 'gitea' | 'forgejo';
+  /** As the log names it. */
+  title: 'GitHub' | 'Gitea' | 'Forgejo';
+  /** The runner's version, where the runner says it (Gitea's and Forgejo's do). */
+  runnerVersion?: string;
   /** Annotations appear beside the code (otherwise they are printed as log lines). */
   annotations: boolean;
   /** The job summary file exists and is shown for sure. */
@@ -16,23 +25,17 @@ export interface Platform {
 }
 
 export function detectPlatform(env: NodeJS.ProcessEnv = process.env): Platform {
-  const server = env.GITHUB_SERVER_URL ?? '';
-  const gitea =
-    env.GITEA_ACTIONS === 'true' ||
-    env.FORGEJO_ACTIONS === 'true' ||
-    (server !== '' && !isGitHubHost(server));
   const summaryFile = env.GITHUB_STEP_SUMMARY || undefined;
-  return gitea
-    ? { name: 'gitea', annotations: false, summaryShown: false, summaryFile }
-    : { name: 'github', annotations: true, summaryShown: summaryFile !== undefined, summaryFile };
-}
-
-/** github.com and GitHub Enterprise Cloud with data residency (*.ghe.com). */
-function isGitHubHost(url: string): boolean {
-  try {
-    const host = new URL(url).hostname;
-    return host === 'github.com' || host.endsWith('.ghe.com');
-  } catch {
-    return false;
-  }
+  const runnerVersion =
+    env.FORGEJO_ACTIONS_RUNNER_VERSION || env.GITEA_ACTIONS_RUNNER_VERSION || undefined;
+  const limited = { annotations: false, summaryShown: false, summaryFile, runnerVersion };
+  if (env.FORGEJO_ACTIONS === 'true') return { name: 'forgejo', title: 'Forgejo', ...limited };
+  if (env.GITEA_ACTIONS === 'true') return { name: 'gitea', title: 'Gitea', ...limited };
+  return {
+    name: 'github',
+    title: 'GitHub',
+    annotations: true,
+    summaryShown: summaryFile !== undefined,
+    summaryFile,
+  };
 }

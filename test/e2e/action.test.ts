@@ -324,6 +324,26 @@ networks:
     expect(await leftovers({ suite })).toEqual(NOTHING);
   });
 
+  it('on a GitHub Enterprise Server: GitHub, annotations and the summary once', async () => {
+    const workspace = workdir({
+      'stackcheck.yml': 'version: 1\nname: ghes\ntopologies:\n  web:\n    servics: {}\n',
+    });
+    const r = await runStep(
+      newJob(workspace),
+      'dist/index.js',
+      {},
+      {
+        GITHUB_SERVER_URL: 'https://git.corp.example',
+        GITHUB_API_URL: 'https://git.corp.example/api/v3',
+      },
+    );
+    expect(r.code).toBe(1);
+    expect(workflowCommands(r.stdout, 'error')).toHaveLength(3); // two problems, then the verdict
+    expect(r.stdout).not.toContain('shows no annotations');
+    expect(r.stdout).not.toContain('Job summary (markdown)');
+    expect(r.summary.match(/cannot run/g)).toHaveLength(1);
+  });
+
   it('on Gitea: annotations and the summary go to the log, saying so, and a bad manifest is pointed at', async () => {
     const workspace = workdir({
       'stackcheck.yml': 'version: 1\nname: gitea\ntopologies:\n  web:\n    servics: {}\n',

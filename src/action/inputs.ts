@@ -19,8 +19,6 @@ export interface ActionInputs {
   /** Empty: the manifest's `report.junit`, else the default file name. */
   junit?: string;
   json?: string;
-  /** Empty: no page. */
-  html?: string;
   keepUp: boolean;
   timeoutMs?: number;
   failOn: FailOn;
@@ -40,6 +38,10 @@ export interface ActionInputs {
   sshKey?: string;
   /** known_hosts lines for ssh:// nodes that name neither `knownHosts:` nor `hostKey:`. */
   sshKnownHosts?: string;
+  /** Variables for the manifest's `${VAR}`, from `KEY=VALUE` lines (a caller's `vars`, say). */
+  env: Record<string, string>;
+  /** Secret variables for the manifest's `${VAR}`, from `toJSON(secrets)`: masked everywhere. */
+  secrets: Record<string, string>;
 }
 
 /** Defaults, as in action.yml. */
@@ -49,7 +51,6 @@ export const DEFAULTS = {
   checks: '',
   junit: '',
   json: '',
-  html: '',
   'keep-up': 'false',
   timeout: '',
   'fail-on': 'failure',
@@ -64,6 +65,8 @@ export const DEFAULTS = {
   snapshot: '',
   'ssh-key': '',
   'ssh-known-hosts': '',
+  env: '',
+  secrets: '',
 } as const;
 
 export type InputName = keyof typeof DEFAULTS;
@@ -106,7 +109,6 @@ export function readInputs(getInput: (name: string) => string): ActionInputs {
   }
   const junit = optional('junit');
   const json = optional('json');
-  const html = optional('html');
   const keepUp = bool('keep-up');
   const timeout = optional('timeout');
   // A unit is required: a bare number reads as seconds in compose, as minutes to many people.
@@ -144,13 +146,14 @@ export function readInputs(getInput: (name: string) => string): ActionInputs {
     problems.push(
       `input "ssh-known-hosts" must be known_hosts lines ("HOST TYPE KEY", as ssh-keyscan prints them), not "${badLine.trim()}"`,
     );
+  const env = envLines(raw('env'), problems);
+  const secrets = secretsJson(raw('secrets'), problems);
   const inputs: ActionInputs = {
     manifest,
     topologies,
     checks,
     junit,
     json,
-    html,
     keepUp,
     timeoutMs: timeoutMs && timeoutMs > 0 ? timeoutMs : undefined,
     failOn: failOn as FailOn,
@@ -165,6 +168,8 @@ export function readInputs(getInput: (name: string) => string): ActionInputs {
     snapshot: optional('snapshot'),
     sshKey,
     sshKnownHosts,
+    env,
+    secrets,
   };
   if (inputs.prComment && !inputs.githubToken) {
     problems.push(
@@ -212,18 +217,65 @@ export function checkInputPaths(inputs: ActionInputs, workspace: string): void {
           (kind(resolve(dir, inside)) === 'file' ? `: use ${inside}` : ''),
       );
     }
-    const outputs = {
-      junit: inputs.junit,
-      json: inputs.json,
-      html: inputs.html,
-      snapshot: inputs.snapshot,
-    };
+    const outputs = { junit: inputs.junit, json: inputs.json, snapshot: inputs.snapshot };
     for (const [name, path] of Object.entries(outputs)) {
       if (path !== undefined && kind(resolve(dir, path)) === 'folder')
         problems.push(`input "${name}" must name a file to write, and "${path}" is a folder`);
     }
   }
   if (problems.length) throw new InputError(problems);
+}
+
+const VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** `KEY=VALUE` lines; blank lines and `#` comments are skipped. A bad line is named by number, never quoted. */
+function envLines(text: string, problems: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [i, line] of text.split(/\r?\n/).entries()) {
+    if (!line.trim() || line.trim().startsWith('#')) continue;
+    const eq = line.indexOf('=');
+    const key = line.slice(0, eq).trim();
+    if (eq < 0 || !VARIABLE.test(key)) {
+      problems.push(
+        `input "env" must be KEY=VALUE lines, KEY a variable name (letters, digits, _); line ${i + 1} is not`,
+      );
+      continue;
+    }
+    out[key] = line.slice(eq + 1);
+  }
+  return out;
+}
+
+/**
+ * `toJSON(secrets)`: an object of names and values. The token the runner adds to every
+ * `secrets` context is left out: the action has its own input for it. Values are never quoted.
+ */
+function secretsJson(text: string, problems: string[]): Record<string, string> {
+  if (!text) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    problems.push(
+      'input "secrets" must be a JSON object of names and values: ${{ toJSON(secrets) }}',
+    );
+    return {};
+  }
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    if (key.toLowerCase() === 'github_token') continue;
+    if (!VARIABLE.test(key) || typeof value !== 'string') {
+      problems.push(
+        `input "secrets" must map variable names to strings; "${key}" is not one, or its value is no string`,
+      );
+      continue;
+    }
+    out[key] = value;
+  }
+  return out;
 }
 
 /** Names separated by commas or new lines. */

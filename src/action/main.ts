@@ -143,12 +143,17 @@ async function produce(
   }
   const keyLines = privateKeyLines([ssh?.identity]);
   for (const line of keyLines) core.setSecret(line);
+  // A reusable workflow's caller hands its variables and secrets over as inputs: the
+  // manifest's ${VAR} reads them from the environment, as it would in a plain job.
+  Object.assign(process.env, inputs.env, inputs.secrets);
+  const secretValues = Object.values(inputs.secrets).filter(Boolean);
+  for (const v of secretValues) core.setSecret(v);
   const { suites, notes } = loadManifest(inputs.manifest, {
     filter: { topologies: inputs.topologies, checks: inputs.checks },
   });
   for (const s of suites) {
     for (const [name, node] of Object.entries(s.nodes)) s.nodes[name] = withSshFiles(node, ssh);
-    s.secrets.push(...keyLines);
+    s.secrets.push(...keyLines, ...secretValues);
   }
   // The core masks these in its reports; the runner masks them in everything else printed.
   for (const secret of new Set(suites.flatMap((s) => s.secrets ?? []))) core.setSecret(secret);
@@ -211,11 +216,10 @@ async function report(
   platform: Platform,
   workspace: string,
 ): Promise<void> {
-  const { junit, json, html } = reportPaths(inputs, suite);
+  const { junit, json } = reportPaths(inputs, suite);
   // Positions in the reports name files as the repository does, wherever working-directory is.
   const path = (f: string) => repoPath(resolve(f), workspace);
-  writeReports(results, { junit, json, html }, { path });
-  core.setOutput('html', html ?? '');
+  writeReports(results, { junit, json }, { path });
   const files = { junit: repoPath(junit, workspace), json: repoPath(json, workspace) };
 
   printResults(relocated(results, path), log);
@@ -239,7 +243,6 @@ function reportPaths(inputs: ActionInputs, suite: Suite | undefined) {
   return {
     junit: resolve(inputs.junit ?? suite?.report.junit ?? DEFAULT_JUNIT),
     json: resolve(inputs.json ?? suite?.report.json ?? DEFAULT_JSON),
-    html: inputs.html === undefined ? undefined : resolve(inputs.html),
   };
 }
 

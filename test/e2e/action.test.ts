@@ -2,6 +2,7 @@ import Docker from 'dockerode';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import type { RunResults } from '../../src/report/results.js';
 import { CliProcess, workdir } from '../support/cli.js';
 import { leftovers, NOTHING, uniqueSuite } from '../support/engine.js';
@@ -321,6 +322,71 @@ networks:
     expect(annotation!.props).toMatchObject({ title: 'topology shop could not be set up' });
     expect(annotation!.message).toMatch(/refused to create network "lan": .+/);
     expect(annotation!.message).toContain('services that join it, not started: app');
+    expect(await leftovers({ suite })).toEqual(NOTHING);
+  });
+
+  it("a reusable workflow's caller: its secret and variable reach ${VAR} in the manifest, masked", async () => {
+    // The step as the reusable workflow writes it; the runner evaluates its expressions with
+    // the caller's inputs and (under `secrets: inherit`) the caller's secrets.
+    const workflow = parse(readFileSync('.github/workflows/stackcheck.yml', 'utf8')) as {
+      jobs: { stackcheck: { steps: { id?: string; with?: Record<string, string> }[] } };
+    };
+    const step = workflow.jobs.stackcheck.steps.find((s) => s.id === 'stackcheck')!;
+    expect(step.with).toMatchObject({
+      env: '${{ inputs.env }}',
+      secrets: '${{ toJSON(secrets) }}',
+    });
+    const secret = `pin-${Math.random().toString(36).slice(2, 10)}`;
+    const callerSecrets = { SHOP_PIN: secret, github_token: 'ghs_caller' };
+    const suite = uniqueSuite('action-secrets');
+    const workspace = workdir({
+      'stackcheck.yml': `version: 1
+name: ${suite}
+topologies:
+  web:
+    publish: ephemeral
+    wait: { timeout: 90s }
+    services:
+      app:
+        image: ${APP}
+        ports: ["8080"]
+        environment: { SHOP_PIN: "\${SHOP_PIN:?}", REGION: "\${REGION:?}" }
+        ${HEALTH}
+checks:
+  - name: the secret reached the service
+    http: { service: web/app, port: 8080, path: /env/SHOP_PIN }
+    expect: { status: 200, body: "\${SHOP_PIN}" }
+  - name: the variable reached the manifest
+    http: { service: web/app, port: 8080, path: /env/REGION }
+    expect: { status: 200, body: "\${REGION}" }
+  - name: a failing check that shows the secret
+    http: { service: web/app, port: 8080, path: /env/SHOP_PIN }
+    expect: { status: 418 }
+`,
+    });
+    const job = newJob(workspace);
+    const r = await runStep(job, 'dist/index.js', {
+      env: 'REGION=eu-west-9\n',
+      secrets: JSON.stringify(callerSecrets, null, 2),
+    });
+    const log = r.stdout + r.stderr;
+    expect(r.outputs, log).toMatchObject({ status: 'failed', passed: '3', failed: '1' });
+    // Masked for the runner before anything else is printed…
+    expect(r.stdout.indexOf(`::add-mask::${secret}`)).toBeGreaterThanOrEqual(0);
+    const printed = log
+      .split('\n')
+      .filter((l) => !l.startsWith('::add-mask::'))
+      .join('\n');
+    expect(printed).not.toContain(secret);
+    // …and never in a report, though a failing check's evidence held it.
+    for (const file of [r.outputs.junit!, r.outputs.json!])
+      expect(readFileSync(file, 'utf8')).not.toContain(secret);
+    expect(r.summary).not.toContain(secret);
+    expect(readFileSync(r.outputs.json!, 'utf8')).toContain(
+      'a failing check that shows the secret',
+    );
+    expect(printed).not.toContain('ghs_caller');
+    expect((await runStep(job, 'dist/post.js')).code).toBe(0);
     expect(await leftovers({ suite })).toEqual(NOTHING);
   });
 

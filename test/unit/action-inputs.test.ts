@@ -37,8 +37,31 @@ describe('action inputs', () => {
       githubToken: '',
       merge: [],
       label: undefined,
+      env: {},
+      secrets: {},
     });
     expect(DEFAULTS['fail-on']).toBe('failure');
+  });
+
+  it('reads env lines and the secrets JSON, leaving out the runner token and quoting no value', () => {
+    const i = readInputs(
+      from({
+        env: '# from vars\nREGION=eu-west\n\nURL=http://x/?a=b\n',
+        secrets: JSON.stringify({ API_KEY: 'k-123', github_token: 'ghs_x' }),
+      }),
+    );
+    expect(i.env).toEqual({ REGION: 'eu-west', URL: 'http://x/?a=b' });
+    expect(i.secrets).toEqual({ API_KEY: 'k-123' });
+    const bad = problems({ env: 'OK=1\nnot a line', secrets: '{"A": 1, "B-C": "hunter2"}' });
+    expect(bad).toEqual([
+      'input "env" must be KEY=VALUE lines, KEY a variable name (letters, digits, _); line 2 is not',
+      'input "secrets" must map variable names to strings; "A" is not one, or its value is no string',
+      'input "secrets" must map variable names to strings; "B-C" is not one, or its value is no string',
+    ]);
+    expect(bad.join('\n')).not.toContain('hunter2');
+    expect(problems({ secrets: 'hunter2' })).toEqual([
+      'input "secrets" must be a JSON object of names and values: ${{ toJSON(secrets) }}',
+    ]);
   });
 
   it('reads every input as the runner passes it', () => {

@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/ensure-docker.sh
 bash scripts/ensure-compose.sh
+bash scripts/ensure-chromium.sh
 bash scripts/build-fixture-images.sh
 # The test bed's second machine (a dockerd in a network namespace, reached over tcp, ssh and
 # Podman's socket): started here unless it already runs, and then stopped at the end, so that

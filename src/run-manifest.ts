@@ -6,6 +6,7 @@ import type { Suite } from './manifest/suite.js';
 import { silentProgress } from './orchestrator/progress.js';
 import { combineResults } from './report/combine.js';
 import { matrixLabel } from './report/evidence.js';
+import { writeHtml } from './report/html.js';
 import { writeJson } from './report/json.js';
 import { writeJUnit } from './report/junit.js';
 import type { RunResults } from './report/results.js';
@@ -71,6 +72,8 @@ export interface ReportFiles {
   junit?: string;
   /** Markdown, as the job summary shows it. */
   summary?: string;
+  /** The run as one self-contained page. */
+  html?: string;
 }
 
 /** The report files to write: what the user asked for, else what the manifest's `report:` says. */
@@ -79,6 +82,7 @@ export function reportFiles(asked: ReportFiles, suite: Suite | undefined): Repor
     json: asked.json ?? suite?.report.json,
     junit: asked.junit ?? suite?.report.junit,
     summary: asked.summary,
+    html: asked.html,
   };
 }
 
@@ -93,4 +97,5 @@ export function writeReports(
   if (files.json) writeJson(results, files.json);
   if (files.junit) writeJUnit(results, files.junit, { commit, path });
   if (files.summary) writeSummary(results, files.summary, { files, path });
+  if (files.html) writeHtml(results, files.html);
 }

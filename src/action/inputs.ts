@@ -19,6 +19,8 @@ export interface ActionInputs {
   /** Empty: the manifest's `report.junit`, else the default file name. */
   junit?: string;
   json?: string;
+  /** Empty: no page. */
+  html?: string;
   keepUp: boolean;
   timeoutMs?: number;
   failOn: FailOn;
@@ -51,6 +53,7 @@ export const DEFAULTS = {
   checks: '',
   junit: '',
   json: '',
+  html: '',
   'keep-up': 'false',
   timeout: '',
   'fail-on': 'failure',
@@ -109,6 +112,7 @@ export function readInputs(getInput: (name: string) => string): ActionInputs {
   }
   const junit = optional('junit');
   const json = optional('json');
+  const html = optional('html');
   const keepUp = bool('keep-up');
   const timeout = optional('timeout');
   // A unit is required: a bare number reads as seconds in compose, as minutes to many people.
@@ -154,6 +158,7 @@ export function readInputs(getInput: (name: string) => string): ActionInputs {
     checks,
     junit,
     json,
+    html,
     keepUp,
     timeoutMs: timeoutMs && timeoutMs > 0 ? timeoutMs : undefined,
     failOn: failOn as FailOn,
@@ -217,7 +222,12 @@ export function checkInputPaths(inputs: ActionInputs, workspace: string): void {
           (kind(resolve(dir, inside)) === 'file' ? `: use ${inside}` : ''),
       );
     }
-    const outputs = { junit: inputs.junit, json: inputs.json, snapshot: inputs.snapshot };
+    const outputs = {
+      junit: inputs.junit,
+      json: inputs.json,
+      html: inputs.html,
+      snapshot: inputs.snapshot,
+    };
     for (const [name, path] of Object.entries(outputs)) {
       if (path !== undefined && kind(resolve(dir, path)) === 'folder')
         problems.push(`input "${name}" must name a file to write, and "${path}" is a folder`);

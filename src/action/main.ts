@@ -216,10 +216,11 @@ async function report(
   platform: Platform,
   workspace: string,
 ): Promise<void> {
-  const { junit, json } = reportPaths(inputs, suite);
+  const { junit, json, html } = reportPaths(inputs, suite);
   // Positions in the reports name files as the repository does, wherever working-directory is.
   const path = (f: string) => repoPath(resolve(f), workspace);
-  writeReports(results, { junit, json }, { path });
+  writeReports(results, { junit, json, html }, { path });
+  core.setOutput('html', html ?? '');
   const files = { junit: repoPath(junit, workspace), json: repoPath(json, workspace) };
 
   printResults(relocated(results, path), log);
@@ -243,6 +244,7 @@ function reportPaths(inputs: ActionInputs, suite: Suite | undefined) {
   return {
     junit: resolve(inputs.junit ?? suite?.report.junit ?? DEFAULT_JUNIT),
     json: resolve(inputs.json ?? suite?.report.json ?? DEFAULT_JSON),
+    html: inputs.html === undefined ? undefined : resolve(inputs.html),
   };
 }
 

@@ -12,6 +12,8 @@ Commands:
       --json FILE       write the results JSON to FILE
       --junit FILE      write a JUnit XML report to FILE
       --summary FILE    write the markdown summary (what the action shows as the job summary)
+      --html FILE       write the run as one page: failures, a zoomable timeline, every check's
+                        evidence, the topologies; opens from disk, loads nothing
       --topologies A,B  run only these topologies (and the checks and scenarios on them)
       --checks REGEX    run only the checks and scenarios whose name matches
       --concurrency N   checks run at once (default 16)
@@ -25,7 +27,9 @@ Commands:
                         (default: only runs whose process is gone or whose deadline passed)
   merge PATH...         merge results JSON files (or folders of them, e.g. downloaded
                         artifacts of several runners) into one report
-      --json FILE  --junit FILE  --summary FILE
+      --json FILE  --junit FILE  --summary FILE  --html FILE
+  report PATH...        the same, for one run's results too (stackcheck report results.json
+                        --html run.html): a page for a run made earlier or elsewhere
   snapshot [manifest]   bring the topologies up (or attach), take the manifest's snapshots, take down
       --out FILE        where to write them (default stackcheck-snapshot.json)
       --topologies A,B  only these topologies
@@ -46,6 +50,7 @@ export type Command =
       json?: string;
       junit?: string;
       summary?: string;
+      html?: string;
       topologies?: string[];
       checks?: string;
       concurrency?: number;
@@ -63,7 +68,14 @@ export type Command =
       rightOf?: string;
       ignore: string[];
     }
-  | { name: 'merge'; paths: string[]; json?: string; junit?: string; summary?: string }
+  | {
+      name: 'merge';
+      paths: string[];
+      json?: string;
+      junit?: string;
+      summary?: string;
+      html?: string;
+    }
   | { name: 'validate'; manifest: string }
   | { name: 'down'; manifest?: string; runId?: string; all: boolean }
   | { name: 'schema' }
@@ -84,6 +96,7 @@ const OUTPUT_FILES: Record<string, string> = {
   json: 'results.json',
   junit: 'junit.xml',
   summary: 'summary.md',
+  html: 'report.html',
   snapshot: 'snapshot.json',
   out: 'snapshot.json',
 };
@@ -169,6 +182,7 @@ export function parseCommand(argv: string[]): Command {
           json: { type: 'string' },
           junit: { type: 'string' },
           summary: { type: 'string' },
+          html: { type: 'string' },
           topologies: { type: 'string' },
           checks: { type: 'string' },
           concurrency: { type: 'string' },
@@ -191,6 +205,7 @@ export function parseCommand(argv: string[]): Command {
         json: values.json as string | undefined,
         junit: values.junit as string | undefined,
         summary: values.summary as string | undefined,
+        html: values.html as string | undefined,
         ...(values.topologies !== undefined && {
           topologies: String(values.topologies)
             .split(',')
@@ -248,24 +263,35 @@ export function parseCommand(argv: string[]): Command {
         ignore: (values.ignore as unknown as string[] | undefined) ?? [],
       };
     }
+    // `report` is merge by the name one looks for to turn one run's results into a page.
+    case 'report':
     case 'merge': {
       const { values, positionals } = parse(
         rest,
-        { json: { type: 'string' }, junit: { type: 'string' }, summary: { type: 'string' } },
+        {
+          json: { type: 'string' },
+          junit: { type: 'string' },
+          summary: { type: 'string' },
+          html: { type: 'string' },
+        },
         Infinity,
       );
       if (!positionals.length) {
         throw new UserError({
-          message: 'merge needs the results to merge',
-          hint: 'For example: stackcheck merge reports/ --summary summary.md',
+          message: `${name} needs the results to ${name === 'merge' ? 'merge' : 'report'}`,
+          hint:
+            name === 'merge'
+              ? 'For example: stackcheck merge reports/ --summary summary.md'
+              : 'For example: stackcheck report results.json --html report.html',
         });
       }
       return {
-        name,
+        name: 'merge',
         paths: positionals,
         json: values.json as string | undefined,
         junit: values.junit as string | undefined,
         summary: values.summary as string | undefined,
+        html: values.html as string | undefined,
       };
     }
     case 'validate': {
@@ -296,7 +322,7 @@ export function parseCommand(argv: string[]): Command {
     default:
       throw new UserError({
         message: `unknown command "${name}"`,
-        hint: 'Commands: run, validate, down, merge, snapshot, diff, schema. Run `stackcheck --help`.',
+        hint: 'Commands: run, validate, down, merge, report, snapshot, diff, schema. Run `stackcheck --help`.',
       });
   }
 }

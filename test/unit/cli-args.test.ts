@@ -24,6 +24,16 @@ describe('CLI arguments', () => {
       json: 'r.json',
     });
     expect(parseCommand(['run', '--verbose'])).toMatchObject({ name: 'run', verbose: true });
+    expect(parseCommand(['run', '--html', 'run.html'])).toMatchObject({ html: 'run.html' });
+    // `report` is merge under the name one looks for with one run's results.
+    expect(parseCommand(['report', 'results.json', '--html', 'r.html'])).toEqual({
+      name: 'merge',
+      paths: ['results.json'],
+      json: undefined,
+      junit: undefined,
+      summary: undefined,
+      html: 'r.html',
+    });
     expect(parseCommand(['down', '--run', 'ab12'])).toEqual({
       name: 'down',
       manifest: undefined,
@@ -74,6 +84,10 @@ describe('argument errors: one line saying what is wrong, and a hint', () => {
       '--json needs a value | Write --json VALUE (a value that starts with "-" as --json=-VALUE). Run `stackcheck --help` for usage.',
     ],
     [['run', '--keep=yes'], '--keep takes no value | Write --keep alone.'],
+    [
+      ['report'],
+      'report needs the results to report | For example: stackcheck report results.json --html report.html',
+    ],
     [
       ['merge', 'a.json', '--summary', 'reports/'],
       '--summary reports/: a folder, not a file | Name the file to write, e.g. --summary reports/summary.md.',

@@ -176,9 +176,12 @@ async function connectAll(
   progress: Progress,
 ): Promise<[string, Engine][]> {
   const settled = await Promise.allSettled(nodes.map((n) => connect(suite.nodes[n]!, factory)));
-  for (const s of settled)
-    if (s.status === 'fulfilled')
-      for (const text of s.value.notes) progress.emit({ kind: 'note', level: 'warn', text });
+  for (const [i, s] of settled.entries()) {
+    if (s.status !== 'fulfilled') continue;
+    for (const text of s.value.notes) progress.emit({ kind: 'note', level: 'warn', text });
+    // Where checks reach this node's published ports from here (see engine/in-container.ts).
+    if (s.value.address) suite.nodes[nodes[i]!]!.address = s.value.address;
+  }
   const failed = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
   if (failed.length) {
     await Promise.all(settled.map((s) => s.status === 'fulfilled' && s.value.engine.close()));

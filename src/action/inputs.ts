@@ -26,6 +26,8 @@ export interface ActionInputs {
   failOn: FailOn;
   workingDirectory: string;
   dockerHost?: string;
+  /** Where the runner reaches the ports the local engine publishes (STACKCHECK_HOST). */
+  hostAddress?: string;
   summary: boolean;
   annotations: boolean;
   prComment: boolean;
@@ -59,6 +61,7 @@ export const DEFAULTS = {
   'fail-on': 'failure',
   'working-directory': '.',
   'docker-host': '',
+  'host-address': '',
   summary: 'true',
   annotations: 'true',
   'pr-comment': 'false',
@@ -136,6 +139,11 @@ export function readInputs(getInput: (name: string) => string): ActionInputs {
       `input "docker-host" must be an engine URL (unix://, tcp://, ssh:// or npipe://), not "${dockerHost}"`,
     );
   }
+  const hostAddress = optional('host-address');
+  if (hostAddress !== undefined && !/^[\w.:[\]-]+$/.test(hostAddress))
+    problems.push(
+      `input "host-address" must be a host name or IP address (no scheme, no port), not "${hostAddress}"`,
+    );
   // Never quoted back: the value is a secret.
   const sshKey = optional('ssh-key');
   if (sshKey !== undefined && !/^-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(sshKey))
@@ -164,6 +172,7 @@ export function readInputs(getInput: (name: string) => string): ActionInputs {
     failOn: failOn as FailOn,
     workingDirectory,
     dockerHost,
+    hostAddress,
     summary: bool('summary'),
     annotations: bool('annotations'),
     prComment: bool('pr-comment'),

@@ -29,6 +29,7 @@ import {
 import { encodeState, STATE_KEY, type SavedState } from './state.js';
 import { withSshFiles, writeSshFiles } from './ssh-files.js';
 import { privateKeyLines } from '../report/redact.js';
+import { HOST_ENV } from '../engine/in-container.js';
 import { requireSnapshots } from '../snapshot/collect.js';
 import { writeSnapshotFile } from '../snapshot/file.js';
 import type { Snapshot } from '../snapshot/model.js';
@@ -98,6 +99,7 @@ export async function main(): Promise<void> {
     // checkInputPaths has seen that it is a folder.
     process.chdir(resolve(workspace, inputs.workingDirectory));
     if (inputs.dockerHost) process.env.DOCKER_HOST = inputs.dockerHost;
+    if (inputs.hostAddress) process.env[HOST_ENV] = inputs.hostAddress;
     const { results, suite } = await produce(inputs, state, save, controller.signal, (s) => {
       loaded = s;
     });

@@ -3,6 +3,7 @@ import { errorMessage, isUserError, type Problem, UserError } from '../common/er
 import type { NodeSpec } from '../manifest/suite.js';
 import { DockerEngine } from './docker.js';
 import type { Engine, EngineInfo } from './engine.js';
+import { publishedHost } from './in-container.js';
 
 const CONNECT_MS = 15_000;
 
@@ -34,11 +35,22 @@ export function engineUrl(node: Pick<NodeSpec, 'docker'>): string {
 export async function connect(
   node: NodeSpec,
   factory: EngineFactory = dockerEngineFor,
-): Promise<{ engine: Engine; info: EngineInfo; notes: string[] }> {
+): Promise<{ engine: Engine; info: EngineInfo; notes: string[]; address?: string }> {
   const engine = factory(node);
   try {
     const info = await engine.info(AbortSignal.timeout(CONNECT_MS));
-    return { engine, info, notes: [...plainTcpWarning(node), ...(info.notices ?? [])] };
+    const notes = [...plainTcpWarning(node), ...(info.notices ?? [])];
+    // Only a local socket's published ports are at 127.0.0.1; a tcp:// or ssh:// engine's are at its host.
+    const local = !node.address && /^(unix|npipe):/.test(engineUrl(node));
+    const host = local
+      ? await publishedHost(engine, node.name, AbortSignal.timeout(CONNECT_MS))
+      : undefined;
+    return {
+      engine,
+      info,
+      notes: host ? [...notes, host.note] : notes,
+      ...(host && { address: host.address }),
+    };
   } catch (e) {
     await engine.close();
     if (isUserError(e)) throw e;

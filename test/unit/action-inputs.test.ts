@@ -31,6 +31,7 @@ describe('action inputs', () => {
       failOn: 'failure',
       workingDirectory: '.',
       dockerHost: undefined,
+      hostAddress: undefined,
       summary: true,
       annotations: true,
       prComment: false,
@@ -41,6 +42,14 @@ describe('action inputs', () => {
       secrets: {},
     });
     expect(DEFAULTS['fail-on']).toBe('failure');
+  });
+
+  it('takes a host address for the published ports, a name or an IP, nothing more', () => {
+    expect(readInputs(from({ 'host-address': '172.17.0.1' })).hostAddress).toBe('172.17.0.1');
+    expect(readInputs(from({ 'host-address': 'docker' })).hostAddress).toBe('docker');
+    expect(problems({ 'host-address': 'tcp://docker:2375' })).toEqual([
+      'input "host-address" must be a host name or IP address (no scheme, no port), not "tcp://docker:2375"',
+    ]);
   });
 
   it('reads env lines and the secrets JSON, leaving out the runner token and quoting no value', () => {

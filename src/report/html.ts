@@ -185,7 +185,9 @@ function timelineSection(t: Timeline): string {
   rows.forEach((row, i) => {
     const y = AXIS + i * ROW;
     if ('lane' in row) {
-      labels.push(`<text class="lane" x="4" y="${y + 13}">${esc(row.lane)}</text>`);
+      labels.push(
+        `<text class="lane" x="4" y="${y + 13}">${esc(clipLabel(row.lane))}<title>${esc(row.lane)}</title></text>`,
+      );
       plot.push(`<rect class="band" x="0" y="${y}" width="100%" height="${ROW}"/>`);
       return;
     }
@@ -314,7 +316,7 @@ if(el.tagName==='path')el.setAttribute('transform','translate('+(pad+s*k).toFixe
 else{el.setAttribute('x',(pad+s*k).toFixed(1));el.setAttribute('width',Math.max(2,(+el.dataset.e-s)*k).toFixed(1))}});
 var step=steps.find(function(s){return s*k>=90})||36e5,g=document.getElementById('ticks'),h=plot.getAttribute('height');g.textContent='';
 for(var t=0;t<=total;t+=step){var x=pad+t*k,l=document.createElementNS(NS,'line');l.setAttribute('x1',x);l.setAttribute('x2',x);l.setAttribute('y1',16);l.setAttribute('y2',h);g.appendChild(l);
-var tx=document.createElementNS(NS,'text');tx.setAttribute('x',x+2);tx.setAttribute('y',12);tx.textContent='+'+fmt(t);g.appendChild(tx)}
+if(x+48>w0*z+2*pad)continue;var tx=document.createElementNS(NS,'text');tx.setAttribute('x',x+2);tx.setAttribute('y',12);tx.textContent='+'+fmt(t);g.appendChild(tx)}
 document.getElementById('zoomed').textContent='\\u00d7'+z}
 var zoom=document.getElementById('zoom');zoom.addEventListener('input',function(){layout(+zoom.value)});
 function reveal(){var id=decodeURIComponent(location.hash.slice(1)),el=id&&document.getElementById(id);

@@ -190,7 +190,7 @@ function topologySpan(t: TopologyResult, ti: number, timed: ServiceResult[]): Sp
   const failed = t.status !== 'passed';
   return {
     kind: 'topology',
-    label: `${t.name} (${t.services.length} services)`,
+    label: `${t.name} (${t.services.length} service${t.services.length === 1 ? '' : 's'})`,
     startMs,
     endMs,
     failed,
@@ -240,6 +240,7 @@ function at(ms: number): string {
 export const GANTT_FOLD_OVER = 20;
 const GANTT_MAX_CHARS = 40_000;
 const UNTIMED_NAMED = 20;
+const SECTION_CHARS = 32;
 
 /**
  * The timeline as a mermaid gantt (`dateFormat x`: milliseconds from the run's start), and the
@@ -252,12 +253,15 @@ export function ganttOf(r: RunResults): { text: string; notes: string[] } | unde
   const lines = [
     'gantt',
     '  dateFormat x',
-    t.totalMs >= 3_600_000 ? '  axisFormat %H:%M:%S' : '  axisFormat %M:%S',
+    // d3's time format, in the reader's time zone: seconds with milliseconds while the run is
+    // short enough that whole seconds would repeat along the axis.
+    `  axisFormat ${t.totalMs >= 3_600_000 ? '%H:%M:%S' : t.totalMs >= 60_000 ? '%M:%S' : '%-S.%Ls'}`,
   ];
   let n = 0;
   for (const l of t.lanes) {
     if (!l.spans.length) continue;
-    lines.push(`  section ${ganttText(l.title)}`);
+    // Mermaid writes a section's name in a narrow column left of the bars: longer ones overlap them.
+    lines.push(`  section ${ganttText(l.title, SECTION_CHARS)}`);
     for (const s of l.spans) {
       const tags = [
         s.failed ? 'crit' : s.kind === 'fault' ? 'active' : 'done',
@@ -286,6 +290,7 @@ export function ganttOf(r: RunResults): { text: string; notes: string[] } | unde
 }
 
 /** A gantt task or section name: `:` ends a name and `#`/`;` start comments or entities there. */
-function ganttText(s: string): string {
-  return s.replace(/[:;#]/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 80) || '-';
+function ganttText(s: string, max = 80): string {
+  const text = s.replace(/[:;#]/g, ' ').replace(/\s+/g, ' ').trim();
+  return (text.length > max ? `${text.slice(0, max - 1)}…` : text) || '-';
 }

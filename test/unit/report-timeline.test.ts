@@ -12,7 +12,7 @@ function ganttProblems(text: string): string[] {
     ...(first === 'gantt' ? [] : [`starts with ${first}`]),
     ...rest.filter(
       (l) =>
-        !/^ {2}(dateFormat x|axisFormat [%:HMS]+|section [^:#;\n]+)$/.test(l) &&
+        !/^ {2}(dateFormat x|axisFormat [%:HMSL.s-]+|section [^:#;\n]+)$/.test(l) &&
         !/^ {2}[^:#;\s][^:#;]* :(crit|done|active)(, milestone)?, s\d+, \d+, \d+$/.test(l),
     ),
   ];

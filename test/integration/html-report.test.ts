@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderSummary } from '../../src/report/summary.js';
 import { cli } from '../support/cli.js';
 import { leftovers, NOTHING } from '../support/engine.js';
 import { runFiles } from '../support/run.js';
@@ -78,6 +79,31 @@ describe('the HTML page of a real run, in a real browser', () => {
     const fault = results.scenarios[0]!.faults[0]!;
     expect(fault).toMatchObject({ kind: 'partition', reason: 'a heal step' });
     expect(await leftovers({ suite })).toEqual(NOTHING);
+
+    // The job summary's gantt: the failing check marked, the scenario's steps and the fault in
+    // the order they happened, each at its time.
+    const gantt = /```mermaid\n(gantt\n[\s\S]*?)\n```/.exec(renderSummary(results))![1]!;
+    const rows = gantt.split('\n');
+    const row = (re: RegExp) => {
+      const i = rows.findIndex((l) => re.test(l));
+      const [, start, end] = / (\d+), (\d+)$/.exec(rows[i] ?? '') ?? [];
+      return { i, start: Number(start), end: Number(end), line: rows[i] };
+    };
+    expect(row(/^ {2}a is a teapot /).line).toMatch(/:crit, milestone, /);
+    const steps = [
+      row(/^ {2}1\. partition /),
+      row(/^ {2}partition partition t\/a /),
+      row(/^ {2}2\. a cannot reach b /),
+      row(/^ {2}3\. crash b /),
+      row(/^ {2}4\. heal partition /),
+    ];
+    expect(steps.map((r) => r.i).every((i, n, all) => i > 0 && (n === 0 || i > all[n - 1]!))).toBe(
+      true,
+    );
+    const [, window, within, crash] = steps;
+    expect([window!.start, window!.end]).toEqual([fault.appliedMs, fault.healedMs]);
+    expect(within!.start).toBeGreaterThanOrEqual(window!.start);
+    expect(crash!.start).toBeLessThan(window!.end);
 
     // The page is made from the results JSON alone, by the CLI, as for an earlier run.
     const json = join(dir, 'results.json');

@@ -156,9 +156,11 @@ export async function upTopology(tp: TopologyPlan, ctx: UpContext): Promise<Topo
     let infraFailure: unknown;
     const infra = Promise.all([
       ...tp.networks.map((n) =>
-        prepareNetwork(n, topologyLabels(run, tp), joinersOf(tp, n.engineName), ctx, signal),
+        prepareNetwork(n, topologyLabels(run, tp), networkUsers(tp, n.engineName), ctx, signal),
       ),
-      ...tp.volumes.map((v) => prepareVolume(v, topologyLabels(run, tp), ctx, signal)),
+      ...tp.volumes.map((v) =>
+        prepareVolume(v, topologyLabels(run, tp), volumeUsers(tp, v.key), ctx, signal),
+      ),
     ]).catch((e: unknown) => {
       if (!signal.aborted) {
         infraFailure = e;
@@ -298,16 +300,49 @@ function pickFailure(
 }
 
 /** The services that join this network, for a failure that stops them all before they start. */
-function joinersOf(tp: TopologyPlan, engineName: string): string[] {
+function networkUsers(tp: TopologyPlan, engineName: string): string[] {
   return tp.services
     .filter((s) => s.networks.some((n) => n.name === engineName))
     .map((s) => s.spec.name);
 }
 
+/** The services that mount this (compose-level) volume. */
+function volumeUsers(tp: TopologyPlan, key: string): string[] {
+  return tp.services
+    .filter((s) => s.spec.mounts.some((m) => m.type === 'volume' && m.source === key))
+    .map((s) => s.spec.name);
+}
+
+/**
+ * What the engine refused before any service started (a network, a volume): named, at its
+ * compose position, with the services it stops, so reports say more than "did not come up".
+ */
+async function beforeServices(
+  what: string,
+  users: string[],
+  pos: SourcePos | undefined,
+  ctx: UpContext,
+  signal: AbortSignal,
+  create: Promise<unknown>,
+): Promise<void> {
+  try {
+    await ctx.inFlight.track(create);
+  } catch (e) {
+    if (isAbort(e) || signal.aborted) throw e;
+    throw new ServiceFailure(
+      '',
+      `node "${ctx.engine.node}" refused to create ${what}: ${engineMessage(e)}`,
+      'failure',
+      users.length ? [`services that use it, not started: ${users.join(', ')}`] : [],
+      pos,
+    );
+  }
+}
+
 async function prepareNetwork(
   n: TopologyPlan['networks'][number],
   labels: Record<string, string>,
-  joiners: string[],
+  users: string[],
   ctx: UpContext,
   signal: AbortSignal,
 ): Promise<void> {
@@ -323,34 +358,33 @@ async function prepareNetwork(
     }
     return;
   }
-  try {
-    await ctx.inFlight.track(
-      ctx.engine.createNetwork(
-        { name: n.engineName, spec: n.spec, labels },
-        deadline(signal, QUICK_CALL_MS),
-      ),
-    );
-  } catch (e) {
-    if (isAbort(e) || signal.aborted) throw e;
-    // Before any service starts: the report names the network, where it is defined, and who needed it.
-    throw new ServiceFailure(
-      '',
-      `node "${ctx.engine.node}" refused to create network "${n.key}": ${engineMessage(e)}`,
-      'failure',
-      joiners.length ? [`services that join it, not started: ${joiners.join(', ')}`] : [],
-      n.spec.pos,
-    );
-  }
+  await beforeServices(
+    `network "${n.key}"`,
+    users,
+    n.spec.pos,
+    ctx,
+    signal,
+    ctx.engine.createNetwork(
+      { name: n.engineName, spec: n.spec, labels },
+      deadline(signal, QUICK_CALL_MS),
+    ),
+  );
 }
 
 async function prepareVolume(
   v: TopologyPlan['volumes'][number],
   labels: Record<string, string>,
+  users: string[],
   ctx: UpContext,
   signal: AbortSignal,
 ): Promise<void> {
   if (!v.create) return; // An external volume that is missing is reported by the engine at container create.
-  await ctx.inFlight.track(
+  await beforeServices(
+    `volume "${v.key}"`,
+    users,
+    v.spec.pos,
+    ctx,
+    signal,
     ctx.engine.createVolume(
       { name: v.engineName, spec: v.spec, labels },
       deadline(signal, QUICK_CALL_MS),

@@ -321,7 +321,7 @@ networks:
     const [annotation] = workflowCommands(r.stdout, 'error');
     expect(annotation!.props).toMatchObject({ title: 'topology shop could not be set up' });
     expect(annotation!.message).toMatch(/refused to create network "lan": .+/);
-    expect(annotation!.message).toContain('services that join it, not started: app');
+    expect(annotation!.message).toContain('services that use it, not started: app');
     expect(await leftovers({ suite })).toEqual(NOTHING);
   });
 

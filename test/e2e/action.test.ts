@@ -132,6 +132,13 @@ describe('the action, run as the runner runs it', () => {
     expect(r.code, r.stdout + r.stderr).toBe(1);
     expect(r.stdout).toContain('SIGINT: stopping and removing what this run created');
     expect(r.outputs.status).toBe('error');
+    // Reports and every output, as on any other path.
+    for (const k of ['passed', 'failed', 'errors', 'skipped'])
+      expect(r.outputs[k]).toMatch(/^\d+$/);
+    expect(JSON.parse(readFileSync(r.outputs.json!, 'utf8'))).toMatchObject({
+      interrupted: 'SIGINT',
+    });
+    expect(existsSync(r.outputs.junit!)).toBe(true);
     expect(r.summary).toMatch(/^## ⏹️ stackcheck: \S+ interrupted \(SIGINT\)/);
     expect(workflowCommands(r.stdout, 'error')[0]!.props.title).toBe('run interrupted (SIGINT)');
     expect(await leftovers({ suite })).toEqual(NOTHING);

@@ -1,6 +1,4 @@
-import { resolveServiceRef } from '../checks/refs.js';
 import { UserError } from '../common/errors.js';
-import { stepSchemaOf } from '../scenarios/schema.js';
 import type { ScenarioSpec } from '../scenarios/types.js';
 import type { Suite } from './suite.js';
 
@@ -53,9 +51,7 @@ export function filterSuite(suite: Suite, filter: SuiteFilter): FilteredSuite {
 
   const topologies = suite.topologies.filter((t) => keepTopology(t.name));
   const checks = suite.checks.filter((c) => inKept(c.targets) && named(c.name));
-  const scenarios = suite.scenarios.filter(
-    (s) => inKept(scenarioTargets(suite, s)) && named(s.name),
-  );
+  const scenarios = suite.scenarios.filter((s) => inKept(scenarioTargets(s)) && named(s.name));
   return {
     suite: { ...suite, topologies, checks, scenarios },
     dropped: {
@@ -96,20 +92,6 @@ function compile(source: string | undefined): RegExp | undefined {
 }
 
 /** The topology/service names a scenario's steps touch, resolved against the whole suite. */
-function scenarioTargets(suite: Suite, scenario: ScenarioSpec): string[] {
-  return scenario.steps.flatMap((step) => {
-    if (step.check) return step.check.targets;
-    let refs: string[] = [];
-    try {
-      refs = stepSchemaOf(step.key)
-        .refs(step.entry as never)
-        .map((u) => u.ref);
-    } catch {
-      return [];
-    }
-    return refs.flatMap((ref) => {
-      const r = resolveServiceRef(suite, ref);
-      return typeof r === 'string' ? [] : [`${r.topology}/${r.service}`];
-    });
-  });
+function scenarioTargets(scenario: ScenarioSpec): string[] {
+  return scenario.steps.flatMap((step) => step.targets);
 }

@@ -179,6 +179,8 @@ export interface StepResult {
   message: string;
   evidence: Record<string, unknown>;
   source: SourcePos;
+  /** The services it acts on or checks, as topology/service. */
+  targets?: string[];
 }
 
 /** Exit code for a finished run: 0 passed, 1 something failed, 2 bad input or time limit reached, 130/143 cancelled. */

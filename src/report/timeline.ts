@@ -52,6 +52,17 @@ export const SLOW_MS = 10_000;
 const CHECKS_UNFOLDED = 8;
 
 const FAILED_SERVICE = new Set(['failed', 'cancelled', 'pending']);
+/** Steps that change what a service's container is doing: drawn on its node's lane too. */
+const LIFECYCLE = new Set([
+  'stop',
+  'start',
+  'restart',
+  'kill',
+  'crash',
+  'pause',
+  'unpause',
+  'recreate',
+]);
 const FAILED_CHECK = new Set(['failed', 'error']);
 
 export function timeline(r: RunResults, opts: TimelineOptions = {}): Timeline {
@@ -122,6 +133,7 @@ export function timeline(r: RunResults, opts: TimelineOptions = {}): Timeline {
     } else lane(title).push(...spans);
   }
 
+  const nodeOf = new Map(r.topologies.map((t) => [t.name, t.node]));
   r.scenarios.forEach((sc, si) => {
     if (sc.startedMs === undefined) {
       untimed.push(`scenario ${sc.name} (${sc.status})`);
@@ -149,7 +161,7 @@ export function timeline(r: RunResults, opts: TimelineOptions = {}): Timeline {
         return;
       }
       const startMs = origin + st.startedMs;
-      spans.push({
+      const step: Span = {
         kind: 'step',
         label: `${st.index + 1}. ${st.name}`,
         startMs,
@@ -158,7 +170,15 @@ export function timeline(r: RunResults, opts: TimelineOptions = {}): Timeline {
         milestone: st.action === 'check',
         detail: `${st.action} ${st.name}: ${st.status} at ${at(startMs)} in ${formatDuration(st.durationMs)}: ${st.message}`,
         ref: `scenario-${si}-step-${i}`,
-      });
+      };
+      spans.push(step);
+      // A stop, crash or restart also shows on the row of the service it happened to.
+      if (LIFECYCLE.has(st.action))
+        for (const target of st.targets ?? []) {
+          const node = nodeOf.get(target.slice(0, target.indexOf('/')));
+          if (node !== undefined)
+            lane(`node ${node}`).push({ ...step, label: `${target} ${st.action}` });
+        }
     });
   });
 

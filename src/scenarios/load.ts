@@ -93,6 +93,7 @@ function loadStep(
         name: name ?? check.name,
         entry,
         check,
+        targets: check.targets,
         pos: src.keyPosOf([...at, key]),
       }
     );
@@ -104,8 +105,9 @@ function loadStep(
     problems.push(...zodProblems(schema, parsed.error.issues, src, at));
     return undefined;
   }
+  const refs = resolveRefUses(suite, kind.refs(parsed.data as never));
   const local: { message: string; path: (string | number)[]; hint?: string }[] = [
-    ...resolveRefUses(suite, kind.refs(parsed.data as never)).problems,
+    ...refs.problems,
     ...(kind.problems?.(parsed.data as never, suite) ?? []),
     // A deployed stack is disturbed only where its topology allows it.
     ...attachedStepProblems(kind, parsed.data as Record<string, unknown>, suite),
@@ -123,6 +125,7 @@ function loadStep(
     key,
     name: name ?? describeStep(key, data[key]),
     entry: data,
+    targets: refs.targets,
     forMs: typeof data.for === 'string' ? parseDuration(data.for) : undefined,
     pos: src.keyPosOf([...at, key]),
   };

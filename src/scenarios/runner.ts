@@ -125,5 +125,6 @@ function result(step: StepSpec, o: Outcome, startedMs: number, durationMs: numbe
     message: o.message,
     evidence: o.evidence,
     source: step.pos,
+    ...(step.targets.length && { targets: step.targets }),
   };
 }

@@ -86,6 +86,8 @@ export interface StepSpec {
   entry: Record<string, unknown>;
   /** For `check` steps: the check, validated like any other. */
   check?: CheckSpec;
+  /** The services it names, resolved to topology/service. */
+  targets: string[];
   /** Heal the step's fault after this long. */
   forMs?: number;
   pos: SourcePos;

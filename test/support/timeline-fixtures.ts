@@ -22,7 +22,7 @@ export function faultyRun() {
         durationMs: 5_000,
         steps: [
           step(0, 'partition', 'cut db off', 0, 200),
-          step(1, 'kill', 'crash api', 300, 400),
+          { ...step(1, 'crash', 'crash api', 300, 400), targets: ['web/api'] },
           step(2, 'check', 'api still answers', 1_000, 2_500, 'failed'),
         ],
         faults: [

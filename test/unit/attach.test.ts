@@ -168,7 +168,14 @@ describe('attach on the fake engine', () => {
         name: 'stop web',
         pos,
         steps: [
-          { index: 0, key: 'stop', name: 'stop web', entry: { stop: { service: 'web' } }, pos },
+          {
+            index: 0,
+            key: 'stop',
+            name: 'stop web',
+            entry: { stop: { service: 'web' } },
+            targets: [],
+            pos,
+          },
         ],
       },
     ];

@@ -149,8 +149,15 @@ describe('a node that comes back up', () => {
         name: 'pc2 reboots',
         pos,
         steps: [
-          { index: 0, key: 'down', name: 'down', entry: { down: { node: 'pc2' } }, pos },
-          { index: 1, key: 'up', name: 'up', entry: { up: { node: 'pc2' } }, pos },
+          {
+            index: 0,
+            key: 'down',
+            name: 'down',
+            entry: { down: { node: 'pc2' } },
+            targets: [],
+            pos,
+          },
+          { index: 1, key: 'up', name: 'up', entry: { up: { node: 'pc2' } }, targets: [], pos },
         ],
       },
     ];

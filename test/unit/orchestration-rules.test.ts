@@ -601,6 +601,7 @@ describe('restart and recreate steps in a scenario', () => {
     key,
     name: key,
     entry,
+    targets: [],
     pos,
   });
 

@@ -29,7 +29,10 @@ describe('the run timeline', () => {
       ['web/api', 1_300, 2_000, false],
       ['api answers', 2_100, 2_140, false],
       ['api says: teapot', 2_150, 2_210, true],
+      // The crash step shows on the row of the service it happened to, too.
+      ['web/api crash', 3_300, 3_700, false],
     ]);
+    expect(node!.spans.at(-1)!.ref).toBe('scenario-0-step-1');
     expect(sc!.spans.map((s) => [s.kind, s.label, s.startMs, s.endMs, s.failed])).toEqual([
       ['step', '1. cut db off', 3_000, 3_200, false],
       ['fault', 'partition: web/db | web/api', 3_150, 7_900, false],
@@ -63,8 +66,9 @@ describe('the gantt in the job summary', () => {
       block.indexOf(l),
     );
     expect(order).toEqual([...order].sort((a, b) => a - b));
-    expect(block).toContain('  partition web/db | web/api :active, s6, 3150, 7900');
-    expect(block).toContain('  3. api still answers :crit, milestone, s8, 4000, 4000');
+    expect(block).toContain('  web/api crash :done, s5, 3300, 3700');
+    expect(block).toContain('  partition web/db | web/api :active, s7, 3150, 7900');
+    expect(block).toContain('  3. api still answers :crit, milestone, s9, 4000, 4000');
   });
 
   it('stays legible at seed 000’s scale: a row per topology, failures and slow services beside', () => {

@@ -5,6 +5,7 @@ import {
   closest,
   consoleProgress,
   diffSnapshots,
+  exitCodeFor,
   formatDifference,
   loadManifest,
   loadSuites,
@@ -22,7 +23,7 @@ import {
   verboseFromEnv,
   writeReports,
   writeSnapshotFile
-} from "./chunk-HK3EK3VB.js";
+} from "./chunk-F6CHYO4H.js";
 import {
   UserError,
   connect,
@@ -31,18 +32,11 @@ import {
   formatProblem,
   isUserError,
   sweep
-} from "./chunk-DEPNBFQW.js";
+} from "./chunk-WA5F5DUK.js";
 import "./chunk-W3RBS6NZ.js";
 
 // src/cli/main.ts
 import { existsSync, readFileSync } from "node:fs";
-
-// src/report/results.ts
-function exitCodeFor(r) {
-  if (r.interrupted === "SIGINT") return 130;
-  if (r.interrupted === "SIGTERM") return 143;
-  return r.status === "passed" ? 0 : r.status === "failed" ? 1 : 2;
-}
 
 // src/cli/args.ts
 import { statSync } from "node:fs";
@@ -56,6 +50,8 @@ Commands:
       --json FILE       write the results JSON to FILE
       --junit FILE      write a JUnit XML report to FILE
       --summary FILE    write the markdown summary (what the action shows as the job summary)
+      --html FILE       write the run as one page: failures, a zoomable timeline, every check's
+                        evidence, the topologies; opens from disk, loads nothing
       --topologies A,B  run only these topologies (and the checks and scenarios on them)
       --checks REGEX    run only the checks and scenarios whose name matches
       --concurrency N   checks run at once (default 16)
@@ -69,7 +65,9 @@ Commands:
                         (default: only runs whose process is gone or whose deadline passed)
   merge PATH...         merge results JSON files (or folders of them, e.g. downloaded
                         artifacts of several runners) into one report
-      --json FILE  --junit FILE  --summary FILE
+      --json FILE  --junit FILE  --summary FILE  --html FILE
+  report PATH...        the same, for one run's results too (stackcheck report results.json
+                        --html run.html): a page for a run made earlier or elsewhere
   snapshot [manifest]   bring the topologies up (or attach), take the manifest's snapshots, take down
       --out FILE        where to write them (default stackcheck-snapshot.json)
       --topologies A,B  only these topologies
@@ -87,6 +85,7 @@ var OUTPUT_FILES = {
   json: "results.json",
   junit: "junit.xml",
   summary: "summary.md",
+  html: "report.html",
   snapshot: "snapshot.json",
   out: "snapshot.json"
 };
@@ -161,6 +160,7 @@ function parseCommand(argv) {
           json: { type: "string" },
           junit: { type: "string" },
           summary: { type: "string" },
+          html: { type: "string" },
           topologies: { type: "string" },
           checks: { type: "string" },
           concurrency: { type: "string" },
@@ -183,6 +183,7 @@ function parseCommand(argv) {
         json: values.json,
         junit: values.junit,
         summary: values.summary,
+        html: values.html,
         ...values.topologies !== void 0 && {
           topologies: String(values.topologies).split(",").map((t) => t.trim()).filter(Boolean)
         },
@@ -234,24 +235,32 @@ function parseCommand(argv) {
         ignore: values.ignore ?? []
       };
     }
+    // `report` is merge by the name one looks for to turn one run's results into a page.
+    case "report":
     case "merge": {
       const { values, positionals } = parse(
         rest,
-        { json: { type: "string" }, junit: { type: "string" }, summary: { type: "string" } },
+        {
+          json: { type: "string" },
+          junit: { type: "string" },
+          summary: { type: "string" },
+          html: { type: "string" }
+        },
         Infinity
       );
       if (!positionals.length) {
         throw new UserError({
-          message: "merge needs the results to merge",
-          hint: "For example: stackcheck merge reports/ --summary summary.md"
+          message: `${name} needs the results to ${name === "merge" ? "merge" : "report"}`,
+          hint: name === "merge" ? "For example: stackcheck merge reports/ --summary summary.md" : "For example: stackcheck report results.json --html report.html"
         });
       }
       return {
-        name,
+        name: "merge",
         paths: positionals,
         json: values.json,
         junit: values.junit,
-        summary: values.summary
+        summary: values.summary,
+        html: values.html
       };
     }
     case "validate": {
@@ -282,7 +291,7 @@ function parseCommand(argv) {
     default:
       throw new UserError({
         message: `unknown command "${name}"`,
-        hint: "Commands: run, validate, down, merge, snapshot, diff, schema. Run `stackcheck --help`."
+        hint: "Commands: run, validate, down, merge, report, snapshot, diff, schema. Run `stackcheck --help`."
       });
   }
 }

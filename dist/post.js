@@ -3,12 +3,12 @@ import {
   STATE_KEY,
   decodeState,
   removeSshFiles
-} from "./chunk-GKGW6FM3.js";
+} from "./chunk-LBISDNUP.js";
 import {
   connect,
   errorMessage,
   sweep
-} from "./chunk-DEPNBFQW.js";
+} from "./chunk-WA5F5DUK.js";
 import {
   getInput,
   getState,

@@ -10004,12 +10004,50 @@ function ownMessage(x) {
   return x.code ?? x.name;
 }
 
-// src/engine/connect.ts
+// src/engine/in-container.ts
+import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
+var HOST_ENV = "STACKCHECK_HOST";
+function readOrEmpty(path) {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
+}
+function ownContainerId(read = readOrEmpty) {
+  const mount2 = /\/containers\/([0-9a-f]{64})\/(?:hostname|resolv\.conf|hosts)\s/.exec(
+    read("/proc/self/mountinfo")
+  );
+  if (mount2) return mount2[1];
+  return /(?:\/docker\/|docker-)([0-9a-f]{64})(?:\.scope)?\s*$/m.exec(
+    read("/proc/self/cgroup")
+  )?.[1];
+}
+async function publishedHost(engine, node, signal, env = process.env, read = readOrEmpty) {
+  const manual = env[HOST_ENV]?.trim();
+  if (manual)
+    return {
+      address: manual,
+      note: `node "${node}": published ports are reached at ${manual} (${HOST_ENV})`
+    };
+  const id = ownContainerId(read);
+  if (!id) return void 0;
+  const self2 = await engine.inspectContainer(id, signal).catch(() => void 0);
+  const gateway = self2?.networks?.map((n) => n.gateway).find((g) => g && isIP(g) === 4);
+  if (!gateway) return void 0;
+  return {
+    address: gateway,
+    note: `node "${node}": this job runs in container ${id.slice(0, 12)} of the node's engine, so published ports are reached at its network's gateway, ${gateway} (set ${HOST_ENV}, or the action's host-address input, to use another address)`
+  };
+}
+
+// src/engine/connect.ts
+import { isIP as isIP2 } from "node:net";
 
 // src/engine/docker.ts
 var import_dockerode = __toESM(require_docker(), 1);
-import { existsSync as existsSync2, readFileSync as readFileSync2, readdirSync } from "node:fs";
+import { existsSync as existsSync2, readFileSync as readFileSync3, readdirSync } from "node:fs";
 import { homedir as homedir2, userInfo } from "node:os";
 import { join as join2 } from "node:path";
 import { on } from "node:events";
@@ -10316,7 +10354,7 @@ function keyTypeName(type) {
 
 // src/engine/known-hosts.ts
 import { createHmac } from "node:crypto";
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync as readFileSync2 } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 var ALGORITHMS = {
@@ -10413,7 +10451,7 @@ var HostKeyCheck = class {
     this.entries = files.flatMap((file) => {
       let text;
       try {
-        text = readFileSync(file, "utf8");
+        text = readFileSync2(file, "utf8");
       } catch (e) {
         if (e.code === "ENOENT") return [];
         throw new UserError({
@@ -10466,7 +10504,7 @@ var HostKeyCheck = class {
     else {
       try {
         mkdirSync(dirname(file), { recursive: true, mode: 448 });
-        const text = existsSync(file) ? readFileSync(file, "utf8") : "";
+        const text = existsSync(file) ? readFileSync2(file, "utf8") : "";
         appendFileSync(file, (text && !text.endsWith("\n") ? "\n" : "") + line, { mode: 384 });
         saved = `added to ${file}, where later runs find it`;
       } catch (e) {
@@ -10579,7 +10617,7 @@ function sshAuth(o) {
   if (!file) return { agent };
   let privateKey;
   try {
-    privateKey = readFileSync2(file);
+    privateKey = readFileSync3(file);
   } catch (e) {
     throw new UserError({
       message: `the ssh key file of node "${o.node}" (${file}) cannot be read: ${errorMessage(e)}`,
@@ -10622,7 +10660,7 @@ function isEncryptedKey(text) {
 var TLS_FILES = { ca: "CA certificate", cert: "client certificate", key: "client key" };
 function tlsFile(node, which, path) {
   try {
-    return readFileSync2(path);
+    return readFileSync3(path);
   } catch (e) {
     throw new UserError({
       message: `the TLS ${TLS_FILES[which]} file of node "${node}" (tls.${which}: ${path}) cannot be read: ${errorMessage(e)}`,
@@ -11133,7 +11171,15 @@ async function connect(node, factory = dockerEngineFor) {
   const engine = factory(node);
   try {
     const info = await engine.info(AbortSignal.timeout(CONNECT_MS));
-    return { engine, info, notes: [...plainTcpWarning(node), ...info.notices ?? []] };
+    const notes = [...plainTcpWarning(node), ...info.notices ?? []];
+    const local = !node.address && /^(unix|npipe):/.test(engineUrl(node));
+    const host = local ? await publishedHost(engine, node.name, AbortSignal.timeout(CONNECT_MS)) : void 0;
+    return {
+      engine,
+      info,
+      notes: host ? [...notes, host.note] : notes,
+      ...host && { address: host.address }
+    };
   } catch (e) {
     await engine.close();
     if (isUserError(e)) throw e;
@@ -11203,7 +11249,7 @@ function plainTcpWarning(node) {
   if (!/^(tcp|http):\/\//.test(url) || node.tls) return [];
   if (process.env.DOCKER_TLS_VERIFY === "1" && process.env.DOCKER_CERT_PATH) return [];
   const host = new URL(url).hostname.replace(/^\[(.*)\]$/, "$1");
-  if (host === "localhost" || isIP(host) === 4 && host.startsWith("127.") || host === "::1")
+  if (host === "localhost" || isIP2(host) === 4 && host.startsWith("127.") || host === "::1")
     return [];
   return [
     `node "${node.name}": its engine ${url} is plain tcp without TLS: anyone on the network between here and there can read this run's traffic (secrets included) and drive that engine, which is root on its machine. Use ssh:// or tcp:// with tls: (dockerd --tlsverify).`
@@ -11453,7 +11499,7 @@ var StopOrder = class {
 
 // src/orchestrator/identity.ts
 import { randomBytes } from "node:crypto";
-import { readFileSync as readFileSync3 } from "node:fs";
+import { readFileSync as readFileSync4 } from "node:fs";
 import { hostname } from "node:os";
 var KEPT = "kept";
 function newRunIdentity(suite, lifetimeMs, opts = {}) {
@@ -11474,7 +11520,7 @@ function runLabels(id) {
 }
 function processStart(pid) {
   try {
-    const stat = readFileSync3(`/proc/${pid}/stat`, "utf8");
+    const stat = readFileSync4(`/proc/${pid}/stat`, "utf8");
     return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
   } catch {
     return void 0;
@@ -11551,6 +11597,7 @@ export {
   recordAttached,
   engineMessage,
   parsePublicKey,
+  HOST_ENV,
   dockerEngineFor,
   engineUrl,
   connect,

@@ -22,7 +22,7 @@ import {
   runLabels,
   sweep,
   teardownRun
-} from "./chunk-DEPNBFQW.js";
+} from "./chunk-WA5F5DUK.js";
 import {
   __commonJS,
   __export,
@@ -1318,9 +1318,9 @@ ${indent}`) + "'";
         start2 = start2.replace(/\n+/g, `$&${indent}`);
       }
       const indentSize = indent ? "2" : "1";
-      let header = (startWithSpace ? indentSize : "") + chomp;
+      let header2 = (startWithSpace ? indentSize : "") + chomp;
       if (comment) {
-        header += " " + commentString(comment.replace(/ ?[\r\n]+/g, " "));
+        header2 += " " + commentString(comment.replace(/ ?[\r\n]+/g, " "));
         if (onComment)
           onComment();
       }
@@ -1335,11 +1335,11 @@ ${indent}`) + "'";
         }
         const body = foldFlowLines.foldFlowLines(`${start2}${foldedValue}${end}`, indent, foldFlowLines.FOLD_BLOCK, foldOptions);
         if (!literalFallback)
-          return `>${header}
+          return `>${header2}
 ${indent}${body}`;
       }
       value = value.replace(/\n+/g, `$&${indent}`);
-      return `|${header}
+      return `|${header2}
 ${indent}${start2}${value}${end}`;
     }
     function plainString(item, ctx, onComment, onChompKeep) {
@@ -4442,10 +4442,10 @@ var require_resolve_block_scalar = __commonJS({
     var Scalar2 = require_Scalar();
     function resolveBlockScalar(ctx, scalar, onError) {
       const start2 = scalar.offset;
-      const header = parseBlockScalarHeader(scalar, ctx.options.strict, onError);
-      if (!header)
+      const header2 = parseBlockScalarHeader(scalar, ctx.options.strict, onError);
+      if (!header2)
         return { value: "", type: null, comment: "", range: [start2, start2, start2] };
-      const type = header.mode === ">" ? Scalar2.Scalar.BLOCK_FOLDED : Scalar2.Scalar.BLOCK_LITERAL;
+      const type = header2.mode === ">" ? Scalar2.Scalar.BLOCK_FOLDED : Scalar2.Scalar.BLOCK_LITERAL;
       const lines = scalar.source ? splitLines(scalar.source) : [];
       let chompStart = lines.length;
       for (let i = lines.length - 1; i >= 0; --i) {
@@ -4456,26 +4456,26 @@ var require_resolve_block_scalar = __commonJS({
           break;
       }
       if (chompStart === 0) {
-        const value2 = header.chomp === "+" && lines.length > 0 ? "\n".repeat(Math.max(1, lines.length - 1)) : "";
-        let end2 = start2 + header.length;
+        const value2 = header2.chomp === "+" && lines.length > 0 ? "\n".repeat(Math.max(1, lines.length - 1)) : "";
+        let end2 = start2 + header2.length;
         if (scalar.source)
           end2 += scalar.source.length;
-        return { value: value2, type, comment: header.comment, range: [start2, end2, end2] };
+        return { value: value2, type, comment: header2.comment, range: [start2, end2, end2] };
       }
-      let trimIndent = scalar.indent + header.indent;
-      let offset = scalar.offset + header.length;
+      let trimIndent = scalar.indent + header2.indent;
+      let offset = scalar.offset + header2.length;
       let contentStart = 0;
       for (let i = 0; i < chompStart; ++i) {
         const [indent, content] = lines[i];
         if (content === "" || content === "\r") {
-          if (header.indent === 0 && indent.length > trimIndent)
+          if (header2.indent === 0 && indent.length > trimIndent)
             trimIndent = indent.length;
         } else {
           if (indent.length < trimIndent) {
             const message = "Block scalars with more-indented leading empty lines must use an explicit indentation indicator";
             onError(offset + indent.length, "MISSING_CHAR", message);
           }
-          if (header.indent === 0)
+          if (header2.indent === 0)
             trimIndent = indent.length;
           contentStart = i;
           if (trimIndent === 0 && !ctx.atRoot) {
@@ -4502,7 +4502,7 @@ var require_resolve_block_scalar = __commonJS({
         if (crlf)
           content = content.slice(0, -1);
         if (content && indent.length < trimIndent) {
-          const src = header.indent ? "explicit indentation indicator" : "first line";
+          const src = header2.indent ? "explicit indentation indicator" : "first line";
           const message = `Block scalar lines must not be less indented than their ${src}`;
           onError(offset - content.length - (crlf ? 2 : 1), "BAD_INDENT", message);
           indent = "";
@@ -4529,7 +4529,7 @@ var require_resolve_block_scalar = __commonJS({
           prevMoreIndented = false;
         }
       }
-      switch (header.chomp) {
+      switch (header2.chomp) {
         case "-":
           break;
         case "+":
@@ -4541,8 +4541,8 @@ var require_resolve_block_scalar = __commonJS({
         default:
           value += "\n";
       }
-      const end = start2 + header.length + scalar.source.length;
-      return { value, type, comment: header.comment, range: [start2, end, end] };
+      const end = start2 + header2.length + scalar.source.length;
+      return { value, type, comment: header2.comment, range: [start2, end, end] };
     }
     function parseBlockScalarHeader({ offset, props }, strict, onError) {
       if (props[0].type !== "block-scalar-header") {
@@ -5381,10 +5381,10 @@ var require_cst_scalar = __commonJS({
             type = "QUOTE_DOUBLE";
             break;
           case "block-scalar": {
-            const header = token.props[0];
-            if (header.type !== "block-scalar-header")
+            const header2 = token.props[0];
+            if (header2.type !== "block-scalar-header")
               throw new Error("Invalid block scalar header");
-            type = header.source[0] === ">" ? "BLOCK_FOLDED" : "BLOCK_LITERAL";
+            type = header2.source[0] === ">" ? "BLOCK_FOLDED" : "BLOCK_LITERAL";
             break;
           }
           default:
@@ -5416,10 +5416,10 @@ var require_cst_scalar = __commonJS({
       const head = source.substring(0, he);
       const body = source.substring(he + 1) + "\n";
       if (token.type === "block-scalar") {
-        const header = token.props[0];
-        if (header.type !== "block-scalar-header")
+        const header2 = token.props[0];
+        if (header2.type !== "block-scalar-header")
           throw new Error("Invalid block scalar header");
-        header.source = head;
+        header2.source = head;
         token.source = body;
       } else {
         const { offset } = token;
@@ -8451,8 +8451,8 @@ var BIGINT_FORMAT_RANGES = {
 };
 function pick(schema, mask) {
   const currDef = schema._zod.def;
-  const checks2 = currDef.checks;
-  const hasChecks = checks2 && checks2.length > 0;
+  const checks3 = currDef.checks;
+  const hasChecks = checks3 && checks3.length > 0;
   if (hasChecks) {
     throw new Error(".pick() cannot be used on object schemas containing refinements");
   }
@@ -8474,8 +8474,8 @@ function maskedKeys(schema, mask) {
 }
 function omit(schema, mask) {
   const currDef = schema._zod.def;
-  const checks2 = currDef.checks;
-  const hasChecks = checks2 && checks2.length > 0;
+  const checks3 = currDef.checks;
+  const hasChecks = checks3 && checks3.length > 0;
   if (hasChecks) {
     throw new Error(".omit() cannot be used on object schemas containing refinements");
   }
@@ -8488,8 +8488,8 @@ function extend(schema, shape) {
   if (!isPlainObject(shape)) {
     throw new Error("Invalid input to extend: expected a plain object");
   }
-  const checks2 = schema._zod.def.checks;
-  const hasChecks = checks2 && checks2.length > 0;
+  const checks3 = schema._zod.def.checks;
+  const hasChecks = checks3 && checks3.length > 0;
   if (hasChecks) {
     const existingShape = sourceShape(schema);
     for (const key3 of Reflect.ownKeys(shape)) {
@@ -8533,8 +8533,8 @@ function merge(a, b) {
 }
 function partial(Class2, schema, mask, name2 = "partial") {
   const currDef = schema._zod.def;
-  const checks2 = currDef.checks;
-  const hasChecks = checks2 && checks2.length > 0;
+  const checks3 = currDef.checks;
+  const hasChecks = checks3 && checks3.length > 0;
   if (hasChecks) {
     throw new Error(`.${name2}() cannot be used on object schemas containing refinements`);
   }
@@ -10026,24 +10026,24 @@ var $ZodType = /* @__PURE__ */ $constructor("$ZodType", (inst, def) => {
   inst._zod.bag = inst._zod.bag || {};
   inst._zod.version = version;
   const defChecks = inst._zod.def.checks;
-  const checks2 = inst._zod.traits.has("$ZodCheck") ? [inst, ...defChecks ?? []] : defChecks?.length ? [...defChecks] : [];
-  for (const ch of checks2) {
+  const checks3 = inst._zod.traits.has("$ZodCheck") ? [inst, ...defChecks ?? []] : defChecks?.length ? [...defChecks] : [];
+  for (const ch of checks3) {
     for (const fn of ch._zod.onattach) {
       fn(inst);
     }
   }
-  if (checks2.length === 0) {
+  if (checks3.length === 0) {
     (_a3 = inst._zod).deferred ?? (_a3.deferred = []);
     inst._zod.deferred?.push(() => {
       inst._zod.run = inst._zod.parse;
     });
   } else {
-    const runChecks2 = (payload, checks3, ctx) => {
+    const runChecks2 = (payload, checks4, ctx) => {
       if (payload.memo)
         return payload;
       let isAborted = aborted(payload);
       let asyncResult;
-      for (const ch of checks3) {
+      for (const ch of checks4) {
         if (ch._zod.def.when) {
           if (explicitlyAborted(payload))
             continue;
@@ -10089,7 +10089,7 @@ var $ZodType = /* @__PURE__ */ $constructor("$ZodType", (inst, def) => {
         canary.aborted = true;
         return canary;
       }
-      const checkResult = runChecks2(payload, checks2, ctx);
+      const checkResult = runChecks2(payload, checks3, ctx);
       if (checkResult instanceof Promise) {
         if (ctx.async === false)
           throw new $ZodAsyncError();
@@ -10114,9 +10114,9 @@ var $ZodType = /* @__PURE__ */ $constructor("$ZodType", (inst, def) => {
       if (result2 instanceof Promise) {
         if (ctx.async === false)
           throw new $ZodAsyncError();
-        return result2.then((result3) => runChecks2(result3, checks2, ctx));
+        return result2.then((result3) => runChecks2(result3, checks3, ctx));
       }
-      return runChecks2(result2, checks2, ctx);
+      return runChecks2(result2, checks3, ctx);
     };
   }
 }, {
@@ -10547,10 +10547,10 @@ function isValidJWT(token, algorithm = null) {
     const tokensParts = token.split(".");
     if (tokensParts.length !== 3)
       return false;
-    const [header] = tokensParts;
-    if (!header)
+    const [header2] = tokensParts;
+    if (!header2)
       return false;
-    const parsedHeader = JSON.parse(atob(header));
+    const parsedHeader = JSON.parse(atob(header2));
     if ("typ" in parsedHeader && parsedHeader?.typ !== "JWT")
       return false;
     if (!parsedHeader.alg)
@@ -19639,11 +19639,11 @@ function deepPartial(schema) {
 }
 
 // node_modules/zod/v4/classic/in-out.js
-function withChecks(side, checks2) {
-  if (!checks2?.length)
+function withChecks(side, checks3) {
+  if (!checks3?.length)
     return side;
   const def = side._zod.def;
-  return clone(side, mergeDefs(def, { checks: [...def.checks ?? [], ...checks2] }), { parent: true });
+  return clone(side, mergeDefs(def, { checks: [...def.checks ?? [], ...checks3] }), { parent: true });
 }
 function outSide(def) {
   return withChecks(def.out, def.checks);
@@ -19955,11 +19955,11 @@ function parseSize(text2) {
   const unit = SIZE_UNITS[m[2].toLowerCase() || "b"];
   return unit === void 0 ? void 0 : Math.round(Number(m[1]) * unit);
 }
-function formatDuration(ms) {
-  if (ms < 1e3) return `${Math.round(ms)}ms`;
-  if (ms < 6e4) return `${(ms / 1e3).toFixed(1)}s`;
-  const m = Math.floor(ms / 6e4);
-  return `${m}m${Math.round(ms % 6e4 / 1e3)}s`;
+function formatDuration(ms2) {
+  if (ms2 < 1e3) return `${Math.round(ms2)}ms`;
+  if (ms2 < 6e4) return `${(ms2 / 1e3).toFixed(1)}s`;
+  const m = Math.floor(ms2 / 6e4);
+  return `${m}m${Math.round(ms2 % 6e4 / 1e3)}s`;
 }
 
 // src/manifest/schema-parts.ts
@@ -20027,14 +20027,14 @@ function distributionHeader(entry2) {
   const r = entry2.repeat;
   return r !== void 0 && typeof r === "object" ? r.distribution?.header.toLowerCase() : void 0;
 }
-function headerValues(evidence, header) {
+function headerValues(evidence2, header2) {
   const of = (e) => {
     const h = e?.headers;
-    const v = h?.[header];
+    const v = h?.[header2];
     return typeof v === "string" ? v : void 0;
   };
-  if (Array.isArray(evidence.replicas)) return evidence.replicas.map(of);
-  return [of(evidence)];
+  if (Array.isArray(evidence2.replicas)) return evidence2.replicas.map(of);
+  return [of(evidence2)];
 }
 var pct = (x) => `${Math.round(x * 1e3) / 10}%`;
 var round = (x) => Math.round(x * 1e4) / 1e4;
@@ -20047,9 +20047,9 @@ async function runRepeated(plan2, kind, once, clock, signal) {
     };
   }
   const start2 = clock.now();
-  const header = plan2.distribution?.header;
+  const header2 = plan2.distribution?.header;
   const seen = [];
-  const failures2 = /* @__PURE__ */ new Map();
+  const failures3 = /* @__PURE__ */ new Map();
   let attempts = 0;
   let passed = 0;
   let last;
@@ -20066,15 +20066,15 @@ async function runRepeated(plan2, kind, once, clock, signal) {
         evidence: { ...o.evidence, repeat: { attempts, passed } }
       };
     }
-    if (header !== void 0)
-      for (const value of headerValues(o.evidence, header))
+    if (header2 !== void 0)
+      for (const value of headerValues(o.evidence, header2))
         seen.push({ value, passed: o.status === "passed" });
     if (o.status === "passed") passed++;
     else {
-      const f = failures2.get(o.message);
+      const f = failures3.get(o.message);
       if (f) f.count++;
       else
-        failures2.set(o.message, {
+        failures3.set(o.message, {
           count: 1,
           first: { attempt: attempts, message: o.message, evidence: o.evidence }
         });
@@ -20114,16 +20114,16 @@ async function runRepeated(plan2, kind, once, clock, signal) {
     ...plan2.count !== void 0 ? { count: plan2.count } : { forMs: plan2.forMs },
     ...stoppedEarly ? { stoppedEarly } : {}
   };
-  const distinct = [...failures2.values()];
+  const distinct = [...failures3.values()];
   const firstFailure = distinct[0]?.first;
   const failureList = distinct.slice(0, 5).map((f) => ({
     message: f.first.message,
     count: f.count,
     firstAttempt: f.first.attempt
   }));
-  const evidence = {
+  const evidence2 = {
     repeat: series,
-    ...failures2.size ? { failures: failureList, firstFailure } : {},
+    ...failures3.size ? { failures: failureList, firstFailure } : {},
     last: last.evidence
   };
   const ratioText = plan2.successRatio < 1 || failed > 0 ? `${passed}/${attempts} passed (${pct(ratio)}, ${plan2.successRatio < 1 ? `needed ${pct(plan2.successRatio)}` : "needed every one"})` : `${passed}/${attempts} passed`;
@@ -20131,21 +20131,21 @@ async function runRepeated(plan2, kind, once, clock, signal) {
   let distText = "";
   if (plan2.distribution) {
     const d = judgeDistribution(plan2.distribution, seen);
-    evidence.distribution = d.evidence;
+    evidence2.distribution = d.evidence;
     distMiss = d.miss;
     distText = d.summary;
   }
   if (!ratioOk) {
     const why = stoppedEarly ? `; stopped after attempt ${attempts}: ${stoppedEarly}` : "";
     const first = firstFailure ? `; first failure (attempt ${firstFailure.attempt}): ${firstFailure.message}` : "";
-    return { status: "failed", message: `${ratioText}${why}${first}`, evidence };
+    return { status: "failed", message: `${ratioText}${why}${first}`, evidence: evidence2 };
   }
-  if (distMiss) return { status: "failed", message: `${ratioText}; ${distMiss}`, evidence };
+  if (distMiss) return { status: "failed", message: `${ratioText}; ${distMiss}`, evidence: evidence2 };
   const span = plan2.forMs !== void 0 ? ` over ${formatDuration(clock.now() - start2)}` : "";
   return {
     status: "passed",
     message: `${ratioText}${span}${distText ? `; ${distText}` : ""}`,
-    evidence
+    evidence: evidence2
   };
 }
 function judgeDistribution(d, seen) {
@@ -20166,7 +20166,7 @@ function judgeDistribution(d, seen) {
     Object.entries(counts2).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([k, n]) => [k, round(n / Math.max(ok.length, 1))])
   );
   const summary2 = `${d.header}: ${Object.entries(shares).map(([k, s]) => `${k} ${pct(s)}`).join(", ") || "nothing"}`;
-  const evidence = {
+  const evidence2 = {
     header: d.header,
     counts: counts2,
     shares,
@@ -20175,7 +20175,7 @@ function judgeDistribution(d, seen) {
     ...Object.keys(failedBy).length ? { failedBy } : {},
     ...missing ? { missingHeader: missing } : {}
   };
-  const fail = (miss) => ({ miss, summary: summary2, evidence });
+  const fail = (miss) => ({ miss, summary: summary2, evidence: evidence2 });
   if (ok.length === 0) return fail(`no passing answer to attribute to a backend by ${d.header}`);
   if (missing > 0)
     return fail(
@@ -20193,7 +20193,7 @@ function judgeDistribution(d, seen) {
         `${low.map(([k, n]) => `${k} answered ${pct(n / attributed)}`).join(", ")}, under the ${pct(d.min)} each backend needs (${summary2})`
       );
   }
-  return { summary: summary2, evidence };
+  return { summary: summary2, evidence: evidence2 };
 }
 
 // src/checks/types.ts
@@ -20308,7 +20308,7 @@ function judgeCount(spec, states) {
   const bound = (b) => spec[b] === void 0 ? void 0 : wholeNumber(spec[b]);
   const [equals, min, max] = BOUNDS.map(bound);
   const expected = equals !== void 0 ? `${equals}` : min !== void 0 && max !== void 0 ? `${min} to ${max}` : min !== void 0 ? `at least ${min}` : `at most ${max}`;
-  const evidence = {
+  const evidence2 = {
     ...spec.service ? { service: spec.service } : { label: spec.label },
     running: n,
     expected: Object.fromEntries(
@@ -20324,7 +20324,7 @@ function judgeCount(spec, states) {
   return {
     status: ok ? "passed" : "failed",
     message: `${n} running ${what}${ok ? "" : `, expected ${expected}`}${notRunning}`,
-    evidence
+    evidence: evidence2
   };
 }
 
@@ -20362,7 +20362,7 @@ async function readTree(engine, containerId, path, limits2, signal) {
       resolve5();
     };
     tar.on("entry", (h, body, next) => {
-      const at3 = inContainer(root, h.name);
+      const at4 = inContainer(root, h.name);
       const mode2 = `0${((h.mode ?? 0) & 4095).toString(8)}`;
       if (h.type === "file" || h.type === "contiguous-file") {
         files++;
@@ -20374,15 +20374,15 @@ async function readTree(engine, containerId, path, limits2, signal) {
         const hash2 = createHash("sha256");
         body.on("data", (d) => hash2.update(d));
         body.on("end", () => {
-          entries[at3] = { type: "file", sha256: hash2.digest("hex"), size: h.size ?? 0, mode: mode2 };
+          entries[at4] = { type: "file", sha256: hash2.digest("hex"), size: h.size ?? 0, mode: mode2 };
           next();
         });
         return;
       }
-      if (h.type === "directory") entries[at3] = { type: "dir", mode: mode2 };
+      if (h.type === "directory") entries[at4] = { type: "dir", mode: mode2 };
       else if (h.type === "symlink" || h.type === "link")
-        entries[at3] = { type: h.type, target: h.linkname ?? "" };
-      else entries[at3] = { type: h.type ?? "other", mode: mode2 };
+        entries[at4] = { type: h.type, target: h.linkname ?? "" };
+      else entries[at4] = { type: h.type ?? "other", mode: mode2 };
       body.on("end", next);
       body.resume();
     });
@@ -20532,24 +20532,24 @@ function resolveSnapshots(raw, src, suite, problems) {
 function snapshotUseProblems(raw, defined, src, suite) {
   const problems = [];
   const known = Object.keys(defined);
-  const subject = (text2, at3) => {
+  const subject = (text2, at4) => {
     if (typeof text2 !== "string") return;
     const r = resolveSubject(suite, text2);
-    if (typeof r === "string") problems.push({ message: r, pos: src.posOf(at3) });
+    if (typeof r === "string") problems.push({ message: r, pos: src.posOf(at4) });
   };
-  const judge5 = (name2, at3) => {
+  const judge5 = (name2, at4) => {
     if (typeof name2 !== "string" || name2 in defined) return;
     problems.push({
       message: `snapshot "${name2}" is not defined`,
-      pos: src.posOf(at3),
+      pos: src.posOf(at4),
       hint: known.length ? `Define it under "snapshots:", or use one of: ${known.join(", ")}.` : 'Define it under "snapshots:" (see docs/manifest.md#snapshots).'
     });
   };
-  const diffUse = (check3, at3) => {
+  const diffUse = (check3, at4) => {
     const d = check3?.diff;
     if (!d || typeof d !== "object") return;
-    judge5(d.snapshot, [...at3, "diff", "snapshot"]);
-    for (const side of ["left", "right"]) subject(d[side], [...at3, "diff", side]);
+    judge5(d.snapshot, [...at4, "diff", "snapshot"]);
+    for (const side of ["left", "right"]) subject(d[side], [...at4, "diff", side]);
   };
   if (Array.isArray(raw.checks)) raw.checks.forEach((c, i) => diffUse(c, ["checks", i]));
   if (Array.isArray(raw.scenarios))
@@ -20557,13 +20557,13 @@ function snapshotUseProblems(raw, defined, src, suite) {
       const steps = sc?.steps;
       if (!Array.isArray(steps)) return;
       steps.forEach((st, j) => {
-        const at3 = ["scenarios", i, "steps", j];
+        const at4 = ["scenarios", i, "steps", j];
         const step = st;
         if (step?.snapshot && typeof step.snapshot === "object") {
-          judge5(step.snapshot.take, [...at3, "snapshot", "take"]);
-          subject(step.snapshot.of, [...at3, "snapshot", "of"]);
+          judge5(step.snapshot.take, [...at4, "snapshot", "take"]);
+          subject(step.snapshot.of, [...at4, "snapshot", "of"]);
         }
-        diffUse(step?.check, [...at3, "check"]);
+        diffUse(step?.check, [...at4, "check"]);
       });
     });
   return problems;
@@ -20600,12 +20600,12 @@ function keyPrefixes(replicas, node2) {
     return n;
   };
   const byService = count3((r) => r.service);
-  const topologies2 = /* @__PURE__ */ new Map();
+  const topologies3 = /* @__PURE__ */ new Map();
   for (const r of replicas)
-    topologies2.set(r.service, (topologies2.get(r.service) ?? /* @__PURE__ */ new Set()).add(r.topology));
+    topologies3.set(r.service, (topologies3.get(r.service) ?? /* @__PURE__ */ new Set()).add(r.topology));
   const byRef = count3((r) => `${r.topology}/${r.service}`);
   return replicas.map((r) => {
-    const shared = (topologies2.get(r.service)?.size ?? 0) > 1;
+    const shared = (topologies3.get(r.service)?.size ?? 0) > 1;
     const scaled = (shared ? byRef.get(`${r.topology}/${r.service}`) : byService.get(r.service)) > 1;
     const name2 = node2 ? `${shared ? `${r.topology}/` : ""}${r.service}/` : "";
     return `${name2}${scaled ? `${r.index}/` : ""}`;
@@ -20646,12 +20646,12 @@ async function captureReplica(c, r, prefix) {
     });
   for (const h of c.spec.http.filter(applies))
     await attempt2(`http ${h.name}`, async () => {
-      const at3 = await c.rt.published(r, h.port, "tcp", c.signal);
-      if (!at3)
+      const at4 = await c.rt.published(r, h.port, "tcp", c.signal);
+      if (!at4)
         throw new Error(
           `container port ${h.port} is not published; publish it (ports: ["${h.port}"]) so the runner can ask`
         );
-      const res = await fetch(`http://${at3.host}:${at3.port}${h.path}`, { signal: c.signal });
+      const res = await fetch(`http://${at4.host}:${at4.port}${h.path}`, { signal: c.signal });
       const key3 = `http/${h.name}`;
       c.entries[prefix + key3] = { status: res.status, ...text(c, key3, "body", await res.text()) };
     });
@@ -20882,7 +20882,7 @@ var diff = defineKind({
     const names2 = [label(c.diff.left, left), label(c.diff.right, right)];
     const lines = differences.map((d) => formatDifference(d, names2));
     const incomplete = [...left.incomplete, ...right.incomplete];
-    const evidence = {
+    const evidence2 = {
       left: {
         subject: left.subject,
         takenAt: left.takenAt,
@@ -20904,27 +20904,27 @@ var diff = defineKind({
     const agree = `${names2[0]} and ${names2[1]} agree on ${Object.keys(left.entries).length} keys`;
     const unread = `the snapshots are incomplete: ${incomplete.join("; ")}`;
     if (c.expect.equal) {
-      if (differences.length) return { status: "failed", message: listed, evidence };
+      if (differences.length) return { status: "failed", message: listed, evidence: evidence2 };
       if (incomplete.length)
         return {
           status: "error",
           message: `no difference in what was read, but ${unread}`,
-          evidence
+          evidence: evidence2
         };
-      return { status: "passed", message: agree, evidence };
+      return { status: "passed", message: agree, evidence: evidence2 };
     }
     if (differences.length && (!incomplete.length || differences.some((d) => !oneSided(d))))
-      return { status: "passed", message: listed, evidence };
+      return { status: "passed", message: listed, evidence: evidence2 };
     if (incomplete.length)
       return {
         status: "error",
         message: `${differences.length ? "the only differences are keys one side lacks" : "no difference in what was read"}, but ${unread}`,
-        evidence
+        evidence: evidence2
       };
     return {
       status: "failed",
       message: `${agree}; expected them to differ (expect: { equal: false })`,
-      evidence
+      evidence: evidence2
     };
   }
 });
@@ -21030,20 +21030,20 @@ async function acrossReplicas(replicas, any2, probe) {
   const passed = judged.filter((o) => o.status === "passed").length;
   const ok = any2 ? passed > 0 : passed === judged.length;
   const worst = judged.find((o) => o.status === "error") ?? judged.find((o) => o.status !== "passed");
-  const evidence = evidenceAll();
+  const evidence2 = evidenceAll();
   const skipped = outcomes2.length - judged.length;
   const note = skipped ? ` (${skipped} could not be judged)` : "";
   if (ok)
     return {
       status: "passed",
       message: `${passed}/${judged.length} replicas passed${note}`,
-      evidence
+      evidence: evidence2
     };
   const which = replicas[outcomes2.indexOf(worst)].containerName;
   return {
     status: judged.every((o) => o.status === "error") ? "error" : "failed",
     message: `${passed}/${judged.length} replicas passed${any2 ? " (one needed)" : ""}${note}; ${which}: ${worst.message}`,
-    evidence
+    evidence: evidence2
   };
 }
 
@@ -21083,7 +21083,7 @@ var exec = defineKind({
         { cmd, user: c.exec.user, env: c.exec.env, workingDir: c.exec.workdir },
         ctx.signal
       );
-      const evidence = {
+      const evidence2 = {
         container: r.containerName,
         command: cmd,
         exitCode: res.exitCode,
@@ -21094,22 +21094,22 @@ var exec = defineKind({
         return {
           status: "error",
           message: `cannot run ${JSON.stringify(cmd[0])} in ${r.containerName}: ${(res.stdout + res.stderr).trim().split("\n")[0]}`,
-          evidence
+          evidence: evidence2
         };
       }
       if (res.exitCode !== c.expect.exit) {
         return {
           status: "failed",
           message: `exit code ${res.exitCode}, expected ${c.expect.exit}`,
-          evidence
+          evidence: evidence2
         };
       }
       for (const stream of ["stdout", "stderr"]) {
         const m = c.expect[stream];
         const miss = m === void 0 ? void 0 : textMismatch(res[stream], m);
-        if (miss) return { status: "failed", message: `${stream} ${miss}`, evidence };
+        if (miss) return { status: "failed", message: `${stream} ${miss}`, evidence: evidence2 };
       }
-      return { status: "passed", message: `exit code ${res.exitCode}`, evidence };
+      return { status: "passed", message: `exit code ${res.exitCode}`, evidence: evidence2 };
     });
   }
 });
@@ -21159,17 +21159,17 @@ var gpu = defineKind({
 async function onRunner(min, signal) {
   const binary = process.env.STACKCHECK_NVIDIA_SMI || "nvidia-smi";
   const run2 = await runProgram(binary, QUERY, signal);
-  const evidence = {
+  const evidence2 = {
     where: "runner",
     binary,
     exitCode: run2.code,
     output: excerpt(run2.stdout + run2.stderr)
   };
-  if (run2.code === "ENOENT") return { status: "skipped", message: NO_GPU, evidence };
+  if (run2.code === "ENOENT") return { status: "skipped", message: NO_GPU, evidence: evidence2 };
   if (typeof run2.code === "string") {
-    return { status: "error", message: `cannot run ${binary}: ${run2.code}`, evidence };
+    return { status: "error", message: `cannot run ${binary}: ${run2.code}`, evidence: evidence2 };
   }
-  return verdict(run2.code, run2.stdout, run2.stderr, min, "on the runner", evidence);
+  return verdict(run2.code, run2.stdout, run2.stderr, min, "on the runner", evidence2);
 }
 function runProgram(file2, args, signal) {
   return new Promise(
@@ -21191,7 +21191,7 @@ async function inContainer2(rt, r, min, signal) {
   }
   const requests = gpuRequests(state2);
   const res = await rt.engine(r.node).exec(r.containerId, { cmd: ["nvidia-smi", ...QUERY] }, signal);
-  const evidence = {
+  const evidence2 = {
     where: r.containerName,
     deviceRequests: requests,
     exitCode: res.exitCode,
@@ -21199,22 +21199,22 @@ async function inContainer2(rt, r, min, signal) {
   };
   if ([126, 127].includes(res.exitCode) && /not found|no such file/i.test(res.stdout + res.stderr)) {
     const message = requests.length ? `nvidia-smi not found in ${r.containerName}, which requests GPUs; cannot count them (request the "utility" capability, or add nvidia-smi to the image)` : NO_GPU;
-    return { status: "skipped", message, evidence };
+    return { status: "skipped", message, evidence: evidence2 };
   }
-  const out = verdict(res.exitCode, res.stdout, res.stderr, min, `in ${r.containerName}`, evidence);
+  const out = verdict(res.exitCode, res.stdout, res.stderr, min, `in ${r.containerName}`, evidence2);
   if (out.status === "failed" && requests.length === 0) {
     out.message += "; it requests no GPU (compose: `gpus:` or deploy.resources.reservations.devices)";
   }
   return out;
 }
-function verdict(code2, stdout, stderr, min, where, evidence) {
+function verdict(code2, stdout, stderr, min, where, evidence2) {
   const none = /no devices were found/i.test(stdout + stderr);
   if (code2 !== 0 && !none) {
     const said = (stderr.trim() || stdout.trim()).split("\n")[0];
-    return { status: "failed", message: `nvidia-smi ${where} exited ${code2}: ${said}`, evidence };
+    return { status: "failed", message: `nvidia-smi ${where} exited ${code2}: ${said}`, evidence: evidence2 };
   }
   const gpus = none ? [] : stdout.split("\n").flatMap((line2) => line2.trim() ? [parseLine(line2)] : []);
-  const full = { ...evidence, gpus, count: gpus.length, min };
+  const full = { ...evidence2, gpus, count: gpus.length, min };
   const list4 = gpus.map((g) => `${g.index}: ${g.name}`).join(", ");
   const n = `${gpus.length} GPU${gpus.length === 1 ? "" : "s"} ${where}`;
   if (gpus.length < min) {
@@ -21270,28 +21270,28 @@ function valueAt(doc, segments) {
   }
   return { found: true, value: cur };
 }
-function subsetMismatch(actual, expected, at3 = "$") {
+function subsetMismatch(actual, expected, at4 = "$") {
   if (expected !== null && typeof expected === "object") {
     if (Array.isArray(expected)) {
-      if (!Array.isArray(actual)) return `${at3} is not an array`;
+      if (!Array.isArray(actual)) return `${at4} is not an array`;
       if (actual.length < expected.length)
-        return `${at3} has ${actual.length} items, expected at least ${expected.length}`;
+        return `${at4} has ${actual.length} items, expected at least ${expected.length}`;
       for (const [i, e] of expected.entries()) {
-        const miss = subsetMismatch(actual[i], e, `${at3}[${i}]`);
+        const miss = subsetMismatch(actual[i], e, `${at4}[${i}]`);
         if (miss) return miss;
       }
       return void 0;
     }
     if (!actual || typeof actual !== "object" || Array.isArray(actual))
-      return `${at3} is not an object`;
+      return `${at4} is not an object`;
     for (const [k, e] of Object.entries(expected)) {
-      if (!(k in actual)) return `${at3}.${k} is missing`;
-      const miss = subsetMismatch(actual[k], e, `${at3}.${k}`);
+      if (!(k in actual)) return `${at4}.${k} is missing`;
+      const miss = subsetMismatch(actual[k], e, `${at4}.${k}`);
       if (miss) return miss;
     }
     return void 0;
   }
-  return Object.is(actual, expected) || actual === expected ? void 0 : `${at3} is ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`;
+  return Object.is(actual, expected) || actual === expected ? void 0 : `${at4} is ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`;
 }
 
 // src/checks/kinds/http.schema.ts
@@ -21473,7 +21473,7 @@ function statusOk(status, e) {
   return Math.floor(status / 100) === Number(e[0]);
 }
 function judge(res, e, keep) {
-  const evidence = {
+  const evidence2 = {
     request: res.url,
     via: res.via,
     ...res.target && { target: res.target },
@@ -21482,7 +21482,7 @@ function judge(res, e, keep) {
     body: excerpt(res.body),
     ...keep !== void 0 && res.headers[keep] !== void 0 ? { headers: { [keep]: res.headers[keep] } } : {}
   };
-  const fail = (message) => ({ status: "failed", message, evidence });
+  const fail = (message) => ({ status: "failed", message, evidence: evidence2 });
   if (!statusOk(res.status, e.status))
     return fail(`status ${res.status}, expected ${JSON.stringify(e.status)}`);
   for (const [name2, m] of Object.entries(e.headers ?? {})) {
@@ -21507,16 +21507,16 @@ function judge(res, e, keep) {
       if (miss) return fail(`JSON body: ${miss}`);
     }
     for (const [path, expected] of Object.entries(e.jsonpath ?? {})) {
-      const at3 = valueAt(doc, parseJsonPath(path));
-      if (!at3.found) return fail(`JSON body has nothing at ${path}`);
-      const miss = subsetMismatch(at3.value, expected, path);
+      const at4 = valueAt(doc, parseJsonPath(path));
+      if (!at4.found) return fail(`JSON body has nothing at ${path}`);
+      const miss = subsetMismatch(at4.value, expected, path);
       if (miss) return fail(`JSON body: ${miss}`);
     }
   }
   if (e.within !== void 0 && res.latencyMs > parseDuration(e.within)) {
     return fail(`answered in ${res.latencyMs}ms, over the ${e.within} bound`);
   }
-  return { status: "passed", message: `status ${res.status} in ${res.latencyMs}ms`, evidence };
+  return { status: "passed", message: `status ${res.status} in ${res.latencyMs}ms`, evidence: evidence2 };
 }
 
 // src/checks/kinds/logs.schema.ts
@@ -21585,7 +21585,7 @@ async function judgeAbsent(spec, rt, r, signal) {
   const since2 = sinceMs(spec);
   const lines = await rt.engine(r.node).containerLogLines(r.containerId, { sinceMs: since2 }, signal);
   const hits = matching(lines, regex(spec));
-  const evidence = {
+  const evidence2 = {
     container: r.containerName,
     pattern: spec.absent,
     since: since2 === void 0 ? "container created" : new Date(since2).toISOString(),
@@ -21597,14 +21597,14 @@ async function judgeAbsent(spec, rt, r, signal) {
     return {
       status: "passed",
       message: `no line of ${lines.length} matches /${spec.absent}/`,
-      evidence
+      evidence: evidence2
     };
   }
   const first = hits[0];
   return {
     status: "failed",
     message: `${hits.length} line${hits.length === 1 ? "" : "s"} of ${r.containerName} match /${spec.absent}/, first at ${new Date(first.timeMs).toISOString()}: ${JSON.stringify(excerpt(first.text, 200))}`,
-    evidence
+    evidence: evidence2
   };
 }
 async function judgePresent(spec, rt, r, clock, signal) {
@@ -21638,7 +21638,7 @@ async function judgePresent(spec, rt, r, clock, signal) {
     const hit = lines.find((l) => re.test(l.text));
     if (hit) {
       const afterStartMs = startedMs === void 0 ? void 0 : Math.max(0, hit.timeMs - startedMs);
-      const evidence = {
+      const evidence2 = {
         ...base,
         linesScanned: scanned,
         line: lineEvidence(hit),
@@ -21648,13 +21648,13 @@ async function judgePresent(spec, rt, r, clock, signal) {
         return {
           status: "failed",
           message: `/${spec.present}/ first matched ${formatDuration(afterStartMs)} after ${r.containerName} started, over the ${spec.within} bound`,
-          evidence
+          evidence: evidence2
         };
       }
       return {
         status: "passed",
         message: `matched at ${lineEvidence(hit).time}${afterStartMs !== void 0 ? `, ${formatDuration(afterStartMs)} after start` : ""}: ${JSON.stringify(excerpt(hit.text, 200))}`,
-        evidence
+        evidence: evidence2
       };
     }
     if (windowEnd === void 0 || Date.now() >= windowEnd)
@@ -21671,12 +21671,12 @@ function isTimeout2(signal) {
   return signal.aborted && signal.reason?.name === "TimeoutError";
 }
 function notYet(base, scanned, windowEnd, spec) {
-  const evidence = { ...base, linesScanned: scanned, matches: 0 };
+  const evidence2 = { ...base, linesScanned: scanned, matches: 0 };
   const open2 = windowEnd !== void 0 && Date.now() < windowEnd;
   return {
     status: "failed",
     message: open2 ? `no line matches /${spec.present}/ yet; ${formatDuration(windowEnd - Date.now())} of the ${spec.within} window left when the attempt's time limit ended (raise \`timeout\`, or add \`retry\`)` : `no line of ${scanned} matches /${spec.present}/${spec.within ? ` within ${spec.within} of the container's start` : ""}`,
-    evidence
+    evidence: evidence2
   };
 }
 
@@ -21874,7 +21874,7 @@ async function judgePorts(spec, suite, runtime, signal) {
   const outside = outsideRange(bindings, (b) => ranges.of(b)?.bounds);
   const outOfRangeText = (b) => outsideMessage(b, ranges.of(b).text);
   const runner = spec.runner ? await probeRunner(bindings, suite, runtime, signal) : void 0;
-  const evidence = {
+  const evidence2 = {
     scope: spec.scope,
     judged: {
       topologies: suite.topologies.filter((t) => !ephemeral.includes(t.name)).map((t) => t.name),
@@ -21913,21 +21913,21 @@ async function judgePorts(spec, suite, runtime, signal) {
     return {
       status: "failed",
       message: `${counts2.join(", ")}: ${problems.slice(0, MESSAGE_ITEMS).join("; ")}${more}`,
-      evidence
+      evidence: evidence2
     };
   }
   if (bindings.length === 0 && ephemeral.length > 0) {
     return {
       status: "skipped",
       message: `nothing to judge: ${ephemeral.join(", ")} publish${ephemeral.length === 1 ? "es" : ""} ephemerally (the engine picks free host ports); set \`declared: true\` to judge the host ports the compose files declare`,
-      evidence
+      evidence: evidence2
     };
   }
   if (runner && runner.checked + runner.ownedByRun.length === 0 && runner.notChecked.length > 0) {
     return {
       status: "skipped",
       message: `no collisions in the compose models, but the runner check could not run: ${runner.notChecked[0].reason}`,
-      evidence
+      evidence: evidence2
     };
   }
   const notes = [
@@ -21938,7 +21938,7 @@ async function judgePorts(spec, suite, runtime, signal) {
   return {
     status: "passed",
     message: `${count2(bindings.length, "published host port") || "no published host ports"}, no collisions${ranges.evidence ? `, all within ${ranges.within}` : ""}${notes.length ? ` (${notes.join("; ")})` : ""}`,
-    evidence
+    evidence: evidence2
   };
 }
 function heldRanges(spec, suite) {
@@ -22171,7 +22171,7 @@ var propagation = defineKind({
       await ctx.clock.sleep(Math.min(intervalMs, withinMs - elapsed), ctx.signal);
     }
     const delays = [...seenAfter.values()];
-    const evidence = {
+    const evidence2 = {
       token,
       wroteTo: `${writer.containerName} (node ${writer.node})`,
       seenOn: readers.map((r) => `${r.containerName} (node ${r.node})`),
@@ -22194,7 +22194,7 @@ var propagation = defineKind({
         return {
           status: "failed",
           message: `the token arrived, and must not (expect: { arrives: false }): seen ${sightings.join("; ")}`,
-          evidence
+          evidence: evidence2
         };
       }
       const blind = unseen.filter((r) => failedLooks.has(r.containerName));
@@ -22205,24 +22205,24 @@ var propagation = defineKind({
             const f = failedLooks.get(r.containerName);
             return `${r.containerName} (${f.count} of ${polls} looks failed: ${f.last})`;
           }).join("; ")}, so it cannot be said that it never arrived`,
-          evidence
+          evidence: evidence2
         };
       return {
         status: "passed",
         message: `not seen on ${names2(unseen)} ${place(p.see)} within ${p.within} (${polls} looks)`,
-        evidence
+        evidence: evidence2
       };
     }
     if (seenAfter.size >= enough)
       return {
         status: "passed",
         message: `visible on ${[...seenAfter.keys()].join(", ")} after ${formatDuration(Math.max(...delays))}`,
-        evidence
+        evidence: evidence2
       };
     return {
       status: "failed",
       message: `not visible on ${names2(unseen)} within ${p.within} (${polls} looks)`,
-      evidence
+      evidence: evidence2
     };
   }
 });
@@ -22288,12 +22288,12 @@ async function look(rt, r, s, sinceMs2, signal) {
   return res.stdout + res.stderr;
 }
 async function runnerUrl(rt, r, port2, path, signal) {
-  const at3 = await rt.published(r, port2, "tcp", signal);
-  if (!at3)
+  const at4 = await rt.published(r, port2, "tcp", signal);
+  if (!at4)
     throw new Error(
       `container port ${port2} of ${r.containerName} is not published; publish it (ports: ["${port2}"]) so the runner can reach it`
     );
-  return `http://${at3.host}:${at3.port}${path.startsWith("/") ? path : `/${path}`}`;
+  return `http://${at4.host}:${at4.port}${path.startsWith("/") ? path : `/${path}`}`;
 }
 function isJson(s) {
   try {
@@ -22322,22 +22322,22 @@ async function diagnose(engine, containerIds) {
   const parts = await Promise.all(
     containerIds.map(async (id) => {
       try {
-        const [s, logs2] = await Promise.all([
+        const [s, logs3] = await Promise.all([
           engine.inspectContainer(id, signal),
           engine.containerLogs(id, LOG_TAIL, signal)
         ]);
         const lines = [
           `container ${s.name}: ${s.status}` + (s.running ? "" : `, exit code ${s.exitCode}`) + (s.health ? `, health ${s.health.status} (failing streak ${s.health.failingStreak})` : "") + (s.restartCount ? `, restarted ${s.restartCount} times` : "") + (s.oomKilled ? ", killed: out of memory" : "") + (s.error ? `, engine error: ${s.error}` : "")
         ];
-        const checks2 = s.health?.log.slice(-HEALTH_TAIL) ?? [];
-        if (checks2.length) {
+        const checks3 = s.health?.log.slice(-HEALTH_TAIL) ?? [];
+        if (checks3.length) {
           lines.push("  last health checks:");
-          for (const c of checks2)
+          for (const c of checks3)
             lines.push(
               `    exit ${c.exitCode}: ${c.output.trim().replace(/\s*\n\s*/g, " | ") || "(no output)"}`
             );
         }
-        const logLines = logs2.trimEnd().split("\n").filter(Boolean);
+        const logLines = logs3.trimEnd().split("\n").filter(Boolean);
         lines.push(logLines.length ? `  last ${logLines.length} log lines:` : "  (no log output)");
         for (const l of logLines) lines.push(`    ${l}`);
         return lines;
@@ -22445,9 +22445,9 @@ function retryPolicy(backoffMs, attempts) {
   return { backoffMs: Array.from({ length: n }, (_, i) => backoffMs[i] ?? last) };
 }
 var RetryError = class extends Error {
-  constructor(failures2, waitsMs, gaveUp) {
-    super(describeFailures(failures2, waitsMs, gaveUp));
-    this.failures = failures2;
+  constructor(failures3, waitsMs, gaveUp) {
+    super(describeFailures(failures3, waitsMs, gaveUp));
+    this.failures = failures3;
     this.waitsMs = waitsMs;
     this.gaveUp = gaveUp;
     this.name = "RetryError";
@@ -22459,20 +22459,20 @@ var RetryError = class extends Error {
     return this.failures.at(-1);
   }
 };
-function describeFailures(failures2, waitsMs, gaveUp) {
+function describeFailures(failures3, waitsMs, gaveUp) {
   const notes = [
     ...waitsMs.length ? [`${waitsMs.map(formatDuration).join(", ")} apart`] : [],
     // A single failure not worth retrying reads as what it is; the note matters after retries.
-    ...gaveUp && failures2.length > 1 ? [gaveUp] : []
+    ...gaveUp && failures3.length > 1 ? [gaveUp] : []
   ];
-  const head = `failed${failures2.length > 1 ? ` ${failures2.length} times` : ""}${notes.length ? ` (${notes.join("; ")})` : ""}`;
-  const each = failures2.length === 1 ? failures2[0].message : failures2.map((f) => `attempt ${f.attempt}: ${f.message}`).join("; ");
+  const head = `failed${failures3.length > 1 ? ` ${failures3.length} times` : ""}${notes.length ? ` (${notes.join("; ")})` : ""}`;
+  const each = failures3.length === 1 ? failures3[0].message : failures3.map((f) => `attempt ${f.attempt}: ${f.message}`).join("; ");
   return `${head}: ${each}`;
 }
 async function retry(fn, policy, opts) {
   const { clock, signal } = opts;
   const describe6 = opts.describe ?? errorMessage;
-  const failures2 = [];
+  const failures3 = [];
   const waits = [];
   const attempts = policy.backoffMs.length + 1;
   for (let attempt2 = 1; ; attempt2++) {
@@ -22482,10 +22482,10 @@ async function retry(fn, policy, opts) {
     } catch (e) {
       if (signal?.aborted) throw signal.reason;
       const failure2 = { attempt: attempt2, error: e, message: describe6(e), atMs: clock.now() };
-      failures2.push(failure2);
-      if (attempt2 >= attempts) throw new RetryError(failures2, waits);
+      failures3.push(failure2);
+      if (attempt2 >= attempts) throw new RetryError(failures3, waits);
       if (opts.retryable && !opts.retryable(e))
-        throw new RetryError(failures2, waits, "not retried: waiting does not change this answer");
+        throw new RetryError(failures3, waits, "not retried: waiting does not change this answer");
       const waitMs = policy.backoffMs[attempt2 - 1];
       opts.onRetry?.(failure2, waitMs, attempts - attempt2);
       await clock.sleep(waitMs, signal);
@@ -22544,8 +22544,12 @@ async function upTopology(tp, ctx) {
   try {
     let infraFailure;
     const infra = Promise.all([
-      ...tp.networks.map((n) => prepareNetwork(n, topologyLabels(run2, tp), ctx, signal)),
-      ...tp.volumes.map((v) => prepareVolume(v, topologyLabels(run2, tp), ctx, signal))
+      ...tp.networks.map(
+        (n) => prepareNetwork(n, topologyLabels(run2, tp), networkUsers(tp, n.engineName), ctx, signal)
+      ),
+      ...tp.volumes.map(
+        (v) => prepareVolume(v, topologyLabels(run2, tp), volumeUsers(tp, v.key), ctx, signal)
+      )
     ]).catch((e) => {
       if (!signal.aborted) {
         infraFailure = e;
@@ -22669,7 +22673,27 @@ function pickFailure(settled, tasks) {
   }
   return cancelled;
 }
-async function prepareNetwork(n, labels, ctx, signal) {
+function networkUsers(tp, engineName2) {
+  return tp.services.filter((s) => s.networks.some((n) => n.name === engineName2)).map((s) => s.spec.name);
+}
+function volumeUsers(tp, key3) {
+  return tp.services.filter((s) => s.spec.mounts.some((m) => m.type === "volume" && m.source === key3)).map((s) => s.spec.name);
+}
+async function beforeServices(what, users, pos, ctx, signal, create) {
+  try {
+    await ctx.inFlight.track(create);
+  } catch (e) {
+    if (isAbort(e) || signal.aborted) throw e;
+    throw new ServiceFailure(
+      "",
+      `node "${ctx.engine.node}" refused to create ${what}: ${engineMessage(e)}`,
+      "failure",
+      users.length ? [`services that use it, not started: ${users.join(", ")}`] : [],
+      pos
+    );
+  }
+}
+async function prepareNetwork(n, labels, users, ctx, signal) {
   if (!n.create) {
     if (!await ctx.engine.networkExists(n.engineName, deadline(signal, QUICK_CALL_MS))) {
       throw new ServiceFailure(
@@ -22682,16 +22706,26 @@ async function prepareNetwork(n, labels, ctx, signal) {
     }
     return;
   }
-  await ctx.inFlight.track(
+  await beforeServices(
+    `network "${n.key}"`,
+    users,
+    n.spec.pos,
+    ctx,
+    signal,
     ctx.engine.createNetwork(
       { name: n.engineName, spec: n.spec, labels },
       deadline(signal, QUICK_CALL_MS)
     )
   );
 }
-async function prepareVolume(v, labels, ctx, signal) {
+async function prepareVolume(v, labels, users, ctx, signal) {
   if (!v.create) return;
-  await ctx.inFlight.track(
+  await beforeServices(
+    `volume "${v.key}"`,
+    users,
+    v.spec.pos,
+    ctx,
+    signal,
     ctx.engine.createVolume(
       { name: v.engineName, spec: v.spec, labels },
       deadline(signal, QUICK_CALL_MS)
@@ -23299,9 +23333,9 @@ function plan(suite, runId) {
   const waiting = suite.topologies.flatMap(
     (t) => (t.dependsOn ?? []).map((d) => ({ by: `${t.name}/${d.service}`, on: d.on }))
   );
-  const topologies2 = suite.topologies.map((t) => planTopology(t, runId, problems, waiting));
+  const topologies3 = suite.topologies.map((t) => planTopology(t, runId, problems, waiting));
   if (problems.length) throw new UserError(problems);
-  return { runId, topologies: topologies2 };
+  return { runId, topologies: topologies3 };
 }
 function planTopology(t, runId, problems, waiting) {
   const project = t.project;
@@ -23893,11 +23927,11 @@ async function connectAllFromInside(rt, from, to, waitMs, signal) {
   for (const line2 of res.stdout.split("\n")) {
     const m = RESULT_LINE.exec(line2);
     if (!m) continue;
-    const ms = Math.round((Number(m[4]) - Number(m[3])) * 1e3);
+    const ms2 = Math.round((Number(m[4]) - Number(m[3])) * 1e3);
     const rc = Number(m[2]);
     found.set(
       Number(m[1]),
-      rc === 0 ? { open: true, ms } : { open: false, ms, error: m[5] || `nc exited ${rc}` }
+      rc === 0 ? { open: true, ms: ms2 } : { open: false, ms: ms2, error: m[5] || `nc exited ${rc}` }
     );
   }
   const said = res.stderr.trim().split("\n").pop();
@@ -23953,7 +23987,7 @@ function connectFromRunner(host, port2, waitMs, signal) {
 }
 var noRoute = (e) => ({ open: false, ms: 0, error: e.message });
 function judge2(address2, via, c, open2, target2) {
-  const evidence = {
+  const evidence2 = {
     address: address2,
     via,
     ...target2 && { target: target2 },
@@ -23963,16 +23997,16 @@ function judge2(address2, via, c, open2, target2) {
   };
   const where = via === "runner" ? address2 : `${address2} from ${via}`;
   const message = c.open ? `${where} accepts connections${open2 ? ` (${c.ms}ms)` : ", expected it closed"}` : `${where} does not accept connections${open2 ? `: ${c.error}` : ` (${c.error}), as expected`}`;
-  return { status: c.open === open2 ? "passed" : "failed", message, evidence };
+  return { status: c.open === open2 ? "passed" : "failed", message, evidence: evidence2 };
 }
 function unpublished(r, port2, open2) {
-  const evidence = { address: null, via: "runner", published: false, open: false };
+  const evidence2 = { address: null, via: "runner", published: false, open: false };
   const why = `container port ${port2} of ${r.containerName} is not published, so the runner cannot connect`;
   return open2 ? {
     status: "failed",
     message: `${why}; publish it in compose, or connect from inside with \`from:\``,
-    evidence
-  } : { status: "passed", message: `${why}, as expected`, evidence };
+    evidence: evidence2
+  } : { status: "passed", message: `${why}, as expected`, evidence: evidence2 };
 }
 var tcp = defineKind({
   ...tcpSchema,
@@ -24162,10 +24196,10 @@ function judge3(matrix, expected, any2) {
     const agree = rows2.filter((r) => r.reachable === expected).length;
     return any2 ? agree === 0 : agree < rows2.length;
   });
-  const evidence = { expect: expected ? "reachable" : "isolated", matrix };
+  const evidence2 = { expect: expected ? "reachable" : "isolated", matrix };
   const what = expected ? "reachable" : "isolated";
   if (wrong.length === 0) {
-    return { status: "passed", message: `all ${pairs.size} pairs ${what}`, evidence };
+    return { status: "passed", message: `all ${pairs.size} pairs ${what}`, evidence: evidence2 };
   }
   const [key3, rows] = wrong[0];
   const row = rows.find((r) => r.reachable !== expected);
@@ -24174,7 +24208,7 @@ function judge3(matrix, expected, any2) {
   return {
     status: "failed",
     message: `${wrong.length} of ${pairs.size} pairs are not ${what}: ${key3} is ${detail}${more}`,
-    evidence
+    evidence: evidence2
   };
 }
 
@@ -24489,7 +24523,7 @@ function judgeSecurity(spec, targets2) {
     };
   });
   const froms = [...new Set(targets2.map((t) => t.subject.from))];
-  const evidence = {
+  const evidence2 = {
     judged: froms.length ? froms.map((f) => f === "container" ? "running containers" : "compose models").join(" and ") : "nothing",
     rules: spec.rules,
     services,
@@ -24499,19 +24533,19 @@ function judgeSecurity(spec, targets2) {
   };
   const line2 = (i) => `${i.service} ${i.rule}: ${i.detail}`;
   const list4 = (items) => items.slice(0, MESSAGE_ITEMS2).map(line2).join("; ") + (items.length > MESSAGE_ITEMS2 ? `; and ${items.length - MESSAGE_ITEMS2} more (see evidence)` : "");
-  if (targets2.length === 0) return { status: "error", message: "no service to judge", evidence };
+  if (targets2.length === 0) return { status: "error", message: "no service to judge", evidence: evidence2 };
   if (violations.length) {
     return {
       status: "failed",
       message: `${violations.length} violation${violations.length === 1 ? "" : "s"} of required rules: ${list4(violations)}`,
-      evidence
+      evidence: evidence2
     };
   }
   if (unknown2.length) {
     return {
       status: "skipped",
       message: `cannot be judged without running: ${list4(unknown2)}`,
-      evidence
+      evidence: evidence2
     };
   }
   const required2 = RULES.filter((r) => spec.rules[r] === "required");
@@ -24519,7 +24553,7 @@ function judgeSecurity(spec, targets2) {
   return {
     status: "passed",
     message: `${targets2.length} service${targets2.length === 1 ? "" : "s"} meet${targets2.length === 1 ? "s" : ""} ${required2.join(", ") || "no required rules"}${waivedNote}`,
-    evidence
+    evidence: evidence2
   };
 }
 
@@ -24782,7 +24816,7 @@ var Refused = class extends Error {
 function counts(ev, event, match) {
   return (event === void 0 || ev.event === event) && (match === void 0 || textMismatch(ev.data, match) === void 0);
 }
-var secs = (ms) => `${(ms / 1e3).toFixed(1)}s`;
+var secs = (ms2) => `${(ms2 / 1e3).toFixed(1)}s`;
 function problem(r, e) {
   if (r.connectMs === void 0 || r.error && !r.dropped) {
     return r.timedOut ? "no answer within the check's timeout" : r.error ?? "no answer";
@@ -24799,7 +24833,7 @@ function problem(r, e) {
 }
 function judge4(url2, e, reports, sample) {
   const drops = reports.filter((r) => r.dropped);
-  const evidence = {
+  const evidence2 = {
     url: url2,
     clients: e.clients,
     expected: { events: e.events, event: e.event, match: e.match, within: e.within, hold: e.hold },
@@ -24817,13 +24851,13 @@ function judge4(url2, e, reports, sample) {
     const first = firsts.length ? ` (first after ${Math.min(...firsts)}ms)` : "";
     const held = e.hold !== void 0 ? `; held ${e.hold} with no drop` : "";
     const who = e.clients === 1 ? "received" : `${e.clients} clients each received`;
-    return { status: "passed", message: `${who} ${got}${first}${held}`, evidence };
+    return { status: "passed", message: `${who} ${got}${first}${held}`, evidence: evidence2 };
   }
   if (e.clients === 1)
-    return { status: "failed", message: failing[0].replace(/^client 1: /, ""), evidence };
+    return { status: "failed", message: failing[0].replace(/^client 1: /, ""), evidence: evidence2 };
   const head = e.hold !== void 0 && drops.length ? `${drops.length} of ${e.clients} connections dropped before the ${e.hold} hold ended` : `${failing.length} of ${e.clients} clients failed`;
   const more = failing.length > 1 ? `; and ${failing.length - 1} more` : "";
-  return { status: "failed", message: `${head}; ${failing[0]}${more}`, evidence };
+  return { status: "failed", message: `${head}; ${failing[0]}${more}`, evidence: evidence2 };
 }
 
 // src/checks/kinds/state.schema.ts
@@ -24920,7 +24954,7 @@ function judgeState(spec, s, ooms) {
   const { running: r, healthy, restarts, exitCode, oomKilled, oomKills: kills } = spec;
   const asked = { running: r, healthy, restarts, exitCode, oomKilled, oomKills: kills };
   const expected = Object.values(asked).some((v) => v !== void 0) ? asked : { ...asked, running: true };
-  const evidence = {
+  const evidence2 = {
     ...stateEvidence(s),
     ...ooms !== void 0 && { oomKills: ooms },
     expected: Object.fromEntries(Object.entries(expected).filter(([, v]) => v !== void 0))
@@ -24937,7 +24971,7 @@ function judgeState(spec, s, ooms) {
       return {
         status: "error",
         message: `${s.name} has no healthcheck, so \`healthy\` cannot be judged; add one in compose`,
-        evidence
+        evidence: evidence2
       };
     }
     if (s.health.status === "healthy" !== expected.healthy) {
@@ -24963,7 +24997,7 @@ function judgeState(spec, s, ooms) {
     misses.push(s.oomKilled ? "was killed for lack of memory (OOM)" : "was not OOM-killed");
   }
   if (misses.length)
-    return { status: "failed", message: `${s.name}: ${misses.join("; ")}`, evidence };
+    return { status: "failed", message: `${s.name}: ${misses.join("; ")}`, evidence: evidence2 };
   const said = [
     running ? "running" : s.status,
     s.health ? s.health.status : "",
@@ -24972,7 +25006,7 @@ function judgeState(spec, s, ooms) {
     s.oomKilled ? "OOM-killed" : "",
     ooms ? `${ooms} out-of-memory kill${ooms === 1 ? "" : "s"}` : ""
   ].filter(Boolean);
-  return { status: "passed", message: said.join(", "), evidence };
+  return { status: "passed", message: said.join(", "), evidence: evidence2 };
 }
 
 // src/checks/registry.ts
@@ -25002,15 +25036,15 @@ function kindOf(name2) {
 
 // src/checks/runner.ts
 var DEFAULT_CONCURRENCY = 16;
-async function runChecks(checks2, opts) {
+async function runChecks(checks3, opts) {
   const limit = pLimit(opts.concurrency ?? DEFAULT_CONCURRENCY);
   const results2 = /* @__PURE__ */ new Map();
-  const parallel = checks2.filter((c) => !c.serial);
+  const parallel = checks3.filter((c) => !c.serial);
   await Promise.all(
     parallel.map((c) => limit(async () => results2.set(c.index, await runCheck(c, opts))))
   );
-  for (const c of checks2.filter((x) => x.serial)) results2.set(c.index, await runCheck(c, opts));
-  return checks2.map((c) => results2.get(c.index));
+  for (const c of checks3.filter((x) => x.serial)) results2.set(c.index, await runCheck(c, opts));
+  return checks3.map((c) => results2.get(c.index));
 }
 async function runCheck(check3, opts) {
   const { clock } = opts;
@@ -25037,6 +25071,7 @@ async function runCheck(check3, opts) {
     name: check3.name,
     kind: check3.kind,
     status: outcome2.status,
+    ...opts.runStart !== void 0 && { startedMs: Math.round(start2 - opts.runStart) },
     durationMs: Math.round(clock.now() - start2),
     message: attempts > 1 ? `${outcome2.message} (after ${attempts} attempts)` : outcome2.message,
     source: check3.pos,
@@ -25079,7 +25114,7 @@ async function attempt(check3, opts, kind) {
 import { setTimeout as delay } from "node:timers/promises";
 var realClock = {
   now: () => performance.now(),
-  sleep: (ms, signal) => delay(ms, void 0, { signal })
+  sleep: (ms2, signal) => delay(ms2, void 0, { signal })
 };
 
 // src/checks/schema.ts
@@ -26072,10 +26107,10 @@ import { readFileSync as readFileSync3 } from "node:fs";
 function readTextFile(path, name2) {
   const bytes = readFileSync3(path);
   if (!isUtf8(bytes)) {
-    const at3 = firstBadByte(bytes);
+    const at4 = firstBadByte(bytes);
     throw new UserError({
-      message: `not UTF-8 text: byte 0x${bytes[at3].toString(16).toUpperCase().padStart(2, "0")} cannot be read`,
-      pos: positionOf(bytes, at3, name2),
+      message: `not UTF-8 text: byte 0x${bytes[at4].toString(16).toUpperCase().padStart(2, "0")} cannot be read`,
+      pos: positionOf(bytes, at4, name2),
       hint: 'Save the file as UTF-8 (editors offer it under "encoding"), or remove the character.'
     });
   }
@@ -26173,13 +26208,13 @@ function parseYaml(text2, file2) {
     schema: "core",
     resolveKnownTags: false
   });
-  const at3 = positions(text2, file2);
+  const at4 = positions(text2, file2);
   if (doc.errors.length > 0) {
     const [e] = doc.errors;
     const more = doc.errors.length - 1;
     throw new UserError({
       message: `YAML syntax: ${SYNTAX_MESSAGES[e.code] ?? e.message.split("\n")[0]}`,
-      pos: at3(e.pos[0]),
+      pos: at4(e.pos[0]),
       hint: (SYNTAX_HINTS[e.code] ?? SYNTAX_HINT) + (more ? ` (${more} more YAML error${more > 1 ? "s" : ""} after this one, most caused by it.)` : "")
     });
   }
@@ -26191,9 +26226,9 @@ function parseYaml(text2, file2) {
       hint: "Write its content, or stop naming the file."
     });
   }
-  const problems = [...tagProblems(doc, text2, at3), ...structureProblems(doc, at3)];
+  const problems = [...tagProblems(doc, text2, at4), ...structureProblems(doc, at4)];
   if (problems.length > 0) throw new UserError(problems);
-  const data = toPlainData(doc, at3);
+  const data = toPlainData(doc, at4);
   const walk2 = (path) => {
     let node2 = doc.contents ?? null;
     let keyNode = null;
@@ -26216,7 +26251,7 @@ function parseYaml(text2, file2) {
     }
     return { node: node2, keyNode };
   };
-  const posOfNode = (n) => n?.range ? at3(n.range[0]) : fileStart;
+  const posOfNode = (n) => n?.range ? at4(n.range[0]) : fileStart;
   return {
     file: file2,
     data,
@@ -26227,20 +26262,20 @@ function parseYaml(text2, file2) {
     }
   };
 }
-function tagProblems(doc, text2, at3) {
+function tagProblems(doc, text2, at4) {
   return doc.warnings.filter((w) => w.code === "TAG_RESOLVE_FAILED").map((w) => {
     const tag = text2.slice(w.pos[0], w.pos[1]);
     return {
       message: `YAML tag ${tag} is not supported by stackcheck`,
-      pos: at3(w.pos[0]),
+      pos: at4(w.pos[0]),
       hint: COMPOSE_TAGS.has(tag) ? "Remove the tag; to drop an inherited value, remove it from the base file (or split the base file)." : "Remove the tag: stackcheck reads plain strings, numbers, booleans, lists and mappings."
     };
   });
 }
 var MERGE_HINT = "Write <<: *name, where &name is set on a mapping above (e.g. x-defaults: &defaults), or a list of such aliases.";
-function structureProblems(doc, at3) {
+function structureProblems(doc, at4) {
   const problems = [];
-  const nodeAt = (n, fallback) => at3(n?.range?.[0] ?? fallback);
+  const nodeAt = (n, fallback) => at4(n?.range?.[0] ?? fallback);
   const resolve5 = (n) => (0, import_yaml.isAlias)(n) ? n.resolve(doc) : n;
   (0, import_yaml.visit)(doc, {
     Alias(_key, alias, path) {
@@ -26290,7 +26325,7 @@ function describeNode(n) {
   if (!(0, import_yaml.isScalar)(n) || n.value === null) return "an empty value";
   return typeof n.value === "string" ? `the text "${n.value}"` : `the ${typeof n.value} ${String(n.value)}`;
 }
-function toPlainData(doc, at3) {
+function toPlainData(doc, at4) {
   try {
     return doc.toJS({ maxAliasCount: 1e3 }) ?? {};
   } catch (e) {
@@ -26303,7 +26338,7 @@ function toPlainData(doc, at3) {
     });
     throw new UserError({
       message: `YAML: ${e.message}`,
-      pos: at3(firstAlias?.range?.[0] ?? 0),
+      pos: at4(firstAlias?.range?.[0] ?? 0),
       hint: "Repeat values with fewer nested aliases, or write them out."
     });
   }
@@ -26319,7 +26354,7 @@ function parseEnvFile(text2, file2, env = {}, what = ENV_FILE.what) {
   const lines = text2.split(/\r?\n/);
   const out = {};
   const problems = [];
-  const at3 = (line2, column = 1) => ({ file: file2, line: line2 + 1, column });
+  const at4 = (line2, column = 1) => ({ file: file2, line: line2 + 1, column });
   for (let ln = 0; ln < lines.length; ln++) {
     const start2 = ln;
     const raw = lines[ln];
@@ -26333,7 +26368,7 @@ function parseEnvFile(text2, file2, env = {}, what = ENV_FILE.what) {
     if (!KEY.test(key3)) {
       problems.push({
         message: `malformed line in ${what}: ${raw.trim()}`,
-        pos: at3(ln, declCol),
+        pos: at4(ln, declCol),
         hint: HINT
       });
       continue;
@@ -26359,7 +26394,7 @@ function parseEnvFile(text2, file2, env = {}, what = ENV_FILE.what) {
       if (close < 0) {
         problems.push({
           message: `unterminated ${quote} quote in ${what}`,
-          pos: at3(start2, valueCol),
+          pos: at4(start2, valueCol),
           hint: "Close the quote."
         });
         continue;
@@ -26368,7 +26403,7 @@ function parseEnvFile(text2, file2, env = {}, what = ENV_FILE.what) {
       if (after.trim() !== "" && !/^\s+#/.test(after)) {
         problems.push({
           message: `unexpected text after the closing quote: ${after.trim()}`,
-          pos: at3(ln, 1),
+          pos: at4(ln, 1),
           hint: 'Put an inline comment after a space and "#", or quote the whole value.'
         });
         continue;
@@ -26391,7 +26426,7 @@ function parseEnvFile(text2, file2, env = {}, what = ENV_FILE.what) {
           if (severity === "error") {
             problems.push({
               message: `${key3}: ${message}`,
-              pos: at3(start2, valueCol),
+              pos: at4(start2, valueCol),
               hint: `Set the variable, or give ${key3} a literal value.`
             });
           }
@@ -26399,7 +26434,7 @@ function parseEnvFile(text2, file2, env = {}, what = ENV_FILE.what) {
       } catch (e) {
         problems.push({
           message: `${key3}: ${e.message}`,
-          pos: at3(start2, valueCol),
+          pos: at4(start2, valueCol),
           hint: 'Write a literal "$" as "$$".'
         });
         continue;
@@ -26481,8 +26516,8 @@ function interpolateKeys(root, keys, ctx) {
     const { value, issues } = interpolateTree(root.value[key3], ctx.env);
     out[key3] = value;
     for (const issue2 of issues) {
-      const at3 = root.child(key3);
-      const where = issue2.path.reduce((n, seg) => n.child(seg), at3);
+      const at4 = root.child(key3);
+      const where = issue2.path.reduce((n, seg) => n.child(seg), at4);
       if (issue2.severity === "error") {
         const syntax = /^(invalid interpolation|unterminated)/.test(issue2.message);
         ctx.problems.add(
@@ -26631,8 +26666,8 @@ function num(n, ctx, opts = {}) {
 }
 function duration4(n, ctx) {
   if (n.isNull) return void 0;
-  const ms = typeof n.value === "string" || typeof n.value === "number" ? parseDuration(n.value) : void 0;
-  if (ms === void 0) {
+  const ms2 = typeof n.value === "string" || typeof n.value === "number" ? parseDuration(n.value) : void 0;
+  if (ms2 === void 0) {
     return typeError(
       n,
       ctx,
@@ -26640,7 +26675,7 @@ function duration4(n, ctx) {
       "Write a duration with a unit, e.g. 500ms, 30s, 1m30s, 2h."
     );
   }
-  return ms;
+  return ms2;
 }
 function size2(n, ctx) {
   if (n.isNull) return void 0;
@@ -27120,12 +27155,12 @@ function normalizeGpus(n, ctx) {
 function resources(n, ctx) {
   if (!mapping(n, ctx)) return void 0;
   checkKeys(n, ["limits", "reservations"], "resources", ctx);
-  const at3 = {};
-  const out = { limits: {}, reservations: {}, at: at3 };
+  const at4 = {};
+  const out = { limits: {}, reservations: {}, at: at4 };
   const read = (group, key3, value) => {
     const v = group.child(key3);
     const result2 = value(v);
-    if (result2 !== void 0) at3[`${group.key}.${key3}`] = v.pos;
+    if (result2 !== void 0) at4[`${group.key}.${key3}`] = v.pos;
     return result2;
   };
   const limits2 = n.child("limits");
@@ -27786,11 +27821,11 @@ function finalizeResources(l, ctx) {
     const deployed = rule.deploy?.get(out);
     if (rule.deploy && deployed !== void 0 && deployed !== placed.value) {
       const other = `deploy.resources.${rule.deploy.key}`;
-      const at3 = d?.at?.[rule.deploy.key];
+      const at4 = d?.at?.[rule.deploy.key];
       ctx.problems.add(
         placed.pos,
         `service "${l.name}": ${key3} is ${String(placed.value)} but ${other} is ${deployed}`,
-        `Keep one of ${key3} and ${other}${at3 ? ` (at ${formatPos(at3)})` : ""}, or make them equal.`
+        `Keep one of ${key3} and ${other}${at4 ? ` (at ${formatPos(at4)})` : ""}, or make them equal.`
       );
       continue;
     }
@@ -28608,18 +28643,18 @@ function isEnabled(s, profiles) {
   const own2 = s.profiles ?? [];
   return own2.length === 0 || profiles.includes("*") || own2.some((p) => profiles.includes(p));
 }
-function checkTarget(s, name2, what, at3, project, active, ctx, optional2 = false) {
+function checkTarget(s, name2, what, at4, project, active, ctx, optional2 = false) {
   const target2 = project.services.get(name2);
   if (!target2) {
     ctx.problems.add(
-      at3,
+      at4,
       `service "${s.name}" ${what} "${name2}", which is not defined`,
       didYouMean(name2, project.services.keys()) || `Define "${name2}", or remove the reference.`
     );
   } else if (!active.has(name2) && !optional2) {
     const profiles = target2.profiles ?? [];
     ctx.problems.add(
-      at3,
+      at4,
       `service "${s.name}" ${what} "${name2}", which is only enabled by profile ${profiles.join(" or ")}`,
       `Enable it with one of its profiles (${profiles.join(", ")})${what === "depends on" ? ", or mark the dependency required: false" : ""}.`
     );
@@ -28936,16 +28971,16 @@ function portAt(entry2, path) {
 // src/checks/load.ts
 function loadChecks(raw, src, suite) {
   const problems = [];
-  const checks2 = raw.flatMap(
+  const checks3 = raw.flatMap(
     (entry2, index) => loadCheck(entry2, ["checks", index], index, src, suite, problems) ?? []
   );
-  return { checks: checks2, problems };
+  return { checks: checks3, problems };
 }
-function loadCheck(entry2, at3, index, src, suite, problems) {
+function loadCheck(entry2, at4, index, src, suite, problems) {
   if (!entry2 || typeof entry2 !== "object" || Array.isArray(entry2)) {
     problems.push({
       message: "a check is a mapping with a name and one kind",
-      pos: src.posOf(at3),
+      pos: src.posOf(at4),
       hint: `Kinds: ${KIND_NAMES.join(", ")}.`
     });
     return void 0;
@@ -28956,7 +28991,7 @@ function loadCheck(entry2, at3, index, src, suite, problems) {
     const guess = keys.map((k) => didYouMean(k, KIND_NAMES)).find(Boolean);
     problems.push({
       message: kinds.length ? `a check has one kind, this one has ${kinds.join(" and ")}` : "this check names no kind",
-      pos: kinds.length ? src.keyPosOf([...at3, kinds[1]]) : src.posOf(at3),
+      pos: kinds.length ? src.keyPosOf([...at4, kinds[1]]) : src.posOf(at4),
       hint: kinds.length ? "Split it into one check per kind." : guess || `Add one of: ${KIND_NAMES.join(", ")}.`
     });
     return void 0;
@@ -28965,7 +29000,7 @@ function loadCheck(entry2, at3, index, src, suite, problems) {
   const schema = entrySchema(kind);
   const parsed = schema.safeParse(entry2);
   if (!parsed.success) {
-    problems.push(...zodProblems(schema, parsed.error.issues, src, at3));
+    problems.push(...zodProblems(schema, parsed.error.issues, src, at4));
     return void 0;
   }
   const value = parsed.data;
@@ -28982,7 +29017,7 @@ function loadCheck(entry2, at3, index, src, suite, problems) {
   for (const p of local) {
     problems.push({
       message: `check "${value.name}": ${p.message}`,
-      pos: src.posOf([...at3, ...p.path])
+      pos: src.posOf([...at4, ...p.path])
     });
   }
   if (local.length) return void 0;
@@ -28999,7 +29034,7 @@ function loadCheck(entry2, at3, index, src, suite, problems) {
       backoff: value.retry.backoff
     },
     serial: value.serial,
-    pos: src.keyPosOf([...at3, "name"]),
+    pos: src.keyPosOf([...at4, "name"]),
     targets: refs.targets,
     links: checkLinks(suite, uses, value)
   };
@@ -29067,30 +29102,30 @@ function walk(value, path, visit3) {
 var NON_ACTION_KEYS = /* @__PURE__ */ new Set(["name", "for", "expect"]);
 function loadScenarios(raw, src, suite) {
   const problems = [];
-  const scenarios2 = [];
-  if (!Array.isArray(raw)) return { scenarios: scenarios2, problems };
+  const scenarios3 = [];
+  if (!Array.isArray(raw)) return { scenarios: scenarios3, problems };
   raw.forEach((sc, i) => {
-    const at3 = ["scenarios", i];
+    const at4 = ["scenarios", i];
     const s = sc;
     if (!s || typeof s !== "object" || typeof s.name !== "string" || !Array.isArray(s.steps) || s.steps.length === 0) {
       problems.push({
         message: "a scenario has a `name` and a list of `steps`",
-        pos: src.posOf(at3)
+        pos: src.posOf(at4)
       });
       return;
     }
     const steps = s.steps.flatMap(
-      (step, j) => loadStep(step, [...at3, "steps", j], j, src, suite, problems) ?? []
+      (step, j) => loadStep(step, [...at4, "steps", j], j, src, suite, problems) ?? []
     );
-    scenarios2.push({ name: s.name, steps, pos: src.keyPosOf([...at3, "name"]) });
+    scenarios3.push({ name: s.name, steps, pos: src.keyPosOf([...at4, "name"]) });
   });
-  return { scenarios: scenarios2, problems };
+  return { scenarios: scenarios3, problems };
 }
-function loadStep(raw, at3, index, src, suite, problems) {
+function loadStep(raw, at4, index, src, suite, problems) {
   if (!raw || typeof raw !== "object" || Array.isArray(raw)) {
     problems.push({
       message: "a step is a mapping with one action",
-      pos: src.posOf(at3),
+      pos: src.posOf(at4),
       hint: `Actions: ${STEP_KEYS.join(", ")}.`
     });
     return void 0;
@@ -29101,7 +29136,7 @@ function loadStep(raw, at3, index, src, suite, problems) {
     const unknown2 = actions.find((k) => !STEP_KEYS.includes(k));
     problems.push({
       message: unknown2 ? `unknown step action "${unknown2}"` : known.length ? `a step has one action, this one has ${known.join(" and ")}` : "this step names no action",
-      pos: unknown2 ? src.keyPosOf([...at3, unknown2]) : src.posOf(at3),
+      pos: unknown2 ? src.keyPosOf([...at4, unknown2]) : src.posOf(at4),
       hint: unknown2 && didYouMean(unknown2, STEP_KEYS) || `Actions: ${STEP_KEYS.join(", ")}.`
     });
     return void 0;
@@ -29110,25 +29145,27 @@ function loadStep(raw, at3, index, src, suite, problems) {
   const entry2 = raw;
   const name2 = typeof entry2.name === "string" ? entry2.name : void 0;
   if (key3 === CHECK_STEP) {
-    const check3 = loadCheckStep(entry2, at3, index, src, suite, problems);
+    const check3 = loadCheckStep(entry2, at4, index, src, suite, problems);
     return check3 && {
       index,
       key: key3,
       name: name2 ?? check3.name,
       entry: entry2,
       check: check3,
-      pos: src.keyPosOf([...at3, key3])
+      targets: check3.targets,
+      pos: src.keyPosOf([...at4, key3])
     };
   }
   const kind = stepSchemaOf(key3);
   const schema = stepSchema(kind);
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    problems.push(...zodProblems(schema, parsed.error.issues, src, at3));
+    problems.push(...zodProblems(schema, parsed.error.issues, src, at4));
     return void 0;
   }
+  const refs = resolveRefUses(suite, kind.refs(parsed.data));
   const local = [
-    ...resolveRefUses(suite, kind.refs(parsed.data)).problems,
+    ...refs.problems,
     ...kind.problems?.(parsed.data, suite) ?? [],
     // A deployed stack is disturbed only where its topology allows it.
     ...attachedStepProblems(kind, parsed.data, suite)
@@ -29136,7 +29173,7 @@ function loadStep(raw, at3, index, src, suite, problems) {
   for (const p of local)
     problems.push({
       message: `step ${key3}: ${p.message}`,
-      pos: src.posOf([...at3, ...p.path]),
+      pos: src.posOf([...at4, ...p.path]),
       ...p.hint && { hint: p.hint }
     });
   if (local.length) return void 0;
@@ -29146,22 +29183,23 @@ function loadStep(raw, at3, index, src, suite, problems) {
     key: key3,
     name: name2 ?? describeStep(key3, data[key3]),
     entry: data,
+    targets: refs.targets,
     forMs: typeof data.for === "string" ? parseDuration(data.for) : void 0,
-    pos: src.keyPosOf([...at3, key3])
+    pos: src.keyPosOf([...at4, key3])
   };
 }
-function loadCheckStep(entry2, at3, index, src, suite, problems) {
+function loadCheckStep(entry2, at4, index, src, suite, problems) {
   const inner = entry2[CHECK_STEP];
   if (!inner || typeof inner !== "object" || Array.isArray(inner)) {
     problems.push({
       message: "`check:` holds a check entry (http, exec, \u2026)",
-      pos: src.posOf([...at3, CHECK_STEP])
+      pos: src.posOf([...at4, CHECK_STEP])
     });
     return void 0;
   }
   const kind = Object.keys(inner).find((k) => KIND_NAMES.includes(k)) ?? "check";
   const named2 = { name: entry2.name ?? `${kind} check`, ...inner };
-  return loadCheck(named2, [...at3, CHECK_STEP], index, src, suite, problems);
+  return loadCheck(named2, [...at4, CHECK_STEP], index, src, suite, problems);
 }
 function describeStep(key3, value) {
   if (value && typeof value === "object") {
@@ -29255,9 +29293,9 @@ function resolveCrossDependencies(configs, src, scope) {
   problems.push(...cycles(scope.topologies));
   return problems;
 }
-function cycles(topologies2) {
+function cycles(topologies3) {
   const edges = /* @__PURE__ */ new Map();
-  for (const t of topologies2) {
+  for (const t of topologies3) {
     for (const s of Object.values(t.project.services)) {
       const key3 = `${t.name}/${s.name}`;
       const own2 = Object.keys(s.dependsOn).filter((d) => t.project.services[d]).map((d) => ({ to: `${t.name}/${d}` }));
@@ -29354,11 +29392,11 @@ function loadSuite(manifestPath, options = {}) {
   const manifest = validateManifest(src, env);
   const problems = [];
   const nodes = resolveNodes(manifest, dir);
-  const topologies2 = [];
+  const topologies3 = [];
   const unloaded = [];
   const warnings = [];
   for (const [name2, topo] of Object.entries(manifest.topologies)) {
-    const at3 = (...p) => src.posOf(["topologies", name2, ...p]);
+    const at4 = (...p) => src.posOf(["topologies", name2, ...p]);
     const node2 = topo.node ?? (Object.keys(nodes).length === 1 ? Object.keys(nodes)[0] : void 0);
     if (!node2) {
       problems.push({
@@ -29372,7 +29410,7 @@ function loadSuite(manifestPath, options = {}) {
     if (!nodes[node2]) {
       problems.push({
         message: `topology "${name2}" names node "${node2}", which is not defined`,
-        pos: at3("node"),
+        pos: at4("node"),
         hint: `Define it under "nodes:", or use one of: ${Object.keys(nodes).join(", ")}.`
       });
       unloaded.push(name2);
@@ -29386,8 +29424,8 @@ function loadSuite(manifestPath, options = {}) {
       });
       warnings.push(...project.warnings);
       const attach = attachTarget(topo, project);
-      problems.push(...attach.problems.map((p) => ({ message: p.message, pos: at3(...p.path) })));
-      topologies2.push({
+      problems.push(...attach.problems.map((p) => ({ message: p.message, pos: at4(...p.path) })));
+      topologies3.push({
         name: name2,
         node: node2,
         project,
@@ -29404,27 +29442,27 @@ function loadSuite(manifestPath, options = {}) {
       unloaded.push(name2);
     }
   }
-  problems.push(...resolveCrossDependencies(manifest.topologies, src, { topologies: topologies2, unloaded }));
-  const checks2 = loadChecks(manifest.checks, src, { topologies: topologies2, unloaded });
-  const scenarios2 = loadScenarios(manifest.scenarios, src, { topologies: topologies2, nodes, unloaded });
-  problems.push(...checks2.problems, ...scenarios2.problems);
-  const snapshots = resolveSnapshots(manifest.snapshots, src, { topologies: topologies2, nodes }, problems);
-  problems.push(...snapshotUseProblems(src.data, snapshots, src, { topologies: topologies2, nodes }));
+  problems.push(...resolveCrossDependencies(manifest.topologies, src, { topologies: topologies3, unloaded }));
+  const checks3 = loadChecks(manifest.checks, src, { topologies: topologies3, unloaded });
+  const scenarios3 = loadScenarios(manifest.scenarios, src, { topologies: topologies3, nodes, unloaded });
+  problems.push(...checks3.problems, ...scenarios3.problems);
+  const snapshots = resolveSnapshots(manifest.snapshots, src, { topologies: topologies3, nodes }, problems);
+  problems.push(...snapshotUseProblems(src.data, snapshots, src, { topologies: topologies3, nodes }));
   if (problems.length) throw new UserError(problems);
   return {
     name: manifest.name,
     file: display,
     dir,
     nodes,
-    topologies: topologies2,
-    checks: checks2.checks,
-    scenarios: scenarios2.scenarios,
+    topologies: topologies3,
+    checks: checks3.checks,
+    scenarios: scenarios3.scenarios,
     snapshots,
     secrets: [
       ...secretValues(
         [...manifest.secrets, ...Object.values(nodes).flatMap((n) => n.passphraseEnv ?? [])],
         env,
-        topologies2.flatMap((t) => Object.values(t.project.services).map((s) => s.environment))
+        topologies3.flatMap((t) => Object.values(t.project.services).map((s) => s.environment))
       ),
       ...privateKeyLines(Object.values(nodes).flatMap((n) => [n.identity, n.tls?.key]))
     ],
@@ -29556,21 +29594,22 @@ function repoPath(abs, base) {
   return rel.split(sep).join("/");
 }
 function relocated(r, path) {
-  const at3 = (pos) => pos && { ...pos, file: path(pos.file) };
+  const at4 = (pos) => pos && { ...pos, file: path(pos.file) };
   return {
     ...r,
     topologies: r.topologies.map((t) => ({
       ...t,
-      source: at3(t.source),
-      services: t.services.map((s) => s.source ? { ...s, source: at3(s.source) } : s),
-      ...t.failure?.source && { failure: { ...t.failure, source: at3(t.failure.source) } }
+      source: at4(t.source),
+      services: t.services.map((s) => s.source ? { ...s, source: at4(s.source) } : s),
+      ...t.failure?.source && { failure: { ...t.failure, source: at4(t.failure.source) } }
     })),
-    checks: r.checks.map((c) => ({ ...c, source: at3(c.source) })),
+    checks: r.checks.map((c) => ({ ...c, source: at4(c.source) })),
     scenarios: r.scenarios.map((s) => ({
       ...s,
-      source: at3(s.source),
-      steps: s.steps.map((step) => ({ ...step, source: at3(step.source) }))
-    }))
+      source: at4(s.source),
+      steps: s.steps.map((step) => ({ ...step, source: at4(step.source) }))
+    })),
+    ...r.problems && { problems: r.problems.map((p) => ({ ...p, pos: at4(p.pos) })) }
   };
 }
 
@@ -29749,11 +29788,11 @@ import { readdirSync, readFileSync as readFileSync4, statSync as statSync2 } fro
 import { basename as basename2, join as join3 } from "node:path";
 
 // src/report/evidence.ts
-function reachExpected(evidence) {
-  return evidence.expect !== "isolated";
+function reachExpected(evidence2) {
+  return evidence2.expect !== "isolated";
 }
-function reachMatrix(evidence) {
-  const m = evidence.matrix;
+function reachMatrix(evidence2) {
+  const m = evidence2.matrix;
   if (!Array.isArray(m) || !m.length) return void 0;
   const ok = m.every(
     (c) => c && typeof c === "object" && typeof c.from === "string" && typeof c.to === "string" && typeof c.reachable === "boolean"
@@ -29764,11 +29803,11 @@ var MAX_VALUE_CHARS = 4e3;
 function clip2(s, max = MAX_VALUE_CHARS) {
   return s.length > max ? `${s.slice(0, max)}\u2026 (${s.length - max} more characters)` : s;
 }
-function evidenceLines(evidence) {
+function evidenceLines(evidence2) {
   const lines = [];
-  for (const [key3, value] of Object.entries(evidence)) {
+  for (const [key3, value] of Object.entries(evidence2)) {
     if (value === void 0) continue;
-    const reach2 = key3 === "matrix" ? reachMatrix(evidence) : void 0;
+    const reach2 = key3 === "matrix" ? reachMatrix(evidence2) : void 0;
     if (reach2) {
       lines.push("matrix:");
       for (const c of reach2) lines.push(`  ${reachLine(c)}`);
@@ -29828,12 +29867,12 @@ function mergeResults(runs) {
     return { ...item, name: baseName(item.name, item.matrix) + matrixLabel(matrix), matrix };
   };
   const all = runs.map((r) => r.results);
-  const logs2 = {};
+  const logs3 = {};
   for (const { results: results2, label: label4 } of runs) {
     for (const c of results2.checks) {
       for (const target2 of c.targets) {
         const lines = results2.logs?.[target2 + matrixLabel(c.matrix)] ?? results2.logs?.[target2];
-        if (lines) logs2[target2 + matrixLabel({ ...c.matrix, job: label4 })] = lines;
+        if (lines) logs3[target2 + matrixLabel({ ...c.matrix, job: label4 })] = lines;
       }
     }
   }
@@ -29877,7 +29916,7 @@ function mergeResults(runs) {
         errors: []
       }
     ),
-    ...Object.keys(logs2).length && { logs: logs2 },
+    ...Object.keys(logs3).length && { logs: logs3 },
     label: runs.map((r) => r.label).join(", ")
   };
 }
@@ -29926,6 +29965,28 @@ function isResults(d) {
   return !!r && typeof r === "object" && typeof r.suite === "string" && typeof r.runId === "string" && Array.isArray(r.topologies) && Array.isArray(r.checks);
 }
 
+// src/report/results.ts
+import { randomBytes as randomBytes3 } from "node:crypto";
+function problemResults(suite, problems) {
+  return {
+    suite,
+    runId: randomBytes3(4).toString("hex"),
+    status: "error",
+    durationMs: 0,
+    startedAt: (/* @__PURE__ */ new Date()).toISOString(),
+    topologies: [],
+    checks: [],
+    scenarios: [],
+    teardown: { kept: false, containers: 0, networks: 0, volumes: 0, errors: [] },
+    problems
+  };
+}
+function exitCodeFor(r) {
+  if (r.interrupted === "SIGINT") return 130;
+  if (r.interrupted === "SIGTERM") return 143;
+  return r.status === "passed" ? 0 : r.status === "failed" ? 1 : 2;
+}
+
 // src/report/junit.ts
 import { mkdirSync as mkdirSync2, writeFileSync as writeFileSync2 } from "node:fs";
 import { dirname as dirname5 } from "node:path";
@@ -29960,6 +30021,7 @@ function renderXml(root) {
 
 // src/report/junit.ts
 var SECTIONS = [
+  problemSuite,
   topologySuites,
   scenarioSuites,
   looseCheckSuite
@@ -29998,8 +30060,8 @@ function writeJUnit(r, file2, ctx = {}) {
   mkdirSync2(dirname5(file2), { recursive: true });
   writeFileSync2(file2, renderJUnit(r, ctx));
 }
-function seconds(ms) {
-  return (Math.max(0, ms) / 1e3).toFixed(3);
+function seconds(ms2) {
+  return (Math.max(0, ms2) / 1e3).toFixed(3);
 }
 function suiteElement(s, timestamp) {
   const t = junitTotals([s]);
@@ -30060,14 +30122,15 @@ function commonProperties(r, ctx, matrix) {
 function topologySuites(r, ctx) {
   return r.topologies.map((t) => {
     const classname = `${r.suite}.${t.name}`;
-    const checks2 = r.checks.filter((c) => topologyOf(r, c) === t);
+    const checks3 = r.checks.filter((c) => topologyOf(r, c) === t);
     const cases = [
+      ...setupCase(t, classname),
       ...t.services.map((s) => serviceCase(t, s, classname)),
-      ...checks2.map((c) => checkCase(c, classname))
+      ...checks3.map((c) => checkCase(c, classname))
     ];
     return {
       name: `topology ${t.name}`,
-      timeMs: Math.max(0, ...t.services.map((s) => s.healthyMs ?? s.startedMs ?? 0)) + sum(checks2),
+      timeMs: Math.max(0, ...t.services.map((s) => s.healthyMs ?? s.startedMs ?? 0)) + sum(checks3),
       file: t.source.file,
       // An attached topology names the compose project it was found as.
       properties: {
@@ -30078,6 +30141,30 @@ function topologySuites(r, ctx) {
       cases
     };
   });
+}
+function problemSuite(r, ctx) {
+  if (!r.problems?.length) return [];
+  return [
+    {
+      name: "problems",
+      timeMs: 0,
+      file: r.problems.find((p) => p.pos)?.pos?.file,
+      properties: commonProperties(r, ctx),
+      cases: r.problems.map((p) => ({
+        classname: `${r.suite}.problems`,
+        name: p.message.split("\n")[0],
+        timeMs: 0,
+        file: p.pos?.file,
+        line: p.pos?.line,
+        outcome: {
+          kind: "error",
+          type: "problem",
+          message: p.message,
+          text: [p.message, p.hint, p.pos && `at ${at2(p.pos)}`].filter(Boolean).join("\n")
+        }
+      }))
+    }
+  ];
 }
 function looseCheckSuite(r, ctx) {
   const loose = r.checks.filter((c) => !topologyOf(r, c));
@@ -30141,6 +30228,25 @@ function scenarioCases(r, s) {
   }
   return cases;
 }
+function setupCase(t, classname) {
+  if (!t.failure || t.failure.service) return [];
+  const pos = t.failure.source ?? t.source;
+  return [
+    {
+      classname,
+      name: `topology ${t.name} is set up`,
+      timeMs: 0,
+      file: pos.file,
+      line: pos.line,
+      outcome: {
+        kind: "error",
+        type: "bring-up",
+        message: t.failure.message,
+        text: [...t.failure.details, `at ${at2(pos)}`].join("\n")
+      }
+    }
+  ];
+}
 function serviceCase(t, s, classname) {
   const failed = t.failure?.service === s.name;
   const pos = failed && t.failure?.source || s.source || t.source;
@@ -30164,7 +30270,7 @@ function serviceCase(t, s, classname) {
   } else if (s.status === "cancelled" || s.status === "pending") {
     result2 = {
       kind: "skipped",
-      message: t.status === "cancelled" ? "not brought up: the run was cancelled" : `not brought up: ${t.failure ? `service ${t.failure.service} failed first` : s.status}`
+      message: t.status === "cancelled" ? "not brought up: the run was cancelled" : `not brought up: ${!t.failure ? s.status : t.failure.service ? `service ${t.failure.service} failed first` : t.failure.message}`
     };
   } else {
     result2 = { kind: "passed" };
@@ -30195,14 +30301,14 @@ function checkCase(c, classname) {
     out: c.status === "passed" ? notes : void 0
   };
 }
-function outcome(status, message, type, evidence, pos) {
+function outcome(status, message, type, evidence2, pos) {
   if (status === "passed") return { kind: "passed" };
   if (status === "skipped") return { kind: "skipped", message };
-  const text2 = [message, ...evidenceLines(evidence), `at ${at2(pos)}`].join("\n");
+  const text2 = [message, ...evidenceLines(evidence2), `at ${at2(pos)}`].join("\n");
   return { kind: status === "failed" ? "failure" : "error", message, type, text: text2 };
 }
-function sum(checks2) {
-  return checks2.reduce((n, c) => n + c.durationMs, 0);
+function sum(checks3) {
+  return checks3.reduce((n, c) => n + c.durationMs, 0);
 }
 
 // src/report/markdown.ts
@@ -30223,12 +30329,12 @@ function fenced(text2, lang = "text") {
 ${text2.replace(/\n$/, "")}
 ${fence}`;
 }
-function table2(header, rows, align) {
-  const sep2 = header.map((_, i) => {
+function table2(header2, rows, align) {
+  const sep2 = header2.map((_, i) => {
     const a = align?.[i] ?? "l";
     return a === "r" ? "---:" : a === "c" ? ":---:" : "---";
   });
-  return [header, sep2, ...rows].map((r) => `| ${r.join(" | ")} |`).join("\n");
+  return [header2, sep2, ...rows].map((r) => `| ${r.join(" | ")} |`).join("\n");
 }
 function details(summary2, body, open2 = false) {
   return `<details${open2 ? " open" : ""}><summary>${summary2}</summary>
@@ -30369,8 +30475,8 @@ var Plan = class {
       lines.push(`  ${e.from} ${arrow}|${label2(edgeLabel(e.labels))}| ${e.to}`);
       if (e.verdict) colours.set(e.verdict, [...colours.get(e.verdict) ?? [], i]);
     });
-    for (const [verdict2, at3] of colours) {
-      lines.push(`  linkStyle ${at3.join(",")} stroke:${EDGE_COLOUR[verdict2]},stroke-width:2px`);
+    for (const [verdict2, at4] of colours) {
+      lines.push(`  linkStyle ${at4.join(",")} stroke:${EDGE_COLOUR[verdict2]},stroke-width:2px`);
     }
     return { text: lines.join("\n"), edges: edges.size, services: ids.size };
   }
@@ -30434,6 +30540,242 @@ function shortCondition(c) {
 }
 function label2(s) {
   return s.replace(/#/g, "#35;").replace(/"/g, "#quot;").replace(/</g, "#lt;").replace(/>/g, "#gt;").replace(/\|/g, "#124;").replace(/\n/g, "<br/>");
+}
+
+// src/report/timeline.ts
+var SLOW_MS2 = 1e4;
+var CHECKS_UNFOLDED = 8;
+var FAILED_SERVICE = /* @__PURE__ */ new Set(["failed", "cancelled", "pending"]);
+var LIFECYCLE = /* @__PURE__ */ new Set([
+  "stop",
+  "start",
+  "restart",
+  "kill",
+  "crash",
+  "pause",
+  "unpause",
+  "recreate"
+]);
+var FAILED_CHECK = /* @__PURE__ */ new Set(["failed", "error"]);
+function timeline(r, opts = {}) {
+  const services = r.topologies.flatMap((t) => t.services).length;
+  const fold = opts.foldServicesOver !== void 0 && services > opts.foldServicesOver;
+  const untimed = [];
+  const folded = [];
+  const lanes = /* @__PURE__ */ new Map();
+  const lane = (title) => lanes.get(title) ?? lanes.set(title, []).get(title);
+  let foldedServices = 0;
+  r.topologies.forEach((t, ti) => {
+    const spans = lane(`node ${t.node}`);
+    const timed = t.services.filter((s) => startOf(s) !== void 0);
+    const topo = topologySpan(t, ti, timed);
+    if (topo) spans.push(topo);
+    for (const s of t.services) {
+      const span = serviceSpan(t, ti, s);
+      if (!span) {
+        untimed.push(`${t.name}/${s.name} (${s.status})`);
+        continue;
+      }
+      if (fold && !span.failed && span.endMs - span.startMs < SLOW_MS2) foldedServices++;
+      else spans.push(span);
+    }
+  });
+  if (foldedServices)
+    folded.push(
+      `${foldedServices} services that came up within ${formatDuration(SLOW_MS2)} are inside their topology's span`
+    );
+  const checksByLane = /* @__PURE__ */ new Map();
+  let unknownStart = 0;
+  r.checks.forEach((c, i) => {
+    const span = checkSpan(c, `check-${i}`);
+    if (!span) {
+      if (c.status === "skipped") untimed.push(`check ${c.name} (skipped)`);
+      else unknownStart++;
+      return;
+    }
+    const node2 = topologyOf(r, c)?.node;
+    const title = node2 === void 0 ? "checks" : `node ${node2}`;
+    (checksByLane.get(title) ?? checksByLane.set(title, []).get(title)).push(span);
+  });
+  if (unknownStart)
+    untimed.push(
+      `${unknownStart} checks whose results carry no start time (an older stackcheck's)`
+    );
+  for (const [title, spans] of checksByLane) {
+    const passing = spans.filter((s) => !s.failed);
+    if (opts.foldChecks && passing.length > CHECKS_UNFOLDED) {
+      const startMs = Math.min(...passing.map((s) => s.startMs));
+      const endMs = Math.max(...passing.map((s) => s.endMs));
+      lane(title).push(
+        {
+          kind: "checks",
+          label: `${passing.length} checks passed`,
+          startMs,
+          endMs,
+          failed: false,
+          milestone: false,
+          detail: `${passing.length} passing checks from ${at3(startMs)} to ${at3(endMs)}`,
+          ref: "checks"
+        },
+        ...spans.filter((s) => s.failed)
+      );
+      folded.push(`${passing.length} passing checks on ${title} are one span`);
+    } else lane(title).push(...spans);
+  }
+  const nodeOf = new Map(r.topologies.map((t) => [t.name, t.node]));
+  r.scenarios.forEach((sc, si) => {
+    if (sc.startedMs === void 0) {
+      untimed.push(`scenario ${sc.name} (${sc.status})`);
+      return;
+    }
+    const spans = lane(`scenario ${sc.name}`);
+    const origin = sc.startedMs;
+    sc.faults.forEach((f, fi) => {
+      if (f.appliedMs === void 0) return;
+      const endMs = f.healedMs ?? origin + sc.durationMs;
+      spans.push({
+        kind: "fault",
+        label: `${f.kind}: ${f.description}`,
+        startMs: f.appliedMs,
+        endMs,
+        failed: !!f.error,
+        milestone: false,
+        detail: `${f.kind} ${f.description} (${f.mechanism}) from ${at3(f.appliedMs)} to ${at3(endMs)}, healed by ${f.reason}${f.error ? `; healing failed: ${f.error}` : ""}`,
+        ref: `scenario-${si}-fault-${fi}`
+      });
+    });
+    sc.steps.forEach((st, i) => {
+      if (st.status === "skipped" && st.durationMs === 0) {
+        untimed.push(`${sc.name} step ${st.index + 1} ${st.name} (skipped)`);
+        return;
+      }
+      const startMs = origin + st.startedMs;
+      const step = {
+        kind: "step",
+        label: `${st.index + 1}. ${st.name}`,
+        startMs,
+        endMs: startMs + st.durationMs,
+        failed: FAILED_CHECK.has(st.status),
+        milestone: st.action === "check",
+        detail: `${st.action} ${st.name}: ${st.status} at ${at3(startMs)} in ${formatDuration(st.durationMs)}: ${st.message}`,
+        ref: `scenario-${si}-step-${i}`
+      };
+      spans.push(step);
+      if (LIFECYCLE.has(st.action))
+        for (const target2 of st.targets ?? []) {
+          const node2 = nodeOf.get(target2.slice(0, target2.indexOf("/")));
+          if (node2 !== void 0)
+            lane(`node ${node2}`).push({ ...step, label: `${target2} ${st.action}` });
+        }
+    });
+  });
+  const all = [...lanes.values()].flat();
+  const totalMs = Math.max(r.durationMs, 1, ...all.map((s) => s.endMs));
+  return {
+    totalMs,
+    lanes: [...lanes].map(([title, spans]) => ({
+      title,
+      spans: spans.sort((a, b) => a.startMs - b.startMs || b.endMs - a.endMs)
+    })),
+    untimed,
+    folded
+  };
+}
+function startOf(s) {
+  return s.startingMs ?? s.startedMs;
+}
+function endOf(s) {
+  return s.healthyMs ?? s.startedMs ?? s.startingMs;
+}
+function topologySpan(t, ti, timed) {
+  if (!timed.length) return void 0;
+  const startMs = Math.min(...timed.map((s) => startOf(s)));
+  const endMs = Math.max(...timed.map((s) => endOf(s)));
+  const failed = t.status !== "passed";
+  return {
+    kind: "topology",
+    label: `${t.name} (${t.services.length} service${t.services.length === 1 ? "" : "s"})`,
+    startMs,
+    endMs,
+    failed,
+    milestone: false,
+    detail: `topology ${t.name} on ${t.node}: ${t.status}, first start at ${at3(startMs)}, all ready at ${at3(endMs)}${t.failure ? `: ${t.failure.message}` : ""}`,
+    ref: `topology-${ti}`
+  };
+}
+function serviceSpan(t, ti, s) {
+  const startMs = startOf(s);
+  if (startMs === void 0) return void 0;
+  const endMs = endOf(s);
+  return {
+    kind: "service",
+    label: `${t.name}/${s.name}`,
+    startMs,
+    endMs,
+    failed: FAILED_SERVICE.has(s.status),
+    milestone: false,
+    detail: `${t.name}/${s.name}: ${s.status} (${s.health}), asked to start at ${at3(startMs)}${s.startedMs !== void 0 ? `, started at ${at3(s.startedMs)}` : ""}${s.healthyMs !== void 0 ? `, healthy at ${at3(s.healthyMs)}` : ""}`,
+    ref: `topology-${ti}`
+  };
+}
+function checkSpan(c, ref) {
+  if (c.startedMs === void 0) return void 0;
+  return {
+    kind: "check",
+    label: c.name,
+    startMs: c.startedMs,
+    endMs: c.startedMs + c.durationMs,
+    failed: FAILED_CHECK.has(c.status),
+    milestone: true,
+    detail: `${c.kind} ${c.name}: ${c.status} at ${at3(c.startedMs)} in ${formatDuration(c.durationMs)}, ${c.attempts} attempt${c.attempts === 1 ? "" : "s"}: ${c.message}`,
+    ref
+  };
+}
+function at3(ms2) {
+  return `+${formatDuration(ms2)}`;
+}
+var GANTT_FOLD_OVER = 20;
+var GANTT_MAX_CHARS = 4e4;
+var UNTIMED_NAMED = 20;
+var SECTION_CHARS = 32;
+function ganttOf(r) {
+  const t = timeline(r, { foldServicesOver: GANTT_FOLD_OVER, foldChecks: true });
+  if (!t.lanes.some((l) => l.spans.length)) return void 0;
+  const lines = [
+    "gantt",
+    "  dateFormat x",
+    // d3's time format, in the reader's time zone: seconds with milliseconds while the run is
+    // short enough that whole seconds would repeat along the axis.
+    `  axisFormat ${t.totalMs >= 36e5 ? "%H:%M:%S" : t.totalMs >= 6e4 ? "%M:%S" : "%-S.%Ls"}`
+  ];
+  let n = 0;
+  for (const l of t.lanes) {
+    if (!l.spans.length) continue;
+    lines.push(`  section ${ganttText(l.title, SECTION_CHARS)}`);
+    for (const s of l.spans) {
+      const tags = [
+        s.failed ? "crit" : s.kind === "fault" ? "active" : "done",
+        ...s.milestone ? ["milestone"] : []
+      ];
+      const end = s.milestone ? s.startMs : Math.max(s.endMs, s.startMs + 1);
+      lines.push(
+        `  ${ganttText(s.label)} :${tags.join(", ")}, s${n++}, ${Math.round(s.startMs)}, ${Math.round(end)}`
+      );
+    }
+  }
+  const text2 = lines.join("\n");
+  if (text2.length > GANTT_MAX_CHARS) return void 0;
+  const notes = [
+    ...t.folded,
+    ...t.untimed.length ? [
+      `not on the timeline: ${t.untimed.slice(0, UNTIMED_NAMED).join(", ")}` + (t.untimed.length > UNTIMED_NAMED ? ` and ${t.untimed.length - UNTIMED_NAMED} more` : "")
+    ] : []
+  ];
+  return { text: text2, notes };
+}
+function ganttText(s, max = 80) {
+  const text2 = s.replace(/[:;#]/g, " ").replace(/\s+/g, " ").trim();
+  return (text2.length > max ? `${text2.slice(0, max - 1)}\u2026` : text2) || "-";
 }
 
 // src/report/summary.ts
@@ -30503,6 +30845,7 @@ function compose(r, { detail: d, cut: cut2 }, limit, opts) {
     checks(r, d),
     failures(r, d),
     topologies(r, d),
+    timelineSection(r, d),
     reachMatrices(r, d),
     scenarios(r, d),
     footer(r, opts)
@@ -30562,7 +30905,7 @@ function failures(r, d) {
     blocks.push(
       [
         `### ${ICON[t.status === "error" ? "error" : "failed"]} topology ${inline(t.name)}: ${inline(t.failure.message)}`,
-        `${code(at2(pos))} \xB7 service ${code(t.failure.service)} on node ${code(t.node)}`,
+        `${code(at2(pos))} \xB7 ${t.failure.service ? `service ${code(t.failure.service)}` : "before any service started"} on node ${code(t.node)}`,
         t.failure.details.length ? fenced(clip3(t.failure.details.join("\n"), d.evidenceChars)) : ""
       ].filter(Boolean).join("\n\n")
     );
@@ -30590,7 +30933,7 @@ function failures(r, d) {
 }
 function checkFailure(r, c, d) {
   const ev = evidenceLines(c.evidence).join("\n");
-  const logs2 = d.logLines ? c.targets.flatMap((target2) => {
+  const logs3 = d.logLines ? c.targets.flatMap((target2) => {
     const lines = r.logs?.[target2 + matrixLabel(c.matrix)] ?? r.logs?.[target2];
     if (!lines?.length) return [];
     const last = lines.slice(-d.logLines);
@@ -30613,7 +30956,16 @@ function checkFailure(r, c, d) {
     meta3.join(" \xB7 "),
     inline(c.message),
     ev ? fenced(clip3(ev, d.evidenceChars)) : "",
-    ...logs2
+    ...logs3
+  ].filter(Boolean).join("\n\n");
+}
+function timelineSection(r, d) {
+  const gantt = d.diagrams ? ganttOf(r) : void 0;
+  if (!gantt) return "";
+  return [
+    "## Timeline",
+    fenced(gantt.text, "mermaid"),
+    ...gantt.notes.map((n) => `_${inline(n)}._`)
   ].filter(Boolean).join("\n\n");
 }
 function html(s) {
@@ -30850,17 +31202,17 @@ function filterSuite(suite, filter) {
   const kept = withDependencies(suite, wanted);
   const keepTopology = (name2) => !kept.size || kept.has(name2);
   const inKept = (targets2) => targets2.every((t) => keepTopology(t.split("/")[0]));
-  const topologies2 = suite.topologies.filter((t) => keepTopology(t.name));
-  const checks2 = suite.checks.filter((c) => inKept(c.targets) && named2(c.name));
-  const scenarios2 = suite.scenarios.filter(
-    (s) => inKept(scenarioTargets(suite, s)) && named2(s.name)
+  const topologies3 = suite.topologies.filter((t) => keepTopology(t.name));
+  const checks3 = suite.checks.filter((c) => inKept(c.targets) && named2(c.name));
+  const scenarios3 = suite.scenarios.filter(
+    (s) => inKept(scenarioTargets(s)) && named2(s.name)
   );
   return {
-    suite: { ...suite, topologies: topologies2, checks: checks2, scenarios: scenarios2 },
+    suite: { ...suite, topologies: topologies3, checks: checks3, scenarios: scenarios3 },
     dropped: {
       topologies: names2.filter((n) => !keepTopology(n)),
-      checks: suite.checks.filter((c) => !checks2.includes(c)).map((c) => c.name),
-      scenarios: suite.scenarios.filter((s) => !scenarios2.includes(s)).map((s) => s.name)
+      checks: suite.checks.filter((c) => !checks3.includes(c)).map((c) => c.name),
+      scenarios: suite.scenarios.filter((s) => !scenarios3.includes(s)).map((s) => s.name)
     }
   };
 }
@@ -30887,20 +31239,8 @@ function compile2(source) {
     });
   }
 }
-function scenarioTargets(suite, scenario) {
-  return scenario.steps.flatMap((step) => {
-    if (step.check) return step.check.targets;
-    let refs = [];
-    try {
-      refs = stepSchemaOf(step.key).refs(step.entry).map((u) => u.ref);
-    } catch {
-      return [];
-    }
-    return refs.flatMap((ref) => {
-      const r = resolveServiceRef(suite, ref);
-      return typeof r === "string" ? [] : [`${r.topology}/${r.service}`];
-    });
-  });
+function scenarioTargets(scenario) {
+  return scenario.steps.flatMap((step) => step.targets);
 }
 
 // src/orchestrator/progress.ts
@@ -30976,12 +31316,260 @@ function combineResults(runs) {
   };
 }
 
-// src/report/json.ts
+// src/report/html.ts
 import { mkdirSync as mkdirSync4, writeFileSync as writeFileSync4 } from "node:fs";
 import { dirname as dirname7 } from "node:path";
-function writeJson(results2, file2) {
+function renderHtml(r) {
+  const verdict2 = r.interrupted ? `interrupted (${r.interrupted})` : r.status;
+  const body = [
+    header(r, verdict2),
+    failures2(r),
+    timelineSection2(timeline(r)),
+    checks2(r),
+    scenarios2(r),
+    topologies2(r),
+    logs2(r),
+    footer2(r)
+  ].join("\n");
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>stackcheck: ${esc2(r.suite)} ${esc2(verdict2)}</title>
+<style>${STYLE}</style>
+</head>
+<body class="${esc2(r.status)}">
+${body}
+<script>${SCRIPT}</script>
+</body>
+</html>
+`;
+}
+function writeHtml(r, file2) {
   mkdirSync4(dirname7(file2), { recursive: true });
-  writeFileSync4(file2, `${JSON.stringify(results2, null, 2)}
+  writeFileSync4(file2, renderHtml(r));
+}
+function esc2(s) {
+  return s.replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]
+  );
+}
+var BAD = /* @__PURE__ */ new Set(["failed", "error", "cancelled", "pending"]);
+function badge(status) {
+  return `<span class="badge ${BAD.has(status) ? "bad" : status === "skipped" ? "skip" : "ok"}">${esc2(status)}</span>`;
+}
+function header(r, verdict2) {
+  const services = r.topologies.flatMap((t) => t.services);
+  const up2 = services.filter((s) => ["healthy", "running", "completed"].includes(s.status));
+  const facts = [
+    `${r.topologies.filter((t) => t.status === "passed").length}/${r.topologies.length} topologies up (${up2.length}/${services.length} services)`,
+    r.checks.length ? `${r.checks.filter((c) => c.status === "passed").length}/${r.checks.length} checks passed` : "",
+    r.scenarios.length ? `${r.scenarios.filter((s) => s.status === "passed").length}/${r.scenarios.length} scenarios passed` : "",
+    formatDuration(r.durationMs),
+    `run ${r.runId}`,
+    `started ${r.startedAt}`,
+    r.label ?? ""
+  ].filter(Boolean);
+  return `<header><h1>stackcheck: ${esc2(r.suite)} ${badge(verdict2)}</h1><p>${facts.map(esc2).join(" \xB7 ")}</p></header>`;
+}
+function evidence(ev) {
+  const lines = evidenceLines(ev);
+  return lines.length ? `<pre>${esc2(lines.join("\n"))}</pre>` : "";
+}
+function checkBody(r, c) {
+  const meta3 = [
+    at2(c.source),
+    c.kind,
+    c.startedMs !== void 0 ? `started +${formatDuration(c.startedMs)}` : "",
+    `took ${formatDuration(c.durationMs)}`,
+    `${c.attempts} attempt${c.attempts === 1 ? "" : "s"}${c.flaky ? " (flaky)" : ""}`,
+    c.targets.length ? `on ${c.targets.join(", ")}` : ""
+  ].filter(Boolean);
+  const logLines = BAD.has(c.status) ? c.targets.flatMap((t) => {
+    const lines = r.logs?.[t + matrixLabel(c.matrix)] ?? r.logs?.[t];
+    return lines?.length ? [
+      `<p>Last ${lines.length} log lines of ${esc2(t)}:</p><pre>${esc2(lines.join("\n"))}</pre>`
+    ] : [];
+  }) : [];
+  return `<p class="meta">${meta3.map(esc2).join(" \xB7 ")}</p><p>${esc2(c.message)}</p>${evidence(c.evidence)}${logLines.join("")}`;
+}
+function checkItem(r, c, id, open2) {
+  return `<details id="${id}" class="item ${esc2(c.status)}"${open2 ? " open" : ""}><summary>${badge(c.status)} ${esc2(c.name)}</summary>${checkBody(r, c)}</details>`;
+}
+function stepItem(sc, st, id, open2) {
+  const start2 = sc.startedMs === void 0 ? void 0 : sc.startedMs + st.startedMs;
+  const meta3 = [
+    at2(st.source),
+    st.action,
+    start2 !== void 0 ? `started +${formatDuration(start2)}` : "",
+    `took ${formatDuration(st.durationMs)}`
+  ].filter(Boolean);
+  return `<details id="${id}" class="item ${esc2(st.status)}"${open2 ? " open" : ""}><summary>${badge(st.status)} ${esc2(`${sc.name} \u203A ${st.index + 1}. ${st.name}`)}</summary><p class="meta">${meta3.map(esc2).join(" \xB7 ")}</p><p>${esc2(st.message)}</p>${evidence(st.evidence)}</details>`;
+}
+function topologyFailure(t, ti) {
+  const f = t.failure;
+  return `<details id="failure-topology-${ti}" class="item failed" open><summary>${badge(t.status)} topology ${esc2(t.name)} on ${esc2(t.node)}: ${esc2(f.message)}</summary>${f.source ? `<p class="meta">${esc2(at2(f.source))}${f.service ? ` \xB7 service ${esc2(f.service)}` : ""}</p>` : ""}${f.details.length ? `<pre>${esc2(f.details.join("\n"))}</pre>` : ""}</details>`;
+}
+function failures2(r) {
+  const items = [
+    ...r.checks.flatMap(
+      (c, i) => BAD.has(c.status) ? [checkItem(r, c, `failure-check-${i}`, true)] : []
+    ),
+    ...r.scenarios.flatMap(
+      (sc, si) => sc.steps.flatMap(
+        (st, i) => BAD.has(st.status) ? [stepItem(sc, st, `failure-scenario-${si}-step-${i}`, true)] : []
+      )
+    ),
+    ...r.topologies.flatMap((t, ti) => t.failure ? [topologyFailure(t, ti)] : []),
+    ...r.scenarios.flatMap(
+      (sc) => sc.faults.flatMap(
+        (f) => f.error ? [
+          `<p class="item failed">${badge("error")} healing ${esc2(f.kind)} ${esc2(f.description)} failed: ${esc2(f.error)}</p>`
+        ] : []
+      )
+    ),
+    ...(r.teardown.kept ? [] : r.teardown.errors).map(
+      (e) => `<p class="item failed">${badge("error")} teardown: ${esc2(e)}</p>`
+    )
+  ];
+  return `<section id="failures"><h2>Failures</h2>${items.length ? items.join("\n") : "<p>None.</p>"}</section>`;
+}
+var ROW = 18;
+var AXIS = 22;
+var LABELS_W = 300;
+var PLOT_W = 960;
+var PAD = 8;
+function timelineSection2(t) {
+  const rows = t.lanes.flatMap((l) => [
+    { lane: l.title },
+    ...l.spans.map((span) => ({ span }))
+  ]);
+  const height = AXIS + rows.length * ROW + 4;
+  const k = PLOT_W / t.totalMs;
+  const labels = [];
+  const plot = [];
+  rows.forEach((row, i) => {
+    const y = AXIS + i * ROW;
+    if ("lane" in row) {
+      labels.push(
+        `<text class="lane" x="4" y="${y + 13}">${esc2(clipLabel(row.lane))}<title>${esc2(row.lane)}</title></text>`
+      );
+      plot.push(`<rect class="band" x="0" y="${y}" width="100%" height="${ROW}"/>`);
+      return;
+    }
+    const s = row.span;
+    const cls = `${s.kind}${s.failed ? " failed" : ""}`;
+    labels.push(
+      `<a href="#${s.ref}"><text class="${cls}" x="12" y="${y + 13}">${esc2(clipLabel(s.label))}<title>${esc2(s.label)}</title></text></a>`
+    );
+    const title = `<title>${esc2(s.detail)}</title>`;
+    const x = PAD + s.startMs * k;
+    const bar = `<rect class="span ${cls}" data-s="${s.startMs}" data-e="${s.endMs}" x="${x.toFixed(1)}" y="${y + 4}" width="${Math.max(2, (s.endMs - s.startMs) * k).toFixed(1)}" height="${ROW - 8}"/>`;
+    const mark = s.milestone ? `<path class="mark ${cls}" data-s="${s.startMs}" data-y="${y + ROW / 2}" transform="translate(${x.toFixed(1)},${y + ROW / 2})" d="M0,-6L6,0L0,6L-6,0Z"/>` : "";
+    plot.push(`<a href="#${s.ref}" data-ref="${s.ref}">${bar}${mark}${title}</a>`);
+  });
+  const notes = [
+    ...t.folded,
+    ...t.untimed.length ? [`not on the timeline: ${t.untimed.join(", ")}`] : []
+  ];
+  return `<section id="timeline"><h2>Timeline</h2>
+<p class="controls"><label>Zoom <input id="zoom" type="range" min="1" max="40" step="1" value="1"></label> <span id="zoomed">\xD71</span> \xB7 times from the run's start; hover for details, click for evidence</p>
+<div class="tl"><svg class="labels" width="${LABELS_W}" height="${height}" role="img" aria-label="timeline rows">${labels.join("")}</svg><div class="scroll"><svg id="plot" data-total="${t.totalMs}" data-pad="${PAD}" data-plot-w="${PLOT_W}" width="${PLOT_W + 2 * PAD}" height="${height}" role="img" aria-label="timeline"><g id="ticks"></g>${plot.join("")}</svg></div></div>
+${notes.map((n) => `<p class="note">${esc2(n)}</p>`).join("")}</section>`;
+}
+function clipLabel(s) {
+  return s.length > 42 ? `${s.slice(0, 41)}\u2026` : s;
+}
+var ORDER = { failed: 0, error: 1, skipped: 3, passed: 4 };
+function checks2(r) {
+  if (!r.checks.length) return "";
+  const order = r.checks.map((c, i) => ({ c, i })).sort((a, b) => (ORDER[a.c.status] ?? 2) - (ORDER[b.c.status] ?? 2) || a.i - b.i);
+  return `<section id="checks"><h2>Checks</h2>${order.map(({ c, i }) => checkItem(r, c, `check-${i}`, false)).join("\n")}</section>`;
+}
+function scenarios2(r) {
+  if (!r.scenarios.length) return "";
+  const blocks = r.scenarios.map((sc, si) => {
+    const faults = sc.faults.map(
+      (f, fi) => `<li id="scenario-${si}-fault-${fi}">${esc2(`${f.kind}: ${f.description} (${f.mechanism})`)}${f.appliedMs !== void 0 ? esc2(` from +${formatDuration(f.appliedMs)}`) : ""}${f.healedMs !== void 0 ? esc2(` to +${formatDuration(f.healedMs)}`) : ""}, healed by ${esc2(f.reason)}${f.error ? ` <strong>healing failed: ${esc2(f.error)}</strong>` : ""}</li>`
+    );
+    return `<details class="scenario" open><summary>${badge(sc.status)} scenario ${esc2(sc.name)} <span class="meta">${esc2(`${at2(sc.source)} \xB7 ${formatDuration(sc.durationMs)}`)}</span></summary>${sc.message ? `<p>${esc2(sc.message)}</p>` : ""}${sc.steps.map((st, i) => stepItem(sc, st, `scenario-${si}-step-${i}`, false)).join("\n")}${faults.length ? `<p>Faults:</p><ul>${faults.join("")}</ul>` : ""}</details>`;
+  });
+  return `<section id="scenarios"><h2>Scenarios</h2>${blocks.join("\n")}</section>`;
+}
+function ms(v) {
+  return v === void 0 ? "\u2014" : `+${formatDuration(v)}`;
+}
+function topologies2(r) {
+  if (!r.topologies.length) return "";
+  const nodes = [...new Set(r.topologies.map((t) => t.node))];
+  const blocks = nodes.map((node2) => {
+    const tops = r.topologies.map((t, ti) => ({ t, ti })).filter(({ t }) => t.node === node2).map(({ t, ti }) => {
+      const rows = t.services.map(
+        (s) => `<tr class="${esc2(s.status)}"><td>${esc2(s.name)}${s.replicas > 1 ? ` \xD7${s.replicas}` : ""}</td><td>${badge(s.status)}</td><td>${esc2(s.health)}</td><td>${ms(s.startingMs)}</td><td>${ms(s.startedMs)}</td><td>${ms(s.healthyMs)}</td><td>${esc2((s.dependsOn ?? []).map((d) => `${d.service} (${d.condition})`).join(", "))}</td><td>${esc2((s.networks ?? []).join(", "))}</td></tr>`
+      );
+      return `<details id="topology-${ti}" class="topology"${t.status === "passed" ? "" : " open"}><summary>${badge(t.status)} ${esc2(t.name)} <span class="meta">${esc2(`${t.services.length} services \xB7 ${at2(t.source)}`)}</span></summary><table><thead><tr><th>service</th><th>state</th><th>health</th><th>asked to start</th><th>started</th><th>healthy</th><th>depends on</th><th>networks</th></tr></thead><tbody>${rows.join("")}</tbody></table></details>`;
+    });
+    return `<h3>node ${esc2(node2)}</h3>${tops.join("\n")}`;
+  });
+  return `<section id="topologies"><h2>Topologies</h2>${blocks.join("\n")}</section>`;
+}
+function logs2(r) {
+  const entries = Object.entries(r.logs ?? {});
+  if (!entries.length) return "";
+  return `<section id="logs"><h2>Logs of the services failing checks target</h2>${entries.map(([svc, lines]) => `<details><summary>${esc2(svc)} (${lines.length} lines)</summary><pre>${esc2(lines.join("\n"))}</pre></details>`).join("\n")}</section>`;
+}
+function footer2(r) {
+  const t = r.teardown;
+  const text2 = t.kept ? `Kept for inspection: remove it with stackcheck down --run ${r.runId}.` : `Teardown removed ${t.containers} containers, ${t.networks} networks, ${t.volumes} volumes.`;
+  return `<footer><p>${esc2(text2)}</p></footer>`;
+}
+var STYLE = `
+body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;padding:0 16px 40px;max-width:1400px;color:#1f2328;background:#fff}
+h1{font-size:22px;margin:16px 0 4px}h2{font-size:18px;border-bottom:1px solid #d0d7de;padding-bottom:4px;margin-top:28px}h3{font-size:15px}
+.badge{display:inline-block;border-radius:10px;padding:0 8px;font-size:12px;font-weight:600;vertical-align:middle}
+.badge.ok{background:#dafbe1;color:#116329}.badge.bad{background:#ffebe9;color:#a40e26}.badge.skip{background:#eaeef2;color:#57606a}
+.item{border:1px solid #d0d7de;border-radius:6px;margin:6px 0;padding:4px 10px}.item.failed,.item.error{border-color:#ff8182}
+summary{cursor:pointer}.meta{color:#57606a;font-size:12px}
+pre{background:#f6f8fa;padding:8px;overflow:auto;max-height:420px;white-space:pre-wrap;word-break:break-word}
+table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #d0d7de;padding:2px 6px;text-align:left}
+.tl{display:flex;border:1px solid #d0d7de}.labels{flex:none;background:#f6f8fa}.scroll{overflow-x:auto;flex:1}
+.labels text{font-size:12px;fill:#1f2328}.labels text.lane{font-weight:700}.labels text.failed{fill:#a40e26;font-weight:600}
+.band{fill:#eaeef2}.span{fill:#8c959f}.span.topology{fill:#54aeff}.span.service{fill:#9cd7ff}.span.check,.span.checks{fill:#4ac26b}
+.span.step{fill:#bf8700}.span.fault{fill:#fb8f44;opacity:.45}.span.failed{fill:#cf222e}
+.mark{fill:#1a7f37;stroke:#fff}.mark.failed{fill:#cf222e}
+#ticks line{stroke:#d0d7de}#ticks text{font-size:11px;fill:#57606a}
+.note{color:#57606a;font-size:12px}:target{outline:2px solid #0969da}
+`;
+var SCRIPT = `
+(function(){
+var plot=document.getElementById('plot');if(!plot)return;
+var total=+plot.dataset.total,pad=+plot.dataset.pad,w0=+plot.dataset.plotW,NS='http://www.w3.org/2000/svg';
+var steps=[1,2,5,10,20,50,100,200,500,1e3,2e3,5e3,1e4,15e3,3e4,6e4,12e4,3e5,6e5,9e5,18e5,36e5];
+function fmt(ms){return ms<1e3?ms+'ms':ms<6e4?(ms/1e3)+'s':Math.floor(ms/6e4)+'m'+(ms%6e4?Math.round(ms%6e4/1e3)+'s':'')}
+function layout(z){var k=w0*z/total;plot.setAttribute('width',w0*z+2*pad);plot.dataset.k=k;
+plot.querySelectorAll('[data-s]').forEach(function(el){var s=+el.dataset.s;
+if(el.tagName==='path')el.setAttribute('transform','translate('+(pad+s*k).toFixed(1)+','+el.dataset.y+')');
+else{el.setAttribute('x',(pad+s*k).toFixed(1));el.setAttribute('width',Math.max(2,(+el.dataset.e-s)*k).toFixed(1))}});
+var step=steps.find(function(s){return s*k>=90})||36e5,g=document.getElementById('ticks'),h=plot.getAttribute('height');g.textContent='';
+for(var t=0;t<=total;t+=step){var x=pad+t*k,l=document.createElementNS(NS,'line');l.setAttribute('x1',x);l.setAttribute('x2',x);l.setAttribute('y1',16);l.setAttribute('y2',h);g.appendChild(l);
+if(x+48>w0*z+2*pad)continue;var tx=document.createElementNS(NS,'text');tx.setAttribute('x',x+2);tx.setAttribute('y',12);tx.textContent='+'+fmt(t);g.appendChild(tx)}
+document.getElementById('zoomed').textContent='\\u00d7'+z}
+var zoom=document.getElementById('zoom');zoom.addEventListener('input',function(){layout(+zoom.value)});
+function reveal(){var id=decodeURIComponent(location.hash.slice(1)),el=id&&document.getElementById(id);
+for(var p=el;p;p=p.parentElement)if(p.tagName==='DETAILS')p.open=true;if(el)el.scrollIntoView({block:'center'})}
+window.addEventListener('hashchange',reveal);layout(1);reveal();
+})();
+`;
+
+// src/report/json.ts
+import { mkdirSync as mkdirSync5, writeFileSync as writeFileSync5 } from "node:fs";
+import { dirname as dirname8 } from "node:path";
+function writeJson(results2, file2) {
+  mkdirSync5(dirname8(file2), { recursive: true });
+  writeFileSync5(file2, `${JSON.stringify(results2, null, 2)}
 `);
 }
 
@@ -30993,10 +31581,18 @@ import { performance as performance6 } from "node:perf_hooks";
 import { setMaxListeners as setMaxListeners5 } from "node:events";
 var HEAL_MS = 3e4;
 var FaultSet = class {
+  /** `now` says the time in the run for the timeline; without it, records carry no times. */
+  constructor(now) {
+    this.now = now;
+  }
+  now;
   active = /* @__PURE__ */ new Map();
   healed = [];
   add(fault, forMs) {
-    const entry2 = { fault };
+    const entry2 = {
+      fault,
+      appliedMs: this.now?.()
+    };
     if (forMs !== void 0) {
       entry2.timer = setTimeout(
         () => void this.heal(fault.id, `its ${Math.round(forMs / 1e3)}s ran out`),
@@ -31031,6 +31627,7 @@ var FaultSet = class {
       } catch (e) {
         record3.error = errorMessage(e);
       }
+      if (this.now) Object.assign(record3, { appliedMs: entry2.appliedMs, healedMs: this.now() });
       this.healed.push(record3);
       this.active.delete(id);
     })();
@@ -31050,11 +31647,11 @@ import { randomInt } from "node:crypto";
 var ENGINE_DEFAULT_GRACE_MS = 1e4;
 var STOP_SLACK_MS = 3e4;
 function stopWithGrace(engine, id, graceMs, signal) {
-  const ms = graceMs ?? ENGINE_DEFAULT_GRACE_MS;
+  const ms2 = graceMs ?? ENGINE_DEFAULT_GRACE_MS;
   return engine.stopContainer(
     id,
-    ms,
-    AbortSignal.any([signal, AbortSignal.timeout(ms + STOP_SLACK_MS)])
+    ms2,
+    AbortSignal.any([signal, AbortSignal.timeout(ms2 + STOP_SLACK_MS)])
   );
 }
 
@@ -31124,7 +31721,7 @@ var stop = defineStep({
         };
       })
     );
-    const evidence = { containers: results2 };
+    const evidence2 = { containers: results2 };
     const want = step.expect?.graceAtLeast;
     if (want !== void 0) {
       const wantMs = parseDuration(want);
@@ -31133,14 +31730,14 @@ var stop = defineStep({
           return {
             status: "failed",
             message: `${r.replica} is configured with a ${r.configuredGraceS}s grace period, less than ${want}`,
-            evidence
+            evidence: evidence2
           };
         }
         if (r.killedAfterMs !== void 0 && r.killedAfterMs < wantMs) {
           return {
             status: "failed",
             message: `${r.replica} was killed ${formatDuration(r.killedAfterMs)} after ${r.stopSignal}, before ${want}`,
-            evidence
+            evidence: evidence2
           };
         }
       }
@@ -31148,7 +31745,7 @@ var stop = defineStep({
     const how = results2.map(
       (r) => r.killedAfterMs !== void 0 ? `${r.replica} killed after its ${formatDuration(r.killedAfterMs)} grace` : `${r.replica} exited ${formatDuration(r.exitedAfterMs ?? 0)} after ${r.stopSignal}`
     );
-    return { status: "passed", message: how.join("; "), evidence };
+    return { status: "passed", message: how.join("; "), evidence: evidence2 };
   }
 });
 var start = defineStep({
@@ -31188,7 +31785,7 @@ var crash = defineStep({
   ...crashSchema,
   async run(step, ctx) {
     const replicas = targets(step.crash, ctx);
-    const evidence = await Promise.all(
+    const evidence2 = await Promise.all(
       replicas.map(async (r) => {
         const engine = ctx.runtime.engine(r.node);
         const { pid, restartCount } = await engine.inspectContainer(r.containerId, ctx.signal);
@@ -31211,8 +31808,8 @@ var crash = defineStep({
     );
     return {
       status: "passed",
-      message: `killed the main process of ${evidence.map((e) => `${e.container} (pid ${e.pid})`).join(", ")}`,
-      evidence: { crashed: evidence }
+      message: `killed the main process of ${evidence2.map((e) => `${e.container} (pid ${e.pid})`).join(", ")}`,
+      evidence: { crashed: evidence2 }
     };
   }
 });
@@ -31281,7 +31878,7 @@ var chaos = defineStep({
     } catch (e) {
       throw new Error(`${replay}: ${errorMessage(e)}`, { cause: e });
     }
-    const evidence = {
+    const evidence2 = {
       seed,
       action: c.action,
       per: c.per,
@@ -31295,7 +31892,7 @@ var chaos = defineStep({
     const short2 = picked.filter((p) => p.units.length < c.pick);
     const message = `${replay}: ${c.action === "crash" ? "crashed" : "killed"} ` + picked.map((p) => `${p.units.map((u) => u.key).join(", ")} on node ${p.node}`).join("; ") + (short2.length ? ` (fewer than ${c.pick} to choose from on ${short2.map((p) => `${p.node}: ${p.of}`).join(", ")})` : "");
     const bad = outcomes2.find((o) => o.status !== "passed");
-    return bad ? { ...bad, message: `${replay}: ${bad.message}`, evidence } : { status: "passed", message, evidence };
+    return bad ? { ...bad, message: `${replay}: ${bad.message}`, evidence: evidence2 } : { status: "passed", message, evidence: evidence2 };
   }
 });
 function candidates(c, ctx) {
@@ -31429,10 +32026,10 @@ function nextChange(feed, id) {
   const off = feed.onChange((changedId) => changedId === id && resolve5());
   return { changed, off };
 }
-async function untilChange(changed, clock, ms, signal) {
+async function untilChange(changed, clock, ms2, signal) {
   const timer = new AbortController();
   try {
-    await Promise.race([changed, clock.sleep(ms, AbortSignal.any([signal, timer.signal]))]);
+    await Promise.race([changed, clock.sleep(ms2, AbortSignal.any([signal, timer.signal]))]);
   } finally {
     timer.abort();
   }
@@ -31458,13 +32055,13 @@ function restartOrder(services, userStopped) {
 }
 var DEFAULT_RESTART_ATTEMPTS = { backoffMs: [1e3, 2e3] };
 var RestartFailure = class extends Error {
-  constructor(service2, container, failures2, notStarted, report) {
+  constructor(service2, container, failures3, notStarted, report) {
     super(
-      `${container} (service "${service2}") did not come back after ${failures2.length} ${failures2.length === 1 ? "attempt" : "attempts"}: ` + failures2.map((f) => `attempt ${f.attempt}: ${f.message}`).join("; ") + (notStarted.length ? `; not started: ${notStarted.join(", ")}` : "")
+      `${container} (service "${service2}") did not come back after ${failures3.length} ${failures3.length === 1 ? "attempt" : "attempts"}: ` + failures3.map((f) => `attempt ${f.attempt}: ${f.message}`).join("; ") + (notStarted.length ? `; not started: ${notStarted.join(", ")}` : "")
     );
     this.service = service2;
     this.container = container;
-    this.failures = failures2;
+    this.failures = failures3;
     this.notStarted = notStarted;
     this.report = report;
     this.name = "RestartFailure";
@@ -31548,9 +32145,9 @@ async function startTiers(engine, order, opts, report, origin) {
     if (failed < 0) continue;
     const reason = results2[failed].reason;
     const [service2, container] = tier.services.flatMap((s) => s.containers.map((c) => [s.name, c.name])).at(failed);
-    const failures2 = reason instanceof RetryError ? reason.failures : [{ attempt: 1, error: reason, message: engineMessage(reason), atMs: clock.now() }];
+    const failures3 = reason instanceof RetryError ? reason.failures : [{ attempt: 1, error: reason, message: engineMessage(reason), atMs: clock.now() }];
     const notStarted = order.start.slice(i + 1).flatMap((t) => t.services.map((s) => s.name));
-    throw new RestartFailure(service2, container, failures2, notStarted, report);
+    throw new RestartFailure(service2, container, failures3, notStarted, report);
   }
 }
 
@@ -31759,7 +32356,7 @@ function uniq(xs) {
 }
 
 // src/scenarios/network/inject.ts
-import { randomBytes as randomBytes3 } from "node:crypto";
+import { randomBytes as randomBytes4 } from "node:crypto";
 import { setMaxListeners as setMaxListeners6 } from "node:events";
 
 // src/scenarios/network/proxy.ts
@@ -31862,8 +32459,8 @@ Promise.all(
 process.on('SIGTERM', () => process.exit(0));
 process.on('SIGINT', () => process.exit(0));
 `;
-function parseReady(logs2) {
-  const m = new RegExp(`${READY2} (\\{.*\\})`).exec(logs2);
+function parseReady(logs3) {
+  const m = new RegExp(`${READY2} (\\{.*\\})`).exec(logs3);
   return m ? JSON.parse(m[1]) : void 0;
 }
 
@@ -31911,7 +32508,7 @@ async function prepare(ctx, o) {
   const started = await Promise.allSettled(
     o.targets.map(async (r, i) => {
       const engine = ctx.runtime.engine(r.node);
-      const name2 = `${r.containerName}-${o.kind}-${randomBytes3(2).toString("hex")}`;
+      const name2 = `${r.containerName}-${o.kind}-${randomBytes4(2).toString("hex")}`;
       try {
         const id = await engine.runSidecar(
           {
@@ -32089,13 +32686,13 @@ async function startProxies(ctx, set2, config2) {
 async function proxyPorts(h, image, verb, signal) {
   const deadline2 = Date.now() + 2e4;
   for (; ; ) {
-    const logs2 = await h.engine.containerLogs(h.proxyId, 50, signal);
-    const ports2 = parseReady(logs2);
+    const logs3 = await h.engine.containerLogs(h.proxyId, 50, signal);
+    const ports2 = parseReady(logs3);
     if (ports2) return ports2;
     const state2 = await h.engine.inspectContainer(h.proxyId, signal);
     if (!state2.running || Date.now() > deadline2) {
       throw new FaultError(
-        `cannot ${verb}: the delay proxy did not start in ${image} (${state2.running ? "no answer in 20s" : `exit code ${state2.exitCode}`}: ${logs2.trim().split("\n").slice(-3).join("; ") || "no output"})`
+        `cannot ${verb}: the delay proxy did not start in ${image} (${state2.running ? "no answer in 20s" : `exit code ${state2.exitCode}`}: ${logs3.trim().split("\n").slice(-3).join("; ") || "no output"})`
       );
     }
     await new Promise((r) => setTimeout(r, 100));
@@ -32320,7 +32917,7 @@ var delay2 = defineStep({
   run: (step, ctx) => guarded(() => runDelay(step.delay, ctx))
 });
 async function runDelay(d, ctx) {
-  const ms = d.ms ?? parseDuration(d.duration);
+  const ms2 = d.ms ?? parseDuration(d.duration);
   const jitterMs = d.jitter === void 0 ? 0 : parseDuration(d.jitter);
   const addrs = new Addresses(ctx.runtime, ctx.signal);
   const { plans } = await shapingPlan(d, ctx, addrs);
@@ -32337,7 +32934,7 @@ ${chainHealScript(chain)}`,
       qdiscs: d.via === "proxy" ? void 0 : { netem: ["delay", "1ms"] }
     }
   });
-  const what = `${towards(d, ctx)} +${ms}ms${jitterMs ? ` \xB1${jitterMs}ms` : ""}`;
+  const what = `${towards(d, ctx)} +${ms2}ms${jitterMs ? ` \xB1${jitterMs}ms` : ""}`;
   const netem = netemVerdict(set2, d.via === "proxy");
   if (netem.use) {
     await commitQdisc(
@@ -32346,12 +32943,12 @@ ${chainHealScript(chain)}`,
       plans,
       handle,
       { id: `delay:${chain}`, kind: "delay", description: `delay ${what}`, mechanism: "netem" },
-      { kind: "netem", args: ["delay", `${ms}ms`, ...jitterMs ? [`${jitterMs}ms`] : []] }
+      { kind: "netem", args: ["delay", `${ms2}ms`, ...jitterMs ? [`${jitterMs}ms`] : []] }
     );
     return {
       status: "passed",
       message: `delayed ${what} with netem`,
-      evidence: { mechanism: "netem", delayMs: ms, jitterMs, handle, image: set2.image }
+      evidence: { mechanism: "netem", delayMs: ms2, jitterMs, handle, image: set2.image }
     };
   }
   if (d.via === "netem") await discard(set2, `cannot delay: netem is not available (${netem.why})`);
@@ -32365,7 +32962,7 @@ ${chainHealScript(chain)}`,
   const byId = new Map(plans.map((x) => [x.r.containerId, x]));
   const ports2 = await startProxies(ctx, set2, (h) => ({
     routes: byId.get(h.replica.containerId).tcp.map((t) => ({ host: t.ip, port: t.port })),
-    delayMs: ms,
+    delayMs: ms2,
     jitterMs,
     resetPercent: 0,
     uid: PROXY_UID
@@ -32381,7 +32978,7 @@ ${chainHealScript(chain)}`,
     evidence: {
       mechanism: "proxy",
       netem: netem.why ? `not available: ${netem.why}` : "not tried",
-      delayMs: ms,
+      delayMs: ms2,
       jitterMs,
       chain,
       image: set2.image,
@@ -32574,19 +33171,19 @@ var recreate = defineStep({
     const timeoutMs = step.recreate.timeout === void 0 ? void 0 : parseDuration(step.recreate.timeout);
     const settled = await Promise.allSettled(replicas.map((r) => recreateOne(r, timeoutMs, ctx)));
     const done = settled.flatMap((s) => s.status === "fulfilled" ? [s.value] : []);
-    const evidence = { recreated: done };
+    const evidence2 = { recreated: done };
     const errors = settled.flatMap(
       (s, i) => s.status === "rejected" ? [{ replica: replicas[i], error: s.reason }] : []
     );
     if (errors.length) {
       const message = errors.map((e) => `${e.replica.containerName}: ${errorMessage(e.error)}`).join("; ");
       const failed = errors.every((e) => e.error instanceof NotBackError);
-      return { status: failed ? "failed" : "error", message, evidence };
+      return { status: failed ? "failed" : "error", message, evidence: evidence2 };
     }
     return {
       status: "passed",
       message: `recreated ${done.map((d) => `${d.container} (${d.back} after ${d.backAfterMs} ms)`).join(", ")}`,
-      evidence
+      evidence: evidence2
     };
   }
 });
@@ -32659,7 +33256,7 @@ var snapshot = defineStep({
     const as = step.snapshot.as ?? spec.name;
     const s = await takeSnapshot(spec, subject, ctx.runtime, { name: as, signal: ctx.signal });
     keepSnapshot(ctx.runtime, as, s);
-    const evidence = {
+    const evidence2 = {
       subject: s.subject,
       entries: Object.keys(s.entries).length,
       ...s.incomplete.length && { incomplete: s.incomplete }
@@ -32668,12 +33265,12 @@ var snapshot = defineStep({
       return {
         status: "error",
         message: `snapshot ${as} of ${s.subject} is incomplete: ${s.incomplete.join("; ")}`,
-        evidence
+        evidence: evidence2
       };
     return {
       status: "passed",
-      message: `took ${as} of ${s.subject}: ${evidence.entries} keys`,
-      evidence
+      message: `took ${as} of ${s.subject}: ${evidence2.entries} keys`,
+      evidence: evidence2
     };
   }
 });
@@ -32709,15 +33306,16 @@ function stepOf(key3) {
 }
 
 // src/scenarios/runner.ts
-async function runScenarios(scenarios2, opts) {
+async function runScenarios(scenarios3, opts) {
   const results2 = [];
-  for (const sc of scenarios2) results2.push(await runScenario(sc, opts));
+  for (const sc of scenarios3) results2.push(await runScenario(sc, opts));
   return results2;
 }
 async function runScenario(sc, opts) {
   const { clock } = opts;
   const start2 = clock.now();
-  const faults = new FaultSet();
+  const origin = opts.runStart ?? start2;
+  const faults = new FaultSet(() => Math.round(clock.now() - origin));
   const steps = [];
   let stopped;
   try {
@@ -32755,6 +33353,7 @@ async function runScenario(sc, opts) {
   return {
     name: sc.name,
     status,
+    ...opts.runStart !== void 0 && { startedMs: Math.round(start2 - opts.runStart) },
     durationMs: Math.round(clock.now() - start2),
     source: sc.pos,
     steps,
@@ -32798,7 +33397,8 @@ function result(step, o, startedMs, durationMs) {
     durationMs: Math.round(durationMs),
     message: o.message,
     evidence: o.evidence,
-    source: step.pos
+    source: step.pos,
+    ...step.targets.length && { targets: step.targets }
   };
 }
 
@@ -32844,8 +33444,8 @@ var OomCounter = class {
 // src/orchestrator/board.ts
 var ServiceBoard = class {
   /** `topologies`: those this run brings up; a wait on any other fails at once. */
-  constructor(topologies2) {
-    this.topologies = topologies2;
+  constructor(topologies3) {
+    this.topologies = topologies3;
   }
   topologies;
   entries = /* @__PURE__ */ new Map();
@@ -32924,6 +33524,7 @@ async function run(suite, opts = {}) {
   const progress = { emit: (e) => sink.emit(redact.deep(e)) };
   opts = { ...opts, progress };
   const runStart = performance6.now();
+  const clockStart = (opts.clock ?? realClock).now();
   const startedAt = (/* @__PURE__ */ new Date()).toISOString();
   const identity = newRunIdentity(suite.name, opts.lifetimeMs ?? DEFAULT_LIFETIME_MS, {
     keep: opts.keep
@@ -32971,12 +33572,12 @@ async function run(suite, opts = {}) {
       AbortSignal.any([signal, AbortSignal.timeout(3e4)])
     );
     const notRun = signal.aborted ? "the run was cancelled" : `topology ${down2.join(", ")} did not come up`;
-    const checks2 = await checkPhase(suite, runtime, notRun, signal, opts);
-    const scenarios2 = await scenarioPhase(suite, runtime, notRun, signal, opts);
+    const checks3 = await checkPhase(suite, runtime, notRun, signal, opts, clockStart);
+    const scenarios3 = await scenarioPhase(suite, runtime, notRun, signal, opts, clockStart);
     if (opts.snapshots && runtime && !signal.aborted)
       opts.snapshots.push(...await takeAll(runtime, signal));
-    const logs2 = signal.aborted ? void 0 : await failureLogs(
-      checks2,
+    const logs3 = signal.aborted ? void 0 : await failureLogs(
+      checks3,
       engines,
       suite,
       identity.runId,
@@ -32987,14 +33588,14 @@ async function run(suite, opts = {}) {
       suite,
       identity,
       outcomes2.list,
-      checks2,
-      scenarios2,
+      checks3,
+      scenarios3,
       teardown,
       signal,
       runStart,
       startedAt
     );
-    return redact.deep({ ...r, ...logs2 && { logs: logs2 }, engineCalls: calls });
+    return redact.deep({ ...r, ...logs3 && { logs: logs3 }, engineCalls: calls });
   } finally {
     for (const o of ooms.values()) o.close();
     await Promise.all([...engines.values(), ...runner.opened()].map((e) => e.close()));
@@ -33002,9 +33603,11 @@ async function run(suite, opts = {}) {
 }
 async function connectAll(suite, nodes, factory, progress) {
   const settled = await Promise.allSettled(nodes.map((n) => connect(suite.nodes[n], factory)));
-  for (const s of settled)
-    if (s.status === "fulfilled")
-      for (const text2 of s.value.notes) progress.emit({ kind: "note", level: "warn", text: text2 });
+  for (const [i, s] of settled.entries()) {
+    if (s.status !== "fulfilled") continue;
+    for (const text2 of s.value.notes) progress.emit({ kind: "note", level: "warn", text: text2 });
+    if (s.value.address) suite.nodes[nodes[i]].address = s.value.address;
+  }
   const failed = settled.flatMap((s) => s.status === "rejected" ? [s.reason] : []);
   if (failed.length) {
     await Promise.all(settled.map((s) => s.status === "fulfilled" && s.value.engine.close()));
@@ -33023,7 +33626,7 @@ function runnerEngine(suite, engines, factory = dockerEngineFor) {
   const engine = () => [...engines].find(([node2]) => isRunner(node2))?.[1] ?? (own2 ??= factory({ name: "runner", labels: [] }));
   return { carrier: new ImageCarrier(engine, isRunner), opened: () => own2 ? [own2] : [] };
 }
-async function checkPhase(suite, runtime, notRun, signal, opts) {
+async function checkPhase(suite, runtime, notRun, signal, opts, runStart) {
   if (suite.checks.length === 0) return [];
   const runnable = runtime ? suite.checks : suite.checks.filter((c) => c.phase === "static");
   const clock = opts.clock ?? realClock;
@@ -33033,7 +33636,8 @@ async function checkPhase(suite, runtime, notRun, signal, opts) {
     clock,
     signal,
     concurrency: opts.concurrency,
-    progress: opts.progress
+    progress: opts.progress,
+    runStart
   });
   return suite.checks.map(
     (c) => ran[runnable.indexOf(c)] ?? {
@@ -33051,7 +33655,7 @@ async function checkPhase(suite, runtime, notRun, signal, opts) {
     }
   );
 }
-async function scenarioPhase(suite, runtime, notRun, signal, opts) {
+async function scenarioPhase(suite, runtime, notRun, signal, opts, runStart) {
   if (!runtime || signal.aborted) {
     return suite.scenarios.map((sc) => ({
       name: sc.name,
@@ -33064,12 +33668,19 @@ async function scenarioPhase(suite, runtime, notRun, signal, opts) {
     }));
   }
   const clock = opts.clock ?? realClock;
-  return runScenarios(suite.scenarios, { suite, runtime, clock, signal, progress: opts.progress });
+  return runScenarios(suite.scenarios, {
+    suite,
+    runtime,
+    clock,
+    signal,
+    progress: opts.progress,
+    runStart
+  });
 }
-async function failureLogs(checks2, engines, suite, runId, lines) {
+async function failureLogs(checks3, engines, suite, runId, lines) {
   const targets2 = [
     ...new Set(
-      checks2.filter((c) => c.status === "failed" || c.status === "error").flatMap((c) => c.targets)
+      checks3.filter((c) => c.status === "failed" || c.status === "error").flatMap((c) => c.targets)
     )
   ];
   if (!lines || !targets2.length) return void 0;
@@ -33207,8 +33818,8 @@ async function tearDown(suite, engines, runId, plan2, progress, inFlight) {
 function describe5(r) {
   return `${r.containers} containers, ${r.networks} networks, ${r.volumes} volumes`;
 }
-function results(suite, identity, outcomes2, checks2, scenarios2, teardown, signal, runStart, startedAt) {
-  const topologies2 = outcomes2.map((o, i) => {
+function results(suite, identity, outcomes2, checks3, scenarios3, teardown, signal, runStart, startedAt) {
+  const topologies3 = outcomes2.map((o, i) => {
     const spec = suite.topologies[i];
     const services = o.services.map((s) => {
       const svc = spec.project.services[s.name];
@@ -33255,10 +33866,10 @@ function results(suite, identity, outcomes2, checks2, scenarios2, teardown, sign
     };
   });
   const interrupted = signal.aborted ? signalName(signal.reason) : void 0;
-  const checksOk = [...checks2, ...scenarios2].every(
+  const checksOk = [...checks3, ...scenarios3].every(
     (c) => c.status === "passed" || c.status === "skipped"
   );
-  const status = interrupted || topologies2.some((t) => t.status === "error") ? "error" : topologies2.every((t) => t.status === "passed") && checksOk ? "passed" : "failed";
+  const status = interrupted || topologies3.some((t) => t.status === "error") ? "error" : topologies3.every((t) => t.status === "passed") && checksOk ? "passed" : "failed";
   return {
     suite: suite.name,
     runId: identity.runId,
@@ -33266,9 +33877,9 @@ function results(suite, identity, outcomes2, checks2, scenarios2, teardown, sign
     durationMs: Math.round(performance6.now() - runStart),
     startedAt,
     ...interrupted && { interrupted },
-    topologies: topologies2,
-    checks: checks2,
-    scenarios: scenarios2,
+    topologies: topologies3,
+    checks: checks3,
+    scenarios: scenarios3,
     teardown
   };
 }
@@ -33311,18 +33922,19 @@ async function runSuites(suites, opts = {}) {
   if (!runs.length) throw new UserError({ message: "cancelled before the run started" });
   const combined = combineResults(runs);
   if (runs.length < 2) return combined;
-  const logs2 = Object.fromEntries(
+  const logs3 = Object.fromEntries(
     runs.flatMap(
       ({ results: results2, matrix }) => Object.entries(results2.logs ?? {}).map(([k, v]) => [k + matrixLabel(matrix), v])
     )
   );
-  return Object.keys(logs2).length ? { ...combined, logs: logs2 } : combined;
+  return Object.keys(logs3).length ? { ...combined, logs: logs3 } : combined;
 }
 function reportFiles(asked, suite) {
   return {
     json: asked.json ?? suite?.report.json,
     junit: asked.junit ?? suite?.report.junit,
-    summary: asked.summary
+    summary: asked.summary,
+    html: asked.html
   };
 }
 function writeReports(results2, files, {
@@ -33332,6 +33944,7 @@ function writeReports(results2, files, {
   if (files.json) writeJson(results2, files.json);
   if (files.junit) writeJUnit(results2, files.junit, { commit: commit2, path });
   if (files.summary) writeSummary(results2, files.summary, { files, path });
+  if (files.html) writeHtml(results2, files.html);
 }
 
 export {
@@ -33360,6 +33973,8 @@ export {
   decisiveEvidence,
   mergeResults,
   readResultFiles,
+  problemResults,
+  exitCodeFor,
   junitSuites,
   junitTotals,
   inline,

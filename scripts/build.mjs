@@ -81,9 +81,32 @@ const trimmed = [
   },
 ];
 
+/**
+ * Blocks cut out of ESM modules. @azure/storage-common (under @actions/cache, the image cache)
+ * declares require, __filename and __dirname at its top level, as the banner below does in
+ * every chunk: the second declaration is a SyntaxError when the chunk loads. The banner's own
+ * declarations serve the module in their place.
+ */
+const stripped = [
+  {
+    module: 'node_modules/@azure/storage-common/dist/esm/crc64.js',
+    start: '// ESM-COMPAT-START',
+    end: '// ESM-COMPAT-END',
+  },
+];
+
 const lazy = {
   name: 'lazy',
   setup(b) {
+    for (const t of stripped) {
+      b.onLoad({ filter: new RegExp(`${escape(t.module)}$`) }, (a) => {
+        const src = readFileSync(a.path, 'utf8');
+        const from = src.indexOf(t.start);
+        const to = src.indexOf(t.end, from);
+        if (from < 0 || to < 0) throw new Error(`${t.module} no longer has ${t.start} … ${t.end}`);
+        return { contents: src.slice(0, from) + src.slice(to + t.end.length), loader: 'js' };
+      });
+    }
     for (const t of trimmed) {
       b.onLoad({ filter: new RegExp(`${escape(t.module)}$`) }, (a) => {
         if (!readFileSync(a.path, 'utf8').includes(t.keep))

@@ -32,6 +32,7 @@ import {
 } from './orchestrator/attach.js';
 import { ContainerWatcher } from './orchestrator/watcher.js';
 import { ServiceBoard } from './orchestrator/board.js';
+import type { ImageCache } from './orchestrator/image-cache.js';
 import type { CheckResult, RunResults, ScenarioResult, TopologyResult } from './report/results.js';
 
 export interface RunOptions {
@@ -55,6 +56,8 @@ export interface RunOptions {
   failureLogLines?: number;
   /** Takes the manifest's `snapshots:` after the scenarios, before teardown, into this list. */
   snapshots?: Snapshot[];
+  /** Built images kept between runs (the action's `image-cache`): restored instead of built. */
+  imageCache?: ImageCache;
 }
 
 const DEFAULT_LIFETIME_MS = 6 * 3_600_000;
@@ -90,6 +93,7 @@ export async function run(suite: Suite, opts: RunOptions = {}): Promise<RunResul
   opts.onStart?.({ runId: identity.runId, suite: suite.name, nodes: usedNodes });
   const engines = new Map<string, Engine>();
   const ooms = new Map<string, OomCounter>();
+  const keeping: Promise<void>[] = [];
   const calls: EngineCalls = {};
   const factory = opts.engineFactory ?? dockerEngineFor;
   const counted: EngineFactory = (node) => countingEngine(factory(node), (calls[node.name] ??= {}));
@@ -112,6 +116,8 @@ export async function run(suite: Suite, opts: RunOptions = {}): Promise<RunResul
       clock: opts.clock ?? realClock,
       pullRetry: suite.images?.pull ?? DEFAULT_PULL_RETRY,
       carrier: suite.images?.carry ? runner.carrier : undefined,
+      imageCache: opts.imageCache,
+      keeping,
     });
     // A bring-up that failed before its starts did not wait for the sweep: it ends before the engines close.
     await Promise.all(swept.values());
@@ -160,6 +166,8 @@ export async function run(suite: Suite, opts: RunOptions = {}): Promise<RunResul
     return redact.deep({ ...r, ...(logs && { logs }), engineCalls: calls });
   } finally {
     for (const o of ooms.values()) o.close();
+    // Built images are exported for the cache while the run goes on; the engines must outlive that.
+    await Promise.allSettled(keeping);
     await Promise.all([...engines.values(), ...runner.opened()].map((e) => e.close()));
   }
 }
@@ -357,7 +365,7 @@ async function bringUp(
   progress: Progress,
   runStart: number,
   swept: ReadonlyMap<string, Promise<void>>,
-  retrying: Pick<UpContext, 'clock' | 'pullRetry' | 'carrier'>,
+  retrying: Pick<UpContext, 'clock' | 'pullRetry' | 'carrier' | 'imageCache' | 'keeping'>,
 ): Promise<{ list: TopologyOutcome[]; inFlight: InFlight }> {
   const inFlight = new InFlight();
   const watchers = new Map(

@@ -22,6 +22,8 @@ export interface ActionInputs {
   /** Empty: no page. */
   html?: string;
   keepUp: boolean;
+  /** Keep images built from the compose files between jobs, on the runner's cache service. */
+  imageCache: boolean;
   timeoutMs?: number;
   failOn: FailOn;
   workingDirectory: string;
@@ -57,6 +59,7 @@ export const DEFAULTS = {
   json: '',
   html: '',
   'keep-up': 'false',
+  'image-cache': 'false',
   timeout: '',
   'fail-on': 'failure',
   'working-directory': '.',
@@ -168,6 +171,7 @@ export function readInputs(getInput: (name: string) => string): ActionInputs {
     json,
     html,
     keepUp,
+    imageCache: bool('image-cache'),
     timeoutMs: timeoutMs && timeoutMs > 0 ? timeoutMs : undefined,
     failOn: failOn as FailOn,
     workingDirectory,

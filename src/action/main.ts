@@ -28,6 +28,7 @@ import {
 } from './pr-comment.js';
 import { encodeState, STATE_KEY, type SavedState } from './state.js';
 import { withSshFiles, writeSshFiles } from './ssh-files.js';
+import { actionImageCache } from './image-cache.js';
 import { privateKeyLines } from '../report/redact.js';
 import { HOST_ENV } from '../engine/in-container.js';
 import { requireSnapshots } from '../snapshot/collect.js';
@@ -169,6 +170,7 @@ async function produce(
   const limit = inputs.timeoutMs ? AbortSignal.timeout(inputs.timeoutMs) : undefined;
   if (inputs.snapshot) requireSnapshots(suites);
   const snapshots: Snapshot[] | undefined = inputs.snapshot ? [] : undefined;
+  const images = inputs.imageCache ? await actionImageCache() : undefined;
   try {
     const results = await runSuites(suites, {
       signal: limit ? AbortSignal.any([signal, limit]) : signal,
@@ -180,7 +182,10 @@ async function produce(
         save();
       },
       snapshots,
+      imageCache: images?.cache,
     });
+    // A cancelled job has no time to upload; the next one builds again.
+    if (!signal.aborted) await images?.save();
     if (snapshots) writeSnapshots(resolve(inputs.snapshot!), suites[0]!.name, snapshots);
     return {
       results: inputs.label ? { ...results, label: inputs.label } : results,

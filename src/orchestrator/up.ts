@@ -21,9 +21,11 @@ import {
   type RetryOptions,
   type RetryPolicy,
 } from './retry.js';
+import type { BuildSpec } from '../compose/model.js';
 import type { CrossDependency } from '../manifest/suite.js';
 import type { ServiceBoard } from './board.js';
 import type { ImageCarrier } from './carry.js';
+import { buildKey, type ImageCache } from './image-cache.js';
 import type { ContainerWatcher } from './watcher.js';
 
 export interface UpContext {
@@ -44,6 +46,10 @@ export interface UpContext {
   pullRetry: RetryPolicy;
   /** With `images.carry`: an image the node lacks is loaded from the runner's engine before any pull. */
   carrier?: ImageCarrier;
+  /** Built images kept between jobs: restored instead of built; what is built is handed over. */
+  imageCache?: ImageCache;
+  /** The handovers to imageCache, which the run awaits before its engines close. */
+  keeping?: Promise<void>[];
   /** Starts wait for it (the sweep of stale runs, whose containers may hold this run's host ports). */
   beforeStart?: Promise<void>;
   /** Every service of the run, for services that wait for one of another topology. */
@@ -392,6 +398,52 @@ async function prepareVolume(
   );
 }
 
+/** The build's key for the image cache; none, with a warning, where its context cannot be read. */
+function cacheKeyOf(ref: string, build: BuildSpec, ctx: UpContext): string | undefined {
+  try {
+    return buildKey(ref, build);
+  } catch (e) {
+    ctx.progress.emit({
+      kind: 'note',
+      level: 'warn',
+      text: `image cache: the build context of ${ref} cannot be read (${errorMessage(e)}); building it without the cache`,
+    });
+    return undefined;
+  }
+}
+
+/**
+ * A build whose inputs the image cache holds is loaded instead of built. A cache that fails is
+ * a warning and the build goes on: the cache only ever saves time.
+ */
+async function restoreBuilt(
+  ref: string,
+  key: string,
+  sp: ServicePlan,
+  ctx: UpContext,
+  signal: AbortSignal,
+): Promise<boolean> {
+  try {
+    if (!(await ctx.imageCache!.restore(key, ref, ctx.engine, signal))) return false;
+    if (!(await ctx.engine.imageExists(ref, deadline(signal, QUICK_CALL_MS))))
+      throw new Error(`node "${ctx.engine.node}" loaded it but has no ${ref} afterwards`);
+  } catch (e) {
+    if (isAbort(e) || signal.aborted) throw e;
+    ctx.progress.emit({
+      kind: 'note',
+      level: 'warn',
+      text: `image cache: restoring ${ref} for "${sp.spec.name}" failed (${errorMessage(e)}); building it`,
+    });
+    return false;
+  }
+  ctx.progress.emit({
+    kind: 'note',
+    level: 'info',
+    text: `image cache: ${ref} for "${sp.spec.name}" restored (build key ${key.slice(0, 12)}), not built`,
+  });
+  return true;
+}
+
 function ensureImage(
   sp: ServicePlan,
   ctx: UpContext,
@@ -416,6 +468,8 @@ function ensureImage(
     });
     p = (async () => {
       if (build) {
+        const cacheKey = ctx.imageCache && cacheKeyOf(ref, build, ctx);
+        if (cacheKey && (await restoreBuilt(ref, cacheKey, sp, ctx, signal))) return;
         emit(sp.spec.name, 'building', ref);
         const tail: string[] = [];
         try {
@@ -445,6 +499,7 @@ function ensureImage(
             build.pos,
           );
         }
+        if (cacheKey) ctx.keeping?.push(ctx.imageCache!.keep(cacheKey, ref, ctx.engine));
         return;
       }
       if (await ctx.engine.imageExists(ref, deadline(signal, QUICK_CALL_MS))) return;

@@ -27,6 +27,7 @@ describe('action inputs', () => {
       junit: undefined,
       json: undefined,
       keepUp: false,
+      imageCache: false,
       timeoutMs: undefined,
       failOn: 'failure',
       workingDirectory: '.',
@@ -82,6 +83,7 @@ describe('action inputs', () => {
         junit: 'out/junit.xml',
         json: 'out/results.json',
         'keep-up': 'True',
+        'image-cache': 'true',
         timeout: '15m',
         'fail-on': 'never',
         'working-directory': 'deploy',
@@ -97,6 +99,7 @@ describe('action inputs', () => {
     expect(i).toMatchObject({
       topologies: ['api', 'db', 'queue'],
       keepUp: true,
+      imageCache: true,
       timeoutMs: 900_000,
       failOn: 'never',
       dockerHost: 'ssh://ci@pc2',

@@ -23,7 +23,7 @@ import {
   verboseFromEnv,
   writeReports,
   writeSnapshotFile
-} from "./chunk-F6CHYO4H.js";
+} from "./chunk-2TXZSSH2.js";
 import {
   UserError,
   connect,
@@ -32,7 +32,8 @@ import {
   formatProblem,
   isUserError,
   sweep
-} from "./chunk-WA5F5DUK.js";
+} from "./chunk-6MYO5GHW.js";
+import "./chunk-NW4ZRUSV.js";
 import "./chunk-W3RBS6NZ.js";
 
 // src/cli/main.ts

@@ -3,18 +3,19 @@ import {
   STATE_KEY,
   decodeState,
   removeSshFiles
-} from "./chunk-LBISDNUP.js";
+} from "./chunk-RUDKLHZD.js";
 import {
   connect,
   errorMessage,
   sweep
-} from "./chunk-WA5F5DUK.js";
+} from "./chunk-6MYO5GHW.js";
+import "./chunk-NW4ZRUSV.js";
 import {
   getInput,
   getState,
   info,
   warning
-} from "./chunk-EGE5NNRI.js";
+} from "./chunk-UHPBGSJQ.js";
 import "./chunk-W3RBS6NZ.js";
 
 // src/action/cleanup.ts

@@ -22,7 +22,7 @@ import {
   runLabels,
   sweep,
   teardownRun
-} from "./chunk-WA5F5DUK.js";
+} from "./chunk-6MYO5GHW.js";
 import {
   __commonJS,
   __export,
@@ -22502,6 +22502,36 @@ function buildRetryable(message) {
   return TRANSIENT_NETWORK.test(message);
 }
 
+// src/orchestrator/image-cache.ts
+import { createHash as createHash3 } from "node:crypto";
+import { lstatSync, readdirSync, readFileSync as readFileSync3, readlinkSync } from "node:fs";
+import { join } from "node:path";
+function buildKey(ref, build2) {
+  const hash2 = createHash3("sha256");
+  const field = (name2, value) => hash2.update(`${name2}\0${Buffer.byteLength(value)}\0`).update(value);
+  field("ref", ref);
+  field("dockerfile", build2.dockerfile);
+  field("target", build2.target ?? "");
+  field("args", JSON.stringify(Object.entries(build2.args).sort()));
+  field("labels", JSON.stringify(Object.entries(build2.labels).sort()));
+  const walk2 = (dir, rel) => {
+    const entries = readdirSync(dir, { withFileTypes: true });
+    entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    for (const e of entries) {
+      const path = join(dir, e.name);
+      const name2 = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) {
+        field("dir", name2);
+        walk2(path, name2);
+      } else if (e.isSymbolicLink()) field(`link ${name2}`, readlinkSync(path));
+      else if (e.isFile())
+        field(`file ${name2} ${(lstatSync(path).mode & 4095).toString(8)}`, readFileSync3(path));
+    }
+  };
+  walk2(build2.context, "");
+  return hash2.digest("hex");
+}
+
 // src/orchestrator/up.ts
 var START_CALL_MS = 12e4;
 var ServiceFailure = class extends Error {
@@ -22732,6 +22762,39 @@ async function prepareVolume(v, labels, users, ctx, signal) {
     )
   );
 }
+function cacheKeyOf(ref, build2, ctx) {
+  try {
+    return buildKey(ref, build2);
+  } catch (e) {
+    ctx.progress.emit({
+      kind: "note",
+      level: "warn",
+      text: `image cache: the build context of ${ref} cannot be read (${errorMessage(e)}); building it without the cache`
+    });
+    return void 0;
+  }
+}
+async function restoreBuilt(ref, key3, sp, ctx, signal) {
+  try {
+    if (!await ctx.imageCache.restore(key3, ref, ctx.engine, signal)) return false;
+    if (!await ctx.engine.imageExists(ref, deadline(signal, QUICK_CALL_MS)))
+      throw new Error(`node "${ctx.engine.node}" loaded it but has no ${ref} afterwards`);
+  } catch (e) {
+    if (isAbort(e) || signal.aborted) throw e;
+    ctx.progress.emit({
+      kind: "note",
+      level: "warn",
+      text: `image cache: restoring ${ref} for "${sp.spec.name}" failed (${errorMessage(e)}); building it`
+    });
+    return false;
+  }
+  ctx.progress.emit({
+    kind: "note",
+    level: "info",
+    text: `image cache: ${ref} for "${sp.spec.name}" restored (build key ${key3.slice(0, 12)}), not built`
+  });
+  return true;
+}
 function ensureImage(sp, ctx, signal, emit) {
   const { ref, build: build2 } = sp.image;
   const key3 = `${build2 ? "build" : "image"}:${ref}`;
@@ -22750,6 +22813,8 @@ function ensureImage(sp, ctx, signal, emit) {
     });
     p = (async () => {
       if (build2) {
+        const cacheKey = ctx.imageCache && cacheKeyOf(ref, build2, ctx);
+        if (cacheKey && await restoreBuilt(ref, cacheKey, sp, ctx, signal)) return;
         emit(sp.spec.name, "building", ref);
         const tail = [];
         try {
@@ -22779,6 +22844,7 @@ function ensureImage(sp, ctx, signal, emit) {
             build2.pos
           );
         }
+        if (cacheKey) ctx.keeping?.push(ctx.imageCache.keep(cacheKey, ref, ctx.engine));
         return;
       }
       if (await ctx.engine.imageExists(ref, deadline(signal, QUICK_CALL_MS))) return;
@@ -25983,7 +26049,7 @@ function manifestJsonSchema() {
 
 // src/manifest/load.ts
 import { existsSync as existsSync4, statSync } from "node:fs";
-import { dirname as dirname4, isAbsolute as isAbsolute3, join as join2, relative as relative3, resolve as resolve3 } from "node:path";
+import { dirname as dirname4, isAbsolute as isAbsolute3, join as join3, relative as relative3, resolve as resolve3 } from "node:path";
 
 // src/common/interpolate.ts
 var NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
@@ -26103,9 +26169,9 @@ var import_yaml = __toESM(require_dist(), 1);
 
 // src/common/text-file.ts
 import { isUtf8 } from "node:buffer";
-import { readFileSync as readFileSync3 } from "node:fs";
+import { readFileSync as readFileSync4 } from "node:fs";
 function readTextFile(path, name2) {
-  const bytes = readFileSync3(path);
+  const bytes = readFileSync4(path);
   if (!isUtf8(bytes)) {
     const at4 = firstBadByte(bytes);
     throw new UserError({
@@ -27010,9 +27076,9 @@ var Problems = class {
 
 // src/compose/paths.ts
 import { homedir } from "node:os";
-import { isAbsolute, join, relative, resolve as resolve2 } from "node:path";
+import { isAbsolute, join as join2, relative, resolve as resolve2 } from "node:path";
 function resolveHostPath(p, dir) {
-  if (p === "~" || p.startsWith("~/")) return join(homedir(), p.slice(1));
+  if (p === "~" || p.startsWith("~/")) return join2(homedir(), p.slice(1));
   return isAbsolute(p) ? resolve2(p) : resolve2(dir, p);
 }
 function displayName(abs) {
@@ -29368,7 +29434,7 @@ function readMatrix(manifestPath) {
 }
 function readManifest(manifestPath) {
   const abs = resolve3(manifestPath);
-  const inside = join2(abs, "stackcheck.yml");
+  const inside = join3(abs, "stackcheck.yml");
   if (statSync(abs, { throwIfNoEntry: false })?.isDirectory()) {
     throw new UserError({
       message: `${displayPath(abs)}: a folder, not a manifest file`,
@@ -29784,8 +29850,8 @@ function allFound(t) {
 }
 
 // src/report/merge.ts
-import { readdirSync, readFileSync as readFileSync4, statSync as statSync2 } from "node:fs";
-import { basename as basename2, join as join3 } from "node:path";
+import { readdirSync as readdirSync2, readFileSync as readFileSync5, statSync as statSync2 } from "node:fs";
+import { basename as basename2, join as join4 } from "node:path";
 
 // src/report/evidence.ts
 function reachExpected(evidence2) {
@@ -29925,7 +29991,7 @@ function readResultFiles(paths) {
   const out = files.flatMap(({ file: file2, origin }) => {
     let data;
     try {
-      data = JSON.parse(readFileSync4(file2, "utf8"));
+      data = JSON.parse(readFileSync5(file2, "utf8"));
     } catch {
       return [];
     }
@@ -29956,8 +30022,8 @@ function jsonFiles(path, origin) {
     throw new UserError({ message: `${path}: no such file or folder` });
   }
   if (!st.isDirectory()) return [{ file: path, origin: origin ?? basename2(path, ".json") }];
-  return readdirSync(path, { withFileTypes: true }).filter((e) => e.isDirectory() || e.name.endsWith(".json")).flatMap(
-    (e) => jsonFiles(join3(path, e.name), origin ?? (e.isDirectory() ? e.name : void 0))
+  return readdirSync2(path, { withFileTypes: true }).filter((e) => e.isDirectory() || e.name.endsWith(".json")).flatMap(
+    (e) => jsonFiles(join4(path, e.name), origin ?? (e.isDirectory() ? e.name : void 0))
   );
 }
 function isResults(d) {
@@ -31204,9 +31270,7 @@ function filterSuite(suite, filter) {
   const inKept = (targets2) => targets2.every((t) => keepTopology(t.split("/")[0]));
   const topologies3 = suite.topologies.filter((t) => keepTopology(t.name));
   const checks3 = suite.checks.filter((c) => inKept(c.targets) && named2(c.name));
-  const scenarios3 = suite.scenarios.filter(
-    (s) => inKept(scenarioTargets(s)) && named2(s.name)
-  );
+  const scenarios3 = suite.scenarios.filter((s) => inKept(scenarioTargets(s)) && named2(s.name));
   return {
     suite: { ...suite, topologies: topologies3, checks: checks3, scenarios: scenarios3 },
     dropped: {
@@ -33540,6 +33604,7 @@ async function run(suite, opts = {}) {
   opts.onStart?.({ runId: identity.runId, suite: suite.name, nodes: usedNodes });
   const engines = /* @__PURE__ */ new Map();
   const ooms = /* @__PURE__ */ new Map();
+  const keeping = [];
   const calls = {};
   const factory = opts.engineFactory ?? dockerEngineFor;
   const counted = (node2) => countingEngine(factory(node2), calls[node2.name] ??= {});
@@ -33558,7 +33623,9 @@ async function run(suite, opts = {}) {
     const outcomes2 = await bringUp(plan2, engines, identity, signal, progress, runStart, swept, {
       clock: opts.clock ?? realClock,
       pullRetry: suite.images?.pull ?? DEFAULT_PULL_RETRY,
-      carrier: suite.images?.carry ? runner.carrier : void 0
+      carrier: suite.images?.carry ? runner.carrier : void 0,
+      imageCache: opts.imageCache,
+      keeping
     });
     await Promise.all(swept.values());
     const down2 = outcomes2.list.filter((o) => o.status !== "up").map((o) => o.name);
@@ -33598,6 +33665,7 @@ async function run(suite, opts = {}) {
     return redact.deep({ ...r, ...logs3 && { logs: logs3 }, engineCalls: calls });
   } finally {
     for (const o of ooms.values()) o.close();
+    await Promise.allSettled(keeping);
     await Promise.all([...engines.values(), ...runner.opened()].map((e) => e.close()));
   }
 }

@@ -23,7 +23,7 @@ import {
   verboseFromEnv,
   writeReports,
   writeSnapshotFile
-} from "./chunk-2TXZSSH2.js";
+} from "./chunk-3YUHGSEK.js";
 import {
   UserError,
   connect,
@@ -32,7 +32,7 @@ import {
   formatProblem,
   isUserError,
   sweep
-} from "./chunk-6MYO5GHW.js";
+} from "./chunk-U7LZUKYK.js";
 import "./chunk-NW4ZRUSV.js";
 import "./chunk-W3RBS6NZ.js";
 

@@ -3,12 +3,12 @@ import {
   STATE_KEY,
   decodeState,
   removeSshFiles
-} from "./chunk-RUDKLHZD.js";
+} from "./chunk-KM2KJCYP.js";
 import {
   connect,
   errorMessage,
   sweep
-} from "./chunk-6MYO5GHW.js";
+} from "./chunk-U7LZUKYK.js";
 import "./chunk-NW4ZRUSV.js";
 import {
   getInput,

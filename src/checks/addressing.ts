@@ -1,5 +1,6 @@
 import type { TopologySpec } from '../manifest/suite.js';
 import { resolveServiceRef, type RefScope } from './refs.js';
+import { isLoopback } from '../common/host-address.js';
 
 /** A connection a check makes from inside a service to another service's container port. */
 export interface ProbeRoute {
@@ -9,8 +10,6 @@ export interface ProbeRoute {
   /** Where the target is named inside the check entry, for the error position. */
   path: (string | number)[];
 }
-
-const LOOPBACK = /^(127\.|::1$|localhost$)/;
 
 /**
  * Why a probe from one service can never reach another's container port, read off the compose
@@ -28,7 +27,7 @@ export function unaddressable(suite: RefScope, route: ProbeRoute): string | unde
   const toService = to.topology.project.services[to.service]!;
   if (fromService.networkMode || toService.networkMode) return undefined;
   const published = toService.ports.some(
-    (p) => p.target === route.port && p.protocol === 'tcp' && !LOOPBACK.test(p.hostIp ?? ''),
+    (p) => p.target === route.port && p.protocol === 'tcp' && !isLoopback(p.hostIp ?? ''),
   );
   if (published) return undefined;
   const sameNode = from.topology.node === to.topology.node;

@@ -1,6 +1,7 @@
 import { formatPos } from '../common/errors.js';
 import type { PortSpec } from '../compose/model.js';
 import type { Suite, TopologySpec } from '../manifest/suite.js';
+import { isWildcard } from '../common/host-address.js';
 
 /**
  * The host ports a suite's compose models publish, and where they collide: read from the
@@ -37,8 +38,6 @@ export interface PublishedPorts {
   ephemeral: string[];
 }
 
-const WILDCARDS = new Set(['', '0.0.0.0', '::', '[::]']);
-
 /**
  * Every declared host port of every topology; a topology with `publish: ephemeral` is left
  * out (listed) unless `declared` asks to judge its files as written.
@@ -71,7 +70,7 @@ function topologyBindings(t: TopologySpec): Binding[] {
         spec: p,
         lo: p.published!,
         hi: p.publishedEnd ?? p.published!,
-        ip: p.hostIp === undefined || WILDCARDS.has(p.hostIp) ? undefined : p.hostIp,
+        ip: p.hostIp === undefined || isWildcard(p.hostIp) ? undefined : p.hostIp,
       })),
   );
 }

@@ -9,6 +9,7 @@ import { QUICK_CALL_MS } from '../orchestrator/deadline.js';
 import type { OomCounter } from './oom-counter.js';
 import { resolveServiceRef, type ServiceRef } from './refs.js';
 import { StateCache, type ChangeFeed } from './state-cache.js';
+import { isLoopback, isWildcard } from '../common/host-address.js';
 
 /** The container a check needs is not running (stopped, restarting, paused): a failure that may pass on retry. */
 export class NotRunning extends Error {
@@ -278,7 +279,7 @@ export class Runtime {
         const shared = source && sharedAddress(source, s);
         if (shared) return { host: shared, port, node: r.node, container: r.containerName };
         const b = publishedBinding(s, port, 'tcp');
-        if (!b || /^(127\.|::1$)/.test(b.hostIp)) {
+        if (!b || isLoopback(b.hostIp)) {
           const state = `container port ${port} is ${b ? `published on ${b.hostIp} only` : 'not published'}; publish it in compose (ports: ["${port}"])`;
           throw new Unaddressable(
             source
@@ -299,7 +300,7 @@ export class Runtime {
    */
   private hostSeenFrom(node: string, from: Replica, source: ContainerState | undefined): string {
     const host = this.nodeHost(node);
-    if (!/^(127\.|localhost$|::1$)/.test(host)) return host;
+    if (!isLoopback(host)) return host;
     const gateway = source?.networks?.find((n) => n.gateway)?.gateway;
     if (gateway) return gateway;
     throw new Unaddressable(
@@ -377,8 +378,6 @@ export class Runtime {
     );
   }
 }
-
-const isWildcard = (ip: string) => ip === '' || ip === '0.0.0.0' || ip === '::';
 
 function publishedBinding(s: ContainerState, port: number, protocol: string) {
   return s.ports.find((p) => p.target === port && p.protocol === protocol && p.hostPort > 0);

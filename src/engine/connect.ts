@@ -1,9 +1,9 @@
-import { isIP } from 'node:net';
 import { errorMessage, isUserError, type Problem, UserError } from '../common/errors.js';
 import type { NodeSpec } from '../manifest/suite.js';
 import { DockerEngine } from './docker.js';
 import type { Engine, EngineInfo } from './engine.js';
 import { publishedHost } from './in-container.js';
+import { isLoopback } from '../common/host-address.js';
 
 const CONNECT_MS = 15_000;
 
@@ -137,8 +137,7 @@ export function plainTcpWarning(node: NodeSpec): string[] {
   if (!/^(tcp|http):\/\//.test(url) || node.tls) return [];
   if (process.env.DOCKER_TLS_VERIFY === '1' && process.env.DOCKER_CERT_PATH) return [];
   const host = new URL(url).hostname.replace(/^\[(.*)\]$/, '$1');
-  if (host === 'localhost' || (isIP(host) === 4 && host.startsWith('127.')) || host === '::1')
-    return [];
+  if (isLoopback(host)) return [];
   return [
     `node "${node.name}": its engine ${url} is plain tcp without TLS: anyone on the network between here and there can read this run's traffic (secrets included) and drive that engine, which is root on its machine. Use ssh:// or tcp:// with tls: (dockerd --tlsverify).`,
   ];

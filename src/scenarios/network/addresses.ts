@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import type { Replica } from '../../checks/runtime.js';
 import type { Runtime } from '../../checks/runtime.js';
 import type { ContainerState } from '../../engine/engine.js';
+import { isLoopback } from '../../common/host-address.js';
 
 /**
  * How one container is reached from another, for rules that match it: on a network both are
@@ -74,8 +75,6 @@ export class Addresses {
     return p;
   }
 }
-
-const isLoopback = (ip: string) => /^(127\.|::1$)/.test(ip);
 
 function uniq<T>(xs: T[]): T[] {
   return [...new Set(xs)];

@@ -9282,9 +9282,6 @@ async function publishedHost(engine, node, signal, env = process.env, read = rea
   };
 }
 
-// src/engine/connect.ts
-import { isIP as isIP2 } from "node:net";
-
 // src/engine/docker.ts
 var import_dockerode = __toESM(require_docker(), 1);
 import { existsSync as existsSync2, readFileSync as readFileSync3, readdirSync } from "node:fs";
@@ -10392,6 +10389,15 @@ function containerConfig(c) {
   };
 }
 
+// src/common/host-address.ts
+import { isIP as isIP2 } from "node:net";
+function isLoopback(host) {
+  return host === "localhost" || host === "::1" || isIP2(host) === 4 && host.startsWith("127.");
+}
+function isWildcard(ip) {
+  return ip === "" || ip === "0.0.0.0" || ip === "::" || ip === "[::]";
+}
+
 // src/engine/connect.ts
 var CONNECT_MS = 15e3;
 var dockerEngineFor = (node) => new DockerEngine({
@@ -10489,8 +10495,7 @@ function plainTcpWarning(node) {
   if (!/^(tcp|http):\/\//.test(url) || node.tls) return [];
   if (process.env.DOCKER_TLS_VERIFY === "1" && process.env.DOCKER_CERT_PATH) return [];
   const host = new URL(url).hostname.replace(/^\[(.*)\]$/, "$1");
-  if (host === "localhost" || isIP2(host) === 4 && host.startsWith("127.") || host === "::1")
-    return [];
+  if (isLoopback(host)) return [];
   return [
     `node "${node.name}": its engine ${url} is plain tcp without TLS: anyone on the network between here and there can read this run's traffic (secrets included) and drive that engine, which is root on its machine. Use ssh:// or tcp:// with tls: (dockerd --tlsverify).`
   ];
@@ -10827,6 +10832,8 @@ export {
   errorMessage,
   require_tar_stream,
   LABEL,
+  isLoopback,
+  isWildcard,
   deadline,
   QUICK_CALL_MS,
   IMAGE_CALL_MS,

@@ -14,7 +14,9 @@ import {
   errorMessage,
   formatPos,
   isAbort,
+  isLoopback,
   isUserError,
+  isWildcard,
   newRunIdentity,
   parsePublicKey,
   recordAttached,
@@ -22,7 +24,7 @@ import {
   runLabels,
   sweep,
   teardownRun
-} from "./chunk-6MYO5GHW.js";
+} from "./chunk-U7LZUKYK.js";
 import {
   __commonJS,
   __export,
@@ -21736,7 +21738,6 @@ function bindUdp(port2, host) {
 }
 
 // src/checks/port-collisions.ts
-var WILDCARDS = /* @__PURE__ */ new Set(["", "0.0.0.0", "::", "[::]"]);
 function publishedPorts(suite, opts = {}) {
   const bindings = [];
   const ephemeral = [];
@@ -21759,7 +21760,7 @@ function topologyBindings(t) {
       spec: p,
       lo: p.published,
       hi: p.publishedEnd ?? p.published,
-      ip: p.hostIp === void 0 || WILDCARDS.has(p.hostIp) ? void 0 : p.hostIp
+      ip: p.hostIp === void 0 || isWildcard(p.hostIp) ? void 0 : p.hostIp
     }))
   );
 }
@@ -23829,7 +23830,7 @@ var Runtime = class _Runtime {
         const shared = source && sharedAddress(source, s);
         if (shared) return { host: shared, port: port2, node: r.node, container: r.containerName };
         const b = publishedBinding(s, port2, "tcp");
-        if (!b || /^(127\.|::1$)/.test(b.hostIp)) {
+        if (!b || isLoopback(b.hostIp)) {
           const state2 = `container port ${port2} is ${b ? `published on ${b.hostIp} only` : "not published"}; publish it in compose (ports: ["${port2}"])`;
           throw new Unaddressable(
             source ? `${r.containerName} shares no network with ${from.containerName}: containers of two compose projects meet only on a network both join or at published ports, and ${state2}, or join both services to one external network` : `${r.containerName} is on node ${r.node} and ${from.containerName} on node ${from.node}: containers on two engines meet only at published ports, and ${state2}`
@@ -23847,7 +23848,7 @@ var Runtime = class _Runtime {
    */
   hostSeenFrom(node2, from, source) {
     const host = this.nodeHost(node2);
-    if (!/^(127\.|localhost$|::1$)/.test(host)) return host;
+    if (!isLoopback(host)) return host;
     const gateway = source?.networks?.find((n) => n.gateway)?.gateway;
     if (gateway) return gateway;
     throw new Unaddressable(
@@ -23916,7 +23917,6 @@ var Runtime = class _Runtime {
     );
   }
 };
-var isWildcard = (ip) => ip === "" || ip === "0.0.0.0" || ip === "::";
 function publishedBinding(s, port2, protocol) {
   return s.ports.find((p) => p.target === port2 && p.protocol === protocol && p.hostPort > 0);
 }
@@ -28970,7 +28970,6 @@ function unionMessage(issue2) {
 }
 
 // src/checks/addressing.ts
-var LOOPBACK = /^(127\.|::1$|localhost$)/;
 function unaddressable(suite, route) {
   const from = locate(suite, route.from);
   const to = locate(suite, route.to);
@@ -28980,7 +28979,7 @@ function unaddressable(suite, route) {
   const toService = to.topology.project.services[to.service];
   if (fromService.networkMode || toService.networkMode) return void 0;
   const published = toService.ports.some(
-    (p) => p.target === route.port && p.protocol === "tcp" && !LOOPBACK.test(p.hostIp ?? "")
+    (p) => p.target === route.port && p.protocol === "tcp" && !isLoopback(p.hostIp ?? "")
   );
   if (published) return void 0;
   const sameNode = from.topology.node === to.topology.node;
@@ -32414,7 +32413,6 @@ var Addresses = class {
     return p;
   }
 };
-var isLoopback = (ip) => /^(127\.|::1$)/.test(ip);
 function uniq(xs) {
   return [...new Set(xs)];
 }

@@ -1,15 +1,24 @@
-import { errorMessage } from '../common/errors.js';
 import type { BuildSpec, NetworkSpec, ServiceSpec, VolumeSpec } from '../compose/model.js';
 
 /**
  * Everything stackcheck does to a container engine goes through this interface: the real
  * one (dockerode: a local socket, tcp+tls, ssh, Podman's socket) and the in-memory fake for
- * the orchestration logic's unit tests. Every call takes a deadline through `signal`.
+ * the orchestration logic's unit tests. Every call takes a deadline through `signal`, and every
+ * failure is an EngineError with a typed reason (./errors.ts).
+ *
+ * It is the sum of one interface per resource, as testcontainers' client splits its own
+ * (containers, images, networks, volumes, exec/archive, events); each implementation keeps one
+ * module per part (docker/*.ts, fake/*.ts).
  */
-export interface Engine {
+export interface Engine extends ImageOps, NetworkOps, VolumeOps, ContainerOps, ExecOps, EventOps {
   /** The node this engine serves, for messages. */
   readonly node: string;
+  /** Version, API version talked at, OS, runtimes, firewall backend: read at connect. */
   info(signal?: AbortSignal): Promise<EngineInfo>;
+  close(): Promise<void>;
+}
+
+export interface ImageOps {
   imageExists(ref: string, signal?: AbortSignal): Promise<boolean>;
   pullImage(ref: string, signal?: AbortSignal): Promise<void>;
   buildImage(req: BuildRequest, signal?: AbortSignal): Promise<void>;
@@ -17,13 +26,24 @@ export interface Engine {
   saveImage(ref: string, signal?: AbortSignal): Promise<NodeJS.ReadableStream>;
   /** Loads a tarball made by saveImage (`docker load`). */
   loadImage(tarball: NodeJS.ReadableStream, signal?: AbortSignal): Promise<void>;
+}
 
+export interface NetworkOps {
   createNetwork(req: CreateNetworkRequest, signal?: AbortSignal): Promise<string>;
   networkExists(name: string, signal?: AbortSignal): Promise<boolean>;
+  /** Removing one that is gone is done. */
   removeNetwork(id: string, signal?: AbortSignal): Promise<void>;
-  createVolume(req: CreateVolumeRequest, signal?: AbortSignal): Promise<string>;
-  removeVolume(name: string, signal?: AbortSignal): Promise<void>;
+  listNetworks(labels: LabelFilter, signal?: AbortSignal): Promise<ResourceRef[]>;
+}
 
+export interface VolumeOps {
+  createVolume(req: CreateVolumeRequest, signal?: AbortSignal): Promise<string>;
+  /** Removing one that is gone is done. */
+  removeVolume(name: string, signal?: AbortSignal): Promise<void>;
+  listVolumes(labels: LabelFilter, signal?: AbortSignal): Promise<ResourceRef[]>;
+}
+
+export interface ContainerOps {
   createContainer(req: CreateContainerRequest, signal?: AbortSignal): Promise<string>;
   /** A helper container stackcheck runs for itself (probes, fault tools), created and started. */
   runSidecar(req: SidecarRequest, signal?: AbortSignal): Promise<string>;
@@ -46,19 +66,21 @@ export interface Engine {
     opts: { sinceMs?: number },
     signal?: AbortSignal,
   ): Promise<LogLine[]>;
+  listContainers(labels: LabelFilter, signal?: AbortSignal): Promise<ResourceRef[]>;
+}
+
+export interface ExecOps {
   /** Runs a command in a running container and collects its output. */
   exec(id: string, req: ExecRequest, signal?: AbortSignal): Promise<ExecResult>;
   /**
    * A path in a container's filesystem as a tar stream (GET /containers/{id}/archive): works
    * whatever tools the image has, on a stopped container too. Entries are named from the
-   * path's last component (`/data` gives `data/`, `data/a.txt`). A missing path is a 404.
+   * path's last component (`/data` gives `data/`, `data/a.txt`). A missing path is 'not-found'.
    */
   readArchive(id: string, path: string, signal?: AbortSignal): Promise<NodeJS.ReadableStream>;
+}
 
-  listContainers(labels: LabelFilter, signal?: AbortSignal): Promise<ResourceRef[]>;
-  listNetworks(labels: LabelFilter, signal?: AbortSignal): Promise<ResourceRef[]>;
-  listVolumes(labels: LabelFilter, signal?: AbortSignal): Promise<ResourceRef[]>;
-
+export interface EventOps {
   /**
    * Container events for resources carrying `labels`, until `signal` aborts; with `untilMs`,
    * the engine's recorded events between `sinceMs` and `untilMs` (epoch ms), then the end.
@@ -68,7 +90,6 @@ export interface Engine {
     signal: AbortSignal,
     window?: { sinceMs: number; untilMs: number },
   ): AsyncIterable<ContainerEvent>;
-  close(): Promise<void>;
 }
 
 /** A label that must equal a value, or (true) merely be present. */
@@ -76,7 +97,12 @@ export type LabelFilter = Record<string, string | true>;
 
 export interface EngineInfo {
   version: string;
+  /** The API version stackcheck talks to it at: min(the newest it knows, the engine's). */
   apiVersion: string;
+  /** The newest API version the engine offers. */
+  engineApiVersion?: string;
+  /** Docker 28+ (API 1.49+): 'iptables' or 'nftables'; undefined where the engine does not say. */
+  firewallBackend?: string;
   os: string;
   runtimes: string[];
   /** What reaching it did that the user must hear of: an unknown ssh host key accepted. */
@@ -222,24 +248,4 @@ export interface ContainerEvent {
   timeMs: number;
 }
 
-/**
- * An engine's refusal, in the shape the Docker daemon gives it (an HTTP status and its own
- * message): what the fake engine throws, and what engineMessage() reads from either engine.
- */
-export class EngineError extends Error {
-  readonly json: { message: string };
-  constructor(
-    readonly statusCode: number,
-    message: string,
-  ) {
-    super(`(HTTP code ${statusCode}) ${message}`);
-    this.name = 'EngineError';
-    this.json = { message };
-  }
-}
-
-/** The daemon's own message, without dockerode's "(HTTP code 409) conflict - " prefix. */
-export function engineMessage(e: unknown): string {
-  const json = (e as { json?: { message?: string } }).json;
-  return json?.message ?? errorMessage(e).replace(/^\(HTTP code \d+\)\s*[\w ]*-\s*/, '');
-}
+export { EngineError, engineMessage, isEngineError, type EngineErrorReason } from './errors.js';

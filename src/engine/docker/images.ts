@@ -1,0 +1,88 @@
+import { readdirSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import type { BuildRequest, ImageOps } from '../engine.js';
+import { EngineError, classifyStreamFailure } from '../errors.js';
+import { sealed } from './call.js';
+import type { DockerContext } from './context.js';
+import { abortable } from './wire.js';
+
+/** Images: look up, pull, build, save and load. */
+export class DockerImages implements ImageOps {
+  constructor(private readonly ctx: DockerContext) {}
+
+  async imageExists(ref: string, signal?: AbortSignal): Promise<boolean> {
+    try {
+      await sealed(this.ctx.node, () => abortable(signal, this.ctx.docker.getImage(ref).inspect()));
+      return true;
+    } catch (e) {
+      if (e instanceof EngineError && e.reason === 'not-found') return false;
+      throw e;
+    }
+  }
+
+  pullImage(ref: string, signal?: AbortSignal): Promise<void> {
+    return sealed(this.ctx.node, async () => {
+      const stream = (await this.ctx.docker.pull(ref, { abortSignal: signal })) as Readable;
+      await this.follow('pull', stream);
+    });
+  }
+
+  buildImage(req: BuildRequest, signal?: AbortSignal): Promise<void> {
+    const b = req.build;
+    return sealed(this.ctx.node, async () => {
+      const stream = await this.ctx.docker.buildImage(
+        { context: b.context, src: readdirSync(b.context) },
+        {
+          t: req.tag,
+          dockerfile: b.dockerfile,
+          buildargs: b.args,
+          target: b.target ?? '',
+          labels: { ...b.labels, ...req.labels },
+          rm: true,
+          forcerm: true,
+          abortSignal: signal,
+        },
+      );
+      await this.follow('build', stream, req.onProgress);
+    });
+  }
+
+  saveImage(ref: string, signal?: AbortSignal): Promise<NodeJS.ReadableStream> {
+    return sealed(this.ctx.node, () => abortable(signal, this.ctx.docker.getImage(ref).get()));
+  }
+
+  loadImage(tarball: NodeJS.ReadableStream, signal?: AbortSignal): Promise<void> {
+    return sealed(this.ctx.node, async () => {
+      const stream = (await this.ctx.docker.loadImage(tarball, {
+        abortSignal: signal,
+      })) as Readable;
+      await this.follow('load', stream);
+    });
+  }
+
+  /** Reads a JSON-lines progress stream; the daemon reports build and pull failures inside it. */
+  private follow(
+    kind: 'pull' | 'build' | 'load',
+    stream: NodeJS.ReadableStream,
+    onProgress?: (line: string) => void,
+  ): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.ctx.docker.modem.followProgress(
+        stream,
+        (err: Error | null, output: { error?: string; errorDetail?: { message?: string } }[]) => {
+          const failed = output?.find((o) => o.error || o.errorDetail);
+          if (err) reject(err);
+          else if (failed) {
+            const message = failed.errorDetail?.message ?? failed.error ?? 'failed';
+            const reason = kind === 'load' ? 'failed' : classifyStreamFailure(kind, message);
+            reject(new EngineError(reason, message, { node: this.ctx.node }));
+          } else resolve();
+        },
+        (event: { stream?: string; status?: string }) => {
+          const line = (event.stream ?? event.status ?? '').trim();
+          if (line && onProgress) onProgress(line);
+        },
+      );
+    });
+  }
+}

@@ -21,6 +21,10 @@ Commands:
       --verbose         print every service's progress, not one line per topology
                         (also STACKCHECK_VERBOSE=1)
   validate [manifest]   check the manifest and its compose files without touching an engine
+  config [manifest]     print each topology's compose model as stackcheck resolved it, in the
+                        shape of \`docker compose config\` (to diff the two)
+      --topology T      only topology T
+      --format F        yaml (default) or json
   down [manifest]       remove what stackcheck runs left behind on the engines
       --run ID          only that run (live or not)
       --all             every stackcheck run, live ones included
@@ -77,6 +81,7 @@ export type Command =
       html?: string;
     }
   | { name: 'validate'; manifest: string }
+  | { name: 'config'; manifest: string; topology?: string; format: 'json' | 'yaml' }
   | { name: 'down'; manifest?: string; runId?: string; all: boolean }
   | { name: 'schema' }
   | { name: 'help' }
@@ -298,6 +303,25 @@ export function parseCommand(argv: string[]): Command {
       const { positionals } = parse(rest, {}, 1);
       return { name, manifest: positionals[0] ?? DEFAULT_MANIFEST };
     }
+    case 'config': {
+      const { values, positionals } = parse(
+        rest,
+        { topology: { type: 'string' }, format: { type: 'string' } },
+        1,
+      );
+      const format = (values.format as string | undefined) ?? 'yaml';
+      if (format !== 'json' && format !== 'yaml')
+        throw new UserError({
+          message: `--format must be json or yaml, not "${format}"`,
+          hint: 'For example: stackcheck config --format json',
+        });
+      return {
+        name,
+        manifest: positionals[0] ?? DEFAULT_MANIFEST,
+        ...(values.topology !== undefined && { topology: String(values.topology) }),
+        format,
+      };
+    }
     case 'down': {
       const { values, positionals } = parse(
         rest,
@@ -322,7 +346,7 @@ export function parseCommand(argv: string[]): Command {
     default:
       throw new UserError({
         message: `unknown command "${name}"`,
-        hint: 'Commands: run, validate, down, merge, report, snapshot, diff, schema. Run `stackcheck --help`.',
+        hint: 'Commands: run, validate, config, down, merge, report, snapshot, diff, schema. Run `stackcheck --help`.',
       });
   }
 }

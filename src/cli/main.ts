@@ -6,6 +6,7 @@ import { connect } from '../engine/connect.js';
 import { DEFAULT_NODE, loadSuites } from '../manifest/load.js';
 import { manifestJsonSchema } from '../manifest/schema.js';
 import type { NodeSpec, Suite } from '../manifest/suite.js';
+import { plan as makePlan } from '../orchestrator/plan.js';
 import { sweep, type SweepSelection } from '../orchestrator/sweep.js';
 import { consoleProgress, printSummary, verboseFromEnv } from '../report/console.js';
 import { mergeResults, readResultFiles } from '../report/merge.js';
@@ -15,6 +16,7 @@ import { parseCommand, USAGE, type Command } from './args.js';
 import type { Snapshot } from '../snapshot/model.js';
 import { requireSnapshots } from '../snapshot/collect.js';
 import { diffCommand, snapshotsOnly, writeSnapshots } from './snapshot.js';
+import { configCommand } from './config.js';
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 const err = (s: string) => process.stderr.write(`${s}\n`);
@@ -49,6 +51,8 @@ async function dispatch(cmd: Command): Promise<number> {
       return 0;
     case 'validate':
       return validateCommand(cmd.manifest);
+    case 'config':
+      return configCommand(cmd, out, err);
     case 'run':
       return runCommand(cmd);
     case 'down':
@@ -84,6 +88,8 @@ async function validateCommand(manifest: string): Promise<number> {
   let failed = false;
   for (const suite of loadSuites(manifest)) {
     for (const w of suite.warnings) err(`warning: ${formatPos(w.pos)}: ${w.message}`);
+    // What `run` refuses before it touches an engine (dependency cycles, ...), refused here too.
+    makePlan(suite, 'validate');
     const staticChecks = suite.checks.filter((c) => c.phase === 'static');
     const results = await runChecks(staticChecks, {
       suite,

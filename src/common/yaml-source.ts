@@ -16,6 +16,9 @@ import { positions, readTextFile, unreadable, type At } from './text-file.js';
 
 export type YamlPath = readonly (string | number)[];
 
+/** compose's merge tags, which an override file puts on a value. */
+export type MergeTag = '!reset' | '!override';
+
 /** A parsed YAML file that still knows where each key and value stands. */
 export interface YamlSource {
   file: string;
@@ -24,13 +27,25 @@ export interface YamlSource {
   posOf(path: YamlPath): SourcePos;
   /** Position of the key at the end of `path` (where an "unknown key" error should point). */
   keyPosOf(path: YamlPath): SourcePos;
+  /** compose's `!reset` / `!override` on the value at `path`; only read with `mergeTags`. */
+  tagOf(path: YamlPath): MergeTag | undefined;
+}
+
+export interface YamlOptions {
+  /** Accept compose's `!reset` and `!override` tags (compose files); elsewhere they are refused. */
+  mergeTags?: boolean;
 }
 
 /**
  * Reads and parses a YAML file. `namedAt` is where the user named it (a manifest's `compose:`
  * entry): a file that is missing or is a folder is reported there, since it has no lines.
  */
-export function readYamlFile(file: string, displayName = file, namedAt?: SourcePos): YamlSource {
+export function readYamlFile(
+  file: string,
+  displayName = file,
+  namedAt?: SourcePos,
+  options: YamlOptions = {},
+): YamlSource {
   let text: string;
   try {
     text = readTextFile(file, displayName);
@@ -42,7 +57,7 @@ export function readYamlFile(file: string, displayName = file, namedAt?: SourceP
       hint: 'Check the path; relative paths are resolved from the file that names them.',
     });
   }
-  return parseYaml(text, displayName);
+  return parseYaml(text, displayName, options);
 }
 
 /** What the user can do about each parse error the `yaml` package reports, by its code. */
@@ -63,8 +78,32 @@ const SYNTAX_MESSAGES: Partial<Record<YAMLError['code'], string>> = {
 };
 const SYNTAX_HINT = 'Fix the YAML syntax here (indentation, quoting, a missing colon).';
 
-/** compose's merge tags: the parser would drop them and merge as usual, so they are refused. */
+/** compose's merge tags: where they are not read, the parser would drop them and merge as usual, so they are refused. */
 const COMPOSE_TAGS = new Set(['!reset', '!override']);
+/** The same tags, read on any kind of value (the value itself parses as without the tag). */
+const MERGE_TAGS = [...COMPOSE_TAGS].flatMap((tag) => [
+  { tag, collection: 'map' as const, resolve: (v: unknown) => v },
+  { tag, collection: 'seq' as const, resolve: (v: unknown) => v },
+  { tag, resolve: (v: string) => v },
+]);
+
+/** The path of every value that carries a merge tag, as JSON text of the path. */
+function mergeTags(doc: Document): Map<string, MergeTag> {
+  const out = new Map<string, MergeTag>();
+  const walk = (n: unknown, path: (string | number)[]): void => {
+    if (isScalar(n) || isMap(n) || isSeq(n)) {
+      if (n.tag && COMPOSE_TAGS.has(n.tag)) out.set(JSON.stringify(path), n.tag as MergeTag);
+    }
+    if (isMap(n)) {
+      for (const p of n.items)
+        if (isPair(p) && isScalar(p.key)) walk(p.value, [...path, String(p.key.value)]);
+    } else if (isSeq(n)) {
+      n.items.forEach((item, i) => walk(item, [...path, i]));
+    }
+  };
+  walk(doc.contents, []);
+  return out;
+}
 
 /**
  * Parses YAML text into plain data and positions. Every problem the `yaml` package can raise,
@@ -72,7 +111,7 @@ const COMPOSE_TAGS = new Set(['!reset', '!override']);
  * something other than mappings, an alias inside its own anchor's value, a key that is a
  * mapping, a tag), is a UserError at its line and column: none may escape as an internal error.
  */
-export function parseYaml(text: string, file: string): YamlSource {
+export function parseYaml(text: string, file: string, options: YamlOptions = {}): YamlSource {
   // One schema whatever `%YAML 1.1` says, and no YAML 1.1 types (!!binary, !!set, dates):
   // values are strings, numbers, booleans, null, lists and mappings, and nothing else.
   const doc = parseDocument(text, {
@@ -81,6 +120,7 @@ export function parseYaml(text: string, file: string): YamlSource {
     merge: true,
     schema: 'core',
     resolveKnownTags: false,
+    ...(options.mergeTags && { customTags: MERGE_TAGS }),
   });
   const at = positions(text, file);
   if (doc.errors.length > 0) {
@@ -134,9 +174,11 @@ export function parseYaml(text: string, file: string): YamlSource {
   };
   const posOfNode = (n: Node | null): SourcePos => (n?.range ? at(n.range[0]) : fileStart);
 
+  const tags = options.mergeTags ? mergeTags(doc) : new Map<string, MergeTag>();
   return {
     file,
     data,
+    tagOf: (path) => tags.get(JSON.stringify(path)),
     posOf: (path) => posOfNode(walk(path).node),
     keyPosOf: (path) => {
       const { node, keyNode } = walk(path);

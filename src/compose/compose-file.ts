@@ -9,6 +9,8 @@ export interface ComposeSource {
   base: YamlPath;
   /** Absolute folder of the file. The first source's folder is the project folder that relative paths resolve against, as in compose. */
   dir: string;
+  /** Absolute path of the file (not for inline blocks): what include cycles are told apart by. */
+  path?: string;
   /** An inline manifest block: only services, networks and volumes are read; its other keys belong to the manifest. */
   inline?: boolean;
 }
@@ -23,5 +25,10 @@ export function readComposeFile(
   displayName: string,
   namedAt?: SourcePos,
 ): ComposeSource {
-  return { yaml: readYamlFile(absPath, displayName, namedAt), base: [], dir: dirname(absPath) };
+  return {
+    yaml: readYamlFile(absPath, displayName, namedAt, { mergeTags: true }),
+    base: [],
+    dir: dirname(absPath),
+    path: absPath,
+  };
 }

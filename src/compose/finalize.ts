@@ -75,6 +75,7 @@ const LOAD_ONLY = [
   'secrets',
   'configs',
   'extends',
+  'tagged',
 ] as const satisfies readonly (keyof ServiceLayer)[];
 
 function omit<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Omit<T, K> {

@@ -1,4 +1,6 @@
 import type { SourcePos } from '../common/errors.js';
+import type { MergeTag } from '../common/yaml-source.js';
+import type { TaggedKey } from './merge-tags.js';
 import type {
   DeviceRequestSpec,
   NetworkSpec,
@@ -113,6 +115,8 @@ export type ServiceLayer = Partial<Omit<ServiceSpec, Reshaped>> & {
   configs?: FileRef[];
   /** Only until extends is applied. */
   extends?: ExtendsRef;
+  /** compose's `!reset` / `!override` in this source; applied when it is merged onto earlier ones. */
+  tagged?: TaggedKey[];
 };
 
 export type NetworkLayer = Partial<Omit<NetworkSpec, 'name' | 'pos'>> & {
@@ -139,4 +143,8 @@ export interface SourceLayer {
   volumes: VolumeLayer[];
   secrets: FileObjectLayer[];
   configs: FileObjectLayer[];
+  /** Top-level entries this source marks `!reset` (removed) or `!override` (replaced, not merged): "services.web". */
+  tagged?: { section: Section; name: string; tag: MergeTag }[];
 }
+
+export type Section = 'services' | 'networks' | 'volumes' | 'secrets' | 'configs';

@@ -4,16 +4,17 @@ import type { YamlPath } from '../common/yaml-source.js';
 import type { ComposeSource } from './compose-file.js';
 import { ExtendsResolver } from './extends.js';
 import { finalizeNetwork, finalizeService, finalizeVolume } from './finalize.js';
+import { applyIncludes } from './include.js';
 import { interpolateKeys } from './interpolate-source.js';
 import { checkKeys } from './keys.js';
-import type { SourceLayer } from './layer.js';
+import type { Section, SourceLayer } from './layer.js';
 import { mergeSources } from './merge.js';
 import type { ComposeProject, NetworkSpec, ServiceSpec } from './model.js';
 import { Node, Problems, type LoadContext } from './node.js';
 import { normalizeNetworks, normalizeVolumeDefs } from './normalize-resources.js';
 import { mapping, str } from './read.js';
 import { normalizeFileObjects } from './secrets-configs.js';
-import { selectServices } from './validate.js';
+import { checkCycles, selectServices } from './validate.js';
 
 export { readComposeFile, type ComposeSource } from './compose-file.js';
 
@@ -23,7 +24,16 @@ export interface LoadComposeOptions {
   profiles: string[];
 }
 
-const FILE_KEYS = ['version', 'name', 'services', 'networks', 'volumes', 'secrets', 'configs'];
+const FILE_KEYS = [
+  'version',
+  'name',
+  'include',
+  'services',
+  'networks',
+  'volumes',
+  'secrets',
+  'configs',
+];
 const INLINE_KEYS = ['services', 'networks', 'volumes'];
 
 function valueAt(data: unknown, path: YamlPath): unknown {
@@ -56,13 +66,21 @@ function readSource(src: ComposeSource, ctx: LoadContext, resolver: ExtendsResol
     const name = str(root.child('name'), ctx);
     if (name !== undefined) layer.name = name;
   }
-  if (mapping(root.child('services'), ctx))
-    layer.services = resolver.services(root.child('services'), ctx);
-  layer.networks = normalizeNetworks(root.child('networks'), ctx);
-  layer.volumes = normalizeVolumeDefs(root.child('volumes'), ctx);
+  const section = (key: Section): Node => {
+    const n = root.child(key);
+    for (const e of n.entries())
+      if (e.tag) (layer.tagged ??= []).push({ section: key, name: e.key, tag: e.tag });
+    return n.withoutResets();
+  };
+  const services = section('services');
+  if (mapping(services, ctx)) layer.services = resolver.services(services, ctx);
+  layer.networks = normalizeNetworks(section('networks'), ctx);
+  layer.volumes = normalizeVolumeDefs(section('volumes'), ctx);
   if (!src.inline) {
-    layer.secrets = normalizeFileObjects(root.child('secrets'), ctx, 'secret');
-    layer.configs = normalizeFileObjects(root.child('configs'), ctx, 'config');
+    layer.secrets = normalizeFileObjects(section('secrets'), ctx, 'secret');
+    layer.configs = normalizeFileObjects(section('configs'), ctx, 'config');
+    const read = (s: ComposeSource, c: LoadContext) => readSource(s, c, resolver);
+    applyIncludes(root.child('include'), layer, ctx, read, src.path ?? src.yaml.file);
   }
   return layer;
 }
@@ -115,6 +133,7 @@ export function loadCompose(opts: LoadComposeOptions): ComposeProject {
     );
   }
   const services = selectServices(merged, opts.profiles, ctx).map((s) => finalizeService(s, ctx));
+  checkCycles(services, ctx);
   const networks: Record<string, NetworkSpec> = {};
   for (const n of merged.networks.values()) networks[n.name] = finalizeNetwork(n, ctx);
   if (!networks.default && services.some(usesDefault)) {

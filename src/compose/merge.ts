@@ -11,6 +11,7 @@ import type {
 } from './layer.js';
 import type { PortSpec } from './model.js';
 import { mergeLogging } from './normalize-logging.js';
+import { applyMergeTags } from './merge-tags.js';
 
 /*
  * compose's rules for several files (compose-spec "Merge and override"), which `extends`
@@ -110,6 +111,10 @@ function mergeAttachments(
 }
 
 export function mergeServices(a: ServiceLayer, b: ServiceLayer): ServiceLayer {
+  return applyMergeTags(mergeByRules(a, b), b);
+}
+
+function mergeByRules(a: ServiceLayer, b: ServiceLayer): ServiceLayer {
   return {
     ...a,
     ...written(b),
@@ -200,6 +205,10 @@ export function mergeSources(layers: SourceLayer[]): MergedProject {
   };
   for (const layer of layers) {
     if (layer.name !== undefined) out.name = layer.name;
+    for (const t of layer.tagged ?? []) {
+      // !reset removes what earlier sources defined; !override starts the entry afresh.
+      (out[t.section] as Map<string, unknown>).delete(t.name);
+    }
     mergeInto(out.services, layer.services, mergeServices);
     mergeInto(out.networks, layer.networks, mergeResourceDefs);
     mergeInto(out.volumes, layer.volumes, mergeResourceDefs);

@@ -84,6 +84,8 @@ export type MountSpec =
       target: string;
       readOnly: boolean;
       createHostPath: boolean;
+      /** Mount propagation (rshared, rslave, ...); undefined is the engine's default (rprivate). */
+      propagation?: string;
       pos: SourcePos;
     }
   | { type: 'tmpfs'; target: string; sizeBytes?: number; mode?: number; pos: SourcePos };

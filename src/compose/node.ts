@@ -1,6 +1,6 @@
 import type { Problem, SourcePos } from '../common/errors.js';
 import type { Env } from '../common/interpolate.js';
-import type { YamlPath, YamlSource } from '../common/yaml-source.js';
+import type { MergeTag, YamlPath, YamlSource } from '../common/yaml-source.js';
 
 /** Where one compose mapping lives: the parsed file and the path of the mapping inside it. */
 export interface SourceRef {
@@ -38,6 +38,20 @@ export class Node {
   /** The last path segment: the key this value stands under. */
   get key(): string {
     return String(this.path[this.path.length - 1] ?? '');
+  }
+
+  /** compose's `!reset` / `!override` written on this value (compose files only). */
+  get tag(): MergeTag | undefined {
+    return this.src.yaml.tagOf([...this.src.base, ...this.path]);
+  }
+
+  /** A mapping without its `!reset` entries: they stand for "no value" in this file. */
+  withoutResets(): Node {
+    if (!this.isMap()) return this;
+    const kept = Object.entries(this.value).filter(([k]) => this.child(k).tag !== '!reset');
+    return kept.length === Object.keys(this.value).length
+      ? this
+      : this.withValue(Object.fromEntries(kept));
   }
 
   get isNull(): boolean {
@@ -93,4 +107,6 @@ export interface LoadContext {
   env: Env;
   /** Absolute directory relative paths resolve against (compose: the first file's folder). */
   projectDir: string;
+  /** The files whose `include` led here, outermost first (to refuse a file including itself). */
+  includeChain?: readonly string[];
 }

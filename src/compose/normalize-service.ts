@@ -44,6 +44,7 @@ import {
   typeError,
 } from './read.js';
 import { normalizeFileRefs } from './secrets-configs.js';
+import { readMergeTags } from './merge-tags.js';
 
 /** Reads one key of a service into the layer. The table's keys are the supported service keys. */
 type Handler = (n: Node, layer: ServiceLayer, ctx: LoadContext) => void;
@@ -188,7 +189,9 @@ export function normalizeService(n: Node, ctx: LoadContext): ServiceLayer {
     return layer;
   }
   checkKeys(n, SERVICE_KEYS, 'service', ctx);
-  for (const e of n.entries()) {
+  for (const written of n.entries()) {
+    const e = readMergeTags(written, layer);
+    if (!e) continue;
     if (e.key.startsWith('x-')) (layer.extensions ??= {})[e.key] = e.value;
     else HANDLERS.get(e.key)?.(e, layer, ctx);
   }

@@ -30,6 +30,13 @@ function octalMode(n: Node, ctx: LoadContext): number | undefined {
   );
 }
 
+/** bind.propagation: applied through the engine's bind options, as compose does. */
+function propagationOf(n: Node, ctx: LoadContext): { propagation?: string } {
+  if (n.isNull) return {};
+  const p = oneOf(n, ctx, PROPAGATION);
+  return p === undefined ? {} : { propagation: p };
+}
+
 function targetOk(target: string, n: Node, ctx: LoadContext): boolean {
   if (target.startsWith('/')) return true;
   ctx.problems.add(
@@ -51,6 +58,7 @@ function shortVolume(n: Node, text: string, ctx: LoadContext): MountSpec | undef
   const flags = mode.split(',').filter((f) => f !== '');
   let readOnly = false;
   let noCopy = false;
+  let propagation: string | undefined;
   for (const f of flags) {
     if (f === 'ro' || f === 'rw') readOnly = f === 'ro';
     else if (f === 'nocopy') noCopy = true;
@@ -59,14 +67,13 @@ function shortVolume(n: Node, text: string, ctx: LoadContext): MountSpec | undef
         message: `${n.label}: SELinux relabel option "${f}" is ignored by stackcheck`,
         pos: n.pos,
       });
+    } else if (PROPAGATION.includes(f)) {
+      propagation = f;
     } else if (!IGNORED_MODES.includes(f)) {
-      const why = PROPAGATION.includes(f)
-        ? `mount propagation "${f}" is not supported by stackcheck`
-        : `unknown volume option "${f}"`;
       ctx.problems.add(
         n.pos,
-        `${n.label}: ${why}`,
-        'Use ro or rw (and nocopy for a named volume).',
+        `${n.label}: unknown volume option "${f}"`,
+        'Use ro or rw (nocopy for a named volume, a propagation mode such as rslave for a host path).',
       );
       return undefined;
     }
@@ -86,6 +93,7 @@ function shortVolume(n: Node, text: string, ctx: LoadContext): MountSpec | undef
       target: target!,
       readOnly,
       createHostPath: true,
+      ...(propagation !== undefined && { propagation }),
       pos: n.pos,
     };
   }
@@ -102,7 +110,7 @@ function shortVolume(n: Node, text: string, ctx: LoadContext): MountSpec | undef
 
 const LONG_KEYS = ['type', 'source', 'target', 'read_only', 'bind', 'volume', 'tmpfs'];
 const SUB_OPTIONS = {
-  bind: ['create_host_path'],
+  bind: ['create_host_path', 'propagation'],
   volume: ['nocopy'],
   tmpfs: ['size', 'mode'],
 } as const;
@@ -163,6 +171,7 @@ function longVolume(n: Node, ctx: LoadContext): MountSpec | undefined {
         target,
         readOnly,
         createHostPath: bool(n.child('bind').child('create_host_path'), ctx) ?? true,
+        ...propagationOf(n.child('bind').child('propagation'), ctx),
         pos: n.pos,
       };
     case 'volume':

@@ -8,8 +8,7 @@ import { fileObjectMounts } from './secrets-configs.js';
 
 /*
  * Checks that need the whole merged project: profiles, references between services and to
- * top-level networks, volumes, secrets and configs. Dependency cycles are left to the
- * orchestrator, which orders services anyway.
+ * top-level networks, volumes, secrets and configs; dependency cycles.
  */
 
 function isEnabled(s: ServiceLayer, profiles: readonly string[]): boolean {
@@ -164,4 +163,35 @@ export function selectServices(
       ],
     };
   });
+}
+
+/**
+ * Dependency cycles (depends_on, links and the dependencies compose implies), refused at load
+ * as compose refuses them ("dependency cycle detected"), so `validate` and `config` see what
+ * `run` would refuse. Reported once per cycle, at the entry that closes it.
+ */
+export function checkCycles(
+  services: readonly { name: string; dependsOn: Record<string, { pos: SourcePos }> }[],
+  ctx: LoadContext,
+): void {
+  const byName = new Map(services.map((s) => [s.name, s]));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (name: string, path: string[]): void => {
+    if (state.get(name) === 'done') return;
+    if (state.get(name) === 'visiting') {
+      const cycle = [...path.slice(path.indexOf(name)), name];
+      const from = path.at(-1)!;
+      ctx.problems.add(
+        byName.get(from)!.dependsOn[name]!.pos,
+        `dependency cycle: ${cycle.join(' → ')}`,
+        'Remove one of these dependencies; a service cannot wait, even indirectly, for itself.',
+      );
+      return;
+    }
+    state.set(name, 'visiting');
+    for (const dep of Object.keys(byName.get(name)!.dependsOn))
+      if (byName.has(dep)) visit(dep, [...path, name]);
+    state.set(name, 'done');
+  };
+  for (const s of services) visit(s.name, []);
 }

@@ -72,7 +72,9 @@ export function containerCreateBody(req: CreateContainerRequest): ContainerCreat
       // The legacy Binds form creates a missing host path, as compose's short syntax promises.
       Binds: s.mounts.flatMap((m) =>
         m.type === 'bind' && m.createHostPath
-          ? [`${m.source}:${m.target}:${m.readOnly ? 'ro' : 'rw'}`]
+          ? [
+              `${m.source}:${m.target}:${m.readOnly ? 'ro' : 'rw'}${m.propagation ? `,${m.propagation}` : ''}`,
+            ]
           : [],
       ),
       Mounts: s.mounts
@@ -169,7 +171,15 @@ function ns(ms: number | undefined): number | undefined {
 function mount(m: MountSpec, volumeNames: Record<string, string>): MountSettings {
   switch (m.type) {
     case 'bind':
-      return { Type: 'bind' as const, Source: m.source, Target: m.target, ReadOnly: m.readOnly };
+      return {
+        Type: 'bind' as const,
+        Source: m.source,
+        Target: m.target,
+        ReadOnly: m.readOnly,
+        ...(m.propagation && {
+          BindOptions: { Propagation: m.propagation } as MountSettings['BindOptions'],
+        }),
+      };
     case 'volume':
       return {
         Type: 'volume' as const,

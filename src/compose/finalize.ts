@@ -75,6 +75,7 @@ const LOAD_ONLY = [
   'secrets',
   'configs',
   'extends',
+  'deployRestart',
   'tagged',
 ] as const satisfies readonly (keyof ServiceLayer)[];
 

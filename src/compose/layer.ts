@@ -113,6 +113,8 @@ export type ServiceLayer = Partial<Omit<ServiceSpec, Reshaped>> & {
   resourceKeys?: Record<string, Placed<number | string | boolean>>;
   secrets?: FileRef[];
   configs?: FileRef[];
+  /** deploy.restart_policy, as the engine's policy: it wins over `restart`, as in compose. */
+  deployRestart?: ServiceSpec['restart'];
   /** Only until extends is applied. */
   extends?: ExtendsRef;
   /** compose's `!reset` / `!override` in this source; applied when it is merged onto earlier ones. */

@@ -165,6 +165,17 @@ export interface BuildSpec {
   pos: SourcePos;
 }
 
+/** Another service's namespace (`service:X`) or a container's outside the project (`container:NAME`). */
+export type SharedRef = `service:${string}` | `container:${string}`;
+
+/** One `volumes_from` entry: a service of the project, or a container outside it. */
+export interface VolumesFromSpec {
+  service?: string;
+  container?: string;
+  readOnly: boolean;
+  pos: SourcePos;
+}
+
 export interface ServiceSpec {
   name: string;
   /** Where the service's key stands in the (first) file that defines it. */
@@ -227,10 +238,17 @@ export interface ServiceSpec {
   devices: DeviceMappingSpec[];
   logging?: { driver?: string; options: Record<string, string> };
   links: LinkSpec[];
-  /** Namespaces shared with the host (or, for ipc, made shareable); other containers' are not supported. */
-  pid?: 'host';
-  ipc?: 'host' | 'private' | 'shareable' | 'none';
+  /**
+   * Namespaces shared with the host, with another service (`service:X`, its first container)
+   * or with a container outside the project (`container:NAME`); ipc can also be made shareable.
+   */
+  pid?: 'host' | SharedRef;
+  ipc?: 'host' | 'private' | 'shareable' | 'none' | SharedRef;
   uts?: 'host';
+  /** `volumes_from`: the volumes of another service's first container, or of a container by name. */
+  volumesFrom?: VolumesFromSpec[];
+  /** Where a `service:`/`container:` network_mode, ipc or pid was written, for messages. */
+  sharedAt?: Partial<Record<'network_mode' | 'ipc' | 'pid', SourcePos>>;
   usernsMode?: string;
   macAddress?: string;
   cgroupParent?: string;

@@ -12,7 +12,13 @@ import { normalizeHealthcheck } from './normalize-healthcheck.js';
 import { normalizeKeyValueFiles } from './normalize-key-value-files.js';
 import { normalizeLinks } from './normalize-links.js';
 import { normalizeLogging } from './normalize-logging.js';
-import { ipcMode, pidMode, utsMode } from './normalize-namespaces.js';
+import {
+  ipcMode,
+  networkMode,
+  pidMode,
+  utsMode,
+  volumesFrom,
+} from './normalize-namespaces.js';
 import { normalizeServiceNetworks } from './normalize-networks.js';
 import {
   commandLine,
@@ -95,7 +101,8 @@ const HANDLERS = new Map<string, Handler>([
   ['depends_on', (n, l, c) => setDefined(l, 'dependsOn', normalizeDependsOn(n, c))],
   ['healthcheck', (n, l, c) => setDefined(l, 'healthcheck', normalizeHealthcheck(n, c))],
   ['networks', (n, l, c) => setDefined(l, 'networks', normalizeServiceNetworks(n, c))],
-  ['network_mode', (n, l, c) => setDefined(l, 'networkMode', str(n, c))],
+  ['network_mode', (n, l, c) => setDefined(l, 'networkMode', networkMode(n, l, c))],
+  ['volumes_from', (n, l, c) => setDefined(l, 'volumesFrom', volumesFrom(n, c))],
   ['volumes', (n, l, c) => addMounts(l, normalizeVolumes(n, c))],
   ['tmpfs', (n, l, c) => addMounts(l, normalizeTmpfs(n, c))],
   ['labels', (n, l, c) => setDefined(l, 'labels', stringMap(n, c))],
@@ -126,6 +133,7 @@ const HANDLERS = new Map<string, Handler>([
       const d = normalizeDeploy(n, c);
       setReplicas(l, d.replicas, n.child('replicas'), c);
       setDefined(l, 'resources', d.resources);
+      setDefined(l, 'deployRestart', d.restart);
     },
   ],
   [
@@ -152,8 +160,8 @@ const HANDLERS = new Map<string, Handler>([
   ['dns_search', (n, l, c) => setDefined(l, 'dnsSearch', strList(n, c, { single: true }))],
   ['dns_opt', (n, l, c) => setDefined(l, 'dnsOpt', strList(n, c))],
   ['group_add', (n, l, c) => setDefined(l, 'groupAdd', strList(n, c))],
-  ['pid', (n, l, c) => setDefined(l, 'pid', pidMode(n, c))],
-  ['ipc', (n, l, c) => setDefined(l, 'ipc', ipcMode(n, c))],
+  ['pid', (n, l, c) => setDefined(l, 'pid', pidMode(n, l, c))],
+  ['ipc', (n, l, c) => setDefined(l, 'ipc', ipcMode(n, l, c))],
   ['uts', (n, l, c) => setDefined(l, 'uts', utsMode(n, c))],
   ['userns_mode', (n, l, c) => setDefined(l, 'usernsMode', str(n, c))],
   ['mac_address', (n, l, c) => setDefined(l, 'macAddress', macAddress(n, c))],

@@ -5,6 +5,7 @@ import type { DependsOn } from './model.js';
 import type { LoadContext } from './node.js';
 import type { SourcePos } from '../common/errors.js';
 import { fileObjectMounts } from './secrets-configs.js';
+import { sharedDependencies } from './shared-namespaces.js';
 
 /*
  * Checks that need the whole merged project: profiles, references between services and to
@@ -17,10 +18,10 @@ function isEnabled(s: ServiceLayer, profiles: readonly string[]): boolean {
 }
 
 /**
- * A reference from `s` to `name` (a dependency, a network_mode): a problem when that service
+ * A reference from `s` to `name` (a dependency, a shared namespace): a problem when that service
  * does not exist, or when no active profile enables it. Returns whether it runs.
  */
-function checkTarget(
+export function checkTarget(
   s: ServiceLayer,
   name: string,
   what: string,
@@ -82,12 +83,7 @@ function linkDependencies(
   return out;
 }
 
-function checkNetworkMode(
-  s: ServiceLayer,
-  project: MergedProject,
-  active: Set<string>,
-  ctx: LoadContext,
-): void {
+function checkNetworkMode(s: ServiceLayer, ctx: LoadContext): void {
   if (s.networkMode === undefined) return;
   if (Object.keys(s.networks ?? {}).length > 0) {
     ctx.problems.add(
@@ -96,9 +92,6 @@ function checkNetworkMode(
       "Keep one: network_mode replaces the service's networks.",
     );
   }
-  const other = /^service:(.+)$/.exec(s.networkMode)?.[1];
-  if (other === undefined) return;
-  checkTarget(s, other, 'joins the network of', s.pos, project, active, ctx);
 }
 
 function checkReferences(s: ServiceLayer, project: MergedProject, ctx: LoadContext): void {
@@ -150,13 +143,17 @@ export function selectServices(
   const names = new Set(active.map((s) => s.name));
   return active.map((s) => {
     checkReferences(s, project, ctx);
-    checkNetworkMode(s, project, names, ctx);
+    checkNetworkMode(s, ctx);
     return {
       ...s,
       dependsOn: {
+        ...sharedDependencies(s, project, names, ctx),
         ...checkDependencies(s, project, names, ctx),
         ...linkDependencies(s, project, names, ctx),
       },
+      // deploy.restart_policy wins over restart, as compose v2 applies them.
+      restart: s.deployRestart ?? s.restart,
+      deployRestart: undefined,
       mounts: [
         ...(s.mounts ?? []),
         ...fileObjectMounts(s, { secret: project.secrets, config: project.configs }, ctx),

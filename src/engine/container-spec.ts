@@ -154,8 +154,12 @@ function hostOptions(s: ServiceSpec): HostConfig & { Annotations?: Record<string
     DnsSearch: s.dnsSearch,
     DnsOptions: s.dnsOpt,
     GroupAdd: s.groupAdd,
+    // `service:X` arrives resolved to `container:<name>` (orchestrator/replica-request.ts).
     PidMode: s.pid,
     IpcMode: s.ipc,
+    VolumesFrom: (s.volumesFrom ?? []).flatMap((v) =>
+      v.container === undefined ? [] : [`${v.container}:${v.readOnly ? 'ro' : 'rw'}`],
+    ),
     UTSMode: s.uts,
     UsernsMode: s.usernsMode,
     CgroupParent: s.cgroupParent,

@@ -8,7 +8,7 @@ import type { ContainerState, Engine } from '../engine/engine.js';
 import { deadline, IMAGE_CALL_MS, InFlight, isAbort, QUICK_CALL_MS } from './deadline.js';
 import { runLabels, type RunIdentity } from './identity.js';
 import { LABEL } from './labels.js';
-import { replicaRequest, topologyLabels } from './replica-request.js';
+import { replicaRequest, sharesAnother, topologyLabels } from './replica-request.js';
 import type { TopologyPlan, ServicePlan } from './plan.js';
 import type { Progress, ServicePhase } from './progress.js';
 import { diagnose } from './diagnose.js';
@@ -195,8 +195,8 @@ export async function upTopology(tp: TopologyPlan, ctx: UpContext): Promise<Topo
         await infra;
         // Only the start waits for the dependencies: the container is created meanwhile (as
         // compose does), so a link in a chain costs a start, not a create and a start. One
-        // that joins another container's network namespace needs that container first.
-        const early = !/^(service|container):/.test(sp.spec.networkMode ?? '');
+        // that joins another container's namespaces or mounts its volumes needs it first.
+        const early = !sharesAnother(sp.spec);
         if (early) await createReplicas(sp, tp, ctx, signal, run, outcome);
         await depsHold;
         await ctx.beforeStart;

@@ -271,7 +271,7 @@ describe('namespaces and other host options', () => {
     });
   });
 
-  it("refuses to join another service's or container's namespace, and reports bad values", () => {
+  it("reports a shared namespace's missing service, and bad values", () => {
     const run = () =>
       loadText(`services:
   a:
@@ -283,16 +283,18 @@ describe('namespaces and other host options', () => {
     platform: "linux amd64"
     runtime: [runc]
     storage_opt: size
+    network_mode: bridge
 `);
     expect(problems(run)).toEqual([
-      'compose.yaml:4:10 services.a.pid: joining another service\'s pid namespace ("service:db") is not supported by stackcheck',
-      'compose.yaml:5:10 services.a.ipc: joining another container\'s ipc namespace ("container:abc") is not supported by stackcheck',
+      'compose.yaml:4:10 service "a" shares the pid namespace of "db", which is not defined',
       'compose.yaml:6:10 services.a.uts must be one of host, got "private"',
       'compose.yaml:7:18 services.a.mac_address: "02-42-ac-11-00-02" is not a MAC address',
       'compose.yaml:8:15 services.a.platform: "linux amd64" is not a platform',
       'compose.yaml:9:14 services.a.runtime must be a string, got a list',
       'compose.yaml:10:18 services.a.storage_opt must be a list of "KEY=value" strings or a mapping, got string "size"',
     ]);
-    expect(hints(run)[1]).toBe('Use host or private or shareable or none, or remove ipc.');
+    expect(
+      problems(() => loadText('services:\n  a:\n    image: x\n    ipc: "service:a b:c"\n    pid: other\n')),
+    ).toEqual(['compose.yaml:4:10 service "a" shares the ipc namespace of "a b:c", which is not defined', 'compose.yaml:5:10 services.a.pid must be one of host, got "other"']);
   });
 });

@@ -68,7 +68,7 @@ describe('services written inline in the suite manifest', () => {
     );
     // An inline block has no top-level secrets, so a secret cannot be declared there.
     expect(problems(() => load(inline(text)))).toEqual([
-      'stackcheck.yml:11:9 compose key "volumes_from" (in services.queen) is not supported by stackcheck',
+      'stackcheck.yml:11:24 service "queen" mounts the volumes of "other", which is not defined',
       'stackcheck.yml:12:19 service "queen" uses secret "token", which is not declared under top-level secrets',
     ]);
   });

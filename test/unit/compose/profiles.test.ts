@@ -148,11 +148,11 @@ describe('network_mode: service:NAME', () => {
 
   it('reports a service that is missing or disabled', () => {
     expect(problems(() => loadText(text))).toEqual([
-      'compose.yaml:2:3 service "app" joins the network of "vpn", which is only enabled by profile vpn',
+      'compose.yaml:4:19 service "app" joins the network of "vpn", which is only enabled by profile vpn',
     ]);
     expect(
       problems(() => loadText(text.replace('service:vpn', 'service:vpm'), { profiles: ['vpn'] })),
-    ).toEqual(['compose.yaml:2:3 service "app" joins the network of "vpm", which is not defined']);
+    ).toEqual(['compose.yaml:4:19 service "app" joins the network of "vpm", which is not defined']);
     expect(
       hints(() => loadText(text.replace('service:vpn', 'service:vpm'), { profiles: ['vpn'] })),
     ).toEqual(['Did you mean "vpn"?']);

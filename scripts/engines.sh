@@ -59,11 +59,19 @@ engine_suite() {
 engine_packages() {
   case $1 in
     # docker-init is tini-static (package tini); runc from the same release as containerd.
-    # runc needs the release's C library and libseccomp (see relink_root).
-    docker28 | docker26) echo docker.io docker-cli containerd runc tini-static libc6 libseccomp2 ;;
-    # Podman's runtime (crun), its monitor (conmon), networking (netavark, aardvark-dns), its
-    # init for `init: true` (catatonit) and its default configuration (containers-common).
-    podman5) echo podman conmon crun netavark aardvark-dns catatonit golang-github-containers-common golang-github-containers-image ;;
+    # docker-init is tini-static; runc needs the release's C library and libseccomp (see
+    # relink_root).
+    docker28) echo docker.io docker-cli containerd runc tini-static libc6 libseccomp2 ;;
+    # trixie's docker.io has no docker-cli of its own yet, and its tini holds tini-static.
+    docker26) echo docker.io containerd runc tini libc6 libseccomp2 ;;
+    # Podman's runtime (runc, see podman_conf), its monitor (conmon), networking (netavark, aardvark-dns), its
+    # init for `init: true` (catatonit), its default configuration (containers-common), and
+    # the libraries of the release that this machine's are too old for.
+    podman5)
+      echo podman conmon runc netavark aardvark-dns catatonit golang-github-containers-common \
+        golang-github-containers-image libc6 libgpgme11t64 libassuan9 libgpg-error0 libseccomp2 \
+        libsqlite3-0 libsubid5 libglib2.0-0t64
+      ;;
   esac
 }
 engine_id() {
@@ -141,13 +149,16 @@ fetch_packages() {
   root=$CACHE/$suite/root
   mkdir -p "$debs" "$root"
   apt_update "$suite"
-  local missing=()
-  for p in "$@"; do
-    local v
-    v=$(apt_private apt-cache "$suite" show --no-all-versions "$p" 2>/dev/null | sed -n 's/^Version: //p' || true)
-    [ -n "$v" ] || die "Debian $suite has no package $p"
+  # The release's current version of each, in one apt-cache call (each call reads the lists).
+  local missing=() known=" " p v
+  while read -r p v; do
+    known+="$p "
     # Debian file names encode the epoch's colon as %3a.
     ls "$debs/${p}_${v/:/%3a}_"*.deb >/dev/null 2>&1 || missing+=("$p")
+  done < <(apt_private apt-cache "$suite" show --no-all-versions "$@" 2>/dev/null |
+    awk '/^Package: /{p=$2} /^Version: /{print p, $2}')
+  for p in "$@"; do
+    [[ $known == *" $p "* ]] || die "Debian $suite has no package $p"
   done
   if [ "${#missing[@]}" -gt 0 ]; then
     log "downloading ${missing[*]} from Debian $suite"
@@ -202,10 +213,17 @@ relink_root() {
 }
 
 fetch_engine() {
-  local engine=$1 suite
+  local engine=$1 suite stamp
   suite=$(engine_suite "$engine")
+  stamp=$CACHE/$suite/fetched-$engine
+  # Fetched since the lists were last read: nothing can have changed.
+  if [ -f "$stamp" ] && [ -z "$(find "$(apt_dir "$suite")/lists" -maxdepth 1 -newer "$stamp" -name '*_Packages*')" ] &&
+    [ -n "$(find "$(apt_dir "$suite")/lists" -maxdepth 1 -name '*_Packages*' -mmin -1440)" ]; then
+    return 0
+  fi
   fetch_packages "$suite" $(engine_packages "$engine")
   relink_root "$CACHE/$suite/root"
+  : >"$stamp"
 }
 
 compose_path() {
@@ -293,6 +311,104 @@ JSON
     tail -n 20 "$run/dockerd.log" >&2 || true
     die "$engine's dockerd did not answer within 60 s (log: $run/dockerd.log)"
   fi
+}
+
+# Podman's configuration, all private: containers.conf (binaries from the release's root,
+# cgroupfs and an events file as there is no systemd, file locks and a tmp_dir of its own so
+# that it shares nothing with the machine's Podman), storage.conf and registries.conf.
+podman_conf() {
+  local engine=$1 root run lib octet nofile nproc
+  root=$CACHE/$(engine_suite "$engine")/root
+  run=$(run_of "$engine")
+  lib=$(lib_of "$engine")
+  octet=$(engine_octet "$engine")
+  # Podman gives containers open-files and process limits above this machine's hard limits,
+  # which a root without CAP_SYS_RESOURCE (a CI container) may not raise to.
+  nofile=$(ulimit -Hn)
+  nproc=$(ulimit -Hu)
+  [ "$nproc" != unlimited ] && [ "$nproc" -le 32768 ] || nproc=32768
+  cat >"$run/containers.conf" <<EOF2
+[containers]
+default_ulimits = ["nofile=$nofile:$nofile", "nproc=$nproc:$nproc"]
+init_path = "$root/usr/bin/catatonit"
+seccomp_profile = "$root/usr/share/containers/seccomp.json"
+
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$run/events.log"
+conmon_path = ["$root/usr/bin/conmon"]
+helper_binaries_dir = ["$root/usr/lib/podman", "$root/usr/libexec/podman"]
+lock_type = "file"
+runtime = "runc"
+static_dir = "$lib/storage/libpod"
+tmp_dir = "$run/libpod"
+volume_path = "$lib/storage/volumes"
+
+# runc, not crun: crun refuses this machine's hybrid cgroup layout (v1 controllers and a v2
+# hierarchy), which runc accepts.
+[engine.runtimes]
+runc = ["$root/usr/sbin/runc"]
+
+[network]
+network_backend = "netavark"
+firewall_driver = "iptables"
+network_config_dir = "$lib/networks"
+default_subnet = "10.$octet.1.0/24"
+default_subnet_pools = [{ base = "10.$((octet + 1)).0.0/16", size = 24 }]
+EOF2
+  cat >"$run/storage.conf" <<EOF2
+[storage]
+driver = "overlay"
+graphroot = "$lib/storage"
+runroot = "$run/storage"
+EOF2
+  # No registry is reached from the test bed: short names resolve to what is loaded.
+  cat >"$run/registries.conf" <<EOF2
+unqualified-search-registries = []
+short-name-mode = "permissive"
+EOF2
+  # The release's signature policy (accept what is loaded), found in the config home as a
+  # user's own policy.json is, rather than in /etc/containers.
+  mkdir -p "$run/config/containers"
+  cp "$root/etc/containers/policy.json" "$run/config/containers/policy.json"
+}
+
+# Runs the release's podman with the private configuration, in the engine's namespace.
+podman_in() {
+  local engine=$1 root run
+  shift
+  root=$CACHE/$(engine_suite "$engine")/root
+  run=$(run_of "$engine")
+  CONTAINERS_CONF=$run/containers.conf CONTAINERS_STORAGE_CONF=$run/storage.conf \
+    CONTAINERS_REGISTRIES_CONF=$run/registries.conf PATH="$root/usr/bin:$root/usr/sbin:$PATH" \
+    XDG_CONFIG_HOME=$run/config in_ns "$(ns_of "$engine")" "$root/usr/bin/podman" "$@"
+}
+
+start_podman() {
+  local engine=$1 run lib sock
+  run=$(run_of "$engine")
+  lib=$(lib_of "$engine")
+  sock=$(sock_of "$engine")
+  if alive "$run/podman.pid" && answers "$engine"; then return 0; fi
+  stop_pid "$run/podman.pid"
+  mkdir -p "$lib/storage" "$lib/networks" "$run/storage" "$run/libpod"
+  podman_conf "$engine"
+  rm -f "$sock"
+  podman_in "$engine" system service --time=0 "unix://$sock" >"$run/podman.log" 2>&1 </dev/null &
+  echo $! >"$run/podman.pid"
+  if ! wait_for 300 answers "$engine"; then
+    tail -n 20 "$run/podman.log" >&2 || true
+    die "$engine's podman system service did not answer within 30 s (log: $run/podman.log)"
+  fi
+}
+
+stop_podman() {
+  local engine=$1 run
+  run=$(run_of "$engine")
+  # Podman's containers outlive its API service (each has its own conmon): removed first.
+  [ ! -f "$run/containers.conf" ] || podman_in "$engine" rm -af -t 0 >/dev/null 2>&1 || true
+  stop_pid "$run/podman.pid"
 }
 
 # The fixture images (scripts/build-fixture-images.sh builds them on the machine's engine):

@@ -71,9 +71,12 @@ describe('preflight', () => {
 describe('two nodes on one engine', () => {
   it('each container belongs to its own node, and teardown counts it once', async () => {
     const one = new FakeEngine({ node: 'main', images: [IMAGE] });
+    // Both name the same engine outright: the caller's DOCKER_HOST (a CI runner's) must not
+    // decide whether they are one engine.
+    const socket = 'unix:///var/run/docker.sock';
     const nodes = {
-      main: NODES.main!,
-      pc2: { name: 'pc2', docker: 'unix:///var/run/docker.sock', labels: [] },
+      main: { ...NODES.main!, docker: socket },
+      pc2: { name: 'pc2', docker: socket, labels: [] },
     };
     const s = twoNodes(
       [on('main', topology('a', [service('web')])), on('pc2', topology('b', [service('api')]))],
@@ -313,7 +316,8 @@ describe('addresses across topologies on one node', () => {
         on('main', topology('front', [service('web'), service('api')])),
         on('main', topology('back', [service('api')])),
       ]),
-      nodes: { main: { name: 'main', labels: [] } },
+      // The local socket by name: a caller's DOCKER_HOST must not make this node a remote one.
+      nodes: { main: { name: 'main', docker: 'unix:///var/run/docker.sock', labels: [] } },
     };
     const rt = new Runtime(s, new Map([['main', e]]), [web, frontApi, backApi], {}, IMAGE);
     const state = (id: string) => e.inspectContainer(id);

@@ -1,0 +1,74 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The engines of the test bed (scripts/engines.sh env): the machine's own (DOCKER20), the
+ * second machine's Podman (PODMAN4), and those unpacked from Debian's packages, each in a
+ * network namespace of its own (DOCKER26, DOCKER28, PODMAN5). Only engines that answer are
+ * listed; `npm test` starts them (scripts/test.sh).
+ */
+export interface TestEngine {
+  /** Lower case, as the script names them: docker20, docker26, docker28, podman4, podman5. */
+  name: string;
+  /** A DOCKER_HOST url (unix:// here: a socket reaches across namespaces). */
+  dockerHost: string;
+  /**
+   * The network namespace the engine lives in, where it is the only engine: the ports it
+   * publishes are bound there, so whatever probes them runs there (`ip netns exec NS ...`).
+   * Undefined for the machine's own engine.
+   */
+  netns?: string;
+}
+
+const SCRIPT = fileURLToPath(new URL('../../scripts/engines.sh', import.meta.url));
+
+let cached: TestEngine[] | undefined;
+
+/**
+ * The engines that answer now, the machine's first. STACKCHECK_ENGINE_* variables in the
+ * environment (set by CI or by hand) are used as they are; otherwise the script is asked.
+ */
+export function testEngines(): TestEngine[] {
+  cached ??= fromEnv(envLines());
+  return cached;
+}
+
+/** One engine by name (`docker28`), or undefined where the test bed does not run it. */
+export function testEngine(name: string): TestEngine | undefined {
+  return testEngines().find((e) => e.name === name);
+}
+
+function envLines(): Record<string, string> {
+  const given = Object.entries(process.env).filter(
+    (kv): kv is [string, string] => kv[0].startsWith('STACKCHECK_ENGINE_') && kv[1] !== undefined,
+  );
+  if (given.length > 0) return Object.fromEntries(given);
+  const out = execFileSync('bash', [SCRIPT, 'env'], { encoding: 'utf8', timeout: 30_000 });
+  return Object.fromEntries(
+    out
+      .split('\n')
+      .map((line) => /^(STACKCHECK_ENGINE_\w+)=(.*)$/.exec(line))
+      .filter((m) => m !== null)
+      .map((m) => [m[1]!, m[2]!.replace(/^'(.*)'$/, '$1')]),
+  );
+}
+
+/** The order engines are listed in: the machine's first, then by kind and version. */
+const ORDER = ['DOCKER20', 'DOCKER26', 'DOCKER28', 'PODMAN4', 'PODMAN5'];
+
+export function fromEnv(v: Record<string, string>): TestEngine[] {
+  const names = Object.keys(v)
+    .map((k) => /^STACKCHECK_ENGINE_([A-Z0-9]+)$/.exec(k)?.[1])
+    .filter((n): n is string => n !== undefined && v[`STACKCHECK_ENGINE_${n}`] !== '');
+  const rank = (n: string) => (ORDER.includes(n) ? ORDER.indexOf(n) : ORDER.length);
+  return names
+    .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
+    .map((n) => {
+      const netns = v[`STACKCHECK_ENGINE_${n}_NETNS`];
+      return {
+        name: n.toLowerCase(),
+        dockerHost: v[`STACKCHECK_ENGINE_${n}`]!,
+        ...(netns ? { netns } : {}),
+      };
+    });
+}

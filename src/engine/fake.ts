@@ -7,6 +7,7 @@ import type { ServiceSpec } from '../compose/model.js';
 import { LABEL } from '../orchestrator/labels.js';
 import { healthcheckArgv } from './health-test.js';
 import type {
+  ContainerConfig,
   BuildRequest,
   ContainerEvent,
   ContainerState,
@@ -22,7 +23,7 @@ import type {
   ResourceRef,
   SidecarRequest,
 } from './engine.js';
-import { EngineError } from './engine.js';
+import { EngineError, classifyStreamFailure } from './errors.js';
 
 /**
  * Which containers a behaviour applies to: a container name, the service it runs (its
@@ -70,6 +71,8 @@ export interface FakeContainer {
   readonly networks: string[];
   readonly volumes: string[];
   readonly ports: { target: number; protocol: string; hostIp: string; hostPort: number }[];
+  /** As inspect gives them: a named volume at its place under the engine's data root. */
+  readonly mounts: ContainerConfig['mounts'];
   readonly logs: LogLine[];
   /** Bumped on every start and exit: timers of an earlier run of the process do nothing. */
   generation: number;
@@ -301,7 +304,8 @@ export class FakeEngine implements Engine {
     return this.call('pullImage', ref, async () => {
       if (this.pullDelayMs) await this.clock.sleep(this.pullDelayMs, signal);
       const failure = this.pullFailures.shift();
-      if (failure !== undefined) throw new EngineError(500, failure);
+      if (failure !== undefined)
+        throw new EngineError(classifyStreamFailure('pull', failure), failure);
       if (!this.emptyPulls.has(normalizeRef(ref))) this.addImage(ref);
     });
   }
@@ -309,7 +313,8 @@ export class FakeEngine implements Engine {
   /** The fake's tarball names the image; loading it on another fake engine adds that image. */
   saveImage(ref: string): Promise<NodeJS.ReadableStream> {
     return this.call('saveImage', ref, () => {
-      if (!this.hasImage(ref)) throw new EngineError(404, `reference does not exist: ${ref}`);
+      if (!this.hasImage(ref))
+        throw new EngineError('not-found', `reference does not exist: ${ref}`);
       return Readable.from([JSON.stringify({ image: normalizeRef(ref) })]);
     });
   }
@@ -325,7 +330,8 @@ export class FakeEngine implements Engine {
     return this.call('buildImage', req.tag, () => {
       req.onProgress?.(`Step 1/1 : FROM scratch (fake build of ${req.tag})`);
       const failure = this.buildFailures.shift();
-      if (failure !== undefined) throw new Error(failure);
+      if (failure !== undefined)
+        throw new EngineError(classifyStreamFailure('build', failure), failure);
       this.addImage(req.tag);
     });
   }
@@ -333,7 +339,7 @@ export class FakeEngine implements Engine {
   createNetwork(req: CreateNetworkRequest): Promise<string> {
     return this.call('createNetwork', req.name, () => {
       if (this.findNetwork(req.name))
-        throw new EngineError(409, `network with name ${req.name} already exists`);
+        throw new EngineError('conflict', `network with name ${req.name} already exists`);
       const id = this.newId(req.name);
       this.networkMap.set(id, {
         id,
@@ -380,16 +386,19 @@ export class FakeEngine implements Engine {
     return this.call('removeVolume', name, () => {
       if (!this.volumeMap.has(name)) return;
       const user = this.containers().find((c) => c.volumes.includes(name));
-      if (user) throw new EngineError(409, `remove ${name}: volume is in use - [${user.id}]`);
+      if (user)
+        throw new EngineError('conflict', `remove ${name}: volume is in use - [${user.id}]`);
       this.volumeMap.delete(name);
     });
   }
 
   createContainer(req: CreateContainerRequest): Promise<string> {
     return this.call('createContainer', req.name, () => {
-      if (!this.hasImage(req.image)) throw new EngineError(404, `No such image: ${req.image}`);
+      if (!this.hasImage(req.image))
+        throw new EngineError('not-found', `No such image: ${req.image}`);
       for (const n of req.networks)
-        if (!this.findNetwork(n.name)) throw new EngineError(404, `network ${n.name} not found`);
+        if (!this.findNetwork(n.name))
+          throw new EngineError('not-found', `network ${n.name} not found`);
       const volumes = req.service.mounts.flatMap((m) =>
         m.type === 'volume' && m.source ? [req.volumeNames[m.source] ?? m.source] : [],
       );
@@ -404,6 +413,17 @@ export class FakeEngine implements Engine {
           service: req.service,
           networks: req.networks.map((n) => n.name),
           volumes,
+          mounts: req.service.mounts.map((m) => ({
+            type: m.type,
+            source:
+              m.type === 'volume'
+                ? `/var/lib/docker/volumes/${m.source ? (req.volumeNames[m.source] ?? m.source) : this.newId('anonymous')}/_data`
+                : m.type === 'bind'
+                  ? (m.source ?? '')
+                  : '',
+            target: m.target,
+            readOnly: 'readOnly' in m ? (m.readOnly ?? false) : false,
+          })),
           ports: req.service.ports.map((p) => ({
             target: p.target,
             protocol: p.protocol,
@@ -419,7 +439,8 @@ export class FakeEngine implements Engine {
 
   runSidecar(req: SidecarRequest): Promise<string> {
     return this.call('runSidecar', req.name, () => {
-      if (!this.hasImage(req.image)) throw new EngineError(404, `No such image: ${req.image}`);
+      if (!this.hasImage(req.image))
+        throw new EngineError('not-found', `No such image: ${req.image}`);
       if (req.networkOf) this.find(req.networkOf);
       const c = this.newContainer(req.name, req.image, req.labels, {});
       this.begin(c);
@@ -518,7 +539,8 @@ export class FakeEngine implements Engine {
     return this.call('pauseContainer', this.nameOf(id), () => {
       const c = this.find(id);
       if (c.status === 'paused') return;
-      if (c.status !== 'running') throw new EngineError(409, `Container ${c.id} is not running`);
+      if (c.status !== 'running')
+        throw new EngineError('not-running', `container ${c.id} is not running`);
       c.status = 'paused';
       this.emit(c, 'pause');
     });
@@ -535,7 +557,8 @@ export class FakeEngine implements Engine {
 
   runTask(req: SidecarRequest): Promise<ExecResult> {
     return this.call('runTask', req.name, () => {
-      if (!this.hasImage(req.image)) throw new EngineError(404, `No such image: ${req.image}`);
+      if (!this.hasImage(req.image))
+        throw new EngineError('not-found', `No such image: ${req.image}`);
       // The crash step's helper: SIGKILL to a container's main process from the host's pid namespace.
       const [cmd, flag, pid] = req.cmd;
       if (req.pidHost && cmd === 'kill' && flag === '-9' && pid) {
@@ -568,7 +591,8 @@ export class FakeEngine implements Engine {
   exec(id: string, req: ExecRequest): Promise<ExecResult> {
     return this.call('exec', this.nameOf(id), () => {
       const c = this.find(id);
-      if (c.status !== 'running') throw new EngineError(409, `Container ${c.id} is not running`);
+      if (c.status !== 'running')
+        throw new EngineError('not-running', `container ${c.id} is not running`);
       return this.healthProbe(c, req) ?? this.execHandler(c, req);
     });
   }
@@ -582,7 +606,7 @@ export class FakeEngine implements Engine {
         ([p]) => p === root || p.startsWith(root === '/' ? '/' : `${root}/`),
       );
       if (!files.length)
-        throw new EngineError(404, `Could not find the file ${path} in container ${c.id}`);
+        throw new EngineError('not-found', `Could not find the file ${path} in container ${c.id}`);
       const base = root === '/' ? '' : root.slice(root.lastIndexOf('/') + 1);
       const tar = pack();
       const dirs = new Set<string>();
@@ -693,7 +717,7 @@ export class FakeEngine implements Engine {
     name: string,
     image: string,
     labels: Record<string, string>,
-    more: Partial<Pick<FakeContainer, 'service' | 'networks' | 'volumes' | 'ports'>>,
+    more: Partial<Pick<FakeContainer, 'service' | 'networks' | 'volumes' | 'ports' | 'mounts'>>,
   ): FakeContainer {
     if (this.byName(name)) {
       throw new EngineError(
@@ -715,6 +739,7 @@ export class FakeEngine implements Engine {
       networks: more.networks ?? [],
       volumes: more.volumes ?? [],
       ports: more.ports ?? [],
+      mounts: more.mounts ?? [],
       logs: [],
       generation: 0,
     };
@@ -729,7 +754,7 @@ export class FakeEngine implements Engine {
 
   private find(idOrName: string): FakeContainer {
     const c = this.containerMap.get(idOrName) ?? this.byName(idOrName);
-    if (!c) throw new EngineError(404, `No such container: ${idOrName}`);
+    if (!c) throw new EngineError('not-found', `No such container: ${idOrName}`);
     return c;
   }
 
@@ -890,7 +915,18 @@ export class FakeEngine implements Engine {
       finishedAt: iso(c.finishedAtMs),
       health: c.health && { ...c.health, log: [] },
       ports: c.status === 'running' || c.status === 'paused' ? c.ports.map((p) => ({ ...p })) : [],
-      networks: c.status === 'running' || c.status === 'paused' ? this.addresses(c) : [],
+      // A stopped container stays attached, without addresses, as the engine reports it.
+      networks:
+        c.status === 'running' || c.status === 'paused'
+          ? this.addresses(c)
+          : c.networks.map((name) => ({ name })),
+      exposedPorts: [
+        ...new Map(
+          [...(s?.expose ?? []), ...c.ports.map((p) => ({ port: p.target, protocol: p.protocol }))]
+            .map((e) => ({ port: e.port, protocol: e.protocol }))
+            .map((e) => [`${e.port}/${e.protocol}`, e] as const),
+        ).values(),
+      ],
       labels: { ...c.labels },
       image: c.image,
       imageId: `sha256:${createHash('sha256').update(normalizeRef(c.image)).digest('hex')}`,
@@ -904,11 +940,16 @@ export class FakeEngine implements Engine {
         nanoCpus: Math.round((s?.resources.limits.cpus ?? 0) * 1e9),
         cpuQuota: 0,
         cpuPeriod: 0,
-        mounts: [],
+        mounts: c.mounts.map((m) => ({ ...m })),
       },
       stopSignal: s?.stopSignal,
       stopTimeoutSec: s?.stopGracePeriodMs === undefined ? undefined : s.stopGracePeriodMs / 1000,
-      deviceRequests: [],
+      deviceRequests: (s?.resources.reservations.devices ?? []).map((d) => ({
+        driver: d.driver,
+        count: d.count ?? (d.deviceIds ? 0 : -1),
+        deviceIds: d.deviceIds,
+        capabilities: [d.capabilities],
+      })),
     };
   }
 }

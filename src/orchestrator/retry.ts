@@ -110,26 +110,5 @@ export async function retry<T>(
   }
 }
 
-/**
- * A pull the registry answered definitively: the image or tag does not exist, or access is
- * refused. Waiting does not change that answer, so these fail at once with the registry's words.
- */
-const PERMANENT_PULL =
-  /manifest unknown|manifest for \S+ not found|repository does not exist|pull access denied|invalid reference format|no matching manifest for|unauthorized|authentication required|denied: requested access/i;
-
-/** Whether a failed pull is worth another attempt: anything but the registry's definitive "no". */
-export function pullRetryable(message: string): boolean {
-  return !PERMANENT_PULL.test(message);
-}
-
-/**
- * A network failure on the way to a registry (connection reset, timeout, DNS, rate limit, a
- * registry briefly unavailable). A build is retried only for these: they come from pulling its
- * base images; a failing build step or a missing file fails the same way every time.
- */
-const TRANSIENT_NETWORK =
-  /ECONNRESET|connection reset|ETIMEDOUT|i\/o timeout|TLS handshake timeout|Client\.Timeout|timeout exceeded|unexpected EOF|ECONNREFUSED|connection refused|EAI_AGAIN|temporary failure in name resolution|no such host|server misbehaving|network is unreachable|socket hang up|toomanyrequests|too many requests|50[234] (Bad Gateway|Service Unavailable|Gateway Time-?out)/i;
-
-export function buildRetryable(message: string): boolean {
-  return TRANSIENT_NETWORK.test(message);
-}
+// Which pull and build failures are worth another attempt is read from the registry's words,
+// which only the engine layer reads: see pullRetryable and buildRetryable in src/engine/errors.ts.

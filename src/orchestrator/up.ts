@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { Clock } from '../common/clock.js';
 import { formatDuration } from '../common/duration.js';
 import { errorMessage, type SourcePos } from '../common/errors.js';
-import { engineMessage } from '../engine/engine.js';
+import { engineMessage, isEngineError } from '../engine/engine.js';
 import type { ContainerState, Engine } from '../engine/engine.js';
 import { deadline, IMAGE_CALL_MS, InFlight, isAbort, QUICK_CALL_MS } from './deadline.js';
 import { runLabels, type RunIdentity } from './identity.js';
@@ -13,14 +13,7 @@ import type { TopologyPlan, ServicePlan } from './plan.js';
 import type { Progress, ServicePhase } from './progress.js';
 import { diagnose } from './diagnose.js';
 import { probeUntilHealthy } from './early-health.js';
-import {
-  buildRetryable,
-  pullRetryable,
-  retry,
-  RetryError,
-  type RetryOptions,
-  type RetryPolicy,
-} from './retry.js';
+import { retry, RetryError, type RetryOptions, type RetryPolicy } from './retry.js';
 import type { BuildSpec } from '../compose/model.js';
 import type { CrossDependency } from '../manifest/suite.js';
 import type { ServiceBoard } from './board.js';
@@ -454,11 +447,11 @@ function ensureImage(
   const key = `${build ? 'build' : 'image'}:${ref}`;
   let p = ctx.images.get(key);
   if (!p) {
-    const retrying = (what: string, retryable: (message: string) => boolean): RetryOptions => ({
+    const retrying = (what: string, retryable: (e: unknown) => boolean): RetryOptions => ({
       clock: ctx.clock,
       signal,
       describe: engineMessage,
-      retryable: (e) => retryable(engineMessage(e)),
+      retryable,
       onRetry: (f, waitMs, left) =>
         ctx.progress.emit({
           kind: 'note',
@@ -487,7 +480,7 @@ function ensureImage(
               );
             },
             ctx.pullRetry,
-            retrying('building', buildRetryable),
+            retrying('building', (e) => isEngineError(e, 'transient')),
           );
         } catch (e) {
           if (isAbort(e) || signal.aborted) throw e;
@@ -532,7 +525,11 @@ function ensureImage(
         await retry(
           () => ctx.engine.pullImage(ref, deadline(signal, IMAGE_CALL_MS)),
           ctx.pullRetry,
-          retrying('pulling', pullRetryable),
+          retrying(
+            'pulling',
+            // Anything but the registry's definitive no (the engine reads its words).
+            (e) => !isEngineError(e, 'denied', 'not-found', 'invalid', 'unsupported'),
+          ),
         );
       } catch (e) {
         if (isAbort(e) || signal.aborted) throw e;
@@ -720,11 +717,8 @@ async function startReplicas(
  * the one asked for. Undefined for any other refusal.
  */
 function noGpu(e: unknown, node: string): string | undefined {
-  const msg = engineMessage(e);
-  return /could not select device driver|nvidia-container-cli: (?:initialization|device) error/.test(
-    msg,
-  )
-    ? `node "${node}" cannot give it a GPU: ${msg}`
+  return isEngineError(e, 'no-device')
+    ? `node "${node}" cannot give it a GPU: ${engineMessage(e)}`
     : undefined;
 }
 
@@ -743,16 +737,16 @@ function gpuRequired(sp: ServicePlan, tp: TopologyPlan, why: string): ServiceFai
 /** A start refused by the engine; a taken host port is the user's to fix, at the port's line. */
 function startFailure(sp: ServicePlan, containerName: string, e: unknown): ServiceFailure {
   const msg = engineMessage(e);
-  const taken =
-    /(?:Bind for [^:]*:|listen \w+ [^:]*:)(\d+)(?: failed: port is already allocated|: bind: address already in use)/.exec(
-      msg,
-    );
-  if (taken) {
-    const port = Number(taken[1]);
+  if (isEngineError(e, 'port-in-use')) {
+    // Where the engine does not name the port, the service's only fixed host port is the one.
+    const fixed = sp.spec.ports.filter((p) => p.published !== undefined);
+    const port = e.port ?? (fixed.length === 1 ? fixed[0]!.published : undefined);
     const decl = sp.spec.ports.find((p) => p.published === port);
     return new ServiceFailure(
       sp.spec.name,
-      `host port ${port} for service "${sp.spec.name}" is already in use on node "${sp.node}"`,
+      port === undefined
+        ? `a published host port of service "${sp.spec.name}" is already in use on node "${sp.node}": ${msg}`
+        : `host port ${port} for service "${sp.spec.name}" is already in use on node "${sp.node}"`,
       'input',
       [
         'Stop what holds it, change the published port, or set `publish: ephemeral` on the topology so the engine picks free ports.',

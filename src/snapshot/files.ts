@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { extract, type Headers } from 'tar-stream';
-import type { Engine } from '../engine/engine.js';
+import { isEngineError, type Engine } from '../engine/engine.js';
 import type { Value } from './model.js';
 
 export interface TreeLimits {
@@ -33,7 +33,7 @@ export async function readTree(
   try {
     stream = (await engine.readArchive(containerId, path, signal)) as Readable;
   } catch (e) {
-    if ((e as { statusCode?: number }).statusCode === 404)
+    if (isEngineError(e, 'not-found'))
       return { entries: { [path]: { type: 'absent' } } };
     throw e;
   }
@@ -115,7 +115,7 @@ export async function readFileText(
   try {
     stream = (await engine.readArchive(containerId, path, signal)) as Readable;
   } catch (e) {
-    if ((e as { statusCode?: number }).statusCode === 404) return undefined;
+    if (isEngineError(e, 'not-found')) return undefined;
     throw e;
   }
   const chunks: Buffer[] = [];

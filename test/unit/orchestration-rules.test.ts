@@ -8,6 +8,7 @@ import type { Clock } from '../../src/common/clock.js';
 import { UserError, type Problem } from '../../src/common/errors.js';
 import type { ServiceSpec } from '../../src/compose/model.js';
 import { EngineError, type CreateContainerRequest } from '../../src/engine/engine.js';
+import { buildRetryable, pullRetryable } from '../../src/engine/errors.js';
 import { FakeEngine } from '../../src/engine/fake.js';
 import { loadSuite } from '../../src/manifest/load.js';
 import type { Suite, TopologySpec } from '../../src/manifest/suite.js';
@@ -23,9 +24,7 @@ import {
   type RestartService,
 } from '../../src/orchestrator/restart.js';
 import {
-  buildRetryable,
   DEFAULT_PULL_RETRY,
-  pullRetryable,
   retry,
   RetryError,
   retryPolicy,

@@ -1,0 +1,160 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunResults } from '../../src/report/results.js';
+import { LABEL } from '../../src/orchestrator/labels.js';
+import { cli, workdir } from '../support/cli.js';
+import { leftovers, NOTHING, uniqueSuite } from '../support/engine.js';
+
+/*
+ * The compose keys that change what runs, on the real engine: shared namespaces
+ * (network_mode/ipc/pid: service:X), volumes_from, and deploy.restart_policy.
+ */
+
+const BUSYBOX = 'stackcheck-fixture/busybox:1';
+
+function docker(...args: string[]): string {
+  return execFileSync('docker', args, { encoding: 'utf8' });
+}
+
+function runIdsOf(suite: string): string[] {
+  const out = docker(
+    'ps',
+    '-a',
+    '--filter',
+    `label=${LABEL.suite}=${suite}`,
+    '--format',
+    `{{.Label "${LABEL.run}"}}`,
+  );
+  return [...new Set(out.split('\n').filter(Boolean))];
+}
+
+/** The namespace a container's main process is in: `net:[4026532…]`. */
+function ns(container: string, kind: string): string {
+  return docker('exec', container, 'readlink', `/proc/1/ns/${kind}`).trim();
+}
+
+describe('shared namespaces, volumes_from and deploy.restart_policy on a real engine', () => {
+  const suite = uniqueSuite('compose-runkeys');
+  const dir = workdir({
+    'stackcheck.yml': `version: 1
+name: ${suite}
+topologies:
+  t:
+    compose: compose.yml
+    publish: ephemeral
+    wait: { timeout: 1m }
+checks:
+  - name: the app answers on the vpn's published port
+    http: { service: vpn, port: 8080, path: /index.html }
+    expect: { status: 200, body: app behind the vpn }
+    retry: { timeout: 20s, interval: 250ms }
+  - name: the vpn reaches the app on its own loopback
+    exec: { service: vpn, command: [wget, -qO-, "http://127.0.0.1:8080/index.html"] }
+    expect: { exit: 0, stdout: app behind the vpn }
+    retry: { timeout: 20s, interval: 250ms }
+  - name: the app reads the file the data service wrote
+    exec: { service: app, command: [cat, /shared/hello.txt] }
+    expect: { exit: 0, stdout: written by data }
+    retry: { timeout: 20s, interval: 250ms }
+  - name: the app sees the vpn's processes
+    exec: { service: app, command: [ps, -o, args] }
+    expect: { exit: 0, stdout: sleep 3601 }
+`,
+    'compose.yml': `services:
+  vpn:
+    image: ${BUSYBOX}
+    command: [sleep, "3601"]
+    init: true
+    ipc: shareable
+    ports: ["8080"]
+  app:
+    image: ${BUSYBOX}
+    network_mode: service:vpn
+    ipc: service:vpn
+    pid: service:vpn
+    volumes_from: ["data:ro"]
+    command: [sh, -c, "mkdir -p /www && echo app behind the vpn > /www/index.html && exec httpd -f -p 8080 -h /www"]
+  data:
+    image: ${BUSYBOX}
+    init: true
+    volumes: [shared:/shared]
+    command: [sh, -c, "echo written by data > /shared/hello.txt && exec sleep 3600"]
+  bouncer:
+    image: ${BUSYBOX}
+    command: [sh, -c, "sleep 1"]
+    deploy:
+      restart_policy: { condition: any, delay: 5s }
+volumes:
+  shared: {}
+`,
+  });
+  let results: RunResults | undefined;
+  let code: number | undefined;
+  let output = '';
+  const name = (service: string, replica = 1) => `sc-${results!.runId}-t-${service}-${replica}`;
+
+  beforeAll(async () => {
+    const r = await cli(['run', 'stackcheck.yml', '--keep', '--json', 'results.json'], {
+      cwd: dir,
+    });
+    code = r.code;
+    output = r.stdout + r.stderr;
+    results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as RunResults;
+  });
+
+  afterAll(async () => {
+    for (const runId of new Set([...(results ? [results.runId] : []), ...runIdsOf(suite)]))
+      await cli(['down', '--run', runId], { cwd: dir });
+  });
+
+  it('comes up, and every check passes', () => {
+    expect(
+      code,
+      output + JSON.stringify(results!.checks.map((c) => [c.name, c.status, c.message])),
+    ).toBe(0);
+    expect(results!.checks.map((c) => [c.name, c.status])).toEqual([
+      ["the app answers on the vpn's published port", 'passed'],
+      ['the vpn reaches the app on its own loopback', 'passed'],
+      ['the app reads the file the data service wrote', 'passed'],
+      ["the app sees the vpn's processes", 'passed'],
+    ]);
+  });
+
+  it("joins the network, ipc and pid namespaces of the vpn's container", () => {
+    for (const kind of ['net', 'ipc', 'pid'])
+      expect(ns(name('app'), kind), kind).toBe(ns(name('vpn', 1), kind));
+  });
+
+  it('mounts the data volume read-only, and starts each shared service first', () => {
+    expect(() => docker('exec', name('app'), 'touch', '/shared/x')).toThrow(/Read-only/i);
+    const svc = Object.fromEntries(results!.topologies[0]!.services.map((s) => [s.name, s]));
+    for (const first of ['vpn', 'data'])
+      expect(svc.app!.startingMs!).toBeGreaterThanOrEqual(svc[first]!.startedMs!);
+    expect(output).toMatch(/restart_policy\.delay: ignored on a single engine/);
+  });
+
+  it('restarts a container that exits, from deploy.restart_policy (any -> always)', async () => {
+    const inspect = () =>
+      JSON.parse(
+        docker(
+          'inspect',
+          '--format',
+          '{{json .HostConfig.RestartPolicy}} {{.RestartCount}}',
+          name('bouncer'),
+        ).replace(/^(.*) (\d+)\s*$/, '[$1, $2]'),
+      ) as [{ Name: string }, number];
+    expect(inspect()[0].Name).toBe('always');
+    // It exits after a second; the engine starts it again (short poll, bounded).
+    const until = Date.now() + 20_000;
+    while (inspect()[1] < 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+    expect(inspect()[1]).toBeGreaterThanOrEqual(1);
+  });
+
+  it('leaves nothing labelled with the run id after `down --run`', async () => {
+    const down = await cli(['down', '--run', results!.runId], { cwd: dir });
+    expect(down.code, down.stderr).toBe(0);
+    expect(await leftovers({ runId: results!.runId })).toEqual(NOTHING);
+  });
+});

@@ -259,6 +259,8 @@ export interface ServiceSpec {
   annotations: Record<string, string>;
   /** `x-` keys kept as plain data, for later checks that read them. */
   extensions: Record<string, unknown>;
+  /** compose's `develop` (watch rules) as written: kept for `config`, ignored when running. */
+  develop?: unknown;
 }
 
 export interface NetworkSpec {

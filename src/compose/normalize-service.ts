@@ -1,4 +1,4 @@
-import { checkKeys } from './keys.js';
+import { checkKeys, ignored, IGNORED } from './keys.js';
 import type { ServiceLayer } from './layer.js';
 import type { LoadContext, Node } from './node.js';
 import { normalizeBuild } from './normalize-build.js';
@@ -171,6 +171,15 @@ const HANDLERS = new Map<string, Handler>([
   ['secrets', (n, l, c) => setDefined(l, 'secrets', normalizeFileRefs(n, c, 'secret'))],
   ['configs', (n, l, c) => setDefined(l, 'configs', normalizeFileRefs(n, c, 'config'))],
   ['extends', (n, l, c) => setDefined(l, 'extends', normalizeExtends(n, c))],
+  // Kept as written (the model carries develop.watch), and listed as ignored: nothing syncs in a test.
+  [
+    'develop',
+    (n, l, c) => {
+      if (n.isNull) return;
+      ignored(n, IGNORED.service!.develop!, c);
+      l.develop = n.value;
+    },
+  ],
 ]);
 
 export const SERVICE_KEYS: readonly string[] = [...HANDLERS.keys()];

@@ -181,6 +181,7 @@ function service(s: ServiceSpec): Json {
       ]),
     ),
     deploy: deploy(s),
+    develop: s.develop,
     devices: s.devices.map((d) => ({
       source: d.source,
       target: d.target,
@@ -270,6 +271,15 @@ function volume(v: VolumeSpec, project: string): Json {
   });
 }
 
+/** compose writes a literal `$` as `$$`, so that its output reads back as the same values. */
+function escapeDollars(v: unknown): unknown {
+  if (typeof v === 'string') return v.replaceAll('$', '$$$$');
+  if (Array.isArray(v)) return v.map(escapeDollars);
+  if (v && typeof v === 'object')
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, escapeDollars(x)]));
+  return v;
+}
+
 /** The project in the shape of `docker compose config --format json`. */
 export function toComposeJson(project: ComposeProject): Json {
   const name = projectName(project);
@@ -278,7 +288,9 @@ export function toComposeJson(project: ComposeProject): Json {
     networks: Object.fromEntries(
       Object.entries(project.networks).map(([k, n]) => [k, network(n, name)]),
     ),
-    services: Object.fromEntries(Object.entries(project.services).map(([k, s]) => [k, service(s)])),
+    services: Object.fromEntries(
+      Object.entries(project.services).map(([k, s]) => [k, escapeDollars(service(s))]),
+    ),
     volumes: Object.fromEntries(
       Object.entries(project.volumes).map(([k, v]) => [k, volume(v, name)]),
     ),

@@ -1,4 +1,4 @@
-import { checkKeys } from './keys.js';
+import { checkKeys, ignored } from './keys.js';
 import type { ServiceSpec } from './model.js';
 import type { LoadContext, Node } from './node.js';
 import { mapping, num, oneOf, str, strList, typeError } from './read.js';
@@ -108,12 +108,10 @@ const PULL_POLICIES = ['always', 'never', 'missing', 'build', 'if_not_present'] 
 
 export function pullPolicy(n: Node, ctx: LoadContext): ServiceSpec['pullPolicy'] {
   if (typeof n.value === 'string' && /^(daily|weekly|every_.+)$/.test(n.value)) {
-    ctx.problems.add(
-      n.pos,
-      `${n.label}: pull policy "${n.value}" is not supported by stackcheck`,
-      'Use always, never, missing or build.',
-    );
-    return undefined;
+    // compose pulls again once the local image is older than that; a test run has no record
+    // of when an image was pulled, so it pulls what is missing.
+    ignored(n, `"${n.value}" is applied as "missing": stackcheck does not track pull times`, ctx);
+    return 'missing';
   }
   return oneOf(n, ctx, PULL_POLICIES);
 }

@@ -1,4 +1,4 @@
-import { checkKeys } from './keys.js';
+import { checkKeys, ignored } from './keys.js';
 import type { MountSpec } from './model.js';
 import type { LoadContext, Node } from './node.js';
 import { resolveHostPath } from './paths.js';
@@ -108,6 +108,13 @@ function shortVolume(n: Node, text: string, ctx: LoadContext): MountSpec | undef
   return { type: 'volume', source, target: target!, readOnly, noCopy, pos: n.pos };
 }
 
+/** Mount types compose accepts that a single Linux engine here cannot take. */
+const IGNORED_TYPES: Record<string, string> = {
+  npipe: 'Windows named pipes only',
+  cluster: 'Swarm cluster volumes only',
+  image: 'needs Engine API 1.48, and stackcheck does not pass it to the engine',
+};
+
 const LONG_KEYS = ['type', 'source', 'target', 'read_only', 'bind', 'volume', 'tmpfs'];
 const SUB_OPTIONS = {
   bind: ['create_host_path', 'propagation'],
@@ -116,16 +123,13 @@ const SUB_OPTIONS = {
 } as const;
 
 function longVolume(n: Node, ctx: LoadContext): MountSpec | undefined {
-  checkKeys(n, LONG_KEYS, 'mount', ctx);
   const typeNode = n.child('type');
-  if (['npipe', 'cluster', 'image'].includes(String(typeNode.value))) {
-    ctx.problems.add(
-      typeNode.pos,
-      `${typeNode.label}: mount type "${String(typeNode.value)}" is not supported by stackcheck`,
-      'Use type volume, bind or tmpfs.',
-    );
+  const why = IGNORED_TYPES[String(typeNode.value)];
+  if (why !== undefined) {
+    ignored(n, `a mount of type ${String(typeNode.value)}: ${why}`, ctx);
     return undefined;
   }
+  checkKeys(n, LONG_KEYS, 'mount', ctx);
   const type = oneOf(typeNode, ctx, ['volume', 'bind', 'tmpfs'] as const);
   if (typeNode.isNull)
     ctx.problems.add(n.pos, `${n.label}: a mount needs "type"`, 'Add type: volume, bind or tmpfs.');
@@ -236,13 +240,7 @@ export function normalizeTmpfs(n: Node, ctx: LoadContext): MountSpec[] | undefin
       const value = item.withValue(v);
       if (k === 'size') setDefined(mount, 'sizeBytes', size(value, ctx));
       else if (k === 'mode') setDefined(mount, 'mode', octalMode(value, ctx));
-      else {
-        ctx.problems.add(
-          item.pos,
-          `${item.label}: tmpfs option "${k}" is not supported by stackcheck`,
-          'Use size= and mode= only.',
-        );
-      }
+      else ignored(item, `tmpfs option "${k}": stackcheck applies size and mode only`, ctx);
     }
     return [mount];
   });

@@ -107,13 +107,22 @@ const PORT_TAKEN = [
   /(?:address already in use|port is already allocated)/,
 ];
 
-/** The container is not running (lower-case from Docker 26 on, capitalised before). */
-const NOT_RUNNING = /is not running|is already stopped/i;
+/**
+ * The container is not running: Docker's 409 (capitalised before 26, lower-case after), and
+ * Podman's 500 `… container state improper` (`can only create exec sessions on running containers`).
+ */
+const NOT_RUNNING =
+  /is not running|is already stopped|container state improper|only .* on running containers/i;
 /** Answers meaning "already as asked". */
 const ALREADY = /already in progress|is already paused|is not paused/i;
 /** No driver or device for a device request (Docker without the NVIDIA toolkit, no GPU). */
 const NO_DEVICE =
   /could not select device driver|nvidia-container-cli: (?:initialization|device) error/;
+/**
+ * A name already taken, said with a 500 by Podman (`network name N already used: network
+ * already exists`, `the container name "N" is already in use by …`), with a 409 by Docker.
+ */
+const NAME_TAKEN = /is already in use|already exists|already used/i;
 /** A client API version the daemon refuses. */
 const UNSUPPORTED_API = /client version \S+ is too (?:old|new)|minimum supported API version/i;
 
@@ -142,8 +151,10 @@ export function classifyFailure(
   }
   if (statusCode === 304 || ALREADY.test(message)) return { reason: 'already' };
   if (statusCode === 404) return { reason: 'not-found' };
-  if (NOT_RUNNING.test(message) && statusCode === 409) return { reason: 'not-running' };
-  if (statusCode === 409 || statusCode === 403) return { reason: 'conflict' };
+  if (NOT_RUNNING.test(message) && (statusCode === 409 || statusCode === 500))
+    return { reason: 'not-running' };
+  if (statusCode === 409 || statusCode === 403 || NAME_TAKEN.test(message))
+    return { reason: 'conflict' };
   if (NO_DEVICE.test(message)) return { reason: 'no-device' };
   if (UNSUPPORTED_API.test(message)) return { reason: 'unsupported' };
   if (statusCode === 400) return { reason: 'invalid' };

@@ -165,6 +165,8 @@ export class FakeEngine implements Engine {
     stdout: '',
     stderr: '',
   });
+  /** Host ports another process holds (holdHostPort). */
+  private readonly heldPorts = new Set<number>();
   private seq = 0;
   private nextPid = 100;
   private nextPort = FIRST_EPHEMERAL_PORT;
@@ -278,6 +280,12 @@ export class FakeEngine implements Engine {
       networks: names(this.networkMap),
       volumes: names(this.volumeMap),
     };
+  }
+
+  /** Something outside the engine listens on this host port: a container publishing it cannot start. */
+  holdHostPort(port: number): this {
+    this.heldPorts.add(port);
+    return this;
   }
 
   /** The calls of one kind (`startContainer`, `pullImage` …), in order. */
@@ -433,6 +441,9 @@ export class FakeEngine implements Engine {
           })),
         },
       );
+      // Secrets and configs from content/environment are copied in at create, as the real one does.
+      for (const f of req.service.injectedFiles ?? [])
+        this.writeFile(c.id, f.target, f.content ?? '', f.mode);
       return c.id;
     });
   }
@@ -467,7 +478,12 @@ export class FakeEngine implements Engine {
       );
       if (taken) {
         c.error = `Bind for 0.0.0.0:${taken.hostPort} failed: port is already allocated`;
-        throw new EngineError(500, c.error);
+        throw new EngineError('port-in-use', c.error, { port: taken.hostPort });
+      }
+      const held = c.ports.find((p) => this.heldPorts.has(p.hostPort));
+      if (held) {
+        c.error = `failed to bind host port for 0.0.0.0:${held.hostPort}:${this.addresses(c)[0]?.ipv4 ?? ''}:${held.target}/${held.protocol}: address already in use`;
+        throw new EngineError('port-in-use', c.error, { port: held.hostPort });
       }
       c.manuallyStopped = false;
       this.begin(c);

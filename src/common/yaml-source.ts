@@ -29,6 +29,8 @@ export interface YamlSource {
   keyPosOf(path: YamlPath): SourcePos;
   /** compose's `!reset` / `!override` on the value at `path`; only read with `mergeTags`. */
   tagOf(path: YamlPath): MergeTag | undefined;
+  /** Every path that carries a merge tag, in file order (empty without `mergeTags`). */
+  taggedPaths(): YamlPath[];
 }
 
 export interface YamlOptions {
@@ -84,7 +86,8 @@ const COMPOSE_TAGS = new Set(['!reset', '!override']);
 const MERGE_TAGS = [...COMPOSE_TAGS].flatMap((tag) => [
   { tag, collection: 'map' as const, resolve: (v: unknown) => v },
   { tag, collection: 'seq' as const, resolve: (v: unknown) => v },
-  { tag, resolve: (v: string) => v },
+  // A reset scalar stands for no value, whatever is written after the tag (`!reset null`).
+  { tag, resolve: (v: string) => (tag === '!reset' ? null : v) },
 ]);
 
 /** The path of every value that carries a merge tag, as JSON text of the path. */
@@ -179,6 +182,7 @@ export function parseYaml(text: string, file: string, options: YamlOptions = {})
     file,
     data,
     tagOf: (path) => tags.get(JSON.stringify(path)),
+    taggedPaths: () => [...tags.keys()].map((k) => JSON.parse(k) as YamlPath),
     posOf: (path) => posOfNode(walk(path).node),
     keyPosOf: (path) => {
       const { node, keyNode } = walk(path);

@@ -79,7 +79,10 @@ export const IGNORED: Record<string, Readonly<Record<string, string>>> = {
     selinux: `SELinux relabelling: ${NOT_APPLIED}`,
   },
   'volume options': { labels: NOT_APPLIED, subpath: `needs Engine API 1.45: ${NOT_APPLIED}` },
-  mount: { consistency: 'Docker Desktop for Mac only' },
+  mount: {
+    consistency: 'Docker Desktop for Mac only',
+    image: 'options of a mount of type image, which stackcheck does not pass to the engine',
+  },
   ipam: { options: NOT_APPLIED },
   'ipam config': { aux_addresses: NOT_APPLIED },
   'env_file entry': { format: "stackcheck reads env files in compose's default format" },

@@ -72,6 +72,7 @@ function readSource(src: ComposeSource, ctx: LoadContext, resolver: ExtendsResol
       if (e.tag) (layer.tagged ??= []).push({ section: key, name: e.key, tag: e.tag });
     return n.withoutResets();
   };
+  unappliedTags(src, ctx);
   const services = section('services');
   if (mapping(services, ctx)) layer.services = resolver.services(services, ctx);
   layer.networks = normalizeNetworks(section('networks'), ctx);
@@ -83,6 +84,24 @@ function readSource(src: ComposeSource, ctx: LoadContext, resolver: ExtendsResol
     applyIncludes(root.child('include'), layer, ctx, read, src.path ?? src.yaml.file);
   }
   return layer;
+}
+
+/**
+ * Merge tags stackcheck applies: on a top-level entry (`services.web: !reset`), on a service
+ * key and on one entry of a service's mapping. One deeper, or below networks, volumes,
+ * secrets or configs, is merged as usual: said in a warning, never silently.
+ */
+function unappliedTags(src: ComposeSource, ctx: LoadContext): void {
+  for (const path of src.yaml.taggedPaths()) {
+    const depth = path.length;
+    const applied = depth === 2 || (path[0] === 'services' && (depth === 3 || depth === 4));
+    if (applied) continue;
+    const tag = src.yaml.tagOf(path)!;
+    ctx.warnings.push({
+      message: `${path.join('.')}: the ${tag} tag is not applied here by stackcheck; the value is merged as usual`,
+      pos: src.yaml.posOf(path),
+    });
+  }
 }
 
 /** Problems as the user reads the files: file by file (first mention first), then line and column. */

@@ -88,6 +88,18 @@ describe('!reset and !override in a later file', () => {
     expect(loadFiles(single, ['compose.yaml']).services.a!.ports).toEqual([]);
   });
 
+  it('a tag deeper than stackcheck applies is merged as usual, and says so', () => {
+    const d = project({
+      'compose.yaml':
+        'services:\n  a:\n    image: x\n    build:\n      context: .\n      args: { A: "1" }\n',
+      'o.yaml': 'services:\n  a:\n    build:\n      args: { A: !reset null }\n',
+    });
+    const p = loadFiles(d, ['compose.yaml', 'o.yaml']);
+    expect(p.warnings.map((w) => `${w.pos.line}:${w.pos.column} ${w.message}`)).toEqual([
+      '4:25 services.a.build.args.A: the !reset tag is not applied here by stackcheck; the value is merged as usual',
+    ]);
+  });
+
   it('the tags are still refused in a manifest, where they mean nothing', () => {
     expect(problems(() => parseYaml('a: !reset []\n', 'stackcheck.yml'))).toEqual([
       'stackcheck.yml:1:4 YAML tag !reset is not supported by stackcheck',

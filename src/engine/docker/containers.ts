@@ -12,6 +12,7 @@ import type {
 } from '../engine.js';
 import { apiAtLeast } from '../api-version.js';
 import { containerCreateBody } from '../container-spec.js';
+import { injectedArchive } from '../inject-files.js';
 import { QUICK_CALL_MS } from '../../orchestrator/deadline.js';
 import { idempotent, sealed } from './call.js';
 import type { DockerContext } from './context.js';
@@ -48,6 +49,14 @@ export class DockerContainers implements ContainerOps {
                 : {}),
             },
           }),
+        );
+      }
+      const files = req.service.injectedFiles ?? [];
+      if (files.length > 0) {
+        const { tar, keepOwners } = await injectedArchive(files);
+        await abortable(
+          signal,
+          c.putArchive(tar, { path: '/', ...(keepOwners && { copyUIDGID: 'true' }) }),
         );
       }
       return c.id;
@@ -258,7 +267,8 @@ export function forApi(body: Docker.ContainerCreateOptions, api: string | undefi
       };
     }
   } else if (out.Healthcheck && 'StartInterval' in out.Healthcheck) {
-    const { StartInterval: _, ...hc } = out.Healthcheck as { StartInterval?: number };
+    const hc = { ...out.Healthcheck } as { StartInterval?: number };
+    delete hc.StartInterval;
     out.Healthcheck = hc;
   }
   return out;

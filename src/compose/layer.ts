@@ -66,15 +66,23 @@ export interface ExtendsRef {
 export interface FileRef {
   source: string;
   target: string;
+  /** Long syntax's owner and mode: applied to a secret or config that is copied in (content, environment). */
+  uid?: number;
+  gid?: number;
+  mode?: number;
   pos: SourcePos;
 }
 
-/** A top-level secret or config: the host file whose content it is. */
+/** A top-level secret or config: the host file whose content it is, or its text. */
 export interface FileObjectLayer {
   name: string;
   pos: SourcePos;
   /** Absolute; undefined after a problem was reported. */
   file?: string;
+  /** `content:` (configs), or the value of the variable `environment:` names. */
+  text?: string;
+  /** The variable `environment:` names, when it is not set. */
+  unset?: string;
 }
 
 export type LayerNetwork = ServiceNetwork & { pos: SourcePos };

@@ -165,6 +165,23 @@ export interface BuildSpec {
   pos: SourcePos;
 }
 
+/**
+ * A secret or config from `content:` or `environment:`, which compose copies into the container
+ * after creating it (a file source is a bind mount instead). `secret`: its text is masked in
+ * every report.
+ */
+export interface InjectedFile {
+  target: string;
+  /** Undefined when the variable `unset` names is not set: the service cannot start. */
+  content?: string;
+  unset?: string;
+  mode: number;
+  uid?: number;
+  gid?: number;
+  secret: boolean;
+  pos: SourcePos;
+}
+
 /** Another service's namespace (`service:X`) or a container's outside the project (`container:NAME`). */
 export type SharedRef = `service:${string}` | `container:${string}`;
 
@@ -245,6 +262,8 @@ export interface ServiceSpec {
   pid?: 'host' | SharedRef;
   ipc?: 'host' | 'private' | 'shareable' | 'none' | SharedRef;
   uts?: 'host';
+  /** Secrets and configs from `content:`/`environment:`, copied in before the container starts. */
+  injectedFiles?: InjectedFile[];
   /** `volumes_from`: the volumes of another service's first container, or of a container by name. */
   volumesFrom?: VolumesFromSpec[];
   /** Where a `service:`/`container:` network_mode, ipc or pid was written, for messages. */

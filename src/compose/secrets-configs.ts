@@ -3,21 +3,41 @@ import { posix } from 'node:path';
 import { didYouMean } from '../common/suggest.js';
 import { checkKeys } from './keys.js';
 import type { FileObjectLayer, FileRef, ServiceLayer } from './layer.js';
-import type { MountSpec } from './model.js';
+import type { InjectedFile, MountSpec } from './model.js';
 import type { LoadContext, Node } from './node.js';
 import { displayName, resolveHostPath } from './paths.js';
-import { bool, mapping, str, typeError } from './read.js';
+import { bool, mapping, num, setDefined, str, typeError } from './read.js';
 
 /*
- * Secrets and configs with a `file:` source, as docker compose realises them without Swarm:
- * the file is bind-mounted read-only, a secret at /run/secrets/<name>, a config at /<name>
- * (or at the grant's `target`). External ones exist only in Swarm; `content:` and
- * `environment:` sources would need stackcheck to write files, so they are refused too.
+ * Secrets and configs as docker compose v2 realises them without Swarm: a `file:` source is
+ * bind-mounted read-only, a secret at /run/secrets/<name>, a config at /<name> (or at the
+ * grant's `target`); a `content:` or `environment:` source is copied into the container after
+ * it is created, with the grant's uid, gid and mode (0444 by default), as compose's
+ * injectSecrets/injectConfigs do. A file keeps its host owner and mode: compose ignores the
+ * grant's uid, gid and mode there, with a warning, and so does stackcheck. External ones exist
+ * only in Swarm.
  */
 
 export type FileObjectKind = 'secret' | 'config';
 
 const DEFAULT_DIR: Record<FileObjectKind, string> = { secret: '/run/secrets', config: '/' };
+
+/** The text of a `content:` or `environment:` source; undefined after a problem. */
+function inlineText(e: Node, ctx: LoadContext, kind: FileObjectKind): string | undefined {
+  if (e.has('content')) return str(e.child('content'), ctx);
+  const v = e.child('environment');
+  const name = str(v, ctx);
+  if (name === undefined) return undefined;
+  const value = ctx.env[name];
+  // Not a load error: `down`, `validate` and `config` need no secret; `run` refuses to start
+  // a service that uses it (orchestrator/up.ts), as docker compose up does.
+  if (value === undefined)
+    ctx.warnings.push({
+      message: `${kind} "${e.key}" is read from the variable ${name}, which is not set: a service that uses it will not start`,
+      pos: v.pos,
+    });
+  return value;
+}
 
 /** Top-level `secrets:` or `configs:`. */
 export function normalizeFileObjects(
@@ -38,13 +58,11 @@ export function normalizeFileObjects(
         `External ${kind}s exist only in Docker Swarm; give the ${kind} a file: ./path instead.`,
       );
     }
-    for (const key of ['content', 'environment'].filter((k) => e.has(k))) {
-      refused = true;
-      ctx.problems.add(
-        e.child(key).keyPos,
-        `${kind} "${e.key}": a ${kind} from "${key}" is not supported by stackcheck`,
-        `Write the value to a file and use file: ./${e.key}.txt instead.`,
-      );
+    if (e.has('content') || e.has('environment')) {
+      const text = inlineText(e, ctx, kind);
+      if (text !== undefined) layer.text = text;
+      else if (e.has('environment')) layer.unset = str(e.child('environment'), ctx);
+      return layer;
     }
     const file = str(e.child('file'), ctx);
     if (file === undefined) {
@@ -52,7 +70,7 @@ export function normalizeFileObjects(
         ctx.problems.add(
           e.keyPos,
           `${kind} "${e.key}" needs "file"`,
-          `Add file: ./${e.key}.txt with the ${kind}'s content.`,
+          `Add file: ./${e.key}.txt with the ${kind}'s content (or environment: VAR).`,
         );
       return layer;
     }
@@ -72,15 +90,22 @@ function target(path: string, kind: FileObjectKind): string {
   return posix.isAbsolute(path) ? path : posix.join(DEFAULT_DIR[kind], path);
 }
 
+/** A grant's uid or gid: compose reads them as numbers written as strings. */
+function id(n: Node, ctx: LoadContext): number | undefined {
+  return num(n, ctx, { integer: true, min: 0 });
+}
+
+/**
+ * A mode: 0o440 (YAML 1.2's octal), an octal string ("0440"), or a decimal number. compose's
+ * YAML 1.1 reader also takes an unquoted 0440 as octal; stackcheck's YAML 1.2 reads it as 440.
+ */
+function fileMode(n: Node, ctx: LoadContext): number | undefined {
+  if (typeof n.value === 'string' && /^0?[0-7]{1,4}$/.test(n.value)) return parseInt(n.value, 8);
+  return num(n, ctx, { integer: true, min: 0, max: 0o7777 });
+}
+
 function longRef(n: Node, ctx: LoadContext, kind: FileObjectKind): FileRef | undefined {
   checkKeys(n, ['source', 'target', 'uid', 'gid', 'mode'], `${kind} grant`, ctx);
-  for (const key of ['uid', 'gid', 'mode'].filter((k) => n.has(k))) {
-    ctx.problems.add(
-      n.child(key).keyPos,
-      `${n.label}: "${key}" is not supported by stackcheck for a ${kind} from a file`,
-      `The file is bind-mounted read-only with its own owner and mode (as docker compose does): remove ${key}, or set them on the file.`,
-    );
-  }
   const source = str(n.child('source'), ctx);
   if (source === undefined) {
     ctx.problems.add(
@@ -90,7 +115,15 @@ function longRef(n: Node, ctx: LoadContext, kind: FileObjectKind): FileRef | und
     );
     return undefined;
   }
-  return { source, target: target(str(n.child('target'), ctx) ?? source, kind), pos: n.pos };
+  const ref: FileRef = {
+    source,
+    target: target(str(n.child('target'), ctx) ?? source, kind),
+    pos: n.pos,
+  };
+  setDefined(ref, 'uid', id(n.child('uid'), ctx));
+  setDefined(ref, 'gid', id(n.child('gid'), ctx));
+  setDefined(ref, 'mode', fileMode(n.child('mode'), ctx));
+  return ref;
 }
 
 /** A service's `secrets:` or `configs:`: names, or { source, target } grants. */
@@ -110,16 +143,17 @@ export function normalizeFileRefs(
 }
 
 /**
- * The read-only bind mounts for a service's secrets and configs, once the project's
- * top-level definitions are known (after merging).
+ * A service's secrets and configs, once the project's top-level definitions are known (after
+ * merging): read-only bind mounts for file sources, files to copy in for the others.
  */
 export function fileObjectMounts(
   s: ServiceLayer,
   defs: Record<FileObjectKind, Map<string, FileObjectLayer>>,
   ctx: LoadContext,
-): MountSpec[] {
+): { mounts: MountSpec[]; injected: InjectedFile[] } {
   const taken = new Set((s.mounts ?? []).map((m) => m.target));
-  const out: MountSpec[] = [];
+  const mounts: MountSpec[] = [];
+  const injected: InjectedFile[] = [];
   for (const kind of ['secret', 'config'] as const) {
     for (const ref of (kind === 'secret' ? s.secrets : s.configs) ?? []) {
       const def = defs[kind].get(ref.source);
@@ -136,9 +170,26 @@ export function fileObjectMounts(
           `two mounts use the container path ${ref.target}`,
           'Keep one mount per container path.',
         );
+      } else if (def.text !== undefined || def.unset !== undefined) {
+        taken.add(ref.target);
+        const file: InjectedFile = {
+          target: ref.target,
+          ...(def.text !== undefined ? { content: def.text } : { unset: def.unset! }),
+          mode: ref.mode ?? 0o444,
+          secret: kind === 'secret',
+          pos: ref.pos,
+        };
+        setDefined(file, 'uid', ref.uid);
+        setDefined(file, 'gid', ref.gid);
+        injected.push(file);
       } else if (def.file !== undefined) {
         taken.add(ref.target);
-        out.push({
+        if (ref.uid !== undefined || ref.gid !== undefined || ref.mode !== undefined)
+          ctx.warnings.push({
+            message: `service "${s.name}", ${kind} "${ref.source}": uid, gid and mode are ignored for a ${kind} from a file, which is bind-mounted with its host owner and mode (as docker compose does)`,
+            pos: ref.pos,
+          });
+        mounts.push({
           type: 'bind',
           source: def.file,
           target: ref.target,
@@ -149,5 +200,5 @@ export function fileObjectMounts(
       }
     }
   }
-  return out;
+  return { mounts, injected };
 }

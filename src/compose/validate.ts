@@ -142,6 +142,7 @@ export function selectServices(
   const active = [...project.services.values()].filter((s) => isEnabled(s, profiles));
   const names = new Set(active.map((s) => s.name));
   return active.map((s) => {
+    const files = fileObjectMounts(s, { secret: project.secrets, config: project.configs }, ctx);
     checkReferences(s, project, ctx);
     checkNetworkMode(s, ctx);
     return {
@@ -154,10 +155,8 @@ export function selectServices(
       // deploy.restart_policy wins over restart, as compose v2 applies them.
       restart: s.deployRestart ?? s.restart,
       deployRestart: undefined,
-      mounts: [
-        ...(s.mounts ?? []),
-        ...fileObjectMounts(s, { secret: project.secrets, config: project.configs }, ctx),
-      ],
+      mounts: [...(s.mounts ?? []), ...files.mounts],
+      ...(files.injected.length > 0 && { injectedFiles: files.injected }),
     };
   });
 }

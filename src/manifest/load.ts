@@ -165,6 +165,15 @@ export function loadSuite(manifestPath: string, options: LoadOptions = {}): Suit
         env,
         topologies.flatMap((t) => Object.values(t.project.services).map((s) => s.environment)),
       ),
+      // Secrets from content/environment are copied into containers: a check that prints one
+      // (cat /run/secrets/x) must not put it in a report.
+      ...topologies.flatMap((t) =>
+        Object.values(t.project.services).flatMap((s) =>
+          (s.injectedFiles ?? []).flatMap((f) =>
+            f.secret && f.content?.trim() ? [f.content.trim()] : [],
+          ),
+        ),
+      ),
       ...privateKeyLines(Object.values(nodes).flatMap((n) => [n.identity, n.tls?.key])),
     ],
     images: {

@@ -638,6 +638,16 @@ async function createReplicas(
   run: Record<string, string>,
   outcome: ServiceOutcome,
 ): Promise<void> {
+  // A secret or config read from a variable that is not set: compose up refuses it too.
+  const unset = sp.spec.injectedFiles?.find((f) => f.unset !== undefined);
+  if (unset)
+    throw new ServiceFailure(
+      sp.spec.name,
+      `service "${sp.spec.name}" needs ${unset.target}, read from the variable ${unset.unset}, which is not set`,
+      'input',
+      [],
+      unset.pos,
+    );
   await Promise.all(
     sp.containerNames.map(async (containerName, i) => {
       let id: string;

@@ -13,6 +13,8 @@ import { leftovers, NOTHING, uniqueSuite } from '../support/engine.js';
  */
 
 const BUSYBOX = 'stackcheck-fixture/busybox:1';
+/** A secret value with no secret-looking variable name, so only its source can mask it. */
+const SECRET = `rk-${Math.random().toString(36).slice(2)}-value`;
 
 function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8' });
@@ -58,6 +60,9 @@ checks:
     exec: { service: app, command: [cat, /shared/hello.txt] }
     expect: { exit: 0, stdout: written by data }
     retry: { timeout: 20s, interval: 250ms }
+  - name: the app reads its secret from the environment
+    exec: { service: app, command: [cat, /run/secrets/api.key] }
+    expect: { exit: 0, stdout: ${SECRET} }
   - name: the app sees the vpn's processes
     exec: { service: app, command: [ps, -o, args] }
     expect: { exit: 0, stdout: sleep 3601 }
@@ -75,6 +80,10 @@ checks:
     ipc: service:vpn
     pid: service:vpn
     volumes_from: ["data:ro"]
+    secrets:
+      - { source: api_key, target: api.key, uid: "1234", gid: "2345", mode: 0o440 }
+    configs:
+      - { source: motd, target: /etc/motd }
     command: [sh, -c, "mkdir -p /www && echo app behind the vpn > /www/index.html && exec httpd -f -p 8080 -h /www"]
   data:
     image: ${BUSYBOX}
@@ -88,6 +97,10 @@ checks:
       restart_policy: { condition: any, delay: 5s }
 volumes:
   shared: {}
+secrets:
+  api_key: { environment: RUNKEYS_API }
+configs:
+  motd: { content: "hello from content" }
 `,
   });
   let results: RunResults | undefined;
@@ -96,10 +109,11 @@ volumes:
   const name = (service: string, replica = 1) => `sc-${results!.runId}-t-${service}-${replica}`;
 
   beforeAll(async () => {
-    const r = await cli(['run', 'stackcheck.yml', '--keep', '--json', 'results.json'], {
-      cwd: dir,
-    });
-    code = r.code;
+    const r = await cli(
+      ['run', 'stackcheck.yml', '--keep', '--json', 'results.json', '--junit', 'junit.xml'],
+      { cwd: dir, env: { ...process.env, RUNKEYS_API: SECRET } },
+    );
+    code = r.code ?? undefined;
     output = r.stdout + r.stderr;
     results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as RunResults;
   });
@@ -118,6 +132,7 @@ volumes:
       ["the app answers on the vpn's published port", 'passed'],
       ['the vpn reaches the app on its own loopback', 'passed'],
       ['the app reads the file the data service wrote', 'passed'],
+      ['the app reads its secret from the environment', 'passed'],
       ["the app sees the vpn's processes", 'passed'],
     ]);
   });
@@ -133,6 +148,21 @@ volumes:
     for (const first of ['vpn', 'data'])
       expect(svc.app!.startingMs!).toBeGreaterThanOrEqual(svc[first]!.startedMs!);
     expect(output).toMatch(/restart_policy\.delay: ignored on a single engine/);
+  });
+
+  it('copies the secret from the environment and the config from content in, with owner and mode', () => {
+    expect(docker('exec', name('app'), 'cat', '/run/secrets/api.key')).toBe(SECRET);
+    expect(
+      docker('exec', name('app'), 'stat', '-c', '%u %g %a', '/run/secrets/api.key').trim(),
+    ).toBe('1234 2345 440');
+    expect(docker('exec', name('app'), 'cat', '/etc/motd')).toBe('hello from content');
+    expect(docker('exec', name('app'), 'stat', '-c', '%a', '/etc/motd').trim()).toBe('444');
+  });
+
+  it('keeps the secret out of the output and every report', () => {
+    expect(output).not.toContain(SECRET);
+    expect(readFileSync(join(dir, 'results.json'), 'utf8')).not.toContain(SECRET);
+    expect(readFileSync(join(dir, 'junit.xml'), 'utf8')).not.toContain(SECRET);
   });
 
   it('restarts a container that exits, from deploy.restart_policy (any -> always)', async () => {

@@ -267,8 +267,7 @@ export function forApi(body: Docker.ContainerCreateOptions, api: string | undefi
       };
     }
   } else if (out.Healthcheck && 'StartInterval' in out.Healthcheck) {
-    const hc = { ...out.Healthcheck } as { StartInterval?: number };
-    delete hc.StartInterval;
+    const { StartInterval: _, ...hc } = out.Healthcheck as { StartInterval?: number };
     out.Healthcheck = hc;
   }
   return out;

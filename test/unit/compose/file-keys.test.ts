@@ -79,7 +79,7 @@ ${top}`),
     ]);
   });
 
-  it('refuses external, content and environment sources, and missing files', () => {
+  it('refuses external sources and missing files, and warns of an unset variable', () => {
     const run = () =>
       load(
         inDir(`services:
@@ -93,21 +93,62 @@ configs:
   inline:
     content: |
       debug=true
-  odd: { file: ./app.conf, template_driver: golang }
 `),
       );
     expect(problems(run)).toEqual([
       'compose.yaml:4:22 secret "swarm": external secrets are not supported by stackcheck',
-      'compose.yaml:5:15 secret "from_env": a secret from "environment" is not supported by stackcheck',
       `compose.yaml:6:20 secret file not found: test/fixtures/compose/files/nope.txt`,
       'compose.yaml:7:3 secret "nothing" needs "file"',
-      'compose.yaml:10:5 config "inline": a config from "content" is not supported by stackcheck',
-      'compose.yaml:12:28 compose key "template_driver" (in configs.odd) is not supported by stackcheck',
     ]);
-    expect(hints(run)[1]).toBe('Write the value to a file and use file: ./from_env.txt instead.');
+    // An unset variable is no load error (down and validate need no secret): a warning, and
+    // the service cannot start.
+    expect(
+      load(
+        inDir(
+          'services:\n  a: { image: x, secrets: [s] }\nsecrets:\n  s: { environment: TOKEN }\n',
+        ),
+      ).warnings.map((w) => `${w.pos.line}:${w.pos.column} ${w.message}`),
+    ).toEqual([
+      '4:21 secret "s" is read from the variable TOKEN, which is not set: a service that uses it will not start',
+    ]);
   });
 
-  it('refuses uid, gid and mode, and reports undeclared or colliding grants at the grant', () => {
+  it("copies content and environment sources in with the grant's owner and mode (0444 by default)", () => {
+    const p = load(
+      inDir(`services:
+  a:
+    image: x
+    secrets:
+      - from_env
+      - { source: from_env, target: key.pem, uid: "103", gid: "104", mode: 0o400 }
+    configs:
+      - { source: inline, mode: "0640" }
+secrets:
+  from_env: { environment: TOKEN }
+configs:
+  inline:
+    content: |
+      debug=true
+`),
+      { env: { TOKEN: 's3cret' } },
+    );
+    const files = p.services.a!.injectedFiles!.map(({ pos: _pos, ...f }) => f);
+    expect(files).toEqual([
+      { target: '/run/secrets/from_env', content: 's3cret', mode: 0o444, secret: true },
+      {
+        target: '/run/secrets/key.pem',
+        content: 's3cret',
+        mode: 0o400,
+        uid: 103,
+        gid: 104,
+        secret: true,
+      },
+      { target: '/inline', content: 'debug=true\n', mode: 0o640, secret: false },
+    ]);
+    expect(p.services.a!.mounts).toEqual([]);
+  });
+
+  it('warns that uid, gid and mode do not apply to a file, and reports undeclared or colliding grants at the grant', () => {
     const run = () =>
       load(
         inDir(`services:
@@ -124,13 +165,22 @@ ${top}`),
       );
     expect(problems(run)).toEqual([
       'compose.yaml:6:9 two mounts use the container path /run/secrets/token',
-      'compose.yaml:7:38 services.a.secrets[1]: "mode" is not supported by stackcheck for a secret from a file',
-      'compose.yaml:7:50 services.a.secrets[1]: "uid" is not supported by stackcheck for a secret from a file',
       'compose.yaml:8:9 service "a" uses secret "tokn", which is not declared under top-level secrets',
       'compose.yaml:9:9 services.a.secrets[3]: a secret grant needs "source"',
       'compose.yaml:10:14 services.a.configs must be a list, got string "app_conf"',
     ]);
-    expect(hints(run)[3]).toBe('Did you mean "token"?');
+    expect(hints(run)[1]).toBe('Did you mean "token"?');
+    const p = load(
+      inDir(`services:
+  a:
+    image: x
+    secrets:
+      - { source: token, target: /x, mode: 0440, uid: "103" }
+${top}`),
+    );
+    expect(p.warnings.map((w) => `${w.pos.line}:${w.pos.column} ${w.message}`)).toEqual([
+      '5:9 service "a", secret "token": uid, gid and mode are ignored for a secret from a file, which is bind-mounted with its host owner and mode (as docker compose does)',
+    ]);
   });
 });
 

@@ -4,8 +4,6 @@
  * runs (test/support/engines.ts: Docker 20.10, 26, 28, Podman 4 and 5), so the fake can stand
  * in for an engine and callers can rely on typed errors, never on an engine's wording.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NEWEST_API, OLDEST_API, compareApi } from '../../src/engine/api-version.js';
 import { DockerEngine } from '../../src/engine/docker.js';
@@ -15,6 +13,7 @@ import { FakeEngine } from '../../src/engine/fake.js';
 import { LABEL } from '../../src/orchestrator/labels.js';
 import { service } from '../support/specs.js';
 import { testEngines, type TestEngine } from '../support/engines.js';
+import { holdPort } from '../support/hold-port.js';
 
 const IMAGE = 'stackcheck-fixture/busybox:1';
 const pos = { file: 'compose.yml', line: 1, column: 1 };
@@ -40,23 +39,6 @@ function real(t: TestEngine): Subject {
     name: t.name,
     open: () => new DockerEngine({ node: t.name, url: t.dockerHost }),
     holdPort: (_engine, port) => holdPort(port, t.netns),
-  };
-}
-
-/** A process that listens on `port` (in `netns`, where that engine binds its ports). */
-async function holdPort(port: number, netns?: string): Promise<() => void> {
-  const script = `import socket,sys,time
-s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('0.0.0.0', ${port})); s.listen(); print('listening', flush=True); sys.stdin.read()`;
-  const argv = ['python3', '-c', script];
-  const child: ChildProcess = netns
-    ? spawn('ip', ['netns', 'exec', netns, ...argv], { stdio: ['pipe', 'pipe', 'inherit'] })
-    : spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
-  const [line] = (await once(child.stdout!, 'data')) as [Buffer];
-  expect(line.toString()).toContain('listening');
-  return () => {
-    child.stdin!.end();
-    child.kill();
   };
 }
 

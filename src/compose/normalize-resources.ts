@@ -23,18 +23,25 @@ function common(n: Node, ctx: LoadContext, kind: 'network' | 'volume'): VolumeLa
   setDefined(layer, 'driverOpts', stringMap(n.child('driver_opts'), ctx));
   setDefined(layer, 'labels', stringMap(n.child('labels'), ctx));
   const external = n.child('external');
+  let name = str(n.child('name'), ctx);
+  let namePos = n.child('name').pos;
   if (external.isMap()) {
-    typeError(
-      external,
-      ctx,
-      'true or false',
-      `The old "external: { name: ... }" form is gone: write external: true and name: ... on the ${kind}.`,
-    );
+    // The deprecated `external: { name: x }`, which compose still reads (with a warning).
+    checkKeys(external, ['name'], `external ${kind}`, ctx);
+    const old = str(external.child('name'), ctx);
+    ctx.warnings.push({
+      message: `${external.label}: "external: { name: ... }" is deprecated; write external: true and name: ... on the ${kind}`,
+      pos: external.pos,
+    });
+    layer.external = true;
+    if (old !== undefined && name === undefined) {
+      name = old;
+      namePos = external.child('name').pos;
+    }
   } else {
     setDefined(layer, 'external', bool(external, ctx));
   }
-  const name = str(n.child('name'), ctx);
-  if (name !== undefined) layer.customName = { value: name, pos: n.child('name').pos };
+  if (name !== undefined) layer.customName = { value: name, pos: namePos };
   layer.configuredKeys = n
     .entries()
     .filter((e) => !['external', 'name'].includes(e.key) && !e.key.startsWith('x-'))

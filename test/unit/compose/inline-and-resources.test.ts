@@ -136,7 +136,7 @@ volumes:
     expect(p.networks.default).toBeUndefined();
   });
 
-  it('warns that a name: on a created resource is not used, and rejects options on external ones', () => {
+  it('warns that a name: on a created resource is not used, rejects options on external ones, reads the old external form', () => {
     const p = loadText(
       'services:\n  a: { image: x, volumes: ["v:/v"] }\nvolumes:\n  v: { name: fixed-name }\n',
     );
@@ -153,9 +153,14 @@ volumes:
           'services:\n  a: { image: x, networks: [n] }\nnetworks:\n  n:\n    external: { name: old }\n  m:\n    external: true\n    driver: overlay\n',
         ),
       ),
-    ).toEqual([
-      'compose.yaml:5:15 networks.n.external must be true or false, got a mapping',
-      'compose.yaml:8:5 external network "m" cannot also set "driver"',
+    ).toEqual(['compose.yaml:8:5 external network "m" cannot also set "driver"']);
+    // The deprecated `external: { name: }` form is read as compose reads it, with a warning.
+    const old = loadText(
+      'services:\n  a: { image: x, networks: [n] }\nnetworks:\n  n:\n    external: { name: old }\n',
+    );
+    expect(old.networks.n).toMatchObject({ external: true, externalName: 'old' });
+    expect(old.warnings.map((w) => w.message)).toEqual([
+      'networks.n.external: "external: { name: ... }" is deprecated; write external: true and name: ... on the network',
     ]);
   });
 });

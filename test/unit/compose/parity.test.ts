@@ -157,7 +157,10 @@ function runs(project: Json, reference: Json = project): Json {
       image: s.image ?? null,
       command: s.command ?? null,
       entrypoint: s.entrypoint ?? null,
-      environment: obj(s.environment),
+      // A bare `KEY` whose variable is unset: compose writes null and the container gets nothing.
+      environment: Object.fromEntries(
+        Object.entries(obj(s.environment)).filter(([, v]) => v !== null),
+      ),
       ports: ((s.ports as unknown[] | undefined) ?? [])
         .map((p) => {
           const q = obj(p);

@@ -280,6 +280,43 @@ stop_netns() {
   [ ! -e "/var/run/netns/$(ns_of "$engine")" ] || ip netns del "$(ns_of "$engine")"
 }
 
+# The second machine of scripts/second-engine.sh (10.231.0.2), reachable from the engine's
+# namespace and back, through this host: tests of two machines and of the transports (tcp,
+# ssh, TLS, Podman 4) then run with this engine as the runner's. Only that machine's /30 is
+# routed; the host forwards between the two veths alone (the machine's engine drops forwarded
+# packets by default: DOCKER-USER is the chain Docker leaves to its users).
+N2_NS=stackcheck-n2
+N2_HOST_IF=sc-n2-host
+N2_NET=10.231.0.0/30
+forward_rule() {
+  local op=$1 from=$2 to=$3 chain=DOCKER-USER
+  iptables -nL "$chain" >/dev/null 2>&1 || chain=FORWARD
+  case $op in
+    add) iptables -C "$chain" -i "$from" -o "$to" -j ACCEPT 2>/dev/null ||
+      iptables -I "$chain" -i "$from" -o "$to" -j ACCEPT ;;
+    del) while iptables -D "$chain" -i "$from" -o "$to" -j ACCEPT 2>/dev/null; do :; done ;;
+  esac
+}
+link_node2() {
+  local engine=$1 ns id octet
+  ns=$(ns_of "$engine")
+  id=$(engine_id "$engine")
+  octet=$(engine_octet "$engine")
+  [ -e "/var/run/netns/$N2_NS" ] && ip link show "$N2_HOST_IF" >/dev/null 2>&1 || return 0
+  ip -n "$ns" route replace "$N2_NET" via "10.$octet.0.1"
+  ip -n "$N2_NS" route replace "10.$octet.0.0/30" via "${N2_NET%.0/30}.1"
+  forward_rule add "sc-$id-host" "$N2_HOST_IF"
+  forward_rule add "$N2_HOST_IF" "sc-$id-host"
+}
+unlink_node2() {
+  local engine=$1 id octet
+  id=$(engine_id "$engine")
+  octet=$(engine_octet "$engine")
+  forward_rule del "sc-$id-host" "$N2_HOST_IF"
+  forward_rule del "$N2_HOST_IF" "sc-$id-host"
+  [ ! -e "/var/run/netns/$N2_NS" ] || ip -n "$N2_NS" route del "10.$octet.0.0/30" 2>/dev/null || true
+}
+
 # A dockerd of the engine's release with its own containerd (started by dockerd, found on
 # PATH), runc, docker-proxy and docker-init, all from the release's root.
 start_docker() {
@@ -456,6 +493,7 @@ stop_engine() {
       stop_pid "$run/docker.pid"
       ;;
   esac
+  unlink_node2 "$engine"
   stop_netns "$engine"
   unmount_under "$run" "$lib"
   rm -rf "$run"
@@ -472,6 +510,7 @@ start_engine() {
     podman5) start_podman "$engine" ;;
     *) start_docker "$engine" ;;
   esac
+  link_node2 "$engine"
   load_images "$engine"
 }
 
@@ -490,6 +529,8 @@ print_env() {
     answers "$e" 2>/dev/null || continue
     echo "STACKCHECK_ENGINE_$(env_name "$e")=unix://$(sock_of "$e")"
     echo "STACKCHECK_ENGINE_$(env_name "$e")_NETNS=$(ns_of "$e")"
+    # The namespace's address: where its published ports are reached from the second machine.
+    echo "STACKCHECK_ENGINE_$(env_name "$e")_ADDRESS=$(addr_of "$e")"
   done
 }
 

@@ -14,6 +14,9 @@ import { leftovers, NOTHING } from '../support/engine.js';
 
 const docker = new Docker();
 const IMAGE = 'stackcheck-fixture/node:1';
+// The socket of the engine the test runs on (DOCKER_HOST's where it names one), not always
+// the default one: mounting another engine's socket would run the job against that engine.
+const SOCKET = /^unix:\/\/(.+)$/.exec(process.env.DOCKER_HOST ?? '')?.[1] ?? '/var/run/docker.sock';
 
 async function runInContainer(workdir: string, env: string[] = []) {
   const container = await docker.createContainer({
@@ -25,7 +28,7 @@ async function runInContainer(workdir: string, env: string[] = []) {
       Binds: [
         `${dirname(CLI)}:/stackcheck:ro`,
         `${workdir}:/work`,
-        '/var/run/docker.sock:/var/run/docker.sock',
+        `${SOCKET}:/var/run/docker.sock`,
       ],
     },
   });

@@ -19,7 +19,12 @@ export interface Present {
   ok: true;
   /** The namespace's address: where its engines publish ports, and where tcp:// and ssh:// listen. */
   address: string;
-  /** This host's address as the namespace sees it: how the second machine reaches the runner's. */
+  /**
+   * This host's address as the namespace sees it: how the second machine reaches the runner's.
+   * Where the tests run in the namespace of one of scripts/engines.sh's engines, that
+   * namespace's address (STACKCHECK_NODE2_PEER, set by scripts/test.sh): the runner's engine
+   * publishes its ports there.
+   */
   peer: string;
   tcp: string;
   /** The same dockerd's unix socket, for setup that should not go through the transport under test. */
@@ -79,7 +84,7 @@ function fromEnv(v: Record<string, string>): SecondEngine {
   return {
     ok: true,
     address: v.ADDRESS,
-    peer: v.PEER,
+    peer: process.env.STACKCHECK_NODE2_PEER || v.PEER,
     tcp: v.TCP,
     unix: v.UNIX,
     ssh:

@@ -20,8 +20,9 @@ import { checkKeys } from './keys.js';
  * - variables from its env_file (by default the .env of that folder), under the including
  *   project's variables, which win (compose-go merges the parent's environment over them).
  * Its services, networks, volumes, secrets and configs join the including file's; one that the
- * including file (or an earlier include) also defines is refused, as compose refuses it
- * ("services.db conflicts with imported resource"). Later compose files (`compose: [a, b]`)
+ * including file (or an earlier include) defines differently is refused, as compose refuses
+ * it ("services.db conflicts with imported resource"); the same definition twice (two
+ * includes sharing a file) is taken once. Later compose files (`compose: [a, b]`)
  * may still override what was included, as with `docker compose -f a -f b`.
  */
 
@@ -140,6 +141,15 @@ function loadEntry(
   return mergeSources(layers);
 }
 
+/** Whether two definitions are the same, wherever each was written (positions left out). */
+function sameDefinition(a: unknown, b: unknown): boolean {
+  const text = (v: unknown) =>
+    JSON.stringify(v, (_k, x: unknown) =>
+      x && typeof x === 'object' && 'line' in x && 'column' in x && 'file' in x ? undefined : x,
+    );
+  return text(a) === text(b);
+}
+
 /**
  * Reads the `include` key of a compose file and adds what each entry defines to `layer`,
  * refusing a name the layer (or an earlier entry) already defines.
@@ -161,7 +171,10 @@ export function applyIncludes(
     for (const section of SECTIONS) {
       const own = layer[section] as { name: string }[];
       for (const [name, value] of project[section] as Map<string, { name: string }>) {
-        if (own.some((o) => o.name === name)) {
+        const existing = own.find((o) => o.name === name);
+        // The same definition reached twice (a file two includes share) is no conflict.
+        if (existing && sameDefinition(existing, value)) continue;
+        if (existing) {
           ctx.problems.add(
             item.pos,
             `${section}.${name} conflicts with imported resource: ${displayName(

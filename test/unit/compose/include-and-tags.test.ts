@@ -181,6 +181,18 @@ describe('include', () => {
     );
   });
 
+  it('takes a file that two includes share once (a diamond), and the same definition twice', () => {
+    const dir = project({
+      'compose.yaml': 'include: [l.yaml, r.yaml, base.yaml]\nservices:\n  app: { image: app }\n',
+      'l.yaml': 'include: [base.yaml]\nservices:\n  l: { image: l }\n',
+      'r.yaml': 'include: [base.yaml]\nservices:\n  r: { image: r }\n',
+      'base.yaml': 'services:\n  db: { image: db }\nnetworks:\n  n: {}\n',
+    });
+    const p = loadFiles(dir, ['compose.yaml']);
+    expect(Object.keys(p.services).sort()).toEqual(['app', 'db', 'l', 'r']);
+    expect(p.services.db!.pos.file).toBe(join(dir, 'base.yaml'));
+  });
+
   it('reports a mistake inside an included file at its own line', () => {
     const dir = project({
       'compose.yaml': 'include: [sub/compose.yaml]\nservices:\n  a: { image: x }\n',

@@ -1,5 +1,6 @@
 import { UserError, type Problem } from '../common/errors.js';
 import type { Env } from '../common/interpolate.js';
+import { projectName } from './to-compose.js';
 import type { YamlPath } from '../common/yaml-source.js';
 import type { ComposeSource } from './compose-file.js';
 import { ExtendsResolver } from './extends.js';
@@ -104,6 +105,29 @@ function unappliedTags(src: ComposeSource, ctx: LoadContext): void {
   }
 }
 
+/**
+ * compose offers the project's name to interpolation as COMPOSE_PROJECT_NAME: the variable
+ * when set, else the last `name:` the files write, else the project folder's name.
+ */
+function withProjectName(sources: ComposeSource[], env: Env): Env {
+  if (env.COMPOSE_PROJECT_NAME) return env;
+  const written = sources
+    .filter((s) => !s.inline)
+    .map((s) => (valueAt(s.yaml.data, s.base) as { name?: unknown } | null)?.name)
+    .filter((n): n is string => typeof n === 'string' && !n.includes('$'))
+    .at(-1);
+  const name =
+    written ??
+    projectName({
+      projectDir: sources[0]!.dir,
+      services: {},
+      networks: {},
+      volumes: {},
+      warnings: [],
+    });
+  return { ...env, COMPOSE_PROJECT_NAME: name };
+}
+
 /** Problems as the user reads the files: file by file (first mention first), then line and column. */
 function inFileOrder(list: Problem[]): Problem[] {
   const files = [...new Set(list.map((p) => p.pos?.file ?? ''))];
@@ -139,7 +163,7 @@ export function loadCompose(opts: LoadComposeOptions): ComposeProject {
   const ctx: LoadContext = {
     problems: new Problems(),
     warnings: [],
-    env: opts.env,
+    env: withProjectName(opts.sources, opts.env),
     projectDir: first.dir,
   };
   const resolver = new ExtendsResolver();

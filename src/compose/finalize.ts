@@ -32,8 +32,9 @@ function definedValues(o: Record<string, string | undefined>): Record<string, st
 
 function build(b: BuildLayer, ctx: LoadContext): BuildSpec {
   const context = b.context ?? ctx.projectDir;
+  const remote = /^([a-z][a-z0-9+.-]*:\/\/|git@)/i.test(context);
   let dockerfile = b.dockerfile ?? 'Dockerfile';
-  if (isAbsolute(dockerfile)) {
+  if (isAbsolute(dockerfile) && !remote) {
     // Docker's build API names the Dockerfile by its path inside the context.
     dockerfile = relative(context, dockerfile);
     if (dockerfile.startsWith('..')) {
@@ -50,6 +51,13 @@ function build(b: BuildLayer, ctx: LoadContext): BuildSpec {
     args: definedValues(b.args ?? {}),
     ...(b.target !== undefined ? { target: b.target } : {}),
     labels: b.labels ?? {},
+    ...(remote && { remote }),
+    ...(b.dockerfileInline !== undefined && { dockerfileInline: b.dockerfileInline }),
+    ...(b.tags?.length && { tags: b.tags }),
+    ...(b.additionalContexts &&
+      Object.keys(b.additionalContexts).length > 0 && { additionalContexts: b.additionalContexts }),
+    ...(b.secrets?.length && { secrets: b.secrets }),
+    ...(b.ssh?.length && { ssh: b.ssh }),
     pos: b.pos,
   };
 }

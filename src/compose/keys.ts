@@ -103,7 +103,7 @@ export const IGNORED: Record<string, Readonly<Record<string, string>>> = {
 const NOT_YET: Record<string, readonly string[]> = {
   'top-level': [],
   service: ['provider'],
-  build: ['additional_contexts', 'dockerfile_inline', 'secrets', 'ssh', 'tags'],
+  build: [],
   deploy: [],
 };
 

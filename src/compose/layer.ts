@@ -24,6 +24,11 @@ export interface BuildLayer {
   args?: Record<string, string | undefined>;
   target?: string;
   labels?: Record<string, string>;
+  dockerfileInline?: string;
+  tags?: string[];
+  additionalContexts?: Record<string, string>;
+  secrets?: { source: string; id: string }[];
+  ssh?: string[];
   pos: SourcePos;
 }
 

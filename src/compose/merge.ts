@@ -64,6 +64,8 @@ function mergeBuild(a: BuildLayer | undefined, b: BuildLayer | undefined): Build
     ...written(b),
     args: record(a.args, b.args),
     labels: record(a.labels, b.labels),
+    additionalContexts: record(a.additionalContexts, b.additionalContexts),
+    tags: byKey(a.tags, b.tags, same),
     pos: a.pos,
   };
 }

@@ -155,13 +155,24 @@ export interface LinkSpec {
 }
 
 export interface BuildSpec {
-  /** Absolute path. */
+  /** Absolute path, or a git/http(s) URL that the engine fetches (`remote`). */
   context: string;
+  remote?: boolean;
   /** Relative to the context, as Docker's build API expects. */
   dockerfile: string;
+  /** `dockerfile_inline`: the Dockerfile's text, sent with the context instead of a file. */
+  dockerfileInline?: string;
   args: Record<string, string>;
   target?: string;
   labels: Record<string, string>;
+  /** `tags`: more names for the built image. */
+  tags?: string[];
+  /** Named contexts: an absolute folder, `docker-image://REF` or `service:NAME`. */
+  additionalContexts?: Record<string, string>;
+  /** Build secrets: the top-level secret's name and the id `RUN --mount=type=secret` uses. */
+  secrets?: { source: string; id: string }[];
+  /** `default` (the runner's ssh agent) or `id=path` entries. */
+  ssh?: string[];
   pos: SourcePos;
 }
 

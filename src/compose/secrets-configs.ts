@@ -96,11 +96,15 @@ function id(n: Node, ctx: LoadContext): number | undefined {
 }
 
 /**
- * A mode: 0o440 (YAML 1.2's octal), an octal string ("0440"), or a decimal number. compose's
- * YAML 1.1 reader also takes an unquoted 0440 as octal; stackcheck's YAML 1.2 reads it as 440.
+ * A grant's mode. compose's YAML 1.1 reader takes an unquoted 0440 as octal; stackcheck's YAML
+ * 1.2 reads it as the decimal 440, so a number whose digits are all octal is read digit by digit
+ * as octal (as volume modes are, normalize-volumes.ts): what a mode's writer means. Strings
+ * ("0440") are octal; 0o440 is already a number.
  */
 function fileMode(n: Node, ctx: LoadContext): number | undefined {
   if (typeof n.value === 'string' && /^0?[0-7]{1,4}$/.test(n.value)) return parseInt(n.value, 8);
+  if (typeof n.value === 'number' && /^[0-7]{1,4}$/.test(String(n.value)))
+    return parseInt(String(n.value), 8);
   return num(n, ctx, { integer: true, min: 0, max: 0o7777 });
 }
 

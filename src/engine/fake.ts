@@ -341,6 +341,7 @@ export class FakeEngine implements Engine {
       if (failure !== undefined)
         throw new EngineError(classifyStreamFailure('build', failure), failure);
       this.addImage(req.tag);
+      for (const t of req.build.tags ?? []) this.addImage(t);
     });
   }
 

@@ -34,6 +34,12 @@ export function buildKey(ref: string, build: BuildSpec): string {
   field('target', build.target ?? '');
   field('args', JSON.stringify(Object.entries(build.args).sort()));
   field('labels', JSON.stringify(Object.entries(build.labels).sort()));
+  // A remote context is fetched by the engine: nothing here says whether it changed.
+  if (build.remote) throw new Error('a remote (git/http) context is fetched by the engine');
+  field('dockerfile_inline', build.dockerfileInline ?? '');
+  field('tags', JSON.stringify(build.tags ?? []));
+  const contexts = Object.entries(build.additionalContexts ?? {}).sort();
+  field('contexts', JSON.stringify(contexts));
   const walk = (dir: string, rel: string) => {
     const entries = readdirSync(dir, { withFileTypes: true });
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -49,5 +55,10 @@ export function buildKey(ref: string, build: BuildSpec): string {
     }
   };
   walk(build.context, '');
+  for (const [name, source] of contexts)
+    if (!source.includes('://')) {
+      field('context', name);
+      walk(source, '');
+    }
   return hash.digest('hex');
 }

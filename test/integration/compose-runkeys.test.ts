@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResults } from '../../src/report/results.js';
@@ -81,7 +83,7 @@ checks:
     pid: service:vpn
     volumes_from: ["data:ro"]
     secrets:
-      - { source: api_key, target: api.key, uid: "1234", gid: "2345", mode: 0o440 }
+      - { source: api_key, target: api.key, uid: "1234", gid: "2345", mode: 0440 }
     configs:
       - { source: motd, target: /etc/motd }
     command: [sh, -c, "mkdir -p /www && echo app behind the vpn > /www/index.html && exec httpd -f -p 8080 -h /www"]
@@ -184,6 +186,110 @@ configs:
 
   it('leaves nothing labelled with the run id after `down --run`', async () => {
     const down = await cli(['down', '--run', results!.runId], { cwd: dir });
+    expect(down.code, down.stderr).toBe(0);
+    expect(await leftovers({ runId: results!.runId })).toEqual(NOTHING);
+  });
+});
+
+describe('build keys on a real engine: tags, dockerfile_inline, additional_contexts, a remote context', () => {
+  const suite = uniqueSuite('compose-build-keys');
+  const tag = `stackcheck-rk-${Math.random().toString(36).slice(2, 8)}`;
+  const dir = workdir({
+    'stackcheck.yml': `version: 1
+name: ${suite}
+topologies:
+  t:
+    compose: compose.yml
+checks:
+  - name: the inline Dockerfile's image runs, with both named contexts
+    exec: { service: inline, command: [cat, /from-assets.txt, /from-outside.txt, /from-image] }
+    expect: { exit: 0, stdout: "asset\\noutside\\nimage\\n" }
+  - name: the image built from the remote context runs
+    exec: { service: remote, command: [cat, /remote.txt] }
+    expect: { exit: 0, stdout: "fetched by the engine\\n" }
+`,
+    'compose.yml': `services:
+  inline:
+    image: ${tag}:main
+    init: true
+    build:
+      context: ./app
+      tags: ["${tag}:extra", "${tag}-other:1"]
+      additional_contexts:
+        assets: ./app/assets
+        outside: ./outside
+        base: docker-image://${BUSYBOX}
+      dockerfile_inline: |
+        FROM base
+        COPY --from=assets a.txt /from-assets.txt
+        COPY --from=outside o.txt /from-outside.txt
+        RUN echo image > /from-image
+        CMD ["sleep", "3600"]
+  remote:
+    image: ${tag}:remote
+    build: \${REMOTE_CONTEXT}
+    command: [sleep, "3600"]
+    init: true
+`,
+    'app/assets/a.txt': 'asset\n',
+    'outside/o.txt': 'outside\n',
+  });
+  let server: Server | undefined;
+  let results: RunResults | undefined;
+  let code: number | undefined;
+  let output = '';
+
+  beforeAll(async () => {
+    // A remote context is fetched by the engine itself: serve one (a tar with a Dockerfile)
+    // on the host's loopback, which the local dockerd reaches.
+    mkdirSync(join(dir, 'remote-src'));
+    writeFileSync(
+      join(dir, 'remote-src', 'Dockerfile'),
+      `FROM ${BUSYBOX}\nRUN echo fetched by the engine > /remote.txt\n`,
+    );
+    const tar = execFileSync('tar', ['-C', join(dir, 'remote-src'), '-c', '.']);
+    server = createServer((_req, res) => res.end(tar));
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const r = await cli(['run', 'stackcheck.yml', '--keep', '--json', 'results.json'], {
+      cwd: dir,
+      env: { ...process.env, REMOTE_CONTEXT: `http://127.0.0.1:${port}/context.tar` },
+    });
+    code = r.code ?? undefined;
+    output = r.stdout + r.stderr;
+    results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as RunResults;
+  }, 240_000);
+
+  afterAll(async () => {
+    server?.close();
+    for (const runId of new Set([...(results ? [results.runId] : []), ...runIdsOf(suite)]))
+      await cli(['down', '--run', runId], {
+        cwd: dir,
+        env: { ...process.env, REMOTE_CONTEXT: '.' },
+      });
+    // Images this test built (stackcheck keeps built images, as compose does).
+    execFileSync('sh', [
+      '-c',
+      `docker images --format '{{.Repository}}:{{.Tag}}' | grep '^${tag}' | xargs -r docker rmi -f >/dev/null`,
+    ]);
+  });
+
+  it('builds and runs both, and their checks pass', () => {
+    expect(code, output).toBe(0);
+    expect(results!.checks.map((c) => c.status)).toEqual(['passed', 'passed']);
+  });
+
+  it('gives the built image every tag of build.tags', () => {
+    const id = (ref: string) => docker('image', 'inspect', '--format', '{{.Id}}', ref).trim();
+    expect(id(`${tag}:extra`)).toBe(id(`${tag}:main`));
+    expect(id(`${tag}-other:1`)).toBe(id(`${tag}:main`));
+  });
+
+  it('leaves nothing of the run behind after `down --run`', async () => {
+    const down = await cli(['down', '--run', results!.runId], {
+      cwd: dir,
+      env: { ...process.env, REMOTE_CONTEXT: '.' },
+    });
     expect(down.code, down.stderr).toBe(0);
     expect(await leftovers({ runId: results!.runId })).toEqual(NOTHING);
   });

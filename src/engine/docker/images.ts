@@ -1,7 +1,7 @@
-import { readdirSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { BuildRequest, ImageOps } from '../engine.js';
 import { EngineError, classifyStreamFailure } from '../errors.js';
+import { buildInput, splitRef } from './build.js';
 import { sealed } from './call.js';
 import type { DockerContext } from './context.js';
 import { abortable } from './wire.js';
@@ -30,20 +30,23 @@ export class DockerImages implements ImageOps {
   buildImage(req: BuildRequest, signal?: AbortSignal): Promise<void> {
     const b = req.build;
     return sealed(this.ctx.node, async () => {
-      const stream = await this.ctx.docker.buildImage(
-        { context: b.context, src: readdirSync(b.context) },
-        {
-          t: req.tag,
-          dockerfile: b.dockerfile,
-          buildargs: b.args,
-          target: b.target ?? '',
-          labels: { ...b.labels, ...req.labels },
-          rm: true,
-          forcerm: true,
-          abortSignal: signal,
-        },
-      );
+      // The context, inline Dockerfile and named contexts: ./build.ts.
+      const input = buildInput(b, this.ctx.node);
+      const stream = await this.ctx.docker.buildImage(input.tar as NodeJS.ReadableStream, {
+        t: req.tag,
+        dockerfile: input.dockerfile,
+        ...(input.remote !== undefined && { remote: input.remote }),
+        buildargs: b.args,
+        target: b.target ?? '',
+        labels: { ...b.labels, ...req.labels },
+        rm: true,
+        forcerm: true,
+        abortSignal: signal,
+      });
       await this.follow('build', stream, req.onProgress);
+      // compose's build.tags: more names for the same image.
+      for (const extra of b.tags ?? [])
+        await abortable(signal, this.ctx.docker.getImage(req.tag).tag(splitRef(extra)));
     });
   }
 

@@ -120,7 +120,7 @@ configs:
     image: x
     secrets:
       - from_env
-      - { source: from_env, target: key.pem, uid: "103", gid: "104", mode: 0o400 }
+      - { source: from_env, target: key.pem, uid: "103", gid: "104", mode: 0400 }
     configs:
       - { source: inline, mode: "0640" }
 secrets:

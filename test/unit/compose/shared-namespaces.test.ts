@@ -162,3 +162,52 @@ describe('deploy.restart_policy', () => {
     ]);
   });
 });
+
+describe('build keys that change what is built', () => {
+  it('reads tags, dockerfile_inline, additional_contexts, secrets, ssh and a remote context', () => {
+    const p = loadText(`services:
+  a:
+    build:
+      context: ./app
+      dockerfile_inline: "FROM x"
+      tags: ["a:1", "b:2"]
+      additional_contexts: { assets: ./assets, base: "docker-image://alpine:3", other: "service:b" }
+      secrets: [npm, { source: token, target: gh }]
+      ssh: [default]
+  b:
+    build: https://github.com/example/repo.git#main:sub
+`);
+    expect(p.services.a!.build).toMatchObject({
+      context: '/proj/app',
+      dockerfileInline: 'FROM x',
+      tags: ['a:1', 'b:2'],
+      additionalContexts: {
+        assets: '/proj/assets',
+        base: 'docker-image://alpine:3',
+        other: 'service:b',
+      },
+      secrets: [
+        { source: 'npm', id: 'npm' },
+        { source: 'token', id: 'gh' },
+      ],
+      ssh: ['default'],
+    });
+    expect(p.services.b!.build).toMatchObject({
+      context: 'https://github.com/example/repo.git#main:sub',
+      remote: true,
+      dockerfile: 'Dockerfile',
+    });
+  });
+
+  it('refuses dockerfile together with dockerfile_inline', () => {
+    expect(
+      problems(() =>
+        loadText(
+          'services:\n  a:\n    build: { context: ., dockerfile: D, dockerfile_inline: "FROM x" }\n',
+        ),
+      ),
+    ).toEqual([
+      'compose.yaml:3:41 services.a.build: dockerfile and dockerfile_inline cannot both be set',
+    ]);
+  });
+});

@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { extract } from 'tar-stream';
+import { buildInput, splitRef, withNamedContexts } from '../../src/engine/docker/build.js';
+import type { BuildSpec } from '../../src/compose/model.js';
+import { EngineError } from '../../src/engine/errors.js';
+
+const pos = { file: 'c.yml', line: 1, column: 1 };
+
+async function entries(tar: NodeJS.ReadableStream): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const x = extract();
+  x.on('entry', (h, stream, next) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => {
+      out[h.name] = Buffer.concat(chunks).toString();
+      next();
+    });
+  });
+  const done = new Promise((r) => x.on('finish', r));
+  tar.pipe(x);
+  await done;
+  return out;
+}
+
+describe('build input', () => {
+  const root = mkdtempSync(join(tmpdir(), 'rk-build-'));
+  const ctx = join(root, 'app');
+  mkdirSync(join(ctx, 'assets'), { recursive: true });
+  mkdirSync(join(root, 'shared'));
+  writeFileSync(
+    join(ctx, 'Dockerfile'),
+    '# syntax=docker/dockerfile:1\nARG V=1\nFROM base:${V}\nCOPY --from=web /a /a\n',
+  );
+  writeFileSync(join(ctx, 'assets', 'a.txt'), 'a');
+  writeFileSync(join(root, 'shared', 's.txt'), 's');
+  const spec = (over: Partial<BuildSpec>): BuildSpec => ({
+    context: ctx,
+    dockerfile: 'Dockerfile',
+    args: {},
+    labels: {},
+    pos,
+    ...over,
+  });
+
+  it('sends the context as it is when nothing is added', async () => {
+    const input = buildInput(spec({}), 'local');
+    expect(input.dockerfile).toBe('Dockerfile');
+    expect(Object.keys(await entries(input.tar!)).sort()).toEqual([
+      'Dockerfile',
+      'assets/',
+      'assets/a.txt',
+    ]);
+  });
+
+  it('sends an inline Dockerfile in the tar, under its own name', async () => {
+    const input = buildInput(spec({ dockerfileInline: 'FROM busybox\nRUN true\n' }), 'local');
+    expect(input.dockerfile).toBe('.stackcheck.Dockerfile');
+    expect((await entries(input.tar!))['.stackcheck.Dockerfile']).toBe('FROM busybox\nRUN true\n');
+  });
+
+  it('turns named contexts into stages before the first FROM, after directives and global ARGs', async () => {
+    const input = buildInput(
+      spec({
+        additionalContexts: {
+          web: join(ctx, 'assets'),
+          shared: join(root, 'shared'),
+          base: 'docker-image://busybox:1',
+        },
+      }),
+      'local',
+    );
+    const files = await entries(input.tar!);
+    expect(files['.stackcheck.Dockerfile']).toBe(
+      '# syntax=docker/dockerfile:1\nARG V=1\nFROM scratch AS web\nCOPY assets/ /\nFROM scratch AS shared\nCOPY .stackcheck/contexts/shared/ /\nFROM busybox:1 AS base\nFROM base:${V}\nCOPY --from=web /a /a\n',
+    );
+    expect(files['.stackcheck/contexts/shared/s.txt']).toBe('s');
+    expect(withNamedContexts('FROM x\n', {}, ctx).text).toBe('FROM x\n');
+  });
+
+  it("gives a remote context to the engine, and refuses what needs BuildKit's session, with why", () => {
+    expect(
+      buildInput(spec({ context: 'https://github.com/x/y.git#main', remote: true }), 'n'),
+    ).toEqual({
+      remote: 'https://github.com/x/y.git#main',
+      dockerfile: 'Dockerfile',
+    });
+    const refused = (over: Partial<BuildSpec>) => {
+      try {
+        buildInput(spec(over), 'n');
+      } catch (e) {
+        expect(e).toBeInstanceOf(EngineError);
+        return (e as EngineError).message;
+      }
+      throw new Error('not refused');
+    };
+    expect(refused({ secrets: [{ source: 's', id: 's' }] })).toMatch(
+      /build secrets need BuildKit's session/,
+    );
+    expect(refused({ ssh: ['default'] })).toMatch(/ssh forwarding needs BuildKit's session/);
+    expect(refused({ additionalContexts: { x: 'service:other' } })).toMatch(
+      /build that service first/,
+    );
+  });
+
+  it('splits a reference as docker tag does', () => {
+    expect(splitRef('app:1.2')).toEqual({ repo: 'app', tag: '1.2' });
+    expect(splitRef('localhost:5000/app')).toEqual({ repo: 'localhost:5000/app', tag: 'latest' });
+    expect(splitRef('localhost:5000/app:v2')).toEqual({ repo: 'localhost:5000/app', tag: 'v2' });
+  });
+});

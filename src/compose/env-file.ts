@@ -148,6 +148,7 @@ export function readEnvFile(
   env: Env = {},
   displayName = absPath,
   kind: KeyValueFileKind = ENV_FILE,
+  format: 'default' | 'raw' = 'default',
 ): Record<string, string> {
   let text: string;
   try {
@@ -164,5 +165,33 @@ export function readEnvFile(
       hint: `Check the path: relative ${kind.key} paths are resolved from the compose project folder.`,
     });
   }
-  return parseEnvFile(text, displayName, env, kind.what);
+  return format === 'raw'
+    ? parseRawEnvFile(text, displayName)
+    : parseEnvFile(text, displayName, env, kind.what);
+}
+
+/**
+ * compose's `format: raw` env file: KEY=VALUE lines taken as written — no quotes removed, no
+ * interpolation, no `export`; blank lines, `#` comments and lines without "=" are skipped.
+ */
+export function parseRawEnvFile(text: string, file: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const problems: Problem[] = [];
+  text.split(/\r?\n/).forEach((line, i) => {
+    if (line.trim() === '' || line.trimStart().startsWith('#')) return;
+    const eq = line.indexOf('=');
+    if (eq < 0) return;
+    const key = line.slice(0, eq);
+    if (/\s/.test(key) || key === '') {
+      problems.push({
+        message: `variable "${key}" contains whitespace (or is empty)`,
+        pos: { file, line: i + 1, column: 1 },
+        hint: 'In a raw env file, write KEY=value with nothing around the name.',
+      });
+      return;
+    }
+    out[key] = line.slice(eq + 1);
+  });
+  if (problems.length > 0) throw new UserError(problems);
+  return out;
 }

@@ -85,7 +85,6 @@ export const IGNORED: Record<string, Readonly<Record<string, string>>> = {
   },
   ipam: { options: NOT_APPLIED },
   'ipam config': { aux_addresses: NOT_APPLIED },
-  'env_file entry': { format: "stackcheck reads env files in compose's default format" },
   secret: {
     driver: SWARM,
     driver_opts: SWARM,

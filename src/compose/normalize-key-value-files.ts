@@ -4,7 +4,7 @@ import { ENV_FILE, readEnvFile, type KeyValueFileKind } from './env-file.js';
 import { checkKeys } from './keys.js';
 import type { LoadContext, Node } from './node.js';
 import { displayName, resolveHostPath } from './paths.js';
-import { bool, str, typeError } from './read.js';
+import { bool, oneOf, str, typeError } from './read.js';
 
 function hint(kind: KeyValueFileKind): string {
   return kind === ENV_FILE
@@ -17,15 +17,22 @@ function entry(
   n: Node,
   ctx: LoadContext,
   kind: KeyValueFileKind,
-): { path: string; required: boolean; node: Node } | undefined {
+): { path: string; required: boolean; raw?: boolean; node: Node } | undefined {
   if (n.isMap() && kind === ENV_FILE) {
-    checkKeys(n, ['path', 'required'], 'env_file entry', ctx);
+    checkKeys(n, ['path', 'required', 'format'], 'env_file entry', ctx);
+    // compose knows one format besides its default: raw (values as written).
+    const raw = n.has('format') ? oneOf(n.child('format'), ctx, ['raw'] as const) === 'raw' : false;
     const path = str(n.child('path'), ctx);
     if (path === undefined) {
       ctx.problems.add(n.pos, `${n.label}: an env_file entry needs "path"`, hint(kind));
       return undefined;
     }
-    return { path, required: bool(n.child('required'), ctx) ?? true, node: n.child('path') };
+    return {
+      path,
+      required: bool(n.child('required'), ctx) ?? true,
+      ...(raw && { raw }),
+      node: n.child('path'),
+    };
   }
   const path = str(n, ctx);
   return path === undefined ? undefined : { path, required: true, node: n };
@@ -49,7 +56,10 @@ export function normalizeKeyValueFiles(
     const abs = resolveHostPath(e.path, ctx.projectDir);
     if (!e.required && !existsSync(abs)) continue;
     try {
-      Object.assign(out, readEnvFile(abs, e.node.pos, ctx.env, displayName(abs), kind));
+      Object.assign(
+        out,
+        readEnvFile(abs, e.node.pos, ctx.env, displayName(abs), kind, e.raw ? 'raw' : 'default'),
+      );
     } catch (err) {
       if (!isUserError(err)) throw err;
       for (const p of err.problems) ctx.problems.list.push(p);

@@ -21,13 +21,16 @@
 #
 #   engines.sh start [ENGINE...]  fetch, unpack and start those engines (default: all), load the
 #                                 fixture images into each, then print `env`; idempotent
-#   engines.sh env                one line per engine that answers: STACKCHECK_ENGINE_<NAME>=<url>
-#                                 and STACKCHECK_ENGINE_<NAME>_NETNS=<namespace>; the machine's
-#                                 own engine is DOCKER20, the second machine's Podman PODMAN4
+#   engines.sh env                lines per engine that answers: STACKCHECK_ENGINE_<NAME>=<url>,
+#                                 STACKCHECK_ENGINE_<NAME>_NETNS=<namespace> and _ADDRESS=<its
+#                                 address>; the machine's own engine is DOCKER20 (no namespace),
+#                                 the second machine's Podman PODMAN4
 #   engines.sh compose            fetch compose v2 (sid's docker-compose) and print its path
 #   engines.sh fetch [ENGINE...]  fetch and unpack only
-#   engines.sh stop [--purge]     stop every engine, remove namespaces, mounts and run folders
-#                                 (--purge also removes the data folders and the cache)
+#   engines.sh stop [--purge] [ENGINE...]
+#                                 stop those engines (default: all), remove their namespaces,
+#                                 routes, mounts and run folders (--purge: their data folders
+#                                 too; the download cache is kept)
 #
 # Needs root. STACKCHECK_ENGINE_CACHE overrides the cache folder
 # (default ~/.cache/stackcheck/engines).
@@ -550,10 +553,15 @@ main() {
     env) print_env ;;
     stop)
       need_root
-      for e in "${ALL_ENGINES[@]}"; do stop_engine "$e" "${1:-}"; done
+      local purge=
+      [ "${1:-}" != --purge ] || {
+        purge=--purge
+        shift
+      }
+      for e in "${@:-${ALL_ENGINES[@]}}"; do stop_engine "$e" "$purge"; done
       ;;
     *)
-      echo "usage: $0 start [ENGINE...]|env|compose|fetch [ENGINE...]|stop [--purge]" >&2
+      echo "usage: $0 start [ENGINE...]|env|compose|fetch [ENGINE...]|stop [--purge] [ENGINE...]" >&2
       echo "engines: ${ALL_ENGINES[*]}" >&2
       exit 2
       ;;

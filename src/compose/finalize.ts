@@ -85,6 +85,7 @@ const LOAD_ONLY = [
   'extends',
   'deployRestart',
   'tagged',
+  'provider',
 ] as const satisfies readonly (keyof ServiceLayer)[];
 
 function omit<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Omit<T, K> {

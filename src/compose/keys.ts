@@ -35,6 +35,8 @@ export const IGNORED: Record<string, Readonly<Record<string, string>>> = {
       'links to containers outside the project (legacy --link); reach them over a shared network instead',
     isolation: WINDOWS,
     models: 'AI models are served by Docker Model Runner, not by the engine',
+    provider:
+      'a provider service is run by a compose plugin, not by the engine: stackcheck does not run it, and services that depend on it start without it',
     post_start: `lifecycle hooks: ${NOT_APPLIED}`,
     pre_stop: `lifecycle hooks: ${NOT_APPLIED}`,
     pull_refresh_after: 'it only decides when `docker compose` pulls again',
@@ -101,7 +103,7 @@ export const IGNORED: Record<string, Readonly<Record<string, string>>> = {
  */
 const NOT_YET: Record<string, readonly string[]> = {
   'top-level': [],
-  service: ['provider'],
+  service: [],
   build: [],
   deploy: [],
 };

@@ -132,6 +132,8 @@ export type ServiceLayer = Partial<Omit<ServiceSpec, Reshaped>> & {
   extends?: ExtendsRef;
   /** compose's `!reset` / `!override` in this source; applied when it is merged onto earlier ones. */
   tagged?: TaggedKey[];
+  /** `provider.type`: a service a compose plugin runs, not a container; left out of the run. */
+  provider?: string;
 };
 
 export type NetworkLayer = Partial<Omit<NetworkSpec, 'name' | 'pos'>> & {

@@ -12,13 +12,7 @@ import { normalizeHealthcheck } from './normalize-healthcheck.js';
 import { normalizeKeyValueFiles } from './normalize-key-value-files.js';
 import { normalizeLinks } from './normalize-links.js';
 import { normalizeLogging } from './normalize-logging.js';
-import {
-  ipcMode,
-  networkMode,
-  pidMode,
-  utsMode,
-  volumesFrom,
-} from './normalize-namespaces.js';
+import { ipcMode, networkMode, pidMode, utsMode, volumesFrom } from './normalize-namespaces.js';
 import { normalizeServiceNetworks } from './normalize-networks.js';
 import {
   commandLine,
@@ -171,6 +165,14 @@ const HANDLERS = new Map<string, Handler>([
   ['secrets', (n, l, c) => setDefined(l, 'secrets', normalizeFileRefs(n, c, 'secret'))],
   ['configs', (n, l, c) => setDefined(l, 'configs', normalizeFileRefs(n, c, 'config'))],
   ['extends', (n, l, c) => setDefined(l, 'extends', normalizeExtends(n, c))],
+  [
+    'provider',
+    (n, l, c) => {
+      if (n.isNull) return;
+      ignored(n, IGNORED.service!.provider!, c);
+      l.provider = typeof n.child('type').value === 'string' ? String(n.child('type').value) : '?';
+    },
+  ],
   // Kept as written (the model carries develop.watch), and listed as ignored: nothing syncs in a test.
   [
     'develop',

@@ -139,7 +139,18 @@ export function selectServices(
   profiles: readonly string[],
   ctx: LoadContext,
 ): ServiceLayer[] {
-  const active = [...project.services.values()].filter((s) => isEnabled(s, profiles));
+  const enabled = [...project.services.values()].filter((s) => isEnabled(s, profiles));
+  // Provider services (run by a compose plugin) are listed as ignored and do not run; what
+  // depends on them starts without them.
+  const providers = new Set(enabled.filter((s) => s.provider !== undefined).map((s) => s.name));
+  const active = enabled
+    .filter((s) => !providers.has(s.name))
+    .map((s) => ({
+      ...s,
+      dependsOn: Object.fromEntries(
+        Object.entries(s.dependsOn ?? {}).filter(([d]) => !providers.has(d)),
+      ),
+    }));
   const names = new Set(active.map((s) => s.name));
   return active.map((s) => {
     const files = fileObjectMounts(s, { secret: project.secrets, config: project.configs }, ctx);

@@ -124,7 +124,11 @@ function ms(v: unknown): number | undefined {
  */
 function runs(project: Json, reference: Json = project): Json {
   const out: Json = {};
-  for (const [name, raw] of Object.entries(obj(unescape(project.services)))) {
+  // A provider service is run by a compose plugin, not as a container.
+  const containers = Object.fromEntries(
+    Object.entries(obj(unescape(project.services))).filter(([, v]) => !('provider' in obj(v))),
+  );
+  for (const [name, raw] of Object.entries(containers)) {
     const s = obj(raw);
     // stackcheck mounts secrets and configs as files at their targets; compose lists them.
     const ref = obj(obj(reference.services)[name]);
@@ -181,7 +185,7 @@ function runs(project: Json, reference: Json = project): Json {
       // compose lists an optional dependency on a disabled service, which does not run.
       depends_on: Object.fromEntries(
         Object.entries(obj(s.depends_on))
-          .filter(([d]) => d in obj(project.services))
+          .filter(([d]) => d in containers)
           .map(([d, v]) => [
             d,
             `${obj(v).condition as string}${obj(v).required === false ? ' optional' : ''}`,

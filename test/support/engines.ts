@@ -18,6 +18,8 @@ export interface TestEngine {
    * Undefined for the machine's own engine.
    */
   netns?: string;
+  /** The namespace's own address (its veth to this host), where its published ports answer from outside. */
+  address?: string;
 }
 
 const SCRIPT = fileURLToPath(new URL('../../scripts/engines.sh', import.meta.url));
@@ -65,10 +67,12 @@ export function fromEnv(v: Record<string, string>): TestEngine[] {
     .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
     .map((n) => {
       const netns = v[`STACKCHECK_ENGINE_${n}_NETNS`];
+      const address = v[`STACKCHECK_ENGINE_${n}_ADDRESS`];
       return {
         name: n.toLowerCase(),
         dockerHost: v[`STACKCHECK_ENGINE_${n}`]!,
         ...(netns ? { netns } : {}),
+        ...(address ? { address } : {}),
       };
     });
 }

@@ -14,6 +14,10 @@ import { errorMessage, isUserError, UserError } from './common/errors.js';
 import { ImageCarrier } from './orchestrator/carry.js';
 import { InFlight, QUICK_CALL_MS } from './orchestrator/deadline.js';
 import { StopOrder, teardownRun, type TeardownReport } from './orchestrator/down.js';
+import { EngineAvailability } from './engine/availability.js';
+
+/** How long a run waits for an engine that stopped answering (a dockerd restart) before teardown. */
+const ENGINE_RETURN_MS = 60_000;
 import { newRunIdentity, runLabels, type RunIdentity } from './orchestrator/identity.js';
 import { LABEL } from './orchestrator/labels.js';
 import { plan as makePlan } from './orchestrator/plan.js';
@@ -96,7 +100,14 @@ export async function run(suite: Suite, opts: RunOptions = {}): Promise<RunResul
   const keeping: Promise<void>[] = [];
   const calls: EngineCalls = {};
   const factory = opts.engineFactory ?? dockerEngineFor;
-  const counted: EngineFactory = (node) => countingEngine(factory(node), (calls[node.name] ??= {}));
+  // Each engine is watched for the run: one that stops answering (a dockerd restart) is named,
+  // and waited for before teardown (engine/availability.ts).
+  const watched = new Map<string, EngineAvailability>();
+  const counted: EngineFactory = (node) => {
+    const a = new EngineAvailability(countingEngine(factory(node), (calls[node.name] ??= {})));
+    watched.set(node.name, a);
+    return a.engine;
+  };
   const runner = runnerEngine(suite, engines, counted);
   try {
     for (const [node, engine] of await connectAll(suite, usedNodes, counted, progress))
@@ -151,7 +162,10 @@ export async function run(suite: Suite, opts: RunOptions = {}): Promise<RunResul
         );
     const teardown = opts.keep
       ? ({ kept: true } as const)
-      : await tearDown(suite, engines, identity.runId, plan, progress, outcomes.inFlight);
+      : await tearDown(suite, engines, identity.runId, plan, progress, outcomes.inFlight, {
+          watched,
+          runStart,
+        });
     const r = results(
       suite,
       identity,
@@ -427,6 +441,7 @@ async function tearDown(
   plan: ReturnType<typeof makePlan>,
   progress: Progress,
   inFlight: InFlight,
+  lost: { watched: ReadonlyMap<string, EngineAvailability>; runStart: number },
 ): Promise<RunResults['teardown']> {
   await inFlight.settle(SETTLE_MS);
   // Nodes that name the same engine are torn down once, with all their topologies.
@@ -438,13 +453,17 @@ async function tearDown(
   }
   const order = new StopOrder();
   const reports = await Promise.all(
-    [...byEngine.values()].map(({ engine, nodes }) =>
-      teardownRun(engine, runId, {
-        plan: { ...plan, topologies: plan.topologies.filter((t) => nodes.has(t.spec.node)) },
-        progress,
-        order,
-      }),
-    ),
+    [...byEngine.entries()].map(([url, { engine, nodes }]) => {
+      const node = [...nodes][0]!;
+      const teardown = () =>
+        teardownRun(engine, runId, {
+          plan: { ...plan, topologies: plan.topologies.filter((t) => nodes.has(t.spec.node)) },
+          progress,
+          order,
+        });
+      const watch = lost.watched.get(node);
+      return watch ? afterEngineReturns(watch, url, lost.runStart, progress, teardown) : teardown();
+    }),
   );
   const total = reports.reduce(
     (a, r) => ({
@@ -464,6 +483,62 @@ async function tearDown(
       text: `attached stacks left as found: ${restored.join('; ')}`,
     });
   return { kept: false, ...total, ...(restored.length ? { restored } : {}) };
+}
+
+/**
+ * Tears down on an engine that may have stopped answering during the run (dockerd restarted,
+ * upgraded): the cause is named (which engine, since when), the engine is waited for, bounded,
+ * with a line saying so, and a teardown it cut short is done again once it is back.
+ */
+async function afterEngineReturns(
+  watch: EngineAvailability,
+  url: string,
+  runStart: number,
+  progress: Progress,
+  teardown: () => Promise<TeardownReport>,
+): Promise<TeardownReport> {
+  const waitBack = async (): Promise<boolean> => {
+    const loss = watch.lost();
+    if (!loss) return true;
+    const at = ((loss.atMs - runStart) / 1000).toFixed(1);
+    progress.emit({
+      kind: 'note',
+      level: 'warn',
+      text: `the engine of node "${loss.node}" (${url}) stopped answering ${at} s into the run (${loss.message}); waiting up to ${ENGINE_RETURN_MS / 1000} s for it to come back before tearing down`,
+    });
+    const waitStart = performance.now();
+    const back = await watch.waitBack(ENGINE_RETURN_MS);
+    const waited = ((performance.now() - waitStart) / 1000).toFixed(1);
+    progress.emit(
+      back
+        ? {
+            kind: 'note',
+            level: 'info',
+            text: `the engine of node "${loss.node}" answers again after ${waited} s: tearing down`,
+          }
+        : {
+            kind: 'note',
+            level: 'warn',
+            text: `the engine of node "${loss.node}" (${url}) did not come back within ${waited} s: what this run created there is left; run \`stackcheck down\` once it answers`,
+          },
+    );
+    return back;
+  };
+  // Each round waits for the engine, then tears down; a round the engine cut short (it went
+  // away again meanwhile) is followed by another once it is back, at most three in all.
+  let total: TeardownReport = { containers: 0, networks: 0, volumes: 0, errors: [] };
+  for (let round = 1; ; round++) {
+    const back = await waitBack();
+    const started = performance.now();
+    const r = await teardown();
+    total = {
+      ...r,
+      containers: total.containers + r.containers,
+      networks: total.networks + r.networks,
+      volumes: total.volumes + r.volumes,
+    };
+    if (!back || !r.errors.length || !watch.lost(started) || round === 3) return total;
+  }
 }
 
 function describe(r: TeardownReport): string {

@@ -24,15 +24,17 @@ function readOrEmpty(path: string): string {
 
 /**
  * The id of the container this process runs in, as its engine knows it, if any: Docker mounts
- * /etc/hostname and /etc/resolv.conf from /var/lib/docker/containers/ID/ (seen in mountinfo
- * whatever the cgroup version); cgroup v1 also names it in /proc/self/cgroup.
+ * /etc/hostname and /etc/resolv.conf from /var/lib/docker/containers/ID/, Podman from
+ * .../overlay-containers/ID/userdata/ (seen in mountinfo whatever the cgroup version); cgroup v1
+ * also names it in /proc/self/cgroup (docker-ID.scope, /docker/ID, Podman's libpod-ID).
  */
 export function ownContainerId(read: Read = readOrEmpty): string | undefined {
-  const mount = /\/containers\/([0-9a-f]{64})\/(?:hostname|resolv\.conf|hosts)\s/.exec(
-    read('/proc/self/mountinfo'),
-  );
+  const mount =
+    /[/-]containers\/([0-9a-f]{64})\/(?:userdata\/)?(?:hostname|resolv\.conf|hosts)\s/.exec(
+      read('/proc/self/mountinfo'),
+    );
   if (mount) return mount[1];
-  return /(?:\/docker\/|docker-)([0-9a-f]{64})(?:\.scope)?\s*$/m.exec(
+  return /(?:\/docker\/|docker-|libpod-)([0-9a-f]{64})(?:\.scope)?\s*$/m.exec(
     read('/proc/self/cgroup'),
   )?.[1];
 }

@@ -33,6 +33,16 @@ describe('the container this process runs in', () => {
     ).toBe(ID);
     expect(ownContainerId(files({ '/proc/self/cgroup': '0::/\n' }))).toBeUndefined();
   });
+
+  it("is found in a Podman container: its storage's userdata mounts, or a libpod cgroup", () => {
+    const podman = `546 833 254:0 /var/lib/containers/storage/overlay-containers/${ID}/userdata/resolv.conf /etc/resolv.conf rw,relatime - ext4 /dev/vda rw
+550 833 254:0 /var/lib/containers/storage/overlay-containers/${ID}/userdata/hostname /etc/hostname rw,relatime - ext4 /dev/vda rw
+`;
+    expect(ownContainerId(files({ '/proc/self/mountinfo': podman }))).toBe(ID);
+    expect(
+      ownContainerId(files({ '/proc/self/cgroup': `8:pids:/libpod_parent/libpod-${ID}\n` })),
+    ).toBe(ID);
+  });
 });
 
 describe("where a local engine's published ports are reached", () => {

@@ -24,6 +24,7 @@ import { plan as makePlan } from './orchestrator/plan.js';
 import { DEFAULT_PULL_RETRY } from './orchestrator/retry.js';
 import { silentProgress, type Progress } from './orchestrator/progress.js';
 import { redactor } from './report/redact.js';
+import { warmFetch } from './common/warm-fetch.js';
 import { takeAll } from './snapshot/collect.js';
 import type { Snapshot } from './snapshot/model.js';
 import { sweep } from './orchestrator/sweep.js';
@@ -133,6 +134,12 @@ export async function run(suite: Suite, opts: RunOptions = {}): Promise<RunResul
     // A bring-up that failed before its starts did not wait for the sweep: it ends before the engines close.
     await Promise.all(swept.values());
     const down = outcomes.list.filter((o) => o.status !== 'up').map((o) => o.name);
+    // Checks, steps and snapshots fetch from the runner: the first fetch of a process must not
+    // be a check's (see common/warm-fetch.ts). Done while the runtime is read, off bring-up's CPU.
+    const warmed =
+      !down.length && (suite.checks.length || suite.scenarios.length || suite.snapshots)
+        ? warmFetch()
+        : undefined;
     const runtime = down.length
       ? undefined
       : await Runtime.discover(
@@ -147,6 +154,7 @@ export async function run(suite: Suite, opts: RunOptions = {}): Promise<RunResul
     const notRun = signal.aborted
       ? 'the run was cancelled'
       : `topology ${down.join(', ')} did not come up`;
+    await warmed;
     const checks = await checkPhase(suite, runtime, notRun, signal, opts, clockStart);
     const scenarios = await scenarioPhase(suite, runtime, notRun, signal, opts, clockStart);
     if (opts.snapshots && runtime && !signal.aborted)

@@ -163,7 +163,7 @@ function deploy(s: ServiceSpec): Json {
 
 function service(s: ServiceSpec): Json {
   const mounts = s.mounts.map(mount);
-  return compact({
+  const out = compact({
     build: s.build && {
       context: s.build.context,
       dockerfile: s.build.dockerfile,
@@ -238,6 +238,8 @@ function service(s: ServiceSpec): Json {
     working_dir: s.workingDir,
     ...s.extensions,
   });
+  // An empty command or entrypoint is written ([]): it clears the image's, unlike an absent one.
+  return { ...out, command: s.command ?? null, entrypoint: s.entrypoint ?? null };
 }
 
 function network(n: NetworkSpec, project: string): Json {

@@ -191,9 +191,10 @@ function runs(project: Json, reference: Json = project): Json {
             `${obj(v).condition as string}${obj(v).required === false ? ' optional' : ''}`,
           ]),
       ),
+      // test: ["NONE"] is how the engine spells a disabled healthcheck.
       healthcheck: hc && {
-        test: hc.test ?? null,
-        disable: hc.disable ?? false,
+        test: (hc.test as string[] | undefined)?.[0] === 'NONE' ? null : (hc.test ?? null),
+        disable: hc.disable === true || (hc.test as string[] | undefined)?.[0] === 'NONE',
         interval: ms(hc.interval),
         timeout: ms(hc.timeout),
         retries: hc.retries,

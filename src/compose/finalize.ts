@@ -86,6 +86,7 @@ const LOAD_ONLY = [
   'deployRestart',
   'tagged',
   'provider',
+  'cdiDevices',
 ] as const satisfies readonly (keyof ServiceLayer)[];
 
 function omit<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Omit<T, K> {

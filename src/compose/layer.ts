@@ -134,6 +134,8 @@ export type ServiceLayer = Partial<Omit<ServiceSpec, Reshaped>> & {
   tagged?: TaggedKey[];
   /** `provider.type`: a service a compose plugin runs, not a container; left out of the run. */
   provider?: string;
+  /** CDI names in `devices`, as a device request to the "cdi" driver. */
+  cdiDevices?: DeviceRequestSpec[];
 };
 
 export type NetworkLayer = Partial<Omit<NetworkSpec, 'name' | 'pos'>> & {

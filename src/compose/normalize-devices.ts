@@ -1,5 +1,5 @@
 import { checkKeys } from './keys.js';
-import type { DeviceMappingSpec } from './model.js';
+import type { DeviceMappingSpec, DeviceRequestSpec } from './model.js';
 import type { LoadContext, Node } from './node.js';
 import { str, typeError } from './read.js';
 
@@ -16,15 +16,7 @@ function check(d: DeviceMappingSpec, n: Node, ctx: LoadContext): DeviceMappingSp
         ? `"${d.permissions}" is not a set of device permissions (r, w, m)`
         : undefined;
   if (bad === undefined) return d;
-  // A CDI name (vendor.com/class=name) asks the runtime to pick the device.
-  const cdi = /^[^/:]+\/[^=]+=/.test(d.source);
-  ctx.problems.add(
-    n.pos,
-    cdi
-      ? `${n.label}: CDI device "${d.source}" is not supported by stackcheck`
-      : `${n.label}: ${bad}`,
-    cdi ? 'Name the device by its host path, or request GPUs with gpus: all.' : HINT,
-  );
+  ctx.problems.add(n.pos, `${n.label}: ${bad}`, HINT);
   return undefined;
 }
 
@@ -51,11 +43,26 @@ function long(n: Node, ctx: LoadContext): DeviceMappingSpec | undefined {
   };
 }
 
-/** compose `devices`: short strings or { source, target, permissions } mappings. */
+/** A CDI name (vendor.com/class=name): the runtime picks the device. */
+const CDI = /^[^/:]+\/[^=]+=.+$/;
+
+/**
+ * CDI devices in compose `devices`, which compose (as the docker CLI) passes as a device
+ * request to the "cdi" driver (engines with CDI enabled, Docker 25 and later).
+ */
+export function cdiDevices(n: Node): DeviceRequestSpec[] {
+  const names = n
+    .items()
+    .flatMap((i) => (typeof i.value === 'string' && CDI.test(i.value) ? [i.value] : []));
+  return names.length ? [{ driver: 'cdi', deviceIds: names, capabilities: [] }] : [];
+}
+
+/** compose `devices`: short strings or { source, target, permissions } mappings; CDI names are cdiDevices'. */
 export function normalizeDevices(n: Node, ctx: LoadContext): DeviceMappingSpec[] | undefined {
   if (n.isNull) return undefined;
   if (!n.isList()) return typeError(n, ctx, 'a list', HINT);
   return n.items().flatMap((item) => {
+    if (typeof item.value === 'string' && CDI.test(item.value)) return [];
     if (item.isMap()) {
       const d = long(item, ctx);
       return (d && check(d, item, ctx)) ?? [];

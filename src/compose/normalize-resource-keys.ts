@@ -96,7 +96,7 @@ export function finalizeResources(l: ServiceLayer, ctx: LoadContext): ResourcesS
     limits: { ...d?.limits },
     reservations: {
       ...d?.reservations,
-      devices: [...(d?.reservations.devices ?? []), ...(l.gpus ?? [])],
+      devices: [...(d?.reservations.devices ?? []), ...(l.gpus ?? []), ...(l.cdiDevices ?? [])],
     },
   };
   for (const [key, placed] of Object.entries(l.resourceKeys ?? {})) {

@@ -6,7 +6,7 @@ import { normalizeDependsOn } from './normalize-depends-on.js';
 import { normalizeDeploy } from './normalize-deploy.js';
 import { ENV_FILE, LABEL_FILE } from './env-file.js';
 import { normalizeGpus } from './normalize-device-requests.js';
-import { normalizeDevices } from './normalize-devices.js';
+import { cdiDevices, normalizeDevices } from './normalize-devices.js';
 import { normalizeExtends } from './normalize-extends.js';
 import { normalizeHealthcheck } from './normalize-healthcheck.js';
 import { normalizeKeyValueFiles } from './normalize-key-value-files.js';
@@ -148,7 +148,14 @@ const HANDLERS = new Map<string, Handler>([
   ...RESOURCE_KEY_HANDLERS,
   ['gpus', (n, l, c) => setDefined(l, 'gpus', normalizeGpus(n, c))],
   ['runtime', (n, l, c) => setDefined(l, 'runtime', str(n, c))],
-  ['devices', (n, l, c) => setDefined(l, 'devices', normalizeDevices(n, c))],
+  [
+    'devices',
+    (n, l, c) => {
+      setDefined(l, 'devices', normalizeDevices(n, c));
+      const cdi = cdiDevices(n);
+      if (cdi.length) l.cdiDevices = cdi;
+    },
+  ],
   ['logging', (n, l, c) => setDefined(l, 'logging', normalizeLogging(n, c))],
   ['links', (n, l, c) => setDefined(l, 'links', normalizeLinks(n, c))],
   ['dns_search', (n, l, c) => setDefined(l, 'dnsSearch', strList(n, c, { single: true }))],

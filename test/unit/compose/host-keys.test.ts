@@ -39,7 +39,7 @@ describe('devices', () => {
     ]);
   });
 
-  it('reports invalid entries at the entry, CDI names with their own message', () => {
+  it('reports invalid entries at the entry; a CDI name is a device request to the cdi driver', () => {
     const run = () =>
       loadText(`services:
   a:
@@ -59,12 +59,19 @@ describe('devices', () => {
       'compose.yaml:6:9 services.a.devices[1]: the container path "xvda" must be absolute',
       'compose.yaml:7:9 services.a.devices[2]: "rwx" is not a set of device permissions (r, w, m)',
       'compose.yaml:8:9 services.a.devices[3]: invalid device "/a:/b:r:extra"',
-      'compose.yaml:9:9 services.a.devices[4]: CDI device "vendor.com/gpu=all" is not supported by stackcheck',
       'compose.yaml:10:9 services.a.devices[5]: a device needs "source" (the host path)',
       'compose.yaml:11:9 services.a.devices[6]: the host path "42" must be absolute',
       'compose.yaml:12:27 services.b.devices must be a list, got string "/dev/fuse"',
     ]);
-    expect(hints(run)[4]).toBe('Name the device by its host path, or request GPUs with gpus: all.');
+    const cdi = loadText(
+      'services:\n  a:\n    image: x\n    devices: [vendor.com/gpu=all, /dev/fuse]\n',
+    );
+    expect(cdi.services.a!.devices).toEqual([
+      { source: '/dev/fuse', target: '/dev/fuse', permissions: 'rwm' },
+    ]);
+    expect(cdi.services.a!.resources.reservations.devices).toEqual([
+      { driver: 'cdi', deviceIds: ['vendor.com/gpu=all'], capabilities: [] },
+    ]);
   });
 });
 
@@ -294,7 +301,12 @@ describe('namespaces and other host options', () => {
       'compose.yaml:10:18 services.a.storage_opt must be a list of "KEY=value" strings or a mapping, got string "size"',
     ]);
     expect(
-      problems(() => loadText('services:\n  a:\n    image: x\n    ipc: "service:a b:c"\n    pid: other\n')),
-    ).toEqual(['compose.yaml:4:10 service "a" shares the ipc namespace of "a b:c", which is not defined', 'compose.yaml:5:10 services.a.pid must be one of host, got "other"']);
+      problems(() =>
+        loadText('services:\n  a:\n    image: x\n    ipc: "service:a b:c"\n    pid: other\n'),
+      ),
+    ).toEqual([
+      'compose.yaml:4:10 service "a" shares the ipc namespace of "a b:c", which is not defined',
+      'compose.yaml:5:10 services.a.pid must be one of host, got "other"',
+    ]);
   });
 });

@@ -135,9 +135,12 @@ export async function run(suite: Suite, opts: RunOptions = {}): Promise<RunResul
     await Promise.all(swept.values());
     const down = outcomes.list.filter((o) => o.status !== 'up').map((o) => o.name);
     // Checks, steps and snapshots fetch from the runner: the first fetch of a process must not
-    // be a check's (see common/warm-fetch.ts). Done while the runtime is read, off bring-up's CPU.
+    // be a check's (see common/warm-fetch.ts). Done while the runtime is read, off bring-up's
+    // CPU. Not on a test's virtual clock: a real wait there lets virtual time jump ahead.
     const warmed =
-      !down.length && (suite.checks.length || suite.scenarios.length || suite.snapshots)
+      !down.length &&
+      (opts.clock ?? realClock) === realClock &&
+      (suite.checks.length || suite.scenarios.length || suite.snapshots)
         ? warmFetch()
         : undefined;
     const runtime = down.length

@@ -27,7 +27,7 @@ export interface BuildLayer {
   dockerfileInline?: string;
   tags?: string[];
   additionalContexts?: Record<string, string>;
-  secrets?: { source: string; id: string }[];
+  secrets?: { source: string; id: string; file?: string; text?: string }[];
   ssh?: string[];
   pos: SourcePos;
 }

@@ -169,8 +169,11 @@ export interface BuildSpec {
   tags?: string[];
   /** Named contexts: an absolute folder, `docker-image://REF` or `service:NAME`. */
   additionalContexts?: Record<string, string>;
-  /** Build secrets: the top-level secret's name and the id `RUN --mount=type=secret` uses. */
-  secrets?: { source: string; id: string }[];
+  /**
+   * Build secrets: the top-level secret's name, the id `RUN --mount=type=secret` uses, and its
+   * value: a host file or a text (`environment:`; masked in every report).
+   */
+  secrets?: { source: string; id: string; file?: string; text?: string }[];
   /** `default` (the runner's ssh agent) or `id=path` entries. */
   ssh?: string[];
   pos: SourcePos;

@@ -206,3 +206,37 @@ export function fileObjectMounts(
   }
   return { mounts, injected };
 }
+
+/**
+ * A build's secrets with their sources, from the project's top-level secrets (file or
+ * environment, as compose's build accepts): undeclared ones are reported at the build.
+ */
+export function buildSecretSources(
+  s: ServiceLayer,
+  defs: Map<string, FileObjectLayer>,
+  ctx: LoadContext,
+): ServiceLayer['build'] {
+  const b = s.build;
+  if (!b?.secrets?.length) return b;
+  const secrets = b.secrets.flatMap((ref) => {
+    const def = defs.get(ref.source);
+    if (!def) {
+      ctx.problems.add(
+        b.pos,
+        `service "${s.name}" builds with secret "${ref.source}", which is not declared under top-level secrets`,
+        didYouMean(ref.source, defs.keys()) ||
+          `Declare it: secrets: { ${ref.source}: { file: ./${ref.source}.txt } } at the top level.`,
+      );
+      return [];
+    }
+    const value =
+      def.file !== undefined
+        ? { file: def.file }
+        : def.text !== undefined
+          ? { text: def.text }
+          : undefined;
+    // An unset variable was warned of where it is declared; the build refuses it (build.ts).
+    return [{ ...ref, ...value }];
+  });
+  return { ...b, secrets };
+}

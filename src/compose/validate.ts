@@ -4,7 +4,7 @@ import type { MergedProject } from './merge.js';
 import type { DependsOn } from './model.js';
 import type { LoadContext } from './node.js';
 import type { SourcePos } from '../common/errors.js';
-import { fileObjectMounts } from './secrets-configs.js';
+import { buildSecretSources, fileObjectMounts } from './secrets-configs.js';
 import { sharedDependencies } from './shared-namespaces.js';
 
 /*
@@ -167,6 +167,7 @@ export function selectServices(
       restart: s.deployRestart ?? s.restart,
       deployRestart: undefined,
       mounts: [...(s.mounts ?? []), ...files.mounts],
+      build: buildSecretSources(s, project.secrets, ctx),
       ...(files.injected.length > 0 && { injectedFiles: files.injected }),
     };
   });

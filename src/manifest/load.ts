@@ -169,9 +169,10 @@ export function loadSuite(manifestPath: string, options: LoadOptions = {}): Suit
       // (cat /run/secrets/x) must not put it in a report.
       ...topologies.flatMap((t) =>
         Object.values(t.project.services).flatMap((s) =>
-          (s.injectedFiles ?? []).flatMap((f) =>
-            f.secret && f.content?.trim() ? [f.content.trim()] : [],
-          ),
+          [
+            ...(s.injectedFiles ?? []).flatMap((f) => (f.secret ? [f.content?.trim()] : [])),
+            ...(s.build?.secrets ?? []).map((b) => b.text?.trim()),
+          ].flatMap((v) => (v ? [v] : [])),
         ),
       ),
       ...privateKeyLines(Object.values(nodes).flatMap((n) => [n.identity, n.tls?.key])),

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -194,6 +195,7 @@ configs:
 describe('build keys on a real engine: tags, dockerfile_inline, additional_contexts, a remote context', () => {
   const suite = uniqueSuite('compose-build-keys');
   const tag = `stackcheck-rk-${Math.random().toString(36).slice(2, 8)}`;
+  const NPM_TOKEN = `npm-${Math.random().toString(36).slice(2)}`;
   const dir = workdir({
     'stackcheck.yml': `version: 1
 name: ${suite}
@@ -225,13 +227,28 @@ checks:
         COPY --from=outside o.txt /from-outside.txt
         RUN echo image > /from-image
         CMD ["sleep", "3600"]
+  withsecret:
+    image: ${tag}:secret
+    init: true
+    command: [sleep, "3600"]
+    build:
+      context: ./app
+      secrets: [npm_token, { source: sign_key, target: signing }]
+      dockerfile_inline: |
+        FROM ${BUSYBOX}
+        RUN --mount=type=secret,id=npm_token --mount=type=secret,id=signing \\
+            cat /run/secrets/npm_token /run/secrets/signing | sha256sum | cut -c1-64 > /secret-sum # ${tag}: BuildKit's cache ignores secrets
   remote:
     image: ${tag}:remote
     build: \${REMOTE_CONTEXT}
     command: [sleep, "3600"]
     init: true
+secrets:
+  npm_token: { environment: RUNKEYS_NPM }
+  sign_key: { file: ./sign.key }
 `,
     'app/assets/a.txt': 'asset\n',
+    'sign.key': 'signing-key-from-a-file\n',
     'outside/o.txt': 'outside\n',
   });
   let server: Server | undefined;
@@ -253,7 +270,11 @@ checks:
     const port = (server.address() as AddressInfo).port;
     const r = await cli(['run', 'stackcheck.yml', '--keep', '--json', 'results.json'], {
       cwd: dir,
-      env: { ...process.env, REMOTE_CONTEXT: `http://127.0.0.1:${port}/context.tar` },
+      env: {
+        ...process.env,
+        REMOTE_CONTEXT: `http://127.0.0.1:${port}/context.tar`,
+        RUNKEYS_NPM: NPM_TOKEN,
+      },
     });
     code = r.code ?? undefined;
     output = r.stdout + r.stderr;
@@ -277,6 +298,20 @@ checks:
   it('builds and runs both, and their checks pass', () => {
     expect(code, output).toBe(0);
     expect(results!.checks.map((c) => c.status)).toEqual(['passed', 'passed']);
+    expect(results!.topologies[0]!.services.map((s) => s.status).sort()).toEqual([
+      'running',
+      'running',
+      'running',
+    ]);
+  });
+
+  it('passes build secrets (from the environment and from a file) through BuildKit, never into a report', () => {
+    const sum = createHash('sha256').update(`${NPM_TOKEN}signing-key-from-a-file\n`).digest('hex');
+    expect(docker('exec', `sc-${results!.runId}-t-withsecret-1`, 'cat', '/secret-sum').trim()).toBe(
+      sum,
+    );
+    expect(output).not.toContain(NPM_TOKEN);
+    expect(readFileSync(join(dir, 'results.json'), 'utf8')).not.toContain(NPM_TOKEN);
   });
 
   it('gives the built image every tag of build.tags', () => {

@@ -1,6 +1,5 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunResults } from '../../src/report/results.js';
@@ -118,9 +117,6 @@ describe('bring-up and teardown on a real engine', () => {
 
   it('reports a container the engine refuses to create, with its message, and leaves nothing', async () => {
     const suite = uniqueSuite('refused');
-    // A path of this test's own: an engine that creates it anyway (on the host's filesystem)
-    // would make it exist for every later run.
-    const missing = join(tmpdir(), `stackcheck-missing-${suite}`);
     // Engines refuse different things at create: Docker a bind source that is missing (with
     // create_host_path: false; Podman creates it), Podman a network of a container that does
     // not exist (Docker finds out only at start). This service has both.
@@ -131,12 +127,10 @@ describe('bring-up and teardown on a real engine', () => {
     image: ${APP}
     network_mode: container:sc-no-such-container-${suite}
     volumes:
-      - { type: bind, source: ${missing}, target: /data, bind: { create_host_path: false } }
+      - { type: bind, source: /nonexistent/stackcheck, target: /data, bind: { create_host_path: false } }
 `,
     });
-    const r = await cli(['run', 'stackcheck.yml'], { cwd: dir }).finally(() =>
-      rmSync(missing, { recursive: true, force: true }),
-    );
+    const r = await cli(['run', 'stackcheck.yml'], { cwd: dir });
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(
       /compose\.yml:2:3: container sc-\w+-main-web-1 could not be created: \S/,

@@ -3,9 +3,15 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { extract } from 'tar-stream';
-import { buildInput, splitRef, withNamedContexts } from '../../src/engine/docker/build.js';
+import {
+  buildInput,
+  buildSecretValues,
+  splitRef,
+  withNamedContexts,
+} from '../../src/engine/docker/build.js';
 import type { BuildSpec } from '../../src/compose/model.js';
 import { EngineError } from '../../src/engine/errors.js';
+import { bytesField, firstStringField } from '../../src/engine/docker/build-session.js';
 
 const pos = { file: 'c.yml', line: 1, column: 1 };
 
@@ -97,8 +103,11 @@ describe('build input', () => {
       }
       throw new Error('not refused');
     };
-    expect(refused({ secrets: [{ source: 's', id: 's' }] })).toMatch(
-      /build secrets need BuildKit's session/,
+    expect(
+      buildSecretValues(spec({ secrets: [{ source: 's', id: 'gh', text: 'v' }] }), 'n'),
+    ).toEqual(new Map([['gh', Buffer.from('v')]]));
+    expect(() => buildSecretValues(spec({ secrets: [{ source: 's', id: 's' }] }), 'n')).toThrow(
+      /build secret "s" has no value/,
     );
     expect(refused({ ssh: ['default'] })).toMatch(/ssh forwarding needs BuildKit's session/);
     expect(refused({ additionalContexts: { x: 'service:other' } })).toMatch(
@@ -110,5 +119,28 @@ describe('build input', () => {
     expect(splitRef('app:1.2')).toEqual({ repo: 'app', tag: '1.2' });
     expect(splitRef('localhost:5000/app')).toEqual({ repo: 'localhost:5000/app', tag: 'latest' });
     expect(splitRef('localhost:5000/app:v2')).toEqual({ repo: 'localhost:5000/app', tag: 'v2' });
+  });
+});
+
+describe('BuildKit session messages', () => {
+  it('reads the id of a GetSecretRequest and writes a GetSecretResponse', () => {
+    // GetSecretRequest { ID: "npm", annotations: { a: "b" } }, as protobuf.
+    const req = Buffer.from([
+      0x0a,
+      3,
+      ...Buffer.from('npm'),
+      0x12,
+      6,
+      0x0a,
+      1,
+      0x61,
+      0x12,
+      1,
+      0x62,
+    ]);
+    expect(firstStringField(req)).toBe('npm');
+    expect(firstStringField(Buffer.concat([Buffer.from([0x12, 1, 0x62]), req]))).toBe('npm');
+    expect(bytesField(Buffer.from('xy'))).toEqual(Buffer.from([0x0a, 2, 0x78, 0x79]));
+    expect(bytesField(Buffer.alloc(300)).subarray(0, 3)).toEqual(Buffer.from([0x0a, 0xac, 0x02]));
   });
 });

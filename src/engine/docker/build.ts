@@ -19,7 +19,8 @@ import { EngineError } from '../errors.js';
  *   of it (from its place in the context, or added to the tar under `.stackcheck/contexts/`
  *   when it lies outside the context).
  *
- * `service:NAME` contexts, build secrets and ssh need BuildKit's session: refused with why.
+ * Build secrets go through BuildKit's session (./build-session.ts). `service:NAME` contexts and
+ * ssh forwarding are refused with why.
  */
 
 const DOCKERFILE = '.stackcheck.Dockerfile';
@@ -33,8 +34,6 @@ export interface BuildInput {
 }
 
 function unsupported(b: BuildSpec): string | undefined {
-  if (b.secrets?.length)
-    return "build secrets need BuildKit's session, which stackcheck does not open; pass the value as a build arg only if it is no secret, or build the image beforehand (docker buildx build --secret) and name it in image:";
   if (b.ssh?.length)
     return "build ssh forwarding needs BuildKit's session, which stackcheck does not open; build the image beforehand (docker buildx build --ssh) and name it in image:";
   const service = Object.entries(b.additionalContexts ?? {}).find(([, v]) =>
@@ -140,4 +139,19 @@ export function splitRef(ref: string): { repo: string; tag: string } {
   return colon > ref.lastIndexOf('/')
     ? { repo: ref.slice(0, colon), tag: ref.slice(colon + 1) }
     : { repo: ref, tag: 'latest' };
+}
+
+/** The values of a build's secrets by the id the Dockerfile asks for: file content or text. */
+export function buildSecretValues(b: BuildSpec, node: string): Map<string, Buffer> {
+  return new Map(
+    (b.secrets ?? []).map((s) => {
+      if (s.file !== undefined) return [s.id, readFileSync(s.file)];
+      if (s.text !== undefined) return [s.id, Buffer.from(s.text, 'utf8')];
+      throw new EngineError(
+        'invalid',
+        `build secret "${s.source}" has no value: the variable its environment: names is not set`,
+        { node },
+      );
+    }),
+  );
 }

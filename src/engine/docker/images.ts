@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream';
 import type { BuildRequest, ImageOps } from '../engine.js';
 import { EngineError, classifyStreamFailure } from '../errors.js';
-import { buildInput, splitRef } from './build.js';
+import { buildInput, buildSecretValues, splitRef, type BuildInput } from './build.js';
+import { openBuildSession } from './build-session.js';
 import { sealed } from './call.js';
 import type { DockerContext } from './context.js';
 import { abortable } from './wire.js';
@@ -32,22 +33,42 @@ export class DockerImages implements ImageOps {
     return sealed(this.ctx.node, async () => {
       // The context, inline Dockerfile and named contexts: ./build.ts.
       const input = buildInput(b, this.ctx.node);
-      const stream = await this.ctx.docker.buildImage(input.tar as NodeJS.ReadableStream, {
-        t: req.tag,
-        dockerfile: input.dockerfile,
-        ...(input.remote !== undefined && { remote: input.remote }),
-        buildargs: b.args,
-        target: b.target ?? '',
-        labels: { ...b.labels, ...req.labels },
-        rm: true,
-        forcerm: true,
-        abortSignal: signal,
-      });
-      await this.follow('build', stream, req.onProgress);
+      // Build secrets need BuildKit (version 2) and a session that answers for them.
+      const session = b.secrets?.length
+        ? await openBuildSession(this.ctx.docker, buildSecretValues(b, this.ctx.node))
+        : undefined;
+      try {
+        await this.runBuild(req, input, session?.id, signal);
+      } finally {
+        session?.close();
+      }
       // compose's build.tags: more names for the same image.
       for (const extra of b.tags ?? [])
         await abortable(signal, this.ctx.docker.getImage(req.tag).tag(splitRef(extra)));
     });
+  }
+
+  private async runBuild(
+    req: BuildRequest,
+    input: BuildInput,
+    session: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const b = req.build;
+    const stream = await this.ctx.docker.buildImage(input.tar as NodeJS.ReadableStream, {
+      // A number, not "2": dockerode opens a session of its own for version "2".
+      ...(session !== undefined && { version: 2 as unknown as '2', session }),
+      t: req.tag,
+      dockerfile: input.dockerfile,
+      ...(input.remote !== undefined && { remote: input.remote }),
+      buildargs: b.args,
+      target: b.target ?? '',
+      labels: { ...b.labels, ...req.labels },
+      rm: true,
+      forcerm: true,
+      abortSignal: signal,
+    });
+    await this.follow('build', stream, req.onProgress);
   }
 
   saveImage(ref: string, signal?: AbortSignal): Promise<NodeJS.ReadableStream> {

@@ -165,7 +165,8 @@ describe('deploy.restart_policy', () => {
 
 describe('build keys that change what is built', () => {
   it('reads tags, dockerfile_inline, additional_contexts, secrets, ssh and a remote context', () => {
-    const p = loadText(`services:
+    const p = loadText(
+      `services:
   a:
     build:
       context: ./app
@@ -176,7 +177,12 @@ describe('build keys that change what is built', () => {
       ssh: [default]
   b:
     build: https://github.com/example/repo.git#main:sub
-`);
+secrets:
+  npm: { environment: NPM }
+  token: { environment: TOK }
+`,
+      { env: { NPM: 'n1', TOK: 't1' } },
+    );
     expect(p.services.a!.build).toMatchObject({
       context: '/proj/app',
       dockerfileInline: 'FROM x',
@@ -187,8 +193,8 @@ describe('build keys that change what is built', () => {
         other: 'service:b',
       },
       secrets: [
-        { source: 'npm', id: 'npm' },
-        { source: 'token', id: 'gh' },
+        { source: 'npm', id: 'npm', text: 'n1' },
+        { source: 'token', id: 'gh', text: 't1' },
       ],
       ssh: ['default'],
     });

@@ -63,10 +63,7 @@ function shortVolume(n: Node, text: string, ctx: LoadContext): MountSpec | undef
     if (f === 'ro' || f === 'rw') readOnly = f === 'ro';
     else if (f === 'nocopy') noCopy = true;
     else if (f === 'z' || f === 'Z') {
-      ctx.warnings.push({
-        message: `${n.label}: SELinux relabel option "${f}" is ignored by stackcheck`,
-        pos: n.pos,
-      });
+      ignored(n, `SELinux relabel option "${f}": stackcheck does not pass it to the engine`, ctx);
     } else if (PROPAGATION.includes(f)) {
       propagation = f;
     } else if (!IGNORED_MODES.includes(f)) {

@@ -138,7 +138,8 @@ volumes:
 `);
     expect(p.warnings).toEqual([
       {
-        message: 'services.app.volumes[0]: SELinux relabel option "z" is ignored by stackcheck',
+        message:
+          'services.app.volumes[0]: ignored on a single engine: SELinux relabel option "z": stackcheck does not pass it to the engine',
         pos: at(4, 15),
       },
     ]);

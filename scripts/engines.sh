@@ -178,21 +178,31 @@ fetch_packages() {
   done
 }
 
-# patchelf from this machine's own release (apt-get download with the system's configuration,
-# nothing installed), unless it is installed already.
-patchelf_bin() {
+# patchelf: this machine's (installed, or its own release's package unpacked with the system's
+# apt configuration, nothing installed); failing that, the engine's release's, run through that
+# release's loader (patchelf does not re-execute itself, so the loader may start it).
+run_patchelf() {
+  local suite=$1 root ld dir
+  shift
   if command -v patchelf >/dev/null 2>&1; then
-    command -v patchelf
-    return 0
+    patchelf "$@"
+    return
   fi
-  local dir=$CACHE/host
+  dir=$CACHE/host
   if [ ! -x "$dir/root/usr/bin/patchelf" ]; then
     mkdir -p "$dir/debs" "$dir/root"
-    (cd "$dir/debs" && apt-get -q download patchelf >"$dir/debs/download.log" 2>&1) ||
-      die "apt-get download patchelf failed (log: $dir/debs/download.log)"
-    dpkg-deb -x "$dir"/debs/patchelf_*.deb "$dir/root"
+    if (cd "$dir/debs" && apt-get -q download patchelf >"$dir/debs/download.log" 2>&1); then
+      dpkg-deb -x "$dir"/debs/patchelf_*.deb "$dir/root"
+    fi
   fi
-  echo "$dir/root/usr/bin/patchelf"
+  if [ -x "$dir/root/usr/bin/patchelf" ]; then
+    "$dir/root/usr/bin/patchelf" "$@"
+    return
+  fi
+  root=$CACHE/$suite/root
+  ld=$root/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2
+  [ -x "$root/usr/bin/patchelf" ] || fetch_packages "$suite" patchelf libstdc++6 libgcc-s1
+  "$ld" --library-path "$root/usr/lib/x86_64-linux-gnu" "$root/usr/bin/patchelf" "$@"
 }
 
 # A binary of a newer release may need a newer C library than this machine's. Such a binary is
@@ -200,17 +210,24 @@ patchelf_bin() {
 # libraries it loads) to the release's libraries; libraries the release's root lacks still come
 # from this machine's. The binary stays itself: runc and Podman re-execute /proc/self/exe.
 relink_root() {
-  local root=$1 pe ld libs f
+  local suite=$1 root ld libs f out
+  root=$CACHE/$suite/root
   ld=$root/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2
   [ -e "$ld" ] || return 0
   libs=$root/usr/lib/x86_64-linux-gnu:$root/lib/x86_64-linux-gnu
   while IFS= read -r f; do
-    # Only dynamically linked executables; ldd tells whether this machine's libraries serve it.
-    head -c 4 "$f" 2>/dev/null | grep -q ELF || continue
+    # Only ELF files (ldd says which are dynamically linked executables), and not patchelf,
+    # which runs through the loader. Output is read whole: a `grep -q` on a pipe under
+    # pipefail would turn ldd's SIGPIPE into "nothing to do".
+    [ "$(head -c 4 "$f" 2>/dev/null | tail -c 3)" = ELF ] || continue
     [ "$(readlink -f "$f")" = "$(readlink -f "$ld")" ] && continue
-    if ldd "$f" 2>&1 | grep -q -e 'not found' -e 'version .GLIBC'; then
-      pe=${pe:-$(patchelf_bin)}
-      "$pe" --set-interpreter "$ld" --force-rpath --set-rpath "$libs" "$f"
+    [ "$(basename "$f")" != patchelf ] || continue
+    out=$(ldd "$f" 2>&1 || true)
+    if grep -e 'not found' -e 'version .GLIBC' >/dev/null <<<"$out"; then
+      # Two calls, the RPATH first: patchelf 0.18 (trixie's) doing both at once, or the
+      # interpreter first, leaves Podman's Go binary crashing at start.
+      run_patchelf "$suite" --force-rpath --set-rpath "$libs" "$f"
+      run_patchelf "$suite" --set-interpreter "$ld" "$f"
     fi
   done < <(find "$root/usr/bin" "$root/usr/sbin" "$root/usr/libexec" "$root/usr/lib/podman" -type f 2>/dev/null)
 }
@@ -225,7 +242,7 @@ fetch_engine() {
     return 0
   fi
   fetch_packages "$suite" $(engine_packages "$engine")
-  relink_root "$CACHE/$suite/root"
+  relink_root "$suite"
   : >"$stamp"
 }
 

@@ -500,6 +500,7 @@ unmount_under() {
 
 stop_engine() {
   local engine=$1 purge=${2:-} run lib sock
+  engine_suite "$engine" >/dev/null || die "no engine $engine (engines: ${ALL_ENGINES[*]})"
   run=$(run_of "$engine")
   lib=$(lib_of "$engine")
   sock=$(sock_of "$engine")

@@ -8,12 +8,12 @@
 // concurrency, to the same services started with `docker run`.
 //
 //   node bench/checks.mjs [--services 20] [--checks 1000] [--concurrency 16,64] [--reps 3]
-//                         [--health-interval 30s] [--baseline DIR] [--out NAME]
+//                         [--health-interval 30s] [--baseline DIR] [--cli FILE] [--out NAME]
 /* global fetch */
 import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs, promisify } from 'node:util';
@@ -32,13 +32,15 @@ const { values } = parseArgs({
     'health-interval': { type: 'string', default: '30s' },
     // Another build's dist/ (e.g. from `git show REV:dist/cli.js`), run alongside this one.
     baseline: { type: 'string' },
+    // This build's cli.js, when not the repository's dist/ (e.g. `node scripts/build.mjs /tmp/x`).
+    cli: { type: 'string' },
   },
 });
 const services = Number(values.services);
 const total = Number(values.checks);
 const limits = values.concurrency.split(',').map(Number);
 const healthInterval = values['health-interval'];
-const cli = join(process.cwd(), 'dist/cli.js');
+const cli = values.cli ? resolve(values.cli) : join(process.cwd(), 'dist/cli.js');
 const env = { ...process.env, STACKCHECK_PROBE_IMAGE: 'stackcheck-fixture/busybox:1' };
 
 function suite() {

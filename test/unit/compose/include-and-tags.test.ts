@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../../src/cli/main.js';
 import { configCommand } from '../../../src/cli/config.js';
 import { parseCommand } from '../../../src/cli/args.js';
 import { parseYaml } from '../../../src/common/yaml-source.js';
@@ -205,6 +206,25 @@ describe('include', () => {
 });
 
 describe('dependency cycles', () => {
+  it('make `stackcheck validate` exit 2 at the line, before any engine', async () => {
+    const dir = project({
+      'compose.yaml':
+        'services:\n  a: { image: x, depends_on: [b] }\n  b: { image: x, depends_on: [a] }\n',
+      'stackcheck.yml': 'version: 1\nname: s\ntopologies:\n  t: { compose: compose.yaml }\n',
+    });
+    const err: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+      err.push(String(s));
+      return true;
+    });
+    try {
+      expect(await main(['validate', join(dir, 'stackcheck.yml')])).toBe(2);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(err.join('')).toMatch(/compose.yaml:3:31: dependency cycle: a → b → a/);
+  });
+
   it('are refused at load, at the dependency that closes the cycle', () => {
     expect(
       problems(() =>

@@ -24,6 +24,20 @@ export default tseslint.config(
   },
   { files: ['src/action/**'], rules: { 'no-restricted-imports': 'off' } },
   {
+    files: ['src/**'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'AbortSignal',
+          property: 'timeout',
+          message:
+            'Use timeoutSignal/withTimeout (src/common/timeout.ts): under AbortSignal.any() a timeout signal can be collected before it fires.',
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },

@@ -39,6 +39,7 @@ import { ContainerWatcher } from './orchestrator/watcher.js';
 import { ServiceBoard } from './orchestrator/board.js';
 import type { ImageCache } from './orchestrator/image-cache.js';
 import type { CheckResult, RunResults, ScenarioResult, TopologyResult } from './report/results.js';
+import { timeoutSignal, withTimeout } from './common/timeout.js';
 
 export interface RunOptions {
   /** Aborting it (SIGINT/SIGTERM) stops waiting and tears down; its reason names the signal. */
@@ -152,7 +153,7 @@ export async function run(suite: Suite, opts: RunOptions = {}): Promise<RunResul
           suite.probeImage,
           ooms,
           runner.carrier,
-          AbortSignal.any([signal, AbortSignal.timeout(30_000)]),
+          withTimeout(signal, 30_000),
         );
     const notRun = signal.aborted
       ? 'the run was cancelled'
@@ -343,7 +344,7 @@ async function failureLogs(
       const engine = spec && engines.get(spec.node);
       if (!engine) return;
       try {
-        const signal = AbortSignal.timeout(QUICK_CALL_MS);
+        const signal = timeoutSignal(QUICK_CALL_MS);
         // The logs of every replica are read at once, each read listening on it.
         setMaxListeners(0, signal);
         const containers = await engine.listContainers(serviceFilter(spec, service, runId), signal);
@@ -646,7 +647,7 @@ function serviceNetworks(svc: ServiceSpec): string[] {
   return names.length ? names : ['default'];
 }
 
-/** An abort's reason: the signal's name, or `timeout` for an AbortSignal.timeout() limit. */
+/** An abort's reason: the signal's name, or `timeout` for an timeoutSignal() limit. */
 function signalName(reason: unknown): 'SIGINT' | 'SIGTERM' | 'timeout' {
   if ((reason as Error)?.name === 'TimeoutError' || reason === 'timeout') return 'timeout';
   return reason === 'SIGTERM' || (reason as Error)?.message === 'SIGTERM' ? 'SIGTERM' : 'SIGINT';

@@ -34,6 +34,7 @@ import { HOST_ENV } from '../engine/in-container.js';
 import { requireSnapshots } from '../snapshot/collect.js';
 import { writeSnapshotFile } from '../snapshot/file.js';
 import type { Snapshot } from '../snapshot/model.js';
+import { timeoutSignal } from '../common/timeout.js';
 
 const DEFAULT_JUNIT = 'stackcheck-junit.xml';
 const DEFAULT_JSON = 'stackcheck-results.json';
@@ -167,7 +168,7 @@ async function produce(
   // A re-run with debug logging (RUNNER_DEBUG) shows every service's progress, as --verbose does.
   const verbose = verboseFromEnv() || process.env.RUNNER_DEBUG === '1';
   const progress = new GroupedProgress(log, { verbose });
-  const limit = inputs.timeoutMs ? AbortSignal.timeout(inputs.timeoutMs) : undefined;
+  const limit = inputs.timeoutMs ? timeoutSignal(inputs.timeoutMs) : undefined;
   if (inputs.snapshot) requireSnapshots(suites);
   const snapshots: Snapshot[] | undefined = inputs.snapshot ? [] : undefined;
   const images = inputs.imageCache ? await actionImageCache() : undefined;

@@ -9,6 +9,7 @@ import { kindOf } from './registry.js';
 import { repeatPlan, runRepeated } from './repeat.js';
 import { NotRunning, type Runtime } from './runtime.js';
 import type { CheckSpec, Outcome } from './types.js';
+import { timeoutSignal } from '../common/timeout.js';
 
 export const DEFAULT_CONCURRENCY = 16;
 
@@ -98,7 +99,7 @@ async function attempt(
   opts: RunChecksOptions,
   kind: ReturnType<typeof kindOf>,
 ): Promise<Outcome> {
-  const timeout = AbortSignal.timeout(check.timeoutMs);
+  const timeout = timeoutSignal(check.timeoutMs);
   const signal = AbortSignal.any([opts.signal, timeout]);
   // Every engine call and socket of the attempt listens on it: a kind probes all replicas of
   // a service, or a reach matrix's cells, at once. As many as the check names; not a leak.

@@ -10,6 +10,7 @@ import type { OomCounter } from './oom-counter.js';
 import { resolveServiceRef, type ServiceRef } from './refs.js';
 import { StateCache, type ChangeFeed } from './state-cache.js';
 import { isLoopback, isWildcard } from '../common/host-address.js';
+import { timeoutSignal } from '../common/timeout.js';
 
 /** The container a check needs is not running (stopped, restarting, paused): a failure that may pass on retry. */
 export class NotRunning extends Error {
@@ -356,7 +357,7 @@ export class Runtime {
     if (!probe) return;
     this.probes.delete(r.containerId);
     const id = await probe.id.catch(() => undefined);
-    if (id) await this.engine(r.node).removeContainer(id, AbortSignal.timeout(QUICK_CALL_MS));
+    if (id) await this.engine(r.node).removeContainer(id, timeoutSignal(QUICK_CALL_MS));
   }
 
   /** A helper image (probe, fault tools) on a node: there, carried from the runner, or pulled. */

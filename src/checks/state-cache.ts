@@ -1,5 +1,6 @@
 import type { ContainerState, Engine } from '../engine/engine.js';
 import { QUICK_CALL_MS } from '../orchestrator/deadline.js';
+import { timeoutSignal } from '../common/timeout.js';
 
 /** Engine calls after which a container may run differently: another start, other ports. */
 const CHANGES = new Set<PropertyKey>([
@@ -48,7 +49,7 @@ export class StateCache {
     let p = this.states.get(id);
     if (!p) {
       // Shared by every check that asks meanwhile: no one caller's signal may cut it short.
-      p = engine.inspectContainer(id, AbortSignal.timeout(QUICK_CALL_MS));
+      p = engine.inspectContainer(id, timeoutSignal(QUICK_CALL_MS));
       this.states.set(id, p);
       const read = p;
       const drop = () => this.states.get(id) === read && this.states.delete(id);

@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { timeoutSignal } from './timeout.js';
 
 /**
  * Makes one request to a loopback server of its own, so that the process's first real `fetch`
@@ -17,7 +18,7 @@ export async function warmFetch(): Promise<void> {
       server.listen(0, '127.0.0.1', resolve);
     });
     const { port } = server.address() as { port: number };
-    const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(5000) });
+    const res = await fetch(`http://127.0.0.1:${port}/`, { signal: timeoutSignal(5000) });
     await res.arrayBuffer();
   } catch {
     // Only a latency matter: see above.

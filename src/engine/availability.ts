@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Engine } from './engine.js';
 import { EngineError } from './errors.js';
+import { timeoutSignal } from '../common/timeout.js';
 
 /** When an engine stopped answering during a run, and what its last failure said. */
 export interface EngineLoss {
@@ -51,7 +52,7 @@ export class EngineAvailability {
     const until = performance.now() + maxMs;
     for (;;) {
       try {
-        await this.engine.info(AbortSignal.timeout(Math.min(5_000, maxMs)));
+        await this.engine.info(timeoutSignal(Math.min(5_000, maxMs)));
         this.loss = undefined;
         return true;
       } catch {

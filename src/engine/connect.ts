@@ -4,6 +4,7 @@ import { DockerEngine } from './docker.js';
 import type { Engine, EngineInfo } from './engine.js';
 import { publishedHost } from './in-container.js';
 import { isLoopback } from '../common/host-address.js';
+import { timeoutSignal } from '../common/timeout.js';
 
 const CONNECT_MS = 15_000;
 
@@ -38,12 +39,12 @@ export async function connect(
 ): Promise<{ engine: Engine; info: EngineInfo; notes: string[]; address?: string }> {
   const engine = factory(node);
   try {
-    const info = await engine.info(AbortSignal.timeout(CONNECT_MS));
+    const info = await engine.info(timeoutSignal(CONNECT_MS));
     const notes = [...plainTcpWarning(node), ...(info.notices ?? [])];
     // Only a local socket's published ports are at 127.0.0.1; a tcp:// or ssh:// engine's are at its host.
     const local = !node.address && /^(unix|npipe):/.test(engineUrl(node));
     const host = local
-      ? await publishedHost(engine, node.name, AbortSignal.timeout(CONNECT_MS))
+      ? await publishedHost(engine, node.name, timeoutSignal(CONNECT_MS))
       : undefined;
     return {
       engine,

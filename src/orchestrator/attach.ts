@@ -19,6 +19,7 @@ import {
   type UpContext,
 } from './up.js';
 import { ContainerWatcher } from './watcher.js';
+import { withTimeout } from '../common/timeout.js';
 
 /*
  * Attach: instead of bringing a topology up, find the containers its compose project already
@@ -169,7 +170,7 @@ export async function attachTopology(tp: TopologyPlan, ctx: UpContext): Promise<
       const running = await runningIds([...found.byService.values()].flat(), ctx);
       await recordAttached(ctx.engine, runLabels(ctx.identity), spec.name, running, ctx.signal);
     }
-    const waitDeadline = AbortSignal.any([ctx.signal, AbortSignal.timeout(spec.waitTimeoutMs)]);
+    const waitDeadline = withTimeout(ctx.signal, spec.waitTimeoutMs);
     setMaxListeners(0, waitDeadline);
     const results = await Promise.all(
       tp.services.map((sp) => {

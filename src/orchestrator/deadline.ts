@@ -1,6 +1,7 @@
 /** A signal that aborts when `parent` does or after `ms`, whichever comes first. */
+import { withTimeout } from '../common/timeout.js';
 export function deadline(parent: AbortSignal, ms: number): AbortSignal {
-  return AbortSignal.any([parent, AbortSignal.timeout(ms)]);
+  return withTimeout(parent, ms);
 }
 
 /** Engine calls that should answer quickly (inspect, create, list). */

@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { errorMessage } from '../common/errors.js';
 import type { Engine } from '../engine/engine.js';
+import { timeoutSignal } from '../common/timeout.js';
 
 const LOG_TAIL = 20;
 const HEALTH_TAIL = 3;
@@ -11,7 +12,7 @@ const DIAGNOSE_MS = 10_000;
  * health checks and the last log lines. Best effort: a container already gone says so.
  */
 export async function diagnose(engine: Engine, containerIds: string[]): Promise<string[]> {
-  const signal = AbortSignal.timeout(DIAGNOSE_MS);
+  const signal = timeoutSignal(DIAGNOSE_MS);
   // Every container is read at once (state and logs), each call listening on it.
   setMaxListeners(0, signal);
   const parts = await Promise.all(

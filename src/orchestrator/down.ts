@@ -5,6 +5,7 @@ import { LABEL } from './labels.js';
 import type { Plan } from './plan.js';
 import type { Progress } from './progress.js';
 import { restoreAttached } from './restore.js';
+import { timeoutSignal } from '../common/timeout.js';
 
 /** Docker's own default when a service sets no stop_grace_period. */
 const DEFAULT_GRACE_MS = 10_000;
@@ -54,7 +55,7 @@ export async function teardownRun(
   // own containers are listed meanwhile: one round trip less before the first stop.
   const [{ restored, errors }, containers] = await Promise.all([
     restoreAttached(engine, runId),
-    list('containers', () => engine.listContainers(filter, AbortSignal.timeout(QUICK_CALL_MS))),
+    list('containers', () => engine.listContainers(filter, timeoutSignal(QUICK_CALL_MS))),
   ]);
   report.errors.unshift(...errors);
   if (restored.length) report.restored = restored;
@@ -96,7 +97,7 @@ export async function teardownRun(
               engine.stopContainer(
                 c.id,
                 grace,
-                AbortSignal.timeout((grace ?? DEFAULT_GRACE_MS) + STOP_SLACK_MS),
+                timeoutSignal((grace ?? DEFAULT_GRACE_MS) + STOP_SLACK_MS),
               ),
             ),
           ),
@@ -104,7 +105,7 @@ export async function teardownRun(
         const gone = Promise.all(
           mine.map((c) =>
             attempt(`removing container ${c.name}`, () =>
-              engine.removeContainer(c.id, AbortSignal.timeout(QUICK_CALL_MS)),
+              engine.removeContainer(c.id, timeoutSignal(QUICK_CALL_MS)),
             ),
           ),
         );
@@ -126,22 +127,22 @@ export async function teardownRun(
 
   // Networks and volumes each wait only for the containers, not for one another.
   const [netDone, volDone] = await Promise.all([
-    list('networks', () => engine.listNetworks(filter, AbortSignal.timeout(QUICK_CALL_MS))).then(
+    list('networks', () => engine.listNetworks(filter, timeoutSignal(QUICK_CALL_MS))).then(
       (networks) =>
         Promise.all(
           networks.map((n) =>
             attempt(`removing network ${n.name}`, () =>
-              engine.removeNetwork(n.id, AbortSignal.timeout(QUICK_CALL_MS)),
+              engine.removeNetwork(n.id, timeoutSignal(QUICK_CALL_MS)),
             ),
           ),
         ),
     ),
-    list('volumes', () => engine.listVolumes(filter, AbortSignal.timeout(QUICK_CALL_MS))).then(
+    list('volumes', () => engine.listVolumes(filter, timeoutSignal(QUICK_CALL_MS))).then(
       (volumes) =>
         Promise.all(
           volumes.map((v) =>
             attempt(`removing volume ${v.name}`, () =>
-              engine.removeVolume(v.name, AbortSignal.timeout(QUICK_CALL_MS)),
+              engine.removeVolume(v.name, timeoutSignal(QUICK_CALL_MS)),
             ),
           ),
         ),

@@ -3,6 +3,7 @@ import type { Clock } from '../common/clock.js';
 import type { HealthcheckSpec } from '../compose/model.js';
 import type { Engine } from '../engine/engine.js';
 import { healthcheckArgv } from '../engine/health-test.js';
+import { timeoutSignal } from '../common/timeout.js';
 
 /** Docker's healthcheck timeout when the service sets none. */
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -77,7 +78,7 @@ async function runHealthcheck(
   timeoutMs: number,
   signal: AbortSignal,
 ): Promise<'passed' | 'failed' | 'timeout'> {
-  const timeout = AbortSignal.timeout(timeoutMs);
+  const timeout = timeoutSignal(timeoutMs);
   try {
     const r = await engine.exec(id, { cmd }, AbortSignal.any([signal, timeout]));
     return r.exitCode === 0 ? 'passed' : 'failed';

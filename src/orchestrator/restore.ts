@@ -2,6 +2,7 @@ import { errorMessage } from '../common/errors.js';
 import type { ContainerState, Engine } from '../engine/engine.js';
 import { QUICK_CALL_MS } from './deadline.js';
 import { LABEL } from './labels.js';
+import { timeoutSignal, withTimeout } from '../common/timeout.js';
 
 /*
  * An attached stack ends as it was found. When a topology is attached with `allow:`, the ids of
@@ -44,7 +45,7 @@ export async function recordAttached(
         [LABEL.restore]: ids.join(','),
       },
     },
-    AbortSignal.any([signal, AbortSignal.timeout(QUICK_CALL_MS)]),
+    withTimeout(signal, QUICK_CALL_MS),
   );
 }
 
@@ -62,7 +63,7 @@ export async function restoreAttached(engine: Engine, runId: string): Promise<Re
   try {
     const records = await engine.listVolumes(
       { [LABEL.run]: runId, [LABEL.role]: ROLE },
-      AbortSignal.timeout(QUICK_CALL_MS),
+      timeoutSignal(QUICK_CALL_MS),
     );
     ids = [
       ...new Set(
@@ -88,7 +89,7 @@ export async function restoreAttached(engine: Engine, runId: string): Promise<Re
 }
 
 async function restoreOne(engine: Engine, id: string): Promise<string | undefined> {
-  const signal = AbortSignal.timeout(QUICK_CALL_MS + RESTARTING_MS);
+  const signal = timeoutSignal(QUICK_CALL_MS + RESTARTING_MS);
   let s = await engine.inspectContainer(id, signal);
   // A restart policy at work after a crash: let it finish rather than race it with a start.
   for (const until = Date.now() + RESTARTING_MS; s.status === 'restarting' && Date.now() < until;) {

@@ -1,4 +1,5 @@
 import type { Engine } from '../engine/engine.js';
+import { withTimeout } from '../common/timeout.js';
 
 /** Docker's default when a container sets no stop timeout. */
 export const ENGINE_DEFAULT_GRACE_MS = 10_000;
@@ -17,9 +18,5 @@ export function stopWithGrace(
   signal: AbortSignal,
 ): Promise<void> {
   const ms = graceMs ?? ENGINE_DEFAULT_GRACE_MS;
-  return engine.stopContainer(
-    id,
-    ms,
-    AbortSignal.any([signal, AbortSignal.timeout(ms + STOP_SLACK_MS)]),
-  );
+  return engine.stopContainer(id, ms, withTimeout(signal, ms + STOP_SLACK_MS));
 }

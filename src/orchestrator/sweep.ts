@@ -3,6 +3,7 @@ import { QUICK_CALL_MS } from './deadline.js';
 import { teardownRun, type TeardownReport } from './down.js';
 import { isStale } from './identity.js';
 import { LABEL } from './labels.js';
+import { timeoutSignal } from '../common/timeout.js';
 
 export interface RunOnEngine {
   runId: string;
@@ -14,7 +15,7 @@ export interface RunOnEngine {
 /** Every stackcheck run that has anything on this engine, found by label alone. */
 export async function findRuns(engine: Engine, now = Date.now()): Promise<RunOnEngine[]> {
   const filter = { [LABEL.run]: true } as const;
-  const signal = AbortSignal.timeout(QUICK_CALL_MS);
+  const signal = timeoutSignal(QUICK_CALL_MS);
   const resources = (
     await Promise.all([
       engine.listContainers(filter, signal),

@@ -20,6 +20,7 @@ import type { ServiceBoard } from './board.js';
 import type { ImageCarrier } from './carry.js';
 import { buildKey, type ImageCache } from './image-cache.js';
 import type { ContainerWatcher } from './watcher.js';
+import { withTimeout } from '../common/timeout.js';
 
 export interface UpContext {
   engine: Engine;
@@ -132,7 +133,7 @@ export async function upTopology(tp: TopologyPlan, ctx: UpContext): Promise<Topo
   const name = tp.spec.name;
   const local = new AbortController();
   const signal = AbortSignal.any([ctx.signal, local.signal]);
-  const waitDeadline = AbortSignal.any([signal, AbortSignal.timeout(tp.spec.waitTimeoutMs)]);
+  const waitDeadline = withTimeout(signal, tp.spec.waitTimeoutMs);
   // Every container's wait listens on these: dozens of listeners are expected, not a leak.
   setMaxListeners(0, signal, waitDeadline);
   const run = runLabels(ctx.identity);

@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { errorMessage } from '../common/errors.js';
 import type { Fault } from './types.js';
+import { timeoutSignal } from '../common/timeout.js';
 
 const HEAL_MS = 30_000;
 
@@ -67,7 +68,7 @@ export class FaultSet {
         reason,
       };
       try {
-        const signal = AbortSignal.timeout(fault.healTimeoutMs ?? HEAL_MS);
+        const signal = timeoutSignal(fault.healTimeoutMs ?? HEAL_MS);
         // A fault is undone in every container it touched at once, each call listening on it.
         setMaxListeners(0, signal);
         await fault.heal(signal);

@@ -18,6 +18,7 @@ import { idempotent, sealed } from './call.js';
 import type { DockerContext } from './context.js';
 import { EngineError } from '../errors.js';
 import { abortable, demux, demuxFrames, labelFilters } from './wire.js';
+import { timeoutSignal } from '../../common/timeout.js';
 
 /** Containers: create, start, stop, signal, inspect, logs, list, and stackcheck's own helpers. */
 export class DockerContainers implements ContainerOps {
@@ -187,7 +188,7 @@ export class DockerContainers implements ContainerOps {
       // Shared by every read meanwhile: no one caller's signal may cut it short.
       tty = this.docker
         .getContainer(id)
-        .inspect({ abortSignal: AbortSignal.timeout(QUICK_CALL_MS) })
+        .inspect({ abortSignal: timeoutSignal(QUICK_CALL_MS) })
         .then((info) => info.Config.Tty);
       this.ttys.set(id, tty);
       tty.catch(() => this.ttys.delete(id));

@@ -16,6 +16,7 @@ import {
   selfHealingMain,
   type PreflightNeeds,
 } from './scripts.js';
+import { timeoutSignal } from '../../common/timeout.js';
 
 /**
  * How a network fault is carried out, whatever it does: a helper container joins each target's
@@ -134,7 +135,7 @@ export async function prepare(
   set.list = slots.filter(Boolean); // in the targets' order, whatever order they started in
   const failed = started.find((s) => s.status === 'rejected');
   if (failed) {
-    await removeHelpers(set, AbortSignal.timeout(30_000));
+    await removeHelpers(set, timeoutSignal(30_000));
     throw failed.reason;
   }
   try {
@@ -151,7 +152,7 @@ export async function prepare(
       }),
     );
   } catch (e) {
-    await removeHelpers(set, AbortSignal.timeout(30_000));
+    await removeHelpers(set, timeoutSignal(30_000));
     throw e;
   }
   return set;
@@ -185,7 +186,7 @@ export async function requireTools(
 
 /** Removes the helpers of a fault that will not be applied, and throws FaultError(message). */
 export async function discard(set: Helpers, message: string): Promise<never> {
-  await removeHelpers(set, AbortSignal.timeout(30_000));
+  await removeHelpers(set, timeoutSignal(30_000));
   throw new FaultError(message);
 }
 
@@ -326,7 +327,7 @@ export async function startProxies(
       }),
     );
   } catch (e) {
-    await removeHelpers(set, AbortSignal.timeout(30_000));
+    await removeHelpers(set, timeoutSignal(30_000));
     throw e;
   }
   return out;

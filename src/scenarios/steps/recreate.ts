@@ -10,6 +10,7 @@ import { NotBackError, waitBack, type Back } from '../../orchestrator/wait-back.
 import { defineStep, type StepContext } from '../types.js';
 import { targets } from './target.js';
 import { recreateSchema } from './recreate.schema.js';
+import { timeoutSignal } from '../../common/timeout.js';
 
 /**
  * `recreate` replaces a service's containers as a redeploy does: each is stopped with its
@@ -66,7 +67,7 @@ async function recreateOne(
     // so a container the engine creates is always found and removed.
     id = await engine.createContainer(
       replicaRequest(tp, sp, r.index, ctx.runtime.labels, withoutGpu),
-      AbortSignal.timeout(QUICK_CALL_MS),
+      timeoutSignal(QUICK_CALL_MS),
     );
   } catch (e) {
     await ctx.runtime.replace(r, undefined);

@@ -238,6 +238,16 @@ checks:
         FROM ${BUSYBOX}
         RUN --mount=type=secret,id=npm_token --mount=type=secret,id=signing \\
             cat /run/secrets/npm_token /run/secrets/signing | sha256sum | cut -c1-64 > /secret-sum # ${tag}: BuildKit's cache ignores secrets
+  withssh:
+    image: ${tag}:ssh
+    init: true
+    command: [sleep, "3600"]
+    build:
+      context: ./app
+      ssh: [default]
+      dockerfile_inline: |
+        FROM stackcheck-fixture/node:1
+        RUN --mount=type=ssh node -e "const s = require('net').connect(process.env.SSH_AUTH_SOCK); s.write(Buffer.from([0, 0, 0, 1, 11])); s.on('data', (d) => { console.log(d[4], d.readUInt32BE(5)); process.exit(0); })" > /agent-answer # ${tag}
   remote:
     image: ${tag}:remote
     build: \${REMOTE_CONTEXT}
@@ -252,6 +262,7 @@ secrets:
     'outside/o.txt': 'outside\n',
   });
   let server: Server | undefined;
+  let agentPid: number | undefined;
   let results: RunResults | undefined;
   let code: number | undefined;
   let output = '';
@@ -268,12 +279,23 @@ secrets:
     server = createServer((_req, res) => res.end(tar));
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
     const port = (server.address() as AddressInfo).port;
+    // An ssh agent of this test's own, holding one key, for build.ssh: [default].
+    const agent = execFileSync('ssh-agent', ['-s', '-a', join(dir, 'agent.sock')], {
+      encoding: 'utf8',
+    });
+    agentPid = Number(/SSH_AGENT_PID=(\d+)/.exec(agent)![1]);
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'id')]);
+    execFileSync('ssh-add', ['-q', join(dir, 'id')], {
+      env: { ...process.env, SSH_AUTH_SOCK: join(dir, 'agent.sock') },
+      stdio: 'ignore',
+    });
     const r = await cli(['run', 'stackcheck.yml', '--keep', '--json', 'results.json'], {
       cwd: dir,
       env: {
         ...process.env,
         REMOTE_CONTEXT: `http://127.0.0.1:${port}/context.tar`,
         RUNKEYS_NPM: NPM_TOKEN,
+        SSH_AUTH_SOCK: join(dir, 'agent.sock'),
       },
     });
     code = r.code ?? undefined;
@@ -283,6 +305,7 @@ secrets:
 
   afterAll(async () => {
     server?.close();
+    if (agentPid) process.kill(agentPid);
     for (const runId of new Set([...(results ? [results.runId] : []), ...runIdsOf(suite)]))
       await cli(['down', '--run', runId], {
         cwd: dir,
@@ -302,6 +325,7 @@ secrets:
       'running',
       'running',
       'running',
+      'running',
     ]);
   });
 
@@ -312,6 +336,13 @@ secrets:
     );
     expect(output).not.toContain(NPM_TOKEN);
     expect(readFileSync(join(dir, 'results.json'), 'utf8')).not.toContain(NPM_TOKEN);
+  });
+
+  it("forwards the runner's ssh agent to RUN --mount=type=ssh through BuildKit", () => {
+    // SSH2_AGENT_IDENTITIES_ANSWER (12) with the one key the agent holds.
+    expect(docker('exec', `sc-${results!.runId}-t-withssh-1`, 'cat', '/agent-answer')).toBe(
+      '12 1\n',
+    );
   });
 
   it('gives the built image every tag of build.tags', () => {

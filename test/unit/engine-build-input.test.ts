@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { extract } from 'tar-stream';
 import {
   buildInput,
   buildSecretValues,
+  buildSshAgents,
   splitRef,
   withNamedContexts,
 } from '../../src/engine/docker/build.js';
@@ -109,10 +111,33 @@ describe('build input', () => {
     expect(() => buildSecretValues(spec({ secrets: [{ source: 's', id: 's' }] }), 'n')).toThrow(
       /build secret "s" has no value/,
     );
-    expect(refused({ ssh: ['default'] })).toMatch(/ssh forwarding needs BuildKit's session/);
+    expect(() => buildSshAgents(spec({ ssh: ['default'] }), 'n', {})).toThrow(
+      /no ssh agent \(SSH_AUTH_SOCK is not set\)/,
+    );
+    expect(() =>
+      buildSshAgents(spec({ ssh: [`key=${join(ctx, 'Dockerfile')}`] }), 'n', {}),
+    ).toThrow(/is not an ssh agent socket; stackcheck forwards agents only/);
     expect(refused({ additionalContexts: { x: 'service:other' } })).toMatch(
       /build that service first/,
     );
+  });
+
+  it('finds the agent socket of each ssh id: default is SSH_AUTH_SOCK', async () => {
+    const sock = join(root, 'agent.sock');
+    const server = createServer().listen(sock);
+    await new Promise((r) => server.once('listening', r));
+    try {
+      expect(
+        buildSshAgents(spec({ ssh: ['default', `work=${sock}`] }), 'n', { SSH_AUTH_SOCK: sock }),
+      ).toEqual(
+        new Map([
+          ['default', sock],
+          ['work', sock],
+        ]),
+      );
+    } finally {
+      server.close();
+    }
   });
 
   it('splits a reference as docker tag does', () => {

@@ -1,6 +1,8 @@
 import type Docker from 'dockerode';
 import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { ServerDuplexStream } from '@grpc/grpc-js';
 
 /*
  * A BuildKit session for one build (POST /session, upgraded to HTTP/2, where stackcheck is the
@@ -17,6 +19,10 @@ import type { Duplex } from 'node:stream';
 
 const SECRETS = '/moby.buildkit.secrets.v1.Secrets/GetSecret';
 const HEALTH = '/grpc.health.v1.Health/Check';
+const SSH_CHECK = '/moby.sshforward.v1.SSH/CheckAgent';
+const SSH_FORWARD = '/moby.sshforward.v1.SSH/ForwardAgent';
+/** The gRPC metadata key in which the builder names the ssh id it forwards (buildkit sshforward). */
+const SSH_ID = 'buildkit.ssh.id';
 
 function varint(n: number): Buffer {
   const out: number[] = [];
@@ -30,6 +36,11 @@ function varint(n: number): Buffer {
 
 /** Field 1 (a string) of a protobuf message; the rest is skipped. */
 export function firstStringField(msg: Buffer): string {
+  return firstField(msg).toString('utf8');
+}
+
+/** Field 1 (length-delimited) of a protobuf message, as bytes; empty when absent. */
+export function firstField(msg: Buffer): Buffer {
   let i = 0;
   while (i < msg.length) {
     const key = msg[i++]!;
@@ -47,10 +58,10 @@ export function firstStringField(msg: Buffer): string {
       shift += 7;
       if (!(b & 0x80)) break;
     }
-    if (key >> 3 === 1) return msg.subarray(i, i + len).toString('utf8');
+    if (key >> 3 === 1) return msg.subarray(i, i + len);
     i += len;
   }
-  return '';
+  return Buffer.alloc(0);
 }
 
 /** A message whose field 1 is these bytes. */
@@ -63,10 +74,14 @@ export interface BuildSession {
   close(): void;
 }
 
-/** Opens the session; `secrets` maps the ids `RUN --mount=type=secret,id=…` asks for to values. */
+/**
+ * Opens the session; `secrets` maps the ids `RUN --mount=type=secret,id=…` asks for to values,
+ * `agents` the ids `RUN --mount=type=ssh,id=…` asks for to ssh agent sockets.
+ */
 export async function openBuildSession(
   docker: Docker,
   secrets: ReadonlyMap<string, Buffer>,
+  agents: ReadonlyMap<string, string> = new Map(),
 ): Promise<BuildSession> {
   // A CommonJS package: bundled, its exports arrive as the namespace's default.
   const mod = await import('@grpc/grpc-js');
@@ -84,7 +99,11 @@ export async function openBuildSession(
           'X-Docker-Expose-Session-Uuid': id,
           'X-Docker-Expose-Session-Name': 'stackcheck',
           'X-Docker-Expose-Session-Sharedkey': '',
-          'X-Docker-Expose-Session-Grpc-Method': [SECRETS, HEALTH],
+          'X-Docker-Expose-Session-Grpc-Method': [
+            SECRETS,
+            HEALTH,
+            ...(agents.size > 0 ? [SSH_CHECK, SSH_FORWARD] : []),
+          ],
         },
         statusCodes: { 101: true, 200: true, 500: 'server error' },
       } as Parameters<Docker['modem']['dial']>[0],
@@ -125,6 +144,40 @@ export async function openBuildSession(
         callback(null, Buffer.from([0x08, 0x01])),
     },
   );
+  if (agents.size > 0) {
+    const agentOf = (metadata: { get(k: string): unknown[] }) =>
+      agents.get(String(metadata.get(SSH_ID)[0] ?? 'default'));
+    server.addService(
+      {
+        CheckAgent: unary(SSH_CHECK),
+        ForwardAgent: { ...unary(SSH_FORWARD), requestStream: true, responseStream: true },
+      },
+      {
+        CheckAgent: (
+          call: { request: Buffer },
+          callback: (e: { code: number; details: string } | null, r?: Buffer) => void,
+        ) => {
+          const name = firstStringField(call.request) || 'default';
+          if (agents.has(name)) callback(null, Buffer.alloc(0));
+          else callback({ code: grpc.status.NOT_FOUND, details: `no ssh agent for id ${name}` });
+        },
+        // The builder's agent protocol bytes, both ways, to and from the agent's socket.
+        ForwardAgent: (call: ServerDuplexStream<Buffer, Buffer>) => {
+          const path = agentOf(call.metadata);
+          if (path === undefined) {
+            call.destroy(new Error('no ssh agent for this id'));
+            return;
+          }
+          const agent = connect(path);
+          call.on('data', (m: Buffer) => agent.write(firstField(m)));
+          call.on('end', () => agent.end());
+          agent.on('data', (d: Buffer) => call.write(bytesField(d)));
+          agent.on('end', () => call.end());
+          agent.on('error', (e) => call.destroy(e));
+        },
+      },
+    );
+  }
   server.createConnectionInjector(grpc.ServerCredentials.createInsecure()).injectConnection(socket);
   return {
     id,

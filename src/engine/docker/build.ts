@@ -19,8 +19,8 @@ import { EngineError } from '../errors.js';
  *   of it (from its place in the context, or added to the tar under `.stackcheck/contexts/`
  *   when it lies outside the context).
  *
- * Build secrets go through BuildKit's session (./build-session.ts). `service:NAME` contexts and
- * ssh forwarding are refused with why.
+ * Build secrets and ssh agents go through BuildKit's session (./build-session.ts). `service:NAME`
+ * contexts are refused with why.
  */
 
 const DOCKERFILE = '.stackcheck.Dockerfile';
@@ -34,8 +34,6 @@ export interface BuildInput {
 }
 
 function unsupported(b: BuildSpec): string | undefined {
-  if (b.ssh?.length)
-    return "build ssh forwarding needs BuildKit's session, which stackcheck does not open; build the image beforehand (docker buildx build --ssh) and name it in image:";
   const service = Object.entries(b.additionalContexts ?? {}).find(([, v]) =>
     v.startsWith('service:'),
   );
@@ -152,6 +150,46 @@ export function buildSecretValues(b: BuildSpec, node: string): Map<string, Buffe
         `build secret "${s.source}" has no value: the variable its environment: names is not set`,
         { node },
       );
+    }),
+  );
+}
+
+/**
+ * The ssh agent sockets of `build.ssh` by id: `default` (or `id` alone) is the runner's agent
+ * ($SSH_AUTH_SOCK); `id=path` names a socket. A private key file would need an agent of
+ * stackcheck's own: refused with why.
+ */
+export function buildSshAgents(
+  b: BuildSpec,
+  node: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Map<string, string> {
+  return new Map(
+    (b.ssh ?? []).map((entry): [string, string] => {
+      const eq = entry.indexOf('=');
+      const id = eq === -1 ? entry : entry.slice(0, eq);
+      const socket = eq === -1 ? env.SSH_AUTH_SOCK : entry.slice(eq + 1);
+      if (!socket)
+        throw new EngineError(
+          'invalid',
+          `build.ssh "${entry}": no ssh agent (SSH_AUTH_SOCK is not set)`,
+          {
+            node,
+          },
+        );
+      let isSocket = false;
+      try {
+        isSocket = lstatSync(socket).isSocket();
+      } catch {
+        // not there: refused below
+      }
+      if (!isSocket)
+        throw new EngineError(
+          'unsupported',
+          `build.ssh "${entry}": ${socket} is not an ssh agent socket; stackcheck forwards agents only (start ssh-agent and ssh-add the key)`,
+          { node },
+        );
+      return [id, socket];
     }),
   );
 }

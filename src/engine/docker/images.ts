@@ -1,7 +1,13 @@
 import type { Readable } from 'node:stream';
 import type { BuildRequest, ImageOps } from '../engine.js';
 import { EngineError, classifyStreamFailure } from '../errors.js';
-import { buildInput, buildSecretValues, splitRef, type BuildInput } from './build.js';
+import {
+  buildInput,
+  buildSecretValues,
+  buildSshAgents,
+  splitRef,
+  type BuildInput,
+} from './build.js';
 import { openBuildSession } from './build-session.js';
 import { sealed } from './call.js';
 import type { DockerContext } from './context.js';
@@ -33,10 +39,15 @@ export class DockerImages implements ImageOps {
     return sealed(this.ctx.node, async () => {
       // The context, inline Dockerfile and named contexts: ./build.ts.
       const input = buildInput(b, this.ctx.node);
-      // Build secrets need BuildKit (version 2) and a session that answers for them.
-      const session = b.secrets?.length
-        ? await openBuildSession(this.ctx.docker, buildSecretValues(b, this.ctx.node))
-        : undefined;
+      // Build secrets and ssh need BuildKit (version 2) and a session that answers for them.
+      const session =
+        b.secrets?.length || b.ssh?.length
+          ? await openBuildSession(
+              this.ctx.docker,
+              buildSecretValues(b, this.ctx.node),
+              buildSshAgents(b, this.ctx.node),
+            )
+          : undefined;
       try {
         await this.runBuild(req, input, session?.id, signal);
       } finally {

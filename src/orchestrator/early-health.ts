@@ -9,6 +9,11 @@ import { timeoutSignal } from '../common/timeout.js';
 const DEFAULT_TIMEOUT_MS = 30_000;
 /** The wait after the first failed probe; each later wait is half as long again. */
 const FIRST_RETRY_MS = 100;
+/** Docker's healthcheck interval and retries when the service sets none. */
+const DEFAULT_INTERVAL_MS = 30_000;
+const DEFAULT_RETRIES = 3;
+/** The failed runs a ProbedUnhealthy carries, as diagnose shows the engine's. */
+const KEEP_FAILURES = 3;
 /** The longest wait between probes unless the service's start_interval (or interval) is shorter. */
 const MAX_WAIT_MS = 1000;
 /**
@@ -21,10 +26,13 @@ const PER_ENGINE = 4;
  * Runs a service's own healthcheck command in its container, from its start until it passes,
  * as compose's `start_interval` makes newer engines do: the engine's exec, the container's
  * user, working directory and environment (exec's defaults, as the engine's own healthcheck
- * uses). Resolves when the command exits 0; a failure only means "not yet" (failures are the
- * engine's to count towards `retries`). Never resolves where there is no command to run
- * (the image's own healthcheck, `NONE`): the engine's status decides there. Rejects with the
- * signal's reason when it aborts.
+ * uses). Resolves when the command exits 0; a failure only means "not yet": failures are the
+ * engine's to count towards `retries`, unless the engine runs no healthcheck at all (Podman
+ * without systemd: its healthchecks run from systemd timers). Then, once the engine would have
+ * called the container unhealthy (start_period, then retries + 1 intervals), with every run of
+ * the command failed and not one in the engine's health log, it rejects with ProbedUnhealthy.
+ * Never resolves where there is no command to run (the image's own healthcheck, `NONE`): the
+ * engine's status decides there. Rejects with the signal's reason when it aborts.
  */
 export async function probeUntilHealthy(
   engine: Engine,
@@ -43,6 +51,12 @@ export async function probeUntilHealthy(
   const engineDecides = () =>
     new Promise<never>((_, reject) => onAbort(signal, () => reject(signal.reason)));
   if (!cmd) return engineDecides();
+  const startedAt = clock.now();
+  const intervalMs = hc.intervalMs ?? DEFAULT_INTERVAL_MS;
+  const engineVerdictBy =
+    (hc.startPeriodMs ?? 0) + ((hc.retries ?? DEFAULT_RETRIES) + 1) * intervalMs;
+  const failures: FailedRun[] = [];
+  let runs = 0;
   for (let wait = 0; ; wait = wait ? Math.min(cap, wait * 1.5) : Math.min(cap, FIRST_RETRY_MS)) {
     // The signal's own reason, not the sleep's AbortError, must reach the caller (a deadline
     // reads as a TimeoutError there).
@@ -53,23 +67,66 @@ export async function probeUntilHealthy(
     // waits for the starts under way (never longer than its own interval).
     await starts(engine).idle(clock, cap, signal);
     signal.throwIfAborted();
-    const verdict = await slots(engine)(async () => {
+    const run = await slots(engine)(async (): Promise<HealthcheckRun> => {
       // Queued behind other probes while this one's wait ended: nothing to run for.
-      if (signal.aborted) return 'failed';
+      if (signal.aborted) return { verdict: 'failed' };
       return runHealthcheck(engine, id, cmd, timeoutMs, signal);
     });
     signal.throwIfAborted();
-    if (verdict === 'passed') return;
+    if (run.verdict === 'passed') return;
     // An exec that outlives the healthcheck's timeout keeps running in the container: on an
     // engine that slow, more probes only add to its load. Its own healthcheck decides.
-    if (verdict === 'timeout') return engineDecides();
+    if (run.verdict === 'timeout') return engineDecides();
+    runs++;
+    if (run.exitCode !== undefined)
+      failures.splice(0, failures.length - KEEP_FAILURES + 1, {
+        exitCode: run.exitCode,
+        output: run.output ?? '',
+      });
+    const elapsed = clock.now() - startedAt;
+    if (elapsed >= engineVerdictBy && (await engineRanNone(engine, id, signal)))
+      throw new ProbedUnhealthy(runs, elapsed, failures);
   }
+}
+
+/** A run of the healthcheck command that did not pass. */
+export interface FailedRun {
+  exitCode: number;
+  output: string;
+}
+
+/**
+ * A container whose engine runs no healthcheck, while every run of its healthcheck command by
+ * stackcheck failed for as long as the engine would have taken to call it unhealthy.
+ */
+export class ProbedUnhealthy extends Error {
+  constructor(
+    readonly runs: number,
+    readonly elapsedMs: number,
+    /** The last few failed runs, oldest first. */
+    readonly failures: FailedRun[],
+  ) {
+    super('is unhealthy');
+    this.name = 'ProbedUnhealthy';
+  }
+}
+
+/** Whether the engine's health log of the container is still empty (or it has no healthcheck state). */
+async function engineRanNone(engine: Engine, id: string, signal: AbortSignal): Promise<boolean> {
+  const s = await engine.inspectContainer(id, signal).catch(() => undefined);
+  return s !== undefined && (s.health?.log.length ?? 0) === 0;
+}
+
+interface HealthcheckRun {
+  verdict: 'passed' | 'failed' | 'timeout';
+  exitCode?: number;
+  output?: string;
 }
 
 /**
  * Runs a healthcheck command once, as the engine would. Not running yet, restarting, an exec
- * refused: `failed`, not healthy (yet); failures are the engine's to count. `timeout`: no
- * answer within the healthcheck's timeout.
+ * refused: `failed`, not healthy (yet), without an exit code. `timeout`: no answer within the
+ * healthcheck's timeout.
  */
 async function runHealthcheck(
   engine: Engine,
@@ -77,13 +134,15 @@ async function runHealthcheck(
   cmd: string[],
   timeoutMs: number,
   signal: AbortSignal,
-): Promise<'passed' | 'failed' | 'timeout'> {
+): Promise<HealthcheckRun> {
   const timeout = timeoutSignal(timeoutMs);
   try {
     const r = await engine.exec(id, { cmd }, AbortSignal.any([signal, timeout]));
-    return r.exitCode === 0 ? 'passed' : 'failed';
+    return r.exitCode === 0
+      ? { verdict: 'passed' }
+      : { verdict: 'failed', exitCode: r.exitCode, output: r.stdout + r.stderr };
   } catch {
-    return timeout.aborted && !signal.aborted ? 'timeout' : 'failed';
+    return { verdict: timeout.aborted && !signal.aborted ? 'timeout' : 'failed' };
   }
 }
 
@@ -102,7 +161,7 @@ export function healthyByProbe(
   const cmd = healthcheckArgv(hc.test);
   if (!cmd) return Promise.resolve(false);
   return runHealthcheck(engine, id, cmd, hc.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal).then(
-    (v) => v === 'passed',
+    (r) => r.verdict === 'passed',
   );
 }
 

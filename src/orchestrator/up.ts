@@ -12,7 +12,7 @@ import { replicaRequest, sharesAnother, topologyLabels } from './replica-request
 import type { TopologyPlan, ServicePlan } from './plan.js';
 import type { Progress, ServicePhase } from './progress.js';
 import { diagnose } from './diagnose.js';
-import { probeUntilHealthy, starts } from './early-health.js';
+import { ProbedUnhealthy, probeUntilHealthy, starts } from './early-health.js';
 import { retry, RetryError, type RetryOptions, type RetryPolicy } from './retry.js';
 import type { BuildSpec } from '../compose/model.js';
 import type { CrossDependency } from '../manifest/suite.js';
@@ -819,11 +819,18 @@ export async function waitReady(
     });
     const probeSays =
       hc && !sp.mustComplete
-        ? probeUntilHealthy(ctx.engine, id, hc, ctx.clock, signal).then(() => {
-            outcome.health = 'healthy';
-            outcome.healthSource = 'probe';
-            return 'healthy' as const;
-          })
+        ? probeUntilHealthy(ctx.engine, id, hc, ctx.clock, signal).then(
+            () => {
+              outcome.health = 'healthy';
+              outcome.healthSource = 'probe';
+              return 'healthy' as const;
+            },
+            (e: unknown) => {
+              if (!(e instanceof ProbedUnhealthy)) throw e;
+              outcome.health = 'unhealthy';
+              return e;
+            },
+          )
         : engineSays;
     // The loser rejects with `done`'s reason once the winner is known: that is expected.
     engineSays.catch(() => undefined);
@@ -842,7 +849,7 @@ export async function waitReady(
         sp.spec.name,
         `service "${sp.spec.name}" ${bad.message}`,
         'failure',
-        [],
+        bad instanceof ProbedUnhealthy ? probedDetails(bad) : [],
         sp.spec.pos,
       );
     // Mixed replicas (one healthy, one completed) report the weakest.
@@ -862,4 +869,17 @@ export async function waitReady(
     }
     throw e;
   }
+}
+
+/** What stackcheck saw where the engine ran no healthcheck (the engine's own log is empty). */
+function probedDetails(e: ProbedUnhealthy): string[] {
+  return [
+    `the engine ran none of its healthchecks in ${formatDuration(e.elapsedMs)} (Podman runs them ` +
+      `from systemd timers); stackcheck ran the healthcheck ${e.runs} times and it failed every time`,
+    '  last health checks (run by stackcheck):',
+    ...e.failures.map(
+      (f) =>
+        `    exit ${f.exitCode}: ${f.output.trim().replace(/\s*\n\s*/g, ' | ') || '(no output)'}`,
+    ),
+  ];
 }

@@ -88,6 +88,31 @@ describe('early healthcheck probes during start', () => {
     expect(services.find((s) => s.name === 'db')?.healthSource).toBeUndefined();
   });
 
+  it('calls a service unhealthy itself where the engine runs no healthcheck, once the engine would have', async () => {
+    const clock = new VirtualClock();
+    // The engine never runs the healthcheck (Podman without systemd); the command never passes.
+    const fake = new FakeEngine({ clock, images: [IMAGE] }).setHealth('db', {
+      healthyAfterMs: Infinity,
+      reportedAfterMs: Infinity,
+    });
+    const { results, startAt, services } = await up(fake, clock, [
+      service('db', { healthcheck: { ...healthcheck, intervalMs: 1000, retries: 2 } }),
+      service('api', { dependsOn: healthy('db') }),
+    ]);
+    const failure = results.topologies[0]!.failure!;
+    expect(failure.message).toMatch(/"db" is unhealthy/);
+    expect(failure.details[0]).toMatch(
+      /^the engine ran none of its healthchecks in [\d.]+s .*; stackcheck ran the healthcheck \d+ times and it failed every time$/,
+    );
+    expect(failure.details).toContain('    exit 1: (no output)');
+    // Not before the engine would have said it: retries + 1 intervals.
+    const failedAt = fake.callsTo('inspectContainer').at(-1)!.atMs;
+    expect(failedAt - startAt.db!).toBeGreaterThanOrEqual(3000);
+    expect(failedAt - startAt.db!).toBeLessThan(5000);
+    expect(startAt.api).toBeUndefined();
+    expect(services.find((s) => s.name === 'db')).toMatchObject({ health: 'unhealthy' });
+  });
+
   it('takes the engine’s word when it comes first, and probes nothing without a healthcheck', async () => {
     const clock = new VirtualClock();
     const fake = new FakeEngine({ clock, images: [IMAGE] });

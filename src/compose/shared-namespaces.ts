@@ -54,6 +54,12 @@ export function sharedDependencies(
   ctx: LoadContext,
 ): Record<string, DependsOn> {
   checkJoinedNetwork(s, ctx);
+  // A build that names another service's image (additional_contexts: service:X) builds after it.
+  for (const v of Object.values(s.build?.additionalContexts ?? {})) {
+    const other = /^service:(.+)$/.exec(v)?.[1];
+    if (other !== undefined)
+      checkTarget(s, other, 'builds with the image of', s.build!.pos, project, active, ctx);
+  }
   const out: Record<string, DependsOn> = {};
   for (const t of sharedTargets(s)) {
     if (!checkTarget(s, t.service, t.what, t.pos, project, active, ctx)) continue;

@@ -8,6 +8,7 @@ import type { ContainerState, Engine } from '../engine/engine.js';
 import { deadline, IMAGE_CALL_MS, InFlight, isAbort, QUICK_CALL_MS } from './deadline.js';
 import { runLabels, type RunIdentity } from './identity.js';
 import { LABEL } from './labels.js';
+import { contextServices, withServiceContexts } from './build-contexts.js';
 import { replicaRequest, sharesAnother, topologyLabels } from './replica-request.js';
 import type { TopologyPlan, ServicePlan } from './plan.js';
 import type { Progress, ServicePhase } from './progress.js';
@@ -185,7 +186,9 @@ export async function upTopology(tp: TopologyPlan, ctx: UpContext): Promise<Topo
           ...sp.crossDeps.map((d) => crossDependencyHolds(sp, d, ctx.board)),
         ]);
         depsHold.catch(() => undefined); // awaited below, or the image's failure comes first
-        await ensureImage(sp, ctx, signal, emit);
+        // A build that names another service's image (additional_contexts: service:X) needs it first.
+        for (const other of contextServices(sp, tp)) await ensureImage(other, ctx, signal, emit);
+        await ensureImage(withServiceContexts(sp, tp), ctx, signal, emit);
         await infra;
         // Only the start waits for the dependencies: the container is created meanwhile (as
         // compose does), so a link in a chain costs a start, not a create and a start. One

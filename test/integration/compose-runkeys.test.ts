@@ -238,6 +238,16 @@ checks:
         FROM ${BUSYBOX}
         RUN --mount=type=secret,id=npm_token --mount=type=secret,id=signing \\
             cat /run/secrets/npm_token /run/secrets/signing | sha256sum | cut -c1-64 > /secret-sum # ${tag}: BuildKit's cache ignores secrets
+  fromservice:
+    image: ${tag}:fromservice
+    init: true
+    command: [sleep, "3600"]
+    build:
+      context: ./app
+      additional_contexts: { parent: "service:inline" }
+      dockerfile_inline: |
+        FROM parent
+        RUN cat /from-image > /built-on-inline
   withssh:
     image: ${tag}:ssh
     init: true
@@ -326,7 +336,12 @@ secrets:
       'running',
       'running',
       'running',
+      'running',
     ]);
+    // additional_contexts: service:inline builds on inline's image, built first.
+    expect(docker('exec', `sc-${results!.runId}-t-fromservice-1`, 'cat', '/built-on-inline')).toBe(
+      'image\n',
+    );
   });
 
   it('passes build secrets (from the environment and from a file) through BuildKit, never into a report', () => {

@@ -118,7 +118,7 @@ describe('build input', () => {
       buildSshAgents(spec({ ssh: [`key=${join(ctx, 'Dockerfile')}`] }), 'n', {}),
     ).toThrow(/is not an ssh agent socket; stackcheck forwards agents only/);
     expect(refused({ additionalContexts: { x: 'service:other' } })).toMatch(
-      /build that service first/,
+      /only the orchestrator can resolve/,
     );
   });
 
@@ -167,5 +167,35 @@ describe('BuildKit session messages', () => {
     expect(firstStringField(Buffer.concat([Buffer.from([0x12, 1, 0x62]), req]))).toBe('npm');
     expect(bytesField(Buffer.from('xy'))).toEqual(Buffer.from([0x0a, 2, 0x78, 0x79]));
     expect(bytesField(Buffer.alloc(300)).subarray(0, 3)).toEqual(Buffer.from([0x0a, 0xac, 0x02]));
+  });
+});
+
+describe('additional_contexts: service:X', () => {
+  it("names X's image, and X's plan is built first", async () => {
+    const { plan } = await import('../../src/orchestrator/plan.js');
+    const { contextServices, withServiceContexts } =
+      await import('../../src/orchestrator/build-contexts.js');
+    const { service, suite, topology } = await import('../support/specs.js');
+    const base = service('base', {
+      image: undefined,
+      build: { context: '/b', dockerfile: 'Dockerfile', args: {}, labels: {}, pos },
+    });
+    const app = service('app', {
+      build: {
+        context: '/a',
+        dockerfile: 'Dockerfile',
+        args: {},
+        labels: {},
+        additionalContexts: { parent: 'service:base', x: 'docker-image://busybox' },
+        pos,
+      },
+    });
+    const t = plan(suite([topology('t', [base, app])]), 'r1').topologies[0]!;
+    const sp = t.services.find((s) => s.spec.name === 'app')!;
+    expect(contextServices(sp, t).map((s) => s.spec.name)).toEqual(['base']);
+    expect(withServiceContexts(sp, t).image.build!.additionalContexts).toEqual({
+      parent: 'docker-image://stackcheck-t-base',
+      x: 'docker-image://busybox',
+    });
   });
 });

@@ -38,7 +38,7 @@ function unsupported(b: BuildSpec): string | undefined {
     v.startsWith('service:'),
   );
   if (service)
-    return `additional context "${service[0]}" (${service[1]}) names another service's image; build that service first and write docker-image://ITS_IMAGE instead`;
+    return `additional context "${service[0]}" (${service[1]}) names a service's image, which only the orchestrator can resolve (this build did not come from a topology)`;
   if (
     b.remote &&
     (b.dockerfileInline !== undefined || Object.keys(b.additionalContexts ?? {}).length)

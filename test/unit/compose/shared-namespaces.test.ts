@@ -205,6 +205,18 @@ secrets:
     });
   });
 
+  it('reports a service: context whose service does not exist', () => {
+    expect(
+      problems(() =>
+        loadText(
+          'services:\n  a:\n    build: { context: ., additional_contexts: { p: "service:nope" } }\n',
+        ),
+      ),
+    ).toEqual([
+      'compose.yaml:3:12 service "a" builds with the image of "nope", which is not defined',
+    ]);
+  });
+
   it('refuses dockerfile together with dockerfile_inline', () => {
     expect(
       problems(() =>

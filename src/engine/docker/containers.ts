@@ -268,7 +268,8 @@ export function forApi(body: Docker.ContainerCreateOptions, api: string | undefi
       };
     }
   } else if (out.Healthcheck && 'StartInterval' in out.Healthcheck) {
-    const { StartInterval: _, ...hc } = out.Healthcheck as { StartInterval?: number };
+    const hc = { ...out.Healthcheck } as { StartInterval?: number };
+    delete hc.StartInterval;
     out.Healthcheck = hc;
   }
   return out;

@@ -404,7 +404,6 @@ networks:
       'compose.yaml:10:15 services.app.deploy.resources.reservations.devices[0]: a device request needs "capabilities"',
       'compose.yaml:10:17 services.app.deploy.resources.reservations.devices[0]: "count" and "device_ids" cannot both be set',
       'compose.yaml:11:21 services.app.container_name: "bad name" is not a valid container name',
-      'compose.yaml:12:18 services.app.pull_policy: pull policy "daily" is not supported by stackcheck',
       'compose.yaml:16:15 services.app.ulimits.nofile: a ulimit mapping needs both "soft" and "hard"',
       "compose.yaml:17:14 services.app.command: unterminated single quote in: echo 'unterminated",
     ]);

@@ -1,3 +1,4 @@
+import { Agent } from 'node:http';
 import Docker from 'dockerode';
 import { UserError } from '../common/errors.js';
 import { NEWEST_API, OLDEST_API, negotiateApi } from './api-version.js';
@@ -46,11 +47,18 @@ export class DockerEngine implements Engine {
   private readonly execs: DockerExec;
   private readonly events: DockerEvents;
   private readonly url: string;
+  /** A local socket's connections, kept alive between calls (info() drops them, see there). */
+  private readonly socketAgent?: Agent;
 
   constructor(o: DockerEngineOptions) {
     this.node = o.node;
     this.url = o.url ?? process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
-    this.ctx = { docker: new Docker(dockerodeOptions(o)), node: o.node };
+    const options = dockerodeOptions(o);
+    if (options.socketPath) {
+      this.socketAgent = new Agent({ keepAlive: true });
+      (options as { agent?: Agent }).agent = this.socketAgent;
+    }
+    this.ctx = { docker: new Docker(options), node: o.node };
     this.images = new DockerImages(this.ctx);
     this.networks = new DockerNetworks(this.ctx);
     this.volumes = new DockerVolumes(this.ctx);
@@ -65,6 +73,9 @@ export class DockerEngine implements Engine {
    */
   async info(signal?: AbortSignal): Promise<EngineInfo> {
     const { docker } = this.ctx;
+    // A daemon that is shutting down (a restart) has closed its socket but still answers on
+    // the connections already open: whether the engine answers is asked on a new one.
+    this.socketAgent?.destroy();
     const v = await sealed(this.node, () => abortable(signal, docker.version()));
     const offered = v.ApiVersion;
     const talk = negotiateApi(offered, (v as { MinAPIVersion?: string }).MinAPIVersion);

@@ -74,7 +74,10 @@ describe('an engine restarted during bring-up', () => {
     expect(r.stderr).toMatch(
       /the engine of node "local" answers again after [\d.]+ s: tearing down/,
     );
-    expect(r.code).toBe(1);
+    // Whether the stack survives depends on what the daemon did with its containers while it
+    // restarted (stopped them, or they outlived it): a failed run (1) or a passed one (0) are both
+    // right; a crash or an input error are not.
+    expect([0, 1], r.stderr).toContain(r.code);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     const [containers, networks, volumes] = await Promise.all([
       engine.listContainers(filter),

@@ -144,11 +144,11 @@ topologies:
       'stackcheck.yml':
         inline.replace('image: q', 'image: q\n        restart: sometimes') +
         '  files:\n    compose: c.yml\n',
-      'c.yml': 'services:\n  a:\n    image: a\n    external_links: [b]\n',
+      'c.yml': 'services:\n  a:\n    image: a\n    links: [b]\n',
     });
     expect(p.map((x) => `${x.pos?.file}:${x.pos?.line}:${x.pos?.column}`)).toEqual([
       'stackcheck.yml:8:18',
-      'c.yml:4:5',
+      'c.yml:4:13',
     ]);
     expect(p[1]!.message).toMatch(/links/);
   });

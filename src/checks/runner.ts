@@ -9,7 +9,7 @@ import { kindOf } from './registry.js';
 import { repeatPlan, runRepeated } from './repeat.js';
 import { NotRunning, type Runtime } from './runtime.js';
 import type { CheckSpec, Outcome } from './types.js';
-import { timeoutSignal } from '../common/timeout.js';
+import { timeoutSignal, withTimeout } from '../common/timeout.js';
 
 export const DEFAULT_CONCURRENCY = 16;
 
@@ -94,11 +94,19 @@ export async function runCheck(check: CheckSpec, opts: RunChecksOptions): Promis
   return result;
 }
 
+/** How long a kind's set-up (kind.prepare) may take before the attempt goes on regardless. */
+const PREPARE_LIMIT_MS = 60_000;
+
 async function attempt(
   check: CheckSpec,
   opts: RunChecksOptions,
   kind: ReturnType<typeof kindOf>,
 ): Promise<Outcome> {
+  if (kind.prepare && opts.runtime) {
+    const ctx = { suite: opts.suite, runtime: opts.runtime, clock: opts.clock };
+    const limit = withTimeout(opts.signal, PREPARE_LIMIT_MS);
+    await kind.prepare(check.entry as never, { ...ctx, signal: limit }).catch(() => undefined);
+  }
   const timeout = timeoutSignal(check.timeoutMs);
   const signal = AbortSignal.any([opts.signal, timeout]);
   // Every engine call and socket of the attempt listens on it: a kind probes all replicas of

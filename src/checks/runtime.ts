@@ -321,6 +321,11 @@ export class Runtime {
     return engine.exec(sidecar, { cmd }, signal);
   }
 
+  /** Starts the replica's probe sidecar now, when there is none, so a later probe only execs. */
+  async readyProbe(r: Replica, signal?: AbortSignal): Promise<void> {
+    await this.serially(r.containerId, () => this.currentProbe(r, signal));
+  }
+
   /**
    * The replica's probe sidecar, started when there is none. A container that started again
    * (a restart, its restart policy) has a new network namespace; a sidecar that joined the

@@ -83,6 +83,13 @@ export interface CheckKind<
   Name extends string = string,
 > extends KindSchema<Shape, Name> {
   attempt(check: z.output<z.ZodObject<Shape>> & CommonCheck, ctx: CheckContext): Promise<Outcome>;
+  /**
+   * stackcheck's own set-up for an attempt (a probe sidecar to start), done before the
+   * attempt's time limit starts: the manifest's `timeout` bounds the service's answer, not an
+   * engine busy starting other containers (1-4 s here under a 20-container bring-up). Failures
+   * are left to the attempt, which meets them again and reports them.
+   */
+  prepare?(check: z.output<z.ZodObject<Shape>> & CommonCheck, ctx: CheckContext): Promise<void>;
 }
 
 export type CommonCheck = z.output<z.ZodObject<typeof CommonCheckShape>>;

@@ -26,6 +26,12 @@ const PARALLEL = 16;
 
 export const reach = defineKind({
   ...reachSchema,
+  // Every source replica's probe sidecar is up before the check's time limit starts.
+  async prepare(c, ctx) {
+    const rt = ctx.runtime!;
+    const all = list(c.reach.from).flatMap((ref) => rt.replicas(ref));
+    await Promise.all(all.map((r) => rt.readyProbe(r, ctx.signal)));
+  },
   async attempt(c, ctx) {
     const rt = ctx.runtime!;
     const expected = c.expect.reachable;

@@ -23,13 +23,31 @@ function streaming(events: ContainerEvent[], error?: Error): Engine {
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('OomCounter', () => {
-  it("counts each container's oom events, and nothing else", async () => {
+  it("counts each container's runs that oom events came in, and nothing else", async () => {
     const counter = new OomCounter(
-      streaming([event('a', 'oom'), event('a', 'die'), event('b', 'oom'), event('a', 'oom')]),
+      streaming([
+        event('a', 'start'),
+        event('b', 'start'),
+        event('a', 'oom'),
+        event('a', 'die'),
+        event('b', 'oom'),
+        event('a', 'start'),
+        event('a', 'oom'),
+      ]),
       {},
     );
     await settle();
     expect([counter.count('a'), counter.count('b'), counter.count('c')]).toEqual([2, 1, 0]);
+    counter.close();
+  });
+
+  it("counts one kill of a run however many oom events the engine sends for it (Docker 28's burst)", async () => {
+    // As Docker 28.5 sent them for one kill of a container's main process, with a healthcheck
+    // exec running: 5 oom events within 300 ms, then die, and the restart policy's start.
+    const oneKill = ['start', 'oom', 'oom', 'oom', 'oom', 'oom', 'die', 'start'];
+    const counter = new OomCounter(streaming(oneKill.map((a) => event('a', a))), {});
+    await settle();
+    expect(counter.count('a')).toBe(1);
     counter.close();
   });
 

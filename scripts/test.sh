@@ -98,6 +98,11 @@ engine_files() {
   esac
 }
 var() { sed -n "s/^STACKCHECK_ENGINE_$1=//p" <<<"$engine_env"; }
+# The passes share nothing but the second machine (each its own engine, namespace and suite
+# names), so they run side by side; each one's output is kept and shown whole when it ends.
+logs=$(mktemp -d)
+cleanup+=("rm -rf '$logs'")
+pids=()
 for e in "${engines[@]}"; do
   name=${e^^}
   ns=$(var "${name}_NETNS")
@@ -107,6 +112,13 @@ for e in "${engines[@]}"; do
   # reaches the runner's engine at the namespace's address.
   ip netns exec "$ns" env DOCKER_HOST="$(var "$name")" STACKCHECK_NODE2_PEER="$(var "${name}_ADDRESS")" \
     npx vitest run --project integration --reporter=default --reporter=./test/support/closing-line.ts \
-    "${files[@]}" || status=1
+    "${files[@]}" >"$logs/$e.log" 2>&1 &
+  pids+=("$!")
+done
+for i in "${!pids[@]}"; do
+  e=${engines[i]}
+  if wait "${pids[i]}"; then result=passed; else result=FAILED status=1; fi
+  echo "===== engine pass $e: $result" >&2
+  cat "$logs/$e.log" >&2
 done
 exit "$status"

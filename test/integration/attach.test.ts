@@ -279,9 +279,6 @@ scenarios:
 });
 
 describe('attach when the runner is interrupted', () => {
-  beforeAll(() => {
-    execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
-  }, 120_000);
   // Each run attaches to a stack at rest, as a deployed one is.
   beforeEach(() => settled(), 90_000);
 

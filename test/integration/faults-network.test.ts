@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/orchestrator/labels.js';
 import type { ScenarioResult, StepResult } from '../../src/report/results.js';
@@ -278,7 +277,6 @@ ${open('a', 'b')}${open('b', 'a')}`),
   });
 
   it('after a SIGKILL in the middle of a partition, the helper heals when stopped and `down` removes everything', async () => {
-    execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
     const suite = uniqueSuite('fault-kill');
     const dir = workdir(
       Object.fromEntries(

@@ -88,7 +88,9 @@ export class DockerContainers implements ContainerOps {
         NetworkMode: req.networkOf ? `container:${req.networkOf}` : undefined,
         PidMode: req.pidHost ? 'host' : undefined,
         CapAdd: req.capAdd,
-        Init: true,
+        // An init reaps and forwards signals only as PID 1; in the host's PID namespace it
+        // cannot be, and Podman refuses the pair ("cannot add init binary as PID 1").
+        Init: !req.pidHost,
       },
       abortSignal: signal,
     });

@@ -7,7 +7,7 @@ import { Runtime } from './checks/runtime.js';
 import { realClock, type Clock } from './common/clock.js';
 import { connect, dockerEngineFor, engineUrl, type EngineFactory } from './engine/connect.js';
 import { countingEngine, type EngineCalls } from './engine/count.js';
-import { engineMessage, type Engine } from './engine/engine.js';
+import { engineMessage, type Engine, type EngineInfo } from './engine/engine.js';
 import type { ServiceSpec } from './compose/model.js';
 import type { Suite } from './manifest/suite.js';
 import { errorMessage, isUserError, UserError } from './common/errors.js';
@@ -112,10 +112,21 @@ export async function run(suite: Suite, opts: RunOptions = {}): Promise<RunResul
   };
   const runner = runnerEngine(suite, engines, counted);
   try {
-    for (const [node, engine] of await connectAll(suite, usedNodes, counted, progress))
+    const infos = new Map<string, EngineInfo>();
+    for (const [node, engine, info] of await connectAll(suite, usedNodes, counted, progress)) {
       engines.set(node, engine);
-    for (const [node, engine] of engines)
-      ooms.set(node, new OomCounter(engine, runEventFilter(suite, node, identity.runId)));
+      infos.set(node, info);
+    }
+    for (const [node, engine] of engines) {
+      const silent = infos.get(node)?.oomEvents === false;
+      const uncounted = silent
+        ? `the engine of node "${node}" reports no out-of-memory kills in its events (Podman does not)`
+        : undefined;
+      ooms.set(
+        node,
+        new OomCounter(engine, runEventFilter(suite, node, identity.runId), uncounted),
+      );
+    }
     // Stale runs are swept while this one creates; only its starts wait, as a stale container
     // may hold a host port that this run publishes.
     const swept = new Map([...engines].map(([node, e]) => [node, sweepStale(e, progress)]));
@@ -208,7 +219,7 @@ async function connectAll(
   nodes: string[],
   factory: EngineFactory | undefined,
   progress: Progress,
-): Promise<[string, Engine][]> {
+): Promise<[string, Engine, EngineInfo][]> {
   const settled = await Promise.allSettled(nodes.map((n) => connect(suite.nodes[n]!, factory)));
   for (const [i, s] of settled.entries()) {
     if (s.status !== 'fulfilled') continue;
@@ -223,10 +234,11 @@ async function connectAll(
     if (problems.length < failed.length) throw failed.find((e) => !isUserError(e));
     throw new UserError(problems);
   }
-  return settled.map((s, i) => [
-    nodes[i]!,
-    (s as PromiseFulfilledResult<{ engine: Engine }>).value.engine,
-  ]);
+  return settled.map((s, i) => {
+    const { engine, info } = (s as PromiseFulfilledResult<{ engine: Engine; info: EngineInfo }>)
+      .value;
+    return [nodes[i]!, engine, info];
+  });
 }
 
 /**

@@ -183,6 +183,11 @@ export class Runtime {
     return this.ooms.get(r.node)?.count(r.containerId);
   }
 
+  /** Why this replica's engine cannot count out-of-memory kills at all; undefined where it can. */
+  oomUncounted(r: Replica): string | undefined {
+    return this.ooms.get(r.node)?.uncounted;
+  }
+
   /** Replicas of a service reference; refs were validated when the manifest was loaded. */
   replicas(ref: string): Replica[] {
     const r = resolveServiceRef(this.suite, ref);

@@ -99,6 +99,7 @@ export class DockerEngine implements Engine {
       engineApiVersion: offered,
       os: v.Os,
       runtimes: Object.keys(info.Runtimes ?? {}),
+      ...(isPodman(v) && { oomEvents: false }),
       ...(info.FirewallBackend?.Driver && { firewallBackend: info.FirewallBackend.Driver }),
       ...(notices.length && { notices }),
     };
@@ -206,4 +207,9 @@ export class DockerEngine implements Engine {
     // ssh connections hold the process open; the others are per-request.
     (this.ctx.docker.modem as { agent?: { destroy?: () => void } }).agent?.destroy?.();
   }
+}
+
+/** Whether /version describes Podman's Docker-compatible service (its first component says so). */
+function isPodman(v: { Components?: { Name?: string }[] }): boolean {
+  return (v.Components ?? []).some((c) => /^podman\b/i.test(c.Name ?? ''));
 }

@@ -42,7 +42,7 @@ export const StateSpec = z.strictObject({
   oomKills: countExpectation('out-of-memory kills')
     .optional()
     .describe(
-      "How many of the container's runs (from one start to the next) the kernel killed a process of for lack of memory during the stackcheck run (the engine's `oom` events, which an engine may send several of for one kill): a number, or {min, max}. Unlike `oomKilled`, a restart does not hide it, and a process of the container other than its main one counts too (once per run of the container).",
+      "How many of the container's runs (from one start to the next) the kernel killed a process of for lack of memory during the stackcheck run (the engine's `oom` events, which an engine may send several of for one kill): a number, or {min, max}. Unlike `oomKilled`, a restart does not hide it, and a process of the container other than its main one counts too (once per run of the container). An engine that sends no `oom` events (Podman) cannot count them: the check is then skipped with the reason, after the rest of it is judged.",
     ),
 });
 

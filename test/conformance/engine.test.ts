@@ -38,7 +38,7 @@ function real(t: TestEngine): Subject {
   return {
     name: t.name,
     open: () => new DockerEngine({ node: t.name, url: t.dockerHost }),
-    holdPort: (_engine, port) => holdPort(port, t.netns),
+    holdPort: (_engine, port) => holdPort(port, t),
   };
 }
 

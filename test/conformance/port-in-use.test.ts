@@ -10,20 +10,18 @@ import { DockerEngine } from '../../src/engine/docker.js';
 import { LABEL } from '../../src/orchestrator/labels.js';
 import { CLI, workdir } from '../support/cli.js';
 import { holdPort } from '../support/hold-port.js';
-import { testEngines } from '../support/engines.js';
+import { inEngineNetns, testEngines, type TestEngine } from '../support/engines.js';
 import { uniqueSuite } from '../support/engine.js';
 
 const IMAGE = 'stackcheck-fixture/busybox:1';
 
 /** Runs the built CLI where the engine binds its ports (its netns), talking to that engine. */
-function runCli(args: string[], cwd: string, dockerHost: string, netns?: string) {
-  const argv = [process.execPath, CLI, ...args];
-  const child = netns
-    ? spawn('ip', ['netns', 'exec', netns, ...argv], {
-        cwd,
-        env: { ...process.env, DOCKER_HOST: dockerHost },
-      })
-    : spawn(argv[0]!, argv.slice(1), { cwd, env: { ...process.env, DOCKER_HOST: dockerHost } });
+function runCli(args: string[], cwd: string, t: TestEngine) {
+  const argv = inEngineNetns(t, [process.execPath, CLI, ...args]);
+  const child = spawn(argv[0]!, argv.slice(1), {
+    cwd,
+    env: { ...process.env, DOCKER_HOST: t.dockerHost },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -43,14 +41,14 @@ describe.each(testEngines())('a published port already taken: $name', (t) => {
       await local.close();
     }
     const port = 41_000 + Math.floor(Math.random() * 8_000);
-    const release = await holdPort(port, t.netns);
+    const release = await holdPort(port, t);
     const suite = uniqueSuite('taken');
     try {
       const dir = workdir({
         'stackcheck.yml': `version: 1\nname: ${suite}\ntopologies:\n  main:\n    compose: compose.yml\n`,
         'compose.yml': `services:\n  web:\n    image: ${IMAGE}\n    ports:\n      - "${port}:8080"\n    command: ["sleep", "60"]\n`,
       });
-      const r = await runCli(['run', 'stackcheck.yml'], dir, t.dockerHost, t.netns);
+      const r = await runCli(['run', 'stackcheck.yml'], dir, t);
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toContain(
         `compose.yml:5:9: host port ${port} for service "web" is already in use on node "local"`,

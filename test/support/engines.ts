@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -75,4 +76,45 @@ export function fromEnv(v: Record<string, string>): TestEngine[] {
         ...(address ? { address } : {}),
       };
     });
+}
+
+/**
+ * `argv` run where `t` binds its published ports: `ip netns exec NS` for an engine in a
+ * namespace; for the machine's own engine, the namespace this suite was started from, which is
+ * not this process's when the suite itself runs inside another engine's namespace
+ * (scripts/test.sh's engine passes).
+ */
+export function inEngineNetns(t: TestEngine, argv: string[]): string[] {
+  if (t.netns) return ['ip', 'netns', 'exec', t.netns, ...argv];
+  const outer = outerNetns();
+  return outer ? ['nsenter', `--net=${outer}`, ...argv] : argv;
+}
+
+/** The network namespace of the nearest ancestor process in another one, if any. */
+function outerNetns(): string | undefined {
+  const own = netnsOf('self');
+  for (let pid = process.ppid; own && pid > 1; pid = parentOf(pid)) {
+    const ns = netnsOf(String(pid));
+    if (ns === undefined) return undefined;
+    if (ns !== own) return `/proc/${pid}/ns/net`;
+  }
+  return undefined;
+}
+
+function netnsOf(pid: string): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/net`);
+  } catch {
+    return undefined;
+  }
+}
+
+function parentOf(pid: number): number {
+  try {
+    // /proc/PID/stat: "PID (comm) STATE PPID ..."; comm may hold spaces, not ')'+' '.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return 0;
+  }
 }

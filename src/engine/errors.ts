@@ -123,6 +123,12 @@ const NO_DEVICE =
  * already exists`, `the container name "N" is already in use by …`), with a 409 by Docker.
  */
 const NAME_TAKEN = /is already in use|already exists|already used/i;
+/**
+ * A container others still join the namespaces of (`network_mode: container:`, a probe
+ * sidecar): Podman refuses to remove it with a 500 (`container … has dependent containers which
+ * must be removed before it: …`); Docker removes it.
+ */
+const HAS_DEPENDENTS = /has dependent containers/i;
 /** A client API version the daemon refuses. */
 const UNSUPPORTED_API = /client version \S+ is too (?:old|new)|minimum supported API version/i;
 
@@ -153,7 +159,12 @@ export function classifyFailure(
   if (statusCode === 404) return { reason: 'not-found' };
   if (NOT_RUNNING.test(message) && (statusCode === 409 || statusCode === 500))
     return { reason: 'not-running' };
-  if (statusCode === 409 || statusCode === 403 || NAME_TAKEN.test(message))
+  if (
+    statusCode === 409 ||
+    statusCode === 403 ||
+    NAME_TAKEN.test(message) ||
+    HAS_DEPENDENTS.test(message)
+  )
     return { reason: 'conflict' };
   if (NO_DEVICE.test(message)) return { reason: 'no-device' };
   if (UNSUPPORTED_API.test(message)) return { reason: 'unsupported' };

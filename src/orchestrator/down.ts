@@ -1,5 +1,5 @@
 import { errorMessage } from '../common/errors.js';
-import type { Engine, ResourceRef } from '../engine/engine.js';
+import { isEngineError, type Engine, type ResourceRef } from '../engine/engine.js';
 import { QUICK_CALL_MS } from './deadline.js';
 import { LABEL } from './labels.js';
 import type { Plan } from './plan.js';
@@ -75,6 +75,21 @@ export async function teardownRun(
   // Each container is removed as soon as it has stopped, while the services it depends on
   // stop: removal is never on the dependency order's critical path.
   const removals: Promise<boolean[]>[] = [];
+  // Containers the engine would not remove yet because others still join their namespaces (a
+  // probe sidecar, network_mode: service:): Podman refuses those removals (Docker does not), and
+  // the joiners are removed meanwhile, so these are removed again once the rest are gone.
+  const blocked: { c: ResourceRef; why: string }[] = [];
+  const remove = async (c: ResourceRef): Promise<boolean> => {
+    try {
+      await engine.removeContainer(c.id, timeoutSignal(QUICK_CALL_MS));
+      return true;
+    } catch (e) {
+      if (isEngineError(e, 'conflict')) blocked.push({ c, why: errorMessage(e) });
+      else report.errors.push(`removing container ${c.name}: ${errorMessage(e)}`);
+      return false;
+    }
+  };
+
   const stopped = new Map<string, Promise<void>>();
   const stop = (key: string): Promise<void> => {
     let p = stopped.get(key);
@@ -102,13 +117,7 @@ export async function teardownRun(
             ),
           ),
         );
-        const gone = Promise.all(
-          mine.map((c) =>
-            attempt(`removing container ${c.name}`, () =>
-              engine.removeContainer(c.id, timeoutSignal(QUICK_CALL_MS)),
-            ),
-          ),
-        );
+        const gone = Promise.all(mine.map(remove));
         removals.push(gone);
         void gone.then(() => {
           const [topology, service] = key.split('/') as [string, string];
@@ -124,6 +133,17 @@ export async function teardownRun(
   // (on other engines too) need not wait for them.
   await Promise.all([...new Set([...byService.keys(), ...services.keys()])].map(stop));
   report.containers = (await Promise.all(removals)).flat().filter(Boolean).length;
+  // Again while each round removes some: a chain of joiners takes one round per link.
+  while (blocked.length) {
+    const round = blocked.splice(0);
+    const removed = (await Promise.all(round.map(({ c }) => remove(c)))).filter(Boolean).length;
+    report.containers += removed;
+    if (!removed) {
+      for (const { c, why } of blocked.splice(0))
+        report.errors.push(`removing container ${c.name}: ${why}`);
+      break;
+    }
+  }
 
   // Networks and volumes each wait only for the containers, not for one another.
   const [netDone, volDone] = await Promise.all([

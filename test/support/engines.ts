@@ -86,17 +86,21 @@ export function fromEnv(v: Record<string, string>): TestEngine[] {
  */
 export function inEngineNetns(t: TestEngine, argv: string[]): string[] {
   if (t.netns) return ['ip', 'netns', 'exec', t.netns, ...argv];
-  const outer = outerNetns();
-  return outer ? ['nsenter', `--net=${outer}`, ...argv] : argv;
+  const outer = outerProcess();
+  return outer ? ['nsenter', `--net=/proc/${outer}/ns/net`, ...argv] : argv;
 }
 
-/** The network namespace of the nearest ancestor process in another one, if any. */
-function outerNetns(): string | undefined {
+/**
+ * The nearest ancestor process in another network namespace, if any: the one that ran this
+ * suite through `ip netns exec` (which also remounted /sys, hiding the cgroup mounts), whose
+ * namespaces are the machine's own.
+ */
+export function outerProcess(): number | undefined {
   const own = netnsOf('self');
   for (let pid = process.ppid; own && pid > 1; pid = parentOf(pid)) {
     const ns = netnsOf(String(pid));
     if (ns === undefined) return undefined;
-    if (ns !== own) return `/proc/${pid}/ns/net`;
+    if (ns !== own) return pid;
   }
   return undefined;
 }

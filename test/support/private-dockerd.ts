@@ -1,4 +1,5 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { outerProcess } from './engines.js';
 import { once } from 'node:events';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -38,10 +39,13 @@ export class PrivateDockerd {
     // Its own (empty) configuration: /etc/docker/daemon.json belongs to the machine's engine.
     writeFileSync(`${this.dir}/daemon.json`, '{}\n');
     // nsenter joins only the network namespace (`ip netns exec` would remount /sys, and
-    // dockerd would not find the cgroups).
+    // dockerd would not find the cgroups); where this suite itself runs under `ip netns exec`,
+    // it takes the machine's mounts back from the process that started the suite.
+    const outer = outerProcess();
     this.daemon = spawn(
       'nsenter',
       [
+        ...(outer ? [`--mount=/proc/${outer}/ns/mnt`] : []),
         `--net=/var/run/netns/${this.netns}`,
         'dockerd',
         `--config-file=${this.dir}/daemon.json`,

@@ -400,14 +400,17 @@ export class FakeState {
       }
       this.after(c, exit.afterMs, () => this.exit(c, exit.exitCode, true));
     }
-    if (!c.health) return;
+    if (!c.health || !hc || hc.disable) return;
     const rule = this.healthRules.find((r) => this.selects(r.selector, c))?.behaviour;
+    const intervalMs = hc.intervalMs ?? 30_000;
     if (rule && 'unhealthyAfterMs' in rule) {
+      this.logRuns(c, intervalMs, Infinity);
       this.after(c, rule.unhealthyAfterMs, () => this.setHealthStatus(c, 'unhealthy'));
       return;
     }
     const delay = rule?.reportedAfterMs ?? rule?.healthyAfterMs ?? 0;
     if (delay === Infinity) return;
+    this.logRuns(c, intervalMs, rule?.healthyAfterMs ?? 0);
     if (delay === 0) this.setHealthStatus(c, 'healthy');
     else this.after(c, delay, () => this.setHealthStatus(c, 'healthy'));
   }
@@ -422,6 +425,19 @@ export class FakeState {
       !(rule && 'unhealthyAfterMs' in rule) &&
       this.clock.now() - (c.startedAtMs ?? 0) >= (rule?.healthyAfterMs ?? 0);
     return { exitCode: passes ? 0 : 1, stdout: '', stderr: '' };
+  }
+
+  /**
+   * The engine's own healthcheck runs while it still says starting, one an interval, in the
+   * health log as inspect shows them: passing from `passesFromMs` after the start.
+   */
+  logRuns(c: FakeContainer, intervalMs: number, passesFromMs: number): void {
+    this.after(c, intervalMs, () => {
+      if (c.health?.status !== 'starting') return;
+      const passed = this.clock.now() - (c.startedAtMs ?? 0) >= passesFromMs;
+      c.health.log.push({ exitCode: passed ? 0 : 1, output: '' });
+      this.logRuns(c, intervalMs, passesFromMs);
+    });
   }
 
   /** Runs `fn` after `ms` on the clock, unless the process has exited or restarted meanwhile. */

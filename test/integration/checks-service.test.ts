@@ -5,7 +5,7 @@ import { loadSuites } from '../../src/manifest/load.js';
 import type { CheckResult, RunResults } from '../../src/report/results.js';
 import { run } from '../../src/run.js';
 import { cli, workdir } from '../support/cli.js';
-import { leftovers, NOTHING } from '../support/engine.js';
+import { engine, leftovers, NOTHING } from '../support/engine.js';
 import { checksByName, runFiles } from '../support/run.js';
 
 const APP = 'stackcheck-fixture/app:1';
@@ -238,7 +238,19 @@ describe('logs, state, count and security on a real engine', () => {
     });
   });
 
-  it('state: counts out-of-memory kills from the engine events, after the restart that hides them', () => {
+  it('state: counts out-of-memory kills from the engine events, after the restart that hides them', async () => {
+    // An engine whose events report no OOM kill (Podman) cannot count them: skipped, never passed.
+    if ((await engine.info()).oomEvents === false) {
+      for (const name of [
+        'hog ran out of memory once and its policy restarted it',
+        'hog ran out of memory twice',
+      ])
+        expect(byName[name]).toMatchObject({
+          status: 'skipped',
+          message: expect.stringContaining('out-of-memory kills cannot be counted'),
+        });
+      return;
+    }
     // The first run of hog fills its 64m limit; the kernel kills it and on-failure restarts it.
     expect(byName['hog ran out of memory once and its policy restarted it']).toMatchObject({
       status: 'passed',

@@ -401,6 +401,9 @@ describe('examples/rpa-workers (seed 003)', () => {
 name: {{SUITE}}
 topologies:
   t:
+    # Without a healthcheck, a service counts as up once it has run this long; on a loaded
+    # machine node took over the default second to read its configuration and exit.
+    wait: { stable: 5s }
     services:
       worker:
         image: stackcheck-fixture/rpa:1

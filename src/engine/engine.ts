@@ -107,8 +107,9 @@ export interface EngineInfo {
   runtimes: string[];
   /**
    * false where the engine's event stream never reports an out-of-memory kill (`oom`): Podman
-   * (5.4) sends only `die`, and its inspect's OOMKilled stays true for the container's life once
-   * set, so kills cannot be counted there. Undefined: it reports them (Docker).
+   * (4.3 and 5.4 seen) sends only `die`, and 5.4's inspect OOMKilled stays true for the
+   * container's life once set (4.3's stayed false), so kills cannot be counted there.
+   * Undefined: it reports them (Docker).
    */
   oomEvents?: boolean;
   /** What reaching it did that the user must hear of: an unknown ssh host key accepted. */

@@ -88,6 +88,8 @@ export interface FileObjectLayer {
   text?: string;
   /** The variable `environment:` names, when it is not set. */
   unset?: string;
+  /** Why it cannot be provided on a single engine (external; a file that is not there). */
+  unavailable?: string;
 }
 
 export type LayerNetwork = ServiceNetwork & { pos: SourcePos };

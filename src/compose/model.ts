@@ -189,6 +189,8 @@ export interface InjectedFile {
   /** Undefined when the variable `unset` names is not set: the service cannot start. */
   content?: string;
   unset?: string;
+  /** Why it cannot be provided (an external secret, a file that is not there): nor can the service start. */
+  unavailable?: string;
   mode: number;
   uid?: number;
   gid?: number;

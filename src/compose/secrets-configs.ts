@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { posix } from 'node:path';
+import type { SourcePos } from '../common/errors.js';
 import { didYouMean } from '../common/suggest.js';
 import { checkKeys } from './keys.js';
 import type { FileObjectLayer, FileRef, ServiceLayer } from './layer.js';
@@ -49,15 +50,24 @@ export function normalizeFileObjects(
     const layer: FileObjectLayer = { name: e.key, pos: e.keyPos };
     if (!e.isNull && !mapping(e, ctx)) return layer;
     checkKeys(e, ['file', 'external', 'content', 'environment', 'name'], kind, ctx);
-    let refused = false;
-    if (bool(e.child('external'), ctx)) {
-      refused = true;
-      ctx.problems.add(
-        e.child('external').pos,
-        `${kind} "${e.key}": external ${kind}s are not supported by stackcheck`,
-        `External ${kind}s exist only in Docker Swarm; give the ${kind} a file: ./path instead.`,
+    // Not load errors, as in compose: `config` and `validate` take them, and only a service
+    // that uses one cannot start (orchestrator/up.ts).
+    const unavailable = (why: string, pos: SourcePos) => {
+      layer.unavailable = why;
+      ctx.warnings.push({
+        message: `${kind} "${e.key}": ${why}: a service that uses it will not start`,
+        pos,
+      });
+      return layer;
+    };
+    const external = e.child('external');
+    // `external: { name: x }` is the deprecated form compose still reads.
+    if (external.isMap()) checkKeys(external, ['name'], `external ${kind}`, ctx);
+    if (external.isMap() || bool(external, ctx))
+      return unavailable(
+        `external ${kind}s exist only in Docker Swarm (give it a file: ./path, or environment: VAR)`,
+        external.pos,
       );
-    }
     if (e.has('content') || e.has('environment')) {
       const text = inlineText(e, ctx, kind);
       if (text !== undefined) layer.text = text;
@@ -66,22 +76,20 @@ export function normalizeFileObjects(
     }
     const file = str(e.child('file'), ctx);
     if (file === undefined) {
-      if (!refused)
-        ctx.problems.add(
-          e.keyPos,
-          `${kind} "${e.key}" needs "file"`,
-          `Add file: ./${e.key}.txt with the ${kind}'s content (or environment: VAR).`,
-        );
+      ctx.problems.add(
+        e.keyPos,
+        `${kind} "${e.key}" needs "file"`,
+        `Add file: ./${e.key}.txt with the ${kind}'s content (or environment: VAR).`,
+      );
       return layer;
     }
     const abs = resolveHostPath(file, ctx.projectDir);
-    if (existsSync(abs)) layer.file = abs;
-    else
-      ctx.problems.add(
+    if (!existsSync(abs))
+      return unavailable(
+        `its file ${displayName(abs)} is not there (relative paths are resolved from the compose project folder)`,
         e.child('file').pos,
-        `${kind} file not found: ${displayName(abs)}`,
-        'Check the path: relative paths are resolved from the compose project folder.',
       );
+    layer.file = abs;
     return layer;
   });
 }
@@ -174,11 +182,15 @@ export function fileObjectMounts(
           `two mounts use the container path ${ref.target}`,
           'Keep one mount per container path.',
         );
-      } else if (def.text !== undefined || def.unset !== undefined) {
+      } else if (def.text !== undefined || def.unset !== undefined || def.unavailable) {
         taken.add(ref.target);
         const file: InjectedFile = {
           target: ref.target,
-          ...(def.text !== undefined ? { content: def.text } : { unset: def.unset! }),
+          ...(def.text !== undefined
+            ? { content: def.text }
+            : def.unset !== undefined
+              ? { unset: def.unset }
+              : { unavailable: `${kind} "${ref.source}": ${def.unavailable}` }),
           mode: ref.mode ?? 0o444,
           secret: kind === 'secret',
           pos: ref.pos,

@@ -642,15 +642,18 @@ async function createReplicas(
   run: Record<string, string>,
   outcome: ServiceOutcome,
 ): Promise<void> {
-  // A secret or config read from a variable that is not set: compose up refuses it too.
-  const unset = sp.spec.injectedFiles?.find((f) => f.unset !== undefined);
-  if (unset)
+  // A secret or config read from a variable that is not set, an external one, one whose file
+  // is not there: compose up refuses them too.
+  const missing = sp.spec.injectedFiles?.find((f) => f.unset !== undefined || f.unavailable);
+  if (missing)
     throw new ServiceFailure(
       sp.spec.name,
-      `service "${sp.spec.name}" needs ${unset.target}, read from the variable ${unset.unset}, which is not set`,
+      missing.unset !== undefined
+        ? `service "${sp.spec.name}" needs ${missing.target}, read from the variable ${missing.unset}, which is not set`
+        : `service "${sp.spec.name}" needs ${missing.target}: ${missing.unavailable}`,
       'input',
       [],
-      unset.pos,
+      missing.pos,
     );
   await Promise.all(
     sp.containerNames.map(async (containerName, i) => {

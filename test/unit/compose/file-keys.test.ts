@@ -79,37 +79,37 @@ ${top}`),
     ]);
   });
 
-  it('refuses external sources and missing files, and warns of an unset variable', () => {
-    const run = () =>
+  it('refuses a secret with no source; external ones, missing files and unset variables are warnings', () => {
+    const run = (services = '  a: { image: x }') =>
       load(
         inDir(`services:
-  a: { image: x }
+${services}
 secrets:
   swarm: { external: true }
   from_env: { environment: TOKEN }
   missing: { file: ./nope.txt }
-  nothing: {}
-configs:
-  inline:
-    content: |
-      debug=true
 `),
       );
-    expect(problems(run)).toEqual([
-      'compose.yaml:4:22 secret "swarm": external secrets are not supported by stackcheck',
-      `compose.yaml:6:20 secret file not found: test/fixtures/compose/files/nope.txt`,
-      'compose.yaml:7:3 secret "nothing" needs "file"',
-    ]);
-    // An unset variable is no load error (down and validate need no secret): a warning, and
-    // the service cannot start.
     expect(
-      load(
-        inDir(
-          'services:\n  a: { image: x, secrets: [s] }\nsecrets:\n  s: { environment: TOKEN }\n',
-        ),
-      ).warnings.map((w) => `${w.pos.line}:${w.pos.column} ${w.message}`),
-    ).toEqual([
-      '4:21 secret "s" is read from the variable TOKEN, which is not set: a service that uses it will not start',
+      problems(() => load(inDir('services:\n  a: { image: x }\nsecrets:\n  nothing: {}\n'))),
+    ).toEqual(['compose.yaml:4:3 secret "nothing" needs "file"']);
+    // As compose: config and validate take them (down needs no secret); a service that uses
+    // one cannot start, and run says so at its grant.
+    expect(run().warnings.map((w) => `${w.pos.line}:${w.pos.column} ${w.message}`)).toEqual([
+      '4:22 secret "swarm": external secrets exist only in Docker Swarm (give it a file: ./path, or environment: VAR): a service that uses it will not start',
+      '5:28 secret "from_env" is read from the variable TOKEN, which is not set: a service that uses it will not start',
+      `6:20 secret "missing": its file test/fixtures/compose/files/nope.txt is not there (relative paths are resolved from the compose project folder): a service that uses it will not start`,
+    ]);
+    const a = run('  a: { image: x, secrets: [swarm, missing] }').services.a!;
+    expect(a.injectedFiles?.map((f) => [f.target, f.unavailable])).toEqual([
+      [
+        '/run/secrets/swarm',
+        'secret "swarm": external secrets exist only in Docker Swarm (give it a file: ./path, or environment: VAR)',
+      ],
+      [
+        '/run/secrets/missing',
+        'secret "missing": its file test/fixtures/compose/files/nope.txt is not there (relative paths are resolved from the compose project folder)',
+      ],
     ]);
   });
 

@@ -36,13 +36,16 @@ function checkJoinedNetwork(s: ServiceLayer, ctx: LoadContext): void {
     if (!present(s[field])) continue;
     const pos =
       field === 'ports' ? (s.ports?.[0]?.pos ?? s.pos) : (s.sharedAt?.network_mode ?? s.pos);
-    ctx.problems.add(
+    // A warning, as compose's config takes the file: it is the engine that refuses the
+    // container at create (Docker: "conflicting options"), and the run reports that there.
+    ctx.warnings.push({
+      message:
+        `service "${s.name}" joins the network of "${s.networkMode}" and sets ${key}: the engine refuses both (conflicting options), as with docker compose up; ` +
+        (key === 'ports' || key === 'expose'
+          ? 'publish the port on the service whose network it joins, which reaches the same sockets'
+          : `set ${key} on the service whose network it joins`),
       pos,
-      `service "${s.name}" joins the network of "${s.networkMode}" and sets ${key}: the engine refuses both (conflicting options), and so does docker compose up`,
-      key === 'ports' || key === 'expose'
-        ? `Publish the port on the service whose network it joins; it reaches the same sockets.`
-        : `Set ${key} on the service whose network it joins.`,
-    );
+    });
   }
 }
 

@@ -1,3 +1,4 @@
+import type { HealthcheckSpec } from '../compose/model.js';
 import type { ChangeFeed } from '../checks/state-cache.js';
 import type { Clock } from '../common/clock.js';
 import { engineMessage } from '../engine/engine.js';
@@ -15,6 +16,8 @@ export interface RestartService {
   mustComplete?: boolean;
   /** Its stop_grace_period; undefined: the engine default (10 s), which is also what a container created without one has. */
   stopGraceMs?: number;
+  /** Its healthcheck, which stackcheck runs too while it waits for the container to be back. */
+  healthcheck?: HealthcheckSpec;
   containers: RestartContainer[];
 }
 
@@ -199,7 +202,11 @@ async function startTiers(
               startedMs = clock.now() - origin;
               await engine.startContainer(c.id, signal);
               return {
-                back: await waitBack(engine, c.id, { ...opts, mustComplete: s.mustComplete }),
+                back: await waitBack(engine, c.id, {
+                  ...opts,
+                  mustComplete: s.mustComplete,
+                  healthcheck: s.healthcheck,
+                }),
                 attempts: attempt,
               };
             },

@@ -1,7 +1,9 @@
 import type { Clock } from '../common/clock.js';
 import { formatDuration } from '../common/duration.js';
 import type { ChangeFeed } from '../checks/state-cache.js';
+import type { HealthcheckSpec } from '../compose/model.js';
 import type { ContainerState, Engine } from '../engine/engine.js';
+import { ProbedUnhealthy, probeUntilHealthy } from './early-health.js';
 
 export type Back = 'healthy' | 'running' | 'completed';
 
@@ -22,6 +24,11 @@ export interface WaitBackOptions {
    * whose healthcheck interval is long was dozens of reads per container for one start.
    */
   changes?: ChangeFeed;
+  /**
+   * The service's healthcheck: run by stackcheck too, as at bring-up, so the container is back
+   * when it passes (before the engine's next tick), and on an engine that runs none.
+   */
+  healthcheck?: HealthcheckSpec;
 }
 
 const DEFAULT_POLL_MS = 250;
@@ -43,6 +50,29 @@ export class NotBackError extends Error {
  * engine's own policy restarts the stability window.
  */
 export async function waitBack(engine: Engine, id: string, opts: WaitBackOptions): Promise<Back> {
+  const hc = opts.healthcheck;
+  if (!hc || hc.disable || opts.mustComplete) return engineSaysBack(engine, id, opts);
+  const done = new AbortController();
+  const signal = AbortSignal.any([opts.signal, done.signal]);
+  const engineSays = engineSaysBack(engine, id, { ...opts, signal });
+  const probeSays = probeUntilHealthy(engine, id, hc, opts.clock, signal).then(
+    () => 'healthy' as const,
+    (e: unknown) => {
+      throw e instanceof ProbedUnhealthy ? new NotBackError(e.message) : e;
+    },
+  );
+  // The loser rejects with `done`'s reason once the winner is known: that is expected.
+  engineSays.catch(() => undefined);
+  probeSays.catch(() => undefined);
+  try {
+    return await Promise.race([engineSays, probeSays]);
+  } finally {
+    done.abort();
+  }
+}
+
+/** The engine's word: its state re-read until back, failed or out of time. */
+async function engineSaysBack(engine: Engine, id: string, opts: WaitBackOptions): Promise<Back> {
   const { clock, signal } = opts;
   const pollMs = opts.pollMs ?? DEFAULT_POLL_MS;
   const t0 = clock.now();

@@ -122,6 +122,25 @@ describe('waiting for a container to be back', () => {
     expect(inspects()).toBe(41);
   });
 
+  it('runs the healthcheck itself too: back when it passes, also on an engine that runs none', async () => {
+    const clock = new VirtualClock();
+    // The command passes 300 ms after the start; the engine never reports (Podman without systemd).
+    const fake = new FakeEngine({ clock, images: [IMAGE] }).setHealth('db', {
+      healthyAfterMs: 300,
+      reportedAfterMs: Infinity,
+    });
+    const id = await fake.createContainer(request(service('db', { healthcheck })));
+    await fake.startContainer(id);
+    const t0 = clock.now();
+    await expect(waitBack(fake, id, { ...opts(clock), healthcheck })).resolves.toBe('healthy');
+    expect(clock.now() - t0).toBeGreaterThanOrEqual(300);
+    expect(clock.now() - t0).toBeLessThan(1300);
+    // The engine's word alone never comes.
+    await expect(waitBack(fake, id, { ...opts(clock), readyTimeoutMs: 5000 })).rejects.toThrow(
+      'was not healthy within 5.0s (health starting)',
+    );
+  });
+
   it('without a healthcheck, back when the stability window ends, not a backstop later', async () => {
     const { clock, fake, feed } = await started();
     const id = await fake.createContainer(request(service('worker')));
@@ -140,9 +159,11 @@ describe('a node that comes back up', () => {
   it('is waited on through the run’s event feed: its containers are not read every 250 ms', async () => {
     const clock = new VirtualClock();
     const main = new FakeEngine({ node: 'main', clock, images: [IMAGE] });
+    // Its healthcheck passes at 10 s, when the engine says so too (stackcheck's own runs of it
+    // would otherwise end the wait sooner).
     const pc2 = new FakeEngine({ node: 'pc2', clock, images: [IMAGE] }).setHealth('db', {
       reportedAfterMs: 10_000,
-      healthyAfterMs: 0,
+      healthyAfterMs: 10_000,
     });
     const scenarios: ScenarioSpec[] = [
       {

@@ -91,6 +91,7 @@ async function recreateOne(
       stableMs: tp.spec.stableMs,
       changes: ctx.runtime.changes(r.topology),
       mustComplete: sp.mustComplete,
+      healthcheck: sp.spec.healthcheck,
     });
   } catch (e) {
     if (e instanceof NotBackError) throw new NotBackError(`the new container ${e.message}`);

@@ -50,6 +50,7 @@ export function restartService(sp: ServicePlan, replicas: readonly Replica[]): R
     tier: sp.tier,
     mustComplete: sp.mustComplete,
     stopGraceMs: sp.spec.stopGracePeriodMs,
+    healthcheck: sp.spec.healthcheck,
     containers: replicas.map((x) => ({ id: x.containerId, name: x.containerName })),
   };
 }

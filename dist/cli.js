@@ -4,6 +4,7 @@ import {
   DEFAULT_NODE,
   closest,
   consoleProgress,
+  didYouMean,
   diffSnapshots,
   exitCodeFor,
   formatDifference,
@@ -12,18 +13,21 @@ import {
   manifestJsonSchema,
   mergeResults,
   pickSnapshot,
+  plan,
   printSummary,
   readResultFiles,
   readSnapshotFile,
   realClock,
   reportFiles,
   requireSnapshots,
+  require_dist,
   runChecks,
   runSuites,
+  toComposeJson,
   verboseFromEnv,
   writeReports,
   writeSnapshotFile
-} from "./chunk-3YUHGSEK.js";
+} from "./chunk-XPPDSFCM.js";
 import {
   UserError,
   connect,
@@ -32,9 +36,11 @@ import {
   formatProblem,
   isUserError,
   sweep
-} from "./chunk-U7LZUKYK.js";
+} from "./chunk-4KAPJLK6.js";
 import "./chunk-NW4ZRUSV.js";
-import "./chunk-W3RBS6NZ.js";
+import {
+  __toESM
+} from "./chunk-W3RBS6NZ.js";
 
 // src/cli/main.ts
 import { existsSync, readFileSync } from "node:fs";
@@ -60,6 +66,10 @@ Commands:
       --verbose         print every service's progress, not one line per topology
                         (also STACKCHECK_VERBOSE=1)
   validate [manifest]   check the manifest and its compose files without touching an engine
+  config [manifest]     print each topology's compose model as stackcheck resolved it, in the
+                        shape of \`docker compose config\` (to diff the two)
+      --topology T      only topology T
+      --format F        yaml (default) or json
   down [manifest]       remove what stackcheck runs left behind on the engines
       --run ID          only that run (live or not)
       --all             every stackcheck run, live ones included
@@ -268,6 +278,25 @@ function parseCommand(argv) {
       const { positionals } = parse(rest, {}, 1);
       return { name, manifest: positionals[0] ?? DEFAULT_MANIFEST };
     }
+    case "config": {
+      const { values, positionals } = parse(
+        rest,
+        { topology: { type: "string" }, format: { type: "string" } },
+        1
+      );
+      const format = values.format ?? "yaml";
+      if (format !== "json" && format !== "yaml")
+        throw new UserError({
+          message: `--format must be json or yaml, not "${format}"`,
+          hint: "For example: stackcheck config --format json"
+        });
+      return {
+        name,
+        manifest: positionals[0] ?? DEFAULT_MANIFEST,
+        ...values.topology !== void 0 && { topology: String(values.topology) },
+        format
+      };
+    }
     case "down": {
       const { values, positionals } = parse(
         rest,
@@ -292,7 +321,7 @@ function parseCommand(argv) {
     default:
       throw new UserError({
         message: `unknown command "${name}"`,
-        hint: "Commands: run, validate, down, merge, report, snapshot, diff, schema. Run `stackcheck --help`."
+        hint: "Commands: run, validate, config, down, merge, report, snapshot, diff, schema. Run `stackcheck --help`."
       });
   }
 }
@@ -334,6 +363,31 @@ function diffCommand(cmd, out2, err2) {
   return differences.length || incomplete.length ? 1 : 0;
 }
 
+// src/cli/config.ts
+var import_yaml = __toESM(require_dist(), 1);
+function configCommand(cmd, out2, err2) {
+  const suites = loadSuites(cmd.manifest);
+  const models = [];
+  for (const suite of suites) {
+    const combo = suite.matrix ? ` [${Object.entries(suite.matrix).map(([k, v]) => `${k}=${v}`).join(", ")}]` : "";
+    for (const w of suite.warnings) err2(`warning: ${formatPos(w.pos)}: ${w.message}`);
+    for (const t of suite.topologies) {
+      if (cmd.topology === void 0 || t.name === cmd.topology)
+        models.push([t.name + combo, toComposeJson(t.project)]);
+    }
+  }
+  if (models.length === 0) {
+    const names = suites[0]?.topologies.map((t) => t.name) ?? [];
+    throw new UserError({
+      message: `topology "${cmd.topology}" is not defined in ${cmd.manifest}`,
+      hint: didYouMean(cmd.topology ?? "", names) || `Topologies: ${names.join(", ")}.`
+    });
+  }
+  const doc = models.length === 1 ? models[0][1] : Object.fromEntries(models);
+  out2(cmd.format === "json" ? JSON.stringify(doc, null, 2) : (0, import_yaml.stringify)(doc).trimEnd());
+  return 0;
+}
+
 // src/cli/main.ts
 var out = (s) => process.stdout.write(`${s}
 `);
@@ -367,6 +421,8 @@ async function dispatch(cmd) {
       return 0;
     case "validate":
       return validateCommand(cmd.manifest);
+    case "config":
+      return configCommand(cmd, out, err);
     case "run":
       return runCommand(cmd);
     case "down":
@@ -395,6 +451,7 @@ async function validateCommand(manifest) {
   let failed = false;
   for (const suite of loadSuites(manifest)) {
     for (const w of suite.warnings) err(`warning: ${formatPos(w.pos)}: ${w.message}`);
+    plan(suite, "validate");
     const staticChecks = suite.checks.filter((c) => c.phase === "static");
     const results = await runChecks(staticChecks, {
       suite,

@@ -3,12 +3,12 @@ import {
   STATE_KEY,
   decodeState,
   removeSshFiles
-} from "./chunk-KM2KJCYP.js";
+} from "./chunk-3MYFSZHT.js";
 import {
   connect,
   errorMessage,
   sweep
-} from "./chunk-U7LZUKYK.js";
+} from "./chunk-4KAPJLK6.js";
 import "./chunk-NW4ZRUSV.js";
 import {
   getInput,

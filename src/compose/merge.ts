@@ -146,7 +146,11 @@ function mergeByRules(a: ServiceLayer, b: ServiceLayer): ServiceLayer {
     configs: byKey(a.configs, b.configs, (r) => r.target),
     gpus: appended(a.gpus, b.gpus),
     links: byKey(a.links, b.links, (l) => l.alias),
-    volumesFrom: byKey(a.volumesFrom, b.volumesFrom, (v) => v.service ?? `container:${v.container}`),
+    volumesFrom: byKey(
+      a.volumesFrom,
+      b.volumesFrom,
+      (v) => v.service ?? `container:${v.container}`,
+    ),
     sharedAt: record(a.sharedAt, b.sharedAt),
     ulimits: byKey(a.ulimits, b.ulimits, (u) => u.name),
     dns: byKey(a.dns, b.dns, same),

@@ -33,8 +33,7 @@ export async function readTree(
   try {
     stream = (await engine.readArchive(containerId, path, signal)) as Readable;
   } catch (e) {
-    if (isEngineError(e, 'not-found'))
-      return { entries: { [path]: { type: 'absent' } } };
+    if (isEngineError(e, 'not-found')) return { entries: { [path]: { type: 'absent' } } };
     throw e;
   }
   const root = path.replace(/\/+$/, '') || '/';

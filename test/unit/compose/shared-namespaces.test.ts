@@ -3,7 +3,7 @@ import { containerCreateBody } from '../../../src/engine/container-spec.js';
 import { plan } from '../../../src/orchestrator/plan.js';
 import { replicaRequest, sharesAnother } from '../../../src/orchestrator/replica-request.js';
 import { suite, topology } from '../../support/specs.js';
-import { hints, loadText, problems } from './helpers.js';
+import { loadText, problems } from './helpers.js';
 
 const VPN = `services:
   vpn:

@@ -239,7 +239,7 @@ var require_buffer_list = __commonJS({
         }
       }, {
         key: "join",
-        value: function join3(s) {
+        value: function join4(s) {
           if (this.length === 0) return "";
           var p = this.head;
           var ret = "" + p.data;
@@ -5176,7 +5176,7 @@ var require_tar_fs = __commonJS({
       var umask = typeof opts.umask === "number" ? ~opts.umask : ~processUmask();
       var dmode = typeof opts.dmode === "number" ? opts.dmode : 0;
       var fmode = typeof opts.fmode === "number" ? opts.fmode : 0;
-      var pack = opts.pack || tar.pack();
+      var pack3 = opts.pack || tar.pack();
       var finish = opts.finish || noop;
       if (opts.strip) map = strip(map, opts.strip);
       if (opts.readable) {
@@ -5189,16 +5189,16 @@ var require_tar_fs = __commonJS({
       }
       var onsymlink = function(filename, header) {
         xfs.readlink(path.join(cwd, filename), function(err, linkname) {
-          if (err) return pack.destroy(err);
+          if (err) return pack3.destroy(err);
           header.linkname = normalize(linkname);
-          pack.entry(header, onnextentry);
+          pack3.entry(header, onnextentry);
         });
       };
       var onstat = function(err, filename, stat) {
-        if (err) return pack.destroy(err);
+        if (err) return pack3.destroy(err);
         if (!filename) {
-          if (opts.finalize !== false) pack.finalize();
-          return finish(pack);
+          if (opts.finalize !== false) pack3.finalize();
+          return finish(pack3);
         }
         if (stat.isSocket()) return onnextentry();
         var header = {
@@ -5214,7 +5214,7 @@ var require_tar_fs = __commonJS({
           header.size = 0;
           header.type = "directory";
           header = map(header) || header;
-          return pack.entry(header, onnextentry);
+          return pack3.entry(header, onnextentry);
         }
         if (stat.isSymbolicLink()) {
           header.size = 0;
@@ -5224,10 +5224,10 @@ var require_tar_fs = __commonJS({
         }
         header = map(header) || header;
         if (!stat.isFile()) {
-          if (strict) return pack.destroy(new Error("unsupported type for " + filename));
+          if (strict) return pack3.destroy(new Error("unsupported type for " + filename));
           return onnextentry();
         }
-        var entry = pack.entry(header, onnextentry);
+        var entry = pack3.entry(header, onnextentry);
         if (!entry) return;
         var rs = mapStream(xfs.createReadStream(path.join(cwd, filename), { start: 0, end: header.size > 0 ? header.size - 1 : header.size }), header);
         rs.on("error", function(err2) {
@@ -5236,11 +5236,11 @@ var require_tar_fs = __commonJS({
         pump(rs, entry);
       };
       var onnextentry = function(err) {
-        if (err) return pack.destroy(err);
+        if (err) return pack3.destroy(err);
         statNext(onstat);
       };
       onnextentry();
-      return pack;
+      return pack3;
     };
     var head = function(list) {
       return list.length ? list[list.length - 1] : null;
@@ -5505,12 +5505,12 @@ var require_util = __commonJS({
             };
           }
           const entries = file.src.slice() || [];
-          const pack = tar.pack(file.context, {
+          const pack3 = tar.pack(file.context, {
             entries: filterFn ? entries.filter(filterFn) : entries,
             ignore: ignoreFn
             // Only works on directories
           });
-          next(pack.pipe(zlib.createGzip()));
+          next(pack3.pipe(zlib.createGzip()));
         });
       } else {
         next(file);
@@ -9244,6 +9244,21 @@ function ownMessage(x) {
   return x.code ?? x.name;
 }
 
+// src/common/timeout.ts
+function timeoutSignal(ms) {
+  const controller = new AbortController();
+  setTimeout(
+    () => controller.abort(
+      new DOMException("The operation was aborted due to timeout", "TimeoutError")
+    ),
+    ms
+  ).unref();
+  return controller.signal;
+}
+function withTimeout(parent, ms) {
+  return AbortSignal.any([parent, timeoutSignal(ms)]);
+}
+
 // src/engine/in-container.ts
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
@@ -9256,11 +9271,11 @@ function readOrEmpty(path) {
   }
 }
 function ownContainerId(read = readOrEmpty) {
-  const mount2 = /\/containers\/([0-9a-f]{64})\/(?:hostname|resolv\.conf|hosts)\s/.exec(
+  const mount2 = /[/-]containers\/([0-9a-f]{64})\/(?:userdata\/)?(?:hostname|resolv\.conf|hosts)\s/.exec(
     read("/proc/self/mountinfo")
   );
   if (mount2) return mount2[1];
-  return /(?:\/docker\/|docker-)([0-9a-f]{64})(?:\.scope)?\s*$/m.exec(
+  return /(?:\/docker\/|docker-|libpod-)([0-9a-f]{64})(?:\.scope)?\s*$/m.exec(
     read("/proc/self/cgroup")
   )?.[1];
 }
@@ -9284,10 +9299,24 @@ async function publishedHost(engine, node, signal, env = process.env, read = rea
 
 // src/engine/docker.ts
 var import_dockerode = __toESM(require_docker(), 1);
-import { existsSync as existsSync2, readFileSync as readFileSync3, readdirSync } from "node:fs";
-import { homedir as homedir2, userInfo } from "node:os";
-import { join as join2 } from "node:path";
-import { on } from "node:events";
+import { Agent as Agent2 } from "node:http";
+
+// src/engine/api-version.ts
+var OLDEST_API = "1.41";
+var NEWEST_API = "1.52";
+function compareApi(a, b) {
+  const [am = 0, an = 0] = a.split(".").map(Number);
+  const [bm = 0, bn = 0] = b.split(".").map(Number);
+  return am - bm || an - bn;
+}
+function apiAtLeast(version, min) {
+  return version !== void 0 && compareApi(version, min) >= 0;
+}
+function negotiateApi(engineApi, engineMinApi) {
+  if (compareApi(engineApi, OLDEST_API) < 0) return void 0;
+  const talk = compareApi(engineApi, NEWEST_API) < 0 ? engineApi : NEWEST_API;
+  return engineMinApi && compareApi(talk, engineMinApi) < 0 ? engineMinApi : talk;
+}
 
 // src/engine/container-spec.ts
 var NANO = 1e9;
@@ -9340,7 +9369,9 @@ function containerCreateBody(req) {
       } : void 0,
       // The legacy Binds form creates a missing host path, as compose's short syntax promises.
       Binds: s.mounts.flatMap(
-        (m) => m.type === "bind" && m.createHostPath ? [`${m.source}:${m.target}:${m.readOnly ? "ro" : "rw"}`] : []
+        (m) => m.type === "bind" && m.createHostPath ? [
+          `${m.source}:${m.target}:${m.readOnly ? "ro" : "rw"}${m.propagation ? `,${m.propagation}` : ""}`
+        ] : []
       ),
       Mounts: s.mounts.filter((m) => !(m.type === "bind" && m.createHostPath)).map((m) => mount(m, req.volumeNames)),
       ReadonlyRootfs: s.readOnly,
@@ -9408,8 +9439,12 @@ function hostOptions(s) {
     DnsSearch: s.dnsSearch,
     DnsOptions: s.dnsOpt,
     GroupAdd: s.groupAdd,
+    // `service:X` arrives resolved to `container:<name>` (orchestrator/replica-request.ts).
     PidMode: s.pid,
     IpcMode: s.ipc,
+    VolumesFrom: (s.volumesFrom ?? []).flatMap(
+      (v) => v.container === void 0 ? [] : [`${v.container}:${v.readOnly ? "ro" : "rw"}`]
+    ),
     UTSMode: s.uts,
     UsernsMode: s.usernsMode,
     CgroupParent: s.cgroupParent,
@@ -9423,7 +9458,15 @@ function ns(ms) {
 function mount(m, volumeNames) {
   switch (m.type) {
     case "bind":
-      return { Type: "bind", Source: m.source, Target: m.target, ReadOnly: m.readOnly };
+      return {
+        Type: "bind",
+        Source: m.source,
+        Target: m.target,
+        ReadOnly: m.readOnly,
+        ...m.propagation && {
+          BindOptions: { Propagation: m.propagation }
+        }
+      };
     case "volume":
       return {
         Type: "volume",
@@ -9441,6 +9484,1137 @@ function mount(m, volumeNames) {
         TmpfsOptions: { SizeBytes: m.sizeBytes, Mode: m.mode }
       };
   }
+}
+
+// src/engine/inject-files.ts
+var import_tar_stream = __toESM(require_tar_stream(), 1);
+async function injectedArchive(files) {
+  const tar = (0, import_tar_stream.pack)();
+  const chunks = [];
+  tar.on("data", (c) => chunks.push(c));
+  const done = new Promise((resolve, reject) => tar.on("end", resolve).on("error", reject));
+  for (const f of files)
+    tar.entry(
+      {
+        name: f.target.replace(/^\/+/, ""),
+        mode: f.mode,
+        uid: f.uid ?? 0,
+        gid: f.gid ?? 0,
+        mtime: /* @__PURE__ */ new Date()
+      },
+      f.content ?? ""
+    );
+  tar.finalize();
+  await done;
+  return {
+    tar: Buffer.concat(chunks),
+    keepOwners: files.some((f) => f.uid !== void 0 || f.gid !== void 0)
+  };
+}
+
+// src/orchestrator/deadline.ts
+function deadline(parent, ms) {
+  return withTimeout(parent, ms);
+}
+var QUICK_CALL_MS = 3e4;
+var IMAGE_CALL_MS = 15 * 6e4;
+function isAbort(e) {
+  return e instanceof Error && (e.name === "AbortError" || e.name === "TimeoutError");
+}
+var InFlight = class {
+  pending = /* @__PURE__ */ new Set();
+  track(p) {
+    this.pending.add(p);
+    const forget = () => this.pending.delete(p);
+    p.then(forget, forget);
+    return p;
+  }
+  async settle(timeoutMs) {
+    const all = Promise.allSettled([...this.pending]);
+    await Promise.race([all, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+  }
+};
+
+// src/engine/errors.ts
+var STATUS = {
+  "not-found": 404,
+  conflict: 409,
+  already: 304,
+  "not-running": 409,
+  "port-in-use": 500,
+  "no-device": 500,
+  denied: 500,
+  transient: 503,
+  unavailable: 0,
+  unsupported: 400,
+  invalid: 400,
+  failed: 500
+};
+var EngineError = class extends Error {
+  reason;
+  statusCode;
+  /** The daemon's message, as it gave it (kept for the user; never matched outside engine/). */
+  json;
+  /** For 'port-in-use': the host port, where the engine named it. */
+  port;
+  /** The node whose engine answered (or did not). */
+  node;
+  constructor(reason, message, opts = {}) {
+    const classified = typeof reason === "number" ? classifyFailure(reason, message) : { reason, port: opts.port };
+    const statusCode = opts.statusCode ?? (typeof reason === "number" ? reason : STATUS[classified.reason]);
+    super(`(HTTP code ${statusCode}) ${message}`, opts.cause ? { cause: opts.cause } : void 0);
+    this.name = "EngineError";
+    this.reason = classified.reason;
+    this.statusCode = statusCode;
+    this.json = { message };
+    const port = opts.port ?? classified.port;
+    if (port !== void 0) this.port = port;
+    if (opts.node !== void 0) this.node = opts.node;
+  }
+};
+function isEngineError(e, ...reasons) {
+  return e instanceof EngineError && (reasons.length === 0 || reasons.includes(e.reason));
+}
+function engineMessage(e) {
+  const json = e.json;
+  return json?.message ?? errorMessage(e).replace(/^\(HTTP code \d+\)\s*[\w ]*-\s*/, "");
+}
+var PORT_TAKEN = [
+  /Bind for \S*?:(\d+) failed: port is already allocated/,
+  /failed to bind host port for \S*?:(\d+):\S*: address already in use/,
+  /listen \w+ \S*?:(\d+): bind: address already in use/,
+  /(?:address already in use|port is already allocated)/
+];
+var NOT_RUNNING = /is not running|is already stopped|container state improper|only .* on running containers/i;
+var ALREADY = /already in progress|is already paused|is not paused/i;
+var NO_DEVICE = /could not select device driver|nvidia-container-cli: (?:initialization|device) error/;
+var NAME_TAKEN = /is already in use|already exists|already used/i;
+var HAS_DEPENDENTS = /has dependent containers/i;
+var UNSUPPORTED_API = /client version \S+ is too (?:old|new)|minimum supported API version/i;
+var PERMANENT_PULL = /manifest unknown|manifest for \S+ not found|repository does not exist|pull access denied|invalid reference format|no matching manifest for|unauthorized|authentication required|denied: requested access/i;
+var TRANSIENT_NETWORK = /ECONNRESET|connection reset|ETIMEDOUT|i\/o timeout|TLS handshake timeout|Client\.Timeout|timeout exceeded|unexpected EOF|ECONNREFUSED|connection refused|EAI_AGAIN|temporary failure in name resolution|no such host|server misbehaving|network is unreachable|socket hang up|toomanyrequests|too many requests|50[234] (Bad Gateway|Service Unavailable|Gateway Time-?out)/i;
+function classifyFailure(statusCode, message) {
+  for (const re of PORT_TAKEN) {
+    const m = re.exec(message);
+    if (m) return { reason: "port-in-use", ...m[1] && { port: Number(m[1]) } };
+  }
+  if (statusCode === 304 || ALREADY.test(message)) return { reason: "already" };
+  if (statusCode === 404) return { reason: "not-found" };
+  if (NOT_RUNNING.test(message) && (statusCode === 409 || statusCode === 500))
+    return { reason: "not-running" };
+  if (statusCode === 409 || statusCode === 403 || NAME_TAKEN.test(message) || HAS_DEPENDENTS.test(message))
+    return { reason: "conflict" };
+  if (NO_DEVICE.test(message)) return { reason: "no-device" };
+  if (UNSUPPORTED_API.test(message)) return { reason: "unsupported" };
+  if (statusCode === 400) return { reason: "invalid" };
+  if (statusCode === 502 || statusCode === 503 || statusCode === 504)
+    return { reason: "transient" };
+  return { reason: "failed" };
+}
+function classifyStreamFailure(kind, message) {
+  if (kind === "pull" && PERMANENT_PULL.test(message)) return "denied";
+  if (TRANSIENT_NETWORK.test(message)) return "transient";
+  return kind === "pull" ? "transient" : "failed";
+}
+var UNAVAILABLE_CODES = /* @__PURE__ */ new Set([
+  "ECONNREFUSED",
+  "ENOENT",
+  "ECONNRESET",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ETIMEDOUT",
+  "ECONNABORTED",
+  "ERR_SOCKET_CLOSED"
+]);
+function isUnavailable(e) {
+  const err = e;
+  if (err?.statusCode) return false;
+  return err?.code !== void 0 && UNAVAILABLE_CODES.has(err.code) || /socket hang up|connect ENOENT|ECONNREFUSED/.test(err?.message ?? "");
+}
+
+// src/engine/docker/call.ts
+function toEngineError(e, node) {
+  if (e instanceof EngineError || !(e instanceof Error)) return e;
+  const statusCode = e.statusCode;
+  if (typeof statusCode === "number") {
+    const message = engineMessage(e);
+    const { reason, port } = classifyFailure(statusCode, message);
+    return new EngineError(reason, message, { statusCode, port, cause: e, node });
+  }
+  if (isUnavailable(e))
+    return new EngineError("unavailable", e.message, { statusCode: 0, cause: e, node });
+  return e;
+}
+async function sealed(node, fn) {
+  try {
+    return await fn();
+  } catch (e) {
+    throw toEngineError(e, node);
+  }
+}
+async function idempotent(node, fn) {
+  try {
+    await sealed(node, fn);
+  } catch (e) {
+    if (e instanceof EngineError && ["not-found", "already", "not-running"].includes(e.reason))
+      return;
+    throw e;
+  }
+}
+
+// src/engine/docker/wire.ts
+function abortable(signal, p) {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+function labelFilters(labels) {
+  return Object.entries(labels).map(([k, v]) => v === true ? k : `${k}=${v}`);
+}
+function engineTime(epochMs) {
+  const sec = Math.floor(epochMs / 1e3);
+  const nanos = Math.round((epochMs - sec * 1e3) * 1e6);
+  return `${sec}.${String(nanos).padStart(9, "0")}`;
+}
+function demuxFrames(buf) {
+  const out = [];
+  let i = 0;
+  while (i + 8 <= buf.length) {
+    const len = buf.readUInt32BE(i + 4);
+    out.push({
+      stream: buf[i] === 2 ? "stderr" : "stdout",
+      data: buf.subarray(i + 8, i + 8 + len)
+    });
+    i += 8 + len;
+  }
+  return out;
+}
+function demux(buf) {
+  return Buffer.concat(demuxFrames(buf).map((f) => f.data)).toString("utf8");
+}
+
+// src/engine/docker/containers.ts
+var DockerContainers = class {
+  constructor(ctx) {
+    this.ctx = ctx;
+  }
+  ctx;
+  /** Whether each container whose log was read has a terminal (hasTty). */
+  ttys = /* @__PURE__ */ new Map();
+  get docker() {
+    return this.ctx.docker;
+  }
+  createContainer(req, signal) {
+    return sealed(this.ctx.node, async () => {
+      const c = await this.docker.createContainer({
+        ...forApi(containerCreateBody(req), this.ctx.api),
+        abortSignal: signal
+      });
+      for (const n of req.networks.slice(1)) {
+        await abortable(
+          signal,
+          this.docker.getNetwork(n.name).connect({
+            Container: c.id,
+            EndpointConfig: {
+              Aliases: n.aliases,
+              ...n.ipv4Address || n.ipv6Address ? { IPAMConfig: { IPv4Address: n.ipv4Address, IPv6Address: n.ipv6Address } } : {}
+            }
+          })
+        );
+      }
+      const files = req.service.injectedFiles ?? [];
+      if (files.length > 0) {
+        const { tar, keepOwners } = await injectedArchive(files);
+        await abortable(
+          signal,
+          c.putArchive(tar, { path: "/", ...keepOwners && { copyUIDGID: "true" } })
+        );
+      }
+      return c.id;
+    });
+  }
+  runSidecar(req, signal) {
+    return sealed(this.ctx.node, async () => {
+      const c = await this.createHelper(req, signal);
+      try {
+        await c.start({ abortSignal: signal });
+      } catch (e) {
+        await c.remove({ force: true }).catch(() => void 0);
+        throw e;
+      }
+      return c.id;
+    });
+  }
+  createHelper(req, signal) {
+    return this.docker.createContainer({
+      name: req.name,
+      Image: req.image,
+      Cmd: req.cmd,
+      Labels: req.labels,
+      HostConfig: {
+        NetworkMode: req.networkOf ? `container:${req.networkOf}` : void 0,
+        PidMode: req.pidHost ? "host" : void 0,
+        CapAdd: req.capAdd,
+        // An init reaps and forwards signals only as PID 1; in the host's PID namespace it
+        // cannot be, and Podman refuses the pair ("cannot add init binary as PID 1").
+        Init: !req.pidHost
+      },
+      abortSignal: signal
+    });
+  }
+  runTask(req, signal) {
+    return sealed(this.ctx.node, async () => {
+      const c = await this.createHelper(req, signal);
+      try {
+        await c.start({ abortSignal: signal });
+        const { StatusCode } = await abortable(signal, c.wait());
+        const raw = await c.logs({
+          stdout: true,
+          stderr: true,
+          follow: false,
+          abortSignal: signal
+        });
+        const frames = demuxFrames(raw);
+        const text = (which) => Buffer.concat(frames.filter((f) => f.stream === which).map((f) => f.data)).toString(
+          "utf8"
+        );
+        return { exitCode: StatusCode, stdout: text("stdout"), stderr: text("stderr") };
+      } finally {
+        await idempotent(this.ctx.node, () => c.remove({ force: true }));
+      }
+    });
+  }
+  killContainer(id, sig, signal) {
+    return idempotent(
+      this.ctx.node,
+      () => this.docker.getContainer(id).kill({ signal: sig, abortSignal: signal })
+    );
+  }
+  async pauseContainer(id, signal) {
+    try {
+      await sealed(
+        this.ctx.node,
+        () => this.docker.getContainer(id).pause({ abortSignal: signal })
+      );
+    } catch (e) {
+      if (e instanceof EngineError && e.reason === "already") return;
+      throw e;
+    }
+  }
+  unpauseContainer(id, signal) {
+    return idempotent(
+      this.ctx.node,
+      () => this.docker.getContainer(id).unpause({ abortSignal: signal })
+    );
+  }
+  startContainer(id, signal) {
+    return idempotent(
+      this.ctx.node,
+      () => this.docker.getContainer(id).start({ abortSignal: signal })
+    );
+  }
+  inspectContainer(id, signal) {
+    return sealed(
+      this.ctx.node,
+      async () => containerState(await this.docker.getContainer(id).inspect({ abortSignal: signal }))
+    );
+  }
+  stopContainer(id, graceMs, signal) {
+    const t = graceMs === void 0 ? {} : { t: Math.ceil(graceMs / 1e3) };
+    return idempotent(
+      this.ctx.node,
+      () => this.docker.getContainer(id).stop({ ...t, abortSignal: signal })
+    );
+  }
+  removeContainer(id, signal) {
+    return idempotent(
+      this.ctx.node,
+      () => this.docker.getContainer(id).remove({ force: true, v: true, abortSignal: signal })
+    );
+  }
+  containerLogs(id, tail, signal) {
+    return sealed(this.ctx.node, async () => {
+      const c = this.docker.getContainer(id);
+      const [raw, tty] = await Promise.all([
+        c.logs({ stdout: true, stderr: true, tail, follow: false, abortSignal: signal }),
+        this.hasTty(id, signal)
+      ]);
+      return tty ? raw.toString("utf8") : demux(raw);
+    });
+  }
+  /**
+   * Whether the container has a terminal (its log is then one raw stream, not framed): fixed
+   * for its life, so read once, not on every poll of a log (a propagation's, a logs check's).
+   */
+  hasTty(id, signal) {
+    let tty = this.ttys.get(id);
+    if (!tty) {
+      tty = this.docker.getContainer(id).inspect({ abortSignal: timeoutSignal(QUICK_CALL_MS) }).then((info) => info.Config.Tty);
+      this.ttys.set(id, tty);
+      tty.catch(() => this.ttys.delete(id));
+    }
+    return abortable(signal, tty);
+  }
+  containerLogLines(id, opts, signal) {
+    return sealed(this.ctx.node, async () => {
+      const c = this.docker.getContainer(id);
+      const [raw, tty] = await Promise.all([
+        c.logs({
+          stdout: true,
+          stderr: true,
+          follow: false,
+          timestamps: true,
+          since: opts.sinceMs === void 0 ? 0 : Math.floor(opts.sinceMs / 1e3),
+          abortSignal: signal
+        }),
+        this.hasTty(id, signal)
+      ]);
+      const frames = tty ? [{ stream: "stdout", data: raw }] : demuxFrames(raw);
+      return frames.flatMap(
+        ({ stream, data }) => data.toString("utf8").split("\n").filter(Boolean).map((line) => {
+          const space = line.indexOf(" ");
+          return {
+            timeMs: Date.parse(line.slice(0, space)),
+            stream,
+            text: line.slice(space + 1)
+          };
+        }).filter((l) => opts.sinceMs === void 0 || l.timeMs >= opts.sinceMs)
+      );
+    });
+  }
+  listContainers(labels, signal) {
+    return sealed(this.ctx.node, async () => {
+      const list = await this.docker.listContainers({
+        all: true,
+        filters: { label: labelFilters(labels) },
+        abortSignal: signal
+      });
+      return list.map((c) => ({
+        id: c.Id,
+        name: (c.Names[0] ?? c.Id).replace(/^\//, ""),
+        labels: c.Labels
+      }));
+    });
+  }
+};
+function forApi(body, api) {
+  if (api === void 0) return body;
+  const out = { ...body };
+  if (apiAtLeast(api, "1.44")) {
+    const mac = out.MacAddress;
+    const endpoints = out.NetworkingConfig?.EndpointsConfig;
+    const first = endpoints && Object.keys(endpoints)[0];
+    if (mac && first) {
+      delete out.MacAddress;
+      out.NetworkingConfig = {
+        EndpointsConfig: { ...endpoints, [first]: { ...endpoints[first], MacAddress: mac } }
+      };
+    }
+  } else if (out.Healthcheck && "StartInterval" in out.Healthcheck) {
+    const hc = { ...out.Healthcheck };
+    delete hc.StartInterval;
+    out.Healthcheck = hc;
+  }
+  return out;
+}
+function containerState(c) {
+  const st = c.State;
+  const ports = Object.entries(c.NetworkSettings.Ports ?? {}).flatMap(([key, binds]) => {
+    const [target, protocol] = key.split("/");
+    return (binds ?? []).map((b) => ({
+      target: Number(target),
+      protocol: protocol ?? "tcp",
+      hostIp: b.HostIp,
+      hostPort: Number(b.HostPort)
+    }));
+  });
+  return {
+    id: c.Id,
+    name: c.Name.replace(/^\//, ""),
+    status: st.Status,
+    running: st.Running,
+    exitCode: st.ExitCode,
+    oomKilled: st.OOMKilled,
+    restartCount: c.RestartCount,
+    pid: st.Pid,
+    error: st.Error || void 0,
+    startedAt: st.StartedAt,
+    finishedAt: st.FinishedAt,
+    // Podman reports a Health with an empty Status for a container without a healthcheck.
+    health: st.Health?.Status ? {
+      status: st.Health.Status,
+      failingStreak: st.Health.FailingStreak,
+      log: (st.Health.Log ?? []).map((l) => ({ exitCode: l.ExitCode, output: l.Output }))
+    } : void 0,
+    ports,
+    // Addresses only from NetworkSettings.Networks: the top-level IPAddress and Gateway are
+    // deprecated from API 1.44 and gone in later engines.
+    networks: Object.entries(c.NetworkSettings.Networks ?? {}).map(([name, n]) => ({
+      name,
+      ipv4: n.IPAddress || void 0,
+      ipv6: n.GlobalIPv6Address || void 0,
+      gateway: n.Gateway || n.IPv6Gateway || void 0
+    })),
+    exposedPorts: [
+      .../* @__PURE__ */ new Set([
+        ...Object.keys(c.Config.ExposedPorts ?? {}),
+        ...Object.keys(c.NetworkSettings.Ports ?? {})
+      ])
+    ].map((key) => {
+      const [port, protocol] = key.split("/");
+      return { port: Number(port), protocol: protocol ?? "tcp" };
+    }),
+    labels: c.Config.Labels ?? {},
+    image: c.Config.Image,
+    imageId: c.Image,
+    config: containerConfig(c),
+    stopSignal: c.Config.StopSignal || void 0,
+    stopTimeoutSec: c.Config.StopTimeout ?? void 0,
+    deviceRequests: (c.HostConfig.DeviceRequests ?? []).map((d) => ({
+      driver: d.Driver || void 0,
+      count: d.Count,
+      deviceIds: d.DeviceIDs ?? void 0,
+      capabilities: d.Capabilities ?? []
+    }))
+  };
+}
+function containerConfig(c) {
+  const h = c.HostConfig;
+  return {
+    user: c.Config.User ?? "",
+    env: Object.fromEntries(
+      (c.Config.Env ?? []).map((e) => {
+        const eq = e.indexOf("=");
+        return eq < 0 ? [e, ""] : [e.slice(0, eq), e.slice(eq + 1)];
+      })
+    ),
+    privileged: h.Privileged ?? false,
+    readonlyRootfs: h.ReadonlyRootfs ?? false,
+    capAdd: h.CapAdd ?? [],
+    memoryBytes: h.Memory ?? 0,
+    nanoCpus: h.NanoCpus ?? 0,
+    cpuQuota: h.CpuQuota ?? 0,
+    cpuPeriod: h.CpuPeriod ?? 0,
+    mounts: (c.Mounts ?? []).map((m) => ({
+      type: m.Type,
+      source: m.Source,
+      target: m.Destination,
+      readOnly: !m.RW
+    }))
+  };
+}
+
+// src/engine/docker/events.ts
+import { on } from "node:events";
+var DockerEvents = class {
+  constructor(ctx) {
+    this.ctx = ctx;
+  }
+  ctx;
+  async *containerEvents(labels, signal, window2) {
+    let stream;
+    try {
+      stream = await this.ctx.docker.getEvents({
+        filters: { type: ["container"], label: labelFilters(labels) },
+        // The API takes "seconds.nanoseconds" strings; the typings only know whole numbers.
+        ...window2 && { since: engineTime(window2.sinceMs), until: engineTime(window2.untilMs) },
+        abortSignal: signal
+      });
+    } catch (e) {
+      throw toEngineError(e, this.ctx.node);
+    }
+    let pending = "";
+    try {
+      for await (const [chunk] of on(stream, "data", {
+        signal,
+        close: ["end", "close"]
+      })) {
+        pending += chunk.toString("utf8");
+        const lines = pending.split("\n");
+        pending = lines.pop();
+        for (const line of lines) {
+          if (!line.trim()) continue;
+          const e = parseEvent(line);
+          if (e) yield e;
+        }
+      }
+    } catch (e) {
+      if (!signal.aborted) throw toEngineError(e, this.ctx.node);
+    } finally {
+      stream.destroy();
+    }
+  }
+};
+function parseEvent(line) {
+  const e = JSON.parse(line);
+  const id = e.Actor?.ID;
+  if (!id || !e.Action) return void 0;
+  return {
+    id,
+    action: e.Action,
+    labels: e.Actor?.Attributes ?? {},
+    timeMs: e.timeNano !== void 0 ? e.timeNano / 1e6 : (e.time ?? 0) * 1e3
+  };
+}
+
+// src/engine/docker/exec.ts
+var DockerExec = class {
+  constructor(ctx) {
+    this.ctx = ctx;
+  }
+  ctx;
+  exec(id, req, signal) {
+    return sealed(this.ctx.node, async () => {
+      const exec = await abortable(
+        signal,
+        this.ctx.docker.getContainer(id).exec({
+          Cmd: req.cmd,
+          User: req.user,
+          Env: req.env && Object.entries(req.env).map(([k, v]) => `${k}=${v}`),
+          WorkingDir: req.workingDir,
+          AttachStdout: true,
+          AttachStderr: true
+        })
+      );
+      const stream = await abortable(signal, exec.start({ hijack: true, stdin: false }));
+      const chunks = [];
+      stream.on("data", (d) => chunks.push(d));
+      try {
+        await abortable(
+          signal,
+          new Promise((resolve, reject) => stream.on("end", resolve).on("error", reject))
+        );
+      } finally {
+        stream.destroy();
+      }
+      const frames = demuxFrames(Buffer.concat(chunks));
+      const text = (which) => Buffer.concat(frames.filter((f) => f.stream === which).map((f) => f.data)).toString("utf8");
+      const info = await abortable(signal, exec.inspect());
+      return { exitCode: info.ExitCode ?? -1, stdout: text("stdout"), stderr: text("stderr") };
+    });
+  }
+  readArchive(id, path, signal) {
+    return sealed(
+      this.ctx.node,
+      () => abortable(signal, this.ctx.docker.getContainer(id).getArchive({ path }))
+    );
+  }
+};
+
+// src/engine/docker/build.ts
+var import_tar_stream2 = __toESM(require_tar_stream(), 1);
+import { createReadStream, lstatSync, readdirSync, readFileSync as readFileSync2, readlinkSync } from "node:fs";
+import { join, relative, sep } from "node:path";
+var DOCKERFILE = ".stackcheck.Dockerfile";
+var OUTSIDE = ".stackcheck/contexts";
+function unsupported(b) {
+  const service = Object.entries(b.additionalContexts ?? {}).find(
+    ([, v]) => v.startsWith("service:")
+  );
+  if (service)
+    return `additional context "${service[0]}" (${service[1]}) names a service's image, which only the orchestrator can resolve (this build did not come from a topology)`;
+  if (b.remote && (b.dockerfileInline !== void 0 || Object.keys(b.additionalContexts ?? {}).length))
+    return "a remote (git/http) context is fetched by the engine: it cannot be combined with dockerfile_inline or additional_contexts";
+  const remote = Object.entries(b.additionalContexts ?? {}).find(
+    ([, v]) => /^[a-z][a-z0-9+.-]*:\/\//i.test(v) && !v.startsWith("docker-image://")
+  );
+  if (remote)
+    return `additional context "${remote[0]}" is a URL (${remote[1]}); only folders and docker-image:// references are supported`;
+  return void 0;
+}
+function withNamedContexts(dockerfile, contexts, contextDir) {
+  const outside = [];
+  const stages = Object.entries(contexts).map(([name, value]) => {
+    if (value.startsWith("docker-image://"))
+      return `FROM ${value.slice("docker-image://".length)} AS ${name}`;
+    const rel = relative(contextDir, value);
+    const inside = rel !== "" && !rel.startsWith("..") && !rel.startsWith(sep);
+    const from = inside ? rel.split(sep).join("/") : `${OUTSIDE}/${name}`;
+    if (!inside) outside.push({ name, dir: value });
+    return `FROM scratch AS ${name}
+COPY ${from}/ /`;
+  });
+  const lines = dockerfile.split("\n");
+  const first = lines.findIndex((l) => /^\s*FROM\s/i.test(l));
+  const at = first === -1 ? lines.length : first;
+  return {
+    text: [...lines.slice(0, at), ...stages, ...lines.slice(at)].join("\n"),
+    outside
+  };
+}
+function packContext(dir, under, extra) {
+  const tar = (0, import_tar_stream2.pack)();
+  const addFile = (path, name, mode, size) => new Promise((resolve, reject) => {
+    const entry = tar.entry({ name, mode, size }, (err) => err ? reject(err) : resolve());
+    createReadStream(path).on("error", reject).pipe(entry);
+  });
+  const walk = async (root, prefix) => {
+    for (const e of readdirSync(root, { withFileTypes: true })) {
+      const path = join(root, e.name);
+      const name = prefix ? `${prefix}/${e.name}` : e.name;
+      const st = lstatSync(path);
+      if (e.isDirectory()) {
+        tar.entry({ name: `${name}/`, type: "directory", mode: st.mode & 4095 });
+        await walk(path, name);
+      } else if (e.isSymbolicLink())
+        tar.entry({ name, type: "symlink", linkname: readlinkSync(path), mode: st.mode & 4095 });
+      else if (e.isFile()) await addFile(path, name, st.mode & 4095, st.size);
+    }
+  };
+  void (async () => {
+    await walk(dir, "");
+    for (const u of under) await walk(u.dir, u.prefix);
+    for (const x of extra) tar.entry({ name: x.name, mode: 420 }, x.content);
+    tar.finalize();
+  })().catch((e) => tar.destroy(e));
+  return tar;
+}
+function buildInput(b, node) {
+  const why = unsupported(b);
+  if (why) throw new EngineError("unsupported", why, { node });
+  if (b.remote) return { remote: b.context, dockerfile: b.dockerfile };
+  const contexts = b.additionalContexts ?? {};
+  if (b.dockerfileInline === void 0 && Object.keys(contexts).length === 0)
+    return { tar: packContext(b.context, [], []), dockerfile: b.dockerfile };
+  const original = b.dockerfileInline ?? readFileSync2(join(b.context, b.dockerfile), "utf8");
+  const { text, outside } = withNamedContexts(original, contexts, b.context);
+  return {
+    tar: packContext(
+      b.context,
+      outside.map((o) => ({ prefix: `${OUTSIDE}/${o.name}`, dir: o.dir })),
+      [{ name: DOCKERFILE, content: text }]
+    ),
+    dockerfile: DOCKERFILE
+  };
+}
+function splitRef(ref) {
+  const colon = ref.lastIndexOf(":");
+  return colon > ref.lastIndexOf("/") ? { repo: ref.slice(0, colon), tag: ref.slice(colon + 1) } : { repo: ref, tag: "latest" };
+}
+function buildSecretValues(b, node) {
+  return new Map(
+    (b.secrets ?? []).map((s) => {
+      if (s.file !== void 0) return [s.id, readFileSync2(s.file)];
+      if (s.text !== void 0) return [s.id, Buffer.from(s.text, "utf8")];
+      throw new EngineError(
+        "invalid",
+        `build secret "${s.source}" has no value: the variable its environment: names is not set`,
+        { node }
+      );
+    })
+  );
+}
+function buildSshAgents(b, node, env = process.env) {
+  return new Map(
+    (b.ssh ?? []).map((entry) => {
+      const eq = entry.indexOf("=");
+      const id = eq === -1 ? entry : entry.slice(0, eq);
+      const socket = eq === -1 ? env.SSH_AUTH_SOCK : entry.slice(eq + 1);
+      if (!socket)
+        throw new EngineError(
+          "invalid",
+          `build.ssh "${entry}": no ssh agent (SSH_AUTH_SOCK is not set)`,
+          {
+            node
+          }
+        );
+      let isSocket = false;
+      try {
+        isSocket = lstatSync(socket).isSocket();
+      } catch {
+      }
+      if (!isSocket)
+        throw new EngineError(
+          "unsupported",
+          `build.ssh "${entry}": ${socket} is not an ssh agent socket; stackcheck forwards agents only (start ssh-agent and ssh-add the key)`,
+          { node }
+        );
+      return [id, socket];
+    })
+  );
+}
+
+// src/engine/docker/build-session.ts
+import { randomUUID } from "node:crypto";
+import { connect } from "node:net";
+var SECRETS = "/moby.buildkit.secrets.v1.Secrets/GetSecret";
+var HEALTH = "/grpc.health.v1.Health/Check";
+var SSH_CHECK = "/moby.sshforward.v1.SSH/CheckAgent";
+var SSH_FORWARD = "/moby.sshforward.v1.SSH/ForwardAgent";
+var SSH_ID = "buildkit.ssh.id";
+function varint(n) {
+  const out = [];
+  while (n > 127) {
+    out.push(n & 127 | 128);
+    n >>>= 7;
+  }
+  out.push(n);
+  return Buffer.from(out);
+}
+function firstStringField(msg) {
+  return firstField(msg).toString("utf8");
+}
+function firstField(msg) {
+  let i = 0;
+  while (i < msg.length) {
+    const key = msg[i++];
+    let len = 0;
+    let shift = 0;
+    const wire = key & 7;
+    if (wire === 0) {
+      while (msg[i++] & 128) ;
+      continue;
+    }
+    if (wire !== 2) break;
+    for (; ; ) {
+      const b = msg[i++];
+      len |= (b & 127) << shift;
+      shift += 7;
+      if (!(b & 128)) break;
+    }
+    if (key >> 3 === 1) return msg.subarray(i, i + len);
+    i += len;
+  }
+  return Buffer.alloc(0);
+}
+function bytesField(data) {
+  return Buffer.concat([Buffer.from([10]), varint(data.length), data]);
+}
+async function openBuildSession(docker, secrets, agents = /* @__PURE__ */ new Map()) {
+  const mod = await import("./chunk-5FEIDQSN.js");
+  const grpc = mod.default ?? mod;
+  const id = randomUUID();
+  const socket = await new Promise(
+    (resolve, reject) => docker.modem.dial(
+      {
+        method: "POST",
+        path: "/session",
+        hijack: true,
+        headers: {
+          Upgrade: "h2c",
+          Connection: "Upgrade",
+          "X-Docker-Expose-Session-Uuid": id,
+          "X-Docker-Expose-Session-Name": "stackcheck",
+          "X-Docker-Expose-Session-Sharedkey": "",
+          "X-Docker-Expose-Session-Grpc-Method": [
+            SECRETS,
+            HEALTH,
+            ...agents.size > 0 ? [SSH_CHECK, SSH_FORWARD] : []
+          ]
+        },
+        statusCodes: { 101: true, 200: true, 500: "server error" }
+      },
+      (err, s) => err ? reject(err) : resolve(s)
+    )
+  );
+  const server = new grpc.Server();
+  const same = (b) => b;
+  const unary = (path) => ({
+    path,
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: same,
+    requestDeserialize: same,
+    responseSerialize: same,
+    responseDeserialize: same
+  });
+  server.addService(
+    { GetSecret: unary(SECRETS) },
+    {
+      GetSecret: (call, callback) => {
+        const name = firstStringField(call.request);
+        const value = secrets.get(name);
+        if (value === void 0)
+          callback({ code: grpc.status.NOT_FOUND, details: `secret ${name} not found` });
+        else callback(null, bytesField(value));
+      }
+    }
+  );
+  server.addService(
+    { Check: unary(HEALTH) },
+    {
+      // SERVING (1): the builder keeps the session open while it answers.
+      Check: (_call, callback) => callback(null, Buffer.from([8, 1]))
+    }
+  );
+  if (agents.size > 0) {
+    const agentOf = (metadata) => agents.get(String(metadata.get(SSH_ID)[0] ?? "default"));
+    server.addService(
+      {
+        CheckAgent: unary(SSH_CHECK),
+        ForwardAgent: { ...unary(SSH_FORWARD), requestStream: true, responseStream: true }
+      },
+      {
+        CheckAgent: (call, callback) => {
+          const name = firstStringField(call.request) || "default";
+          if (agents.has(name)) callback(null, Buffer.alloc(0));
+          else callback({ code: grpc.status.NOT_FOUND, details: `no ssh agent for id ${name}` });
+        },
+        // The builder's agent protocol bytes, both ways, to and from the agent's socket.
+        ForwardAgent: (call) => {
+          const path = agentOf(call.metadata);
+          if (path === void 0) {
+            call.destroy(new Error("no ssh agent for this id"));
+            return;
+          }
+          const agent = connect(path);
+          call.on("data", (m) => agent.write(firstField(m)));
+          call.on("end", () => agent.end());
+          agent.on("data", (d) => call.write(bytesField(d)));
+          agent.on("end", () => call.end());
+          agent.on("error", (e) => call.destroy(e));
+        }
+      }
+    );
+  }
+  server.createConnectionInjector(grpc.ServerCredentials.createInsecure()).injectConnection(socket);
+  return {
+    id,
+    close: () => {
+      server.forceShutdown();
+      socket.destroy();
+    }
+  };
+}
+
+// src/engine/docker/images.ts
+var DockerImages = class {
+  constructor(ctx) {
+    this.ctx = ctx;
+  }
+  ctx;
+  async imageExists(ref, signal) {
+    try {
+      await sealed(this.ctx.node, () => abortable(signal, this.ctx.docker.getImage(ref).inspect()));
+      return true;
+    } catch (e) {
+      if (e instanceof EngineError && e.reason === "not-found") return false;
+      throw e;
+    }
+  }
+  pullImage(ref, signal) {
+    return sealed(this.ctx.node, async () => {
+      const stream = await this.ctx.docker.pull(ref, { abortSignal: signal });
+      await this.follow("pull", stream);
+    });
+  }
+  buildImage(req, signal) {
+    const b = req.build;
+    return sealed(this.ctx.node, async () => {
+      const input = buildInput(b, this.ctx.node);
+      const session = b.secrets?.length || b.ssh?.length ? await openBuildSession(
+        this.ctx.docker,
+        buildSecretValues(b, this.ctx.node),
+        buildSshAgents(b, this.ctx.node)
+      ) : void 0;
+      try {
+        await this.runBuild(req, input, session?.id, signal);
+      } finally {
+        session?.close();
+      }
+      for (const extra of b.tags ?? [])
+        await abortable(signal, this.ctx.docker.getImage(req.tag).tag(splitRef(extra)));
+    });
+  }
+  async runBuild(req, input, session, signal) {
+    const b = req.build;
+    const stream = await this.ctx.docker.buildImage(input.tar, {
+      // A number, not "2": dockerode opens a session of its own for version "2".
+      ...session !== void 0 && { version: 2, session },
+      t: req.tag,
+      dockerfile: input.dockerfile,
+      ...input.remote !== void 0 && { remote: input.remote },
+      buildargs: b.args,
+      target: b.target ?? "",
+      labels: { ...b.labels, ...req.labels },
+      rm: true,
+      forcerm: true,
+      abortSignal: signal
+    });
+    await this.follow("build", stream, req.onProgress);
+  }
+  saveImage(ref, signal) {
+    return sealed(this.ctx.node, () => abortable(signal, this.ctx.docker.getImage(ref).get()));
+  }
+  loadImage(tarball, signal) {
+    return sealed(this.ctx.node, async () => {
+      const stream = await this.ctx.docker.loadImage(tarball, {
+        abortSignal: signal
+      });
+      await this.follow("load", stream);
+    });
+  }
+  /** Reads a JSON-lines progress stream; the daemon reports build and pull failures inside it. */
+  follow(kind, stream, onProgress) {
+    return new Promise((resolve, reject) => {
+      this.ctx.docker.modem.followProgress(
+        stream,
+        (err, output) => {
+          const failed = output?.find((o) => o.error || o.errorDetail);
+          if (err) reject(err);
+          else if (failed) {
+            const message = failed.errorDetail?.message ?? failed.error ?? "failed";
+            const reason = kind === "load" ? "failed" : classifyStreamFailure(kind, message);
+            reject(new EngineError(reason, message, { node: this.ctx.node }));
+          } else resolve();
+        },
+        (event) => {
+          const line = (event.stream ?? event.status ?? "").trim();
+          if (line && onProgress) onProgress(line);
+        }
+      );
+    });
+  }
+};
+
+// src/engine/docker/networks.ts
+var DockerNetworks = class {
+  constructor(ctx) {
+    this.ctx = ctx;
+  }
+  ctx;
+  createNetwork(req, signal) {
+    const s = req.spec;
+    return sealed(this.ctx.node, async () => {
+      const net = await this.ctx.docker.createNetwork({
+        Name: req.name,
+        Driver: s.driver ?? "bridge",
+        Options: s.driverOpts,
+        Internal: s.internal,
+        Attachable: s.attachable,
+        EnableIPv6: s.enableIpv6,
+        CheckDuplicate: true,
+        Labels: { ...s.labels, ...req.labels },
+        IPAM: s.ipam && {
+          Driver: s.ipam.driver ?? "default",
+          Config: s.ipam.config.map((c) => ({
+            Subnet: c.subnet,
+            Gateway: c.gateway,
+            IPRange: c.ipRange
+          }))
+        },
+        abortSignal: signal
+      });
+      return net.id;
+    });
+  }
+  async networkExists(name, signal) {
+    try {
+      await sealed(
+        this.ctx.node,
+        () => abortable(signal, this.ctx.docker.getNetwork(name).inspect())
+      );
+      return true;
+    } catch (e) {
+      if (e instanceof EngineError && e.reason === "not-found") return false;
+      throw e;
+    }
+  }
+  removeNetwork(id, signal) {
+    return idempotent(
+      this.ctx.node,
+      () => this.ctx.docker.getNetwork(id).remove({ abortSignal: signal })
+    );
+  }
+  listNetworks(labels, signal) {
+    return sealed(this.ctx.node, async () => {
+      const list = await this.ctx.docker.listNetworks({
+        filters: { label: labelFilters(labels) },
+        abortSignal: signal
+      });
+      return list.map((n) => ({ id: n.Id, name: n.Name, labels: n.Labels ?? {} }));
+    });
+  }
+};
+var DockerVolumes = class {
+  constructor(ctx) {
+    this.ctx = ctx;
+  }
+  ctx;
+  createVolume(req, signal) {
+    return sealed(this.ctx.node, async () => {
+      await this.ctx.docker.createVolume({
+        Name: req.name,
+        Driver: req.spec.driver ?? "local",
+        DriverOpts: req.spec.driverOpts,
+        Labels: { ...req.spec.labels, ...req.labels },
+        abortSignal: signal
+      });
+      return req.name;
+    });
+  }
+  removeVolume(name, signal) {
+    return idempotent(
+      this.ctx.node,
+      () => this.ctx.docker.getVolume(name).remove({ abortSignal: signal })
+    );
+  }
+  listVolumes(labels, signal) {
+    return sealed(this.ctx.node, async () => {
+      const res = await this.ctx.docker.listVolumes({
+        filters: { label: labelFilters(labels) },
+        abortSignal: signal
+      });
+      return (res.Volumes ?? []).map((v) => ({
+        id: v.Name,
+        name: v.Name,
+        labels: v.Labels ?? {}
+      }));
+    });
+  }
+};
+
+// src/engine/docker/options.ts
+import { existsSync as existsSync2, readFileSync as readFileSync4 } from "node:fs";
+import { homedir as homedir2, userInfo } from "node:os";
+import { join as join3 } from "node:path";
+
+// src/common/ssh-keys.ts
+import { createHash } from "node:crypto";
+var TYPE_NAMES = {
+  "ssh-ed25519": "ED25519",
+  "ecdsa-sha2-nistp256": "ECDSA",
+  "ecdsa-sha2-nistp384": "ECDSA",
+  "ecdsa-sha2-nistp521": "ECDSA",
+  "ssh-rsa": "RSA",
+  "ssh-dss": "DSA",
+  "sk-ssh-ed25519@openssh.com": "ED25519-SK",
+  "sk-ecdsa-sha2-nistp256@openssh.com": "ECDSA-SK"
+};
+function blobType(blob) {
+  if (blob.length < 4) return void 0;
+  const n = blob.readUInt32BE(0);
+  if (n === 0 || n > 64 || 4 + n > blob.length) return void 0;
+  return blob.subarray(4, 4 + n).toString("latin1");
+}
+function keyOfBlob(blob) {
+  return { type: blobType(blob) ?? "unknown", blob };
+}
+function parsePublicKey(text) {
+  const [type, b64] = text.trim().split(/\s+/);
+  if (!type || !b64) return 'expected an ssh public key: "TYPE BASE64", as in a .pub file';
+  if (!(type in TYPE_NAMES))
+    return `"${type}" is not an ssh host key type (${Object.keys(TYPE_NAMES).slice(0, 6).join(", ")})`;
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return `the ${type} key is not base64`;
+  const blob = Buffer.from(b64, "base64");
+  const inner = blobType(blob);
+  if (inner !== type)
+    return `the key's data is ${inner ? `an ${inner} key` : "not an ssh key"}, not ${type}`;
+  return { type, blob };
+}
+function fingerprint(blob) {
+  return `SHA256:${createHash("sha256").update(blob).digest("base64").replace(/=+$/, "")}`;
+}
+function describeKey(k) {
+  return `${TYPE_NAMES[k.type] ?? k.type} key ${fingerprint(k.blob)}`;
+}
+function keyTypeName(type) {
+  return TYPE_NAMES[type];
 }
 
 // src/engine/ssh-agent.ts
@@ -9546,54 +10720,11 @@ var SshDialAgent = class extends Agent {
   }
 };
 
-// src/common/ssh-keys.ts
-import { createHash } from "node:crypto";
-var TYPE_NAMES = {
-  "ssh-ed25519": "ED25519",
-  "ecdsa-sha2-nistp256": "ECDSA",
-  "ecdsa-sha2-nistp384": "ECDSA",
-  "ecdsa-sha2-nistp521": "ECDSA",
-  "ssh-rsa": "RSA",
-  "ssh-dss": "DSA",
-  "sk-ssh-ed25519@openssh.com": "ED25519-SK",
-  "sk-ecdsa-sha2-nistp256@openssh.com": "ECDSA-SK"
-};
-function blobType(blob) {
-  if (blob.length < 4) return void 0;
-  const n = blob.readUInt32BE(0);
-  if (n === 0 || n > 64 || 4 + n > blob.length) return void 0;
-  return blob.subarray(4, 4 + n).toString("latin1");
-}
-function keyOfBlob(blob) {
-  return { type: blobType(blob) ?? "unknown", blob };
-}
-function parsePublicKey(text) {
-  const [type, b64] = text.trim().split(/\s+/);
-  if (!type || !b64) return 'expected an ssh public key: "TYPE BASE64", as in a .pub file';
-  if (!(type in TYPE_NAMES))
-    return `"${type}" is not an ssh host key type (${Object.keys(TYPE_NAMES).slice(0, 6).join(", ")})`;
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return `the ${type} key is not base64`;
-  const blob = Buffer.from(b64, "base64");
-  const inner = blobType(blob);
-  if (inner !== type)
-    return `the key's data is ${inner ? `an ${inner} key` : "not an ssh key"}, not ${type}`;
-  return { type, blob };
-}
-function fingerprint(blob) {
-  return `SHA256:${createHash("sha256").update(blob).digest("base64").replace(/=+$/, "")}`;
-}
-function describeKey(k) {
-  return `${TYPE_NAMES[k.type] ?? k.type} key ${fingerprint(k.blob)}`;
-}
-function keyTypeName(type) {
-  return TYPE_NAMES[type];
-}
-
 // src/engine/known-hosts.ts
 import { createHmac } from "node:crypto";
-import { appendFileSync, existsSync, mkdirSync, readFileSync as readFileSync2 } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync as readFileSync3 } from "node:fs";
 import { homedir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join as join2 } from "node:path";
 var ALGORITHMS = {
   "ssh-ed25519": ["ssh-ed25519"],
   "ecdsa-sha2-nistp256": ["ecdsa-sha2-nistp256"],
@@ -9642,7 +10773,7 @@ function globMatch(pattern, name) {
   return new RegExp(`^${re}$`).test(name);
 }
 function defaultKnownHosts() {
-  return [join(homedir(), ".ssh", "known_hosts"), "/etc/ssh/ssh_known_hosts"];
+  return [join2(homedir(), ".ssh", "known_hosts"), "/etc/ssh/ssh_known_hosts"];
 }
 var HostKeyCheck = class {
   constructor(trust) {
@@ -9688,7 +10819,7 @@ var HostKeyCheck = class {
     this.entries = files.flatMap((file) => {
       let text;
       try {
-        text = readFileSync2(file, "utf8");
+        text = readFileSync3(file, "utf8");
       } catch (e) {
         if (e.code === "ENOENT") return [];
         throw new UserError({
@@ -9741,7 +10872,7 @@ var HostKeyCheck = class {
     else {
       try {
         mkdirSync(dirname(file), { recursive: true, mode: 448 });
-        const text = existsSync(file) ? readFileSync2(file, "utf8") : "";
+        const text = existsSync(file) ? readFileSync3(file, "utf8") : "";
         appendFileSync(file, (text && !text.endsWith("\n") ? "\n" : "") + line, { mode: 384 });
         saved = `added to ${file}, where later runs find it`;
       } catch (e) {
@@ -9755,36 +10886,7 @@ function keyFileName(type) {
   return (keyTypeName(type) ?? "ed25519").toLowerCase().replace(/-sk$/, "");
 }
 
-// src/engine/engine.ts
-function engineMessage(e) {
-  const json = e.json;
-  return json?.message ?? errorMessage(e).replace(/^\(HTTP code \d+\)\s*[\w ]*-\s*/, "");
-}
-
-// src/orchestrator/deadline.ts
-function deadline(parent, ms) {
-  return AbortSignal.any([parent, AbortSignal.timeout(ms)]);
-}
-var QUICK_CALL_MS = 3e4;
-var IMAGE_CALL_MS = 15 * 6e4;
-function isAbort(e) {
-  return e instanceof Error && (e.name === "AbortError" || e.name === "TimeoutError");
-}
-var InFlight = class {
-  pending = /* @__PURE__ */ new Set();
-  track(p) {
-    this.pending.add(p);
-    const forget = () => this.pending.delete(p);
-    p.then(forget, forget);
-    return p;
-  }
-  async settle(timeoutMs) {
-    const all = Promise.allSettled([...this.pending]);
-    await Promise.race([all, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
-  }
-};
-
-// src/engine/docker.ts
+// src/engine/docker/options.ts
 function dockerodeOptions(o) {
   const url = o.url ?? process.env.DOCKER_HOST;
   if (!url) return { socketPath: "/var/run/docker.sock" };
@@ -9797,7 +10899,7 @@ function dockerodeOptions(o) {
     case "ssh:": {
       const host = u.hostname.replace(/^\[(.*)\]$/, "$1");
       const port = Number(u.port || 22);
-      const connect2 = {
+      const connect3 = {
         host,
         port,
         // As ssh itself: the local user's name where the URL names none.
@@ -9816,7 +10918,7 @@ function dockerodeOptions(o) {
         protocol: "http",
         host,
         port,
-        agent: new SshDialAgent({ connect: connect2, hostKeys, keyError: (why) => keyError(o, why) })
+        agent: new SshDialAgent({ connect: connect3, hostKeys, keyError: (why) => keyError(o, why) })
       };
     }
     case "tcp:":
@@ -9850,11 +10952,11 @@ function pinnedKey(node, text) {
 var DEFAULT_IDENTITIES = ["id_ed25519", "id_ecdsa", "id_rsa"];
 function sshAuth(o) {
   const agent = process.env.SSH_AUTH_SOCK || void 0;
-  const file = o.identity ?? DEFAULT_IDENTITIES.map((f) => join2(homedir2(), ".ssh", f)).find(existsSync2);
+  const file = o.identity ?? DEFAULT_IDENTITIES.map((f) => join3(homedir2(), ".ssh", f)).find(existsSync2);
   if (!file) return { agent };
   let privateKey;
   try {
-    privateKey = readFileSync3(file);
+    privateKey = readFileSync4(file);
   } catch (e) {
     throw new UserError({
       message: `the ssh key file of node "${o.node}" (${file}) cannot be read: ${errorMessage(e)}`,
@@ -9897,7 +10999,7 @@ function isEncryptedKey(text) {
 var TLS_FILES = { ca: "CA certificate", cert: "client certificate", key: "client key" };
 function tlsFile(node, which, path) {
   try {
-    return readFileSync3(path);
+    return readFileSync4(path);
   } catch (e) {
     throw new UserError({
       message: `the TLS ${TLS_FILES[which]} file of node "${node}" (tls.${which}: ${path}) cannot be read: ${errorMessage(e)}`,
@@ -9910,483 +11012,157 @@ function tlsFromEnv() {
   if (!dir || process.env.DOCKER_TLS_VERIFY !== "1") return void 0;
   return { ca: `${dir}/ca.pem`, cert: `${dir}/cert.pem`, key: `${dir}/key.pem` };
 }
-function abortable(signal, p) {
-  if (!signal) return p;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
-}
-function labelFilters(labels) {
-  return Object.entries(labels).map(([k, v]) => v === true ? k : `${k}=${v}`);
-}
-function statusCode(e) {
-  return e.statusCode;
-}
-async function idempotent(fn) {
-  try {
-    await fn();
-  } catch (e) {
-    const code = statusCode(e);
-    if (code === 404 || code === 304) return;
-    if (code === 409 && /already in progress|is not running|is already stopped|is not paused/i.test(engineMessage(e)))
-      return;
-    throw e;
-  }
-}
+
+// src/engine/docker.ts
 var DockerEngine = class {
   node;
-  docker;
-  /** Whether each container whose log was read has a terminal (hasTty). */
-  ttys = /* @__PURE__ */ new Map();
+  ctx;
+  images;
+  networks;
+  volumes;
+  containers;
+  execs;
+  events;
+  url;
+  /** A local socket's connections, kept alive between calls (info() drops them, see there). */
+  socketAgent;
   constructor(o) {
     this.node = o.node;
-    this.docker = new import_dockerode.default(dockerodeOptions(o));
+    this.url = o.url ?? process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
+    const options = dockerodeOptions(o);
+    if (options.socketPath) {
+      this.socketAgent = new Agent2({ keepAlive: true });
+      options.agent = this.socketAgent;
+    }
+    this.ctx = { docker: new import_dockerode.default(options), node: o.node };
+    this.images = new DockerImages(this.ctx);
+    this.networks = new DockerNetworks(this.ctx);
+    this.volumes = new DockerVolumes(this.ctx);
+    this.containers = new DockerContainers(this.ctx);
+    this.execs = new DockerExec(this.ctx);
+    this.events = new DockerEvents(this.ctx);
   }
+  /**
+   * Reads /version (unversioned: every engine answers it) and settles the API version every
+   * later request uses; an engine older than stackcheck supports is the user's to change.
+   */
   async info(signal) {
-    const v = await abortable(signal, this.docker.version());
-    const info = await abortable(signal, this.docker.info());
-    const agent = this.docker.modem.agent;
+    const { docker } = this.ctx;
+    this.socketAgent?.destroy();
+    const v = await sealed(this.node, () => abortable(signal, docker.version()));
+    const offered = v.ApiVersion;
+    const talk = negotiateApi(offered, v.MinAPIVersion);
+    if (!talk)
+      throw new UserError({
+        message: `the Docker engine of node "${this.node}" (${this.url}) is ${v.Version} with API ${offered}, older than the oldest stackcheck supports (API ${OLDEST_API}, Docker 20.10): stackcheck talks API ${OLDEST_API} to ${NEWEST_API}`,
+        hint: "Upgrade the engine on that node to Docker 20.10 or later (or Podman 4 or later)."
+      });
+    this.ctx.api = talk;
+    docker.modem.version = `v${talk}`;
+    const info = await sealed(this.node, () => abortable(signal, docker.info()));
+    const agent = docker.modem.agent;
     const notices = agent instanceof SshDialAgent ? agent.takeNotices() : [];
     return {
       version: v.Version,
-      apiVersion: v.ApiVersion,
+      apiVersion: talk,
+      engineApiVersion: offered,
       os: v.Os,
       runtimes: Object.keys(info.Runtimes ?? {}),
+      ...isPodman(v) && { oomEvents: false },
+      ...info.FirewallBackend?.Driver && { firewallBackend: info.FirewallBackend.Driver },
       ...notices.length && { notices }
     };
   }
-  async imageExists(ref, signal) {
-    try {
-      await abortable(signal, this.docker.getImage(ref).inspect());
-      return true;
-    } catch (e) {
-      if (statusCode(e) === 404) return false;
-      throw e;
-    }
+  imageExists(ref, signal) {
+    return this.images.imageExists(ref, signal);
   }
-  async pullImage(ref, signal) {
-    const stream = await this.docker.pull(ref, { abortSignal: signal });
-    await this.follow(stream);
+  pullImage(ref, signal) {
+    return this.images.pullImage(ref, signal);
   }
-  async buildImage(req, signal) {
-    const b = req.build;
-    const stream = await this.docker.buildImage(
-      { context: b.context, src: readdirSync(b.context) },
-      {
-        t: req.tag,
-        dockerfile: b.dockerfile,
-        buildargs: b.args,
-        target: b.target ?? "",
-        labels: { ...b.labels, ...req.labels },
-        rm: true,
-        forcerm: true,
-        abortSignal: signal
-      }
-    );
-    await this.follow(stream, req.onProgress);
+  buildImage(req, signal) {
+    return this.images.buildImage(req, signal);
   }
   saveImage(ref, signal) {
-    return abortable(signal, this.docker.getImage(ref).get());
+    return this.images.saveImage(ref, signal);
   }
-  async loadImage(tarball, signal) {
-    const stream = await this.docker.loadImage(tarball, { abortSignal: signal });
-    await this.follow(stream);
+  loadImage(tarball, signal) {
+    return this.images.loadImage(tarball, signal);
   }
-  /** Reads a JSON-lines progress stream; the daemon reports build and pull failures inside it. */
-  follow(stream, onProgress) {
-    return new Promise((resolve, reject) => {
-      this.docker.modem.followProgress(
-        stream,
-        (err, output) => {
-          const failed = output?.find((o) => o.error || o.errorDetail);
-          if (err) reject(err);
-          else if (failed) reject(new Error(failed.errorDetail?.message ?? failed.error));
-          else resolve();
-        },
-        (event) => {
-          const line = (event.stream ?? event.status ?? "").trim();
-          if (line && onProgress) onProgress(line);
-        }
-      );
-    });
+  createNetwork(req, signal) {
+    return this.networks.createNetwork(req, signal);
   }
-  async createNetwork(req, signal) {
-    const s = req.spec;
-    const net = await this.docker.createNetwork({
-      Name: req.name,
-      Driver: s.driver ?? "bridge",
-      Options: s.driverOpts,
-      Internal: s.internal,
-      Attachable: s.attachable,
-      EnableIPv6: s.enableIpv6,
-      CheckDuplicate: true,
-      Labels: { ...s.labels, ...req.labels },
-      IPAM: s.ipam && {
-        Driver: s.ipam.driver ?? "default",
-        Config: s.ipam.config.map((c) => ({
-          Subnet: c.subnet,
-          Gateway: c.gateway,
-          IPRange: c.ipRange
-        }))
-      },
-      abortSignal: signal
-    });
-    return net.id;
-  }
-  async networkExists(name, signal) {
-    try {
-      await abortable(signal, this.docker.getNetwork(name).inspect());
-      return true;
-    } catch (e) {
-      if (statusCode(e) === 404) return false;
-      throw e;
-    }
+  networkExists(name, signal) {
+    return this.networks.networkExists(name, signal);
   }
   removeNetwork(id, signal) {
-    return idempotent(() => this.docker.getNetwork(id).remove({ abortSignal: signal }));
+    return this.networks.removeNetwork(id, signal);
   }
-  async createVolume(req, signal) {
-    await this.docker.createVolume({
-      Name: req.name,
-      Driver: req.spec.driver ?? "local",
-      DriverOpts: req.spec.driverOpts,
-      Labels: { ...req.spec.labels, ...req.labels },
-      abortSignal: signal
-    });
-    return req.name;
+  listNetworks(labels, signal) {
+    return this.networks.listNetworks(labels, signal);
+  }
+  createVolume(req, signal) {
+    return this.volumes.createVolume(req, signal);
   }
   removeVolume(name, signal) {
-    return idempotent(() => this.docker.getVolume(name).remove({ abortSignal: signal }));
+    return this.volumes.removeVolume(name, signal);
   }
-  async createContainer(req, signal) {
-    const c = await this.docker.createContainer({
-      ...containerCreateBody(req),
-      abortSignal: signal
-    });
-    for (const n of req.networks.slice(1)) {
-      await abortable(
-        signal,
-        this.docker.getNetwork(n.name).connect({
-          Container: c.id,
-          EndpointConfig: {
-            Aliases: n.aliases,
-            ...n.ipv4Address || n.ipv6Address ? { IPAMConfig: { IPv4Address: n.ipv4Address, IPv6Address: n.ipv6Address } } : {}
-          }
-        })
-      );
-    }
-    return c.id;
+  listVolumes(labels, signal) {
+    return this.volumes.listVolumes(labels, signal);
   }
-  async runSidecar(req, signal) {
-    const c = await this.createHelper(req, signal);
-    try {
-      await c.start({ abortSignal: signal });
-    } catch (e) {
-      await c.remove({ force: true }).catch(() => void 0);
-      throw e;
-    }
-    return c.id;
+  createContainer(req, signal) {
+    return this.containers.createContainer(req, signal);
   }
-  createHelper(req, signal) {
-    return this.docker.createContainer({
-      name: req.name,
-      Image: req.image,
-      Cmd: req.cmd,
-      Labels: req.labels,
-      HostConfig: {
-        NetworkMode: req.networkOf ? `container:${req.networkOf}` : void 0,
-        PidMode: req.pidHost ? "host" : void 0,
-        CapAdd: req.capAdd,
-        Init: true
-      },
-      abortSignal: signal
-    });
+  runSidecar(req, signal) {
+    return this.containers.runSidecar(req, signal);
   }
-  async runTask(req, signal) {
-    const c = await this.createHelper(req, signal);
-    try {
-      await c.start({ abortSignal: signal });
-      const { StatusCode } = await abortable(signal, c.wait());
-      const raw = await c.logs({ stdout: true, stderr: true, follow: false, abortSignal: signal });
-      const frames = demuxFrames(raw);
-      const text = (which) => Buffer.concat(frames.filter((f) => f.stream === which).map((f) => f.data)).toString("utf8");
-      return { exitCode: StatusCode, stdout: text("stdout"), stderr: text("stderr") };
-    } finally {
-      await idempotent(() => c.remove({ force: true }));
-    }
+  startContainer(id, signal) {
+    return this.containers.startContainer(id, signal);
   }
-  killContainer(id, sig, signal) {
-    return idempotent(
-      () => this.docker.getContainer(id).kill({ signal: sig, abortSignal: signal })
-    );
-  }
-  async pauseContainer(id, signal) {
-    try {
-      await this.docker.getContainer(id).pause({ abortSignal: signal });
-    } catch (e) {
-      if (statusCode(e) === 409 && /is already paused/i.test(engineMessage(e))) return;
-      throw e;
-    }
-  }
-  unpauseContainer(id, signal) {
-    return idempotent(() => this.docker.getContainer(id).unpause({ abortSignal: signal }));
-  }
-  async startContainer(id, signal) {
-    await idempotent(() => this.docker.getContainer(id).start({ abortSignal: signal }));
-  }
-  async inspectContainer(id, signal) {
-    const c = await this.docker.getContainer(id).inspect({ abortSignal: signal });
-    const st = c.State;
-    const ports = Object.entries(c.NetworkSettings.Ports ?? {}).flatMap(([key, binds]) => {
-      const [target, protocol] = key.split("/");
-      return (binds ?? []).map((b) => ({
-        target: Number(target),
-        protocol: protocol ?? "tcp",
-        hostIp: b.HostIp,
-        hostPort: Number(b.HostPort)
-      }));
-    });
-    return {
-      id: c.Id,
-      name: c.Name.replace(/^\//, ""),
-      status: st.Status,
-      running: st.Running,
-      exitCode: st.ExitCode,
-      oomKilled: st.OOMKilled,
-      restartCount: c.RestartCount,
-      pid: st.Pid,
-      error: st.Error || void 0,
-      startedAt: st.StartedAt,
-      finishedAt: st.FinishedAt,
-      // Podman reports a Health with an empty Status for a container without a healthcheck.
-      health: st.Health?.Status ? {
-        status: st.Health.Status,
-        failingStreak: st.Health.FailingStreak,
-        log: (st.Health.Log ?? []).map((l) => ({ exitCode: l.ExitCode, output: l.Output }))
-      } : void 0,
-      ports,
-      networks: Object.entries(c.NetworkSettings.Networks ?? {}).map(([name, n]) => ({
-        name,
-        ipv4: n.IPAddress || void 0,
-        ipv6: n.GlobalIPv6Address || void 0,
-        gateway: n.Gateway || n.IPv6Gateway || void 0
-      })),
-      exposedPorts: [
-        .../* @__PURE__ */ new Set([
-          ...Object.keys(c.Config.ExposedPorts ?? {}),
-          ...Object.keys(c.NetworkSettings.Ports ?? {})
-        ])
-      ].map((key) => {
-        const [port, protocol] = key.split("/");
-        return { port: Number(port), protocol: protocol ?? "tcp" };
-      }),
-      labels: c.Config.Labels ?? {},
-      image: c.Config.Image,
-      imageId: c.Image,
-      config: containerConfig(c),
-      stopSignal: c.Config.StopSignal || void 0,
-      stopTimeoutSec: c.Config.StopTimeout ?? void 0,
-      deviceRequests: (c.HostConfig.DeviceRequests ?? []).map((d) => ({
-        driver: d.Driver || void 0,
-        count: d.Count,
-        deviceIds: d.DeviceIDs ?? void 0,
-        capabilities: d.Capabilities ?? []
-      }))
-    };
+  inspectContainer(id, signal) {
+    return this.containers.inspectContainer(id, signal);
   }
   stopContainer(id, graceMs, signal) {
-    const t = graceMs === void 0 ? {} : { t: Math.ceil(graceMs / 1e3) };
-    return idempotent(() => this.docker.getContainer(id).stop({ ...t, abortSignal: signal }));
+    return this.containers.stopContainer(id, graceMs, signal);
   }
   removeContainer(id, signal) {
-    return idempotent(
-      () => this.docker.getContainer(id).remove({ force: true, v: true, abortSignal: signal })
-    );
+    return this.containers.removeContainer(id, signal);
   }
-  async containerLogs(id, tail, signal) {
-    const c = this.docker.getContainer(id);
-    const [raw, tty] = await Promise.all([
-      c.logs({ stdout: true, stderr: true, tail, follow: false, abortSignal: signal }),
-      this.hasTty(id, signal)
-    ]);
-    return tty ? raw.toString("utf8") : demux(raw);
+  killContainer(id, sig, signal) {
+    return this.containers.killContainer(id, sig, signal);
   }
-  /**
-   * Whether the container has a terminal (its log is then one raw stream, not framed): fixed
-   * for its life, so read once, not on every poll of a log (a propagation's, a logs check's).
-   */
-  hasTty(id, signal) {
-    let tty = this.ttys.get(id);
-    if (!tty) {
-      tty = this.docker.getContainer(id).inspect({ abortSignal: AbortSignal.timeout(QUICK_CALL_MS) }).then((info) => info.Config.Tty);
-      this.ttys.set(id, tty);
-      tty.catch(() => this.ttys.delete(id));
-    }
-    return abortable(signal, tty);
+  pauseContainer(id, signal) {
+    return this.containers.pauseContainer(id, signal);
   }
-  async containerLogLines(id, opts, signal) {
-    const c = this.docker.getContainer(id);
-    const [raw, tty] = await Promise.all([
-      c.logs({
-        stdout: true,
-        stderr: true,
-        follow: false,
-        timestamps: true,
-        since: opts.sinceMs === void 0 ? 0 : Math.floor(opts.sinceMs / 1e3),
-        abortSignal: signal
-      }),
-      this.hasTty(id, signal)
-    ]);
-    const frames = tty ? [{ stream: "stdout", data: raw }] : demuxFrames(raw);
-    return frames.flatMap(
-      ({ stream, data }) => data.toString("utf8").split("\n").filter(Boolean).map((line) => {
-        const space = line.indexOf(" ");
-        return { timeMs: Date.parse(line.slice(0, space)), stream, text: line.slice(space + 1) };
-      }).filter((l) => opts.sinceMs === void 0 || l.timeMs >= opts.sinceMs)
-    );
+  unpauseContainer(id, signal) {
+    return this.containers.unpauseContainer(id, signal);
   }
-  async exec(id, req, signal) {
-    const exec = await abortable(
-      signal,
-      this.docker.getContainer(id).exec({
-        Cmd: req.cmd,
-        User: req.user,
-        Env: req.env && Object.entries(req.env).map(([k, v]) => `${k}=${v}`),
-        WorkingDir: req.workingDir,
-        AttachStdout: true,
-        AttachStderr: true
-      })
-    );
-    const stream = await abortable(signal, exec.start({ hijack: true, stdin: false }));
-    const chunks = [];
-    stream.on("data", (d) => chunks.push(d));
-    try {
-      await abortable(
-        signal,
-        new Promise((resolve, reject) => stream.on("end", resolve).on("error", reject))
-      );
-    } finally {
-      stream.destroy();
-    }
-    const frames = demuxFrames(Buffer.concat(chunks));
-    const text = (which) => Buffer.concat(frames.filter((f) => f.stream === which).map((f) => f.data)).toString("utf8");
-    const info = await abortable(signal, exec.inspect());
-    return { exitCode: info.ExitCode ?? -1, stdout: text("stdout"), stderr: text("stderr") };
+  runTask(req, signal) {
+    return this.containers.runTask(req, signal);
+  }
+  containerLogs(id, tail, signal) {
+    return this.containers.containerLogs(id, tail, signal);
+  }
+  containerLogLines(id, opts, signal) {
+    return this.containers.containerLogLines(id, opts, signal);
+  }
+  listContainers(labels, signal) {
+    return this.containers.listContainers(labels, signal);
+  }
+  exec(id, req, signal) {
+    return this.execs.exec(id, req, signal);
   }
   readArchive(id, path, signal) {
-    return abortable(signal, this.docker.getContainer(id).getArchive({ path }));
+    return this.execs.readArchive(id, path, signal);
   }
-  async listContainers(labels, signal) {
-    const list = await this.docker.listContainers({
-      all: true,
-      filters: { label: labelFilters(labels) },
-      abortSignal: signal
-    });
-    return list.map((c) => ({
-      id: c.Id,
-      name: (c.Names[0] ?? c.Id).replace(/^\//, ""),
-      labels: c.Labels
-    }));
-  }
-  async listNetworks(labels, signal) {
-    const list = await this.docker.listNetworks({
-      filters: { label: labelFilters(labels) },
-      abortSignal: signal
-    });
-    return list.map((n) => ({ id: n.Id, name: n.Name, labels: n.Labels ?? {} }));
-  }
-  async listVolumes(labels, signal) {
-    const res = await this.docker.listVolumes({
-      filters: { label: labelFilters(labels) },
-      abortSignal: signal
-    });
-    return (res.Volumes ?? []).map((v) => ({ id: v.Name, name: v.Name, labels: v.Labels ?? {} }));
-  }
-  async *containerEvents(labels, signal, window2) {
-    const stream = await this.docker.getEvents({
-      filters: { type: ["container"], label: labelFilters(labels) },
-      // The API takes "seconds.nanoseconds" strings; the typings only know whole numbers.
-      ...window2 && { since: engineTime(window2.sinceMs), until: engineTime(window2.untilMs) },
-      abortSignal: signal
-    });
-    let pending = "";
-    try {
-      for await (const [chunk] of on(stream, "data", {
-        signal,
-        close: ["end", "close"]
-      })) {
-        pending += chunk.toString("utf8");
-        const lines = pending.split("\n");
-        pending = lines.pop();
-        for (const line of lines) {
-          if (!line.trim()) continue;
-          const e = JSON.parse(line);
-          yield {
-            id: e.id,
-            action: e.Action,
-            labels: e.Actor?.Attributes ?? {},
-            timeMs: (e.timeNano ?? 0) / 1e6
-          };
-        }
-      }
-    } catch (e) {
-      if (!signal.aborted) throw e;
-    } finally {
-      stream.destroy();
-    }
+  containerEvents(labels, signal, window2) {
+    return this.events.containerEvents(labels, signal, window2);
   }
   async close() {
-    this.docker.modem.agent?.destroy?.();
+    this.ctx.docker.modem.agent?.destroy?.();
   }
 };
-function engineTime(epochMs) {
-  const sec = Math.floor(epochMs / 1e3);
-  const nanos = Math.round((epochMs - sec * 1e3) * 1e6);
-  return `${sec}.${String(nanos).padStart(9, "0")}`;
-}
-function demuxFrames(buf) {
-  const out = [];
-  let i = 0;
-  while (i + 8 <= buf.length) {
-    const len = buf.readUInt32BE(i + 4);
-    out.push({
-      stream: buf[i] === 2 ? "stderr" : "stdout",
-      data: buf.subarray(i + 8, i + 8 + len)
-    });
-    i += 8 + len;
-  }
-  return out;
-}
-function demux(buf) {
-  return Buffer.concat(demuxFrames(buf).map((f) => f.data)).toString("utf8");
-}
-function containerConfig(c) {
-  const h = c.HostConfig;
-  return {
-    user: c.Config.User ?? "",
-    env: Object.fromEntries(
-      (c.Config.Env ?? []).map((e) => {
-        const eq = e.indexOf("=");
-        return eq < 0 ? [e, ""] : [e.slice(0, eq), e.slice(eq + 1)];
-      })
-    ),
-    privileged: h.Privileged ?? false,
-    readonlyRootfs: h.ReadonlyRootfs ?? false,
-    capAdd: h.CapAdd ?? [],
-    memoryBytes: h.Memory ?? 0,
-    nanoCpus: h.NanoCpus ?? 0,
-    cpuQuota: h.CpuQuota ?? 0,
-    cpuPeriod: h.CpuPeriod ?? 0,
-    mounts: (c.Mounts ?? []).map((m) => ({
-      type: m.Type,
-      source: m.Source,
-      target: m.Destination,
-      readOnly: !m.RW
-    }))
-  };
+function isPodman(v) {
+  return (v.Components ?? []).some((c) => /^podman\b/i.test(c.Name ?? ""));
 }
 
 // src/common/host-address.ts
@@ -10413,13 +11189,13 @@ var dockerEngineFor = (node) => new DockerEngine({
 function engineUrl(node) {
   return node.docker ?? process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
 }
-async function connect(node, factory = dockerEngineFor) {
+async function connect2(node, factory = dockerEngineFor) {
   const engine = factory(node);
   try {
-    const info = await engine.info(AbortSignal.timeout(CONNECT_MS));
+    const info = await engine.info(timeoutSignal(CONNECT_MS));
     const notes = [...plainTcpWarning(node), ...info.notices ?? []];
     const local = !node.address && /^(unix|npipe):/.test(engineUrl(node));
-    const host = local ? await publishedHost(engine, node.name, AbortSignal.timeout(CONNECT_MS)) : void 0;
+    const host = local ? await publishedHost(engine, node.name, timeoutSignal(CONNECT_MS)) : void 0;
     return {
       engine,
       info,
@@ -10546,7 +11322,7 @@ async function recordAttached(engine, runLabels2, topology, ids, signal) {
         [LABEL.restore]: ids.join(",")
       }
     },
-    AbortSignal.any([signal, AbortSignal.timeout(QUICK_CALL_MS)])
+    withTimeout(signal, QUICK_CALL_MS)
   );
 }
 async function restoreAttached(engine, runId) {
@@ -10555,7 +11331,7 @@ async function restoreAttached(engine, runId) {
   try {
     const records = await engine.listVolumes(
       { [LABEL.run]: runId, [LABEL.role]: ROLE },
-      AbortSignal.timeout(QUICK_CALL_MS)
+      timeoutSignal(QUICK_CALL_MS)
     );
     ids = [
       ...new Set(
@@ -10580,7 +11356,7 @@ async function restoreAttached(engine, runId) {
   return report;
 }
 async function restoreOne(engine, id) {
-  const signal = AbortSignal.timeout(QUICK_CALL_MS + RESTARTING_MS);
+  const signal = timeoutSignal(QUICK_CALL_MS + RESTARTING_MS);
   let s = await engine.inspectContainer(id, signal);
   for (const until = Date.now() + RESTARTING_MS; s.status === "restarting" && Date.now() < until; ) {
     await new Promise((r) => setTimeout(r, POLL_MS));
@@ -10604,14 +11380,7 @@ function isStopped(s) {
 var DEFAULT_GRACE_MS = 1e4;
 var STOP_SLACK_MS = 3e4;
 async function teardownRun(engine, runId, opts = {}) {
-  const { restored, errors } = await restoreAttached(engine, runId);
-  const report = {
-    containers: 0,
-    networks: 0,
-    volumes: 0,
-    errors,
-    ...restored.length ? { restored } : {}
-  };
+  const report = { containers: 0, networks: 0, volumes: 0, errors: [] };
   const attempt = async (what, fn) => {
     try {
       await fn();
@@ -10627,10 +11396,12 @@ async function teardownRun(engine, runId, opts = {}) {
     await attempt(`listing ${what}`, async () => void (out = await fn()));
     return out;
   };
-  const containers = await list(
-    "containers",
-    () => engine.listContainers(filter, AbortSignal.timeout(QUICK_CALL_MS))
-  );
+  const [{ restored, errors }, containers] = await Promise.all([
+    restoreAttached(engine, runId),
+    list("containers", () => engine.listContainers(filter, timeoutSignal(QUICK_CALL_MS)))
+  ]);
+  report.errors.unshift(...errors);
+  if (restored.length) report.restored = restored;
   const byService = /* @__PURE__ */ new Map();
   for (const c of containers) {
     const key = `${c.labels[LABEL.topology]}/${c.labels[LABEL.service]}`;
@@ -10644,6 +11415,17 @@ async function teardownRun(engine, runId, opts = {}) {
     )
   );
   const removals = [];
+  const blocked = [];
+  const remove = async (c) => {
+    try {
+      await engine.removeContainer(c.id, timeoutSignal(QUICK_CALL_MS));
+      return true;
+    } catch (e) {
+      if (isEngineError(e, "conflict")) blocked.push({ c, why: errorMessage(e) });
+      else report.errors.push(`removing container ${c.name}: ${errorMessage(e)}`);
+      return false;
+    }
+  };
   const stopped = /* @__PURE__ */ new Map();
   const stop = (key) => {
     let p = stopped.get(key);
@@ -10667,19 +11449,12 @@ async function teardownRun(engine, runId, opts = {}) {
               () => engine.stopContainer(
                 c.id,
                 grace,
-                AbortSignal.timeout((grace ?? DEFAULT_GRACE_MS) + STOP_SLACK_MS)
+                timeoutSignal((grace ?? DEFAULT_GRACE_MS) + STOP_SLACK_MS)
               )
             )
           )
         );
-        const gone = Promise.all(
-          mine.map(
-            (c) => attempt(
-              `removing container ${c.name}`,
-              () => engine.removeContainer(c.id, AbortSignal.timeout(QUICK_CALL_MS))
-            )
-          )
-        );
+        const gone = Promise.all(mine.map(remove));
         removals.push(gone);
         void gone.then(() => {
           const [topology, service] = key.split("/");
@@ -10693,31 +11468,39 @@ async function teardownRun(engine, runId, opts = {}) {
   };
   await Promise.all([.../* @__PURE__ */ new Set([...byService.keys(), ...services.keys()])].map(stop));
   report.containers = (await Promise.all(removals)).flat().filter(Boolean).length;
-  const networks = await list(
-    "networks",
-    () => engine.listNetworks(filter, AbortSignal.timeout(QUICK_CALL_MS))
-  );
-  const netDone = await Promise.all(
-    networks.map(
-      (n) => attempt(
-        `removing network ${n.name}`,
-        () => engine.removeNetwork(n.id, AbortSignal.timeout(QUICK_CALL_MS))
+  while (blocked.length) {
+    const round = blocked.splice(0);
+    const removed = (await Promise.all(round.map(({ c }) => remove(c)))).filter(Boolean).length;
+    report.containers += removed;
+    if (!removed) {
+      for (const { c, why } of blocked.splice(0))
+        report.errors.push(`removing container ${c.name}: ${why}`);
+      break;
+    }
+  }
+  const [netDone, volDone] = await Promise.all([
+    list("networks", () => engine.listNetworks(filter, timeoutSignal(QUICK_CALL_MS))).then(
+      (networks) => Promise.all(
+        networks.map(
+          (n) => attempt(
+            `removing network ${n.name}`,
+            () => engine.removeNetwork(n.id, timeoutSignal(QUICK_CALL_MS))
+          )
+        )
+      )
+    ),
+    list("volumes", () => engine.listVolumes(filter, timeoutSignal(QUICK_CALL_MS))).then(
+      (volumes) => Promise.all(
+        volumes.map(
+          (v) => attempt(
+            `removing volume ${v.name}`,
+            () => engine.removeVolume(v.name, timeoutSignal(QUICK_CALL_MS))
+          )
+        )
       )
     )
-  );
+  ]);
   report.networks = netDone.filter(Boolean).length;
-  const volumes = await list(
-    "volumes",
-    () => engine.listVolumes(filter, AbortSignal.timeout(QUICK_CALL_MS))
-  );
-  const volDone = await Promise.all(
-    volumes.map(
-      (v) => attempt(
-        `removing volume ${v.name}`,
-        () => engine.removeVolume(v.name, AbortSignal.timeout(QUICK_CALL_MS))
-      )
-    )
-  );
   report.volumes = volDone.filter(Boolean).length;
   return report;
 }
@@ -10744,7 +11527,7 @@ var StopOrder = class {
 
 // src/orchestrator/identity.ts
 import { randomBytes } from "node:crypto";
-import { readFileSync as readFileSync4 } from "node:fs";
+import { readFileSync as readFileSync5 } from "node:fs";
 import { hostname } from "node:os";
 var KEPT = "kept";
 function newRunIdentity(suite, lifetimeMs, opts = {}) {
@@ -10765,7 +11548,7 @@ function runLabels(id) {
 }
 function processStart(pid) {
   try {
-    const stat = readFileSync4(`/proc/${pid}/stat`, "utf8");
+    const stat = readFileSync5(`/proc/${pid}/stat`, "utf8");
     return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
   } catch {
     return void 0;
@@ -10795,7 +11578,7 @@ function isStale(labels, now = Date.now(), host = hostname()) {
 // src/orchestrator/sweep.ts
 async function findRuns(engine, now = Date.now()) {
   const filter = { [LABEL.run]: true };
-  const signal = AbortSignal.timeout(QUICK_CALL_MS);
+  const signal = timeoutSignal(QUICK_CALL_MS);
   const resources2 = (await Promise.all([
     engine.listContainers(filter, signal),
     engine.listNetworks(filter, signal),
@@ -10831,9 +11614,14 @@ export {
   isUserError,
   errorMessage,
   require_tar_stream,
+  EngineError,
+  isEngineError,
+  engineMessage,
   LABEL,
   isLoopback,
   isWildcard,
+  timeoutSignal,
+  withTimeout,
   deadline,
   QUICK_CALL_MS,
   IMAGE_CALL_MS,
@@ -10842,12 +11630,11 @@ export {
   newRunIdentity,
   runLabels,
   recordAttached,
-  engineMessage,
   parsePublicKey,
   HOST_ENV,
   dockerEngineFor,
   engineUrl,
-  connect,
+  connect2 as connect,
   teardownRun,
   StopOrder,
   sweep

@@ -1,5 +1,6 @@
 import { createRequire as __scRequire } from 'node:module'; import { fileURLToPath as __scPath } from 'node:url'; import { dirname as __scDir } from 'node:path'; const require = __scRequire(import.meta.url); const __filename = __scPath(import.meta.url); const __dirname = __scDir(__filename);
 import {
+  EngineError,
   IMAGE_CALL_MS,
   InFlight,
   LABEL,
@@ -14,6 +15,7 @@ import {
   errorMessage,
   formatPos,
   isAbort,
+  isEngineError,
   isLoopback,
   isUserError,
   isWildcard,
@@ -23,8 +25,10 @@ import {
   require_tar_stream,
   runLabels,
   sweep,
-  teardownRun
-} from "./chunk-U7LZUKYK.js";
+  teardownRun,
+  timeoutSignal,
+  withTimeout
+} from "./chunk-4KAPJLK6.js";
 import {
   __commonJS,
   __export,
@@ -11032,15 +11036,15 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def) =>
     const syms = normalized.symbolKeys;
     const doc = new Doc(["payload", "ctx"], { shape, inst, memo: memo2, syms });
     const parseStr = (k) => `shape[${k}]._zod.run({ value: input[${k}], issues: [] }, ctx)`;
-    const prefixStr = (id, k) => `
-          let ${id}_ab = false;
-          for (let i = 0; i < ${id}.issues.length; i++) {
-            const iss = ${id}.issues[i];
+    const prefixStr = (id2, k) => `
+          let ${id2}_ab = false;
+          for (let i = 0; i < ${id2}.issues.length; i++) {
+            const iss = ${id2}.issues[i];
             iss.path = iss.path ? [${k}, ...iss.path] : [${k}];
             payload.issues.push(iss);
-            if (iss.continue !== true) ${id}_ab = true;
+            if (iss.continue !== true) ${id2}_ab = true;
           }
-          if (${id}_ab && ctx && ctx.abortEarly) {
+          if (${id2}_ab && ctx && ctx.abortEarly) {
             payload.value = newResult;
             return payload;
           }`;
@@ -11054,34 +11058,34 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def) =>
     for (const key3 of normalized.allKeys) {
       if (key3 === "__proto__")
         continue;
-      const id = ids[key3];
+      const id2 = ids[key3];
       const k = typeof key3 === "symbol" ? `syms[${syms.indexOf(key3)}]` : esc(key3);
       const isPresent = `${k} in input`;
       const schema = shape[key3];
       const optin = schema?._zod?.optin;
       const isOptionalIn = optin !== void 0;
       const isOptionalOut = schema?._zod?.optout === "optional";
-      doc.write(`const ${id} = ${parseStr(k)};`);
+      doc.write(`const ${id2} = ${parseStr(k)};`);
       if (isOptionalIn && isOptionalOut) {
-        const assign = optin === "optional" ? `${id}_present` : `${id}.value !== undefined || ${id}_present`;
+        const assign = optin === "optional" ? `${id2}_present` : `${id2}.value !== undefined || ${id2}_present`;
         doc.write(`
-        const ${id}_present = ${isPresent};
-        if (!${id}.issues.length || ${id}_present) {
-          if (${id}.issues.length) {${prefixStr(id, k)}
+        const ${id2}_present = ${isPresent};
+        if (!${id2}.issues.length || ${id2}_present) {
+          if (${id2}.issues.length) {${prefixStr(id2, k)}
           }
 
           if (${assign}) {
-            newResult[${k}] = ${id}.value;
+            newResult[${k}] = ${id2}.value;
           }
         }
 
       `);
       } else if (!isOptionalIn) {
         doc.write(`
-        const ${id}_present = ${isPresent};
-        if (${id}.issues.length) {${prefixStr(id, k)}
+        const ${id2}_present = ${isPresent};
+        if (${id2}.issues.length) {${prefixStr(id2, k)}
         }
-        if (!${id}_present && !${id}.issues.length) {
+        if (!${id2}_present && !${id2}.issues.length) {
           payload.issues.push({
             code: "invalid_type",
             expected: "nonoptional",
@@ -11094,22 +11098,22 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def) =>
           }
         }
 
-        if (${id}_present) {
-          newResult[${k}] = ${id}.value;
+        if (${id2}_present) {
+          newResult[${k}] = ${id2}.value;
         }
 
       `);
       } else {
         doc.write(`
-        if (${id}.issues.length) {${prefixStr(id, k)}
+        if (${id2}.issues.length) {${prefixStr(id2, k)}
         }
       `);
         if (optin === "defaulted") {
-          doc.write(`newResult[${k}] = ${id}.value;`);
+          doc.write(`newResult[${k}] = ${id2}.value;`);
         } else {
           doc.write(`
-        if (${id}.value !== undefined || ${isPresent}) {
-          newResult[${k}] = ${id}.value;
+        if (${id2}.value !== undefined || ${isPresent}) {
+          newResult[${k}] = ${id2}.value;
         }
       `);
         }
@@ -12637,9 +12641,9 @@ var memo = {
     if (!bucket)
       return empty;
     handoff = void 0;
-    const entry2 = { value: empty, issues: null };
-    bucket.set(payload.value, entry2);
-    open.push(entry2);
+    const entry3 = { value: empty, issues: null };
+    bucket.set(payload.value, entry3);
+    open.push(entry3);
     return empty;
   },
   guard(inst) {
@@ -12713,16 +12717,16 @@ var memo = {
         const depth = open.length;
         const result2 = base(payload, ctx);
         handoff = void 0;
-        const entry2 = open.length > depth ? open.pop() : void 0;
+        const entry3 = open.length > depth ? open.pop() : void 0;
         if (result2 instanceof Promise) {
           return result2.then((r) => {
-            if (entry2)
-              entry2.issues = r.issues.length ? cloneIssues(r.issues) : NO_ISSUES;
+            if (entry3)
+              entry3.issues = r.issues.length ? cloneIssues(r.issues) : NO_ISSUES;
             return r;
           });
         }
-        if (entry2)
-          entry2.issues = result2.issues.length ? cloneIssues(result2.issues) : NO_ISSUES;
+        if (entry3)
+          entry3.issues = result2.issues.length ? cloneIssues(result2.issues) : NO_ISSUES;
         return result2;
       };
       inst._zod.parse = wrapped;
@@ -15700,42 +15704,42 @@ function extractDefs(ctx, schema) {
   if (ctx.external && ctx.sharedDefsExtractedFor === ctx.external)
     return;
   const idToSchema = /* @__PURE__ */ new Map();
-  for (const entry2 of ctx.seen.entries()) {
-    const id = ctx.metadataRegistry.get(entry2[0])?.id;
-    if (id) {
-      const existing = idToSchema.get(id);
-      if (existing && existing !== entry2[0]) {
-        throw new Error(`Duplicate schema id "${id}" detected during JSON Schema conversion. Two different schemas cannot share the same id when converted together.`);
+  for (const entry3 of ctx.seen.entries()) {
+    const id2 = ctx.metadataRegistry.get(entry3[0])?.id;
+    if (id2) {
+      const existing = idToSchema.get(id2);
+      if (existing && existing !== entry3[0]) {
+        throw new Error(`Duplicate schema id "${id2}" detected during JSON Schema conversion. Two different schemas cannot share the same id when converted together.`);
       }
-      idToSchema.set(id, entry2[0]);
+      idToSchema.set(id2, entry3[0]);
     }
   }
-  const makeURI = (entry2) => {
+  const makeURI = (entry3) => {
     const defsSegment = ctx.target === "draft-2020-12" ? "$defs" : "definitions";
     if (ctx.external) {
-      const externalId = ctx.external.registry.get(entry2[0])?.id;
-      const uriGenerator = ctx.external.uri ?? ((id2) => id2);
+      const externalId = ctx.external.registry.get(entry3[0])?.id;
+      const uriGenerator = ctx.external.uri ?? ((id3) => id3);
       if (externalId) {
         return { ref: uriGenerator(externalId) };
       }
-      const id = entry2[1].defId ?? entry2[1].schema.id ?? `schema${ctx.counter++}`;
-      entry2[1].defId = id;
-      return { defId: id, ref: `${uriGenerator("__shared")}#/${defsSegment}/${encodeJSONPointerSegment(id)}` };
+      const id2 = entry3[1].defId ?? entry3[1].schema.id ?? `schema${ctx.counter++}`;
+      entry3[1].defId = id2;
+      return { defId: id2, ref: `${uriGenerator("__shared")}#/${defsSegment}/${encodeJSONPointerSegment(id2)}` };
     }
     const uriPrefix = `#`;
     const defUriPrefix = `${uriPrefix}/${defsSegment}/`;
-    if (entry2[1] === root && !entry2[1].schema.id) {
+    if (entry3[1] === root && !entry3[1].schema.id) {
       return { ref: uriPrefix };
     }
-    const defId = entry2[1].schema.id ?? `__schema${ctx.counter++}`;
+    const defId = entry3[1].schema.id ?? `__schema${ctx.counter++}`;
     return { defId, ref: defUriPrefix + encodeJSONPointerSegment(defId) };
   };
-  const extractToDef = (entry2) => {
-    if (entry2[1].schema.$ref) {
+  const extractToDef = (entry3) => {
+    if (entry3[1].schema.$ref) {
       return;
     }
-    const seen = entry2[1];
-    const { ref, defId } = makeURI(entry2);
+    const seen = entry3[1];
+    const { ref, defId } = makeURI(entry3);
     seen.def = { ...seen.schema };
     if (defId)
       seen.defId = defId;
@@ -15746,8 +15750,8 @@ function extractDefs(ctx, schema) {
     schema2.$ref = ref;
   };
   if (ctx.cycles === "throw") {
-    for (const entry2 of ctx.seen.entries()) {
-      const seen = entry2[1];
+    for (const entry3 of ctx.seen.entries()) {
+      const seen = entry3[1];
       if (seen.cycle) {
         throw new Error(`Cycle detected: #/${seen.cycle?.join("/")}/<root>
 
@@ -15755,31 +15759,31 @@ Set the \`cycles\` parameter to \`"ref"\` to resolve cyclical schemas with defs.
       }
     }
   }
-  for (const entry2 of ctx.seen.entries()) {
-    const seen = entry2[1];
-    if (schema === entry2[0]) {
-      extractToDef(entry2);
+  for (const entry3 of ctx.seen.entries()) {
+    const seen = entry3[1];
+    if (schema === entry3[0]) {
+      extractToDef(entry3);
       continue;
     }
     if (ctx.external) {
-      const ext = ctx.external.registry.get(entry2[0])?.id;
-      if (schema !== entry2[0] && ext) {
-        extractToDef(entry2);
+      const ext = ctx.external.registry.get(entry3[0])?.id;
+      if (schema !== entry3[0] && ext) {
+        extractToDef(entry3);
         continue;
       }
     }
-    const id = ctx.metadataRegistry.get(entry2[0])?.id;
-    if (id) {
-      extractToDef(entry2);
+    const id2 = ctx.metadataRegistry.get(entry3[0])?.id;
+    if (id2) {
+      extractToDef(entry3);
       continue;
     }
     if (seen.cycle) {
-      extractToDef(entry2);
+      extractToDef(entry3);
       continue;
     }
     if (seen.count > 1) {
       if (ctx.reused === "ref") {
-        extractToDef(entry2);
+        extractToDef(entry3);
       }
     }
   }
@@ -15961,12 +15965,12 @@ function finalize(ctx, schema) {
     });
   };
   if (!ctx.external || ctx.sharedEmitDoneFor !== ctx.external) {
-    for (const entry2 of [...ctx.seen.entries()].reverse()) {
-      flattenRef(entry2[0]);
+    for (const entry3 of [...ctx.seen.entries()].reverse()) {
+      flattenRef(entry3[0]);
     }
     if (ctx.target !== "openapi-3.0") {
-      for (const entry2 of ctx.seen.entries()) {
-        compactTypeUnion(entry2[1].def ?? entry2[1].schema);
+      for (const entry3 of ctx.seen.entries()) {
+        compactTypeUnion(entry3[1].def ?? entry3[1].schema);
       }
     }
     for (const rewrite of ctx.deferred)
@@ -16002,10 +16006,10 @@ function finalize(ctx, schema) {
   } else {
   }
   if (ctx.external?.uri) {
-    const id = ctx.external.registry.get(schema)?.id;
-    if (!id)
+    const id2 = ctx.external.registry.get(schema)?.id;
+    if (!id2)
       throw new Error("Schema is missing an `id` property");
-    result2.$id = ctx.external.uri(id);
+    result2.$id = ctx.external.uri(id2);
   }
   assignProps(result2, root.defId ? root.schema : root.def ?? root.schema);
   const rootMetaId = ctx.metadataRegistry.get(schema)?.id;
@@ -16013,8 +16017,8 @@ function finalize(ctx, schema) {
     delete result2.id;
   const defs = ctx.external?.defs ?? {};
   if (!ctx.external || ctx.sharedEmitDoneFor !== ctx.external) {
-    for (const entry2 of ctx.seen.entries()) {
-      const seen = entry2[1];
+    for (const entry3 of ctx.seen.entries()) {
+      const seen = entry3[1];
       if (seen.def && seen.defId) {
         if (seen.def.id === seen.defId)
           delete seen.def.id;
@@ -16611,7 +16615,7 @@ function stringifyKeyNames(bySchema, json2, visited) {
   const values = json2.enum ?? (json2.const !== void 0 ? [json2.const] : void 0);
   if (!numericType && !values?.some((v) => typeof v === "number"))
     return json2;
-  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format, id, ...rest } = json2;
+  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format, id: id2, ...rest } = json2;
   if (rest.enum)
     rest.enum = rest.enum.map((v) => typeof v === "number" ? String(v) : v);
   else if (typeof rest.const === "number")
@@ -16626,9 +16630,9 @@ function stringifyKeyNames(bySchema, json2, visited) {
 var pendingRecords = /* @__PURE__ */ new WeakMap();
 function rewriteKeyNames(ctx) {
   const bySchema = /* @__PURE__ */ new Map();
-  for (const entry2 of ctx.seen.values()) {
-    if (entry2.def && !bySchema.has(entry2.schema))
-      bySchema.set(entry2.schema, entry2);
+  for (const entry3 of ctx.seen.values()) {
+    if (entry3.def && !bySchema.has(entry3.schema))
+      bySchema.set(entry3.schema, entry3);
   }
   const rewrites = /* @__PURE__ */ new Map();
   for (const record3 of pendingRecords.get(ctx) ?? []) {
@@ -16642,8 +16646,8 @@ function rewriteKeyNames(ctx) {
   }
   if (!rewrites.size)
     return;
-  for (const entry2 of ctx.seen.values()) {
-    for (const carrier of [entry2.schema, entry2.def]) {
+  for (const entry3 of ctx.seen.values()) {
+    for (const carrier of [entry3.schema, entry3.def]) {
       const rewritten = carrier && rewrites.get(carrier.propertyNames);
       if (rewritten)
         carrier.propertyNames = rewritten;
@@ -16837,8 +16841,8 @@ function toJSONSchema(input2, params) {
     const registry2 = input2;
     const ctx2 = initializeContext({ ...params, processors: allProcessors });
     const defs = {};
-    for (const entry2 of registry2._idmap.entries()) {
-      const [_, schema] = entry2;
+    for (const entry3 of registry2._idmap.entries()) {
+      const [_, schema] = entry3;
       processSchema(schema, ctx2);
     }
     const schemas = {};
@@ -16848,8 +16852,8 @@ function toJSONSchema(input2, params) {
       defs
     };
     ctx2.external = external;
-    for (const entry2 of registry2._idmap.entries()) {
-      const [key3, schema] = entry2;
+    for (const entry3 of registry2._idmap.entries()) {
+      const [key3, schema] = entry3;
       extractDefs(ctx2, schema);
       assignProp(schemas, key3, finalize(ctx2, schema));
     }
@@ -19751,6 +19755,139 @@ function pickSnapshot(file2, path, want) {
   return found.length ? `${path} holds several snapshots ${asked}: ${list4}; say which with \`of\`` : `${path} holds no snapshot ${asked} (it holds: ${list4})`;
 }
 
+// src/orchestrator/plan.ts
+var DEFAULT_NETWORK = "default";
+function engineName(runId, topology, key3) {
+  return `sc-${runId}-${topology}_${key3}`.toLowerCase();
+}
+function containerName(runId, topology, service3, replica) {
+  return `sc-${runId}-${topology}-${service3}-${replica}`.toLowerCase();
+}
+function buildTag(topology, service3) {
+  return service3.image ?? `stackcheck-${topology}-${service3.name}`.toLowerCase();
+}
+function plan(suite, runId) {
+  const problems = [];
+  const waiting = suite.topologies.flatMap(
+    (t) => (t.dependsOn ?? []).map((d) => ({ by: `${t.name}/${d.service}`, on: d.on }))
+  );
+  const topologies3 = suite.topologies.map((t) => planTopology(t, runId, problems, waiting));
+  if (problems.length) throw new UserError(problems);
+  return { runId, topologies: topologies3 };
+}
+function planTopology(t, runId, problems, waiting) {
+  const project = t.project;
+  const order = topoSort(t, problems);
+  const usesDefault2 = Object.values(project.services).some(
+    (s) => !s.networkMode && Object.keys(s.networks).length === 0
+  );
+  const networkSpecs = { ...project.networks };
+  if (usesDefault2 && !networkSpecs[DEFAULT_NETWORK]) {
+    networkSpecs[DEFAULT_NETWORK] = {
+      name: DEFAULT_NETWORK,
+      driverOpts: {},
+      internal: false,
+      attachable: false,
+      enableIpv6: false,
+      labels: {},
+      external: false,
+      pos: t.pos
+    };
+  }
+  const networks2 = Object.entries(networkSpecs).map(([key3, spec]) => ({
+    key: key3,
+    engineName: spec.external ? spec.externalName ?? key3 : engineName(runId, t.name, key3),
+    spec,
+    create: !spec.external
+  }));
+  const netName = new Map(networks2.map((n) => [n.key, n.engineName]));
+  const volumes = Object.entries(project.volumes).map(([key3, spec]) => ({
+    key: key3,
+    engineName: spec.external ? spec.externalName ?? key3 : engineName(runId, t.name, key3),
+    spec,
+    create: !spec.external
+  }));
+  const mustComplete = new Set(
+    Object.values(project.services).flatMap(
+      (s) => Object.entries(s.dependsOn).filter(([, d]) => d.condition === "service_completed_successfully").map(([name2]) => name2)
+    )
+  );
+  for (const name2 of t.awaitedToComplete ?? []) mustComplete.add(name2);
+  const linkAliases = /* @__PURE__ */ new Map();
+  for (const s of Object.values(project.services)) {
+    for (const l of s.links)
+      if (l.alias !== l.service)
+        linkAliases.set(l.service, [...linkAliases.get(l.service) ?? [], l.alias]);
+  }
+  const tiers = /* @__PURE__ */ new Map();
+  const services = order.map((name2) => {
+    const s = project.services[name2];
+    const deps = Object.entries(s.dependsOn).map(([service3, d]) => ({
+      service: service3,
+      condition: d.condition
+    }));
+    const tier = deps.length ? 1 + Math.max(...deps.map((d) => tiers.get(d.service) ?? 0)) : 0;
+    tiers.set(name2, tier);
+    const joined = Object.keys(s.networks).length ? s.networks : { [DEFAULT_NETWORK]: { aliases: [] } };
+    return {
+      topology: t.name,
+      node: t.node,
+      spec: s,
+      deps,
+      crossDeps: (t.dependsOn ?? []).filter((d) => d.service === name2),
+      dependents: Object.values(project.services).filter((o) => name2 in o.dependsOn).map((o) => o.name),
+      crossDependents: waiting.filter((w) => w.on.topology === t.name && w.on.service === name2).map((w) => w.by),
+      tier,
+      image: s.build ? { ref: buildTag(t.name, s), build: s.build } : { ref: s.image },
+      containerNames: Array.from(
+        { length: s.replicas },
+        (_, i) => containerName(runId, t.name, name2, i + 1)
+      ),
+      networks: s.networkMode ? [] : Object.entries(joined).map(([key3, n]) => ({
+        name: netName.get(key3) ?? key3,
+        // Peers find a service by its name, as in compose; container_name and link aliases too.
+        aliases: [
+          .../* @__PURE__ */ new Set([
+            name2,
+            ...s.containerName ? [s.containerName] : [],
+            ...n.aliases,
+            ...linkAliases.get(name2) ?? []
+          ])
+        ],
+        ipv4Address: n.ipv4Address,
+        ipv6Address: n.ipv6Address
+      })),
+      mustComplete: mustComplete.has(name2)
+    };
+  });
+  return { spec: t, services, networks: networks2, volumes };
+}
+function topoSort(t, problems) {
+  const services = t.project.services;
+  const state2 = /* @__PURE__ */ new Map();
+  const order = [];
+  const visit3 = (name2, path) => {
+    if (state2.get(name2) === "done") return;
+    if (state2.get(name2) === "visiting") {
+      const cycle = [...path.slice(path.indexOf(name2)), name2];
+      const from = path.at(-1);
+      problems.push({
+        message: `dependency cycle in topology "${t.name}": ${cycle.join(" \u2192 ")}`,
+        pos: services[from].dependsOn[name2].pos,
+        hint: "Remove one of these depends_on entries; a service cannot wait, even indirectly, for itself."
+      });
+      return;
+    }
+    state2.set(name2, "visiting");
+    for (const dep of Object.keys(services[name2].dependsOn))
+      if (services[dep]) visit3(dep, [...path, name2]);
+    state2.set(name2, "done");
+    order.push(name2);
+  };
+  for (const name2 of Object.keys(services)) visit3(name2, []);
+  return order;
+}
+
 // src/checks/runner.ts
 import { setMaxListeners as setMaxListeners4 } from "node:events";
 
@@ -20025,8 +20162,8 @@ function repeatPlan(r) {
     }
   };
 }
-function distributionHeader(entry2) {
-  const r = entry2.repeat;
+function distributionHeader(entry3) {
+  const r = entry3.repeat;
   return r !== void 0 && typeof r === "object" ? r.distribution?.header.toLowerCase() : void 0;
 }
 function headerValues(evidence2, header2) {
@@ -20297,7 +20434,7 @@ async function withLabel(rt, label4, signal) {
         rt.serviceFilters(node2).map((f) => engine.listContainers({ ...f, [key3]: value ?? true }, signal))
       );
       const found = new Map(lists2.flat().map((c) => [c.id, c]));
-      return Promise.all([...found.keys()].map((id) => engine.inspectContainer(id, signal)));
+      return Promise.all([...found.keys()].map((id2) => engine.inspectContainer(id2, signal)));
     })
   );
   return lists.flat().sort((a, b) => a.name.localeCompare(b.name));
@@ -20345,8 +20482,7 @@ async function readTree(engine, containerId, path, limits2, signal) {
   try {
     stream = await engine.readArchive(containerId, path, signal);
   } catch (e) {
-    if (e.statusCode === 404)
-      return { entries: { [path]: { type: "absent" } } };
+    if (isEngineError(e, "not-found")) return { entries: { [path]: { type: "absent" } } };
     throw e;
   }
   const root = path.replace(/\/+$/, "") || "/";
@@ -20413,7 +20549,7 @@ async function readFileText(engine, containerId, path, maxBytes, signal) {
   try {
     stream = await engine.readArchive(containerId, path, signal);
   } catch (e) {
-    if (e.statusCode === 404) return void 0;
+    if (isEngineError(e, "not-found")) return void 0;
     throw e;
   }
   const chunks = [];
@@ -20442,14 +20578,14 @@ function resolveServiceRef(suite, ref) {
   const slash = ref.indexOf("/");
   if (slash >= 0) {
     const topology = ref.slice(0, slash);
-    const service2 = ref.slice(slash + 1);
+    const service3 = ref.slice(slash + 1);
     const t = suite.topologies.find((x) => x.name === topology);
     if (!t)
       return `no topology "${topology}" (topologies: ${suite.topologies.map((x) => x.name).join(", ")})`;
-    if (!t.project.services[service2]) {
-      return `topology "${topology}" has no service "${service2}" (services: ${Object.keys(t.project.services).join(", ")})`;
+    if (!t.project.services[service3]) {
+      return `topology "${topology}" has no service "${service3}" (services: ${Object.keys(t.project.services).join(", ")})`;
     }
-    return { topology, service: service2 };
+    return { topology, service: service3 };
   }
   const owners = suite.topologies.filter((t) => t.project.services[ref]);
   if (owners.length === 1) return { topology: owners[0].name, service: ref };
@@ -21146,11 +21282,11 @@ var NO_GPU = "no GPU on this runner (nvidia-smi not found)";
 var gpu = defineKind({
   ...gpuSchema,
   async attempt(c, ctx) {
-    const { service: service2, min } = c.gpu;
-    if (!service2) return onRunner(min, ctx.signal);
+    const { service: service3, min } = c.gpu;
+    if (!service3) return onRunner(min, ctx.signal);
     const rt = ctx.runtime;
     const seen = [];
-    const out = await acrossReplicas(rt.replicas(service2), c.any, async (r) => {
+    const out = await acrossReplicas(rt.replicas(service3), c.any, async (r) => {
       const o = await inContainer2(rt, r, min, ctx.signal);
       seen.push(o);
       return o;
@@ -21685,24 +21821,24 @@ function notYet(base, scanned, windowEnd, spec) {
 // src/checks/host-ports.ts
 import { createSocket } from "node:dgram";
 import { createServer, isIPv6 } from "node:net";
-async function tryBind(port2, protocol, ip) {
+async function tryBind(port3, protocol, ip) {
   if (protocol === "sctp")
     return { free: void 0, reason: "SCTP ports cannot be probed from Node" };
   const host = ip ?? "0.0.0.0";
   try {
-    if (protocol === "tcp") await bindTcp(port2, host);
-    else await bindUdp(port2, host);
+    if (protocol === "tcp") await bindTcp(port3, host);
+    else await bindUdp(port3, host);
     return { free: true };
   } catch (e) {
     const code2 = e.code ?? "unknown";
     if (code2 === "EACCES") {
-      return { free: void 0, reason: `binding port ${port2} needs privileges this runner lacks` };
+      return { free: void 0, reason: `binding port ${port3} needs privileges this runner lacks` };
     }
     if (code2 === "EADDRINUSE") {
       return {
         free: false,
         code: code2,
-        message: `something on this machine already listens on ${host}:${port2}/${protocol}`
+        message: `something on this machine already listens on ${host}:${port3}/${protocol}`
       };
     }
     if (code2 === "EADDRNOTAVAIL") {
@@ -21715,25 +21851,25 @@ async function tryBind(port2, protocol, ip) {
     return {
       free: false,
       code: code2,
-      message: `cannot bind ${host}:${port2}/${protocol}: ${e.message}`
+      message: `cannot bind ${host}:${port3}/${protocol}: ${e.message}`
     };
   }
 }
-function bindTcp(port2, host) {
+function bindTcp(port3, host) {
   return new Promise((resolve5, reject) => {
     const server = createServer();
     server.once("error", reject);
-    server.listen({ port: port2, host, exclusive: true }, () => server.close(() => resolve5()));
+    server.listen({ port: port3, host, exclusive: true }, () => server.close(() => resolve5()));
   });
 }
-function bindUdp(port2, host) {
+function bindUdp(port3, host) {
   return new Promise((resolve5, reject) => {
     const socket = createSocket(isIPv6(host) ? "udp6" : "udp4");
     socket.once("error", (e) => {
       socket.close();
       reject(e);
     });
-    socket.bind({ port: port2, address: host, exclusive: true }, () => socket.close(() => resolve5()));
+    socket.bind({ port: port3, address: host, exclusive: true }, () => socket.close(() => resolve5()));
   });
 }
 
@@ -21822,12 +21958,12 @@ function bindingEvidence(b) {
   };
 }
 function describeCollision(c) {
-  const port2 = `host port ${hostPorts(c.lo, c.hi)}/${c.a.spec.protocol}`;
+  const port3 = `host port ${hostPorts(c.lo, c.hi)}/${c.a.spec.protocol}`;
   if (c.replicas) {
-    return `${port2}: ${c.a.replicas} replicas of ${describeBinding(c.a)} cannot all bind it; publish a range of at least ${c.a.replicas} ports, or no host port`;
+    return `${port3}: ${c.a.replicas} replicas of ${describeBinding(c.a)} cannot all bind it; publish a range of at least ${c.a.replicas} ports, or no host port`;
   }
   const where = c.a.node === c.b.node ? `on node ${c.a.node}` : `on nodes ${c.a.node} and ${c.b.node} (scope: suite)`;
-  return `${port2} ${where}: ${describeBinding(c.a)} collides with ${describeBinding(c.b)}`;
+  return `${port3} ${where}: ${describeBinding(c.a)} collides with ${describeBinding(c.b)}`;
 }
 
 // src/checks/kinds/ports.schema.ts
@@ -21998,22 +22134,22 @@ async function probeRunner(bindings, suite, runtime, signal) {
     const need = b.lo === b.hi ? 1 : Math.max(1, b.replicas);
     let free = 0;
     let firstBusy;
-    for (let port2 = b.lo; port2 <= Math.min(b.hi, b.lo + MAX_PROBES_PER_RANGE - 1) && free < need; port2++) {
-      const own2 = owned.get(`${b.node}|${port2}/${b.spec.protocol}`);
+    for (let port3 = b.lo; port3 <= Math.min(b.hi, b.lo + MAX_PROBES_PER_RANGE - 1) && free < need; port3++) {
+      const own2 = owned.get(`${b.node}|${port3}/${b.spec.protocol}`);
       if (own2) {
         report.ownedByRun.push({
           service: `${b.topology}/${b.service}`,
-          hostPort: String(port2),
+          hostPort: String(port3),
           container: own2
         });
         free++;
         continue;
       }
-      const v = await tryBind(port2, b.spec.protocol, b.ip);
+      const v = await tryBind(port3, b.spec.protocol, b.ip);
       if (v.free === void 0) {
         report.notChecked.push({
           service: `${b.topology}/${b.service}`,
-          port: String(port2),
+          port: String(port3),
           reason: v.reason
         });
         free++;
@@ -22021,7 +22157,7 @@ async function probeRunner(bindings, suite, runtime, signal) {
         report.checked++;
         free++;
       } else {
-        firstBusy ??= { port: port2, code: v.code, message: v.message };
+        firstBusy ??= { port: port3, code: v.code, message: v.message };
         if (b.lo === b.hi || v.code === "EADDRNOTAVAIL") break;
       }
     }
@@ -22288,11 +22424,11 @@ async function look(rt, r, s, sinceMs2, signal) {
   const res = await engine.exec(r.containerId, { cmd: s.exec }, signal);
   return res.stdout + res.stderr;
 }
-async function runnerUrl(rt, r, port2, path, signal) {
-  const at4 = await rt.published(r, port2, "tcp", signal);
+async function runnerUrl(rt, r, port3, path, signal) {
+  const at4 = await rt.published(r, port3, "tcp", signal);
   if (!at4)
     throw new Error(
-      `container port ${port2} of ${r.containerName} is not published; publish it (ports: ["${port2}"]) so the runner can reach it`
+      `container port ${port3} of ${r.containerName} is not published; publish it (ports: ["${port3}"]) so the runner can reach it`
     );
   return `http://${at4.host}:${at4.port}${path.startsWith("/") ? path : `/${path}`}`;
 }
@@ -22318,14 +22454,14 @@ var LOG_TAIL = 20;
 var HEALTH_TAIL = 3;
 var DIAGNOSE_MS = 1e4;
 async function diagnose(engine, containerIds) {
-  const signal = AbortSignal.timeout(DIAGNOSE_MS);
+  const signal = timeoutSignal(DIAGNOSE_MS);
   setMaxListeners(0, signal);
   const parts = await Promise.all(
-    containerIds.map(async (id) => {
+    containerIds.map(async (id2) => {
       try {
         const [s, logs3] = await Promise.all([
-          engine.inspectContainer(id, signal),
-          engine.containerLogs(id, LOG_TAIL, signal)
+          engine.inspectContainer(id2, signal),
+          engine.containerLogs(id2, LOG_TAIL, signal)
         ]);
         const lines = [
           `container ${s.name}: ${s.status}` + (s.running ? "" : `, exit code ${s.exitCode}`) + (s.health ? `, health ${s.health.status} (failing streak ${s.health.failingStreak})` : "") + (s.restartCount ? `, restarted ${s.restartCount} times` : "") + (s.oomKilled ? ", killed: out of memory" : "") + (s.error ? `, engine error: ${s.error}` : "")
@@ -22343,7 +22479,7 @@ async function diagnose(engine, containerIds) {
         for (const l of logLines) lines.push(`    ${l}`);
         return lines;
       } catch (e) {
-        return [`container ${id.slice(0, 12)}: cannot be inspected (${errorMessage(e)})`];
+        return [`container ${id2.slice(0, 12)}: cannot be inspected (${errorMessage(e)})`];
       }
     })
   );
@@ -22354,6 +22490,33 @@ async function diagnose(engine, containerIds) {
 import { setMaxListeners as setMaxListeners2 } from "node:events";
 import { performance as performance2 } from "node:perf_hooks";
 
+// src/orchestrator/build-contexts.ts
+var SERVICE = /^service:(.+)$/;
+function contextServices(sp, tp) {
+  return Object.values(sp.image.build?.additionalContexts ?? {}).flatMap((v) => {
+    const name2 = SERVICE.exec(v)?.[1];
+    if (name2 === void 0) return [];
+    const plan2 = tp.services.find((s) => s.spec.name === name2);
+    if (!plan2)
+      throw new Error(
+        `service "${sp.spec.name}" builds with the image of service "${name2}", which does not run in topology ${tp.spec.name}`
+      );
+    return [plan2];
+  });
+}
+function withServiceContexts(sp, tp) {
+  const build2 = sp.image.build;
+  if (!build2?.additionalContexts) return sp;
+  const contexts = Object.fromEntries(
+    Object.entries(build2.additionalContexts).map(([k, v]) => {
+      const name2 = SERVICE.exec(v)?.[1];
+      const plan2 = name2 === void 0 ? void 0 : tp.services.find((s) => s.spec.name === name2);
+      return [k, plan2 ? `docker-image://${plan2.image.ref}` : v];
+    })
+  );
+  return { ...sp, image: { ...sp.image, build: { ...build2, additionalContexts: contexts } } };
+}
+
 // src/orchestrator/replica-request.ts
 function topologyLabels(run2, tp, extra = {}) {
   return { ...run2, [LABEL.topology]: tp.spec.name, [LABEL.node]: tp.spec.node, ...extra };
@@ -22363,7 +22526,10 @@ function replicaRequest(tp, sp, replica, run2, withoutGpu) {
   return {
     name: sp.containerNames[replica - 1],
     image: sp.image.ref,
-    service: withoutGpu === void 0 ? sp.spec : { ...sp.spec, resources: { ...r, reservations: { ...r.reservations, devices: [] } } },
+    service: sharedResolved(
+      tp,
+      withoutGpu === void 0 ? sp.spec : { ...sp.spec, resources: { ...r, reservations: { ...r.reservations, devices: [] } } }
+    ),
     labels: topologyLabels(run2, tp, {
       [LABEL.service]: sp.spec.name,
       [LABEL.replica]: String(replica),
@@ -22372,6 +22538,34 @@ function replicaRequest(tp, sp, replica, run2, withoutGpu) {
     networks: sp.networks,
     volumeNames: Object.fromEntries(tp.volumes.map((v) => [v.key, v.engineName])),
     ephemeralPorts: tp.spec.publish === "ephemeral"
+  };
+}
+function sharesAnother(s) {
+  const joins = (v) => /^(service|container):/.test(v ?? "");
+  return joins(s.networkMode) || joins(s.ipc) || joins(s.pid) || (s.volumesFrom ?? []).length > 0;
+}
+function sharedResolved(tp, s) {
+  if (!sharesAnother(s)) return s;
+  const first = (service3) => {
+    const target2 = tp.services.find((p) => p.spec.name === service3);
+    if (!target2?.containerNames[0])
+      throw new Error(`no container of service "${service3}" to share`);
+    return target2.containerNames[0];
+  };
+  const ref = (v) => {
+    const m = /^service:(.+)$/.exec(v ?? "");
+    return m ? `container:${first(m[1])}` : v;
+  };
+  return {
+    ...s,
+    ...s.networkMode !== void 0 && { networkMode: ref(s.networkMode) },
+    ...s.ipc !== void 0 && { ipc: ref(s.ipc) },
+    ...s.pid !== void 0 && { pid: ref(s.pid) },
+    ...s.volumesFrom && {
+      volumesFrom: s.volumesFrom.map(
+        (v) => v.service === void 0 ? v : { container: first(v.service), readOnly: v.readOnly, pos: v.pos }
+      )
+    }
   };
 }
 
@@ -22386,9 +22580,12 @@ function healthcheckArgv(test) {
 // src/orchestrator/early-health.ts
 var DEFAULT_TIMEOUT_MS = 3e4;
 var FIRST_RETRY_MS = 100;
+var DEFAULT_INTERVAL_MS = 3e4;
+var DEFAULT_RETRIES = 3;
+var KEEP_FAILURES = 3;
 var MAX_WAIT_MS = 1e3;
 var PER_ENGINE = 4;
-async function probeUntilHealthy(engine, id, hc, clock, signal) {
+async function probeUntilHealthy(engine, id2, hc, clock, signal) {
   const cmd = healthcheckArgv(hc.test);
   const cap = Math.min(
     MAX_WAIT_MS,
@@ -22398,33 +22595,65 @@ async function probeUntilHealthy(engine, id, hc, clock, signal) {
   const timeoutMs = hc.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const engineDecides = () => new Promise((_, reject) => onAbort(signal, () => reject(signal.reason)));
   if (!cmd) return engineDecides();
+  const startedAt = clock.now();
+  const intervalMs = hc.intervalMs ?? DEFAULT_INTERVAL_MS;
+  const engineVerdictBy = (hc.startPeriodMs ?? 0) + ((hc.retries ?? DEFAULT_RETRIES) + 1) * intervalMs;
+  const failures3 = [];
+  let runs = 0;
   for (let wait = 0; ; wait = wait ? Math.min(cap, wait * 1.5) : Math.min(cap, FIRST_RETRY_MS)) {
     if (wait) await clock.sleep(wait, signal).catch(() => void 0);
     signal.throwIfAborted();
-    const verdict2 = await slots(engine)(async () => {
-      if (signal.aborted) return "failed";
-      return runHealthcheck(engine, id, cmd, timeoutMs, signal);
+    await starts(engine).idle(clock, cap, signal);
+    signal.throwIfAborted();
+    const run2 = await slots(engine)(async () => {
+      if (signal.aborted) return { verdict: "failed" };
+      return runHealthcheck(engine, id2, cmd, timeoutMs, signal);
     });
     signal.throwIfAborted();
-    if (verdict2 === "passed") return;
-    if (verdict2 === "timeout") return engineDecides();
+    if (run2.verdict === "passed") return;
+    if (run2.verdict === "timeout") return engineDecides();
+    runs++;
+    if (run2.exitCode !== void 0)
+      failures3.splice(0, failures3.length - KEEP_FAILURES + 1, {
+        exitCode: run2.exitCode,
+        output: run2.output ?? ""
+      });
+    const elapsed = clock.now() - startedAt;
+    if (elapsed >= engineVerdictBy && await engineRanNone(engine, id2, signal))
+      throw new ProbedUnhealthy(runs, elapsed, failures3);
   }
 }
-async function runHealthcheck(engine, id, cmd, timeoutMs, signal) {
-  const timeout = AbortSignal.timeout(timeoutMs);
+var ProbedUnhealthy = class extends Error {
+  constructor(runs, elapsedMs, failures3) {
+    super("is unhealthy");
+    this.runs = runs;
+    this.elapsedMs = elapsedMs;
+    this.failures = failures3;
+    this.name = "ProbedUnhealthy";
+  }
+  runs;
+  elapsedMs;
+  failures;
+};
+async function engineRanNone(engine, id2, signal) {
+  const s = await engine.inspectContainer(id2, signal).catch(() => void 0);
+  return s !== void 0 && (s.health?.log.length ?? 0) === 0;
+}
+async function runHealthcheck(engine, id2, cmd, timeoutMs, signal) {
+  const timeout = timeoutSignal(timeoutMs);
   try {
-    const r = await engine.exec(id, { cmd }, AbortSignal.any([signal, timeout]));
-    return r.exitCode === 0 ? "passed" : "failed";
+    const r = await engine.exec(id2, { cmd }, AbortSignal.any([signal, timeout]));
+    return r.exitCode === 0 ? { verdict: "passed" } : { verdict: "failed", exitCode: r.exitCode, output: r.stdout + r.stderr };
   } catch {
-    return timeout.aborted && !signal.aborted ? "timeout" : "failed";
+    return { verdict: timeout.aborted && !signal.aborted ? "timeout" : "failed" };
   }
 }
-function healthyByProbe(engine, id, hc, signal) {
+function healthyByProbe(engine, id2, hc, signal) {
   if (!hc || hc.disable) return Promise.resolve(false);
   const cmd = healthcheckArgv(hc.test);
   if (!cmd) return Promise.resolve(false);
-  return runHealthcheck(engine, id, cmd, hc.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal).then(
-    (v) => v === "passed"
+  return runHealthcheck(engine, id2, cmd, hc.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal).then(
+    (r) => r.verdict === "passed"
   );
 }
 function onAbort(signal, fn) {
@@ -22435,6 +22664,41 @@ var byEngine = /* @__PURE__ */ new WeakMap();
 function slots(engine) {
   let s = byEngine.get(engine);
   if (!s) byEngine.set(engine, s = pLimit(PER_ENGINE));
+  return s;
+}
+var StartsInFlight = class {
+  count = 0;
+  waiters = /* @__PURE__ */ new Set();
+  track(start2) {
+    this.count++;
+    const settle2 = () => {
+      if (--this.count > 0) return;
+      for (const w of this.waiters) w();
+      this.waiters.clear();
+    };
+    start2.then(settle2, settle2);
+    return start2;
+  }
+  async idle(clock, maxMs, signal) {
+    if (this.count === 0) return;
+    const stop2 = new AbortController();
+    let wake;
+    const done = new Promise((r) => this.waiters.add(wake = r));
+    try {
+      await Promise.race([
+        done,
+        clock.sleep(maxMs, AbortSignal.any([signal, stop2.signal])).catch(() => void 0)
+      ]);
+    } finally {
+      stop2.abort();
+      this.waiters.delete(wake);
+    }
+  }
+};
+var startsByEngine = /* @__PURE__ */ new WeakMap();
+function starts(engine) {
+  let s = startsByEngine.get(engine);
+  if (!s) startsByEngine.set(engine, s = new StartsInFlight());
   return s;
 }
 
@@ -22494,14 +22758,6 @@ async function retry(fn, policy, opts) {
     }
   }
 }
-var PERMANENT_PULL = /manifest unknown|manifest for \S+ not found|repository does not exist|pull access denied|invalid reference format|no matching manifest for|unauthorized|authentication required|denied: requested access/i;
-function pullRetryable(message) {
-  return !PERMANENT_PULL.test(message);
-}
-var TRANSIENT_NETWORK = /ECONNRESET|connection reset|ETIMEDOUT|i\/o timeout|TLS handshake timeout|Client\.Timeout|timeout exceeded|unexpected EOF|ECONNREFUSED|connection refused|EAI_AGAIN|temporary failure in name resolution|no such host|server misbehaving|network is unreachable|socket hang up|toomanyrequests|too many requests|50[234] (Bad Gateway|Service Unavailable|Gateway Time-?out)/i;
-function buildRetryable(message) {
-  return TRANSIENT_NETWORK.test(message);
-}
 
 // src/orchestrator/image-cache.ts
 import { createHash as createHash3 } from "node:crypto";
@@ -22515,6 +22771,11 @@ function buildKey(ref, build2) {
   field("target", build2.target ?? "");
   field("args", JSON.stringify(Object.entries(build2.args).sort()));
   field("labels", JSON.stringify(Object.entries(build2.labels).sort()));
+  if (build2.remote) throw new Error("a remote (git/http) context is fetched by the engine");
+  field("dockerfile_inline", build2.dockerfileInline ?? "");
+  field("tags", JSON.stringify(build2.tags ?? []));
+  const contexts = Object.entries(build2.additionalContexts ?? {}).sort();
+  field("contexts", JSON.stringify(contexts));
   const walk2 = (dir, rel) => {
     const entries = readdirSync(dir, { withFileTypes: true });
     entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
@@ -22530,15 +22791,20 @@ function buildKey(ref, build2) {
     }
   };
   walk2(build2.context, "");
+  for (const [name2, source] of contexts)
+    if (!source.includes("://")) {
+      field("context", name2);
+      walk2(source, "");
+    }
   return hash2.digest("hex");
 }
 
 // src/orchestrator/up.ts
 var START_CALL_MS = 12e4;
 var ServiceFailure = class extends Error {
-  constructor(service2, message, kind, details2 = [], pos) {
+  constructor(service3, message, kind, details2 = [], pos) {
     super(message);
-    this.service = service2;
+    this.service = service3;
     this.kind = kind;
     this.details = details2;
     this.pos = pos;
@@ -22550,8 +22816,8 @@ var ServiceFailure = class extends Error {
   pos;
 };
 var DependencyFailure = class extends ServiceFailure {
-  constructor(service2, message, pos) {
-    super(service2, message, "failure", [], pos);
+  constructor(service3, message, pos) {
+    super(service3, message, "failure", [], pos);
     this.name = "DependencyFailure";
   }
 };
@@ -22559,13 +22825,13 @@ async function upTopology(tp, ctx) {
   const name2 = tp.spec.name;
   const local = new AbortController();
   const signal = AbortSignal.any([ctx.signal, local.signal]);
-  const waitDeadline = AbortSignal.any([signal, AbortSignal.timeout(tp.spec.waitTimeoutMs)]);
+  const waitDeadline = withTimeout(signal, tp.spec.waitTimeoutMs);
   setMaxListeners2(0, signal, waitDeadline);
   const run2 = runLabels(ctx.identity);
-  const emit = (service2, phase, detail) => ctx.progress.emit({
+  const emit = (service3, phase, detail) => ctx.progress.emit({
     kind: "service",
     topology: name2,
-    service: service2,
+    service: service3,
     phase,
     atMs: since(ctx.runStart),
     detail
@@ -22604,9 +22870,10 @@ async function upTopology(tp, ctx) {
           ...sp.crossDeps.map((d) => crossDependencyHolds(sp, d, ctx.board))
         ]);
         depsHold.catch(() => void 0);
-        await ensureImage(sp, ctx, signal, emit);
+        for (const other of contextServices(sp, tp)) await ensureImage(other, ctx, signal, emit);
+        await ensureImage(withServiceContexts(sp, tp), ctx, signal, emit);
         await infra;
-        const early = !/^(service|container):/.test(sp.spec.networkMode ?? "");
+        const early = !sharesAnother(sp.spec);
         if (early) await createReplicas(sp, tp, ctx, signal, run2, outcome2);
         await depsHold;
         await ctx.beforeStart;
@@ -22805,7 +23072,7 @@ function ensureImage(sp, ctx, signal, emit) {
       clock: ctx.clock,
       signal,
       describe: engineMessage,
-      retryable: (e) => retryable(engineMessage(e)),
+      retryable,
       onRetry: (f, waitMs, left) => ctx.progress.emit({
         kind: "note",
         level: "warn",
@@ -22833,7 +23100,7 @@ function ensureImage(sp, ctx, signal, emit) {
               );
             },
             ctx.pullRetry,
-            retrying("building", buildRetryable)
+            retrying("building", (e) => isEngineError(e, "transient"))
           );
         } catch (e) {
           if (isAbort(e) || signal.aborted) throw e;
@@ -22878,7 +23145,11 @@ function ensureImage(sp, ctx, signal, emit) {
         await retry(
           () => ctx.engine.pullImage(ref, deadline(signal, IMAGE_CALL_MS)),
           ctx.pullRetry,
-          retrying("pulling", pullRetryable)
+          retrying(
+            "pulling",
+            // Anything but the registry's definitive no (the engine reads its words).
+            (e) => !isEngineError(e, "denied", "not-found", "invalid", "unsupported")
+          )
         );
       } catch (e) {
         if (isAbort(e) || signal.aborted) throw e;
@@ -22905,10 +23176,10 @@ function ensureImage(sp, ctx, signal, emit) {
   }
   return p;
 }
-function whatBecameOf(service2, topology, e, first, run2) {
-  if (e instanceof DependencyFailure && e.service === service2)
+function whatBecameOf(service3, topology, e, first, run2) {
+  if (e instanceof DependencyFailure && e.service === service3)
     return `did not come up: ${e.message}`;
-  if (e instanceof ServiceFailure && e.service === service2) return `failed: ${e.message}`;
+  if (e instanceof ServiceFailure && e.service === service3) return `failed: ${e.message}`;
   if (run2.aborted) return "did not come up: the run was cancelled";
   return `did not come up: topology "${topology}" failed: ${errorMessage(first ?? e)}`;
 }
@@ -22949,11 +23220,20 @@ async function dependencyHolds(sp, dep, task) {
   }
 }
 async function createReplicas(sp, tp, ctx, signal, run2, outcome2) {
+  const missing = sp.spec.injectedFiles?.find((f) => f.unset !== void 0 || f.unavailable);
+  if (missing)
+    throw new ServiceFailure(
+      sp.spec.name,
+      missing.unset !== void 0 ? `service "${sp.spec.name}" needs ${missing.target}, read from the variable ${missing.unset}, which is not set` : `service "${sp.spec.name}" needs ${missing.target}: ${missing.unavailable}`,
+      "input",
+      [],
+      missing.pos
+    );
   await Promise.all(
     sp.containerNames.map(async (containerName2, i) => {
-      let id;
+      let id2;
       try {
-        id = await ctx.inFlight.track(
+        id2 = await ctx.inFlight.track(
           ctx.engine.createContainer(
             replicaRequest(tp, sp, i + 1, run2),
             deadline(signal, START_CALL_MS)
@@ -22969,23 +23249,25 @@ async function createReplicas(sp, tp, ctx, signal, run2, outcome2) {
           sp.spec.pos
         );
       }
-      outcome2.containers[i] = id;
+      outcome2.containers[i] = id2;
     })
   );
 }
 async function startReplicas(sp, tp, ctx, signal, run2, outcome2) {
-  const start2 = (id) => ctx.inFlight.track(ctx.engine.startContainer(id, deadline(signal, START_CALL_MS)));
+  const start2 = (id2) => ctx.inFlight.track(
+    starts(ctx.engine).track(ctx.engine.startContainer(id2, deadline(signal, START_CALL_MS)))
+  );
   await Promise.all(
-    outcome2.containers.map(async (id, i) => {
+    outcome2.containers.map(async (id2, i) => {
       try {
-        await start2(id);
+        await start2(id2);
       } catch (e) {
         if (isAbort(e) && signal.aborted) throw e;
         const why = noGpu(e, ctx.engine.node);
         if (!why) throw startFailure(sp, sp.containerNames[i], e);
         if (tp.spec.gpu !== "optional") throw gpuRequired(sp, tp, why);
         try {
-          await ctx.inFlight.track(ctx.engine.removeContainer(id, deadline(signal, QUICK_CALL_MS)));
+          await ctx.inFlight.track(ctx.engine.removeContainer(id2, deadline(signal, QUICK_CALL_MS)));
           const without = await ctx.inFlight.track(
             ctx.engine.createContainer(
               replicaRequest(tp, sp, i + 1, run2, why),
@@ -23010,10 +23292,7 @@ async function startReplicas(sp, tp, ctx, signal, run2, outcome2) {
     });
 }
 function noGpu(e, node2) {
-  const msg = engineMessage(e);
-  return /could not select device driver|nvidia-container-cli: (?:initialization|device) error/.test(
-    msg
-  ) ? `node "${node2}" cannot give it a GPU: ${msg}` : void 0;
+  return isEngineError(e, "no-device") ? `node "${node2}" cannot give it a GPU: ${engineMessage(e)}` : void 0;
 }
 function gpuRequired(sp, tp, why) {
   return new ServiceFailure(
@@ -23028,15 +23307,13 @@ function gpuRequired(sp, tp, why) {
 }
 function startFailure(sp, containerName2, e) {
   const msg = engineMessage(e);
-  const taken2 = /(?:Bind for [^:]*:|listen \w+ [^:]*:)(\d+)(?: failed: port is already allocated|: bind: address already in use)/.exec(
-    msg
-  );
-  if (taken2) {
-    const port2 = Number(taken2[1]);
-    const decl = sp.spec.ports.find((p) => p.published === port2);
+  if (isEngineError(e, "port-in-use")) {
+    const fixed = sp.spec.ports.filter((p) => p.published !== void 0);
+    const port3 = e.port ?? (fixed.length === 1 ? fixed[0].published : void 0);
+    const decl = sp.spec.ports.find((p) => p.published === port3);
     return new ServiceFailure(
       sp.spec.name,
-      `host port ${port2} for service "${sp.spec.name}" is already in use on node "${sp.node}"`,
+      port3 === void 0 ? `a published host port of service "${sp.spec.name}" is already in use on node "${sp.node}": ${msg}` : `host port ${port3} for service "${sp.spec.name}" is already in use on node "${sp.node}"`,
       "input",
       [
         "Stop what holds it, change the published port, or set `publish: ephemeral` on the topology so the engine picks free ports."
@@ -23073,18 +23350,25 @@ async function waitReady(sp, outcome2, ctx, waitDeadline, topology) {
   };
   const hc = sp.spec.healthcheck && !sp.spec.healthcheck.disable ? sp.spec.healthcheck : void 0;
   const recheckMs = hc ? void 0 : Math.max(50, topology.stableMs / 4);
-  const replicaReady = async (id) => {
+  const replicaReady = async (id2) => {
     const done = new AbortController();
     const signal = AbortSignal.any([waitDeadline, done.signal]);
-    const engineSays = ctx.watcher.until(id, decide, signal, recheckMs).then((v) => {
+    const engineSays = ctx.watcher.until(id2, decide, signal, recheckMs).then((v) => {
       if (v === "healthy") outcome2.healthSource = "engine";
       return v;
     });
-    const probeSays = hc && !sp.mustComplete ? probeUntilHealthy(ctx.engine, id, hc, ctx.clock, signal).then(() => {
-      outcome2.health = "healthy";
-      outcome2.healthSource = "probe";
-      return "healthy";
-    }) : engineSays;
+    const probeSays = hc && !sp.mustComplete ? probeUntilHealthy(ctx.engine, id2, hc, ctx.clock, signal).then(
+      () => {
+        outcome2.health = "healthy";
+        outcome2.healthSource = "probe";
+        return "healthy";
+      },
+      (e) => {
+        if (!(e instanceof ProbedUnhealthy)) throw e;
+        outcome2.health = "unhealthy";
+        return e;
+      }
+    ) : engineSays;
     engineSays.catch(() => void 0);
     probeSays.catch(() => void 0);
     try {
@@ -23101,7 +23385,7 @@ async function waitReady(sp, outcome2, ctx, waitDeadline, topology) {
         sp.spec.name,
         `service "${sp.spec.name}" ${bad.message}`,
         "failure",
-        [],
+        bad instanceof ProbedUnhealthy ? probedDetails(bad) : [],
         sp.spec.pos
       );
     return ["completed", "running", "healthy"].find((r) => verdicts.includes(r)) ?? "running";
@@ -23118,6 +23402,15 @@ async function waitReady(sp, outcome2, ctx, waitDeadline, topology) {
     }
     throw e;
   }
+}
+function probedDetails(e) {
+  return [
+    `the engine ran none of its healthchecks in ${formatDuration(e.elapsedMs)} (Podman runs them from systemd timers); stackcheck ran the healthcheck ${e.runs} times and it failed every time`,
+    "  last health checks (run by stackcheck):",
+    ...e.failures.map(
+      (f) => `    exit ${f.exitCode}: ${f.output.trim().replace(/\s*\n\s*/g, " | ") || "(no output)"}`
+    )
+  ];
 }
 
 // src/orchestrator/watcher.ts
@@ -23138,16 +23431,16 @@ var ContainerWatcher = class {
     } catch {
     }
   }
-  wake(id) {
-    const set2 = this.waiters.get(id);
+  wake(id2) {
+    const set2 = this.waiters.get(id2);
     if (!set2) return;
-    this.waiters.delete(id);
+    this.waiters.delete(id2);
     for (const fn of set2) fn();
   }
-  nextChange(id, signal, backstopMs) {
+  nextChange(id2, signal, backstopMs) {
     return new Promise((resolve5, reject) => {
-      const set2 = this.waiters.get(id) ?? /* @__PURE__ */ new Set();
-      this.waiters.set(id, set2);
+      const set2 = this.waiters.get(id2) ?? /* @__PURE__ */ new Set();
+      this.waiters.set(id2, set2);
       const done = () => {
         clearTimeout(timer);
         signal.removeEventListener("abort", onAbort2);
@@ -23169,15 +23462,15 @@ var ContainerWatcher = class {
    * or `signal` aborts (deadline, cancellation). `recheckMs` replaces the backstop for
    * verdicts that depend on elapsed time rather than on an event.
    */
-  async until(id, decide, signal, recheckMs) {
+  async until(id2, decide, signal, recheckMs) {
     for (; ; ) {
       signal.throwIfAborted();
       const backstop = recheckMs ?? Math.max(BACKSTOP_MS, this.waiters.size * BACKSTOP_PER_WAITER_MS);
-      const change = this.nextChange(id, signal, backstop);
+      const change = this.nextChange(id2, signal, backstop);
       change.catch(() => void 0);
-      const verdict2 = decide(await this.engine.inspectContainer(id, signal));
+      const verdict2 = decide(await this.engine.inspectContainer(id2, signal));
       if (verdict2 !== void 0) {
-        this.wake(id);
+        this.wake(id2);
         return verdict2;
       }
       await change;
@@ -23204,22 +23497,22 @@ async function discover(engine, spec, signal) {
   );
   const extra = [];
   for (const c of labelled) {
-    const service2 = c.labels[COMPOSE_LABEL.service];
-    if (!service2 || c.labels[COMPOSE_LABEL.oneoff] === "True") continue;
-    if (target2.containers[service2]) continue;
-    const found = { service: service2, id: c.id, name: c.name, index: replicaNumber(c) };
-    (byService.get(service2) ?? extra).push(found);
+    const service3 = c.labels[COMPOSE_LABEL.service];
+    if (!service3 || c.labels[COMPOSE_LABEL.oneoff] === "True") continue;
+    if (target2.containers[service3]) continue;
+    const found = { service: service3, id: c.id, name: c.name, index: replicaNumber(c) };
+    (byService.get(service3) ?? extra).push(found);
   }
   await Promise.all(
-    Object.entries(target2.containers).map(async ([service2, names2]) => {
-      const list4 = byService.get(service2);
+    Object.entries(target2.containers).map(async ([service3, names2]) => {
+      const list4 = byService.get(service3);
       await Promise.all(
         names2.map(async (name2, i) => {
           const s = await engine.inspectContainer(name2, signal).catch((e) => {
             if (isAbort(e)) throw e;
             return void 0;
           });
-          if (s) list4.push({ service: service2, id: s.id, name: s.name, index: i + 1 });
+          if (s) list4.push({ service: service3, id: s.id, name: s.name, index: i + 1 });
         })
       );
     })
@@ -23242,8 +23535,8 @@ async function attachedReplicas(engine, spec, signal) {
     index: f.index
   }));
 }
-function serviceFilter(spec, service2, runId) {
-  return spec.attach ? { [COMPOSE_LABEL.project]: spec.attach.project, [COMPOSE_LABEL.service]: service2 } : { [LABEL.run]: runId, [LABEL.topology]: spec.name, [LABEL.service]: service2 };
+function serviceFilter(spec, service3, runId) {
+  return spec.attach ? { [COMPOSE_LABEL.project]: spec.attach.project, [COMPOSE_LABEL.service]: service3 } : { [LABEL.run]: runId, [LABEL.topology]: spec.name, [LABEL.service]: service3 };
 }
 function runEventFilter(suite, node2, runId) {
   return suite.topologies.some((t) => t.node === node2 && t.attach) ? {} : { [LABEL.run]: runId };
@@ -23269,7 +23562,7 @@ async function attachTopology(tp, ctx) {
       const running = await runningIds([...found.byService.values()].flat(), ctx);
       await recordAttached(ctx.engine, runLabels(ctx.identity), spec.name, running, ctx.signal);
     }
-    const waitDeadline = AbortSignal.any([ctx.signal, AbortSignal.timeout(spec.waitTimeoutMs)]);
+    const waitDeadline = withTimeout(ctx.signal, spec.waitTimeoutMs);
     setMaxListeners3(0, waitDeadline);
     const results2 = await Promise.all(
       tp.services.map((sp) => {
@@ -23361,11 +23654,11 @@ async function attachService(sp, list4, spec, ctx, waitDeadline) {
   }
 }
 function extras(extra, project) {
-  return [...new Set(extra.map((f) => f.service))].map((service2) => ({
-    name: service2,
+  return [...new Set(extra.map((f) => f.service))].map((service3) => ({
+    name: service3,
     state: "extra",
-    containers: extra.filter((f) => f.service === service2).map((f) => f.name),
-    message: `compose project "${project}" runs service "${service2}", which the compose files do not define`
+    containers: extra.filter((f) => f.service === service3).map((f) => f.name),
+    message: `compose project "${project}" runs service "${service3}", which the compose files do not define`
   }));
 }
 async function runningIds(list4, ctx) {
@@ -23374,147 +23667,14 @@ async function runningIds(list4, ctx) {
   );
   return states.filter((s) => s.status === "running").map((s) => s.id);
 }
-function missingMessage(target2, service2, node2) {
-  const names2 = target2.containers[service2];
-  return names2 ? `service "${service2}" is missing: no container named ${names2.join(", ")} on node "${node2}"` : `service "${service2}" is missing: no container of compose project "${target2.project}" on node "${node2}" has ${COMPOSE_LABEL.service}=${service2}`;
+function missingMessage(target2, service3, node2) {
+  const names2 = target2.containers[service3];
+  return names2 ? `service "${service3}" is missing: no container named ${names2.join(", ")} on node "${node2}"` : `service "${service3}" is missing: no container of compose project "${target2.project}" on node "${node2}" has ${COMPOSE_LABEL.service}=${service3}`;
 }
 function summary(spec, services) {
   const by = (state2) => services.filter((s) => s.state === state2).map((s) => s.name);
   const parts = ["found", "unhealthy", "missing", "extra"].filter((st) => by(st).length).map((st) => `${st} ${by(st).join(", ")}`);
   return `topology ${spec.name}: attached to compose project "${spec.attach.project}" on node ${spec.node}: ${parts.join("; ") || "no services"}`;
-}
-
-// src/orchestrator/plan.ts
-var DEFAULT_NETWORK = "default";
-function engineName(runId, topology, key3) {
-  return `sc-${runId}-${topology}_${key3}`.toLowerCase();
-}
-function containerName(runId, topology, service2, replica) {
-  return `sc-${runId}-${topology}-${service2}-${replica}`.toLowerCase();
-}
-function buildTag(topology, service2) {
-  return service2.image ?? `stackcheck-${topology}-${service2.name}`.toLowerCase();
-}
-function plan(suite, runId) {
-  const problems = [];
-  const waiting = suite.topologies.flatMap(
-    (t) => (t.dependsOn ?? []).map((d) => ({ by: `${t.name}/${d.service}`, on: d.on }))
-  );
-  const topologies3 = suite.topologies.map((t) => planTopology(t, runId, problems, waiting));
-  if (problems.length) throw new UserError(problems);
-  return { runId, topologies: topologies3 };
-}
-function planTopology(t, runId, problems, waiting) {
-  const project = t.project;
-  const order = topoSort(t, problems);
-  const usesDefault2 = Object.values(project.services).some(
-    (s) => !s.networkMode && Object.keys(s.networks).length === 0
-  );
-  const networkSpecs = { ...project.networks };
-  if (usesDefault2 && !networkSpecs[DEFAULT_NETWORK]) {
-    networkSpecs[DEFAULT_NETWORK] = {
-      name: DEFAULT_NETWORK,
-      driverOpts: {},
-      internal: false,
-      attachable: false,
-      enableIpv6: false,
-      labels: {},
-      external: false,
-      pos: t.pos
-    };
-  }
-  const networks = Object.entries(networkSpecs).map(([key3, spec]) => ({
-    key: key3,
-    engineName: spec.external ? spec.externalName ?? key3 : engineName(runId, t.name, key3),
-    spec,
-    create: !spec.external
-  }));
-  const netName = new Map(networks.map((n) => [n.key, n.engineName]));
-  const volumes = Object.entries(project.volumes).map(([key3, spec]) => ({
-    key: key3,
-    engineName: spec.external ? spec.externalName ?? key3 : engineName(runId, t.name, key3),
-    spec,
-    create: !spec.external
-  }));
-  const mustComplete = new Set(
-    Object.values(project.services).flatMap(
-      (s) => Object.entries(s.dependsOn).filter(([, d]) => d.condition === "service_completed_successfully").map(([name2]) => name2)
-    )
-  );
-  for (const name2 of t.awaitedToComplete ?? []) mustComplete.add(name2);
-  const linkAliases = /* @__PURE__ */ new Map();
-  for (const s of Object.values(project.services)) {
-    for (const l of s.links)
-      if (l.alias !== l.service)
-        linkAliases.set(l.service, [...linkAliases.get(l.service) ?? [], l.alias]);
-  }
-  const tiers = /* @__PURE__ */ new Map();
-  const services = order.map((name2) => {
-    const s = project.services[name2];
-    const deps = Object.entries(s.dependsOn).map(([service2, d]) => ({
-      service: service2,
-      condition: d.condition
-    }));
-    const tier = deps.length ? 1 + Math.max(...deps.map((d) => tiers.get(d.service) ?? 0)) : 0;
-    tiers.set(name2, tier);
-    const joined = Object.keys(s.networks).length ? s.networks : { [DEFAULT_NETWORK]: { aliases: [] } };
-    return {
-      topology: t.name,
-      node: t.node,
-      spec: s,
-      deps,
-      crossDeps: (t.dependsOn ?? []).filter((d) => d.service === name2),
-      dependents: Object.values(project.services).filter((o) => name2 in o.dependsOn).map((o) => o.name),
-      crossDependents: waiting.filter((w) => w.on.topology === t.name && w.on.service === name2).map((w) => w.by),
-      tier,
-      image: s.build ? { ref: buildTag(t.name, s), build: s.build } : { ref: s.image },
-      containerNames: Array.from(
-        { length: s.replicas },
-        (_, i) => containerName(runId, t.name, name2, i + 1)
-      ),
-      networks: s.networkMode ? [] : Object.entries(joined).map(([key3, n]) => ({
-        name: netName.get(key3) ?? key3,
-        // Peers find a service by its name, as in compose; container_name and link aliases too.
-        aliases: [
-          .../* @__PURE__ */ new Set([
-            name2,
-            ...s.containerName ? [s.containerName] : [],
-            ...n.aliases,
-            ...linkAliases.get(name2) ?? []
-          ])
-        ],
-        ipv4Address: n.ipv4Address,
-        ipv6Address: n.ipv6Address
-      })),
-      mustComplete: mustComplete.has(name2)
-    };
-  });
-  return { spec: t, services, networks, volumes };
-}
-function topoSort(t, problems) {
-  const services = t.project.services;
-  const state2 = /* @__PURE__ */ new Map();
-  const order = [];
-  const visit3 = (name2, path) => {
-    if (state2.get(name2) === "done") return;
-    if (state2.get(name2) === "visiting") {
-      const cycle = [...path.slice(path.indexOf(name2)), name2];
-      const from = path.at(-1);
-      problems.push({
-        message: `dependency cycle in topology "${t.name}": ${cycle.join(" \u2192 ")}`,
-        pos: services[from].dependsOn[name2].pos,
-        hint: "Remove one of these depends_on entries; a service cannot wait, even indirectly, for itself."
-      });
-      return;
-    }
-    state2.set(name2, "visiting");
-    for (const dep of Object.keys(services[name2].dependsOn))
-      if (services[dep]) visit3(dep, [...path, name2]);
-    state2.set(name2, "done");
-    order.push(name2);
-  };
-  for (const name2 of Object.keys(services)) visit3(name2, []);
-  return order;
 }
 
 // src/orchestrator/carry.ts
@@ -23583,18 +23743,18 @@ var StateCache = class {
   feeds = /* @__PURE__ */ new WeakSet();
   tracked = /* @__PURE__ */ new WeakMap();
   /** The container's state: the one read since its last change, when it was running. */
-  read(engine, id, feed, signal) {
-    if (!feed?.live) return engine.inspectContainer(id, signal);
+  read(engine, id2, feed, signal) {
+    if (!feed?.live) return engine.inspectContainer(id2, signal);
     if (!this.feeds.has(feed)) {
       this.feeds.add(feed);
       feed.onChange((changed) => this.states.delete(changed));
     }
-    let p = this.states.get(id);
+    let p = this.states.get(id2);
     if (!p) {
-      p = engine.inspectContainer(id, AbortSignal.timeout(QUICK_CALL_MS));
-      this.states.set(id, p);
+      p = engine.inspectContainer(id2, timeoutSignal(QUICK_CALL_MS));
+      this.states.set(id2, p);
       const read = p;
-      const drop = () => this.states.get(id) === read && this.states.delete(id);
+      const drop = () => this.states.get(id2) === read && this.states.delete(id2);
       read.then((s) => s.status !== "running" && drop(), drop);
     }
     return signal ? abortable(p, signal) : p;
@@ -23608,12 +23768,12 @@ var StateCache = class {
           const v = Reflect.get(target2, key3, target2);
           if (typeof v !== "function") return v;
           if (!CHANGES.has(key3)) return v.bind(target2);
-          return async (id, ...rest) => {
-            this.states.delete(id);
+          return async (id2, ...rest) => {
+            this.states.delete(id2);
             try {
-              return await v.call(target2, id, ...rest);
+              return await v.call(target2, id2, ...rest);
             } finally {
-              this.states.delete(id);
+              this.states.delete(id2);
             }
           };
         }
@@ -23754,6 +23914,10 @@ var Runtime = class _Runtime {
   oomKills(r) {
     return this.ooms.get(r.node)?.count(r.containerId);
   }
+  /** Why this replica's engine cannot count out-of-memory kills at all; undefined where it can. */
+  oomUncounted(r) {
+    return this.ooms.get(r.node)?.uncounted;
+  }
   /** Replicas of a service reference; refs were validated when the manifest was loaded. */
   replicas(ref) {
     const r = resolveServiceRef(this.suite, ref);
@@ -23772,8 +23936,8 @@ var Runtime = class _Runtime {
     return this.engine(r.node).inspectContainer(r.containerId, signal);
   }
   /** Where the runner reaches a replica's container port, or undefined when it is not published. */
-  async published(r, port2, protocol = "tcp", signal) {
-    const b = publishedBinding(await this.runningState(r, signal), port2, protocol);
+  async published(r, port3, protocol = "tcp", signal) {
+    const b = publishedBinding(await this.runningState(r, signal), port3, protocol);
     if (!b) return void 0;
     return { host: isWildcard(b.hostIp) ? this.nodeHost(r.node) : b.hostIp, port: b.hostPort };
   }
@@ -23816,10 +23980,10 @@ var Runtime = class _Runtime {
    * published port on the node's address; on another node only the latter exists. Throws
    * Unaddressable when no such route exists.
    */
-  async peerAddresses(from, ref, port2, signal) {
+  async peerAddresses(from, ref, port3, signal) {
     const target2 = resolveServiceRef(this.suite, ref);
     if (typeof target2 === "string") throw new Error(target2);
-    if (target2.topology === from.topology) return [{ host: target2.service, port: port2, node: from.node }];
+    if (target2.topology === from.topology) return [{ host: target2.service, port: port3, node: from.node }];
     const targets2 = this.replicas(ref);
     if (targets2.length === 0)
       throw new NotRunning(`${target2.topology}/${target2.service}`, "no container");
@@ -23828,10 +23992,10 @@ var Runtime = class _Runtime {
       targets2.map(async (r) => {
         const s = await this.runningState(r, signal);
         const shared = source && sharedAddress(source, s);
-        if (shared) return { host: shared, port: port2, node: r.node, container: r.containerName };
-        const b = publishedBinding(s, port2, "tcp");
+        if (shared) return { host: shared, port: port3, node: r.node, container: r.containerName };
+        const b = publishedBinding(s, port3, "tcp");
         if (!b || isLoopback(b.hostIp)) {
-          const state2 = `container port ${port2} is ${b ? `published on ${b.hostIp} only` : "not published"}; publish it in compose (ports: ["${port2}"])`;
+          const state2 = `container port ${port3} is ${b ? `published on ${b.hostIp} only` : "not published"}; publish it in compose (ports: ["${port3}"])`;
           throw new Unaddressable(
             source ? `${r.containerName} shares no network with ${from.containerName}: containers of two compose projects meet only on a network both join or at published ports, and ${state2}, or join both services to one external network` : `${r.containerName} is on node ${r.node} and ${from.containerName} on node ${from.node}: containers on two engines meet only at published ports, and ${state2}`
           );
@@ -23864,6 +24028,10 @@ var Runtime = class _Runtime {
     const sidecar = await this.serially(r.containerId, () => this.currentProbe(r, signal));
     return engine.exec(sidecar, { cmd }, signal);
   }
+  /** Starts the replica's probe sidecar now, when there is none, so a later probe only execs. */
+  async readyProbe(r, signal) {
+    await this.serially(r.containerId, () => this.currentProbe(r, signal));
+  }
   /**
    * The replica's probe sidecar, started when there is none. A container that started again
    * (a restart, its restart policy) has a new network namespace; a sidecar that joined the
@@ -23875,12 +24043,12 @@ var Runtime = class _Runtime {
     const known = this.probes.get(r.containerId);
     if (known && known.startedAt === startedAt) return known.id;
     await this.dropProbe(r);
-    const id = this.startProbe(engine, r, signal);
-    this.probes.set(r.containerId, { startedAt, id });
-    id.catch(() => {
-      if (this.probes.get(r.containerId)?.id === id) this.probes.delete(r.containerId);
+    const id2 = this.startProbe(engine, r, signal);
+    this.probes.set(r.containerId, { startedAt, id: id2 });
+    id2.catch(() => {
+      if (this.probes.get(r.containerId)?.id === id2) this.probes.delete(r.containerId);
     });
-    return id;
+    return id2;
   }
   /** Runs `fn` after every earlier call for the same key has settled. */
   serially(key3, fn) {
@@ -23896,8 +24064,8 @@ var Runtime = class _Runtime {
     const probe = this.probes.get(r.containerId);
     if (!probe) return;
     this.probes.delete(r.containerId);
-    const id = await probe.id.catch(() => void 0);
-    if (id) await this.engine(r.node).removeContainer(id, AbortSignal.timeout(QUICK_CALL_MS));
+    const id2 = await probe.id.catch(() => void 0);
+    if (id2) await this.engine(r.node).removeContainer(id2, timeoutSignal(QUICK_CALL_MS));
   }
   /** A helper image (probe, fault tools) on a node: there, carried from the runner, or pulled. */
   helperImage(node2, ref, signal) {
@@ -23917,8 +24085,8 @@ var Runtime = class _Runtime {
     );
   }
 };
-function publishedBinding(s, port2, protocol) {
-  return s.ports.find((p) => p.target === port2 && p.protocol === protocol && p.hostPort > 0);
+function publishedBinding(s, port3, protocol) {
+  return s.ports.find((p) => p.target === port3 && p.protocol === protocol && p.hostPort > 0);
 }
 function sharedAddress(source, target2) {
   const mine = new Set((source.networks ?? []).map((n2) => n2.name));
@@ -23980,8 +24148,8 @@ while [ $# -gt 1 ]; do
 done
 wait`;
 var RESULT_LINE = /^(\d+) (\d+) ([\d.]+) ([\d.]+) ?(.*)$/;
-async function connectFromInside(rt, from, host, port2, waitMs, signal) {
-  return (await connectAllFromInside(rt, from, [{ host, port: port2 }], waitMs, signal))[0];
+async function connectFromInside(rt, from, host, port3, waitMs, signal) {
+  return (await connectAllFromInside(rt, from, [{ host, port: port3 }], waitMs, signal))[0];
 }
 async function connectAllFromInside(rt, from, to, waitMs, signal) {
   const t0 = performance4.now();
@@ -24010,13 +24178,13 @@ async function connectAllFromInside(rt, from, to, waitMs, signal) {
   );
 }
 var SETTLE_MS = 200;
-function connectFromRunner(host, port2, waitMs, signal) {
+function connectFromRunner(host, port3, waitMs, signal) {
   signal.throwIfAborted();
   return new Promise((resolve5, reject) => {
     const t0 = performance4.now();
     const elapsed = () => Math.round(performance4.now() - t0);
     let connectedMs;
-    const sock = netConnect({ host, port: port2 });
+    const sock = netConnect({ host, port: port3 });
     let done = false;
     const finish = (c) => {
       if (done) return;
@@ -24065,9 +24233,9 @@ function judge2(address2, via, c, open2, target2) {
   const message = c.open ? `${where} accepts connections${open2 ? ` (${c.ms}ms)` : ", expected it closed"}` : `${where} does not accept connections${open2 ? `: ${c.error}` : ` (${c.error}), as expected`}`;
   return { status: c.open === open2 ? "passed" : "failed", message, evidence: evidence2 };
 }
-function unpublished(r, port2, open2) {
+function unpublished(r, port3, open2) {
   const evidence2 = { address: null, via: "runner", published: false, open: false };
-  const why = `container port ${port2} of ${r.containerName} is not published, so the runner cannot connect`;
+  const why = `container port ${port3} of ${r.containerName} is not published, so the runner cannot connect`;
   return open2 ? {
     status: "failed",
     message: `${why}; publish it in compose, or connect from inside with \`from:\``,
@@ -24077,7 +24245,7 @@ function unpublished(r, port2, open2) {
 var tcp = defineKind({
   ...tcpSchema,
   async attempt(c, ctx) {
-    const { service: service2, host, port: port2, from } = c.tcp;
+    const { service: service3, host, port: port3, from } = c.tcp;
     const open2 = c.expect.open;
     const waitMs = connectWaitMs(c.timeout);
     const rt = ctx.runtime;
@@ -24085,22 +24253,22 @@ var tcp = defineKind({
       return acrossReplicas(rt.replicas(from), c.any, async (r) => {
         let to;
         try {
-          [to] = host ? [{ host, port: port2, container: void 0 }] : await rt.peerAddresses(r, service2, port2, ctx.signal);
+          [to] = host ? [{ host, port: port3, container: void 0 }] : await rt.peerAddresses(r, service3, port3, ctx.signal);
         } catch (e) {
           if (!(e instanceof Unaddressable)) throw e;
-          return judge2(`${service2}:${port2}`, r.containerName, noRoute(e), open2);
+          return judge2(`${service3}:${port3}`, r.containerName, noRoute(e), open2);
         }
         const conn = await connectFromInside(rt, r, to.host, to.port, waitMs, ctx.signal);
         return judge2(`${to.host}:${to.port}`, r.containerName, conn, open2, to.container);
       });
     }
     if (host) {
-      const conn = await connectFromRunner(host, port2, waitMs, ctx.signal);
-      return judge2(`${host}:${port2}`, "runner", conn, open2);
+      const conn = await connectFromRunner(host, port3, waitMs, ctx.signal);
+      return judge2(`${host}:${port3}`, "runner", conn, open2);
     }
-    return acrossReplicas(rt.replicas(service2), c.any, async (r) => {
-      const addr = await rt.published(r, port2, "tcp", ctx.signal);
-      if (!addr) return unpublished(r, port2, open2);
+    return acrossReplicas(rt.replicas(service3), c.any, async (r) => {
+      const addr = await rt.published(r, port3, "tcp", ctx.signal);
+      if (!addr) return unpublished(r, port3, open2);
       const conn = await connectFromRunner(addr.host, addr.port, waitMs, ctx.signal);
       return judge2(`${addr.host}:${addr.port}`, "runner", conn, open2);
     });
@@ -24127,12 +24295,12 @@ function parseTarget(text2) {
   const m = /^(.+):(\d+)$/.exec(text2);
   if (!m) return `"${text2}" is not service:port or host:port`;
   const name2 = m[1];
-  const port2 = Number(m[2]);
-  if (port2 < 1 || port2 > 65535) return `port ${m[2]} in "${text2}" is not between 1 and 65535`;
-  if (name2.startsWith("[") && name2.endsWith("]")) return { text: text2, host: name2.slice(1, -1), port: port2 };
-  if (name2.includes(":")) return `write an IPv6 address in brackets: [${name2}]:${port2}`;
-  if (name2.includes(".") || name2 === "localhost") return { text: text2, host: name2, port: port2 };
-  return { text: text2, service: name2, host: networkName(name2), port: port2 };
+  const port3 = Number(m[2]);
+  if (port3 < 1 || port3 > 65535) return `port ${m[2]} in "${text2}" is not between 1 and 65535`;
+  if (name2.startsWith("[") && name2.endsWith("]")) return { text: text2, host: name2.slice(1, -1), port: port3 };
+  if (name2.includes(":")) return `write an IPv6 address in brackets: [${name2}]:${port3}`;
+  if (name2.includes(".") || name2 === "localhost") return { text: text2, host: name2, port: port3 };
+  return { text: text2, service: name2, host: networkName(name2), port: port3 };
 }
 var list = (v) => typeof v === "string" ? [v] : v;
 var at = (v, key3, i) => typeof v === "string" ? ["reach", key3] : ["reach", key3, i];
@@ -24164,6 +24332,12 @@ var reachSchema = defineKindSchema({
 var PARALLEL = 16;
 var reach = defineKind({
   ...reachSchema,
+  // Every source replica's probe sidecar is up before the check's time limit starts.
+  async prepare(c, ctx) {
+    const rt = ctx.runtime;
+    const all = list(c.reach.from).flatMap((ref) => rt.replicas(ref));
+    await Promise.all(all.map((r) => rt.readyProbe(r, ctx.signal)));
+  },
   async attempt(c, ctx) {
     const rt = ctx.runtime;
     const expected = c.expect.reachable;
@@ -24528,12 +24702,12 @@ var security = defineKind({
 });
 async function subjects(spec, suite, runtime, signal) {
   const refs = spec.service ? [resolveServiceRef(suite, spec.service)].flatMap((r) => typeof r === "string" ? [] : [r]) : suite.topologies.flatMap(
-    (t) => Object.keys(t.project.services).map((service2) => ({ topology: t.name, service: service2 }))
+    (t) => Object.keys(t.project.services).map((service3) => ({ topology: t.name, service: service3 }))
   );
   return Promise.all(
-    refs.map(async ({ topology, service: service2 }) => {
-      const name2 = `${topology}/${service2}`;
-      const model = suite.topologies.find((t) => t.name === topology).project.services[service2];
+    refs.map(async ({ topology, service: service3 }) => {
+      const name2 = `${topology}/${service3}`;
+      const model = suite.topologies.find((t) => t.name === topology).project.services[service3];
       if (!runtime) return { service: name2, subject: subjectFromCompose(model) };
       const replica = runtime.replicas(name2)[0];
       if (!replica) {
@@ -24948,7 +25122,7 @@ var StateSpec = external_exports.strictObject({
   exitCode: external_exports.number().int().optional().describe("The code of the last exit."),
   oomKilled: external_exports.boolean().optional().describe("The engine's OOMKilled flag: whether the kernel killed it for lack of memory."),
   oomKills: countExpectation("out-of-memory kills").optional().describe(
-    "How often the kernel killed the container for lack of memory during the run (the engine's `oom` events): a number, or {min, max}. Unlike `oomKilled`, a restart does not hide it, and a process of the container other than its main one counts too."
+    "How many of the container's runs (from one start to the next) the kernel killed a process of for lack of memory during the stackcheck run (the engine's `oom` events, which an engine may send several of for one kill): a number, or {min, max}. Unlike `oomKilled`, a restart does not hide it, and a process of the container other than its main one counts too (once per run of the container). An engine that sends no `oom` events (Podman) cannot count them: the check is then skipped with the reason, after the rest of it is judged."
   )
 });
 var stateSchema = defineKindSchema({
@@ -24965,6 +25139,8 @@ var state = defineKind({
     const rt = ctx.runtime;
     return acrossReplicas(rt.replicas(c.state.service), c.any, async (r) => {
       const s = await confirmedHealth(rt, r, await rt.inspect(r, ctx.signal), c.state, ctx.signal);
+      const uncounted = c.state.oomKills !== void 0 && rt.oomUncounted(r);
+      if (uncounted) return withoutOomKills(c.state, s, uncounted);
       const ooms = rt.oomKills(r);
       if (c.state.oomKills !== void 0 && ooms === void 0)
         return {
@@ -25015,6 +25191,17 @@ function countText(e) {
 function countOk(n, e) {
   if (typeof e === "number") return n === e;
   return (e.min === void 0 || n >= e.min) && (e.max === void 0 || n <= e.max);
+}
+function withoutOomKills(spec, s, reason) {
+  const rest = { ...spec, oomKills: void 0 };
+  const askedMore = Object.entries(rest).some(([k, v]) => k !== "service" && v !== void 0);
+  const judged = askedMore ? judgeState(rest, s) : void 0;
+  if (judged && judged.status !== "passed") return judged;
+  return {
+    status: "skipped",
+    message: `${s.name}: out-of-memory kills cannot be counted: ${reason}${judged ? ` (the rest holds: ${judged.message})` : ""}`,
+    evidence: { ...stateEvidence(s), expected: { oomKills: spec.oomKills } }
+  };
 }
 function judgeState(spec, s, ooms) {
   const { running: r, healthy, restarts, exitCode, oomKilled, oomKills: kills } = spec;
@@ -25155,8 +25342,14 @@ async function runCheck(check3, opts) {
   });
   return result2;
 }
+var PREPARE_LIMIT_MS = 6e4;
 async function attempt(check3, opts, kind) {
-  const timeout = AbortSignal.timeout(check3.timeoutMs);
+  if (kind.prepare && opts.runtime) {
+    const ctx = { suite: opts.suite, runtime: opts.runtime, clock: opts.clock };
+    const limit = withTimeout(opts.signal, PREPARE_LIMIT_MS);
+    await kind.prepare(check3.entry, { ...ctx, signal: limit }).catch(() => void 0);
+  }
+  const timeout = timeoutSignal(check3.timeoutMs);
   const signal = AbortSignal.any([opts.signal, timeout]);
   setMaxListeners4(0, signal);
   try {
@@ -26048,8 +26241,8 @@ function manifestJsonSchema() {
 }
 
 // src/manifest/load.ts
-import { existsSync as existsSync4, statSync } from "node:fs";
-import { dirname as dirname4, isAbsolute as isAbsolute3, join as join3, relative as relative3, resolve as resolve3 } from "node:path";
+import { existsSync as existsSync5, statSync as statSync2 } from "node:fs";
+import { dirname as dirname5, isAbsolute as isAbsolute3, join as join3, relative as relative3, resolve as resolve3 } from "node:path";
 
 // src/common/interpolate.ts
 var NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
@@ -26217,27 +26410,27 @@ function positionOf(bytes, offset, file2) {
   return positions(before, file2)(before.length);
 }
 function positions(text2, file2) {
-  const starts = [0];
+  const starts2 = [0];
   const ends = [];
   for (const m of text2.matchAll(/\r\n?|\n/g)) {
     ends.push(m.index);
-    starts.push(m.index + m[0].length);
+    starts2.push(m.index + m[0].length);
   }
   ends.push(text2.length);
   return (offset) => {
     const o = Math.max(0, Math.min(offset, text2.length));
-    let [lo, hi] = [0, starts.length - 1];
+    let [lo, hi] = [0, starts2.length - 1];
     while (lo < hi) {
       const mid = lo + hi + 1 >> 1;
-      if (starts[mid] <= o) lo = mid;
+      if (starts2[mid] <= o) lo = mid;
       else hi = mid - 1;
     }
-    return { file: file2, line: lo + 1, column: Math.min(o, ends[lo]) - starts[lo] + 1 };
+    return { file: file2, line: lo + 1, column: Math.min(o, ends[lo]) - starts2[lo] + 1 };
   };
 }
 
 // src/common/yaml-source.ts
-function readYamlFile(file2, displayName2 = file2, namedAt) {
+function readYamlFile(file2, displayName2 = file2, namedAt, options = {}) {
   let text2;
   try {
     text2 = readTextFile(file2, displayName2);
@@ -26249,7 +26442,7 @@ function readYamlFile(file2, displayName2 = file2, namedAt) {
       hint: "Check the path; relative paths are resolved from the file that names them."
     });
   }
-  return parseYaml(text2, displayName2);
+  return parseYaml(text2, displayName2, options);
 }
 var SYNTAX_HINTS = {
   DUPLICATE_KEY: "A key may appear once in a mapping: remove one, or merge their values.",
@@ -26266,13 +26459,36 @@ var SYNTAX_MESSAGES = {
 };
 var SYNTAX_HINT = "Fix the YAML syntax here (indentation, quoting, a missing colon).";
 var COMPOSE_TAGS = /* @__PURE__ */ new Set(["!reset", "!override"]);
-function parseYaml(text2, file2) {
+var MERGE_TAGS = [...COMPOSE_TAGS].flatMap((tag) => [
+  { tag, collection: "map", resolve: (v) => v },
+  { tag, collection: "seq", resolve: (v) => v },
+  // A reset scalar stands for no value, whatever is written after the tag (`!reset null`).
+  { tag, resolve: (v) => tag === "!reset" ? null : v }
+]);
+function mergeTags(doc) {
+  const out = /* @__PURE__ */ new Map();
+  const walk2 = (n, path) => {
+    if ((0, import_yaml.isScalar)(n) || (0, import_yaml.isMap)(n) || (0, import_yaml.isSeq)(n)) {
+      if (n.tag && COMPOSE_TAGS.has(n.tag)) out.set(JSON.stringify(path), n.tag);
+    }
+    if ((0, import_yaml.isMap)(n)) {
+      for (const p of n.items)
+        if ((0, import_yaml.isPair)(p) && (0, import_yaml.isScalar)(p.key)) walk2(p.value, [...path, String(p.key.value)]);
+    } else if ((0, import_yaml.isSeq)(n)) {
+      n.items.forEach((item, i) => walk2(item, [...path, i]));
+    }
+  };
+  walk2(doc.contents, []);
+  return out;
+}
+function parseYaml(text2, file2, options = {}) {
   const doc = (0, import_yaml.parseDocument)(text2, {
     prettyErrors: false,
     uniqueKeys: true,
     merge: true,
     schema: "core",
-    resolveKnownTags: false
+    resolveKnownTags: false,
+    ...options.mergeTags && { customTags: MERGE_TAGS }
   });
   const at4 = positions(text2, file2);
   if (doc.errors.length > 0) {
@@ -26318,9 +26534,12 @@ function parseYaml(text2, file2) {
     return { node: node2, keyNode };
   };
   const posOfNode = (n) => n?.range ? at4(n.range[0]) : fileStart;
+  const tags = options.mergeTags ? mergeTags(doc) : /* @__PURE__ */ new Map();
   return {
     file: file2,
     data,
+    tagOf: (path) => tags.get(JSON.stringify(path)),
+    taggedPaths: () => [...tags.keys()].map((k) => JSON.parse(k)),
     posOf: (path) => posOfNode(walk2(path).node),
     keyPosOf: (path) => {
       const { node: node2, keyNode } = walk2(path);
@@ -26518,7 +26737,7 @@ function findClose(s, quote) {
   }
   return -1;
 }
-function readEnvFile(absPath, pos, env = {}, displayName2 = absPath, kind = ENV_FILE) {
+function readEnvFile(absPath, pos, env = {}, displayName2 = absPath, kind = ENV_FILE, format = "default") {
   let text2;
   try {
     text2 = readTextFile(absPath, displayName2);
@@ -26531,7 +26750,277 @@ function readEnvFile(absPath, pos, env = {}, displayName2 = absPath, kind = ENV_
       hint: `Check the path: relative ${kind.key} paths are resolved from the compose project folder.`
     });
   }
-  return parseEnvFile(text2, displayName2, env, kind.what);
+  return format === "raw" ? parseRawEnvFile(text2, displayName2) : parseEnvFile(text2, displayName2, env, kind.what);
+}
+function parseRawEnvFile(text2, file2) {
+  const out = {};
+  const problems = [];
+  text2.split(/\r?\n/).forEach((line2, i) => {
+    if (line2.trim() === "" || line2.trimStart().startsWith("#")) return;
+    const eq = line2.indexOf("=");
+    if (eq < 0) return;
+    const key3 = line2.slice(0, eq);
+    if (/\s/.test(key3) || key3 === "") {
+      problems.push({
+        message: `variable "${key3}" contains whitespace (or is empty)`,
+        pos: { file: file2, line: i + 1, column: 1 },
+        hint: "In a raw env file, write KEY=value with nothing around the name."
+      });
+      return;
+    }
+    out[key3] = line2.slice(eq + 1);
+  });
+  if (problems.length > 0) throw new UserError(problems);
+  return out;
+}
+
+// src/compose/to-compose.ts
+import { basename } from "node:path";
+function goDuration(ms2) {
+  if (ms2 === 0) return "0s";
+  if (ms2 < 1e3) return `${ms2}ms`;
+  const h = Math.floor(ms2 / 36e5);
+  const m = Math.floor(ms2 % 36e5 / 6e4);
+  const s = ms2 % 6e4 / 1e3;
+  const sec = `${Number.isInteger(s) ? s : s.toFixed(3).replace(/0+$/, "")}s`;
+  if (h > 0) return `${h}h${m}m${sec}`;
+  if (m > 0) return `${m}m${sec}`;
+  return sec;
+}
+function projectName(project) {
+  return project.name ?? basename(project.projectDir).toLowerCase().replace(/[^a-z0-9_-]/g, "").replace(/^[_-]+/, "");
+}
+function compact(o) {
+  return Object.fromEntries(
+    Object.entries(o).filter(([, v]) => {
+      if (v === void 0) return false;
+      if (Array.isArray(v)) return v.length > 0;
+      if (v && typeof v === "object") return Object.keys(v).length > 0;
+      return true;
+    })
+  );
+}
+function port2(p) {
+  return compact({
+    name: p.name,
+    mode: "ingress",
+    host_ip: p.hostIp,
+    target: p.target,
+    published: p.published === void 0 ? void 0 : p.publishedEnd !== void 0 ? `${p.published}-${p.publishedEnd}` : String(p.published),
+    protocol: p.protocol,
+    app_protocol: p.appProtocol
+  });
+}
+function mount(m) {
+  switch (m.type) {
+    case "bind":
+      return compact({
+        type: "bind",
+        source: m.source,
+        target: m.target,
+        read_only: m.readOnly || void 0,
+        bind: compact({ propagation: m.propagation, create_host_path: m.createHostPath })
+      });
+    case "volume":
+      return compact({
+        type: "volume",
+        source: m.source,
+        target: m.target,
+        read_only: m.readOnly || void 0,
+        volume: compact({ nocopy: m.noCopy || void 0 })
+      });
+    case "tmpfs":
+      return compact({
+        type: "tmpfs",
+        target: m.target,
+        tmpfs: compact({ size: m.sizeBytes, mode: m.mode })
+      });
+  }
+}
+function healthcheck(h) {
+  if (h.disable) return { disable: true };
+  const d = (ms2) => ms2 === void 0 ? void 0 : goDuration(ms2);
+  return compact({
+    test: h.test,
+    timeout: d(h.timeoutMs),
+    interval: d(h.intervalMs),
+    retries: h.retries,
+    start_period: d(h.startPeriodMs),
+    start_interval: d(h.startIntervalMs)
+  });
+}
+function restart(r) {
+  return r.policy === "on-failure" && r.maxRetries ? `on-failure:${r.maxRetries}` : r.policy;
+}
+function networks(s) {
+  if (s.networkMode !== void 0) return void 0;
+  const entries = Object.entries(s.networks);
+  if (entries.length === 0) return { default: null };
+  return Object.fromEntries(
+    entries.map(([name2, n]) => {
+      const body = compact({
+        aliases: n.aliases,
+        ipv4_address: n.ipv4Address,
+        ipv6_address: n.ipv6Address,
+        priority: n.priority
+      });
+      return [name2, Object.keys(body).length ? body : null];
+    })
+  );
+}
+function deploy(s) {
+  const r = s.resources;
+  const devices = r.reservations.devices.map(
+    (d) => compact({
+      driver: d.driver,
+      count: d.count,
+      device_ids: d.deviceIds,
+      capabilities: d.capabilities,
+      options: d.options
+    })
+  );
+  return compact({
+    replicas: s.replicas === 1 ? void 0 : s.replicas,
+    resources: compact({
+      limits: compact({
+        cpus: r.limits.cpus === void 0 ? void 0 : String(r.limits.cpus),
+        memory: r.limits.memoryBytes,
+        pids: r.limits.pids
+      }),
+      reservations: compact({
+        cpus: r.reservations.cpus === void 0 ? void 0 : String(r.reservations.cpus),
+        memory: r.reservations.memoryBytes,
+        devices
+      })
+    })
+  });
+}
+function service2(s) {
+  const mounts = s.mounts.map(mount);
+  const out = compact({
+    build: s.build && {
+      context: s.build.context,
+      dockerfile: s.build.dockerfile,
+      ...compact({ args: s.build.args, target: s.build.target, labels: s.build.labels })
+    },
+    cap_add: s.capAdd,
+    cap_drop: s.capDrop,
+    cgroup_parent: s.cgroupParent,
+    command: s.command ?? null,
+    container_name: s.containerName,
+    depends_on: Object.fromEntries(
+      Object.entries(s.dependsOn).map(([name2, d]) => [
+        name2,
+        { condition: d.condition, ...d.restart ? { restart: true } : {}, required: d.required }
+      ])
+    ),
+    deploy: deploy(s),
+    develop: s.develop,
+    devices: s.devices.map((d) => ({
+      source: d.source,
+      target: d.target,
+      permissions: d.permissions
+    })),
+    dns: s.dns,
+    dns_opt: s.dnsOpt,
+    dns_search: s.dnsSearch,
+    domainname: s.domainname,
+    entrypoint: s.entrypoint ?? null,
+    environment: s.environment,
+    expose: s.expose.map(
+      (e) => e.protocol === "tcp" ? String(e.port) : `${e.port}/${e.protocol}`
+    ),
+    extra_hosts: s.extraHosts,
+    group_add: s.groupAdd,
+    healthcheck: s.healthcheck && healthcheck(s.healthcheck),
+    hostname: s.hostname,
+    image: s.image,
+    init: s.init,
+    ipc: s.ipc,
+    labels: s.labels,
+    links: s.links.map((l) => l.alias === l.service ? l.service : `${l.service}:${l.alias}`),
+    logging: s.logging && compact({ driver: s.logging.driver, options: s.logging.options }),
+    mac_address: s.macAddress,
+    network_mode: s.networkMode,
+    networks: networks(s),
+    pid: s.pid,
+    platform: s.platform,
+    ports: s.ports.map(port2),
+    privileged: s.privileged || void 0,
+    profiles: s.profiles,
+    pull_policy: s.pullPolicy,
+    read_only: s.readOnly || void 0,
+    restart: s.restart && restart(s.restart),
+    runtime: s.runtime,
+    security_opt: s.securityOpt,
+    shm_size: s.shmSizeBytes,
+    stdin_open: s.stdinOpen || void 0,
+    stop_grace_period: s.stopGracePeriodMs === void 0 ? void 0 : goDuration(s.stopGracePeriodMs),
+    stop_signal: s.stopSignal,
+    storage_opt: s.storageOpt,
+    sysctls: s.sysctls,
+    tty: s.tty || void 0,
+    ulimits: Object.fromEntries(s.ulimits.map((u) => [u.name, { soft: u.soft, hard: u.hard }])),
+    user: s.user,
+    userns_mode: s.usernsMode,
+    uts: s.uts,
+    volumes: mounts,
+    volumes_from: s.volumesFrom?.map(
+      (v) => (v.service ?? `container:${v.container}`) + (v.readOnly ? ":ro" : "")
+    ),
+    working_dir: s.workingDir,
+    ...s.extensions
+  });
+  return { ...out, command: s.command ?? null, entrypoint: s.entrypoint ?? null };
+}
+function network(n, project) {
+  if (n.external) return { name: n.externalName ?? n.name, external: true };
+  return compact({
+    name: `${project}_${n.name}`,
+    driver: n.driver,
+    driver_opts: n.driverOpts,
+    ipam: n.ipam ? compact({
+      driver: n.ipam.driver,
+      config: n.ipam.config.map(
+        (c) => compact({ subnet: c.subnet, gateway: c.gateway, ip_range: c.ipRange })
+      )
+    }) : void 0,
+    internal: n.internal || void 0,
+    attachable: n.attachable || void 0,
+    enable_ipv6: n.enableIpv6 || void 0,
+    labels: n.labels
+  });
+}
+function volume(v, project) {
+  if (v.external) return { name: v.externalName ?? v.name, external: true };
+  return compact({
+    name: `${project}_${v.name}`,
+    driver: v.driver,
+    driver_opts: v.driverOpts,
+    labels: v.labels
+  });
+}
+function escapeDollars(v) {
+  if (typeof v === "string") return v.replaceAll("$", "$$$$");
+  if (Array.isArray(v)) return v.map(escapeDollars);
+  if (v && typeof v === "object")
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, escapeDollars(x)]));
+  return v;
+}
+function toComposeJson(project) {
+  const name2 = projectName(project);
+  return compact({
+    name: name2,
+    networks: Object.fromEntries(
+      Object.entries(project.networks).map(([k, n]) => [k, network(n, name2)])
+    ),
+    services: Object.fromEntries(
+      Object.entries(project.services).map(([k, s]) => [k, escapeDollars(service2(s))])
+    ),
+    volumes: Object.fromEntries(
+      Object.entries(project.volumes).map(([k, v]) => [k, volume(v, name2)])
+    )
+  });
 }
 
 // src/compose/extends.ts
@@ -26568,7 +27057,12 @@ function didYouMean(word, candidates2) {
 // src/compose/compose-file.ts
 import { dirname as dirname2 } from "node:path";
 function readComposeFile(absPath, displayName2, namedAt) {
-  return { yaml: readYamlFile(absPath, displayName2, namedAt), base: [], dir: dirname2(absPath) };
+  return {
+    yaml: readYamlFile(absPath, displayName2, namedAt, { mergeTags: true }),
+    base: [],
+    dir: dirname2(absPath),
+    path: absPath
+  };
 }
 
 // src/compose/interpolate-source.ts
@@ -26594,88 +27088,111 @@ function interpolateKeys(root, keys, ctx) {
         continue;
       }
       const warning = { message: `${where.label}: ${issue2.message}`, pos: where.pos };
-      const id = `${warning.message}@${warning.pos.file}:${warning.pos.line}:${warning.pos.column}`;
-      if (!seen.has(id)) ctx.warnings.push(warning);
-      seen.add(id);
+      const id2 = `${warning.message}@${warning.pos.file}:${warning.pos.line}:${warning.pos.column}`;
+      if (!seen.has(id2)) ctx.warnings.push(warning);
+      seen.add(id2);
     }
   }
   return root.withValue(out);
 }
 
 // src/compose/keys.ts
-var KNOWN_UNSUPPORTED = {
-  "top-level": ["include", "models"],
-  service: [
-    "attach",
-    "blkio_config",
-    "cgroup",
-    "cpu_count",
-    "cpu_percent",
-    "cpu_rt_period",
-    "cpu_rt_runtime",
-    "credential_spec",
-    "develop",
-    "device_cgroup_rules",
-    "external_links",
-    "isolation",
-    "models",
-    "post_start",
-    "pre_stop",
-    "provider",
-    "use_api_socket",
-    "volumes_from"
-  ],
-  build: [
-    "additional_contexts",
-    "cache_from",
-    "cache_to",
-    "dockerfile_inline",
-    "entitlements",
-    "extra_hosts",
-    "isolation",
-    "network",
-    "no_cache",
-    "platforms",
-    "privileged",
-    "pull",
-    "secrets",
-    "shm_size",
-    "ssh",
-    "tags",
-    "ulimits"
-  ],
-  deploy: [
-    "endpoint_mode",
-    "labels",
-    "mode",
-    "placement",
-    "restart_policy",
-    "rollback_config",
-    "update_config"
-  ],
-  reservations: ["generic_resources"],
-  network: ["enable_ipv4"],
-  "service network": [
-    "driver_opts",
-    "gw_priority",
-    "interface_name",
-    "link_local_ips",
-    "mac_address"
-  ],
-  "bind options": ["propagation", "selinux"],
-  "volume options": ["subpath"],
-  mount: ["consistency", "image"],
-  ipam: ["options"],
-  "ipam config": ["aux_addresses"],
-  "env_file entry": ["format"],
-  secret: ["labels", "driver", "driver_opts", "template_driver"],
-  config: ["labels", "driver", "driver_opts", "template_driver"]
+var SWARM = "a Swarm setting; a single engine has no orchestrator to apply it";
+var WINDOWS = "Windows containers only";
+var NOT_APPLIED = "stackcheck does not pass it to the engine";
+var BUILD_NOT_APPLIED = "stackcheck's build does not pass it to the engine";
+var IGNORED = {
+  "top-level": {
+    models: "AI models are served by Docker Model Runner, not by the engine"
+  },
+  service: {
+    attach: "it only decides whether `docker compose up` follows the logs",
+    blkio_config: `block-IO weights and limits: ${NOT_APPLIED}`,
+    cgroup: `the cgroup namespace mode: ${NOT_APPLIED}`,
+    cpu_count: WINDOWS,
+    cpu_percent: WINDOWS,
+    cpu_rt_period: `real-time CPU scheduling: ${NOT_APPLIED}`,
+    cpu_rt_runtime: `real-time CPU scheduling: ${NOT_APPLIED}`,
+    credential_spec: WINDOWS,
+    develop: "compose watch (syncing files while developing) has nothing to do in a test run",
+    device_cgroup_rules: `device cgroup rules: ${NOT_APPLIED}`,
+    external_links: "links to containers outside the project (legacy --link); reach them over a shared network instead",
+    isolation: WINDOWS,
+    models: "AI models are served by Docker Model Runner, not by the engine",
+    provider: "a provider service is run by a compose plugin, not by the engine: stackcheck does not run it, and services that depend on it start without it",
+    post_start: `lifecycle hooks: ${NOT_APPLIED}`,
+    pre_stop: `lifecycle hooks: ${NOT_APPLIED}`,
+    pull_refresh_after: "it only decides when `docker compose` pulls again",
+    use_api_socket: `it mounts the Docker CLI's socket and credentials: ${NOT_APPLIED}`
+  },
+  build: {
+    cache_from: "cache sources only speed a build up",
+    cache_to: "cache exports only speed later builds up",
+    entitlements: `BuildKit entitlements: ${BUILD_NOT_APPLIED}`,
+    extra_hosts: BUILD_NOT_APPLIED,
+    isolation: WINDOWS,
+    network: BUILD_NOT_APPLIED,
+    no_cache: BUILD_NOT_APPLIED,
+    platforms: `several platforms need buildx; the engine builds for its own platform (set the service's "platform")`,
+    privileged: `BuildKit entitlements: ${BUILD_NOT_APPLIED}`,
+    provenance: "attestations only matter for pushed images",
+    pull: BUILD_NOT_APPLIED,
+    sbom: "attestations only matter for pushed images",
+    shm_size: BUILD_NOT_APPLIED,
+    ulimits: BUILD_NOT_APPLIED
+  },
+  deploy: {
+    endpoint_mode: SWARM,
+    labels: `${SWARM} (labels on the Swarm service, not on containers)`,
+    mode: SWARM,
+    placement: SWARM,
+    rollback_config: SWARM,
+    update_config: SWARM
+  },
+  reservations: { generic_resources: SWARM },
+  network: { enable_ipv4: `needs Engine API 1.48: ${NOT_APPLIED}` },
+  "service network": {
+    driver_opts: NOT_APPLIED,
+    gw_priority: NOT_APPLIED,
+    interface_name: NOT_APPLIED,
+    link_local_ips: NOT_APPLIED,
+    mac_address: NOT_APPLIED
+  },
+  "bind options": {
+    recursive: NOT_APPLIED,
+    selinux: `SELinux relabelling: ${NOT_APPLIED}`
+  },
+  "volume options": { labels: NOT_APPLIED, subpath: `needs Engine API 1.45: ${NOT_APPLIED}` },
+  mount: {
+    consistency: "Docker Desktop for Mac only",
+    image: "options of a mount of type image, which stackcheck does not pass to the engine"
+  },
+  ipam: { options: NOT_APPLIED },
+  "ipam config": { aux_addresses: NOT_APPLIED },
+  secret: {
+    driver: SWARM,
+    driver_opts: SWARM,
+    labels: SWARM,
+    template_driver: SWARM
+  },
+  config: { labels: SWARM, template_driver: SWARM }
+};
+var NOT_YET = {
+  "top-level": [],
+  service: [],
+  build: [],
+  deploy: []
 };
 function checkKeys(n, supported, level, ctx) {
   for (const e of n.entries()) {
     const key3 = e.key;
     if (key3.startsWith("x-") || supported.includes(key3)) continue;
-    const known = KNOWN_UNSUPPORTED[level]?.includes(key3) ?? false;
+    const why = IGNORED[level]?.[key3];
+    if (why !== void 0) {
+      ignored2(e, why, ctx);
+      continue;
+    }
+    const known = NOT_YET[level]?.includes(key3) ?? false;
     const guess = known ? void 0 : closest(key3, supported);
     const where = n.label ? ` (in ${n.label})` : "";
     ctx.problems.add(
@@ -26684,6 +27201,12 @@ function checkKeys(n, supported, level, ctx) {
       guess ? `Did you mean "${guess}"?` : known ? `stackcheck realises compose files itself and does not implement "${key3}"; remove it from what stackcheck loads (it may stay in a file only docker compose reads).` : `Remove it; supported ${level} keys are: ${supported.join(", ")}.`
     );
   }
+}
+function ignored2(e, why, ctx) {
+  const pos = e.keyPos;
+  const message = `${e.label}: ignored on a single engine: ${why}`;
+  const same3 = (w) => w.message === message && w.pos.file === pos.file && w.pos.line === pos.line && w.pos.column === pos.column;
+  if (!ctx.warnings.some(same3)) ctx.warnings.push({ message, pos });
 }
 
 // src/compose/read.ts
@@ -26873,6 +27396,171 @@ function mergeLogging(a, b) {
   };
 }
 
+// src/compose/normalize-resource-keys.ts
+var int2 = (min, max) => (n, ctx) => num(n, ctx, { integer: true, min, ...max !== void 0 ? { max } : {} });
+function swapLimit(n, ctx) {
+  return n.value === -1 || n.value === "-1" ? -1 : size2(n, ctx);
+}
+function cpuset(n, ctx) {
+  const text2 = str(n, ctx);
+  if (text2 === void 0 || /^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(text2)) return text2;
+  ctx.problems.add(
+    n.pos,
+    `${n.label}: "${text2}" is not a list of CPUs`,
+    'Write CPU numbers and ranges, e.g. cpuset: "0-3" or cpuset: "0,2".'
+  );
+  return void 0;
+}
+var RULES2 = {
+  cpus: {
+    read: (n, ctx) => num(n, ctx, { min: 0 }),
+    set: (r, v) => r.limits.cpus = v,
+    deploy: { key: "limits.cpus", get: (r) => r.limits.cpus }
+  },
+  mem_limit: {
+    read: size2,
+    set: (r, v) => r.limits.memoryBytes = v,
+    deploy: { key: "limits.memory", get: (r) => r.limits.memoryBytes }
+  },
+  pids_limit: {
+    read: int2(-1),
+    set: (r, v) => r.limits.pids = v,
+    deploy: { key: "limits.pids", get: (r) => r.limits.pids }
+  },
+  mem_reservation: {
+    read: size2,
+    set: (r, v) => r.reservations.memoryBytes = v,
+    deploy: { key: "reservations.memory", get: (r) => r.reservations.memoryBytes }
+  },
+  memswap_limit: { read: swapLimit, set: (r, v) => r.limits.memorySwapBytes = v },
+  mem_swappiness: { read: int2(0, 100), set: (r, v) => r.memorySwappiness = v },
+  cpu_shares: { read: int2(0), set: (r, v) => r.cpuShares = v },
+  cpu_period: { read: int2(0), set: (r, v) => r.cpuPeriodUs = v },
+  cpu_quota: { read: int2(-1), set: (r, v) => r.cpuQuotaUs = v },
+  cpuset: { read: cpuset, set: (r, v) => r.cpuset = v },
+  oom_kill_disable: { read: bool, set: (r, v) => r.oomKillDisable = v },
+  oom_score_adj: { read: int2(-1e3, 1e3), set: (r, v) => r.oomScoreAdj = v }
+};
+var RESOURCE_KEY_HANDLERS = Object.entries(RULES2).map(([key3, rule]) => [
+  key3,
+  (n, layer, ctx) => {
+    const value = rule.read(n, ctx);
+    if (value !== void 0)
+      layer.resourceKeys = { ...layer.resourceKeys, [key3]: { value, pos: n.pos } };
+  }
+]);
+function finalizeResources(l, ctx) {
+  const d = l.resources;
+  const out = {
+    limits: { ...d?.limits },
+    reservations: {
+      ...d?.reservations,
+      devices: [...d?.reservations.devices ?? [], ...l.gpus ?? [], ...l.cdiDevices ?? []]
+    }
+  };
+  for (const [key3, placed] of Object.entries(l.resourceKeys ?? {})) {
+    const rule = RULES2[key3];
+    const deployed = rule.deploy?.get(out);
+    if (rule.deploy && deployed !== void 0 && deployed !== placed.value) {
+      const other = `deploy.resources.${rule.deploy.key}`;
+      const at4 = d?.at?.[rule.deploy.key];
+      ctx.problems.add(
+        placed.pos,
+        `service "${l.name}": ${key3} is ${String(placed.value)} but ${other} is ${deployed}`,
+        `Keep one of ${key3} and ${other}${at4 ? ` (at ${formatPos(at4)})` : ""}, or make them equal.`
+      );
+      continue;
+    }
+    rule.set(out, placed.value);
+  }
+  checkCombinations(l, out, ctx);
+  return out;
+}
+function checkCombinations(l, r, ctx) {
+  const keys = l.resourceKeys ?? {};
+  const swap = keys.memswap_limit;
+  const swapBytes = r.limits.memorySwapBytes ?? 0;
+  const memory = r.limits.memoryBytes;
+  if (swap && swapBytes > 0 && (memory === void 0 || memory > swapBytes)) {
+    ctx.problems.add(
+      swap.pos,
+      memory === void 0 ? `service "${l.name}": memswap_limit needs a memory limit` : `service "${l.name}": memswap_limit (${String(swap.value)}) is below the memory limit (${memory})`,
+      "memswap_limit counts memory and swap together: set mem_limit, and a memswap_limit at least as large (or -1 for unlimited swap)."
+    );
+  }
+  const cfs = keys.cpu_period ?? keys.cpu_quota;
+  if (cfs && (r.limits.cpus ?? 0) > 0) {
+    ctx.problems.add(
+      cfs.pos,
+      `service "${l.name}": cpu_period and cpu_quota cannot be combined with a cpus limit`,
+      "Keep cpus (or deploy.resources.limits.cpus), or the CFS period and quota: the engine accepts only one of them."
+    );
+  }
+}
+
+// src/compose/merge-tags.ts
+var FIELDS = {
+  env_file: ["envFromFiles"],
+  label_file: ["labelsFromFiles"],
+  depends_on: ["dependsOn"],
+  network_mode: ["networkMode"],
+  stop_grace_period: ["stopGracePeriodMs"],
+  shm_size: ["shmSizeBytes"],
+  deploy: ["replicas", "resources"],
+  scale: ["replicas"],
+  // A key that one of them writes, the same rule as compose's (they describe one thing).
+  volumes: [],
+  tmpfs: []
+};
+var RESOURCE_KEYS = new Set(RESOURCE_KEY_HANDLERS.map(([k]) => k));
+function fieldsOf(key3) {
+  return FIELDS[key3] ?? [
+    key3.replace(/_([a-z])/g, (_, c) => c.toUpperCase())
+  ];
+}
+function readMergeTags(e, layer) {
+  const tag = e.tag;
+  if (tag) (layer.tagged ??= []).push({ key: e.key, tag });
+  if (tag === "!reset") return void 0;
+  for (const sub of e.entries()) {
+    if (sub.tag) (layer.tagged ??= []).push({ key: e.key, entry: sub.key, tag: sub.tag });
+  }
+  return e.withoutResets();
+}
+var isMountOf = (key3, m) => key3 === "tmpfs" ? m.type === "tmpfs" : m.type !== "tmpfs";
+function applyMergeTags(merged, b) {
+  const out = { ...merged, tagged: void 0 };
+  const from = b;
+  for (const t of b.tagged ?? []) {
+    if (t.entry !== void 0) {
+      for (const f of fieldsOf(t.key)) {
+        const rec = out[f];
+        if (!rec || typeof rec !== "object" || Array.isArray(rec)) continue;
+        const mine = from[f]?.[t.entry];
+        const copy = { ...rec };
+        if (mine === void 0) delete copy[t.entry];
+        else copy[t.entry] = mine;
+        out[f] = copy;
+      }
+      continue;
+    }
+    if (t.key === "volumes" || t.key === "tmpfs") {
+      out.mounts = (merged.mounts ?? []).filter(
+        (m) => !isMountOf(t.key, m) || (b.mounts ?? []).includes(m)
+      );
+    } else if (RESOURCE_KEYS.has(t.key)) {
+      const keys = { ...merged.resourceKeys };
+      const mine = b.resourceKeys?.[t.key];
+      if (mine) keys[t.key] = mine;
+      else delete keys[t.key];
+      out.resourceKeys = keys;
+    } else {
+      for (const f of fieldsOf(t.key)) out[f] = from[f];
+    }
+  }
+  return out;
+}
+
 // src/compose/merge.ts
 function written(o) {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== void 0));
@@ -26903,6 +27591,8 @@ function mergeBuild(a, b) {
     ...written(b),
     args: record2(a.args, b.args),
     labels: record2(a.labels, b.labels),
+    additionalContexts: record2(a.additionalContexts, b.additionalContexts),
+    tags: byKey2(a.tags, b.tags, same2),
     pos: a.pos
   };
 }
@@ -26933,6 +27623,9 @@ function mergeAttachments(a, b) {
   return out;
 }
 function mergeServices(a, b) {
+  return applyMergeTags(mergeByRules(a, b), b);
+}
+function mergeByRules(a, b) {
   return {
     ...a,
     ...written(b),
@@ -26962,6 +27655,12 @@ function mergeServices(a, b) {
     configs: byKey2(a.configs, b.configs, (r) => r.target),
     gpus: appended(a.gpus, b.gpus),
     links: byKey2(a.links, b.links, (l) => l.alias),
+    volumesFrom: byKey2(
+      a.volumesFrom,
+      b.volumesFrom,
+      (v) => v.service ?? `container:${v.container}`
+    ),
+    sharedAt: record2(a.sharedAt, b.sharedAt),
     ulimits: byKey2(a.ulimits, b.ulimits, (u) => u.name),
     dns: byKey2(a.dns, b.dns, same2),
     dnsSearch: byKey2(a.dnsSearch, b.dnsSearch, same2),
@@ -27003,6 +27702,9 @@ function mergeSources(layers) {
   };
   for (const layer of layers) {
     if (layer.name !== void 0) out.name = layer.name;
+    for (const t of layer.tagged ?? []) {
+      out[t.section].delete(t.name);
+    }
     mergeInto(out.services, layer.services, mergeServices);
     mergeInto(out.networks, layer.networks, mergeResourceDefs);
     mergeInto(out.volumes, layer.volumes, mergeResourceDefs);
@@ -27038,6 +27740,16 @@ var Node2 = class _Node {
   /** The last path segment: the key this value stands under. */
   get key() {
     return String(this.path[this.path.length - 1] ?? "");
+  }
+  /** compose's `!reset` / `!override` written on this value (compose files only). */
+  get tag() {
+    return this.src.yaml.tagOf([...this.src.base, ...this.path]);
+  }
+  /** A mapping without its `!reset` entries: they stand for "no value" in this file. */
+  withoutResets() {
+    if (!this.isMap()) return this;
+    const kept = Object.entries(this.value).filter(([k]) => this.child(k).tag !== "!reset");
+    return kept.length === Object.keys(this.value).length ? this : this.withValue(Object.fromEntries(kept));
   }
   get isNull() {
     return this.value === null || this.value === void 0;
@@ -27087,19 +27799,60 @@ function displayName(abs) {
 }
 
 // src/compose/normalize-build.ts
-var KEYS = ["context", "dockerfile", "args", "target", "labels"];
+var KEYS = [
+  "context",
+  "dockerfile",
+  "dockerfile_inline",
+  "args",
+  "target",
+  "labels",
+  "tags",
+  "additional_contexts",
+  "secrets",
+  "ssh"
+];
+var REMOTE = /^([a-z][a-z0-9+.-]*:\/\/|git@)/i;
 function context(n, ctx) {
   const text2 = str(n, ctx);
   if (text2 === void 0) return void 0;
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text2) || text2.startsWith("git@")) {
-    ctx.problems.add(
-      n.pos,
-      `${n.label}: remote build context "${text2}" is not supported by stackcheck`,
-      "Check the sources out next to the compose file and point context at that folder."
-    );
-    return void 0;
+  return REMOTE.test(text2) ? text2 : resolveHostPath(text2, ctx.projectDir);
+}
+function additionalContexts(n, ctx) {
+  const pairs = keyValues(n, ctx);
+  if (!pairs) return void 0;
+  const out = {};
+  for (const [name2, value] of pairs) {
+    if (!value) {
+      ctx.problems.add(
+        n.pos,
+        `${n.label}: context "${name2}" has no source`,
+        "Write name: ./folder, name: docker-image://image:tag or name: service:other."
+      );
+      continue;
+    }
+    out[name2] = value.startsWith("docker-image://") || value.startsWith("service:") || REMOTE.test(value) ? value : resolveHostPath(value, ctx.projectDir);
   }
-  return resolveHostPath(text2, ctx.projectDir);
+  return out;
+}
+function buildSecrets(n, ctx) {
+  if (n.isNull) return void 0;
+  if (!n.isList())
+    return typeError(n, ctx, "a list", "Write secrets: [name] or [{ source, target }].");
+  return n.items().flatMap((item) => {
+    if (item.isMap()) {
+      checkKeys(item, ["source", "target", "uid", "gid", "mode"], "build secret", ctx);
+      const source2 = str(item.child("source"), ctx);
+      if (source2 === void 0) return [];
+      return [{ source: source2, id: str(item.child("target"), ctx) ?? source2 }];
+    }
+    const source = str(item, ctx);
+    return source === void 0 ? [] : [{ source, id: source }];
+  });
+}
+function buildSsh(n, ctx) {
+  if (n.isMap())
+    return (mapping(n, ctx) ?? []).map((e) => e.isNull ? e.key : `${e.key}=${String(e.value)}`);
+  return strList(n, ctx);
 }
 function normalizeBuild(n, ctx) {
   if (n.isNull) return void 0;
@@ -27118,9 +27871,20 @@ function normalizeBuild(n, ctx) {
   const layer = { pos: n.pos };
   setDefined(layer, "context", context(n.child("context"), ctx));
   setDefined(layer, "dockerfile", str(n.child("dockerfile"), ctx));
+  setDefined(layer, "dockerfileInline", str(n.child("dockerfile_inline"), ctx));
+  if (layer.dockerfile !== void 0 && layer.dockerfileInline !== void 0)
+    ctx.problems.add(
+      n.child("dockerfile_inline").keyPos,
+      `${n.label}: dockerfile and dockerfile_inline cannot both be set`,
+      "Keep one: dockerfile names a file, dockerfile_inline is its text."
+    );
   setDefined(layer, "args", envMap(n.child("args"), ctx));
   setDefined(layer, "target", str(n.child("target"), ctx));
   setDefined(layer, "labels", stringMap(n.child("labels"), ctx));
+  setDefined(layer, "tags", strList(n.child("tags"), ctx));
+  setDefined(layer, "additionalContexts", additionalContexts(n.child("additional_contexts"), ctx));
+  setDefined(layer, "secrets", buildSecrets(n.child("secrets"), ctx));
+  setDefined(layer, "ssh", buildSsh(n.child("ssh"), ctx));
   return layer;
 }
 
@@ -27145,8 +27909,8 @@ function longEntry(n, ctx) {
   checkKeys(n, ["condition", "required", "restart"], "depends_on", ctx);
   dep.condition = oneOf(n.child("condition"), ctx, CONDITIONS) ?? dep.condition;
   dep.required = bool(n.child("required"), ctx) ?? true;
-  const restart2 = bool(n.child("restart"), ctx);
-  if (restart2 !== void 0) dep.restart = restart2;
+  const restart3 = bool(n.child("restart"), ctx);
+  if (restart3 !== void 0) dep.restart = restart3;
   return dep;
 }
 function normalizeDependsOn(n, ctx) {
@@ -27265,12 +28029,47 @@ function resources(n, ctx) {
   }
   return out;
 }
+var CONDITIONS2 = {
+  "": "no",
+  none: "no",
+  no: "no",
+  "on-failure": "on-failure",
+  "unless-stopped": "unless-stopped",
+  any: "always",
+  always: "always"
+};
+function restartPolicy(n, ctx) {
+  if (!mapping(n, ctx)) return void 0;
+  checkKeys(n, ["condition", "delay", "max_attempts", "window"], "restart_policy", ctx);
+  for (const key3 of ["delay", "window"].filter((k) => n.has(k)))
+    ctx.warnings.push({
+      message: `${n.child(key3).label}: ignored on a single engine: the engine restarts with its own back-off; compose passes no delay or window either`,
+      pos: n.child(key3).keyPos
+    });
+  const condition = n.child("condition");
+  const text2 = str(condition, ctx) ?? "";
+  const policy = CONDITIONS2[text2];
+  if (policy === void 0) {
+    ctx.problems.add(
+      condition.pos,
+      `${condition.label}: unknown restart condition "${text2}"`,
+      "Use none, on-failure or any (compose also takes no, always and unless-stopped)."
+    );
+    return void 0;
+  }
+  const retries = num(n.child("max_attempts"), ctx, { integer: true, min: 0 });
+  return {
+    policy,
+    ...retries !== void 0 && policy === "on-failure" && { maxRetries: retries }
+  };
+}
 function normalizeDeploy(n, ctx) {
   if (!mapping(n, ctx)) return {};
-  checkKeys(n, ["replicas", "resources"], "deploy", ctx);
+  checkKeys(n, ["replicas", "resources", "restart_policy"], "deploy", ctx);
   const out = {};
   setDefined(out, "replicas", num(n.child("replicas"), ctx, { integer: true, min: 0 }));
   setDefined(out, "resources", resources(n.child("resources"), ctx));
+  setDefined(out, "restart", restartPolicy(n.child("restart_policy"), ctx));
   return out;
 }
 
@@ -27280,12 +28079,7 @@ var PERMISSIONS = /^(?!.*(.).*\1)[rwm]{1,3}$/;
 function check2(d, n, ctx) {
   const bad = !d.source.startsWith("/") ? `the host path "${d.source}" must be absolute` : !d.target.startsWith("/") ? `the container path "${d.target}" must be absolute` : !PERMISSIONS.test(d.permissions) ? `"${d.permissions}" is not a set of device permissions (r, w, m)` : void 0;
   if (bad === void 0) return d;
-  const cdi = /^[^/:]+\/[^=]+=/.test(d.source);
-  ctx.problems.add(
-    n.pos,
-    cdi ? `${n.label}: CDI device "${d.source}" is not supported by stackcheck` : `${n.label}: ${bad}`,
-    cdi ? "Name the device by its host path, or request GPUs with gpus: all." : HINT2
-  );
+  ctx.problems.add(n.pos, `${n.label}: ${bad}`, HINT2);
   return void 0;
 }
 function short(text2) {
@@ -27308,10 +28102,16 @@ function long(n, ctx) {
     permissions: str(n.child("permissions"), ctx) ?? "rwm"
   };
 }
+var CDI = /^[^/:]+\/[^=]+=.+$/;
+function cdiDevices(n) {
+  const names2 = n.items().flatMap((i) => typeof i.value === "string" && CDI.test(i.value) ? [i.value] : []);
+  return names2.length ? [{ driver: "cdi", deviceIds: names2, capabilities: [] }] : [];
+}
 function normalizeDevices(n, ctx) {
   if (n.isNull) return void 0;
   if (!n.isList()) return typeError(n, ctx, "a list", HINT2);
   return n.items().flatMap((item) => {
+    if (typeof item.value === "string" && CDI.test(item.value)) return [];
     if (item.isMap()) {
       const d = long(item, ctx);
       return (d && check2(d, item, ctx)) ?? [];
@@ -27333,14 +28133,14 @@ function normalizeExtends(n, ctx) {
   if (typeof n.value === "string") return { service: n.value, servicePos: n.pos, label: n.label };
   if (!n.isMap()) return typeError(n, ctx, "a service name or a mapping", HINT3);
   checkKeys(n, ["service", "file"], "extends", ctx);
-  const service2 = str(n.child("service"), ctx);
-  if (service2 === void 0) {
+  const service3 = str(n.child("service"), ctx);
+  if (service3 === void 0) {
     ctx.problems.add(n.pos, `${n.label}: extends needs "service"`, HINT3);
     return void 0;
   }
   const file2 = str(n.child("file"), ctx);
   return {
-    service: service2,
+    service: service3,
     servicePos: n.child("service").pos,
     label: n.label,
     ...file2 !== void 0 ? { file: file2, filePos: n.child("file").pos } : {}
@@ -27390,13 +28190,19 @@ function hint(kind) {
 }
 function entry(n, ctx, kind) {
   if (n.isMap() && kind === ENV_FILE) {
-    checkKeys(n, ["path", "required"], "env_file entry", ctx);
+    checkKeys(n, ["path", "required", "format"], "env_file entry", ctx);
+    const raw = n.has("format") ? oneOf(n.child("format"), ctx, ["raw"]) === "raw" : false;
     const path2 = str(n.child("path"), ctx);
     if (path2 === void 0) {
       ctx.problems.add(n.pos, `${n.label}: an env_file entry needs "path"`, hint(kind));
       return void 0;
     }
-    return { path: path2, required: bool(n.child("required"), ctx) ?? true, node: n.child("path") };
+    return {
+      path: path2,
+      required: bool(n.child("required"), ctx) ?? true,
+      ...raw && { raw },
+      node: n.child("path")
+    };
   }
   const path = str(n, ctx);
   return path === void 0 ? void 0 : { path, required: true, node: n };
@@ -27410,7 +28216,10 @@ function normalizeKeyValueFiles(n, ctx, kind) {
     const abs = resolveHostPath(e.path, ctx.projectDir);
     if (!e.required && !existsSync2(abs)) continue;
     try {
-      Object.assign(out, readEnvFile(abs, e.node.pos, ctx.env, displayName(abs), kind));
+      Object.assign(
+        out,
+        readEnvFile(abs, e.node.pos, ctx.env, displayName(abs), kind, e.raw ? "raw" : "default")
+      );
     } catch (err) {
       if (!isUserError(err)) throw err;
       for (const p of err.problems) ctx.problems.list.push(p);
@@ -27427,31 +28236,105 @@ function normalizeLinks(n, ctx) {
   return n.items().flatMap((item) => {
     const text2 = str(item, ctx);
     if (text2 === void 0) return [];
-    const [service2 = "", alias = service2, ...rest] = text2.split(":");
-    if (service2 === "" || alias === "" || rest.length > 0) {
+    const [service3 = "", alias = service3, ...rest] = text2.split(":");
+    if (service3 === "" || alias === "" || rest.length > 0) {
       ctx.problems.add(item.pos, `${item.label}: invalid link "${text2}"`, HINT4);
       return [];
     }
-    return [{ service: service2, alias, pos: item.pos }];
+    return [{ service: service3, alias, pos: item.pos }];
   });
 }
 
 // src/compose/normalize-namespaces.ts
+var SHARED = /^(service|container):(.+)$/;
+function remember(l, key3, n) {
+  l.sharedAt = { ...l.sharedAt, [key3]: n.pos };
+}
 function mode(n, ctx, modes) {
-  const other = typeof n.value === "string" ? /^(service|container):/.exec(n.value) : null;
+  if (typeof n.value === "string" && SHARED.test(n.value))
+    return n.value;
+  return oneOf(n, ctx, modes);
+}
+function pidMode(n, l, ctx) {
+  const v = mode(n, ctx, ["host"]);
+  if (v !== void 0 && v !== "host") remember(l, "pid", n);
+  return v;
+}
+function ipcMode(n, l, ctx) {
+  const v = mode(n, ctx, ["host", "private", "shareable", "none"]);
+  if (v !== void 0 && SHARED.test(v)) remember(l, "ipc", n);
+  return v;
+}
+function utsMode(n, ctx) {
+  const other = typeof n.value === "string" ? SHARED.exec(n.value) : null;
   if (other) {
     ctx.problems.add(
       n.pos,
-      `${n.label}: joining another ${other[1]}'s ${n.key} namespace ("${String(n.value)}") is not supported by stackcheck`,
-      `Use ${modes.join(" or ")}, or remove ${n.key}.`
+      `${n.label}: joining another ${other[1]}'s uts namespace ("${String(n.value)}") is not supported by the Docker engine`,
+      "Use uts: host, or remove uts."
     );
     return void 0;
   }
-  return oneOf(n, ctx, modes);
+  return oneOf(n, ctx, ["host"]);
 }
-var pidMode = (n, ctx) => mode(n, ctx, ["host"]);
-var utsMode = (n, ctx) => mode(n, ctx, ["host"]);
-var ipcMode = (n, ctx) => mode(n, ctx, ["host", "private", "shareable", "none"]);
+function networkMode(n, l, ctx) {
+  const v = str(n, ctx);
+  if (v !== void 0 && SHARED.test(v)) remember(l, "network_mode", n);
+  return v;
+}
+function volumesFrom(n, ctx) {
+  if (n.isNull) return void 0;
+  if (!n.isList())
+    return typeError(n, ctx, "a list", "Write volumes_from: [service] or [container:name:ro].");
+  return n.items().flatMap((item) => {
+    const text2 = str(item, ctx);
+    if (text2 === void 0) return [];
+    const parts = text2.split(":");
+    const external = parts[0] === "container";
+    const [name2, access, ...rest] = external ? parts.slice(1) : parts;
+    if (!name2 || rest.length > 0 || access !== void 0 && access !== "ro" && access !== "rw") {
+      ctx.problems.add(
+        item.pos,
+        `${item.label}: "${text2}" is not a volumes_from entry`,
+        "Write SERVICE, SERVICE:ro, SERVICE:rw, or container:NAME with :ro or :rw."
+      );
+      return [];
+    }
+    return [
+      {
+        ...external ? { container: name2 } : { service: name2 },
+        readOnly: access === "ro",
+        pos: item.pos
+      }
+    ];
+  });
+}
+function sharedService(value) {
+  const m = value === void 0 ? null : SHARED.exec(value);
+  return m?.[1] === "service" ? m[2] : void 0;
+}
+function sharedTargets(s) {
+  const out = [];
+  const keys = [
+    ["network_mode", s.networkMode],
+    ["ipc", s.ipc],
+    ["pid", s.pid]
+  ];
+  for (const [key3, value] of keys) {
+    const service3 = sharedService(value);
+    if (service3 !== void 0)
+      out.push({
+        service: service3,
+        what: key3 === "network_mode" ? "joins the network of" : `shares the ${key3} namespace of`,
+        pos: s.sharedAt?.[key3] ?? s.pos,
+        restart: true
+      });
+  }
+  for (const v of s.volumesFrom ?? [])
+    if (v.service !== void 0)
+      out.push({ service: v.service, what: "mounts the volumes of", pos: v.pos, restart: false });
+  return out;
+}
 
 // src/compose/normalize-networks.ts
 import { isIP } from "node:net";
@@ -27569,7 +28452,7 @@ function commandLine(n, ctx) {
   return strList(n, ctx);
 }
 var RESTART_HINT = 'Use "no", always, on-failure, on-failure:N (N retries) or unless-stopped.';
-function restartPolicy(n, ctx) {
+function restartPolicy2(n, ctx) {
   if (n.value === false) return { policy: "no" };
   const text2 = str(n, ctx);
   if (text2 === void 0) return void 0;
@@ -27642,12 +28525,8 @@ function extraHosts(n, ctx) {
 var PULL_POLICIES = ["always", "never", "missing", "build", "if_not_present"];
 function pullPolicy(n, ctx) {
   if (typeof n.value === "string" && /^(daily|weekly|every_.+)$/.test(n.value)) {
-    ctx.problems.add(
-      n.pos,
-      `${n.label}: pull policy "${n.value}" is not supported by stackcheck`,
-      "Use always, never, missing or build."
-    );
-    return void 0;
+    ignored2(n, `"${n.value}" is applied as "missing": stackcheck does not track pull times`, ctx);
+    return "missing";
   }
   return oneOf(n, ctx, PULL_POLICIES);
 }
@@ -27816,110 +28695,8 @@ function normalizeExpose(n, ctx) {
       );
       return [];
     }
-    return range(ports2[0], ports2[1]).map((port2) => ({ port: port2, protocol }));
+    return range(ports2[0], ports2[1]).map((port3) => ({ port: port3, protocol }));
   });
-}
-
-// src/compose/normalize-resource-keys.ts
-var int2 = (min, max) => (n, ctx) => num(n, ctx, { integer: true, min, ...max !== void 0 ? { max } : {} });
-function swapLimit(n, ctx) {
-  return n.value === -1 || n.value === "-1" ? -1 : size2(n, ctx);
-}
-function cpuset(n, ctx) {
-  const text2 = str(n, ctx);
-  if (text2 === void 0 || /^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(text2)) return text2;
-  ctx.problems.add(
-    n.pos,
-    `${n.label}: "${text2}" is not a list of CPUs`,
-    'Write CPU numbers and ranges, e.g. cpuset: "0-3" or cpuset: "0,2".'
-  );
-  return void 0;
-}
-var RULES2 = {
-  cpus: {
-    read: (n, ctx) => num(n, ctx, { min: 0 }),
-    set: (r, v) => r.limits.cpus = v,
-    deploy: { key: "limits.cpus", get: (r) => r.limits.cpus }
-  },
-  mem_limit: {
-    read: size2,
-    set: (r, v) => r.limits.memoryBytes = v,
-    deploy: { key: "limits.memory", get: (r) => r.limits.memoryBytes }
-  },
-  pids_limit: {
-    read: int2(-1),
-    set: (r, v) => r.limits.pids = v,
-    deploy: { key: "limits.pids", get: (r) => r.limits.pids }
-  },
-  mem_reservation: {
-    read: size2,
-    set: (r, v) => r.reservations.memoryBytes = v,
-    deploy: { key: "reservations.memory", get: (r) => r.reservations.memoryBytes }
-  },
-  memswap_limit: { read: swapLimit, set: (r, v) => r.limits.memorySwapBytes = v },
-  mem_swappiness: { read: int2(0, 100), set: (r, v) => r.memorySwappiness = v },
-  cpu_shares: { read: int2(0), set: (r, v) => r.cpuShares = v },
-  cpu_period: { read: int2(0), set: (r, v) => r.cpuPeriodUs = v },
-  cpu_quota: { read: int2(-1), set: (r, v) => r.cpuQuotaUs = v },
-  cpuset: { read: cpuset, set: (r, v) => r.cpuset = v },
-  oom_kill_disable: { read: bool, set: (r, v) => r.oomKillDisable = v },
-  oom_score_adj: { read: int2(-1e3, 1e3), set: (r, v) => r.oomScoreAdj = v }
-};
-var RESOURCE_KEY_HANDLERS = Object.entries(RULES2).map(([key3, rule]) => [
-  key3,
-  (n, layer, ctx) => {
-    const value = rule.read(n, ctx);
-    if (value !== void 0)
-      layer.resourceKeys = { ...layer.resourceKeys, [key3]: { value, pos: n.pos } };
-  }
-]);
-function finalizeResources(l, ctx) {
-  const d = l.resources;
-  const out = {
-    limits: { ...d?.limits },
-    reservations: {
-      ...d?.reservations,
-      devices: [...d?.reservations.devices ?? [], ...l.gpus ?? []]
-    }
-  };
-  for (const [key3, placed] of Object.entries(l.resourceKeys ?? {})) {
-    const rule = RULES2[key3];
-    const deployed = rule.deploy?.get(out);
-    if (rule.deploy && deployed !== void 0 && deployed !== placed.value) {
-      const other = `deploy.resources.${rule.deploy.key}`;
-      const at4 = d?.at?.[rule.deploy.key];
-      ctx.problems.add(
-        placed.pos,
-        `service "${l.name}": ${key3} is ${String(placed.value)} but ${other} is ${deployed}`,
-        `Keep one of ${key3} and ${other}${at4 ? ` (at ${formatPos(at4)})` : ""}, or make them equal.`
-      );
-      continue;
-    }
-    rule.set(out, placed.value);
-  }
-  checkCombinations(l, out, ctx);
-  return out;
-}
-function checkCombinations(l, r, ctx) {
-  const keys = l.resourceKeys ?? {};
-  const swap = keys.memswap_limit;
-  const swapBytes = r.limits.memorySwapBytes ?? 0;
-  const memory = r.limits.memoryBytes;
-  if (swap && swapBytes > 0 && (memory === void 0 || memory > swapBytes)) {
-    ctx.problems.add(
-      swap.pos,
-      memory === void 0 ? `service "${l.name}": memswap_limit needs a memory limit` : `service "${l.name}": memswap_limit (${String(swap.value)}) is below the memory limit (${memory})`,
-      "memswap_limit counts memory and swap together: set mem_limit, and a memswap_limit at least as large (or -1 for unlimited swap)."
-    );
-  }
-  const cfs = keys.cpu_period ?? keys.cpu_quota;
-  if (cfs && (r.limits.cpus ?? 0) > 0) {
-    ctx.problems.add(
-      cfs.pos,
-      `service "${l.name}": cpu_period and cpu_quota cannot be combined with a cpus limit`,
-      "Keep cpus (or deploy.resources.limits.cpus), or the CFS period and quota: the engine accepts only one of them."
-    );
-  }
 }
 
 // src/compose/normalize-volumes.ts
@@ -27937,6 +28714,11 @@ function octalMode(n, ctx) {
     "an octal file mode",
     'Write the permission bits in octal, e.g. mode: "1777" or mode: "0755".'
   );
+}
+function propagationOf(n, ctx) {
+  if (n.isNull) return {};
+  const p = oneOf(n, ctx, PROPAGATION);
+  return p === void 0 ? {} : { propagation: p };
 }
 function targetOk(target2, n, ctx) {
   if (target2.startsWith("/")) return true;
@@ -27958,20 +28740,19 @@ function shortVolume(n, text2, ctx) {
   const flags = mode2.split(",").filter((f) => f !== "");
   let readOnly = false;
   let noCopy = false;
+  let propagation2;
   for (const f of flags) {
     if (f === "ro" || f === "rw") readOnly = f === "ro";
     else if (f === "nocopy") noCopy = true;
     else if (f === "z" || f === "Z") {
-      ctx.warnings.push({
-        message: `${n.label}: SELinux relabel option "${f}" is ignored by stackcheck`,
-        pos: n.pos
-      });
+      ignored2(n, `SELinux relabel option "${f}": stackcheck does not pass it to the engine`, ctx);
+    } else if (PROPAGATION.includes(f)) {
+      propagation2 = f;
     } else if (!IGNORED_MODES.includes(f)) {
-      const why = PROPAGATION.includes(f) ? `mount propagation "${f}" is not supported by stackcheck` : `unknown volume option "${f}"`;
       ctx.problems.add(
         n.pos,
-        `${n.label}: ${why}`,
-        "Use ro or rw (and nocopy for a named volume)."
+        `${n.label}: unknown volume option "${f}"`,
+        "Use ro or rw (nocopy for a named volume, a propagation mode such as rslave for a host path)."
       );
       return void 0;
     }
@@ -27991,6 +28772,7 @@ function shortVolume(n, text2, ctx) {
       target: target2,
       readOnly,
       createHostPath: true,
+      ...propagation2 !== void 0 && { propagation: propagation2 },
       pos: n.pos
     };
   }
@@ -28004,23 +28786,25 @@ function shortVolume(n, text2, ctx) {
   }
   return { type: "volume", source, target: target2, readOnly, noCopy, pos: n.pos };
 }
+var IGNORED_TYPES = {
+  npipe: "Windows named pipes only",
+  cluster: "Swarm cluster volumes only",
+  image: "needs Engine API 1.48, and stackcheck does not pass it to the engine"
+};
 var LONG_KEYS2 = ["type", "source", "target", "read_only", "bind", "volume", "tmpfs"];
 var SUB_OPTIONS = {
-  bind: ["create_host_path"],
+  bind: ["create_host_path", "propagation"],
   volume: ["nocopy"],
   tmpfs: ["size", "mode"]
 };
 function longVolume(n, ctx) {
-  checkKeys(n, LONG_KEYS2, "mount", ctx);
   const typeNode = n.child("type");
-  if (["npipe", "cluster", "image"].includes(String(typeNode.value))) {
-    ctx.problems.add(
-      typeNode.pos,
-      `${typeNode.label}: mount type "${String(typeNode.value)}" is not supported by stackcheck`,
-      "Use type volume, bind or tmpfs."
-    );
+  const why = IGNORED_TYPES[String(typeNode.value)];
+  if (why !== void 0) {
+    ignored2(n, `a mount of type ${String(typeNode.value)}: ${why}`, ctx);
     return void 0;
   }
+  checkKeys(n, LONG_KEYS2, "mount", ctx);
   const type = oneOf(typeNode, ctx, ["volume", "bind", "tmpfs"]);
   if (typeNode.isNull)
     ctx.problems.add(n.pos, `${n.label}: a mount needs "type"`, "Add type: volume, bind or tmpfs.");
@@ -28066,6 +28850,7 @@ function longVolume(n, ctx) {
         target: target2,
         readOnly,
         createHostPath: bool(n.child("bind").child("create_host_path"), ctx) ?? true,
+        ...propagationOf(n.child("bind").child("propagation"), ctx),
         pos: n.pos
       };
     case "volume":
@@ -28121,21 +28906,15 @@ function normalizeTmpfs(n, ctx) {
     const colon = text2.indexOf(":");
     const target2 = colon < 0 ? text2 : text2.slice(0, colon);
     if (!targetOk(target2, item, ctx)) return [];
-    const mount = { type: "tmpfs", target: target2, pos: item.pos };
+    const mount2 = { type: "tmpfs", target: target2, pos: item.pos };
     for (const opt of colon < 0 ? [] : text2.slice(colon + 1).split(",")) {
       const [k, v = ""] = opt.split("=", 2);
       const value = item.withValue(v);
-      if (k === "size") setDefined(mount, "sizeBytes", size2(value, ctx));
-      else if (k === "mode") setDefined(mount, "mode", octalMode(value, ctx));
-      else {
-        ctx.problems.add(
-          item.pos,
-          `${item.label}: tmpfs option "${k}" is not supported by stackcheck`,
-          "Use size= and mode= only."
-        );
-      }
+      if (k === "size") setDefined(mount2, "sizeBytes", size2(value, ctx));
+      else if (k === "mode") setDefined(mount2, "mode", octalMode(value, ctx));
+      else ignored2(item, `tmpfs option "${k}": stackcheck applies size and mode only`, ctx);
     }
-    return [mount];
+    return [mount2];
   });
 }
 function checkDuplicateTargets(mounts, ctx) {
@@ -28156,61 +28935,78 @@ function checkDuplicateTargets(mounts, ctx) {
 import { existsSync as existsSync3 } from "node:fs";
 import { posix as posix2 } from "node:path";
 var DEFAULT_DIR = { secret: "/run/secrets", config: "/" };
+function inlineText(e, ctx, kind) {
+  if (e.has("content")) return str(e.child("content"), ctx);
+  const v = e.child("environment");
+  const name2 = str(v, ctx);
+  if (name2 === void 0) return void 0;
+  const value = ctx.env[name2];
+  if (value === void 0)
+    ctx.warnings.push({
+      message: `${kind} "${e.key}" is read from the variable ${name2}, which is not set: a service that uses it will not start`,
+      pos: v.pos
+    });
+  return value;
+}
 function normalizeFileObjects(n, ctx, kind) {
   return (mapping(n, ctx) ?? []).map((e) => {
     const layer = { name: e.key, pos: e.keyPos };
     if (!e.isNull && !mapping(e, ctx)) return layer;
     checkKeys(e, ["file", "external", "content", "environment", "name"], kind, ctx);
-    let refused = false;
-    if (bool(e.child("external"), ctx)) {
-      refused = true;
-      ctx.problems.add(
-        e.child("external").pos,
-        `${kind} "${e.key}": external ${kind}s are not supported by stackcheck`,
-        `External ${kind}s exist only in Docker Swarm; give the ${kind} a file: ./path instead.`
+    const unavailable = (why, pos) => {
+      layer.unavailable = why;
+      ctx.warnings.push({
+        message: `${kind} "${e.key}": ${why}: a service that uses it will not start`,
+        pos
+      });
+      return layer;
+    };
+    const external = e.child("external");
+    if (external.isMap()) checkKeys(external, ["name"], `external ${kind}`, ctx);
+    if (external.isMap() || bool(external, ctx))
+      return unavailable(
+        `external ${kind}s exist only in Docker Swarm (give it a file: ./path, or environment: VAR)`,
+        external.pos
       );
-    }
-    for (const key3 of ["content", "environment"].filter((k) => e.has(k))) {
-      refused = true;
-      ctx.problems.add(
-        e.child(key3).keyPos,
-        `${kind} "${e.key}": a ${kind} from "${key3}" is not supported by stackcheck`,
-        `Write the value to a file and use file: ./${e.key}.txt instead.`
-      );
+    if (e.has("content") || e.has("environment")) {
+      const text2 = inlineText(e, ctx, kind);
+      if (text2 !== void 0) layer.text = text2;
+      else if (e.has("environment")) layer.unset = str(e.child("environment"), ctx);
+      return layer;
     }
     const file2 = str(e.child("file"), ctx);
     if (file2 === void 0) {
-      if (!refused)
-        ctx.problems.add(
-          e.keyPos,
-          `${kind} "${e.key}" needs "file"`,
-          `Add file: ./${e.key}.txt with the ${kind}'s content.`
-        );
+      ctx.problems.add(
+        e.keyPos,
+        `${kind} "${e.key}" needs "file"`,
+        `Add file: ./${e.key}.txt with the ${kind}'s content (or environment: VAR).`
+      );
       return layer;
     }
     const abs = resolveHostPath(file2, ctx.projectDir);
-    if (existsSync3(abs)) layer.file = abs;
-    else
-      ctx.problems.add(
-        e.child("file").pos,
-        `${kind} file not found: ${displayName(abs)}`,
-        "Check the path: relative paths are resolved from the compose project folder."
+    if (!existsSync3(abs))
+      return unavailable(
+        `its file ${displayName(abs)} is not there (relative paths are resolved from the compose project folder)`,
+        e.child("file").pos
       );
+    layer.file = abs;
     return layer;
   });
 }
 function target(path, kind) {
   return posix2.isAbsolute(path) ? path : posix2.join(DEFAULT_DIR[kind], path);
 }
+function id(n, ctx) {
+  return num(n, ctx, { integer: true, min: 0 });
+}
+function fileMode(n, ctx) {
+  if (typeof n.value === "string" && /^0?[0-7]{1,4}$/.test(n.value)) return parseInt(n.value, 8);
+  if (typeof n.value === "number" && /^[0-7]{1,4}$/.test(String(n.value)))
+    return parseInt(String(n.value), 8);
+  return num(n, ctx, { integer: true, min: 0, max: 4095 });
+}
 function longRef(n, ctx, kind) {
   checkKeys(n, ["source", "target", "uid", "gid", "mode"], `${kind} grant`, ctx);
-  for (const key3 of ["uid", "gid", "mode"].filter((k) => n.has(k))) {
-    ctx.problems.add(
-      n.child(key3).keyPos,
-      `${n.label}: "${key3}" is not supported by stackcheck for a ${kind} from a file`,
-      `The file is bind-mounted read-only with its own owner and mode (as docker compose does): remove ${key3}, or set them on the file.`
-    );
-  }
   const source = str(n.child("source"), ctx);
   if (source === void 0) {
     ctx.problems.add(
@@ -28220,7 +29016,15 @@ function longRef(n, ctx, kind) {
     );
     return void 0;
   }
-  return { source, target: target(str(n.child("target"), ctx) ?? source, kind), pos: n.pos };
+  const ref = {
+    source,
+    target: target(str(n.child("target"), ctx) ?? source, kind),
+    pos: n.pos
+  };
+  setDefined(ref, "uid", id(n.child("uid"), ctx));
+  setDefined(ref, "gid", id(n.child("gid"), ctx));
+  setDefined(ref, "mode", fileMode(n.child("mode"), ctx));
+  return ref;
 }
 function normalizeFileRefs(n, ctx, kind) {
   if (n.isNull) return void 0;
@@ -28234,7 +29038,8 @@ function normalizeFileRefs(n, ctx, kind) {
 }
 function fileObjectMounts(s, defs, ctx) {
   const taken2 = new Set((s.mounts ?? []).map((m) => m.target));
-  const out = [];
+  const mounts = [];
+  const injected = [];
   for (const kind of ["secret", "config"]) {
     for (const ref of (kind === "secret" ? s.secrets : s.configs) ?? []) {
       const def = defs[kind].get(ref.source);
@@ -28250,9 +29055,26 @@ function fileObjectMounts(s, defs, ctx) {
           `two mounts use the container path ${ref.target}`,
           "Keep one mount per container path."
         );
+      } else if (def.text !== void 0 || def.unset !== void 0 || def.unavailable) {
+        taken2.add(ref.target);
+        const file2 = {
+          target: ref.target,
+          ...def.text !== void 0 ? { content: def.text } : def.unset !== void 0 ? { unset: def.unset } : { unavailable: `${kind} "${ref.source}": ${def.unavailable}` },
+          mode: ref.mode ?? 292,
+          secret: kind === "secret",
+          pos: ref.pos
+        };
+        setDefined(file2, "uid", ref.uid);
+        setDefined(file2, "gid", ref.gid);
+        injected.push(file2);
       } else if (def.file !== void 0) {
         taken2.add(ref.target);
-        out.push({
+        if (ref.uid !== void 0 || ref.gid !== void 0 || ref.mode !== void 0)
+          ctx.warnings.push({
+            message: `service "${s.name}", ${kind} "${ref.source}": uid, gid and mode are ignored for a ${kind} from a file, which is bind-mounted with its host owner and mode (as docker compose does)`,
+            pos: ref.pos
+          });
+        mounts.push({
           type: "bind",
           source: def.file,
           target: ref.target,
@@ -28263,7 +29085,25 @@ function fileObjectMounts(s, defs, ctx) {
       }
     }
   }
-  return out;
+  return { mounts, injected };
+}
+function buildSecretSources(s, defs, ctx) {
+  const b = s.build;
+  if (!b?.secrets?.length) return b;
+  const secrets = b.secrets.flatMap((ref) => {
+    const def = defs.get(ref.source);
+    if (!def) {
+      ctx.problems.add(
+        b.pos,
+        `service "${s.name}" builds with secret "${ref.source}", which is not declared under top-level secrets`,
+        didYouMean(ref.source, defs.keys()) || `Declare it: secrets: { ${ref.source}: { file: ./${ref.source}.txt } } at the top level.`
+      );
+      return [];
+    }
+    const value = def.file !== void 0 ? { file: def.file } : def.text !== void 0 ? { text: def.text } : void 0;
+    return [{ ...ref, ...value }];
+  });
+  return { ...b, secrets };
 }
 
 // src/compose/normalize-service.ts
@@ -28304,7 +29144,8 @@ var HANDLERS = new Map([
   ["depends_on", (n, l, c) => setDefined(l, "dependsOn", normalizeDependsOn(n, c))],
   ["healthcheck", (n, l, c) => setDefined(l, "healthcheck", normalizeHealthcheck(n, c))],
   ["networks", (n, l, c) => setDefined(l, "networks", normalizeServiceNetworks(n, c))],
-  ["network_mode", (n, l, c) => setDefined(l, "networkMode", str(n, c))],
+  ["network_mode", (n, l, c) => setDefined(l, "networkMode", networkMode(n, l, c))],
+  ["volumes_from", (n, l, c) => setDefined(l, "volumesFrom", volumesFrom(n, c))],
   ["volumes", (n, l, c) => addMounts(l, normalizeVolumes(n, c))],
   ["tmpfs", (n, l, c) => addMounts(l, normalizeTmpfs(n, c))],
   ["labels", (n, l, c) => setDefined(l, "labels", stringMap(n, c))],
@@ -28313,7 +29154,7 @@ var HANDLERS = new Map([
     (n, l, c) => setDefined(l, "labelsFromFiles", normalizeKeyValueFiles(n, c, LABEL_FILE))
   ],
   ["annotations", (n, l, c) => setDefined(l, "annotations", stringMap(n, c))],
-  ["restart", (n, l, c) => setDefined(l, "restart", restartPolicy(n, c))],
+  ["restart", (n, l, c) => setDefined(l, "restart", restartPolicy2(n, c))],
   ["stop_signal", (n, l, c) => setDefined(l, "stopSignal", str(n, c))],
   ["stop_grace_period", (n, l, c) => setDefined(l, "stopGracePeriodMs", duration4(n, c))],
   ["user", (n, l, c) => setDefined(l, "user", str(n, c))],
@@ -28335,6 +29176,7 @@ var HANDLERS = new Map([
       const d = normalizeDeploy(n, c);
       setReplicas(l, d.replicas, n.child("replicas"), c);
       setDefined(l, "resources", d.resources);
+      setDefined(l, "deployRestart", d.restart);
     }
   ],
   [
@@ -28354,14 +29196,21 @@ var HANDLERS = new Map([
   ...RESOURCE_KEY_HANDLERS,
   ["gpus", (n, l, c) => setDefined(l, "gpus", normalizeGpus(n, c))],
   ["runtime", (n, l, c) => setDefined(l, "runtime", str(n, c))],
-  ["devices", (n, l, c) => setDefined(l, "devices", normalizeDevices(n, c))],
+  [
+    "devices",
+    (n, l, c) => {
+      setDefined(l, "devices", normalizeDevices(n, c));
+      const cdi = cdiDevices(n);
+      if (cdi.length) l.cdiDevices = cdi;
+    }
+  ],
   ["logging", (n, l, c) => setDefined(l, "logging", normalizeLogging(n, c))],
   ["links", (n, l, c) => setDefined(l, "links", normalizeLinks(n, c))],
   ["dns_search", (n, l, c) => setDefined(l, "dnsSearch", strList(n, c, { single: true }))],
   ["dns_opt", (n, l, c) => setDefined(l, "dnsOpt", strList(n, c))],
   ["group_add", (n, l, c) => setDefined(l, "groupAdd", strList(n, c))],
-  ["pid", (n, l, c) => setDefined(l, "pid", pidMode(n, c))],
-  ["ipc", (n, l, c) => setDefined(l, "ipc", ipcMode(n, c))],
+  ["pid", (n, l, c) => setDefined(l, "pid", pidMode(n, l, c))],
+  ["ipc", (n, l, c) => setDefined(l, "ipc", ipcMode(n, l, c))],
   ["uts", (n, l, c) => setDefined(l, "uts", utsMode(n, c))],
   ["userns_mode", (n, l, c) => setDefined(l, "usernsMode", str(n, c))],
   ["mac_address", (n, l, c) => setDefined(l, "macAddress", macAddress(n, c))],
@@ -28370,7 +29219,24 @@ var HANDLERS = new Map([
   ["platform", (n, l, c) => setDefined(l, "platform", platform(n, c))],
   ["secrets", (n, l, c) => setDefined(l, "secrets", normalizeFileRefs(n, c, "secret"))],
   ["configs", (n, l, c) => setDefined(l, "configs", normalizeFileRefs(n, c, "config"))],
-  ["extends", (n, l, c) => setDefined(l, "extends", normalizeExtends(n, c))]
+  ["extends", (n, l, c) => setDefined(l, "extends", normalizeExtends(n, c))],
+  [
+    "provider",
+    (n, l, c) => {
+      if (n.isNull) return;
+      ignored2(n, IGNORED.service.provider, c);
+      l.provider = typeof n.child("type").value === "string" ? String(n.child("type").value) : "?";
+    }
+  ],
+  // Kept as written (the model carries develop.watch), and listed as ignored: nothing syncs in a test.
+  [
+    "develop",
+    (n, l, c) => {
+      if (n.isNull) return;
+      ignored2(n, IGNORED.service.develop, c);
+      l.develop = n.value;
+    }
+  ]
 ]);
 var SERVICE_KEYS = [...HANDLERS.keys()];
 var SERVICE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -28394,7 +29260,9 @@ function normalizeService(n, ctx) {
     return layer;
   }
   checkKeys(n, SERVICE_KEYS, "service", ctx);
-  for (const e of n.entries()) {
+  for (const written2 of n.entries()) {
+    const e = readMergeTags(written2, layer);
+    if (!e) continue;
     if (e.key.startsWith("x-")) (layer.extensions ??= {})[e.key] = e.value;
     else HANDLERS.get(e.key)?.(e, layer, ctx);
   }
@@ -28403,9 +29271,9 @@ function normalizeService(n, ctx) {
 }
 
 // src/compose/extends.ts
-function table(id, services, ctx, interpolate) {
+function table(id2, services, ctx, interpolate) {
   return {
-    id,
+    id: id2,
     file: services.src.yaml.file,
     ctx,
     names: () => services.isMap() ? Object.keys(services.value) : [],
@@ -28422,14 +29290,14 @@ var ExtendsResolver = class {
     return t.names().map((name2) => this.resolve(t, name2, []));
   }
   resolve(t, name2, chain) {
-    const id = `${t.id}#${name2}`;
-    const cached2 = this.done.get(id);
+    const id2 = `${t.id}#${name2}`;
+    const cached2 = this.done.get(id2);
     if (cached2) return cached2;
     const { extends: ref, ...own2 } = normalizeService(t.get(name2), t.ctx);
-    const base = ref && this.base(t, ref, [...chain, id]);
-    const service2 = base ? { ...mergeServices(base, own2), name: own2.name, pos: own2.pos } : own2;
-    this.done.set(id, service2);
-    return service2;
+    const base = ref && this.base(t, ref, [...chain, id2]);
+    const service3 = base ? { ...mergeServices(base, own2), name: own2.name, pos: own2.pos } : own2;
+    this.done.set(id2, service3);
+    return service3;
   }
   base(t, ref, chain) {
     const from = ref.file === void 0 ? t : this.file(ref, t.ctx);
@@ -28442,9 +29310,9 @@ var ExtendsResolver = class {
       );
       return void 0;
     }
-    const id = `${from.id}#${ref.service}`;
-    if (chain.includes(id)) {
-      const cycle = [...chain.slice(chain.indexOf(id)), id].map(
+    const id2 = `${from.id}#${ref.service}`;
+    if (chain.includes(id2)) {
+      const cycle = [...chain.slice(chain.indexOf(id2)), id2].map(
         (c) => c.slice(c.lastIndexOf("#") + 1)
       );
       t.ctx.problems.add(
@@ -28495,8 +29363,9 @@ function definedValues(o) {
 }
 function build(b, ctx) {
   const context2 = b.context ?? ctx.projectDir;
+  const remote = /^([a-z][a-z0-9+.-]*:\/\/|git@)/i.test(context2);
   let dockerfile = b.dockerfile ?? "Dockerfile";
-  if (isAbsolute2(dockerfile)) {
+  if (isAbsolute2(dockerfile) && !remote) {
     dockerfile = relative2(context2, dockerfile);
     if (dockerfile.startsWith("..")) {
       ctx.problems.add(
@@ -28512,6 +29381,12 @@ function build(b, ctx) {
     args: definedValues(b.args ?? {}),
     ...b.target !== void 0 ? { target: b.target } : {},
     labels: b.labels ?? {},
+    ...remote && { remote },
+    ...b.dockerfileInline !== void 0 && { dockerfileInline: b.dockerfileInline },
+    ...b.tags?.length && { tags: b.tags },
+    ...b.additionalContexts && Object.keys(b.additionalContexts).length > 0 && { additionalContexts: b.additionalContexts },
+    ...b.secrets?.length && { secrets: b.secrets },
+    ...b.ssh?.length && { ssh: b.ssh },
     pos: b.pos
   };
 }
@@ -28522,7 +29397,7 @@ function withoutPos(n) {
   setDefined(out, "priority", n.priority);
   return out;
 }
-function healthcheck(h) {
+function healthcheck2(h) {
   return h.disable ? { disable: true, pos: h.pos } : { ...h, disable: false };
 }
 var LOAD_ONLY = [
@@ -28531,7 +29406,11 @@ var LOAD_ONLY = [
   "gpus",
   "secrets",
   "configs",
-  "extends"
+  "extends",
+  "deployRestart",
+  "tagged",
+  "provider",
+  "cdiDevices"
 ];
 function omit2(o, keys) {
   const out = { ...o };
@@ -28543,7 +29422,7 @@ function finalizeService(l, ctx) {
     envFromFiles,
     environment,
     extraHosts: extraHosts2,
-    networks,
+    networks: networks2,
     build: b,
     healthcheck: h,
     labelsFromFiles,
@@ -28553,14 +29432,14 @@ function finalizeService(l, ctx) {
   return {
     ...plain,
     ...b ? { build: build(b, ctx) } : {},
-    ...h ? { healthcheck: healthcheck(h) } : {},
+    ...h ? { healthcheck: healthcheck2(h) } : {},
     ...logging ? { logging: { ...logging, options: logging.options ?? {} } } : {},
     environment: definedValues({ ...envFromFiles, ...environment }),
     ports: l.ports ?? [],
     expose: l.expose ?? [],
     dependsOn: l.dependsOn ?? {},
     networks: Object.fromEntries(
-      Object.entries(networks ?? {}).map(([name2, n]) => [name2, withoutPos(n)])
+      Object.entries(networks2 ?? {}).map(([name2, n]) => [name2, withoutPos(n)])
     ),
     mounts: l.mounts ?? [],
     labels: { ...labelsFromFiles, ...l.labels },
@@ -28629,6 +29508,133 @@ function finalizeVolume(l, ctx) {
   return resource(l, "volume", ctx);
 }
 
+// src/compose/include.ts
+import { existsSync as existsSync4, statSync } from "node:fs";
+import { dirname as dirname4 } from "node:path";
+var SECTIONS = ["services", "networks", "volumes", "secrets", "configs"];
+function listOf(n, ctx) {
+  if (n.isNull) return [];
+  const items = n.isList() ? n.items() : [n];
+  const values = strList(n, ctx, { single: true }) ?? [];
+  return values.map((path, i) => ({ path, node: items[i] ?? n }));
+}
+function entry2(n, ctx) {
+  if (typeof n.value === "string") return { paths: listOf(n, ctx), envFiles: [], node: n };
+  if (!n.isMap())
+    return typeError(
+      n,
+      ctx,
+      "a path or a mapping",
+      "Write - path/to/compose.yaml, or - path: ... with env_file and project_directory."
+    );
+  checkKeys(n, ["path", "env_file", "project_directory"], "include", ctx);
+  const paths = listOf(n.child("path"), ctx);
+  if (paths.length === 0 && n.child("path").isNull)
+    ctx.problems.add(
+      n.pos,
+      `${n.label}: an include needs "path"`,
+      "Add path: the compose file to include."
+    );
+  const projectDir = str(n.child("project_directory"), ctx);
+  return {
+    paths,
+    envFiles: listOf(n.child("env_file"), ctx),
+    ...projectDir !== void 0 && { projectDir },
+    node: n
+  };
+}
+function includeEnv(e, projectDir, ctx) {
+  const files = e.envFiles.length ? e.envFiles.map((f) => ({ abs: resolveHostPath(f.path, ctx.projectDir), node: f.node })) : [{ abs: resolveHostPath(".env", projectDir), node: e.node }].filter(
+    (f) => statSync(f.abs, { throwIfNoEntry: false })?.isFile() ?? false
+  );
+  const fromFiles = {};
+  for (const f of files) {
+    try {
+      Object.assign(fromFiles, readEnvFile(f.abs, f.node.pos, ctx.env, displayName(f.abs)));
+    } catch (err) {
+      if (!isUserError(err)) throw err;
+      ctx.problems.list.push(...err.problems);
+    }
+  }
+  return { ...fromFiles, ...ctx.env };
+}
+function loadEntry(e, ctx, read, chain) {
+  const files = e.paths.map((p) => ({
+    abs: resolveHostPath(p.path, ctx.projectDir),
+    node: p.node
+  }));
+  if (files.length === 0) return void 0;
+  const projectDir = e.projectDir !== void 0 ? resolveHostPath(e.projectDir, ctx.projectDir) : dirname4(files[0].abs);
+  const sub = {
+    ...ctx,
+    env: includeEnv(e, projectDir, ctx),
+    projectDir,
+    includeChain: chain
+  };
+  const layers = [];
+  for (const f of files) {
+    if (chain.includes(f.abs)) {
+      ctx.problems.add(
+        f.node.pos,
+        `include cycle: ${[...chain, f.abs].map(displayName).join(" \u2192 ")}`,
+        "A compose file cannot include itself, even through other files: remove one of these includes."
+      );
+      return void 0;
+    }
+    if (!existsSync4(f.abs)) {
+      ctx.problems.add(
+        f.node.pos,
+        `${f.node.label}: ${displayName(f.abs)} does not exist`,
+        "Check the path; it is resolved from the folder of the file that includes it."
+      );
+      continue;
+    }
+    try {
+      const src = readComposeFile(f.abs, displayName(f.abs), f.node.pos);
+      layers.push(read({ ...src, dir: projectDir }, { ...sub, includeChain: [...chain, f.abs] }));
+    } catch (err) {
+      if (!isUserError(err)) throw err;
+      ctx.problems.list.push(...err.problems);
+    }
+  }
+  return mergeSources(layers);
+}
+function sameDefinition(a, b) {
+  const text2 = (v) => JSON.stringify(
+    v,
+    (_k, x) => x && typeof x === "object" && "line" in x && "column" in x && "file" in x ? void 0 : x
+  );
+  return text2(a) === text2(b);
+}
+function applyIncludes(n, layer, ctx, read, self) {
+  if (n.isNull) return;
+  const entries = n.isList() ? n.items() : [n];
+  const chain = [...ctx.includeChain ?? [], self];
+  for (const item of entries) {
+    const e = entry2(item, ctx);
+    const project = e && loadEntry(e, ctx, read, chain);
+    if (!project) continue;
+    for (const section of SECTIONS) {
+      const own2 = layer[section];
+      for (const [name2, value] of project[section]) {
+        const existing = own2.find((o) => o.name === name2);
+        if (existing && sameDefinition(existing, value)) continue;
+        if (existing) {
+          ctx.problems.add(
+            item.pos,
+            `${section}.${name2} conflicts with imported resource: ${displayName(
+              e.paths[0] ? resolveHostPath(e.paths[0].path, ctx.projectDir) : ""
+            )} defines it too`,
+            `Rename one of them, or remove it from one file (compose refuses the same ${section.slice(0, -1)} defined twice through include).`
+          );
+          continue;
+        }
+        own2.push(value);
+      }
+    }
+  }
+}
+
 // src/compose/normalize-resources.ts
 var COMMON_KEYS = ["driver", "driver_opts", "labels", "external", "name"];
 var NETWORK_KEYS = [...COMMON_KEYS, "internal", "attachable", "enable_ipv6", "ipam"];
@@ -28646,18 +29652,24 @@ function common(n, ctx, kind) {
   setDefined(layer, "driverOpts", stringMap(n.child("driver_opts"), ctx));
   setDefined(layer, "labels", stringMap(n.child("labels"), ctx));
   const external = n.child("external");
+  let name2 = str(n.child("name"), ctx);
+  let namePos = n.child("name").pos;
   if (external.isMap()) {
-    typeError(
-      external,
-      ctx,
-      "true or false",
-      `The old "external: { name: ... }" form is gone: write external: true and name: ... on the ${kind}.`
-    );
+    checkKeys(external, ["name"], `external ${kind}`, ctx);
+    const old = str(external.child("name"), ctx);
+    ctx.warnings.push({
+      message: `${external.label}: "external: { name: ... }" is deprecated; write external: true and name: ... on the ${kind}`,
+      pos: external.pos
+    });
+    layer.external = true;
+    if (old !== void 0 && name2 === void 0) {
+      name2 = old;
+      namePos = external.child("name").pos;
+    }
   } else {
     setDefined(layer, "external", bool(external, ctx));
   }
-  const name2 = str(n.child("name"), ctx);
-  if (name2 !== void 0) layer.customName = { value: name2, pos: n.child("name").pos };
+  if (name2 !== void 0) layer.customName = { value: name2, pos: namePos };
   layer.configuredKeys = n.entries().filter((e) => !["external", "name"].includes(e.key) && !e.key.startsWith("x-")).map((e) => ({ key: e.key, pos: e.keyPos }));
   return layer;
 }
@@ -28677,11 +29689,11 @@ function ipam(n, ctx) {
   for (const c of config2.items()) {
     if (!mapping(c, ctx)) continue;
     checkKeys(c, ["subnet", "gateway", "ip_range"], "ipam config", ctx);
-    const entry2 = {};
-    setDefined(entry2, "subnet", str(c.child("subnet"), ctx));
-    setDefined(entry2, "gateway", str(c.child("gateway"), ctx));
-    setDefined(entry2, "ipRange", str(c.child("ip_range"), ctx));
-    out.config.push(entry2);
+    const entry3 = {};
+    setDefined(entry3, "subnet", str(c.child("subnet"), ctx));
+    setDefined(entry3, "gateway", str(c.child("gateway"), ctx));
+    setDefined(entry3, "ipRange", str(c.child("ip_range"), ctx));
+    out.config.push(entry3);
   }
   return out;
 }
@@ -28702,6 +29714,61 @@ function normalizeVolumeDefs(n, ctx) {
     if (e.isMap()) checkKeys(e, COMMON_KEYS, "volume", ctx);
     return common(e, ctx, "volume");
   });
+}
+
+// src/compose/shared-namespaces.ts
+var NETWORK_OWNED = [
+  ["ports", "ports"],
+  ["expose", "expose"],
+  ["hostname", "hostname"],
+  ["dns", "dns"],
+  ["extraHosts", "extra_hosts"],
+  ["macAddress", "mac_address"]
+];
+function present(v) {
+  if (v === void 0) return false;
+  if (Array.isArray(v)) return v.length > 0;
+  if (typeof v === "object" && v !== null) return Object.keys(v).length > 0;
+  return true;
+}
+function checkJoinedNetwork(s, ctx) {
+  if (!/^(service|container):/.test(s.networkMode ?? "")) return;
+  for (const [field, key3] of NETWORK_OWNED) {
+    if (!present(s[field])) continue;
+    const pos = field === "ports" ? s.ports?.[0]?.pos ?? s.pos : s.sharedAt?.network_mode ?? s.pos;
+    ctx.warnings.push({
+      message: `service "${s.name}" joins the network of "${s.networkMode}" and sets ${key3}: the engine refuses both (conflicting options), as with docker compose up; ` + (key3 === "ports" || key3 === "expose" ? "publish the port on the service whose network it joins, which reaches the same sockets" : `set ${key3} on the service whose network it joins`),
+      pos
+    });
+  }
+}
+function sharedDependencies(s, project, active, ctx) {
+  checkJoinedNetwork(s, ctx);
+  for (const v of Object.values(s.build?.additionalContexts ?? {})) {
+    const other = /^service:(.+)$/.exec(v)?.[1];
+    if (other !== void 0)
+      checkTarget(s, other, "builds with the image of", s.build.pos, project, active, ctx);
+  }
+  const out = {};
+  for (const t of sharedTargets(s)) {
+    if (!checkTarget(s, t.service, t.what, t.pos, project, active, ctx)) continue;
+    if ((project.services.get(t.service)?.replicas ?? 1) === 0) {
+      ctx.problems.add(
+        t.pos,
+        `service "${s.name}" ${t.what} "${t.service}", which has 0 replicas`,
+        `Give "${t.service}" at least one replica: its first container is the one shared.`
+      );
+      continue;
+    }
+    const prev = out[t.service];
+    out[t.service] = {
+      condition: "service_started",
+      required: true,
+      ...(t.restart || prev?.restart) && { restart: true },
+      pos: prev?.pos ?? t.pos
+    };
+  }
+  return out;
 }
 
 // src/compose/validate.ts
@@ -28745,7 +29812,7 @@ function linkDependencies(s, project, active, ctx) {
   }
   return out;
 }
-function checkNetworkMode(s, project, active, ctx) {
+function checkNetworkMode(s, ctx) {
   if (s.networkMode === void 0) return;
   if (Object.keys(s.networks ?? {}).length > 0) {
     ctx.problems.add(
@@ -28754,9 +29821,6 @@ function checkNetworkMode(s, project, active, ctx) {
       "Keep one: network_mode replaces the service's networks."
     );
   }
-  const other = /^service:(.+)$/.exec(s.networkMode)?.[1];
-  if (other === void 0) return;
-  checkTarget(s, other, "joins the network of", s.pos, project, active, ctx);
 }
 function checkReferences(s, project, ctx) {
   if (s.image === void 0 && s.build === void 0) {
@@ -28791,27 +29855,69 @@ function checkReferences(s, project, ctx) {
   }
 }
 function selectServices(project, profiles, ctx) {
-  const active = [...project.services.values()].filter((s) => isEnabled(s, profiles));
+  const enabled = [...project.services.values()].filter((s) => isEnabled(s, profiles));
+  const providers = new Set(enabled.filter((s) => s.provider !== void 0).map((s) => s.name));
+  const active = enabled.filter((s) => !providers.has(s.name)).map((s) => ({
+    ...s,
+    dependsOn: Object.fromEntries(
+      Object.entries(s.dependsOn ?? {}).filter(([d]) => !providers.has(d))
+    )
+  }));
   const names2 = new Set(active.map((s) => s.name));
   return active.map((s) => {
+    const files = fileObjectMounts(s, { secret: project.secrets, config: project.configs }, ctx);
     checkReferences(s, project, ctx);
-    checkNetworkMode(s, project, names2, ctx);
+    checkNetworkMode(s, ctx);
     return {
       ...s,
       dependsOn: {
+        ...sharedDependencies(s, project, names2, ctx),
         ...checkDependencies(s, project, names2, ctx),
         ...linkDependencies(s, project, names2, ctx)
       },
-      mounts: [
-        ...s.mounts ?? [],
-        ...fileObjectMounts(s, { secret: project.secrets, config: project.configs }, ctx)
-      ]
+      // deploy.restart_policy wins over restart, as compose v2 applies them.
+      restart: s.deployRestart ?? s.restart,
+      deployRestart: void 0,
+      mounts: [...s.mounts ?? [], ...files.mounts],
+      build: buildSecretSources(s, project.secrets, ctx),
+      ...files.injected.length > 0 && { injectedFiles: files.injected }
     };
   });
 }
+function checkCycles(services, ctx) {
+  const byName3 = new Map(services.map((s) => [s.name, s]));
+  const state2 = /* @__PURE__ */ new Map();
+  const visit3 = (name2, path) => {
+    if (state2.get(name2) === "done") return;
+    if (state2.get(name2) === "visiting") {
+      const cycle = [...path.slice(path.indexOf(name2)), name2];
+      const from = path.at(-1);
+      ctx.problems.add(
+        byName3.get(from).dependsOn[name2].pos,
+        `dependency cycle: ${cycle.join(" \u2192 ")}`,
+        "Remove one of these dependencies; a service cannot wait, even indirectly, for itself."
+      );
+      return;
+    }
+    state2.set(name2, "visiting");
+    for (const dep of Object.keys(byName3.get(name2).dependsOn))
+      if (byName3.has(dep)) visit3(dep, [...path, name2]);
+    state2.set(name2, "done");
+  };
+  for (const s of services) visit3(s.name, []);
+}
 
 // src/compose/load.ts
-var FILE_KEYS = ["version", "name", "services", "networks", "volumes", "secrets", "configs"];
+var FILE_KEYS = [
+  "version",
+  "name",
+  "include",
+  "services",
+  "networks",
+  "volumes",
+  "secrets",
+  "configs"
+];
 var INLINE_KEYS = ["services", "networks", "volumes"];
 function valueAt2(data, path) {
   return path.reduce(
@@ -28842,15 +29948,48 @@ function readSource(src, ctx, resolver) {
     const name2 = str(root.child("name"), ctx);
     if (name2 !== void 0) layer.name = name2;
   }
-  if (mapping(root.child("services"), ctx))
-    layer.services = resolver.services(root.child("services"), ctx);
-  layer.networks = normalizeNetworks(root.child("networks"), ctx);
-  layer.volumes = normalizeVolumeDefs(root.child("volumes"), ctx);
+  const section = (key3) => {
+    const n = root.child(key3);
+    for (const e of n.entries())
+      if (e.tag) (layer.tagged ??= []).push({ section: key3, name: e.key, tag: e.tag });
+    return n.withoutResets();
+  };
+  unappliedTags(src, ctx);
+  const services = section("services");
+  if (mapping(services, ctx)) layer.services = resolver.services(services, ctx);
+  layer.networks = normalizeNetworks(section("networks"), ctx);
+  layer.volumes = normalizeVolumeDefs(section("volumes"), ctx);
   if (!src.inline) {
-    layer.secrets = normalizeFileObjects(root.child("secrets"), ctx, "secret");
-    layer.configs = normalizeFileObjects(root.child("configs"), ctx, "config");
+    layer.secrets = normalizeFileObjects(section("secrets"), ctx, "secret");
+    layer.configs = normalizeFileObjects(section("configs"), ctx, "config");
+    const read = (s, c) => readSource(s, c, resolver);
+    applyIncludes(root.child("include"), layer, ctx, read, src.path ?? src.yaml.file);
   }
   return layer;
+}
+function unappliedTags(src, ctx) {
+  for (const path of src.yaml.taggedPaths()) {
+    const depth = path.length;
+    const applied = depth === 2 || path[0] === "services" && (depth === 3 || depth === 4);
+    if (applied) continue;
+    const tag = src.yaml.tagOf(path);
+    ctx.warnings.push({
+      message: `${path.join(".")}: the ${tag} tag is not applied here by stackcheck; the value is merged as usual`,
+      pos: src.yaml.posOf(path)
+    });
+  }
+}
+function withProjectName(sources, env) {
+  if (env.COMPOSE_PROJECT_NAME) return env;
+  const written2 = sources.filter((s) => !s.inline).map((s) => valueAt2(s.yaml.data, s.base)?.name).filter((n) => typeof n === "string" && !n.includes("$")).at(-1);
+  const name2 = written2 ?? projectName({
+    projectDir: sources[0].dir,
+    services: {},
+    networks: {},
+    volumes: {},
+    warnings: []
+  });
+  return { ...env, COMPOSE_PROJECT_NAME: name2 };
 }
 function inFileOrder(list4) {
   const files = [...new Set(list4.map((p) => p.pos?.file ?? ""))];
@@ -28877,7 +30016,7 @@ function loadCompose(opts) {
   const ctx = {
     problems: new Problems(),
     warnings: [],
-    env: opts.env,
+    env: withProjectName(opts.sources, opts.env),
     projectDir: first.dir
   };
   const resolver = new ExtendsResolver();
@@ -28890,10 +30029,11 @@ function loadCompose(opts) {
     );
   }
   const services = selectServices(merged, opts.profiles, ctx).map((s) => finalizeService(s, ctx));
-  const networks = {};
-  for (const n of merged.networks.values()) networks[n.name] = finalizeNetwork(n, ctx);
-  if (!networks.default && services.some(usesDefault)) {
-    networks.default = finalizeNetwork({ name: "default", pos: first.yaml.posOf(first.base) }, ctx);
+  checkCycles(services, ctx);
+  const networks2 = {};
+  for (const n of merged.networks.values()) networks2[n.name] = finalizeNetwork(n, ctx);
+  if (!networks2.default && services.some(usesDefault)) {
+    networks2.default = finalizeNetwork({ name: "default", pos: first.yaml.posOf(first.base) }, ctx);
   }
   const volumes = Object.fromEntries(
     [...merged.volumes.values()].map((v) => [v.name, finalizeVolume(v, ctx)])
@@ -28903,7 +30043,7 @@ function loadCompose(opts) {
     projectDir: first.dir,
     ...merged.name !== void 0 ? { name: merged.name } : {},
     services: Object.fromEntries(services.map((s) => [s.name, s])),
-    networks,
+    networks: networks2,
     volumes,
     warnings: ctx.warnings
   };
@@ -28997,8 +30137,8 @@ function sharesExternalNetwork(a, as, b, bs) {
   const mine = new Set(externalNetworks(a, as));
   return externalNetworks(b, bs).some((n) => mine.has(n));
 }
-function externalNetworks(t, service2) {
-  const joined = Object.keys(t.project.services[service2].networks);
+function externalNetworks(t, service3) {
+  const joined = Object.keys(t.project.services[service3].networks);
   return (joined.length ? joined : ["default"]).flatMap((key3) => {
     const n = t.project.networks[key3];
     return n?.external ? [n.externalName ?? key3] : [];
@@ -29006,7 +30146,7 @@ function externalNetworks(t, service2) {
 }
 
 // src/checks/links.ts
-function checkLinks(suite, uses, entry2) {
+function checkLinks(suite, uses, entry3) {
   const named2 = uses.flatMap((u) => {
     const r = resolveServiceRef(suite, u.ref);
     return typeof r === "string" ? [] : [{ path: u.path, target: `${r.topology}/${r.service}` }];
@@ -29015,18 +30155,18 @@ function checkLinks(suite, uses, entry2) {
   const links = /* @__PURE__ */ new Map();
   for (const from of named2.filter(acts)) {
     for (const to of named2.filter((u) => !acts(u) && u.target !== from.target)) {
-      const port2 = portAt(entry2, to.path);
-      links.set(`${from.target}>${to.target}:${port2}`, {
+      const port3 = portAt(entry3, to.path);
+      links.set(`${from.target}>${to.target}:${port3}`, {
         from: from.target,
         to: to.target,
-        ...port2 !== void 0 && { port: port2 }
+        ...port3 !== void 0 && { port: port3 }
       });
     }
   }
   return [...links.values()];
 }
-function portAt(entry2, path) {
-  const get = (p) => p.reduce((v, k) => v && typeof v === "object" ? v[k] : void 0, entry2);
+function portAt(entry3, path) {
+  const get = (p) => p.reduce((v, k) => v && typeof v === "object" ? v[k] : void 0, entry3);
   const beside = get(path.slice(0, -1))?.port;
   if (typeof beside === "number") return beside;
   const inText = /:(\d+)$/.exec(String(get(path) ?? ""))?.[1];
@@ -29037,12 +30177,12 @@ function portAt(entry2, path) {
 function loadChecks(raw, src, suite) {
   const problems = [];
   const checks3 = raw.flatMap(
-    (entry2, index) => loadCheck(entry2, ["checks", index], index, src, suite, problems) ?? []
+    (entry3, index) => loadCheck(entry3, ["checks", index], index, src, suite, problems) ?? []
   );
   return { checks: checks3, problems };
 }
-function loadCheck(entry2, at4, index, src, suite, problems) {
-  if (!entry2 || typeof entry2 !== "object" || Array.isArray(entry2)) {
+function loadCheck(entry3, at4, index, src, suite, problems) {
+  if (!entry3 || typeof entry3 !== "object" || Array.isArray(entry3)) {
     problems.push({
       message: "a check is a mapping with a name and one kind",
       pos: src.posOf(at4),
@@ -29050,7 +30190,7 @@ function loadCheck(entry2, at4, index, src, suite, problems) {
     });
     return void 0;
   }
-  const keys = Object.keys(entry2);
+  const keys = Object.keys(entry3);
   const kinds = keys.filter((k) => KIND_NAMES.includes(k));
   if (kinds.length !== 1) {
     const guess = keys.map((k) => didYouMean(k, KIND_NAMES)).find(Boolean);
@@ -29063,7 +30203,7 @@ function loadCheck(entry2, at4, index, src, suite, problems) {
   }
   const kind = kindSchemaOf(kinds[0]);
   const schema = entrySchema(kind);
-  const parsed = schema.safeParse(entry2);
+  const parsed = schema.safeParse(entry3);
   if (!parsed.success) {
     problems.push(...zodProblems(schema, parsed.error.issues, src, at4));
     return void 0;
@@ -29207,15 +30347,15 @@ function loadStep(raw, at4, index, src, suite, problems) {
     return void 0;
   }
   const key3 = known[0];
-  const entry2 = raw;
-  const name2 = typeof entry2.name === "string" ? entry2.name : void 0;
+  const entry3 = raw;
+  const name2 = typeof entry3.name === "string" ? entry3.name : void 0;
   if (key3 === CHECK_STEP) {
-    const check3 = loadCheckStep(entry2, at4, index, src, suite, problems);
+    const check3 = loadCheckStep(entry3, at4, index, src, suite, problems);
     return check3 && {
       index,
       key: key3,
       name: name2 ?? check3.name,
-      entry: entry2,
+      entry: entry3,
       check: check3,
       targets: check3.targets,
       pos: src.keyPosOf([...at4, key3])
@@ -29253,8 +30393,8 @@ function loadStep(raw, at4, index, src, suite, problems) {
     pos: src.keyPosOf([...at4, key3])
   };
 }
-function loadCheckStep(entry2, at4, index, src, suite, problems) {
-  const inner = entry2[CHECK_STEP];
+function loadCheckStep(entry3, at4, index, src, suite, problems) {
+  const inner = entry3[CHECK_STEP];
   if (!inner || typeof inner !== "object" || Array.isArray(inner)) {
     problems.push({
       message: "`check:` holds a check entry (http, exec, \u2026)",
@@ -29263,7 +30403,7 @@ function loadCheckStep(entry2, at4, index, src, suite, problems) {
     return void 0;
   }
   const kind = Object.keys(inner).find((k) => KIND_NAMES.includes(k)) ?? "check";
-  const named2 = { name: entry2.name ?? `${kind} check`, ...inner };
+  const named2 = { name: entry3.name ?? `${kind} check`, ...inner };
   return loadCheck(named2, [...at4, CHECK_STEP], index, src, suite, problems);
 }
 function describeStep(key3, value) {
@@ -29276,9 +30416,9 @@ function describeStep(key3, value) {
 }
 
 // src/manifest/attach.ts
-import { basename } from "node:path";
+import { basename as basename2 } from "node:path";
 function composeProjectName(dir) {
-  return basename(dir).toLowerCase().replace(/[^a-z0-9_-]/g, "").replace(/^[^a-z0-9]+/, "");
+  return basename2(dir).toLowerCase().replace(/[^a-z0-9_-]/g, "").replace(/^[^a-z0-9]+/, "");
 }
 function attachTarget(config2, project) {
   const a = config2.attach;
@@ -29315,18 +30455,18 @@ function resolveCrossDependencies(configs, src, scope) {
       continue;
     }
     const deps = [];
-    for (const [service2, value] of entries) {
-      if (!t.project.services[service2]) {
+    for (const [service3, value] of entries) {
+      if (!t.project.services[service3]) {
         problems.push({
-          message: `depends_on names service "${service2}", which topology "${t.name}" does not define (services: ${Object.keys(t.project.services).join(", ")})`,
-          pos: src.keyPosOf([...base, service2])
+          message: `depends_on names service "${service3}", which topology "${t.name}" does not define (services: ${Object.keys(t.project.services).join(", ")})`,
+          pos: src.keyPosOf([...base, service3])
         });
         continue;
       }
-      const refs = Array.isArray(value) ? value.map((ref, i) => ({ ref, condition: "service_started", path: [service2, i] })) : Object.entries(value).map(([ref, d]) => ({
+      const refs = Array.isArray(value) ? value.map((ref, i) => ({ ref, condition: "service_started", path: [service3, i] })) : Object.entries(value).map(([ref, d]) => ({
         ref,
         condition: d.condition,
-        path: [service2, ref]
+        path: [service3, ref]
       }));
       for (const { ref, condition, path } of refs) {
         const pos = Array.isArray(value) ? src.posOf([...base, ...path]) : src.keyPosOf([...base, ...path]);
@@ -29338,11 +30478,11 @@ function resolveCrossDependencies(configs, src, scope) {
           problems.push({
             message: `"${ref}" is a service of topology "${t.name}" itself`,
             pos,
-            hint: `A topology's depends_on names services of other topologies; write this one in the compose file's depends_on of "${service2}".`
+            hint: `A topology's depends_on names services of other topologies; write this one in the compose file's depends_on of "${service3}".`
           });
           continue;
         }
-        deps.push({ service: service2, on: { topology, service: target2 }, condition, pos });
+        deps.push({ service: service3, on: { topology, service: target2 }, condition, pos });
       }
     }
     t.dependsOn = deps;
@@ -29434,10 +30574,10 @@ function readMatrix(manifestPath) {
 function readManifest(manifestPath) {
   const abs = resolve3(manifestPath);
   const inside = join3(abs, "stackcheck.yml");
-  if (statSync(abs, { throwIfNoEntry: false })?.isDirectory()) {
+  if (statSync2(abs, { throwIfNoEntry: false })?.isDirectory()) {
     throw new UserError({
       message: `${displayPath(abs)}: a folder, not a manifest file`,
-      hint: existsSync4(inside) ? `Name the manifest in it: ${displayPath(inside)}.` : "Name the manifest file (stackcheck.yml by default)."
+      hint: existsSync5(inside) ? `Name the manifest in it: ${displayPath(inside)}.` : "Name the manifest file (stackcheck.yml by default)."
     });
   }
   return readYamlFile(abs, displayPath(abs));
@@ -29453,7 +30593,7 @@ function loadSuite(manifestPath, options = {}) {
   const abs = resolve3(manifestPath);
   const display = displayPath(abs);
   const src = readManifest(manifestPath);
-  const dir = dirname4(abs);
+  const dir = dirname5(abs);
   const manifest = validateManifest(src, env);
   const problems = [];
   const nodes = resolveNodes(manifest, dir);
@@ -29528,6 +30668,16 @@ function loadSuite(manifestPath, options = {}) {
         [...manifest.secrets, ...Object.values(nodes).flatMap((n) => n.passphraseEnv ?? [])],
         env,
         topologies3.flatMap((t) => Object.values(t.project.services).map((s) => s.environment))
+      ),
+      // Secrets from content/environment are copied into containers: a check that prints one
+      // (cat /run/secrets/x) must not put it in a report.
+      ...topologies3.flatMap(
+        (t) => Object.values(t.project.services).flatMap(
+          (s) => [
+            ...(s.injectedFiles ?? []).flatMap((f) => f.secret ? [f.content?.trim()] : []),
+            ...(s.build?.secrets ?? []).map((b) => b.text?.trim())
+          ].flatMap((v) => v ? [v] : [])
+        )
       ),
       ...privateKeyLines(Object.values(nodes).flatMap((n) => [n.identity, n.tls?.key]))
     ],
@@ -29612,11 +30762,11 @@ function composeSources(src, name2, topo, dir) {
   const files = topo.compose === void 0 ? [] : [topo.compose].flat();
   const sources = files.map((f, i) => {
     const abs = resolve3(dir, f);
-    const entry2 = typeof topo.compose === "string" ? [] : [i];
+    const entry3 = typeof topo.compose === "string" ? [] : [i];
     return readComposeFile(
       abs,
       displayPath(abs),
-      src.posOf(["topologies", name2, "compose", ...entry2])
+      src.posOf(["topologies", name2, "compose", ...entry3])
     );
   });
   if (topo.services || topo.networks || topo.volumes) {
@@ -29626,7 +30776,7 @@ function composeSources(src, name2, topo, dir) {
 }
 function topologyEnv(topo, dir, env, posOf) {
   const firstCompose = topo.compose === void 0 ? void 0 : [topo.compose].flat()[0];
-  const projectDir = firstCompose ? dirname4(resolve3(dir, firstCompose)) : dir;
+  const projectDir = firstCompose ? dirname5(resolve3(dir, firstCompose)) : dir;
   const dotEnv = resolve3(projectDir, ".env");
   const envFiles = topo.env_file === void 0 ? [] : [topo.env_file].flat();
   const fromFiles = envFiles.map(
@@ -29640,7 +30790,7 @@ function topologyEnv(topo, dir, env, posOf) {
   return Object.assign(
     {},
     // An unreadable .env is reported at the topology that reads it: nothing names it.
-    existsSync4(dotEnv) ? readEnvFile(dotEnv, posOf([]), env) : {},
+    existsSync5(dotEnv) ? readEnvFile(dotEnv, posOf([]), env) : {},
     ...fromFiles,
     env,
     pinned
@@ -29849,8 +30999,8 @@ function allFound(t) {
 }
 
 // src/report/merge.ts
-import { readdirSync as readdirSync2, readFileSync as readFileSync5, statSync as statSync2 } from "node:fs";
-import { basename as basename2, join as join4 } from "node:path";
+import { readdirSync as readdirSync2, readFileSync as readFileSync5, statSync as statSync3 } from "node:fs";
+import { basename as basename3, join as join4 } from "node:path";
 
 // src/report/evidence.ts
 function reachExpected(evidence2) {
@@ -30016,11 +31166,11 @@ function readResultFiles(paths) {
 function jsonFiles(path, origin) {
   let st;
   try {
-    st = statSync2(path);
+    st = statSync3(path);
   } catch {
     throw new UserError({ message: `${path}: no such file or folder` });
   }
-  if (!st.isDirectory()) return [{ file: path, origin: origin ?? basename2(path, ".json") }];
+  if (!st.isDirectory()) return [{ file: path, origin: origin ?? basename3(path, ".json") }];
   return readdirSync2(path, { withFileTypes: true }).filter((e) => e.isDirectory() || e.name.endsWith(".json")).flatMap(
     (e) => jsonFiles(join4(path, e.name), origin ?? (e.isDirectory() ? e.name : void 0))
   );
@@ -30054,7 +31204,7 @@ function exitCodeFor(r) {
 
 // src/report/junit.ts
 import { mkdirSync as mkdirSync2, writeFileSync as writeFileSync2 } from "node:fs";
-import { dirname as dirname5 } from "node:path";
+import { dirname as dirname6 } from "node:path";
 
 // src/report/xml.ts
 var INVALID2 = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
@@ -30085,14 +31235,14 @@ function renderXml(root) {
 }
 
 // src/report/junit.ts
-var SECTIONS = [
+var SECTIONS2 = [
   problemSuite,
   topologySuites,
   scenarioSuites,
   looseCheckSuite
 ];
 function junitSuites(r, ctx = {}) {
-  return SECTIONS.flatMap((section) => section(r, ctx));
+  return SECTIONS2.flatMap((section) => section(r, ctx));
 }
 function junitTotals(suites) {
   const cases = suites.flatMap((s) => s.cases);
@@ -30122,7 +31272,7 @@ function renderJUnit(results2, ctx = {}) {
   });
 }
 function writeJUnit(r, file2, ctx = {}) {
-  mkdirSync2(dirname5(file2), { recursive: true });
+  mkdirSync2(dirname6(file2), { recursive: true });
   writeFileSync2(file2, renderJUnit(r, ctx));
 }
 function seconds(ms2) {
@@ -30414,7 +31564,7 @@ function codeCell(s) {
 
 // src/report/summary.ts
 import { mkdirSync as mkdirSync3, writeFileSync as writeFileSync3 } from "node:fs";
-import { dirname as dirname6 } from "node:path";
+import { dirname as dirname7 } from "node:path";
 
 // src/report/mermaid.ts
 var SERVICES_SHOWN = 6;
@@ -30501,10 +31651,10 @@ var Plan = class {
         lines.push(`${indent}subgraph g${group}["${label2(groupTitle(t))}"]`);
         const { shown, rest } = this.pick(t, group);
         shown.forEach((s) => {
-          const id = `g${group}s${t.services.indexOf(s)}`;
-          ids.set(key2({ group, service: s.name }), id);
+          const id2 = `g${group}s${t.services.indexOf(s)}`;
+          ids.set(key2({ group, service: s.name }), id2);
           lines.push(
-            `${indent}  ${id}["${label2(serviceLabel(s))}"]:::${this.serviceClass(s, group)}`
+            `${indent}  ${id2}["${label2(serviceLabel(s))}"]:::${this.serviceClass(s, group)}`
           );
         });
         if (rest.length) {
@@ -30520,8 +31670,8 @@ var Plan = class {
       const a = idOf(from);
       const b = idOf(to);
       if (!a || !b || a === b) return;
-      const id = `${a}>${b}>${verdict2 ? "check" : "dep"}`;
-      const e = edges.get(id) ?? {
+      const id2 = `${a}>${b}>${verdict2 ? "check" : "dep"}`;
+      const e = edges.get(id2) ?? {
         from: a,
         to: b,
         labels: /* @__PURE__ */ new Set(),
@@ -30530,7 +31680,7 @@ var Plan = class {
       };
       e.labels.add(text2);
       if (verdict2 && e.verdict) e.verdict = worse(e.verdict, verdict2);
-      edges.set(id, e);
+      edges.set(id2, e);
     };
     for (const d of this.deps) add(d.from, d.to, shortCondition(d.condition));
     for (const l of this.links) add(l.from, l.to, l.label, l.verdict);
@@ -30899,7 +32049,7 @@ function closeFence(md) {
 ${open2}` : "";
 }
 function writeSummary(r, file2, opts = {}) {
-  mkdirSync3(dirname6(file2), { recursive: true });
+  mkdirSync3(dirname7(file2), { recursive: true });
   writeFileSync3(file2, renderSummary(r, opts));
 }
 function compose(r, { detail: d, cut: cut2 }, limit, opts) {
@@ -31323,10 +32473,10 @@ function countingEngine(engine, into) {
   });
 }
 function sumEngineCalls(all) {
-  const present = all.filter((c) => c !== void 0);
-  if (!present.length) return void 0;
+  const present2 = all.filter((c) => c !== void 0);
+  if (!present2.length) return void 0;
   const out = {};
-  for (const calls of present)
+  for (const calls of present2)
     for (const [node2, kinds] of Object.entries(calls)) {
       const n = out[node2] ??= {};
       for (const [kind, count3] of Object.entries(kinds)) n[kind] = (n[kind] ?? 0) + count3;
@@ -31381,7 +32531,7 @@ function combineResults(runs) {
 
 // src/report/html.ts
 import { mkdirSync as mkdirSync4, writeFileSync as writeFileSync4 } from "node:fs";
-import { dirname as dirname7 } from "node:path";
+import { dirname as dirname8 } from "node:path";
 function renderHtml(r) {
   const verdict2 = r.interrupted ? `interrupted (${r.interrupted})` : r.status;
   const body = [
@@ -31411,7 +32561,7 @@ ${body}
 `;
 }
 function writeHtml(r, file2) {
-  mkdirSync4(dirname7(file2), { recursive: true });
+  mkdirSync4(dirname8(file2), { recursive: true });
   writeFileSync4(file2, renderHtml(r));
 }
 function esc2(s) {
@@ -31459,10 +32609,10 @@ function checkBody(r, c) {
   }) : [];
   return `<p class="meta">${meta3.map(esc2).join(" \xB7 ")}</p><p>${esc2(c.message)}</p>${evidence(c.evidence)}${logLines.join("")}`;
 }
-function checkItem(r, c, id, open2) {
-  return `<details id="${id}" class="item ${esc2(c.status)}"${open2 ? " open" : ""}><summary>${badge(c.status)} ${esc2(c.name)}</summary>${checkBody(r, c)}</details>`;
+function checkItem(r, c, id2, open2) {
+  return `<details id="${id2}" class="item ${esc2(c.status)}"${open2 ? " open" : ""}><summary>${badge(c.status)} ${esc2(c.name)}</summary>${checkBody(r, c)}</details>`;
 }
-function stepItem(sc, st, id, open2) {
+function stepItem(sc, st, id2, open2) {
   const start2 = sc.startedMs === void 0 ? void 0 : sc.startedMs + st.startedMs;
   const meta3 = [
     at2(st.source),
@@ -31470,7 +32620,7 @@ function stepItem(sc, st, id, open2) {
     start2 !== void 0 ? `started +${formatDuration(start2)}` : "",
     `took ${formatDuration(st.durationMs)}`
   ].filter(Boolean);
-  return `<details id="${id}" class="item ${esc2(st.status)}"${open2 ? " open" : ""}><summary>${badge(st.status)} ${esc2(`${sc.name} \u203A ${st.index + 1}. ${st.name}`)}</summary><p class="meta">${meta3.map(esc2).join(" \xB7 ")}</p><p>${esc2(st.message)}</p>${evidence(st.evidence)}</details>`;
+  return `<details id="${id2}" class="item ${esc2(st.status)}"${open2 ? " open" : ""}><summary>${badge(st.status)} ${esc2(`${sc.name} \u203A ${st.index + 1}. ${st.name}`)}</summary><p class="meta">${meta3.map(esc2).join(" \xB7 ")}</p><p>${esc2(st.message)}</p>${evidence(st.evidence)}</details>`;
 }
 function topologyFailure(t, ti) {
   const f = t.failure;
@@ -31629,16 +32779,16 @@ window.addEventListener('hashchange',reveal);layout(1);reveal();
 
 // src/report/json.ts
 import { mkdirSync as mkdirSync5, writeFileSync as writeFileSync5 } from "node:fs";
-import { dirname as dirname8 } from "node:path";
+import { dirname as dirname9 } from "node:path";
 function writeJson(results2, file2) {
-  mkdirSync5(dirname8(file2), { recursive: true });
+  mkdirSync5(dirname9(file2), { recursive: true });
   writeFileSync5(file2, `${JSON.stringify(results2, null, 2)}
 `);
 }
 
 // src/run.ts
 import { setMaxListeners as setMaxListeners7 } from "node:events";
-import { performance as performance6 } from "node:perf_hooks";
+import { performance as performance7 } from "node:perf_hooks";
 
 // src/scenarios/faults.ts
 import { setMaxListeners as setMaxListeners5 } from "node:events";
@@ -31652,54 +32802,54 @@ var FaultSet = class {
   active = /* @__PURE__ */ new Map();
   healed = [];
   add(fault, forMs) {
-    const entry2 = {
+    const entry3 = {
       fault,
       appliedMs: this.now?.()
     };
     if (forMs !== void 0) {
-      entry2.timer = setTimeout(
+      entry3.timer = setTimeout(
         () => void this.heal(fault.id, `its ${Math.round(forMs / 1e3)}s ran out`),
         forMs
       );
-      entry2.timer.unref();
+      entry3.timer.unref();
     }
-    this.active.set(fault.id, entry2);
+    this.active.set(fault.id, entry3);
   }
   list() {
     return [...this.active.values()].map((e) => e.fault);
   }
   /** Heals one fault; concurrent calls share the same healing. */
-  heal(id, reason) {
-    const entry2 = this.active.get(id);
-    if (!entry2) return Promise.resolve();
-    if (entry2.healing) return entry2.healing;
-    clearTimeout(entry2.timer);
-    const { fault } = entry2;
-    entry2.healing = (async () => {
+  heal(id2, reason) {
+    const entry3 = this.active.get(id2);
+    if (!entry3) return Promise.resolve();
+    if (entry3.healing) return entry3.healing;
+    clearTimeout(entry3.timer);
+    const { fault } = entry3;
+    entry3.healing = (async () => {
       const record3 = {
-        id,
+        id: id2,
         kind: fault.kind,
         description: fault.description,
         mechanism: fault.mechanism,
         reason
       };
       try {
-        const signal = AbortSignal.timeout(fault.healTimeoutMs ?? HEAL_MS);
+        const signal = timeoutSignal(fault.healTimeoutMs ?? HEAL_MS);
         setMaxListeners5(0, signal);
         await fault.heal(signal);
       } catch (e) {
         record3.error = errorMessage(e);
       }
-      if (this.now) Object.assign(record3, { appliedMs: entry2.appliedMs, healedMs: this.now() });
+      if (this.now) Object.assign(record3, { appliedMs: entry3.appliedMs, healedMs: this.now() });
       this.healed.push(record3);
-      this.active.delete(id);
+      this.active.delete(id2);
     })();
-    return entry2.healing;
+    return entry3.healing;
   }
   /** Heals every active fault (of one kind, when given), in reverse order of injection. */
   async healAll(reason, kind) {
     const ids = [...this.active.values()].filter((e) => !kind || e.fault.kind === kind).map((e) => e.fault.id);
-    for (const id of ids.reverse()) await this.heal(id, reason);
+    for (const id2 of ids.reverse()) await this.heal(id2, reason);
   }
 };
 
@@ -31709,13 +32859,9 @@ import { randomInt } from "node:crypto";
 // src/orchestrator/stop.ts
 var ENGINE_DEFAULT_GRACE_MS = 1e4;
 var STOP_SLACK_MS = 3e4;
-function stopWithGrace(engine, id, graceMs, signal) {
+function stopWithGrace(engine, id2, graceMs, signal) {
   const ms2 = graceMs ?? ENGINE_DEFAULT_GRACE_MS;
-  return engine.stopContainer(
-    id,
-    ms2,
-    AbortSignal.any([signal, AbortSignal.timeout(ms2 + STOP_SLACK_MS)])
-  );
+  return engine.stopContainer(id2, ms2, withTimeout(signal, ms2 + STOP_SLACK_MS));
 }
 
 // src/scenarios/steps/stop-events.ts
@@ -32039,16 +33185,36 @@ var NotBackError = class extends Error {
     this.name = "NotBackError";
   }
 };
-async function waitBack(engine, id, opts) {
+async function waitBack(engine, id2, opts) {
+  const hc = opts.healthcheck;
+  if (!hc || hc.disable || opts.mustComplete) return engineSaysBack(engine, id2, opts);
+  const done = new AbortController();
+  const signal = AbortSignal.any([opts.signal, done.signal]);
+  const engineSays = engineSaysBack(engine, id2, { ...opts, signal });
+  const probeSays = probeUntilHealthy(engine, id2, hc, opts.clock, signal).then(
+    () => "healthy",
+    (e) => {
+      throw e instanceof ProbedUnhealthy ? new NotBackError(e.message) : e;
+    }
+  );
+  engineSays.catch(() => void 0);
+  probeSays.catch(() => void 0);
+  try {
+    return await Promise.race([engineSays, probeSays]);
+  } finally {
+    done.abort();
+  }
+}
+async function engineSaysBack(engine, id2, opts) {
   const { clock, signal } = opts;
   const pollMs = opts.pollMs ?? DEFAULT_POLL_MS;
   const t0 = clock.now();
   let run2;
   let last;
   for (; ; ) {
-    const change = nextChange(opts.changes, id);
+    const change = nextChange(opts.changes, id2);
     try {
-      const st = last = await engine.inspectContainer(id, signal);
+      const st = last = await engine.inspectContainer(id2, signal);
       const now = clock.now();
       if (st.status === "exited" || st.status === "dead") {
         if (st.exitCode === 0) return "completed";
@@ -32082,11 +33248,11 @@ async function waitBack(engine, id, opts) {
     }
   }
 }
-function nextChange(feed, id) {
+function nextChange(feed, id2) {
   if (!feed?.live) return void 0;
   let resolve5;
   const changed = new Promise((r) => resolve5 = r);
-  const off = feed.onChange((changedId) => changedId === id && resolve5());
+  const off = feed.onChange((changedId) => changedId === id2 && resolve5());
   return { changed, off };
 }
 async function untilChange(changed, clock, ms2, signal) {
@@ -32118,11 +33284,11 @@ function restartOrder(services, userStopped) {
 }
 var DEFAULT_RESTART_ATTEMPTS = { backoffMs: [1e3, 2e3] };
 var RestartFailure = class extends Error {
-  constructor(service2, container, failures3, notStarted, report) {
+  constructor(service3, container, failures3, notStarted, report) {
     super(
-      `${container} (service "${service2}") did not come back after ${failures3.length} ${failures3.length === 1 ? "attempt" : "attempts"}: ` + failures3.map((f) => `attempt ${f.attempt}: ${f.message}`).join("; ") + (notStarted.length ? `; not started: ${notStarted.join(", ")}` : "")
+      `${container} (service "${service3}") did not come back after ${failures3.length} ${failures3.length === 1 ? "attempt" : "attempts"}: ` + failures3.map((f) => `attempt ${f.attempt}: ${f.message}`).join("; ") + (notStarted.length ? `; not started: ${notStarted.join(", ")}` : "")
     );
-    this.service = service2;
+    this.service = service3;
     this.container = container;
     this.failures = failures3;
     this.notStarted = notStarted;
@@ -32183,7 +33349,11 @@ async function startTiers(engine, order, opts, report, origin) {
               startedMs = clock.now() - origin;
               await engine.startContainer(c.id, signal);
               return {
-                back: await waitBack(engine, c.id, { ...opts, mustComplete: s.mustComplete }),
+                back: await waitBack(engine, c.id, {
+                  ...opts,
+                  mustComplete: s.mustComplete,
+                  healthcheck: s.healthcheck
+                }),
                 attempts: attempt2
               };
             },
@@ -32207,15 +33377,15 @@ async function startTiers(engine, order, opts, report, origin) {
     const failed = results2.findIndex((r) => r.status === "rejected");
     if (failed < 0) continue;
     const reason = results2[failed].reason;
-    const [service2, container] = tier.services.flatMap((s) => s.containers.map((c) => [s.name, c.name])).at(failed);
+    const [service3, container] = tier.services.flatMap((s) => s.containers.map((c) => [s.name, c.name])).at(failed);
     const failures3 = reason instanceof RetryError ? reason.failures : [{ attempt: 1, error: reason, message: engineMessage(reason), atMs: clock.now() }];
     const notStarted = order.start.slice(i + 1).flatMap((t) => t.services.map((s) => s.name));
-    throw new RestartFailure(service2, container, failures3, notStarted, report);
+    throw new RestartFailure(service3, container, failures3, notStarted, report);
   }
 }
 
 // src/scenarios/steps/restart.ts
-var restart = defineStep({
+var restart2 = defineStep({
   ...restartSchema,
   async run(step, ctx) {
     const r = step.restart;
@@ -32225,10 +33395,10 @@ var restart = defineStep({
       return restartIn(r, name2, services, ctx.runtime.userStopped, `topology ${name2}`, ctx);
     }
     const replicas = targets({ service: r.service, replica: r.replica }, ctx);
-    const { topology, service: service2 } = replicas[0];
-    const sp = ctx.runtime.plan(topology).services.find((x) => x.spec.name === service2);
+    const { topology, service: service3 } = replicas[0];
+    const sp = ctx.runtime.plan(topology).services.find((x) => x.spec.name === service3);
     try {
-      return await restartIn(r, topology, [restartService(sp, replicas)], /* @__PURE__ */ new Set(), service2, ctx);
+      return await restartIn(r, topology, [restartService(sp, replicas)], /* @__PURE__ */ new Set(), service3, ctx);
     } finally {
       for (const x of replicas) ctx.runtime.userStopped.delete(x.containerId);
     }
@@ -32240,6 +33410,7 @@ function restartService(sp, replicas) {
     tier: sp.tier,
     mustComplete: sp.mustComplete,
     stopGraceMs: sp.spec.stopGracePeriodMs,
+    healthcheck: sp.spec.healthcheck,
     containers: replicas.map((x) => ({ id: x.containerId, name: x.containerName }))
   };
 }
@@ -32338,11 +33509,11 @@ var up = defineStep({
   ...upSchema,
   async run(step, ctx) {
     const node2 = step.up.node;
-    const id = downId(node2);
-    if (!ctx.faults.list().some((f) => f.id === id))
+    const id2 = downId(node2);
+    if (!ctx.faults.list().some((f) => f.id === id2))
       return { status: "passed", message: `node ${node2} is up (it was not down)`, evidence: {} };
-    await ctx.faults.heal(id, "an up step");
-    const record3 = ctx.faults.healed.findLast((h) => h.id === id);
+    await ctx.faults.heal(id2, "an up step");
+    const record3 = ctx.faults.healed.findLast((h) => h.id === id2);
     if (record3?.error)
       return {
         status: "failed",
@@ -32572,7 +33743,7 @@ async function prepare(ctx, o) {
       const engine = ctx.runtime.engine(r.node);
       const name2 = `${r.containerName}-${o.kind}-${randomBytes4(2).toString("hex")}`;
       try {
-        const id = await engine.runSidecar(
+        const id2 = await engine.runSidecar(
           {
             name: name2,
             image,
@@ -32583,7 +33754,7 @@ async function prepare(ctx, o) {
           },
           ctx.signal
         );
-        slots2[i] = { replica: r, engine, id, name: name2, facts: {} };
+        slots2[i] = { replica: r, engine, id: id2, name: name2, facts: {} };
       } catch (e) {
         throw new FaultError(
           `cannot ${o.verb}: no helper could join ${r.containerName}'s network namespace (${engineMessage(e)})`
@@ -32594,7 +33765,7 @@ async function prepare(ctx, o) {
   set2.list = slots2.filter(Boolean);
   const failed = started.find((s) => s.status === "rejected");
   if (failed) {
-    await removeHelpers(set2, AbortSignal.timeout(3e4));
+    await removeHelpers(set2, timeoutSignal(3e4));
     throw failed.reason;
   }
   try {
@@ -32611,7 +33782,7 @@ async function prepare(ctx, o) {
       })
     );
   } catch (e) {
-    await removeHelpers(set2, AbortSignal.timeout(3e4));
+    await removeHelpers(set2, timeoutSignal(3e4));
     throw e;
   }
   return set2;
@@ -32635,7 +33806,7 @@ async function requireTools(set2, tools) {
   }
 }
 async function discard(set2, message) {
-  await removeHelpers(set2, AbortSignal.timeout(3e4));
+  await removeHelpers(set2, timeoutSignal(3e4));
   throw new FaultError(message);
 }
 function toolsEnv(h) {
@@ -32708,7 +33879,7 @@ async function removeHelpers(set2, signal) {
   setMaxListeners6(0, signal);
   await Promise.all(
     set2.list.flatMap(
-      (h) => [h.proxyId, h.id].filter((id) => !!id).map((id) => h.engine.removeContainer(id, signal).catch(() => void 0))
+      (h) => [h.proxyId, h.id].filter((id2) => !!id2).map((id2) => h.engine.removeContainer(id2, signal).catch(() => void 0))
     )
   );
 }
@@ -32740,7 +33911,7 @@ async function startProxies(ctx, set2, config2) {
       })
     );
   } catch (e) {
-    await removeHelpers(set2, AbortSignal.timeout(3e4));
+    await removeHelpers(set2, timeoutSignal(3e4));
     throw e;
   }
   return out;
@@ -32775,18 +33946,18 @@ function partitionRules(o, oneway) {
       });
   for (const p of o.to)
     for (const ip of p.ips)
-      for (const port2 of p.tcpPorts)
+      for (const port3 of p.tcpPorts)
         rules.push({
           table: "filter",
           family: family(ip),
-          args: ["-d", ip, "-p", "tcp", "--dport", port2, "-j", "DROP"]
+          args: ["-d", ip, "-p", "tcp", "--dport", port3, "-j", "DROP"]
         });
   return rules;
 }
 function destinationsOf(peers, tcpOnly = false) {
   return peers.flatMap(
     (p) => p.ips.flatMap(
-      (ip) => p.sameNode && !tcpOnly ? [{ ip }] : p.tcpPorts.map((port2) => ({ ip, port: port2 }))
+      (ip) => p.sameNode && !tcpOnly ? [{ ip }] : p.tcpPorts.map((port3) => ({ ip, port: port3 }))
     )
   );
 }
@@ -32947,7 +34118,7 @@ async function shapingPlan(v, ctx, addrs) {
     clients.map(async (r) => {
       const pa = await Promise.all(peers.map((p) => addrs.peer(r, p)));
       const restrict = (d) => ports2 ? d.flatMap(
-        (x) => x.port ? ports2.includes(x.port) ? [x] : [] : ports2.map((port2) => ({ ip: x.ip, port: port2 }))
+        (x) => x.port ? ports2.includes(x.port) ? [x] : [] : ports2.map((port3) => ({ ip: x.ip, port: port3 }))
       ) : d;
       return {
         r,
@@ -33257,11 +34428,11 @@ async function recreateOne(r, timeoutMs, ctx) {
   await ctx.faults.heal(`pause:${r.containerId}`, "a recreate step");
   await stopWithGrace(engine, r.containerId, sp.spec.stopGracePeriodMs, ctx.signal);
   await engine.removeContainer(r.containerId, ctx.signal);
-  let id;
+  let id2;
   try {
-    id = await engine.createContainer(
+    id2 = await engine.createContainer(
       replicaRequest(tp, sp, r.index, ctx.runtime.labels, withoutGpu),
-      AbortSignal.timeout(QUICK_CALL_MS)
+      timeoutSignal(QUICK_CALL_MS)
     );
   } catch (e) {
     await ctx.runtime.replace(r, void 0);
@@ -33269,22 +34440,23 @@ async function recreateOne(r, timeoutMs, ctx) {
       `the old container is removed, but no new one could be created: ${engineMessage(e)}`
     );
   }
-  await ctx.runtime.replace(r, id);
+  await ctx.runtime.replace(r, id2);
   const t0 = ctx.clock.now();
   try {
-    await engine.startContainer(id, ctx.signal);
+    await engine.startContainer(id2, ctx.signal);
   } catch (e) {
     throw new Error(`the new container did not start: ${engineMessage(e)}`);
   }
   let back;
   try {
-    back = await waitBack(engine, id, {
+    back = await waitBack(engine, id2, {
       clock: ctx.clock,
       signal: ctx.signal,
       readyTimeoutMs: timeoutMs ?? tp.spec.waitTimeoutMs,
       stableMs: tp.spec.stableMs,
       changes: ctx.runtime.changes(r.topology),
-      mustComplete: sp.mustComplete
+      mustComplete: sp.mustComplete,
+      healthcheck: sp.spec.healthcheck
     });
   } catch (e) {
     if (e instanceof NotBackError) throw new NotBackError(`the new container ${e.message}`);
@@ -33293,7 +34465,7 @@ async function recreateOne(r, timeoutMs, ctx) {
   return {
     container: r.containerName,
     oldId: r.containerId.slice(0, 12),
-    newId: id.slice(0, 12),
+    newId: id2.slice(0, 12),
     back,
     backAfterMs: Math.round(ctx.clock.now() - t0)
   };
@@ -33341,7 +34513,7 @@ var snapshot = defineStep({
 var STEPS = {
   stop,
   start,
-  restart,
+  restart: restart2,
   recreate,
   kill,
   crash,
@@ -33466,19 +34638,31 @@ function result(step, o, startedMs, durationMs) {
 
 // src/checks/oom-counter.ts
 var OomCounter = class {
+  /**
+   * @param uncounted why this engine's kills cannot be counted (its events report none): the
+   *   checks that ask for a count are then skipped with it, never judged on a count of 0.
+   */
+  constructor(engine, labels, uncounted) {
+    this.uncounted = uncounted;
+    void this.listen(engine, labels);
+  }
+  uncounted;
   counts = /* @__PURE__ */ new Map();
+  /** Containers whose current run has already been counted as killed. */
+  counted = /* @__PURE__ */ new Set();
   controller = new AbortController();
   listeners = /* @__PURE__ */ new Set();
   failed = false;
   /** The subscription ended (closed, broken): changes are no longer seen. */
   ended = false;
-  constructor(engine, labels) {
-    void this.listen(engine, labels);
-  }
   async listen(engine, labels) {
     try {
       for await (const e of engine.containerEvents(labels, this.controller.signal)) {
-        if (e.action === "oom") this.counts.set(e.id, (this.counts.get(e.id) ?? 0) + 1);
+        if (e.action === "start") this.counted.delete(e.id);
+        else if (e.action === "oom" && !this.counted.has(e.id)) {
+          this.counted.add(e.id);
+          this.counts.set(e.id, (this.counts.get(e.id) ?? 0) + 1);
+        }
         if (!e.action.startsWith("exec_")) for (const fn of this.listeners) fn(e.id);
       }
     } catch {
@@ -33502,6 +34686,70 @@ var OomCounter = class {
     this.controller.abort();
   }
 };
+
+// src/engine/availability.ts
+import { performance as performance6 } from "node:perf_hooks";
+var EngineAvailability = class {
+  engine;
+  loss;
+  constructor(inner) {
+    this.engine = new Proxy(inner, {
+      get: (target2, key3) => {
+        const v = Reflect.get(target2, key3, target2);
+        if (typeof v !== "function" || typeof key3 !== "string") return v;
+        return (...args) => {
+          const out = v.apply(target2, args);
+          if (out instanceof Promise) out.catch((e) => this.observe(inner.node, e));
+          return out;
+        };
+      }
+    });
+  }
+  /** The first loss seen since `sinceMs` (performance.now()), if any. */
+  lost(sinceMs2 = 0) {
+    return this.loss && this.loss.atMs >= sinceMs2 ? this.loss : void 0;
+  }
+  observe(node2, e) {
+    if (e instanceof EngineError && e.reason === "unavailable" && !this.loss)
+      this.loss = { node: node2, atMs: performance6.now(), message: e.json.message };
+  }
+  /**
+   * Polls the engine (its /_ping-cheap version call) until it answers or `maxMs` passes;
+   * true when it answers. A later loss is recorded afresh.
+   */
+  async waitBack(maxMs, signal, intervalMs = 250) {
+    const until = performance6.now() + maxMs;
+    for (; ; ) {
+      try {
+        await this.engine.info(timeoutSignal(Math.min(5e3, maxMs)));
+        this.loss = void 0;
+        return true;
+      } catch {
+        if (performance6.now() + intervalMs > until || signal?.aborted) return false;
+        await new Promise((r) => setTimeout(r, intervalMs));
+      }
+    }
+  }
+};
+
+// src/common/warm-fetch.ts
+import { createServer as createServer2 } from "node:http";
+async function warmFetch() {
+  const server = createServer2((_, res) => res.end());
+  try {
+    await new Promise((resolve5, reject) => {
+      server.once("error", reject);
+      server.listen(0, "127.0.0.1", resolve5);
+    });
+    const { port: port3 } = server.address();
+    const res = await fetch(`http://127.0.0.1:${port3}/`, { signal: timeoutSignal(5e3) });
+    await res.arrayBuffer();
+  } catch {
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
+}
 
 // src/orchestrator/board.ts
 var ServiceBoard = class {
@@ -33575,6 +34823,7 @@ function follower() {
 }
 
 // src/run.ts
+var ENGINE_RETURN_MS = 6e4;
 var DEFAULT_LIFETIME_MS = 6 * 36e5;
 var SETTLE_MS2 = 3e4;
 var DEFAULT_FAILURE_LOG_LINES = 50;
@@ -33585,7 +34834,7 @@ async function run(suite, opts = {}) {
   const sink = opts.progress ?? silentProgress;
   const progress = { emit: (e) => sink.emit(redact.deep(e)) };
   opts = { ...opts, progress };
-  const runStart = performance6.now();
+  const runStart = performance7.now();
   const clockStart = (opts.clock ?? realClock).now();
   const startedAt = (/* @__PURE__ */ new Date()).toISOString();
   const identity = newRunIdentity(suite.name, opts.lifetimeMs ?? DEFAULT_LIFETIME_MS, {
@@ -33605,13 +34854,27 @@ async function run(suite, opts = {}) {
   const keeping = [];
   const calls = {};
   const factory = opts.engineFactory ?? dockerEngineFor;
-  const counted = (node2) => countingEngine(factory(node2), calls[node2.name] ??= {});
+  const watched = /* @__PURE__ */ new Map();
+  const counted = (node2) => {
+    const a = new EngineAvailability(countingEngine(factory(node2), calls[node2.name] ??= {}));
+    watched.set(node2.name, a);
+    return a.engine;
+  };
   const runner = runnerEngine(suite, engines, counted);
   try {
-    for (const [node2, engine] of await connectAll(suite, usedNodes, counted, progress))
+    const infos = /* @__PURE__ */ new Map();
+    for (const [node2, engine, info] of await connectAll(suite, usedNodes, counted, progress)) {
       engines.set(node2, engine);
-    for (const [node2, engine] of engines)
-      ooms.set(node2, new OomCounter(engine, runEventFilter(suite, node2, identity.runId)));
+      infos.set(node2, info);
+    }
+    for (const [node2, engine] of engines) {
+      const silent = infos.get(node2)?.oomEvents === false;
+      const uncounted = silent ? `the engine of node "${node2}" reports no out-of-memory kills in its events (Podman does not)` : void 0;
+      ooms.set(
+        node2,
+        new OomCounter(engine, runEventFilter(suite, node2, identity.runId), uncounted)
+      );
+    }
     const swept = new Map([...engines].map(([node2, e]) => [node2, sweepStale(e, progress)]));
     progress.emit({
       kind: "note",
@@ -33627,6 +34890,7 @@ async function run(suite, opts = {}) {
     });
     await Promise.all(swept.values());
     const down2 = outcomes2.list.filter((o) => o.status !== "up").map((o) => o.name);
+    const warmed = !down2.length && (opts.clock ?? realClock) === realClock && (suite.checks.length || suite.scenarios.length || suite.snapshots) ? warmFetch() : void 0;
     const runtime = down2.length ? void 0 : await Runtime.discover(
       suite,
       engines,
@@ -33634,9 +34898,10 @@ async function run(suite, opts = {}) {
       suite.probeImage,
       ooms,
       runner.carrier,
-      AbortSignal.any([signal, AbortSignal.timeout(3e4)])
+      withTimeout(signal, 3e4)
     );
     const notRun = signal.aborted ? "the run was cancelled" : `topology ${down2.join(", ")} did not come up`;
+    await warmed;
     const checks3 = await checkPhase(suite, runtime, notRun, signal, opts, clockStart);
     const scenarios3 = await scenarioPhase(suite, runtime, notRun, signal, opts, clockStart);
     if (opts.snapshots && runtime && !signal.aborted)
@@ -33648,7 +34913,10 @@ async function run(suite, opts = {}) {
       identity.runId,
       opts.failureLogLines ?? DEFAULT_FAILURE_LOG_LINES
     );
-    const teardown = opts.keep ? { kept: true } : await tearDown(suite, engines, identity.runId, plan2, progress, outcomes2.inFlight);
+    const teardown = opts.keep ? { kept: true } : await tearDown(suite, engines, identity.runId, plan2, progress, outcomes2.inFlight, {
+      watched,
+      runStart
+    });
     const r = results(
       suite,
       identity,
@@ -33681,10 +34949,10 @@ async function connectAll(suite, nodes, factory, progress) {
     if (problems.length < failed.length) throw failed.find((e) => !isUserError(e));
     throw new UserError(problems);
   }
-  return settled.map((s, i) => [
-    nodes[i],
-    s.value.engine
-  ]);
+  return settled.map((s, i) => {
+    const { engine, info } = s.value;
+    return [nodes[i], engine, info];
+  });
 }
 function runnerEngine(suite, engines, factory = dockerEngineFor) {
   const isRunner = (node2) => engineUrl(suite.nodes[node2] ?? {}) === engineUrl({});
@@ -33753,14 +35021,14 @@ async function failureLogs(checks3, engines, suite, runId, lines) {
   const out = {};
   await Promise.all(
     targets2.map(async (target2) => {
-      const [topology, service2] = target2.split("/");
+      const [topology, service3] = target2.split("/");
       const spec = suite.topologies.find((t) => t.name === topology);
       const engine = spec && engines.get(spec.node);
       if (!engine) return;
       try {
-        const signal = AbortSignal.timeout(QUICK_CALL_MS);
+        const signal = timeoutSignal(QUICK_CALL_MS);
         setMaxListeners7(0, signal);
-        const containers = await engine.listContainers(serviceFilter(spec, service2, runId), signal);
+        const containers = await engine.listContainers(serviceFilter(spec, service3, runId), signal);
         const texts = await Promise.all(
           containers.map(async (c) => {
             const text2 = (await engine.containerLogs(c.id, lines, signal)).trimEnd();
@@ -33828,7 +35096,7 @@ async function bringUp(plan2, engines, identity, signal, progress, runStart, swe
             topology: o.name,
             node: o.node,
             status: o.status,
-            atMs: Math.round(performance6.now() - runStart),
+            atMs: Math.round(performance7.now() - runStart),
             services: o.services.map((s) => ({ name: s.name, status: s.status }))
           });
           board.close(
@@ -33844,7 +35112,7 @@ async function bringUp(plan2, engines, identity, signal, progress, runStart, swe
     for (const w of watchers.values()) w.close();
   }
 }
-async function tearDown(suite, engines, runId, plan2, progress, inFlight) {
+async function tearDown(suite, engines, runId, plan2, progress, inFlight, lost) {
   await inFlight.settle(SETTLE_MS2);
   const byEngine2 = /* @__PURE__ */ new Map();
   for (const [node2, engine] of engines) {
@@ -33854,13 +35122,16 @@ async function tearDown(suite, engines, runId, plan2, progress, inFlight) {
   }
   const order = new StopOrder();
   const reports = await Promise.all(
-    [...byEngine2.values()].map(
-      ({ engine, nodes }) => teardownRun(engine, runId, {
+    [...byEngine2.entries()].map(([url2, { engine, nodes }]) => {
+      const node2 = [...nodes][0];
+      const teardown = () => teardownRun(engine, runId, {
         plan: { ...plan2, topologies: plan2.topologies.filter((t) => nodes.has(t.spec.node)) },
         progress,
         order
-      })
-    )
+      });
+      const watch = lost.watched.get(node2);
+      return watch ? afterEngineReturns(watch, url2, lost.runStart, progress, teardown) : teardown();
+    })
   );
   const total = reports.reduce(
     (a, r) => ({
@@ -33880,6 +35151,46 @@ async function tearDown(suite, engines, runId, plan2, progress, inFlight) {
       text: `attached stacks left as found: ${restored.join("; ")}`
     });
   return { kept: false, ...total, ...restored.length ? { restored } : {} };
+}
+async function afterEngineReturns(watch, url2, runStart, progress, teardown) {
+  const waitBack2 = async () => {
+    const loss2 = watch.lost();
+    if (!loss2) return true;
+    const at4 = ((loss2.atMs - runStart) / 1e3).toFixed(1);
+    progress.emit({
+      kind: "note",
+      level: "warn",
+      text: `the engine of node "${loss2.node}" (${url2}) stopped answering ${at4} s into the run (${loss2.message}); waiting up to ${ENGINE_RETURN_MS / 1e3} s for it to come back before tearing down`
+    });
+    const waitStart = performance7.now();
+    const back = await watch.waitBack(ENGINE_RETURN_MS);
+    const waited = ((performance7.now() - waitStart) / 1e3).toFixed(1);
+    progress.emit(
+      back ? {
+        kind: "note",
+        level: "info",
+        text: `the engine of node "${loss2.node}" answers again after ${waited} s: tearing down`
+      } : {
+        kind: "note",
+        level: "warn",
+        text: `the engine of node "${loss2.node}" (${url2}) did not come back within ${waited} s: what this run created there is left; run \`stackcheck down\` once it answers`
+      }
+    );
+    return back;
+  };
+  let total = { containers: 0, networks: 0, volumes: 0, errors: [] };
+  for (let round2 = 1; ; round2++) {
+    const back = await waitBack2();
+    const started = performance7.now();
+    const r = await teardown();
+    total = {
+      ...r,
+      containers: total.containers + r.containers,
+      networks: total.networks + r.networks,
+      volumes: total.volumes + r.volumes
+    };
+    if (!back || !r.errors.length || !watch.lost(started) || round2 === 3) return total;
+  }
 }
 function describe5(r) {
   return `${r.containers} containers, ${r.networks} networks, ${r.volumes} volumes`;
@@ -33902,8 +35213,8 @@ function results(suite, identity, outcomes2, checks3, scenarios3, teardown, sign
         ...svc && {
           source: svc.pos,
           dependsOn: [
-            ...Object.entries(svc.dependsOn).map(([service2, d]) => ({
-              service: service2,
+            ...Object.entries(svc.dependsOn).map(([service3, d]) => ({
+              service: service3,
               condition: d.condition
             })),
             ...(spec.dependsOn ?? []).filter((d) => d.service === s.name).map((d) => ({
@@ -33940,7 +35251,7 @@ function results(suite, identity, outcomes2, checks3, scenarios3, teardown, sign
     suite: suite.name,
     runId: identity.runId,
     status,
-    durationMs: Math.round(performance6.now() - runStart),
+    durationMs: Math.round(performance7.now() - runStart),
     startedAt,
     ...interrupted && { interrupted },
     topologies: topologies3,
@@ -34022,9 +35333,13 @@ export {
   writeSnapshotFile,
   readSnapshotFile,
   pickSnapshot,
+  plan,
   runChecks,
   realClock,
+  require_dist,
+  toComposeJson,
   closest,
+  didYouMean,
   manifestJsonSchema,
   DEFAULT_NODE,
   loadSuites,

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResults } from '../../src/report/results.js';
-import { leftovers, NOTHING } from '../support/engine.js';
+import { engine, leftovers, NOTHING } from '../support/engine.js';
 import { runExample, scenariosByName, stepLines } from '../support/example.js';
 import { checksByName, runFiles } from '../support/run.js';
 
@@ -82,7 +82,8 @@ describe('examples/app-lifecycle (seed 001)', () => {
     expect(m.killedAfterMs).toBeUndefined();
     expect(m.exitedAfterMs).toBeGreaterThanOrEqual(2900);
     expect(m.exitedAfterMs).toBeLessThan(8000);
-    expect(sc!.steps[0]!.message).toMatch(/exited \d+(\.\d)?s after SIGTERM$/);
+    // From the engine's SIGTERM, or, where the engine reports no signal (Podman), the stop request.
+    expect(sc!.steps[0]!.message).toMatch(/exited \d+(\.\d)?s after (SIGTERM|the stop request)$/);
     expect(sc!.steps.map((s) => s.action)).toEqual([
       'stop',
       'check',
@@ -372,11 +373,24 @@ describe('examples/rpa-workers (seed 003)', () => {
     expect(neg.steps[2]!.message).toMatch(/^JSON body: \$\.db is "down", expected "up"/);
   });
 
-  it('a worker whose flow leaks memory is killed at its limit, restarted, and works again', () => {
+  it('a worker whose flow leaks memory is killed at its limit, restarted, and works again', async () => {
     const sc =
       scenariosByName(results)[
         'a worker that runs out of memory is killed at its limit, restarted, and the others carry on'
       ];
+    // An engine whose events report no OOM kill (Podman) cannot count them: those two checks
+    // are skipped with the reason, never passed; the rest of the scenario still holds.
+    if ((await engine.info()).oomEvents === false) {
+      expect(stepLines(sc).filter((l) => !l.includes(': passed'))).toEqual([
+        expect.stringMatching(
+          /^rpa3 is killed for lack of memory and restarted by its policy: skipped — .*out-of-memory kills cannot be counted/,
+        ),
+        expect.stringMatching(
+          /^another worker, on the same limit, did not run out of memory: skipped — .*out-of-memory kills cannot be counted/,
+        ),
+      ]);
+      return;
+    }
     expect(stepLines(sc).filter((l) => !l.includes(': passed'))).toEqual([]);
     expect(sc!.steps[1]!.evidence).toMatchObject({ oomKills: 1, restartCount: 1 });
     expect(sc!.steps[2]!.evidence).toMatchObject({ oomKills: 0 });

@@ -67,11 +67,14 @@ export const stop = defineStep({
         }
       }
     }
-    const how = results.map((r) =>
-      r.killedAfterMs !== undefined
-        ? `${r.replica} killed after its ${formatDuration(r.killedAfterMs)} grace`
-        : `${r.replica} exited ${formatDuration(r.exitedAfterMs ?? 0)} after ${r.stopSignal}`,
-    );
+    const how = results.map((r) => {
+      const since = r.from === 'request' ? 'the stop request' : r.stopSignal;
+      if (r.killedAfterMs !== undefined)
+        return `${r.replica} killed ${formatDuration(r.killedAfterMs)} after ${since}`;
+      if (r.exitedAfterMs !== undefined)
+        return `${r.replica} exited ${formatDuration(r.exitedAfterMs)} after ${since}`;
+      return `${r.replica} stopped (the engine reported neither its signal nor its exit)`;
+    });
     return { status: 'passed', message: how.join('; '), evidence };
   },
 });

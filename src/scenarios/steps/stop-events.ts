@@ -8,6 +8,12 @@ export interface StopMeasurement {
   killedAfterMs?: number;
   /** When the process exited on its own, how long after the first signal. */
   exitedAfterMs?: number;
+  /**
+   * `request`: the engine reported no signal (Podman emits no `kill` event for a stop), so the
+   * figures run from stackcheck's stop request to the exit, and the exit code (137) says
+   * whether SIGKILL ended it.
+   */
+  from?: 'request';
 }
 
 const SIGKILL = new Set(['9', 'SIGKILL', 'KILL']);
@@ -27,20 +33,33 @@ export async function measureStop(
   signal: AbortSignal,
   stop: () => Promise<void>,
 ): Promise<StopMeasurement> {
-  const sinceMs = Date.now() - SKEW_MS;
+  const requestedAtMs = Date.now();
+  const sinceMs = requestedAtMs - SKEW_MS;
   await stop();
-  const events: { action: string; signal?: string; timeMs: number }[] = [];
+  const events: { action: string; signal?: string; exitCode?: string; timeMs: number }[] = [];
   // The stop has returned, so its events are recorded; the engine would wait for a future `until`.
   const window = { sinceMs, untilMs: Date.now() + 200 };
   for await (const e of engine.containerEvents(labels, signal, window)) {
     if (e.id === r.containerId)
-      events.push({ action: e.action, signal: e.labels.signal, timeMs: e.timeMs });
+      events.push({
+        action: e.action,
+        signal: e.labels.signal,
+        exitCode: e.labels.exitCode,
+        timeMs: e.timeMs,
+      });
   }
   // Only what followed the container's last start belongs to this stop.
   const lastStart = events.map((e) => e.action).lastIndexOf('start');
   const mine = events.slice(lastStart + 1);
   const first = mine.find((e) => e.action === 'kill' && !SIGKILL.has(e.signal ?? ''));
-  if (!first) return {};
+  if (!first) {
+    const exit = mine.find((e) => e.action === 'die');
+    if (!exit) return {};
+    const afterMs = Math.max(0, Math.round(exit.timeMs - requestedAtMs));
+    return exit.exitCode === '137'
+      ? { killedAfterMs: afterMs, from: 'request' }
+      : { exitedAfterMs: afterMs, from: 'request' };
+  }
   const killed = mine.find(
     (e) => e.action === 'kill' && SIGKILL.has(e.signal ?? '') && e.timeMs >= first.timeMs,
   );

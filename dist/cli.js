@@ -27,7 +27,7 @@ import {
   verboseFromEnv,
   writeReports,
   writeSnapshotFile
-} from "./chunk-XPPDSFCM.js";
+} from "./chunk-OFYMM3Q4.js";
 import {
   UserError,
   connect,

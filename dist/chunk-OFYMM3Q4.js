@@ -32868,18 +32868,29 @@ function stopWithGrace(engine, id2, graceMs, signal) {
 var SIGKILL = /* @__PURE__ */ new Set(["9", "SIGKILL", "KILL"]);
 var SKEW_MS = 2e3;
 async function measureStop(engine, r, labels, signal, stop2) {
-  const sinceMs2 = Date.now() - SKEW_MS;
+  const requestedAtMs = Date.now();
+  const sinceMs2 = requestedAtMs - SKEW_MS;
   await stop2();
   const events = [];
   const window = { sinceMs: sinceMs2, untilMs: Date.now() + 200 };
   for await (const e of engine.containerEvents(labels, signal, window)) {
     if (e.id === r.containerId)
-      events.push({ action: e.action, signal: e.labels.signal, timeMs: e.timeMs });
+      events.push({
+        action: e.action,
+        signal: e.labels.signal,
+        exitCode: e.labels.exitCode,
+        timeMs: e.timeMs
+      });
   }
   const lastStart = events.map((e) => e.action).lastIndexOf("start");
   const mine = events.slice(lastStart + 1);
   const first = mine.find((e) => e.action === "kill" && !SIGKILL.has(e.signal ?? ""));
-  if (!first) return {};
+  if (!first) {
+    const exit = mine.find((e) => e.action === "die");
+    if (!exit) return {};
+    const afterMs = Math.max(0, Math.round(exit.timeMs - requestedAtMs));
+    return exit.exitCode === "137" ? { killedAfterMs: afterMs, from: "request" } : { exitedAfterMs: afterMs, from: "request" };
+  }
   const killed = mine.find(
     (e) => e.action === "kill" && SIGKILL.has(e.signal ?? "") && e.timeMs >= first.timeMs
   );
@@ -32951,9 +32962,14 @@ var stop = defineStep({
         }
       }
     }
-    const how = results2.map(
-      (r) => r.killedAfterMs !== void 0 ? `${r.replica} killed after its ${formatDuration(r.killedAfterMs)} grace` : `${r.replica} exited ${formatDuration(r.exitedAfterMs ?? 0)} after ${r.stopSignal}`
-    );
+    const how = results2.map((r) => {
+      const since2 = r.from === "request" ? "the stop request" : r.stopSignal;
+      if (r.killedAfterMs !== void 0)
+        return `${r.replica} killed ${formatDuration(r.killedAfterMs)} after ${since2}`;
+      if (r.exitedAfterMs !== void 0)
+        return `${r.replica} exited ${formatDuration(r.exitedAfterMs)} after ${since2}`;
+      return `${r.replica} stopped (the engine reported neither its signal nor its exit)`;
+    });
     return { status: "passed", message: how.join("; "), evidence: evidence2 };
   }
 });

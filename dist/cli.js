@@ -27,7 +27,7 @@ import {
   verboseFromEnv,
   writeReports,
   writeSnapshotFile
-} from "./chunk-OFYMM3Q4.js";
+} from "./chunk-LMZIB4ZL.js";
 import {
   UserError,
   connect,
@@ -36,7 +36,7 @@ import {
   formatProblem,
   isUserError,
   sweep
-} from "./chunk-4KAPJLK6.js";
+} from "./chunk-HQMKP5Z2.js";
 import "./chunk-NW4ZRUSV.js";
 import {
   __toESM

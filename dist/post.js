@@ -3,12 +3,12 @@ import {
   STATE_KEY,
   decodeState,
   removeSshFiles
-} from "./chunk-3MYFSZHT.js";
+} from "./chunk-3SGDFQQ2.js";
 import {
   connect,
   errorMessage,
   sweep
-} from "./chunk-4KAPJLK6.js";
+} from "./chunk-HQMKP5Z2.js";
 import "./chunk-NW4ZRUSV.js";
 import {
   getInput,

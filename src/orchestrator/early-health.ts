@@ -62,11 +62,6 @@ export async function probeUntilHealthy(
     // reads as a TimeoutError there).
     if (wait) await clock.sleep(wait, signal).catch(() => undefined);
     signal.throwIfAborted();
-    // An exec forks in a container while the engine is starting others: on two CPUs the
-    // first probes pushed the last start of twenty back by most of a second. The probe
-    // waits for the starts under way (never longer than its own interval).
-    await starts(engine).idle(clock, cap, signal);
-    signal.throwIfAborted();
     const run = await slots(engine)(async (): Promise<HealthcheckRun> => {
       // Queued behind other probes while this one's wait ended: nothing to run for.
       if (signal.aborted) return { verdict: 'failed' };
@@ -175,50 +170,5 @@ const byEngine = new WeakMap<Engine, LimitFunction>();
 function slots(engine: Engine): LimitFunction {
   let s = byEngine.get(engine);
   if (!s) byEngine.set(engine, (s = pLimit(PER_ENGINE)));
-  return s;
-}
-
-/**
- * The container starts under way on one engine, which the early probes stand aside for:
- * `track` wraps each start call; `idle` resolves once none is under way, or after `maxMs`.
- */
-export class StartsInFlight {
-  private count = 0;
-  private waiters = new Set<() => void>();
-
-  track<T>(start: Promise<T>): Promise<T> {
-    this.count++;
-    const settle = () => {
-      if (--this.count > 0) return;
-      for (const w of this.waiters) w();
-      this.waiters.clear();
-    };
-    start.then(settle, settle);
-    return start;
-  }
-
-  async idle(clock: Clock, maxMs: number, signal: AbortSignal): Promise<void> {
-    if (this.count === 0) return;
-    const stop = new AbortController();
-    let wake!: () => void;
-    const done = new Promise<void>((r) => this.waiters.add((wake = r)));
-    try {
-      await Promise.race([
-        done,
-        clock.sleep(maxMs, AbortSignal.any([signal, stop.signal])).catch(() => undefined),
-      ]);
-    } finally {
-      stop.abort();
-      this.waiters.delete(wake);
-    }
-  }
-}
-
-const startsByEngine = new WeakMap<Engine, StartsInFlight>();
-
-/** The starts under way on this engine (one tracker per Engine object). */
-export function starts(engine: Engine): StartsInFlight {
-  let s = startsByEngine.get(engine);
-  if (!s) startsByEngine.set(engine, (s = new StartsInFlight()));
   return s;
 }

@@ -13,7 +13,7 @@ import { replicaRequest, sharesAnother, topologyLabels } from './replica-request
 import type { TopologyPlan, ServicePlan } from './plan.js';
 import type { Progress, ServicePhase } from './progress.js';
 import { diagnose } from './diagnose.js';
-import { ProbedUnhealthy, probeUntilHealthy, starts } from './early-health.js';
+import { ProbedUnhealthy, probeUntilHealthy } from './early-health.js';
 import { retry, RetryError, type RetryOptions, type RetryPolicy } from './retry.js';
 import type { BuildSpec } from '../compose/model.js';
 import type { CrossDependency } from '../manifest/suite.js';
@@ -691,9 +691,7 @@ async function startReplicas(
   outcome: ServiceOutcome,
 ): Promise<void> {
   const start = (id: string) =>
-    ctx.inFlight.track(
-      starts(ctx.engine).track(ctx.engine.startContainer(id, deadline(signal, START_CALL_MS))),
-    );
+    ctx.inFlight.track(ctx.engine.startContainer(id, deadline(signal, START_CALL_MS)));
   await Promise.all(
     outcome.containers.map(async (id, i) => {
       try {

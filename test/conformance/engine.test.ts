@@ -192,6 +192,24 @@ describe.each(subjects)('Engine conformance: $name', (subject) => {
     expect(await reasonOf(engine.inspectContainer(`${run}-never-made`))).toBe('not-found');
   });
 
+  it('removals of one container at once each return once it is gone: its network can go next', async () => {
+    // Two sweeps of one dead run (two CI jobs starting on one runner) remove the same
+    // containers at once; Docker answers the second with "removal … already in progress".
+    const net = await engine.createNetwork({ name: `${run}-race`, spec: {} as never, labels });
+    const id = await engine.createContainer(
+      request('race', { networks: [{ name: `${run}-race`, aliases: ['race'] }] }),
+    );
+    await engine.startContainer(id);
+    const sweeps = [0, 1, 2].map(() =>
+      engine.removeContainer(id).then(async () => {
+        expect(await reasonOf(engine.inspectContainer(id))).toBe('not-found');
+        await engine.removeNetwork(net);
+      }),
+    );
+    await Promise.all(sweeps);
+    expect(await engine.networkExists(`${run}-race`)).toBe(false);
+  });
+
   it('a host port another process holds is port-in-use, naming the port', async () => {
     const port = 41_000 + Math.floor(Math.random() * 8_000);
     const release = await subject.holdPort(engine, port);

@@ -18,6 +18,7 @@ import { idempotent, sealed } from './call.js';
 import type { DockerContext } from './context.js';
 import { EngineError } from '../errors.js';
 import { abortable, demux, demuxFrames, labelFilters } from './wire.js';
+import { setTimeout } from 'node:timers/promises';
 import { timeoutSignal } from '../../common/timeout.js';
 
 /** Containers: create, start, stop, signal, inspect, logs, list, and stackcheck's own helpers. */
@@ -163,10 +164,28 @@ export class DockerContainers implements ContainerOps {
     );
   }
 
-  removeContainer(id: string, signal?: AbortSignal): Promise<void> {
-    return idempotent(this.ctx.node, () =>
-      this.docker.getContainer(id).remove({ force: true, v: true, abortSignal: signal }),
-    );
+  async removeContainer(id: string, signal?: AbortSignal): Promise<void> {
+    const c = this.docker.getContainer(id);
+    try {
+      await sealed(this.ctx.node, () => c.remove({ force: true, v: true, abortSignal: signal }));
+    } catch (e) {
+      if (e instanceof EngineError && e.reason === 'not-found') return;
+      if (!(e instanceof EngineError && e.reason === 'already')) throw e;
+      // Another client's removal is under way (two sweeps of one dead run): done once it is,
+      // not before, or the network it still joins cannot be removed next.
+      const deadline = signal ?? timeoutSignal(QUICK_CALL_MS);
+      while (await this.exists(c, deadline)) await setTimeout(50, undefined, { signal: deadline });
+    }
+  }
+
+  private async exists(c: Docker.Container, signal: AbortSignal): Promise<boolean> {
+    try {
+      await sealed(this.ctx.node, () => c.inspect({ abortSignal: signal }));
+      return true;
+    } catch (e) {
+      if (e instanceof EngineError && e.reason === 'not-found') return false;
+      throw e;
+    }
   }
 
   containerLogs(id: string, tail: number, signal?: AbortSignal): Promise<string> {

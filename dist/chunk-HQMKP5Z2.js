@@ -9699,6 +9699,7 @@ function demux(buf) {
 }
 
 // src/engine/docker/containers.ts
+import { setTimeout as setTimeout2 } from "node:timers/promises";
 var DockerContainers = class {
   constructor(ctx) {
     this.ctx = ctx;
@@ -9831,11 +9832,25 @@ var DockerContainers = class {
       () => this.docker.getContainer(id).stop({ ...t, abortSignal: signal })
     );
   }
-  removeContainer(id, signal) {
-    return idempotent(
-      this.ctx.node,
-      () => this.docker.getContainer(id).remove({ force: true, v: true, abortSignal: signal })
-    );
+  async removeContainer(id, signal) {
+    const c = this.docker.getContainer(id);
+    try {
+      await sealed(this.ctx.node, () => c.remove({ force: true, v: true, abortSignal: signal }));
+    } catch (e) {
+      if (e instanceof EngineError && e.reason === "not-found") return;
+      if (!(e instanceof EngineError && e.reason === "already")) throw e;
+      const deadline2 = signal ?? timeoutSignal(QUICK_CALL_MS);
+      while (await this.exists(c, deadline2)) await setTimeout2(50, void 0, { signal: deadline2 });
+    }
+  }
+  async exists(c, signal) {
+    try {
+      await sealed(this.ctx.node, () => c.inspect({ abortSignal: signal }));
+      return true;
+    } catch (e) {
+      if (e instanceof EngineError && e.reason === "not-found") return false;
+      throw e;
+    }
   }
   containerLogs(id, tail, signal) {
     return sealed(this.ctx.node, async () => {
@@ -11024,16 +11039,17 @@ var DockerEngine = class {
   execs;
   events;
   url;
-  /** A local socket's connections, kept alive between calls (info() drops them, see there). */
-  socketAgent;
+  /** For a local socket: a client whose every request opens a connection of its own (info()). */
+  unpooled;
   constructor(o) {
     this.node = o.node;
     this.url = o.url ?? process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
     const options = dockerodeOptions(o);
-    if (options.socketPath) {
-      this.socketAgent = new Agent2({ keepAlive: true });
-      options.agent = this.socketAgent;
-    }
+    if (options.socketPath)
+      this.unpooled = new import_dockerode.default({
+        ...options,
+        agent: new Agent2({ keepAlive: false })
+      });
     this.ctx = { docker: new import_dockerode.default(options), node: o.node };
     this.images = new DockerImages(this.ctx);
     this.networks = new DockerNetworks(this.ctx);
@@ -11048,8 +11064,7 @@ var DockerEngine = class {
    */
   async info(signal) {
     const { docker } = this.ctx;
-    this.socketAgent?.destroy();
-    const v = await sealed(this.node, () => abortable(signal, docker.version()));
+    const v = await sealed(this.node, () => abortable(signal, (this.unpooled ?? docker).version()));
     const offered = v.ApiVersion;
     const talk = negotiateApi(offered, v.MinAPIVersion);
     if (!talk)

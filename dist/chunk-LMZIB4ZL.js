@@ -28,7 +28,7 @@ import {
   teardownRun,
   timeoutSignal,
   withTimeout
-} from "./chunk-4KAPJLK6.js";
+} from "./chunk-HQMKP5Z2.js";
 import {
   __commonJS,
   __export,
@@ -22603,8 +22603,6 @@ async function probeUntilHealthy(engine, id2, hc, clock, signal) {
   for (let wait = 0; ; wait = wait ? Math.min(cap, wait * 1.5) : Math.min(cap, FIRST_RETRY_MS)) {
     if (wait) await clock.sleep(wait, signal).catch(() => void 0);
     signal.throwIfAborted();
-    await starts(engine).idle(clock, cap, signal);
-    signal.throwIfAborted();
     const run2 = await slots(engine)(async () => {
       if (signal.aborted) return { verdict: "failed" };
       return runHealthcheck(engine, id2, cmd, timeoutMs, signal);
@@ -22664,41 +22662,6 @@ var byEngine = /* @__PURE__ */ new WeakMap();
 function slots(engine) {
   let s = byEngine.get(engine);
   if (!s) byEngine.set(engine, s = pLimit(PER_ENGINE));
-  return s;
-}
-var StartsInFlight = class {
-  count = 0;
-  waiters = /* @__PURE__ */ new Set();
-  track(start2) {
-    this.count++;
-    const settle2 = () => {
-      if (--this.count > 0) return;
-      for (const w of this.waiters) w();
-      this.waiters.clear();
-    };
-    start2.then(settle2, settle2);
-    return start2;
-  }
-  async idle(clock, maxMs, signal) {
-    if (this.count === 0) return;
-    const stop2 = new AbortController();
-    let wake;
-    const done = new Promise((r) => this.waiters.add(wake = r));
-    try {
-      await Promise.race([
-        done,
-        clock.sleep(maxMs, AbortSignal.any([signal, stop2.signal])).catch(() => void 0)
-      ]);
-    } finally {
-      stop2.abort();
-      this.waiters.delete(wake);
-    }
-  }
-};
-var startsByEngine = /* @__PURE__ */ new WeakMap();
-function starts(engine) {
-  let s = startsByEngine.get(engine);
-  if (!s) startsByEngine.set(engine, s = new StartsInFlight());
   return s;
 }
 
@@ -23254,9 +23217,7 @@ async function createReplicas(sp, tp, ctx, signal, run2, outcome2) {
   );
 }
 async function startReplicas(sp, tp, ctx, signal, run2, outcome2) {
-  const start2 = (id2) => ctx.inFlight.track(
-    starts(ctx.engine).track(ctx.engine.startContainer(id2, deadline(signal, START_CALL_MS)))
-  );
+  const start2 = (id2) => ctx.inFlight.track(ctx.engine.startContainer(id2, deadline(signal, START_CALL_MS)));
   await Promise.all(
     outcome2.containers.map(async (id2, i) => {
       try {
@@ -26410,22 +26371,22 @@ function positionOf(bytes, offset, file2) {
   return positions(before, file2)(before.length);
 }
 function positions(text2, file2) {
-  const starts2 = [0];
+  const starts = [0];
   const ends = [];
   for (const m of text2.matchAll(/\r\n?|\n/g)) {
     ends.push(m.index);
-    starts2.push(m.index + m[0].length);
+    starts.push(m.index + m[0].length);
   }
   ends.push(text2.length);
   return (offset) => {
     const o = Math.max(0, Math.min(offset, text2.length));
-    let [lo, hi] = [0, starts2.length - 1];
+    let [lo, hi] = [0, starts.length - 1];
     while (lo < hi) {
       const mid = lo + hi + 1 >> 1;
-      if (starts2[mid] <= o) lo = mid;
+      if (starts[mid] <= o) lo = mid;
       else hi = mid - 1;
     }
-    return { file: file2, line: lo + 1, column: Math.min(o, ends[lo]) - starts2[lo] + 1 };
+    return { file: file2, line: lo + 1, column: Math.min(o, ends[lo]) - starts[lo] + 1 };
   };
 }
 

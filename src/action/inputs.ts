@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseDuration } from '../common/duration.js';
+import type { Suite } from '../manifest/suite.js';
 
 /**
  * The action's inputs, read once and checked. The runner passes each as `INPUT_<NAME>`
@@ -247,6 +248,22 @@ export function checkInputPaths(inputs: ActionInputs, workspace: string): void {
     }
   }
   if (problems.length) throw new InputError(problems);
+}
+
+/**
+ * The report files, absolute: the inputs, else the manifest's `report:`, else these names;
+ * relative ones from `base`. Without inputs (they were invalid), the defaults.
+ */
+export function reportPaths(
+  inputs: ActionInputs | undefined,
+  suite: Suite | undefined,
+  base = '.',
+): { junit: string; json: string; html?: string } {
+  return {
+    junit: resolve(base, inputs?.junit ?? suite?.report.junit ?? 'stackcheck-junit.xml'),
+    json: resolve(base, inputs?.json ?? suite?.report.json ?? 'stackcheck-results.json'),
+    html: inputs?.html === undefined ? undefined : resolve(base, inputs.html),
+  };
 }
 
 const VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -1,4 +1,9 @@
+import * as core from '@actions/core';
 import type * as github from '@actions/github';
+import { errorMessage } from '../common/errors.js';
+import type { RunResults } from '../report/results.js';
+import { renderSummary } from '../report/summary.js';
+import type { Platform } from './platform.js';
 
 /** GitHub refuses comments over 65,536 characters. */
 export const COMMENT_LIMIT_CHARS = 65_536;
@@ -82,4 +87,36 @@ export async function upsertComment(
   }
   await api.create(target, body);
   return 'created';
+}
+
+/** The `pr-comment` input: the summary, shortened to fit, as this suite's comment on the PR. */
+export async function commentOnPullRequest(
+  results: RunResults,
+  githubToken: string,
+  platform: Platform,
+): Promise<void> {
+  // octokit (and its HTTP client) loads only for runs that comment: most never do.
+  const github = await import('@actions/github');
+  const target = pullRequestOf(github.context);
+  if (!target) {
+    core.info('pr-comment: this run is not for a pull request; no comment');
+    return;
+  }
+  try {
+    const body = renderSummary(results, { limitBytes: COMMENT_LIMIT_CHARS - 4_096 });
+    const done = await upsertComment(
+      octokitComments(github.getOctokit(githubToken)),
+      target,
+      results.suite,
+      body,
+    );
+    core.info(`pr-comment: ${done} the comment on #${target.issue}`);
+  } catch (e) {
+    core.warning(
+      `pr-comment: could not comment on #${target.issue} (${errorMessage(e)}). ` +
+        (platform.name !== 'github'
+          ? `${platform.title} needs a token with write access to issues.`
+          : 'The token needs `pull-requests: write` (or `issues: write`) permission.'),
+    );
+  }
 }

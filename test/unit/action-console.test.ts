@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GroupedProgress, printResults, type Log } from '../../src/action/console.js';
+import { GroupedProgress } from '../../src/action/console.js';
+import { printResults, type Log } from '../../src/report/log.js';
 import { check, pos, results } from '../support/report-fixtures.js';
 
 function recorder() {

@@ -3,7 +3,14 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkInputPaths, DEFAULTS, InputError, readInputs } from '../../src/action/inputs.js';
+import {
+  checkInputPaths,
+  DEFAULTS,
+  InputError,
+  readInputs,
+  reportPaths,
+} from '../../src/action/inputs.js';
+import type { Suite } from '../../src/manifest/suite.js';
 
 /** core.getInput's view: only the given inputs are set, the rest read as empty. */
 const from = (inputs: Record<string, string>) => (name: string) => inputs[name] ?? '';
@@ -230,5 +237,29 @@ describe('inputs that name files and folders, checked before anything runs', () 
     ]);
     // Merging reads results files, not the manifest.
     expect(pathProblems({ merge: 'results' })).toEqual([]);
+  });
+});
+
+describe('the report files the inputs name', () => {
+  const suite = { report: { junit: 'reports/junit.xml' } } as Suite;
+
+  it('takes the input, else the manifest’s report:, else the default name, each absolute', () => {
+    const inputs = readInputs(from({ json: 'r.json', html: 'page.html' }));
+    expect(reportPaths(inputs, suite, '/ws')).toEqual({
+      junit: '/ws/reports/junit.xml',
+      json: '/ws/r.json',
+      html: '/ws/page.html',
+    });
+    expect(reportPaths(readInputs(from({ junit: '/abs/j.xml' })), suite, '/ws').junit).toBe(
+      '/abs/j.xml',
+    );
+  });
+
+  it('falls back to the defaults when the inputs could not be read', () => {
+    expect(reportPaths(undefined, undefined, '/ws')).toEqual({
+      junit: '/ws/stackcheck-junit.xml',
+      json: '/ws/stackcheck-results.json',
+      html: undefined,
+    });
   });
 });

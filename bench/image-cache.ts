@@ -13,7 +13,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import type { RunResults } from '../src/report/results.js';
+import type { RunResults } from '../src/model/results.js';
 import { FakeCacheServer } from '../test/support/cache-server.js';
 import { workdir } from '../test/support/cli.js';
 import { newJob, runStep } from '../test/support/runner.js';

@@ -27,7 +27,7 @@ import {
   verboseFromEnv,
   writeReports,
   writeSnapshotFile
-} from "./chunk-LMZIB4ZL.js";
+} from "./chunk-6VSOHMQB.js";
 import {
   UserError,
   connect,
@@ -36,7 +36,7 @@ import {
   formatProblem,
   isUserError,
   sweep
-} from "./chunk-HQMKP5Z2.js";
+} from "./chunk-UBPIZMU2.js";
 import "./chunk-NW4ZRUSV.js";
 import {
   __toESM

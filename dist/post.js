@@ -3,12 +3,12 @@ import {
   STATE_KEY,
   decodeState,
   removeSshFiles
-} from "./chunk-3SGDFQQ2.js";
+} from "./chunk-GVILATVR.js";
 import {
   connect,
   errorMessage,
   sweep
-} from "./chunk-HQMKP5Z2.js";
+} from "./chunk-UBPIZMU2.js";
 import "./chunk-NW4ZRUSV.js";
 import {
   getInput,

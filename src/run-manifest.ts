@@ -2,14 +2,14 @@ import { UserError } from './common/errors.js';
 import type { Env } from './common/interpolate.js';
 import { filterSuite, type SuiteFilter } from './manifest/filter.js';
 import { loadSuites } from './manifest/load.js';
-import type { Suite } from './manifest/suite.js';
+import type { Suite } from './model/suite.js';
 import { silentProgress } from './orchestrator/progress.js';
 import { combineResults } from './report/combine.js';
 import { matrixLabel } from './report/evidence.js';
 import { writeHtml } from './report/html.js';
 import { writeJson } from './report/json.js';
 import { writeJUnit } from './report/junit.js';
-import type { RunResults } from './report/results.js';
+import type { RunResults } from './model/results.js';
 import { writeSummary } from './report/summary.js';
 import { run, type RunOptions } from './run.js';
 

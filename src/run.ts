@@ -2,28 +2,28 @@ import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { runChecks } from './checks/runner.js';
 import { runScenarios } from './scenarios/runner.js';
-import { OomCounter } from './checks/oom-counter.js';
-import { Runtime } from './checks/runtime.js';
+import { OomCounter } from './live/oom-counter.js';
+import { Runtime } from './live/runtime.js';
 import { realClock, type Clock } from './common/clock.js';
 import { connect, dockerEngineFor, engineUrl, type EngineFactory } from './engine/connect.js';
 import { countingEngine, type EngineCalls } from './engine/count.js';
 import { engineMessage, type Engine, type EngineInfo } from './engine/engine.js';
 import type { ServiceSpec } from './compose/model.js';
-import type { Suite } from './manifest/suite.js';
+import type { Suite } from './model/suite.js';
 import { errorMessage, isUserError, UserError } from './common/errors.js';
 import { ImageCarrier } from './orchestrator/carry.js';
-import { InFlight, QUICK_CALL_MS } from './orchestrator/deadline.js';
+import { InFlight, QUICK_CALL_MS } from './common/deadline.js';
 import { StopOrder, teardownRun, type TeardownReport } from './orchestrator/down.js';
 import { EngineAvailability } from './engine/availability.js';
 
 /** How long a run waits for an engine that stopped answering (a dockerd restart) before teardown. */
 const ENGINE_RETURN_MS = 60_000;
 import { newRunIdentity, runLabels, type RunIdentity } from './orchestrator/identity.js';
-import { LABEL } from './orchestrator/labels.js';
+import { LABEL } from './common/labels.js';
 import { plan as makePlan } from './orchestrator/plan.js';
-import { DEFAULT_PULL_RETRY } from './orchestrator/retry.js';
+import { DEFAULT_PULL_RETRY } from './common/retry.js';
 import { silentProgress, type Progress } from './orchestrator/progress.js';
-import { redactor } from './report/redact.js';
+import { redactor } from './common/redact.js';
 import { warmFetch } from './common/warm-fetch.js';
 import { takeAll } from './snapshot/collect.js';
 import type { Snapshot } from './snapshot/model.js';
@@ -38,7 +38,7 @@ import {
 import { ContainerWatcher } from './orchestrator/watcher.js';
 import { ServiceBoard } from './orchestrator/board.js';
 import type { ImageCache } from './orchestrator/image-cache.js';
-import type { CheckResult, RunResults, ScenarioResult, TopologyResult } from './report/results.js';
+import type { CheckResult, RunResults, ScenarioResult, TopologyResult } from './model/results.js';
 import { timeoutSignal, withTimeout } from './common/timeout.js';
 
 export interface RunOptions {

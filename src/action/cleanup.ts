@@ -1,6 +1,6 @@
 import { errorMessage } from '../common/errors.js';
 import { connect, type EngineFactory } from '../engine/connect.js';
-import type { NodeSpec } from '../manifest/suite.js';
+import type { NodeSpec } from '../model/suite.js';
 import { sweep } from '../orchestrator/sweep.js';
 import type { SavedState } from './state.js';
 

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseDuration } from '../common/duration.js';
-import type { Suite } from '../manifest/suite.js';
+import type { Suite } from '../model/suite.js';
 
 /**
  * The action's inputs, read once and checked. The runner passes each as `INPUT_<NAME>`

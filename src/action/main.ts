@@ -2,8 +2,8 @@ import * as core from '@actions/core';
 import { resolve } from 'node:path';
 import { errorMessage, isUserError } from '../common/errors.js';
 import { HOST_ENV } from '../engine/in-container.js';
-import type { RunResults } from '../report/results.js';
-import type { Suite } from '../manifest/suite.js';
+import type { RunResults } from '../model/results.js';
+import type { Suite } from '../model/suite.js';
 import {
   publishProblems,
   publishReports,

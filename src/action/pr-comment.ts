@@ -1,7 +1,7 @@
 import * as core from '@actions/core';
 import type * as github from '@actions/github';
 import { errorMessage } from '../common/errors.js';
-import type { RunResults } from '../report/results.js';
+import type { RunResults } from '../model/results.js';
 import { renderSummary } from '../report/summary.js';
 import type { Platform } from './platform.js';
 

@@ -1,9 +1,9 @@
 import * as core from '@actions/core';
 import { resolve } from 'node:path';
-import { privateKeyLines } from '../report/redact.js';
+import { privateKeyLines } from '../common/redact.js';
 import { timeoutSignal } from '../common/timeout.js';
-import type { RunResults } from '../report/results.js';
-import type { NodeSpec, Suite } from '../manifest/suite.js';
+import type { RunResults } from '../model/results.js';
+import type { NodeSpec, Suite } from '../model/suite.js';
 import { verboseFromEnv } from '../report/console.js';
 import type { Log } from '../report/log.js';
 import { mergeResults, readResultFiles } from '../report/merge.js';

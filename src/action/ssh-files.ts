@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { engineUrl } from '../engine/connect.js';
-import type { NodeSpec } from '../manifest/suite.js';
+import type { NodeSpec } from '../model/suite.js';
 
 /** The files the `ssh-key` and `ssh-known-hosts` inputs became. */
 export interface SshFiles {

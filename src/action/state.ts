@@ -1,4 +1,4 @@
-import type { NodeSpec } from '../manifest/suite.js';
+import type { NodeSpec } from '../model/suite.js';
 
 /**
  * What main leaves for the post step (core.saveState, which the runner hands to post as

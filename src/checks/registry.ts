@@ -12,7 +12,7 @@ import { sse } from './kinds/sse.js';
 import { state } from './kinds/state.js';
 import { tcp } from './kinds/tcp.js';
 import type { KindName } from './schema.js';
-import type { CheckKind } from './types.js';
+import type { CheckKind } from '../live/check.js';
 
 /** Every kind the schema registry (schema.ts) names, with its `attempt`: a missing one does not compile. */
 const KINDS = {

@@ -2,13 +2,14 @@ import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import type { Clock } from '../common/clock.js';
 import { errorMessage } from '../common/errors.js';
-import type { Suite } from '../manifest/suite.js';
+import type { Suite } from '../model/suite.js';
 import type { Progress } from '../orchestrator/progress.js';
-import type { CheckResult } from '../report/results.js';
+import type { CheckResult } from '../model/results.js';
 import { kindOf } from './registry.js';
 import { repeatPlan, runRepeated } from './repeat.js';
-import { NotRunning, type Runtime } from './runtime.js';
-import type { CheckSpec, Outcome } from './types.js';
+import { NotRunning, type Runtime } from '../live/runtime.js';
+import type { Outcome } from '../model/check.js';
+import type { CheckSpec } from '../model/suite.js';
 import { timeoutSignal, withTimeout } from '../common/timeout.js';
 
 export const DEFAULT_CONCURRENCY = 16;

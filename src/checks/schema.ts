@@ -12,7 +12,8 @@ import { securitySchema } from './kinds/security.schema.js';
 import { sseSchema } from './kinds/sse.schema.js';
 import { stateSchema } from './kinds/state.schema.js';
 import { tcpSchema } from './kinds/tcp.schema.js';
-import { CommonCheckShape, type KindSchema } from './types.js';
+import type { KindSchema } from '../model/check.js';
+import { CommonCheckShape } from '../model/common-check.js';
 
 /**
  * Every check kind's schema, in the order the JSON Schema lists them: what the manifest loader

@@ -2,23 +2,13 @@ import { SECRET_NAME } from '../common/secret-names.js';
 import { posix } from 'node:path';
 import type { ServiceSpec } from '../compose/model.js';
 import type { ContainerConfig } from '../engine/engine.js';
+import type { Rule } from './kinds/security.schema.js';
 
 /**
  * Container security rules, judged on one "subject": a running container's real configuration
  * (docker inspect, the image's USER included) or, when nothing runs, the compose model.
  * Pure functions, so every rule is tested on hand-built inputs.
  */
-
-export const RULES = [
-  'nonRoot',
-  'notPrivileged',
-  'noDockerSocket',
-  'noHostSensitiveMounts',
-  'noSecretsInEnv',
-  'readOnlyRootfs',
-  'limits',
-] as const;
-export type Rule = (typeof RULES)[number];
 
 /** What a rule is judged on, whichever source it came from. */
 export interface Subject {

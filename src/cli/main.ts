@@ -5,12 +5,12 @@ import { errorMessage, formatPos, formatProblem, isUserError } from '../common/e
 import { connect } from '../engine/connect.js';
 import { DEFAULT_NODE, loadSuites } from '../manifest/load.js';
 import { manifestJsonSchema } from '../manifest/schema.js';
-import type { NodeSpec, Suite } from '../manifest/suite.js';
+import type { NodeSpec, Suite } from '../model/suite.js';
 import { plan as makePlan } from '../orchestrator/plan.js';
 import { sweep, type SweepSelection } from '../orchestrator/sweep.js';
 import { consoleProgress, printSummary, verboseFromEnv } from '../report/console.js';
 import { mergeResults, readResultFiles } from '../report/merge.js';
-import { exitCodeFor } from '../report/results.js';
+import { exitCodeFor } from '../model/results.js';
 import { loadManifest, reportFiles, runSuites, writeReports } from '../run-manifest.js';
 import { parseCommand, USAGE, type Command } from './args.js';
 import type { Snapshot } from '../snapshot/model.js';

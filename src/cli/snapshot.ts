@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { UserError } from '../common/errors.js';
-import type { Suite } from '../manifest/suite.js';
+import type { Suite } from '../model/suite.js';
 import { diffSnapshots, formatDifference } from '../snapshot/diff.js';
 import { pickSnapshot, readSnapshotFile, writeSnapshotFile } from '../snapshot/file.js';
 import type { Snapshot } from '../snapshot/model.js';

@@ -47,3 +47,22 @@ export function formatDuration(ms: number): string {
   const m = Math.floor(ms / 60_000);
   return `${m}m${Math.round((ms % 60_000) / 1000)}s`;
 }
+
+/** Rates as tc writes them, decimal: 500kbit, 1mbit, 1.5gbit; bytes per second with `bps`. */
+export function parseRate(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*(bit|kbit|mbit|gbit|bps|kbps|mbps|gbps)$/i.exec(text.trim());
+  if (!m) return undefined;
+  const unit = m[2]!.toLowerCase();
+  const scale = {
+    bit: 1,
+    kbit: 1e3,
+    mbit: 1e6,
+    gbit: 1e9,
+    bps: 8,
+    kbps: 8e3,
+    mbps: 8e6,
+    gbps: 8e9,
+  }[unit]!;
+  const bits = Math.round(Number(m[1]) * scale);
+  return bits >= 8 ? bits : undefined;
+}

@@ -1,6 +1,5 @@
 import type { SourcePos } from '../common/errors.js';
 import type { MergeTag } from '../common/yaml-source.js';
-import type { TaggedKey } from './merge-tags.js';
 import type {
   DeviceRequestSpec,
   NetworkSpec,
@@ -105,6 +104,13 @@ type Reshaped =
   | 'extraHosts'
   | 'networks'
   | 'logging';
+
+export interface TaggedKey {
+  key: string;
+  /** An entry of a mapping-valued key: `environment.DEBUG`. */
+  entry?: string;
+  tag: MergeTag;
+}
 
 export type ServiceLayer = Partial<Omit<ServiceSpec, Reshaped>> & {
   name: string;

@@ -1,4 +1,3 @@
-import type { MergeTag } from '../common/yaml-source.js';
 import type { ServiceLayer } from './layer.js';
 import type { MountSpec } from './model.js';
 import type { Node } from './node.js';
@@ -12,13 +11,6 @@ import { RESOURCE_KEY_HANDLERS } from './normalize-resource-keys.js';
  * (`environment: { DEBUG: !reset null }`, `depends_on: { cache: !reset {} }`). Within one
  * file a reset value is simply absent, as in compose.
  */
-
-export interface TaggedKey {
-  key: string;
-  /** An entry of a mapping-valued key: `environment.DEBUG`. */
-  entry?: string;
-  tag: MergeTag;
-}
 
 /** Layer fields a compose key writes, where the name is not the key in camelCase. */
 const FIELDS: Record<string, (keyof ServiceLayer)[]> = {

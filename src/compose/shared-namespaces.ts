@@ -3,7 +3,7 @@ import type { MergedProject } from './merge.js';
 import type { DependsOn } from './model.js';
 import type { LoadContext } from './node.js';
 import { sharedTargets } from './normalize-namespaces.js';
-import { checkTarget } from './validate.js';
+import { checkTarget } from './references.js';
 
 /*
  * What compose does with a service that shares another's namespaces or volumes, once the

@@ -6,6 +6,7 @@ import type { LoadContext } from './node.js';
 import type { SourcePos } from '../common/errors.js';
 import { buildSecretSources, fileObjectMounts } from './secrets-configs.js';
 import { sharedDependencies } from './shared-namespaces.js';
+import { checkTarget } from './references.js';
 
 /*
  * Checks that need the whole merged project: profiles, references between services and to
@@ -15,38 +16,6 @@ import { sharedDependencies } from './shared-namespaces.js';
 function isEnabled(s: ServiceLayer, profiles: readonly string[]): boolean {
   const own = s.profiles ?? [];
   return own.length === 0 || profiles.includes('*') || own.some((p) => profiles.includes(p));
-}
-
-/**
- * A reference from `s` to `name` (a dependency, a shared namespace): a problem when that service
- * does not exist, or when no active profile enables it. Returns whether it runs.
- */
-export function checkTarget(
-  s: ServiceLayer,
-  name: string,
-  what: string,
-  at: SourcePos,
-  project: MergedProject,
-  active: Set<string>,
-  ctx: LoadContext,
-  optional = false,
-): boolean {
-  const target = project.services.get(name);
-  if (!target) {
-    ctx.problems.add(
-      at,
-      `service "${s.name}" ${what} "${name}", which is not defined`,
-      didYouMean(name, project.services.keys()) || `Define "${name}", or remove the reference.`,
-    );
-  } else if (!active.has(name) && !optional) {
-    const profiles = target.profiles ?? [];
-    ctx.problems.add(
-      at,
-      `service "${s.name}" ${what} "${name}", which is only enabled by profile ${profiles.join(' or ')}`,
-      `Enable it with one of its profiles (${profiles.join(', ')})${what === 'depends on' ? ', or mark the dependency required: false' : ''}.`,
-    );
-  }
-  return active.has(name);
 }
 
 function checkDependencies(

@@ -1,5 +1,5 @@
 import { errorMessage, isUserError, type Problem, UserError } from '../common/errors.js';
-import type { NodeSpec } from '../manifest/suite.js';
+import type { NodeSpec } from '../model/suite.js';
 import { DockerEngine } from './docker.js';
 import type { Engine, EngineInfo } from './engine.js';
 import { publishedHost } from './in-container.js';

@@ -247,6 +247,14 @@ export interface ResourceRef {
   labels: Record<string, string>;
 }
 
+/** Where a run learns of container changes nobody asked stackcheck for (restart policies, OOM kills). */
+export interface ChangeFeed {
+  /** False once the feed broke: changes may have been missed. */
+  readonly live: boolean;
+  /** Calls `fn` with each changed container's id until the returned function is called. */
+  onChange(fn: (containerId: string) => void): () => void;
+}
+
 export interface ContainerEvent {
   id: string;
   /** Docker's action: start, die, health_status: healthy, oom, kill, stop, ... */

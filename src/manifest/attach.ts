@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import type { ComposeProject } from '../compose/model.js';
 import type { TopologyConfig } from './schema.js';
-import type { AttachTarget } from './suite.js';
+import type { AttachTarget } from '../model/suite.js';
 
 /**
  * The project name compose gives a folder: lower-cased, only letters, digits, `-` and `_`,

@@ -1,9 +1,9 @@
-import { resolveRefUses, type RefScope } from '../checks/refs.js';
+import { resolveRefUses, type RefScope } from '../model/refs.js';
 import type { Problem } from '../common/errors.js';
 import type { YamlSource } from '../common/yaml-source.js';
 import type { DependsCondition } from '../compose/model.js';
 import type { TopologyConfig } from './schema.js';
-import type { CrossDependency, TopologySpec } from './suite.js';
+import type { CrossDependency, TopologySpec } from '../model/suite.js';
 
 /**
  * Resolves every topology's `depends_on` (services of other topologies its services wait for)

@@ -1,6 +1,6 @@
 import { UserError } from '../common/errors.js';
-import type { ScenarioSpec } from '../scenarios/types.js';
-import type { Suite } from './suite.js';
+import type { ScenarioSpec } from '../model/suite.js';
+import type { Suite } from '../model/suite.js';
 
 /** A narrower run of a suite: some of its topologies, the checks and scenarios whose names match. */
 export interface SuiteFilter {

@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { parsePortRange } from '../checks/port-collisions.js';
+import { ReportSchema } from './report.schema.js';
+import { parsePortRange } from '../model/port-collisions.js';
 import { parsePublicKey } from '../common/ssh-keys.js';
 import { CheckSchema } from '../checks/schema.js';
 import { ScenarioSchema } from '../scenarios/schema.js';
 import { SnapshotsSchema } from '../snapshot/schema.js';
-import { duration, name, retryAttempts } from './schema-parts.js';
+import { duration, name, retryAttempts } from '../model/schema-parts.js';
 
 /**
  * The suite manifest's shape. This schema is the single source of truth: the loader validates
@@ -232,38 +233,6 @@ export const TopologySchema = z
   })
   .describe('One compose project, placed on one node.');
 
-export const ReportSchema = z.strictObject({
-  json: z
-    .string()
-    .optional()
-    .describe('Write the results JSON to this file (relative to the working directory).'),
-  junit: z
-    .string()
-    .optional()
-    .describe('Write a JUnit XML report to this file (relative to the working directory).'),
-  summary: z
-    .boolean()
-    .optional()
-    .describe(
-      'Write the GitHub job summary (the action; skipped where the runner shows none). Default: true.',
-    ),
-  annotations: z
-    .boolean()
-    .optional()
-    .describe('Annotate the manifest line of each failing check (the action). Default: true.'),
-  logs: z
-    .strictObject({
-      onFailure: z
-        .number()
-        .int()
-        .min(0)
-        .describe('Last lines of the log of each service a failing check targets. Default: 50.'),
-    })
-    .optional(),
-});
-
-export type ReportConfig = z.output<typeof ReportSchema>;
-
 export const ManifestSchema = z
   .strictObject({
     $schema: z.string().optional(),
@@ -350,7 +319,7 @@ export const ManifestSchema = z
 
 /**
  * What the loader validates with: checks are validated one by one against their own kind
- * (see checks/load.ts), which gives far clearer errors than a union of every kind.
+ * (see manifest/checks.ts), which gives far clearer errors than a union of every kind.
  */
 export const ManifestShapeSchema = ManifestSchema.extend({
   checks: z.array(z.unknown()).default([]),

@@ -1,23 +1,23 @@
 import { performance } from 'node:perf_hooks';
 import { setMaxListeners } from 'node:events';
-import type { Replica } from '../checks/runtime.js';
+import type { Replica } from '../model/refs.js';
 import { errorMessage } from '../common/errors.js';
 import type { Engine, LabelFilter, ResourceRef } from '../engine/engine.js';
-import type { AttachTarget, Suite, TopologySpec } from '../manifest/suite.js';
-import { deadline, isAbort, QUICK_CALL_MS } from './deadline.js';
+import type { AttachTarget, Suite, TopologySpec } from '../model/suite.js';
+import { deadline, isAbort, QUICK_CALL_MS } from '../common/deadline.js';
 import { diagnose } from './diagnose.js';
 import { runLabels } from './identity.js';
-import { LABEL } from './labels.js';
+import { LABEL } from '../common/labels.js';
 import type { ServicePlan, TopologyPlan } from './plan.js';
 import { recordAttached } from './restore.js';
 import {
   ServiceFailure,
   waitReady,
-  type Readiness,
   type ServiceOutcome,
   type TopologyOutcome,
   type UpContext,
 } from './up.js';
+import type { Readiness } from './board.js';
 import { ContainerWatcher } from './watcher.js';
 import { withTimeout } from '../common/timeout.js';
 

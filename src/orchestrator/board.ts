@@ -1,4 +1,4 @@
-import type { Readiness } from './up.js';
+export type Readiness = 'healthy' | 'running' | 'completed';
 
 interface Entry {
   started: Promise<void>;

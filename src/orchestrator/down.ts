@@ -1,7 +1,7 @@
 import { errorMessage } from '../common/errors.js';
 import { isEngineError, type Engine, type ResourceRef } from '../engine/engine.js';
-import { QUICK_CALL_MS } from './deadline.js';
-import { LABEL } from './labels.js';
+import { QUICK_CALL_MS } from '../common/deadline.js';
+import { LABEL } from '../common/labels.js';
 import type { Plan } from './plan.js';
 import type { Progress } from './progress.js';
 import { restoreAttached } from './restore.js';

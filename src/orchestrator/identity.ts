@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { LABEL } from './labels.js';
+import { LABEL } from '../common/labels.js';
 
 /** Who a run is, carried as labels on everything it creates. */
 export interface RunIdentity {

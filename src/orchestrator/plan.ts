@@ -6,7 +6,7 @@ import type {
   ServiceSpec,
   VolumeSpec,
 } from '../compose/model.js';
-import type { CrossDependency, Suite, TopologySpec } from '../manifest/suite.js';
+import type { CrossDependency, Suite, TopologySpec } from '../model/suite.js';
 
 /** What will be created, where, and in which order: derived from the suite, before any engine call. */
 export interface Plan {

@@ -1,6 +1,6 @@
 import type { ServiceSpec, SharedRef } from '../compose/model.js';
 import type { CreateContainerRequest } from '../engine/engine.js';
-import { LABEL } from './labels.js';
+import { LABEL } from '../common/labels.js';
 import type { ServicePlan, TopologyPlan } from './plan.js';
 
 /** The labels on everything a run creates for a topology (its networks, volumes, containers). */

@@ -1,11 +1,13 @@
 import type { HealthcheckSpec } from '../compose/model.js';
-import type { ChangeFeed } from '../checks/state-cache.js';
+import type { ChangeFeed } from '../engine/engine.js';
 import type { Clock } from '../common/clock.js';
 import { engineMessage } from '../engine/engine.js';
 import type { Engine } from '../engine/engine.js';
+import type { Replica } from '../model/refs.js';
+import type { ServicePlan } from './plan.js';
 import { stopWithGrace } from './stop.js';
 import { waitBack, type Back } from './wait-back.js';
-import { retry, RetryError, type AttemptFailure, type RetryPolicy } from './retry.js';
+import { retry, RetryError, type AttemptFailure, type RetryPolicy } from '../common/retry.js';
 
 /** A service of a topology, as a restart sees it. */
 export interface RestartService {
@@ -19,6 +21,18 @@ export interface RestartService {
   /** Its healthcheck, which stackcheck runs too while it waits for the container to be back. */
   healthcheck?: HealthcheckSpec;
   containers: RestartContainer[];
+}
+
+/** A service of the plan, with its running replicas, as a restart sees it. */
+export function restartService(sp: ServicePlan, replicas: readonly Replica[]): RestartService {
+  return {
+    name: sp.spec.name,
+    tier: sp.tier,
+    mustComplete: sp.mustComplete,
+    stopGraceMs: sp.spec.stopGracePeriodMs,
+    healthcheck: sp.spec.healthcheck,
+    containers: replicas.map((x) => ({ id: x.containerId, name: x.containerName })),
+  };
 }
 
 export interface RestartContainer {

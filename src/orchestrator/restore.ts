@@ -1,7 +1,7 @@
 import { errorMessage } from '../common/errors.js';
 import type { ContainerState, Engine } from '../engine/engine.js';
-import { QUICK_CALL_MS } from './deadline.js';
-import { LABEL } from './labels.js';
+import { QUICK_CALL_MS } from '../common/deadline.js';
+import { LABEL } from '../common/labels.js';
 import { timeoutSignal, withTimeout } from '../common/timeout.js';
 
 /*

@@ -1,8 +1,8 @@
 import type { Engine } from '../engine/engine.js';
-import { QUICK_CALL_MS } from './deadline.js';
+import { QUICK_CALL_MS } from '../common/deadline.js';
 import { teardownRun, type TeardownReport } from './down.js';
 import { isStale } from './identity.js';
-import { LABEL } from './labels.js';
+import { LABEL } from '../common/labels.js';
 import { timeoutSignal } from '../common/timeout.js';
 
 export interface RunOnEngine {

@@ -5,19 +5,19 @@ import { formatDuration } from '../common/duration.js';
 import { errorMessage, type SourcePos } from '../common/errors.js';
 import { engineMessage, isEngineError } from '../engine/engine.js';
 import type { ContainerState, Engine } from '../engine/engine.js';
-import { deadline, IMAGE_CALL_MS, InFlight, isAbort, QUICK_CALL_MS } from './deadline.js';
+import { deadline, IMAGE_CALL_MS, InFlight, isAbort, QUICK_CALL_MS } from '../common/deadline.js';
 import { runLabels, type RunIdentity } from './identity.js';
-import { LABEL } from './labels.js';
+import { LABEL } from '../common/labels.js';
 import { contextServices, withServiceContexts } from './build-contexts.js';
 import { replicaRequest, sharesAnother, topologyLabels } from './replica-request.js';
 import type { TopologyPlan, ServicePlan } from './plan.js';
 import type { Progress, ServicePhase } from './progress.js';
 import { diagnose } from './diagnose.js';
 import { ProbedUnhealthy, probeUntilHealthy } from './early-health.js';
-import { retry, RetryError, type RetryOptions, type RetryPolicy } from './retry.js';
+import { retry, RetryError, type RetryOptions, type RetryPolicy } from '../common/retry.js';
 import type { BuildSpec } from '../compose/model.js';
-import type { CrossDependency } from '../manifest/suite.js';
-import type { ServiceBoard } from './board.js';
+import type { CrossDependency } from '../model/suite.js';
+import type { Readiness, ServiceBoard } from './board.js';
 import type { ImageCarrier } from './carry.js';
 import { buildKey, type ImageCache } from './image-cache.js';
 import type { ContainerWatcher } from './watcher.js';
@@ -50,8 +50,6 @@ export interface UpContext {
   /** Every service of the run, for services that wait for one of another topology. */
   board: ServiceBoard;
 }
-
-export type Readiness = 'healthy' | 'running' | 'completed';
 
 /**
  * Creates and starts. The engine works through them a few at a time: fifty at once on two busy

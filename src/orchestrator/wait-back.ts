@@ -1,6 +1,6 @@
 import type { Clock } from '../common/clock.js';
 import { formatDuration } from '../common/duration.js';
-import type { ChangeFeed } from '../checks/state-cache.js';
+import type { ChangeFeed } from '../engine/engine.js';
 import type { HealthcheckSpec } from '../compose/model.js';
 import type { ContainerState, Engine } from '../engine/engine.js';
 import { ProbedUnhealthy, probeUntilHealthy } from './early-health.js';

@@ -1,6 +1,6 @@
 import type { SourcePos } from '../common/errors.js';
 import { decisiveEvidence } from './evidence.js';
-import type { CheckResult, RunResults } from './results.js';
+import type { CheckResult, RunResults } from '../model/results.js';
 
 /**
  * Annotations from the results: errors at the manifest line of each failing check and at the

@@ -1,5 +1,5 @@
 import { sumEngineCalls } from '../engine/count.js';
-import type { RunResults } from './results.js';
+import type { RunResults } from '../model/results.js';
 
 function label(matrix: Record<string, string> | undefined): string {
   return matrix

@@ -3,7 +3,7 @@ import { formatDuration } from '../common/duration.js';
 import { formatPos, type SourcePos } from '../common/errors.js';
 import type { Progress, ProgressEvent } from '../orchestrator/progress.js';
 import { repoPath } from './paths.js';
-import type { RunResults, TopologyResult } from './results.js';
+import type { RunResults, TopologyResult } from '../model/results.js';
 
 type Write = (line: string) => void;
 type ServiceEvent = Extract<ProgressEvent, { kind: 'service' }>;

@@ -1,4 +1,4 @@
-import type { CheckResult, RunResults, TopologyResult } from './results.js';
+import type { CheckResult, RunResults, TopologyResult } from '../model/results.js';
 
 /** One cell of a `reach` check's matrix: could `from` (one replica) reach `to`, and how fast. */
 export interface ReachCell {

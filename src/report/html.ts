@@ -8,7 +8,7 @@ import type {
   ScenarioResult,
   StepResult,
   TopologyResult,
-} from './results.js';
+} from '../model/results.js';
 import { timeline, type Span, type Timeline } from './timeline.js';
 
 /**

@@ -7,7 +7,7 @@ import type {
   ScenarioResult,
   ServiceResult,
   TopologyResult,
-} from './results.js';
+} from '../model/results.js';
 import { relocated } from './paths.js';
 import { renderXml, type XmlElement } from './xml.js';
 

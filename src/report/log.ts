@@ -1,5 +1,5 @@
 import { formatDuration } from '../common/duration.js';
-import type { RunResults } from './results.js';
+import type { RunResults } from '../model/results.js';
 import { cut, relativePos } from './console.js';
 
 /** Where the action's log goes: plain lines, and collapsible groups (one open at a time). */

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { UserError } from '../common/errors.js';
 import { baseName, matrixLabel } from './evidence.js';
-import type { RunResults } from './results.js';
+import type { RunResults } from '../model/results.js';
 
 /**
  * Several runs' results as one: the jobs of a matrix of runners, or the runs before and

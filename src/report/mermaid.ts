@@ -1,6 +1,6 @@
 import { formatDuration } from '../common/duration.js';
 import { baseName, matrixLabel } from './evidence.js';
-import type { CheckResult, RunResults, ServiceResult, TopologyResult } from './results.js';
+import type { CheckResult, RunResults, ServiceResult, TopologyResult } from '../model/results.js';
 
 /**
  * The whole suite as one mermaid flowchart: each node (machine) a box, each topology a box

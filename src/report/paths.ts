@@ -1,6 +1,6 @@
 import { isAbsolute, relative, sep } from 'node:path';
 import type { SourcePos } from '../common/errors.js';
-import type { RunResults } from './results.js';
+import type { RunResults } from '../model/results.js';
 
 /**
  * A path as a repository host shows it: relative to `base` (the workspace, the repository

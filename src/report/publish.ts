@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { errorMessage, formatProblem, type Problem } from '../common/errors.js';
-import { problemResults, type RunResults } from './results.js';
+import { problemResults, type RunResults } from '../model/results.js';
 import { annotationsFor, type Annotation } from './annotations.js';
 import { writeHtml } from './html.js';
 import { writeJson } from './json.js';

@@ -14,7 +14,7 @@ import { code, codeCell, details, fenced, inline, table } from './markdown.js';
 import { suiteDiagram } from './mermaid.js';
 import { relocated } from './paths.js';
 import { ganttOf } from './timeline.js';
-import type { CheckResult, RunResults, ScenarioResult, TopologyResult } from './results.js';
+import type { CheckResult, RunResults, ScenarioResult, TopologyResult } from '../model/results.js';
 
 /**
  * The job summary: a headline, every check (failures first), what failed (with evidence and

@@ -1,6 +1,6 @@
 import { formatDuration } from '../common/duration.js';
 import { topologyOf } from './evidence.js';
-import type { CheckResult, RunResults, ServiceResult, TopologyResult } from './results.js';
+import type { CheckResult, RunResults, ServiceResult, TopologyResult } from '../model/results.js';
 
 /**
  * A run as time-ordered spans in lanes: one lane per node (its topologies, their services and

@@ -1,13 +1,17 @@
 import { chaos } from './steps/chaos.js';
 import { heal, sleep } from './steps/control.js';
-import { crash, kill, pause, start, stop, unpause } from './steps/lifecycle.js';
-import { down, up } from './steps/node.js';
-import { bandwidth, delay, loss, partition } from './steps/network.js';
+import { crash, kill, start, stop } from './steps/lifecycle.js';
+import { bandwidth } from '../faults/bandwidth.js';
+import { delay } from '../faults/delay.js';
+import { loss } from '../faults/loss.js';
+import { down, up } from '../faults/node.js';
+import { partition } from '../faults/partition.js';
+import { pause, unpause } from '../faults/pause.js';
 import { recreate } from './steps/recreate.js';
 import { restart } from './steps/restart.js';
 import { snapshot } from './steps/snapshot.js';
 import type { StepKey } from './schema.js';
-import type { StepKind } from './types.js';
+import type { StepKind } from '../live/step.js';
 
 /** Every step the schema registry (schema.ts) names, with its `run`: a missing one does not compile. */
 const STEPS = {

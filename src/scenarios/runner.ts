@@ -1,11 +1,11 @@
 import { runCheck, type RunChecksOptions } from '../checks/runner.js';
-import type { Runtime } from '../checks/runtime.js';
-import type { Outcome } from '../checks/types.js';
+import type { Runtime } from '../live/runtime.js';
+import type { Outcome } from '../model/check.js';
 import { errorMessage } from '../common/errors.js';
-import type { ScenarioResult, StepResult } from '../report/results.js';
-import { FaultSet } from './faults.js';
+import type { ScenarioResult, StepResult } from '../model/results.js';
+import { FaultSet } from '../live/fault-set.js';
 import { stepOf } from './registry.js';
-import type { ScenarioSpec, StepSpec } from './types.js';
+import type { ScenarioSpec, StepSpec } from '../model/suite.js';
 
 export interface RunScenariosOptions extends RunChecksOptions {
   runtime: Runtime;

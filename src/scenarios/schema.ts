@@ -1,26 +1,18 @@
 import { z } from 'zod';
-import { duration } from '../manifest/schema-parts.js';
+import { duration } from '../model/schema-parts.js';
 import { chaosSchema } from './steps/chaos.schema.js';
 import { healSchema, sleepSchema } from './steps/control.schema.js';
-import {
-  crashSchema,
-  killSchema,
-  pauseSchema,
-  startSchema,
-  stopSchema,
-  unpauseSchema,
-} from './steps/lifecycle.schema.js';
-import { downSchema, upSchema } from './steps/node.schema.js';
-import {
-  bandwidthSchema,
-  delaySchema,
-  lossSchema,
-  partitionSchema,
-} from './steps/network.schema.js';
+import { crashSchema, killSchema, startSchema, stopSchema } from './steps/lifecycle.schema.js';
+import { bandwidthSchema } from '../faults/bandwidth.schema.js';
+import { delaySchema } from '../faults/delay.schema.js';
+import { lossSchema } from '../faults/loss.schema.js';
+import { downSchema, upSchema } from '../faults/node.schema.js';
+import { partitionSchema } from '../faults/partition.schema.js';
+import { pauseSchema, unpauseSchema } from '../faults/pause.schema.js';
 import { recreateSchema } from './steps/recreate.schema.js';
 import { restartSchema } from './steps/restart.schema.js';
 import { snapshotSchema } from './steps/snapshot.schema.js';
-import type { StepSchema } from './types.js';
+import type { StepSchema } from '../model/step.js';
 
 /**
  * Every step's schema but `check`'s, which reuses the check kinds (see load.ts), in the order

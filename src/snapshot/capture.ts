@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
-import type { Replica, Runtime } from '../checks/runtime.js';
+import type { Runtime } from '../live/runtime.js';
+import type { Replica } from '../model/refs.js';
 import { errorMessage } from '../common/errors.js';
 import { SECRET_NAME } from '../common/secret-names.js';
-import { redactor, type Redactor } from '../report/redact.js';
+import { redactor, type Redactor } from '../common/redact.js';
 import { readTree } from './files.js';
 import type { Scalar, SecretValue, Snapshot, Value } from './model.js';
-import { subjectName, type SnapshotSpec, type Subject } from './spec.js';
+import { subjectName } from '../model/snapshot.js';
+import type { SnapshotSpec, Subject } from '../model/suite.js';
 
 interface Capture {
   spec: SnapshotSpec;

@@ -1,9 +1,9 @@
-import type { Runtime } from '../checks/runtime.js';
+import type { Runtime } from '../live/runtime.js';
 import { errorMessage, UserError } from '../common/errors.js';
-import type { Suite } from '../manifest/suite.js';
+import type { Suite } from '../model/suite.js';
 import { takeSnapshot } from './capture.js';
 import type { Snapshot } from './model.js';
-import { resolveSubject } from './spec.js';
+import { resolveSubject } from '../model/snapshot.js';
 
 /**
  * Every `snapshots:` entry of a suite, taken of each of its `of:` subjects (default: every node

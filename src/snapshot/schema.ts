@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseSize } from '../common/duration.js';
-import { name } from '../manifest/schema-parts.js';
+import { name } from '../model/schema-parts.js';
 
 /**
  * The manifest's `snapshots:` section: what a snapshot captures and of what. A leaf module

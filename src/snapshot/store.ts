@@ -1,4 +1,4 @@
-import type { Runtime } from '../checks/runtime.js';
+import type { Runtime } from '../live/runtime.js';
 import type { Snapshot } from './model.js';
 
 /**

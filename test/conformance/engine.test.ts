@@ -10,7 +10,7 @@ import { DockerEngine } from '../../src/engine/docker.js';
 import type { ContainerEvent, CreateContainerRequest, Engine } from '../../src/engine/engine.js';
 import { EngineError, type EngineErrorReason } from '../../src/engine/errors.js';
 import { FakeEngine } from '../../src/engine/fake.js';
-import { LABEL } from '../../src/orchestrator/labels.js';
+import { LABEL } from '../../src/common/labels.js';
 import { service } from '../support/specs.js';
 import { testEngines, type TestEngine } from '../support/engines.js';
 import { holdPort } from '../support/hold-port.js';

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { DockerEngine } from '../../src/engine/docker.js';
-import { LABEL } from '../../src/orchestrator/labels.js';
+import { LABEL } from '../../src/common/labels.js';
 import { CLI, workdir } from '../support/cli.js';
 import { holdPort } from '../support/hold-port.js';
 import { inEngineNetns, testEngines, type TestEngine } from '../support/engines.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imageCacheKey } from '../../src/action/image-cache.js';
 import { buildKey } from '../../src/orchestrator/image-cache.js';
-import type { RunResults } from '../../src/report/results.js';
+import type { RunResults } from '../../src/model/results.js';
 import { FakeCacheServer } from '../support/cache-server.js';
 import { workdir } from '../support/cli.js';
 import { leftovers, NOTHING, uniqueSuite } from '../support/engine.js';

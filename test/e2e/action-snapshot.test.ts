@@ -1,7 +1,7 @@
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { RunResults } from '../../src/report/results.js';
+import type { RunResults } from '../../src/model/results.js';
 import { workdir } from '../support/cli.js';
 import { leftovers, NOTHING, uniqueSuite } from '../support/engine.js';
 import { newJob, runStep } from '../support/runner.js';

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { RunResults } from '../../src/report/results.js';
+import type { RunResults } from '../../src/model/results.js';
 import { CliProcess, workdir } from '../support/cli.js';
 import { leftovers, NOTHING, uniqueSuite } from '../support/engine.js';
 import { readLikeMikepenz, validateJUnit } from '../support/junit-readers.js';

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/common/errors.js';
 import { loadSuites } from '../../src/manifest/load.js';
 import { COMPOSE_LABEL } from '../../src/orchestrator/attach.js';
-import type { RunResults } from '../../src/report/results.js';
+import type { RunResults } from '../../src/model/results.js';
 import { run } from '../../src/run.js';
 import { CliProcess, cli } from '../support/cli.js';
 import { engine, leftovers, NOTHING, uniqueSuite } from '../support/engine.js';

@@ -4,10 +4,10 @@ import { join, resolve } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { gpu, NO_GPU } from '../../src/checks/kinds/gpu.js';
-import type { CheckContext } from '../../src/checks/types.js';
+import type { CheckContext } from '../../src/live/check.js';
 import { realClock } from '../../src/common/clock.js';
-import type { Suite } from '../../src/manifest/suite.js';
-import { LABEL } from '../../src/orchestrator/labels.js';
+import type { Suite } from '../../src/model/suite.js';
+import { LABEL } from '../../src/common/labels.js';
 import { engine, leftovers, NOTHING, uniqueSuite } from '../support/engine.js';
 import { checksByName, runFiles } from '../support/run.js';
 

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadSuites } from '../../src/manifest/load.js';
-import type { CheckResult, RunResults } from '../../src/report/results.js';
+import type { CheckResult, RunResults } from '../../src/model/results.js';
 import { run } from '../../src/run.js';
 import { leftovers, NOTHING } from '../support/engine.js';
 import { checksByName, runFiles } from '../support/run.js';

@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadSuites } from '../../src/manifest/load.js';
-import type { CheckResult, RunResults } from '../../src/report/results.js';
+import type { CheckResult, RunResults } from '../../src/model/results.js';
 import { run } from '../../src/run.js';
 import { cli, workdir } from '../support/cli.js';
 import { engine, leftovers, NOTHING } from '../support/engine.js';

@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunResults } from '../../src/report/results.js';
-import { LABEL } from '../../src/orchestrator/labels.js';
+import type { RunResults } from '../../src/model/results.js';
+import { LABEL } from '../../src/common/labels.js';
 import { cli, workdir } from '../support/cli.js';
 import { leftovers, NOTHING, uniqueSuite } from '../support/engine.js';
 

@@ -5,8 +5,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunResults } from '../../src/report/results.js';
-import { LABEL } from '../../src/orchestrator/labels.js';
+import type { RunResults } from '../../src/model/results.js';
+import { LABEL } from '../../src/common/labels.js';
 import { cli, workdir } from '../support/cli.js';
 import { leftovers, NOTHING, uniqueSuite } from '../support/engine.js';
 

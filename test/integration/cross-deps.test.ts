@@ -6,7 +6,7 @@
  * (teardown order, cycles) are in test/unit/cross-deps.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import type { RunResults } from '../../src/report/results.js';
+import type { RunResults } from '../../src/model/results.js';
 import { leftovers, leftoversAt, NOTHING } from '../support/engine.js';
 import { runFiles } from '../support/run.js';
 import { secondEngine } from '../support/second-engine.js';

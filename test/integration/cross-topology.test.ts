@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CheckResult, ScenarioResult } from '../../src/report/results.js';
+import type { CheckResult, ScenarioResult } from '../../src/model/results.js';
 import { leftovers, leftoversAt, NOTHING, uniqueSuite } from '../support/engine.js';
 import { checksByName, runFiles } from '../support/run.js';
 import { secondEngine } from '../support/second-engine.js';

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerEngine } from '../../src/engine/docker.js';
-import { LABEL } from '../../src/orchestrator/labels.js';
+import { LABEL } from '../../src/common/labels.js';
 import { CliProcess, workdir } from '../support/cli.js';
 import { uniqueSuite } from '../support/engine.js';
 import { PrivateDockerd } from '../support/private-dockerd.js';

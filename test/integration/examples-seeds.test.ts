@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunResults } from '../../src/report/results.js';
+import type { RunResults } from '../../src/model/results.js';
 import { engine, leftovers, NOTHING } from '../support/engine.js';
 import { runExample, scenariosByName, stepLines } from '../support/example.js';
 import { checksByName, runFiles } from '../support/run.js';

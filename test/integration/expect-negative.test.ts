@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CheckResult, ScenarioResult } from '../../src/report/results.js';
+import type { CheckResult, ScenarioResult } from '../../src/model/results.js';
 import { leftovers, NOTHING } from '../support/engine.js';
 import { checksByName, runFiles } from '../support/run.js';
 

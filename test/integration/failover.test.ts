@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { RunResults } from '../../src/report/results.js';
+import type { RunResults } from '../../src/model/results.js';
 import { DockerEngine } from '../../src/engine/docker.js';
 import { leftovers, NOTHING } from '../support/engine.js';
 import { useEnv } from '../support/env.js';

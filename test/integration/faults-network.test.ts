@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LABEL } from '../../src/orchestrator/labels.js';
-import type { ScenarioResult, StepResult } from '../../src/report/results.js';
+import { LABEL } from '../../src/common/labels.js';
+import type { ScenarioResult, StepResult } from '../../src/model/results.js';
 import { cli, CliProcess, workdir } from '../support/cli.js';
 import { engine, leftovers, NOTHING, uniqueSuite } from '../support/engine.js';
 import { runFiles } from '../support/run.js';

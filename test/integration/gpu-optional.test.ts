@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LABEL } from '../../src/orchestrator/labels.js';
+import { LABEL } from '../../src/common/labels.js';
 import { leftovers, NOTHING, uniqueSuite } from '../support/engine.js';
 import { checksByName, runFiles } from '../support/run.js';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { RunResults } from '../../src/report/results.js';
+import type { RunResults } from '../../src/model/results.js';
 import { CLI } from '../support/cli.js';
 import { leftovers, NOTHING } from '../support/engine.js';
 

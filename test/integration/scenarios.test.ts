@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ScenarioResult } from '../../src/report/results.js';
+import type { ScenarioResult } from '../../src/model/results.js';
 import { sweep } from '../../src/orchestrator/sweep.js';
 import { engine, leftovers, NOTHING } from '../support/engine.js';
 import { runFiles } from '../support/run.js';
@@ -128,7 +128,8 @@ describe('lifecycle scenarios on a real engine', () => {
         `  - name: paused answers nothing
     steps:
       - pause: { service: web }
-      - check: { http: { service: web, port: 8080, path: /health }, timeout: 700ms }
+      # The limit bounds the state read too: a paused container fails at once, whatever it is.
+      - check: { http: { service: web, port: 8080, path: /health }, timeout: 5s }
   - name: healed by its timer
     steps:
       - pause: { service: web }

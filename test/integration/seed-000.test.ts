@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DockerEngine } from '../../src/engine/docker.js';
-import type { RunResults } from '../../src/report/results.js';
+import type { RunResults } from '../../src/model/results.js';
 import { leftovers, NOTHING } from '../support/engine.js';
 import { runExample, scenariosByName, stepLines } from '../support/example.js';
 import { useEnv } from '../support/env.js';

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import type { CheckResult, ScenarioResult } from '../../src/report/results.js';
+import type { CheckResult, ScenarioResult } from '../../src/model/results.js';
 import { workdir } from '../support/cli.js';
 import { leftovers, NOTHING, uniqueSuite } from '../support/engine.js';
 import { checksByName, runFiles } from '../support/run.js';

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { RunResults } from '../../src/report/results.js';
+import type { RunResults } from '../../src/model/results.js';
 import { cli, CliProcess, workdir } from '../support/cli.js';
 import { engine, leftovers, NOTHING, uniqueSuite } from '../support/engine.js';
 

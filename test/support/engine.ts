@@ -1,6 +1,6 @@
 import { DockerEngine } from '../../src/engine/docker.js';
 import type { Engine, LabelFilter } from '../../src/engine/engine.js';
-import { LABEL } from '../../src/orchestrator/labels.js';
+import { LABEL } from '../../src/common/labels.js';
 
 export const engine = new DockerEngine({ node: 'local' });
 

@@ -5,7 +5,7 @@ import { parse, stringify } from 'yaml';
 import { filterSuite } from '../../src/manifest/filter.js';
 import { loadSuites } from '../../src/manifest/load.js';
 import { combineResults } from '../../src/report/combine.js';
-import type { RunResults, ScenarioResult, StepResult } from '../../src/report/results.js';
+import type { RunResults, ScenarioResult, StepResult } from '../../src/model/results.js';
 import { run, type RunOptions } from '../../src/run.js';
 
 interface Scenario {

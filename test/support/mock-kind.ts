@@ -1,6 +1,6 @@
 import { vi } from 'vitest';
 import * as registry from '../../src/checks/registry.js';
-import type { CheckKind } from '../../src/checks/types.js';
+import type { CheckKind } from '../../src/live/check.js';
 import type { FakeClock } from './fake-clock.js';
 import { suite } from './specs.js';
 

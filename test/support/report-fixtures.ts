@@ -4,7 +4,7 @@ import type {
   ScenarioResult,
   ServiceResult,
   TopologyResult,
-} from '../../src/report/results.js';
+} from '../../src/model/results.js';
 
 /** Results as run() makes them, for the reporters' tests: small builders with sane defaults. */
 

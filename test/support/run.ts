@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { RunResults } from '../../src/report/results.js';
+import type { RunResults } from '../../src/model/results.js';
 import type { SuiteFilter } from '../../src/manifest/filter.js';
 import { loadManifest, runSuites } from '../../src/run-manifest.js';
 import type { RunOptions } from '../../src/run.js';

@@ -1,4 +1,4 @@
-import type { CheckResult, RunResults } from '../../src/report/results.js';
+import type { CheckResult, RunResults } from '../../src/model/results.js';
 import { check, pos, results, service, topology } from './report-fixtures.js';
 
 /**

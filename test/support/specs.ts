@@ -1,5 +1,5 @@
 import type { ComposeProject, ServiceSpec } from '../../src/compose/model.js';
-import type { Suite, TopologySpec } from '../../src/manifest/suite.js';
+import type { Suite, TopologySpec } from '../../src/model/suite.js';
 
 const pos = { file: 'test.yml', line: 1, column: 1 };
 

@@ -10,7 +10,7 @@ import {
   readInputs,
   reportPaths,
 } from '../../src/action/inputs.js';
-import type { Suite } from '../../src/manifest/suite.js';
+import type { Suite } from '../../src/model/suite.js';
 
 /** core.getInput's view: only the given inputs are set, the rest read as empty. */
 const from = (inputs: Record<string, string>) => (name: string) => inputs[name] ?? '';

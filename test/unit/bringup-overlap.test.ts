@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { ServiceSpec } from '../../src/compose/model.js';
 import { EngineError } from '../../src/engine/engine.js';
 import { FakeEngine } from '../../src/engine/fake.js';
-import { LABEL } from '../../src/orchestrator/labels.js';
+import { LABEL } from '../../src/common/labels.js';
 import { run } from '../../src/run.js';
 import { service, suite, topology } from '../support/specs.js';
 import { VirtualClock } from '../support/virtual-clock.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseJsonPath, subsetMismatch, valueAt } from '../../src/checks/jsonpath.js';
-import { excerpt, regexProblems, textMismatch } from '../../src/checks/match.js';
+import { parseJsonPath, subsetMismatch, valueAt } from '../../src/model/jsonpath.js';
+import { excerpt, regexProblems, textMismatch } from '../../src/model/match.js';
 
 describe('text matching', () => {
   it('a plain string means contains', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { runCheck, runChecks } from '../../src/checks/runner.js';
-import type { CheckSpec, Outcome } from '../../src/checks/types.js';
+import type { Outcome } from '../../src/model/check.js';
+import type { CheckSpec } from '../../src/model/suite.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { mockKind, runnerOptions } from '../support/mock-kind.js';
 

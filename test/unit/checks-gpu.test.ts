@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { gpu, NO_GPU } from '../../src/checks/kinds/gpu.js';
-import type { Replica, Runtime } from '../../src/checks/runtime.js';
-import type { CheckContext } from '../../src/checks/types.js';
+import type { Runtime } from '../../src/live/runtime.js';
+import type { Replica } from '../../src/model/refs.js';
+import type { CheckContext } from '../../src/live/check.js';
 import { realClock } from '../../src/common/clock.js';
 import type { ContainerState, ExecResult } from '../../src/engine/engine.js';
-import type { Suite } from '../../src/manifest/suite.js';
-import { LABEL } from '../../src/orchestrator/labels.js';
+import type { Suite } from '../../src/model/suite.js';
+import { LABEL } from '../../src/common/labels.js';
 
 // The container side of the gpu kind against a stand-in runtime: what it makes of device
 // requests and of nvidia-smi's answers, which an engine without GPUs cannot produce.

@@ -6,11 +6,11 @@ import {
   parsePortRange,
   portText,
   publishedPorts,
-} from '../../src/checks/port-collisions.js';
+} from '../../src/model/port-collisions.js';
 import { UserError } from '../../src/common/errors.js';
 import type { PortSpec } from '../../src/compose/model.js';
 import { loadSuite } from '../../src/manifest/load.js';
-import type { TopologySpec } from '../../src/manifest/suite.js';
+import type { TopologySpec } from '../../src/model/suite.js';
 import { workdir } from '../support/cli.js';
 import { service, suite, topology } from '../support/specs.js';
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { runCheck } from '../../src/checks/runner.js';
-import type { Runtime } from '../../src/checks/runtime.js';
+import type { Runtime } from '../../src/live/runtime.js';
 import { UserError } from '../../src/common/errors.js';
 import { loadSuite } from '../../src/manifest/load.js';
-import type { Suite } from '../../src/manifest/suite.js';
+import type { Suite } from '../../src/model/suite.js';
 import { workdir } from '../support/cli.js';
 import { FakeClock } from '../support/fake-clock.js';
 

@@ -11,7 +11,7 @@ import {
   subjectFromCompose,
   subjectFromContainer,
 } from '../../src/checks/security-rules.js';
-import type { CheckKind } from '../../src/checks/types.js';
+import type { CheckKind } from '../../src/live/check.js';
 import type { MountSpec, ServiceSpec } from '../../src/compose/model.js';
 import type { ContainerConfig } from '../../src/engine/engine.js';
 import { service } from '../support/specs.js';

@@ -2,9 +2,9 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SseParser, type SseEvent } from '../../src/checks/kinds/sse-parse.js';
 import { sse } from '../../src/checks/kinds/sse.js';
-import type { CheckContext } from '../../src/checks/types.js';
+import type { CheckContext } from '../../src/live/check.js';
 import { realClock } from '../../src/common/clock.js';
-import type { Suite } from '../../src/manifest/suite.js';
+import type { Suite } from '../../src/model/suite.js';
 
 /** Parses a whole stream fed in the given pieces. */
 function parse(...chunks: string[]): { events: SseEvent[]; parser: SseParser } {

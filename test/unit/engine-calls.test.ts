@@ -4,17 +4,18 @@
  * change (issue 25: a remote node got 565 inspects against the main one's 217).
  */
 import { describe, expect, it } from 'vitest';
-import { OomCounter } from '../../src/checks/oom-counter.js';
-import { Runtime, type Replica } from '../../src/checks/runtime.js';
+import { OomCounter } from '../../src/live/oom-counter.js';
+import { Runtime } from '../../src/live/runtime.js';
+import type { Replica } from '../../src/model/refs.js';
 import type { ServiceSpec } from '../../src/compose/model.js';
 import { countingEngine } from '../../src/engine/count.js';
 import type { CreateContainerRequest } from '../../src/engine/engine.js';
 import { FakeEngine } from '../../src/engine/fake.js';
-import type { NodeSpec, Suite, TopologySpec } from '../../src/manifest/suite.js';
-import { LABEL } from '../../src/orchestrator/labels.js';
+import type { NodeSpec, Suite, TopologySpec } from '../../src/model/suite.js';
+import { LABEL } from '../../src/common/labels.js';
 import { waitBack } from '../../src/orchestrator/wait-back.js';
 import { run } from '../../src/run.js';
-import type { ScenarioSpec } from '../../src/scenarios/types.js';
+import type { ScenarioSpec } from '../../src/model/suite.js';
 import { dependsOn, service, suite, topology } from '../support/specs.js';
 import { VirtualClock } from '../support/virtual-clock.js';
 

@@ -5,20 +5,19 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { faultImages } from '../../src/scenarios/network/images.js';
-import { parseReady, PROXY_SOURCE, type ProxyConfig } from '../../src/scenarios/network/proxy.js';
+import { faultImages } from '../../src/model/fault-images.js';
+import { parseReady, PROXY_SOURCE, type ProxyConfig } from '../../src/faults/network/proxy.js';
 import {
   destinationsOf,
   lossRules,
   partitionRules,
   proxyRules,
-} from '../../src/scenarios/network/rules.js';
+} from '../../src/faults/network/rules.js';
 import {
   chainApplyScript,
   chainHealScript,
   closeConnectionsScript,
   parsePreflight,
-  parseRate,
   PRELUDE,
   preflightScript,
   q,
@@ -27,8 +26,9 @@ import {
   qdiscVerdict,
   selfHealingMain,
   tbfBurst,
-} from '../../src/scenarios/network/scripts.js';
-import type { PeerAddress } from '../../src/scenarios/network/addresses.js';
+} from '../../src/faults/network/scripts.js';
+import { parseRate } from '../../src/common/duration.js';
+import type { PeerAddress } from '../../src/faults/network/addresses.js';
 
 const replica = (service: string) => ({
   topology: 't',

@@ -1,15 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { Runtime, type Replica } from '../../src/checks/runtime.js';
+import { Runtime } from '../../src/live/runtime.js';
+import type { Replica } from '../../src/model/refs.js';
 import { realClock } from '../../src/common/clock.js';
 import { UserError, type Problem } from '../../src/common/errors.js';
 import type { ContainerState, ExecRequest, ExecResult } from '../../src/engine/engine.js';
 import { FakeEngine, type FakeContainer } from '../../src/engine/fake.js';
 import { loadSuite } from '../../src/manifest/load.js';
-import { LABEL } from '../../src/orchestrator/labels.js';
-import { FaultSet } from '../../src/scenarios/faults.js';
-import { READY } from '../../src/scenarios/network/proxy.js';
-import { bandwidth, delay, loss, partition } from '../../src/scenarios/steps/network.js';
-import type { StepContext } from '../../src/scenarios/types.js';
+import { LABEL } from '../../src/common/labels.js';
+import { FaultSet } from '../../src/live/fault-set.js';
+import { READY } from '../../src/faults/network/proxy.js';
+import { bandwidth } from '../../src/faults/bandwidth.js';
+import { delay } from '../../src/faults/delay.js';
+import { loss } from '../../src/faults/loss.js';
+import { partition } from '../../src/faults/partition.js';
+import type { StepContext } from '../../src/live/step.js';
 import { workdir } from '../support/cli.js';
 import { service, suite as suiteOf, topology } from '../support/specs.js';
 

@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FakeEngine, type FakeContainer } from '../../src/engine/fake.js';
-import type { TopologySpec } from '../../src/manifest/suite.js';
-import { LABEL } from '../../src/orchestrator/labels.js';
+import type { TopologySpec } from '../../src/model/suite.js';
+import { LABEL } from '../../src/common/labels.js';
 import { run } from '../../src/run.js';
 import { service, suite, topology } from '../support/specs.js';
 import { VirtualClock } from '../support/virtual-clock.js';

@@ -5,13 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { isUserError } from '../../src/common/errors.js';
-import { Runtime } from '../../src/checks/runtime.js';
+import { Runtime } from '../../src/live/runtime.js';
 import type { PortSpec, ServiceSpec } from '../../src/compose/model.js';
 import { FakeEngine } from '../../src/engine/fake.js';
-import type { NodeSpec, Suite, TopologySpec } from '../../src/manifest/suite.js';
-import { LABEL } from '../../src/orchestrator/labels.js';
+import type { NodeSpec, Suite, TopologySpec } from '../../src/model/suite.js';
+import { LABEL } from '../../src/common/labels.js';
 import { run } from '../../src/run.js';
-import type { ScenarioSpec } from '../../src/scenarios/types.js';
+import type { ScenarioSpec } from '../../src/model/suite.js';
 import { dependsOn, service, suite, topology } from '../support/specs.js';
 import { VirtualClock } from '../support/virtual-clock.js';
 

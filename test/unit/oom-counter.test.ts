@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OomCounter } from '../../src/checks/oom-counter.js';
+import { OomCounter } from '../../src/live/oom-counter.js';
 import type { ContainerEvent, Engine } from '../../src/engine/engine.js';
 
 const event = (id: string, action: string): ContainerEvent => ({

@@ -11,8 +11,8 @@ import { EngineError, type CreateContainerRequest } from '../../src/engine/engin
 import { buildRetryable, pullRetryable } from '../../src/engine/errors.js';
 import { FakeEngine } from '../../src/engine/fake.js';
 import { loadSuite } from '../../src/manifest/load.js';
-import type { Suite, TopologySpec } from '../../src/manifest/suite.js';
-import { LABEL } from '../../src/orchestrator/labels.js';
+import type { Suite, TopologySpec } from '../../src/model/suite.js';
+import { LABEL } from '../../src/common/labels.js';
 import type { ProgressEvent } from '../../src/orchestrator/progress.js';
 import {
   DEFAULT_RESTART_ATTEMPTS,
@@ -23,14 +23,9 @@ import {
   type RestartOptions,
   type RestartService,
 } from '../../src/orchestrator/restart.js';
-import {
-  DEFAULT_PULL_RETRY,
-  retry,
-  RetryError,
-  retryPolicy,
-} from '../../src/orchestrator/retry.js';
+import { DEFAULT_PULL_RETRY, retry, RetryError, retryPolicy } from '../../src/common/retry.js';
 import { run } from '../../src/run.js';
-import type { ScenarioSpec } from '../../src/scenarios/types.js';
+import type { ScenarioSpec } from '../../src/model/suite.js';
 import { workdir } from '../support/cli.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { dependsOn, service, suite, topology } from '../support/specs.js';

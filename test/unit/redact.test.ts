@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { privateKeyLines, redactor, secretValues } from '../../src/report/redact.js';
+import { privateKeyLines, redactor, secretValues } from '../../src/common/redact.js';
 
 describe('secret redaction', () => {
   it('collects declared, secret-looking and service-environment secrets', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { acrossReplicas } from '../../src/checks/replicas.js';
-import type { Replica } from '../../src/checks/runtime.js';
-import type { Outcome } from '../../src/checks/types.js';
+import { acrossReplicas } from '../../src/live/replicas.js';
+import type { Replica } from '../../src/model/refs.js';
+import type { Outcome } from '../../src/model/check.js';
 
 const replicas: Replica[] = [1, 2, 3].map((index) => ({
   topology: 't',

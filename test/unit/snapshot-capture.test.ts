@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { Runtime, type Replica } from '../../src/checks/runtime.js';
+import { Runtime } from '../../src/live/runtime.js';
+import type { Replica } from '../../src/model/refs.js';
 import { UserError, type Problem } from '../../src/common/errors.js';
 import { FakeEngine } from '../../src/engine/fake.js';
 import { loadSuite } from '../../src/manifest/load.js';
-import { LABEL } from '../../src/orchestrator/labels.js';
+import { LABEL } from '../../src/common/labels.js';
 import { takeSnapshot } from '../../src/snapshot/capture.js';
 import { diffSnapshots } from '../../src/snapshot/diff.js';
 import { readTree } from '../../src/snapshot/files.js';
-import type { SnapshotSpec } from '../../src/snapshot/spec.js';
+import type { SnapshotSpec } from '../../src/model/suite.js';
 import { workdir } from '../support/cli.js';
 import { service, suite as suiteOf, topology } from '../support/specs.js';
 

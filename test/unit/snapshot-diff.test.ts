@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { diff } from '../../src/checks/kinds/diff.js';
 import { diffSchema } from '../../src/checks/kinds/diff.schema.js';
-import type { Runtime } from '../../src/checks/runtime.js';
+import type { Runtime } from '../../src/live/runtime.js';
 import { entrySchema } from '../../src/checks/schema.js';
 import { diffSnapshots, formatDifference } from '../../src/snapshot/diff.js';
 import { globToRegExp, ignored, compileIgnore } from '../../src/snapshot/ignore.js';
 import type { Value } from '../../src/snapshot/model.js';
-import type { SnapshotSpec } from '../../src/snapshot/spec.js';
+import type { SnapshotSpec } from '../../src/model/suite.js';
 import { keepSnapshot } from '../../src/snapshot/store.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { suite } from '../support/specs.js';

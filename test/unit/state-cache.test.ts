@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CreateContainerRequest } from '../../src/engine/engine.js';
 import { FakeEngine } from '../../src/engine/fake.js';
-import { StateCache, type ChangeFeed } from '../../src/checks/state-cache.js';
+import { StateCache } from '../../src/live/state-cache.js';
+import type { ChangeFeed } from '../../src/engine/engine.js';
 import { service } from '../support/specs.js';
 import { VirtualClock } from '../support/virtual-clock.js';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EngineError, type Engine } from '../../src/engine/engine.js';
 import { FakeEngine } from '../../src/engine/fake.js';
 import { teardownRun } from '../../src/orchestrator/down.js';
-import { LABEL } from '../../src/orchestrator/labels.js';
+import { LABEL } from '../../src/common/labels.js';
 
 const IMAGE = 'stackcheck-fixture/app:1';
 const RUN = 'r1';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineKindSchema } from '../types.js';
+import { defineKindSchema } from '../../model/check.js';
 
 /** A whole number; a string is accepted because `${NUM_GPUS}` interpolates to one. */
 const Num = z

@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import type { ContainerState } from '../../engine/engine.js';
-import type { Runtime } from '../runtime.js';
-import { defineKind, type Outcome } from '../types.js';
+import type { Runtime } from '../../live/runtime.js';
+import { defineKind } from '../../live/check.js';
+import type { Outcome } from '../../model/check.js';
 import {
   BOUNDS,
   countSchema,

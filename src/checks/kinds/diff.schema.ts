@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineKindSchema } from '../types.js';
+import { defineKindSchema } from '../../model/check.js';
 
 export const Side = z.union([
   z
@@ -57,7 +57,7 @@ export const diffSchema = defineKindSchema({
   refs: (c) =>
     (['left', 'right'] as const).flatMap((side) => {
       const v = c.diff[side];
-      // Bare names may be nodes: the snapshot loader judges those (snapshot/spec.ts).
+      // Bare names may be nodes: the snapshot loader judges those (model/snapshot.ts).
       return typeof v === 'string' && v.includes('/') ? [{ ref: v, path: ['diff', side] }] : [];
     }),
 });

@@ -5,9 +5,10 @@ import { takeSnapshot } from '../../snapshot/capture.js';
 import { diffSnapshots, formatDifference, oneSided } from '../../snapshot/diff.js';
 import { pickSnapshot, readSnapshotFile } from '../../snapshot/file.js';
 import type { Snapshot } from '../../snapshot/model.js';
-import { resolveSubject } from '../../snapshot/spec.js';
+import { resolveSubject } from '../../model/snapshot.js';
 import { takenNames, takenSnapshot } from '../../snapshot/store.js';
-import { defineKind, type CheckContext, type Outcome } from '../types.js';
+import { defineKind, type CheckContext } from '../../live/check.js';
+import type { Outcome } from '../../model/check.js';
 import { diffSchema, type Side } from './diff.schema.js';
 
 type SideSpec = z.output<typeof Side>;

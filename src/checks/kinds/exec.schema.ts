@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { regexProblems, TextMatchSchema } from '../match.js';
-import { defineKindSchema } from '../types.js';
+import { regexProblems, TextMatchSchema } from '../../model/match.js';
+import { defineKindSchema } from '../../model/check.js';
 
 const ExecSpec = z.strictObject({
   service: z.string().describe('topology/service (topology may be left out when unique).'),

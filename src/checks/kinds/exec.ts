@@ -1,6 +1,7 @@
-import { excerpt, textMismatch } from '../match.js';
-import { acrossReplicas } from '../replicas.js';
-import { defineKind, type Outcome } from '../types.js';
+import { excerpt, textMismatch } from '../../model/match.js';
+import { acrossReplicas } from '../../live/replicas.js';
+import { defineKind } from '../../live/check.js';
+import type { Outcome } from '../../model/check.js';
 import { execSchema } from './exec.schema.js';
 
 /** Exit codes the runtime uses when the command itself could not be started. */

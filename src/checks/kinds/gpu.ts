@@ -1,10 +1,12 @@
 import { execFile } from 'node:child_process';
 import type { ContainerState } from '../../engine/engine.js';
-import { LABEL } from '../../orchestrator/labels.js';
-import { excerpt } from '../match.js';
-import { acrossReplicas } from '../replicas.js';
-import type { Replica, Runtime } from '../runtime.js';
-import { defineKind, type Outcome } from '../types.js';
+import { LABEL } from '../../common/labels.js';
+import { excerpt } from '../../model/match.js';
+import { acrossReplicas } from '../../live/replicas.js';
+import type { Runtime } from '../../live/runtime.js';
+import type { Replica } from '../../model/refs.js';
+import { defineKind } from '../../live/check.js';
+import type { Outcome } from '../../model/check.js';
 import { gpuSchema } from './gpu.schema.js';
 
 const QUERY = ['--query-gpu=index,name', '--format=csv,noheader'];

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { duration } from '../../manifest/schema-parts.js';
-import { parseJsonPath } from '../jsonpath.js';
-import { regexProblems, TextMatchSchema } from '../match.js';
-import { defineKindSchema } from '../types.js';
+import { duration } from '../../model/schema-parts.js';
+import { parseJsonPath } from '../../model/jsonpath.js';
+import { regexProblems, TextMatchSchema } from '../../model/match.js';
+import { defineKindSchema } from '../../model/check.js';
 
 const StatusExpectation = z.union([
   z.number().int(),

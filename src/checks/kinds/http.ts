@@ -1,12 +1,15 @@
 import type { z } from 'zod';
 import { parseDuration } from '../../common/duration.js';
-import { parseJsonPath, subsetMismatch, valueAt } from '../jsonpath.js';
-import { excerpt, textMismatch } from '../match.js';
-import { acrossReplicas } from '../replicas.js';
+import { parseJsonPath, subsetMismatch, valueAt } from '../../model/jsonpath.js';
+import { excerpt, textMismatch } from '../../model/match.js';
+import { acrossReplicas } from '../../live/replicas.js';
 import { distributionHeader } from '../repeat.js';
-import type { Replica, Runtime } from '../runtime.js';
+import type { Runtime } from '../../live/runtime.js';
+import type { Replica } from '../../model/refs.js';
 import { httpSchema, type HttpExpect, type HttpRequest } from './http.schema.js';
-import { defineKind, type CheckContext, type CommonCheck, type Outcome } from '../types.js';
+import { defineKind, type CheckContext } from '../../live/check.js';
+import type { Outcome } from '../../model/check.js';
+import type { CommonCheck } from '../../model/common-check.js';
 
 type Req = z.output<typeof HttpRequest>;
 type Expect = z.output<typeof HttpExpect>;

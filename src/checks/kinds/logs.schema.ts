@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { duration } from '../../manifest/schema-parts.js';
-import { defineKindSchema } from '../types.js';
+import { duration } from '../../model/schema-parts.js';
+import { defineKindSchema } from '../../model/check.js';
 
 export const LogsSpec = z
   .strictObject({

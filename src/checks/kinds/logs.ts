@@ -1,11 +1,13 @@
 import type { z } from 'zod';
 import { formatDuration, parseDuration } from '../../common/duration.js';
 import type { LogLine } from '../../engine/engine.js';
-import { excerpt } from '../match.js';
-import { acrossReplicas } from '../replicas.js';
-import type { Replica, Runtime } from '../runtime.js';
+import { excerpt } from '../../model/match.js';
+import { acrossReplicas } from '../../live/replicas.js';
+import type { Runtime } from '../../live/runtime.js';
+import type { Replica } from '../../model/refs.js';
 import type { Clock } from '../../common/clock.js';
-import { defineKind, type Outcome } from '../types.js';
+import { defineKind } from '../../live/check.js';
+import type { Outcome } from '../../model/check.js';
 import { logsSchema, type LogsSpec } from './logs.schema.js';
 
 type Spec = z.output<typeof LogsSpec>;

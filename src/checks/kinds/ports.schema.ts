@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { parsePortRange } from '../port-collisions.js';
-import { defineKindSchema } from '../types.js';
+import { parsePortRange } from '../../model/port-collisions.js';
+import { defineKindSchema } from '../../model/check.js';
 
 export const PortsSpec = z.strictObject({
   scope: z

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { NodeSpec, Suite } from '../../manifest/suite.js';
+import type { NodeSpec, Suite } from '../../model/suite.js';
 import { tryBind } from '../host-ports.js';
 import {
   bindingEvidence,
@@ -11,9 +11,10 @@ import {
   parsePortRange,
   publishedPorts,
   type Binding,
-} from '../port-collisions.js';
-import type { Runtime } from '../runtime.js';
-import { defineKind, type Outcome } from '../types.js';
+} from '../../model/port-collisions.js';
+import type { Runtime } from '../../live/runtime.js';
+import { defineKind } from '../../live/check.js';
+import type { Outcome } from '../../model/check.js';
 import { portsSchema, type PortsSpec } from './ports.schema.js';
 
 type Spec = z.output<typeof PortsSpec>;

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { parseDuration } from '../../common/duration.js';
-import { duration } from '../../manifest/schema-parts.js';
-import { defineKindSchema, type CommonCheck } from '../types.js';
+import { duration } from '../../model/schema-parts.js';
+import { defineKindSchema } from '../../model/check.js';
+import type { CommonCheck } from '../../model/common-check.js';
 
 /** Replaced, in what is written and what is looked for, by a token unique to each attempt. */
 export const TOKEN = '{{token}}';

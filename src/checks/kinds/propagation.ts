@@ -3,9 +3,11 @@ import type { z } from 'zod';
 import { formatDuration, parseDuration } from '../../common/duration.js';
 import { errorMessage } from '../../common/errors.js';
 import { readFileText } from '../../snapshot/files.js';
-import { excerpt } from '../match.js';
-import type { Replica, Runtime } from '../runtime.js';
-import { defineKind, type Outcome } from '../types.js';
+import { excerpt } from '../../model/match.js';
+import type { Runtime } from '../../live/runtime.js';
+import type { Replica } from '../../model/refs.js';
+import { defineKind } from '../../live/check.js';
+import type { Outcome } from '../../model/check.js';
 import { propagationSchema, TOKEN, type See, type Write } from './propagation.schema.js';
 
 /** The most of a file or an answer read when looking for the token. */

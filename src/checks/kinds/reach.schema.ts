@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineKindSchema } from '../types.js';
+import { defineKindSchema } from '../../model/check.js';
 
 const OneOrMore = (what: string) =>
   z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).describe(what);

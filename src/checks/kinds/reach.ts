@@ -1,6 +1,8 @@
 import pLimit from 'p-limit';
-import { Unaddressable, type PeerEndpoint, type Replica } from '../runtime.js';
-import { defineKind, isTimeout, type Outcome } from '../types.js';
+import { Unaddressable, type PeerEndpoint } from '../../live/runtime.js';
+import type { Replica } from '../../model/refs.js';
+import { defineKind, isTimeout } from '../../live/check.js';
+import type { Outcome } from '../../model/check.js';
 import { connectAllFromInside, connectWaitMs, type Connection } from './tcp.js';
 import { list, parseTarget, reachSchema, type Target } from './reach.schema.js';
 

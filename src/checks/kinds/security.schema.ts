@@ -1,6 +1,17 @@
 import { z } from 'zod';
-import type { Rule } from '../security-rules.js';
-import { defineKindSchema } from '../types.js';
+import { defineKindSchema } from '../../model/check.js';
+
+/** The container security rules (judged in ../security-rules.ts). */
+export const RULES = [
+  'nonRoot',
+  'notPrivileged',
+  'noDockerSocket',
+  'noHostSensitiveMounts',
+  'noSecretsInEnv',
+  'readOnlyRootfs',
+  'limits',
+] as const;
+export type Rule = (typeof RULES)[number];
 
 const Requirement = z
   .enum(['required', 'waived'])

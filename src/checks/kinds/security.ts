@@ -1,18 +1,17 @@
 import type { z } from 'zod';
-import type { Suite } from '../../manifest/suite.js';
-import { resolveServiceRef } from '../refs.js';
-import type { Runtime } from '../runtime.js';
+import type { Suite } from '../../model/suite.js';
+import { resolveServiceRef } from '../../model/refs.js';
+import type { Runtime } from '../../live/runtime.js';
 import {
   judgeSubject,
-  RULES,
   subjectFromCompose,
   subjectFromContainer,
   type Finding,
-  type Rule,
   type Subject,
 } from '../security-rules.js';
-import { defineKind, type Outcome } from '../types.js';
-import { securitySchema, type SecuritySpec } from './security.schema.js';
+import { defineKind } from '../../live/check.js';
+import type { Outcome } from '../../model/check.js';
+import { RULES, securitySchema, type Rule, type SecuritySpec } from './security.schema.js';
 
 type Spec = z.output<typeof SecuritySpec>;
 

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { parseDuration } from '../../common/duration.js';
-import { duration } from '../../manifest/schema-parts.js';
-import { regexProblems, TextMatchSchema } from '../match.js';
-import { defineKindSchema, type CommonCheck } from '../types.js';
+import { duration } from '../../model/schema-parts.js';
+import { regexProblems, TextMatchSchema } from '../../model/match.js';
+import { defineKindSchema } from '../../model/check.js';
+import type { CommonCheck } from '../../model/common-check.js';
 
 const SseSource = z
   .strictObject({

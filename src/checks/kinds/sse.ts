@@ -2,9 +2,10 @@ import { performance } from 'node:perf_hooks';
 import type { z } from 'zod';
 import { parseDuration } from '../../common/duration.js';
 import { errorMessage } from '../../common/errors.js';
-import { excerpt, textMismatch, type TextMatch } from '../match.js';
-import { acrossReplicas } from '../replicas.js';
-import { defineKind, isTimeout, type Outcome } from '../types.js';
+import { excerpt, textMismatch, type TextMatch } from '../../model/match.js';
+import { acrossReplicas } from '../../live/replicas.js';
+import { defineKind, isTimeout } from '../../live/check.js';
+import type { Outcome } from '../../model/check.js';
 import { SseParser, type SseEvent } from './sse-parse.js';
 import { sseSchema, type SseExpect } from './sse.schema.js';
 

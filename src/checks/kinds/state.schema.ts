@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineKindSchema } from '../types.js';
+import { defineKindSchema } from '../../model/check.js';
 
 /** A count expected exactly, or within bounds. */
 const countExpectation = (what: string) =>

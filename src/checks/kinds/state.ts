@@ -1,10 +1,12 @@
 import type { z } from 'zod';
 import type { ContainerState } from '../../engine/engine.js';
 import { healthyByProbe } from '../../orchestrator/early-health.js';
-import { excerpt } from '../match.js';
-import { acrossReplicas } from '../replicas.js';
-import type { Replica, Runtime } from '../runtime.js';
-import { defineKind, type Outcome } from '../types.js';
+import { excerpt } from '../../model/match.js';
+import { acrossReplicas } from '../../live/replicas.js';
+import type { Runtime } from '../../live/runtime.js';
+import type { Replica } from '../../model/refs.js';
+import { defineKind } from '../../live/check.js';
+import type { Outcome } from '../../model/check.js';
 import { stateSchema, type CountExpectation, type StateSpec } from './state.schema.js';
 
 export type StateExpectation = z.output<typeof StateSpec>;

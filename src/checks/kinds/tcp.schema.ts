@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineKindSchema } from '../types.js';
+import { defineKindSchema } from '../../model/check.js';
 
 const TcpTarget = z
   .strictObject({

@@ -1,9 +1,11 @@
 import { connect as netConnect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { parseDuration } from '../../common/duration.js';
-import { acrossReplicas } from '../replicas.js';
-import { Unaddressable, type Replica, type Runtime } from '../runtime.js';
-import { defineKind, type Outcome } from '../types.js';
+import { acrossReplicas } from '../../live/replicas.js';
+import { Unaddressable, type Runtime } from '../../live/runtime.js';
+import type { Replica } from '../../model/refs.js';
+import { defineKind } from '../../live/check.js';
+import type { Outcome } from '../../model/check.js';
 import { tcpSchema } from './tcp.schema.js';
 
 /** What one connection attempt found. */

@@ -13,7 +13,7 @@ import type {
 import { apiAtLeast } from '../api-version.js';
 import { containerCreateBody } from '../container-spec.js';
 import { injectedArchive } from '../inject-files.js';
-import { QUICK_CALL_MS } from '../../orchestrator/deadline.js';
+import { QUICK_CALL_MS } from '../../common/deadline.js';
 import { idempotent, sealed } from './call.js';
 import type { DockerContext } from './context.js';
 import { EngineError } from '../errors.js';

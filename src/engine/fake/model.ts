@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { realClock, type Clock } from '../../common/clock.js';
 import type { ServiceSpec } from '../../compose/model.js';
-import { LABEL } from '../../orchestrator/labels.js';
+import { LABEL } from '../../common/labels.js';
 import { healthcheckArgv } from '../health-test.js';
 import type {
   ContainerConfig,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineStepSchema } from '../types.js';
+import { defineStepSchema } from '../../model/step.js';
 
 export const MAX_SEED = 2 ** 32 - 1;
 

@@ -1,8 +1,8 @@
 import { randomInt } from 'node:crypto';
-import type { Replica } from '../../checks/runtime.js';
-import type { Outcome } from '../../checks/types.js';
+import type { Replica } from '../../model/refs.js';
+import type { Outcome } from '../../model/check.js';
 import { errorMessage } from '../../common/errors.js';
-import { defineStep, type StepContext } from '../types.js';
+import { defineStep, type StepContext } from '../../live/step.js';
 import { crash, kill } from './lifecycle.js';
 import { chaosSchema, MAX_SEED, type Chaos } from './chaos.schema.js';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { duration } from '../../manifest/schema-parts.js';
-import { defineStepSchema } from '../types.js';
+import { duration } from '../../model/schema-parts.js';
+import { defineStepSchema } from '../../model/step.js';
 
 export const sleepSchema = defineStepSchema({
   key: 'sleep',

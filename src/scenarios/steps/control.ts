@@ -1,5 +1,5 @@
 import { parseDuration } from '../../common/duration.js';
-import { defineStep } from '../types.js';
+import { defineStep } from '../../live/step.js';
 import { healSchema, sleepSchema } from './control.schema.js';
 
 export const sleep = defineStep({

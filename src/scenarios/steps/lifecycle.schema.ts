@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { duration } from '../../manifest/schema-parts.js';
-import { defineStepSchema } from '../types.js';
-import { serviceRef, TargetSchema } from './target.schema.js';
+import { duration } from '../../model/schema-parts.js';
+import { defineStepSchema } from '../../model/step.js';
+import { serviceRef, TargetSchema } from '../../model/target.schema.js';
 
 export const stopSchema = defineStepSchema({
   key: 'stop',
@@ -45,17 +45,4 @@ export const crashSchema = defineStepSchema({
   key: 'crash',
   shape: { crash: TargetSchema },
   refs: serviceRef('crash'),
-});
-
-export const pauseSchema = defineStepSchema({
-  key: 'pause',
-  fault: true,
-  shape: { pause: TargetSchema },
-  refs: serviceRef('pause'),
-});
-
-export const unpauseSchema = defineStepSchema({
-  key: 'unpause',
-  shape: { unpause: TargetSchema },
-  refs: serviceRef('unpause'),
 });

@@ -1,18 +1,10 @@
 import { formatDuration, parseDuration } from '../../common/duration.js';
-import { engineMessage } from '../../engine/engine.js';
-import { LABEL } from '../../orchestrator/labels.js';
+import { LABEL } from '../../common/labels.js';
 import { ENGINE_DEFAULT_GRACE_MS, stopWithGrace } from '../../orchestrator/stop.js';
-import { defineStep } from '../types.js';
+import { defineStep } from '../../live/step.js';
 import { measureStop } from './stop-events.js';
-import { targets } from './target.js';
-import {
-  crashSchema,
-  killSchema,
-  pauseSchema,
-  startSchema,
-  stopSchema,
-  unpauseSchema,
-} from './lifecycle.schema.js';
+import { targets } from '../../live/targets.js';
+import { crashSchema, killSchema, startSchema, stopSchema } from './lifecycle.schema.js';
 
 export const stop = defineStep({
   ...stopSchema,
@@ -148,52 +140,6 @@ export const crash = defineStep({
       status: 'passed',
       message: `killed the main process of ${evidence.map((e) => `${e.container} (pid ${e.pid})`).join(', ')}`,
       evidence: { crashed: evidence },
-    };
-  },
-});
-
-export const pause = defineStep({
-  ...pauseSchema,
-  async run(step, ctx) {
-    const replicas = targets(step.pause, ctx);
-    for (const r of replicas) {
-      const engine = ctx.runtime.engine(r.node);
-      try {
-        await engine.pauseContainer(r.containerId, ctx.signal);
-      } catch (e) {
-        throw new Error(`cannot pause ${r.containerName}: ${engineMessage(e)}`);
-      }
-      ctx.faults.add(
-        {
-          id: `pause:${r.containerId}`,
-          kind: 'pause',
-          description: `${r.containerName} paused`,
-          mechanism: 'cgroup freezer (engine pause)',
-          heal: (signal) => engine.unpauseContainer(r.containerId, signal),
-        },
-        ctx.forMs,
-      );
-    }
-    return {
-      status: 'passed',
-      message: `paused ${replicas.map((r) => r.containerName).join(', ')}`,
-      evidence: {},
-    };
-  },
-});
-
-export const unpause = defineStep({
-  ...unpauseSchema,
-  async run(step, ctx) {
-    const replicas = targets(step.unpause, ctx);
-    for (const r of replicas) await ctx.faults.heal(`pause:${r.containerId}`, 'an unpause step');
-    await Promise.all(
-      replicas.map((r) => ctx.runtime.engine(r.node).unpauseContainer(r.containerId, ctx.signal)),
-    );
-    return {
-      status: 'passed',
-      message: `unpaused ${replicas.map((r) => r.containerName).join(', ')}`,
-      evidence: {},
     };
   },
 });

@@ -1,6 +1,6 @@
-import { duration } from '../../manifest/schema-parts.js';
-import { defineStepSchema } from '../types.js';
-import { serviceRef, TargetSchema } from './target.schema.js';
+import { duration } from '../../model/schema-parts.js';
+import { defineStepSchema } from '../../model/step.js';
+import { serviceRef, TargetSchema } from '../../model/target.schema.js';
 
 export const recreateSchema = defineStepSchema({
   key: 'recreate',

@@ -1,14 +1,14 @@
-import type { Replica } from '../../checks/runtime.js';
+import type { Replica } from '../../model/refs.js';
 import { parseDuration } from '../../common/duration.js';
 import { errorMessage } from '../../common/errors.js';
 import { engineMessage } from '../../engine/engine.js';
-import { QUICK_CALL_MS } from '../../orchestrator/deadline.js';
-import { LABEL } from '../../orchestrator/labels.js';
+import { QUICK_CALL_MS } from '../../common/deadline.js';
+import { LABEL } from '../../common/labels.js';
 import { replicaRequest } from '../../orchestrator/replica-request.js';
 import { stopWithGrace } from '../../orchestrator/stop.js';
 import { NotBackError, waitBack, type Back } from '../../orchestrator/wait-back.js';
-import { defineStep, type StepContext } from '../types.js';
-import { targets } from './target.js';
+import { defineStep, type StepContext } from '../../live/step.js';
+import { targets } from '../../live/targets.js';
 import { recreateSchema } from './recreate.schema.js';
 import { timeoutSignal } from '../../common/timeout.js';
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { duration, retryAttempts } from '../../manifest/schema-parts.js';
-import type { RefScope } from '../../checks/refs.js';
-import { defineStepSchema } from '../types.js';
+import { duration, retryAttempts } from '../../model/schema-parts.js';
+import type { RefScope } from '../../model/refs.js';
+import { defineStepSchema } from '../../model/step.js';
 
 const RestartSpec = retryAttempts('each service (stopped, started, waited for)', {
   backoff: ['1s', '2s'],

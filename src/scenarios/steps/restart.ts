@@ -1,16 +1,15 @@
 import { parseDuration } from '../../common/duration.js';
-import type { Replica } from '../../checks/runtime.js';
-import type { ServicePlan } from '../../orchestrator/plan.js';
 import {
   DEFAULT_RESTART_ATTEMPTS,
   RestartFailure,
   restartTopology,
+  restartService,
   type RestartReport,
   type RestartService,
 } from '../../orchestrator/restart.js';
-import { retryPolicy } from '../../orchestrator/retry.js';
-import { defineStep, type StepContext } from '../types.js';
-import { targets } from './target.js';
+import { retryPolicy } from '../../common/retry.js';
+import { defineStep, type StepContext } from '../../live/step.js';
+import { targets } from '../../live/targets.js';
 import { restartSchema, type Restart } from './restart.schema.js';
 
 /**
@@ -42,18 +41,6 @@ export const restart = defineStep({
     }
   },
 });
-
-/** A service of the plan, with its running replicas, as a restart sees it. */
-export function restartService(sp: ServicePlan, replicas: readonly Replica[]): RestartService {
-  return {
-    name: sp.spec.name,
-    tier: sp.tier,
-    mustComplete: sp.mustComplete,
-    stopGraceMs: sp.spec.stopGracePeriodMs,
-    healthcheck: sp.spec.healthcheck,
-    containers: replicas.map((x) => ({ id: x.containerId, name: x.containerName })),
-  };
-}
 
 async function restartIn(
   r: Restart,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineStepSchema } from '../types.js';
+import { defineStepSchema } from '../../model/step.js';
 
 export const snapshotSchema = defineStepSchema({
   key: 'snapshot',
@@ -20,7 +20,7 @@ export const snapshotSchema = defineStepSchema({
         ),
     }),
   },
-  // Bare names may be nodes: the snapshot loader judges `of` (snapshot/spec.ts).
+  // Bare names may be nodes: the snapshot loader judges `of` (model/snapshot.ts).
   refs: (s) =>
     s.snapshot.of?.includes('/') ? [{ ref: s.snapshot.of, path: ['snapshot', 'of'] }] : [],
 });

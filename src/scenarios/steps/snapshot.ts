@@ -1,7 +1,7 @@
 import { takeSnapshot } from '../../snapshot/capture.js';
-import { resolveSubject } from '../../snapshot/spec.js';
+import { resolveSubject } from '../../model/snapshot.js';
 import { keepSnapshot } from '../../snapshot/store.js';
-import { defineStep } from '../types.js';
+import { defineStep } from '../../live/step.js';
 import { snapshotSchema } from './snapshot.schema.js';
 
 /**

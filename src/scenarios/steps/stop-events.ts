@@ -1,4 +1,4 @@
-import type { Replica } from '../../checks/runtime.js';
+import type { Replica } from '../../model/refs.js';
 import type { Engine, LabelFilter } from '../../engine/engine.js';
 
 export interface StopMeasurement {

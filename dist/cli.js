@@ -27,7 +27,7 @@ import {
   verboseFromEnv,
   writeReports,
   writeSnapshotFile
-} from "./chunk-6VSOHMQB.js";
+} from "./chunk-DS2ULGEZ.js";
 import {
   UserError,
   connect,

@@ -13,6 +13,7 @@ import { state } from './kinds/state.js';
 import { tcp } from './kinds/tcp.js';
 import type { KindName } from './schema.js';
 import type { CheckKind } from '../live/check.js';
+import { Registry } from '../model/registry.js';
 
 /** Every kind the schema registry (schema.ts) names, with its `attempt`: a missing one does not compile. */
 const KINDS = {
@@ -31,12 +32,12 @@ const KINDS = {
   propagation,
 } satisfies { [K in KindName]: { kind: K } };
 
-const byName = new Map(
-  Object.values(KINDS as unknown as Record<string, CheckKind>).map((k) => [k.kind, k]),
+const RUN_KINDS = new Registry(
+  'check kind',
+  Object.values(KINDS as unknown as Record<string, CheckKind>),
+  (k) => k.kind,
 );
 
 export function kindOf(name: string): CheckKind {
-  const k = byName.get(name);
-  if (!k) throw new Error(`unknown check kind "${name}"`);
-  return k;
+  return RUN_KINDS.of(name);
 }

@@ -1,5 +1,5 @@
 import type { Clock } from '../common/clock.js';
-import { formatDuration, parseDuration } from '../common/duration.js';
+import { formatDuration } from '../common/duration.js';
 import type { Outcome } from '../model/check.js';
 import { KINDS_WITH_HEADERS, type RepeatEntry } from './repeat.schema.js';
 
@@ -23,16 +23,12 @@ const EPSILON = 1e-9;
 
 export function repeatPlan(r: RepeatEntry): RepeatPlan {
   if (typeof r === 'number') return { count: r, intervalMs: 0, successRatio: 1 };
-  const forMs = r.for === undefined ? undefined : parseDuration(r.for)!;
+  const forMs = r.for === undefined ? undefined : r.for.ms;
   return {
     count: r.count,
     forMs,
     intervalMs:
-      r.interval !== undefined
-        ? parseDuration(r.interval)!
-        : forMs !== undefined
-          ? FOR_DEFAULT_INTERVAL_MS
-          : 0,
+      r.interval !== undefined ? r.interval.ms : forMs !== undefined ? FOR_DEFAULT_INTERVAL_MS : 0,
     successRatio: r.successRatio,
     distribution: r.distribution && {
       header: r.distribution.header.toLowerCase(),

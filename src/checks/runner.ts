@@ -1,3 +1,4 @@
+import { durationsAsText } from '../common/duration.js';
 import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import type { Clock } from '../common/clock.js';
@@ -84,7 +85,7 @@ export async function runCheck(check: CheckSpec, opts: RunChecksOptions): Promis
     ...(check.links?.length && { links: check.links }),
     attempts,
     flaky: outcome.status === 'passed' && attempts > 1,
-    evidence: outcome.evidence,
+    evidence: durationsAsText(outcome.evidence) as Record<string, unknown>,
   };
   opts.progress?.emit({
     kind: 'check',

@@ -14,6 +14,7 @@ import { stateSchema } from './kinds/state.schema.js';
 import { tcpSchema } from './kinds/tcp.schema.js';
 import type { KindSchema } from '../model/check.js';
 import { CommonCheckShape } from '../model/common-check.js';
+import { Registry } from '../model/registry.js';
 
 /**
  * Every check kind's schema, in the order the JSON Schema lists them: what the manifest loader
@@ -38,17 +39,17 @@ const SCHEMAS = [
 
 export type KindName = (typeof SCHEMAS)[number]['kind'];
 
-const KIND_SCHEMAS = SCHEMAS as unknown as readonly KindSchema[];
-
-const byName = new Map(KIND_SCHEMAS.map((k) => [k.kind, k]));
+const KINDS = new Registry(
+  'check kind',
+  SCHEMAS as unknown as readonly KindSchema[],
+  (k) => k.kind,
+);
 
 export function kindSchemaOf(name: string): KindSchema {
-  const k = byName.get(name);
-  if (!k) throw new Error(`unknown check kind "${name}"`);
-  return k;
+  return KINDS.of(name);
 }
 
-export const KIND_NAMES: readonly string[] = KIND_SCHEMAS.map((k) => k.kind);
+export const KIND_NAMES = KINDS.names;
 
 /** The schema of one check entry of a kind: the common keys plus the kind's own. */
 export function entrySchema(k: KindSchema) {
@@ -57,5 +58,5 @@ export function entrySchema(k: KindSchema) {
 
 /** For the JSON Schema: an entry is any one kind's entry. */
 export const CheckSchema = z.union(
-  KIND_SCHEMAS.map(entrySchema) as unknown as [z.ZodTypeAny, ...z.ZodTypeAny[]],
+  KINDS.entries.map(entrySchema) as unknown as [z.ZodTypeAny, ...z.ZodTypeAny[]],
 );

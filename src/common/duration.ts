@@ -1,3 +1,34 @@
+/**
+ * A duration as the manifest writes it: its milliseconds for the run, its text for messages
+ * (and for JSON, where the manifest's own words are kept).
+ */
+export class Duration {
+  constructor(
+    readonly text: string,
+    readonly ms: number,
+  ) {}
+
+  toString(): string {
+    return this.text;
+  }
+
+  toJSON(): string {
+    return this.text;
+  }
+}
+
+/**
+ * `value` with every Duration in it written as the manifest wrote it: evidence carries parts of
+ * an entry (a `within`, a `hold`), and results are plain data, as their JSON is.
+ */
+export function durationsAsText(value: unknown): unknown {
+  if (value instanceof Duration) return value.text;
+  if (Array.isArray(value)) return value.map(durationsAsText);
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype)
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, durationsAsText(v)]));
+  return value;
+}
+
 const UNITS_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /**

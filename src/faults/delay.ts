@@ -1,6 +1,5 @@
 import type { z } from 'zod';
 import type { Outcome } from '../model/check.js';
-import { parseDuration } from '../common/duration.js';
 import { Addresses } from './network/addresses.js';
 import { discard, nextFaultNames, prepare, requireTools, startProxies } from './network/inject.js';
 import { PROXY_UID } from './network/proxy.js';
@@ -28,8 +27,8 @@ export const delay = defineStep({
 });
 
 async function runDelay(d: z.output<typeof DelaySpec>, ctx: StepContext): Promise<Outcome> {
-  const ms = d.ms ?? parseDuration(d.duration!)!;
-  const jitterMs = d.jitter === undefined ? 0 : parseDuration(d.jitter)!;
+  const ms = d.ms ?? d.duration!.ms;
+  const jitterMs = d.jitter === undefined ? 0 : d.jitter.ms;
   const addrs = new Addresses(ctx.runtime, ctx.signal);
   const { plans } = await shapingPlan(d, ctx, addrs);
   const { chain, handle } = nextFaultNames(ctx.runtime.runId);

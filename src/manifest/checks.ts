@@ -1,4 +1,3 @@
-import { parseDuration } from '../common/duration.js';
 import type { Problem } from '../common/errors.js';
 import { didYouMean } from '../common/suggest.js';
 import type { YamlSource } from '../common/yaml-source.js';
@@ -89,10 +88,10 @@ export function loadCheck(
     kind: kind.kind,
     phase: kind.phase,
     entry: value,
-    timeoutMs: parseDuration(value.timeout)!,
+    timeoutMs: value.timeout.ms,
     retry: value.retry && {
-      timeoutMs: parseDuration(value.retry.timeout)!,
-      intervalMs: parseDuration(value.retry.interval)!,
+      timeoutMs: value.retry.timeout.ms,
+      intervalMs: value.retry.interval.ms,
       backoff: value.retry.backoff,
     },
     serial: value.serial,

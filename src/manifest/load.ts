@@ -1,6 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { parseDuration } from '../common/duration.js';
 import { UserError, type Problem, type SourcePos } from '../common/errors.js';
 import { interpolateTree, type Env } from '../common/interpolate.js';
 import { readYamlFile, type YamlSource } from '../common/yaml-source.js';
@@ -129,8 +128,8 @@ export function loadSuite(manifestPath: string, options: LoadOptions = {}): Suit
         name,
         node,
         project,
-        waitTimeoutMs: parseDuration(topo.wait.timeout)!,
-        stableMs: parseDuration(topo.wait.stable)!,
+        waitTimeoutMs: topo.wait.timeout.ms,
+        stableMs: topo.wait.stable.ms,
         publish: topo.publish,
         ...(topo.gpu === 'optional' && { gpu: topo.gpu }),
         pos: src.keyPosOf(['topologies', name]),
@@ -179,8 +178,7 @@ export function loadSuite(manifestPath: string, options: LoadOptions = {}): Suit
     ],
     images: {
       pull: retryPolicy(
-        manifest.images?.pull?.backoff?.map((d) => parseDuration(d)!) ??
-          DEFAULT_PULL_RETRY.backoffMs,
+        manifest.images?.pull?.backoff?.map((d) => d.ms) ?? DEFAULT_PULL_RETRY.backoffMs,
         manifest.images?.pull?.attempts,
       ),
       carry: manifest.images?.carry ?? false,

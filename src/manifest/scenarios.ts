@@ -1,7 +1,7 @@
 import { loadCheck } from './checks.js';
 import { KIND_NAMES } from '../checks/schema.js';
 import type { CheckSpec } from '../model/suite.js';
-import { parseDuration } from '../common/duration.js';
+import { Duration } from '../common/duration.js';
 import type { Problem } from '../common/errors.js';
 import { didYouMean } from '../common/suggest.js';
 import type { YamlSource } from '../common/yaml-source.js';
@@ -126,7 +126,7 @@ function loadStep(
     name: name ?? describeStep(key, data[key]),
     entry: data,
     targets: refs.targets,
-    forMs: typeof data.for === 'string' ? parseDuration(data.for) : undefined,
+    forMs: data.for instanceof Duration ? data.for.ms : undefined,
     pos: src.keyPosOf([...at, key]),
   };
 }
@@ -153,6 +153,7 @@ function loadCheckStep(
 }
 
 function describeStep(key: string, value: unknown): string {
+  if (value instanceof Duration) return `${key} ${value.text}`;
   if (value && typeof value === 'object') {
     const v = value as Record<string, unknown>;
     const target =

@@ -5,7 +5,13 @@ import { parsePublicKey } from '../common/ssh-keys.js';
 import { CheckSchema } from '../checks/schema.js';
 import { ScenarioSchema } from '../scenarios/schema.js';
 import { SnapshotsSchema } from '../snapshot/schema.js';
-import { duration, name, retryAttempts } from '../model/schema-parts.js';
+import {
+  defaultBeforeLoad,
+  duration,
+  listsDefaultFirst,
+  name,
+  retryAttempts,
+} from '../model/schema-parts.js';
 
 /**
  * The suite manifest's shape. This schema is the single source of truth: the loader validates
@@ -123,15 +129,15 @@ export const NodeSchema = z
 
 export const WaitSchema = z.strictObject({
   timeout: duration()
-    .default('2m')
     .describe(
       'How long every service may take to be running, and healthy where it has a healthcheck.',
-    ),
+    )
+    .prefault('2m'),
   stable: duration()
-    .default('1s')
     .describe(
       'A service without a healthcheck counts as up once it has run this long without exiting, so a crash right after start fails the run.',
-    ),
+    )
+    .prefault('1s'),
 });
 
 export const AttachSchema = z
@@ -181,7 +187,7 @@ export const TopologySchema = z
       .optional()
       .describe('Files of KEY=VALUE lines for interpolation, like `docker compose --env-file`.'),
     profiles: z.array(z.string()).default([]).describe('Compose profiles to enable.'),
-    wait: WaitSchema.default({ timeout: '2m', stable: '1s' }),
+    wait: WaitSchema.prefault({ timeout: '2m', stable: '1s' }),
     publish: z
       .enum(['declared', 'ephemeral'])
       .default('declared')
@@ -252,22 +258,18 @@ export const ManifestSchema = z
       )
       .optional()
       .describe('Run the whole suite once per combination, with each value as a ${VARIABLE}.'),
-    checks: z
-      .array(CheckSchema)
-      .default([])
-      .describe('Probes run once every topology is up; in parallel unless `serial: true`.'),
+    checks: defaultBeforeLoad(z.array(CheckSchema), []).describe(
+      'Probes run once every topology is up; in parallel unless `serial: true`.',
+    ),
     secrets: z
       .array(z.string())
       .default([])
       .describe(
         'Variables whose values are masked in every report. Values of variables named like *PASSWORD*, *TOKEN*, *SECRET*, *API_KEY* are masked anyway.',
       ),
-    scenarios: z
-      .array(ScenarioSchema)
-      .default([])
-      .describe(
-        'Ordered steps (lifecycle actions, faults, checks) run after the checks; every fault is healed afterwards.',
-      ),
+    scenarios: defaultBeforeLoad(z.array(ScenarioSchema), []).describe(
+      'Ordered steps (lifecycle actions, faults, checks) run after the checks; every fault is healed afterwards.',
+    ),
     snapshots: SnapshotsSchema,
     images: z
       .strictObject({
@@ -332,8 +334,14 @@ export type NodeConfig = z.output<typeof NodeSchema>;
 export type TopologyConfig = z.output<typeof TopologySchema>;
 
 export function manifestJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(ManifestSchema, { io: 'input', target: 'draft-2020-12' }) as Record<
-    string,
-    unknown
-  >;
+  return z.toJSONSchema(ManifestSchema, {
+    io: 'input',
+    target: 'draft-2020-12',
+    override: ({ zodSchema, jsonSchema }) => {
+      if (!listsDefaultFirst(zodSchema) || !('default' in jsonSchema)) return;
+      const { default: value, ...rest } = jsonSchema;
+      for (const key of Object.keys(rest)) delete (jsonSchema as Record<string, unknown>)[key];
+      Object.assign(jsonSchema, { default: value }, rest);
+    },
+  }) as Record<string, unknown>;
 }

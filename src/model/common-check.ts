@@ -5,11 +5,11 @@ import { RepeatSchema } from '../checks/repeat.schema.js';
 /** Fields every check has, whatever its kind. */
 export const CommonCheckShape = {
   name: z.string().min(1).describe('What the check proves, in words a reviewer reads.'),
-  timeout: duration().default('10s').describe('Time limit of one attempt.'),
+  timeout: duration().describe('Time limit of one attempt.').prefault('10s'),
   retry: z
     .strictObject({
-      timeout: duration().describe('Keep retrying a failing check for this long.'),
-      interval: duration().default('1s').describe('Wait between attempts.'),
+      timeout: duration('Keep retrying a failing check for this long.'),
+      interval: duration().describe('Wait between attempts.').prefault('1s'),
       backoff: z
         .number()
         .min(1)

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDuration } from '../common/duration.js';
+import { Duration, parseDuration } from '../common/duration.js';
 
 /** Small schema pieces shared by the manifest and the check kinds. */
 
@@ -12,13 +12,41 @@ export const name = (what: string) =>
       `${what} names use letters, digits, "_", "." and "-", and start with a letter or digit`,
     );
 
-export const duration = () =>
-  z
+/**
+ * A duration with a unit, in milliseconds once loaded (a Duration), so nothing at run time
+ * parses one again. Its description is given here, on the text the manifest holds, so the
+ * JSON Schema (which describes that text) reads as before.
+ */
+export const duration = (description?: string) => {
+  const text = z
     .string()
     .refine((s) => parseDuration(s) !== undefined && /[a-z]$/.test(s.trim()), {
       message: 'expected a duration with a unit, like 500ms, 30s or 2m',
     })
     .meta({ pattern: '^(\\d+(\\.\\d+)?(us|ms|s|m|h))+$' });
+  return (description === undefined ? text : text.describe(description)).transform(
+    (s) => new Duration(s, parseDuration(s)!),
+  );
+};
+
+const DEFAULT_FIRST = new WeakSet<object>();
+
+/**
+ * `schema.default(value)` for what holds durations. A zod `default` of a schema that transforms
+ * is left out of the JSON Schema; a prefault is kept, but listed after the description, where
+ * a default came first: manifestJsonSchema() puts these back first, so the schema reads as
+ * before durations became milliseconds.
+ */
+export function defaultBeforeLoad<T extends z.ZodType>(schema: T, value: z.input<T>) {
+  const s = schema.prefault(value as never);
+  // A description (a clone of `s`) keeps its definition: that is what is marked.
+  DEFAULT_FIRST.add(s._zod.def);
+  return s;
+}
+
+export function listsDefaultFirst(schema: z.core.$ZodType): boolean {
+  return DEFAULT_FIRST.has(schema._zod.def);
+}
 
 /** `attempts` and `backoff`: how often to try something, and how long to wait in between. */
 export const retryAttempts = (what: string, defaults: { backoff: string[] }) =>

@@ -12,6 +12,7 @@ import { restart } from './steps/restart.js';
 import { snapshot } from './steps/snapshot.js';
 import type { StepKey } from './schema.js';
 import type { StepKind } from '../live/step.js';
+import { Registry } from '../model/registry.js';
 
 /** Every step the schema registry (schema.ts) names, with its `run`: a missing one does not compile. */
 const STEPS = {
@@ -35,12 +36,12 @@ const STEPS = {
   snapshot,
 } satisfies { [K in StepKey]: { key: K } };
 
-const byKey = new Map(
-  Object.values(STEPS as unknown as Record<string, StepKind>).map((s) => [s.key, s]),
+const RUN_STEPS = new Registry(
+  'step',
+  Object.values(STEPS as unknown as Record<string, StepKind>),
+  (s) => s.key,
 );
 
 export function stepOf(key: string): StepKind {
-  const s = byKey.get(key);
-  if (!s) throw new Error(`unknown step "${key}"`);
-  return s;
+  return RUN_STEPS.of(key);
 }

@@ -1,3 +1,4 @@
+import { durationsAsText } from '../common/duration.js';
 import { runCheck, type RunChecksOptions } from '../checks/runner.js';
 import type { Runtime } from '../live/runtime.js';
 import type { Outcome } from '../model/check.js';
@@ -123,7 +124,7 @@ function result(step: StepSpec, o: Outcome, startedMs: number, durationMs: numbe
     startedMs: Math.round(startedMs),
     durationMs: Math.round(durationMs),
     message: o.message,
-    evidence: o.evidence,
+    evidence: durationsAsText(o.evidence) as Record<string, unknown>,
     source: step.pos,
     ...(step.targets.length && { targets: step.targets }),
   };

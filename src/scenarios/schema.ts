@@ -12,6 +12,7 @@ import { pauseSchema, unpauseSchema } from '../faults/pause.schema.js';
 import { recreateSchema } from './steps/recreate.schema.js';
 import { restartSchema } from './steps/restart.schema.js';
 import { snapshotSchema } from './steps/snapshot.schema.js';
+import { Registry } from '../model/registry.js';
 import type { StepSchema } from '../model/step.js';
 
 /**
@@ -42,17 +43,13 @@ const SCHEMAS = [
 
 export type StepKey = (typeof SCHEMAS)[number]['key'];
 
-const STEP_SCHEMAS = SCHEMAS as unknown as readonly StepSchema[];
+const STEPS = new Registry('step', SCHEMAS as unknown as readonly StepSchema[], (s) => s.key);
 
 export const CHECK_STEP = 'check';
-export const STEP_KEYS: readonly string[] = [...STEP_SCHEMAS.map((s) => s.key), CHECK_STEP];
-
-const byKey = new Map(STEP_SCHEMAS.map((s) => [s.key, s]));
+export const STEP_KEYS: readonly string[] = [...STEPS.names, CHECK_STEP];
 
 export function stepSchemaOf(key: string): StepSchema {
-  const s = byKey.get(key);
-  if (!s) throw new Error(`unknown step "${key}"`);
-  return s;
+  return STEPS.of(key);
 }
 
 const StepCommon = {
@@ -79,7 +76,7 @@ export const ScenarioSchema = z.strictObject({
   name: z.string().min(1),
   steps: z
     .array(
-      z.union([...STEP_SCHEMAS.map(stepSchema), CheckStepSchema] as unknown as [
+      z.union([...STEPS.entries.map(stepSchema), CheckStepSchema] as unknown as [
         z.ZodTypeAny,
         ...z.ZodTypeAny[],
       ]),

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { dur } from '../support/specs.js';
 import { gpu, NO_GPU } from '../../src/checks/kinds/gpu.js';
 import type { CheckContext } from '../../src/live/check.js';
 import { realClock } from '../../src/common/clock.js';
@@ -33,7 +34,7 @@ function onRunner(min: number) {
     clock: realClock,
   };
   return gpu.attempt(
-    { name: 'gpus', timeout: '10s', serial: false, any: false, gpu: { runner: true, min } },
+    { name: 'gpus', timeout: dur('10s'), serial: false, any: false, gpu: { runner: true, min } },
     ctx,
   );
 }

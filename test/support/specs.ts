@@ -1,3 +1,4 @@
+import { Duration, parseDuration } from '../../src/common/duration.js';
 import type { ComposeProject, ServiceSpec } from '../../src/compose/model.js';
 import type { Suite, TopologySpec } from '../../src/model/suite.js';
 
@@ -85,4 +86,9 @@ export function suite(topologies: TopologySpec[]): Suite {
     report: {},
     warnings: [],
   };
+}
+
+/** A duration as the manifest's schema hands it on (src/model/schema-parts.ts). */
+export function dur(text: string): Duration {
+  return new Duration(text, parseDuration(text)!);
 }

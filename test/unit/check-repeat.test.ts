@@ -13,7 +13,7 @@ import { realClock } from '../../src/common/clock.js';
 import { loadProblems } from '../support/load-problems.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { mockKind, runnerOptions } from '../support/mock-kind.js';
-import { suite } from '../support/specs.js';
+import { dur, suite } from '../support/specs.js';
 
 const pos = { file: 'm.yml', line: 3, column: 5 };
 
@@ -29,7 +29,7 @@ function spec(repeat: unknown, over: Partial<CheckSpec> = {}): CheckSpec {
     phase: 'live',
     entry: {
       name: 'c',
-      timeout: '10s',
+      timeout: dur('10s'),
       serial: false,
       any: false,
       repeat: RepeatSchema.parse(repeat),

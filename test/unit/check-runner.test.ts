@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { dur } from '../support/specs.js';
 import { runCheck, runChecks } from '../../src/checks/runner.js';
 import type { Outcome } from '../../src/model/check.js';
 import type { CheckSpec } from '../../src/model/suite.js';
@@ -13,7 +14,7 @@ function spec(over: Partial<CheckSpec> = {}): CheckSpec {
     name: 'c',
     kind: 'fake',
     phase: 'live',
-    entry: { name: 'c', timeout: '10s', serial: false, any: false },
+    entry: { name: 'c', timeout: dur('10s'), serial: false, any: false },
     timeoutMs: 10_000,
     serial: false,
     pos,
@@ -111,7 +112,10 @@ describe('check runner', () => {
         ),
     );
     const timedOut = await runCheck(
-      spec({ timeoutMs: 20, entry: { name: 'c', timeout: '20ms', serial: false, any: false } }),
+      spec({
+        timeoutMs: 20,
+        entry: { name: 'c', timeout: dur('20ms'), serial: false, any: false },
+      }),
       opts(clock),
     );
     expect(timedOut).toMatchObject({ status: 'failed', message: 'no answer within 20ms' });
@@ -142,7 +146,7 @@ describe('check runner', () => {
         index,
         name,
         serial: name.startsWith('s'),
-        entry: { name, timeout: '10s', serial: false, any: false },
+        entry: { name, timeout: dur('10s'), serial: false, any: false },
       }),
     );
     const results = await runChecks(checks, { ...opts(new FakeClock()), concurrency: 2 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { dur } from '../support/specs.js';
 import { gpu, NO_GPU } from '../../src/checks/kinds/gpu.js';
 import type { Runtime } from '../../src/live/runtime.js';
 import type { Replica } from '../../src/model/refs.js';
@@ -41,7 +42,7 @@ function attempt(
   return gpu.attempt(
     {
       name: 'g',
-      timeout: '10s',
+      timeout: dur('10s'),
       serial: false,
       any: opts.any ?? false,
       gpu: { service: 'pc2/vision', min: opts.min ?? 1 },

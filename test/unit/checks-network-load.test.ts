@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { dur } from '../support/specs.js';
 import { UserError } from '../../src/common/errors.js';
 import { parseTarget } from '../../src/checks/kinds/reach.schema.js';
 import { loadSuite } from '../../src/manifest/load.js';
@@ -98,7 +99,7 @@ describe('loading network and GPU checks', () => {
     expect(byName.stream).toMatchObject({
       kind: 'sse',
       timeoutMs: 10_000,
-      entry: { sse: { path: '/' }, expect: { events: 3, clients: 5, hold: '5s' } },
+      entry: { sse: { path: '/' }, expect: { events: 3, clients: 5, hold: dur('5s') } },
     });
     expect(byName.gpus!.entry).toMatchObject({ gpu: { runner: true, min: 1 } });
   });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { dur } from '../support/specs.js';
 import { judgeCount } from '../../src/checks/kinds/count.js';
 import { parseLabel, wholeNumber } from '../../src/checks/kinds/count.schema.js';
 import { lineEvidence, matching } from '../../src/checks/kinds/logs.js';
@@ -329,7 +330,7 @@ describe('logs', () => {
     expect(s.checks[0]).toMatchObject({
       kind: 'logs',
       targets: ['t/api'],
-      entry: { logs: { ignoreCase: false, within: '10s' } },
+      entry: { logs: { ignoreCase: false, within: dur('10s') } },
     });
   });
 });

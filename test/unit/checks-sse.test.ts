@@ -1,5 +1,6 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dur } from '../support/specs.js';
 import { SseParser, type SseEvent } from '../../src/checks/kinds/sse-parse.js';
 import { sse } from '../../src/checks/kinds/sse.js';
 import type { CheckContext } from '../../src/live/check.js';
@@ -130,7 +131,7 @@ describe('the sse client against a local server', () => {
     return sse.attempt(
       {
         name: 's',
-        timeout: '10s',
+        timeout: dur('10s'),
         serial: false,
         any: false,
         sse: { url: `${base}${path}`, path: '/', headers: {} },
@@ -162,7 +163,7 @@ describe('the sse client against a local server', () => {
   it('counts a reset connection as a drop, with the socket error', async () => {
     const o = await attempt(
       '/reset',
-      { events: 1, hold: '2s', clients: 2 },
+      { events: 1, hold: dur('2s'), clients: 2 },
       AbortSignal.timeout(5000),
     );
     expect(o.status).toBe('failed');
@@ -183,7 +184,7 @@ describe('the sse client against a local server', () => {
     const o = await sse.attempt(
       {
         name: 's',
-        timeout: '10s',
+        timeout: dur('10s'),
         serial: false,
         any: false,
         sse: { url: `http://127.0.0.1:${port}/`, path: '/', headers: {} },

@@ -65,10 +65,10 @@ describe('connecting from the runner', () => {
 
 describe('tcp helpers', () => {
   it('waits half the attempt for a connection, in whole seconds, at least one', () => {
-    expect(connectWaitMs('10s')).toBe(5000);
-    expect(connectWaitMs('3s')).toBe(1000);
-    expect(connectWaitMs('500ms')).toBe(1000);
-    expect(connectWaitMs('1m')).toBe(30_000);
+    expect(connectWaitMs(10_000)).toBe(5000);
+    expect(connectWaitMs(3_000)).toBe(1000);
+    expect(connectWaitMs(500)).toBe(1000);
+    expect(connectWaitMs(60_000)).toBe(30_000);
   });
 
   it('reaches a service by its own name, without the topology', () => {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, parseDuration, parseSize } from '../../src/common/duration.js';
+import {
+  Duration,
+  durationsAsText,
+  formatDuration,
+  parseDuration,
+  parseSize,
+} from '../../src/common/duration.js';
+import { duration } from '../../src/model/schema-parts.js';
 
 describe('durations and sizes', () => {
   it.each([
@@ -29,5 +36,23 @@ describe('durations and sizes', () => {
       '1.5s',
       '2m5s',
     ]);
+  });
+});
+
+describe('durations in the manifest', () => {
+  it('are milliseconds once loaded, and read as the manifest wrote them', () => {
+    const d = duration().parse('1m30s');
+    expect(d).toBeInstanceOf(Duration);
+    expect(d.ms).toBe(90_000);
+    expect(`within ${d}`).toBe('within 1m30s');
+    expect(JSON.stringify({ within: d })).toBe('{"within":"1m30s"}');
+    expect(duration().safeParse('90').success).toBe(false);
+  });
+
+  it('are written as text wherever evidence carries them, nothing else changed', () => {
+    const at = new Date(0);
+    expect(
+      durationsAsText({ expected: { within: new Duration('2s', 2000), events: 3 }, at, l: [1] }),
+    ).toEqual({ expected: { within: '2s', events: 3 }, at, l: [1] });
   });
 });

@@ -15,7 +15,7 @@ import { loss } from '../../src/faults/loss.js';
 import { partition } from '../../src/faults/partition.js';
 import type { StepContext } from '../../src/live/step.js';
 import { workdir } from '../support/cli.js';
-import { service, suite as suiteOf, topology } from '../support/specs.js';
+import { dur, service, suite as suiteOf, topology } from '../support/specs.js';
 
 /*
  * The order of a network fault's life, on the fake engine: helpers, preflight, record, apply,
@@ -239,7 +239,7 @@ describe('network fault steps on the fake engine', () => {
       isPreflight(s) ? ok(`${PREFLIGHT_OK}qdisc.netem=ok\n`) : ok(),
     );
     const out = await delay.run(
-      { delay: { service: 'a', duration: '200ms', jitter: '20ms', to: 'b' } },
+      { delay: { service: 'a', duration: dur('200ms'), jitter: dur('20ms'), to: 'b' } },
       ctx,
     );
     expect(out).toMatchObject({

@@ -28,7 +28,7 @@ import { run } from '../../src/run.js';
 import type { ScenarioSpec } from '../../src/model/suite.js';
 import { workdir } from '../support/cli.js';
 import { FakeClock } from '../support/fake-clock.js';
-import { dependsOn, service, suite, topology } from '../support/specs.js';
+import { dependsOn, dur, service, suite, topology } from '../support/specs.js';
 import { VirtualClock } from '../support/virtual-clock.js';
 
 const pos = { file: 'test.yml', line: 1, column: 1 };
@@ -853,7 +853,9 @@ topologies:
     // A service restart waits for it to be back too, with the same bound on attempts.
     const bounded = load(sc('      - restart: { service: db, attempts: 2, timeout: 5s }\n'))
       .scenarios[0]!.steps[0]!;
-    expect(bounded.entry).toMatchObject({ restart: { service: 'db', attempts: 2, timeout: '5s' } });
+    expect(bounded.entry).toMatchObject({
+      restart: { service: 'db', attempts: 2, timeout: dur('5s') },
+    });
     expect(
       problems(sc('      - restart: { topology: t, replica: 1 }\n')).map((p) => p.message),
     ).toEqual(['step restart: `replica` goes with `service`, not `topology`']);

@@ -55,7 +55,7 @@ export const HttpExpect = z.strictObject({
 export const httpSchema = defineKindSchema({
   kind: 'http',
   phase: 'live',
-  shape: { http: HttpRequest, expect: HttpExpect.default({ status: '2xx' }) },
+  shape: { http: HttpRequest, expect: HttpExpect.prefault({ status: '2xx' }) },
   refs: (c) => [
     ...(c.http.service ? [{ ref: c.http.service, path: ['http', 'service'] }] : []),
     ...(c.http.from ? [{ ref: c.http.from, path: ['http', 'from'] }] : []),

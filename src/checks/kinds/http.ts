@@ -1,5 +1,4 @@
 import type { z } from 'zod';
-import { parseDuration } from '../../common/duration.js';
 import { parseJsonPath, subsetMismatch, valueAt } from '../../model/jsonpath.js';
 import { excerpt, textMismatch } from '../../model/match.js';
 import { acrossReplicas } from '../../live/replicas.js';
@@ -205,7 +204,7 @@ function judge(res: Response, e: Expect, keep?: string): Outcome {
       if (miss) return fail(`JSON body: ${miss}`);
     }
   }
-  if (e.within !== undefined && res.latencyMs > parseDuration(e.within)!) {
+  if (e.within !== undefined && res.latencyMs > e.within.ms) {
     return fail(`answered in ${res.latencyMs}ms, over the ${e.within} bound`);
   }
   return { status: 'passed', message: `status ${res.status} in ${res.latencyMs}ms`, evidence };

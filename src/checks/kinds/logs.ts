@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { formatDuration, parseDuration } from '../../common/duration.js';
+import { formatDuration } from '../../common/duration.js';
 import type { LogLine } from '../../engine/engine.js';
 import { excerpt } from '../../model/match.js';
 import { acrossReplicas } from '../../live/replicas.js';
@@ -39,7 +39,7 @@ function regex(spec: Spec): RegExp {
 }
 
 function sinceMs(spec: Spec): number | undefined {
-  return spec.since === undefined ? undefined : Date.now() - parseDuration(spec.since)!;
+  return spec.since === undefined ? undefined : Date.now() - spec.since.ms;
 }
 
 /** A log line as evidence shows it. */
@@ -95,7 +95,7 @@ async function judgePresent(
 ): Promise<Outcome> {
   const re = regex(spec);
   const engine = rt.engine(r.node);
-  const withinMs = spec.within === undefined ? undefined : parseDuration(spec.within)!;
+  const withinMs = spec.within === undefined ? undefined : spec.within.ms;
   const state = withinMs === undefined ? undefined : await rt.inspect(r, signal);
   const startedMs = state?.startedAt ? Date.parse(state.startedAt) : undefined;
   const windowEnd =

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { parseDuration } from '../../common/duration.js';
 import { duration } from '../../model/schema-parts.js';
 import { defineKindSchema } from '../../model/check.js';
 import type { CommonCheck } from '../../model/common-check.js';
@@ -67,11 +66,11 @@ const PropagationSpec = z.strictObject({
   write: Write.describe('Where the token is written (on one node).'),
   see: See.describe('Where it must become visible (on another node, usually).'),
   within: duration()
-    .default('5s')
     .describe(
       'It must be visible this soon after the write; with `expect: { arrives: false }`, how long it is looked for.',
-    ),
-  interval: duration().default('100ms').describe('How often to look.'),
+    )
+    .prefault('5s'),
+  interval: duration().describe('How often to look.').prefault('100ms'),
 });
 
 const PropagationExpect = z.strictObject({
@@ -95,7 +94,7 @@ export const propagationSchema = defineKindSchema({
   problems: (c) => {
     const { timeout, retry } = c as typeof c & CommonCheck;
     return [
-      ...(parseDuration(c.propagation.within)! > parseDuration(timeout)!
+      ...(c.propagation.within.ms > timeout.ms
         ? [
             {
               message: `\`within: ${c.propagation.within}\` is longer than the check's \`timeout: ${timeout}\`, which would end it first; raise \`timeout\``,

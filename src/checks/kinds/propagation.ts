@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
-import { formatDuration, parseDuration } from '../../common/duration.js';
+import { formatDuration } from '../../common/duration.js';
 import { errorMessage } from '../../common/errors.js';
 import { readFileText } from '../../snapshot/files.js';
 import { excerpt } from '../../model/match.js';
@@ -30,8 +30,8 @@ export const propagation = defineKind({
     const wrote = await write(rt, writer, p.write, token, ctx.signal);
     if (wrote) return wrote;
     const t0 = ctx.clock.now();
-    const withinMs = parseDuration(p.within)!;
-    const intervalMs = parseDuration(p.interval)!;
+    const withinMs = p.within.ms;
+    const intervalMs = p.interval.ms;
     const seenAfter = new Map<string, number>();
     /** The line each reader showed the token in. */
     const seenIn = new Map<string, string>();

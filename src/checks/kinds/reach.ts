@@ -1,3 +1,4 @@
+import type { Duration } from '../../common/duration.js';
 import pLimit from 'p-limit';
 import { Unaddressable, type PeerEndpoint } from '../../live/runtime.js';
 import type { Replica } from '../../model/refs.js';
@@ -43,7 +44,7 @@ export const reach = defineKind({
     if (idle)
       return { status: 'error', message: `${idle.ref} has no running container`, evidence: {} };
 
-    const waitMs = connectWaitMs(c.timeout);
+    const waitMs = connectWaitMs(c.timeout.ms);
     const limit = pLimit(PARALLEL);
     // Another topology's service is reached one container at a time: a cell each.
     const endpoints = async (r: Replica, t: Target): Promise<PeerEndpoint[] | Unaddressable> => {
@@ -122,7 +123,7 @@ export const reach = defineKind({
 });
 
 /** The check's time ran out: the cells that answered, judged, and those still pending. */
-function partial(matrix: Row[], expected: boolean, any: boolean, timeout: string): Outcome {
+function partial(matrix: Row[], expected: boolean, any: boolean, timeout: Duration): Outcome {
   const waiting = matrix.filter((m) => m.pending);
   const answered = matrix.filter((m) => !m.pending);
   const first = waiting[0]!;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDuration } from '../../common/duration.js';
+import { Duration } from '../../common/duration.js';
 import { duration } from '../../model/schema-parts.js';
 import { regexProblems, TextMatchSchema } from '../../model/match.js';
 import { defineKindSchema } from '../../model/check.js';
@@ -67,17 +67,17 @@ export const SseExpect = z.strictObject({
 type Expect = z.output<typeof SseExpect>;
 
 /** `hold` and `within` must fit in one attempt, which the check's `timeout` ends. */
-function timeProblems(e: Expect, timeout: string): { message: string; path: string[] }[] {
-  const limit = parseDuration(timeout)!;
+function timeProblems(e: Expect, timeout: Duration): { message: string; path: string[] }[] {
+  const limit = timeout.ms;
   const out = [];
-  if (e.hold !== undefined && parseDuration(e.hold)! >= limit) {
-    const enough = `${Math.ceil(parseDuration(e.hold)! / 1000) + 5}s`;
+  if (e.hold !== undefined && e.hold.ms >= limit) {
+    const enough = `${Math.ceil(e.hold.ms / 1000) + 5}s`;
     out.push({
       message: `\`hold: ${e.hold}\` keeps the streams open past the check's \`timeout: ${timeout}\`; set a longer timeout, e.g. \`timeout: ${enough}\``,
       path: ['expect', 'hold'],
     });
   }
-  if (e.within !== undefined && parseDuration(e.within)! > limit) {
+  if (e.within !== undefined && e.within.ms > limit) {
     out.push({
       message: `\`within: ${e.within}\` is longer than the check's \`timeout: ${timeout}\`; set \`timeout: ${e.within}\` or more`,
       path: ['expect', 'within'],
@@ -89,11 +89,14 @@ function timeProblems(e: Expect, timeout: string): { message: string; path: stri
 export const sseSchema = defineKindSchema({
   kind: 'sse',
   phase: 'live',
-  shape: { sse: SseSource, expect: SseExpect.default({ events: 1, clients: 1 }) },
+  shape: { sse: SseSource, expect: SseExpect.prefault({ events: 1, clients: 1 }) },
   refs: (c) => (c.sse.service ? [{ ref: c.sse.service, path: ['sse', 'service'] }] : []),
   problems: (c) => [
     ...regexProblems(c.expect.match).map((message) => ({ message, path: ['expect', 'match'] })),
     // The loader hands the whole entry over, common keys included.
-    ...timeProblems(c.expect, (c as typeof c & Partial<CommonCheck>).timeout ?? '10s'),
+    ...timeProblems(
+      c.expect,
+      (c as typeof c & Partial<CommonCheck>).timeout ?? new Duration('10s', 10_000),
+    ),
   ],
 });

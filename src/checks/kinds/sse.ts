@@ -1,6 +1,5 @@
 import { performance } from 'node:perf_hooks';
 import type { z } from 'zod';
-import { parseDuration } from '../../common/duration.js';
 import { errorMessage } from '../../common/errors.js';
 import { excerpt, textMismatch, type TextMatch } from '../../model/match.js';
 import { acrossReplicas } from '../../live/replicas.js';
@@ -84,8 +83,8 @@ async function listenAll(
     url,
     headers: { accept: 'text/event-stream', 'cache-control': 'no-cache', ...headers },
     expect: e,
-    withinMs: e.within === undefined ? undefined : parseDuration(e.within)!,
-    holdMs: e.hold === undefined ? undefined : parseDuration(e.hold)!,
+    withinMs: e.within === undefined ? undefined : e.within.ms,
+    holdMs: e.hold === undefined ? undefined : e.hold.ms,
   };
   const reports = await Promise.all(
     Array.from({ length: e.clients }, (_, i) =>

@@ -1,6 +1,5 @@
 import { connect as netConnect } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { parseDuration } from '../../common/duration.js';
 import { acrossReplicas } from '../../live/replicas.js';
 import { Unaddressable, type Runtime } from '../../live/runtime.js';
 import type { Replica } from '../../model/refs.js';
@@ -20,8 +19,8 @@ export interface Connection {
  * How long one connection attempt may wait before it counts as unanswered: half the check's
  * attempt time (at least 1 s), so the verdict, with its evidence, comes before the time limit.
  */
-export function connectWaitMs(timeout: string): number {
-  return Math.max(1000, Math.floor(parseDuration(timeout)! / 2000) * 1000);
+export function connectWaitMs(timeoutMs: number): number {
+  return Math.max(1000, Math.floor(timeoutMs / 2000) * 1000);
 }
 
 /**
@@ -195,7 +194,7 @@ export const tcp = defineKind({
   async attempt(c, ctx) {
     const { service, host, port, from } = c.tcp;
     const open = c.expect.open;
-    const waitMs = connectWaitMs(c.timeout);
+    const waitMs = connectWaitMs(c.timeout.ms);
     const rt = ctx.runtime!;
     if (from) {
       return acrossReplicas(rt.replicas(from), c.any, async (r) => {

@@ -5,9 +5,7 @@ import { defineStepSchema } from '../../model/step.js';
 export const sleepSchema = defineStepSchema({
   key: 'sleep',
   shape: {
-    sleep: duration().describe(
-      'Wait this long (prefer a check with retry where an event can be awaited).',
-    ),
+    sleep: duration('Wait this long (prefer a check with retry where an event can be awaited).'),
   },
   refs: () => [],
 });

@@ -1,11 +1,10 @@
-import { parseDuration } from '../../common/duration.js';
 import { defineStep } from '../../live/step.js';
 import { healSchema, sleepSchema } from './control.schema.js';
 
 export const sleep = defineStep({
   ...sleepSchema,
   async run(step, ctx) {
-    await ctx.clock.sleep(parseDuration(step.sleep)!, ctx.signal);
+    await ctx.clock.sleep(step.sleep.ms, ctx.signal);
     return { status: 'passed', message: `slept ${step.sleep}`, evidence: {} };
   },
 });

@@ -13,7 +13,7 @@ export const stopSchema = defineStepSchema({
     }),
     expect: z
       .strictObject({
-        graceAtLeast: duration().describe(
+        graceAtLeast: duration(
           'The service is configured with at least this grace period, and was not killed before it ran out.',
         ),
       })

@@ -1,4 +1,4 @@
-import { formatDuration, parseDuration } from '../../common/duration.js';
+import { formatDuration } from '../../common/duration.js';
 import { LABEL } from '../../common/labels.js';
 import { ENGINE_DEFAULT_GRACE_MS, stopWithGrace } from '../../orchestrator/stop.js';
 import { defineStep } from '../../live/step.js';
@@ -9,8 +9,7 @@ import { crashSchema, killSchema, startSchema, stopSchema } from './lifecycle.sc
 export const stop = defineStep({
   ...stopSchema,
   async run(step, ctx) {
-    const overrideMs =
-      step.stop.timeout === undefined ? undefined : parseDuration(step.stop.timeout)!;
+    const overrideMs = step.stop.timeout === undefined ? undefined : step.stop.timeout.ms;
     const replicas = targets(step.stop, ctx);
     const results = await Promise.all(
       replicas.map(async (r) => {
@@ -41,7 +40,7 @@ export const stop = defineStep({
     const evidence = { containers: results };
     const want = step.expect?.graceAtLeast;
     if (want !== undefined) {
-      const wantMs = parseDuration(want)!;
+      const wantMs = want.ms;
       for (const r of results) {
         if (r.configuredGraceS * 1000 < wantMs) {
           return {

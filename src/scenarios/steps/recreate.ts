@@ -1,5 +1,4 @@
 import type { Replica } from '../../model/refs.js';
-import { parseDuration } from '../../common/duration.js';
 import { errorMessage } from '../../common/errors.js';
 import { engineMessage } from '../../engine/engine.js';
 import { QUICK_CALL_MS } from '../../common/deadline.js';
@@ -23,8 +22,7 @@ export const recreate = defineStep({
   ...recreateSchema,
   async run(step, ctx) {
     const replicas = targets(step.recreate, ctx);
-    const timeoutMs =
-      step.recreate.timeout === undefined ? undefined : parseDuration(step.recreate.timeout)!;
+    const timeoutMs = step.recreate.timeout === undefined ? undefined : step.recreate.timeout.ms;
     const settled = await Promise.allSettled(replicas.map((r) => recreateOne(r, timeoutMs, ctx)));
     const done = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     const evidence = { recreated: done };

@@ -1,4 +1,3 @@
-import { parseDuration } from '../../common/duration.js';
 import {
   DEFAULT_RESTART_ATTEMPTS,
   RestartFailure,
@@ -52,7 +51,7 @@ async function restartIn(
 ) {
   const topology = ctx.suite.topologies.find((t) => t.name === name)!;
   const attempts = retryPolicy(
-    r.backoff?.map((d) => parseDuration(d)!) ?? DEFAULT_RESTART_ATTEMPTS.backoffMs,
+    r.backoff?.map((d) => d.ms) ?? DEFAULT_RESTART_ATTEMPTS.backoffMs,
     r.attempts,
   );
   try {
@@ -61,7 +60,7 @@ async function restartIn(
       signal: ctx.signal,
       userStopped,
       attempts,
-      readyTimeoutMs: r.timeout === undefined ? topology.waitTimeoutMs : parseDuration(r.timeout)!,
+      readyTimeoutMs: r.timeout === undefined ? topology.waitTimeoutMs : r.timeout.ms,
       stableMs: topology.stableMs,
       changes: ctx.runtime.changes(name),
     });

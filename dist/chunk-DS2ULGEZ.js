@@ -7499,6 +7499,85 @@ function topoSort(t, problems) {
   return order;
 }
 
+// src/common/duration.ts
+var Duration = class {
+  constructor(text2, ms2) {
+    this.text = text2;
+    this.ms = ms2;
+  }
+  text;
+  ms;
+  toString() {
+    return this.text;
+  }
+  toJSON() {
+    return this.text;
+  }
+};
+function durationsAsText(value) {
+  if (value instanceof Duration) return value.text;
+  if (Array.isArray(value)) return value.map(durationsAsText);
+  if (value && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype)
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, durationsAsText(v)]));
+  return value;
+}
+var UNITS_MS = { us: 1e-3, ms: 1, s: 1e3, m: 6e4, h: 36e5 };
+function parseDuration(text2) {
+  if (typeof text2 === "number") return Number.isFinite(text2) && text2 >= 0 ? text2 * 1e3 : void 0;
+  const s = text2.trim();
+  if (/^\d+(\.\d+)?$/.test(s)) return Number(s) * 1e3;
+  const re = /(\d+(?:\.\d+)?)(us|ms|s|m|h)/gy;
+  let total = 0;
+  let matched = 0;
+  for (let m = re.exec(s); m; m = re.exec(s)) {
+    total += Number(m[1]) * UNITS_MS[m[2]];
+    matched = re.lastIndex;
+  }
+  return matched === s.length && matched > 0 ? Math.round(total) : void 0;
+}
+var SIZE_UNITS = {
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3
+};
+function parseSize(text2) {
+  if (typeof text2 === "number") return Number.isInteger(text2) && text2 >= 0 ? text2 : void 0;
+  const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(text2.trim());
+  if (!m) return void 0;
+  const unit = SIZE_UNITS[m[2].toLowerCase() || "b"];
+  return unit === void 0 ? void 0 : Math.round(Number(m[1]) * unit);
+}
+function formatDuration(ms2) {
+  if (ms2 < 1e3) return `${Math.round(ms2)}ms`;
+  if (ms2 < 6e4) return `${(ms2 / 1e3).toFixed(1)}s`;
+  const m = Math.floor(ms2 / 6e4);
+  return `${m}m${Math.round(ms2 % 6e4 / 1e3)}s`;
+}
+function parseRate(text2) {
+  const m = /^(\d+(?:\.\d+)?)\s*(bit|kbit|mbit|gbit|bps|kbps|mbps|gbps)$/i.exec(text2.trim());
+  if (!m) return void 0;
+  const unit = m[2].toLowerCase();
+  const scale = {
+    bit: 1,
+    kbit: 1e3,
+    mbit: 1e6,
+    gbit: 1e9,
+    bps: 8,
+    kbps: 8e3,
+    mbps: 8e6,
+    gbps: 8e9
+  }[unit];
+  const bits = Math.round(Number(m[1]) * scale);
+  return bits >= 8 ? bits : void 0;
+}
+
 // src/checks/runner.ts
 import { setMaxListeners as setMaxListeners4 } from "node:events";
 
@@ -20226,64 +20305,6 @@ async function readFileText(engine, containerId, path, maxBytes, signal) {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-// src/common/duration.ts
-var UNITS_MS = { us: 1e-3, ms: 1, s: 1e3, m: 6e4, h: 36e5 };
-function parseDuration(text2) {
-  if (typeof text2 === "number") return Number.isFinite(text2) && text2 >= 0 ? text2 * 1e3 : void 0;
-  const s = text2.trim();
-  if (/^\d+(\.\d+)?$/.test(s)) return Number(s) * 1e3;
-  const re = /(\d+(?:\.\d+)?)(us|ms|s|m|h)/gy;
-  let total = 0;
-  let matched = 0;
-  for (let m = re.exec(s); m; m = re.exec(s)) {
-    total += Number(m[1]) * UNITS_MS[m[2]];
-    matched = re.lastIndex;
-  }
-  return matched === s.length && matched > 0 ? Math.round(total) : void 0;
-}
-var SIZE_UNITS = {
-  b: 1,
-  k: 1024,
-  kb: 1024,
-  kib: 1024,
-  m: 1024 ** 2,
-  mb: 1024 ** 2,
-  mib: 1024 ** 2,
-  g: 1024 ** 3,
-  gb: 1024 ** 3,
-  gib: 1024 ** 3
-};
-function parseSize(text2) {
-  if (typeof text2 === "number") return Number.isInteger(text2) && text2 >= 0 ? text2 : void 0;
-  const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(text2.trim());
-  if (!m) return void 0;
-  const unit = SIZE_UNITS[m[2].toLowerCase() || "b"];
-  return unit === void 0 ? void 0 : Math.round(Number(m[1]) * unit);
-}
-function formatDuration(ms2) {
-  if (ms2 < 1e3) return `${Math.round(ms2)}ms`;
-  if (ms2 < 6e4) return `${(ms2 / 1e3).toFixed(1)}s`;
-  const m = Math.floor(ms2 / 6e4);
-  return `${m}m${Math.round(ms2 % 6e4 / 1e3)}s`;
-}
-function parseRate(text2) {
-  const m = /^(\d+(?:\.\d+)?)\s*(bit|kbit|mbit|gbit|bps|kbps|mbps|gbps)$/i.exec(text2.trim());
-  if (!m) return void 0;
-  const unit = m[2].toLowerCase();
-  const scale = {
-    bit: 1,
-    kbit: 1e3,
-    mbit: 1e6,
-    gbit: 1e9,
-    bps: 8,
-    kbps: 8e3,
-    mbps: 8e6,
-    gbps: 8e9
-  }[unit];
-  const bits = Math.round(Number(m[1]) * scale);
-  return bits >= 8 ? bits : void 0;
-}
-
 // src/model/refs.ts
 function resolveServiceRef(suite, ref) {
   const slash = ref.indexOf("/");
@@ -21207,9 +21228,23 @@ var name = (what) => external_exports.string().regex(
   NAME_RE,
   `${what} names use letters, digits, "_", "." and "-", and start with a letter or digit`
 );
-var duration3 = () => external_exports.string().refine((s) => parseDuration(s) !== void 0 && /[a-z]$/.test(s.trim()), {
-  message: "expected a duration with a unit, like 500ms, 30s or 2m"
-}).meta({ pattern: "^(\\d+(\\.\\d+)?(us|ms|s|m|h))+$" });
+var duration3 = (description) => {
+  const text2 = external_exports.string().refine((s) => parseDuration(s) !== void 0 && /[a-z]$/.test(s.trim()), {
+    message: "expected a duration with a unit, like 500ms, 30s or 2m"
+  }).meta({ pattern: "^(\\d+(\\.\\d+)?(us|ms|s|m|h))+$" });
+  return (description === void 0 ? text2 : text2.describe(description)).transform(
+    (s) => new Duration(s, parseDuration(s))
+  );
+};
+var DEFAULT_FIRST = /* @__PURE__ */ new WeakSet();
+function defaultBeforeLoad(schema, value) {
+  const s = schema.prefault(value);
+  DEFAULT_FIRST.add(s._zod.def);
+  return s;
+}
+function listsDefaultFirst(schema) {
+  return DEFAULT_FIRST.has(schema._zod.def);
+}
 var retryAttempts = (what, defaults) => external_exports.strictObject({
   attempts: external_exports.number().int().min(1).max(100).optional().describe(
     `How many times to try ${what} in all (1: no retry). Default: one more than there are backoff waits.`
@@ -21251,11 +21286,11 @@ var FOR_DEFAULT_INTERVAL_MS = 100;
 var EPSILON = 1e-9;
 function repeatPlan(r) {
   if (typeof r === "number") return { count: r, intervalMs: 0, successRatio: 1 };
-  const forMs = r.for === void 0 ? void 0 : parseDuration(r.for);
+  const forMs = r.for === void 0 ? void 0 : r.for.ms;
   return {
     count: r.count,
     forMs,
-    intervalMs: r.interval !== void 0 ? parseDuration(r.interval) : forMs !== void 0 ? FOR_DEFAULT_INTERVAL_MS : 0,
+    intervalMs: r.interval !== void 0 ? r.interval.ms : forMs !== void 0 ? FOR_DEFAULT_INTERVAL_MS : 0,
     successRatio: r.successRatio,
     distribution: r.distribution && {
       header: r.distribution.header.toLowerCase(),
@@ -21473,7 +21508,7 @@ var HttpExpect = external_exports.strictObject({
 var httpSchema = defineKindSchema({
   kind: "http",
   phase: "live",
-  shape: { http: HttpRequest, expect: HttpExpect.default({ status: "2xx" }) },
+  shape: { http: HttpRequest, expect: HttpExpect.prefault({ status: "2xx" }) },
   refs: (c) => [
     ...c.http.service ? [{ ref: c.http.service, path: ["http", "service"] }] : [],
     ...c.http.from ? [{ ref: c.http.from, path: ["http", "from"] }] : []
@@ -21656,7 +21691,7 @@ function judge(res, e, keep) {
       if (miss) return fail(`JSON body: ${miss}`);
     }
   }
-  if (e.within !== void 0 && res.latencyMs > parseDuration(e.within)) {
+  if (e.within !== void 0 && res.latencyMs > e.within.ms) {
     return fail(`answered in ${res.latencyMs}ms, over the ${e.within} bound`);
   }
   return { status: "passed", message: `status ${res.status} in ${res.latencyMs}ms`, evidence: evidence2 };
@@ -21716,7 +21751,7 @@ function regex(spec) {
   return new RegExp(spec.absent ?? spec.present, spec.ignoreCase ? "i" : "");
 }
 function sinceMs(spec) {
-  return spec.since === void 0 ? void 0 : Date.now() - parseDuration(spec.since);
+  return spec.since === void 0 ? void 0 : Date.now() - spec.since.ms;
 }
 function lineEvidence(l) {
   return { time: new Date(l.timeMs).toISOString(), stream: l.stream, text: excerpt(l.text, 300) };
@@ -21753,7 +21788,7 @@ async function judgeAbsent(spec, rt, r, signal) {
 async function judgePresent(spec, rt, r, clock, signal) {
   const re = regex(spec);
   const engine = rt.engine(r.node);
-  const withinMs = spec.within === void 0 ? void 0 : parseDuration(spec.within);
+  const withinMs = spec.within === void 0 ? void 0 : spec.within.ms;
   const state2 = withinMs === void 0 ? void 0 : await rt.inspect(r, signal);
   const startedMs = state2?.startedAt ? Date.parse(state2.startedAt) : void 0;
   const windowEnd = startedMs !== void 0 && withinMs !== void 0 ? startedMs + withinMs : void 0;
@@ -22225,10 +22260,10 @@ var See = external_exports.strictObject({
 var PropagationSpec = external_exports.strictObject({
   write: Write.describe("Where the token is written (on one node)."),
   see: See.describe("Where it must become visible (on another node, usually)."),
-  within: duration3().default("5s").describe(
+  within: duration3().describe(
     "It must be visible this soon after the write; with `expect: { arrives: false }`, how long it is looked for."
-  ),
-  interval: duration3().default("100ms").describe("How often to look.")
+  ).prefault("5s"),
+  interval: duration3().describe("How often to look.").prefault("100ms")
 });
 var PropagationExpect = external_exports.strictObject({
   arrives: external_exports.boolean().default(true).describe(
@@ -22247,7 +22282,7 @@ var propagationSchema = defineKindSchema({
   problems: (c) => {
     const { timeout, retry: retry2 } = c;
     return [
-      ...parseDuration(c.propagation.within) > parseDuration(timeout) ? [
+      ...c.propagation.within.ms > timeout.ms ? [
         {
           message: `\`within: ${c.propagation.within}\` is longer than the check's \`timeout: ${timeout}\`, which would end it first; raise \`timeout\``,
           path: ["propagation", "within"]
@@ -22280,8 +22315,8 @@ var propagation = defineKind({
     const wrote = await write(rt, writer, p.write, token, ctx.signal);
     if (wrote) return wrote;
     const t0 = ctx.clock.now();
-    const withinMs = parseDuration(p.within);
-    const intervalMs = parseDuration(p.interval);
+    const withinMs = p.within.ms;
+    const intervalMs = p.interval.ms;
     const seenAfter = /* @__PURE__ */ new Map();
     const seenIn = /* @__PURE__ */ new Map();
     const last = /* @__PURE__ */ new Map();
@@ -24095,8 +24130,8 @@ var tcpSchema = defineKindSchema({
 });
 
 // src/checks/kinds/tcp.ts
-function connectWaitMs(timeout) {
-  return Math.max(1e3, Math.floor(parseDuration(timeout) / 2e3) * 1e3);
+function connectWaitMs(timeoutMs) {
+  return Math.max(1e3, Math.floor(timeoutMs / 2e3) * 1e3);
 }
 var NC_SCRIPT = `w=$1; shift
 z=; if nc --help 2>&1 | grep -q -- -z; then z=1; fi
@@ -24213,7 +24248,7 @@ var tcp = defineKind({
   async attempt(c, ctx) {
     const { service: service3, host, port: port3, from } = c.tcp;
     const open2 = c.expect.open;
-    const waitMs = connectWaitMs(c.timeout);
+    const waitMs = connectWaitMs(c.timeout.ms);
     const rt = ctx.runtime;
     if (from) {
       return acrossReplicas(rt.replicas(from), c.any, async (r) => {
@@ -24312,7 +24347,7 @@ var reach = defineKind({
     const idle = sources.find((s) => s.replicas.length === 0);
     if (idle)
       return { status: "error", message: `${idle.ref} has no running container`, evidence: {} };
-    const waitMs = connectWaitMs(c.timeout);
+    const waitMs = connectWaitMs(c.timeout.ms);
     const limit = pLimit(PARALLEL);
     const endpoints = async (r, t) => {
       if (!t.service) return [{ host: t.host, port: t.port, node: "" }];
@@ -24884,16 +24919,16 @@ var SseExpect = external_exports.strictObject({
   clients: external_exports.number().int().min(1).max(1e3).default(1).describe("Concurrent connections; each must get the events, and none may drop.")
 });
 function timeProblems(e, timeout) {
-  const limit = parseDuration(timeout);
+  const limit = timeout.ms;
   const out = [];
-  if (e.hold !== void 0 && parseDuration(e.hold) >= limit) {
-    const enough = `${Math.ceil(parseDuration(e.hold) / 1e3) + 5}s`;
+  if (e.hold !== void 0 && e.hold.ms >= limit) {
+    const enough = `${Math.ceil(e.hold.ms / 1e3) + 5}s`;
     out.push({
       message: `\`hold: ${e.hold}\` keeps the streams open past the check's \`timeout: ${timeout}\`; set a longer timeout, e.g. \`timeout: ${enough}\``,
       path: ["expect", "hold"]
     });
   }
-  if (e.within !== void 0 && parseDuration(e.within) > limit) {
+  if (e.within !== void 0 && e.within.ms > limit) {
     out.push({
       message: `\`within: ${e.within}\` is longer than the check's \`timeout: ${timeout}\`; set \`timeout: ${e.within}\` or more`,
       path: ["expect", "within"]
@@ -24904,12 +24939,15 @@ function timeProblems(e, timeout) {
 var sseSchema = defineKindSchema({
   kind: "sse",
   phase: "live",
-  shape: { sse: SseSource, expect: SseExpect.default({ events: 1, clients: 1 }) },
+  shape: { sse: SseSource, expect: SseExpect.prefault({ events: 1, clients: 1 }) },
   refs: (c) => c.sse.service ? [{ ref: c.sse.service, path: ["sse", "service"] }] : [],
   problems: (c) => [
     ...regexProblems(c.expect.match).map((message) => ({ message, path: ["expect", "match"] })),
     // The loader hands the whole entry over, common keys included.
-    ...timeProblems(c.expect, c.timeout ?? "10s")
+    ...timeProblems(
+      c.expect,
+      c.timeout ?? new Duration("10s", 1e4)
+    )
   ]
 });
 
@@ -24945,8 +24983,8 @@ async function listenAll(url2, headers, e, signal) {
     url: url2,
     headers: { accept: "text/event-stream", "cache-control": "no-cache", ...headers },
     expect: e,
-    withinMs: e.within === void 0 ? void 0 : parseDuration(e.within),
-    holdMs: e.hold === void 0 ? void 0 : parseDuration(e.hold)
+    withinMs: e.within === void 0 ? void 0 : e.within.ms,
+    holdMs: e.hold === void 0 ? void 0 : e.hold.ms
   };
   const reports = await Promise.all(
     Array.from(
@@ -25228,6 +25266,26 @@ function judgeState(spec, s, ooms) {
   return { status: "passed", message: said.join(", "), evidence: evidence2 };
 }
 
+// src/model/registry.ts
+var Registry = class {
+  constructor(what, entries, nameOf) {
+    this.what = what;
+    this.entries = entries;
+    this.names = entries.map(nameOf);
+    this.byName = new Map(entries.map((e, i) => [this.names[i], e]));
+  }
+  what;
+  entries;
+  byName;
+  names;
+  /** The entry of that name; the loader has refused any other, so another is a bug. */
+  of(name2) {
+    const entry3 = this.byName.get(name2);
+    if (!entry3) throw new Error(`unknown ${this.what} "${name2}"`);
+    return entry3;
+  }
+};
+
 // src/checks/registry.ts
 var KINDS = {
   http,
@@ -25244,13 +25302,13 @@ var KINDS = {
   diff,
   propagation
 };
-var byName = new Map(
-  Object.values(KINDS).map((k) => [k.kind, k])
+var RUN_KINDS = new Registry(
+  "check kind",
+  Object.values(KINDS),
+  (k) => k.kind
 );
 function kindOf(name2) {
-  const k = byName.get(name2);
-  if (!k) throw new Error(`unknown check kind "${name2}"`);
-  return k;
+  return RUN_KINDS.of(name2);
 }
 
 // src/checks/runner.ts
@@ -25298,7 +25356,7 @@ async function runCheck(check3, opts) {
     ...check3.links?.length && { links: check3.links },
     attempts,
     flaky: outcome2.status === "passed" && attempts > 1,
-    evidence: outcome2.evidence
+    evidence: durationsAsText(outcome2.evidence)
   };
   opts.progress?.emit({
     kind: "check",
@@ -25358,10 +25416,10 @@ var ReportSchema = external_exports.strictObject({
 // src/model/common-check.ts
 var CommonCheckShape = {
   name: external_exports.string().min(1).describe("What the check proves, in words a reviewer reads."),
-  timeout: duration3().default("10s").describe("Time limit of one attempt."),
+  timeout: duration3().describe("Time limit of one attempt.").prefault("10s"),
   retry: external_exports.strictObject({
-    timeout: duration3().describe("Keep retrying a failing check for this long."),
-    interval: duration3().default("1s").describe("Wait between attempts."),
+    timeout: duration3("Keep retrying a failing check for this long."),
+    interval: duration3().describe("Wait between attempts.").prefault("1s"),
     backoff: external_exports.number().min(1).default(1).describe("Multiply the interval by this after each attempt.")
   }).optional(),
   repeat: RepeatSchema.optional(),
@@ -25385,19 +25443,20 @@ var SCHEMAS = [
   diffSchema,
   propagationSchema
 ];
-var KIND_SCHEMAS = SCHEMAS;
-var byName2 = new Map(KIND_SCHEMAS.map((k) => [k.kind, k]));
+var KINDS2 = new Registry(
+  "check kind",
+  SCHEMAS,
+  (k) => k.kind
+);
 function kindSchemaOf(name2) {
-  const k = byName2.get(name2);
-  if (!k) throw new Error(`unknown check kind "${name2}"`);
-  return k;
+  return KINDS2.of(name2);
 }
-var KIND_NAMES = KIND_SCHEMAS.map((k) => k.kind);
+var KIND_NAMES = KINDS2.names;
 function entrySchema(k) {
   return external_exports.strictObject({ ...CommonCheckShape, ...k.shape });
 }
 var CheckSchema = external_exports.union(
-  KIND_SCHEMAS.map(entrySchema)
+  KINDS2.entries.map(entrySchema)
 );
 
 // src/model/step.ts
@@ -25432,9 +25491,7 @@ var chaosSchema = defineStepSchema({
 var sleepSchema = defineStepSchema({
   key: "sleep",
   shape: {
-    sleep: duration3().describe(
-      "Wait this long (prefer a check with retry where an event can be awaited)."
-    )
+    sleep: duration3("Wait this long (prefer a check with retry where an event can be awaited).")
   },
   refs: () => []
 });
@@ -25463,7 +25520,7 @@ var stopSchema = defineStepSchema({
       timeout: duration3().optional().describe("Override the service's stop_grace_period for this stop.")
     }),
     expect: external_exports.strictObject({
-      graceAtLeast: duration3().describe(
+      graceAtLeast: duration3(
         "The service is configured with at least this grace period, and was not killed before it ran out."
       )
     }).optional()
@@ -25768,14 +25825,11 @@ var SCHEMAS2 = [
   healSchema,
   snapshotSchema
 ];
-var STEP_SCHEMAS = SCHEMAS2;
+var STEPS = new Registry("step", SCHEMAS2, (s) => s.key);
 var CHECK_STEP = "check";
-var STEP_KEYS = [...STEP_SCHEMAS.map((s) => s.key), CHECK_STEP];
-var byKey = new Map(STEP_SCHEMAS.map((s) => [s.key, s]));
+var STEP_KEYS = [...STEPS.names, CHECK_STEP];
 function stepSchemaOf(key3) {
-  const s = byKey.get(key3);
-  if (!s) throw new Error(`unknown step "${key3}"`);
-  return s;
+  return STEPS.of(key3);
 }
 var StepCommon = {
   name: external_exports.string().optional().describe("How the step is named in the results.")
@@ -25793,7 +25847,7 @@ var CheckStepSchema = external_exports.strictObject({
 var ScenarioSchema = external_exports.strictObject({
   name: external_exports.string().min(1),
   steps: external_exports.array(
-    external_exports.union([...STEP_SCHEMAS.map(stepSchema), CheckStepSchema])
+    external_exports.union([...STEPS.entries.map(stepSchema), CheckStepSchema])
   ).min(1)
 });
 
@@ -25920,12 +25974,12 @@ var NodeSchema = external_exports.strictObject({
     });
 }).describe("A Docker engine that topologies are placed on.");
 var WaitSchema = external_exports.strictObject({
-  timeout: duration3().default("2m").describe(
+  timeout: duration3().describe(
     "How long every service may take to be running, and healthy where it has a healthcheck."
-  ),
-  stable: duration3().default("1s").describe(
+  ).prefault("2m"),
+  stable: duration3().describe(
     "A service without a healthcheck counts as up once it has run this long without exiting, so a crash right after start fails the run."
-  )
+  ).prefault("1s")
 });
 var AttachSchema = external_exports.union([
   external_exports.boolean(),
@@ -25951,7 +26005,7 @@ var TopologySchema = external_exports.strictObject({
   ),
   env_file: stringOrList.optional().describe("Files of KEY=VALUE lines for interpolation, like `docker compose --env-file`."),
   profiles: external_exports.array(external_exports.string()).default([]).describe("Compose profiles to enable."),
-  wait: WaitSchema.default({ timeout: "2m", stable: "1s" }),
+  wait: WaitSchema.prefault({ timeout: "2m", stable: "1s" }),
   publish: external_exports.enum(["declared", "ephemeral"]).default("declared").describe(
     "`declared` binds host ports as the compose files say; `ephemeral` lets the engine pick free host ports, so several runs can share one engine."
   ),
@@ -25994,11 +26048,13 @@ var ManifestSchema = external_exports.strictObject({
     external_exports.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "matrix keys are variable names"),
     external_exports.array(external_exports.union([external_exports.string(), external_exports.number(), external_exports.boolean()])).min(1)
   ).optional().describe("Run the whole suite once per combination, with each value as a ${VARIABLE}."),
-  checks: external_exports.array(CheckSchema).default([]).describe("Probes run once every topology is up; in parallel unless `serial: true`."),
+  checks: defaultBeforeLoad(external_exports.array(CheckSchema), []).describe(
+    "Probes run once every topology is up; in parallel unless `serial: true`."
+  ),
   secrets: external_exports.array(external_exports.string()).default([]).describe(
     "Variables whose values are masked in every report. Values of variables named like *PASSWORD*, *TOKEN*, *SECRET*, *API_KEY* are masked anyway."
   ),
-  scenarios: external_exports.array(ScenarioSchema).default([]).describe(
+  scenarios: defaultBeforeLoad(external_exports.array(ScenarioSchema), []).describe(
     "Ordered steps (lifecycle actions, faults, checks) run after the checks; every fault is healed afterwards."
   ),
   snapshots: SnapshotsSchema,
@@ -26032,7 +26088,16 @@ var ManifestShapeSchema = ManifestSchema.extend({
   scenarios: external_exports.array(external_exports.unknown()).default([])
 });
 function manifestJsonSchema() {
-  return external_exports.toJSONSchema(ManifestSchema, { io: "input", target: "draft-2020-12" });
+  return external_exports.toJSONSchema(ManifestSchema, {
+    io: "input",
+    target: "draft-2020-12",
+    override: ({ zodSchema, jsonSchema }) => {
+      if (!listsDefaultFirst(zodSchema) || !("default" in jsonSchema)) return;
+      const { default: value, ...rest } = jsonSchema;
+      for (const key3 of Object.keys(rest)) delete jsonSchema[key3];
+      Object.assign(jsonSchema, { default: value }, rest);
+    }
+  });
 }
 
 // src/manifest/load.ts
@@ -27363,7 +27428,7 @@ function written(o) {
 function record2(a, b) {
   return a && b ? { ...a, ...b } : b ?? a;
 }
-function byKey2(a, b, key3) {
+function byKey(a, b, key3) {
   if (!a || !b) return b ?? a;
   const out = [...a];
   const index = new Map(out.map((t, i) => [key3(t), i]));
@@ -27387,7 +27452,7 @@ function mergeBuild(a, b) {
     args: record2(a.args, b.args),
     labels: record2(a.labels, b.labels),
     additionalContexts: record2(a.additionalContexts, b.additionalContexts),
-    tags: byKey2(a.tags, b.tags, same2),
+    tags: byKey(a.tags, b.tags, same2),
     pos: a.pos
   };
 }
@@ -27413,7 +27478,7 @@ function mergeAttachments(a, b) {
   const out = { ...a };
   for (const [name2, net] of Object.entries(b)) {
     const prev = a[name2];
-    out[name2] = prev ? { ...prev, ...written(net), aliases: byKey2(prev.aliases, net.aliases, same2) ?? [] } : net;
+    out[name2] = prev ? { ...prev, ...written(net), aliases: byKey(prev.aliases, net.aliases, same2) ?? [] } : net;
   }
   return out;
 }
@@ -27442,29 +27507,29 @@ function mergeByRules(a, b) {
     extensions: record2(a.extensions, b.extensions),
     dependsOn: record2(a.dependsOn, b.dependsOn),
     networks: mergeAttachments(a.networks, b.networks),
-    ports: byKey2(a.ports, b.ports, portKey),
-    expose: byKey2(a.expose, b.expose, (e) => `${e.port}/${e.protocol}`),
-    mounts: byKey2(a.mounts, b.mounts, (m) => m.target),
-    devices: byKey2(a.devices, b.devices, (d) => d.target),
-    secrets: byKey2(a.secrets, b.secrets, (r) => r.target),
-    configs: byKey2(a.configs, b.configs, (r) => r.target),
+    ports: byKey(a.ports, b.ports, portKey),
+    expose: byKey(a.expose, b.expose, (e) => `${e.port}/${e.protocol}`),
+    mounts: byKey(a.mounts, b.mounts, (m) => m.target),
+    devices: byKey(a.devices, b.devices, (d) => d.target),
+    secrets: byKey(a.secrets, b.secrets, (r) => r.target),
+    configs: byKey(a.configs, b.configs, (r) => r.target),
     gpus: appended(a.gpus, b.gpus),
-    links: byKey2(a.links, b.links, (l) => l.alias),
-    volumesFrom: byKey2(
+    links: byKey(a.links, b.links, (l) => l.alias),
+    volumesFrom: byKey(
       a.volumesFrom,
       b.volumesFrom,
       (v) => v.service ?? `container:${v.container}`
     ),
     sharedAt: record2(a.sharedAt, b.sharedAt),
-    ulimits: byKey2(a.ulimits, b.ulimits, (u) => u.name),
-    dns: byKey2(a.dns, b.dns, same2),
-    dnsSearch: byKey2(a.dnsSearch, b.dnsSearch, same2),
-    dnsOpt: byKey2(a.dnsOpt, b.dnsOpt, same2),
-    groupAdd: byKey2(a.groupAdd, b.groupAdd, same2),
-    capAdd: byKey2(a.capAdd, b.capAdd, same2),
-    capDrop: byKey2(a.capDrop, b.capDrop, same2),
-    securityOpt: byKey2(a.securityOpt, b.securityOpt, same2),
-    profiles: byKey2(a.profiles, b.profiles, same2)
+    ulimits: byKey(a.ulimits, b.ulimits, (u) => u.name),
+    dns: byKey(a.dns, b.dns, same2),
+    dnsSearch: byKey(a.dnsSearch, b.dnsSearch, same2),
+    dnsOpt: byKey(a.dnsOpt, b.dnsOpt, same2),
+    groupAdd: byKey(a.groupAdd, b.groupAdd, same2),
+    capAdd: byKey(a.capAdd, b.capAdd, same2),
+    capDrop: byKey(a.capDrop, b.capDrop, same2),
+    securityOpt: byKey(a.securityOpt, b.securityOpt, same2),
+    profiles: byKey(a.profiles, b.profiles, same2)
   };
 }
 function mergeResourceDefs(a, b) {
@@ -29682,7 +29747,7 @@ function selectServices(project, profiles, ctx) {
   });
 }
 function checkCycles(services, ctx) {
-  const byName3 = new Map(services.map((s) => [s.name, s]));
+  const byName = new Map(services.map((s) => [s.name, s]));
   const state2 = /* @__PURE__ */ new Map();
   const visit3 = (name2, path) => {
     if (state2.get(name2) === "done") return;
@@ -29690,15 +29755,15 @@ function checkCycles(services, ctx) {
       const cycle = [...path.slice(path.indexOf(name2)), name2];
       const from = path.at(-1);
       ctx.problems.add(
-        byName3.get(from).dependsOn[name2].pos,
+        byName.get(from).dependsOn[name2].pos,
         `dependency cycle: ${cycle.join(" \u2192 ")}`,
         "Remove one of these dependencies; a service cannot wait, even indirectly, for itself."
       );
       return;
     }
     state2.set(name2, "visiting");
-    for (const dep of Object.keys(byName3.get(name2).dependsOn))
-      if (byName3.has(dep)) visit3(dep, [...path, name2]);
+    for (const dep of Object.keys(byName.get(name2).dependsOn))
+      if (byName.has(dep)) visit3(dep, [...path, name2]);
     state2.set(name2, "done");
   };
   for (const s of services) visit3(s.name, []);
@@ -30029,10 +30094,10 @@ function loadCheck(entry3, at4, index, src, suite, problems) {
     kind: kind.kind,
     phase: kind.phase,
     entry: value,
-    timeoutMs: parseDuration(value.timeout),
+    timeoutMs: value.timeout.ms,
     retry: value.retry && {
-      timeoutMs: parseDuration(value.retry.timeout),
-      intervalMs: parseDuration(value.retry.interval),
+      timeoutMs: value.retry.timeout.ms,
+      intervalMs: value.retry.interval.ms,
       backoff: value.retry.backoff
     },
     serial: value.serial,
@@ -30186,7 +30251,7 @@ function loadStep(raw, at4, index, src, suite, problems) {
     name: name2 ?? describeStep(key3, data[key3]),
     entry: data,
     targets: refs.targets,
-    forMs: typeof data.for === "string" ? parseDuration(data.for) : void 0,
+    forMs: data.for instanceof Duration ? data.for.ms : void 0,
     pos: src.keyPosOf([...at4, key3])
   };
 }
@@ -30204,6 +30269,7 @@ function loadCheckStep(entry3, at4, index, src, suite, problems) {
   return loadCheck(named2, [...at4, CHECK_STEP], index, src, suite, problems);
 }
 function describeStep(key3, value) {
+  if (value instanceof Duration) return `${key3} ${value.text}`;
   if (value && typeof value === "object") {
     const v = value;
     const target2 = v.service ?? v.topology ?? v.node ?? (typeof v.isolate === "string" ? `isolate ${v.isolate}` : void 0) ?? (Array.isArray(v.between) ? v.between.map(String).join(" \u2194 ") : void 0);
@@ -30431,8 +30497,8 @@ function loadSuite(manifestPath, options = {}) {
         name: name2,
         node: node2,
         project,
-        waitTimeoutMs: parseDuration(topo.wait.timeout),
-        stableMs: parseDuration(topo.wait.stable),
+        waitTimeoutMs: topo.wait.timeout.ms,
+        stableMs: topo.wait.stable.ms,
         publish: topo.publish,
         ...topo.gpu === "optional" && { gpu: topo.gpu },
         pos: src.keyPosOf(["topologies", name2]),
@@ -30480,7 +30546,7 @@ function loadSuite(manifestPath, options = {}) {
     ],
     images: {
       pull: retryPolicy(
-        manifest.images?.pull?.backoff?.map((d) => parseDuration(d)) ?? DEFAULT_PULL_RETRY.backoffMs,
+        manifest.images?.pull?.backoff?.map((d) => d.ms) ?? DEFAULT_PULL_RETRY.backoffMs,
         manifest.images?.pull?.attempts
       ),
       carry: manifest.images?.carry ?? false
@@ -32724,7 +32790,7 @@ function targets(t, ctx) {
 var stop = defineStep({
   ...stopSchema,
   async run(step, ctx) {
-    const overrideMs = step.stop.timeout === void 0 ? void 0 : parseDuration(step.stop.timeout);
+    const overrideMs = step.stop.timeout === void 0 ? void 0 : step.stop.timeout.ms;
     const replicas = targets(step.stop, ctx);
     const results2 = await Promise.all(
       replicas.map(async (r) => {
@@ -32750,7 +32816,7 @@ var stop = defineStep({
     const evidence2 = { containers: results2 };
     const want = step.expect?.graceAtLeast;
     if (want !== void 0) {
-      const wantMs = parseDuration(want);
+      const wantMs = want.ms;
       for (const r of results2) {
         if (r.configuredGraceS * 1e3 < wantMs) {
           return {
@@ -32929,7 +32995,7 @@ function mulberry32(seed) {
 var sleep = defineStep({
   ...sleepSchema,
   async run(step, ctx) {
-    await ctx.clock.sleep(parseDuration(step.sleep), ctx.signal);
+    await ctx.clock.sleep(step.sleep.ms, ctx.signal);
     return { status: "passed", message: `slept ${step.sleep}`, evidence: {} };
   }
 });
@@ -33747,8 +33813,8 @@ var delay2 = defineStep({
   run: (step, ctx) => guarded(() => runDelay(step.delay, ctx))
 });
 async function runDelay(d, ctx) {
-  const ms2 = d.ms ?? parseDuration(d.duration);
-  const jitterMs = d.jitter === void 0 ? 0 : parseDuration(d.jitter);
+  const ms2 = d.ms ?? d.duration.ms;
+  const jitterMs = d.jitter === void 0 ? 0 : d.jitter.ms;
   const addrs = new Addresses(ctx.runtime, ctx.signal);
   const { plans } = await shapingPlan(d, ctx, addrs);
   const { chain, handle } = nextFaultNames(ctx.runtime.runId);
@@ -34349,7 +34415,7 @@ var recreate = defineStep({
   ...recreateSchema,
   async run(step, ctx) {
     const replicas = targets(step.recreate, ctx);
-    const timeoutMs = step.recreate.timeout === void 0 ? void 0 : parseDuration(step.recreate.timeout);
+    const timeoutMs = step.recreate.timeout === void 0 ? void 0 : step.recreate.timeout.ms;
     const settled = await Promise.allSettled(replicas.map((r) => recreateOne(r, timeoutMs, ctx)));
     const done = settled.flatMap((s) => s.status === "fulfilled" ? [s.value] : []);
     const evidence2 = { recreated: done };
@@ -34442,7 +34508,7 @@ var restart2 = defineStep({
 async function restartIn(r, name2, services, userStopped, what, ctx) {
   const topology = ctx.suite.topologies.find((t) => t.name === name2);
   const attempts = retryPolicy(
-    r.backoff?.map((d) => parseDuration(d)) ?? DEFAULT_RESTART_ATTEMPTS.backoffMs,
+    r.backoff?.map((d) => d.ms) ?? DEFAULT_RESTART_ATTEMPTS.backoffMs,
     r.attempts
   );
   try {
@@ -34451,7 +34517,7 @@ async function restartIn(r, name2, services, userStopped, what, ctx) {
       signal: ctx.signal,
       userStopped,
       attempts,
-      readyTimeoutMs: r.timeout === void 0 ? topology.waitTimeoutMs : parseDuration(r.timeout),
+      readyTimeoutMs: r.timeout === void 0 ? topology.waitTimeoutMs : r.timeout.ms,
       stableMs: topology.stableMs,
       changes: ctx.runtime.changes(name2)
     });
@@ -34519,7 +34585,7 @@ var snapshot = defineStep({
 });
 
 // src/scenarios/registry.ts
-var STEPS = {
+var STEPS2 = {
   stop,
   start,
   restart: restart2,
@@ -34539,13 +34605,13 @@ var STEPS = {
   heal,
   snapshot
 };
-var byKey3 = new Map(
-  Object.values(STEPS).map((s) => [s.key, s])
+var RUN_STEPS = new Registry(
+  "step",
+  Object.values(STEPS2),
+  (s) => s.key
 );
 function stepOf(key3) {
-  const s = byKey3.get(key3);
-  if (!s) throw new Error(`unknown step "${key3}"`);
-  return s;
+  return RUN_STEPS.of(key3);
 }
 
 // src/scenarios/runner.ts
@@ -34639,7 +34705,7 @@ function result(step, o, startedMs, durationMs) {
     startedMs: Math.round(startedMs),
     durationMs: Math.round(durationMs),
     message: o.message,
-    evidence: o.evidence,
+    evidence: durationsAsText(o.evidence),
     source: step.pos,
     ...step.targets.length && { targets: step.targets }
   };
@@ -35334,9 +35400,9 @@ function writeReports(results2, files, {
 }
 
 export {
-  privateKeyLines,
   parseDuration,
   formatDuration,
+  privateKeyLines,
   diffSnapshots,
   formatDifference,
   writeSnapshotFile,

@@ -27,7 +27,7 @@ import {
   verboseFromEnv,
   writeReports,
   writeSnapshotFile
-} from "./chunk-DS2ULGEZ.js";
+} from "./chunk-HSDJSUDG.js";
 import {
   UserError,
   connect,

@@ -1,5 +1,6 @@
 import { count } from './kinds/count.js';
 import { diff } from './kinds/diff.js';
+import { dns } from './kinds/dns.js';
 import { exec } from './kinds/exec.js';
 import { gpu } from './kinds/gpu.js';
 import { http } from './kinds/http.js';
@@ -30,6 +31,7 @@ const KINDS = {
   security,
   diff,
   propagation,
+  dns,
 } satisfies { [K in KindName]: { kind: K } };
 
 const RUN_KINDS = new Registry(

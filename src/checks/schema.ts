@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { countSchema } from './kinds/count.schema.js';
 import { diffSchema } from './kinds/diff.schema.js';
+import { dnsSchema } from './kinds/dns.schema.js';
 import { execSchema } from './kinds/exec.schema.js';
 import { gpuSchema } from './kinds/gpu.schema.js';
 import { httpSchema } from './kinds/http.schema.js';
@@ -35,6 +36,7 @@ const SCHEMAS = [
   securitySchema,
   diffSchema,
   propagationSchema,
+  dnsSchema,
 ] as const;
 
 export type KindName = (typeof SCHEMAS)[number]['kind'];

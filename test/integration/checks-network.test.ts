@@ -100,6 +100,22 @@ const CHECKS = `
     expect: { events: 2, hold: 3s, clients: 3 }
   - name: FAIL sse not an event stream
     sse: { service: monitor, port: 8080, path: /health }
+  # dns
+  - name: every hive finds the queen by name
+    dns: { from: hive, name: queen }
+    timeout: 30s
+  - name: hive cannot resolve the monitor, on another network
+    dns: { from: hive, name: monitor }
+    timeout: 30s
+    expect: { resolves: false }
+  - name: FAIL dns the queen's name answered by the monitor's containers
+    dns: { from: hive, name: queen }
+    timeout: 30s
+    expect: { to: monitor }
+  - name: FAIL dns a name that resolves, expected not to
+    dns: { from: queen, name: monitor }
+    timeout: 30s
+    expect: { resolves: false }
 `;
 
 function manifest() {
@@ -113,7 +129,7 @@ topologies:
 checks:${CHECKS}`;
 }
 
-describe('tcp, reach and sse checks on a real engine', () => {
+describe('tcp, reach, sse and dns checks on a real engine', () => {
   let results: RunResults;
   let c: Record<string, CheckResult>;
   let suite: string;
@@ -254,6 +270,46 @@ describe('tcp, reach and sse checks on a real engine', () => {
       expect(r.message).toMatch(
         /^1 of 1 pairs are not isolated: main\/queen → monitor:8080 is reachable from sc-.*-main-queen-1$/,
       );
+    });
+  });
+
+  describe('dns', () => {
+    it("resolves a service's name in every replica of `from`, to that service's container", () => {
+      const r = c['every hive finds the queen by name']!;
+      const replicas = r.evidence.replicas as Record<string, unknown>[];
+      expect(replicas).toHaveLength(2);
+      for (const x of replicas) {
+        expect(x.status).toBe('passed');
+        expect(x.addresses).toEqual([expect.stringMatching(/^\d+\.\d+\.\d+\.\d+$/)]);
+        expect(x.containers).toEqual([expect.stringMatching(/-main-queen-1$/)]);
+        expect(x.message).toMatch(
+          /^queen → [\d.]+ \(sc-\w+-main-queen-1\) in sc-\w+-main-hive-\d$/,
+        );
+      }
+    });
+
+    it('passes resolves: false where the name is on no network `from` is on', () => {
+      const r = c['hive cannot resolve the monitor, on another network']!;
+      expect(r.message).toBe('2/2 replicas passed');
+      for (const x of r.evidence.replicas as Record<string, unknown>[]) {
+        expect(x.message).toMatch(/^monitor does not resolve in sc-\w+-main-hive-\d$/);
+        expect(x.addresses).toEqual([]);
+      }
+    });
+
+    it('fails a name whose addresses belong to another service than the one named', () => {
+      const r = c["FAIL dns the queen's name answered by the monitor's containers"]!;
+      expect(r.message).toMatch(
+        /queen resolves in sc-\w+-main-hive-\d to [\d.]+, not a container of monitor/,
+      );
+    });
+
+    it('fails resolves: false on a name that resolves, with the address', () => {
+      const r = c['FAIL dns a name that resolves, expected not to']!;
+      expect(r.message).toMatch(
+        /^monitor resolves in sc-\w+-main-queen-1 to [\d.]+; expected no answer$/,
+      );
+      expect(r.evidence.containers).toEqual([expect.stringMatching(/-main-monitor-1$/)]);
     });
   });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { answers } from '../../src/checks/kinds/dns.js';
 import { dur } from '../support/specs.js';
 import { UserError } from '../../src/common/errors.js';
 import { parseTarget } from '../../src/checks/kinds/reach.schema.js';
@@ -175,6 +176,48 @@ describe('loading network and GPU checks', () => {
       '2:10: checks.0.gpu: give either `service` (GPUs inside its containers) or `runner: true` (the runner’s own)',
       '4:10: checks.1.gpu: give either `service` (GPUs inside its containers) or `runner: true` (the runner’s own)',
       '6:21: check "misspelt": no service "vision" in any topology (services: main/api, main/web, ui/monitor)',
+    ]);
+  });
+});
+
+describe('dns answers', () => {
+  it('reads the addresses after the name, not the resolver', () => {
+    const busybox =
+      "Server:\t\t127.0.0.11\nAddress:\t127.0.0.11:53\n\nNon-authoritative answer:\nName:\tqueen\nAddress: 172.20.0.3\n\n*** Can't find queen: No answer\n";
+    expect(answers(busybox)).toEqual(['172.20.0.3']);
+    expect(answers('Name:      db\nAddress 1: 10.0.0.2 db.net\nAddress 2: fd00::2\n')).toEqual([
+      '10.0.0.2',
+      'fd00::2',
+    ]);
+    expect(
+      answers("Server: 127.0.0.11\nAddress: 127.0.0.11:53\n\n** server can't find x: NXDOMAIN\n"),
+    ).toEqual([]);
+  });
+});
+
+describe('loading dns checks', () => {
+  it('records the services it names, with its defaults', () => {
+    const [c] = load(`  - name: api finds web
+    dns: { from: api, name: web }
+`).checks;
+    expect(c).toMatchObject({
+      kind: 'dns',
+      targets: ['main/api'],
+      entry: { dns: { from: 'api', name: 'web' }, expect: { resolves: true } },
+    });
+  });
+
+  it('refuses a misspelt service and `to` with `resolves: false`, each at its place', () => {
+    expect(
+      problems(`  - name: x
+    dns: { from: apx, name: web }
+  - name: y
+    dns: { from: api, name: web }
+    expect: { resolves: false, to: main/web }
+`),
+    ).toEqual([
+      expect.stringMatching(/^2:18: check "x": no service "apx"/),
+      expect.stringMatching(/^5:36: check "y": `to` says whose addresses/),
     ]);
   });
 });

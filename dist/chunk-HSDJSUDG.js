@@ -20975,6 +20975,106 @@ async function acrossReplicas(replicas, any2, probe) {
   };
 }
 
+// src/checks/kinds/dns.schema.ts
+var DnsSpec = external_exports.strictObject({
+  from: external_exports.string().describe(
+    "The service whose containers look the name up, through their own resolver (topology/service; topology may be left out when unique)."
+  ),
+  name: external_exports.string().min(1).describe(
+    "The name looked up there: another service of the same compose project, a network alias, or any host name."
+  )
+});
+var DnsExpect = external_exports.strictObject({
+  resolves: external_exports.boolean().default(true).describe("false: the name must not resolve there (a service kept off that network)."),
+  to: external_exports.string().optional().describe(
+    "The service every address must belong to (topology/service). Default: the service `name` names in `from`'s topology, where it names one."
+  )
+});
+var dnsSchema = defineKindSchema({
+  kind: "dns",
+  phase: "live",
+  shape: { dns: DnsSpec, expect: DnsExpect.default({ resolves: true }) },
+  refs: (c) => [
+    { ref: c.dns.from, path: ["dns", "from"] },
+    ...c.expect.to === void 0 ? [] : [{ ref: c.expect.to, path: ["expect", "to"] }]
+  ],
+  problems: (c) => !c.expect.resolves && c.expect.to !== void 0 ? [
+    {
+      message: "`to` says whose addresses the name resolves to: not with `resolves: false`",
+      path: ["expect", "to"]
+    }
+  ] : []
+});
+
+// src/checks/kinds/dns.ts
+var dns = defineKind({
+  ...dnsSchema,
+  async attempt(c, ctx) {
+    const rt = ctx.runtime;
+    const owner = ownerOf(c.dns, c.expect.to, rt);
+    const owners = owner === void 0 ? void 0 : await addressesOf(rt, owner, ctx.signal);
+    return acrossReplicas(rt.replicas(c.dns.from), c.any, async (r) => {
+      const res = await rt.probe(r, ["nslookup", c.dns.name], ctx.signal);
+      const addresses = answers(res.stdout);
+      const evidence2 = {
+        from: r.containerName,
+        name: c.dns.name,
+        addresses,
+        ...owners && { containers: addresses.map((a) => owners.get(a) ?? null) },
+        ...!addresses.length && { output: excerpt(`${res.stdout}${res.stderr}`) }
+      };
+      const where = `in ${r.containerName}`;
+      if (!addresses.length)
+        return c.expect.resolves ? { status: "failed", message: `${c.dns.name} does not resolve ${where}`, evidence: evidence2 } : { status: "passed", message: `${c.dns.name} does not resolve ${where}`, evidence: evidence2 };
+      if (!c.expect.resolves)
+        return {
+          status: "failed",
+          message: `${c.dns.name} resolves ${where} to ${addresses.join(", ")}; expected no answer`,
+          evidence: evidence2
+        };
+      const strangers = owners ? addresses.filter((a) => !owners.has(a)) : [];
+      if (strangers.length)
+        return {
+          status: "failed",
+          message: `${c.dns.name} resolves ${where} to ${strangers.join(", ")}, not a container of ${owner}`,
+          evidence: evidence2
+        };
+      const named2 = owners ? ` (${[...new Set(addresses.map((a) => owners.get(a)))].join(", ")})` : "";
+      return {
+        status: "passed",
+        message: `${c.dns.name} \u2192 ${addresses.join(", ")}${named2} ${where}`,
+        evidence: evidence2
+      };
+    });
+  }
+});
+function ownerOf(spec, to, rt) {
+  if (to !== void 0) return to;
+  const from = resolveServiceRef(rt.suite, spec.from);
+  if (typeof from === "string") return void 0;
+  const topology = rt.suite.topologies.find((t) => t.name === from.topology);
+  return topology?.project.services[spec.name] ? `${from.topology}/${spec.name}` : void 0;
+}
+async function addressesOf(rt, ref, signal) {
+  const owners = /* @__PURE__ */ new Map();
+  for (const r of rt.replicas(ref)) {
+    const state2 = await rt.inspect(r, signal);
+    for (const n of state2.networks ?? [])
+      for (const a of [n.ipv4, n.ipv6]) if (a) owners.set(a, r.containerName);
+  }
+  return owners;
+}
+function answers(output2) {
+  const out = [];
+  let named2 = false;
+  for (const line2 of output2.split("\n")) {
+    if (/^Name:/.test(line2)) named2 = true;
+    const m = named2 ? /^Address(?: \d+)?:\s*(\S+)/.exec(line2) : null;
+    if (m && !out.includes(m[1])) out.push(m[1]);
+  }
+  return out;
+}
+
 // src/checks/kinds/exec.schema.ts
 var ExecSpec = external_exports.strictObject({
   service: external_exports.string().describe("topology/service (topology may be left out when unique)."),
@@ -25300,7 +25400,8 @@ var KINDS = {
   ports,
   security,
   diff,
-  propagation
+  propagation,
+  dns
 };
 var RUN_KINDS = new Registry(
   "check kind",
@@ -25441,7 +25542,8 @@ var SCHEMAS = [
   portsSchema,
   securitySchema,
   diffSchema,
-  propagationSchema
+  propagationSchema,
+  dnsSchema
 ];
 var KINDS2 = new Registry(
   "check kind",

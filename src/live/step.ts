@@ -3,7 +3,7 @@ import type { Outcome } from '../model/check.js';
 import type { StepSchema } from '../model/step.js';
 import type { FaultContext } from './fault-set.js';
 
-/** What a step runs with: what a fault needs (faults/fault-set.ts), no more. */
+/** What a step runs with: what a fault needs (./fault-set.ts), no more. */
 export type StepContext = FaultContext;
 
 /** A step's schema with how it runs. */

@@ -12,7 +12,6 @@ import { bandwidthSchema, type BandwidthSpec } from './bandwidth.schema.js';
  * `bandwidth`: tbf on the client's interfaces (htb with a class for the peers named by `to:`);
  * healed by removing the root qdisc.
  */
-
 export const bandwidth = defineStep({
   ...bandwidthSchema,
   run: (step, ctx) => guarded(() => runBandwidth(step.bandwidth, ctx)),

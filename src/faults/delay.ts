@@ -20,7 +20,6 @@ import { delaySchema, type DelaySpec } from './delay.schema.js';
  * `delay`: netem on the client's interfaces where the kernel has it, else a user-space proxy
  * that the client's connections are redirected through; healed by removing either.
  */
-
 export const delay = defineStep({
   ...delaySchema,
   run: (step, ctx) => guarded(() => runDelay(step.delay, ctx)),

@@ -29,7 +29,6 @@ import { lossSchema, type LossSpec } from './loss.schema.js';
  * `loss`: netem where the kernel has it, else iptables' random drop (or the proxy resetting
  * that share of new connections); healed by removing the qdisc or the chain.
  */
-
 export const loss = defineStep({
   ...lossSchema,
   run: (step, ctx) => guarded(() => runLoss(step.loss, ctx)),

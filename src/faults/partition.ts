@@ -14,7 +14,6 @@ import { partitionSchema, type PartitionSpec } from './partition.schema.js';
  * `partition`: iptables rules in each affected container's network namespace drop what the
  * other side sends (and cut connections to peers on other engines); healed by removing the chain.
  */
-
 export const partition = defineStep({
   ...partitionSchema,
   run: (step, ctx) => guarded(() => runPartition(step.partition, ctx)),

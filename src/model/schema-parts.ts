@@ -14,8 +14,10 @@ export const name = (what: string) =>
 
 /**
  * A duration with a unit, in milliseconds once loaded (a Duration), so nothing at run time
- * parses one again. Its description is given here, on the text the manifest holds, so the
- * JSON Schema (which describes that text) reads as before.
+ * parses one again. The JSON Schema describes the text the manifest holds, and reads as it did
+ * before durations were transformed when written `duration('what it is')`, or, with a default,
+ * `duration().describe('what it is').prefault('10s')` (a zod `default` of a transform is left
+ * out of the JSON Schema; a prefault is the default of the input).
  */
 export const duration = (description?: string) => {
   const text = z

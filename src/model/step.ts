@@ -1,7 +1,6 @@
 import type { z } from 'zod';
-import type { ServiceRefUse } from './suite.js';
 import type { RefScope } from './refs.js';
-import type { Suite } from './suite.js';
+import type { ServiceRefUse, Suite } from './suite.js';
 
 /**
  * How a step is written in the manifest and what it names. Kept apart from `run` so that

@@ -452,8 +452,12 @@ start_podman() {
   mkdir -p "$lib/storage" "$lib/networks" "$run/storage" "$run/libpod"
   podman_conf "$engine"
   rm -f "$sock"
+  # conmon leaves an empty `oom` marker in its working directory when a container is OOM-killed:
+  # the service's own folder, not the caller's checkout.
+  pushd "$run" >/dev/null
   podman_in "$engine" system service --time=0 "unix://$sock" >"$run/podman.log" 2>&1 </dev/null &
   echo $! >"$run/podman.pid"
+  popd >/dev/null
   if ! wait_for 300 answers "$engine"; then
     tail -n 20 "$run/podman.log" >&2 || true
     die "$engine's podman system service did not answer within 30 s (log: $run/podman.log)"

@@ -302,10 +302,14 @@ default_subnet = "$PODMAN_SUBNET"
 default_subnet_pools = [{ base = "$PODMAN_POOL", size = 24 }]
 EOF
   rm -f "$PODMAN_SOCK"
+  # conmon leaves an empty `oom` marker in its working directory when a container is OOM-killed:
+  # the service's own folder, not the caller's checkout.
+  pushd "$RUN" >/dev/null
   CONTAINERS_CONF="$RUN/containers.conf" "${IN_NS[@]}" setsid podman \
     --root "$LIB/podman" --runroot "$RUN/podman" \
     system service --time=0 "unix://$PODMAN_SOCK" >"$RUN/podman.log" 2>&1 </dev/null &
   echo $! >"$RUN/podman.pid"
+  popd >/dev/null
   if ! wait_for 200 podman_answers; then
     note podman "podman system service did not answer within 20 s: $(tail -n 3 "$RUN/podman.log" | tr '\n' ' ')"
     return 0

@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { errorMessage } from '../common/errors.js';
 import type { Clock } from '../common/clock.js';
 import type { Runtime } from './runtime.js';
+import type { ScenarioResult } from '../model/results.js';
 import type { Suite } from '../model/suite.js';
 import type { Progress } from '../orchestrator/progress.js';
 import { timeoutSignal } from '../common/timeout.js';
@@ -37,18 +38,8 @@ export interface Fault {
 
 const HEAL_MS = 30_000;
 
-export interface HealRecord {
-  id: string;
-  kind: string;
-  description: string;
-  mechanism: string;
-  /** Why it was healed: its `for:` ran out, a `heal:` step, the scenario's end, cancellation. */
-  reason: string;
-  error?: string;
-  /** When it was injected and when its healing ended, from the run's start (from the scenario's when run alone). */
-  appliedMs?: number;
-  healedMs?: number;
-}
+/** A fault as the results report it: how it was made, and why and when it was healed. */
+export type HealRecord = ScenarioResult['faults'][number];
 
 /**
  * The faults a scenario has injected and not yet healed. Each is healed exactly once: when

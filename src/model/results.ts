@@ -158,9 +158,10 @@ export interface ScenarioResult {
     kind: string;
     description: string;
     mechanism: string;
+    /** Why it was healed: its `for:` ran out, a `heal:` step, the scenario's end, cancellation. */
     reason: string;
     error?: string;
-    /** When it was injected, and when its healing ended, from the run's start. */
+    /** When it was injected, and when its healing ended, from the run's start (from the scenario's when run alone). */
     appliedMs?: number;
     healedMs?: number;
   }[];

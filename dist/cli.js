@@ -27,7 +27,7 @@ import {
   verboseFromEnv,
   writeReports,
   writeSnapshotFile
-} from "./chunk-HSDJSUDG.js";
+} from "./chunk-FTKWVF6M.js";
 import {
   UserError,
   connect,

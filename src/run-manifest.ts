@@ -6,11 +6,8 @@ import type { Suite } from './model/suite.js';
 import { silentProgress } from './orchestrator/progress.js';
 import { combineResults } from './report/combine.js';
 import { matrixLabel } from './report/evidence.js';
-import { writeHtml } from './report/html.js';
-import { writeJson } from './report/json.js';
-import { writeJUnit } from './report/junit.js';
+import type { ReportFiles } from './report/files.js';
 import type { RunResults } from './model/results.js';
-import { writeSummary } from './report/summary.js';
 import { run, type RunOptions } from './run.js';
 
 /**
@@ -67,15 +64,6 @@ export async function runSuites(suites: Suite[], opts: RunOptions = {}): Promise
   return Object.keys(logs).length ? { ...combined, logs } : combined;
 }
 
-export interface ReportFiles {
-  json?: string;
-  junit?: string;
-  /** Markdown, as the job summary shows it. */
-  summary?: string;
-  /** The run as one self-contained page. */
-  html?: string;
-}
-
 /** The report files to write: what the user asked for, else what the manifest's `report:` says. */
 export function reportFiles(asked: ReportFiles, suite: Suite | undefined): ReportFiles {
   return {
@@ -84,18 +72,4 @@ export function reportFiles(asked: ReportFiles, suite: Suite | undefined): Repor
     summary: asked.summary,
     html: asked.html,
   };
-}
-
-export function writeReports(
-  results: RunResults,
-  files: ReportFiles,
-  {
-    commit = process.env.GITHUB_SHA,
-    path,
-  }: { commit?: string; path?: (file: string) => string } = {},
-): void {
-  if (files.json) writeJson(results, files.json);
-  if (files.junit) writeJUnit(results, files.junit, { commit, path });
-  if (files.summary) writeSummary(results, files.summary, { files, path });
-  if (files.html) writeHtml(results, files.html);
 }

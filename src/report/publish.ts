@@ -2,9 +2,8 @@ import { resolve } from 'node:path';
 import { errorMessage, formatProblem, type Problem } from '../common/errors.js';
 import { problemResults, type RunResults } from '../model/results.js';
 import { annotationsFor, type Annotation } from './annotations.js';
-import { writeHtml } from './html.js';
-import { writeJson } from './json.js';
-import { junitSuites, junitTotals, writeJUnit } from './junit.js';
+import { writeReports } from './files.js';
+import { junitSuites, junitTotals } from './junit.js';
 import { printResults, type Log } from './log.js';
 import { code, inline } from './markdown.js';
 import { relocated, repoPath } from './paths.js';
@@ -51,7 +50,7 @@ export interface ReportTarget {
 export async function publishReports(results: RunResults, target: ReportTarget): Promise<void> {
   const { sink, host, workspace, files } = target;
   const path = repoPathOf(workspace);
-  writeFiles(results, target);
+  writeReports(results, files, { commit: target.commit, path });
   sink.setOutput('html', files.html ?? '');
   const shown = { junit: repoPath(files.junit, workspace), json: repoPath(files.json, workspace) };
 
@@ -121,7 +120,10 @@ export function writeProblemReports(
 ): void {
   const results = problemResults('stackcheck', problems);
   try {
-    writeFiles(results, target);
+    writeReports(results, target.files, {
+      commit: target.commit,
+      path: repoPathOf(target.workspace),
+    });
   } catch (e) {
     target.sink.warning(`stackcheck: the reports could not be written (${errorMessage(e)})`);
   }
@@ -131,16 +133,6 @@ export function writeProblemReports(
 /** Positions in the reports name files as the repository does, not as the working directory. */
 function repoPathOf(workspace: string): (file: string) => string {
   return (f) => repoPath(resolve(f), workspace);
-}
-
-/** In the order `stackcheck run` writes them (run-manifest.ts): a failure keeps the earlier. */
-function writeFiles(
-  results: RunResults,
-  { workspace, files, commit }: Pick<ReportTarget, 'workspace' | 'files' | 'commit'>,
-): void {
-  writeJson(results, files.json);
-  writeJUnit(results, files.junit, { commit, path: repoPathOf(workspace) });
-  if (files.html) writeHtml(results, files.html);
 }
 
 /**

@@ -31169,173 +31169,6 @@ function exitCodeFor(r) {
   return r.status === "passed" ? 0 : r.status === "failed" ? 1 : 2;
 }
 
-// src/snapshot/collect.ts
-async function takeAll(rt, signal) {
-  const suite = rt.suite;
-  const nodes = [...new Set(suite.topologies.map((t) => t.node))];
-  const out = [];
-  for (const spec of Object.values(suite.snapshots ?? {})) {
-    for (const of of spec.of ?? nodes) {
-      try {
-        const subject = resolveSubject(suite, of);
-        if (typeof subject === "string") throw new Error(subject);
-        out.push(await takeSnapshot(spec, subject, rt, { signal }));
-      } catch (e) {
-        out.push({
-          name: spec.name,
-          subject: of,
-          takenAt: (/* @__PURE__ */ new Date()).toISOString(),
-          entries: {},
-          incomplete: [`${of}: ${errorMessage(e)}`]
-        });
-      }
-    }
-  }
-  return out;
-}
-function requireSnapshots(suites) {
-  const s = suites[0];
-  if (s && !Object.keys(s.snapshots ?? {}).length)
-    throw new UserError({
-      message: `${s.file} defines no snapshots`,
-      hint: "Add a `snapshots:` section naming what to capture (see docs/manifest.md#snapshots)."
-    });
-}
-
-// src/manifest/filter.ts
-function filterSuite(suite, filter) {
-  const wanted = filter.topologies?.filter(Boolean) ?? [];
-  const names2 = suite.topologies.map((t) => t.name);
-  const unknown2 = wanted.filter((n) => !names2.includes(n));
-  if (unknown2.length) {
-    throw new UserError({
-      message: `the topology filter names ${unknown2.map((n) => `"${n}"`).join(", ")}, which ${unknown2.length > 1 ? "are" : "is"} not in ${suite.file}`,
-      hint: `Topologies: ${names2.join(", ")}.`
-    });
-  }
-  const pattern = compile2(filter.checks);
-  const named2 = (n) => !pattern || pattern.test(n);
-  if (pattern && !suite.checks.some((c) => named2(c.name)) && !suite.scenarios.some((x) => named2(x.name))) {
-    throw new UserError({
-      message: `the check filter "${filter.checks}" matches no check or scenario name in ${suite.file}`,
-      hint: `Checks: ${some(suite.checks.map((c) => c.name))}. Scenarios: ${some(suite.scenarios.map((x) => x.name))}.`
-    });
-  }
-  const kept = withDependencies(suite, wanted);
-  const keepTopology = (name2) => !kept.size || kept.has(name2);
-  const inKept = (targets2) => targets2.every((t) => keepTopology(t.split("/")[0]));
-  const topologies3 = suite.topologies.filter((t) => keepTopology(t.name));
-  const checks3 = suite.checks.filter((c) => inKept(c.targets) && named2(c.name));
-  const scenarios3 = suite.scenarios.filter((s) => inKept(scenarioTargets(s)) && named2(s.name));
-  return {
-    suite: { ...suite, topologies: topologies3, checks: checks3, scenarios: scenarios3 },
-    dropped: {
-      topologies: names2.filter((n) => !keepTopology(n)),
-      checks: suite.checks.filter((c) => !checks3.includes(c)).map((c) => c.name),
-      scenarios: suite.scenarios.filter((s) => !scenarios3.includes(s)).map((s) => s.name)
-    }
-  };
-}
-function withDependencies(suite, names2) {
-  const out = new Set(names2);
-  for (const name2 of out)
-    for (const d of suite.topologies.find((t) => t.name === name2)?.dependsOn ?? [])
-      out.add(d.on.topology);
-  return out;
-}
-function some(names2, shown = 10) {
-  if (!names2.length) return "none";
-  const more = names2.length > shown ? `; \u2026 ${names2.length - shown} more` : "";
-  return names2.slice(0, shown).join("; ") + more;
-}
-function compile2(source) {
-  if (!source) return void 0;
-  try {
-    return new RegExp(source);
-  } catch (e) {
-    throw new UserError({
-      message: `the check filter "${source}" is not a valid regular expression: ${e.message}`,
-      hint: 'Give a JavaScript regular expression, e.g. "^api " or "health|ready".'
-    });
-  }
-}
-function scenarioTargets(scenario) {
-  return scenario.steps.flatMap((step) => step.targets);
-}
-
-// src/orchestrator/progress.ts
-var silentProgress = { emit: () => void 0 };
-
-// src/engine/count.ts
-function countingEngine(engine, into) {
-  return new Proxy(engine, {
-    get(target2, key3) {
-      const v = Reflect.get(target2, key3, target2);
-      if (typeof v !== "function" || typeof key3 !== "string") return v;
-      return (...args) => {
-        if (key3 !== "close") into[key3] = (into[key3] ?? 0) + 1;
-        return v.apply(target2, args);
-      };
-    }
-  });
-}
-function sumEngineCalls(all) {
-  const present2 = all.filter((c) => c !== void 0);
-  if (!present2.length) return void 0;
-  const out = {};
-  for (const calls of present2)
-    for (const [node2, kinds] of Object.entries(calls)) {
-      const n = out[node2] ??= {};
-      for (const [kind, count3] of Object.entries(kinds)) n[kind] = (n[kind] ?? 0) + count3;
-    }
-  return out;
-}
-
-// src/report/combine.ts
-function label2(matrix) {
-  return matrix ? ` [${Object.entries(matrix).map(([k, v]) => `${k}=${v}`).join(", ")}]` : "";
-}
-var SEVERITY = { passed: 0, failed: 1, error: 2 };
-function combineResults(runs) {
-  if (runs.length === 1) return runs[0].results;
-  const all = runs.map((r) => r.results);
-  const teardowns = all.map((r) => r.teardown);
-  const engineCalls = sumEngineCalls(all.map((r) => r.engineCalls));
-  return {
-    suite: all[0].suite,
-    runId: all.map((r) => r.runId).join(","),
-    status: all.reduce(
-      (w, r) => SEVERITY[r.status] > SEVERITY[w] ? r.status : w,
-      "passed"
-    ),
-    durationMs: all.reduce((n, r) => n + r.durationMs, 0),
-    startedAt: all[0].startedAt,
-    ...all.find((r) => r.interrupted) && {
-      interrupted: all.find((r) => r.interrupted).interrupted
-    },
-    topologies: runs.flatMap(
-      ({ results: results2, matrix }) => results2.topologies.map((t) => ({ ...t, name: t.name + label2(matrix), matrix }))
-    ),
-    checks: runs.flatMap(
-      ({ results: results2, matrix }) => results2.checks.map((c) => ({ ...c, name: c.name + label2(matrix), matrix }))
-    ),
-    scenarios: runs.flatMap(
-      ({ results: results2, matrix }) => results2.scenarios.map((s) => ({ ...s, name: s.name + label2(matrix), matrix }))
-    ),
-    teardown: teardowns.every((t) => t.kept) ? { kept: true } : teardowns.reduce(
-      (a, t) => t.kept ? a : {
-        kept: false,
-        containers: a.containers + t.containers,
-        networks: a.networks + t.networks,
-        volumes: a.volumes + t.volumes,
-        errors: [...a.errors, ...t.errors]
-      },
-      { kept: false, containers: 0, networks: 0, volumes: 0, errors: [] }
-    ),
-    ...engineCalls && { engineCalls }
-  };
-}
-
 // src/report/html.ts
 import { mkdirSync as mkdirSync2, writeFileSync as writeFileSync2 } from "node:fs";
 import { dirname as dirname6 } from "node:path";
@@ -32268,27 +32101,27 @@ var Plan = class {
     const nodes = [...new Set(this.r.topologies.map((t) => t.node))];
     for (const [m, node2] of nodes.entries()) {
       const indent = nodes.length > 1 ? "    " : "  ";
-      if (nodes.length > 1) lines.push(`  subgraph m${m}["${label3(`node ${node2}`)}"]`);
+      if (nodes.length > 1) lines.push(`  subgraph m${m}["${label2(`node ${node2}`)}"]`);
       this.r.topologies.forEach((t, group) => {
         if (t.node !== node2) return;
         if (folded || !t.services.length) {
           lines.push(
-            `${indent}g${group}["${label3(groupLabel(t))}"]:::${this.groupClass(t, group)}`
+            `${indent}g${group}["${label2(groupLabel(t))}"]:::${this.groupClass(t, group)}`
           );
           return;
         }
-        lines.push(`${indent}subgraph g${group}["${label3(groupTitle(t))}"]`);
+        lines.push(`${indent}subgraph g${group}["${label2(groupTitle(t))}"]`);
         const { shown, rest } = this.pick(t, group);
         shown.forEach((s) => {
           const id2 = `g${group}s${t.services.indexOf(s)}`;
           ids.set(key2({ group, service: s.name }), id2);
           lines.push(
-            `${indent}  ${id2}["${label3(serviceLabel(s))}"]:::${this.serviceClass(s, group)}`
+            `${indent}  ${id2}["${label2(serviceLabel(s))}"]:::${this.serviceClass(s, group)}`
           );
         });
         if (rest.length) {
           const cls = worstClass(rest.map((s) => this.serviceClass(s, group)));
-          lines.push(`${indent}  g${group}more["${label3(foldedLabel(rest))}"]:::${cls}`);
+          lines.push(`${indent}  g${group}more["${label2(foldedLabel(rest))}"]:::${cls}`);
         }
         lines.push(`${indent}end`);
       });
@@ -32316,7 +32149,7 @@ var Plan = class {
     const colours = /* @__PURE__ */ new Map();
     [...edges.values()].forEach((e, i) => {
       const arrow = e.remote ? "-.->" : "-->";
-      lines.push(`  ${e.from} ${arrow}|${label3(edgeLabel(e.labels))}| ${e.to}`);
+      lines.push(`  ${e.from} ${arrow}|${label2(edgeLabel(e.labels))}| ${e.to}`);
       if (e.verdict) colours.set(e.verdict, [...colours.get(e.verdict) ?? [], i]);
     });
     for (const [verdict2, at4] of colours) {
@@ -32382,7 +32215,7 @@ ${s.status}${ready}`;
 function shortCondition(c) {
   return c.replace(/^service_/, "").replace("completed_successfully", "completed");
 }
-function label3(s) {
+function label2(s) {
   return s.replace(/#/g, "#35;").replace(/"/g, "#quot;").replace(/</g, "#lt;").replace(/>/g, "#gt;").replace(/\|/g, "#124;").replace(/\n/g, "<br/>");
 }
 
@@ -32753,6 +32586,184 @@ function footer2(r, opts) {
   return `---
 
 ${lines.join("\n")}`;
+}
+
+// src/report/files.ts
+function writeReports(results2, files, {
+  commit: commit2 = process.env.GITHUB_SHA,
+  path
+} = {}) {
+  if (files.json) writeJson(results2, files.json);
+  if (files.junit) writeJUnit(results2, files.junit, { commit: commit2, path });
+  if (files.summary) writeSummary(results2, files.summary, { files, path });
+  if (files.html) writeHtml(results2, files.html);
+}
+
+// src/snapshot/collect.ts
+async function takeAll(rt, signal) {
+  const suite = rt.suite;
+  const nodes = [...new Set(suite.topologies.map((t) => t.node))];
+  const out = [];
+  for (const spec of Object.values(suite.snapshots ?? {})) {
+    for (const of of spec.of ?? nodes) {
+      try {
+        const subject = resolveSubject(suite, of);
+        if (typeof subject === "string") throw new Error(subject);
+        out.push(await takeSnapshot(spec, subject, rt, { signal }));
+      } catch (e) {
+        out.push({
+          name: spec.name,
+          subject: of,
+          takenAt: (/* @__PURE__ */ new Date()).toISOString(),
+          entries: {},
+          incomplete: [`${of}: ${errorMessage(e)}`]
+        });
+      }
+    }
+  }
+  return out;
+}
+function requireSnapshots(suites) {
+  const s = suites[0];
+  if (s && !Object.keys(s.snapshots ?? {}).length)
+    throw new UserError({
+      message: `${s.file} defines no snapshots`,
+      hint: "Add a `snapshots:` section naming what to capture (see docs/manifest.md#snapshots)."
+    });
+}
+
+// src/manifest/filter.ts
+function filterSuite(suite, filter) {
+  const wanted = filter.topologies?.filter(Boolean) ?? [];
+  const names2 = suite.topologies.map((t) => t.name);
+  const unknown2 = wanted.filter((n) => !names2.includes(n));
+  if (unknown2.length) {
+    throw new UserError({
+      message: `the topology filter names ${unknown2.map((n) => `"${n}"`).join(", ")}, which ${unknown2.length > 1 ? "are" : "is"} not in ${suite.file}`,
+      hint: `Topologies: ${names2.join(", ")}.`
+    });
+  }
+  const pattern = compile2(filter.checks);
+  const named2 = (n) => !pattern || pattern.test(n);
+  if (pattern && !suite.checks.some((c) => named2(c.name)) && !suite.scenarios.some((x) => named2(x.name))) {
+    throw new UserError({
+      message: `the check filter "${filter.checks}" matches no check or scenario name in ${suite.file}`,
+      hint: `Checks: ${some(suite.checks.map((c) => c.name))}. Scenarios: ${some(suite.scenarios.map((x) => x.name))}.`
+    });
+  }
+  const kept = withDependencies(suite, wanted);
+  const keepTopology = (name2) => !kept.size || kept.has(name2);
+  const inKept = (targets2) => targets2.every((t) => keepTopology(t.split("/")[0]));
+  const topologies3 = suite.topologies.filter((t) => keepTopology(t.name));
+  const checks3 = suite.checks.filter((c) => inKept(c.targets) && named2(c.name));
+  const scenarios3 = suite.scenarios.filter((s) => inKept(scenarioTargets(s)) && named2(s.name));
+  return {
+    suite: { ...suite, topologies: topologies3, checks: checks3, scenarios: scenarios3 },
+    dropped: {
+      topologies: names2.filter((n) => !keepTopology(n)),
+      checks: suite.checks.filter((c) => !checks3.includes(c)).map((c) => c.name),
+      scenarios: suite.scenarios.filter((s) => !scenarios3.includes(s)).map((s) => s.name)
+    }
+  };
+}
+function withDependencies(suite, names2) {
+  const out = new Set(names2);
+  for (const name2 of out)
+    for (const d of suite.topologies.find((t) => t.name === name2)?.dependsOn ?? [])
+      out.add(d.on.topology);
+  return out;
+}
+function some(names2, shown = 10) {
+  if (!names2.length) return "none";
+  const more = names2.length > shown ? `; \u2026 ${names2.length - shown} more` : "";
+  return names2.slice(0, shown).join("; ") + more;
+}
+function compile2(source) {
+  if (!source) return void 0;
+  try {
+    return new RegExp(source);
+  } catch (e) {
+    throw new UserError({
+      message: `the check filter "${source}" is not a valid regular expression: ${e.message}`,
+      hint: 'Give a JavaScript regular expression, e.g. "^api " or "health|ready".'
+    });
+  }
+}
+function scenarioTargets(scenario) {
+  return scenario.steps.flatMap((step) => step.targets);
+}
+
+// src/orchestrator/progress.ts
+var silentProgress = { emit: () => void 0 };
+
+// src/engine/count.ts
+function countingEngine(engine, into) {
+  return new Proxy(engine, {
+    get(target2, key3) {
+      const v = Reflect.get(target2, key3, target2);
+      if (typeof v !== "function" || typeof key3 !== "string") return v;
+      return (...args) => {
+        if (key3 !== "close") into[key3] = (into[key3] ?? 0) + 1;
+        return v.apply(target2, args);
+      };
+    }
+  });
+}
+function sumEngineCalls(all) {
+  const present2 = all.filter((c) => c !== void 0);
+  if (!present2.length) return void 0;
+  const out = {};
+  for (const calls of present2)
+    for (const [node2, kinds] of Object.entries(calls)) {
+      const n = out[node2] ??= {};
+      for (const [kind, count3] of Object.entries(kinds)) n[kind] = (n[kind] ?? 0) + count3;
+    }
+  return out;
+}
+
+// src/report/combine.ts
+function label3(matrix) {
+  return matrix ? ` [${Object.entries(matrix).map(([k, v]) => `${k}=${v}`).join(", ")}]` : "";
+}
+var SEVERITY = { passed: 0, failed: 1, error: 2 };
+function combineResults(runs) {
+  if (runs.length === 1) return runs[0].results;
+  const all = runs.map((r) => r.results);
+  const teardowns = all.map((r) => r.teardown);
+  const engineCalls = sumEngineCalls(all.map((r) => r.engineCalls));
+  return {
+    suite: all[0].suite,
+    runId: all.map((r) => r.runId).join(","),
+    status: all.reduce(
+      (w, r) => SEVERITY[r.status] > SEVERITY[w] ? r.status : w,
+      "passed"
+    ),
+    durationMs: all.reduce((n, r) => n + r.durationMs, 0),
+    startedAt: all[0].startedAt,
+    ...all.find((r) => r.interrupted) && {
+      interrupted: all.find((r) => r.interrupted).interrupted
+    },
+    topologies: runs.flatMap(
+      ({ results: results2, matrix }) => results2.topologies.map((t) => ({ ...t, name: t.name + label3(matrix), matrix }))
+    ),
+    checks: runs.flatMap(
+      ({ results: results2, matrix }) => results2.checks.map((c) => ({ ...c, name: c.name + label3(matrix), matrix }))
+    ),
+    scenarios: runs.flatMap(
+      ({ results: results2, matrix }) => results2.scenarios.map((s) => ({ ...s, name: s.name + label3(matrix), matrix }))
+    ),
+    teardown: teardowns.every((t) => t.kept) ? { kept: true } : teardowns.reduce(
+      (a, t) => t.kept ? a : {
+        kept: false,
+        containers: a.containers + t.containers,
+        networks: a.networks + t.networks,
+        volumes: a.volumes + t.volumes,
+        errors: [...a.errors, ...t.errors]
+      },
+      { kept: false, containers: 0, networks: 0, volumes: 0, errors: [] }
+    ),
+    ...engineCalls && { engineCalls }
+  };
 }
 
 // src/run.ts
@@ -35491,15 +35502,6 @@ function reportFiles(asked, suite) {
     html: asked.html
   };
 }
-function writeReports(results2, files, {
-  commit: commit2 = process.env.GITHUB_SHA,
-  path
-} = {}) {
-  if (files.json) writeJson(results2, files.json);
-  if (files.junit) writeJUnit(results2, files.junit, { commit: commit2, path });
-  if (files.summary) writeSummary(results2, files.summary, { files, path });
-  if (files.html) writeHtml(results2, files.html);
-}
 
 export {
   parseDuration,
@@ -35533,17 +35535,14 @@ export {
   readResultFiles,
   problemResults,
   exitCodeFor,
-  writeHtml,
-  writeJson,
   junitSuites,
   junitTotals,
-  writeJUnit,
   inline,
   code,
   renderSummary,
+  writeReports,
   requireSnapshots,
   loadManifest,
   runSuites,
-  reportFiles,
-  writeReports
+  reportFiles
 };

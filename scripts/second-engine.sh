@@ -194,6 +194,10 @@ start_dockerd_tls() {
   make_certs
   mkdir -p "$LIB/docker-tls" "$RUN/exec-tls"
   echo '{}' >"$RUN/daemon-tls.json"
+  # Its network store goes: a default bridge recorded there on another interface (docker0, from
+  # an older bed or a killed start) is "stale" to dockerd, which deletes that interface at start,
+  # and docker0 belongs to the engine above. Its images stay.
+  rm -rf "$LIB/docker-tls/network"
   if ! "${IN_NS[@]}" ip link show "$TLS_BRIDGE" >/dev/null 2>&1; then
     "${IN_NS[@]}" ip link add "$TLS_BRIDGE" type bridge
     "${IN_NS[@]}" ip addr add "$TLS_BRIDGE_ADDR" dev "$TLS_BRIDGE"
@@ -418,7 +422,8 @@ case "${1:-}" in
     start_podman
     # Each engine started after the first must have left its default bridge alone.
     if ! "${IN_NS[@]}" ip link show docker0 >/dev/null 2>&1; then
-      log "the second dockerd's bridge docker0 is gone from the namespace; see $RUN/*.log"
+      log "the second dockerd's bridge docker0 is gone from the namespace; what the daemons said of bridges:"
+      grep -hi 'bridge' "$RUN"/dockerd*.log "$RUN/podman.log" 2>/dev/null | tail -n 20 >&2 || true
       exit 1
     fi
     print_env

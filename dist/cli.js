@@ -27,7 +27,7 @@ import {
   verboseFromEnv,
   writeReports,
   writeSnapshotFile
-} from "./chunk-FTKWVF6M.js";
+} from "./chunk-TNBBOSEG.js";
 import {
   UserError,
   connect,
@@ -36,7 +36,7 @@ import {
   formatProblem,
   isUserError,
   sweep
-} from "./chunk-UBPIZMU2.js";
+} from "./chunk-X5I7XBBM.js";
 import "./chunk-NW4ZRUSV.js";
 import {
   __toESM

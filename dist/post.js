@@ -3,12 +3,12 @@ import {
   STATE_KEY,
   decodeState,
   removeSshFiles
-} from "./chunk-GVILATVR.js";
+} from "./chunk-6NBMBNHM.js";
 import {
   connect,
   errorMessage,
   sweep
-} from "./chunk-UBPIZMU2.js";
+} from "./chunk-X5I7XBBM.js";
 import "./chunk-NW4ZRUSV.js";
 import {
   getInput,

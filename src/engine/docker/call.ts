@@ -40,3 +40,14 @@ export async function idempotent(node: string, fn: () => Promise<unknown>): Prom
     throw e;
   }
 }
+
+/** Whether a lookup (an inspect) finds the thing: its answer 'not found' is false, not a failure. */
+export async function found(node: string, inspect: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await sealed(node, inspect);
+    return true;
+  } catch (e) {
+    if (e instanceof EngineError && e.reason === 'not-found') return false;
+    throw e;
+  }
+}

@@ -14,7 +14,7 @@ import { apiAtLeast } from '../api-version.js';
 import { containerCreateBody } from '../container-spec.js';
 import { injectedArchive } from '../inject-files.js';
 import { QUICK_CALL_MS } from '../../common/deadline.js';
-import { idempotent, sealed } from './call.js';
+import { found, idempotent, sealed } from './call.js';
 import type { DockerContext } from './context.js';
 import { EngineError } from '../errors.js';
 import { abortable, demux, demuxFrames, labelFilters } from './wire.js';
@@ -174,17 +174,8 @@ export class DockerContainers implements ContainerOps {
       // Another client's removal is under way (two sweeps of one dead run): done once it is,
       // not before, or the network it still joins cannot be removed next.
       const deadline = signal ?? timeoutSignal(QUICK_CALL_MS);
-      while (await this.exists(c, deadline)) await setTimeout(50, undefined, { signal: deadline });
-    }
-  }
-
-  private async exists(c: Docker.Container, signal: AbortSignal): Promise<boolean> {
-    try {
-      await sealed(this.ctx.node, () => c.inspect({ abortSignal: signal }));
-      return true;
-    } catch (e) {
-      if (e instanceof EngineError && e.reason === 'not-found') return false;
-      throw e;
+      while (await found(this.ctx.node, () => c.inspect({ abortSignal: deadline })))
+        await setTimeout(50, undefined, { signal: deadline });
     }
   }
 

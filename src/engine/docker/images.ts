@@ -9,7 +9,7 @@ import {
   type BuildInput,
 } from './build.js';
 import { openBuildSession } from './build-session.js';
-import { sealed } from './call.js';
+import { found, sealed } from './call.js';
 import type { DockerContext } from './context.js';
 import { abortable } from './wire.js';
 
@@ -17,14 +17,8 @@ import { abortable } from './wire.js';
 export class DockerImages implements ImageOps {
   constructor(private readonly ctx: DockerContext) {}
 
-  async imageExists(ref: string, signal?: AbortSignal): Promise<boolean> {
-    try {
-      await sealed(this.ctx.node, () => abortable(signal, this.ctx.docker.getImage(ref).inspect()));
-      return true;
-    } catch (e) {
-      if (e instanceof EngineError && e.reason === 'not-found') return false;
-      throw e;
-    }
+  imageExists(ref: string, signal?: AbortSignal): Promise<boolean> {
+    return found(this.ctx.node, () => abortable(signal, this.ctx.docker.getImage(ref).inspect()));
   }
 
   pullImage(ref: string, signal?: AbortSignal): Promise<void> {

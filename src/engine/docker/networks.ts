@@ -7,8 +7,7 @@ import type {
   ResourceRef,
   VolumeOps,
 } from '../engine.js';
-import { EngineError } from '../errors.js';
-import { idempotent, sealed } from './call.js';
+import { found, idempotent, sealed } from './call.js';
 import type { DockerContext } from './context.js';
 import { abortable, labelFilters } from './wire.js';
 
@@ -42,16 +41,10 @@ export class DockerNetworks implements NetworkOps {
     });
   }
 
-  async networkExists(name: string, signal?: AbortSignal): Promise<boolean> {
-    try {
-      await sealed(this.ctx.node, () =>
-        abortable(signal, this.ctx.docker.getNetwork(name).inspect()),
-      );
-      return true;
-    } catch (e) {
-      if (e instanceof EngineError && e.reason === 'not-found') return false;
-      throw e;
-    }
+  networkExists(name: string, signal?: AbortSignal): Promise<boolean> {
+    return found(this.ctx.node, () =>
+      abortable(signal, this.ctx.docker.getNetwork(name).inspect()),
+    );
   }
 
   removeNetwork(id: string, signal?: AbortSignal): Promise<void> {

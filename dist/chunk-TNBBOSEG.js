@@ -28,7 +28,7 @@ import {
   teardownRun,
   timeoutSignal,
   withTimeout
-} from "./chunk-UBPIZMU2.js";
+} from "./chunk-X5I7XBBM.js";
 import {
   __commonJS,
   __export,

@@ -9662,6 +9662,15 @@ async function idempotent(node, fn) {
     throw e;
   }
 }
+async function found(node, inspect) {
+  try {
+    await sealed(node, inspect);
+    return true;
+  } catch (e) {
+    if (e instanceof EngineError && e.reason === "not-found") return false;
+    throw e;
+  }
+}
 
 // src/engine/docker/wire.ts
 function abortable(signal, p) {
@@ -9840,16 +9849,8 @@ var DockerContainers = class {
       if (e instanceof EngineError && e.reason === "not-found") return;
       if (!(e instanceof EngineError && e.reason === "already")) throw e;
       const deadline2 = signal ?? timeoutSignal(QUICK_CALL_MS);
-      while (await this.exists(c, deadline2)) await setTimeout2(50, void 0, { signal: deadline2 });
-    }
-  }
-  async exists(c, signal) {
-    try {
-      await sealed(this.ctx.node, () => c.inspect({ abortSignal: signal }));
-      return true;
-    } catch (e) {
-      if (e instanceof EngineError && e.reason === "not-found") return false;
-      throw e;
+      while (await found(this.ctx.node, () => c.inspect({ abortSignal: deadline2 })))
+        await setTimeout2(50, void 0, { signal: deadline2 });
     }
   }
   containerLogs(id, tail, signal) {
@@ -10403,14 +10404,8 @@ var DockerImages = class {
     this.ctx = ctx;
   }
   ctx;
-  async imageExists(ref, signal) {
-    try {
-      await sealed(this.ctx.node, () => abortable(signal, this.ctx.docker.getImage(ref).inspect()));
-      return true;
-    } catch (e) {
-      if (e instanceof EngineError && e.reason === "not-found") return false;
-      throw e;
-    }
+  imageExists(ref, signal) {
+    return found(this.ctx.node, () => abortable(signal, this.ctx.docker.getImage(ref).inspect()));
   }
   pullImage(ref, signal) {
     return sealed(this.ctx.node, async () => {
@@ -10518,17 +10513,11 @@ var DockerNetworks = class {
       return net.id;
     });
   }
-  async networkExists(name, signal) {
-    try {
-      await sealed(
-        this.ctx.node,
-        () => abortable(signal, this.ctx.docker.getNetwork(name).inspect())
-      );
-      return true;
-    } catch (e) {
-      if (e instanceof EngineError && e.reason === "not-found") return false;
-      throw e;
-    }
+  networkExists(name, signal) {
+    return found(
+      this.ctx.node,
+      () => abortable(signal, this.ctx.docker.getNetwork(name).inspect())
+    );
   }
   removeNetwork(id, signal) {
     return idempotent(

@@ -431,15 +431,22 @@ EOF2
   cp "$root/etc/containers/policy.json" "$run/config/containers/policy.json"
 }
 
-# Runs the release's podman with the private configuration, in the engine's namespace.
-podman_in() {
+# The command line of the release's podman with the private configuration, in the engine's
+# namespace, into PODMAN: env and nsenter each exec the next, so that a process started from it
+# in the background is podman itself ($! is the pid that stop_pid must signal).
+podman_argv() {
   local engine=$1 root run
-  shift
   root=$CACHE/$(engine_suite "$engine")/root
   run=$(run_of "$engine")
-  CONTAINERS_CONF=$run/containers.conf CONTAINERS_STORAGE_CONF=$run/storage.conf \
-    CONTAINERS_REGISTRIES_CONF=$run/registries.conf PATH="$root/usr/bin:$root/usr/sbin:$PATH" \
-    XDG_CONFIG_HOME=$run/config in_ns "$(ns_of "$engine")" "$root/usr/bin/podman" "$@"
+  PODMAN=(env CONTAINERS_CONF="$run/containers.conf" CONTAINERS_STORAGE_CONF="$run/storage.conf"
+    CONTAINERS_REGISTRIES_CONF="$run/registries.conf" PATH="$root/usr/bin:$root/usr/sbin:$PATH"
+    XDG_CONFIG_HOME="$run/config" nsenter "--net=/var/run/netns/$(ns_of "$engine")" "$root/usr/bin/podman")
+}
+
+podman_in() {
+  podman_argv "$1"
+  shift
+  "${PODMAN[@]}" "$@"
 }
 
 start_podman() {
@@ -455,7 +462,8 @@ start_podman() {
   # conmon leaves an empty `oom` marker in its working directory when a container is OOM-killed:
   # the service's own folder, not the caller's checkout.
   pushd "$run" >/dev/null
-  podman_in "$engine" system service --time=0 "unix://$sock" >"$run/podman.log" 2>&1 </dev/null &
+  podman_argv "$engine"
+  "${PODMAN[@]}" system service --time=0 "unix://$sock" >"$run/podman.log" 2>&1 </dev/null &
   echo $! >"$run/podman.pid"
   popd >/dev/null
   if ! wait_for 300 answers "$engine"; then

@@ -27,7 +27,7 @@ import {
   verboseFromEnv,
   writeReports,
   writeSnapshotFile
-} from "./chunk-TNBBOSEG.js";
+} from "./chunk-OGK6LXLQ.js";
 import {
   UserError,
   connect,

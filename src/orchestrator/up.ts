@@ -13,7 +13,7 @@ import { replicaRequest, sharesAnother, topologyLabels } from './replica-request
 import type { TopologyPlan, ServicePlan } from './plan.js';
 import type { Progress, ServicePhase } from './progress.js';
 import { diagnose } from './diagnose.js';
-import { ProbedUnhealthy, probeUntilHealthy } from './early-health.js';
+import { ProbedUnhealthy, probeUntilHealthy, whileStarting } from './early-health.js';
 import { retry, RetryError, type RetryOptions, type RetryPolicy } from '../common/retry.js';
 import type { BuildSpec } from '../compose/model.js';
 import type { CrossDependency } from '../model/suite.js';
@@ -198,7 +198,7 @@ export async function upTopology(tp: TopologyPlan, ctx: UpContext): Promise<Topo
         outcome.startingMs = since(ctx.runStart);
         emit(sp.spec.name, 'starting');
         if (!early) await createReplicas(sp, tp, ctx, signal, run, outcome);
-        await startReplicas(sp, tp, ctx, signal, run, outcome);
+        await whileStarting(ctx.engine, () => startReplicas(sp, tp, ctx, signal, run, outcome));
         outcome.startedMs = since(ctx.runStart);
         markStarted();
         emit(sp.spec.name, 'started');

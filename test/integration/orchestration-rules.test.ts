@@ -133,6 +133,28 @@ describe('orchestration rules on a real engine', () => {
     expect(await leftovers({ suite })).toEqual(NOTHING);
   });
 
+  it('calls services healthy by their own healthcheck, run by stackcheck once every start has returned', async () => {
+    // The engine's first healthcheck is 30 s after each start: every exec seen here is stackcheck's.
+    const slowTick =
+      'healthcheck: { test: [CMD, wget, -qO-, "http://localhost:8080/health"], interval: 30s }';
+    const names = ['s1', 's2', 's3', 's4', 's5', 's6'];
+    const { value, events } = await recordingEvents(() =>
+      runFiles(manifest(names.map((n) => `      ${n}: { image: ${APP}, ${slowTick} }\n`).join(''))),
+    );
+    const { results, suite } = value;
+    expect(results.status).toBe('passed');
+    for (const s of results.topologies[0]!.services)
+      expect(s).toMatchObject({ status: 'healthy', healthSource: 'probe' });
+    const mine = events.filter((e) => e.labels[LABEL.run] === results.runId);
+    const starts = mine.filter((e) => e.action === 'start').map((e) => e.timeMs);
+    const execs = mine.filter((e) => e.action.startsWith('exec_start')).map((e) => e.timeMs);
+    expect(starts).toHaveLength(names.length);
+    expect(execs.length).toBeGreaterThanOrEqual(names.length);
+    // An exec slows the engine's other starts (bench/README.md): none runs before the last start.
+    expect(Math.min(...execs)).toBeGreaterThanOrEqual(Math.max(...starts));
+    expect(await leftovers({ suite })).toEqual(NOTHING);
+  });
+
   it('gives up on a service that does not come back after the maximum attempts', async () => {
     const { results, suite } = await runFiles(
       manifest(

@@ -9,6 +9,7 @@ import type { Engine, ExecRequest } from '../../src/engine/engine.js';
 import { realClock } from '../../src/common/clock.js';
 import { FakeEngine } from '../../src/engine/fake.js';
 import { run } from '../../src/run.js';
+import { probeUntilHealthy, whileStarting } from '../../src/orchestrator/early-health.js';
 import { service, suite, topology } from '../support/specs.js';
 import { VirtualClock } from '../support/virtual-clock.js';
 
@@ -154,6 +155,48 @@ describe('early healthcheck probes during start', () => {
       healthSource: 'engine',
     });
     expect(execs).toBe(1);
+  });
+
+  it('runs no probe while a start is under way on the engine, and probes once the last start returns', async () => {
+    // An exec slows the engine's other starts; a bring-up ends with its last service.
+    const clock = new VirtualClock();
+    const fake = new FakeEngine({ clock, images: [IMAGE] })
+      .setHealth('a', { healthyAfterMs: 0, reportedAfterMs: 30_000 })
+      .setHealth('b', { healthyAfterMs: 0, reportedAfterMs: 30_000 });
+    const start = fake.startContainer.bind(fake);
+    let bStartReturned = Infinity;
+    fake.startContainer = async (id) => {
+      const slow = (await fake.inspectContainer(id)).name.includes('-b-');
+      if (slow) await clock.sleep(2000);
+      await start(id);
+      if (slow) bStartReturned = clock.now();
+    };
+    const execAt: number[] = [];
+    const exec = fake.exec.bind(fake);
+    fake.exec = (id, req) => (execAt.push(clock.now()), exec(id, req));
+    const { services } = await up(fake, clock, [
+      service('a', { healthcheck }),
+      service('b', { healthcheck }),
+    ]);
+    expect(bStartReturned).toBeGreaterThanOrEqual(2000);
+    expect(execAt.length).toBeGreaterThanOrEqual(2);
+    expect(Math.min(...execAt)).toBeGreaterThanOrEqual(bStartReturned);
+    for (const s of services) expect(s).toMatchObject({ status: 'healthy', healthSource: 'probe' });
+  });
+
+  it('a probe waiting for starts gives up with its signal’s reason, having run nothing', async () => {
+    const fake = new FakeEngine({ clock: realClock, images: [IMAGE] });
+    let execs = 0;
+    fake.exec = () => (execs++, Promise.resolve({ exitCode: 0, stdout: '', stderr: '' }));
+    let release!: () => void;
+    const starting = whileStarting(fake, () => new Promise<void>((r) => (release = r)));
+    const stop = new AbortController();
+    const probe = probeUntilHealthy(fake, 'c1', healthcheck!, realClock, stop.signal);
+    stop.abort(new Error('wait deadline'));
+    await expect(probe).rejects.toThrow('wait deadline');
+    release();
+    await starting;
+    expect(execs).toBe(0);
   });
 });
 

@@ -22724,7 +22724,7 @@ var DEFAULT_INTERVAL_MS = 3e4;
 var DEFAULT_RETRIES = 3;
 var KEEP_FAILURES = 3;
 var MAX_WAIT_MS = 1e3;
-var PER_ENGINE = 4;
+var PER_ENGINE = 20;
 async function probeUntilHealthy(engine, id2, hc, clock, signal) {
   const cmd = healthcheckArgv(hc.test);
   const cap = Math.min(
@@ -22743,6 +22743,7 @@ async function probeUntilHealthy(engine, id2, hc, clock, signal) {
   for (let wait = 0; ; wait = wait ? Math.min(cap, wait * 1.5) : Math.min(cap, FIRST_RETRY_MS)) {
     if (wait) await clock.sleep(wait, signal).catch(() => void 0);
     signal.throwIfAborted();
+    await startsOn(engine).settled(signal);
     const run2 = await slots(engine)(async () => {
       if (signal.aborted) return { verdict: "failed" };
       return runHealthcheck(engine, id2, cmd, timeoutMs, signal);
@@ -22797,6 +22798,43 @@ function healthyByProbe(engine, id2, hc, signal) {
 function onAbort(signal, fn) {
   if (signal.aborted) fn();
   else signal.addEventListener("abort", fn, { once: true });
+}
+function whileStarting(engine, start2) {
+  return startsOn(engine).during(start2);
+}
+var StartsUnderWay = class {
+  count = 0;
+  waiters = [];
+  async during(start2) {
+    this.count++;
+    try {
+      return await start2();
+    } finally {
+      if (--this.count === 0) for (const resume of this.waiters.splice(0)) resume();
+    }
+  }
+  /** Resolves when no start is under way; rejects with the signal's reason when it aborts. */
+  settled(signal) {
+    if (this.count === 0) return Promise.resolve();
+    return new Promise((resolve5, reject) => {
+      const resume = () => {
+        signal.removeEventListener("abort", aborted2);
+        resolve5();
+      };
+      const aborted2 = () => {
+        this.waiters = this.waiters.filter((w) => w !== resume);
+        reject(signal.reason);
+      };
+      this.waiters.push(resume);
+      onAbort(signal, aborted2);
+    });
+  }
+};
+var starting = /* @__PURE__ */ new WeakMap();
+function startsOn(engine) {
+  let s = starting.get(engine);
+  if (!s) starting.set(engine, s = new StartsUnderWay());
+  return s;
 }
 var byEngine = /* @__PURE__ */ new WeakMap();
 function slots(engine) {
@@ -22983,7 +23021,7 @@ async function upTopology(tp, ctx) {
         outcome2.startingMs = since(ctx.runStart);
         emit(sp.spec.name, "starting");
         if (!early) await createReplicas(sp, tp, ctx, signal, run2, outcome2);
-        await startReplicas(sp, tp, ctx, signal, run2, outcome2);
+        await whileStarting(ctx.engine, () => startReplicas(sp, tp, ctx, signal, run2, outcome2));
         outcome2.startedMs = since(ctx.runStart);
         markStarted();
         emit(sp.spec.name, "started");

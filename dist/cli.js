@@ -27,7 +27,7 @@ import {
   verboseFromEnv,
   writeReports,
   writeSnapshotFile
-} from "./chunk-OGK6LXLQ.js";
+} from "./chunk-6OZZ7LOE.js";
 import {
   UserError,
   connect,
@@ -36,7 +36,7 @@ import {
   formatProblem,
   isUserError,
   sweep
-} from "./chunk-X5I7XBBM.js";
+} from "./chunk-IXKWWQON.js";
 import "./chunk-NW4ZRUSV.js";
 import {
   __toESM

@@ -3,12 +3,12 @@ import {
   STATE_KEY,
   decodeState,
   removeSshFiles
-} from "./chunk-6NBMBNHM.js";
+} from "./chunk-3IFQH2AS.js";
 import {
   connect,
   errorMessage,
   sweep
-} from "./chunk-X5I7XBBM.js";
+} from "./chunk-IXKWWQON.js";
 import "./chunk-NW4ZRUSV.js";
 import {
   getInput,

@@ -5,12 +5,8 @@ import { LABEL } from '../common/labels.js';
 import type { Plan } from './plan.js';
 import type { Progress } from './progress.js';
 import { restoreAttached } from './restore.js';
+import { stopWithGrace } from './stop.js';
 import { timeoutSignal } from '../common/timeout.js';
-
-/** Docker's own default when a service sets no stop_grace_period. */
-const DEFAULT_GRACE_MS = 10_000;
-/** Time allowed beyond the grace period for the engine to report the stop. */
-const STOP_SLACK_MS = 30_000;
 
 export interface TeardownReport {
   containers: number;
@@ -103,17 +99,12 @@ export async function teardownRun(
             services.has(k) ? stop(k) : opts.order?.stopped(k),
           ),
         ]);
-        const grace = sp ? (sp.spec.stopGracePeriodMs ?? DEFAULT_GRACE_MS) : undefined;
         const mine = byService.get(key) ?? [];
         if (!mine.length) return;
         await Promise.all(
           mine.map((c) =>
             attempt(`stopping container ${c.name}`, () =>
-              engine.stopContainer(
-                c.id,
-                grace,
-                timeoutSignal((grace ?? DEFAULT_GRACE_MS) + STOP_SLACK_MS),
-              ),
+              stopWithGrace(engine, c.id, sp?.spec.stopGracePeriodMs),
             ),
           ),
         );

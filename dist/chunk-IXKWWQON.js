@@ -11380,9 +11380,19 @@ function isStopped(s) {
   return s.status === "exited" || s.status === "created" || s.status === "dead";
 }
 
-// src/orchestrator/down.ts
-var DEFAULT_GRACE_MS = 1e4;
+// src/orchestrator/stop.ts
+var ENGINE_DEFAULT_GRACE_MS = 1e4;
 var STOP_SLACK_MS = 3e4;
+function stopWithGrace(engine, id, graceMs, signal) {
+  const limitMs = (graceMs ?? ENGINE_DEFAULT_GRACE_MS) + STOP_SLACK_MS;
+  return engine.stopContainer(
+    id,
+    graceMs,
+    signal ? withTimeout(signal, limitMs) : timeoutSignal(limitMs)
+  );
+}
+
+// src/orchestrator/down.ts
 async function teardownRun(engine, runId, opts = {}) {
   const report = { containers: 0, networks: 0, volumes: 0, errors: [] };
   const attempt = async (what, fn) => {
@@ -11443,18 +11453,13 @@ async function teardownRun(engine, runId, opts = {}) {
             (k) => services.has(k) ? stop(k) : opts.order?.stopped(k)
           )
         ]);
-        const grace = sp ? sp.spec.stopGracePeriodMs ?? DEFAULT_GRACE_MS : void 0;
         const mine = byService.get(key) ?? [];
         if (!mine.length) return;
         await Promise.all(
           mine.map(
             (c) => attempt(
               `stopping container ${c.name}`,
-              () => engine.stopContainer(
-                c.id,
-                grace,
-                timeoutSignal((grace ?? DEFAULT_GRACE_MS) + STOP_SLACK_MS)
-              )
+              () => stopWithGrace(engine, c.id, sp?.spec.stopGracePeriodMs)
             )
           )
         );
@@ -11639,6 +11644,8 @@ export {
   dockerEngineFor,
   engineUrl,
   connect2 as connect,
+  ENGINE_DEFAULT_GRACE_MS,
+  stopWithGrace,
   teardownRun,
   StopOrder,
   sweep

@@ -1,7 +1,7 @@
 import { createRequire as __scRequire } from 'node:module'; import { fileURLToPath as __scPath } from 'node:url'; import { dirname as __scDir } from 'node:path'; const require = __scRequire(import.meta.url); const __filename = __scPath(import.meta.url); const __dirname = __scDir(__filename);
 import {
   engineUrl
-} from "./chunk-X5I7XBBM.js";
+} from "./chunk-IXKWWQON.js";
 
 // src/action/ssh-files.ts
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";

@@ -1,5 +1,6 @@
 import { createRequire as __scRequire } from 'node:module'; import { fileURLToPath as __scPath } from 'node:url'; import { dirname as __scDir } from 'node:path'; const require = __scRequire(import.meta.url); const __filename = __scPath(import.meta.url); const __dirname = __scDir(__filename);
 import {
+  ENGINE_DEFAULT_GRACE_MS,
   EngineError,
   IMAGE_CALL_MS,
   InFlight,
@@ -24,11 +25,12 @@ import {
   recordAttached,
   require_tar_stream,
   runLabels,
+  stopWithGrace,
   sweep,
   teardownRun,
   timeoutSignal,
   withTimeout
-} from "./chunk-X5I7XBBM.js";
+} from "./chunk-IXKWWQON.js";
 import {
   __commonJS,
   __export,
@@ -32877,14 +32879,6 @@ import { randomInt } from "node:crypto";
 // src/live/step.ts
 function defineStep(k) {
   return k;
-}
-
-// src/orchestrator/stop.ts
-var ENGINE_DEFAULT_GRACE_MS = 1e4;
-var STOP_SLACK_MS = 3e4;
-function stopWithGrace(engine, id2, graceMs, signal) {
-  const ms2 = graceMs ?? ENGINE_DEFAULT_GRACE_MS;
-  return engine.stopContainer(id2, ms2, withTimeout(signal, ms2 + STOP_SLACK_MS));
 }
 
 // src/scenarios/steps/stop-events.ts

@@ -172,7 +172,8 @@ function onAbort(signal: AbortSignal, fn: () => void): void {
  * Runs a bring-up's start on an engine; probes on that engine wait until no start is under
  * way. An exec slows every start the engine is making: on Docker 28.5, one exec into each of
  * 20 containers as it started made the last start end 0.7 to 0.8 s later
- * (bench/starts-with-execs.mjs), and with this wait 100 services were all healthy 3.9 s sooner. A bring-up is done when its last service is healthy, so an early service's probe
+ * (bench/starts-with-execs.mjs), and with this wait 100 services were all healthy 3.9 s
+ * sooner. A bring-up is done when its last service is healthy, so an early service's probe
  * run meanwhile gains nothing and delays the rest.
  */
 export function whileStarting<T>(engine: Engine, start: () => Promise<T>): Promise<T> {

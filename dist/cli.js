@@ -27,7 +27,7 @@ import {
   verboseFromEnv,
   writeReports,
   writeSnapshotFile
-} from "./chunk-6OZZ7LOE.js";
+} from "./chunk-XIVWKLDU.js";
 import {
   UserError,
   connect,

@@ -1,16 +1,14 @@
 import type { z } from 'zod';
 import type { Outcome } from '../model/check.js';
 import { Addresses } from './network/addresses.js';
-import { discard, nextFaultNames, prepare, requireTools, startProxies } from './network/inject.js';
-import { PROXY_UID } from './network/proxy.js';
+import { discard, nextFaultNames, prepare, requireTools } from './network/inject.js';
 import { chainHealScript, qdiscHealScript } from './network/scripts.js';
 import { defineStep, type StepContext } from '../live/step.js';
 import {
-  commitProxy,
   commitQdisc,
   guarded,
   netemVerdict,
-  proxyEvidence,
+  proxyThrough,
   shapingPlan,
   towards,
 } from './network/shaping.js';
@@ -67,19 +65,14 @@ async function runDelay(d: z.output<typeof DelaySpec>, ctx: StepContext): Promis
       set,
       `cannot delay with the proxy: no TCP port to delay from ${empty.r.containerName} (${d.to ? 'the `to` services expose none; name them with `port:`' : 'no other service exposes a port'})`,
     );
-  const byId = new Map(plans.map((x) => [x.r.containerId, x]));
-  const ports = await startProxies(ctx, set, (h) => ({
-    routes: byId.get(h.replica.containerId)!.tcp.map((t) => ({ host: t.ip, port: t.port! })),
-    delayMs: ms,
-    jitterMs,
-    resetPercent: 0,
-    uid: PROXY_UID,
-  }));
-  await commitProxy(ctx, set, byId, ports, chain, {
-    id: `delay:${chain}`,
-    kind: 'delay',
-    description: `delay ${what}`,
-  });
+  const routes = await proxyThrough(
+    ctx,
+    set,
+    plans,
+    chain,
+    { id: `delay:${chain}`, kind: 'delay', description: `delay ${what}` },
+    { delayMs: ms, jitterMs, resetPercent: 0 },
+  );
   return {
     status: 'passed',
     message: `delayed ${what} with a proxy (${netem.why ? `no netem: ${netem.why}` : 'as asked'})`,
@@ -90,7 +83,7 @@ async function runDelay(d: z.output<typeof DelaySpec>, ctx: StepContext): Promis
       jitterMs,
       chain,
       image: set.image,
-      routes: proxyEvidence(byId, ports),
+      routes,
     },
   };
 }

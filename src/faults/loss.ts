@@ -1,24 +1,15 @@
 import type { z } from 'zod';
 import type { Outcome } from '../model/check.js';
 import { Addresses } from './network/addresses.js';
-import {
-  commit,
-  discard,
-  nextFaultNames,
-  prepare,
-  requireTools,
-  startProxies,
-} from './network/inject.js';
-import { PROXY_UID } from './network/proxy.js';
+import { commit, discard, nextFaultNames, prepare, requireTools } from './network/inject.js';
 import { lossRules } from './network/rules.js';
 import { chainApplyScript, chainHealScript, qdiscHealScript } from './network/scripts.js';
 import { defineStep, type StepContext } from '../live/step.js';
 import {
-  commitProxy,
   commitQdisc,
   guarded,
   netemVerdict,
-  proxyEvidence,
+  proxyThrough,
   shapingPlan,
   towards,
   type Plan,
@@ -75,15 +66,11 @@ async function runLoss(l: z.output<typeof LossSpec>, ctx: StepContext): Promise<
   if (l.via === 'netem') await discard(set, `cannot loss: netem is not available (${netem.why})`);
   if (l.via === 'proxy') {
     await requireTools(set, ['iptables', 'nat']);
-    const byId = new Map(plans.map((x) => [x.r.containerId, x]));
-    const ports = await startProxies(ctx, set, (h) => ({
-      routes: byId.get(h.replica.containerId)!.tcp.map((t) => ({ host: t.ip, port: t.port! })),
+    const routes = await proxyThrough(ctx, set, plans, chain, fault, {
       delayMs: 0,
       jitterMs: 0,
       resetPercent: l.percent,
-      uid: PROXY_UID,
-    }));
-    await commitProxy(ctx, set, byId, ports, chain, fault);
+    });
     return {
       status: 'passed',
       message: `resetting ${l.percent}% of new connections from ${towards(l, ctx)} with a proxy`,
@@ -91,7 +78,7 @@ async function runLoss(l: z.output<typeof LossSpec>, ctx: StepContext): Promise<
         mechanism: 'proxy',
         percent: l.percent,
         chain,
-        routes: proxyEvidence(byId, ports),
+        routes,
       },
     };
   }

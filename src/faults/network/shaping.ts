@@ -1,8 +1,15 @@
 import type { Replica } from '../../model/refs.js';
 import type { Outcome } from '../../model/check.js';
 import { Addresses } from './addresses.js';
-import { commit, FaultError, missingTool, type Helper, type Helpers } from './inject.js';
-import { PROXY_UID } from './proxy.js';
+import {
+  commit,
+  FaultError,
+  missingTool,
+  startProxies,
+  type Helper,
+  type Helpers,
+} from './inject.js';
+import { PROXY_UID, type ProxyConfig } from './proxy.js';
 import { destinationsOf, proxyRules, type Destination } from './rules.js';
 import {
   chainApplyScript,
@@ -123,14 +130,25 @@ export function netemVerdict(set: Helpers, skip: boolean): { use: boolean; why?:
   return { use: true };
 }
 
-export async function commitProxy(
+/**
+ * The proxy mechanism: a proxy beside each client that shapes its connections to the plan's TCP
+ * targets (delay, jitter, resets), and the client's connections redirected through it. Returns
+ * the routes, for the evidence.
+ */
+export async function proxyThrough(
   ctx: StepContext,
   set: Helpers,
-  byId: Map<string, Plan>,
-  ports: Map<Helper, Record<string, number>>,
+  plans: Plan[],
   chain: string,
   fault: { id: string; kind: string; description: string },
+  shaping: Pick<ProxyConfig, 'delayMs' | 'jitterMs' | 'resetPercent'>,
 ) {
+  const byId = new Map(plans.map((x) => [x.r.containerId, x]));
+  const ports = await startProxies(ctx, set, (h) => ({
+    routes: byId.get(h.replica.containerId)!.tcp.map((t) => ({ host: t.ip, port: t.port! })),
+    ...shaping,
+    uid: PROXY_UID,
+  }));
   await commit(ctx, set, { ...fault, mechanism: 'proxy' }, (h) => {
     const local = ports.get(h)!;
     const routes = byId
@@ -144,9 +162,10 @@ export async function commitProxy(
       })
     );
   });
+  return proxyEvidence(byId, ports);
 }
 
-export function proxyEvidence(byId: Map<string, Plan>, ports: Map<Helper, Record<string, number>>) {
+function proxyEvidence(byId: Map<string, Plan>, ports: Map<Helper, Record<string, number>>) {
   return [...ports].map(([h, local]) => ({
     container: h.replica.containerName,
     targets: byId.get(h.replica.containerId)!.tcp.map((t) => ({

@@ -33880,7 +33880,13 @@ function netemVerdict(set2, skip) {
   }
   return { use: true };
 }
-async function commitProxy(ctx, set2, byId, ports2, chain, fault) {
+async function proxyThrough(ctx, set2, plans, chain, fault, shaping) {
+  const byId = new Map(plans.map((x) => [x.r.containerId, x]));
+  const ports2 = await startProxies(ctx, set2, (h) => ({
+    routes: byId.get(h.replica.containerId).tcp.map((t) => ({ host: t.ip, port: t.port })),
+    ...shaping,
+    uid: PROXY_UID
+  }));
   await commit(ctx, set2, { ...fault, mechanism: "proxy" }, (h) => {
     const local = ports2.get(h);
     const routes = byId.get(h.replica.containerId).tcp.map((t) => ({ ip: t.ip, port: t.port, local: local[`${t.ip}:${t.port}`] }));
@@ -33889,6 +33895,7 @@ async function commitProxy(ctx, set2, byId, ports2, chain, fault) {
       filter: ["OUTPUT"]
     });
   });
+  return proxyEvidence(byId, ports2);
 }
 function proxyEvidence(byId, ports2) {
   return [...ports2].map(([h, local]) => ({
@@ -34000,19 +34007,14 @@ ${chainHealScript(chain)}`,
       set2,
       `cannot delay with the proxy: no TCP port to delay from ${empty.r.containerName} (${d.to ? "the `to` services expose none; name them with `port:`" : "no other service exposes a port"})`
     );
-  const byId = new Map(plans.map((x) => [x.r.containerId, x]));
-  const ports2 = await startProxies(ctx, set2, (h) => ({
-    routes: byId.get(h.replica.containerId).tcp.map((t) => ({ host: t.ip, port: t.port })),
-    delayMs: ms2,
-    jitterMs,
-    resetPercent: 0,
-    uid: PROXY_UID
-  }));
-  await commitProxy(ctx, set2, byId, ports2, chain, {
-    id: `delay:${chain}`,
-    kind: "delay",
-    description: `delay ${what}`
-  });
+  const routes = await proxyThrough(
+    ctx,
+    set2,
+    plans,
+    chain,
+    { id: `delay:${chain}`, kind: "delay", description: `delay ${what}` },
+    { delayMs: ms2, jitterMs, resetPercent: 0 }
+  );
   return {
     status: "passed",
     message: `delayed ${what} with a proxy (${netem.why ? `no netem: ${netem.why}` : "as asked"})`,
@@ -34023,7 +34025,7 @@ ${chainHealScript(chain)}`,
       jitterMs,
       chain,
       image: set2.image,
-      routes: proxyEvidence(byId, ports2)
+      routes
     }
   };
 }
@@ -34075,15 +34077,11 @@ ${chainHealScript(chain, { v6 })}`,
   if (l.via === "netem") await discard(set2, `cannot loss: netem is not available (${netem.why})`);
   if (l.via === "proxy") {
     await requireTools(set2, ["iptables", "nat"]);
-    const byId2 = new Map(plans.map((x) => [x.r.containerId, x]));
-    const ports2 = await startProxies(ctx, set2, (h) => ({
-      routes: byId2.get(h.replica.containerId).tcp.map((t) => ({ host: t.ip, port: t.port })),
+    const routes = await proxyThrough(ctx, set2, plans, chain, fault, {
       delayMs: 0,
       jitterMs: 0,
-      resetPercent: l.percent,
-      uid: PROXY_UID
-    }));
-    await commitProxy(ctx, set2, byId2, ports2, chain, fault);
+      resetPercent: l.percent
+    });
     return {
       status: "passed",
       message: `resetting ${l.percent}% of new connections from ${towards(l, ctx)} with a proxy`,
@@ -34091,7 +34089,7 @@ ${chainHealScript(chain, { v6 })}`,
         mechanism: "proxy",
         percent: l.percent,
         chain,
-        routes: proxyEvidence(byId2, ports2)
+        routes
       }
     };
   }

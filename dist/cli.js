@@ -27,7 +27,7 @@ import {
   verboseFromEnv,
   writeReports,
   writeSnapshotFile
-} from "./chunk-XIVWKLDU.js";
+} from "./chunk-YFUKRF5W.js";
 import {
   UserError,
   connect,

@@ -146,16 +146,18 @@ export async function run(suite: Suite, opts: RunOptions = {}): Promise<RunResul
     // A bring-up that failed before its starts did not wait for the sweep: it ends before the engines close.
     await Promise.all(swept.values());
     const down = outcomes.list.filter((o) => o.status !== 'up').map((o) => o.name);
+    // Only checks, scenarios and snapshots act on the running containers: a run with none of
+    // them (bring-up and teardown alone) neither reads the runtime nor warms fetch.
+    const live =
+      !down.length &&
+      (suite.checks.length > 0 ||
+        suite.scenarios.length > 0 ||
+        !!(opts.snapshots && suite.snapshots));
     // Checks, steps and snapshots fetch from the runner: the first fetch of a process must not
     // be a check's (see common/warm-fetch.ts). Done while the runtime is read, off bring-up's
     // CPU. Not on a test's virtual clock: a real wait there lets virtual time jump ahead.
-    const warmed =
-      !down.length &&
-      (opts.clock ?? realClock) === realClock &&
-      (suite.checks.length || suite.scenarios.length || suite.snapshots)
-        ? warmFetch()
-        : undefined;
-    const runtime = down.length
+    const warmed = live && (opts.clock ?? realClock) === realClock ? warmFetch() : undefined;
+    const runtime = !live
       ? undefined
       : await Runtime.discover(
           suite,

@@ -252,3 +252,26 @@ describe('probes from a service', () => {
     feed.close();
   });
 });
+
+describe('a run with nothing but bring-up and teardown', () => {
+  it('does not read the running containers: the one list after bring-up is teardown’s', async () => {
+    const lists = async (scenarios: ScenarioSpec[]) => {
+      const clock = new VirtualClock();
+      const fake = new FakeEngine({ node: 'local', clock, images: [IMAGE] });
+      const s = { ...suite([topology('app', [service('web'), service('db')])]), scenarios };
+      const results = await run(s, { clock, engineFactory: () => fake });
+      expect(results.status).toBe('passed');
+      const ops = fake.calls.map((c) => c.op);
+      return ops.slice(ops.lastIndexOf('startContainer')).filter((op) => op === 'listContainers')
+        .length;
+    };
+    const pause: ScenarioSpec = {
+      name: 'pause',
+      pos,
+      steps: [{ index: 0, key: 'sleep', name: 'sleep', entry: { sleep: 10 }, targets: [], pos }],
+    };
+    expect(await lists([])).toBe(1);
+    // A scenario acts on the running stack: its containers are found first.
+    expect(await lists([pause])).toBe(2);
+  });
+});

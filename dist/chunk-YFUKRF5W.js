@@ -35108,8 +35108,9 @@ async function run(suite, opts = {}) {
     });
     await Promise.all(swept.values());
     const down2 = outcomes2.list.filter((o) => o.status !== "up").map((o) => o.name);
-    const warmed = !down2.length && (opts.clock ?? realClock) === realClock && (suite.checks.length || suite.scenarios.length || suite.snapshots) ? warmFetch() : void 0;
-    const runtime = down2.length ? void 0 : await Runtime.discover(
+    const live = !down2.length && (suite.checks.length > 0 || suite.scenarios.length > 0 || !!(opts.snapshots && suite.snapshots));
+    const warmed = live && (opts.clock ?? realClock) === realClock ? warmFetch() : void 0;
+    const runtime = !live ? void 0 : await Runtime.discover(
       suite,
       engines,
       runLabels(identity),

@@ -27,7 +27,7 @@ import {
   verboseFromEnv,
   writeReports,
   writeSnapshotFile
-} from "./chunk-YFUKRF5W.js";
+} from "./chunk-W7SRFUSO.js";
 import {
   UserError,
   connect,
@@ -89,7 +89,7 @@ Commands:
   schema                print the manifest's JSON Schema
 
 The manifest defaults to stackcheck.yml. Exit codes: 0 passed, 1 failed, 2 bad input or usage,
-130/143 interrupted by SIGINT/SIGTERM.`;
+130/143 interrupted by SIGINT/SIGTERM, 141 stopped because the reader of its output went away.`;
 var DEFAULT_MANIFEST = "stackcheck.yml";
 var USAGE_HINT = "Run `stackcheck --help` for usage.";
 var OUTPUT_FILES = {
@@ -498,6 +498,8 @@ ${name}: stopping and removing what this run created\u2026`);
   };
   const handlers = { SIGINT: () => onSignal("SIGINT"), SIGTERM: () => onSignal("SIGTERM") };
   process.on("SIGINT", handlers.SIGINT).on("SIGTERM", handlers.SIGTERM);
+  onBrokenPipe = () => controller.abort("SIGPIPE");
+  watchBrokenPipe();
   const verbose = cmd.verbose || verboseFromEnv();
   try {
     const results = await runSuites(suites, {
@@ -513,7 +515,17 @@ ${name}: stopping and removing what this run created\u2026`);
     return Math.max(exitCodeFor(results), complete ? 0 : 1);
   } finally {
     process.off("SIGINT", handlers.SIGINT).off("SIGTERM", handlers.SIGTERM);
+    onBrokenPipe = void 0;
   }
+}
+var onBrokenPipe;
+function watchBrokenPipe() {
+  for (const stream of [process.stdout, process.stderr])
+    if (!stream.listeners("error").includes(brokenPipe)) stream.on("error", brokenPipe);
+}
+function brokenPipe(e) {
+  if (e.code !== "EPIPE") throw e;
+  onBrokenPipe?.();
 }
 function mergeCommand(cmd) {
   const runs = readResultFiles(cmd.paths);

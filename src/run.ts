@@ -662,7 +662,8 @@ function serviceNetworks(svc: ServiceSpec): string[] {
 }
 
 /** An abort's reason: the signal's name, or `timeout` for an timeoutSignal() limit. */
-function signalName(reason: unknown): 'SIGINT' | 'SIGTERM' | 'timeout' {
+function signalName(reason: unknown): NonNullable<RunResults['interrupted']> {
   if ((reason as Error)?.name === 'TimeoutError' || reason === 'timeout') return 'timeout';
+  if (reason === 'SIGPIPE') return 'SIGPIPE';
   return reason === 'SIGTERM' || (reason as Error)?.message === 'SIGTERM' ? 'SIGTERM' : 'SIGINT';
 }

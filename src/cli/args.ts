@@ -44,7 +44,7 @@ Commands:
   schema                print the manifest's JSON Schema
 
 The manifest defaults to stackcheck.yml. Exit codes: 0 passed, 1 failed, 2 bad input or usage,
-130/143 interrupted by SIGINT/SIGTERM.`;
+130/143 interrupted by SIGINT/SIGTERM, 141 stopped because the reader of its output went away.`;
 
 export type Command =
   | {

@@ -141,6 +141,8 @@ async function runCommand(
   };
   const handlers = { SIGINT: () => onSignal('SIGINT'), SIGTERM: () => onSignal('SIGTERM') };
   process.on('SIGINT', handlers.SIGINT).on('SIGTERM', handlers.SIGTERM);
+  onBrokenPipe = () => controller.abort('SIGPIPE');
+  watchBrokenPipe();
   const verbose = cmd.verbose || verboseFromEnv();
   try {
     const results = await runSuites(suites, {
@@ -157,7 +159,27 @@ async function runCommand(
     return Math.max(exitCodeFor(results), complete ? 0 : 1);
   } finally {
     process.off('SIGINT', handlers.SIGINT).off('SIGTERM', handlers.SIGTERM);
+    onBrokenPipe = undefined;
   }
+}
+
+/** What a write to a reader that went away does to the run under way, if any. */
+let onBrokenPipe: (() => void) | undefined;
+
+/**
+ * A reader that went away (`stackcheck run | head`) fails every later write with EPIPE. Unheard,
+ * that error ends the process mid-run with the stack still up; here it stops the run and tears
+ * down as a signal does (exit 141, as for SIGPIPE), and later writes go nowhere. The listener stays for the process's life: a write's
+ * error is reported a tick after it, possibly once the run has ended.
+ */
+function watchBrokenPipe(): void {
+  for (const stream of [process.stdout, process.stderr])
+    if (!stream.listeners('error').includes(brokenPipe)) stream.on('error', brokenPipe);
+}
+
+function brokenPipe(e: NodeJS.ErrnoException): void {
+  if (e.code !== 'EPIPE') throw e;
+  onBrokenPipe?.();
 }
 
 /** Several runs' results (a matrix of runners, before and after a sync) as one report. */

@@ -13,8 +13,11 @@ export interface RunResults {
   status: 'passed' | 'failed' | 'error';
   durationMs: number;
   startedAt: string;
-  /** What cancelled the run, if anything did: a signal, or the run's own time limit. */
-  interrupted?: 'SIGINT' | 'SIGTERM' | 'timeout';
+  /**
+   * What cancelled the run, if anything did: a signal, the reader of its output going away
+   * (`SIGPIPE`: `stackcheck run | head`), or the run's own time limit.
+   */
+  interrupted?: 'SIGINT' | 'SIGTERM' | 'SIGPIPE' | 'timeout';
   topologies: TopologyResult[];
   checks: CheckResult[];
   scenarios: ScenarioResult[];
@@ -184,9 +187,10 @@ export interface StepResult {
   targets?: string[];
 }
 
-/** Exit code for a finished run: 0 passed, 1 something failed, 2 bad input or time limit reached, 130/143 cancelled. */
+/** Exit code for a finished run: 0 passed, 1 something failed, 2 bad input or time limit reached, 130/141/143 cancelled. */
 export function exitCodeFor(r: RunResults): number {
   if (r.interrupted === 'SIGINT') return 130;
+  if (r.interrupted === 'SIGPIPE') return 141;
   if (r.interrupted === 'SIGTERM') return 143;
   return r.status === 'passed' ? 0 : r.status === 'failed' ? 1 : 2;
 }

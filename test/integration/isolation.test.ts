@@ -73,6 +73,19 @@ describe('cancellation, crashes and concurrent runs', () => {
     expect(await leftovers({ suite })).toEqual(NOTHING);
   });
 
+  it('a reader that goes away (`stackcheck run | head`) stops the run, which tears down and exits 141', async () => {
+    const suite = uniqueSuite('sigpipe');
+    const p = new CliProcess(['run', 'stackcheck.yml', '--verbose'], { cwd: slowSuite(suite) });
+    await p.waitFor(/main\/db +started/);
+    expect((await leftovers({ suite })).containers.length).toBeGreaterThan(0);
+    // As `head` does once it has its lines: the next progress line meets a closed pipe.
+    p.child.stdout!.destroy();
+    p.child.stderr!.destroy();
+    const r = await p.done;
+    expect(r.code).toBe(141);
+    expect(await leftovers({ suite })).toEqual(NOTHING);
+  });
+
   it('after a SIGKILL, `stackcheck down` removes what the dead run left', async () => {
     const suite = uniqueSuite('sigkill-down');
     const dir = slowSuite(suite);

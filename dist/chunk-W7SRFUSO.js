@@ -31205,6 +31205,7 @@ function problemResults(suite, problems) {
 }
 function exitCodeFor(r) {
   if (r.interrupted === "SIGINT") return 130;
+  if (r.interrupted === "SIGPIPE") return 141;
   if (r.interrupted === "SIGTERM") return 143;
   return r.status === "passed" ? 0 : r.status === "failed" ? 1 : 2;
 }
@@ -35486,6 +35487,7 @@ function serviceNetworks(svc) {
 }
 function signalName(reason) {
   if (reason?.name === "TimeoutError" || reason === "timeout") return "timeout";
+  if (reason === "SIGPIPE") return "SIGPIPE";
   return reason === "SIGTERM" || reason?.message === "SIGTERM" ? "SIGTERM" : "SIGINT";
 }
 

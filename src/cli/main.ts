@@ -168,9 +168,10 @@ let onBrokenPipe: (() => void) | undefined;
 
 /**
  * A reader that went away (`stackcheck run | head`) fails every later write with EPIPE. Unheard,
- * that error ends the process mid-run with the stack still up; here it stops the run and tears
- * down as a signal does (exit 141, as for SIGPIPE), and later writes go nowhere. The listener stays for the process's life: a write's
- * error is reported a tick after it, possibly once the run has ended.
+ * that error ends the process mid-run with the stack still up; here it stops the run, which
+ * tears down as after a signal (exit 141, as for SIGPIPE), and later writes go nowhere. The
+ * listener stays for the process's life: a write's error is reported a tick after it, possibly
+ * once the run has ended.
  */
 function watchBrokenPipe(): void {
   for (const stream of [process.stdout, process.stderr])

@@ -473,11 +473,18 @@ start_podman() {
 }
 
 stop_podman() {
-  local engine=$1 run
+  local engine=$1 run lib
   run=$(run_of "$engine")
+  lib=$(lib_of "$engine")
   # Podman's containers outlive its API service (each has its own conmon): removed first.
   [ ! -f "$run/containers.conf" ] || podman_in "$engine" rm -af -t 0 >/dev/null 2>&1 || true
   stop_pid "$run/podman.pid"
+  # Each exec through the API leaves a pair of conmons waiting out engine.exit_command_delay
+  # (5 min) after the exec ends (podman#20415): a run's probes and exec checks left 136 here.
+  # Those of this engine's storage go with it.
+  local conmons="^[^ ]*/conmon .* -b $lib/"
+  pkill -f "$conmons" 2>/dev/null || true
+  wait_for 50 sh -c "! pgrep -f '$conmons'" || pkill -KILL -f "$conmons" 2>/dev/null || true
 }
 
 # The fixture images (scripts/build-fixture-images.sh builds them on the machine's engine):
